@@ -1,0 +1,142 @@
+import { Ajv } from 'ajv';
+import { parseDuration } from './duration.ts';
+import { DefinitionInvalidError } from './errors.ts';
+import { unwrapExpression } from './expressions.ts';
+import { definitionIssues } from './validate.ts';
+import type { CompiledCompensation, CompiledDefinition, CompiledStep, DefinitionIssue, JoinPolicy, RetryPolicy } from './types.ts';
+
+type RawRetry = { maxAttempts?: number; backoff?: 'exponential' | 'fixed'; initialDelay?: string; maxDelay?: string; jitter?: 'full' | 'equal' | 'none'; nonRetryable?: string[] };
+type RawCompensation = { worker?: string; action?: string; input?: unknown; retry?: RawRetry; timeout?: string; heartbeatTimeout?: string };
+type RawStep = {
+  type?: 'task' | 'approval'; worker?: string; action?: string; needs?: string[]; join?: string; when?: string; input?: unknown;
+  sideEffect?: boolean; compensate?: RawCompensation; retry?: RawRetry; timeout?: string; heartbeatTimeout?: string;
+  assignees?: string[]; onTimeout?: 'escalate' | 'fail';
+};
+type RawDefinition = {
+  id: string; version: number; name?: string; description?: string; input?: { schema?: Record<string, unknown> };
+  defaults?: { retry?: RawRetry; timeout?: string; heartbeatTimeout?: string }; onFailure?: 'compensate' | 'escalate' | 'fail';
+  steps: Record<string, RawStep>;
+};
+
+/** Without a timeout a dead worker would leave a run stuck forever (guarantee 4), so every task has one. */
+export const DEFAULT_TIMEOUT_MS = 5 * 60_000;
+export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 3, backoff: 'exponential', initialDelayMs: 1000, maxDelayMs: 60_000, jitter: 'full', nonRetryable: [] };
+
+/** Validates (schema and semantics, all problems at once) and normalises a definition. */
+export function compileDefinition(raw: unknown): CompiledDefinition {
+  const issues = definitionIssues(raw);
+  if (issues.length > 0) throw new DefinitionInvalidError(issues, describe(raw));
+  const def = raw as RawDefinition;
+  const baseRetry = mergeRetry(DEFAULT_RETRY, def.defaults?.retry);
+  const baseTimeout = duration(def.defaults?.timeout) ?? DEFAULT_TIMEOUT_MS;
+  const baseHeartbeat = duration(def.defaults?.heartbeatTimeout);
+  const steps: Record<string, CompiledStep> = {};
+  for (const [id, step] of Object.entries(def.steps)) {
+    const type = step.type ?? 'task';
+    const retry = mergeRetry(baseRetry, step.retry);
+    steps[id] = {
+      id,
+      type,
+      worker: step.worker ?? null,
+      action: step.action ?? null,
+      needs: step.needs ?? [],
+      join: parseJoin(step.join),
+      when: typeof step.when === 'string' ? unwrapExpression(step.when) : null,
+      input: step.input ?? null,
+      sideEffect: step.sideEffect ?? false,
+      compensate: step.compensate ? compensation(step, step.compensate, baseRetry, baseTimeout, baseHeartbeat) : null,
+      retry,
+      timeoutMs: type === 'approval' ? duration(step.timeout) : duration(step.timeout) ?? baseTimeout,
+      heartbeatTimeoutMs: type === 'approval' ? null : duration(step.heartbeatTimeout) ?? baseHeartbeat,
+      assignees: step.assignees ?? [],
+      onTimeout: step.onTimeout ?? (type === 'approval' ? 'escalate' : 'fail'),
+    };
+  }
+  return {
+    id: def.id,
+    version: def.version,
+    name: def.name ?? null,
+    description: def.description ?? null,
+    inputSchema: def.input?.schema ?? null,
+    onFailure: def.onFailure ?? 'compensate',
+    steps,
+    order: topologicalOrder(steps),
+  };
+}
+
+const inputValidators = new Map<string, ReturnType<Ajv['compile']>>();
+const inputAjv = new Ajv({ allErrors: true, strict: false });
+
+/** Problems with a run's input against the definition's `input.schema`; empty when it fits. */
+export function runInputIssues(definition: CompiledDefinition, input: unknown): DefinitionIssue[] {
+  if (!definition.inputSchema) return [];
+  const key = `${definition.id}@${definition.version}`;
+  let validate = inputValidators.get(key);
+  if (!validate) {
+    validate = inputAjv.compile(definition.inputSchema);
+    inputValidators.set(key, validate);
+  }
+  if (validate(input)) return [];
+  return (validate.errors ?? []).map((e) => ({
+    path: `/input${e.instancePath}${e.keyword === 'required' ? `/${String(e.params.missingProperty)}` : ''}`,
+    message: e.keyword === 'required' ? `missing required field "${String(e.params.missingProperty)}"` : e.message ?? e.keyword,
+  }));
+}
+
+function compensation(step: RawStep, raw: RawCompensation, baseRetry: RetryPolicy, baseTimeout: number, baseHeartbeat: number | null): CompiledCompensation {
+  return {
+    worker: raw.worker ?? step.worker ?? '',
+    action: raw.action ?? null,
+    input: raw.input ?? null,
+    retry: mergeRetry(baseRetry, raw.retry),
+    timeoutMs: duration(raw.timeout) ?? baseTimeout,
+    heartbeatTimeoutMs: duration(raw.heartbeatTimeout) ?? baseHeartbeat,
+  };
+}
+
+function mergeRetry(base: RetryPolicy, raw: RawRetry | undefined): RetryPolicy {
+  if (!raw) return base;
+  return {
+    maxAttempts: raw.maxAttempts ?? base.maxAttempts,
+    backoff: raw.backoff ?? base.backoff,
+    initialDelayMs: duration(raw.initialDelay) ?? base.initialDelayMs,
+    maxDelayMs: duration(raw.maxDelay) ?? base.maxDelayMs,
+    jitter: raw.jitter ?? base.jitter,
+    nonRetryable: raw.nonRetryable ?? base.nonRetryable,
+  };
+}
+
+function parseJoin(text: string | undefined): JoinPolicy {
+  const quorum = text ? /^quorum\((\d+)\)$/.exec(text) : null;
+  if (quorum) return { kind: 'quorum', n: Number(quorum[1]) };
+  switch (text) {
+    case 'any_success':
+    case 'majority':
+    case 'all_done':
+      return { kind: text };
+    default:
+      return { kind: 'all_success' };
+  }
+}
+
+function topologicalOrder(steps: Record<string, CompiledStep>): string[] {
+  const order: string[] = [];
+  const placed = new Set<string>();
+  const ids = Object.keys(steps);
+  while (order.length < ids.length) {
+    const next = ids.find((id) => !placed.has(id) && (steps[id]?.needs ?? []).every((n) => placed.has(n)));
+    if (next === undefined) break; // unreachable: cycles are rejected before this
+    order.push(next);
+    placed.add(next);
+  }
+  return order;
+}
+
+function duration(text: string | undefined): number | null {
+  return typeof text === 'string' ? parseDuration(text) : null;
+}
+
+function describe(raw: unknown): string {
+  const def = raw as { id?: unknown; version?: unknown } | null;
+  return def && typeof def === 'object' && typeof def.id === 'string' ? `definition "${def.id}"${typeof def.version === 'number' ? ` v${def.version}` : ''}` : 'definition';
+}

@@ -1,0 +1,11 @@
+export type {
+  Backoff, CompiledCompensation, CompiledDefinition, CompiledStep, DefinitionIssue, Jitter, JoinPolicy, OnFailure, OnTimeout, RetryPolicy,
+} from './types.ts';
+export type { ExpressionContext } from './expressions.ts';
+export { compileDefinition, runInputIssues, DEFAULT_RETRY, DEFAULT_TIMEOUT_MS } from './compile.ts';
+export { definitionIssues } from './validate.ts';
+export { parseDefinitionText } from './parse.ts';
+export { DefinitionInvalidError } from './errors.ts';
+export { evaluateExpression, renderTemplate, referencedSteps, unwrapExpression, ExpressionError } from './expressions.ts';
+export { parseDuration, formatDuration } from './duration.ts';
+export { definitionSchema } from './schema.ts';

@@ -1,0 +1,88 @@
+/**
+ * The published JSON Schema of a workflow definition (docs/definition.schema.json is generated from it
+ * by `npm run schema:write`, and a test keeps the two equal).
+ */
+const duration = { type: 'string', pattern: '^(?:\\d+(?:ms|s|m|h|d))+$', description: 'A duration such as 500ms, 30s, 1m, 48h or 1h30m.' };
+const expression = { type: 'string', description: 'A CEL expression, written bare or wrapped in ${{ }}.' };
+const identifier = { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,62}$' };
+
+const retry = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    maxAttempts: { type: 'integer', minimum: 1, maximum: 100 },
+    backoff: { enum: ['exponential', 'fixed'] },
+    initialDelay: duration,
+    maxDelay: duration,
+    jitter: { enum: ['full', 'equal', 'none'] },
+    nonRetryable: { type: 'array', items: { type: 'string', minLength: 1 }, description: 'Error codes that never retry.' },
+  },
+};
+
+const compensation = {
+  type: 'object',
+  additionalProperties: false,
+  description: 'How to undo the step. The worker defaults to the step\'s own worker.',
+  properties: {
+    worker: identifier,
+    action: { type: 'string', minLength: 1 },
+    input: { description: 'Input mapping; ${{ }} strings are CEL expressions. Defaults to the step\'s input and output.' },
+    retry,
+    timeout: duration,
+    heartbeatTimeout: duration,
+  },
+};
+
+const step = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    type: { enum: ['task', 'approval'], default: 'task' },
+    worker: identifier,
+    action: { type: 'string', minLength: 1 },
+    needs: { type: 'array', items: { type: 'string' }, uniqueItems: true },
+    join: { type: 'string', pattern: '^(all_success|any_success|majority|all_done|quorum\\([1-9][0-9]*\\))$' },
+    when: expression,
+    input: { description: 'Input mapping; ${{ }} strings are CEL expressions. Defaults to the run\'s input.' },
+    sideEffect: { type: 'boolean', description: 'Checked by governance before every dispatch.' },
+    compensate: compensation,
+    retry,
+    timeout: duration,
+    heartbeatTimeout: duration,
+    assignees: { type: 'array', items: { type: 'string', minLength: 1 } },
+    onTimeout: { enum: ['escalate', 'fail'] },
+    description: { type: 'string' },
+  },
+};
+
+export const definitionSchema = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  $id: 'https://orchestron.dev/schemas/definition.json',
+  title: 'Orchestron workflow definition',
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'version', 'steps'],
+  properties: {
+    id: identifier,
+    version: { type: 'integer', minimum: 1 },
+    name: { type: 'string' },
+    description: { type: 'string' },
+    input: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { schema: { type: 'object', description: 'JSON Schema the run input must satisfy.' } },
+    },
+    defaults: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { retry, timeout: duration, heartbeatTimeout: duration },
+    },
+    onFailure: { enum: ['compensate', 'escalate', 'fail'], default: 'compensate' },
+    steps: {
+      type: 'object',
+      minProperties: 1,
+      propertyNames: identifier,
+      additionalProperties: step,
+    },
+  },
+} as const;

@@ -1,0 +1,70 @@
+export type JoinPolicy =
+  | { readonly kind: 'all_success' }
+  | { readonly kind: 'any_success' }
+  | { readonly kind: 'majority' }
+  | { readonly kind: 'quorum'; readonly n: number }
+  | { readonly kind: 'all_done' };
+
+export type Backoff = 'exponential' | 'fixed';
+export type Jitter = 'full' | 'equal' | 'none';
+export type OnFailure = 'compensate' | 'escalate' | 'fail';
+export type OnTimeout = 'escalate' | 'fail';
+
+export interface RetryPolicy {
+  readonly maxAttempts: number;
+  readonly backoff: Backoff;
+  readonly initialDelayMs: number;
+  readonly maxDelayMs: number;
+  readonly jitter: Jitter;
+  /** Error codes that never retry, whatever the worker says. */
+  readonly nonRetryable: readonly string[];
+}
+
+export interface CompiledCompensation {
+  readonly worker: string;
+  readonly action: string | null;
+  /** Template tree; `${{ }}` strings are evaluated when the compensation is dispatched. */
+  readonly input: unknown;
+  readonly retry: RetryPolicy;
+  readonly timeoutMs: number | null;
+  readonly heartbeatTimeoutMs: number | null;
+}
+
+export interface CompiledStep {
+  readonly id: string;
+  readonly type: 'task' | 'approval';
+  readonly worker: string | null;
+  readonly action: string | null;
+  readonly needs: readonly string[];
+  readonly join: JoinPolicy;
+  /** A CEL expression, without the `${{ }}` wrapper. */
+  readonly when: string | null;
+  /** Template tree; null means the step receives the run's input. */
+  readonly input: unknown;
+  readonly sideEffect: boolean;
+  readonly compensate: CompiledCompensation | null;
+  readonly retry: RetryPolicy;
+  readonly timeoutMs: number | null;
+  readonly heartbeatTimeoutMs: number | null;
+  readonly assignees: readonly string[];
+  readonly onTimeout: OnTimeout;
+}
+
+/** The normalised, validated form a run is pinned to. Plain JSON: it is stored in `RunStarted`. */
+export interface CompiledDefinition {
+  readonly id: string;
+  readonly version: number;
+  readonly name: string | null;
+  readonly description: string | null;
+  readonly inputSchema: Readonly<Record<string, unknown>> | null;
+  readonly onFailure: OnFailure;
+  readonly steps: Readonly<Record<string, CompiledStep>>;
+  /** Step ids in a topological order (dependencies first), ties broken by declaration order. */
+  readonly order: readonly string[];
+}
+
+export interface DefinitionIssue {
+  /** JSON-pointer-like path into the definition, e.g. `/steps/notify-team/needs/0`. */
+  readonly path: string;
+  readonly message: string;
+}

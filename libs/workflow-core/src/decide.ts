@@ -1,0 +1,255 @@
+import { runInputIssues } from '@orchestron/definitions';
+import { DomainError, StepErrorCodes } from './errors.ts';
+import { evolve, assertNever } from './evolve.ts';
+import type { Command, Phase, StepError, Timer, WorkflowEvent } from './messages.ts';
+import { backoffDelay } from './policies.ts';
+import { failStep, react, schedule, timerId } from './react.ts';
+import { isStarted, isTerminalRun, isTerminalStep } from './state.ts';
+import type { RunData, RunState } from './state.ts';
+
+const MAX_REACTIONS = 10_000;
+
+/**
+ * The workflow decider: the events a command causes, including everything the run then does on its own.
+ * Pure: same state and command, same events. Worker reports that do not apply (duplicates, stale attempts,
+ * finished runs) produce no events; operator commands that do not apply throw a DomainError with a stable code.
+ */
+export function decide(command: Command, state: RunState): WorkflowEvent[] {
+  const primary = handle(command, state);
+  if (primary.length === 0) return primary;
+  const events = [...primary];
+  let s = primary.reduce(evolve, state);
+  for (let i = 0; isStarted(s); i++) {
+    if (i > MAX_REACTIONS) throw new Error('decider did not settle: a reaction loop is a bug in workflow-core');
+    const next = react(s, command.metadata.now);
+    if (next.length === 0) break;
+    events.push(...next);
+    s = next.reduce(evolve, s);
+  }
+  return events;
+}
+
+function handle(command: Command, state: RunState): WorkflowEvent[] {
+  const now = command.metadata.now;
+  if (command.type === 'StartRun') return start(command, state);
+  if (!isStarted(state)) {
+    if (isReport(command)) return [];
+    throw new DomainError('RUN.NOT_FOUND', 'the run does not exist');
+  }
+  const s = state;
+  const by = command.metadata.actor ?? 'operator';
+  switch (command.type) {
+    case 'RecordStepStarted':
+    case 'RecordStepHeartbeat': {
+      const { stepId, attempt, phase } = command.data;
+      if (phase !== 'execute' || !attemptIsOut(s, stepId, attempt, phase)) return [];
+      const st = s.steps[stepId];
+      const hb = s.definition.steps[stepId]?.heartbeatTimeoutMs ?? null;
+      if (st?.startedAt === null) {
+        const events: WorkflowEvent[] = [{ type: 'StepStarted', data: { stepId, attempt, phase, at: now } }];
+        if (hb !== null) events.push(schedule(heartbeatTimer(stepId, attempt, now + hb)));
+        return events;
+      }
+      return command.type === 'RecordStepHeartbeat' ? [{ type: 'StepHeartbeat', data: { stepId, attempt, phase, at: now } }] : [];
+    }
+    case 'RecordStepCompleted': {
+      const { stepId, attempt, phase, output } = command.data;
+      if (!attemptIsOut(s, stepId, attempt, phase)) return [];
+      return phase === 'execute'
+        ? [{ type: 'StepCompleted', data: { stepId, attempt, output: output ?? null, at: now } }]
+        : [{ type: 'CompensationCompleted', data: { stepId, attempt, output: output ?? null, at: now } }];
+    }
+    case 'RecordStepFailed': {
+      const { stepId, attempt, phase, error } = command.data;
+      if (!attemptIsOut(s, stepId, attempt, phase)) return [];
+      return attemptFailed(s, stepId, attempt, phase, normaliseError(error), now);
+    }
+    case 'RecordGovernanceDecision': {
+      const { stepId, outcome, policyId, reason } = command.data;
+      if (isTerminalRun(s.status) || s.steps[stepId]?.status !== 'waiting_governance') return [];
+      const decided: WorkflowEvent = { type: 'GovernanceDecided', data: { stepId, outcome, policyId, reason, at: now } };
+      switch (outcome) {
+        case 'allow':
+          return [decided];
+        case 'deny':
+          return [decided, failStep(stepId, s.steps[stepId]?.attempt ?? 0, { code: StepErrorCodes.governanceDenied, message: `denied by policy ${policyId ?? '(default)'}: ${reason}`, retryable: false, details: { policyId, reason } }, now)];
+        case 'require_approval':
+          return [decided, { type: 'ApprovalRequested', data: { stepId, cause: 'governance', assignees: [], message: `policy ${policyId ?? '(default)'} requires approval: ${reason}`, at: now } }];
+      }
+      return assertNever(outcome);
+    }
+    case 'FireTimer':
+      return fireTimer(s, command.data.timerId, now);
+    case 'Approve':
+    case 'Reject': {
+      const { stepId } = command.data;
+      const reason = command.data.reason ?? null;
+      const st = requireStep(s, stepId);
+      requireActive(s);
+      if (st.status !== 'waiting_approval') {
+        if (isTerminalStep(st.status)) throw new DomainError('STEP.ALREADY_TERMINAL', `step "${stepId}" is already ${st.status}`, { stepId, status: st.status });
+        throw new DomainError('STEP.NOT_AWAITING_APPROVAL', `step "${stepId}" is ${st.status}, not waiting for approval`, { stepId, status: st.status });
+      }
+      const events: WorkflowEvent[] = [];
+      if (command.type === 'Approve') {
+        events.push({ type: 'StepApproved', data: { stepId, by, reason, at: now } });
+        if (st.approvalCause === 'approval_step') events.push({ type: 'StepCompleted', data: { stepId, attempt: st.attempt, output: { approved: true, by, reason }, at: now } });
+      } else {
+        events.push({ type: 'StepRejected', data: { stepId, by, reason, at: now } });
+        events.push(failStep(stepId, st.attempt, { code: StepErrorCodes.approvalRejected, message: `rejected by ${by}${reason ? `: ${reason}` : ''}`, retryable: false }, now));
+      }
+      return [...events, ...resumeIfWaitingFor(s, by, reason, now)];
+    }
+    case 'Pause':
+      requireActive(s);
+      if (s.status !== 'running') throw new DomainError('RUN.NOT_RUNNING', `the run is ${s.status}; only a running run can be paused`, { status: s.status });
+      return [{ type: 'RunPaused', data: { by, reason: command.data.reason ?? null, at: now } }];
+    case 'Resume':
+      requireActive(s);
+      if (s.status !== 'paused') throw new DomainError('RUN.NOT_PAUSED', `the run is ${s.status}, not paused`, { status: s.status });
+      return [{ type: 'RunResumed', data: { by, reason: command.data.reason ?? null, at: now } }];
+    case 'RetryStep':
+      return retryStep(s, command.data.stepId, command.data.input, by, command.data.reason ?? null, now);
+    case 'SkipStep':
+      return skipStep(s, command.data.stepId, command.data.output, by, command.data.reason ?? null, now);
+    case 'Compensate': {
+      requireActive(s);
+      if (s.phase === 'compensate') throw new DomainError('RUN.NOT_RUNNING', 'the run is already compensating', { status: s.status });
+      const undoable = s.definition.order.some((id) => (s.steps[id]?.status === 'completed' || s.steps[id]?.status === 'running') && s.definition.steps[id]?.compensate);
+      if (!undoable) throw new DomainError('RUN.NOTHING_TO_COMPENSATE', 'no completed step of this run declares a compensation');
+      return [{ type: 'CompensationStarted', data: { cause: command.data.reason ?? `requested by ${by}`, by, at: now } }];
+    }
+    case 'Cancel':
+      requireActive(s);
+      return [{ type: 'RunCancelled', data: { by, reason: command.data.reason ?? null, at: now } }];
+    default:
+      return assertNever(command);
+  }
+}
+
+function start(command: Extract<Command, { type: 'StartRun' }>, state: RunState): WorkflowEvent[] {
+  const { runId, definition, input, idempotencyKey } = command.data;
+  if (isStarted(state)) {
+    if (idempotencyKey !== undefined && state.idempotencyKey === idempotencyKey) return [];
+    throw new DomainError('RUN.ALREADY_EXISTS', `run ${runId} already exists`, { runId });
+  }
+  const issues = runInputIssues(definition, input);
+  if (issues.length > 0) throw new DomainError('RUN.INPUT_INVALID', `input does not match the schema of ${definition.id} v${definition.version}: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, { issues });
+  return [{ type: 'RunStarted', data: { runId, definition, input: input ?? null, idempotencyKey: idempotencyKey ?? null, startedBy: command.metadata.actor ?? 'anonymous', at: command.metadata.now } }];
+}
+
+function fireTimer(s: RunData, id: string, now: number): WorkflowEvent[] {
+  const timer = s.timers[id];
+  if (!timer) return [];
+  const fired: WorkflowEvent = { type: 'TimerFired', data: { timerId: id, at: now } };
+  switch (timer.kind) {
+    case 'retry':
+      return [fired];
+    case 'attempt_timeout':
+      if (!attemptIsOut(s, timer.stepId, timer.attempt, timer.phase)) return [fired];
+      return [fired, ...attemptFailed(s, timer.stepId, timer.attempt, timer.phase, { code: StepErrorCodes.timedOut, message: 'the attempt outlived its timeout', retryable: true }, now)];
+    case 'heartbeat_timeout': {
+      if (!attemptIsOut(s, timer.stepId, timer.attempt, timer.phase)) return [fired];
+      const last = s.steps[timer.stepId]?.lastHeartbeatAt ?? 0;
+      const hb = s.definition.steps[timer.stepId]?.heartbeatTimeoutMs ?? 0;
+      if (last + hb > now) return [fired, schedule(heartbeatTimer(timer.stepId, timer.attempt, last + hb))];
+      return [fired, ...attemptFailed(s, timer.stepId, timer.attempt, timer.phase, { code: StepErrorCodes.heartbeatTimedOut, message: `no heartbeat for ${hb}ms`, retryable: true }, now)];
+    }
+    case 'approval_timeout': {
+      if (s.steps[timer.stepId]?.status !== 'waiting_approval') return [fired];
+      const def = s.definition.steps[timer.stepId];
+      if (def?.onTimeout === 'fail') return [fired, failStep(timer.stepId, timer.attempt, { code: StepErrorCodes.approvalTimedOut, message: 'nobody approved in time', retryable: false }, now)];
+      return [fired, { type: 'RunNeedsOperator', data: { code: StepErrorCodes.approvalTimedOut, message: `approval "${timer.stepId}" timed out`, stepId: timer.stepId, at: now } }];
+    }
+  }
+}
+
+/** A failed attempt retries after backoff while its budget lasts and the error allows; otherwise the step or compensation fails. */
+function attemptFailed(s: RunData, stepId: string, attempt: number, phase: Phase, error: StepError, now: number): WorkflowEvent[] {
+  const events: WorkflowEvent[] = [{ type: 'StepAttemptFailed', data: { stepId, attempt, phase, error, at: now } }];
+  const def = s.definition.steps[stepId];
+  const policy = phase === 'execute' ? def?.retry : def?.compensate?.retry;
+  const base = phase === 'execute' ? s.steps[stepId]?.attemptBase ?? 0 : s.compensations[stepId]?.attemptBase ?? 0;
+  const draining = phase === 'execute' && s.phase === 'compensate';
+  const retryable = error.retryable && policy !== undefined && !policy.nonRetryable.includes(error.code) && attempt - base < policy.maxAttempts && !draining;
+  if (retryable && policy) {
+    const retryAt = now + backoffDelay(policy, attempt - base, `${s.runId}/${stepId}/${phase}/${attempt}`);
+    events.push({ type: 'StepRetryScheduled', data: { stepId, phase, nextAttempt: attempt + 1, retryAt } });
+    events.push(schedule({ id: timerId(phase, stepId, attempt + 1, 'retry'), kind: 'retry', stepId, attempt: attempt + 1, phase, dueAt: retryAt }));
+    return events;
+  }
+  events.push(phase === 'execute' ? failStep(stepId, attempt, error, now) : { type: 'CompensationFailed', data: { stepId, attempt, error, at: now } });
+  return events;
+}
+
+function retryStep(s: RunData, stepId: string, input: unknown, by: string, reason: string | null, now: number): WorkflowEvent[] {
+  const st = requireStep(s, stepId);
+  requireActive(s);
+  const comp = s.compensations[stepId];
+  const phase: Phase = s.phase === 'compensate' && comp !== undefined ? 'compensate' : 'execute';
+  const status = phase === 'compensate' ? comp?.status : st.status;
+  if (status !== 'failed') {
+    if (status === 'completed' || status === 'skipped' || status === 'cancelled') throw new DomainError('STEP.ALREADY_TERMINAL', `step "${stepId}" is already ${status}`, { stepId, status });
+    throw new DomainError('STEP.NOT_FAILED', `step "${stepId}" is ${status}; only a failed step can be retried`, { stepId, status });
+  }
+  if (phase === 'execute' && s.phase === 'compensate') throw new DomainError('STEP.NOT_RETRYABLE_NOW', 'the run is compensating; its steps can no longer be retried', { stepId });
+  return [{ type: 'OperatorRetried', data: { stepId, phase, input, by, reason, at: now } }, ...resumeIfNeeded(s, by, reason, now)];
+}
+
+function skipStep(s: RunData, stepId: string, output: unknown, by: string, reason: string | null, now: number): WorkflowEvent[] {
+  const st = requireStep(s, stepId);
+  requireActive(s);
+  const comp = s.compensations[stepId];
+  if (s.phase === 'compensate' && comp !== undefined) {
+    if (comp.status === 'completed' || comp.status === 'skipped') throw new DomainError('STEP.ALREADY_TERMINAL', `the compensation of "${stepId}" is already ${comp.status}`, { stepId, status: comp.status });
+    return [{ type: 'CompensationSkipped', data: { stepId, by, reason, at: now } }, ...resumeIfNeeded(s, by, reason, now)];
+  }
+  if (st.status === 'completed' || st.status === 'skipped' || st.status === 'cancelled') throw new DomainError('STEP.ALREADY_TERMINAL', `step "${stepId}" is already ${st.status}`, { stepId, status: st.status });
+  if (output === undefined) throw new DomainError('COMMAND.INVALID', 'skip needs the output the step would have produced (use null for none)', { field: 'output' });
+  return [{ type: 'StepSkipped', data: { stepId, kind: 'operator', output, by, reason, at: now } }, ...resumeIfNeeded(s, by, reason, now)];
+}
+
+function resumeIfNeeded(s: RunData, by: string, reason: string | null, now: number): WorkflowEvent[] {
+  return s.status === 'needs_operator' ? [{ type: 'RunResumed', data: { by, reason, at: now } }] : [];
+}
+
+function resumeIfWaitingFor(s: RunData, by: string, reason: string | null, now: number): WorkflowEvent[] {
+  return s.status === 'needs_operator' && s.attention?.code === StepErrorCodes.approvalTimedOut ? resumeIfNeeded(s, by, reason, now) : [];
+}
+
+function attemptIsOut(s: RunData, stepId: string, attempt: number, phase: Phase): boolean {
+  if (isTerminalRun(s.status)) return false;
+  if (phase === 'execute') {
+    const st = s.steps[stepId];
+    return st?.status === 'running' && st.attempt === attempt;
+  }
+  const c = s.compensations[stepId];
+  return c?.status === 'running' && c.attempt === attempt;
+}
+
+function heartbeatTimer(stepId: string, attempt: number, dueAt: number): Timer {
+  return { id: timerId('execute', stepId, attempt, `heartbeat@${dueAt}`), kind: 'heartbeat_timeout', stepId, attempt, phase: 'execute', dueAt };
+}
+
+function requireStep(s: RunData, stepId: string) {
+  const st = s.steps[stepId];
+  if (!st) throw new DomainError('STEP.NOT_FOUND', `step "${stepId}" is not in ${s.definition.id} v${s.definition.version}`, { stepId });
+  return st;
+}
+
+function requireActive(s: RunData): void {
+  if (isTerminalRun(s.status)) throw new DomainError('RUN.ALREADY_TERMINAL', `the run is already ${s.status}`, { status: s.status });
+}
+
+function isReport(command: Command): boolean {
+  return command.type.startsWith('Record') || command.type === 'FireTimer';
+}
+
+function normaliseError(error: StepError | undefined): StepError {
+  return {
+    code: typeof error?.code === 'string' && error.code ? error.code : 'STEP.FAILED',
+    message: typeof error?.message === 'string' ? error.message : 'the step failed',
+    retryable: error?.retryable !== false,
+    ...(error?.details ? { details: error.details } : {}),
+  };
+}

@@ -1,0 +1,39 @@
+/** Every error the core raises has a stable code; HTTP and the CLI map codes in one place. */
+export type DomainErrorCode =
+  | 'RUN.NOT_FOUND'
+  | 'RUN.ALREADY_EXISTS'
+  | 'RUN.ALREADY_TERMINAL'
+  | 'RUN.NOT_RUNNING'
+  | 'RUN.NOT_PAUSED'
+  | 'RUN.INPUT_INVALID'
+  | 'RUN.NOTHING_TO_COMPENSATE'
+  | 'STEP.NOT_FOUND'
+  | 'STEP.ALREADY_TERMINAL'
+  | 'STEP.NOT_AWAITING_APPROVAL'
+  | 'STEP.NOT_FAILED'
+  | 'STEP.NOT_RETRYABLE_NOW'
+  | 'COMMAND.INVALID';
+
+export class DomainError extends Error {
+  readonly code: DomainErrorCode;
+  /** Domain errors never succeed by repeating the same command unchanged. */
+  readonly retryable = false;
+  readonly details: Readonly<Record<string, unknown>>;
+  constructor(code: DomainErrorCode, message: string, details: Record<string, unknown> = {}) {
+    super(message);
+    this.name = 'DomainError';
+    this.code = code;
+    this.details = details;
+  }
+}
+
+/** Codes carried by failed steps (in events, not thrown). */
+export const StepErrorCodes = {
+  timedOut: 'STEP.TIMED_OUT',
+  heartbeatTimedOut: 'STEP.HEARTBEAT_TIMED_OUT',
+  joinUnsatisfied: 'JOIN.UNSATISFIED',
+  expression: 'EXPRESSION.ERROR',
+  governanceDenied: 'GOVERNANCE.DENIED',
+  approvalRejected: 'APPROVAL.REJECTED',
+  approvalTimedOut: 'APPROVAL.TIMED_OUT',
+} as const;

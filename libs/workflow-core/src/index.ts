@@ -1,0 +1,30 @@
+export { decide } from './decide.ts';
+export { evolve } from './evolve.ts';
+export { initialState, isStarted, isTerminalRun, isTerminalStep, TERMINAL_RUN_STATUSES, TERMINAL_STEP_STATUSES } from './state.ts';
+export type { CompensationState, CompensationStatus, RunData, RunState, RunStatus, StepState, StepStatus } from './state.ts';
+export type {
+  Command, CommandMetadata, CommandType, GovernanceOutcome, OperatorCommandType, Phase, SkipKind, StepError, Timer, TimerKind,
+  WorkflowEvent, WorkflowEventType,
+} from './messages.ts';
+export { DomainError, StepErrorCodes } from './errors.ts';
+export type { DomainErrorCode } from './errors.ts';
+export { backoffDelay, evaluateJoin } from './policies.ts';
+
+import { decide } from './decide.ts';
+import { evolve } from './evolve.ts';
+import { initialState } from './state.ts';
+import type { Command, WorkflowEvent } from './messages.ts';
+import type { RunState } from './state.ts';
+
+export interface Decider<S, C, E> {
+  decide(command: C, state: S): E[];
+  evolve(state: S, event: E): S;
+  initialState(): S;
+}
+
+export const workflowDecider: Decider<RunState, Command, WorkflowEvent> = { decide, evolve, initialState };
+
+/** The state after folding `events` from the start: guarantee 9 (replay) is exactly this. */
+export function fold(events: readonly WorkflowEvent[], from: RunState = initialState()): RunState {
+  return events.reduce(evolve, from);
+}

@@ -1,0 +1,88 @@
+import type { CompiledDefinition } from '@orchestron/definitions';
+
+/** Every command carries the time it is decided at; the core never reads a clock. */
+export interface CommandMetadata {
+  readonly now: number;
+  readonly actor?: string;
+}
+
+export type Phase = 'execute' | 'compensate';
+export type GovernanceOutcome = 'allow' | 'deny' | 'require_approval';
+
+export interface StepError {
+  readonly code: string;
+  readonly message: string;
+  readonly retryable: boolean;
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+type Msg<T extends string, D> = { readonly type: T; readonly data: D; readonly metadata: CommandMetadata };
+type Report = { readonly stepId: string; readonly attempt: number; readonly phase: Phase };
+type OperatorData = { readonly reason?: string };
+
+export type Command =
+  | Msg<'StartRun', { readonly runId: string; readonly definition: CompiledDefinition; readonly input: unknown; readonly idempotencyKey?: string }>
+  | Msg<'RecordStepStarted', Report>
+  | Msg<'RecordStepHeartbeat', Report>
+  | Msg<'RecordStepCompleted', Report & { readonly output: unknown }>
+  | Msg<'RecordStepFailed', Report & { readonly error: StepError }>
+  | Msg<'RecordGovernanceDecision', { readonly stepId: string; readonly outcome: GovernanceOutcome; readonly policyId: string | null; readonly reason: string }>
+  | Msg<'FireTimer', { readonly timerId: string }>
+  | Msg<'Approve', OperatorData & { readonly stepId: string }>
+  | Msg<'Reject', OperatorData & { readonly stepId: string }>
+  | Msg<'Pause', OperatorData>
+  | Msg<'Resume', OperatorData>
+  | Msg<'RetryStep', OperatorData & { readonly stepId: string; readonly input?: unknown }>
+  | Msg<'SkipStep', OperatorData & { readonly stepId: string; readonly output: unknown }>
+  | Msg<'Compensate', OperatorData>
+  | Msg<'Cancel', OperatorData>;
+
+export type CommandType = Command['type'];
+export type OperatorCommandType = Extract<CommandType, 'Approve' | 'Reject' | 'Pause' | 'Resume' | 'RetryStep' | 'SkipStep' | 'Compensate' | 'Cancel'>;
+
+export type TimerKind = 'attempt_timeout' | 'heartbeat_timeout' | 'retry' | 'approval_timeout';
+export interface Timer {
+  readonly id: string;
+  readonly kind: TimerKind;
+  readonly stepId: string;
+  readonly attempt: number;
+  readonly phase: Phase;
+  readonly dueAt: number;
+}
+
+type Ev<T extends string, D> = { readonly type: T; readonly data: D };
+type By = { readonly by: string; readonly reason: string | null };
+
+export type SkipKind = 'condition' | 'upstream' | 'operator';
+
+export type WorkflowEvent =
+  | Ev<'RunStarted', { readonly runId: string; readonly definition: CompiledDefinition; readonly input: unknown; readonly idempotencyKey: string | null; readonly startedBy: string; readonly at: number }>
+  | Ev<'GovernanceCheckRequested', { readonly stepId: string; readonly worker: string; readonly action: string | null; readonly input: unknown; readonly at: number }>
+  | Ev<'GovernanceDecided', { readonly stepId: string; readonly outcome: GovernanceOutcome; readonly policyId: string | null; readonly reason: string; readonly at: number }>
+  | Ev<'ApprovalRequested', { readonly stepId: string; readonly cause: 'approval_step' | 'governance'; readonly assignees: readonly string[]; readonly message: string; readonly at: number }>
+  | Ev<'StepApproved', By & { readonly stepId: string; readonly at: number }>
+  | Ev<'StepRejected', By & { readonly stepId: string; readonly at: number }>
+  | Ev<'StepDispatched', { readonly stepId: string; readonly attempt: number; readonly phase: Phase; readonly worker: string; readonly action: string | null; readonly input: unknown; readonly idempotencyKey: string; readonly timeoutAt: number | null; readonly at: number }>
+  | Ev<'StepStarted', Report & { readonly at: number }>
+  | Ev<'StepHeartbeat', Report & { readonly at: number }>
+  | Ev<'StepAttemptFailed', Report & { readonly error: StepError; readonly at: number }>
+  | Ev<'StepRetryScheduled', { readonly stepId: string; readonly phase: Phase; readonly nextAttempt: number; readonly retryAt: number }>
+  | Ev<'StepCompleted', { readonly stepId: string; readonly attempt: number; readonly output: unknown; readonly at: number }>
+  | Ev<'StepFailed', { readonly stepId: string; readonly attempt: number; readonly error: StepError; readonly at: number }>
+  | Ev<'StepSkipped', { readonly stepId: string; readonly kind: SkipKind; readonly output: unknown; readonly by: string | null; readonly reason: string | null; readonly at: number }>
+  | Ev<'CompensationCompleted', { readonly stepId: string; readonly attempt: number; readonly output: unknown; readonly at: number }>
+  | Ev<'CompensationFailed', { readonly stepId: string; readonly attempt: number; readonly error: StepError; readonly at: number }>
+  | Ev<'CompensationSkipped', By & { readonly stepId: string; readonly at: number }>
+  | Ev<'TimerScheduled', { readonly timer: Timer }>
+  | Ev<'TimerFired', { readonly timerId: string; readonly at: number }>
+  | Ev<'OperatorRetried', By & { readonly stepId: string; readonly phase: Phase; readonly input: unknown; readonly at: number }>
+  | Ev<'RunPaused', By & { readonly at: number }>
+  | Ev<'RunResumed', By & { readonly at: number }>
+  | Ev<'RunNeedsOperator', { readonly code: string; readonly message: string; readonly stepId: string | null; readonly at: number }>
+  | Ev<'CompensationStarted', { readonly cause: string; readonly by: string | null; readonly at: number }>
+  | Ev<'RunCompleted', { readonly at: number }>
+  | Ev<'RunFailed', { readonly stepId: string | null; readonly error: StepError; readonly at: number }>
+  | Ev<'RunCompensated', { readonly compensated: readonly string[]; readonly at: number }>
+  | Ev<'RunCancelled', By & { readonly at: number }>;
+
+export type WorkflowEventType = WorkflowEvent['type'];
