@@ -1,0 +1,75 @@
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { createInMemoryBus } from '@orchestron/bus';
+import { parseDefinitionText } from '@orchestron/definitions';
+import { createOnboardingWorkers, SqliteLedger } from '@orchestron/example-workers';
+import { createPolicyGovernance, Engine } from '@orchestron/runtime';
+import type { Logger } from '@orchestron/runtime';
+import { createSqliteEventStore } from '@orchestron/store-sqlite';
+import type { Worker } from '@orchestron/worker-sdk';
+import type { ApiKey } from './http/auth.ts';
+
+export interface EmbeddedOptions {
+  readonly dataDir: string;
+  readonly examplesDir?: string;
+  readonly policiesDir?: string;
+  readonly logger: Logger;
+  /** Work time of the example workers' normal steps, in ms. */
+  readonly workMs?: number;
+  readonly withWorkers?: boolean;
+}
+
+export interface Embedded {
+  readonly engine: Engine;
+  readonly ledger: SqliteLedger | null;
+  readonly recovered: number;
+  readonly definitions: string[];
+  close(): Promise<void>;
+}
+
+/** One process: the SQLite event store, the in-process bus, the orchestrator, governance and the example workers. */
+export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded> {
+  mkdirSync(options.dataDir, { recursive: true });
+  const store = createSqliteEventStore({ path: join(options.dataDir, 'events.sqlite') });
+  const bus = createInMemoryBus();
+  const policies = options.policiesDir && existsSync(options.policiesDir)
+    ? readdirSync(options.policiesDir).filter((f) => f.endsWith('.cedar')).sort().map((name) => ({ name, text: readFileSync(join(options.policiesDir as string, name), 'utf8') }))
+    : [];
+  const governance = createPolicyGovernance(policies);
+  const engine = new Engine({ store, bus, governance, logger: options.logger });
+  const withWorkers = options.withWorkers ?? true;
+  const ledger = withWorkers ? new SqliteLedger(join(options.dataDir, 'worker-ledger.sqlite')) : null;
+  const workers: Worker[] = ledger ? createOnboardingWorkers({ bus, ledger, ...(options.workMs !== undefined ? { workMs: options.workMs } : {}) }) : [];
+  for (const worker of workers) await worker.start();
+  const { recovered } = await engine.start();
+  const definitions: string[] = [];
+  if (options.examplesDir && existsSync(options.examplesDir)) {
+    for (const file of readdirSync(options.examplesDir).filter((f) => /\.(ya?ml|json)$/.test(f)).sort()) {
+      const { definition } = await engine.definitions.register(parseDefinitionText(readFileSync(join(options.examplesDir, file), 'utf8'), file), 'system:examples');
+      definitions.push(`${definition.id} v${definition.version}`);
+    }
+  }
+  options.logger.info('governance policies loaded', { policies: governance.policyIds });
+  return {
+    engine, ledger, recovered, definitions,
+    async close() {
+      for (const worker of workers) await worker.stop();
+      await engine.stop();
+      await bus.close();
+      await store.close();
+      ledger?.close();
+    },
+  };
+}
+
+/** Keys from ORCHESTRON_API_KEYS, or else an admin key kept in the data directory (created on first start). */
+export function adminKeyFile(dataDir: string): ApiKey {
+  const file = join(dataDir, 'admin.key');
+  mkdirSync(dataDir, { recursive: true });
+  if (!existsSync(file)) {
+    writeFileSync(file, `${randomBytes(24).toString('base64url')}\n`, { mode: 0o600 });
+    chmodSync(file, 0o600);
+  }
+  return { key: readFileSync(file, 'utf8').trim(), role: 'admin', name: 'local-admin' };
+}

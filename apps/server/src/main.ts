@@ -1,0 +1,66 @@
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { jsonLogger } from '@orchestron/runtime';
+import { adminKeyFile, startEmbedded } from './embedded.ts';
+import { buildApp } from './http/app.ts';
+import { parseApiKeys } from './http/auth.ts';
+
+const HELP = `orchestron server — the embedded tier in one process
+
+Usage: npm start            (or: node apps/server/src/main.ts [--help])
+
+Environment:
+  PORT                  HTTP port on 127.0.0.1 (default 3000)
+  HOST                  address to bind (default 127.0.0.1)
+  ORCHESTRON_DATA       data directory: event store, worker ledger, admin key (default ./.orchestron)
+  ORCHESTRON_EXAMPLES   directory of definitions to register at start (default ./examples)
+  ORCHESTRON_POLICIES   directory of Cedar governance policies (default ./examples/policies)
+  ORCHESTRON_API_KEYS   "key:role[:name],…" with role producer|worker|operator|auditor|admin;
+                        unset: an admin key is created in $ORCHESTRON_DATA/admin.key, which the CLI reads
+  ORCHESTRON_WORK_MS    work time of each example step in ms (default 50)
+  ORCHESTRON_WORKERS    "off" to run without the example workers
+`;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { help: { type: 'boolean', short: 'h' } }, strict: true });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return;
+  }
+  const root = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
+  const port = Number(process.env.PORT ?? 3000);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, got ${JSON.stringify(process.env.PORT)}`);
+  const dataDir = resolve(process.env.ORCHESTRON_DATA ?? '.orchestron');
+  const logger = jsonLogger({ service: 'orchestron' });
+  const keys = process.env.ORCHESTRON_API_KEYS ? parseApiKeys(process.env.ORCHESTRON_API_KEYS) : [adminKeyFile(dataDir)];
+  const embedded = await startEmbedded({
+    dataDir,
+    examplesDir: resolve(process.env.ORCHESTRON_EXAMPLES ?? resolve(root, 'examples')),
+    policiesDir: resolve(process.env.ORCHESTRON_POLICIES ?? resolve(root, 'examples/policies')),
+    logger,
+    withWorkers: process.env.ORCHESTRON_WORKERS !== 'off',
+    ...(process.env.ORCHESTRON_WORK_MS ? { workMs: Number(process.env.ORCHESTRON_WORK_MS) } : {}),
+  });
+  const app = buildApp({ engine: embedded.engine, keys });
+  const address = await app.listen({ host: process.env.HOST ?? '127.0.0.1', port });
+  logger.info('orchestron is up', { url: address, dataDir, recoveredRuns: embedded.recovered, definitions: embedded.definitions, auth: process.env.ORCHESTRON_API_KEYS ? 'ORCHESTRON_API_KEYS' : `${dataDir}/admin.key` });
+  process.stdout.write(`Orchestron listening on ${address} (data in ${dataDir}; definitions: ${embedded.definitions.join(', ') || 'none'})\n`);
+  let closing = false;
+  const shutdown = (signal: string): void => {
+    if (closing) return;
+    closing = true;
+    logger.info('shutting down', { signal });
+    void app.close().then(() => embedded.close()).then(() => process.exit(0), (error: unknown) => {
+      logger.error('shutdown failed', { error: String(error) });
+      process.exit(1);
+    });
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`orchestron: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

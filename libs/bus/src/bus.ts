@@ -1,0 +1,42 @@
+/** The message-bus port. Kafka and the in-process bus implement it; no client type crosses it. */
+export interface BusMessage {
+  /** Messages about a run are keyed by its id, so one partition sees them in order. */
+  readonly key: string;
+  readonly value: unknown;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export interface DeliveredMessage extends BusMessage {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+}
+
+export interface SubscribeOptions {
+  readonly topics: readonly string[];
+  /** Consumers in one group share the work; each message goes to one of them. */
+  readonly group: string;
+  /** Handlers running at once; per-partition order holds only at 1. */
+  readonly concurrency?: number;
+  /** Called when a handler throws; the message is then dead-lettered. */
+  readonly onError?: (error: unknown, message: DeliveredMessage) => void;
+}
+
+export interface BusSubscription {
+  close(): Promise<void>;
+}
+
+export interface MessageBus {
+  publish(topic: string, messages: readonly BusMessage[]): Promise<void>;
+  subscribe(options: SubscribeOptions, handler: (message: DeliveredMessage) => Promise<void>): Promise<BusSubscription>;
+  close(): Promise<void>;
+}
+
+export const Topics = {
+  workflowStarts: 'orchestron.workflow.starts',
+  stepEvents: 'orchestron.step.events',
+  governanceRequests: 'orchestron.governance.requests',
+  governanceDecisions: 'orchestron.governance.decisions',
+  deadLetters: 'orchestron.dlq',
+  commands: (worker: string): string => `orchestron.commands.${worker}`,
+} as const;

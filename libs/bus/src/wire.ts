@@ -1,0 +1,64 @@
+import { Ajv } from 'ajv';
+
+/** `step.execute` / `step.compensate`, sent to `orchestron.commands.<worker>`. */
+export interface StepCommandMessage {
+  readonly type: 'step.execute' | 'step.compensate';
+  readonly runId: string;
+  readonly stepId: string;
+  readonly attempt: number;
+  readonly worker: string;
+  readonly action: string | null;
+  readonly input: unknown;
+  /** `runId/stepId/attempt`: a worker that has seen it must not do the work again. */
+  readonly idempotencyKey: string;
+  /** Epoch ms after which the orchestrator has given up on this attempt. */
+  readonly deadline: number | null;
+  readonly definitionId: string;
+}
+
+/** What workers send back on `orchestron.step.events`. */
+export type StepEventMessage =
+  | { readonly type: 'step.started' | 'step.heartbeat'; readonly runId: string; readonly stepId: string; readonly attempt: number; readonly phase: 'execute' | 'compensate' }
+  | { readonly type: 'step.completed'; readonly runId: string; readonly stepId: string; readonly attempt: number; readonly phase: 'execute' | 'compensate'; readonly output?: unknown }
+  | {
+      readonly type: 'step.failed'; readonly runId: string; readonly stepId: string; readonly attempt: number; readonly phase: 'execute' | 'compensate';
+      readonly error: { readonly code?: string; readonly message: string; readonly retryable?: boolean };
+    };
+
+export const stepEventSchema = {
+  type: 'object',
+  required: ['type', 'runId', 'stepId', 'attempt', 'phase'],
+  properties: {
+    type: { enum: ['step.started', 'step.heartbeat', 'step.completed', 'step.failed'] },
+    runId: { type: 'string', minLength: 1 },
+    stepId: { type: 'string', minLength: 1 },
+    attempt: { type: 'integer', minimum: 1 },
+    phase: { enum: ['execute', 'compensate'] },
+    output: {},
+    error: {
+      type: 'object',
+      required: ['message'],
+      properties: { code: { type: 'string' }, message: { type: 'string' }, retryable: { type: 'boolean' } },
+    },
+  },
+  if: { properties: { type: { const: 'step.failed' } } },
+  then: { required: ['error'] },
+} as const;
+
+const validate = new Ajv({ allErrors: true, strict: false }).compile(stepEventSchema);
+
+export class WireFormatError extends Error {
+  readonly code = 'WIRE.INVALID';
+  readonly retryable = false;
+  constructor(message: string) {
+    super(message);
+    this.name = 'WireFormatError';
+  }
+}
+
+/** Checks a step event against its schema; throws WireFormatError naming every bad field. */
+export function parseStepEventMessage(value: unknown): StepEventMessage {
+  if (validate(value)) return value as unknown as StepEventMessage;
+  const problems = (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? e.keyword}`);
+  throw new WireFormatError(`not a valid step event: ${problems.join('; ')}`);
+}

@@ -1,0 +1,321 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { Topics, parseStepEventMessage } from '@orchestron/bus';
+import type { BusSubscription, MessageBus, StepCommandMessage } from '@orchestron/bus';
+import { ExpectedVersionConflictError } from '@orchestron/event-store';
+import type { EventStore, RecordedEvent, Subscription } from '@orchestron/event-store';
+import { DomainError, decide, evolve, initialState, isStarted, isTerminalRun } from '@orchestron/workflow-core';
+import type { Command, RunData, RunState, Timer, WorkflowEvent } from '@orchestron/workflow-core';
+import { DefinitionRegistry } from './definition-registry.ts';
+import { systemClock, silentLogger } from './ports.ts';
+import type { Clock, GovernanceCheck, Ids, Logger } from './ports.ts';
+import { RunIndex, runStream } from './run-index.ts';
+import { TimerWheel } from './timers.ts';
+
+export interface EngineOptions {
+  readonly store: EventStore;
+  readonly bus: MessageBus;
+  readonly clock?: Clock;
+  readonly ids?: Ids;
+  /** Absent: every side-effecting step is allowed, and the decision says so. */
+  readonly governance?: GovernanceCheck;
+  readonly logger?: Logger;
+  /** Consumer group of the orchestrator on the step-events topic. */
+  readonly group?: string;
+}
+
+export interface StartRunRequest {
+  readonly definition?: unknown;
+  readonly definitionId?: string;
+  readonly definitionVersion?: number;
+  readonly input?: unknown;
+  readonly idempotencyKey?: string;
+  readonly actor: string;
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+export type RunCommand = DistributiveOmit<Exclude<Command, { type: 'StartRun' }>, 'metadata'>;
+
+interface Loaded {
+  readonly state: RunState;
+  readonly revision: number | null;
+}
+
+const CONFLICT_RETRIES = 8;
+const GOVERNANCE_RETRY_MS = 2000;
+
+/**
+ * The orchestrator: decide → append → dispatch. It is the only writer of run streams; every decision is in
+ * the stream before anything leaves for a worker, and on start it re-sends whatever was decided but may not
+ * have left (workers drop what they have already done, by idempotency key).
+ */
+export class Engine {
+  readonly index = new RunIndex();
+  readonly definitions: DefinitionRegistry;
+  private readonly store: EventStore;
+  private readonly bus: MessageBus;
+  private readonly clock: Clock;
+  private readonly ids: Ids;
+  private readonly governance: GovernanceCheck | undefined;
+  private readonly logger: Logger;
+  private readonly group: string;
+  private readonly cache = new Map<string, Loaded & { state: RunData }>();
+  private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly timers: TimerWheel;
+  private readonly pendingGovernance = new Set<string>();
+  private subscriptions: (Subscription | BusSubscription)[] = [];
+  private stopped = false;
+
+  constructor(options: EngineOptions) {
+    this.store = options.store;
+    this.bus = options.bus;
+    this.clock = options.clock ?? systemClock;
+    this.ids = options.ids ?? { newRunId: () => randomUUID() };
+    this.governance = options.governance;
+    this.logger = options.logger ?? silentLogger;
+    this.group = options.group ?? 'orchestron-orchestrator';
+    this.definitions = new DefinitionRegistry(this.store);
+    this.timers = new TimerWheel(() => this.clock.now(), (runId, timer) => this.onTimer(runId, timer));
+  }
+
+  /** Catches the read models up with the log, recovers runs in flight, then starts consuming worker reports. */
+  async start(): Promise<{ recovered: number }> {
+    for (let page = await this.store.readAll({ after: 0, maxCount: 5000 }); page.length > 0; page = await this.store.readAll({ after: this.index.position, maxCount: 5000 })) {
+      for (const event of page) this.project(event);
+    }
+    this.subscriptions.push(this.store.subscribeToAll({ after: this.index.position }, (event) => this.project(event)));
+    const active = this.index.active();
+    for (const run of active) await this.recover(run.id);
+    this.subscriptions.push(
+      await this.bus.subscribe({ topics: [Topics.stepEvents], group: this.group, concurrency: 64, onError: (error, message) => this.logger.error('step event rejected', { error: describe(error), topic: message.topic, offset: message.offset }) }, async (message) => {
+        const report = parseStepEventMessage(message.value);
+        await this.execute(report.runId, reportCommand(report));
+      }),
+    );
+    return { recovered: active.length };
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.timers.clear();
+    for (const sub of this.subscriptions.splice(0)) await sub.close();
+    await Promise.allSettled([...this.queues.values()]);
+  }
+
+  async startRun(request: StartRunRequest): Promise<{ run: RunData; created: boolean }> {
+    const definition = request.definition !== undefined
+      ? (await this.definitions.register(request.definition, request.actor)).definition
+      : this.definitions.get(requireString(request.definitionId, 'definitionId'), request.definitionVersion);
+    const runId = request.idempotencyKey !== undefined ? runIdForKey(definition.id, request.idempotencyKey) : this.ids.newRunId();
+    const command: Command = { type: 'StartRun', data: { runId, definition, input: request.input ?? null, ...(request.idempotencyKey !== undefined ? { idempotencyKey: request.idempotencyKey } : {}) }, metadata: { now: this.clock.now(), actor: request.actor } };
+    const { state, events } = await this.executeFull(runId, command);
+    if (!isStarted(state)) throw new Error('run did not start');
+    if (events.length === 0 && JSON.stringify(state.input) !== JSON.stringify(request.input ?? null)) {
+      throw new DomainError('RUN.ALREADY_EXISTS', `idempotency key "${request.idempotencyKey}" was already used for run ${runId} with a different input`, { runId });
+    }
+    return { run: state, created: events.length > 0 };
+  }
+
+  /** Applies a command to a run; operator commands throw DomainError when they do not apply. */
+  async execute(runId: string, command: RunCommand, actor?: string): Promise<RunData> {
+    const full = { ...command, metadata: { now: this.clock.now(), ...(actor !== undefined ? { actor } : {}) } } as Command;
+    const { state } = await this.executeFull(runId, full);
+    if (!isStarted(state)) throw new DomainError('RUN.NOT_FOUND', `run ${runId} does not exist`, { runId });
+    return state;
+  }
+
+  async getRun(runId: string): Promise<RunData | null> {
+    const { state } = await this.load(runId);
+    return isStarted(state) ? state : null;
+  }
+
+  async history(runId: string): Promise<RecordedEvent[]> {
+    return this.store.readStream(runStream(runId));
+  }
+
+  /** The run's state as of a revision: the fold of its stream up to there (guarantee 9). */
+  async stateAt(runId: string, revision: number): Promise<RunState> {
+    const events = await this.store.readStream(runStream(runId), { maxCount: revision + 1 });
+    return events.reduce((s, e) => evolve(s, { type: e.type, data: e.data } as WorkflowEvent), initialState());
+  }
+
+  get scheduledTimers(): number {
+    return this.timers.size;
+  }
+
+  private project(event: RecordedEvent): void {
+    this.index.apply(event);
+    this.definitions.apply(event);
+  }
+
+  private serial<T>(runId: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.queues.get(runId) ?? Promise.resolve();
+    const next = previous.then(work, work);
+    const tail = next.catch(() => undefined);
+    this.queues.set(runId, tail);
+    void tail.then(() => {
+      if (this.queues.get(runId) === tail) this.queues.delete(runId);
+    });
+    return next;
+  }
+
+  private executeFull(runId: string, command: Command): Promise<{ state: RunState; events: WorkflowEvent[] }> {
+    return this.serial(runId, async () => {
+      for (let attempt = 0; ; attempt++) {
+        const { state, revision } = await this.load(runId);
+        const events = decide(command, state);
+        if (events.length === 0) return { state, events };
+        try {
+          const result = await this.store.append(runStream(runId), events.map((e) => ({ type: e.type, data: e.data, metadata: eventMetadata(command) })), { expectedRevision: revision ?? 'no_stream' });
+          const next = events.reduce(evolve, state) as RunData;
+          this.remember(runId, next, result.nextExpectedRevision);
+          await this.interpret(next, events);
+          return { state: next, events };
+        } catch (error) {
+          // Another writer got there first: reload and decide again on the state it left.
+          if (!(error instanceof ExpectedVersionConflictError) || attempt >= CONFLICT_RETRIES) throw error;
+          this.cache.delete(runId);
+        }
+      }
+    });
+  }
+
+  private async load(runId: string): Promise<Loaded> {
+    const cached = this.cache.get(runId);
+    if (cached) return cached;
+    const events = await this.store.readStream(runStream(runId));
+    const state = events.reduce((s, e) => evolve(s, { type: e.type, data: e.data } as WorkflowEvent), initialState());
+    const revision = events.length > 0 ? (events[events.length - 1] as RecordedEvent).revision : null;
+    if (isStarted(state)) this.remember(runId, state, revision as number);
+    return { state, revision };
+  }
+
+  private remember(runId: string, state: RunData, revision: number): void {
+    if (isTerminalRun(state.status)) this.cache.delete(runId);
+    else this.cache.set(runId, { state, revision });
+  }
+
+  /** Does what the new events ask for. Everything here is safe to repeat: recovery repeats it. */
+  private async interpret(state: RunData, events: readonly WorkflowEvent[]): Promise<void> {
+    const dispatches = new Map<string, { key: string; value: StepCommandMessage }[]>();
+    for (const event of events) {
+      switch (event.type) {
+        case 'StepDispatched': {
+          const topic = Topics.commands(event.data.worker);
+          const list = dispatches.get(topic) ?? [];
+          list.push({ key: state.runId, value: commandMessage(state, event.data) });
+          dispatches.set(topic, list);
+          break;
+        }
+        case 'GovernanceCheckRequested':
+          this.requestGovernance(state, event.data.stepId, event.data.input);
+          break;
+        case 'ApprovalRequested':
+          this.logger.info('approval requested', { runId: state.runId, stepId: event.data.stepId, message: event.data.message });
+          break;
+        case 'RunNeedsOperator':
+          this.logger.warn('run needs an operator', { runId: state.runId, stepId: event.data.stepId, code: event.data.code, message: event.data.message });
+          break;
+        default:
+          break;
+      }
+    }
+    this.timers.sync(state.runId, isTerminalRun(state.status) ? {} : state.timers);
+    await Promise.all([...dispatches].map(([topic, messages]) => this.bus.publish(topic, messages)));
+  }
+
+  /** Re-sends attempts that are out, re-asks governance, and re-arms timers, from the stored state alone. */
+  private async recover(runId: string): Promise<void> {
+    await this.serial(runId, async () => {
+      const events = await this.store.readStream(runStream(runId));
+      let state = initialState();
+      const lastDispatch = new Map<string, Extract<WorkflowEvent, { type: 'StepDispatched' }>>();
+      for (const recorded of events) {
+        const event = { type: recorded.type, data: recorded.data } as WorkflowEvent;
+        state = evolve(state, event);
+        if (event.type === 'StepDispatched') lastDispatch.set(`${event.data.phase}/${event.data.stepId}`, event);
+      }
+      if (!isStarted(state) || isTerminalRun(state.status)) return;
+      this.remember(runId, state, (events[events.length - 1] as RecordedEvent).revision);
+      const outstanding: WorkflowEvent[] = [];
+      for (const [key, dispatch] of lastDispatch) {
+        const [phase, stepId] = [dispatch.data.phase, dispatch.data.stepId];
+        const out = phase === 'execute' ? state.steps[stepId]?.status === 'running' && state.steps[stepId]?.attempt === dispatch.data.attempt : state.compensations[stepId]?.status === 'running' && state.compensations[stepId]?.attempt === dispatch.data.attempt;
+        if (out && key) outstanding.push(dispatch);
+      }
+      for (const step of Object.values(state.steps)) {
+        if (step.status === 'waiting_governance') outstanding.push({ type: 'GovernanceCheckRequested', data: { stepId: step.id, worker: state.definition.steps[step.id]?.worker ?? '', action: state.definition.steps[step.id]?.action ?? null, input: step.input, at: this.clock.now() } });
+      }
+      await this.interpret(state, outstanding);
+      this.logger.info('run recovered', { runId, status: state.status, resent: outstanding.length, timers: Object.keys(state.timers).length });
+    });
+  }
+
+  private onTimer(runId: string, timer: Timer): void {
+    if (this.stopped) return;
+    this.execute(runId, { type: 'FireTimer', data: { timerId: timer.id } }, 'system:timer').catch((error: unknown) => {
+      this.logger.error('timer failed', { runId, timerId: timer.id, error: describe(error) });
+    });
+  }
+
+  private requestGovernance(state: RunData, stepId: string, input: unknown): void {
+    const key = `${state.runId}/${stepId}`;
+    if (this.pendingGovernance.has(key)) return;
+    this.pendingGovernance.add(key);
+    const def = state.definition.steps[stepId];
+    const ask = async (): Promise<void> => {
+      if (this.stopped) return;
+      try {
+        const verdict = this.governance
+          ? await this.governance({ runId: state.runId, definitionId: state.definition.id, definitionVersion: state.definition.version, stepId, worker: def?.worker ?? '', ...(def?.action ? { action: def.action } : {}), input, runInput: state.input, actor: state.startedBy, now: this.clock.now() })
+          : { outcome: 'allow' as const, policyId: null, reason: 'no governance check is configured' };
+        this.pendingGovernance.delete(key);
+        await this.execute(state.runId, { type: 'RecordGovernanceDecision', data: { stepId, ...verdict } }, 'system:governance');
+      } catch (error) {
+        // Fail closed: the step waits, and we ask again.
+        this.logger.error('governance check failed; the step waits', { runId: state.runId, stepId, error: describe(error) });
+        setTimeout(() => void ask(), GOVERNANCE_RETRY_MS);
+      }
+    };
+    void ask();
+  }
+}
+
+function reportCommand(report: ReturnType<typeof parseStepEventMessage>): RunCommand {
+  const base = { stepId: report.stepId, attempt: report.attempt, phase: report.phase };
+  switch (report.type) {
+    case 'step.started':
+      return { type: 'RecordStepStarted', data: base };
+    case 'step.heartbeat':
+      return { type: 'RecordStepHeartbeat', data: base };
+    case 'step.completed':
+      return { type: 'RecordStepCompleted', data: { ...base, output: report.output ?? null } };
+    case 'step.failed':
+      return { type: 'RecordStepFailed', data: { ...base, error: { code: report.error.code ?? 'STEP.FAILED', message: report.error.message, retryable: report.error.retryable !== false } } };
+  }
+}
+
+function commandMessage(state: RunData, d: Extract<WorkflowEvent, { type: 'StepDispatched' }>['data']): StepCommandMessage {
+  return {
+    type: d.phase === 'execute' ? 'step.execute' : 'step.compensate', runId: state.runId, stepId: d.stepId, attempt: d.attempt, worker: d.worker,
+    action: d.action, input: d.input, idempotencyKey: d.idempotencyKey, deadline: d.timeoutAt, definitionId: state.definition.id,
+  };
+}
+
+function eventMetadata(command: Command): Record<string, unknown> {
+  return { at: new Date(command.metadata.now).toISOString(), command: command.type, ...(command.metadata.actor ? { actor: command.metadata.actor } : {}) };
+}
+
+/** The same key always names the same run, so a retried start finds the run the first one created. */
+export function runIdForKey(definitionId: string, key: string): string {
+  const hex = createHash('sha256').update(`${definitionId}\u0000${key}`).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
+function requireString(value: unknown, field: string): string {
+  if (typeof value !== 'string' || value.length === 0) throw new DomainError('COMMAND.INVALID', `${field} is required (or give an inline definition)`, { field });
+  return value;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}

@@ -1,0 +1,11 @@
+export { Engine, runIdForKey } from './engine.ts';
+export type { EngineOptions, RunCommand, StartRunRequest } from './engine.ts';
+export { DefinitionRegistry, DefinitionError } from './definition-registry.ts';
+export type { RegisteredDefinition } from './definition-registry.ts';
+export { RunIndex, runStream } from './run-index.ts';
+export type { RunFilter, RunSummary } from './run-index.ts';
+export { jsonLogger, silentLogger, systemClock } from './ports.ts';
+export type { Clock, GovernanceCheck, GovernanceRequest, GovernanceVerdict, Ids, Logger } from './ports.ts';
+export { toRunView } from './views.ts';
+export type { RunView, StepView } from './views.ts';
+export { createPolicyGovernance } from './governance.ts';

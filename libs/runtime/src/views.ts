@@ -1,0 +1,68 @@
+import type { RunData, RunStatus, StepStatus } from '@orchestron/workflow-core';
+
+export interface StepView {
+  readonly id: string;
+  readonly type: 'task' | 'approval';
+  readonly worker: string | null;
+  readonly needs: readonly string[];
+  readonly status: StepStatus;
+  readonly attempt: number;
+  readonly input: unknown;
+  readonly output: unknown;
+  readonly error: { code: string; message: string; retryable: boolean } | null;
+  readonly governance: { outcome: string; policyId: string | null; reason: string } | null;
+  readonly skipKind: string | null;
+  readonly startedAt: string | null;
+  readonly finishedAt: string | null;
+  readonly compensation: { status: string; attempt: number; error: { code: string; message: string } | null } | null;
+}
+
+export interface RunView {
+  readonly id: string;
+  readonly definition: { id: string; version: number; name: string | null };
+  readonly status: RunStatus;
+  readonly input: unknown;
+  readonly startedBy: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly attention: { code: string; message: string; stepId: string | null } | null;
+  readonly failure: { stepId: string | null; error: { code: string; message: string } } | null;
+  readonly steps: readonly StepView[];
+  readonly version: number;
+}
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+/** The public shape of a run, for the HTTP API and the CLI. */
+export function toRunView(run: RunData): RunView {
+  return {
+    id: run.runId,
+    definition: { id: run.definition.id, version: run.definition.version, name: run.definition.name },
+    status: run.status,
+    input: run.input,
+    startedBy: run.startedBy,
+    createdAt: new Date(run.startedAt).toISOString(),
+    updatedAt: new Date(run.updatedAt).toISOString(),
+    attention: run.attention,
+    failure: run.failure ?? failureOf(run),
+    version: run.version,
+    steps: run.definition.order.map((id) => {
+      const st = run.steps[id];
+      const def = run.definition.steps[id];
+      const comp = run.compensations[id];
+      return {
+        id, type: def?.type ?? 'task', worker: def?.worker ?? null, needs: def?.needs ?? [], status: st?.status ?? 'pending', attempt: st?.attempt ?? 0,
+        input: st?.input ?? null, output: st?.output ?? null, error: st?.error ?? null, governance: st?.governance ?? null, skipKind: st?.skipKind ?? null,
+        startedAt: iso(st?.dispatchedAt ?? null), finishedAt: iso(st?.finishedAt ?? null),
+        compensation: comp ? { status: comp.status, attempt: comp.attempt, error: comp.error } : null,
+      };
+    }),
+  };
+}
+
+function failureOf(run: RunData): RunView['failure'] {
+  if (run.status !== 'compensated' && run.status !== 'compensating' && run.status !== 'needs_operator') return null;
+  const id = run.definition.order.find((s) => run.steps[s]?.status === 'failed');
+  const error = id ? run.steps[id]?.error : null;
+  return id && error ? { stepId: id, error: { code: error.code, message: error.message } } : null;
+}
