@@ -20,7 +20,8 @@ export class SqliteLedger implements IdempotencyLedger {
         attempt INTEGER NOT NULL, phase TEXT NOT NULL, worker TEXT NOT NULL, ok INTEGER NOT NULL, at TEXT NOT NULL);
       CREATE INDEX IF NOT EXISTS executions_run ON executions (run_id);`);
     this.find = this.db.prepare('SELECT outcome FROM outcomes WHERE key = ?');
-    const putOutcome = this.db.prepare('INSERT INTO outcomes (key, outcome) VALUES (?, ?)');
+    // REPLACE, not a unique-key failure: a second execution must show up in the log, not roll itself back.
+    const putOutcome = this.db.prepare('INSERT OR REPLACE INTO outcomes (key, outcome) VALUES (?, ?)');
     const putExecution = this.db.prepare('INSERT INTO executions (key, run_id, step_id, attempt, phase, worker, ok, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
     this.insert = this.db.transaction((key, outcome, ctx) => {
       putExecution.run(key, ctx.runId, ctx.stepId, ctx.attempt, ctx.phase, ctx.worker, JSON.parse(outcome).ok ? 1 : 0, new Date().toISOString());
