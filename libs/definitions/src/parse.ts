@@ -13,10 +13,10 @@ export function parseDefinitionText(text: string, sourceName = 'definition'): un
       throw new DefinitionInvalidError([{ path: '', message: `not valid JSON: ${(error as Error).message}` }], sourceName);
     }
   }
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new DefinitionInvalidError(
-      doc.errors.map((e) => ({ path: '', message: `YAML ${e.code} at line ${e.linePos?.[0]?.line ?? '?'}, column ${e.linePos?.[0]?.col ?? '?'}: ${e.message.split('\n')[0]}` })),
+      doc.errors.map((e) => ({ path: '', message: `YAML ${e.code}: ${(e.message.split('\n')[0] ?? '').replace(/:$/, '')}` })),
       sourceName,
     );
   }

@@ -32,7 +32,7 @@ declare module 'fastify' {
 /** The HTTP edge. Every call but health and discovery needs a key; each route names the roles it admits. */
 export function buildApp(options: AppOptions): FastifyInstance {
   const { engine } = options;
-  const app = Fastify({ logger: options.logger ?? false, bodyLimit: 4 * 1024 * 1024 });
+  const app = Fastify({ logger: options.logger ?? false, bodyLimit: 4 * 1024 * 1024, forceCloseConnections: true });
 
   app.addHook('onRequest', async (request, reply) => {
     const roles = request.routeOptions.config.roles;

@@ -1,0 +1,133 @@
+import { ApiError, ServerUnreachableError } from './cli.errors.ts';
+import type {
+  ActionRequest, AgentContract, EventView, Issue, OperatorAction, RunSummary, RunView, StartRunRequest,
+} from './api.types.ts';
+import type { ClientConfig } from './config.ts';
+
+export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
+
+export interface RunResponse {
+  readonly run: RunView;
+  readonly agent_contract: AgentContract | null;
+}
+
+export interface StartRunResponse extends RunResponse {
+  /** True when the idempotency key matched a run that already existed (HTTP 200 rather than 201). */
+  readonly existing: boolean;
+}
+
+export interface ListRunsQuery {
+  readonly status?: string;
+  readonly definition?: string;
+  readonly limit?: number;
+}
+
+export interface ApiClient {
+  readonly baseUrl: string;
+  startRun(request: StartRunRequest): Promise<StartRunResponse>;
+  listRuns(query: ListRunsQuery): Promise<{ readonly runs: readonly RunSummary[]; readonly agent_contract: AgentContract | null }>;
+  getRun(runId: string): Promise<RunResponse>;
+  getEvents(runId: string): Promise<{ readonly events: readonly EventView[]; readonly agent_contract: AgentContract | null }>;
+  act(runId: string, action: OperatorAction, request: ActionRequest): Promise<RunResponse>;
+  validateDefinition(definition: unknown): Promise<{ readonly valid: boolean; readonly issues: readonly Issue[] }>;
+}
+
+const REQUEST_TIMEOUT_MS = 30_000;
+
+/** A thin fetch wrapper: every failure leaves it as an ApiError or a ServerUnreachableError. */
+export function createApiClient(config: ClientConfig, fetchImpl: FetchLike = fetch): ApiClient {
+  const { baseUrl } = config;
+
+  async function request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; body: T }> {
+    const url = `${baseUrl}${path}`;
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (config.apiKey !== null) headers['authorization'] = `Bearer ${config.apiKey}`;
+    let response: Response;
+    let text: string;
+    try {
+      response = await fetchImpl(url, {
+        method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      });
+      text = await response.text();
+    } catch (error) {
+      throw new ServerUnreachableError(baseUrl, describeFetchFailure(error));
+    }
+    const parsed = parseJson(text);
+    if (!response.ok) throw apiError(response.status, parsed, text, `${method} ${url}`);
+    if (parsed === undefined) throw new ServerUnreachableError(baseUrl, `${method} ${path} answered ${response.status} with a body that is not JSON`);
+    return { status: response.status, body: parsed as T };
+  }
+
+  const enc = encodeURIComponent;
+  return {
+    baseUrl,
+    async startRun(startRequest) {
+      const { status, body } = await request<RunResponse>('POST', '/v1/runs', startRequest);
+      return { ...withContract(body), existing: status === 200 };
+    },
+    async listRuns(query) {
+      const params = new URLSearchParams();
+      if (query.status !== undefined) params.set('status', query.status);
+      if (query.definition !== undefined) params.set('definition', query.definition);
+      if (query.limit !== undefined) params.set('limit', String(query.limit));
+      const qs = params.size > 0 ? `?${params.toString()}` : '';
+      const { body } = await request<{ runs: RunSummary[]; agent_contract?: AgentContract }>('GET', `/v1/runs${qs}`);
+      return { runs: body.runs ?? [], agent_contract: body.agent_contract ?? null };
+    },
+    async getRun(runId) {
+      return withContract((await request<RunResponse>('GET', `/v1/runs/${enc(runId)}`)).body);
+    },
+    async getEvents(runId) {
+      const { body } = await request<{ events: EventView[]; agent_contract?: AgentContract }>('GET', `/v1/runs/${enc(runId)}/events`);
+      return { events: body.events ?? [], agent_contract: body.agent_contract ?? null };
+    },
+    async act(runId, action, actionRequest) {
+      return withContract((await request<RunResponse>('POST', `/v1/runs/${enc(runId)}/actions/${action}`, actionRequest)).body);
+    },
+    async validateDefinition(definition) {
+      return (await request<{ valid: boolean; issues: Issue[] }>('POST', '/v1/definitions/validate', definition)).body;
+    },
+  };
+}
+
+function withContract(body: RunResponse): RunResponse {
+  return { run: body.run, agent_contract: body.agent_contract ?? null };
+}
+
+function parseJson(text: string): unknown {
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function apiError(httpStatus: number, parsed: unknown, text: string, url: string): ApiError {
+  const error = (parsed as { error?: unknown } | undefined)?.error;
+  if (typeof error === 'object' && error !== null) {
+    const e = error as { code?: unknown; message?: unknown; retryable?: unknown; details?: unknown };
+    return new ApiError({
+      httpStatus,
+      code: typeof e.code === 'string' ? e.code : `HTTP.${httpStatus}`,
+      message: typeof e.message === 'string' ? e.message : `HTTP ${httpStatus}`,
+      retryable: e.retryable === true,
+      details: typeof e.details === 'object' && e.details !== null ? (e.details as Record<string, unknown>) : null,
+      url,
+    });
+  }
+  const snippet = text.trim().slice(0, 200);
+  return new ApiError({
+    httpStatus, code: `HTTP.${httpStatus}`, message: `HTTP ${httpStatus}${snippet ? `: ${snippet}` : ''}`, retryable: httpStatus >= 500, details: null, url,
+  });
+}
+
+/** Node's fetch hides the useful part (ECONNREFUSED, ENOTFOUND) in `cause`. */
+function describeFetchFailure(error: unknown): string {
+  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) return `no response within ${REQUEST_TIMEOUT_MS / 1000}s`;
+  const cause = (error as { cause?: { code?: unknown; message?: unknown } } | null)?.cause;
+  if (typeof cause?.code === 'string') return cause.code;
+  if (typeof cause?.message === 'string') return cause.message;
+  return error instanceof Error ? error.message : String(error);
+}

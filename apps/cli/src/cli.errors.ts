@@ -1,0 +1,89 @@
+import type { Issue } from './api.types.ts';
+
+/**
+ * Everything the CLI can fail with. Each has a stable code; `exit-codes.ts` decides what the process
+ * exits with, so nothing else in the CLI needs to know the numbers.
+ */
+
+/** The server answered with a non-2xx status and (usually) an `{ error }` body. */
+export class ApiError extends Error {
+  readonly code: string;
+  readonly httpStatus: number;
+  readonly retryable: boolean;
+  readonly details: Readonly<Record<string, unknown>> | null;
+  readonly url: string;
+  constructor(args: { httpStatus: number; code: string; message: string; retryable: boolean; details: Readonly<Record<string, unknown>> | null; url: string }) {
+    super(args.message);
+    this.name = 'ApiError';
+    this.code = args.code;
+    this.httpStatus = args.httpStatus;
+    this.retryable = args.retryable;
+    this.details = args.details;
+    this.url = args.url;
+  }
+
+  /** Validation errors carry every problem in `details.issues`. */
+  get issues(): readonly Issue[] {
+    const issues = this.details?.['issues'];
+    return Array.isArray(issues) ? issues.filter(isIssue) : [];
+  }
+}
+
+/** No usable answer: connection refused, DNS failure, no response in time, or a body that is not JSON. */
+export class ServerUnreachableError extends Error {
+  readonly code = 'CLI.SERVER_UNREACHABLE';
+  readonly retryable = true;
+  readonly baseUrl: string;
+  constructor(baseUrl: string, reason: string) {
+    super(`cannot reach the Orchestron server at ${baseUrl} (${reason}). Is it running? Start it with \`npm start\`, or point the CLI elsewhere with --url or ORCHESTRON_URL.`);
+    this.name = 'ServerUnreachableError';
+    this.baseUrl = baseUrl;
+  }
+}
+
+/** The command line itself is wrong: a bad option value, unreadable file, JSON that does not parse. */
+export class UsageError extends Error {
+  readonly code = 'CLI.USAGE';
+  readonly retryable = false;
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** A definition checked on this machine (parse or compile) has problems. */
+export class LocalDefinitionError extends Error {
+  readonly code = 'DEFINITION.INVALID';
+  readonly retryable = false;
+  readonly issues: readonly Issue[];
+  constructor(source: string, issues: readonly Issue[]) {
+    super(`${source} is invalid (${issues.length} problem${issues.length === 1 ? '' : 's'})`);
+    this.name = 'LocalDefinitionError';
+    this.issues = issues;
+  }
+}
+
+/** `run --wait --timeout` ran out; the run itself carries on on the server. */
+export class WaitTimeoutError extends Error {
+  readonly code = 'CLI.WAIT_TIMEOUT';
+  readonly retryable = true;
+  readonly runId: string;
+  readonly status: string;
+  constructor(runId: string, seconds: number, status: string) {
+    super(`gave up waiting after ${seconds}s: run ${runId} is still ${status}. It carries on on the server; follow it with \`orchestron status ${runId}\`.`);
+    this.name = 'WaitTimeoutError';
+    this.runId = runId;
+    this.status = status;
+  }
+}
+
+export type CliError = ApiError | ServerUnreachableError | UsageError | LocalDefinitionError | WaitTimeoutError;
+
+export function isCliError(error: unknown): error is CliError {
+  return error instanceof ApiError || error instanceof ServerUnreachableError || error instanceof UsageError
+    || error instanceof LocalDefinitionError || error instanceof WaitTimeoutError;
+}
+
+function isIssue(value: unknown): value is Issue {
+  return typeof value === 'object' && value !== null && typeof (value as Issue).path === 'string' && typeof (value as Issue).message === 'string';
+}

@@ -1,0 +1,106 @@
+import { brief, isoTime } from './format.ts';
+import type { EventView } from './api.types.ts';
+import type { WorkflowEventType } from '@orchestron/workflow-core';
+
+type Data = Readonly<Record<string, unknown>>;
+
+/** Listing every event type here makes the compiler flag one the history cannot summarise yet. */
+const KNOWN: Readonly<Record<WorkflowEventType, true>> = {
+  RunStarted: true, GovernanceCheckRequested: true, GovernanceDecided: true, ApprovalRequested: true, StepApproved: true,
+  StepRejected: true, StepDispatched: true, StepStarted: true, StepHeartbeat: true, StepAttemptFailed: true,
+  StepRetryScheduled: true, StepCompleted: true, StepFailed: true, StepSkipped: true, CompensationCompleted: true,
+  CompensationFailed: true, CompensationSkipped: true, TimerScheduled: true, TimerFired: true, OperatorRetried: true,
+  RunPaused: true, RunResumed: true, RunNeedsOperator: true, CompensationStarted: true, RunCompleted: true,
+  RunFailed: true, RunCompensated: true, RunCancelled: true,
+};
+
+/** One line per event: revision, time, type, and what matters about it. */
+export function historyLines(events: readonly EventView[]): string[] {
+  const revWidth = Math.max(1, ...events.map((e) => String(e.revision).length));
+  const typeWidth = Math.max(0, ...events.map((e) => e.type.length));
+  return events.map((e) => `${String(e.revision).padStart(revWidth)}  ${isoTime(e.recordedAt)}  ${e.type.padEnd(typeWidth)}  ${eventSummary(e)}`.trimEnd());
+}
+
+export function eventSummary(event: Pick<EventView, 'type' | 'data'>): string {
+  const d = (typeof event.data === 'object' && event.data !== null ? event.data : {}) as Data;
+  if (!(event.type in KNOWN)) return brief(event.data);
+  const type = event.type as WorkflowEventType;
+  const step = str(d['stepId']);
+  switch (type) {
+    case 'RunStarted': {
+      const def = (d['definition'] ?? {}) as Data;
+      return `${str(def['id'])} v${str(def['version'])} by ${str(d['startedBy'])}${d['idempotencyKey'] ? ` key=${str(d['idempotencyKey'])}` : ''} input=${brief(d['input'], 60)}`;
+    }
+    case 'GovernanceCheckRequested':
+      return `${step} worker=${str(d['worker'])}${d['action'] ? ` action=${str(d['action'])}` : ''}`;
+    case 'GovernanceDecided':
+      return `${step} outcome=${str(d['outcome'])} policy=${d['policyId'] === null || d['policyId'] === undefined ? '(none)' : str(d['policyId'])} reason=${quote(d['reason'])}`;
+    case 'ApprovalRequested':
+      return `${step} cause=${str(d['cause'])} assignees=${brief(d['assignees'])} ${quote(d['message'])}`;
+    case 'StepApproved':
+    case 'StepRejected':
+    case 'CompensationSkipped':
+      return `${step} ${by(d)}`;
+    case 'StepDispatched':
+      return `${step} attempt ${str(d['attempt'])} ${str(d['phase'])} → ${str(d['worker'])}${d['action'] ? `/${str(d['action'])}` : ''}`;
+    case 'StepStarted':
+    case 'StepHeartbeat':
+      return `${step} attempt ${str(d['attempt'])} ${str(d['phase'])}`;
+    case 'StepAttemptFailed':
+      return `${step} attempt ${str(d['attempt'])} ${str(d['phase'])} ${failure(d['error'])}`;
+    case 'StepRetryScheduled':
+      return `${step} ${str(d['phase'])} attempt ${str(d['nextAttempt'])} at ${isoTime(d['retryAt'])}`;
+    case 'StepCompleted':
+    case 'CompensationCompleted':
+      return `${step} attempt ${str(d['attempt'])} output=${brief(d['output'], 60)}`;
+    case 'StepFailed':
+    case 'CompensationFailed':
+      return `${step} attempt ${str(d['attempt'])} ${failure(d['error'])}`;
+    case 'StepSkipped':
+      return `${step} kind=${str(d['kind'])}${d['by'] ? ` ${by(d)}` : ''}`;
+    case 'TimerScheduled': {
+      const timer = (d['timer'] ?? {}) as Data;
+      return `${str(timer['kind'])} ${str(timer['stepId'])} attempt ${str(timer['attempt'])} due ${isoTime(timer['dueAt'])}`;
+    }
+    case 'TimerFired':
+      return str(d['timerId']);
+    case 'OperatorRetried':
+      return `${step} ${str(d['phase'])} ${by(d)}${d['input'] !== undefined && d['input'] !== null ? ` input=${brief(d['input'], 60)}` : ''}`;
+    case 'RunPaused':
+    case 'RunResumed':
+    case 'RunCancelled':
+      return by(d);
+    case 'RunNeedsOperator':
+      return `${str(d['code'])}: ${str(d['message'])}${d['stepId'] ? ` (step ${str(d['stepId'])})` : ''}`;
+    case 'CompensationStarted':
+      return `cause=${str(d['cause'])}${d['by'] ? ` by=${str(d['by'])}` : ''}`;
+    case 'RunCompleted':
+      return '';
+    case 'RunFailed':
+      return `${d['stepId'] ? `${str(d['stepId'])} ` : ''}${failure(d['error'])}`;
+    case 'RunCompensated':
+      return `compensated=${brief(d['compensated'])}`;
+    default: {
+      const _exhaustive: never = type;
+      return brief(event.data);
+    }
+  }
+}
+
+function str(value: unknown): string {
+  if (value === undefined || value === null) return '-';
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+function quote(value: unknown): string {
+  return JSON.stringify(typeof value === 'string' ? value : str(value));
+}
+
+function by(d: Data): string {
+  return `by=${str(d['by'])}${d['reason'] ? ` reason=${quote(d['reason'])}` : ''}`;
+}
+
+function failure(error: unknown): string {
+  const e = (error ?? {}) as Data;
+  return `${str(e['code'])}: ${str(e['message'])}${e['retryable'] === true ? ' (retryable)' : ''}`;
+}

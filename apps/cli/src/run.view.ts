@@ -1,0 +1,62 @@
+import { table } from './format.ts';
+import { paint } from './output.ts';
+import { hintLines, operatorHints } from './run-state.ts';
+import type { AgentContract, RunStatus, RunView, StepView } from './api.types.ts';
+
+/** The human view of a run shared by `status` and the operator actions: header, step table, what to do next. */
+export function runViewLines(run: RunView, contract: AgentContract | null, colour: boolean): string[] {
+  const p = paint(colour);
+  const name = run.definition.name ? ` "${run.definition.name}"` : '';
+  const lines = [
+    `Run ${p.bold(run.id)}  ${run.definition.id} v${run.definition.version}${name}  ${colourStatus(run.status, colour)}`,
+    p.dim(`started by ${run.startedBy} at ${run.createdAt}, updated ${run.updatedAt}, ${run.version} events`),
+    '',
+    ...stepTable(run.steps),
+  ];
+  if (run.attention) lines.push('', `Attention: ${run.attention.code}: ${run.attention.message}${run.attention.stepId ? ` (step ${run.attention.stepId})` : ''}`);
+  if (run.failure) lines.push('', `Failure: ${run.failure.stepId ?? 'run'}: ${run.failure.error.code} ${run.failure.error.message}`);
+  const hints = operatorHints(run);
+  if (hints.length > 0) lines.push('', 'Next:', ...hintLines(hints));
+  // Reads (get_run, get_history) are always possible and the hints above already spell out their actions.
+  const covered = new Set(hints.map((h) => h.action));
+  const suggested = (contract?.next_actions ?? []).filter((a) => a.method !== 'GET' && !covered.has(a.action));
+  if (suggested.length > 0) {
+    lines.push('', p.dim('Also possible:'), ...suggested.map((a) => p.dim(`  ${a.method} ${a.endpoint}  # ${a.action}: ${a.description}`)));
+  }
+  return lines;
+}
+
+function stepTable(steps: readonly StepView[]): string[] {
+  const withCompensation = steps.some((s) => s.compensation !== null);
+  const headers = ['STEP', 'STATUS', 'ATTEMPT', 'WORKER', ...(withCompensation ? ['COMPENSATION'] : []), 'ERROR'];
+  const rows = steps.map((s) => [
+    s.id,
+    s.status === 'skipped' && s.skipKind ? `skipped (${s.skipKind})` : s.status,
+    String(s.attempt),
+    s.worker ?? (s.type === 'approval' ? '(approval)' : '-'),
+    ...(withCompensation ? [s.compensation ? `${s.compensation.status}${s.compensation.error ? `: ${s.compensation.error.code}` : ''}` : '-'] : []),
+    s.error ? `${s.error.code}: ${s.error.message}` : '',
+  ]);
+  return table(headers, rows);
+}
+
+export function colourStatus(status: RunStatus, colour: boolean): string {
+  const p = paint(colour);
+  switch (status) {
+    case 'completed':
+      return p.green(status);
+    case 'failed':
+    case 'cancelled':
+      return p.red(status);
+    case 'compensated':
+    case 'compensating':
+      return p.magenta(status);
+    case 'needs_operator':
+    case 'paused':
+      return p.yellow(status);
+    case 'running':
+      return p.cyan(status);
+    default:
+      return String(status satisfies never);
+  }
+}
