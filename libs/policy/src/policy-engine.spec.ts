@@ -174,15 +174,27 @@ when { principal.definitionId == "onboarding" && principal.definitionVersion == 
 describe('createPolicyEngine: evaluation errors', () => {
   const NEEDS_TICKET = '@id("needs-ticket") forbid(principal, action, resource) when { context.input.ticket == "" };';
 
-  it('reports a skipped policy on an allow', () => {
+  it('fails closed when a forbid cannot be evaluated', () => {
     // Given a forbid that reads an attribute the input lacks
     const engine = engineOf(BASELINE, NEEDS_TICKET);
     // When it is evaluated
     const decision = engine.evaluate(request());
-    // Then Cedar skips it, and the decision says so
-    expect(decision.outcome).toBe('allow');
+    // Then Cedar skips it, but governance denies: the forbid might have applied
+    expect(decision.outcome).toBe('deny');
+    expect(decision.policyId).toBe('needs-ticket');
+    expect(decision.reason).toMatch(/fail closed/);
     expect(decision.errors).toHaveLength(1);
     expect(decision.errors?.[0]).toMatch(/^needs-ticket: .*ticket/);
+  });
+
+  it('reports a permit that could not be evaluated on an allow', () => {
+    // Given a permit that errors next to one that applies
+    const engine = engineOf(BASELINE, '@id("vip") permit(principal, action, resource) when { context.runInput.vip == true };');
+    // When it is evaluated
+    const decision = engine.evaluate(request({ runInput: {} }));
+    // Then the step is allowed, and the skipped permit is reported
+    expect(decision.outcome).toBe('allow');
+    expect(decision.errors?.[0]).toMatch(/^vip: /);
   });
 
   it('names the skipped policy in the reason of a deny', () => {

@@ -43,7 +43,12 @@ export function createPolicyEngine(sources: readonly PolicySource[]): PolicyEngi
       const { decision, diagnostics } = answer.response;
       const determining = inLoadOrder(diagnostics.reason);
       const errors = diagnostics.errors.map((e) => `${e.policyId}: ${describe(e.error)}`);
-      if (decision === 'allow') return withErrors(permitted(determining), errors, false);
+      if (decision === 'allow') {
+        // Fail closed: a forbid that could not be evaluated might have applied, so it denies.
+        const broken = inLoadOrder(diagnostics.errors.map((e) => e.policyId)).find((policy) => policy.effect === 'forbid');
+        if (broken !== undefined) return withErrors({ outcome: 'deny', policyId: broken.id, policyIds: [broken.id], reason: `forbid ${broken.id} could not be evaluated, so the step is denied (fail closed)` }, errors, true);
+        return withErrors(permitted(determining), errors, false);
+      }
       const hardForbid = determining.find((policy) => !policy.requiresApproval);
       if (hardForbid !== undefined) return withErrors(decided('deny', hardForbid, determining), errors, true);
       const approval = determining[0];
