@@ -1,0 +1,83 @@
+/** An event as the caller hands it to the store. `data` and `metadata` must be JSON-serializable. */
+export interface EventData {
+  readonly id?: string;
+  readonly type: string;
+  readonly data: unknown;
+  readonly metadata?: Readonly<Record<string, unknown>>;
+}
+
+/** An event as the store recorded it. */
+export interface RecordedEvent {
+  readonly id: string;
+  readonly streamId: string;
+  /** 0-based index of the event in its stream. */
+  readonly revision: number;
+  /** Global position: strictly increasing across all streams, starts at 1. */
+  readonly position: number;
+  readonly type: string;
+  readonly data: unknown;
+  readonly metadata: Readonly<Record<string, unknown>>;
+  /** ISO-8601 instant at which the store committed the event. */
+  readonly recordedAt: string;
+}
+
+/** A number is the revision of the stream's last event. */
+export type ExpectedRevision = 'any' | 'no_stream' | 'stream_exists' | number;
+
+export interface AppendOptions {
+  /** Defaults to 'any'. */
+  readonly expectedRevision?: ExpectedRevision;
+}
+
+export interface AppendResult {
+  /** Revision of the stream's last event after the append; -1 when an empty append hit a missing stream. */
+  readonly nextExpectedRevision: number;
+  /** Position of the last appended event (of the stream's last event for an empty append; 0 when there is none). */
+  readonly position: number;
+}
+
+export interface ReadStreamOptions {
+  /** Inclusive. Defaults to the first revision forwards and to the last one backwards. */
+  readonly fromRevision?: number;
+  readonly direction?: 'forwards' | 'backwards';
+  readonly maxCount?: number;
+}
+
+export interface ReadAllOptions {
+  /** Exclusive global position; 0 (the default) reads from the start. */
+  readonly after?: number;
+  readonly maxCount?: number;
+}
+
+export interface SubscribeToAllOptions {
+  /** Exclusive global position to catch up from; 0 (the default) replays everything. */
+  readonly after?: number;
+  /** Receives the error that stopped the subscription (a throwing handler or a failing read). */
+  readonly onError?: (error: unknown) => void;
+}
+
+export type EventHandler = (event: RecordedEvent) => void | Promise<void>;
+
+export interface Subscription {
+  /**
+   * Stops delivery and resolves once the handler is no longer running.
+   * Awaiting it from inside the handler would wait for itself: call it without awaiting there.
+   */
+  close(): Promise<void>;
+}
+
+export interface EventStore {
+  append(streamId: string, events: readonly EventData[], options?: AppendOptions): Promise<AppendResult>;
+  /** Resolves to [] for a stream that does not exist. */
+  readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
+  readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
+  /** Revision of the stream's last event, or null when the stream does not exist. */
+  streamRevision(streamId: string): Promise<number | null>;
+  /**
+   * Catches up from `after`, then follows live appends, in global order and without gaps.
+   * The handler is awaited one event at a time; an error it throws stops the subscription.
+   */
+  subscribeToAll(options: SubscribeToAllOptions, handler: EventHandler): Subscription;
+  /** Idempotent. Later calls to any other method fail with EventStoreClosedError. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,18 @@
+// The EventStore port. Adapters build on './adapter'; test kits live in './testing'.
+export type {
+  AppendOptions,
+  AppendResult,
+  EventData,
+  EventHandler,
+  EventStore,
+  ExpectedRevision,
+  ReadAllOptions,
+  ReadStreamOptions,
+  RecordedEvent,
+  SubscribeToAllOptions,
+  Subscription,
+} from './event-store.port.ts';
+export { EventStoreClosedError, EventStoreUnavailableError, ExpectedVersionConflictError } from './errors.ts';
+export type { EventStoreError, EventStoreErrorCode } from './errors.ts';
+export { createInMemoryEventStore } from './in-memory-event-store.ts';
+export type { InMemoryEventStoreOptions } from './in-memory-event-store.ts';

@@ -1,0 +1,2 @@
+export { createSqliteEventStore } from './sqlite-event-store.ts';
+export type { SqliteEventStoreOptions } from './sqlite-event-store.ts';

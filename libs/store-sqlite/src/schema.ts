@@ -1,0 +1,74 @@
+import Database from 'better-sqlite3';
+import { EventStoreUnavailableError } from '@orchestron/event-store';
+
+export type SqliteDatabase = Database.Database;
+
+/** Append-only: migration N takes the schema from user_version N to N + 1. Never edit a shipped entry. */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE events (
+     position    INTEGER PRIMARY KEY AUTOINCREMENT,
+     stream_id   TEXT    NOT NULL,
+     revision    INTEGER NOT NULL CHECK (revision >= 0),
+     id          TEXT    NOT NULL,
+     type        TEXT    NOT NULL,
+     data        TEXT    NOT NULL,
+     metadata    TEXT    NOT NULL,
+     recorded_at TEXT    NOT NULL,
+     UNIQUE (stream_id, revision)
+   ) STRICT`,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+export function openDatabase(path: string): SqliteDatabase {
+  const db = open(path);
+  try {
+    configure(db);
+    migrate(db);
+    return db;
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+function open(path: string): SqliteDatabase {
+  try {
+    return new Database(path);
+  } catch (error) {
+    // better-sqlite3 reports a missing directory as a TypeError, not a SqliteError.
+    throw new EventStoreUnavailableError(`cannot open sqlite database at ${path}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+function configure(db: SqliteDatabase): void {
+  const mode = db.pragma('journal_mode = WAL', { simple: true });
+  if (mode !== 'wal' && !db.memory) throw new Error(`sqlite refused WAL mode (journal_mode is ${String(mode)})`);
+  // FULL syncs the WAL on every commit, so an acknowledged append survives power loss, not only a crash.
+  db.pragma('synchronous = FULL');
+  // Another process may hold the write lock; waiting briefly beats failing the whole batch.
+  db.pragma('busy_timeout = 5000');
+}
+
+function migrate(db: SqliteDatabase): void {
+  // One migration per IMMEDIATE transaction, re-reading the version inside it, so two processes opening the
+  // same fresh file cannot both apply a step.
+  const step = db.transaction((): boolean => {
+    const version = userVersion(db);
+    if (version > SCHEMA_VERSION) {
+      throw new Error(`database schema version ${version} is newer than this adapter supports (${SCHEMA_VERSION})`);
+    }
+    const migration = MIGRATIONS[version];
+    if (migration === undefined) return false;
+    db.exec(migration);
+    db.pragma(`user_version = ${version + 1}`);
+    return true;
+  });
+  while (step.immediate()) {
+    // Apply until current.
+  }
+}
+
+function userVersion(db: SqliteDatabase): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
