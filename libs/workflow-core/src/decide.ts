@@ -2,7 +2,7 @@ import { runInputIssues } from '@orchestron/definitions';
 import { DomainError, StepErrorCodes } from './errors.ts';
 import { evolve, assertNever } from './evolve.ts';
 import type { Command, Phase, StepError, Timer, WorkflowEvent } from './messages.ts';
-import { backoffDelay } from './policies.ts';
+import { backoffDelay, evaluateJoin } from './policies.ts';
 import { failStep, react, schedule, timerId } from './react.ts';
 import { isStarted, isTerminalRun, isTerminalStep } from './state.ts';
 import type { RunData, RunState } from './state.ts';
@@ -50,7 +50,9 @@ function handle(command: Command, state: RunState): WorkflowEvent[] {
         if (hb !== null) events.push(schedule(heartbeatTimer(stepId, attempt, now + hb)));
         return events;
       }
-      return command.type === 'RecordStepHeartbeat' ? [{ type: 'StepHeartbeat', data: { stepId, attempt, phase, at: now } }] : [];
+      // A redelivered heartbeat (no later than the last one) tells nothing new.
+      const fresh = st?.lastHeartbeatAt === null || st?.lastHeartbeatAt === undefined || now > st.lastHeartbeatAt;
+      return command.type === 'RecordStepHeartbeat' && fresh ? [{ type: 'StepHeartbeat', data: { stepId, attempt, phase, at: now } }] : [];
     }
     case 'RecordStepCompleted': {
       const { stepId, attempt, phase, output } = command.data;
@@ -193,6 +195,12 @@ function retryStep(s: RunData, stepId: string, input: unknown, by: string, reaso
     throw new DomainError('STEP.NOT_FAILED', `step "${stepId}" is ${status}; only a failed step can be retried`, { stepId, status });
   }
   if (phase === 'execute' && s.phase === 'compensate') throw new DomainError('STEP.NOT_RETRYABLE_NOW', 'the run is compensating; its steps can no longer be retried', { stepId });
+  const def = s.definition.steps[stepId];
+  if (phase === 'execute' && def && st.attempt === 0 && def.type !== 'approval') {
+    // A retry that is bound to fail the same way at once is refused, so the operator picks what can help.
+    if (evaluateJoin(def, s).startsWith('unsatisfiable')) throw new DomainError('STEP.NOT_RETRYABLE_NOW', `the needs of "${stepId}" can no longer satisfy its join ${def.join.kind}; skip it instead`, { stepId });
+    if (st.error?.code === StepErrorCodes.expression && input === undefined) throw new DomainError('STEP.NOT_RETRYABLE_NOW', `the input or condition of "${stepId}" failed to evaluate; retry with an edited input, or skip it`, { stepId });
+  }
   return [{ type: 'OperatorRetried', data: { stepId, phase, input, by, reason, at: now } }, ...resumeIfNeeded(s, by, reason, now)];
 }
 

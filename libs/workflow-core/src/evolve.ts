@@ -84,8 +84,9 @@ function apply(s: RunData, event: WorkflowEvent): RunData {
         return compensation(s, d.stepId, { status: 'retry_scheduled', retryDue: true, attemptBase: prior?.attempt ?? 0, error: null });
       }
       const prior = s.steps[d.stepId];
-      const gated = s.definition.steps[d.stepId]?.type === 'approval' || (prior?.governance !== null && prior?.governance?.outcome !== 'allow' && prior?.governance?.outcome !== 'approved');
-      // A gate or a governance refusal is asked again rather than bypassed.
+      const neverRan = (prior?.attempt ?? 0) === 0;
+      const gated = neverRan || s.definition.steps[d.stepId]?.type === 'approval' || (prior?.governance !== null && prior?.governance?.outcome !== 'allow' && prior?.governance?.outcome !== 'approved');
+      // A step that never ran, a gate, or a governance refusal goes through its join, condition and checks again.
       if (gated) return step(s, d.stepId, { status: 'pending', governance: null, approvalCause: null, attemptBase: prior?.attempt ?? 0, inputOverride: d.input, error: null, finishedAt: null });
       return step(s, d.stepId, { status: 'retry_scheduled', retryDue: true, attemptBase: prior?.attempt ?? 0, inputOverride: d.input, error: null, finishedAt: null });
     }
