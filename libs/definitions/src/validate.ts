@@ -5,7 +5,8 @@ import { parseDuration } from './duration.ts';
 import { checkExpression, ExpressionError, referencedSteps, templateExpressions, unwrapExpression } from './expressions.ts';
 import type { DefinitionIssue } from './types.ts';
 
-const ajv = new Ajv({ allErrors: true, strict: false });
+// verbose: the messages quote the offending value (error.data), which ajv keeps only in verbose mode.
+const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
 const validateShape = ajv.compile(definitionSchema);
 const DURATION_PATTERN = definitionSchema.properties.defaults.properties.timeout.pattern;
 

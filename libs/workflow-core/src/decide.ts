@@ -100,7 +100,7 @@ function handle(command: Command, state: RunState): WorkflowEvent[] {
         events.push({ type: 'StepRejected', data: { stepId, by, reason, at: now } });
         events.push(failStep(stepId, st.attempt, { code: StepErrorCodes.approvalRejected, message: `rejected by ${by}${reason ? `: ${reason}` : ''}`, retryable: false }, now));
       }
-      return [...events, ...resumeIfWaitingFor(s, by, reason, now)];
+      return [...events, ...resumeIfWaitingFor(s, stepId, by, reason, now)];
     }
     case 'Pause':
       requireActive(s);
@@ -196,7 +196,7 @@ function retryStep(s: RunData, stepId: string, input: unknown, by: string, reaso
   }
   if (phase === 'execute' && s.phase === 'compensate') throw new DomainError('STEP.NOT_RETRYABLE_NOW', 'the run is compensating; its steps can no longer be retried', { stepId });
   const def = s.definition.steps[stepId];
-  if (phase === 'execute' && def && st.attempt === 0 && def.type !== 'approval') {
+  if (phase === 'execute' && def && st.attempt === 0) {
     // A retry that is bound to fail the same way at once is refused, so the operator picks what can help.
     if (evaluateJoin(def, s).startsWith('unsatisfiable')) throw new DomainError('STEP.NOT_RETRYABLE_NOW', `the needs of "${stepId}" can no longer satisfy its join ${def.join.kind}; skip it instead`, { stepId });
     if (st.error?.code === StepErrorCodes.expression && input === undefined) throw new DomainError('STEP.NOT_RETRYABLE_NOW', `the input or condition of "${stepId}" failed to evaluate; retry with an edited input, or skip it`, { stepId });
@@ -221,8 +221,9 @@ function resumeIfNeeded(s: RunData, by: string, reason: string | null, now: numb
   return s.status === 'needs_operator' ? [{ type: 'RunResumed', data: { by, reason, at: now } }] : [];
 }
 
-function resumeIfWaitingFor(s: RunData, by: string, reason: string | null, now: number): WorkflowEvent[] {
-  return s.status === 'needs_operator' && s.attention?.code === StepErrorCodes.approvalTimedOut ? resumeIfNeeded(s, by, reason, now) : [];
+function resumeIfWaitingFor(s: RunData, stepId: string, by: string, reason: string | null, now: number): WorkflowEvent[] {
+  const escalated = s.attention?.code === StepErrorCodes.approvalTimedOut && s.attention.stepId === stepId;
+  return s.status === 'needs_operator' && escalated ? resumeIfNeeded(s, by, reason, now) : [];
 }
 
 function attemptIsOut(s: RunData, stepId: string, attempt: number, phase: Phase): boolean {

@@ -34,18 +34,18 @@ function apply(s: RunData, event: WorkflowEvent): RunData {
       return step(s, event.data.stepId, { status: 'waiting_approval', approvalCause: event.data.cause });
     case 'StepApproved': {
       const current = s.steps[event.data.stepId];
-      const cleared = dropTimers(s, event.data.stepId, 'execute', true);
+      const cleared = step(dropTimers(s, event.data.stepId, 'execute', true), event.data.stepId, { escalated: false });
       if (current?.approvalCause !== 'governance') return cleared;
       // An approved governance gate goes back to pending; the reactor dispatches it.
       return step(cleared, event.data.stepId, { status: 'pending', governance: { outcome: 'approved', policyId: current.governance?.policyId ?? null, reason: event.data.reason ?? `approved by ${event.data.by}` } });
     }
     case 'StepRejected':
-      return dropTimers(s, event.data.stepId, 'execute', true);
+      return step(dropTimers(s, event.data.stepId, 'execute', true), event.data.stepId, { escalated: false });
     case 'StepDispatched': {
       const d = event.data;
       if (d.phase === 'compensate') {
         const prior = s.compensations[d.stepId];
-        return compensation(s, d.stepId, { status: 'running', attempt: d.attempt, attemptBase: prior?.attemptBase ?? 0, retryDue: false, error: null });
+        return compensation(s, d.stepId, { status: 'running', attempt: d.attempt, attemptBase: prior?.attemptBase ?? 0, inputOverride: undefined, retryDue: false, error: null });
       }
       return step(s, d.stepId, { status: 'running', attempt: d.attempt, input: d.input, inputOverride: undefined, dispatchedAt: d.at, startedAt: null, lastHeartbeatAt: null, retryAt: null, retryDue: false, error: null });
     }
@@ -81,11 +81,13 @@ function apply(s: RunData, event: WorkflowEvent): RunData {
       const d = event.data;
       if (d.phase === 'compensate') {
         const prior = s.compensations[d.stepId];
-        return compensation(s, d.stepId, { status: 'retry_scheduled', retryDue: true, attemptBase: prior?.attempt ?? 0, error: null });
+        return compensation(s, d.stepId, { status: 'retry_scheduled', retryDue: true, attemptBase: prior?.attempt ?? 0, inputOverride: d.input, error: null });
       }
       const prior = s.steps[d.stepId];
       const neverRan = (prior?.attempt ?? 0) === 0;
-      const gated = neverRan || s.definition.steps[d.stepId]?.type === 'approval' || (prior?.governance !== null && prior?.governance?.outcome !== 'allow' && prior?.governance?.outcome !== 'approved');
+      // Governance allowed the input it saw: an operator's edited input for a side effect is checked again.
+      const edited = d.input !== undefined && s.definition.steps[d.stepId]?.sideEffect === true;
+      const gated = neverRan || edited || s.definition.steps[d.stepId]?.type === 'approval' || (prior?.governance !== null && prior?.governance?.outcome !== 'allow' && prior?.governance?.outcome !== 'approved');
       // A step that never ran, a gate, or a governance refusal goes through its join, condition and checks again.
       if (gated) return step(s, d.stepId, { status: 'pending', governance: null, approvalCause: null, attemptBase: prior?.attempt ?? 0, inputOverride: d.input, error: null, finishedAt: null });
       return step(s, d.stepId, { status: 'retry_scheduled', retryDue: true, attemptBase: prior?.attempt ?? 0, inputOverride: d.input, error: null, finishedAt: null });
@@ -94,8 +96,10 @@ function apply(s: RunData, event: WorkflowEvent): RunData {
       return { ...s, status: 'paused', pausedFrom: s.status };
     case 'RunResumed':
       return { ...s, status: s.phase === 'compensate' ? 'compensating' : 'running', pausedFrom: null, attention: null };
-    case 'RunNeedsOperator':
-      return { ...s, status: 'needs_operator', attention: { code: event.data.code, message: event.data.message, stepId: event.data.stepId } };
+    case 'RunNeedsOperator': {
+      const told = event.data.stepId !== null && event.data.code === 'APPROVAL.TIMED_OUT' ? step(s, event.data.stepId, { escalated: true }) : s;
+      return { ...told, status: 'needs_operator', attention: { code: event.data.code, message: event.data.message, stepId: event.data.stepId } };
+    }
     case 'CompensationStarted':
       return cancelWaiting({ ...s, status: 'compensating', phase: 'compensate', attention: null }, ['pending', 'waiting_governance', 'waiting_approval', 'retry_scheduled']);
     case 'RunCompleted':
@@ -127,7 +131,7 @@ function step(s: RunData, id: string, patch: Partial<StepState>): RunData {
 }
 
 function compensation(s: RunData, id: string, patch: Partial<CompensationState>): RunData {
-  const current: CompensationState = s.compensations[id] ?? { stepId: id, status: 'running', attempt: 0, attemptBase: 0, error: null, retryDue: false };
+  const current: CompensationState = s.compensations[id] ?? { stepId: id, status: 'running', attempt: 0, attemptBase: 0, inputOverride: undefined, error: null, retryDue: false };
   return { ...s, compensations: { ...s.compensations, [id]: { ...current, ...patch } } };
 }
 

@@ -24,6 +24,9 @@ export function react(s: RunData, now: number): WorkflowEvent[] {
 function reactRunning(s: RunData, now: number): WorkflowEvent[] {
   const fatal = s.definition.order.find((id) => s.steps[id]?.status === 'failed' && isFatalFailure(s.definition, id));
   if (fatal !== undefined) return onFatalFailure(s, fatal, now);
+  // A timed-out approval stays escalated until someone decides it, whatever else an operator did meanwhile.
+  const overdue = s.definition.order.find((id) => isOverdueApproval(s, id));
+  if (overdue !== undefined) return [{ type: 'RunNeedsOperator', data: { code: StepErrorCodes.approvalTimedOut, message: `approval "${overdue}" timed out`, stepId: overdue, at: now } }];
   for (const id of s.definition.order) {
     const st = s.steps[id];
     const def = s.definition.steps[id];
@@ -120,9 +123,10 @@ function dispatchCompensation(s: RunData, stepId: string, attempt: number, now: 
   const comp = s.definition.steps[stepId]?.compensate;
   const st = s.steps[stepId];
   if (!comp || !st) return [];
+  const override = s.compensations[stepId]?.inputOverride;
   let input: unknown;
   try {
-    input = comp.input === null ? { input: st.input, output: st.output } : renderTemplate(comp.input, context(s));
+    input = override !== undefined ? override : comp.input === null ? { input: st.input, output: st.output } : renderTemplate(comp.input, context(s));
   } catch (error) {
     return [{ type: 'CompensationFailed', data: { stepId, attempt, error: expressionError(error, 'compensate.input'), at: now } }];
   }
@@ -176,4 +180,12 @@ function expressionError(error: unknown, field: string): StepError {
 
 function isSettled(status: string | undefined): boolean {
   return status === 'completed' || status === 'skipped';
+}
+
+/** Waiting on an approval step whose escalating deadline has already fired. */
+function isOverdueApproval(s: RunData, id: string): boolean {
+  const st = s.steps[id];
+  const def = s.definition.steps[id];
+  if (st?.status !== 'waiting_approval' || st.approvalCause !== 'approval_step' || def?.timeoutMs === null || def?.onTimeout !== 'escalate') return false;
+  return !Object.values(s.timers).some((t) => t.kind === 'approval_timeout' && t.stepId === id);
 }

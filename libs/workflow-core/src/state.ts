@@ -32,6 +32,8 @@ export interface StepState {
   readonly finishedAt: number | null;
   readonly retryAt: number | null;
   readonly retryDue: boolean;
+  /** An operator was told this approval timed out; it stays so until someone decides it. */
+  readonly escalated: boolean;
 }
 
 export interface CompensationState {
@@ -39,6 +41,8 @@ export interface CompensationState {
   readonly status: CompensationStatus;
   readonly attempt: number;
   readonly attemptBase: number;
+  /** An operator's edited input for the next attempt. */
+  readonly inputOverride: unknown;
   readonly error: StepError | null;
   readonly retryDue: boolean;
 }
@@ -83,6 +87,6 @@ export function newStepState(id: string): StepState {
   return {
     id, status: 'pending', attempt: 0, attemptBase: 0, input: null, inputOverride: undefined, output: null, error: null,
     skipKind: null, governance: null, approvalCause: null, dispatchedAt: null, startedAt: null, lastHeartbeatAt: null,
-    finishedAt: null, retryAt: null, retryDue: false,
+    finishedAt: null, retryAt: null, retryDue: false, escalated: false,
   };
 }

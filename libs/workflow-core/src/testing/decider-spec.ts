@@ -1,0 +1,201 @@
+/**
+ * Given/when/then over events for the workflow decider (STYLE.md, principle 9: domain tests are
+ * given/when/then over events, with no mocks).
+ *
+ *   given(history).when(command).then('StepCompleted', { type: 'StepDispatched', data: { stepId: 'b' } })
+ *
+ * Expected events are matched in order and in number; `data` is matched as a subset.
+ */
+import { expect } from '@jest/globals';
+import { compileDefinition } from '@orchestron/definitions';
+import type { CompiledDefinition } from '@orchestron/definitions';
+import { decide, DomainError, fold, isStarted } from '../index.ts';
+import type { Command, DomainErrorCode, Phase, RunData, RunState, StepError, WorkflowEvent, WorkflowEventType } from '../index.ts';
+
+export const RUN_ID = 'run-1';
+/** An arbitrary fixed instant; tests count time from it. */
+export const T0 = 1_700_000_000_000;
+
+export type ExpectedEvent = WorkflowEventType | { readonly type: WorkflowEventType; readonly data?: Readonly<Record<string, unknown>> };
+
+export interface Decided {
+  /** The history followed by what the command produced. */
+  readonly events: WorkflowEvent[];
+  readonly produced: WorkflowEvent[];
+  readonly state: RunData;
+}
+
+export interface When {
+  /** Exactly these events, in this order. */
+  then(...expected: ExpectedEvent[]): Decided;
+  /** These events in this order, possibly with others between them. */
+  thenIncludes(...expected: ExpectedEvent[]): Decided;
+  thenNothing(): Decided;
+  thenThrows(code: DomainErrorCode): DomainError;
+}
+
+export function given(...history: (WorkflowEvent | readonly WorkflowEvent[])[]): { when(command: Command): When } {
+  const events = history.flat();
+  const before = fold(events);
+  return {
+    when(command) {
+      let produced: WorkflowEvent[] = [];
+      let thrown: unknown;
+      try {
+        produced = decide(command, before);
+      } catch (error) {
+        thrown = error;
+      }
+      const decided = (): Decided => {
+        if (thrown !== undefined) throw thrown;
+        return {
+          events: [...events, ...produced],
+          produced,
+          get state() {
+            return started(fold(produced, before));
+          },
+        };
+      };
+      return {
+        then(...expected) {
+          const result = decided();
+          expect(result.produced).toMatchObject(expected.map(pattern));
+          return result;
+        },
+        thenIncludes(...expected) {
+          const result = decided();
+          expect(subsequence(result.produced, expected.map(pattern))).toEqual(expected.map(pattern));
+          return result;
+        },
+        thenNothing() {
+          const result = decided();
+          expect(result.produced).toEqual([]);
+          return result;
+        },
+        thenThrows(code) {
+          if (thrown === undefined) throw new Error(`expected DomainError ${code}, but the command produced ${produced.map((e) => e.type).join(', ') || 'nothing'}`);
+          expect(thrown).toBeInstanceOf(DomainError);
+          expect((thrown as DomainError).code).toBe(code);
+          return thrown as DomainError;
+        },
+      };
+    },
+  };
+}
+
+/** The events a sequence of commands produces, each decided on the state the ones before it left. */
+export function play(history: readonly WorkflowEvent[], ...commands: Command[]): WorkflowEvent[] {
+  const events = [...history];
+  let state = fold(events);
+  for (const command of commands) {
+    const produced = decide(command, state);
+    events.push(...produced);
+    state = fold(produced, state);
+  }
+  return events;
+}
+
+export function started(state: RunState): RunData {
+  if (!isStarted(state)) throw new Error('the run has not started');
+  return state;
+}
+
+export function stateOf(events: readonly WorkflowEvent[]): RunData {
+  return started(fold(events));
+}
+
+export function ofType<T extends WorkflowEventType>(events: readonly WorkflowEvent[], type: T): Extract<WorkflowEvent, { type: T }>[] {
+  return events.filter((e): e is Extract<WorkflowEvent, { type: T }> => e.type === type);
+}
+
+/** `stepId@attempt` for each dispatch of a phase, in order. */
+export function dispatches(events: readonly WorkflowEvent[], phase: Phase = 'execute'): string[] {
+  return ofType(events, 'StepDispatched').filter((e) => e.data.phase === phase).map((e) => `${e.data.stepId}@${e.data.attempt}`);
+}
+
+/**
+ * A compiled definition with predictable defaults: three attempts, exponential backoff from 1s without
+ * jitter, a 30s attempt timeout and `onFailure: fail`, unless `extra` says otherwise.
+ */
+export function workflow(steps: Record<string, unknown>, extra: Record<string, unknown> = {}): CompiledDefinition {
+  return compileDefinition({
+    id: 'wf',
+    version: 1,
+    onFailure: 'fail',
+    defaults: { retry: { maxAttempts: 3, backoff: 'exponential', initialDelay: '1s', maxDelay: '1m', jitter: 'none' }, timeout: '30s' },
+    steps,
+    ...extra,
+  });
+}
+
+type Opts = { readonly now?: number; readonly actor?: string; readonly reason?: string };
+type ReportOpts = { readonly attempt?: number; readonly phase?: Phase; readonly now?: number };
+
+const meta = (o: Opts = {}) => ({ now: o.now ?? T0, ...(o.actor === undefined ? {} : { actor: o.actor }) });
+const why = (o: Opts) => (o.reason === undefined ? {} : { reason: o.reason });
+const report = (stepId: string, o: ReportOpts) => ({ stepId, attempt: o.attempt ?? 1, phase: o.phase ?? 'execute' });
+
+export function startRun(definition: CompiledDefinition, input: unknown = {}, o: Opts & { readonly runId?: string; readonly idempotencyKey?: string } = {}): Command {
+  const key = o.idempotencyKey === undefined ? {} : { idempotencyKey: o.idempotencyKey };
+  return { type: 'StartRun', data: { runId: o.runId ?? RUN_ID, definition, input, ...key }, metadata: meta(o) };
+}
+
+export const stepStarted = (stepId: string, o: ReportOpts = {}): Command => ({ type: 'RecordStepStarted', data: report(stepId, o), metadata: meta(o) });
+export const heartbeat = (stepId: string, o: ReportOpts = {}): Command => ({ type: 'RecordStepHeartbeat', data: report(stepId, o), metadata: meta(o) });
+
+export function stepCompleted(stepId: string, o: ReportOpts & { readonly output?: unknown } = {}): Command {
+  return { type: 'RecordStepCompleted', data: { ...report(stepId, o), output: o.output ?? { ok: stepId } }, metadata: meta(o) };
+}
+
+export function stepFailed(stepId: string, o: ReportOpts & { readonly error?: Partial<StepError> } = {}): Command {
+  const error: StepError = { code: 'WORKER.ERROR', message: `${stepId} broke`, retryable: true, ...o.error };
+  return { type: 'RecordStepFailed', data: { ...report(stepId, o), error }, metadata: meta(o) };
+}
+
+export function governance(stepId: string, outcome: 'allow' | 'deny' | 'require_approval', o: Opts & { readonly policyId?: string | null } = {}): Command {
+  return { type: 'RecordGovernanceDecision', data: { stepId, outcome, policyId: o.policyId ?? 'baseline', reason: o.reason ?? `${outcome} by test` }, metadata: meta(o) };
+}
+
+export const fireTimer = (timerId: string, o: Opts = {}): Command => ({ type: 'FireTimer', data: { timerId }, metadata: meta(o) });
+export const approve = (stepId: string, o: Opts = {}): Command => ({ type: 'Approve', data: { stepId, ...why(o) }, metadata: meta(o) });
+export const reject = (stepId: string, o: Opts = {}): Command => ({ type: 'Reject', data: { stepId, ...why(o) }, metadata: meta(o) });
+export const pause = (o: Opts = {}): Command => ({ type: 'Pause', data: why(o), metadata: meta(o) });
+export const resume = (o: Opts = {}): Command => ({ type: 'Resume', data: why(o), metadata: meta(o) });
+export const cancel = (o: Opts = {}): Command => ({ type: 'Cancel', data: why(o), metadata: meta(o) });
+export const compensate = (o: Opts = {}): Command => ({ type: 'Compensate', data: why(o), metadata: meta(o) });
+
+export function retryStep(stepId: string, o: Opts & { readonly input?: unknown } = {}): Command {
+  return { type: 'RetryStep', data: { stepId, ...(o.input === undefined ? {} : { input: o.input }), ...why(o) }, metadata: meta(o) };
+}
+
+/** `output` is required by the command; pass `undefined` to test that it is. */
+export function skipStep(stepId: string, output: unknown, o: Opts = {}): Command {
+  return { type: 'SkipStep', data: { stepId, output, ...why(o) }, metadata: meta(o) };
+}
+
+function pattern(expected: ExpectedEvent): { type: WorkflowEventType; data?: Readonly<Record<string, unknown>> } {
+  return typeof expected === 'string' ? { type: expected } : expected;
+}
+
+/** The longest prefix of `wanted` found in order in `events`, as the patterns that matched (for a readable diff). */
+function subsequence(events: readonly WorkflowEvent[], wanted: readonly ReturnType<typeof pattern>[]): ReturnType<typeof pattern>[] {
+  const found: ReturnType<typeof pattern>[] = [];
+  let i = 0;
+  for (const want of wanted) {
+    while (i < events.length && !matches(events[i], want)) i++;
+    if (i === events.length) break;
+    found.push(want);
+    i++;
+  }
+  return found;
+}
+
+function matches(event: WorkflowEvent | undefined, want: ReturnType<typeof pattern>): boolean {
+  if (event?.type !== want.type) return false;
+  try {
+    expect(event).toMatchObject(want);
+    return true;
+  } catch {
+    return false;
+  }
+}
