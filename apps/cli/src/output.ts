@@ -47,7 +47,9 @@ export function printError(io: Io, error: unknown, json: boolean): void {
 function errorLines(error: unknown): string[] {
   if (error instanceof ApiError) {
     const where = error.httpStatus >= 500 ? ` (the server at ${error.url} failed; is it healthy? \`npm start\` runs one locally)` : '';
-    return [`error: ${error.code}: ${error.message}${where}`, ...issueLines(error.issues)];
+    // The server's message may already list the issues; print them once, from the structured list.
+    const message = error.issues.length > 0 ? (error.message.split('\n')[0] ?? error.message) : error.message;
+    return [`error: ${error.code}: ${message}${where}`, ...issueLines(error.issues)];
   }
   if (error instanceof LocalDefinitionError) return [`error: ${error.code}: ${error.message}:`, ...issueLines(error.issues)];
   if (isCliError(error)) return [`error: ${error.message}`];
