@@ -1,14 +1,14 @@
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { createInMemoryBus } from '@orchestron/bus';
 import { parseDefinitionText } from '@orchestron/definitions';
 import { createOnboardingWorkers, SqliteLedger } from '@orchestron/example-workers';
 import { createPolicyGovernance, Engine } from '@orchestron/runtime';
 import type { Logger } from '@orchestron/runtime';
-import { createSqliteEventStore } from '@orchestron/store-sqlite';
 import type { Worker } from '@orchestron/worker-sdk';
 import type { ApiKey } from './http/auth.ts';
+import { openBus, openStore } from './tiers.ts';
+import type { TierConfig } from './tiers.ts';
 
 export interface EmbeddedOptions {
   readonly dataDir: string;
@@ -18,6 +18,8 @@ export interface EmbeddedOptions {
   /** Work time of the example workers' normal steps, in ms. */
   readonly workMs?: number;
   readonly withWorkers?: boolean;
+  /** Which store and bus; default the embedded SQLite store and the in-process bus. */
+  readonly tiers?: TierConfig;
 }
 
 export interface Embedded {
@@ -28,11 +30,14 @@ export interface Embedded {
   close(): Promise<void>;
 }
 
-/** One process: the SQLite event store, the in-process bus, the orchestrator, governance and the example workers. */
+const ONBOARDING_WORKERS = ['identity', 'iam', 'mail', 'workspace', 'chat'];
+
+/** One process: the configured event store and bus (SQLite and in-process by default), the orchestrator, governance and the example workers. */
 export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded> {
   mkdirSync(options.dataDir, { recursive: true });
-  const store = createSqliteEventStore({ path: join(options.dataDir, 'events.sqlite') });
-  const bus = createInMemoryBus();
+  const tiers = options.tiers ?? { store: 'embedded', bus: 'memory', pgUrl: '', pgSchema: '', kafkaBrokers: [], kafkaPartitions: 1, esdbUrl: null };
+  const store = await openStore(tiers, options.dataDir);
+  const bus = await openBus(tiers, options.logger, ONBOARDING_WORKERS);
   const policies = options.policiesDir && existsSync(options.policiesDir)
     ? readdirSync(options.policiesDir).filter((f) => f.endsWith('.cedar')).sort().map((name) => ({ name, text: readFileSync(join(options.policiesDir as string, name), 'utf8') }))
     : [];

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { jsonLogger } from '@orchestron/runtime';
 import { adminKeyFile, startEmbedded } from './embedded.ts';
+import { tierConfig } from './tiers.ts';
 import { buildApp } from './http/app.ts';
 import { parseApiKeys } from './http/auth.ts';
 
@@ -20,6 +21,12 @@ Environment:
                         unset: an admin key is created in $ORCHESTRON_DATA/admin.key, which the CLI reads
   ORCHESTRON_WORK_MS    work time of each example step in ms (default 50)
   ORCHESTRON_WORKERS    "off" to run without the example workers
+  ORCHESTRON_STORE      embedded (default, SQLite in $ORCHESTRON_DATA) | postgres | kurrentdb
+  ORCHESTRON_PG_URL     PostgreSQL URL (default postgres://postgres@127.0.0.1:5432/test)
+  ORCHESTRON_PG_SCHEMA  PostgreSQL schema (default orchestron)
+  ORCHESTRON_BUS        memory (default, in-process) | kafka
+  ORCHESTRON_KAFKA_BROKERS  comma-separated host:port (default 127.0.0.1:9092; npm run kafka:start runs one)
+  ORCHESTRON_KAFKA_PARTITIONS  partitions of the topics Orchestron creates (default 3)
 `;
 
 async function main(): Promise<void> {
@@ -34,8 +41,10 @@ async function main(): Promise<void> {
   const dataDir = resolve(process.env.ORCHESTRON_DATA ?? '.orchestron');
   const logger = jsonLogger({ service: 'orchestron' });
   const keys = process.env.ORCHESTRON_API_KEYS ? parseApiKeys(process.env.ORCHESTRON_API_KEYS) : [adminKeyFile(dataDir)];
+  const tiers = tierConfig(process.env);
   const embedded = await startEmbedded({
     dataDir,
+    tiers,
     examplesDir: resolve(process.env.ORCHESTRON_EXAMPLES ?? resolve(root, 'examples')),
     policiesDir: resolve(process.env.ORCHESTRON_POLICIES ?? resolve(root, 'examples/policies')),
     logger,
@@ -44,8 +53,8 @@ async function main(): Promise<void> {
   });
   const app = buildApp({ engine: embedded.engine, keys });
   const address = await app.listen({ host: process.env.HOST ?? '127.0.0.1', port });
-  logger.info('orchestron is up', { url: address, dataDir, recoveredRuns: embedded.recovered, definitions: embedded.definitions, auth: process.env.ORCHESTRON_API_KEYS ? 'ORCHESTRON_API_KEYS' : `${dataDir}/admin.key` });
-  process.stdout.write(`Orchestron listening on ${address} (data in ${dataDir}; definitions: ${embedded.definitions.join(', ') || 'none'})\n`);
+  logger.info('orchestron is up', { url: address, dataDir, store: tiers.store, bus: tiers.bus, recoveredRuns: embedded.recovered, definitions: embedded.definitions, auth: process.env.ORCHESTRON_API_KEYS ? 'ORCHESTRON_API_KEYS' : `${dataDir}/admin.key` });
+  process.stdout.write(`Orchestron listening on ${address} (store ${tiers.store}, bus ${tiers.bus}; data in ${dataDir}; definitions: ${embedded.definitions.join(', ') || 'none'})\n`);
   let closing = false;
   const shutdown = (signal: string): void => {
     if (closing) return;

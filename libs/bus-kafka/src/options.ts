@@ -1,0 +1,62 @@
+import { Topics } from '@orchestron/bus';
+
+/** Structurally the runtime's Logger, so the engine's logger can be passed as it is. */
+export interface KafkaBusLogger {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+export interface KafkaBusOptions {
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+  /** Partitions of the topics this bus creates: one count for all, or per topic (others get the default, 8). */
+  readonly partitions?: Readonly<Record<string, number>> | number;
+  /** Replicas of the topics this bus creates. Default: 3, or the number of brokers when there are fewer. */
+  readonly replicationFactor?: number;
+  /** Where messages whose handler threw, or that are not JSON, go. Default `orchestron.dlq`. */
+  readonly dlqTopic?: string;
+  readonly logger?: KafkaBusLogger;
+  /**
+   * How long closing a subscription waits for handlers still running. Their messages are not committed and go
+   * to the next member of the group. Default 30 s.
+   */
+  readonly shutdownTimeoutMs?: number;
+  /** A member silent this long is dropped from its group and its partitions move. Default 30 s. */
+  readonly sessionTimeoutMs?: number;
+  /** Default 1 s: a new member waits about this long for the others to notice it and rebalance. */
+  readonly heartbeatIntervalMs?: number;
+}
+
+export interface ResolvedOptions {
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+  readonly partitionsOf: (topic: string) => number;
+  readonly replicationFactor: number | undefined;
+  readonly dlqTopic: string;
+  readonly logger: KafkaBusLogger;
+  readonly shutdownTimeoutMs: number;
+  readonly sessionTimeoutMs: number;
+  readonly heartbeatIntervalMs: number;
+}
+
+export const DEFAULT_PARTITIONS = 8;
+
+const silent: KafkaBusLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+export function resolveOptions(options: KafkaBusOptions): ResolvedOptions {
+  if (options.brokers.length === 0) throw new TypeError('createKafkaBus: brokers must name at least one broker (host:port)');
+  const partitions = options.partitions;
+  const partitionsOf = typeof partitions === 'number' ? () => partitions : (topic: string) => partitions?.[topic] ?? DEFAULT_PARTITIONS;
+  return {
+    brokers: [...options.brokers],
+    clientId: options.clientId,
+    partitionsOf,
+    replicationFactor: options.replicationFactor,
+    dlqTopic: options.dlqTopic ?? Topics.deadLetters,
+    logger: options.logger ?? silent,
+    shutdownTimeoutMs: options.shutdownTimeoutMs ?? 30_000,
+    sessionTimeoutMs: options.sessionTimeoutMs ?? 30_000,
+    heartbeatIntervalMs: options.heartbeatIntervalMs ?? 1_000,
+  };
+}

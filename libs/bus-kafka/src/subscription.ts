@@ -1,0 +1,314 @@
+import { Consumer, MessagesStreamFallbackModes, MessagesStreamModes } from '@platformatic/kafka';
+import type { GroupAssignment, Message, MessagesStream } from '@platformatic/kafka';
+import type { BusMessage, BusSubscription, DeliveredMessage, SubscribeOptions } from '@orchestron/bus';
+import { decodeMessage, describeFailure, undecodedMessage } from './codec.ts';
+import type { RawRecord } from './codec.ts';
+import { sendToDeadLetters } from './dead-letters.ts';
+import { describeError, translateKafkaError } from './errors.ts';
+import { KeyLanes } from './key-lanes.ts';
+import type { ResolvedOptions } from './options.ts';
+import { PartitionProgress } from './partition-progress.ts';
+
+type RawMessage = Message<Buffer, Buffer, Buffer, Buffer>;
+type RawStream = MessagesStream<Buffer, Buffer, Buffer, Buffer>;
+type Handler = (message: DeliveredMessage) => Promise<void>;
+
+interface Owned {
+  readonly topic: string;
+  readonly partition: number;
+  readonly progress: PartitionProgress;
+}
+
+interface Entry {
+  readonly partitionKey: string;
+  readonly progress: PartitionProgress;
+  readonly message: RawMessage;
+  readonly offset: number;
+}
+
+export interface SubscriptionContext {
+  readonly options: ResolvedOptions;
+  readonly publish: (topic: string, messages: readonly BusMessage[]) => Promise<void>;
+}
+
+/** Waiting messages above which fetching pauses, and below which it resumes. */
+const HIGH_WATER = 1_000;
+const LOW_WATER = 250;
+
+/**
+ * One member of a consumer group. Offsets are committed only past messages whose handler finished (or that went
+ * to the dead-letter topic), and only up to the first one that has not: delivery is at least once. One message
+ * per partition runs at a time at concurrency 1; above it, one per key. If the client's stream fails, the member
+ * lets its running handlers finish, leaves, and joins again from the committed offsets.
+ */
+export class KafkaSubscription implements BusSubscription {
+  private readonly context: SubscriptionContext;
+  private readonly subscription: SubscribeOptions;
+  private readonly handler: Handler;
+  private readonly concurrency: number;
+  private readonly lanes = new KeyLanes<Entry>();
+  private readonly owned = new Map<string, Owned>();
+  private readonly running = new Set<Promise<void>>();
+  private assigned = new Set<string>();
+  private consumer: Consumer | undefined;
+  private stream: RawStream | undefined;
+  private active = 0;
+  private paused = false;
+  private closing = false;
+  private finished = false;
+  private committing: Promise<void> | undefined;
+  private commitAgain = false;
+  private reconnecting: Promise<void> | undefined;
+  /** Set while the group rebalances: no new handler starts until the new assignment is known. */
+  private rebalancing: ReturnType<typeof setTimeout> | undefined;
+  private closed: Promise<void> | undefined;
+
+  constructor(context: SubscriptionContext, subscription: SubscribeOptions, handler: Handler) {
+    this.context = context;
+    this.subscription = subscription;
+    this.handler = handler;
+    this.concurrency = Math.max(1, Math.floor(subscription.concurrency ?? 1));
+  }
+
+  /** Resolves once this member has joined its group and been given its partitions. */
+  async start(): Promise<void> {
+    await this.connect();
+  }
+
+  close(): Promise<void> {
+    this.closed ??= this.shutdown();
+    return this.closed;
+  }
+
+  private async connect(): Promise<void> {
+    const { options } = this.context;
+    const consumer = new Consumer({
+      clientId: `${options.clientId}-${this.subscription.group}`,
+      groupId: this.subscription.group,
+      bootstrapBrokers: [...options.brokers],
+      autocommit: false,
+      sessionTimeout: options.sessionTimeoutMs,
+      rebalanceTimeout: options.sessionTimeoutMs,
+      heartbeatInterval: options.heartbeatIntervalMs,
+      maxWaitTime: 500,
+      retries: 3,
+      retryDelay: 500,
+    });
+    this.consumer = consumer;
+    consumer.on('consumer:group:join', (payload) => this.assign(consumer, payload.assignments ?? []));
+    consumer.on('consumer:group:rebalance', () => this.rebalance(consumer));
+    // The client emits 'error' when it cannot rejoin its group; unhandled, that would end the process.
+    consumer.on('error', (error: unknown) => this.fail(consumer, error));
+    let stream: RawStream;
+    try {
+      stream = await consumer.consume({ topics: [...this.subscription.topics], mode: MessagesStreamModes.COMMITTED, fallbackMode: MessagesStreamFallbackModes.EARLIEST, autocommit: false });
+    } catch (error) {
+      this.consumer = undefined;
+      await consumer.close(true).catch(() => undefined);
+      throw translateKafkaError(error, `subscribe group ${this.subscription.group} to ${this.subscription.topics.join(', ')}`, 'BUS.UNAVAILABLE');
+    }
+    this.stream = stream;
+    stream.on('data', (message) => this.take(consumer, message));
+    stream.on('error', (error) => this.fail(consumer, error));
+    stream.on('close', () => this.fail(consumer, new Error('the message stream closed')));
+  }
+
+  /**
+   * A rebalance may move any partition: starting handlers now would mostly duplicate work the next owner
+   * redoes from the committed offset. Running ones finish. If no assignment follows, the member starts over.
+   */
+  private rebalance(consumer: Consumer): void {
+    if (consumer !== this.consumer || this.rebalancing !== undefined) return;
+    const limit = this.context.options.sessionTimeoutMs * 2;
+    this.rebalancing = setTimeout(() => this.fail(consumer, new Error(`the group did not finish rebalancing within ${limit} ms`)), limit);
+  }
+
+  private assign(consumer: Consumer, assignments: readonly GroupAssignment[]): void {
+    if (consumer !== this.consumer) return;
+    clearTimeout(this.rebalancing);
+    this.rebalancing = undefined;
+    const now = new Set(assignments.flatMap((a) => a.partitions.map((p) => partitionKey(a.topic, p))));
+    // Partitions that moved to another member: forget what waits here; it is theirs to deliver from the committed offset.
+    for (const key of this.owned.keys()) if (!now.has(key)) this.owned.delete(key);
+    this.lanes.discard((entry) => !now.has(entry.partitionKey));
+    this.assigned = now;
+    this.context.options.logger.info('kafka consumer assigned', { group: this.subscription.group, partitions: [...now].sort().map((key) => key.replace('\u0000', '/')) });
+    this.pump();
+  }
+
+  private take(consumer: Consumer, message: RawMessage): void {
+    if (consumer !== this.consumer || this.closing) return;
+    const key = partitionKey(message.topic, message.partition);
+    if (!this.assigned.has(key)) return;
+    let owned = this.owned.get(key);
+    if (owned === undefined) {
+      owned = { topic: message.topic, partition: message.partition, progress: new PartitionProgress() };
+      this.owned.set(key, owned);
+    }
+    const offset = Number(message.offset);
+    if (!owned.progress.take(offset, message.leaderEpoch)) return;
+    const lane = this.concurrency === 1 ? key : `${key}\u0000${message.key?.toString('latin1') ?? ''}`;
+    this.lanes.push(lane, { partitionKey: key, progress: owned.progress, message, offset });
+    if (this.lanes.size >= HIGH_WATER && !this.paused) {
+      this.paused = true;
+      this.stream?.pause();
+    }
+    this.pump();
+  }
+
+  private pump(): void {
+    while (!this.closing && this.rebalancing === undefined && this.active < this.concurrency) {
+      const next = this.lanes.take();
+      if (next === undefined) break;
+      this.active++;
+      const run: Promise<void> = this.process(next.item).finally(() => {
+        this.active--;
+        this.running.delete(run);
+        this.lanes.release(next.lane);
+        if (this.paused && this.lanes.size <= LOW_WATER && !this.closing) {
+          this.paused = false;
+          this.stream?.resume();
+        }
+        this.pump();
+      });
+      this.running.add(run);
+    }
+  }
+
+  private async process(entry: Entry): Promise<void> {
+    const { message, offset } = entry;
+    const at = { topic: message.topic, partition: message.partition, offset };
+    const raw: RawRecord = { key: message.key, value: message.value, headers: message.headers };
+    let delivered: DeliveredMessage | undefined;
+    let failed = false;
+    let failure: unknown;
+    try {
+      delivered = decodeMessage(raw, at);
+      await this.handler(delivered);
+    } catch (error) {
+      failed = true;
+      failure = error;
+    }
+    if (failed) {
+      this.report(failure, delivered ?? undecodedMessage(raw, at));
+      // A dead letter that fails again is not dead-lettered a second time: that would loop.
+      if (at.topic !== this.context.options.dlqTopic) {
+        const parked = await sendToDeadLetters({ topic: this.context.options.dlqTopic, group: this.subscription.group, publish: this.context.publish, logger: this.context.options.logger, stopping: () => this.closing }, raw, at, describeFailure(failure));
+        if (!parked) return;
+      }
+    }
+    entry.progress.finish(offset);
+    this.scheduleCommit();
+  }
+
+  private report(error: unknown, message: DeliveredMessage): void {
+    try {
+      this.subscription.onError?.(error, message);
+    } catch (thrown) {
+      this.context.options.logger.error('onError threw', { group: this.subscription.group, error: describeError(thrown) });
+    }
+  }
+
+  private scheduleCommit(): void {
+    if (this.committing !== undefined) {
+      this.commitAgain = true;
+      return;
+    }
+    this.committing = this.commitLoop().finally(() => {
+      this.committing = undefined;
+    });
+  }
+
+  /** One commit request at a time; whatever finished meanwhile goes in the next one. */
+  private async commitLoop(): Promise<void> {
+    do {
+      this.commitAgain = false;
+      const consumer = this.consumer;
+      if (consumer === undefined || this.finished) return;
+      const batch = [...this.owned].flatMap(([key, owned]) => {
+        const point = owned.progress.pending();
+        return point !== undefined && this.assigned.has(key) ? [{ owned, point }] : [];
+      });
+      if (batch.length === 0) return;
+      try {
+        await consumer.commit({ offsets: batch.map(({ owned, point }) => ({ topic: owned.topic, partition: owned.partition, offset: BigInt(point.offset), leaderEpoch: point.leaderEpoch })) });
+        for (const { owned, point } of batch) owned.progress.committedUpTo(point.offset);
+      } catch (error) {
+        this.context.options.logger.warn('kafka offset commit failed; retrying', { group: this.subscription.group, error: describeError(error) });
+        if (this.closing) return;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        this.commitAgain = true;
+      }
+    } while (this.commitAgain);
+  }
+
+  private fail(consumer: Consumer, error: unknown): void {
+    if (consumer !== this.consumer || this.closing) return;
+    this.context.options.logger.error('kafka consumer failed; joining again from the committed offsets', { group: this.subscription.group, error: describeError(error) });
+    clearTimeout(this.rebalancing);
+    this.rebalancing = undefined;
+    this.consumer = undefined;
+    this.stream = undefined;
+    this.paused = false;
+    this.lanes.discard(() => true);
+    this.owned.clear();
+    this.assigned = new Set();
+    this.reconnecting = this.reconnect(consumer).finally(() => {
+      this.reconnecting = undefined;
+    });
+  }
+
+  private async reconnect(old: Consumer): Promise<void> {
+    // Nothing of the old member may still run when the new one starts, or a key could see two handlers at once.
+    await Promise.allSettled([...this.running]);
+    await old.close(true).catch(() => undefined);
+    for (let attempt = 0; !this.closing; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(30_000, 500 * 2 ** attempt)));
+      if (this.closing) return;
+      try {
+        await this.connect();
+        return;
+      } catch (error) {
+        this.context.options.logger.error('kafka consumer could not join again', { group: this.subscription.group, attempt, error: describeError(error) });
+      }
+    }
+  }
+
+  private async shutdown(): Promise<void> {
+    this.closing = true;
+    clearTimeout(this.rebalancing);
+    this.stream?.pause();
+    this.lanes.discard(() => true);
+    const drained = await settlesWithin([...this.running], this.context.options.shutdownTimeoutMs);
+    if (!drained) {
+      this.context.options.logger.warn('kafka subscription closed with handlers still running; their messages will be delivered again', { group: this.subscription.group, running: this.running.size });
+    }
+    await this.reconnecting;
+    await this.committing;
+    await this.commitLoop();
+    this.finished = true;
+    const { consumer, stream } = this;
+    this.consumer = undefined;
+    this.stream = undefined;
+    await stream?.close().catch(() => undefined);
+    await consumer?.close().catch(() => consumer.close(true)).catch((error: unknown) => {
+      this.context.options.logger.warn('kafka consumer did not leave its group cleanly', { group: this.subscription.group, error: describeError(error) });
+    });
+  }
+}
+
+function partitionKey(topic: string, partition: number): string {
+  return `${topic}\u0000${partition}`;
+}
+
+async function settlesWithin(promises: readonly Promise<unknown>[], ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([Promise.allSettled(promises).then(() => true as const), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

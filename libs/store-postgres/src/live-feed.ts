@@ -1,0 +1,103 @@
+import type { RecordedEvent } from '@orchestron/event-store';
+import type { SubscriptionHub } from '@orchestron/event-store/adapter';
+
+export interface LiveFeedOptions {
+  readonly hub: SubscriptionHub;
+  readonly readAll: (after: number, maxCount: number) => Promise<readonly RecordedEvent[]>;
+  /** A committed position to follow from: every position up to it was committed before any subscriber existed. */
+  readonly head: number;
+  readonly pollIntervalMs: number;
+}
+
+export interface LiveFeed {
+  /** `position` was committed, by this process or another, and so was everything before it. */
+  committed(position: number): void;
+  /** Something may have been committed: look. */
+  wake(): void;
+  /** A subscriber arrived: poll, as a safety net under the notifications, until none is left. */
+  subscribed(): void;
+  close(): Promise<void>;
+}
+
+const PAGE_SIZE = 500;
+
+/**
+ * Feeds the subscription hub from the table, for appends of every process alike. Positions are gap-free in
+ * commit order, so reading after the last position seen yields exactly the new events, in order, and the hub
+ * gets them as it requires. Notifications and this process's commits only say when to read.
+ *
+ * While nobody subscribes, nothing is read: `lastSeen` jumps to each committed position instead. That is safe
+ * because a subscriber registers with the hub before its own catch-up read, and from then on `lastSeen` only
+ * moves by reading: the catch-up read starts after the jump, so it reaches at least `lastSeen`, and the feed
+ * pushes everything after it.
+ */
+export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
+  const { hub } = options;
+  let lastSeen = options.head;
+  let wanted = false;
+  let pumping = false;
+  let pump: Promise<void> = Promise.resolve();
+  let pollTimer: ReturnType<typeof setTimeout> | undefined;
+  let closed = false;
+
+  async function publishNew(): Promise<void> {
+    while (hub.hasSubscribers) {
+      const page = await options.readAll(lastSeen, PAGE_SIZE);
+      const last = page.at(-1);
+      if (last === undefined) return;
+      hub.publish(page);
+      lastSeen = Math.max(lastSeen, last.position);
+      if (page.length < PAGE_SIZE) return;
+    }
+  }
+
+  async function drain(): Promise<void> {
+    try {
+      while (wanted && !closed) {
+        wanted = false;
+        await publishNew();
+      }
+    } catch {
+      // The read failed; the next notification or poll reads again from the same position.
+    } finally {
+      pumping = false;
+    }
+  }
+
+  function wake(): void {
+    if (closed || !hub.hasSubscribers) return;
+    wanted = true;
+    if (pumping) return;
+    pumping = true;
+    pump = drain();
+  }
+
+  function poll(): void {
+    pollTimer = undefined;
+    if (closed || !hub.hasSubscribers) return;
+    wake();
+    schedulePoll();
+  }
+
+  function schedulePoll(): void {
+    pollTimer = setTimeout(poll, options.pollIntervalMs);
+    pollTimer.unref();
+  }
+
+  return {
+    committed(position) {
+      if (position <= lastSeen) return;
+      if (hub.hasSubscribers) wake();
+      else lastSeen = position;
+    },
+    wake,
+    subscribed() {
+      if (pollTimer === undefined && !closed) schedulePoll();
+    },
+    async close() {
+      closed = true;
+      if (pollTimer !== undefined) clearTimeout(pollTimer);
+      await pump;
+    },
+  };
+}

@@ -1,0 +1,184 @@
+import type { Pool, QueryResult } from 'pg';
+import { guarded } from './postgres-errors.ts';
+import type { SchemaNames } from './schema-names.ts';
+
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: (names: SchemaNames) => string;
+}
+
+/**
+ * Append-only and applied in order: migration N takes the schema from version N - 1 to N. Never edit a shipped
+ * entry; add one that alters what it left behind.
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'create_events',
+    // `global_position` is one row that every append locks first (see append_events). `data` and `metadata`
+    // are `json`, not `jsonb`: json keeps the exact text the port serialized, so strings holding \u0000 or
+    // lone surrogate escapes round-trip (jsonb rejects both), and it is still queryable with -> and ->>.
+    // The cost: no jsonb GIN index without a cast, and each -> re-parses the text.
+    sql: ({ schema }) => `
+      CREATE TABLE ${schema}.global_position (
+        singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+        last      bigint  NOT NULL CHECK (last >= 0)
+      );
+      INSERT INTO ${schema}.global_position (singleton, last) VALUES (true, 0);
+
+      CREATE TABLE ${schema}.events (
+        position    bigint      PRIMARY KEY CHECK (position > 0),
+        stream_id   text        NOT NULL,
+        revision    bigint      NOT NULL CHECK (revision >= 0),
+        id          text        NOT NULL,
+        type        text        NOT NULL,
+        data        json        NOT NULL,
+        metadata    json        NOT NULL,
+        recorded_at timestamptz NOT NULL,
+        UNIQUE (stream_id, revision)
+      );`,
+  },
+  {
+    version: 2,
+    name: 'create_append_events',
+    // One call appends a whole batch, each append checked against the stream heads as they stand after the
+    // appends before it, and returns one row per append: a conflict carries the stream's actual revision.
+    //
+    // Positions must be gap-free in commit order, or a reader that sees position 11 before 10 commits skips
+    // 10 forever. A sequence cannot promise that; locking the `global_position` row first does: the lock is
+    // held until COMMIT, so batches take their positions, and commit, one after the other, and the check of
+    // each expected revision reads heads no other writer can move. The cost: commits are serialized across
+    // every writer of the schema, so throughput is about one batch per WAL flush. Running the whole append
+    // inside the server keeps client round trips out of that critical section, and batching the appends of a
+    // process (append-batcher.ts) shares one flush among them.
+    sql: ({ schema, channel }) => `
+      CREATE FUNCTION ${schema}.append_events(
+        p_stream_ids  text[],
+        p_expected    text[],
+        p_counts      integer[],
+        p_ids         text[],
+        p_types       text[],
+        p_data        text[],
+        p_metadata    text[],
+        p_recorded_at timestamptz
+      ) RETURNS TABLE (append_index integer, is_conflict boolean, out_revision bigint, out_position bigint)
+      LANGUAGE plpgsql AS $fn$
+      DECLARE
+        v_first    bigint;
+        v_last     bigint;
+        v_offset   integer := 0;
+        v_count    integer;
+        v_stream   text;
+        v_expected text;
+        v_revision bigint;
+        v_position bigint;
+      BEGIN
+        SELECT g.last INTO v_first FROM ${schema}.global_position g FOR UPDATE;
+        v_last := v_first;
+        FOR i IN 1 .. coalesce(array_length(p_stream_ids, 1), 0) LOOP
+          v_stream := p_stream_ids[i];
+          v_expected := p_expected[i];
+          v_count := p_counts[i];
+          v_revision := NULL;
+          v_position := NULL;
+          SELECT e.revision, e.position INTO v_revision, v_position
+            FROM ${schema}.events e WHERE e.stream_id = v_stream ORDER BY e.revision DESC LIMIT 1;
+          append_index := i - 1;
+          -- Mirrors isExpectedRevisionSatisfied in @orchestron/event-store.
+          IF NOT coalesce(CASE v_expected
+                            WHEN 'any' THEN true
+                            WHEN 'no_stream' THEN v_revision IS NULL
+                            WHEN 'stream_exists' THEN v_revision IS NOT NULL
+                            ELSE v_revision = v_expected::bigint
+                          END, false) THEN
+            is_conflict := true;
+            out_revision := v_revision;
+            out_position := NULL;
+          ELSIF v_count = 0 THEN
+            is_conflict := false;
+            out_revision := coalesce(v_revision, -1);
+            out_position := coalesce(v_position, 0);
+          ELSE
+            INSERT INTO ${schema}.events (position, stream_id, revision, id, type, data, metadata, recorded_at)
+            SELECT v_last + e.ord, v_stream, coalesce(v_revision, -1) + e.ord, e.id, e.type, e.data::json, e.metadata::json, p_recorded_at
+              FROM unnest(p_ids[v_offset + 1 : v_offset + v_count], p_types[v_offset + 1 : v_offset + v_count],
+                          p_data[v_offset + 1 : v_offset + v_count], p_metadata[v_offset + 1 : v_offset + v_count])
+                   WITH ORDINALITY AS e(id, type, data, metadata, ord);
+            v_last := v_last + v_count;
+            is_conflict := false;
+            out_revision := coalesce(v_revision, -1) + v_count;
+            out_position := v_last;
+          END IF;
+          RETURN NEXT;
+          v_offset := v_offset + v_count;
+        END LOOP;
+        IF v_last > v_first THEN
+          UPDATE ${schema}.global_position SET last = v_last;
+          PERFORM pg_notify('${channel}', v_last::text);
+        END IF;
+      END
+      $fn$;`,
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/**
+ * Brings the schema up to SCHEMA_VERSION in one transaction. The advisory lock makes concurrent starters take
+ * turns: the second one finds the first one's work recorded in `migrations` and has nothing left to do.
+ */
+export async function migrate(pool: Pool, names: SchemaNames): Promise<void> {
+  const client = await guarded('connect to migrate', () => pool.connect());
+  const run = (text: string, values?: unknown[]) => guarded(`migrate schema "${names.schemaName}"`, () => client.query(text, values));
+  let broken = false;
+  try {
+    await run('BEGIN');
+    try {
+      await applyPending(run, names);
+      await run('COMMIT');
+    } catch (error) {
+      await run('ROLLBACK').catch(() => {
+        broken = true;
+      });
+      throw error;
+    }
+  } finally {
+    client.release(broken);
+  }
+}
+
+type Run = (text: string, values?: unknown[]) => Promise<QueryResult>;
+
+async function applyPending(run: Run, names: SchemaNames): Promise<void> {
+  const { schema } = names;
+  await run('SELECT pg_advisory_xact_lock(hashtext($1))', [`orchestron.migrate:${names.schemaName}`]);
+  await run(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+  await run(`
+    CREATE TABLE IF NOT EXISTS ${schema}.migrations (
+      version    integer     PRIMARY KEY,
+      name       text        NOT NULL,
+      applied_at timestamptz NOT NULL DEFAULT now()
+    )`);
+  const { rows } = await run(`SELECT version, name FROM ${schema}.migrations ORDER BY version`);
+  const applied = rows as { version: number; name: string }[];
+  assertKnownHistory(applied, names.schemaName);
+  for (const migration of MIGRATIONS.slice(applied.length)) {
+    await run(migration.sql(names));
+    await run(`INSERT INTO ${schema}.migrations (version, name) VALUES ($1, $2)`, [migration.version, migration.name]);
+  }
+}
+
+/** A plain Error, not a port error: the schema belongs to another version of this adapter, and retrying cannot help. */
+function assertKnownHistory(applied: readonly { version: number; name: string }[], schemaName: string): void {
+  const newest = applied.at(-1)?.version ?? 0;
+  if (newest > SCHEMA_VERSION) {
+    throw new Error(`postgres schema "${schemaName}" is at version ${newest}, newer than this adapter supports (${SCHEMA_VERSION})`);
+  }
+  applied.forEach((row, index) => {
+    const expected = MIGRATIONS[index];
+    if (row.version !== expected?.version || row.name !== expected.name) {
+      throw new Error(`postgres schema "${schemaName}" has migration ${row.version} '${row.name}' where this adapter expects ${String(expected?.version)} '${String(expected?.name)}'`);
+    }
+  });
+}

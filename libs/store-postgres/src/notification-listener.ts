@@ -1,0 +1,102 @@
+import type { Notification, Pool, PoolClient } from 'pg';
+import { guarded } from './postgres-errors.ts';
+
+export interface NotificationListenerOptions {
+  readonly pool: Pool;
+  readonly channel: string;
+  /** A notification's payload: the last position of a committed append. */
+  readonly onPosition: (position: number) => void;
+  /** LISTEN is in place again after a lost connection; whatever was notified meanwhile was missed. */
+  readonly onReconnected: () => void;
+}
+
+export interface NotificationListener {
+  close(): void;
+}
+
+const RETRY_FIRST_MS = 250;
+const RETRY_MAX_MS = 5_000;
+
+/**
+ * Holds one pooled connection in LISTEN. A lost connection is replaced in the background; the caller's poll
+ * covers the gap, and `onReconnected` lets it catch up at once.
+ */
+export async function listenForAppends(options: NotificationListenerOptions): Promise<NotificationListener> {
+  const { pool, channel } = options;
+  let client: PoolClient | undefined;
+  let retryTimer: ReturnType<typeof setTimeout> | undefined;
+  let retryDelay = RETRY_FIRST_MS;
+  let closed = false;
+
+  function onNotification(message: Notification): void {
+    if (message.channel !== channel || message.payload === undefined) return;
+    const position = Number(message.payload);
+    if (Number.isSafeInteger(position)) options.onPosition(position);
+  }
+
+  function discard(lost: PoolClient): void {
+    lost.removeListener('notification', onNotification);
+    lost.removeListener('error', onLost);
+    lost.removeListener('end', onLost);
+    // A dying connection may still report an error, and an 'error' nobody listens to would crash the process.
+    lost.on('error', ignore);
+    // The client must not return to the pool still listening: destroy it.
+    lost.release(true);
+  }
+
+  function onLost(): void {
+    if (client === undefined) return;
+    discard(client);
+    client = undefined;
+    if (!closed) scheduleRetry();
+  }
+
+  function scheduleRetry(): void {
+    retryTimer = setTimeout(() => {
+      retryTimer = undefined;
+      listen().then(
+        () => {
+          retryDelay = RETRY_FIRST_MS;
+          options.onReconnected();
+        },
+        () => {
+          retryDelay = Math.min(retryDelay * 2, RETRY_MAX_MS);
+          if (!closed) scheduleRetry();
+        },
+      );
+    }, retryDelay);
+    retryTimer.unref();
+  }
+
+  async function listen(): Promise<void> {
+    const connected = await guarded('connect to listen', () => pool.connect());
+    connected.on('notification', onNotification);
+    connected.on('error', onLost);
+    connected.on('end', onLost);
+    try {
+      await guarded('listen for appends', () => connected.query(`LISTEN "${channel}"`));
+    } catch (error) {
+      discard(connected);
+      throw error;
+    }
+    if (closed) {
+      discard(connected);
+      return;
+    }
+    client = connected;
+  }
+
+  await listen();
+  return {
+    close() {
+      closed = true;
+      if (retryTimer !== undefined) clearTimeout(retryTimer);
+      if (client !== undefined) discard(client);
+      client = undefined;
+    },
+  };
+}
+
+function ignore(): void {
+  // Nothing to do: the connection is already being replaced or closed.
+}

@@ -1,0 +1,124 @@
+import { randomUUID } from 'node:crypto';
+import { EventStoreClosedError } from '@orchestron/event-store';
+import type { EventStore } from '@orchestron/event-store';
+import { assertStreamId, normalizeReadAllOptions, normalizeReadStreamOptions, prepareAppend } from '@orchestron/event-store/adapter';
+import pg from 'pg';
+import type { Pool } from 'pg';
+import { createAppendBatcher } from './append-batcher.ts';
+import { createEventsTable } from './events-table.ts';
+import { migrate } from './migrations.ts';
+import { guarded } from './postgres-errors.ts';
+import { schemaNames } from './schema-names.ts';
+import { assertStorable } from './storable-text.ts';
+import { startSubscriptions } from './subscriptions.ts';
+
+interface StoreSettings {
+  /** Postgres schema holding the store's tables; created and migrated when missing. Defaults to `orchestron`. */
+  readonly schema?: string;
+  /** Assigns ids to events appended without one. Defaults to a random UUID. */
+  readonly ids?: () => string;
+  /** Stamps `recordedAt`, once per committed batch. Defaults to the wall clock. */
+  readonly now?: () => Date;
+  /** How often subscriptions look for new events in case a notification was missed. Defaults to 1000 ms. */
+  readonly pollIntervalMs?: number;
+}
+
+/**
+ * Either a connection URL, for a pool the store owns and ends on close, or a pool the caller owns and ends.
+ * Either way the store holds one of the pool's connections for LISTEN while it is open.
+ */
+export type PostgresEventStoreOptions = StoreSettings & ({ readonly url: string; readonly pool?: never } | { readonly pool: Pool; readonly url?: never });
+
+const OWNED_POOL_SIZE = 10;
+const CONNECT_TIMEOUT_MS = 10_000;
+
+/**
+ * A durable EventStore in a PostgreSQL schema. Async: it migrates the schema and starts listening for appends
+ * before it hands the store out.
+ */
+export async function createPostgresEventStore(options: PostgresEventStoreOptions): Promise<EventStore> {
+  const names = schemaNames(options.schema);
+  const pollIntervalMs = options.pollIntervalMs ?? 1_000;
+  if (!Number.isSafeInteger(pollIntervalMs) || pollIntervalMs <= 0) throw new TypeError('pollIntervalMs must be a positive integer');
+  const { pool, owned } = connect(options);
+  try {
+    await migrate(pool, names);
+    const table = createEventsTable(pool, names);
+    const readAll = (after: number, maxCount: number | undefined) => guarded('read all events', () => table.readAll(after, maxCount));
+    const subscriptions = await startSubscriptions({
+      pool,
+      channel: names.channel,
+      readAll,
+      readHead: () => guarded('read the head position', () => table.head()),
+      pollIntervalMs,
+    });
+    const batcher = createAppendBatcher({ table, now: options.now ?? (() => new Date()), onCommitted: subscriptions.committed });
+    const newId = options.ids ?? randomUUID;
+    let closing: Promise<void> | undefined;
+
+    const assertOpen = (): void => {
+      if (closing !== undefined) throw new EventStoreClosedError();
+    };
+
+    const close = async (): Promise<void> => {
+      // Appends accepted before close still commit.
+      await batcher.drain();
+      await subscriptions.close();
+      if (owned) await pool.end();
+    };
+
+    return {
+      async append(streamId, events, appendOptions) {
+        assertOpen();
+        const prepared = prepareAppend(streamId, events, appendOptions, newId);
+        assertStorable(prepared);
+        return batcher.enqueue(prepared);
+      },
+
+      async readStream(streamId, readOptions) {
+        assertOpen();
+        const { fromRevision, direction, maxCount } = normalizeReadStreamOptions(streamId, readOptions);
+        return guarded('read a stream', () =>
+          direction === 'forwards'
+            ? table.readForwards(streamId, fromRevision ?? 0, maxCount)
+            : table.readBackwards(streamId, fromRevision ?? Number.MAX_SAFE_INTEGER, maxCount),
+        );
+      },
+
+      async readAll(readOptions) {
+        assertOpen();
+        const { after, maxCount } = normalizeReadAllOptions(readOptions);
+        return readAll(after, maxCount);
+      },
+
+      async streamRevision(streamId) {
+        assertOpen();
+        assertStreamId(streamId);
+        return guarded('read the stream revision', () => table.streamRevision(streamId));
+      },
+
+      subscribeToAll(subscribeOptions, handler) {
+        assertOpen();
+        return subscriptions.subscribe(subscribeOptions, handler);
+      },
+
+      close() {
+        closing ??= close();
+        return closing;
+      },
+    };
+  } catch (error) {
+    if (owned) await pool.end().catch(() => undefined);
+    throw error;
+  }
+}
+
+function connect(options: PostgresEventStoreOptions): { pool: Pool; owned: boolean } {
+  if (options.pool !== undefined) return { pool: options.pool, owned: false };
+  if (typeof options.url !== 'string' || options.url.length === 0) throw new TypeError('url must be a non-empty string, or pass a pool');
+  const pool = new pg.Pool({ connectionString: options.url, max: OWNED_POOL_SIZE, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+  // An idle connection the server drops is reported here; the pool replaces it, and a call that needed it fails
+  // through the port. Left without a listener, the error would crash the process.
+  pool.on('error', () => undefined);
+  return { pool, owned: true };
+}
