@@ -1,0 +1,51 @@
+// Before the test suites: PostgreSQL must answer and a Kafka broker must be running (started here if not).
+// A server that cannot be reached or started fails the run with its name and how to start it; nothing is skipped.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import pg from 'pg';
+
+const PG_URL = process.env.ORCHESTRON_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+async function postgresAnswers(): Promise<string | null> {
+  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+    const { rows } = await client.query<{ version: string }>("SELECT current_setting('server_version') AS version");
+    return rows[0]?.version ?? 'unknown';
+  } catch {
+    return null;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+async function ensurePostgres(): Promise<void> {
+  let version = await postgresAnswers();
+  if (version === null && existsSync('/etc/postgresql')) {
+    const cluster = readdirSync('/etc/postgresql')[0];
+    if (cluster) {
+      process.stdout.write(`servers: PostgreSQL does not answer at ${PG_URL}; starting cluster ${cluster}/main\n`);
+      spawnSync('pg_ctlcluster', ['--skip-systemctl-redirect', cluster, 'main', 'start'], { stdio: 'inherit' });
+      version = await postgresAnswers();
+    }
+  }
+  if (version === null) {
+    throw new Error(`PostgreSQL is not reachable at ${PG_URL}. Start it (on these machines: pg_ctlcluster --skip-systemctl-redirect 15 main start; elsewhere: docker compose up -d postgres), or set ORCHESTRON_PG_URL.`);
+  }
+  process.stdout.write(`servers: PostgreSQL ${version} answers at ${PG_URL}\n`);
+}
+
+function ensureKafka(): void {
+  const result = spawnSync('bash', ['infra/kafka/kafka.sh', 'start'], { stdio: 'inherit' });
+  if (result.status !== 0) {
+    throw new Error('Kafka could not be started on 127.0.0.1:9092. Run `npm run kafka:start` to see why (it needs Java 17 and Maven with Maven Central), or `docker compose up -d kafka`.');
+  }
+}
+
+try {
+  await ensurePostgres();
+  ensureKafka();
+} catch (error) {
+  process.stderr.write(`servers: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+}
