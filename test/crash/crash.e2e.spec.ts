@@ -26,10 +26,18 @@ const SCENARIOS: readonly Scenario[] = [
 type RunSummary = { id: string; status: string };
 type Event = { revision: number; type: string; data: unknown };
 
-describe('crash safety of the embedded tier', () => {
+const TIERS: readonly { name: string; env: Record<string, string> }[] = [
+  { name: 'embedded (SQLite, in-process bus)', env: {} },
+  {
+    name: 'production (PostgreSQL, Kafka)',
+    env: { ORCHESTRON_STORE: 'postgres', ORCHESTRON_PG_SCHEMA: `orchestron_crash_${process.pid}_${Date.now().toString(36)}`, ORCHESTRON_BUS: 'kafka', ORCHESTRON_KAFKA_SESSION_TIMEOUT_MS: '6000' },
+  },
+];
+
+describe.each(TIERS)('crash safety on the $name tier', ({ name, env: tierEnv }) => {
   it(`${RUNS} runs survive ${KILLS} kill -9s with nothing lost and nothing done twice`, async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'orchestron-crash-'));
-    const env = { ORCHESTRON_WORK_MS: '30' };
+    const env = { ORCHESTRON_WORK_MS: '30', ...tierEnv };
     let server: ServerProcess = await startServer(dataDir, env);
     const acknowledged = new Map<string, { runId: string; scenario: Scenario }>();
     const seenEvents = new Map<string, Event[]>();
@@ -83,7 +91,7 @@ describe('crash safety of the embedded tier', () => {
     }
 
     // Wait for every run to settle.
-    const deadline = Date.now() + 120_000;
+    const deadline = Date.now() + 240_000;
     let runs: RunSummary[] = [];
     for (;;) {
       runs = (await api<{ runs: RunSummary[] }>(server, 'GET', '/v1/runs?limit=10000')).body.runs;
@@ -113,7 +121,7 @@ describe('crash safety of the embedded tier', () => {
 
     const count = (status: string) => runs.filter((r) => r.status === status).length;
     process.stdout.write(
-      `crash test: runs=${acknowledged.size} kills=${kills} completed=${count('completed')} compensated=${count('compensated')} ` +
+      `crash test [${name}]: runs=${acknowledged.size} kills=${kills} completed=${count('completed')} compensated=${count('compensated')} ` +
       `other=${runs.length - count('completed') - count('compensated')} wrong-outcome=${wrong.length} events-checked=${[...seenEvents.values()].reduce((n, e) => n + e.length, 0)} ` +
       `lost=${lost} executions=${executions} duplicate-attempts=${duplicates.length} start-retries=${startErrors}\n`,
     );
@@ -122,5 +130,5 @@ describe('crash safety of the embedded tier', () => {
     expect(wrong).toEqual([]);
     expect(lost).toBe(0);
     expect(duplicates).toEqual([]);
-  }, 240_000);
+  }, 420_000);
 });

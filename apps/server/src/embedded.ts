@@ -35,7 +35,7 @@ const ONBOARDING_WORKERS = ['identity', 'iam', 'mail', 'workspace', 'chat'];
 /** One process: the configured event store and bus (SQLite and in-process by default), the orchestrator, governance and the example workers. */
 export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded> {
   mkdirSync(options.dataDir, { recursive: true });
-  const tiers = options.tiers ?? { store: 'embedded', bus: 'memory', pgUrl: '', pgSchema: '', kafkaBrokers: [], kafkaPartitions: 1, esdbUrl: null };
+  const tiers = options.tiers ?? { store: 'embedded', bus: 'memory', pgUrl: '', pgSchema: '', kafkaBrokers: [], kafkaPartitions: 1, kafkaSessionTimeoutMs: 30_000, esdbUrl: null };
   const store = await openStore(tiers, options.dataDir);
   const bus = await openBus(tiers, options.logger, ONBOARDING_WORKERS);
   const policies = options.policiesDir && existsSync(options.policiesDir)

@@ -27,6 +27,7 @@ Environment:
   ORCHESTRON_BUS        memory (default, in-process) | kafka
   ORCHESTRON_KAFKA_BROKERS  comma-separated host:port (default 127.0.0.1:9092; npm run kafka:start runs one)
   ORCHESTRON_KAFKA_PARTITIONS  partitions of the topics Orchestron creates (default 3)
+  ORCHESTRON_KAFKA_SESSION_TIMEOUT_MS  how soon a dead consumer loses its partitions (default 30000)
 `;
 
 async function main(): Promise<void> {

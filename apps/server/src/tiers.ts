@@ -14,6 +14,8 @@ export interface TierConfig {
   readonly pgSchema: string;
   readonly kafkaBrokers: readonly string[];
   readonly kafkaPartitions: number;
+  /** How soon a dead orchestrator or worker loses its partitions; the broker's minimum is 6 s. */
+  readonly kafkaSessionTimeoutMs: number;
   readonly esdbUrl: string | null;
 }
 
@@ -28,6 +30,8 @@ export function tierConfig(env: Readonly<Record<string, string | undefined>>): T
   if (!BUSES.includes(bus)) throw new Error(`ORCHESTRON_BUS must be one of ${BUSES.join(', ')}, got ${JSON.stringify(env.ORCHESTRON_BUS)}`);
   const partitions = Number(env.ORCHESTRON_KAFKA_PARTITIONS ?? 3);
   if (!Number.isInteger(partitions) || partitions < 1) throw new Error(`ORCHESTRON_KAFKA_PARTITIONS must be a positive integer, got ${JSON.stringify(env.ORCHESTRON_KAFKA_PARTITIONS)}`);
+  const sessionTimeout = Number(env.ORCHESTRON_KAFKA_SESSION_TIMEOUT_MS ?? 30_000);
+  if (!Number.isInteger(sessionTimeout) || sessionTimeout < 1000) throw new Error(`ORCHESTRON_KAFKA_SESSION_TIMEOUT_MS must be an integer of at least 1000, got ${JSON.stringify(env.ORCHESTRON_KAFKA_SESSION_TIMEOUT_MS)}`);
   const esdbUrl = env.ORCHESTRON_ESDB_URL ?? null;
   if (store === 'kurrentdb' && !esdbUrl) throw new Error('ORCHESTRON_STORE=kurrentdb needs ORCHESTRON_ESDB_URL (e.g. kurrentdb://127.0.0.1:2113?tls=false)');
   return {
@@ -36,6 +40,7 @@ export function tierConfig(env: Readonly<Record<string, string | undefined>>): T
     pgSchema: env.ORCHESTRON_PG_SCHEMA ?? 'orchestron',
     kafkaBrokers: (env.ORCHESTRON_KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((b) => b.trim()).filter(Boolean),
     kafkaPartitions: partitions,
+    kafkaSessionTimeoutMs: sessionTimeout,
     esdbUrl,
   };
 }
@@ -62,7 +67,7 @@ export async function openBus(config: TierConfig, logger: Logger, workers: reado
       return createInMemoryBus();
     case 'kafka': {
       const { createKafkaBus } = await import('@orchestron/bus-kafka');
-      const bus = createKafkaBus({ brokers: config.kafkaBrokers, clientId: 'orchestron', partitions: config.kafkaPartitions, logger });
+      const bus = createKafkaBus({ brokers: config.kafkaBrokers, clientId: 'orchestron', partitions: config.kafkaPartitions, sessionTimeoutMs: config.kafkaSessionTimeoutMs, logger });
       await bus.ensureTopics([Topics.workflowStarts, Topics.stepEvents, Topics.governanceRequests, Topics.governanceDecisions, Topics.deadLetters, ...workers.map(Topics.commands)]);
       return bus;
     }
