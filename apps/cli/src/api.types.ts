@@ -16,45 +16,8 @@ export interface WireError {
   readonly retryable?: boolean;
 }
 
-export interface StepView {
-  readonly id: string;
-  readonly type: 'task' | 'approval';
-  readonly worker: string | null;
-  readonly needs: readonly string[];
-  readonly status: StepStatus;
-  readonly attempt: number;
-  readonly output: unknown;
-  readonly error: WireError | null;
-  readonly governance: { readonly outcome: string; readonly policyId: string | null; readonly reason: string } | null;
-  readonly skipKind: string | null;
-  readonly startedAt: string | null;
-  readonly finishedAt: string | null;
-  readonly compensation: { readonly status: CompensationStatus; readonly attempt: number; readonly error: WireError | null } | null;
-}
-
-export interface RunView {
-  readonly id: string;
-  readonly definition: { readonly id: string; readonly version: number; readonly name: string | null };
-  readonly status: RunStatus;
-  readonly input: unknown;
-  readonly startedBy: string;
-  readonly createdAt: string;
-  readonly updatedAt: string;
-  readonly attention: Attention | null;
-  readonly failure: { readonly stepId: string | null; readonly error: WireError } | null;
-  readonly steps: readonly StepView[];
-  readonly version: number;
-}
-
-export interface RunSummary {
-  readonly id: string;
-  readonly definitionId: string;
-  readonly definitionVersion: number;
-  readonly status: RunStatus;
-  readonly createdAt: string;
-  readonly updatedAt: string;
-  readonly attention: Attention | null;
-}
+/** The run shapes are the server's own view types: one definition for both ends of the wire. */
+export type { RunSummary, RunView, StepView } from '@orchestron/runtime';
 
 export interface EventView {
   readonly revision: number;

@@ -3,7 +3,7 @@ import type { RunView, StepView } from './api.types.ts';
 /** Builders for wire views in unit tests: only what a test cares about is spelled out. */
 export function aStep(id: string, overrides: Partial<StepView> = {}): StepView {
   return {
-    id, type: 'task', worker: 'identity', needs: [], status: 'pending', attempt: 0, output: null, error: null,
+    id, type: 'task', worker: 'identity', needs: [], status: 'pending', attempt: 0, input: null, output: null, error: null,
     governance: null, skipKind: null, startedAt: null, finishedAt: null, compensation: null, ...overrides,
   };
 }

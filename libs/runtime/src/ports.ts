@@ -1,4 +1,8 @@
+import type { GovernanceRequest } from '@orchestron/policy';
 import type { GovernanceOutcome } from '@orchestron/workflow-core';
+
+/** What governance rules on: the policy lib's request, so the two can never drift apart. */
+export type { GovernanceRequest };
 
 export interface Clock {
   now(): number;
@@ -6,19 +10,6 @@ export interface Clock {
 
 export interface Ids {
   newRunId(): string;
-}
-
-export interface GovernanceRequest {
-  readonly runId: string;
-  readonly definitionId: string;
-  readonly definitionVersion: number;
-  readonly stepId: string;
-  readonly worker: string;
-  readonly action?: string;
-  readonly input: unknown;
-  readonly runInput: unknown;
-  readonly actor?: string;
-  readonly now: number;
 }
 
 export interface GovernanceVerdict {

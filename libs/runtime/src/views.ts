@@ -1,4 +1,4 @@
-import type { RunData, RunStatus, StepStatus } from '@orchestron/workflow-core';
+import type { CompensationStatus, RunData, RunStatus, StepStatus } from '@orchestron/workflow-core';
 
 export interface StepView {
   readonly id: string;
@@ -14,7 +14,7 @@ export interface StepView {
   readonly skipKind: string | null;
   readonly startedAt: string | null;
   readonly finishedAt: string | null;
-  readonly compensation: { status: string; attempt: number; error: { code: string; message: string } | null } | null;
+  readonly compensation: { status: CompensationStatus; attempt: number; error: { code: string; message: string } | null } | null;
 }
 
 export interface RunView {
