@@ -41,6 +41,18 @@ export class ServerUnreachableError extends Error {
   }
 }
 
+/** No Kafka broker answered the CLI's direct requests (`orchestron dlq`). */
+export class KafkaUnreachableError extends Error {
+  readonly code = 'CLI.KAFKA_UNREACHABLE';
+  readonly retryable = true;
+  readonly brokers: readonly string[];
+  constructor(brokers: readonly string[], reason: string) {
+    super(`cannot reach Kafka at ${brokers.join(',')} (${reason}). Is it running? Start the local broker with \`npm run kafka:start\`, or point the CLI elsewhere with --brokers or ORCHESTRON_KAFKA_BROKERS.`);
+    this.name = 'KafkaUnreachableError';
+    this.brokers = brokers;
+  }
+}
+
 /** The command line itself is wrong: a bad option value, unreadable file, JSON that does not parse. */
 export class UsageError extends Error {
   readonly code = 'CLI.USAGE';
@@ -77,10 +89,10 @@ export class WaitTimeoutError extends Error {
   }
 }
 
-export type CliError = ApiError | ServerUnreachableError | UsageError | LocalDefinitionError | WaitTimeoutError;
+export type CliError = ApiError | ServerUnreachableError | KafkaUnreachableError | UsageError | LocalDefinitionError | WaitTimeoutError;
 
 export function isCliError(error: unknown): error is CliError {
-  return error instanceof ApiError || error instanceof ServerUnreachableError || error instanceof UsageError
+  return error instanceof ApiError || error instanceof ServerUnreachableError || error instanceof KafkaUnreachableError || error instanceof UsageError
     || error instanceof LocalDefinitionError || error instanceof WaitTimeoutError;
 }
 

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { createContext } from './cli.context.ts';
 import { UsageError } from './cli.errors.ts';
+import { registerDlqCommand } from './commands/dlq.command.ts';
 import { registerInspectCommands } from './commands/inspect.commands.ts';
 import { registerOperatorCommands } from './commands/operator.commands.ts';
 import { registerRunCommand } from './commands/run.command.ts';
@@ -17,6 +18,7 @@ Environment:
   ORCHESTRON_API_KEY   API key sent as "Authorization: Bearer <key>"
   ORCHESTRON_DATA      server data directory (default ./.orchestron); its admin.key is used when
                        ORCHESTRON_API_KEY is unset
+  ORCHESTRON_KAFKA_BROKERS  Kafka brokers for \`orchestron dlq\` (default 127.0.0.1:9092); --brokers overrides it
   NO_COLOR             set to turn colour off (it is only used on a terminal anyway)
 
 Exit codes:
@@ -24,7 +26,7 @@ Exit codes:
   1  the run failed, was compensated or was cancelled
   2  bad input: usage, invalid definition or run input, unknown run or step, action not allowed now
   3  the run needs an operator, or waits for a human approval
-  4  the server cannot be reached or failed, or --timeout ran out
+  4  the server (or, for dlq, Kafka) cannot be reached or failed, or --timeout ran out
 
 With --json, stdout holds JSON only; its last line is the answer (the run for run, status and the
 operator actions) or {"error":{…}}.
@@ -34,6 +36,7 @@ Examples:
   $ orchestron run examples/employee-onboarding.yaml --input '{"email":"a@b.c"}' --wait
   $ orchestron list --status needs_operator
   $ orchestron approve "$RUN" --step budget-approval --reason "ok"
+  $ orchestron dlq list
 `;
 
 export function buildProgram(deps: CliDeps, onOutcome: (outcome: Outcome) => void): Command {
@@ -50,6 +53,7 @@ export function buildProgram(deps: CliDeps, onOutcome: (outcome: Outcome) => voi
   registerInspectCommands(program, ctx);
   registerOperatorCommands(program, ctx);
   registerValidateCommand(program, ctx);
+  registerDlqCommand(program, ctx);
   return program;
 }
 

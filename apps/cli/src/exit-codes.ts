@@ -1,4 +1,4 @@
-import { ApiError, LocalDefinitionError, ServerUnreachableError, UsageError, WaitTimeoutError } from './cli.errors.ts';
+import { ApiError, KafkaUnreachableError, LocalDefinitionError, ServerUnreachableError, UsageError, WaitTimeoutError } from './cli.errors.ts';
 import type { RunStatus } from './api.types.ts';
 
 /** The only numbers the CLI exits with. Scripts and agents branch on these, so they never change meaning. */
@@ -74,7 +74,7 @@ function exitCodeForRunStatus(status: RunStatus): ExitCode {
 /** The outcome of a command that failed with `error`. */
 export function outcomeOfError(error: unknown): Outcome {
   if (error instanceof ApiError) return { kind: 'api_error', httpStatus: error.httpStatus, code: error.code };
-  if (error instanceof ServerUnreachableError) return { kind: 'unreachable' };
+  if (error instanceof ServerUnreachableError || error instanceof KafkaUnreachableError) return { kind: 'unreachable' };
   if (error instanceof WaitTimeoutError) return { kind: 'timed_out' };
   if (error instanceof UsageError || error instanceof LocalDefinitionError) return { kind: 'usage_error' };
   return { kind: 'internal_error' };

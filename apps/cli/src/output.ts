@@ -1,4 +1,4 @@
-import { ApiError, isCliError, LocalDefinitionError, ServerUnreachableError, WaitTimeoutError } from './cli.errors.ts';
+import { ApiError, isCliError, KafkaUnreachableError, LocalDefinitionError, ServerUnreachableError, WaitTimeoutError } from './cli.errors.ts';
 import type { Issue } from './api.types.ts';
 
 /** Where a command writes. Injected so commands can be run in-process by tests. */
@@ -62,6 +62,7 @@ function errorJson(error: unknown): Record<string, unknown> {
   }
   if (error instanceof LocalDefinitionError) return { code: error.code, message: error.message, retryable: false, details: { issues: error.issues } };
   if (error instanceof ServerUnreachableError) return { code: error.code, message: error.message, retryable: true, details: { url: error.baseUrl } };
+  if (error instanceof KafkaUnreachableError) return { code: error.code, message: error.message, retryable: true, details: { brokers: error.brokers } };
   if (error instanceof WaitTimeoutError) return { code: error.code, message: error.message, retryable: true, details: { runId: error.runId, status: error.status } };
   if (isCliError(error)) return { code: error.code, message: error.message, retryable: error.retryable };
   return { code: 'CLI.INTERNAL', message: error instanceof Error ? error.message : String(error), retryable: false };
