@@ -56,8 +56,11 @@ export async function openStore(config: TierConfig, dataDir: string): Promise<Ev
       const { createPostgresEventStore } = await import('@orchestron/store-postgres');
       return createPostgresEventStore({ url: config.pgUrl, schema: config.pgSchema });
     }
-    case 'kurrentdb':
-      throw new Error('ORCHESTRON_STORE=kurrentdb: the KurrentDB adapter is not built yet; use embedded or postgres');
+    case 'kurrentdb': {
+      // Not yet run against a real server in this project: see docs/kurrentdb.md.
+      const { createKurrentDbEventStore } = await import('@orchestron/store-kurrentdb');
+      return createKurrentDbEventStore({ connectionString: config.esdbUrl as string });
+    }
   }
 }
 

@@ -1,0 +1,2 @@
+export { createKurrentDbEventStore } from './kurrentdb-event-store.ts';
+export type { KurrentDbEventStoreOptions } from './kurrentdb-event-store.ts';
