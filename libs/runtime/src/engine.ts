@@ -196,13 +196,13 @@ export class Engine {
 
   /** Does what the new events ask for. Everything here is safe to repeat: recovery repeats it. */
   private async interpret(state: RunData, events: readonly WorkflowEvent[]): Promise<void> {
-    const dispatches = new Map<string, { key: string; value: StepCommandMessage }[]>();
+    const dispatches = new Map<string, { key: string; value: StepCommandMessage; headers: Record<string, string> }[]>();
     for (const event of events) {
       switch (event.type) {
         case 'StepDispatched': {
           const topic = Topics.commands(event.data.worker);
           const list = dispatches.get(topic) ?? [];
-          list.push({ key: state.runId, value: commandMessage(state, event.data) });
+          list.push({ key: state.runId, value: commandMessage(state, event.data), headers: { traceparent: traceparentFor(state.runId, event.data.idempotencyKey) } });
           dispatches.set(topic, list);
           break;
         }
@@ -303,6 +303,16 @@ function commandMessage(state: RunData, d: Extract<WorkflowEvent, { type: 'StepD
 
 function eventMetadata(command: Command): Record<string, unknown> {
   return { at: new Date(command.metadata.now).toISOString(), command: command.type, ...(command.metadata.actor ? { actor: command.metadata.actor } : {}) };
+}
+
+/**
+ * A W3C `traceparent` for a dispatch: the trace id comes from the run id, so every message about a run is in
+ * one trace, and the span id from the attempt's idempotency key. Workers send it back on their reports.
+ */
+export function traceparentFor(runId: string, spanKey: string): string {
+  const traceId = createHash('sha256').update(runId).digest('hex').slice(0, 32);
+  const spanId = createHash('sha256').update(spanKey).digest('hex').slice(0, 16);
+  return `00-${traceId}-${spanId}-01`;
 }
 
 /** The same key always names the same run, so a retried start finds the run the first one created. */

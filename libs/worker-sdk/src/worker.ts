@@ -51,9 +51,10 @@ export function createWorker(options: WorkerOptions): Worker {
   const abort = new AbortController();
   let subscription: BusSubscription | undefined;
 
-  const report = (message: StepEventMessage): Promise<void> => options.bus.publish(Topics.stepEvents, [{ key: message.runId, value: message }]);
-
-  const handle = async (command: StepCommandMessage): Promise<void> => {
+  const handle = async (command: StepCommandMessage, headers: Readonly<Record<string, string>>): Promise<void> => {
+    // Reports carry the dispatch's trace context back, so the run stays one trace.
+    const traced: Record<string, string> = headers.traceparent ? { traceparent: headers.traceparent } : {};
+    const report = (message: StepEventMessage): Promise<void> => options.bus.publish(Topics.stepEvents, [{ key: message.runId, value: message, headers: traced }]);
     const phase = command.type === 'step.compensate' ? 'compensate' : 'execute';
     const base = { runId: command.runId, stepId: command.stepId, attempt: command.attempt, phase } as const;
     const done = options.ledger?.lookup(command.idempotencyKey);
@@ -84,7 +85,7 @@ export function createWorker(options: WorkerOptions): Worker {
     async start() {
       subscription = await options.bus.subscribe(
         { topics: [Topics.commands(options.name)], group: options.group ?? `orchestron-worker-${options.name}`, concurrency: options.concurrency ?? 16 },
-        (message) => handle(message.value as StepCommandMessage),
+        (message) => handle(message.value as StepCommandMessage, message.headers ?? {}),
       );
     },
     async stop() {
