@@ -47,7 +47,6 @@ export function buildApp(options: AppOptions): FastifyInstance {
     const err = error as { validation?: unknown; statusCode?: number; message?: string };
     if (err.validation || (err.statusCode === 400)) return fail(reply, 'REQUEST.INVALID', err.message ?? 'bad request');
     const api = toApiError(error);
-    if (api.code === 'INTERNAL') request.log.error(error);
     if (api.code === 'INTERNAL') process.stderr.write(`${JSON.stringify({ level: 'error', msg: 'request failed', url: request.url, error: String((error as Error).stack ?? error) })}\n`);
     return reply.code(statusFor(api.code)).send({ error: api, agent_contract: errorContract(api.retryable) });
   });
