@@ -3,6 +3,8 @@ import { createInMemoryEventStore } from './index.ts';
 import { describeEventStoreConformance } from './testing/index.ts';
 
 describeEventStoreConformance('in-memory', async () => createInMemoryEventStore());
+// The suite's mode for stores whose positions only increase (KurrentDB), run here so that mode is exercised.
+describeEventStoreConformance('in-memory, positions checked by log order', async () => createInMemoryEventStore(), { densePositions: false, streams: 1000 });
 
 describe('in-memory event store', () => {
   it('takes ids and time from the injected sources', async () => {

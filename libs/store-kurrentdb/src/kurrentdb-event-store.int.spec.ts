@@ -148,5 +148,6 @@ if (ESDB_URL !== undefined && ESDB_URL !== '') {
   // A shared server is never empty: each test gets its own stream prefix, and readAll/subscribeToAll only see it.
   describeEventStoreConformance('kurrentdb', async () =>
     createKurrentDbEventStore({ connectionString: ESDB_URL, streamPrefix: `conformance-${randomUUID()}-` }),
+    { densePositions: false },
   );
 }

@@ -4,6 +4,22 @@ import type { EventData, EventHandler, EventStore, RecordedEvent } from '../even
 
 export type GetStore = () => EventStore;
 
+/**
+ * The position of the k-th event of the log (1-based). A dense store numbers its events 1, 2, 3…, and the suite
+ * holds it to exactly that; a store whose positions only increase (KurrentDB's commit positions) is checked
+ * against its own log order instead.
+ */
+export type Ordinal = (k: number) => Promise<number>;
+
+export function ordinals(getStore: GetStore, dense: boolean): Ordinal {
+  return async (k) => {
+    if (dense) return k;
+    const position = (await getStore().readAll())[k - 1]?.position;
+    if (position === undefined) throw new Error(`the log has no event #${k}`);
+    return position;
+  };
+}
+
 /** Bounds every wait so a broken adapter fails with a message instead of hanging until Jest's own timeout. */
 const WAIT_LIMIT_MS = 20_000;
 

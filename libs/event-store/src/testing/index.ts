@@ -4,10 +4,16 @@ import { describeAppendConformance } from './append.conformance.ts';
 import { describeReadConformance } from './read.conformance.ts';
 import { describeScaleConformance } from './scale.conformance.ts';
 import { describeSubscribeConformance } from './subscribe.conformance.ts';
+import { ordinals } from './conformance-kit.ts';
 
 export interface EventStoreConformanceOptions {
   /** Streams in the many-streams test. Defaults to 10,000. */
   readonly streams?: number;
+  /**
+   * Whether positions are dense from 1 (1, 2, 3…), as on the in-memory, SQLite and PostgreSQL stores. Default
+   * true. KurrentDB's commit positions only increase; its suite passes false.
+   */
+  readonly densePositions?: boolean;
 }
 
 /** The contract every EventStore adapter must honour. Each test gets a fresh, empty store from `factory`. */
@@ -28,9 +34,10 @@ export function describeEventStoreConformance(name: string, factory: () => Promi
       current = undefined;
     });
 
-    describeAppendConformance(getStore);
-    describeReadConformance(getStore);
-    describeSubscribeConformance(getStore);
+    const P = ordinals(getStore, options.densePositions ?? true);
+    describeAppendConformance(getStore, P);
+    describeReadConformance(getStore, P);
+    describeSubscribeConformance(getStore, P);
     describeScaleConformance(getStore, options.streams ?? 10_000);
   });
 }

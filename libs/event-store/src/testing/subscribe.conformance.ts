@@ -1,11 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
 import { anEvent, appendSequentially, createCollector, expectStrictlyIncreasing, positionsOf, range, yieldToWriters } from './conformance-kit.ts';
-import type { GetStore } from './conformance-kit.ts';
+import type { GetStore, Ordinal } from './conformance-kit.ts';
 
 const WRITERS = 8;
 const EVENTS_PER_WRITER = 50;
 
-export function describeSubscribeConformance(getStore: GetStore): void {
+export function describeSubscribeConformance(getStore: GetStore, P: Ordinal): void {
   describe('subscribeToAll', () => {
     it(`sees every event exactly once, in order, while ${WRITERS} writers append ${EVENTS_PER_WRITER} events each`, async () => {
       const store = getStore();
@@ -91,7 +91,7 @@ export function describeSubscribeConformance(getStore: GetStore): void {
       const later = await store.append('order-1', [anEvent('Later')]);
       await witness.reach(later.position);
       await Promise.all([subscription.close(), barrier.close()]);
-      expect(positionsOf(collector.events)).toEqual([1, 2, 3]);
+      expect(positionsOf(collector.events)).toEqual([await P(1), await P(2), await P(3)]);
     });
 
     it('delivers nothing once closed, and the store stays usable', async () => {
@@ -119,9 +119,9 @@ export function describeSubscribeConformance(getStore: GetStore): void {
         if (event.revision === 1) void subscription.close();
       });
       await store.append('order-1', range(4).map(() => anEvent('Step')));
-      await collector.reach(2);
+      await collector.reach(await P(2));
       await subscription.close();
-      expect(positionsOf(collector.events)).toEqual([1, 2]);
+      expect(positionsOf(collector.events)).toEqual([await P(1), await P(2)]);
     });
   });
 }
