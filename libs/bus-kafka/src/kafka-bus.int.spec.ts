@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import { Admin, Producer } from '@platformatic/kafka';
 import type { DeliveredMessage } from '@orchestron/bus';
 import { createKafkaBus, KafkaBusError } from './index.ts';
 import type { KafkaBus, KafkaBusOptions } from './index.ts';
-import { createInbox, describeMessageBusConformance, ensureKafkaBroker, sleep, waitFor } from './testing/index.ts';
+import { createInbox, describeMessageBusConformance, sleep, useKafkaBroker, waitFor } from './testing/index.ts';
 
 // Against a real broker: started here when 127.0.0.1:9092 does not answer; if it cannot be, every test fails.
 const BROKERS = (process.env['ORCHESTRON_KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
@@ -13,18 +13,11 @@ const unique = (name: string): string => `orchestron.test.${RUN}.${name}.${rando
 const DLQ = unique('dlq');
 const TEST_TIMEOUT = 60_000;
 
-let brokerProblem: unknown;
-beforeAll(async () => {
-  try {
-    await ensureKafkaBroker(BROKERS);
-  } catch (error) {
-    brokerProblem = error;
-  }
-}, 180_000);
+const needBroker = useKafkaBroker(BROKERS);
 
 const opened: KafkaBus[] = [];
 function openBus(options: Partial<KafkaBusOptions> = {}): KafkaBus {
-  if (brokerProblem !== undefined) throw brokerProblem;
+  needBroker();
   const bus = createKafkaBus({ brokers: BROKERS, clientId: `orchestron-test-${RUN}`, partitions: 3, dlqTopic: DLQ, shutdownTimeoutMs: 2_000, ...options });
   opened.push(bus);
   return bus;

@@ -1,11 +1,11 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, describe, expect, it } from '@jest/globals';
 import { Consumer, MessagesStreamFallbackModes, MessagesStreamModes, Producer } from '@platformatic/kafka';
 import { createKafkaBus } from '@orchestron/bus-kafka';
 import type { KafkaBus } from '@orchestron/bus-kafka';
-import { ensureKafkaBroker } from '../../../../libs/bus-kafka/src/testing/kafka-broker.ts';
+import { useKafkaBroker } from '../../../../libs/bus-kafka/src/testing/kafka-broker.ts';
 
 // Against a real broker: started here when it does not answer; if it cannot be, every test fails (never skips).
 const BROKERS = (process.env['ORCHESTRON_KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
@@ -32,18 +32,7 @@ function cli(args: readonly string[]): Promise<CliResult> {
 
 const jsonLines = (stdout: string): Record<string, unknown>[] => stdout.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
 
-let brokerProblem: unknown;
-beforeAll(async () => {
-  try {
-    await ensureKafkaBroker(BROKERS);
-  } catch (error) {
-    brokerProblem = error;
-  }
-}, 180_000);
-
-function needBroker(): void {
-  if (brokerProblem !== undefined) throw brokerProblem;
-}
+const needBroker = useKafkaBroker(BROKERS);
 
 describe('orchestron dlq (against Kafka)', () => {
   let bus: KafkaBus | undefined;

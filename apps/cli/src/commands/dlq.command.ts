@@ -5,23 +5,12 @@ import { printJson } from '../output.ts';
 import type { CliContext } from '../cli.context.ts';
 import type { RawOutgoing, TopicRecord } from '../kafka-topic.ts';
 import type { Command } from 'commander';
+// Type only: the CLI reads exactly what the Kafka bus writes, without loading the bus.
+import type { DeadLetterRecord as DeadLetter } from '@orchestron/bus-kafka';
 
 const DEFAULT_DLQ_TOPIC = 'orchestron.dlq';
 const DEFAULT_LIMIT = 50;
 const PREVIEW_CHARS = 60;
-
-/** What the Kafka bus writes to the dead-letter topic (libs/bus-kafka/src/codec.ts, DeadLetterRecord). */
-interface DeadLetter {
-  readonly reason: string;
-  readonly topic: string;
-  readonly partition: number;
-  readonly offset: number;
-  readonly group: string;
-  readonly key: string;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly original: string | null;
-  readonly originalEncoding: 'base64';
-}
 
 /** A dead letter and where it sits in the DLQ topic. */
 interface Located {

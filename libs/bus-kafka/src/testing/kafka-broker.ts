@@ -1,3 +1,4 @@
+import { beforeAll } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Admin } from '@platformatic/kafka';
@@ -64,4 +65,22 @@ function runStartScript(timeoutMs: number): Promise<{ code: number | null; tail:
       resolve({ code, tail: text.split('\n').slice(-20).join('\n') });
     });
   });
+}
+
+/**
+ * For a test file that needs the broker: starts it in a `beforeAll` when it does not answer, and returns a
+ * check each test calls first, which throws the reason the broker could not be started (a failure, never a skip).
+ */
+export function useKafkaBroker(brokers: readonly string[]): () => void {
+  let problem: unknown;
+  beforeAll(async () => {
+    try {
+      await ensureKafkaBroker(brokers);
+    } catch (error) {
+      problem = error;
+    }
+  }, 180_000);
+  return () => {
+    if (problem !== undefined) throw problem;
+  };
 }
