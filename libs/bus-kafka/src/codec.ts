@@ -1,3 +1,4 @@
+import { murmur2 } from '@platformatic/kafka';
 import { WireFormatError } from '@orchestron/bus';
 import type { BusMessage, DeliveredMessage } from '@orchestron/bus';
 import { KafkaBusError } from './errors.ts';
@@ -11,9 +12,18 @@ export interface RawRecord {
 
 export interface OutgoingRecord {
   readonly topic: string;
+  readonly partition: number;
   readonly key: Buffer;
   readonly value: Buffer;
   readonly headers: Map<Buffer, Buffer>;
+}
+
+/**
+ * The partition of a key: murmur2 of its UTF-8 bytes, made positive as the Java client does, modulo the
+ * partition count. The adapter sets it on every record, so the owner of a key is known without asking the broker.
+ */
+export function partitionForKey(key: string, partitions: number): number {
+  return (murmur2(Buffer.from(key, 'utf8')) & 0x7fffffff) % partitions;
 }
 
 /** What the adapter writes to the dead-letter topic: enough to inspect and to re-publish the original bytes. */
@@ -33,7 +43,7 @@ export interface DeadLetterRecord {
   readonly originalEncoding: 'base64';
 }
 
-export function encodeMessage(topic: string, message: BusMessage): OutgoingRecord {
+export function encodeMessage(topic: string, message: BusMessage, partitions: number): OutgoingRecord {
   let json: string | undefined;
   try {
     json = JSON.stringify(message.value);
@@ -43,7 +53,7 @@ export function encodeMessage(topic: string, message: BusMessage): OutgoingRecor
   // Header names are bytes on the wire too: a string name would reach the client's record writer as is.
   const headers = new Map<Buffer, Buffer>();
   for (const [name, value] of Object.entries(message.headers ?? {})) headers.set(Buffer.from(name, 'utf8'), Buffer.from(value, 'utf8'));
-  return { topic, key: Buffer.from(message.key, 'utf8'), value: Buffer.from(json ?? 'null', 'utf8'), headers };
+  return { topic, partition: partitionForKey(message.key, partitions), key: Buffer.from(message.key, 'utf8'), value: Buffer.from(json ?? 'null', 'utf8'), headers };
 }
 
 export function decodeHeaders(raw: RawRecord): Record<string, string> {

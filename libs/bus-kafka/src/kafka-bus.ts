@@ -1,6 +1,6 @@
 import { Producer } from '@platformatic/kafka';
 import type { BusMessage, BusSubscription, DeliveredMessage, MessageBus, SubscribeOptions } from '@orchestron/bus';
-import { encodeMessage } from './codec.ts';
+import { encodeMessage, partitionForKey } from './codec.ts';
 import { KafkaBusError, translateKafkaError } from './errors.ts';
 import { resolveOptions } from './options.ts';
 import type { KafkaBusOptions } from './options.ts';
@@ -38,7 +38,7 @@ export function createKafkaBus(options: KafkaBusOptions): KafkaBus {
   const publish = async (topic: string, messages: readonly BusMessage[]): Promise<void> => {
     ensureOpen(`publish to ${topic}`);
     if (messages.length === 0) return;
-    const records = messages.map((message) => encodeMessage(topic, message));
+    const records = messages.map((message) => encodeMessage(topic, message, resolved.partitionsOf(topic)));
     await topics.ensure([topic]);
     try {
       await producer.send({ messages: records });
@@ -49,6 +49,8 @@ export function createKafkaBus(options: KafkaBusOptions): KafkaBus {
 
   return {
     publish,
+
+    partitionOf: (topic, key) => partitionForKey(key, resolved.partitionsOf(topic)),
 
     ensureTopics: (names) => topics.ensure(names),
 

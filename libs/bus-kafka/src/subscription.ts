@@ -132,6 +132,7 @@ export class KafkaSubscription implements BusSubscription {
     for (const key of this.owned.keys()) if (!now.has(key)) this.owned.delete(key);
     this.lanes.discard((entry) => !now.has(entry.partitionKey));
     this.assigned = now;
+    this.subscription.onAssigned?.(assignments.flatMap((a) => a.partitions.map((partition) => ({ topic: a.topic, partition }))));
     this.context.options.logger.info('kafka consumer assigned', { group: this.subscription.group, partitions: [...now].sort().map((key) => key.replace('\u0000', '/')) });
     this.pump();
   }

@@ -20,6 +20,16 @@ export interface SubscribeOptions {
   readonly concurrency?: number;
   /** Called when a handler throws; the message is then dead-lettered. */
   readonly onError?: (error: unknown, message: DeliveredMessage) => void;
+  /**
+   * Called with every partition this member owns, each time the group hands them out (at join and after each
+   * rebalance). Whatever belongs to a partition (a run's timers) belongs to the member that owns it.
+   */
+  readonly onAssigned?: (partitions: readonly TopicPartition[]) => void;
+}
+
+export interface TopicPartition {
+  readonly topic: string;
+  readonly partition: number;
 }
 
 export interface BusSubscription {
@@ -29,6 +39,8 @@ export interface BusSubscription {
 export interface MessageBus {
   publish(topic: string, messages: readonly BusMessage[]): Promise<void>;
   subscribe(options: SubscribeOptions, handler: (message: DeliveredMessage) => Promise<void>): Promise<BusSubscription>;
+  /** The partition `publish` puts a message with this key on: the owner of a run is whoever owns this partition. */
+  partitionOf(topic: string, key: string): number;
   close(): Promise<void>;
 }
 
@@ -37,6 +49,7 @@ export const Topics = {
   stepEvents: 'orchestron.step.events',
   governanceRequests: 'orchestron.governance.requests',
   governanceDecisions: 'orchestron.governance.decisions',
+  operatorCommands: 'orchestron.operator.commands',
   deadLetters: 'orchestron.dlq',
   commands: (worker: string): string => `orchestron.commands.${worker}`,
 } as const;

@@ -6,6 +6,8 @@ interface Group {
   readonly concurrency: number;
   readonly handler: (message: DeliveredMessage) => Promise<void>;
   readonly onError: SubscribeOptions['onError'];
+  readonly onAssigned: SubscribeOptions['onAssigned'];
+  readonly topics: readonly string[];
   readonly queue: DeliveredMessage[];
   active: number;
   closed: boolean;
@@ -62,19 +64,31 @@ export function createInMemoryBus(options: { readonly partitions?: number } = {}
     }
   };
 
+  // Members of a group split the partitions as `publish` does: partition p goes to open member p % members.
+  const reassign = (groupName: string, topics: readonly string[]): void => {
+    const members = [...new Set(topics.flatMap((topic) => groupsByTopic.get(topic)?.get(groupName) ?? []))].filter((g) => !g.closed);
+    members.forEach((member, index) => {
+      const owned = member.topics.flatMap((topic) => Array.from({ length: partitions }, (_, partition) => ({ topic, partition })).filter((tp) => tp.partition % members.length === index));
+      member.onAssigned?.(owned);
+    });
+  };
+
   return {
     publish,
+    partitionOf: (_topic, key) => partitionOf(key, partitions),
     async subscribe(opts, handler): Promise<BusSubscription> {
-      const group: Group = { name: opts.group, concurrency: Math.max(1, opts.concurrency ?? 1), handler, onError: opts.onError, queue: [], active: 0, closed: false, idle: [] };
+      const group: Group = { name: opts.group, concurrency: Math.max(1, opts.concurrency ?? 1), handler, onError: opts.onError, onAssigned: opts.onAssigned, topics: [...opts.topics], queue: [], active: 0, closed: false, idle: [] };
       for (const topic of opts.topics) {
         const groups = groupsByTopic.get(topic) ?? new Map<string, Group[]>();
         groupsByTopic.set(topic, groups);
         groups.set(opts.group, [...(groups.get(opts.group) ?? []), group]);
       }
+      reassign(opts.group, opts.topics);
       return {
         async close() {
           group.closed = true;
           group.queue.length = 0;
+          reassign(opts.group, opts.topics);
           if (group.active > 0) await new Promise<void>((resolve) => group.idle.push(resolve));
         },
       };

@@ -1,5 +1,11 @@
-export type { BusMessage, BusSubscription, DeliveredMessage, MessageBus, SubscribeOptions } from './bus.ts';
+export type { BusMessage, BusSubscription, DeliveredMessage, MessageBus, SubscribeOptions, TopicPartition } from './bus.ts';
 export { Topics } from './bus.ts';
 export { createInMemoryBus } from './in-memory-bus.ts';
 export type { StepCommandMessage, StepEventMessage } from './wire.ts';
 export { parseStepEventMessage, WireFormatError } from './wire.ts';
+export type { GovernanceDecisionMessage, GovernanceRequestMessage, OperatorCommandMessage, WorkflowStartMessage } from './messages.ts';
+export {
+  governanceDecisionSchema, governanceRequestSchema, operatorCommandSchema, parseGovernanceDecisionMessage, parseGovernanceRequestMessage,
+  parseOperatorCommandMessage, parseWorkflowStartMessage, workflowStartSchema,
+} from './messages.ts';
+export { stepEventSchema } from './wire.ts';

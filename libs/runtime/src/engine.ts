@@ -9,6 +9,8 @@ import { DefinitionRegistry } from './definition-registry.ts';
 import { systemClock, silentLogger } from './ports.ts';
 import type { Clock, GovernanceCheck, Ids, Logger } from './ports.ts';
 import { RunIndex, runStream } from './run-index.ts';
+import type { RunFilter, RunSummary } from './run-index.ts';
+import type { RunService } from './run-service.ts';
 import { TimerWheel } from './timers.ts';
 
 export interface EngineOptions {
@@ -48,7 +50,7 @@ const GOVERNANCE_RETRY_MS = 2000;
  * the stream before anything leaves for a worker, and on start it re-sends whatever was decided but may not
  * have left (workers drop what they have already done, by idempotency key).
  */
-export class Engine {
+export class Engine implements RunService {
   readonly index = new RunIndex();
   readonly definitions: DefinitionRegistry;
   private readonly store: EventStore;
@@ -121,6 +123,10 @@ export class Engine {
     const { state } = await this.executeFull(runId, full);
     if (!isStarted(state)) throw new DomainError('RUN.NOT_FOUND', `run ${runId} does not exist`, { runId });
     return state;
+  }
+
+  listRuns(filter: RunFilter): RunSummary[] {
+    return this.index.list(filter);
   }
 
   async getRun(runId: string): Promise<RunData | null> {

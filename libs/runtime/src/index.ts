@@ -9,3 +9,4 @@ export type { Clock, GovernanceCheck, GovernanceRequest, GovernanceVerdict, Ids,
 export { toRunView } from './views.ts';
 export type { RunView, StepView } from './views.ts';
 export { createPolicyGovernance } from './governance.ts';
+export type { DefinitionCatalog, RunService } from './run-service.ts';
