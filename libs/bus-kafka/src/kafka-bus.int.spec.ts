@@ -62,7 +62,8 @@ describe('kafka bus', () => {
     await bus.subscribe({ topics: [topic], group: unique('g'), onError: (error) => errors.push(error) }, inbox.handler);
     raw ??= new Producer({ clientId: 'orchestron-test-raw', bootstrapBrokers: BROKERS });
     const garbage = Buffer.from([0x7b, 0x6e, 0x6f, 0x74, 0x20, 0x6a, 0x73, 0x6f, 0x6e, 0xff, 0xfe]);
-    await raw.send({ messages: [{ topic, key: Buffer.from('run-raw'), value: garbage, headers: new Map([[Buffer.from('traceparent'), Buffer.from('00-raw-01')]]) }] });
+    // Same partition as the bus's own publish below, so the letter's offset sits just before the good message.
+    await raw.send({ messages: [{ topic, partition: bus.partitionOf(topic, 'run-raw'), key: Buffer.from('run-raw'), value: garbage, headers: new Map([[Buffer.from('traceparent'), Buffer.from('00-raw-01')]]) }] });
     await bus.publish(topic, [{ key: 'run-raw', value: { after: true } }]);
 
     const [handled] = await inbox.until(1);

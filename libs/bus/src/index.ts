@@ -8,4 +8,4 @@ export {
   governanceDecisionSchema, governanceRequestSchema, operatorCommandSchema, parseGovernanceDecisionMessage, parseGovernanceRequestMessage,
   parseOperatorCommandMessage, parseWorkflowStartMessage, workflowStartSchema,
 } from './messages.ts';
-export { stepEventSchema } from './wire.ts';
+export { stepCommandSchema, stepEventSchema } from './wire.ts';

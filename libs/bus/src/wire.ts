@@ -25,6 +25,24 @@ export type StepEventMessage =
       readonly error: { readonly code?: string; readonly message: string; readonly retryable?: boolean };
     };
 
+/** The JSON Schema of StepCommandMessage: what a worker in any language may rely on in a command. */
+export const stepCommandSchema = {
+  type: 'object',
+  required: ['type', 'runId', 'stepId', 'attempt', 'worker', 'action', 'idempotencyKey', 'deadline', 'definitionId'],
+  properties: {
+    type: { enum: ['step.execute', 'step.compensate'] },
+    runId: { type: 'string', minLength: 1 },
+    stepId: { type: 'string', minLength: 1 },
+    attempt: { type: 'integer', minimum: 1 },
+    worker: { type: 'string', minLength: 1 },
+    action: { type: ['string', 'null'] },
+    input: {},
+    idempotencyKey: { type: 'string', minLength: 1 },
+    deadline: { type: ['number', 'null'] },
+    definitionId: { type: 'string', minLength: 1 },
+  },
+} as const;
+
 export const stepEventSchema = {
   type: 'object',
   required: ['type', 'runId', 'stepId', 'attempt', 'phase'],

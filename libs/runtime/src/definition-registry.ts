@@ -72,6 +72,13 @@ export class DefinitionRegistry {
     return chosen.definition;
   }
 
+  /** Like `get`, but reads the definition's stream first when this process has not seen it yet. */
+  async resolve(id: string, version?: number): Promise<CompiledDefinition> {
+    const known = this.byId.get(id);
+    if (!known || (version !== undefined && !known.has(version))) await this.catchUp(`${DEFINITION_STREAM_PREFIX}${id}`);
+    return this.get(id, version);
+  }
+
   list(): { id: string; versions: number[]; latest: CompiledDefinition }[] {
     return [...this.byId.entries()].map(([id, versions]) => {
       const numbers = [...versions.keys()].sort((a, b) => a - b);

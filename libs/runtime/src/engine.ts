@@ -1,11 +1,13 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { Topics, parseStepEventMessage } from '@orchestron/bus';
-import type { BusSubscription, MessageBus, StepCommandMessage } from '@orchestron/bus';
+import { Topics, parseGovernanceDecisionMessage, parseOperatorCommandMessage, parseStepEventMessage, parseWorkflowStartMessage } from '@orchestron/bus';
+import type { BusSubscription, DeliveredMessage, GovernanceRequestMessage, MessageBus, StepCommandMessage, TopicPartition } from '@orchestron/bus';
 import { ExpectedVersionConflictError } from '@orchestron/event-store';
 import type { EventStore, RecordedEvent, Subscription } from '@orchestron/event-store';
 import { DomainError, decide, evolve, initialState, isStarted, isTerminalRun } from '@orchestron/workflow-core';
 import type { Command, RunData, RunState, Timer, WorkflowEvent } from '@orchestron/workflow-core';
+import { inputDigest, operatorCommand, reportCommand, sameJson } from './bus-commands.ts';
 import { DefinitionRegistry } from './definition-registry.ts';
+import { PartitionOwnership } from './ownership.ts';
 import { systemClock, silentLogger } from './ports.ts';
 import type { Clock, GovernanceCheck, Ids, Logger } from './ports.ts';
 import { RunIndex, runStream } from './run-index.ts';
@@ -18,11 +20,23 @@ export interface EngineOptions {
   readonly bus: MessageBus;
   readonly clock?: Clock;
   readonly ids?: Ids;
-  /** Absent: every side-effecting step is allowed, and the decision says so. */
-  readonly governance?: GovernanceCheck;
+  /**
+   * A function: governance in this process (the embedded tier). `'bus'`: requests go to
+   * `orchestron.governance.requests` and decisions come back on `orchestron.governance.decisions` (the
+   * governance service). Absent: every side-effecting step is allowed, and the decision says so.
+   */
+  readonly governance?: GovernanceCheck | 'bus';
   readonly logger?: Logger;
-  /** Consumer group of the orchestrator on the step-events topic. */
+  /** Consumer group of the orchestrator instances. */
   readonly group?: string;
+  /**
+   * Whether `start` subscribes to the bus itself (default). A host with its own transport (the NestJS
+   * orchestrator service) passes false, feeds `handle` each message of `consumedTopics` and `assign` each
+   * partition assignment.
+   */
+  readonly consume?: boolean;
+  /** Extra metadata on every event this engine appends (which instance wrote it). */
+  readonly metadata?: Readonly<Record<string, string>>;
 }
 
 export interface StartRunRequest {
@@ -57,7 +71,12 @@ export class Engine implements RunService {
   private readonly bus: MessageBus;
   private readonly clock: Clock;
   private readonly ids: Ids;
-  private readonly governance: GovernanceCheck | undefined;
+  private readonly governance: GovernanceCheck | 'bus' | undefined;
+  private readonly ownership: PartitionOwnership;
+  private readonly consume: boolean;
+  private readonly extraMetadata: Readonly<Record<string, string>>;
+  private assignment: Promise<void> = Promise.resolve();
+  private recovered = 0;
   private readonly logger: Logger;
   private readonly group: string;
   private readonly cache = new Map<string, Loaded & { state: RunData }>();
@@ -75,25 +94,105 @@ export class Engine implements RunService {
     this.governance = options.governance;
     this.logger = options.logger ?? silentLogger;
     this.group = options.group ?? 'orchestron-orchestrator';
+    this.ownership = new PartitionOwnership(this.bus);
+    this.consume = options.consume ?? true;
+    this.extraMetadata = options.metadata ?? {};
     this.definitions = new DefinitionRegistry(this.store);
     this.timers = new TimerWheel(() => this.clock.now(), (runId, timer) => this.onTimer(runId, timer));
   }
 
-  /** Catches the read models up with the log, recovers runs in flight, then starts consuming worker reports. */
+  /** The topics whose messages `handle` takes. */
+  get consumedTopics(): readonly string[] {
+    return [Topics.workflowStarts, Topics.stepEvents, Topics.operatorCommands, ...(this.governance === 'bus' ? [Topics.governanceDecisions] : [])];
+  }
+
+  /**
+   * Catches the read models up with the log, then starts consuming (unless the host does). Runs in flight are
+   * recovered as their partitions are assigned: in one process that is all of them, at once.
+   */
   async start(): Promise<{ recovered: number }> {
-    for (let page = await this.store.readAll({ after: 0, maxCount: 5000 }); page.length > 0; page = await this.store.readAll({ after: this.index.position, maxCount: 5000 })) {
-      for (const event of page) this.project(event);
-    }
+    await this.catchUp();
     this.subscriptions.push(this.store.subscribeToAll({ after: this.index.position }, (event) => this.project(event)));
-    const active = this.index.active();
-    for (const run of active) await this.recover(run.id);
-    this.subscriptions.push(
-      await this.bus.subscribe({ topics: [Topics.stepEvents], group: this.group, concurrency: 64, onError: (error, message) => this.logger.error('step event rejected', { error: describe(error), topic: message.topic, offset: message.offset }) }, async (message) => {
+    if (this.consume) {
+      this.subscriptions.push(
+        await this.bus.subscribe({
+          topics: this.consumedTopics, group: this.group, concurrency: 64,
+          onAssigned: (partitions) => this.assign(partitions),
+          onError: (error, message) => this.logger.error('message rejected', { error: describe(error), topic: message.topic, offset: message.offset, key: message.key }),
+        }, (message) => this.handle(message)),
+      );
+    }
+    await this.assignment;
+    return { recovered: this.recovered };
+  }
+
+  /** One message from a consumed topic. Throws on a malformed one, so the bus dead-letters it with the reason. */
+  async handle(message: DeliveredMessage): Promise<void> {
+    switch (message.topic) {
+      case Topics.stepEvents: {
         const report = parseStepEventMessage(message.value);
         await this.execute(report.runId, reportCommand(report));
-      }),
-    );
-    return { recovered: active.length };
+        return;
+      }
+      case Topics.workflowStarts: {
+        const start = parseWorkflowStartMessage(message.value);
+        await this.definitions.resolve(start.definitionId, start.definitionVersion);
+        await this.startRun({ definitionId: start.definitionId, ...(start.definitionVersion !== undefined ? { definitionVersion: start.definitionVersion } : {}), input: start.input ?? null, idempotencyKey: start.idempotencyKey, actor: start.actor ?? 'producer:kafka' });
+        return;
+      }
+      case Topics.operatorCommands: {
+        const order = parseOperatorCommandMessage(message.value);
+        try {
+          await this.executeAs(order.runId, operatorCommand(order), order.actor, { commandId: order.commandId });
+        } catch (error) {
+          // The run moved on between the operator's check and now: nothing to retry, so say so and go on.
+          if (!(error instanceof DomainError)) throw error;
+          this.logger.warn('operator command no longer applies', { runId: order.runId, commandId: order.commandId, command: order.command.type, code: error.code, error: error.message });
+        }
+        return;
+      }
+      case Topics.governanceDecisions: {
+        const decision = parseGovernanceDecisionMessage(message.value);
+        const run = await this.getRun(decision.runId);
+        // The decision must be about the input governance was last asked about (an operator may have edited it since).
+        const asked = run?.steps[decision.stepId]?.status === 'waiting_governance'
+          ? (await this.history(decision.runId)).findLast((e) => e.type === 'GovernanceCheckRequested' && (e.data as { stepId: string }).stepId === decision.stepId)
+          : undefined;
+        if (!asked || inputDigest((asked.data as { input: unknown }).input) !== decision.inputDigest) {
+          this.logger.info('governance decision not applied: the step no longer waits for it', { runId: decision.runId, stepId: decision.stepId, requestId: decision.requestId });
+          return;
+        }
+        await this.execute(decision.runId, { type: 'RecordGovernanceDecision', data: { stepId: decision.stepId, outcome: decision.outcome, policyId: decision.policyId, reason: decision.reason } }, `system:governance:${decision.decidedBy}`);
+        return;
+      }
+      default:
+        throw new Error(`the orchestrator does not consume ${message.topic}`);
+    }
+  }
+
+  /**
+   * The group gave this instance a new set of partitions. Runs it no longer owns lose their timers here (their
+   * new owner arms them); runs it now owns are recovered from their streams, once the read model has caught up
+   * with everything the previous owner wrote.
+   */
+  assign(partitions: readonly TopicPartition[]): Promise<void> {
+    this.assignment = this.assignment.then(async () => {
+      if (!this.ownership.update(partitions)) return;
+      await this.catchUp();
+      const active = this.index.active();
+      const mine = active.filter((run) => this.ownership.owns(run.id));
+      for (const run of active) {
+        if (this.ownership.owns(run.id)) continue;
+        this.timers.sync(run.id, {});
+        this.cache.delete(run.id);
+      }
+      for (const run of mine) await this.recover(run.id);
+      this.recovered += mine.length;
+      this.logger.info('partitions assigned', { partitions: this.ownership.describe(), activeRuns: active.length, recovered: mine.length });
+    }).catch((error: unknown) => {
+      this.logger.error('recovery after an assignment failed', { error: describe(error) });
+    });
+    return this.assignment;
   }
 
   async stop(): Promise<void> {
@@ -111,7 +210,7 @@ export class Engine implements RunService {
     const command: Command = { type: 'StartRun', data: { runId, definition, input: request.input ?? null, ...(request.idempotencyKey !== undefined ? { idempotencyKey: request.idempotencyKey } : {}) }, metadata: { now: this.clock.now(), actor: request.actor } };
     const { state, events } = await this.executeFull(runId, command);
     if (!isStarted(state)) throw new Error('run did not start');
-    if (events.length === 0 && JSON.stringify(state.input) !== JSON.stringify(request.input ?? null)) {
+    if (events.length === 0 && !sameJson(state.input, request.input)) {
       throw new DomainError('RUN.ALREADY_EXISTS', `idempotency key "${request.idempotencyKey}" was already used for run ${runId} with a different input`, { runId });
     }
     return { run: state, created: events.length > 0 };
@@ -119,8 +218,12 @@ export class Engine implements RunService {
 
   /** Applies a command to a run; operator commands throw DomainError when they do not apply. */
   async execute(runId: string, command: RunCommand, actor?: string): Promise<RunData> {
+    return this.executeAs(runId, command, actor, {});
+  }
+
+  private async executeAs(runId: string, command: RunCommand, actor: string | undefined, metadata: Readonly<Record<string, string>>): Promise<RunData> {
     const full = { ...command, metadata: { now: this.clock.now(), ...(actor !== undefined ? { actor } : {}) } } as Command;
-    const { state } = await this.executeFull(runId, full);
+    const { state } = await this.executeFull(runId, full, metadata);
     if (!isStarted(state)) throw new DomainError('RUN.NOT_FOUND', `run ${runId} does not exist`, { runId });
     return state;
   }
@@ -148,9 +251,33 @@ export class Engine implements RunService {
     return this.timers.size;
   }
 
+  /** Reads the global log past what the read models have seen. */
+  private async catchUp(): Promise<void> {
+    for (let page = await this.store.readAll({ after: this.index.position, maxCount: 5000 }); page.length > 0; page = await this.store.readAll({ after: this.index.position, maxCount: 5000 })) {
+      for (const event of page) this.project(event);
+    }
+  }
+
   private project(event: RecordedEvent): void {
     this.index.apply(event);
     this.definitions.apply(event);
+    if (event.streamId.startsWith('run-')) this.noticeForeignWrite(event);
+  }
+
+  /**
+   * Another instance wrote to a run this one owns (it handled a message for a partition that had just moved,
+   * or served a direct call): this instance's cached state is stale and the run's timers may have changed.
+   */
+  private noticeForeignWrite(event: RecordedEvent): void {
+    const runId = event.streamId.slice('run-'.length);
+    if (this.stopped || !this.ownership.owns(runId) || (this.cache.get(runId)?.revision ?? -1) >= event.revision) return;
+    void this.serial(runId, async () => {
+      const cached = this.cache.get(runId);
+      if (cached && cached.revision >= event.revision) return;
+      this.cache.delete(runId);
+      const { state } = await this.load(runId);
+      this.timers.sync(runId, isStarted(state) && !isTerminalRun(state.status) && this.ownership.owns(runId) ? state.timers : {});
+    }).catch((error: unknown) => this.logger.error('could not refresh a run another instance wrote', { runId, error: describe(error) }));
   }
 
   private serial<T>(runId: string, work: () => Promise<T>): Promise<T> {
@@ -164,14 +291,14 @@ export class Engine implements RunService {
     return next;
   }
 
-  private executeFull(runId: string, command: Command): Promise<{ state: RunState; events: WorkflowEvent[] }> {
+  private executeFull(runId: string, command: Command, metadata: Readonly<Record<string, string>> = {}): Promise<{ state: RunState; events: WorkflowEvent[] }> {
     return this.serial(runId, async () => {
       for (let attempt = 0; ; attempt++) {
         const { state, revision } = await this.load(runId);
         const events = decide(command, state);
         if (events.length === 0) return { state, events };
         try {
-          const result = await this.store.append(runStream(runId), events.map((e) => ({ type: e.type, data: e.data, metadata: eventMetadata(command) })), { expectedRevision: revision ?? 'no_stream' });
+          const result = await this.store.append(runStream(runId), events.map((e) => ({ type: e.type, data: e.data, metadata: { ...eventMetadata(command), ...this.extraMetadata, ...metadata } })), { expectedRevision: revision ?? 'no_stream' });
           const next = events.reduce(evolve, state) as RunData;
           this.remember(runId, next, result.nextExpectedRevision);
           await this.interpret(next, events);
@@ -225,7 +352,8 @@ export class Engine implements RunService {
           break;
       }
     }
-    this.timers.sync(state.runId, isTerminalRun(state.status) ? {} : state.timers);
+    // Timers belong to the run's owner; another instance that handled a message for it leaves them alone.
+    this.timers.sync(state.runId, isTerminalRun(state.status) || !this.ownership.owns(state.runId) ? {} : state.timers);
     await Promise.all([...dispatches].map(([topic, messages]) => this.bus.publish(topic, messages)));
   }
 
@@ -257,13 +385,17 @@ export class Engine implements RunService {
   }
 
   private onTimer(runId: string, timer: Timer): void {
-    if (this.stopped) return;
+    if (this.stopped || !this.ownership.owns(runId)) return;
     this.execute(runId, { type: 'FireTimer', data: { timerId: timer.id } }, 'system:timer').catch((error: unknown) => {
       this.logger.error('timer failed', { runId, timerId: timer.id, error: describe(error) });
     });
   }
 
   private requestGovernance(state: RunData, stepId: string, input: unknown): void {
+    if (this.governance === 'bus') {
+      void this.publishGovernanceRequest(state, stepId, input);
+      return;
+    }
     const key = `${state.runId}/${stepId}`;
     if (this.pendingGovernance.has(key)) return;
     this.pendingGovernance.add(key);
@@ -271,7 +403,7 @@ export class Engine implements RunService {
     const ask = async (): Promise<void> => {
       if (this.stopped) return;
       try {
-        const verdict = this.governance
+        const verdict = typeof this.governance === 'function'
           ? await this.governance({ runId: state.runId, definitionId: state.definition.id, definitionVersion: state.definition.version, stepId, worker: def?.worker ?? '', ...(def?.action ? { action: def.action } : {}), input, runInput: state.input, actor: state.startedBy, now: this.clock.now() })
           : { outcome: 'allow' as const, policyId: null, reason: 'no governance check is configured' };
         this.pendingGovernance.delete(key);
@@ -284,19 +416,28 @@ export class Engine implements RunService {
     };
     void ask();
   }
-}
 
-function reportCommand(report: ReturnType<typeof parseStepEventMessage>): RunCommand {
-  const base = { stepId: report.stepId, attempt: report.attempt, phase: report.phase };
-  switch (report.type) {
-    case 'step.started':
-      return { type: 'RecordStepStarted', data: base };
-    case 'step.heartbeat':
-      return { type: 'RecordStepHeartbeat', data: base };
-    case 'step.completed':
-      return { type: 'RecordStepCompleted', data: { ...base, output: report.output ?? null } };
-    case 'step.failed':
-      return { type: 'RecordStepFailed', data: { ...base, error: { code: report.error.code ?? 'STEP.FAILED', message: report.error.message, retryable: report.error.retryable !== false } } };
+  /**
+   * Kafka keeps the request until the governance service reads it, so it is sent once (and again on recovery);
+   * while nobody answers the step waits, and the decider's governance deadline escalates the run.
+   */
+  private async publishGovernanceRequest(state: RunData, stepId: string, input: unknown): Promise<void> {
+    const def = state.definition.steps[stepId];
+    const digest = inputDigest(input);
+    const request: GovernanceRequestMessage = {
+      type: 'governance.request', requestId: `${state.runId}/${stepId}/${digest.slice(0, 16)}`, runId: state.runId, definitionId: state.definition.id,
+      definitionVersion: state.definition.version, stepId, worker: def?.worker ?? '', action: def?.action ?? null, input, inputDigest: digest,
+      runInput: state.input, actor: state.startedBy ?? null, requestedAt: this.clock.now(),
+    };
+    for (let attempt = 1; !this.stopped; attempt++) {
+      try {
+        await this.bus.publish(Topics.governanceRequests, [{ key: state.runId, value: request, headers: { traceparent: traceparentFor(state.runId, request.requestId) } }]);
+        return;
+      } catch (error) {
+        this.logger.error('governance request not sent; trying again', { runId: state.runId, stepId, attempt, error: describe(error) });
+        await new Promise((resolve) => setTimeout(resolve, Math.min(GOVERNANCE_RETRY_MS * attempt, 30_000)));
+      }
+    }
   }
 }
 

@@ -1,4 +1,4 @@
-export { Engine, runIdForKey } from './engine.ts';
+export { Engine, runIdForKey, traceparentFor } from './engine.ts';
 export type { EngineOptions, RunCommand, StartRunRequest } from './engine.ts';
 export { DefinitionRegistry, DefinitionError } from './definition-registry.ts';
 export type { RegisteredDefinition } from './definition-registry.ts';
@@ -10,3 +10,6 @@ export { toRunView } from './views.ts';
 export type { RunView, StepView } from './views.ts';
 export { createPolicyGovernance } from './governance.ts';
 export type { DefinitionCatalog, RunService } from './run-service.ts';
+export { OrchestratorPendingError, RemoteRuns } from './remote-runs.ts';
+export type { RemoteRunsOptions } from './remote-runs.ts';
+export { inputDigest } from './bus-commands.ts';

@@ -129,6 +129,29 @@ export function describeMessageBusConformance(name: string, factory: () => Promi
       expect(second.messages.length).toBeGreaterThan(0);
     }, timeout);
 
+    it('tells each member of a group which partitions it owns, and delivers each key on the partition partitionOf names', async () => {
+      const { bus } = await open();
+      const topic = options.unique('owned');
+      const group = options.unique('g');
+      const assignments: { first: number[] | null; second: number[] | null } = { first: null, second: null };
+      const first = createInbox();
+      const second = createInbox();
+      await bus.subscribe({ topics: [topic], group, concurrency: 4, onAssigned: (ps) => { assignments.first = ps.filter((p) => p.topic === topic).map((p) => p.partition); } }, first.handler);
+      await bus.subscribe({ topics: [topic], group, concurrency: 4, onAssigned: (ps) => { assignments.second = ps.filter((p) => p.topic === topic).map((p) => p.partition); } }, second.handler);
+      await waitFor(() => (assignments.first?.length ?? 0) > 0 && (assignments.second?.length ?? 0) > 0 && (assignments.first?.length ?? 0) + (assignments.second?.length ?? 0) >= 2 && !assignments.first?.some((p) => assignments.second?.includes(p)), 30_000, () => JSON.stringify(assignments));
+      const sent = Array.from({ length: 60 }, (_, i) => ({ key: `run-${i}`, value: { id: i } }));
+      await bus.publish(topic, sent);
+      await waitFor(() => first.messages.length + second.messages.length >= sent.length, 30_000, () => `${first.messages.length} + ${second.messages.length} of ${sent.length}`);
+      for (const message of first.messages) {
+        expect(message.partition).toBe(bus.partitionOf(topic, message.key));
+        expect(assignments.first).toContain(message.partition);
+      }
+      for (const message of second.messages) {
+        expect(message.partition).toBe(bus.partitionOf(topic, message.key));
+        expect(assignments.second).toContain(message.partition);
+      }
+    }, timeout);
+
     it('dead-letters a message whose handler throws, with the reason and where it came from, and goes on', async () => {
       const { bus, deadLetterTopic } = await open();
       const topic = options.unique('failing');

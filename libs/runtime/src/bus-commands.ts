@@ -1,0 +1,40 @@
+import { createHash } from 'node:crypto';
+import stringify from 'safe-stable-stringify';
+import { WireFormatError } from '@orchestron/bus';
+import type { OperatorCommandMessage, StepEventMessage } from '@orchestron/bus';
+import type { RunCommand } from './engine.ts';
+
+/** A worker's report as the command the decider takes. */
+export function reportCommand(report: StepEventMessage): RunCommand {
+  const base = { stepId: report.stepId, attempt: report.attempt, phase: report.phase };
+  switch (report.type) {
+    case 'step.started':
+      return { type: 'RecordStepStarted', data: base };
+    case 'step.heartbeat':
+      return { type: 'RecordStepHeartbeat', data: base };
+    case 'step.completed':
+      return { type: 'RecordStepCompleted', data: { ...base, output: report.output ?? null } };
+    case 'step.failed':
+      return { type: 'RecordStepFailed', data: { ...base, error: { code: report.error.code ?? 'STEP.FAILED', message: report.error.message, retryable: report.error.retryable !== false } } };
+  }
+}
+
+/** The commands an operator may send over the bus; anything else (a forged step report, say) is refused. */
+const OPERATOR_COMMANDS: ReadonlySet<string> = new Set(['Approve', 'Reject', 'Pause', 'Resume', 'RetryStep', 'SkipStep', 'Compensate', 'Cancel']);
+
+export function operatorCommand(message: OperatorCommandMessage): RunCommand {
+  if (!OPERATOR_COMMANDS.has(message.command.type)) {
+    throw new WireFormatError(`operator.command ${message.commandId}: /command/type "${message.command.type}" is not an operator command (one of ${[...OPERATOR_COMMANDS].join(', ')})`);
+  }
+  return { type: message.command.type, data: message.command.data } as unknown as RunCommand;
+}
+
+/** Whether two JSON values are equal whatever their key order (PostgreSQL's jsonb does not keep it). */
+export function sameJson(a: unknown, b: unknown): boolean {
+  return stringify(a ?? null) === stringify(b ?? null);
+}
+
+/** sha256 of the canonical JSON (sorted keys): stores such as PostgreSQL's jsonb do not keep key order. */
+export function inputDigest(input: unknown): string {
+  return createHash('sha256').update(stringify(input ?? null) ?? 'null').digest('hex');
+}

@@ -1,0 +1,173 @@
+import { randomUUID } from 'node:crypto';
+import { Topics } from '@orchestron/bus';
+import type { MessageBus, OperatorCommandMessage, WorkflowStartMessage } from '@orchestron/bus';
+import type { EventStore, RecordedEvent, Subscription } from '@orchestron/event-store';
+import { DomainError, decide, evolve, initialState, isStarted } from '@orchestron/workflow-core';
+import type { Command, RunData, RunState, WorkflowEvent } from '@orchestron/workflow-core';
+import { sameJson } from './bus-commands.ts';
+import { DefinitionRegistry } from './definition-registry.ts';
+import { runIdForKey, traceparentFor } from './engine.ts';
+import type { RunCommand, StartRunRequest } from './engine.ts';
+import { systemClock } from './ports.ts';
+import type { Clock } from './ports.ts';
+import { RunIndex, runStream } from './run-index.ts';
+import type { RunFilter, RunSummary } from './run-index.ts';
+import type { RunService } from './run-service.ts';
+
+export interface RemoteRunsOptions {
+  readonly store: EventStore;
+  readonly bus: MessageBus;
+  readonly clock?: Clock;
+  /** How long a call waits for the orchestrator to record what it asked for. Default 15 s. */
+  readonly waitMs?: number;
+}
+
+/** The orchestrators did not record a start or command in time; it is on the bus and will be applied. */
+export class OrchestratorPendingError extends Error {
+  readonly code = 'ORCHESTRATOR.PENDING';
+  readonly retryable = true;
+  readonly details: Readonly<Record<string, unknown>>;
+  constructor(message: string, details: Record<string, unknown>) {
+    super(message);
+    this.name = 'OrchestratorPendingError';
+    this.details = details;
+  }
+}
+
+interface Waiter {
+  readonly matches: (event: RecordedEvent) => boolean;
+  readonly resolve: () => void;
+}
+
+/**
+ * The production tier's RunService, for the API process: reads come from the event store (and read models
+ * projected from its global log); starts and operator commands go over the bus to the orchestrator that owns
+ * the run, which is the only writer of run streams. Each call checks its command with the pure decider first,
+ * so a bad request fails here with the same error the orchestrator would raise, then waits until the
+ * orchestrator has recorded the result.
+ */
+export class RemoteRuns implements RunService {
+  readonly index = new RunIndex();
+  readonly definitions: DefinitionRegistry;
+  private readonly store: EventStore;
+  private readonly bus: MessageBus;
+  private readonly clock: Clock;
+  private readonly waitMs: number;
+  private readonly waiters = new Map<string, Set<Waiter>>();
+  private subscription: Subscription | undefined;
+
+  constructor(options: RemoteRunsOptions) {
+    this.store = options.store;
+    this.bus = options.bus;
+    this.clock = options.clock ?? systemClock;
+    this.waitMs = options.waitMs ?? 15_000;
+    this.definitions = new DefinitionRegistry(this.store);
+  }
+
+  async start(): Promise<void> {
+    for (let page = await this.store.readAll({ after: 0, maxCount: 5000 }); page.length > 0; page = await this.store.readAll({ after: this.index.position, maxCount: 5000 })) {
+      for (const event of page) this.project(event);
+    }
+    this.subscription = this.store.subscribeToAll({ after: this.index.position }, (event) => this.project(event));
+  }
+
+  async stop(): Promise<void> {
+    await this.subscription?.close();
+  }
+
+  async startRun(request: StartRunRequest): Promise<{ run: RunData; created: boolean }> {
+    const definition = request.definition !== undefined
+      ? (await this.definitions.register(request.definition, request.actor)).definition
+      : await this.definitions.resolve(requireString(request.definitionId, 'definitionId'), request.definitionVersion);
+    const idempotencyKey = request.idempotencyKey ?? `api:${randomUUID()}`;
+    const runId = runIdForKey(definition.id, idempotencyKey);
+    const existing = await this.getRun(runId);
+    if (existing) {
+      if (!sameJson(existing.input, request.input)) {
+        throw new DomainError('RUN.ALREADY_EXISTS', `idempotency key "${idempotencyKey}" was already used for run ${runId} with a different input`, { runId });
+      }
+      return { run: existing, created: false };
+    }
+    // The orchestrator would refuse the same input for the same reason; say so now, not in a dead letter.
+    decide({ type: 'StartRun', data: { runId, definition, input: request.input ?? null, idempotencyKey }, metadata: { now: this.clock.now(), actor: request.actor } }, initialState());
+    const message: WorkflowStartMessage = { type: 'workflow.start', definitionId: definition.id, definitionVersion: definition.version, input: request.input ?? null, idempotencyKey, actor: request.actor };
+    const started = this.waitFor(runId, (event) => event.type === 'RunStarted');
+    await this.bus.publish(Topics.workflowStarts, [{ key: runId, value: message, headers: { traceparent: traceparentFor(runId, `start/${idempotencyKey}`) } }]);
+    await this.settle(started, `run ${runId} was published but no orchestrator has started it yet`, { runId, idempotencyKey });
+    const run = await this.getRun(runId);
+    if (!run) throw new Error(`run ${runId} started but cannot be read back`);
+    return { run, created: true };
+  }
+
+  async execute(runId: string, command: RunCommand, actor: string): Promise<RunData> {
+    const { state } = await this.load(runId);
+    if (!isStarted(state)) throw new DomainError('RUN.NOT_FOUND', `run ${runId} does not exist`, { runId });
+    // Throws the decider's own error (STEP.ALREADY_TERMINAL, RUN.NOT_PAUSED, …) when the command does not apply.
+    const events = decide({ ...command, metadata: { now: this.clock.now(), actor } } as Command, state);
+    if (events.length === 0) return state;
+    const commandId = randomUUID();
+    const message: OperatorCommandMessage = { type: 'operator.command', commandId, runId, actor, command: { type: command.type, data: command.data as Record<string, unknown> } };
+    const applied = this.waitFor(runId, (event) => event.metadata.commandId === commandId);
+    await this.bus.publish(Topics.operatorCommands, [{ key: runId, value: message, headers: { traceparent: traceparentFor(runId, `command/${commandId}`) } }]);
+    await this.settle(applied, `${command.type} for run ${runId} was published but its orchestrator has not applied it yet`, { runId, commandId });
+    const { state: after } = await this.load(runId);
+    return after as RunData;
+  }
+
+  async getRun(runId: string): Promise<RunData | null> {
+    const { state } = await this.load(runId);
+    return isStarted(state) ? state : null;
+  }
+
+  history(runId: string): Promise<RecordedEvent[]> {
+    return this.store.readStream(runStream(runId));
+  }
+
+  listRuns(filter: RunFilter): RunSummary[] {
+    return this.index.list(filter);
+  }
+
+  private async load(runId: string): Promise<{ state: RunState }> {
+    const events = await this.store.readStream(runStream(runId));
+    return { state: events.reduce((s, e) => evolve(s, { type: e.type, data: e.data } as WorkflowEvent), initialState()) };
+  }
+
+  private project(event: RecordedEvent): void {
+    this.index.apply(event);
+    this.definitions.apply(event);
+    const waiting = this.waiters.get(event.streamId);
+    if (waiting) for (const waiter of waiting) if (waiter.matches(event)) waiter.resolve();
+  }
+
+  /** Registered before publishing, so an answer faster than the publish acknowledgement is not missed. */
+  private waitFor(runId: string, matches: (event: RecordedEvent) => boolean): { promise: Promise<boolean>; cancel(): void } {
+    const stream = runStream(runId);
+    let waiter: Waiter | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const cancel = (): void => {
+      clearTimeout(timer);
+      const set = this.waiters.get(stream);
+      if (waiter && set) {
+        set.delete(waiter);
+        if (set.size === 0) this.waiters.delete(stream);
+      }
+    };
+    const promise = new Promise<boolean>((resolve) => {
+      waiter = { matches, resolve: () => { cancel(); resolve(true); } };
+      const set = this.waiters.get(stream) ?? new Set<Waiter>();
+      set.add(waiter);
+      this.waiters.set(stream, set);
+      timer = setTimeout(() => { cancel(); resolve(false); }, this.waitMs);
+    });
+    return { promise, cancel };
+  }
+
+  private async settle(wait: { promise: Promise<boolean>; cancel(): void }, message: string, details: Record<string, unknown>): Promise<void> {
+    if (!(await wait.promise)) throw new OrchestratorPendingError(`${message} (waited ${this.waitMs} ms); repeat the call to see it`, details);
+  }
+}
+
+function requireString(value: unknown, field: string): string {
+  if (typeof value !== 'string' || value.length === 0) throw new DomainError('COMMAND.INVALID', `${field} is required (or give an inline definition)`, { field });
+  return value;
+}
