@@ -1,0 +1,2 @@
+export { ALL_TOPICS, openBus, openStore, tierConfig } from './tiers.ts';
+export type { BusKind, OpenBusOptions, StoreKind, TierConfig } from './tiers.ts';

@@ -1,0 +1,86 @@
+import { join } from 'node:path';
+import { createInMemoryBus, Topics } from '@orchestron/bus';
+import type { MessageBus } from '@orchestron/bus';
+import type { EventStore } from '@orchestron/event-store';
+import type { Logger } from '@orchestron/runtime';
+
+export type StoreKind = 'embedded' | 'postgres' | 'kurrentdb';
+export type BusKind = 'memory' | 'kafka';
+
+export interface TierConfig {
+  readonly store: StoreKind;
+  readonly bus: BusKind;
+  readonly pgUrl: string;
+  readonly pgSchema: string;
+  readonly kafkaBrokers: readonly string[];
+  readonly kafkaPartitions: number;
+  /** How soon a dead orchestrator or worker loses its partitions; the broker's minimum is 6 s. */
+  readonly kafkaSessionTimeoutMs: number;
+  readonly esdbUrl: string | null;
+}
+
+const STORES: readonly StoreKind[] = ['embedded', 'postgres', 'kurrentdb'];
+const BUSES: readonly BusKind[] = ['memory', 'kafka'];
+
+/** Reads ORCHESTRON_STORE / ORCHESTRON_BUS and their connection settings; a bad value names the variable. */
+export function tierConfig(env: Readonly<Record<string, string | undefined>>): TierConfig {
+  const store = (env.ORCHESTRON_STORE ?? 'embedded') as StoreKind;
+  if (!STORES.includes(store)) throw new Error(`ORCHESTRON_STORE must be one of ${STORES.join(', ')}, got ${JSON.stringify(env.ORCHESTRON_STORE)}`);
+  const bus = (env.ORCHESTRON_BUS ?? 'memory') as BusKind;
+  if (!BUSES.includes(bus)) throw new Error(`ORCHESTRON_BUS must be one of ${BUSES.join(', ')}, got ${JSON.stringify(env.ORCHESTRON_BUS)}`);
+  const partitions = Number(env.ORCHESTRON_KAFKA_PARTITIONS ?? 3);
+  if (!Number.isInteger(partitions) || partitions < 1) throw new Error(`ORCHESTRON_KAFKA_PARTITIONS must be a positive integer, got ${JSON.stringify(env.ORCHESTRON_KAFKA_PARTITIONS)}`);
+  const sessionTimeout = Number(env.ORCHESTRON_KAFKA_SESSION_TIMEOUT_MS ?? 30_000);
+  if (!Number.isInteger(sessionTimeout) || sessionTimeout < 1000) throw new Error(`ORCHESTRON_KAFKA_SESSION_TIMEOUT_MS must be an integer of at least 1000, got ${JSON.stringify(env.ORCHESTRON_KAFKA_SESSION_TIMEOUT_MS)}`);
+  const esdbUrl = env.ORCHESTRON_ESDB_URL ?? null;
+  if (store === 'kurrentdb' && !esdbUrl) throw new Error('ORCHESTRON_STORE=kurrentdb needs ORCHESTRON_ESDB_URL (e.g. kurrentdb://127.0.0.1:2113?tls=false)');
+  return {
+    store, bus,
+    pgUrl: env.ORCHESTRON_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+    pgSchema: env.ORCHESTRON_PG_SCHEMA ?? 'orchestron',
+    kafkaBrokers: (env.ORCHESTRON_KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((b) => b.trim()).filter(Boolean),
+    kafkaPartitions: partitions,
+    kafkaSessionTimeoutMs: sessionTimeout,
+    esdbUrl,
+  };
+}
+
+/** The store the configuration names. Adapters load only when chosen, so the embedded tier needs no server. */
+export async function openStore(config: TierConfig, dataDir: string): Promise<EventStore> {
+  switch (config.store) {
+    case 'embedded': {
+      const { createSqliteEventStore } = await import('@orchestron/store-sqlite');
+      return createSqliteEventStore({ path: join(dataDir, 'events.sqlite') });
+    }
+    case 'postgres': {
+      const { createPostgresEventStore } = await import('@orchestron/store-postgres');
+      return createPostgresEventStore({ url: config.pgUrl, schema: config.pgSchema });
+    }
+    case 'kurrentdb': {
+      // Not yet run against a real server in this project: see docs/kurrentdb.md.
+      const { createKurrentDbEventStore } = await import('@orchestron/store-kurrentdb');
+      return createKurrentDbEventStore({ connectionString: config.esdbUrl as string });
+    }
+  }
+}
+
+/** Every topic Orchestron itself reads or writes, but the per-worker command topics. */
+export const ALL_TOPICS: readonly string[] = [Topics.workflowStarts, Topics.stepEvents, Topics.governanceRequests, Topics.governanceDecisions, Topics.operatorCommands, Topics.deadLetters];
+
+export interface OpenBusOptions {
+  /** Kafka client id: names the service in the broker's logs. Default `orchestron`. */
+  readonly clientId?: string;
+}
+
+export async function openBus(config: TierConfig, logger: Logger, workers: readonly string[], options: OpenBusOptions = {}): Promise<MessageBus> {
+  switch (config.bus) {
+    case 'memory':
+      return createInMemoryBus();
+    case 'kafka': {
+      const { createKafkaBus } = await import('@orchestron/bus-kafka');
+      const bus = createKafkaBus({ brokers: config.kafkaBrokers, clientId: options.clientId ?? 'orchestron', partitions: config.kafkaPartitions, sessionTimeoutMs: config.kafkaSessionTimeoutMs, logger });
+      await bus.ensureTopics([...ALL_TOPICS, ...workers.map(Topics.commands)]);
+      return bus;
+    }
+  }
+}
