@@ -1,0 +1,49 @@
+import { Controller, Inject } from '@nestjs/common';
+import { EventPattern } from '@nestjs/microservices';
+import { parseGovernanceRequestMessage, Topics } from '@orchestron/bus';
+import type { DeliveredMessage, MessageBus } from '@orchestron/bus';
+import type { Logger } from '@orchestron/runtime';
+import { GovernanceService } from './governance.service.ts';
+import { GOVERNANCE_BUS, GOVERNANCE_LOGGER } from './governance.tokens.ts';
+
+/** Trace context travels from the request to its decision, so one trace shows the whole check. */
+const TRACE_HEADERS = ['traceparent', 'tracestate'] as const;
+
+/**
+ * The edge: a governance request in, its decision out. Anything that fails here (a request that is not
+ * valid, policies that cannot be evaluated, a publish that does not go through) is thrown, so the bus
+ * dead-letters the request and publishes no decision; the orchestrator's deadline then escalates the run.
+ */
+export class GovernanceController {
+  readonly #service: GovernanceService;
+  readonly #bus: MessageBus;
+  readonly #logger: Logger;
+
+  constructor(service: GovernanceService, bus: MessageBus, logger: Logger) {
+    this.#service = service;
+    this.#bus = bus;
+    this.#logger = logger;
+  }
+
+  async onRequest(message: DeliveredMessage): Promise<void> {
+    const request = parseGovernanceRequestMessage(message.value);
+    const decision = this.#service.decide(request);
+    await this.#bus.publish(Topics.governanceDecisions, [{ key: decision.runId, value: decision, headers: traceHeaders(message.headers) }]);
+    this.#logger.info('governance decided', { requestId: decision.requestId, runId: decision.runId, stepId: decision.stepId, action: request.action, outcome: decision.outcome, policyId: decision.policyId });
+  }
+}
+Reflect.decorate([Controller()], GovernanceController);
+Inject(GovernanceService)(GovernanceController, undefined, 0);
+Inject(GOVERNANCE_BUS)(GovernanceController, undefined, 1);
+Inject(GOVERNANCE_LOGGER)(GovernanceController, undefined, 2);
+// <string> picks the plain MethodDecorator overload (the typed one wants a typed descriptor).
+Reflect.decorate([EventPattern<string>(Topics.governanceRequests)], GovernanceController.prototype, 'onRequest', Object.getOwnPropertyDescriptor(GovernanceController.prototype, 'onRequest'));
+
+function traceHeaders(headers: Readonly<Record<string, string>> | undefined): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const name of TRACE_HEADERS) {
+    const value = headers?.[name];
+    if (value !== undefined) kept[name] = value;
+  }
+  return kept;
+}

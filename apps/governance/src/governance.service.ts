@@ -1,0 +1,73 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { GovernanceDecisionMessage, GovernanceRequestMessage } from '@orchestron/bus';
+import type { GovernanceRequest, PolicyEngine } from '@orchestron/policy';
+import type { Clock, Logger } from '@orchestron/runtime';
+import { GOVERNANCE_LOGGER, GOVERNANCE_POLICIES, GOVERNANCE_SETTINGS } from './governance.tokens.ts';
+
+/** Where the policies in force come from (a `PolicyStore`, which swaps them on reload). */
+export interface PolicyProvider {
+  engine(): PolicyEngine;
+}
+
+export interface GovernanceSettings {
+  /** Recorded as `decidedBy` on every decision. */
+  readonly instance: string;
+  /** Stamps `decidedAt` only: what a decision says depends on the request alone. */
+  readonly clock: Clock;
+}
+
+/**
+ * Rules on one governance request: Cedar evaluates it at the time the orchestrator asked (`requestedAt`),
+ * so the same request always gets the same outcome, whichever instance answers and however late.
+ * Throws when the policies cannot be evaluated at all; no decision is better than a wrong one (fail closed).
+ */
+export class GovernanceService {
+  readonly #policies: PolicyProvider;
+  readonly #settings: GovernanceSettings;
+  readonly #logger: Logger;
+
+  constructor(policies: PolicyProvider, settings: GovernanceSettings, logger: Logger) {
+    this.#policies = policies;
+    this.#settings = settings;
+    this.#logger = logger;
+  }
+
+  decide(request: GovernanceRequestMessage): GovernanceDecisionMessage {
+    const decision = this.#policies.engine().evaluate(toPolicyRequest(request));
+    if (decision.errors !== undefined) {
+      // Cedar skipped these policies; the engine already denied if a skipped one was a forbid.
+      this.#logger.warn('policies could not be evaluated for a request', { requestId: request.requestId, runId: request.runId, stepId: request.stepId, outcome: decision.outcome, errors: decision.errors });
+    }
+    return {
+      type: 'governance.decision',
+      requestId: request.requestId,
+      runId: request.runId,
+      stepId: request.stepId,
+      inputDigest: request.inputDigest,
+      outcome: decision.outcome,
+      policyId: decision.policyId,
+      reason: decision.reason,
+      decidedAt: this.#settings.clock.now(),
+      decidedBy: this.#settings.instance,
+    };
+  }
+}
+Reflect.decorate([Injectable()], GovernanceService);
+Inject(GOVERNANCE_POLICIES)(GovernanceService, undefined, 0);
+Inject(GOVERNANCE_SETTINGS)(GovernanceService, undefined, 1);
+Inject(GOVERNANCE_LOGGER)(GovernanceService, undefined, 2);
+
+export function toPolicyRequest(request: GovernanceRequestMessage): GovernanceRequest {
+  return {
+    runId: request.runId,
+    definitionId: request.definitionId,
+    definitionVersion: request.definitionVersion,
+    stepId: request.stepId,
+    worker: request.worker,
+    ...(request.action === null ? {} : { action: request.action }),
+    input: request.input,
+    runInput: request.runInput,
+    ...(request.actor === null ? {} : { actor: request.actor }),
+    now: request.requestedAt,
+  };
+}

@@ -1,0 +1,119 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { createInMemoryBus, parseGovernanceDecisionMessage, Topics } from '@orchestron/bus';
+import type { DeliveredMessage, GovernanceRequestMessage, MessageBus } from '@orchestron/bus';
+import { startGovernanceService } from './index.ts';
+import type { GovernanceServiceHandle, PolicyReload } from './index.ts';
+
+const POLICIES = new URL('../../../examples/policies/', import.meta.url).pathname;
+const DECIDED_AT = Date.UTC(2030, 5, 1, 12);
+
+function request(runId: string, overrides: Partial<GovernanceRequestMessage> = {}): GovernanceRequestMessage {
+  return {
+    type: 'governance.request', requestId: `${runId}/pay-vendor/abc`, runId, definitionId: 'vendor-payment', definitionVersion: 1, stepId: 'pay-vendor',
+    worker: 'payments', action: 'charge', input: { amount: 1500, vendor: 'acme' }, inputDigest: 'abc', runInput: { amount: 1500, vendor: 'acme' },
+    actor: 'producer:test', requestedAt: Date.UTC(2025, 0, 7, 10), ...overrides,
+  };
+}
+
+const services: GovernanceServiceHandle[] = [];
+const dirs: string[] = [];
+afterEach(async () => {
+  await Promise.allSettled(services.splice(0).map((service) => service.close()));
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+async function start(bus: MessageBus, policiesDir = POLICIES, onPolicyReload?: (reload: PolicyReload) => void): Promise<GovernanceServiceHandle> {
+  const service = await startGovernanceService({ bus, policiesDir, instance: 'governance-test', clock: { now: () => DECIDED_AT }, reloadDebounceMs: 30, onPolicyReload });
+  services.push(service);
+  return service;
+}
+
+async function watch(bus: MessageBus, topic: string): Promise<DeliveredMessage[]> {
+  const seen: DeliveredMessage[] = [];
+  await bus.subscribe({ topics: [topic], group: `watch-${topic}` }, async (message) => {
+    seen.push(message);
+  });
+  return seen;
+}
+
+async function until<T>(find: () => T | undefined, what: string): Promise<T> {
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const found = find();
+    if (found !== undefined) return found;
+    if (Date.now() > deadline) throw new Error(`no ${what} within 5 s`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+describe('governance service (in-memory bus)', () => {
+  it('answers a request with a decision keyed by run id, echoing the request and naming itself', async () => {
+    // Given the service on the example policies
+    const bus = createInMemoryBus();
+    const decisions = await watch(bus, Topics.governanceDecisions);
+    const service = await start(bus);
+    expect(service.policyIds()).toEqual(expect.arrayContaining(['payment-over-limit', 'patient-record-needs-purpose']));
+    // When a charge of 1500 and a read without purpose are asked about
+    await bus.publish(Topics.governanceRequests, [{ key: 'run-a', value: request('run-a'), headers: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', other: 'dropped' } }]);
+    const read = request('run-b', { requestId: 'run-b/read-record/def', definitionId: 'patient-record-access', stepId: 'read-record', worker: 'records', action: 'read-patient-record', input: { patientId: 'p-1' }, inputDigest: 'def' });
+    await bus.publish(Topics.governanceRequests, [{ key: 'run-b', value: read }]);
+    // Then each decision is published, valid on the wire, for its run
+    const approval = await until(() => decisions.find((m) => m.key === 'run-a'), 'decision for run-a');
+    expect(parseGovernanceDecisionMessage(approval.value)).toEqual({
+      type: 'governance.decision', requestId: 'run-a/pay-vendor/abc', runId: 'run-a', stepId: 'pay-vendor', inputDigest: 'abc',
+      outcome: 'require_approval', policyId: 'payment-over-limit', reason: "charges over 1000 need an operator's approval", decidedAt: DECIDED_AT, decidedBy: 'governance-test',
+    });
+    expect(approval.headers).toEqual({ traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' });
+    const denial = await until(() => decisions.find((m) => m.key === 'run-b'), 'decision for run-b');
+    expect(denial.value).toMatchObject({ requestId: 'run-b/read-record/def', stepId: 'read-record', inputDigest: 'def', outcome: 'deny', policyId: 'patient-record-needs-purpose' });
+  });
+
+  it('dead-letters a request that is not valid, and one it cannot evaluate, deciding neither', async () => {
+    // Given the service and watchers on both outputs
+    const bus = createInMemoryBus();
+    const decisions = await watch(bus, Topics.governanceDecisions);
+    const letters = await watch(bus, Topics.deadLetters);
+    await start(bus);
+    // When a request misses its run id, another has a time Cedar cannot read, and a good one follows
+    const { runId: _dropped, ...noRunId } = request('run-bad');
+    await bus.publish(Topics.governanceRequests, [{ key: 'run-bad', value: noRunId }]);
+    await bus.publish(Topics.governanceRequests, [{ key: 'run-late', value: request('run-late', { requestedAt: 9e15 }) }]);
+    await bus.publish(Topics.governanceRequests, [{ key: 'run-good', value: request('run-good', { input: { amount: 5 } }) }]);
+    // Then both bad ones are dead-lettered with the reason, and only the good one is decided
+    const invalid = await until(() => letters.find((m) => m.key === 'run-bad'), 'dead letter for run-bad');
+    expect((invalid.value as { reason: string }).reason).toMatch(/^WireFormatError: not a valid governance\.request message: .*runId/);
+    const unreadable = await until(() => letters.find((m) => m.key === 'run-late'), 'dead letter for run-late');
+    expect((unreadable.value as { reason: string }).reason).toMatch(/^RangeError: .*not a valid time/);
+    await until(() => decisions.find((m) => m.key === 'run-good'), 'decision for run-good');
+    expect(decisions.map((m) => m.key)).toEqual(['run-good']);
+  });
+
+  it('decides by the policies in force after a change to the directory', async () => {
+    // Given the service on a directory whose only policy permits everything
+    const dir = mkdtempSync(join(tmpdir(), 'orchestron-governance-'));
+    dirs.push(dir);
+    writeFileSync(join(dir, 'base.cedar'), '@id("allow-all")\npermit (principal, action, resource);\n');
+    const bus = createInMemoryBus();
+    const decisions = await watch(bus, Topics.governanceDecisions);
+    const reloads: PolicyReload[] = [];
+    const service = await start(bus, dir, (reload) => reloads.push(reload));
+    // When a forbid on charges is added
+    writeFileSync(join(dir, 'charges.cedar'), '@id("no-charges")\n@reason("charges are frozen")\nforbid (principal, action, resource) when { resource has action && resource.action == "charge" };\n');
+    await until(() => reloads.find((r) => r.ok && r.policyIds.includes('no-charges')), 'reload with no-charges');
+    await bus.publish(Topics.governanceRequests, [{ key: 'run-c', value: request('run-c') }]);
+    // Then the next request is denied by it
+    const decision = await until(() => decisions.find((m) => m.key === 'run-c'), 'decision for run-c');
+    expect(decision.value).toMatchObject({ outcome: 'deny', policyId: 'no-charges', reason: 'charges are frozen' });
+    expect(service.policyIds()).toEqual(['allow-all', 'no-charges']);
+  });
+
+  it('refuses to start on policies that do not compile, naming the file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'orchestron-governance-'));
+    dirs.push(dir);
+    writeFileSync(join(dir, 'broken.cedar'), 'permit (principal, action, resource) when { };\n');
+    await expect(start(createInMemoryBus(), dir)).rejects.toThrow(/broken\.cedar:1/);
+  });
+});

@@ -1,0 +1,5 @@
+/** DI tokens of the governance module (bound by value in `governanceModule`). */
+export const GOVERNANCE_BUS = Symbol('GOVERNANCE_BUS');
+export const GOVERNANCE_POLICIES = Symbol('GOVERNANCE_POLICIES');
+export const GOVERNANCE_SETTINGS = Symbol('GOVERNANCE_SETTINGS');
+export const GOVERNANCE_LOGGER = Symbol('GOVERNANCE_LOGGER');

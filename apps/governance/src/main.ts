@@ -1,0 +1,72 @@
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createInMemoryBus } from '@orchestron/bus';
+import type { MessageBus } from '@orchestron/bus';
+import { jsonLogger } from '@orchestron/runtime';
+import { governanceConfig } from './governance.config.ts';
+import { DEFAULT_GOVERNANCE_GROUP, startGovernanceService } from './start-governance.ts';
+
+const HELP = `orchestron governance — answers governance requests with Cedar policy decisions
+
+Usage: node apps/governance/src/main.ts [--help]
+
+Reads orchestron.governance.requests, evaluates each side-effecting step against the Cedar policies,
+and publishes the decision (allow | deny | require_approval) on orchestron.governance.decisions.
+Run as many instances as you like: they share the requests as one consumer group.
+
+Environment:
+  ORCHESTRON_POLICIES          directory of *.cedar policies, reloaded when it changes (default <repo>/examples/policies);
+                               SIGHUP reloads it too
+  ORCHESTRON_BUS               kafka (default) | memory (in-process: only useful in tests)
+  ORCHESTRON_KAFKA_BROKERS     comma-separated host:port (default 127.0.0.1:9092)
+  ORCHESTRON_KAFKA_PARTITIONS  partitions of the topics it creates (default 3)
+  ORCHESTRON_KAFKA_SESSION_TIMEOUT_MS  how soon a dead instance loses its partitions (default 30000)
+  ORCHESTRON_GOVERNANCE_GROUP  consumer group (default ${DEFAULT_GOVERNANCE_GROUP})
+  ORCHESTRON_INSTANCE          name recorded as decidedBy on each decision (default governance-<pid>)
+
+Logs are JSON lines on stderr; stdout gets one line once the service is ready.
+`;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { help: { type: 'boolean', short: 'h' } }, strict: true });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return;
+  }
+  const root = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
+  const config = governanceConfig(process.env, root);
+  const logger = jsonLogger({ service: 'orchestron-governance', instance: config.instance });
+  let bus: MessageBus | undefined;
+  if (config.busKind === 'memory') {
+    logger.warn('ORCHESTRON_BUS=memory: no other process can reach this bus, so no request will arrive from outside');
+    bus = createInMemoryBus();
+  }
+  const service = await startGovernanceService({ ...config, ...(bus === undefined ? {} : { bus }), logger });
+  const ids = service.policyIds();
+  process.stdout.write(`governance ready: ${ids.length} ${ids.length === 1 ? 'policy' : 'policies'} (${ids.join(', ')}) from ${service.policiesDir}\n`);
+
+  // The in-memory bus holds no socket, so nothing else would keep the process up until a signal.
+  const keepAlive = setInterval(() => undefined, 60_000);
+  process.on('SIGHUP', () => {
+    service.reloadPolicies();
+  });
+  let closing = false;
+  const shutdown = (signal: string): void => {
+    if (closing) return;
+    closing = true;
+    clearInterval(keepAlive);
+    logger.info('shutting down', { signal });
+    void service.close().then(() => bus?.close()).then(() => process.exit(0), (error: unknown) => {
+      logger.error('shutdown failed', { error: String(error) });
+      process.exit(1);
+    });
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`orchestron governance: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
