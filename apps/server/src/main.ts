@@ -4,12 +4,14 @@ import { parseArgs } from 'node:util';
 import { jsonLogger } from '@orchestron/runtime';
 import { adminKeyFile, startEmbedded } from './embedded.ts';
 import { tierConfig } from './tiers.ts';
-import { buildApp } from './http/app.ts';
+import { createHttpApp } from './http/app.ts';
 import { parseApiKeys } from './http/auth.ts';
 
 const HELP = `orchestron server — the embedded tier in one process
 
 Usage: npm start            (or: node apps/server/src/main.ts [--help])
+
+HTTP API: GET /.well-known/agent.json for discovery, GET /v1/openapi.json for the OpenAPI 3 document (docs/api.md).
 
 Environment:
   PORT                  HTTP port on 127.0.0.1 (default 3000)
@@ -52,8 +54,8 @@ async function main(): Promise<void> {
     withWorkers: process.env.ORCHESTRON_WORKERS !== 'off',
     ...(process.env.ORCHESTRON_WORK_MS ? { workMs: Number(process.env.ORCHESTRON_WORK_MS) } : {}),
   });
-  const app = buildApp({ engine: embedded.engine, keys });
-  const address = await app.listen({ host: process.env.HOST ?? '127.0.0.1', port });
+  const app = await createHttpApp({ runs: embedded.engine, keys, logger });
+  const address = await app.listen(process.env.HOST ?? '127.0.0.1', port);
   logger.info('orchestron is up', { url: address, dataDir, store: tiers.store, bus: tiers.bus, recoveredRuns: embedded.recovered, definitions: embedded.definitions, auth: process.env.ORCHESTRON_API_KEYS ? 'ORCHESTRON_API_KEYS' : `${dataDir}/admin.key` });
   process.stdout.write(`Orchestron listening on ${address} (store ${tiers.store}, bus ${tiers.bus}; data in ${dataDir}; definitions: ${embedded.definitions.join(', ') || 'none'})\n`);
   let closing = false;

@@ -1,0 +1,41 @@
+import { HttpException } from '@nestjs/common';
+import type { ArgumentsHost, ExceptionFilter } from '@nestjs/common';
+import type { Logger } from '@orchestron/runtime';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { errorContract } from './agent-contract.ts';
+import { RequestError, statusFor, toApiError } from './errors.ts';
+
+/**
+ * Every failure leaves through here as `{ error, agent_contract }`: RunService errors (DomainError,
+ * DefinitionError, …) and our RequestErrors keep their code, and `statusFor` alone turns codes into statuses.
+ * The HttpExceptions that reach it come from Nest and Fastify themselves: the not-found handler and body parsing.
+ */
+export class ApiExceptionFilter implements ExceptionFilter {
+  readonly #logger: Logger;
+
+  constructor(logger: Logger) {
+    this.#logger = logger;
+  }
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const request = host.switchToHttp().getRequest<FastifyRequest>();
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const api = toApiError(exception instanceof HttpException ? fromHttpException(exception, request) : exception);
+    if (api.code === 'INTERNAL') this.#logger.error('request failed', { method: request.method, url: request.url, error: String((exception as Error)?.stack ?? exception) });
+    void reply.code(statusFor(api.code)).send({ error: api, agent_contract: errorContract(api.retryable) });
+  }
+}
+
+function fromHttpException(exception: HttpException, request: FastifyRequest): unknown {
+  switch (exception.getStatus()) {
+    case 404:
+      // Our handlers never throw NotFoundException: this is Nest's handler for a path no route matches.
+      return new RequestError('ROUTE.NOT_FOUND', `no route ${request.method} ${request.url}`);
+    case 413:
+      return new RequestError('REQUEST.TOO_LARGE', exception.message);
+    case 415:
+      return new RequestError('REQUEST.UNSUPPORTED_MEDIA_TYPE', exception.message);
+    default:
+      return exception.getStatus() < 500 ? new RequestError('REQUEST.INVALID', exception.message) : exception;
+  }
+}

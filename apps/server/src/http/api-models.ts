@@ -1,0 +1,133 @@
+import { ApiProperty, ApiPropertyOptional, ApiResponse } from '@nestjs/swagger';
+import type { ApiPropertyOptions } from '@nestjs/swagger';
+import { decorateProperty } from './decorate.ts';
+import type { Type } from './decorate.ts';
+import { anyJson } from './openapi.ts';
+import { RUN_STATUSES } from './runs.dto.ts';
+
+/*
+ * The response shapes, for the OpenAPI document only: handlers build plain objects (RunView, RunSummary, …)
+ * and these classes describe them. Keep them in step with libs/runtime's views and agent-contract.ts.
+ */
+
+function model(target: Type, properties: Record<string, ApiPropertyOptions>, optional: readonly string[] = []): void {
+  for (const [name, options] of Object.entries(properties)) decorateProperty(target, name, [optional.includes(name) ? ApiPropertyOptional(options) : ApiProperty(options)]);
+}
+
+const ANY = anyJson();
+const OBJECT = { type: 'object', additionalProperties: true } as const;
+const NULLABLE_OBJECT = { ...OBJECT, nullable: true } as const;
+const TIME = { type: String, format: 'date-time' } as const;
+
+export class NextActionModel {}
+model(NextActionModel, {
+  action: { type: String, example: 'approve' },
+  method: { enum: ['GET', 'POST'] },
+  endpoint: { type: String, example: '/v1/runs/{id}/actions/approve' },
+  description: { type: String },
+  body: { ...OBJECT, description: 'a body to send, with <placeholders> to fill' },
+}, ['body']);
+
+export class AgentContractModel {}
+model(AgentContractModel, {
+  retryable: { type: Boolean, description: 'whether repeating the same call can succeed' },
+  next_actions: { type: NextActionModel, isArray: true },
+});
+
+export class ApiErrorModel {}
+model(ApiErrorModel, {
+  code: { type: String, description: 'stable error code, e.g. REQUEST.INVALID, RUN.NOT_FOUND, STEP.ALREADY_TERMINAL' },
+  message: { type: String },
+  retryable: { type: Boolean },
+  details: { ...OBJECT, description: '`field` for a bad request field; `issues` ([{ path, message }]) for invalid definitions and inputs' },
+}, ['details']);
+
+export class ErrorEnvelope {}
+model(ErrorEnvelope, { error: { type: ApiErrorModel }, agent_contract: { type: AgentContractModel } });
+
+export class StepModel {}
+model(StepModel, {
+  id: { type: String },
+  type: { enum: ['task', 'approval'] },
+  worker: { type: String, nullable: true },
+  needs: { type: String, isArray: true },
+  status: { type: String, example: 'completed' },
+  attempt: { type: 'integer' },
+  input: ANY,
+  output: ANY,
+  error: { ...NULLABLE_OBJECT, description: '{ code, message, retryable }' },
+  governance: { ...NULLABLE_OBJECT, description: '{ outcome, policyId, reason }' },
+  skipKind: { type: String, nullable: true },
+  startedAt: { ...TIME, nullable: true },
+  finishedAt: { ...TIME, nullable: true },
+  compensation: { ...NULLABLE_OBJECT, description: '{ status, attempt, error }' },
+});
+
+export class RunModel {}
+model(RunModel, {
+  id: { type: String },
+  definition: { ...OBJECT, description: '{ id, version, name }: the exact version the run is pinned to' },
+  status: { enum: RUN_STATUSES },
+  input: ANY,
+  startedBy: { type: String },
+  createdAt: TIME,
+  updatedAt: TIME,
+  attention: { ...NULLABLE_OBJECT, description: '{ code, message, stepId }: why the run needs an operator' },
+  failure: { ...NULLABLE_OBJECT, description: '{ stepId, error }' },
+  steps: { type: StepModel, isArray: true },
+  version: { type: 'integer', description: 'the revision of the run\'s stream' },
+});
+
+export class RunSummaryModel {}
+model(RunSummaryModel, {
+  id: { type: String },
+  definitionId: { type: String },
+  definitionVersion: { type: 'integer' },
+  status: { enum: RUN_STATUSES },
+  createdAt: TIME,
+  updatedAt: TIME,
+  attention: NULLABLE_OBJECT,
+  waitingApproval: { type: String, isArray: true, description: 'steps waiting at an approval gate' },
+  position: { type: 'integer', description: 'global position of the last event folded in' },
+});
+
+export class EventModel {}
+model(EventModel, {
+  revision: { type: 'integer' }, position: { type: 'integer' }, type: { type: String, example: 'RunStarted' },
+  data: OBJECT, metadata: OBJECT, recordedAt: TIME,
+});
+
+export class DefinitionSummaryModel {}
+model(DefinitionSummaryModel, {
+  id: { type: String }, versions: { type: 'integer', isArray: true }, name: { type: String, nullable: true }, description: { type: String, nullable: true },
+});
+
+export class IssueModel {}
+model(IssueModel, { path: { type: String, example: '/steps/a/needs' }, message: { type: String } });
+
+const envelope = (name: string, properties: Record<string, ApiPropertyOptions>): Type => {
+  const target = { [name]: class {} }[name] as Type;
+  model(target, { ...properties, agent_contract: { type: AgentContractModel } });
+  return target;
+};
+
+export const RunEnvelope = envelope('RunEnvelope', { run: { type: RunModel } });
+export const RunListEnvelope = envelope('RunListEnvelope', { runs: { type: RunSummaryModel, isArray: true } });
+export const EventsEnvelope = envelope('EventsEnvelope', { events: { type: EventModel, isArray: true } });
+export const DefinitionEnvelope = envelope('DefinitionEnvelope', { definition: { ...OBJECT, description: 'the compiled definition' } });
+export const DefinitionListEnvelope = envelope('DefinitionListEnvelope', { definitions: { type: DefinitionSummaryModel, isArray: true } });
+export const ValidationEnvelope = envelope('ValidationEnvelope', { valid: { type: Boolean }, issues: { type: IssueModel, isArray: true } });
+export const HealthEnvelope = envelope('HealthEnvelope', { status: { type: String, example: 'ok' } });
+
+const ERROR_DESCRIPTIONS: Readonly<Record<number, string>> = {
+  400: 'invalid request: REQUEST.INVALID (details.field names the field), DEFINITION.INVALID, RUN.INPUT_INVALID (details.issues), COMMAND.INVALID',
+  401: 'AUTH.UNAUTHENTICATED: no valid "Authorization: Bearer <key>"',
+  403: 'AUTH.FORBIDDEN: the key\'s role may not call this',
+  404: 'RUN.NOT_FOUND, STEP.NOT_FOUND or DEFINITION.NOT_FOUND',
+  409: 'the call conflicts with the current state (see docs/semantics.md)',
+};
+
+/** The error responses a route can give, all `{ error, agent_contract }`. */
+export function errorResponses(...statuses: number[]): (MethodDecorator & ClassDecorator)[] {
+  return statuses.map((status) => ApiResponse({ status, description: ERROR_DESCRIPTIONS[status] ?? 'error', type: ErrorEnvelope }));
+}

@@ -1,0 +1,52 @@
+import { createParamDecorator, SetMetadata } from '@nestjs/common';
+import type { CanActivate, CustomDecorator, ExecutionContext } from '@nestjs/common';
+import type { Reflector } from '@nestjs/core';
+import type { FastifyRequest } from 'fastify';
+import { authenticate } from './auth.ts';
+import type { ApiKey, Principal, Role } from './auth.ts';
+import { RequestError } from './errors.ts';
+
+const ACCESS = 'orchestron:access';
+type Access = readonly Role[] | 'public';
+type AuthenticatedRequest = FastifyRequest & { principal?: Principal };
+
+/* Who may call what: the controllers declare these, and the discovery document repeats them. */
+export const STARTERS: readonly Role[] = ['producer', 'operator', 'admin'];
+export const READERS: readonly Role[] = ['producer', 'operator', 'auditor', 'admin'];
+export const HISTORY_READERS: readonly Role[] = ['operator', 'auditor', 'admin'];
+export const OPERATORS: readonly Role[] = ['operator', 'admin'];
+export const ANY_ROLE: readonly Role[] = ['producer', 'operator', 'auditor', 'admin', 'worker'];
+
+/** The roles a route admits. Every route declares them, or `Public()`: a route with neither is refused. */
+export const Roles = (...roles: readonly Role[]): CustomDecorator<string> => SetMetadata(ACCESS, roles);
+/** Health and discovery: no key needed. */
+export const Public = (): CustomDecorator<string> => SetMetadata(ACCESS, 'public');
+
+/** Who made the call, as `role:name`, for the events the call records. */
+export const Actor = createParamDecorator((_data: unknown, context: ExecutionContext): string => {
+  const principal = context.switchToHttp().getRequest<AuthenticatedRequest>().principal;
+  return principal ? `${principal.role}:${principal.name}` : 'anonymous';
+});
+
+export class AuthGuard implements CanActivate {
+  readonly #keys: readonly ApiKey[];
+  readonly #reflector: Reflector;
+
+  constructor(keys: readonly ApiKey[], reflector: Reflector) {
+    this.#keys = keys;
+    this.#reflector = reflector;
+  }
+
+  canActivate(context: ExecutionContext): boolean {
+    const access = this.#reflector.get<Access | undefined>(ACCESS, context.getHandler());
+    // Secure by default: forgetting to declare roles must not open a route.
+    if (access === undefined) throw new Error(`${context.getClass().name}.${context.getHandler().name} declares neither Roles(...) nor Public()`);
+    if (access === 'public') return true;
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const principal = authenticate(this.#keys, request.headers.authorization);
+    if (!principal) throw new RequestError('AUTH.UNAUTHENTICATED', 'send "Authorization: Bearer <api key>"; the embedded server writes an admin key to $ORCHESTRON_DATA/admin.key');
+    if (!access.includes(principal.role)) throw new RequestError('AUTH.FORBIDDEN', `role ${principal.role} may not call this; it needs one of ${access.join(', ')}`);
+    request.principal = principal;
+    return true;
+  }
+}

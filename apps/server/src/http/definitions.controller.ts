@@ -1,0 +1,60 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { definitionIssues } from '@orchestron/definitions';
+import type { RunService } from '@orchestron/runtime';
+import type { FastifyReply } from 'fastify';
+import { errorContract } from './agent-contract.ts';
+import type { AgentContract } from './agent-contract.ts';
+import { DefinitionEnvelope, DefinitionListEnvelope, errorResponses, ValidationEnvelope } from './api-models.ts';
+import { Actor, ANY_ROLE, OPERATORS, READERS, Roles } from './auth.guard.ts';
+import { decorateClass, decorateMethod, injectByToken } from './decorate.ts';
+import { DefinitionQuery } from './runs.dto.ts';
+import { RUN_SERVICE } from './tokens.ts';
+
+/** Definitions: register a version, list, read, validate. Bodies are definitions, judged by the definition schema, not by a DTO. */
+export class DefinitionsController {
+  readonly #runs: RunService;
+
+  constructor(runs: RunService) {
+    this.#runs = runs;
+  }
+
+  async register(body: unknown, actor: string, reply: FastifyReply): Promise<{ definition: unknown; agent_contract: AgentContract }> {
+    const { definition, created } = await this.#runs.definitions.register(body, actor);
+    void reply.status(created ? 201 : 200);
+    return { definition, agent_contract: errorContract(false) };
+  }
+
+  list(): { definitions: unknown[]; agent_contract: AgentContract } {
+    return {
+      definitions: this.#runs.definitions.list().map((d) => ({ id: d.id, versions: d.versions, name: d.latest.name, description: d.latest.description })),
+      agent_contract: errorContract(false),
+    };
+  }
+
+  get(id: string, query: DefinitionQuery): { definition: unknown; agent_contract: AgentContract } {
+    return { definition: this.#runs.definitions.get(id, query.version), agent_contract: errorContract(false) };
+  }
+
+  validate(body: unknown): { valid: boolean; issues: unknown[]; agent_contract: AgentContract } {
+    const issues = definitionIssues(body);
+    return { valid: issues.length === 0, issues, agent_contract: errorContract(false) };
+  }
+}
+
+injectByToken(DefinitionsController, [RUN_SERVICE]);
+decorateClass(DefinitionsController, [Controller('v1/definitions'), ApiTags('definitions'), ApiBearerAuth(), ...errorResponses(400, 401, 403)]);
+const definitionBody = ApiBody({ description: 'a workflow definition (JSON Schema: /v1/schemas/definition.json)', schema: { type: 'object', additionalProperties: true } });
+const freeBody = { decorator: Body(), type: Object };
+decorateMethod(DefinitionsController, 'register', [
+  Post(), Roles(...OPERATORS), ApiOperation({ summary: 'register a definition version' }), definitionBody,
+  ApiResponse({ status: 201, description: 'registered', type: DefinitionEnvelope }), ApiResponse({ status: 200, description: 'this exact version was registered before', type: DefinitionEnvelope }),
+  ...errorResponses(409),
+], [freeBody, { decorator: Actor() }, { decorator: Res({ passthrough: true }) }]);
+decorateMethod(DefinitionsController, 'list', [Get(), Roles(...READERS), ApiOperation({ summary: 'registered definitions and their versions' }), ApiResponse({ status: 200, description: 'each definition with its versions', type: DefinitionListEnvelope })]);
+decorateMethod(DefinitionsController, 'validate', [
+  Post('validate'), HttpCode(200), Roles(...ANY_ROLE), ApiOperation({ summary: 'check a definition: every problem with its path' }), definitionBody, ApiResponse({ status: 200, description: 'valid, or every issue with its path', type: ValidationEnvelope }),
+], [freeBody]);
+decorateMethod(DefinitionsController, 'get', [
+  Get(':id'), Roles(...READERS), ApiOperation({ summary: 'a compiled definition' }), ApiParam({ name: 'id', type: String }), ApiResponse({ status: 200, description: 'the compiled definition', type: DefinitionEnvelope }), ...errorResponses(404),
+], [{ decorator: Param('id'), type: String }, { decorator: Query(), type: DefinitionQuery }]);

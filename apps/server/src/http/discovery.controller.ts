@@ -1,0 +1,71 @@
+import { Controller, Get } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { definitionSchema } from '@orchestron/definitions';
+import { errorContract } from './agent-contract.ts';
+import type { AgentContract } from './agent-contract.ts';
+import { HealthEnvelope } from './api-models.ts';
+import { ROLES } from './auth.ts';
+import { ANY_ROLE, HISTORY_READERS, OPERATORS, Public, READERS, STARTERS } from './auth.guard.ts';
+import { decorateClass, decorateMethod, injectByToken } from './decorate.ts';
+import { OPENAPI_PATH } from './openapi.ts';
+import { ACTIONS } from './runs.dto.ts';
+import { OPENAPI_DOCUMENT } from './tokens.ts';
+
+/** Filled in by createHttpApp once the document can be generated (it describes this very application). */
+export interface OpenApiHolder {
+  document: Record<string, unknown> | null;
+}
+
+/** What needs no key: health, and what an agent reads to learn the API. */
+export class DiscoveryController {
+  readonly #openapi: OpenApiHolder;
+
+  constructor(openapi: OpenApiHolder) {
+    this.#openapi = openapi;
+  }
+
+  health(): { status: string; agent_contract: AgentContract } {
+    return { status: 'ok', agent_contract: errorContract(false) };
+  }
+
+  agent(): Record<string, unknown> {
+    return discovery();
+  }
+
+  definitionSchema(): unknown {
+    return definitionSchema;
+  }
+
+  openapi(): Record<string, unknown> {
+    if (!this.#openapi.document) throw new Error('the OpenAPI document was not generated: createHttpApp sets it before the app serves');
+    return this.#openapi.document;
+  }
+}
+
+function discovery(): Record<string, unknown> {
+  return {
+    name: 'Orchestron',
+    description: 'Event-sourced workflow orchestration with saga compensation, governance checks and operator takeover.',
+    authentication: { type: 'bearer', header: 'Authorization', roles: ROLES },
+    documents: { definitionSchema: '/v1/schemas/definition.json', openapi: OPENAPI_PATH },
+    endpoints: [
+      { method: 'POST', path: '/v1/runs', roles: STARTERS, description: 'start a run: { definition | definitionId, definitionVersion?, input, idempotencyKey? }' },
+      { method: 'GET', path: '/v1/runs', roles: READERS, description: 'list runs (?status=&definition=&limit=)' },
+      { method: 'GET', path: '/v1/runs/{id}', roles: READERS, description: 'a run with its steps' },
+      { method: 'GET', path: '/v1/runs/{id}/events', roles: HISTORY_READERS, description: 'the run\'s event history' },
+      { method: 'POST', path: '/v1/runs/{id}/actions/{action}', roles: OPERATORS, description: `operator actions: ${ACTIONS.join(', ')}` },
+      { method: 'POST', path: '/v1/definitions', roles: OPERATORS, description: 'register a definition version' },
+      { method: 'GET', path: '/v1/definitions', roles: READERS, description: 'registered definitions and their versions' },
+      { method: 'GET', path: '/v1/definitions/{id}', roles: READERS, description: 'a compiled definition (?version=)' },
+      { method: 'POST', path: '/v1/definitions/validate', roles: ANY_ROLE, description: 'check a definition; every problem with its path' },
+    ],
+    agent_contract: errorContract(false),
+  };
+}
+
+injectByToken(DiscoveryController, [OPENAPI_DOCUMENT]);
+decorateClass(DiscoveryController, [Controller(), ApiTags('discovery')]);
+decorateMethod(DiscoveryController, 'health', [Get('healthz'), Public(), ApiOperation({ summary: 'liveness' }), ApiOkResponse({ description: 'the server is up', type: HealthEnvelope })]);
+decorateMethod(DiscoveryController, 'agent', [Get('.well-known/agent.json'), Public(), ApiOperation({ summary: 'discovery for agents: documents, endpoints and the roles they admit' }), ApiOkResponse({ description: 'the discovery document', schema: { type: 'object' } })]);
+decorateMethod(DiscoveryController, 'definitionSchema', [Get('v1/schemas/definition.json'), Public(), ApiOperation({ summary: 'the JSON Schema of workflow definitions' }), ApiOkResponse({ description: 'a JSON Schema (draft-07)', schema: { type: 'object' } })]);
+decorateMethod(DiscoveryController, 'openapi', [Get(OPENAPI_PATH.slice(1)), Public(), ApiOperation({ summary: 'this document' }), ApiOkResponse({ description: 'an OpenAPI 3 document', schema: { type: 'object' } })]);

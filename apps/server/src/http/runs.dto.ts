@@ -1,0 +1,93 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import type { RunStatus } from '@orchestron/workflow-core';
+import { Transform } from 'class-transformer';
+import type { TransformFnParams } from 'class-transformer';
+import { Allow, IsIn, IsInt, IsOptional, IsString, Length, Max, Min, ValidateIf } from 'class-validator';
+import type { ValidationArguments } from 'class-validator';
+import { decorateProperty } from './decorate.ts';
+import { anyJson } from './openapi.ts';
+
+/*
+ * Request DTOs. Fields are `declare`d so an instance carries exactly the keys the client sent: "output": null
+ * and no "output" at all are different requests for `skip`. Free-form JSON (a definition, a run's input, a
+ * step's output) is allowed through unvalidated: the definition schema and the definition's own input schema
+ * judge it further in, with errors that name the path.
+ */
+
+export const RUN_STATUSES: readonly RunStatus[] = ['running', 'paused', 'needs_operator', 'compensating', 'completed', 'failed', 'compensated', 'cancelled'];
+export const ACTIONS = ['approve', 'reject', 'pause', 'resume', 'retry', 'skip', 'compensate', 'cancel'] as const;
+export type Action = (typeof ACTIONS)[number];
+
+const present = (field: string) => (o: object): boolean => (o as Record<string, unknown>)[field] !== undefined;
+/** Query values arrive as strings; an absent one stays absent and anything else must read as a number. */
+const toNumber = ({ value }: TransformFnParams): unknown => (value === undefined ? undefined : typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN);
+
+export class StartRunBody {
+  declare readonly definition?: unknown;
+  declare readonly definitionId?: string;
+  declare readonly definitionVersion?: number;
+  declare readonly input?: unknown;
+  declare readonly idempotencyKey?: string;
+}
+decorateProperty(StartRunBody, 'definition', [Allow(), ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'an inline definition (see /v1/schemas/definition.json); registered first. Give this or definitionId.' })]);
+decorateProperty(StartRunBody, 'definitionId', [
+  ValidateIf((o: StartRunBody) => o.definition === undefined || o.definitionId !== undefined),
+  IsString({ message: (args: ValidationArguments) => ((args.object as StartRunBody).definition === undefined ? 'give "definition" (inline) or "definitionId"' : '"definitionId" must be a string') }),
+  ApiPropertyOptional({ type: String, description: 'a registered definition. Give this or definition.' }),
+]);
+decorateProperty(StartRunBody, 'definitionVersion', [
+  ValidateIf(present('definitionVersion')), IsInt({ message: '"definitionVersion" must be an integer' }),
+  ApiPropertyOptional({ type: 'integer', description: 'with definitionId: a version other than the latest' }),
+]);
+decorateProperty(StartRunBody, 'input', [Allow(), ApiPropertyOptional(anyJson('the run\'s input, checked against the definition\'s input schema (default null)'))]);
+decorateProperty(StartRunBody, 'idempotencyKey', [
+  ValidateIf(present('idempotencyKey')),
+  IsString({ message: '"idempotencyKey" must be a string of 1 to 200 characters' }),
+  Length(1, 200, { message: '"idempotencyKey" must be a string of 1 to 200 characters' }),
+  ApiPropertyOptional({ type: String, minLength: 1, maxLength: 200, description: 'the same key and input return the existing run (200) instead of starting another' }),
+]);
+
+export class ListRunsQuery {
+  declare readonly status?: RunStatus;
+  declare readonly definition?: string;
+  declare readonly limit?: number;
+}
+decorateProperty(ListRunsQuery, 'status', [IsOptional(), IsIn(RUN_STATUSES, { message: `status must be one of ${RUN_STATUSES.join(', ')}` }), ApiPropertyOptional({ enum: RUN_STATUSES })]);
+decorateProperty(ListRunsQuery, 'definition', [IsOptional(), IsString({ message: '"definition" must be a definition id' }), ApiPropertyOptional({ type: String, description: 'a definition id' })]);
+decorateProperty(ListRunsQuery, 'limit', [
+  Transform(toNumber), IsOptional(),
+  IsInt({ message: 'limit must be an integer from 1 to 10000' }), Min(1, { message: 'limit must be an integer from 1 to 10000' }), Max(10_000, { message: 'limit must be an integer from 1 to 10000' }),
+  ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 10_000, default: 100 }),
+]);
+
+export class DefinitionQuery {
+  declare readonly version?: number;
+}
+decorateProperty(DefinitionQuery, 'version', [
+  Transform(toNumber), IsOptional(), IsInt({ message: '"version" must be a positive integer' }), Min(1, { message: '"version" must be a positive integer' }),
+  ApiPropertyOptional({ type: 'integer', minimum: 1, description: 'default: the latest version' }),
+]);
+
+export class RunActionParams {
+  declare readonly id: string;
+  declare readonly action: Action;
+}
+decorateProperty(RunActionParams, 'id', [IsString(), ApiProperty({ type: String, description: 'the run id' })]);
+decorateProperty(RunActionParams, 'action', [
+  IsIn(ACTIONS, { message: (args: ValidationArguments) => `unknown action "${String(args.value)}"; use one of ${ACTIONS.join(', ')}` }),
+  ApiProperty({ enum: ACTIONS }),
+]);
+
+export class RunActionBody {
+  declare readonly stepId?: string;
+  declare readonly reason?: string | null;
+  declare readonly input?: unknown;
+  declare readonly output?: unknown;
+}
+decorateProperty(RunActionBody, 'stepId', [
+  ValidateIf(present('stepId')), IsString({ message: '"stepId" must be a string' }),
+  ApiPropertyOptional({ type: String, description: 'required by approve, reject, retry and skip' }),
+]);
+decorateProperty(RunActionBody, 'reason', [IsOptional(), IsString({ message: '"reason" must be a string' }), ApiPropertyOptional({ type: String, nullable: true, description: 'recorded with the action' })]);
+decorateProperty(RunActionBody, 'input', [Allow(), ApiPropertyOptional(anyJson('retry: the step\'s edited input'))]);
+decorateProperty(RunActionBody, 'output', [Allow(), ApiPropertyOptional(anyJson('skip (required): the output the skipped step would have produced, null for none'))]);

@@ -1,0 +1,5 @@
+/** DI tokens of the HTTP edge: ports are bound by Symbol, never by class (there are no parameter types to infer from). */
+export const RUN_SERVICE = Symbol('RUN_SERVICE');
+export const METRICS = Symbol('METRICS');
+/** Holds the OpenAPI document, which can only be generated once the application (and so this provider) exists. */
+export const OPENAPI_DOCUMENT = Symbol('OPENAPI_DOCUMENT');
