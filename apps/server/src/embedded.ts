@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { parseDefinitionText } from '@orchestron/definitions';
 import { createOnboardingWorkers, SqliteLedger } from '@orchestron/example-workers';
-import { createPolicyGovernance, Engine } from '@orchestron/runtime';
+import { createPolicyGovernance, Engine, metricsObserver } from '@orchestron/runtime';
+import type { Metrics } from '@orchestron/telemetry';
 import type { Logger } from '@orchestron/runtime';
 import type { Worker } from '@orchestron/worker-sdk';
 import type { ApiKey } from './http/auth.ts';
@@ -20,6 +21,8 @@ export interface EmbeddedOptions {
   readonly withWorkers?: boolean;
   /** Which store and bus; default the embedded SQLite store and the in-process bus. */
   readonly tiers?: TierConfig;
+  /** Step latency and retries are recorded here. */
+  readonly metrics?: Metrics;
 }
 
 export interface Embedded {
@@ -42,7 +45,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
     ? readdirSync(options.policiesDir).filter((f) => f.endsWith('.cedar')).sort().map((name) => ({ name, text: readFileSync(join(options.policiesDir as string, name), 'utf8') }))
     : [];
   const governance = createPolicyGovernance(policies);
-  const engine = new Engine({ store, bus, governance, logger: options.logger });
+  const engine = new Engine({ store, bus, governance, logger: options.logger, ...(options.metrics ? { observer: metricsObserver(options.metrics) } : {}) });
   const withWorkers = options.withWorkers ?? true;
   const ledger = withWorkers ? new SqliteLedger(join(options.dataDir, 'worker-ledger.sqlite')) : null;
   const workers: Worker[] = ledger ? createOnboardingWorkers({ bus, ledger, ...(options.workMs !== undefined ? { workMs: options.workMs } : {}) }) : [];

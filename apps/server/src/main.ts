@@ -1,7 +1,9 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { jsonLogger } from '@orchestron/runtime';
+import { jsonLogger, runMetricsSource } from '@orchestron/runtime';
+import { createMetrics, startTracing } from '@orchestron/telemetry';
+import { startApiMode } from './api-mode.ts';
 import { adminKeyFile, startEmbedded } from './embedded.ts';
 import { tierConfig } from './tiers.ts';
 import { createHttpApp } from './http/app.ts';
@@ -30,6 +32,9 @@ Environment:
   ORCHESTRON_KAFKA_BROKERS  comma-separated host:port (default 127.0.0.1:9092; npm run kafka:start runs one)
   ORCHESTRON_KAFKA_PARTITIONS  partitions of the topics Orchestron creates (default 3)
   ORCHESTRON_KAFKA_SESSION_TIMEOUT_MS  how soon a dead consumer loses its partitions (default 30000)
+  ORCHESTRON_MODE       embedded (default: engine, governance and example workers in this process) |
+                        api (the HTTP API alone, in front of orchestrator services; needs ORCHESTRON_BUS=kafka)
+  OTEL_EXPORTER_OTLP_ENDPOINT  export trace spans over OTLP/HTTP (e.g. http://127.0.0.1:4318); unset: none
 `;
 
 async function main(): Promise<void> {
@@ -44,26 +49,34 @@ async function main(): Promise<void> {
   const dataDir = resolve(process.env.ORCHESTRON_DATA ?? '.orchestron');
   const logger = jsonLogger({ service: 'orchestron' });
   const keys = process.env.ORCHESTRON_API_KEYS ? parseApiKeys(process.env.ORCHESTRON_API_KEYS) : [adminKeyFile(dataDir)];
+  const mode = process.env.ORCHESTRON_MODE ?? 'embedded';
+  if (mode !== 'embedded' && mode !== 'api') throw new Error(`ORCHESTRON_MODE must be embedded or api, got ${JSON.stringify(mode)}`);
   const tiers = tierConfig(process.env);
-  const embedded = await startEmbedded({
-    dataDir,
-    tiers,
-    examplesDir: resolve(process.env.ORCHESTRON_EXAMPLES ?? resolve(root, 'examples')),
-    policiesDir: resolve(process.env.ORCHESTRON_POLICIES ?? resolve(root, 'examples/policies')),
-    logger,
-    withWorkers: process.env.ORCHESTRON_WORKERS !== 'off',
-    ...(process.env.ORCHESTRON_WORK_MS ? { workMs: Number(process.env.ORCHESTRON_WORK_MS) } : {}),
-  });
-  const app = await createHttpApp({ runs: embedded.engine, keys, logger });
+  const tracing = startTracing({ serviceName: mode === 'api' ? 'orchestron-api' : 'orchestron', serviceInstance: process.env.ORCHESTRON_INSTANCE ?? `${mode}-${process.pid}` });
+  const metrics = createMetrics({ service: mode === 'api' ? 'orchestron-api' : 'orchestron' });
+  const examplesDir = resolve(process.env.ORCHESTRON_EXAMPLES ?? resolve(root, 'examples'));
+  const backend = mode === 'api'
+    ? await startApiMode({ tiers, dataDir, examplesDir, logger }).then((api) => ({ runs: api.runs, definitions: api.definitions, recovered: 0, close: () => api.close() }))
+    : await startEmbedded({
+      dataDir,
+      tiers,
+      examplesDir,
+      policiesDir: resolve(process.env.ORCHESTRON_POLICIES ?? resolve(root, 'examples/policies')),
+      logger,
+      metrics,
+      withWorkers: process.env.ORCHESTRON_WORKERS !== 'off',
+      ...(process.env.ORCHESTRON_WORK_MS ? { workMs: Number(process.env.ORCHESTRON_WORK_MS) } : {}),
+    }).then((embedded) => ({ runs: embedded.engine, definitions: embedded.definitions, recovered: embedded.recovered, close: () => embedded.close() }));
+  const app = await createHttpApp({ runs: backend.runs, keys, logger, metrics: runMetricsSource(backend.runs, metrics) });
   const address = await app.listen(process.env.HOST ?? '127.0.0.1', port);
-  logger.info('orchestron is up', { url: address, dataDir, store: tiers.store, bus: tiers.bus, recoveredRuns: embedded.recovered, definitions: embedded.definitions, auth: process.env.ORCHESTRON_API_KEYS ? 'ORCHESTRON_API_KEYS' : `${dataDir}/admin.key` });
-  process.stdout.write(`Orchestron listening on ${address} (store ${tiers.store}, bus ${tiers.bus}; data in ${dataDir}; definitions: ${embedded.definitions.join(', ') || 'none'})\n`);
+  logger.info('orchestron is up', { url: address, mode, dataDir, store: tiers.store, bus: tiers.bus, recoveredRuns: backend.recovered, definitions: backend.definitions, auth: process.env.ORCHESTRON_API_KEYS ? 'ORCHESTRON_API_KEYS' : `${dataDir}/admin.key`, tracing: tracing.exporting });
+  process.stdout.write(`Orchestron listening on ${address} (${mode === 'api' ? 'API only, ' : ''}store ${tiers.store}, bus ${tiers.bus}; data in ${dataDir}; definitions: ${backend.definitions.join(', ') || 'none'})\n`);
   let closing = false;
   const shutdown = (signal: string): void => {
     if (closing) return;
     closing = true;
     logger.info('shutting down', { signal });
-    void app.close().then(() => embedded.close()).then(() => process.exit(0), (error: unknown) => {
+    void app.close().then(() => backend.close()).then(() => tracing.shutdown()).then(() => process.exit(0), (error: unknown) => {
       logger.error('shutdown failed', { error: String(error) });
       process.exit(1);
     });

@@ -38,8 +38,8 @@ export function createKafkaBus(options: KafkaBusOptions): KafkaBus {
   const publish = async (topic: string, messages: readonly BusMessage[]): Promise<void> => {
     ensureOpen(`publish to ${topic}`);
     if (messages.length === 0) return;
-    const records = messages.map((message) => encodeMessage(topic, message, resolved.partitionsOf(topic)));
     await topics.ensure([topic]);
+    const records = messages.map((message) => encodeMessage(topic, message, topics.partitionsOf(topic)));
     try {
       await producer.send({ messages: records });
     } catch (error) {
@@ -50,7 +50,7 @@ export function createKafkaBus(options: KafkaBusOptions): KafkaBus {
   return {
     publish,
 
-    partitionOf: (topic, key) => partitionForKey(key, resolved.partitionsOf(topic)),
+    partitionOf: (topic, key) => partitionForKey(key, topics.partitionsOf(topic)),
 
     ensureTopics: (names) => topics.ensure(names),
 

@@ -20,6 +20,7 @@ const LEADER_WAIT_MS = 15_000;
 export class TopicAdmin {
   private readonly options: TopicAdminOptions;
   private readonly ready = new Map<string, Promise<void>>();
+  private readonly counts = new Map<string, number>();
   private admin: Admin | undefined;
 
   constructor(options: TopicAdminOptions) {
@@ -28,6 +29,14 @@ export class TopicAdmin {
 
   async ensure(topics: readonly string[]): Promise<void> {
     await Promise.all([...new Set(topics)].map((topic) => this.ensureOne(topic)));
+  }
+
+  /**
+   * The topic's real partition count once `ensure` has seen it (a topic made earlier may have another count
+   * than configured), else the configured one. Keys are placed by it, so every client agrees on a key's partition.
+   */
+  partitionsOf(topic: string): number {
+    return this.counts.get(topic) ?? this.options.partitions(topic);
   }
 
   async close(): Promise<void> {
@@ -73,8 +82,9 @@ export class TopicAdmin {
       try {
         const metadata = (await admin.metadata({ topics: [topic], forceUpdate: true })).topics.get(topic);
         if (metadata !== undefined && metadata.partitions.length > 0 && metadata.partitions.every((p) => p !== undefined && p.leader >= 0)) {
-          if (metadata.partitionsCount < expected) {
-            this.options.logger.warn('kafka topic has fewer partitions than configured; left as it is', { topic, partitions: metadata.partitionsCount, configured: expected });
+          this.counts.set(topic, metadata.partitionsCount);
+          if (metadata.partitionsCount !== expected) {
+            this.options.logger.warn('kafka topic has another partition count than configured; left as it is, and keys are placed by its real count', { topic, partitions: metadata.partitionsCount, configured: expected });
           }
           return;
         }

@@ -67,7 +67,7 @@ describe('the engine as a service on the bus', () => {
     const runId = runIdForKey('guarded', 'order-1');
     await bus.publish(Topics.workflowStarts, [{ key: runId, value: start }, { key: runId, value: start }]);
     await bus.publish(Topics.workflowStarts, [{ key: 'x', value: { type: 'workflow.start', definitionId: 'guarded' } }]);
-    const run = await until('the run', () => engine.getRun(runId));
+    const run = await until('the run', async () => (await engine.getRun(runId)) ?? undefined);
     expect(run.startedBy).toBe('producer:shop');
     const letter = await until('a dead letter', () => letters.seen[0]);
     expect((letter.value as { reason: string }).reason).toMatch(/idempotencyKey/);

@@ -1,10 +1,11 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Topics, parseGovernanceDecisionMessage, parseOperatorCommandMessage, parseStepEventMessage, parseWorkflowStartMessage } from '@orchestron/bus';
-import type { BusSubscription, DeliveredMessage, GovernanceRequestMessage, MessageBus, StepCommandMessage, TopicPartition } from '@orchestron/bus';
+import type { BusSubscription, DeliveredMessage, GovernanceDecisionMessage, GovernanceRequestMessage, MessageBus, OperatorCommandMessage, StepCommandMessage, TopicPartition } from '@orchestron/bus';
 import { ExpectedVersionConflictError } from '@orchestron/event-store';
 import type { EventStore, RecordedEvent, Subscription } from '@orchestron/event-store';
 import { DomainError, decide, evolve, initialState, isStarted, isTerminalRun } from '@orchestron/workflow-core';
 import type { Command, RunData, RunState, Timer, WorkflowEvent } from '@orchestron/workflow-core';
+import { currentTraceId, currentTraceparent, traceIdForRun, withSpan } from '@orchestron/telemetry';
 import { inputDigest, operatorCommand, reportCommand, sameJson } from './bus-commands.ts';
 import { DefinitionRegistry } from './definition-registry.ts';
 import { PartitionOwnership } from './ownership.ts';
@@ -37,6 +38,8 @@ export interface EngineOptions {
   readonly consume?: boolean;
   /** Extra metadata on every event this engine appends (which instance wrote it). */
   readonly metadata?: Readonly<Record<string, string>>;
+  /** Told of every batch of events this engine appended (metrics). Must not throw. */
+  readonly observer?: (before: RunState, after: RunData, events: readonly WorkflowEvent[]) => void;
 }
 
 export interface StartRunRequest {
@@ -75,6 +78,7 @@ export class Engine implements RunService {
   private readonly ownership: PartitionOwnership;
   private readonly consume: boolean;
   private readonly extraMetadata: Readonly<Record<string, string>>;
+  private readonly observer: EngineOptions['observer'];
   private assignment: Promise<void> = Promise.resolve();
   private recovered = 0;
   private readonly logger: Logger;
@@ -97,6 +101,7 @@ export class Engine implements RunService {
     this.ownership = new PartitionOwnership(this.bus);
     this.consume = options.consume ?? true;
     this.extraMetadata = options.metadata ?? {};
+    this.observer = options.observer;
     this.definitions = new DefinitionRegistry(this.store);
     this.timers = new TimerWheel(() => this.clock.now(), (runId, timer) => this.onTimer(runId, timer));
   }
@@ -128,46 +133,60 @@ export class Engine implements RunService {
 
   /** One message from a consumed topic. Throws on a malformed one, so the bus dead-letters it with the reason. */
   async handle(message: DeliveredMessage): Promise<void> {
+    const traced = <T>(runId: string, work: () => Promise<T>): Promise<T> =>
+      withSpan(`orchestrator ${message.topic}`, { headers: message.headers ?? {}, runId, kind: 'consumer', attributes: { 'messaging.destination.name': message.topic, 'messaging.kafka.partition': message.partition } }, work);
     switch (message.topic) {
       case Topics.stepEvents: {
         const report = parseStepEventMessage(message.value);
-        await this.execute(report.runId, reportCommand(report));
+        await traced(report.runId, () => this.execute(report.runId, reportCommand(report)));
         return;
       }
       case Topics.workflowStarts: {
         const start = parseWorkflowStartMessage(message.value);
-        await this.definitions.resolve(start.definitionId, start.definitionVersion);
-        await this.startRun({ definitionId: start.definitionId, ...(start.definitionVersion !== undefined ? { definitionVersion: start.definitionVersion } : {}), input: start.input ?? null, idempotencyKey: start.idempotencyKey, actor: start.actor ?? 'producer:kafka' });
+        await traced(runIdForKey(start.definitionId, start.idempotencyKey), async () => {
+          await this.definitions.resolve(start.definitionId, start.definitionVersion);
+          await this.startRun({ definitionId: start.definitionId, ...(start.definitionVersion !== undefined ? { definitionVersion: start.definitionVersion } : {}), input: start.input ?? null, idempotencyKey: start.idempotencyKey, actor: start.actor ?? 'producer:kafka' });
+        });
         return;
       }
       case Topics.operatorCommands: {
         const order = parseOperatorCommandMessage(message.value);
-        try {
-          await this.executeAs(order.runId, operatorCommand(order), order.actor, { commandId: order.commandId });
-        } catch (error) {
-          // The run moved on between the operator's check and now: nothing to retry, so say so and go on.
-          if (!(error instanceof DomainError)) throw error;
-          this.logger.warn('operator command no longer applies', { runId: order.runId, commandId: order.commandId, command: order.command.type, code: error.code, error: error.message });
-        }
+        await traced(order.runId, () => this.applyOperatorCommand(order));
         return;
       }
       case Topics.governanceDecisions: {
         const decision = parseGovernanceDecisionMessage(message.value);
-        const run = await this.getRun(decision.runId);
-        // The decision must be about the input governance was last asked about (an operator may have edited it since).
-        const asked = run?.steps[decision.stepId]?.status === 'waiting_governance'
-          ? (await this.history(decision.runId)).findLast((e) => e.type === 'GovernanceCheckRequested' && (e.data as { stepId: string }).stepId === decision.stepId)
-          : undefined;
-        if (!asked || inputDigest((asked.data as { input: unknown }).input) !== decision.inputDigest) {
-          this.logger.info('governance decision not applied: the step no longer waits for it', { runId: decision.runId, stepId: decision.stepId, requestId: decision.requestId });
-          return;
-        }
-        await this.execute(decision.runId, { type: 'RecordGovernanceDecision', data: { stepId: decision.stepId, outcome: decision.outcome, policyId: decision.policyId, reason: decision.reason } }, `system:governance:${decision.decidedBy}`);
+        await traced(decision.runId, () => this.applyGovernanceDecision(decision));
         return;
       }
       default:
         throw new Error(`the orchestrator does not consume ${message.topic}`);
     }
+  }
+
+  private async applyOperatorCommand(order: OperatorCommandMessage): Promise<void> {
+    try {
+      await this.executeAs(order.runId, operatorCommand(order), order.actor, { commandId: order.commandId });
+    } catch (error) {
+      // The run moved on between the operator's check and now: nothing to retry, so say so and go on.
+      if (!(error instanceof DomainError)) throw error;
+      this.logger.warn('operator command no longer applies', { runId: order.runId, commandId: order.commandId, command: order.command.type, code: error.code, error: error.message });
+    }
+  }
+
+  private async applyGovernanceDecision(decision: GovernanceDecisionMessage): Promise<void> {
+    // Read from the store, not the cache: another instance may own the run and have moved it on.
+    const history = await this.history(decision.runId);
+    const state = history.reduce((s, e) => evolve(s, { type: e.type, data: e.data } as WorkflowEvent), initialState());
+    // The decision must be about the input governance was last asked about (an operator may have edited it since).
+    const asked = isStarted(state) && state.steps[decision.stepId]?.status === 'waiting_governance'
+      ? history.findLast((e) => e.type === 'GovernanceCheckRequested' && (e.data as { stepId: string }).stepId === decision.stepId)
+      : undefined;
+    if (!asked || inputDigest((asked.data as { input: unknown }).input) !== decision.inputDigest) {
+      this.logger.info('governance decision not applied: the step no longer waits for it', { runId: decision.runId, stepId: decision.stepId, requestId: decision.requestId });
+      return;
+    }
+    await this.execute(decision.runId, { type: 'RecordGovernanceDecision', data: { stepId: decision.stepId, outcome: decision.outcome, policyId: decision.policyId, reason: decision.reason } }, `system:governance:${decision.decidedBy}`);
   }
 
   /**
@@ -270,10 +289,14 @@ export class Engine implements RunService {
    */
   private noticeForeignWrite(event: RecordedEvent): void {
     const runId = event.streamId.slice('run-'.length);
-    if (this.stopped || !this.ownership.owns(runId) || (this.cache.get(runId)?.revision ?? -1) >= event.revision) return;
+    if (this.stopped || (this.cache.get(runId)?.revision ?? -1) >= event.revision) return;
+    if (!this.ownership.owns(runId)) {
+      this.cache.delete(runId);
+      return;
+    }
     void this.serial(runId, async () => {
       const cached = this.cache.get(runId);
-      if (cached && cached.revision >= event.revision) return;
+      if (cached && (cached.revision ?? -1) >= event.revision) return;
       this.cache.delete(runId);
       const { state } = await this.load(runId);
       this.timers.sync(runId, isStarted(state) && !isTerminalRun(state.status) && this.ownership.owns(runId) ? state.timers : {});
@@ -301,6 +324,7 @@ export class Engine implements RunService {
           const result = await this.store.append(runStream(runId), events.map((e) => ({ type: e.type, data: e.data, metadata: { ...eventMetadata(command), ...this.extraMetadata, ...metadata } })), { expectedRevision: revision ?? 'no_stream' });
           const next = events.reduce(evolve, state) as RunData;
           this.remember(runId, next, result.nextExpectedRevision);
+          this.observer?.(state, next, events);
           await this.interpret(next, events);
           return { state: next, events };
         } catch (error) {
@@ -335,7 +359,7 @@ export class Engine implements RunService {
         case 'StepDispatched': {
           const topic = Topics.commands(event.data.worker);
           const list = dispatches.get(topic) ?? [];
-          list.push({ key: state.runId, value: commandMessage(state, event.data), headers: { traceparent: traceparentFor(state.runId, event.data.idempotencyKey) } });
+          list.push({ key: state.runId, value: commandMessage(state, event.data), headers: { traceparent: traceparentInRun(state.runId, event.data.idempotencyKey) } });
           dispatches.set(topic, list);
           break;
         }
@@ -386,7 +410,7 @@ export class Engine implements RunService {
 
   private onTimer(runId: string, timer: Timer): void {
     if (this.stopped || !this.ownership.owns(runId)) return;
-    this.execute(runId, { type: 'FireTimer', data: { timerId: timer.id } }, 'system:timer').catch((error: unknown) => {
+    withSpan('orchestrator timer', { runId, attributes: { 'orchestron.timer.id': timer.id } }, () => this.execute(runId, { type: 'FireTimer', data: { timerId: timer.id } }, 'system:timer')).catch((error: unknown) => {
       this.logger.error('timer failed', { runId, timerId: timer.id, error: describe(error) });
     });
   }
@@ -431,7 +455,7 @@ export class Engine implements RunService {
     };
     for (let attempt = 1; !this.stopped; attempt++) {
       try {
-        await this.bus.publish(Topics.governanceRequests, [{ key: state.runId, value: request, headers: { traceparent: traceparentFor(state.runId, request.requestId) } }]);
+        await this.bus.publish(Topics.governanceRequests, [{ key: state.runId, value: request, headers: { traceparent: traceparentInRun(state.runId, request.requestId) } }]);
         return;
       } catch (error) {
         this.logger.error('governance request not sent; trying again', { runId: state.runId, stepId, attempt, error: describe(error) });
@@ -457,9 +481,15 @@ function eventMetadata(command: Command): Record<string, unknown> {
  * one trace, and the span id from the attempt's idempotency key. Workers send it back on their reports.
  */
 export function traceparentFor(runId: string, spanKey: string): string {
-  const traceId = createHash('sha256').update(runId).digest('hex').slice(0, 32);
+  const traceId = traceIdForRun(runId);
   const spanId = createHash('sha256').update(spanKey).digest('hex').slice(0, 16);
   return `00-${traceId}-${spanId}-01`;
+}
+
+/** The active span's context when it is in the run's trace (so the receiver's span is its child), else the derived one. */
+function traceparentInRun(runId: string, spanKey: string): string {
+  const active = currentTraceparent();
+  return active !== undefined && currentTraceId() === traceIdForRun(runId) ? active : traceparentFor(runId, spanKey);
 }
 
 /** The same key always names the same run, so a retried start finds the run the first one created. */

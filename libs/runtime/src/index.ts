@@ -13,3 +13,4 @@ export type { DefinitionCatalog, RunService } from './run-service.ts';
 export { OrchestratorPendingError, RemoteRuns } from './remote-runs.ts';
 export type { RemoteRunsOptions } from './remote-runs.ts';
 export { inputDigest } from './bus-commands.ts';
+export { metricsObserver, runMetricsSource } from './metrics.ts';

@@ -5,6 +5,7 @@ import type { EventStore, RecordedEvent, Subscription } from '@orchestron/event-
 import { DomainError, decide, evolve, initialState, isStarted } from '@orchestron/workflow-core';
 import type { Command, RunData, RunState, WorkflowEvent } from '@orchestron/workflow-core';
 import { sameJson } from './bus-commands.ts';
+import { currentTraceparent, withSpan } from '@orchestron/telemetry';
 import { DefinitionRegistry } from './definition-registry.ts';
 import { runIdForKey, traceparentFor } from './engine.ts';
 import type { RunCommand, StartRunRequest } from './engine.ts';
@@ -92,8 +93,10 @@ export class RemoteRuns implements RunService {
     decide({ type: 'StartRun', data: { runId, definition, input: request.input ?? null, idempotencyKey }, metadata: { now: this.clock.now(), actor: request.actor } }, initialState());
     const message: WorkflowStartMessage = { type: 'workflow.start', definitionId: definition.id, definitionVersion: definition.version, input: request.input ?? null, idempotencyKey, actor: request.actor };
     const started = this.waitFor(runId, (event) => event.type === 'RunStarted');
-    await this.bus.publish(Topics.workflowStarts, [{ key: runId, value: message, headers: { traceparent: traceparentFor(runId, `start/${idempotencyKey}`) } }]);
-    await this.settle(started, `run ${runId} was published but no orchestrator has started it yet`, { runId, idempotencyKey });
+    await withSpan('api start run', { runId, kind: 'producer', attributes: { 'orchestron.definition.id': definition.id } }, async () => {
+      await this.bus.publish(Topics.workflowStarts, [{ key: runId, value: message, headers: { traceparent: currentTraceparent() ?? traceparentFor(runId, `start/${idempotencyKey}`) } }]);
+      await this.settle(started, `run ${runId} was published but no orchestrator has started it yet`, { runId, idempotencyKey });
+    });
     const run = await this.getRun(runId);
     if (!run) throw new Error(`run ${runId} started but cannot be read back`);
     return { run, created: true };
@@ -108,8 +111,10 @@ export class RemoteRuns implements RunService {
     const commandId = randomUUID();
     const message: OperatorCommandMessage = { type: 'operator.command', commandId, runId, actor, command: { type: command.type, data: command.data as Record<string, unknown> } };
     const applied = this.waitFor(runId, (event) => event.metadata.commandId === commandId);
-    await this.bus.publish(Topics.operatorCommands, [{ key: runId, value: message, headers: { traceparent: traceparentFor(runId, `command/${commandId}`) } }]);
-    await this.settle(applied, `${command.type} for run ${runId} was published but its orchestrator has not applied it yet`, { runId, commandId });
+    await withSpan(`api ${command.type}`, { runId, kind: 'producer', attributes: { 'orchestron.actor': actor } }, async () => {
+      await this.bus.publish(Topics.operatorCommands, [{ key: runId, value: message, headers: { traceparent: currentTraceparent() ?? traceparentFor(runId, `command/${commandId}`) } }]);
+      await this.settle(applied, `${command.type} for run ${runId} was published but its orchestrator has not applied it yet`, { runId, commandId });
+    });
     const { state: after } = await this.load(runId);
     return after as RunData;
   }

@@ -1,0 +1,79 @@
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createLogger, createMetrics, serveMetrics, startTracing } from '@orchestron/telemetry';
+import { openBus, openStore, tierConfig } from '@orchestron/tiers';
+import { DEFAULT_ORCHESTRATOR_GROUP, startOrchestrator } from './start-orchestrator.ts';
+
+const HELP = `orchestron orchestrator — folds step reports into runs and dispatches the next steps
+
+Usage: node apps/orchestrator/src/main.ts [--help]
+
+Consumes orchestron.workflow.starts, orchestron.step.events, orchestron.operator.commands and
+orchestron.governance.decisions as one consumer group, appends each decision to the run's stream, then
+sends step commands to orchestron.commands.<worker> and governance requests to orchestron.governance.requests.
+Run several instances: the group splits the partitions, and each instance owns the timers of its runs.
+
+Environment:
+  ORCHESTRON_INSTANCE          name of this instance, recorded on the events it appends (default orchestrator-<pid>)
+  ORCHESTRON_ORCHESTRATOR_GROUP  consumer group (default ${DEFAULT_ORCHESTRATOR_GROUP})
+  ORCHESTRON_METRICS_PORT      serve GET /metrics and /healthz on 127.0.0.1:<port> (default: off; 0 picks one)
+  ORCHESTRON_STORE             postgres (default here) | kurrentdb | embedded (one process only)
+  ORCHESTRON_PG_URL            PostgreSQL URL (default postgres://postgres@127.0.0.1:5432/test)
+  ORCHESTRON_PG_SCHEMA         PostgreSQL schema (default orchestron)
+  ORCHESTRON_BUS               kafka (default here) | memory
+  ORCHESTRON_KAFKA_BROKERS     comma-separated host:port (default 127.0.0.1:9092)
+  ORCHESTRON_KAFKA_PARTITIONS  partitions of the topics it creates (default 3)
+  ORCHESTRON_KAFKA_SESSION_TIMEOUT_MS  how soon a dead instance loses its partitions (default 30000)
+  ORCHESTRON_DATA              data directory for ORCHESTRON_STORE=embedded (default ./.orchestron)
+  OTEL_EXPORTER_OTLP_ENDPOINT  export trace spans over OTLP/HTTP (e.g. http://127.0.0.1:4318); unset: none
+
+Logs are JSON lines on stderr; stdout gets one line once the instance is consuming.
+`;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { help: { type: 'boolean', short: 'h' } }, strict: true });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return;
+  }
+  const instance = process.env.ORCHESTRON_INSTANCE ?? `orchestrator-${process.pid}`;
+  const tiers = tierConfig({ ORCHESTRON_STORE: 'postgres', ORCHESTRON_BUS: 'kafka', ...process.env });
+  const logger = createLogger({ service: 'orchestron-orchestrator', instance });
+  const tracing = startTracing({ serviceName: 'orchestron-orchestrator', serviceInstance: instance });
+  const metrics = createMetrics({ service: 'orchestron-orchestrator' });
+  const store = await openStore(tiers, resolve(process.env.ORCHESTRON_DATA ?? '.orchestron'));
+  const bus = await openBus(tiers, logger, [], { clientId: instance });
+  const orchestrator = await startOrchestrator({ store, bus, instance, logger, metrics, ...(process.env.ORCHESTRON_ORCHESTRATOR_GROUP ? { group: process.env.ORCHESTRON_ORCHESTRATOR_GROUP } : {}) });
+  const metricsPort = process.env.ORCHESTRON_METRICS_PORT;
+  const server = metricsPort === undefined || metricsPort === '' ? null : await serveMetrics({ port: parsePort(metricsPort), metrics: orchestrator.metrics ?? metrics });
+  process.stdout.write(`orchestrator ${instance} ready (store ${tiers.store}, bus ${tiers.bus}${server ? `, metrics ${server.url}/metrics` : ''}${tracing.exporting ? ', tracing on' : ''})\n`);
+  let closing = false;
+  const shutdown = (signal: string): void => {
+    if (closing) return;
+    closing = true;
+    logger.info('shutting down', { signal });
+    void (async () => {
+      await orchestrator.close();
+      await server?.close();
+      await bus.close();
+      await store.close();
+      await tracing.shutdown();
+    })().then(() => process.exit(0), (error: unknown) => {
+      logger.error('shutdown failed', { error: String(error) });
+      process.exit(1);
+    });
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+function parsePort(text: string): number {
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`ORCHESTRON_METRICS_PORT must be a port number, got ${JSON.stringify(text)}`);
+  return port;
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`orchestron orchestrator: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

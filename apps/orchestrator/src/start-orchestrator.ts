@@ -1,0 +1,72 @@
+import type { INestMicroservice } from '@nestjs/common';
+import type { MessageBus } from '@orchestron/bus';
+import type { EventStore } from '@orchestron/event-store';
+import { BusTransport, createBusMicroservice } from '@orchestron/nest-transport';
+import { Engine, metricsObserver, runMetricsSource, silentLogger } from '@orchestron/runtime';
+import type { Clock, Logger } from '@orchestron/runtime';
+import type { Metrics, MetricsSource } from '@orchestron/telemetry';
+import { OrchestratorModule } from './orchestrator.module.ts';
+
+export const DEFAULT_ORCHESTRATOR_GROUP = 'orchestron-orchestrator';
+
+export interface OrchestratorOptions {
+  readonly store: EventStore;
+  readonly bus: MessageBus;
+  /** Recorded on every event this instance appends (`metadata.instance`) and in its logs. */
+  readonly instance: string;
+  /** Instances of one group share the partitions, and so the runs. Default `orchestron-orchestrator`. */
+  readonly group?: string;
+  /** Messages handled at once (one at a time per run). Default 64. */
+  readonly concurrency?: number;
+  readonly logger?: Logger;
+  readonly metrics?: Metrics;
+  readonly clock?: Clock;
+}
+
+export interface OrchestratorHandle {
+  readonly engine: Engine;
+  /** The metrics with the run counts brought up to date on each render. */
+  readonly metrics: MetricsSource | null;
+  /** Stops consuming (handlers in flight finish), then the engine's timers and subscriptions. Store and bus stay open. */
+  close(): Promise<void>;
+}
+
+/**
+ * One orchestrator instance: the engine behind a Nest microservice on the bus. It consumes workflow starts, step
+ * reports, operator commands and governance decisions in one consumer group; the partitions the group gives it
+ * decide which runs it owns (their timers, their recovery). Governance goes to the governance service over the bus.
+ */
+export async function startOrchestrator(options: OrchestratorOptions): Promise<OrchestratorHandle> {
+  const logger = options.logger ?? silentLogger;
+  const group = options.group ?? DEFAULT_ORCHESTRATOR_GROUP;
+  const engine = new Engine({
+    store: options.store, bus: options.bus, governance: 'bus', consume: false, group, logger,
+    metadata: { instance: options.instance },
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.metrics ? { observer: metricsObserver(options.metrics) } : {}),
+  });
+  await engine.start();
+  const transport = new BusTransport({
+    bus: options.bus, group, concurrency: options.concurrency ?? 64,
+    onAssigned: (partitions) => void engine.assign(partitions),
+    onError: (error, message) => logger.error('message dead-lettered', { topic: message.topic, key: message.key, partition: message.partition, offset: message.offset, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) }),
+  });
+  let app: INestMicroservice | undefined;
+  try {
+    app = await createBusMicroservice(OrchestratorModule.with({ engine, metrics: options.metrics ?? null }), transport);
+    await app.listen();
+  } catch (error) {
+    await app?.close().catch(() => undefined);
+    await engine.stop();
+    throw error;
+  }
+  const { metrics } = options;
+  return {
+    engine,
+    metrics: metrics ? runMetricsSource(engine, metrics) : null,
+    async close() {
+      await app?.close();
+      await engine.stop();
+    },
+  };
+}

@@ -1,0 +1,43 @@
+import type { Metrics, MetricsSource } from '@orchestron/telemetry';
+import type { RunData, RunState, WorkflowEvent } from '@orchestron/workflow-core';
+import type { RunService } from './run-service.ts';
+
+const RUN_STATUSES = ['running', 'paused', 'needs_operator', 'compensating', 'completed', 'failed', 'compensated', 'cancelled'] as const;
+
+/** Turns the events an engine appends into step latency and retry metrics. */
+export function metricsObserver(metrics: Metrics): (before: RunState, after: RunData, events: readonly WorkflowEvent[]) => void {
+  return (before, after, events) => {
+    for (const event of events) {
+      switch (event.type) {
+        case 'StepCompleted':
+        case 'StepFailed': {
+          const previous = 'steps' in before ? before.steps[event.data.stepId] : undefined;
+          const worker = after.definition.steps[event.data.stepId]?.worker ?? 'none';
+          const at = after.steps[event.data.stepId]?.finishedAt ?? null;
+          if (previous?.dispatchedAt != null && at != null) {
+            metrics.stepDuration.observe({ worker, outcome: event.type === 'StepCompleted' ? 'completed' : 'failed' }, Math.max(0, at - previous.dispatchedAt) / 1000);
+          }
+          break;
+        }
+        case 'StepRetryScheduled':
+          metrics.stepRetries.inc({ worker: after.definition.steps[event.data.stepId]?.worker ?? 'none' });
+          break;
+        default:
+          break;
+      }
+    }
+  };
+}
+
+/** The metrics, with runs by status counted from the read model on each scrape. */
+export function runMetricsSource(runs: Pick<RunService, 'listRuns'>, metrics: Metrics): MetricsSource {
+  return {
+    contentType: metrics.contentType,
+    render: async () => {
+      const counts = new Map<string, number>(RUN_STATUSES.map((s) => [s, 0]));
+      for (const run of runs.listRuns({})) counts.set(run.status, (counts.get(run.status) ?? 0) + 1);
+      for (const [status, count] of counts) metrics.runsByStatus.set({ status }, count);
+      return metrics.render();
+    },
+  };
+}

@@ -1,0 +1,65 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export interface MetricsOptions {
+  /** Added as the `service` label on every series, e.g. `orchestrator`. */
+  readonly service: string;
+  /** Process metrics (CPU, memory, event-loop lag, GC) from prom-client; on unless false. */
+  readonly defaultMetrics?: boolean;
+}
+
+/** Breaker states as the `orchestron_breaker_state` gauge encodes them. */
+export const BREAKER_STATE_VALUE = { closed: 0, open: 1, 'half-open': 2 } as const;
+export type BreakerStateName = keyof typeof BREAKER_STATE_VALUE;
+
+/** Step latencies run from a few milliseconds (a lookup) to minutes (an LLM call, a payment). */
+export const STEP_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
+
+export interface Metrics {
+  readonly registry: Registry;
+  /** Runs currently in each status (label `status`), set from the run index. */
+  readonly runsByStatus: Gauge<'status'>;
+  /** Step attempt latency in seconds, by `worker` and `outcome` (completed, failed, timed-out, ...). */
+  readonly stepDuration: Histogram<'worker' | 'outcome'>;
+  readonly stepRetries: Counter<'worker'>;
+  /** 0 closed, 1 open, 2 half-open: use `setBreakerState`. */
+  readonly breakerState: Gauge<'worker'>;
+  readonly workerInflight: Gauge<'worker'>;
+  /** The concurrency limit a worker currently allows itself. */
+  readonly workerLimit: Gauge<'worker'>;
+  readonly consumerLag: Gauge<'group' | 'topic' | 'partition'>;
+  readonly governanceDecisions: Counter<'outcome' | 'policy'>;
+  readonly messagesHandled: Counter<'topic' | 'outcome'>;
+  setBreakerState(worker: string, state: BreakerStateName): void;
+  /** The Prometheus text exposition of every series in the registry. */
+  render(): Promise<string>;
+  readonly contentType: string;
+}
+
+/** Orchestron's metrics in a registry of their own, so two services (or tests) in one process do not collide. */
+export function createMetrics(options: MetricsOptions): Metrics {
+  if (typeof options.service !== 'string' || options.service === '') throw new Error('createMetrics: service must be a non-empty string');
+  const registry = new Registry();
+  registry.setDefaultLabels({ service: options.service });
+  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  const breakerState = new Gauge({ name: 'orchestron_breaker_state', help: 'Circuit breaker state per worker: 0 closed, 1 open, 2 half-open', labelNames: ['worker'] as const, registers });
+  return {
+    registry,
+    runsByStatus: new Gauge({ name: 'orchestron_runs', help: 'Runs currently in each status', labelNames: ['status'] as const, registers }),
+    stepDuration: new Histogram({ name: 'orchestron_step_duration_seconds', help: 'Step attempt latency from dispatch to report', labelNames: ['worker', 'outcome'] as const, buckets: STEP_DURATION_BUCKETS, registers }),
+    stepRetries: new Counter({ name: 'orchestron_step_retries_total', help: 'Step attempts scheduled after a failed one', labelNames: ['worker'] as const, registers }),
+    breakerState,
+    workerInflight: new Gauge({ name: 'orchestron_worker_inflight', help: 'Step attempts a worker is running now', labelNames: ['worker'] as const, registers }),
+    workerLimit: new Gauge({ name: 'orchestron_worker_limit', help: 'Concurrency limit a worker currently allows itself', labelNames: ['worker'] as const, registers }),
+    consumerLag: new Gauge({ name: 'orchestron_consumer_lag', help: 'Messages between the committed offset and the end of the partition', labelNames: ['group', 'topic', 'partition'] as const, registers }),
+    governanceDecisions: new Counter({ name: 'orchestron_governance_decisions_total', help: 'Governance verdicts by outcome and deciding policy', labelNames: ['outcome', 'policy'] as const, registers }),
+    messagesHandled: new Counter({ name: 'orchestron_messages_handled_total', help: 'Bus messages handled by topic and outcome', labelNames: ['topic', 'outcome'] as const, registers }),
+    setBreakerState: (worker, state) => {
+      const value = BREAKER_STATE_VALUE[state];
+      if (value === undefined) throw new Error(`setBreakerState: unknown state "${String(state)}" (expected closed, open or half-open)`);
+      breakerState.set({ worker }, value);
+    },
+    render: () => registry.metrics(),
+    contentType: registry.contentType,
+  };
+}

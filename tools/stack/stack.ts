@@ -1,0 +1,213 @@
+// The production-shaped stack as separate processes: Kafka (when not running), two orchestrator instances, the
+// governance service, the HTTP API, two instances of each example worker, and a trace collector, on PostgreSQL.
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+export const EXAMPLE_WORKERS = ['identity', 'iam', 'mail', 'workspace', 'chat', 'payments', 'records'] as const;
+const ROLES = ['admin', 'operator', 'producer', 'auditor', 'worker'] as const;
+type Role = (typeof ROLES)[number];
+
+export interface StackOptions {
+  /** Where logs, pids, keys, traces and stack.env go. Default `<repo>/.orchestron/stack`. */
+  readonly dir?: string;
+  /** PostgreSQL schema of the event store and the workers' ledger. Default `orchestron_stack`. */
+  readonly pgSchema?: string;
+  readonly pgUrl?: string;
+  /** HTTP port of the API; 0 picks a free one. Default 3000. */
+  readonly apiPort?: number;
+  readonly orchestrators?: number;
+  readonly workerInstances?: number;
+  readonly workers?: readonly string[];
+  /** Work time of each example step, ms. Default 50. */
+  readonly workMs?: number;
+  /** How soon a killed consumer loses its partitions. Default 10 s (the broker's floor is 6 s). */
+  readonly sessionTimeoutMs?: number;
+  readonly partitions?: number;
+  /** Progress lines (one per process started). Default: stdout. */
+  readonly log?: (line: string) => void;
+}
+
+export interface StackProcess {
+  readonly name: string;
+  readonly role: 'orchestrator' | 'governance' | 'api' | 'worker' | 'collector';
+  readonly pid: number;
+  readonly logFile: string;
+  /** What the process printed when it was ready. */
+  readonly ready: string;
+}
+
+export interface Stack {
+  readonly dir: string;
+  readonly url: string;
+  readonly keys: Readonly<Record<Role, string>>;
+  readonly processes: readonly StackProcess[];
+  readonly tracesFile: string;
+  readonly envFile: string;
+  readonly metricsUrls: readonly string[];
+  readonly kafkaStartedHere: boolean;
+}
+
+interface Spec {
+  readonly name: string;
+  readonly role: StackProcess['role'];
+  readonly script: string;
+  readonly args?: readonly string[];
+  readonly env: Record<string, string>;
+  readonly ready: RegExp;
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const dir = resolve(options.dir ?? join(ROOT, '.orchestron/stack'));
+  const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+  if (existsSync(join(dir, 'stack.json'))) {
+    const previous = JSON.parse(readFileSync(join(dir, 'stack.json'), 'utf8')) as Stack;
+    if (previous.processes.some((p) => alive(p.pid))) throw new Error(`a stack is already running from ${dir} (run npm run stack:stop first)`);
+  }
+  mkdirSync(join(dir, 'logs'), { recursive: true });
+  const kafkaStartedHere = ensureKafka(log);
+  const schema = options.pgSchema ?? 'orchestron_stack';
+  const keys = Object.fromEntries(ROLES.map((role) => [role, `${role}-${randomBytes(18).toString('base64url')}`])) as Record<Role, string>;
+  const apiPort = options.apiPort ?? 3000;
+  const [collectorPort, ...metricsPorts] = await freePorts(1 + (options.orchestrators ?? 2));
+  const tracesFile = join(dir, 'traces.ndjson');
+  writeFileSync(tracesFile, '');
+  const common: Record<string, string> = {
+    ORCHESTRON_STORE: 'postgres', ORCHESTRON_BUS: 'kafka', ORCHESTRON_PG_SCHEMA: schema,
+    ...(options.pgUrl ? { ORCHESTRON_PG_URL: options.pgUrl } : {}),
+    ORCHESTRON_KAFKA_PARTITIONS: String(options.partitions ?? 3),
+    ORCHESTRON_KAFKA_SESSION_TIMEOUT_MS: String(options.sessionTimeoutMs ?? 10_000),
+    ORCHESTRON_WORK_MS: String(options.workMs ?? 50),
+    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${collectorPort}`,
+  };
+  const specs: Spec[] = [
+    { name: 'collector', role: 'collector', script: 'tools/otlp-file-collector.ts', args: ['--port', String(collectorPort), '--out', tracesFile], env: {}, ready: /listening on/ },
+    ...Array.from({ length: options.orchestrators ?? 2 }, (_, i): Spec => ({
+      name: `orchestrator-${i + 1}`, role: 'orchestrator', script: 'apps/orchestrator/src/main.ts',
+      env: { ...common, ORCHESTRON_INSTANCE: `orchestrator-${i + 1}`, ORCHESTRON_METRICS_PORT: String(metricsPorts[i]) }, ready: /ready/,
+    })),
+    { name: 'governance', role: 'governance', script: 'apps/governance/src/main.ts', env: { ...common, ORCHESTRON_INSTANCE: 'governance-1' }, ready: /governance ready/ },
+    ...(options.workers ?? EXAMPLE_WORKERS).flatMap((worker) => Array.from({ length: options.workerInstances ?? 2 }, (_, i): Spec => ({
+      name: `${worker}-${i + 1}`, role: 'worker', script: 'apps/workers/src/main.ts', args: ['--worker', worker, '--instance', `${worker}-${i + 1}`],
+      env: common, ready: /ready/,
+    }))),
+    {
+      name: 'api', role: 'api', script: 'apps/server/src/main.ts',
+      env: { ...common, ORCHESTRON_MODE: 'api', PORT: String(apiPort), ORCHESTRON_DATA: join(dir, 'api'), ORCHESTRON_API_KEYS: ROLES.map((role) => `${keys[role]}:${role}:stack-${role}`).join(',') },
+      ready: /listening on (http:\/\/\S+)/,
+    },
+  ];
+  const processes: StackProcess[] = [];
+  const record = (): void => writeFileSync(join(dir, 'stack.json'), JSON.stringify({ dir, processes, kafkaStartedHere }, null, 2));
+  try {
+    // Everything but the API first, in parallel: the API is started last, so it only takes calls once all answer.
+    const first = specs.filter((s) => s.role !== 'api');
+    const started = await Promise.all(first.map((spec) => launch(spec, dir)));
+    processes.push(...started);
+    record();
+    const api = await launch(specs[specs.length - 1] as Spec, dir);
+    processes.push(api);
+    record();
+  } catch (error) {
+    record();
+    await stopStack(dir, () => undefined);
+    throw error;
+  }
+  const url = /listening on (http:\/\/\S+)/.exec(processes.find((p) => p.role === 'api')?.ready ?? '')?.[1] ?? `http://127.0.0.1:${apiPort}`;
+  const envFile = join(dir, '..', 'stack.env');
+  writeFileSync(envFile, `ORCHESTRON_URL=${url}\nORCHESTRON_API_KEY=${keys.admin}\n${ROLES.filter((r) => r !== 'admin').map((r) => `ORCHESTRON_${r.toUpperCase()}_KEY=${keys[r]}`).join('\n')}\n`, { mode: 0o600 });
+  const metricsUrls = metricsPorts.map((port) => `http://127.0.0.1:${port}/metrics`);
+  const stack: Stack = { dir, url, keys, processes, tracesFile, envFile, metricsUrls, kafkaStartedHere };
+  writeFileSync(join(dir, 'stack.json'), JSON.stringify(stack, null, 2), { mode: 0o600 });
+  for (const p of processes) log(`  ${p.name.padEnd(16)} pid ${String(p.pid).padEnd(7)} ${p.ready.trim()}`);
+  return stack;
+}
+
+/** Stops every process of the stack in `dir` (SIGTERM, then SIGKILL after 10 s), and Kafka if the stack started it. */
+export async function stopStack(dir: string = join(ROOT, '.orchestron/stack'), log: (line: string) => void = (line) => process.stdout.write(`${line}\n`)): Promise<number> {
+  const file = join(resolve(dir), 'stack.json');
+  if (!existsSync(file)) return 0;
+  const stack = JSON.parse(readFileSync(file, 'utf8')) as Pick<Stack, 'processes' | 'kafkaStartedHere'>;
+  const running = stack.processes.filter((p) => alive(p.pid));
+  // The API first, so nothing new comes in; then the rest.
+  for (const p of [...running].sort((a, b) => (a.role === 'api' ? -1 : b.role === 'api' ? 1 : 0))) signal(p.pid, 'SIGTERM');
+  const deadline = Date.now() + 10_000;
+  while (running.some((p) => alive(p.pid)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  for (const p of running.filter((q) => alive(q.pid))) {
+    log(`  ${p.name} did not stop in 10 s; killing it`);
+    signal(p.pid, 'SIGKILL');
+  }
+  for (const p of running) log(`  stopped ${p.name} (pid ${p.pid})`);
+  if (stack.kafkaStartedHere) spawnSync('bash', [join(ROOT, 'infra/kafka/kafka.sh'), 'stop'], { stdio: 'inherit' });
+  writeFileSync(file, JSON.stringify({ ...stack, processes: [] }, null, 2));
+  return running.length;
+}
+
+async function launch(spec: Spec, dir: string): Promise<StackProcess> {
+  const logFile = join(dir, 'logs', `${spec.name}.log`);
+  const fd = openSync(logFile, 'w');
+  const child = spawn(process.execPath, [join(ROOT, spec.script), ...(spec.args ?? [])], { cwd: ROOT, env: { ...process.env, ...spec.env }, stdio: ['ignore', fd, fd], detached: true });
+  closeSync(fd);
+  child.unref();
+  const pid = child.pid as number;
+  const ready = await new Promise<string>((resolvePromise, reject) => {
+    const started = Date.now();
+    const poll = setInterval(() => {
+      const text = readFileSync(logFile, 'utf8');
+      const line = text.split('\n').find((l) => spec.ready.test(l) && !l.startsWith('{'));
+      if (line) {
+        clearInterval(poll);
+        resolvePromise(line);
+      } else if (!alive(pid)) {
+        clearInterval(poll);
+        reject(new Error(`${spec.name} exited before it was ready; its log (${logFile}) ends:\n${text.split('\n').slice(-15).join('\n')}`));
+      } else if (Date.now() - started > 90_000) {
+        clearInterval(poll);
+        reject(new Error(`${spec.name} was not ready within 90 s; see ${logFile}`));
+      }
+    }, 100);
+  });
+  return { name: spec.name, role: spec.role, pid, logFile, ready };
+}
+
+function ensureKafka(log: (line: string) => void): boolean {
+  const status = spawnSync('bash', [join(ROOT, 'infra/kafka/kafka.sh'), 'status'], { encoding: 'utf8' });
+  if (status.status === 0) return false;
+  log('stack: starting Kafka (npm run kafka:start)');
+  const result = spawnSync('bash', [join(ROOT, 'infra/kafka/kafka.sh'), 'start'], { stdio: 'inherit' });
+  if (result.status !== 0) throw new Error('Kafka could not be started on 127.0.0.1:9092; run `npm run kafka:start` to see why');
+  return true;
+}
+
+function freePorts(count: number): Promise<number[]> {
+  return Promise.all(Array.from({ length: count }, () => new Promise<number>((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  })));
+}
+
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch {
+    // already gone
+  }
+}
