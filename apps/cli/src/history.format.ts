@@ -7,7 +7,7 @@ type Data = Readonly<Record<string, unknown>>;
 /** Listing every event type here makes the compiler flag one the history cannot summarise yet. */
 const KNOWN: Readonly<Record<WorkflowEventType, true>> = {
   RunStarted: true, GovernanceCheckRequested: true, GovernanceDecided: true, ApprovalRequested: true, StepApproved: true,
-  StepRejected: true, StepDispatched: true, StepStarted: true, StepHeartbeat: true, StepAttemptFailed: true,
+  StepRejected: true, StepDispatched: true, StepHeld: true, StepReleased: true, StepStarted: true, StepHeartbeat: true, StepAttemptFailed: true,
   StepRetryScheduled: true, StepCompleted: true, StepFailed: true, StepSkipped: true, CompensationCompleted: true,
   CompensationFailed: true, CompensationSkipped: true, TimerScheduled: true, TimerFired: true, OperatorRetried: true,
   RunPaused: true, RunResumed: true, RunNeedsOperator: true, CompensationStarted: true, RunCompleted: true,
@@ -41,6 +41,10 @@ export function eventSummary(event: Pick<EventView, 'type' | 'data'>): string {
     case 'StepRejected':
     case 'CompensationSkipped':
       return `${step} ${by(d)}`;
+    case 'StepHeld':
+      return `${step} attempt ${str(d['attempt'])} ${str(d['phase'])} held: ${str(d['reason'])} (${str(d['worker'])})`;
+    case 'StepReleased':
+      return `${step} attempt ${str(d['attempt'])} ${str(d['phase'])} released → ${str(d['worker'])}${d['send'] === false ? ' (already at the worker)' : ''}`;
     case 'StepDispatched':
       return `${step} attempt ${str(d['attempt'])} ${str(d['phase'])} → ${str(d['worker'])}${d['action'] ? `/${str(d['action'])}` : ''}`;
     case 'StepStarted':

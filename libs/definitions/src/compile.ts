@@ -10,16 +10,18 @@ type RawCompensation = { worker?: string; action?: string; input?: unknown; retr
 type RawStep = {
   type?: 'task' | 'approval'; worker?: string; action?: string; needs?: string[]; join?: string; when?: string; input?: unknown;
   sideEffect?: boolean; compensate?: RawCompensation; retry?: RawRetry; timeout?: string; heartbeatTimeout?: string;
-  assignees?: string[]; onTimeout?: 'escalate' | 'fail';
+  governanceTimeout?: string; assignees?: string[]; onTimeout?: 'escalate' | 'fail';
 };
 type RawDefinition = {
   id: string; version: number; name?: string; description?: string; input?: { schema?: Record<string, unknown> };
-  defaults?: { retry?: RawRetry; timeout?: string; heartbeatTimeout?: string }; onFailure?: 'compensate' | 'escalate' | 'fail';
+  defaults?: { retry?: RawRetry; timeout?: string; heartbeatTimeout?: string; governanceTimeout?: string }; onFailure?: 'compensate' | 'escalate' | 'fail';
   steps: Record<string, RawStep>;
 };
 
 /** Without a timeout a dead worker would leave a run stuck forever (guarantee 4), so every task has one. */
 export const DEFAULT_TIMEOUT_MS = 5 * 60_000;
+/** Governance that has not ruled by then is treated as unavailable: an operator is told, the step keeps waiting. */
+export const DEFAULT_GOVERNANCE_TIMEOUT_MS = 60_000;
 export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 3, backoff: 'exponential', initialDelayMs: 1000, maxDelayMs: 60_000, jitter: 'full', nonRetryable: [] };
 
 /** Validates (schema and semantics, all problems at once) and normalises a definition. */
@@ -30,6 +32,7 @@ export function compileDefinition(raw: unknown): CompiledDefinition {
   const baseRetry = mergeRetry(DEFAULT_RETRY, def.defaults?.retry);
   const baseTimeout = duration(def.defaults?.timeout) ?? DEFAULT_TIMEOUT_MS;
   const baseHeartbeat = duration(def.defaults?.heartbeatTimeout);
+  const baseGovernance = duration(def.defaults?.governanceTimeout) ?? DEFAULT_GOVERNANCE_TIMEOUT_MS;
   const steps: Record<string, CompiledStep> = {};
   for (const [id, step] of Object.entries(def.steps)) {
     const type = step.type ?? 'task';
@@ -48,6 +51,7 @@ export function compileDefinition(raw: unknown): CompiledDefinition {
       retry,
       timeoutMs: type === 'approval' ? duration(step.timeout) : duration(step.timeout) ?? baseTimeout,
       heartbeatTimeoutMs: type === 'approval' ? null : duration(step.heartbeatTimeout) ?? baseHeartbeat,
+      governanceTimeoutMs: type === 'approval' ? null : duration(step.governanceTimeout) ?? baseGovernance,
       assignees: step.assignees ?? [],
       onTimeout: step.onTimeout ?? (type === 'approval' ? 'escalate' : 'fail'),
     };

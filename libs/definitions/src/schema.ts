@@ -4,6 +4,10 @@
  */
 const duration = { type: 'string', pattern: '^(?:\\d+(?:ms|s|m|h|d))+$', description: 'A duration such as 500ms, 30s, 1m, 48h or 1h30m.' };
 const expression = { type: 'string', description: 'A CEL expression, written bare or wrapped in ${{ }}.' };
+const governanceTimeout = {
+  ...duration,
+  description: 'How long a sideEffect step waits for governance before the run asks an operator (default 60s). The step keeps waiting: fail closed.',
+};
 const identifier = { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,62}$' };
 
 const retry = {
@@ -49,6 +53,7 @@ const step = {
     retry,
     timeout: duration,
     heartbeatTimeout: duration,
+    governanceTimeout,
     assignees: { type: 'array', items: { type: 'string', minLength: 1 } },
     onTimeout: { enum: ['escalate', 'fail'] },
     description: { type: 'string' },
@@ -75,7 +80,7 @@ export const definitionSchema = {
     defaults: {
       type: 'object',
       additionalProperties: false,
-      properties: { retry, timeout: duration, heartbeatTimeout: duration },
+      properties: { retry, timeout: duration, heartbeatTimeout: duration, governanceTimeout },
     },
     onFailure: { enum: ['compensate', 'escalate', 'fail'], default: 'compensate' },
     steps: {

@@ -46,6 +46,12 @@ export interface CompiledStep {
   readonly retry: RetryPolicy;
   readonly timeoutMs: number | null;
   readonly heartbeatTimeoutMs: number | null;
+  /**
+   * How long a side effect waits for governance's ruling before an operator is told (the step keeps waiting:
+   * fail closed). Null for approval steps, which governance does not check. Definitions compiled before this
+   * field existed lack it; the decider then uses DEFAULT_GOVERNANCE_TIMEOUT_MS.
+   */
+  readonly governanceTimeoutMs: number | null;
   readonly assignees: readonly string[];
   readonly onTimeout: OnTimeout;
 }

@@ -13,9 +13,11 @@ const DURATION_PATTERN = definitionSchema.properties.defaults.properties.timeout
 type RawStep = {
   type?: string; worker?: string; needs?: string[]; join?: string; when?: string; input?: unknown;
   compensate?: { worker?: string; input?: unknown; retry?: { initialDelay?: string; maxDelay?: string } };
-  retry?: { initialDelay?: string; maxDelay?: string }; timeout?: string; heartbeatTimeout?: string;
+  retry?: { initialDelay?: string; maxDelay?: string }; timeout?: string; heartbeatTimeout?: string; governanceTimeout?: string;
+  sideEffect?: boolean;
 };
-type RawDefinition = { steps?: Record<string, RawStep>; defaults?: { retry?: { initialDelay?: string; maxDelay?: string } } };
+type Durations = { timeout?: string; heartbeatTimeout?: string; governanceTimeout?: string };
+type RawDefinition = { steps?: Record<string, RawStep>; defaults?: Durations & { retry?: { initialDelay?: string; maxDelay?: string } } };
 
 /** Every problem with a definition, each with a path and a reason; empty when it is acceptable. */
 export function definitionIssues(raw: unknown): DefinitionIssue[] {
@@ -27,6 +29,7 @@ export function definitionIssues(raw: unknown): DefinitionIssue[] {
   const ids = new Set(Object.keys(steps));
 
   checkDelays(def.defaults?.retry, '/defaults/retry', issues);
+  if (def.defaults !== null && typeof def.defaults === 'object') checkPositive(def.defaults, '/defaults', issues);
   for (const [id, step] of Object.entries(steps)) {
     if (step === null || typeof step !== 'object') continue;
     checkStep(id, step, ids, issues);
@@ -59,8 +62,16 @@ function checkStep(id: string, step: RawStep, ids: Set<string>, issues: Definiti
     checkDelays(step.compensate?.retry, `${at}/compensate/retry`, issues);
   }
   checkDelays(step.retry, `${at}/retry`, issues);
-  for (const field of ['timeout', 'heartbeatTimeout'] as const) {
-    if (typeof step[field] === 'string' && parseDuration(step[field]) === 0) issues.push({ path: `${at}/${field}`, message: `${field} must be longer than 0` });
+  checkPositive(step, at, issues);
+  // A deadline that can never apply is a mistake in the definition, not something to ignore.
+  if (step.governanceTimeout !== undefined && isApproval) issues.push({ path: `${at}/governanceTimeout`, message: 'an approval step is not checked by governance, so it has no governanceTimeout' });
+  else if (step.governanceTimeout !== undefined && step.sideEffect !== true) issues.push({ path: `${at}/governanceTimeout`, message: 'governanceTimeout applies only to a step with sideEffect: true (only those are checked by governance)' });
+}
+
+function checkPositive(durations: Durations, at: string, issues: DefinitionIssue[]): void {
+  for (const field of ['timeout', 'heartbeatTimeout', 'governanceTimeout'] as const) {
+    const text = durations[field];
+    if (typeof text === 'string' && parseDuration(text) === 0) issues.push({ path: `${at}/${field}`, message: `${field} must be longer than 0` });
   }
 }
 

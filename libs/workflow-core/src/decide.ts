@@ -3,8 +3,9 @@ import { DomainError, StepErrorCodes } from './errors.ts';
 import { evolve, assertNever } from './evolve.ts';
 import type { Command, Phase, StepError, Timer, WorkflowEvent } from './messages.ts';
 import { backoffDelay, evaluateJoin } from './policies.ts';
+import { hold, implicitRelease, release } from './holds.ts';
 import { failStep, react, schedule, timerId } from './react.ts';
-import { isStarted, isTerminalRun, isTerminalStep } from './state.ts';
+import { attemptIsOut, isStarted, isTerminalRun, isTerminalStep } from './state.ts';
 import type { RunData, RunState } from './state.ts';
 
 const MAX_REACTIONS = 10_000;
@@ -42,11 +43,14 @@ function handle(command: Command, state: RunState): WorkflowEvent[] {
     case 'RecordStepStarted':
     case 'RecordStepHeartbeat': {
       const { stepId, attempt, phase } = command.data;
-      if (phase !== 'execute' || !attemptIsOut(s, stepId, attempt, phase)) return [];
+      if (!attemptIsOut(s, stepId, attempt, phase)) return [];
+      // A worker that reports an attempt has it, whatever flow control thought: the hold ends, and its clock runs.
+      const released = implicitRelease(s, stepId, attempt, phase, now);
+      if (phase !== 'execute') return released;
       const st = s.steps[stepId];
       const hb = s.definition.steps[stepId]?.heartbeatTimeoutMs ?? null;
       if (st?.startedAt === null) {
-        const events: WorkflowEvent[] = [{ type: 'StepStarted', data: { stepId, attempt, phase, at: now } }];
+        const events: WorkflowEvent[] = [...released, { type: 'StepStarted', data: { stepId, attempt, phase, at: now } }];
         if (hb !== null) events.push(schedule(heartbeatTimer(stepId, attempt, now + hb)));
         return events;
       }
@@ -67,41 +71,20 @@ function handle(command: Command, state: RunState): WorkflowEvent[] {
       return attemptFailed(s, stepId, attempt, phase, normaliseError(error), now);
     }
     case 'RecordGovernanceDecision': {
-      const { stepId, outcome, policyId, reason } = command.data;
+      const { stepId } = command.data;
       if (isTerminalRun(s.status) || s.steps[stepId]?.status !== 'waiting_governance') return [];
-      const decided: WorkflowEvent = { type: 'GovernanceDecided', data: { stepId, outcome, policyId, reason, at: now } };
-      switch (outcome) {
-        case 'allow':
-          return [decided];
-        case 'deny':
-          return [decided, failStep(stepId, s.steps[stepId]?.attempt ?? 0, { code: StepErrorCodes.governanceDenied, message: `denied by policy ${policyId ?? '(default)'}: ${reason}`, retryable: false, details: { policyId, reason } }, now)];
-        case 'require_approval':
-          return [decided, { type: 'ApprovalRequested', data: { stepId, cause: 'governance', assignees: [], message: `policy ${policyId ?? '(default)'} requires approval: ${reason}`, at: now } }];
-      }
-      return assertNever(outcome);
+      // A ruling after the deadline still applies, and ends the wait the operator was told about.
+      return [...governanceDecided(s, command.data, now), ...resumeIfWaitingFor(s, stepId, command.metadata.actor ?? 'governance', `governance ruled ${command.data.outcome}`, now)];
     }
     case 'FireTimer':
       return fireTimer(s, command.data.timerId, now);
+    case 'HoldStep':
+      return hold(s, command.data, now);
+    case 'ReleaseStep':
+      return release(s, command.data, now);
     case 'Approve':
-    case 'Reject': {
-      const { stepId } = command.data;
-      const reason = command.data.reason ?? null;
-      const st = requireStep(s, stepId);
-      requireActive(s);
-      if (st.status !== 'waiting_approval') {
-        if (isTerminalStep(st.status)) throw new DomainError('STEP.ALREADY_TERMINAL', `step "${stepId}" is already ${st.status}`, { stepId, status: st.status });
-        throw new DomainError('STEP.NOT_AWAITING_APPROVAL', `step "${stepId}" is ${st.status}, not waiting for approval`, { stepId, status: st.status });
-      }
-      const events: WorkflowEvent[] = [];
-      if (command.type === 'Approve') {
-        events.push({ type: 'StepApproved', data: { stepId, by, reason, at: now } });
-        if (st.approvalCause === 'approval_step') events.push({ type: 'StepCompleted', data: { stepId, attempt: st.attempt, output: { approved: true, by, reason }, at: now } });
-      } else {
-        events.push({ type: 'StepRejected', data: { stepId, by, reason, at: now } });
-        events.push(failStep(stepId, st.attempt, { code: StepErrorCodes.approvalRejected, message: `rejected by ${by}${reason ? `: ${reason}` : ''}`, retryable: false }, now));
-      }
-      return [...events, ...resumeIfWaitingFor(s, stepId, by, reason, now)];
-    }
+    case 'Reject':
+      return decideGate(s, command, by, now);
     case 'Pause':
       requireActive(s);
       if (s.status !== 'running') throw new DomainError('RUN.NOT_RUNNING', `the run is ${s.status}; only a running run can be paused`, { status: s.status });
@@ -117,7 +100,8 @@ function handle(command: Command, state: RunState): WorkflowEvent[] {
     case 'Compensate': {
       requireActive(s);
       if (s.phase === 'compensate') throw new DomainError('RUN.NOT_RUNNING', 'the run is already compensating', { status: s.status });
-      const undoable = s.definition.order.some((id) => (s.steps[id]?.status === 'completed' || s.steps[id]?.status === 'running') && s.definition.steps[id]?.compensate);
+      // A held attempt never reached a worker, so it is dropped rather than undone.
+      const undoable = s.definition.order.some((id) => (s.steps[id]?.status === 'completed' || (s.steps[id]?.status === 'running' && s.steps[id]?.held === null)) && s.definition.steps[id]?.compensate);
       if (!undoable) throw new DomainError('RUN.NOTHING_TO_COMPENSATE', 'no completed step of this run declares a compensation');
       return [{ type: 'CompensationStarted', data: { cause: command.data.reason ?? `requested by ${by}`, by, at: now } }];
     }
@@ -127,6 +111,33 @@ function handle(command: Command, state: RunState): WorkflowEvent[] {
     default:
       return assertNever(command);
   }
+}
+
+/** An operator's verdict on a gate: an approval step, a governance require_approval, or (reject only) a wait for governance. */
+function decideGate(s: RunData, command: Extract<Command, { type: 'Approve' | 'Reject' }>, by: string, now: number): WorkflowEvent[] {
+  const { stepId } = command.data;
+  const reason = command.data.reason ?? null;
+  const st = requireStep(s, stepId);
+  requireActive(s);
+  // Rejecting a side effect governance has not ruled on is fail-closed; approving it would bypass policy.
+  const rejectable = command.type === 'Reject' && st.status === 'waiting_governance';
+  if (st.status !== 'waiting_approval' && !rejectable) {
+    if (isTerminalStep(st.status)) throw new DomainError('STEP.ALREADY_TERMINAL', `step "${stepId}" is already ${st.status}`, { stepId, status: st.status });
+    if (st.status === 'waiting_governance') {
+      throw new DomainError('STEP.NOT_AWAITING_APPROVAL', `step "${stepId}" is waiting for governance, not for approval, and an operator cannot approve past policy: retry it to ask governance again, skip it with an output, or reject it`, { stepId, status: st.status });
+    }
+    throw new DomainError('STEP.NOT_AWAITING_APPROVAL', `step "${stepId}" is ${st.status}, not waiting for approval`, { stepId, status: st.status });
+  }
+  const events: WorkflowEvent[] = [];
+  if (command.type === 'Approve') {
+    events.push({ type: 'StepApproved', data: { stepId, by, reason, at: now } });
+    if (st.approvalCause === 'approval_step') events.push({ type: 'StepCompleted', data: { stepId, attempt: st.attempt, output: { approved: true, by, reason }, at: now } });
+  } else {
+    events.push({ type: 'StepRejected', data: { stepId, by, reason, at: now } });
+    const context = rejectable ? ' while it waited for governance' : '';
+    events.push(failStep(stepId, st.attempt, { code: StepErrorCodes.approvalRejected, message: `rejected by ${by}${context}${reason ? `: ${reason}` : ''}`, retryable: false }, now));
+  }
+  return [...events, ...resumeIfWaitingFor(s, stepId, by, reason, now)];
 }
 
 function start(command: Extract<Command, { type: 'StartRun' }>, state: RunState): WorkflowEvent[] {
@@ -163,6 +174,26 @@ function fireTimer(s: RunData, id: string, now: number): WorkflowEvent[] {
       if (def?.onTimeout === 'fail') return [fired, failStep(timer.stepId, timer.attempt, { code: StepErrorCodes.approvalTimedOut, message: 'nobody approved in time', retryable: false }, now)];
       return [fired, { type: 'RunNeedsOperator', data: { code: StepErrorCodes.approvalTimedOut, message: `approval "${timer.stepId}" timed out`, stepId: timer.stepId, at: now } }];
     }
+    case 'governance_timeout':
+      // Folding it marks the wait overdue; the reactor tells an operator once the run is running (not while paused).
+      return [fired];
+    default:
+      return assertNever(timer.kind);
+  }
+}
+
+function governanceDecided(s: RunData, data: Extract<Command, { type: 'RecordGovernanceDecision' }>['data'], now: number): WorkflowEvent[] {
+  const { stepId, outcome, policyId, reason } = data;
+  const decided: WorkflowEvent = { type: 'GovernanceDecided', data: { stepId, outcome, policyId, reason, at: now } };
+  switch (outcome) {
+    case 'allow':
+      return [decided];
+    case 'deny':
+      return [decided, failStep(stepId, s.steps[stepId]?.attempt ?? 0, { code: StepErrorCodes.governanceDenied, message: `denied by policy ${policyId ?? '(default)'}: ${reason}`, retryable: false, details: { policyId, reason } }, now)];
+    case 'require_approval':
+      return [decided, { type: 'ApprovalRequested', data: { stepId, cause: 'governance', assignees: [], message: `policy ${policyId ?? '(default)'} requires approval: ${reason}`, at: now } }];
+    default:
+      return assertNever(outcome);
   }
 }
 
@@ -190,6 +221,7 @@ function retryStep(s: RunData, stepId: string, input: unknown, by: string, reaso
   const comp = s.compensations[stepId];
   const phase: Phase = s.phase === 'compensate' && comp !== undefined ? 'compensate' : 'execute';
   const status = phase === 'compensate' ? comp?.status : st.status;
+  if (phase === 'execute' && st.status === 'waiting_governance') return askGovernanceAgain(s, stepId, input, by, reason, now);
   if (status !== 'failed') {
     if (status === 'completed' || status === 'skipped' || status === 'cancelled') throw new DomainError('STEP.ALREADY_TERMINAL', `step "${stepId}" is already ${status}`, { stepId, status });
     throw new DomainError('STEP.NOT_FAILED', `step "${stepId}" is ${status}; only a failed step can be retried`, { stepId, status });
@@ -202,6 +234,18 @@ function retryStep(s: RunData, stepId: string, input: unknown, by: string, reaso
     if (st.error?.code === StepErrorCodes.expression && input === undefined) throw new DomainError('STEP.NOT_RETRYABLE_NOW', `the input or condition of "${stepId}" failed to evaluate; retry with an edited input, or skip it`, { stepId });
   }
   return [{ type: 'OperatorRetried', data: { stepId, phase, input, by, reason, at: now } }, ...resumeIfNeeded(s, by, reason, now)];
+}
+
+/** Governance missed its deadline: the operator asks it again (the step still waits; nothing is dispatched). */
+function askGovernanceAgain(s: RunData, stepId: string, input: unknown, by: string, reason: string | null, now: number): WorkflowEvent[] {
+  const deadline = Object.values(s.timers).find((t) => t.kind === 'governance_timeout' && t.stepId === stepId);
+  if (!s.steps[stepId]?.escalated) {
+    const until = deadline ? ` until ${new Date(deadline.dueAt).toISOString()}` : '';
+    throw new DomainError('STEP.NOT_RETRYABLE_NOW', `step "${stepId}" is waiting for governance${until}; it can be retried once governance has missed its deadline`, { stepId, status: 'waiting_governance', ...(deadline ? { deadline: deadline.dueAt } : {}) });
+  }
+  // Governance may still rule on the request it has; with an edited input that ruling would be about other data.
+  if (input !== undefined) throw new DomainError('STEP.NOT_RETRYABLE_NOW', `step "${stepId}" is waiting for governance, which may still rule on the input it was sent: retry without an input to ask again, or reject or skip the step`, { stepId, field: 'input' });
+  return [{ type: 'OperatorRetried', data: { stepId, phase: 'execute', input, by, reason, at: now } }, ...resumeIfNeeded(s, by, reason, now)];
 }
 
 function skipStep(s: RunData, stepId: string, output: unknown, by: string, reason: string | null, now: number): WorkflowEvent[] {
@@ -221,19 +265,11 @@ function resumeIfNeeded(s: RunData, by: string, reason: string | null, now: numb
   return s.status === 'needs_operator' ? [{ type: 'RunResumed', data: { by, reason, at: now } }] : [];
 }
 
+/** Resumes a run that waits for an operator only because this step's gate (approval or governance) is overdue. */
 function resumeIfWaitingFor(s: RunData, stepId: string, by: string, reason: string | null, now: number): WorkflowEvent[] {
-  const escalated = s.attention?.code === StepErrorCodes.approvalTimedOut && s.attention.stepId === stepId;
+  const code = s.attention?.code;
+  const escalated = (code === StepErrorCodes.approvalTimedOut || code === StepErrorCodes.governanceUnavailable) && s.attention?.stepId === stepId;
   return s.status === 'needs_operator' && escalated ? resumeIfNeeded(s, by, reason, now) : [];
-}
-
-function attemptIsOut(s: RunData, stepId: string, attempt: number, phase: Phase): boolean {
-  if (isTerminalRun(s.status)) return false;
-  if (phase === 'execute') {
-    const st = s.steps[stepId];
-    return st?.status === 'running' && st.attempt === attempt;
-  }
-  const c = s.compensations[stepId];
-  return c?.status === 'running' && c.attempt === attempt;
 }
 
 function heartbeatTimer(stepId: string, attempt: number, dueAt: number): Timer {
@@ -251,7 +287,7 @@ function requireActive(s: RunData): void {
 }
 
 function isReport(command: Command): boolean {
-  return command.type.startsWith('Record') || command.type === 'FireTimer';
+  return command.type.startsWith('Record') || command.type === 'FireTimer' || command.type === 'HoldStep' || command.type === 'ReleaseStep';
 }
 
 function normaliseError(error: StepError | undefined): StepError {

@@ -36,4 +36,6 @@ export const StepErrorCodes = {
   governanceDenied: 'GOVERNANCE.DENIED',
   approvalRejected: 'APPROVAL.REJECTED',
   approvalTimedOut: 'APPROVAL.TIMED_OUT',
+  /** A run's attention code (not a step failure): governance missed its deadline, and the step still waits. */
+  governanceUnavailable: 'GOVERNANCE.UNAVAILABLE',
 } as const;

@@ -1,14 +1,16 @@
 export { decide } from './decide.ts';
 export { evolve } from './evolve.ts';
 export { initialState, isStarted, isTerminalRun, isTerminalStep, TERMINAL_RUN_STATUSES, TERMINAL_STEP_STATUSES } from './state.ts';
-export type { CompensationState, CompensationStatus, RunData, RunState, RunStatus, StepState, StepStatus } from './state.ts';
+export type { CompensationState, CompensationStatus, Hold, RunData, RunState, RunStatus, StepState, StepStatus } from './state.ts';
 export type {
-  Command, CommandMetadata, CommandType, GovernanceOutcome, OperatorCommandType, Phase, SkipKind, StepError, Timer, TimerKind,
+  Command, CommandMetadata, CommandType, GovernanceOutcome, HoldReason, OperatorCommandType, Phase, SkipKind, StepError, Timer, TimerKind,
   WorkflowEvent, WorkflowEventType,
 } from './messages.ts';
 export { DomainError, StepErrorCodes } from './errors.ts';
 export type { DomainErrorCode } from './errors.ts';
 export { backoffDelay, evaluateJoin } from './policies.ts';
+export { admit, DEFAULT_FLOW_GATE, flowGateConfig, flowStateAt, initialFlowState, onAbandoned, onDispatched, onOutcome } from './flow-gate.ts';
+export type { Admission, AttemptOutcome, BreakerState, FlowGateConfig, WorkerFlowState } from './flow-gate.ts';
 
 import { decide } from './decide.ts';
 import { evolve } from './evolve.ts';

@@ -7,6 +7,8 @@ export interface CommandMetadata {
 }
 
 export type Phase = 'execute' | 'compensate';
+/** Why the runtime could not send a dispatched attempt yet: its worker's breaker is open, or the worker is at its limit. */
+export type HoldReason = 'breaker_open' | 'concurrency_limit';
 export type GovernanceOutcome = 'allow' | 'deny' | 'require_approval';
 
 export interface StepError {
@@ -28,6 +30,8 @@ export type Command =
   | Msg<'RecordStepFailed', Report & { readonly error: StepError }>
   | Msg<'RecordGovernanceDecision', { readonly stepId: string; readonly outcome: GovernanceOutcome; readonly policyId: string | null; readonly reason: string }>
   | Msg<'FireTimer', { readonly timerId: string }>
+  | Msg<'HoldStep', Report & { readonly reason: HoldReason; readonly worker: string }>
+  | Msg<'ReleaseStep', Report>
   | Msg<'Approve', OperatorData & { readonly stepId: string }>
   | Msg<'Reject', OperatorData & { readonly stepId: string }>
   | Msg<'Pause', OperatorData>
@@ -40,7 +44,7 @@ export type Command =
 export type CommandType = Command['type'];
 export type OperatorCommandType = Extract<CommandType, 'Approve' | 'Reject' | 'Pause' | 'Resume' | 'RetryStep' | 'SkipStep' | 'Compensate' | 'Cancel'>;
 
-export type TimerKind = 'attempt_timeout' | 'heartbeat_timeout' | 'retry' | 'approval_timeout';
+export type TimerKind = 'attempt_timeout' | 'heartbeat_timeout' | 'retry' | 'approval_timeout' | 'governance_timeout';
 export interface Timer {
   readonly id: string;
   readonly kind: TimerKind;
@@ -63,6 +67,13 @@ export type WorkflowEvent =
   | Ev<'StepApproved', By & { readonly stepId: string; readonly at: number }>
   | Ev<'StepRejected', By & { readonly stepId: string; readonly at: number }>
   | Ev<'StepDispatched', { readonly stepId: string; readonly attempt: number; readonly phase: Phase; readonly worker: string; readonly action: string | null; readonly input: unknown; readonly idempotencyKey: string; readonly timeoutAt: number | null; readonly at: number }>
+  /** The runtime could not send the attempt; its timers are disarmed until it is released. */
+  | Ev<'StepHeld', Report & { readonly reason: HoldReason; readonly worker: string; readonly at: number }>
+  /**
+   * The attempt may go out now, with fresh timers. It carries what `StepDispatched` carries, so the runtime can send
+   * the command from this event alone; `send: false` when a worker's report showed it already has the attempt.
+   */
+  | Ev<'StepReleased', Report & { readonly worker: string; readonly action: string | null; readonly input: unknown; readonly idempotencyKey: string; readonly timeoutAt: number | null; readonly send: boolean; readonly at: number }>
   | Ev<'StepStarted', Report & { readonly at: number }>
   | Ev<'StepHeartbeat', Report & { readonly at: number }>
   | Ev<'StepAttemptFailed', Report & { readonly error: StepError; readonly at: number }>

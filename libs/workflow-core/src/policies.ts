@@ -1,4 +1,5 @@
 import type { CompiledDefinition, CompiledStep, RetryPolicy } from '@orchestron/definitions';
+import { assertNever } from './evolve.ts';
 import type { RunData } from './state.ts';
 
 export type JoinVerdict = 'wait' | 'ready' | 'unsatisfiable_failed' | 'unsatisfiable_skipped';
@@ -33,6 +34,8 @@ export function evaluateJoin(step: CompiledStep, s: RunData): JoinVerdict {
       return atLeast(Math.floor(step.needs.length / 2) + 1);
     case 'quorum':
       return atLeast(step.join.n);
+    default:
+      return assertNever(step.join);
   }
 }
 
@@ -85,6 +88,8 @@ export function backoffDelay(policy: RetryPolicy, failedAttempt: number, identit
       return Math.round(capped / 2 + (capped / 2) * u);
     case 'full':
       return Math.round(capped * u);
+    default:
+      return assertNever(policy.jitter);
   }
 }
 

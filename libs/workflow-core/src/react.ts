@@ -1,6 +1,7 @@
-import { ExpressionError, evaluateExpression, renderTemplate } from '@orchestron/definitions';
+import { DEFAULT_GOVERNANCE_TIMEOUT_MS, ExpressionError, evaluateExpression, formatDuration, renderTemplate } from '@orchestron/definitions';
 import type { CompiledStep, ExpressionContext } from '@orchestron/definitions';
 import { StepErrorCodes } from './errors.ts';
+import { assertNever } from './evolve.ts';
 import type { Phase, StepError, Timer, WorkflowEvent } from './messages.ts';
 import { downstreamOf, evaluateJoin, isFatalFailure } from './policies.ts';
 import { isTerminalStep } from './state.ts';
@@ -16,8 +17,16 @@ export function react(s: RunData, now: number): WorkflowEvent[] {
       return reactRunning(s, now);
     case 'compensating':
       return reactCompensating(s, now);
-    default:
+    // Paused and waiting for an operator: nothing happens on its own. Terminal: nothing happens at all.
+    case 'paused':
+    case 'needs_operator':
+    case 'completed':
+    case 'failed':
+    case 'compensated':
+    case 'cancelled':
       return [];
+    default:
+      return assertNever(s.status);
   }
 }
 
@@ -27,6 +36,12 @@ function reactRunning(s: RunData, now: number): WorkflowEvent[] {
   // A timed-out approval stays escalated until someone decides it, whatever else an operator did meanwhile.
   const overdue = s.definition.order.find((id) => isOverdueApproval(s, id));
   if (overdue !== undefined) return [{ type: 'RunNeedsOperator', data: { code: StepErrorCodes.approvalTimedOut, message: `approval "${overdue}" timed out`, stepId: overdue, at: now } }];
+  // Likewise a side effect governance has not ruled on in time: it keeps waiting (fail closed), and someone must know.
+  const unruled = s.definition.order.find((id) => s.steps[id]?.status === 'waiting_governance' && s.steps[id]?.escalated);
+  if (unruled !== undefined) {
+    const message = `governance has not ruled on step "${unruled}" within its ${formatDuration(governanceTimeoutOf(s, unruled))} deadline; the step waits and nothing is dispatched`;
+    return [{ type: 'RunNeedsOperator', data: { code: StepErrorCodes.governanceUnavailable, message, stepId: unruled, at: now } }];
+  }
   for (const id of s.definition.order) {
     const st = s.steps[id];
     const def = s.definition.steps[id];
@@ -50,6 +65,8 @@ function onFatalFailure(s: RunData, stepId: string, now: number): WorkflowEvent[
       return [{ type: 'RunFailed', data: { stepId, error, at: now } }];
     case 'escalate':
       return [{ type: 'RunNeedsOperator', data: { code: error.code, message: `step "${stepId}" failed: ${error.message}`, stepId, at: now } }];
+    default:
+      return assertNever(s.definition.onFailure);
   }
 }
 
@@ -81,7 +98,13 @@ function activate(s: RunData, def: CompiledStep, st: StepState, now: number): Wo
   if (def.sideEffect && !allowed) {
     const input = resolveInput(s, def, st);
     if (!input.ok) return [failStep(def.id, st.attempt, input.error, now)];
-    return [{ type: 'GovernanceCheckRequested', data: { stepId: def.id, worker: def.worker ?? '', action: def.action, input: input.value, at: now } }];
+    const dueAt = now + governanceTimeoutOf(s, def.id);
+    const attempt = st.attempt + 1;
+    return [
+      { type: 'GovernanceCheckRequested', data: { stepId: def.id, worker: def.worker ?? '', action: def.action, input: input.value, at: now } },
+      // The due time is in the id: a late firing of an earlier request's timer cannot end this request's wait early.
+      schedule({ id: timerId('execute', def.id, attempt, `governance@${dueAt}`), kind: 'governance_timeout', stepId: def.id, attempt, phase: 'execute', dueAt }),
+    ];
   }
   return dispatch(s, def, st, now);
 }
@@ -134,11 +157,20 @@ function dispatchCompensation(s: RunData, stepId: string, attempt: number, now: 
 }
 
 function dispatchEvents(s: RunData, stepId: string, phase: Phase, attempt: number, worker: string, action: string | null, input: unknown, timeoutMs: number | null, now: number): WorkflowEvent[] {
-  const idempotencyKey = phase === 'execute' ? `${s.runId}/${stepId}/${attempt}` : `${s.runId}/${stepId}/compensate/${attempt}`;
+  const idempotencyKey = idempotencyKeyOf(s.runId, stepId, phase, attempt);
   const timeoutAt = timeoutMs === null ? null : now + timeoutMs;
   const events: WorkflowEvent[] = [{ type: 'StepDispatched', data: { stepId, attempt, phase, worker, action, input, idempotencyKey, timeoutAt, at: now } }];
   if (timeoutAt !== null) events.push(schedule({ id: timerId(phase, stepId, attempt, 'timeout'), kind: 'attempt_timeout', stepId, attempt, phase, dueAt: timeoutAt }));
   return events;
+}
+
+export function idempotencyKeyOf(runId: string, stepId: string, phase: Phase, attempt: number): string {
+  return phase === 'execute' ? `${runId}/${stepId}/${attempt}` : `${runId}/${stepId}/compensate/${attempt}`;
+}
+
+/** Runs pinned to a definition compiled before `governanceTimeout` existed get the default. */
+function governanceTimeoutOf(s: RunData, stepId: string): number {
+  return s.definition.steps[stepId]?.governanceTimeoutMs ?? DEFAULT_GOVERNANCE_TIMEOUT_MS;
 }
 
 export function timerId(phase: Phase, stepId: string, attempt: number, what: string): string {

@@ -1,5 +1,5 @@
 import type { CompiledDefinition } from '@orchestron/definitions';
-import type { GovernanceOutcome, Phase, SkipKind, StepError, Timer } from './messages.ts';
+import type { GovernanceOutcome, HoldReason, Phase, SkipKind, StepError, Timer } from './messages.ts';
 
 export type RunStatus = 'running' | 'paused' | 'needs_operator' | 'compensating' | 'completed' | 'failed' | 'compensated' | 'cancelled';
 export const TERMINAL_RUN_STATUSES: readonly RunStatus[] = ['completed', 'failed', 'compensated', 'cancelled'];
@@ -10,6 +10,13 @@ export type StepStatus =
 export const TERMINAL_STEP_STATUSES: readonly StepStatus[] = ['completed', 'failed', 'skipped', 'cancelled'];
 
 export type CompensationStatus = 'running' | 'retry_scheduled' | 'completed' | 'failed' | 'skipped';
+
+/** A dispatched attempt the runtime has not sent yet (flow control); its timeout is not running. */
+export interface Hold {
+  readonly reason: HoldReason;
+  readonly worker: string;
+  readonly since: number;
+}
 
 export interface StepState {
   readonly id: string;
@@ -32,8 +39,13 @@ export interface StepState {
   readonly finishedAt: number | null;
   readonly retryAt: number | null;
   readonly retryDue: boolean;
-  /** An operator was told this approval timed out; it stays so until someone decides it. */
+  /**
+   * The step's gate outlived its deadline: an approval step's `timeout` (an operator was told), or governance's
+   * `governanceTimeout` (an operator is to be told). It stays so until the gate is decided or asked again.
+   */
   readonly escalated: boolean;
+  /** Set while the attempt out is held by flow control (status stays `running`). */
+  readonly held: Hold | null;
 }
 
 export interface CompensationState {
@@ -43,8 +55,11 @@ export interface CompensationState {
   readonly attemptBase: number;
   /** An operator's edited input for the next attempt. */
   readonly inputOverride: unknown;
+  /** The input of the last attempt dispatched (a released attempt is sent with it). */
+  readonly input: unknown;
   readonly error: StepError | null;
   readonly retryDue: boolean;
+  readonly held: Hold | null;
 }
 
 export interface RunData {
@@ -87,6 +102,17 @@ export function newStepState(id: string): StepState {
   return {
     id, status: 'pending', attempt: 0, attemptBase: 0, input: null, inputOverride: undefined, output: null, error: null,
     skipKind: null, governance: null, approvalCause: null, dispatchedAt: null, startedAt: null, lastHeartbeatAt: null,
-    finishedAt: null, retryAt: null, retryDue: false, escalated: false,
+    finishedAt: null, retryAt: null, retryDue: false, escalated: false, held: null,
   };
+}
+
+/** Whether this attempt is the one out (held or not) of a run still going: only its reports can change anything. */
+export function attemptIsOut(s: RunData, stepId: string, attempt: number, phase: Phase): boolean {
+  if (isTerminalRun(s.status)) return false;
+  if (phase === 'execute') {
+    const st = s.steps[stepId];
+    return st?.status === 'running' && st.attempt === attempt;
+  }
+  const c = s.compensations[stepId];
+  return c?.status === 'running' && c.attempt === attempt;
 }

@@ -10,7 +10,7 @@ import { expect } from '@jest/globals';
 import { compileDefinition } from '@orchestron/definitions';
 import type { CompiledDefinition } from '@orchestron/definitions';
 import { decide, DomainError, fold, isStarted } from '../index.ts';
-import type { Command, DomainErrorCode, Phase, RunData, RunState, StepError, WorkflowEvent, WorkflowEventType } from '../index.ts';
+import type { Command, DomainErrorCode, HoldReason, Phase, RunData, RunState, StepError, TimerKind, WorkflowEvent, WorkflowEventType } from '../index.ts';
 
 export const RUN_ID = 'run-1';
 /** An arbitrary fixed instant; tests count time from it. */
@@ -108,6 +108,13 @@ export function ofType<T extends WorkflowEventType>(events: readonly WorkflowEve
   return events.filter((e): e is Extract<WorkflowEvent, { type: T }> => e.type === type);
 }
 
+/** The id of the last timer of this kind scheduled for a step (ids that carry a due time are then easy to fire). */
+export function timerIdOf(events: readonly WorkflowEvent[], kind: TimerKind, stepId: string): string {
+  const timer = ofType(events, 'TimerScheduled').map((e) => e.data.timer).filter((t) => t.kind === kind && t.stepId === stepId).at(-1);
+  if (!timer) throw new Error(`no ${kind} timer was scheduled for ${stepId}`);
+  return timer.id;
+}
+
 /** `stepId@attempt` for each dispatch of a phase, in order. */
 export function dispatches(events: readonly WorkflowEvent[], phase: Phase = 'execute'): string[] {
   return ofType(events, 'StepDispatched').filter((e) => e.data.phase === phase).map((e) => `${e.data.stepId}@${e.data.attempt}`);
@@ -155,6 +162,12 @@ export function stepFailed(stepId: string, o: ReportOpts & { readonly error?: Pa
 export function governance(stepId: string, outcome: 'allow' | 'deny' | 'require_approval', o: Opts & { readonly policyId?: string | null } = {}): Command {
   return { type: 'RecordGovernanceDecision', data: { stepId, outcome, policyId: o.policyId ?? 'baseline', reason: o.reason ?? `${outcome} by test` }, metadata: meta(o) };
 }
+
+/** The runtime could not send the attempt (flow control); `worker` defaults to the definition's. */
+export function holdStep(stepId: string, o: ReportOpts & { readonly reason?: HoldReason; readonly worker?: string } = {}): Command {
+  return { type: 'HoldStep', data: { ...report(stepId, o), reason: o.reason ?? 'breaker_open', worker: o.worker ?? 'w' }, metadata: meta(o) };
+}
+export const releaseStep = (stepId: string, o: ReportOpts = {}): Command => ({ type: 'ReleaseStep', data: report(stepId, o), metadata: meta(o) });
 
 export const fireTimer = (timerId: string, o: Opts = {}): Command => ({ type: 'FireTimer', data: { timerId }, metadata: meta(o) });
 export const approve = (stepId: string, o: Opts = {}): Command => ({ type: 'Approve', data: { stepId, ...why(o) }, metadata: meta(o) });

@@ -4,11 +4,12 @@
  * run ends. It decides one command at a time and records, per invariant, every violation it sees.
  */
 import { decide, DomainError, evolve, initialState, isStarted, isTerminalRun } from '../index.ts';
+import { assertNever } from './run-checks.ts';
 import type { CompiledDefinition } from '@orchestron/definitions';
 import type { Command, Phase, RunData, RunState, WorkflowEvent } from '../index.ts';
 import { buildDefinition, runInput, T0 } from './random-workflows.ts';
 import type { Action, Scenario } from './random-workflows.ts';
-import { applies, compensationProblems, downstreamSets, endingProblems, joinSatisfied, missingDeadlines, rearmsItself, replayProblems } from './run-checks.ts';
+import { applies, compensationProblems, downstreamSets, endingProblems, holdProblems, joinSatisfied, missingDeadlines, rearmsItself, replayProblems } from './run-checks.ts';
 
 export { scenario } from './random-workflows.ts';
 export type { Scenario } from './random-workflows.ts';
@@ -34,8 +35,8 @@ export function drive(sc: Scenario, options: Options = {}): Outcome {
   return new Driver(sc, options).run();
 }
 
-/** Worker reports and timers: they never throw, and when they do not apply they produce nothing. */
-const isReport = (c: Command): boolean => c.type.startsWith('Record') || c.type === 'FireTimer';
+/** Worker reports, timers and the runtime's holds: they never throw, and when they do not apply they produce nothing. */
+const isReport = (c: Command): boolean => c.type.startsWith('Record') || c.type === 'FireTimer' || c.type === 'HoldStep' || c.type === 'ReleaseStep';
 
 class Driver {
   private readonly sc: Scenario;
@@ -82,10 +83,12 @@ class Driver {
 
   // ---- choosing commands -------------------------------------------------------------------------------
 
-  private outstanding(): { stepId: string; attempt: number; phase: Phase }[] {
+  /** Attempts out at a worker, or (with `held`) the ones the runtime holds back. */
+  private outstanding(held?: boolean): { stepId: string; attempt: number; phase: Phase }[] {
     const out: { stepId: string; attempt: number; phase: Phase }[] = [];
-    for (const st of Object.values(this.s.steps)) if (st.status === 'running') out.push({ stepId: st.id, attempt: st.attempt, phase: 'execute' });
-    for (const c of Object.values(this.s.compensations)) if (c.status === 'running') out.push({ stepId: c.stepId, attempt: c.attempt, phase: 'compensate' });
+    const wanted = (h: unknown) => held === undefined || (h !== null) === held;
+    for (const st of Object.values(this.s.steps)) if (st.status === 'running' && wanted(st.held)) out.push({ stepId: st.id, attempt: st.attempt, phase: 'execute' });
+    for (const c of Object.values(this.s.compensations)) if (c.status === 'running' && wanted(c.held)) out.push({ stepId: c.stepId, attempt: c.attempt, phase: 'compensate' });
     return out;
   }
 
@@ -131,14 +134,28 @@ class Driver {
         const outcome = (['allow', 'allow', 'deny', 'require_approval'] as const)[a.pick % 4] ?? 'allow';
         return { type: 'RecordGovernanceDecision', data: { stepId: id, outcome, policyId: `policy-${a.pick % 5}`, reason: 'random' }, metadata: this.meta() };
       }
+      case 'hold': {
+        // Mostly an attempt the runtime could not send; sometimes one that is held already, stale, or started.
+        const target = pick(a.flag ? this.outstanding() : this.outstanding(false));
+        if (!target) return null;
+        const reason = a.pick % 2 === 0 ? 'breaker_open' : 'concurrency_limit';
+        return { type: 'HoldStep', data: { ...target, attempt: a.pick % 11 === 0 ? target.attempt + 1 : target.attempt, reason, worker: `w${a.pick % 3}` }, metadata: this.meta('system:flow') };
+      }
+      case 'release': {
+        const target = pick(a.flag ? this.outstanding() : this.outstanding(true));
+        if (!target) return null;
+        return { type: 'ReleaseStep', data: target, metadata: this.meta('system:flow') };
+      }
       case 'approve':
       case 'reject': {
-        const id = a.flag ? anyStep : pick(this.stepIds((i) => s.steps[i]?.status === 'waiting_approval'));
+        const waiting = a.kind === 'reject' ? ['waiting_approval', 'waiting_governance'] : ['waiting_approval'];
+        const id = a.flag ? anyStep : pick(this.stepIds((i) => waiting.includes(s.steps[i]?.status ?? '')));
         if (!id) return null;
         return { type: a.kind === 'approve' ? 'Approve' : 'Reject', data: { stepId: id, reason: 'random' }, metadata: this.meta('ops:random') };
       }
       case 'retry': {
-        const id = a.flag ? anyStep : pick(this.stepIds((i) => s.steps[i]?.status === 'failed' || s.compensations[i]?.status === 'failed'));
+        const retryable = (i: string) => s.steps[i]?.status === 'failed' || s.compensations[i]?.status === 'failed' || (s.steps[i]?.status === 'waiting_governance' && s.steps[i]?.escalated === true);
+        const id = a.flag ? anyStep : pick(this.stepIds(retryable));
         if (!id) return null;
         return { type: 'RetryStep', data: { stepId: id, ...(a.pick % 2 === 0 ? { input: { edited: a.pick } } : {}) }, metadata: this.meta('ops:random') };
       }
@@ -155,6 +172,8 @@ class Driver {
         return { type: 'Cancel', data: {}, metadata: this.meta('ops:random') };
       case 'compensate':
         return { type: 'Compensate', data: {}, metadata: this.meta('ops:random') };
+      default:
+        return assertNever(a.kind);
     }
   }
 
@@ -171,6 +190,8 @@ class Driver {
         return { type: 'RecordStepStarted', data, metadata: this.meta() };
       case 'heartbeat':
         return { type: 'RecordStepHeartbeat', data, metadata: this.meta() };
+      default:
+        return assertNever(kind);
     }
   }
 
@@ -188,6 +209,8 @@ class Driver {
     const before = this.events.length;
     this.now += 10;
     if (s.status === 'paused') this.send({ type: 'Resume', data: {}, metadata: this.meta('finisher') });
+    // The runtime releases what it held once its worker can take it.
+    for (const o of this.outstanding(true)) this.send({ type: 'ReleaseStep', data: o, metadata: this.meta('system:flow') });
     for (const o of this.outstanding()) this.send({ type: 'RecordStepCompleted', data: { ...o, output: { finished: true } }, metadata: this.meta() });
     for (const id of this.stepIds((i) => this.s.steps[i]?.status === 'waiting_governance')) {
       this.send({ type: 'RecordGovernanceDecision', data: { stepId: id, outcome: 'allow', policyId: null, reason: 'finisher' }, metadata: this.meta() });
@@ -224,6 +247,7 @@ class Driver {
     }
     const attention = s.attention?.stepId;
     if (attention && s.steps[attention]?.status === 'waiting_approval') this.send({ type: 'Approve', data: { stepId: attention }, metadata: this.meta('finisher') });
+    if (attention && s.steps[attention]?.status === 'waiting_governance') this.send({ type: 'RetryStep', data: { stepId: attention }, metadata: this.meta('finisher') });
     if (this.events.length > before) return true;
     this.violate('termination', `the run waits for an operator (${s.attention?.code} on ${s.attention?.stepId}), but no retry, skip or approval moves it`);
     return false;
@@ -260,6 +284,7 @@ class Driver {
     this.state = s;
     this.events.push(...produced);
     if (produced.length > 0 && isStarted(s)) this.checkDeadlines(s);
+    if (isStarted(s)) for (const problem of holdProblems(s)) this.violate('attempts', problem);
     if (this.options.repeatEachCommand) this.repeat(command);
   }
 

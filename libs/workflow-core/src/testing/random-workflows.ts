@@ -23,6 +23,8 @@ export interface StepSpec {
   readonly when: number | null;
   readonly heartbeat: boolean;
   readonly approvalTimeout: 'none' | 'escalate' | 'fail';
+  /** A governance deadline short enough for random histories to reach (otherwise the default 60s). */
+  readonly shortGovernanceTimeout: boolean;
 }
 
 export interface WorkflowSpec {
@@ -44,6 +46,7 @@ const stepSpec = (index: number): fc.Arbitrary<StepSpec> =>
     when: fc.option(fc.nat(FLAGS - 1), { freq: 4 }),
     heartbeat: fc.nat(3).map((n) => n === 0),
     approvalTimeout: fc.constantFrom('none', 'escalate', 'fail'),
+    shortGovernanceTimeout: fc.boolean(),
   });
 
 export const workflowSpec: fc.Arbitrary<WorkflowSpec> = fc.integer({ min: 1, max: 30 }).chain((n) =>
@@ -80,6 +83,7 @@ export function buildDefinition(spec: WorkflowSpec): CompiledDefinition {
       ...common,
       ...(first === undefined ? {} : { input: { from: `\${{ steps['${stepId(first)}'].output }}`, n: '${{ input.n }}' } }),
       sideEffect: s.sideEffect,
+      ...(s.sideEffect && s.shortGovernanceTimeout ? { governanceTimeout: '1s' } : {}),
       retry: { maxAttempts: s.maxAttempts, nonRetryable: ['E.FATAL'] },
       ...(s.heartbeat ? { heartbeatTimeout: '2s' } : {}),
       ...(s.compensate ? { compensate: { action: 'undo', retry: { maxAttempts: s.compensationAttempts, initialDelay: '50ms', maxDelay: '500ms' } } } : {}),
@@ -103,6 +107,7 @@ export function runInput(spec: WorkflowSpec): Record<string, unknown> {
 const KINDS = [
   ...Array<'complete'>(6).fill('complete'), ...Array<'fail'>(4).fill('fail'), 'start', 'heartbeat', 'duplicate', 'duplicate', 'stale', 'stale',
   'timer', 'timer', 'timer', 'governance', 'governance', 'approve', 'reject', 'pause', 'resume', 'retry', 'retry', 'skip', 'cancel', 'compensate',
+  'hold', 'hold', 'release',
 ] as const;
 export type ActionKind = (typeof KINDS)[number];
 export interface Action {

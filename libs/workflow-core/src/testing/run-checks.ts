@@ -35,9 +35,37 @@ export function applies(command: Command, s: RunData): boolean {
       return s.steps[command.data.stepId]?.status === 'waiting_governance';
     case 'FireTimer':
       return command.data.timerId in s.timers;
+    case 'HoldStep':
+    case 'ReleaseStep': {
+      // The runtime holds an attempt it has not sent; a worker that started one has it already.
+      const { stepId: id, attempt, phase } = command.data;
+      const current = phase === 'execute' ? s.steps[id] : s.compensations[id];
+      if (current?.status !== 'running' || current.attempt !== attempt) return false;
+      if (command.type === 'ReleaseStep') return current.held !== null;
+      return current.held === null && (phase === 'compensate' || s.steps[id]?.startedAt === null);
+    }
     default:
       return true;
   }
+}
+
+/** A held attempt has no clock running (it would time out for the runtime's reasons, not the worker's). */
+export function holdProblems(s: RunData): string[] {
+  const problems: string[] = [];
+  const held = [
+    ...Object.values(s.steps).filter((st) => st.held !== null).map((st) => ({ id: st.id, status: st.status, attempt: st.attempt, phase: 'execute' as Phase })),
+    ...Object.values(s.compensations).filter((c) => c.held !== null).map((c) => ({ id: c.stepId, status: c.status, attempt: c.attempt, phase: 'compensate' as Phase })),
+  ];
+  for (const h of held) {
+    if (h.status !== 'running') problems.push(`${h.phase} ${h.id} is held although it is ${h.status}`);
+    const armed = Object.values(s.timers).filter((t) => t.stepId === h.id && t.phase === h.phase && t.attempt === h.attempt && (t.kind === 'attempt_timeout' || t.kind === 'heartbeat_timeout'));
+    if (armed.length > 0) problems.push(`held ${h.phase} attempt ${h.id}@${h.attempt} still has ${armed.map((t) => t.kind).join(',')} armed`);
+  }
+  return problems;
+}
+
+export function assertNever(value: never): never {
+  throw new Error(`unhandled variant: ${JSON.stringify(value)}`);
 }
 
 /** The join policies as DESIGN.md states them, written independently of `evaluateJoin`. */
@@ -57,6 +85,8 @@ export function joinSatisfied(def: CompiledStep, s: RunData): boolean {
       return successes > def.needs.length / 2;
     case 'quorum':
       return successes >= def.join.n;
+    default:
+      return assertNever(def.join);
   }
 }
 
@@ -94,7 +124,9 @@ export function missingDeadlines(s: RunData): string[] {
   const has = (stepId: string, phase: Phase, kind: string, attempt?: number) =>
     timers.some((t) => t.stepId === stepId && t.phase === phase && t.kind === kind && (attempt === undefined || t.attempt === attempt));
   for (const st of Object.values(s.steps)) {
-    if (st.status === 'running' && !has(st.id, 'execute', 'attempt_timeout', st.attempt)) problems.push(`${st.id} attempt ${st.attempt} runs without a timeout`);
+    // A held attempt waits for the runtime's release instead (the finisher plays the runtime and releases it).
+    if (st.status === 'running' && st.held === null && !has(st.id, 'execute', 'attempt_timeout', st.attempt)) problems.push(`${st.id} attempt ${st.attempt} runs without a timeout`);
+    if (st.status === 'waiting_governance' && !st.escalated && !has(st.id, 'execute', 'governance_timeout')) problems.push(`${st.id} waits for governance without a deadline, and no operator was told`);
     if (st.status === 'retry_scheduled' && !st.retryDue && !has(st.id, 'execute', 'retry')) problems.push(`${st.id} waits for a retry that no timer will trigger`);
     const def = s.definition.steps[st.id];
     const escalated = s.attention?.stepId === st.id || st.escalated;
@@ -103,7 +135,7 @@ export function missingDeadlines(s: RunData): string[] {
     }
   }
   for (const c of Object.values(s.compensations)) {
-    if (c.status === 'running' && !has(c.stepId, 'compensate', 'attempt_timeout', c.attempt)) problems.push(`the compensation of ${c.stepId} runs without a timeout`);
+    if (c.status === 'running' && c.held === null && !has(c.stepId, 'compensate', 'attempt_timeout', c.attempt)) problems.push(`the compensation of ${c.stepId} runs without a timeout`);
     if (c.status === 'retry_scheduled' && !c.retryDue && !has(c.stepId, 'compensate', 'retry')) problems.push(`the compensation of ${c.stepId} waits for a retry that no timer will trigger`);
   }
   return problems;

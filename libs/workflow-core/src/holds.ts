@@ -1,0 +1,52 @@
+/**
+ * Flow-control holds. The runtime keeps a circuit breaker and a concurrency limit per worker name; when it cannot
+ * send a dispatched attempt it holds it, and releases it when it can. The decider records both, so a held attempt
+ * does not time out while it waits, and so a restart knows what is held. Like worker reports, hold and release
+ * commands that do not apply (an attempt not out, already held, not held) produce no events.
+ */
+import type { Command, Phase, WorkflowEvent } from './messages.ts';
+import { idempotencyKeyOf, schedule, timerId } from './react.ts';
+import { attemptIsOut } from './state.ts';
+import type { Hold, RunData } from './state.ts';
+
+type HoldData = Extract<Command, { type: 'HoldStep' }>['data'];
+type ReleaseData = Extract<Command, { type: 'ReleaseStep' }>['data'];
+
+export function hold(s: RunData, data: HoldData, now: number): WorkflowEvent[] {
+  const { stepId, attempt, phase, reason, worker } = data;
+  if (!attemptIsOut(s, stepId, attempt, phase) || holdOf(s, stepId, phase) !== null) return [];
+  // A worker that reported the attempt started has it: there is nothing left to hold back.
+  if (phase === 'execute' && s.steps[stepId]?.startedAt !== null) return [];
+  return [{ type: 'StepHeld', data: { stepId, attempt, phase, reason, worker, at: now } }];
+}
+
+export function release(s: RunData, data: ReleaseData, now: number): WorkflowEvent[] {
+  const { stepId, attempt, phase } = data;
+  if (!attemptIsOut(s, stepId, attempt, phase) || holdOf(s, stepId, phase) === null) return [];
+  return released(s, stepId, attempt, phase, true, now);
+}
+
+/** A report from a held attempt shows a worker has it: the hold ends without the runtime sending it again. */
+export function implicitRelease(s: RunData, stepId: string, attempt: number, phase: Phase, now: number): WorkflowEvent[] {
+  return holdOf(s, stepId, phase) === null ? [] : released(s, stepId, attempt, phase, false, now);
+}
+
+function holdOf(s: RunData, stepId: string, phase: Phase): Hold | null {
+  return (phase === 'execute' ? s.steps[stepId]?.held : s.compensations[stepId]?.held) ?? null;
+}
+
+/** The attempt's clock starts again from the release: the time it waited held was not the worker's. */
+function released(s: RunData, stepId: string, attempt: number, phase: Phase, send: boolean, now: number): WorkflowEvent[] {
+  const def = s.definition.steps[stepId];
+  const target = phase === 'execute'
+    ? { worker: def?.worker ?? '', action: def?.action ?? null, input: s.steps[stepId]?.input ?? null, timeoutMs: def?.timeoutMs ?? null }
+    : { worker: def?.compensate?.worker ?? '', action: def?.compensate?.action ?? null, input: s.compensations[stepId]?.input ?? null, timeoutMs: def?.compensate?.timeoutMs ?? null };
+  const timeoutAt = target.timeoutMs === null ? null : now + target.timeoutMs;
+  const events: WorkflowEvent[] = [{
+    type: 'StepReleased',
+    data: { stepId, attempt, phase, worker: target.worker, action: target.action, input: target.input, idempotencyKey: idempotencyKeyOf(s.runId, stepId, phase, attempt), timeoutAt, send, at: now },
+  }];
+  // The due time is in the id: a late firing of the timer disarmed by the hold cannot time out the released attempt.
+  if (timeoutAt !== null) events.push(schedule({ id: timerId(phase, stepId, attempt, `timeout@${timeoutAt}`), kind: 'attempt_timeout', stepId, attempt, phase, dueAt: timeoutAt }));
+  return events;
+}
