@@ -1,6 +1,7 @@
 import { Consumer, MessagesStreamFallbackModes, MessagesStreamModes } from '@platformatic/kafka';
 import type { GroupAssignment, Message, MessagesStream } from '@platformatic/kafka';
 import type { BusMessage, BusSubscription, DeliveredMessage, SubscribeOptions } from '@orchestron/bus';
+import { coPartitionAssigner } from './co-partition-assigner.ts';
 import { decodeMessage, describeFailure, undecodedMessage } from './codec.ts';
 import type { RawRecord } from './codec.ts';
 import { sendToDeadLetters } from './dead-letters.ts';
@@ -93,6 +94,7 @@ export class KafkaSubscription implements BusSubscription {
       maxWaitTime: 500,
       retries: 3,
       retryDelay: 500,
+      partitionAssigner: coPartitionAssigner,
     });
     this.consumer = consumer;
     consumer.on('consumer:group:join', (payload) => this.assign(consumer, payload.assignments ?? []));
