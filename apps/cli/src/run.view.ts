@@ -31,7 +31,7 @@ function stepTable(steps: readonly StepView[]): string[] {
   const headers = ['STEP', 'STATUS', 'ATTEMPT', 'WORKER', ...(withCompensation ? ['COMPENSATION'] : []), 'ERROR'];
   const rows = steps.map((s) => [
     s.id,
-    s.status === 'skipped' && s.skipKind ? `skipped (${s.skipKind})` : s.status,
+    s.status === 'skipped' && s.skipKind ? `skipped (${s.skipKind})` : s.held ? `${s.status} (held: ${s.held.reason})` : s.status,
     String(s.attempt),
     s.worker ?? (s.type === 'approval' ? '(approval)' : '-'),
     ...(withCompensation ? [s.compensation ? `${s.compensation.status}${s.compensation.error ? `: ${s.compensation.error.code}` : ''}` : '-'] : []),

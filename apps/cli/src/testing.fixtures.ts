@@ -4,7 +4,7 @@ import type { RunView, StepView } from './api.types.ts';
 export function aStep(id: string, overrides: Partial<StepView> = {}): StepView {
   return {
     id, type: 'task', worker: 'identity', needs: [], status: 'pending', attempt: 0, input: null, output: null, error: null,
-    governance: null, skipKind: null, startedAt: null, finishedAt: null, compensation: null, ...overrides,
+    governance: null, skipKind: null, startedAt: null, finishedAt: null, compensation: null, held: null, ...overrides,
   };
 }
 

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { flowControlFromEnv } from '@orchestron/runtime';
 import { createLogger, createMetrics, serveMetrics, startTracing } from '@orchestron/telemetry';
 import { openBus, openStore, tierConfig } from '@orchestron/tiers';
 import { DEFAULT_ORCHESTRATOR_GROUP, startOrchestrator } from './start-orchestrator.ts';
@@ -25,6 +26,9 @@ Environment:
   ORCHESTRON_KAFKA_PARTITIONS  partitions of the topics it creates (default 3)
   ORCHESTRON_KAFKA_SESSION_TIMEOUT_MS  how soon a dead instance loses its partitions (default 30000)
   ORCHESTRON_DATA              data directory for ORCHESTRON_STORE=embedded (default ./.orchestron)
+  ORCHESTRON_FLOW_CONTROL      circuit breakers and concurrency limits per worker name, as JSON, e.g.
+                               {"defaults":{"failureThreshold":10,"openMs":5000},"workers":{"payments":{"concurrency":4}}}
+                               (defaults: 10 consecutive retryable failures open a breaker for 5 s; no limit)
   OTEL_EXPORTER_OTLP_ENDPOINT  export trace spans over OTLP/HTTP (e.g. http://127.0.0.1:4318); unset: none
 
 Logs are JSON lines on stderr; stdout gets one line once the instance is consuming.
@@ -43,7 +47,8 @@ async function main(): Promise<void> {
   const metrics = createMetrics({ service: 'orchestron-orchestrator' });
   const store = await openStore(tiers, resolve(process.env.ORCHESTRON_DATA ?? '.orchestron'));
   const bus = await openBus(tiers, logger, [], { clientId: instance });
-  const orchestrator = await startOrchestrator({ store, bus, instance, logger, metrics, ...(process.env.ORCHESTRON_ORCHESTRATOR_GROUP ? { group: process.env.ORCHESTRON_ORCHESTRATOR_GROUP } : {}) });
+  const flowControl = flowControlFromEnv(process.env.ORCHESTRON_FLOW_CONTROL);
+  const orchestrator = await startOrchestrator({ store, bus, instance, logger, metrics, flowControl, ...(process.env.ORCHESTRON_ORCHESTRATOR_GROUP ? { group: process.env.ORCHESTRON_ORCHESTRATOR_GROUP } : {}) });
   const metricsPort = process.env.ORCHESTRON_METRICS_PORT;
   const server = metricsPort === undefined || metricsPort === '' ? null : await serveMetrics({ port: parsePort(metricsPort), metrics: orchestrator.metrics ?? metrics });
   process.stdout.write(`orchestrator ${instance} ready (store ${tiers.store}, bus ${tiers.bus}${server ? `, metrics ${server.url}/metrics` : ''}${tracing.exporting ? ', tracing on' : ''})\n`);

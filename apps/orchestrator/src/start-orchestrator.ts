@@ -2,8 +2,8 @@ import type { INestMicroservice } from '@nestjs/common';
 import type { MessageBus } from '@orchestron/bus';
 import type { EventStore } from '@orchestron/event-store';
 import { BusTransport, createBusMicroservice } from '@orchestron/nest-transport';
-import { Engine, metricsObserver, runMetricsSource, silentLogger } from '@orchestron/runtime';
-import type { Clock, Logger } from '@orchestron/runtime';
+import { Engine, flowMetricsObserver, metricsObserver, runMetricsSource, silentLogger } from '@orchestron/runtime';
+import type { Clock, FlowControlSettings, Logger } from '@orchestron/runtime';
 import type { Metrics, MetricsSource } from '@orchestron/telemetry';
 import { OrchestratorModule } from './orchestrator.module.ts';
 
@@ -21,6 +21,8 @@ export interface OrchestratorOptions {
   readonly logger?: Logger;
   readonly metrics?: Metrics;
   readonly clock?: Clock;
+  /** Circuit breakers and concurrency limits per worker name. */
+  readonly flowControl?: FlowControlSettings;
 }
 
 export interface OrchestratorHandle {
@@ -43,7 +45,8 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
     store: options.store, bus: options.bus, governance: 'bus', consume: false, group, logger,
     metadata: { instance: options.instance },
     ...(options.clock ? { clock: options.clock } : {}),
-    ...(options.metrics ? { observer: metricsObserver(options.metrics) } : {}),
+    ...(options.metrics ? { observer: metricsObserver(options.metrics), onFlowChange: flowMetricsObserver(options.metrics) } : {}),
+    ...(options.flowControl ? { flowControl: options.flowControl } : {}),
   });
   await engine.start();
   const transport = new BusTransport({

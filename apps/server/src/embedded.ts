@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { parseDefinitionText } from '@orchestron/definitions';
 import { createOnboardingWorkers, SqliteLedger } from '@orchestron/example-workers';
-import { createPolicyGovernance, Engine, metricsObserver } from '@orchestron/runtime';
+import { createPolicyGovernance, Engine, flowControlFromEnv, flowMetricsObserver, metricsObserver } from '@orchestron/runtime';
 import type { Metrics } from '@orchestron/telemetry';
 import type { Logger } from '@orchestron/runtime';
 import type { Worker } from '@orchestron/worker-sdk';
@@ -45,7 +45,10 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
     ? readdirSync(options.policiesDir).filter((f) => f.endsWith('.cedar')).sort().map((name) => ({ name, text: readFileSync(join(options.policiesDir as string, name), 'utf8') }))
     : [];
   const governance = createPolicyGovernance(policies);
-  const engine = new Engine({ store, bus, governance, logger: options.logger, ...(options.metrics ? { observer: metricsObserver(options.metrics) } : {}) });
+  const engine = new Engine({
+    store, bus, governance, logger: options.logger, flowControl: flowControlFromEnv(process.env.ORCHESTRON_FLOW_CONTROL),
+    ...(options.metrics ? { observer: metricsObserver(options.metrics), onFlowChange: flowMetricsObserver(options.metrics) } : {}),
+  });
   const withWorkers = options.withWorkers ?? true;
   const ledger = withWorkers ? new SqliteLedger(join(options.dataDir, 'worker-ledger.sqlite')) : null;
   const workers: Worker[] = ledger ? createOnboardingWorkers({ bus, ledger, ...(options.workMs !== undefined ? { workMs: options.workMs } : {}) }) : [];

@@ -34,6 +34,8 @@ Environment:
   ORCHESTRON_KAFKA_SESSION_TIMEOUT_MS  how soon a dead consumer loses its partitions (default 30000)
   ORCHESTRON_MODE       embedded (default: engine, governance and example workers in this process) |
                         api (the HTTP API alone, in front of orchestrator services; needs ORCHESTRON_BUS=kafka)
+  ORCHESTRON_FLOW_CONTROL  circuit breakers and concurrency limits per worker name, as JSON (embedded mode), e.g.
+                        {"defaults":{"failureThreshold":10,"openMs":5000},"workers":{"mail":{"concurrency":4}}}
   OTEL_EXPORTER_OTLP_ENDPOINT  export trace spans over OTLP/HTTP (e.g. http://127.0.0.1:4318); unset: none
 `;
 

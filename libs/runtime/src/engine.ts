@@ -8,6 +8,8 @@ import type { Command, RunData, RunState, Timer, WorkflowEvent } from '@orchestr
 import { currentTraceId, currentTraceparent, traceIdForRun, withSpan } from '@orchestron/telemetry';
 import { inputDigest, operatorCommand, reportCommand, sameJson } from './bus-commands.ts';
 import { DefinitionRegistry } from './definition-registry.ts';
+import { FlowControl } from './flow-control.ts';
+import type { FlowControlSettings, FlowSnapshot, HeldAttempt } from './flow-control.ts';
 import { PartitionOwnership } from './ownership.ts';
 import { systemClock, silentLogger } from './ports.ts';
 import type { Clock, GovernanceCheck, Ids, Logger } from './ports.ts';
@@ -40,6 +42,10 @@ export interface EngineOptions {
   readonly metadata?: Readonly<Record<string, string>>;
   /** Told of every batch of events this engine appended (metrics). Must not throw. */
   readonly observer?: (before: RunState, after: RunData, events: readonly WorkflowEvent[]) => void;
+  /** Circuit breakers and concurrency limits per worker name (defaults: RUNTIME_FLOW_DEFAULTS). */
+  readonly flowControl?: FlowControlSettings;
+  /** Told when a worker's breaker, in-flight count or held queue changes (metrics). Must not throw. */
+  readonly onFlowChange?: (snapshot: FlowSnapshot) => void;
 }
 
 export interface StartRunRequest {
@@ -79,6 +85,8 @@ export class Engine implements RunService {
   private readonly consume: boolean;
   private readonly extraMetadata: Readonly<Record<string, string>>;
   private readonly observer: EngineOptions['observer'];
+  readonly flow: FlowControl;
+  private readonly flowTimers = new Map<string, ReturnType<typeof setTimeout>>();
   private assignment: Promise<void> = Promise.resolve();
   private recovered = 0;
   private readonly logger: Logger;
@@ -102,6 +110,7 @@ export class Engine implements RunService {
     this.consume = options.consume ?? true;
     this.extraMetadata = options.metadata ?? {};
     this.observer = options.observer;
+    this.flow = new FlowControl(options.flowControl ?? {}, () => this.clock.now(), options.onFlowChange);
     this.definitions = new DefinitionRegistry(this.store);
     this.timers = new TimerWheel(() => this.clock.now(), (runId, timer) => this.onTimer(runId, timer));
   }
@@ -204,6 +213,7 @@ export class Engine implements RunService {
         if (this.ownership.owns(run.id)) continue;
         this.timers.sync(run.id, {});
         this.cache.delete(run.id);
+        this.forgetFlow(run.id);
       }
       for (const run of mine) await this.recover(run.id);
       this.recovered += mine.length;
@@ -217,6 +227,8 @@ export class Engine implements RunService {
   async stop(): Promise<void> {
     this.stopped = true;
     this.timers.clear();
+    for (const timer of this.flowTimers.values()) clearTimeout(timer);
+    this.flowTimers.clear();
     for (const sub of this.subscriptions.splice(0)) await sub.close();
     await Promise.allSettled([...this.queues.values()]);
   }
@@ -354,15 +366,44 @@ export class Engine implements RunService {
   /** Does what the new events ask for. Everything here is safe to repeat: recovery repeats it. */
   private async interpret(state: RunData, events: readonly WorkflowEvent[]): Promise<void> {
     const dispatches = new Map<string, { key: string; value: StepCommandMessage; headers: Record<string, string> }[]>();
+    const send = (d: SendData): void => {
+      const topic = Topics.commands(d.worker);
+      const list = dispatches.get(topic) ?? [];
+      list.push({ key: state.runId, value: commandMessage(state, d), headers: { traceparent: traceparentInRun(state.runId, d.idempotencyKey) } });
+      dispatches.set(topic, list);
+    };
+    const touched = new Set<string>();
+    const finished = (phase: 'execute' | 'compensate', stepId: string, attempt: number, error: { retryable: boolean } | null): void => {
+      // A terminal (business) error comes from a worker that works: only retryable failures and timeouts count against it.
+      const worker = this.flow.finished(attemptKey(state.runId, phase, stepId, attempt), error === null || !error.retryable);
+      if (worker) touched.add(worker);
+    };
     for (const event of events) {
       switch (event.type) {
         case 'StepDispatched': {
-          const topic = Topics.commands(event.data.worker);
-          const list = dispatches.get(topic) ?? [];
-          list.push({ key: state.runId, value: commandMessage(state, event.data), headers: { traceparent: traceparentInRun(state.runId, event.data.idempotencyKey) } });
-          dispatches.set(topic, list);
+          const gate = this.flow.request(event.data.worker, attemptKey(state.runId, event.data.phase, event.data.stepId, event.data.attempt));
+          if (gate.admitted) send(event.data);
+          else this.holdAttempt({ runId: state.runId, stepId: event.data.stepId, attempt: event.data.attempt, phase: event.data.phase, worker: event.data.worker }, gate.reason);
           break;
         }
+        case 'StepReleased':
+          if (event.data.send) send({ ...event.data, timeoutAt: event.data.timeoutAt });
+          break;
+        case 'StepCompleted':
+          finished('execute', event.data.stepId, event.data.attempt, null);
+          break;
+        case 'StepAttemptFailed':
+          finished(event.data.phase, event.data.stepId, event.data.attempt, event.data.error);
+          break;
+        case 'StepFailed':
+          finished('execute', event.data.stepId, event.data.attempt, event.data.error);
+          break;
+        case 'CompensationCompleted':
+          finished('compensate', event.data.stepId, event.data.attempt, null);
+          break;
+        case 'CompensationFailed':
+          finished('compensate', event.data.stepId, event.data.attempt, event.data.error);
+          break;
         case 'GovernanceCheckRequested':
           this.requestGovernance(state, event.data.stepId, event.data.input);
           break;
@@ -376,9 +417,49 @@ export class Engine implements RunService {
           break;
       }
     }
+    if (isTerminalRun(state.status)) for (const worker of this.forgetFlow(state.runId)) touched.add(worker);
     // Timers belong to the run's owner; another instance that handled a message for it leaves them alone.
     this.timers.sync(state.runId, isTerminalRun(state.status) || !this.ownership.owns(state.runId) ? {} : state.timers);
     await Promise.all([...dispatches].map(([topic, messages]) => this.bus.publish(topic, messages)));
+    for (const worker of touched) this.drainLater(worker);
+  }
+
+  /** The gate refused an attempt that has not left: record the hold (its timers stop) and queue it. */
+  private holdAttempt(held: HeldAttempt, reason: 'breaker_open' | 'concurrency_limit'): void {
+    this.flow.hold(held);
+    // Recorded after the current decision is appended (same run, same queue), before any release.
+    this.execute(held.runId, { type: 'HoldStep', data: { stepId: held.stepId, attempt: held.attempt, phase: held.phase, reason, worker: held.worker } }, 'system:flow-control')
+      .catch((error: unknown) => this.logger.error('could not record a held attempt', { runId: held.runId, stepId: held.stepId, attempt: held.attempt, error: describe(error) }));
+    this.logger.warn('attempt held by flow control', { runId: held.runId, stepId: held.stepId, attempt: held.attempt, worker: held.worker, reason });
+    this.drainLater(held.worker);
+  }
+
+  /** Releases what the worker's gate lets through now, and checks again when an open breaker may half-open. */
+  private drainLater(worker: string): void {
+    if (this.stopped) return;
+    clearTimeout(this.flowTimers.get(worker));
+    this.flowTimers.delete(worker);
+    for (const held of this.flow.releasable(worker, (h) => attemptKey(h.runId, h.phase, h.stepId, h.attempt))) {
+      const key = attemptKey(held.runId, held.phase, held.stepId, held.attempt);
+      this.executeFull(held.runId, { type: 'ReleaseStep', data: { stepId: held.stepId, attempt: held.attempt, phase: held.phase }, metadata: { now: this.clock.now(), actor: 'system:flow-control' } } as Command)
+        .then(({ events }) => {
+          if (!events.some((e) => e.type === 'StepReleased')) {
+            this.flow.abandoned(key);
+            this.drainLater(worker);
+          }
+        }, (error: unknown) => {
+          this.flow.abandoned(key);
+          this.logger.error('could not release a held attempt', { runId: held.runId, stepId: held.stepId, error: describe(error) });
+        });
+    }
+    const next = this.flow.nextCheck(worker);
+    if (next !== null) this.flowTimers.set(worker, setTimeout(() => this.drainLater(worker), Math.max(10, next - this.clock.now())));
+  }
+
+  /** Drops a run's attempts from flow control (it ended, or moved to another instance); returns the workers it freed. */
+  private forgetFlow(runId: string): string[] {
+    this.flow.forgetRun(runId);
+    return this.flow.abandonRun(runId);
   }
 
   /** Re-sends attempts that are out, re-asks governance, and re-arms timers, from the stored state alone. */
@@ -387,23 +468,34 @@ export class Engine implements RunService {
       const events = await this.store.readStream(runStream(runId));
       let state = initialState();
       const lastDispatch = new Map<string, Extract<WorkflowEvent, { type: 'StepDispatched' }>>();
+      const lastCheck = new Map<string, Extract<WorkflowEvent, { type: 'GovernanceCheckRequested' }>>();
       for (const recorded of events) {
         const event = { type: recorded.type, data: recorded.data } as WorkflowEvent;
         state = evolve(state, event);
         if (event.type === 'StepDispatched') lastDispatch.set(`${event.data.phase}/${event.data.stepId}`, event);
+        if (event.type === 'GovernanceCheckRequested') lastCheck.set(event.data.stepId, event);
       }
       if (!isStarted(state) || isTerminalRun(state.status)) return;
       this.remember(runId, state, (events[events.length - 1] as RecordedEvent).revision);
       const outstanding: WorkflowEvent[] = [];
-      for (const [key, dispatch] of lastDispatch) {
-        const [phase, stepId] = [dispatch.data.phase, dispatch.data.stepId];
-        const out = phase === 'execute' ? state.steps[stepId]?.status === 'running' && state.steps[stepId]?.attempt === dispatch.data.attempt : state.compensations[stepId]?.status === 'running' && state.compensations[stepId]?.attempt === dispatch.data.attempt;
-        if (out && key) outstanding.push(dispatch);
+      for (const dispatch of lastDispatch.values()) {
+        const { phase, stepId, attempt, worker } = dispatch.data;
+        const current = phase === 'execute' ? state.steps[stepId] : state.compensations[stepId];
+        if (current?.status !== 'running' || current.attempt !== attempt) continue;
+        if (current.held) {
+          this.flow.hold({ runId, stepId, attempt, phase, worker });
+          continue;
+        }
+        // It left before this instance took the run over: it counts against the worker's limit, without asking.
+        this.flow.track(worker, attemptKey(runId, phase, stepId, attempt));
+        outstanding.push(dispatch);
       }
       for (const step of Object.values(state.steps)) {
-        if (step.status === 'waiting_governance') outstanding.push({ type: 'GovernanceCheckRequested', data: { stepId: step.id, worker: state.definition.steps[step.id]?.worker ?? '', action: state.definition.steps[step.id]?.action ?? null, input: step.input, at: this.clock.now() } });
+        const asked = lastCheck.get(step.id);
+        if (step.status === 'waiting_governance' && asked) outstanding.push(asked);
       }
       await this.interpret(state, outstanding);
+      for (const worker of this.flow.workersWithHeld()) this.drainLater(worker);
       this.logger.info('run recovered', { runId, status: state.status, resent: outstanding.length, timers: Object.keys(state.timers).length });
     });
   }
@@ -465,7 +557,14 @@ export class Engine implements RunService {
   }
 }
 
-function commandMessage(state: RunData, d: Extract<WorkflowEvent, { type: 'StepDispatched' }>['data']): StepCommandMessage {
+type SendData = Pick<Extract<WorkflowEvent, { type: 'StepDispatched' }>['data'], 'stepId' | 'attempt' | 'phase' | 'worker' | 'action' | 'input' | 'idempotencyKey' | 'timeoutAt'>;
+
+/** What names an attempt in flow control. */
+function attemptKey(runId: string, phase: string, stepId: string, attempt: number): string {
+  return `${runId}/${phase}/${stepId}/${attempt}`;
+}
+
+function commandMessage(state: RunData, d: SendData): StepCommandMessage {
   return {
     type: d.phase === 'execute' ? 'step.execute' : 'step.compensate', runId: state.runId, stepId: d.stepId, attempt: d.attempt, worker: d.worker,
     action: d.action, input: d.input, idempotencyKey: d.idempotencyKey, deadline: d.timeoutAt, definitionId: state.definition.id,

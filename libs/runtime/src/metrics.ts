@@ -1,5 +1,6 @@
 import type { Metrics, MetricsSource } from '@orchestron/telemetry';
 import type { RunData, RunState, WorkflowEvent } from '@orchestron/workflow-core';
+import type { FlowSnapshot } from './flow-control.ts';
 import type { RunService } from './run-service.ts';
 
 const RUN_STATUSES = ['running', 'paused', 'needs_operator', 'compensating', 'completed', 'failed', 'compensated', 'cancelled'] as const;
@@ -26,6 +27,17 @@ export function metricsObserver(metrics: Metrics): (before: RunState, after: Run
           break;
       }
     }
+  };
+}
+
+/** Breaker state, attempts in flight, limit and held attempts per worker, as flow control changes them. */
+export function flowMetricsObserver(metrics: Metrics): (snapshot: FlowSnapshot) => void {
+  return (snapshot) => {
+    metrics.setBreakerState(snapshot.worker, snapshot.state.breaker === 'half_open' ? 'half-open' : snapshot.state.breaker);
+    metrics.workerInflight.set({ worker: snapshot.worker }, snapshot.state.inflight);
+    // Prometheus has no infinity gauge convention: -1 says "no limit".
+    metrics.workerLimit.set({ worker: snapshot.worker }, Number.isFinite(snapshot.config.concurrency) ? snapshot.config.concurrency : -1);
+    metrics.heldAttempts.set({ worker: snapshot.worker }, snapshot.held);
   };
 }
 

@@ -1,4 +1,4 @@
-import type { CompensationStatus, RunData, RunStatus, StepStatus } from '@orchestron/workflow-core';
+import type { CompensationStatus, Hold, RunData, RunStatus, StepStatus } from '@orchestron/workflow-core';
 
 export interface StepView {
   readonly id: string;
@@ -15,6 +15,8 @@ export interface StepView {
   readonly startedAt: string | null;
   readonly finishedAt: string | null;
   readonly compensation: { status: CompensationStatus; attempt: number; error: { code: string; message: string } | null } | null;
+  /** Set while flow control holds the attempt (the worker's breaker is open, or it is at its concurrency limit). */
+  readonly held: { reason: string; worker: string; since: string } | null;
 }
 
 export interface RunView {
@@ -55,9 +57,14 @@ export function toRunView(run: RunData): RunView {
         input: st?.input ?? null, output: st?.output ?? null, error: st?.error ?? null, governance: st?.governance ?? null, skipKind: st?.skipKind ?? null,
         startedAt: iso(st?.dispatchedAt ?? null), finishedAt: iso(st?.finishedAt ?? null),
         compensation: comp ? { status: comp.status, attempt: comp.attempt, error: comp.error } : null,
+        held: heldView(st?.held ?? comp?.held ?? null),
       };
     }),
   };
+}
+
+function heldView(held: Hold | null): StepView['held'] {
+  return held ? { reason: held.reason, worker: held.worker, since: new Date(held.since).toISOString() } : null;
 }
 
 function failureOf(run: RunData): RunView['failure'] {

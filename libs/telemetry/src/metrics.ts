@@ -26,6 +26,8 @@ export interface Metrics {
   readonly workerInflight: Gauge<'worker'>;
   /** The concurrency limit a worker currently allows itself. */
   readonly workerLimit: Gauge<'worker'>;
+  /** Attempts flow control holds for a worker (breaker open or at its limit): runs waiting, not failing. */
+  readonly heldAttempts: Gauge<'worker'>;
   readonly consumerLag: Gauge<'group' | 'topic' | 'partition'>;
   readonly governanceDecisions: Counter<'outcome' | 'policy'>;
   readonly messagesHandled: Counter<'topic' | 'outcome'>;
@@ -51,6 +53,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
     breakerState,
     workerInflight: new Gauge({ name: 'orchestron_worker_inflight', help: 'Step attempts a worker is running now', labelNames: ['worker'] as const, registers }),
     workerLimit: new Gauge({ name: 'orchestron_worker_limit', help: 'Concurrency limit a worker currently allows itself', labelNames: ['worker'] as const, registers }),
+    heldAttempts: new Gauge({ name: 'orchestron_held_attempts', help: 'Step attempts held by flow control (breaker open or concurrency limit)', labelNames: ['worker'] as const, registers }),
     consumerLag: new Gauge({ name: 'orchestron_consumer_lag', help: 'Messages between the committed offset and the end of the partition', labelNames: ['group', 'topic', 'partition'] as const, registers }),
     governanceDecisions: new Counter({ name: 'orchestron_governance_decisions_total', help: 'Governance verdicts by outcome and deciding policy', labelNames: ['outcome', 'policy'] as const, registers }),
     messagesHandled: new Counter({ name: 'orchestron_messages_handled_total', help: 'Bus messages handled by topic and outcome', labelNames: ['topic', 'outcome'] as const, registers }),

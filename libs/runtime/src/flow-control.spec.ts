@@ -1,0 +1,98 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { createInMemoryBus } from '@orchestron/bus';
+import { createInMemoryEventStore } from '@orchestron/event-store';
+import { RetryableError, createWorker } from '@orchestron/worker-sdk';
+import { Engine } from './engine.ts';
+import { flowControlFromEnv } from './flow-control.ts';
+import type { FlowControlSettings, FlowSnapshot } from './flow-control.ts';
+import { toRunView } from './views.ts';
+
+const oneStep = {
+  id: 'one', version: 1,
+  defaults: { retry: { maxAttempts: 6, backoff: 'fixed', initialDelay: '20ms', jitter: 'none' }, timeout: '5s' },
+  steps: { only: { worker: 'w' } },
+};
+
+async function until<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, withinMs = 10_000): Promise<T> {
+  const end = Date.now() + withinMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+describe('flow control in the engine', () => {
+  const closing: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const close of closing.splice(0).reverse()) await close();
+  });
+
+  const boot = async (flowControl: FlowControlSettings, handler: (ctx: { stepId: string }) => Promise<unknown>) => {
+    const store = createInMemoryEventStore();
+    const bus = createInMemoryBus();
+    const snapshots: FlowSnapshot[] = [];
+    const engine = new Engine({ store, bus, flowControl, onFlowChange: (s) => snapshots.push(s) });
+    await engine.start();
+    const worker = createWorker({ name: 'w', bus, concurrency: 32, handlers: { execute: handler } });
+    await worker.start();
+    closing.push(() => bus.close(), () => engine.stop(), () => worker.stop());
+    await engine.definitions.register(oneStep, 'test');
+    return { engine, snapshots };
+  };
+
+  it('opens a breaker after consecutive failures: runs wait instead of failing, and a probe closes it', async () => {
+    let calls = 0;
+    let failures = 0;
+    const { engine, snapshots } = await boot({ defaults: { failureThreshold: 3, openMs: 300 } }, async () => {
+      calls++;
+      if (calls <= 3) {
+        failures++;
+        throw new RetryableError('DOWN', 'the service behind the worker is down');
+      }
+      return { ok: true };
+    });
+    const first = await engine.startRun({ definitionId: 'one', input: {}, actor: 'test' });
+    await until('three failures', () => failures === 3);
+    const later = await Promise.all(Array.from({ length: 5 }, () => engine.startRun({ definitionId: 'one', input: {}, actor: 'test' })));
+    const held = await until('a held step', async () => {
+      const run = await engine.getRun(later[0]?.run.runId as string);
+      return run?.steps.only?.held ? run : undefined;
+    });
+    expect(toRunView(held).steps[0]?.held).toMatchObject({ reason: 'breaker_open', worker: 'w' });
+    expect(held.status).toBe('running');
+    for (const { run } of [first, ...later]) await until(`run ${run.runId}`, async () => (await engine.getRun(run.runId))?.status === 'completed');
+    // Three failures, then one probe and the rest: nothing was sent to the worker while the breaker was open.
+    expect(calls).toBe(3 + 6);
+    expect(snapshots.some((s) => s.state.breaker === 'open')).toBe(true);
+    expect(engine.flow.snapshots().find((s) => s.worker === 'w')?.state.breaker).toBe('closed');
+    const history = await engine.history(later[0]?.run.runId as string);
+    expect(history.map((e) => e.type)).toEqual(expect.arrayContaining(['StepHeld', 'StepReleased', 'StepCompleted']));
+  });
+
+  it('keeps a worker at its concurrency limit: the rest are held and released as slots free', async () => {
+    let running = 0;
+    let peak = 0;
+    const { engine } = await boot({ workers: { w: { concurrency: 2 } } }, async () => {
+      running++;
+      peak = Math.max(peak, running);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      running--;
+      return {};
+    });
+    const runs = await Promise.all(Array.from({ length: 8 }, () => engine.startRun({ definitionId: 'one', input: {}, actor: 'test' })));
+    for (const { run } of runs) await until(`run ${run.runId}`, async () => (await engine.getRun(run.runId))?.status === 'completed');
+    expect(peak).toBe(2);
+    const reasons = (await Promise.all(runs.map(({ run }) => engine.history(run.runId)))).flat().filter((e) => e.type === 'StepHeld').map((e) => (e.data as { reason: string }).reason);
+    expect(reasons.length).toBeGreaterThanOrEqual(6);
+    expect(new Set(reasons)).toEqual(new Set(['concurrency_limit']));
+  });
+
+  it('reads its settings from ORCHESTRON_FLOW_CONTROL and names a bad field', () => {
+    expect(flowControlFromEnv('{"defaults":{"failureThreshold":4},"workers":{"payments":{"concurrency":3}}}')).toEqual({ defaults: { failureThreshold: 4 }, workers: { payments: { concurrency: 3 } } });
+    expect(() => flowControlFromEnv('{"workers":{"payments":{"concurency":3}}}')).toThrow(/workers\.payments\.concurency is not a setting/);
+    expect(() => flowControlFromEnv('{"defaults":{"failureThreshold":0}}')).toThrow(/defaults.*failureThreshold/);
+    expect(() => flowControlFromEnv('nope')).toThrow(/not JSON/);
+  });
+});
