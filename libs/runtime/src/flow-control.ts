@@ -184,7 +184,7 @@ export function flowControlFromEnv(text: string | undefined): FlowControlSetting
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new Error(`ORCHESTRON_FLOW_CONTROL is not JSON: ${error instanceof Error ? error.message : String(error)}`);
+    throw new Error(`ORCHESTRON_FLOW_CONTROL is not JSON: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
   const fields = ['failureThreshold', 'openMs', 'halfOpenProbes', 'concurrency'];
   const check = (value: unknown, where: string): Partial<FlowGateConfig> => {
@@ -196,7 +196,7 @@ export function flowControlFromEnv(text: string | undefined): FlowControlSetting
     try {
       flowGateConfig(value as Partial<FlowGateConfig>);
     } catch (error) {
-      throw new Error(`ORCHESTRON_FLOW_CONTROL.${where}: ${error instanceof Error ? error.message : String(error)}`);
+      throw new Error(`ORCHESTRON_FLOW_CONTROL.${where}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
     }
     return value as Partial<FlowGateConfig>;
   };
