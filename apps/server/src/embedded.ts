@@ -2,7 +2,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileS
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { parseDefinitionText } from '@orchestron/definitions';
-import { createOnboardingWorkers, SqliteLedger } from '@orchestron/example-workers';
+import { createExampleWorkers, EXAMPLE_WORKER_NAMES, SqliteLedger } from '@orchestron/example-workers';
 import { createPolicyGovernance, Engine, flowControlFromEnv, flowMetricsObserver, metricsObserver } from '@orchestron/runtime';
 import type { Metrics } from '@orchestron/telemetry';
 import type { Logger } from '@orchestron/runtime';
@@ -33,14 +33,13 @@ export interface Embedded {
   close(): Promise<void>;
 }
 
-const ONBOARDING_WORKERS = ['identity', 'iam', 'mail', 'workspace', 'chat'];
 
 /** One process: the configured event store and bus (SQLite and in-process by default), the orchestrator, governance and the example workers. */
 export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded> {
   mkdirSync(options.dataDir, { recursive: true });
   const tiers = options.tiers ?? { store: 'embedded', bus: 'memory', pgUrl: '', pgSchema: '', kafkaBrokers: [], kafkaPartitions: 1, kafkaSessionTimeoutMs: 30_000, esdbUrl: null };
   const store = await openStore(tiers, options.dataDir);
-  const bus = await openBus(tiers, options.logger, ONBOARDING_WORKERS);
+  const bus = await openBus(tiers, options.logger, EXAMPLE_WORKER_NAMES);
   const policies = options.policiesDir && existsSync(options.policiesDir)
     ? readdirSync(options.policiesDir).filter((f) => f.endsWith('.cedar')).sort().map((name) => ({ name, text: readFileSync(join(options.policiesDir as string, name), 'utf8') }))
     : [];
@@ -51,7 +50,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
   });
   const withWorkers = options.withWorkers ?? true;
   const ledger = withWorkers ? new SqliteLedger(join(options.dataDir, 'worker-ledger.sqlite')) : null;
-  const workers: Worker[] = ledger ? createOnboardingWorkers({ bus, ledger, ...(options.workMs !== undefined ? { workMs: options.workMs } : {}) }) : [];
+  const workers: Worker[] = ledger ? createExampleWorkers({ bus, ledger, ...(options.workMs !== undefined ? { workMs: options.workMs } : {}) }) : [];
   for (const worker of workers) await worker.start();
   const { recovered } = await engine.start();
   const definitions: string[] = [];

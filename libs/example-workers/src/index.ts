@@ -1,3 +1,7 @@
-export { createOnboardingWorkers } from './onboarding-workers.ts';
-export type { ExampleWorkerOptions, Simulation } from './onboarding-workers.ts';
+export { createExampleWorkers, createOnboardingWorkers, EXAMPLE_WORKER_NAMES, isExampleWorkerName, ONBOARDING_WORKER_NAMES } from './example-workers.ts';
+export type { ExampleWorkerName, ExampleWorkerOptions } from './example-workers.ts';
+export type { Simulation } from './simulate.ts';
 export { SqliteLedger } from './sqlite-ledger.ts';
+export type { ExecutionRecord } from './sqlite-ledger.ts';
+export { PostgresLedger } from './postgres-ledger.ts';
+export type { PostgresLedgerOptions } from './postgres-ledger.ts';

@@ -1,53 +1,103 @@
 import Database from 'better-sqlite3';
-import type { IdempotencyLedger, Outcome } from '@orchestron/worker-sdk';
+import type { ClaimContext, ClaimResult, IdempotencyLedger, Outcome } from '@orchestron/worker-sdk';
+
+export interface ExecutionRecord {
+  readonly key: string;
+  readonly runId: string;
+  readonly stepId: string;
+  readonly attempt: number;
+  readonly phase: string;
+  readonly worker: string;
+  readonly instance: string;
+}
 
 /**
- * The example workers' idempotency ledger and side-effect log, in one SQLite file. Recording an outcome and
- * counting the execution happen in one transaction, so the execution count is exactly the work done.
+ * The example workers' idempotency ledger in one SQLite file, for the embedded tier: processes on one machine
+ * may share the file (a claim is one INSERT … ON CONFLICT DO NOTHING, which SQLite serializes across
+ * processes). `executions` logs every handler start, apart from the claims, so a crash test can count
+ * attempts that ran twice.
  */
 export class SqliteLedger implements IdempotencyLedger {
   private readonly db: Database.Database;
-  private readonly find: Database.Statement<[string], { outcome: string }>;
-  private readonly insert: Database.Transaction<(key: string, outcome: string, ctx: { runId: string; stepId: string; attempt: number; phase: string; worker: string }) => void>;
+  private readonly insertClaim: Database.Statement<[string, string, string, string, string, number, string, string]>;
+  private readonly findClaim: Database.Statement<[string], { state: string; outcome: string | null }>;
+  private readonly finish: Database.Statement<[string, string, string]>;
+  private readonly logExecution: Database.Statement<[string, string, string, number, string, string, string, string]>;
 
   constructor(path: string) {
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
-    this.db.exec(`
-      CREATE TABLE IF NOT EXISTS outcomes (key TEXT PRIMARY KEY, outcome TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS executions (seq INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL, run_id TEXT NOT NULL, step_id TEXT NOT NULL,
-        attempt INTEGER NOT NULL, phase TEXT NOT NULL, worker TEXT NOT NULL, ok INTEGER NOT NULL, at TEXT NOT NULL);
-      CREATE INDEX IF NOT EXISTS executions_run ON executions (run_id);`);
-    this.find = this.db.prepare('SELECT outcome FROM outcomes WHERE key = ?');
-    // REPLACE, not a unique-key failure: a second execution must show up in the log, not roll itself back.
-    const putOutcome = this.db.prepare('INSERT OR REPLACE INTO outcomes (key, outcome) VALUES (?, ?)');
-    const putExecution = this.db.prepare('INSERT INTO executions (key, run_id, step_id, attempt, phase, worker, ok, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
-    this.insert = this.db.transaction((key, outcome, ctx) => {
-      putExecution.run(key, ctx.runId, ctx.stepId, ctx.attempt, ctx.phase, ctx.worker, JSON.parse(outcome).ok ? 1 : 0, new Date().toISOString());
-      putOutcome.run(key, outcome);
-    });
+    // Another process holding the write lock makes a claim wait, not fail.
+    this.db.pragma('busy_timeout = 5000');
+    this.db.transaction(() => this.migrate())();
+    this.insertClaim = this.db.prepare(`INSERT INTO claims (key, state, worker, instance, run_id, step_id, attempt, phase, claimed_at)
+      VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`);
+    this.findClaim = this.db.prepare('SELECT state, outcome FROM claims WHERE key = ?');
+    this.finish = this.db.prepare("UPDATE claims SET state = 'done', outcome = ?, completed_at = ? WHERE key = ? AND state = 'running'");
+    this.logExecution = this.db.prepare('INSERT INTO executions (key, run_id, step_id, attempt, phase, worker, instance, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
   }
 
-  lookup(key: string): Outcome | undefined {
-    const row = this.find.get(key);
-    return row ? (JSON.parse(row.outcome) as Outcome) : undefined;
+  async claim(key: string, ctx: ClaimContext): Promise<ClaimResult> {
+    const inserted = this.insertClaim.run(key, ctx.worker, ctx.instance, ctx.runId, ctx.stepId, ctx.attempt, ctx.phase, new Date().toISOString());
+    if (inserted.changes === 1) return { state: 'claimed' };
+    const row = this.findClaim.get(key);
+    if (row === undefined) throw new Error(`SqliteLedger: the claim of "${key}" conflicted but no row holds it`);
+    return row.state === 'done' ? { state: 'done', outcome: JSON.parse(row.outcome ?? 'null') as Outcome } : { state: 'running' };
   }
 
-  record(key: string, outcome: Outcome, context: { runId: string; stepId: string; attempt: number; phase: string; worker: string }): void {
-    this.insert(key, JSON.stringify(outcome), context);
+  async complete(key: string, outcome: Outcome): Promise<void> {
+    const updated = this.finish.run(JSON.stringify(outcome), new Date().toISOString(), key);
+    if (updated.changes === 0) throw new Error(`SqliteLedger: cannot complete "${key}": it is not a running claim`);
   }
 
-  executions(runId?: string): { key: string; runId: string; stepId: string; attempt: number; phase: string; worker: string; ok: boolean }[] {
-    const rows = runId === undefined
-      ? this.db.prepare('SELECT key, run_id, step_id, attempt, phase, worker, ok FROM executions ORDER BY seq').all()
-      : this.db.prepare('SELECT key, run_id, step_id, attempt, phase, worker, ok FROM executions WHERE run_id = ? ORDER BY seq').all(runId);
-    return (rows as { key: string; run_id: string; step_id: string; attempt: number; phase: string; worker: string; ok: number }[]).map((r) => ({
-      key: r.key, runId: r.run_id, stepId: r.step_id, attempt: r.attempt, phase: r.phase, worker: r.worker, ok: r.ok === 1,
-    }));
+  async recordExecution(key: string, ctx: ClaimContext): Promise<void> {
+    this.logExecution.run(key, ctx.runId, ctx.stepId, ctx.attempt, ctx.phase, ctx.worker, ctx.instance, new Date().toISOString());
+  }
+
+  /** Handler starts, oldest first; of one run when `runId` is given. */
+  executions(runId?: string): ExecutionRecord[] {
+    const columns = 'key, run_id AS runId, step_id AS stepId, attempt, phase, worker, instance';
+    return (runId === undefined
+      ? this.db.prepare(`SELECT ${columns} FROM executions ORDER BY seq`).all()
+      : this.db.prepare(`SELECT ${columns} FROM executions WHERE run_id = ? ORDER BY seq`).all(runId)) as ExecutionRecord[];
+  }
+
+  /** Keys whose handler started more than once: anything above 0 breaks the idempotency guarantee. */
+  async duplicateExecutions(): Promise<number> {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM (SELECT key FROM executions GROUP BY key HAVING COUNT(*) > 1)').get() as { n: number }).n;
+  }
+
+  async executionCount(): Promise<number> {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM executions').get() as { n: number }).n;
   }
 
   close(): void {
     this.db.close();
+  }
+
+  private migrate(): void {
+    const columns = (table: string): string[] => (this.db.prepare(`SELECT name FROM pragma_table_info('${table}')`).all() as { name: string }[]).map((c) => c.name);
+    // Ledgers written before claims existed logged only finished executions, without the instance.
+    const legacyExecutions = columns('executions').length > 0 && !columns('executions').includes('instance');
+    if (legacyExecutions) this.db.exec('DROP INDEX IF EXISTS executions_run; ALTER TABLE executions RENAME TO executions_legacy;');
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS claims (key TEXT PRIMARY KEY, state TEXT NOT NULL CHECK (state IN ('running', 'done')), outcome TEXT,
+        worker TEXT NOT NULL, instance TEXT NOT NULL, run_id TEXT NOT NULL, step_id TEXT NOT NULL, attempt INTEGER NOT NULL, phase TEXT NOT NULL,
+        claimed_at TEXT NOT NULL, completed_at TEXT);
+      CREATE TABLE IF NOT EXISTS executions (seq INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL, run_id TEXT NOT NULL, step_id TEXT NOT NULL,
+        attempt INTEGER NOT NULL, phase TEXT NOT NULL, worker TEXT NOT NULL, instance TEXT NOT NULL, at TEXT NOT NULL);
+      CREATE INDEX IF NOT EXISTS executions_run ON executions (run_id);
+      CREATE INDEX IF NOT EXISTS executions_key ON executions (key);`);
+    if (legacyExecutions) {
+      this.db.exec(`INSERT INTO executions (key, run_id, step_id, attempt, phase, worker, instance, at)
+        SELECT key, run_id, step_id, attempt, phase, worker, '', at FROM executions_legacy ORDER BY seq;
+        DROP TABLE executions_legacy;`);
+    }
+    if (columns('outcomes').length > 0) {
+      this.db.exec(`INSERT OR IGNORE INTO claims (key, state, outcome, worker, instance, run_id, step_id, attempt, phase, claimed_at, completed_at)
+        SELECT key, 'done', outcome, '', '', '', '', 0, '', '', '' FROM outcomes;
+        DROP TABLE outcomes;`);
+    }
   }
 }

@@ -1,3 +1,6 @@
 export { createWorker } from './worker.ts';
-export type { IdempotencyLedger, Outcome, StepContext, StepHandler, Worker, WorkerOptions } from './worker.ts';
-export { RetryableError, TerminalError } from './errors.ts';
+export type { StepContext, StepHandler, Worker, WorkerLogger, WorkerOptions } from './worker.ts';
+export { createMemoryLedger } from './ledger.ts';
+export type { ClaimContext, ClaimResult, IdempotencyLedger, Outcome } from './ledger.ts';
+export { AttemptCancelledError, RetryableError, TerminalError } from './errors.ts';
+export type { CancelCause } from './errors.ts';

@@ -1,5 +1,10 @@
+import { hostname } from 'node:os';
 import { Topics } from '@orchestron/bus';
 import type { BusSubscription, MessageBus, StepCommandMessage, StepEventMessage } from '@orchestron/bus';
+import { atDeadline, deadlineOutcome, parseStepCommand, settlesWithin, successOutcome, toStepError } from './attempt.ts';
+import { AttemptCancelledError } from './errors.ts';
+import { createMemoryLedger } from './ledger.ts';
+import type { ClaimContext, ClaimResult, IdempotencyLedger, Outcome } from './ledger.ts';
 
 export interface StepContext {
   readonly runId: string;
@@ -8,27 +13,31 @@ export interface StepContext {
   readonly phase: 'execute' | 'compensate';
   readonly action: string | null;
   readonly input: unknown;
+  /** `runId/stepId/attempt` (`runId/stepId/compensate/attempt` for a compensation): stable across redeliveries of this attempt only. */
   readonly idempotencyKey: string;
+  /** Epoch ms after which the orchestrator gives up on this attempt, or null. */
   readonly deadline: number | null;
+  readonly definitionId: string;
+  readonly worker: string;
+  readonly instance: string;
+  /** The W3C trace context the dispatch carried, for a handler that starts spans of its own. */
+  readonly traceparent: string | null;
   /** Tells the orchestrator the attempt is alive; call it more often than the step's heartbeatTimeout. */
   heartbeat(): Promise<void>;
-  /** Aborted when the worker shuts down. */
+  /**
+   * Aborts when the attempt's deadline passes, or when the worker stops and the shutdown grace period is over.
+   * `signal.reason` is an AttemptCancelledError whose `kind` says which.
+   */
   readonly signal: AbortSignal;
 }
 
 export type StepHandler = (context: StepContext) => Promise<unknown>;
 
-export type Outcome = { readonly ok: true; readonly output: unknown } | { readonly ok: false; readonly error: { code: string; message: string; retryable: boolean } };
-
-/**
- * Where a worker remembers what it has done, by idempotency key. `claim` is atomic: it returns the stored
- * outcome of a key already done, or undefined and lets the caller do the work. The worker records the outcome
- * only after the handler returns, so a crash in between means the work is done again: make handlers that
- * need exactly-once effects record their effect and outcome together through `record`.
- */
-export interface IdempotencyLedger {
-  lookup(key: string): Outcome | undefined;
-  record(key: string, outcome: Outcome, context: { runId: string; stepId: string; attempt: number; phase: string; worker: string }): void;
+/** Structurally the runtime's Logger. */
+export interface WorkerLogger {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
 }
 
 export interface WorkerOptions {
@@ -36,69 +45,179 @@ export interface WorkerOptions {
   readonly bus: MessageBus;
   /** Handlers by action; `execute` and `compensate` are the defaults for steps and compensations without one. */
   readonly handlers: Readonly<Record<string, StepHandler>>;
+  /** Commands handled at once (default 16). */
   readonly concurrency?: number;
+  /** Shared by every instance of this worker name; default: one in this process's memory (no protection across instances). */
   readonly ledger?: IdempotencyLedger;
   readonly group?: string;
-  readonly onError?: (error: unknown, context: { runId: string; stepId: string }) => void;
+  /** Names this process among the instances of the worker (default `<hostname>-<pid>`). */
+  readonly instance?: string;
+  /** How long `stop()` lets running handlers finish before it aborts them (default 10 s). */
+  readonly shutdownGraceMs?: number;
+  readonly logger?: WorkerLogger;
+  /** Called with every error a handler throws, before it is reported. */
+  readonly onError?: (error: unknown, context: { runId: string; stepId: string; attempt: number }) => void;
 }
 
 export interface Worker {
+  readonly name: string;
+  readonly instance: string;
+  /** Handlers running now. */
+  readonly running: number;
   start(): Promise<void>;
+  /** Takes no new commands, lets running handlers finish within the grace period, then aborts the rest. */
   stop(): Promise<void>;
 }
 
+/** How long stopping waits for handlers after aborting them; one that ignores its signal is left behind. */
+const ABORTED_WAIT_MS = 2_000;
+
+const silent: WorkerLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
 export function createWorker(options: WorkerOptions): Worker {
-  const abort = new AbortController();
+  if (!/^[A-Za-z0-9._-]+$/.test(options.name)) throw new TypeError(`createWorker: name must be letters, digits, ".", "_" or "-" (it names a topic), got ${JSON.stringify(options.name)}`);
+  const graceMs = options.shutdownGraceMs ?? 10_000;
+  if (!Number.isFinite(graceMs) || graceMs < 0) throw new TypeError(`createWorker: shutdownGraceMs must be a non-negative number, got ${String(options.shutdownGraceMs)}`);
+  const name = options.name;
+  const instance = options.instance ?? `${hostname()}-${process.pid}`;
+  const ledger = options.ledger ?? createMemoryLedger();
+  const logger = options.logger ?? silent;
+  const inFlight = new Set<Promise<void>>();
+  const attempts = new Set<AbortController>();
   let subscription: BusSubscription | undefined;
+  let state: 'new' | 'started' | 'stopping' = 'new';
+  let stopped: Promise<void> | undefined;
 
   const handle = async (command: StepCommandMessage, headers: Readonly<Record<string, string>>): Promise<void> => {
     // Reports carry the dispatch's trace context back, so the run stays one trace.
     const traced: Record<string, string> = headers.traceparent ? { traceparent: headers.traceparent } : {};
-    const report = (message: StepEventMessage): Promise<void> => options.bus.publish(Topics.stepEvents, [{ key: message.runId, value: message, headers: traced }]);
     const phase = command.type === 'step.compensate' ? 'compensate' : 'execute';
     const base = { runId: command.runId, stepId: command.stepId, attempt: command.attempt, phase } as const;
-    const done = options.ledger?.lookup(command.idempotencyKey);
-    if (done) return report(done.ok ? { type: 'step.completed', ...base, output: done.output } : { type: 'step.failed', ...base, error: done.error });
-    const handler = options.handlers[command.action ?? phase] ?? options.handlers[phase];
-    let outcome: Outcome;
-    if (!handler) {
-      outcome = { ok: false, error: { code: 'WORKER.NO_HANDLER', message: `worker "${options.name}" has no handler for ${command.action ?? phase}`, retryable: false } };
-    } else {
-      await report({ type: 'step.started', ...base });
-      try {
-        const output = await handler({
-          ...base, action: command.action, input: command.input, idempotencyKey: command.idempotencyKey, deadline: command.deadline, signal: abort.signal,
-          heartbeat: () => report({ type: 'step.heartbeat', ...base }),
-        });
-        outcome = { ok: true, output: output ?? null };
-      } catch (error) {
-        if (abort.signal.aborted) return; // shutting down: the orchestrator re-sends the attempt after its timeout
-        outcome = { ok: false, error: toStepError(error) };
-        options.onError?.(error, base);
-      }
+    const fields = { worker: name, instance, ...base, idempotencyKey: command.idempotencyKey };
+    const report = (message: StepEventMessage): Promise<void> => options.bus.publish(Topics.stepEvents, [{ key: message.runId, value: message, headers: traced }]);
+    const reportOutcome = (outcome: Outcome): Promise<void> =>
+      report(outcome.ok ? { type: 'step.completed', ...base, output: outcome.output } : { type: 'step.failed', ...base, error: outcome.error });
+    const claimContext: ClaimContext = { ...base, worker: name, instance };
+
+    let claim: ClaimResult;
+    try {
+      claim = await ledger.claim(command.idempotencyKey, claimContext);
+    } catch (error) {
+      // Nothing ran, and nobody owns the key: a retryable failure lets the orchestrator back off and try again.
+      logger.error('idempotency ledger claim failed', { ...fields, error: describe(error) });
+      await reportOutcome({ ok: false, error: { code: 'WORKER.LEDGER_UNAVAILABLE', message: `worker "${name}" could not claim the attempt: ${describe(error)}`, retryable: true } });
+      return;
     }
-    options.ledger?.record(command.idempotencyKey, outcome, { ...base, worker: options.name });
-    await report(outcome.ok ? { type: 'step.completed', ...base, output: outcome.output } : { type: 'step.failed', ...base, error: outcome.error });
+    if (claim.state === 'done') {
+      await reportOutcome(claim.outcome);
+      return;
+    }
+    if (claim.state === 'running') {
+      logger.info('attempt already claimed elsewhere; delivery ignored', fields);
+      return;
+    }
+
+    const outcome = await execute(command, phase, base, claimContext, traced, report, fields);
+    if (outcome === undefined) return;
+    try {
+      await ledger.complete(command.idempotencyKey, outcome);
+    } catch (error) {
+      // The report below still goes out; a redelivery then finds the key running and stays silent.
+      logger.error('idempotency ledger complete failed', { ...fields, error: describe(error) });
+    }
+    await reportOutcome(outcome);
+  };
+
+  /** Runs the handler of a claimed attempt; undefined when the attempt was cut short by shutdown and goes unreported. */
+  const execute = async (
+    command: StepCommandMessage, phase: 'execute' | 'compensate', base: { runId: string; stepId: string; attempt: number; phase: 'execute' | 'compensate' },
+    claimContext: ClaimContext, traced: Record<string, string>, report: (message: StepEventMessage) => Promise<void>, fields: Record<string, unknown>,
+  ): Promise<Outcome | undefined> => {
+    if (command.deadline !== null && Date.now() >= command.deadline) {
+      // The orchestrator has given up on this attempt and may be running the next: doing it now could do the work twice.
+      return { ok: false, error: { code: 'STEP.DEADLINE_EXCEEDED', message: `attempt ${command.attempt} of "${command.stepId}" arrived after its deadline`, retryable: true } };
+    }
+    // A named action never falls back to the phase's default handler: running `execute` for a `refund` would do the opposite.
+    const handler = Object.hasOwn(options.handlers, command.action ?? phase) ? options.handlers[command.action ?? phase] : undefined;
+    if (!handler) {
+      return { ok: false, error: { code: 'WORKER.NO_HANDLER', message: `worker "${name}" has no handler for ${command.action ?? phase}`, retryable: false } };
+    }
+    const controller = new AbortController();
+    const cancelDeadline = command.deadline === null
+      ? () => undefined
+      : atDeadline(command.deadline, () => controller.abort(new AttemptCancelledError('deadline', `attempt ${command.attempt} of "${command.stepId}" passed its deadline`)));
+    attempts.add(controller);
+    let finished = false;
+    try {
+      await ledger.recordExecution?.(command.idempotencyKey, claimContext);
+      await report({ type: 'step.started', ...base });
+      const output = await handler({
+        ...base, action: command.action, input: command.input ?? null, idempotencyKey: command.idempotencyKey, deadline: command.deadline,
+        definitionId: command.definitionId, worker: name, instance, traceparent: traced.traceparent ?? null, signal: controller.signal,
+        heartbeat: async () => {
+          if (!finished && !controller.signal.aborted) await report({ type: 'step.heartbeat', ...base });
+        },
+      });
+      return successOutcome(output, name);
+    } catch (error) {
+      const reason = controller.signal.reason as unknown;
+      if (controller.signal.aborted && reason instanceof AttemptCancelledError && reason.kind === 'shutdown') {
+        logger.warn('attempt aborted by shutdown; not reported, the orchestrator times it out', fields);
+        return undefined;
+      }
+      options.onError?.(error, { runId: base.runId, stepId: base.stepId, attempt: base.attempt });
+      if (controller.signal.aborted && reason instanceof AttemptCancelledError) return deadlineOutcome(error, reason);
+      return { ok: false, error: toStepError(error) };
+    } finally {
+      finished = true;
+      cancelDeadline();
+      attempts.delete(controller);
+    }
+  };
+
+  const track = (work: Promise<void>): Promise<void> => {
+    inFlight.add(work);
+    return work.finally(() => inFlight.delete(work));
   };
 
   return {
+    name,
+    instance,
+    get running() {
+      return attempts.size;
+    },
     async start() {
+      if (state !== 'new') throw new Error(`worker "${name}" was already ${state === 'started' ? 'started' : 'stopped'}; create a new one`);
+      state = 'started';
       subscription = await options.bus.subscribe(
-        { topics: [Topics.commands(options.name)], group: options.group ?? `orchestron-worker-${options.name}`, concurrency: options.concurrency ?? 16 },
-        (message) => handle(message.value as StepCommandMessage, message.headers ?? {}),
+        { topics: [Topics.commands(name)], group: options.group ?? `orchestron-worker-${name}`, concurrency: options.concurrency ?? 16 },
+        (message) => track((async () => handle(parseStepCommand(message.value, name), message.headers ?? {}))()),
       );
     },
-    async stop() {
-      abort.abort();
-      await subscription?.close();
+    stop() {
+      stopped ??= (async () => {
+        state = 'stopping';
+        // Closing the subscription first stops new deliveries; the bus lets the handlers it started finish.
+        const closing = subscription?.close() ?? Promise.resolve();
+        subscription = undefined;
+        let drained = await settlesWithin(inFlight, graceMs);
+        if (!drained) {
+          logger.warn('shutdown grace period over; aborting running attempts', { worker: name, instance, running: attempts.size, graceMs });
+          for (const controller of attempts) controller.abort(new AttemptCancelledError('shutdown', `worker "${name}" is shutting down`));
+          drained = await settlesWithin(inFlight, ABORTED_WAIT_MS);
+        }
+        if (drained) {
+          await closing;
+        } else {
+          logger.error('handlers ignored their abort signal; stopping without them', { worker: name, instance, running: attempts.size });
+          closing.catch((error: unknown) => logger.error('closing the subscription failed', { worker: name, error: describe(error) }));
+        }
+      })();
+      return stopped;
     },
   };
 }
 
-function toStepError(error: unknown): { code: string; message: string; retryable: boolean } {
-  if (error !== null && typeof error === 'object') {
-    const e = error as { code?: unknown; message?: unknown; retryable?: unknown };
-    return { code: typeof e.code === 'string' ? e.code : 'STEP.FAILED', message: typeof e.message === 'string' ? e.message : String(error), retryable: e.retryable !== false };
-  }
-  return { code: 'STEP.FAILED', message: String(error), retryable: true };
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }

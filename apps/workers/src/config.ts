@@ -1,0 +1,93 @@
+import { hostname } from 'node:os';
+import { parseArgs } from 'node:util';
+import { EXAMPLE_WORKER_NAMES, isExampleWorkerName } from '@orchestron/example-workers';
+
+export const HELP = `orchestron workers — the example workers as a service of their own, on Kafka
+
+Usage: node apps/workers/src/main.ts --worker <name>[,<name>…] [--instance <id>] [--help]
+
+Options:
+  --worker, -w    which workers to run, comma-separated or repeated, or "all"
+                  (${EXAMPLE_WORKER_NAMES.join(', ')})
+  --instance, -i  this process's name among the instances of each worker (default <hostname>-<pid>);
+                  kept with every claim and execution in the ledger
+  --help, -h      this text
+
+Environment:
+  ORCHESTRON_KAFKA_BROKERS     comma-separated host:port (default 127.0.0.1:9092)
+  ORCHESTRON_KAFKA_PARTITIONS  partitions of the topics created here (default 3)
+  ORCHESTRON_KAFKA_SESSION_TIMEOUT_MS  how soon a dead instance loses its partitions (default 30000)
+  ORCHESTRON_PG_URL            PostgreSQL of the idempotency ledger (default postgres://postgres@127.0.0.1:5432/test)
+  ORCHESTRON_PG_SCHEMA         its schema, created if missing (default orchestron)
+  ORCHESTRON_WORK_MS           work time of each example step in ms (default 50)
+  ORCHESTRON_SHUTDOWN_GRACE_MS how long SIGTERM lets running steps finish before aborting them (default 10000)
+
+Instances of one worker name share its consumer group (orchestron-worker-<name>) and the ledger, so
+each attempt runs once however many run. Logs are JSON lines on stderr; one ready line goes to stdout.
+`;
+
+export interface WorkersConfig {
+  readonly workers: readonly string[];
+  readonly instance: string;
+  readonly kafkaBrokers: readonly string[];
+  readonly kafkaPartitions: number;
+  readonly kafkaSessionTimeoutMs: number;
+  readonly pgUrl: string;
+  readonly pgSchema: string;
+  readonly workMs: number;
+  readonly shutdownGraceMs: number;
+}
+
+/** A command line or environment that cannot work; the message names the option or variable. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads the command line and the environment; throws ConfigError naming what is wrong. `--help` needs nothing else to be right. */
+export function readConfig(args: readonly string[], env: Readonly<Record<string, string | undefined>>): { readonly help: true } | ({ readonly help: false } & WorkersConfig) {
+  let values: { worker?: string[]; instance?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: [...args],
+      options: { worker: { type: 'string', short: 'w', multiple: true }, instance: { type: 'string', short: 'i' }, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    throw new ConfigError(error instanceof Error ? error.message : String(error));
+  }
+  if (values.help) return { help: true };
+  const base = {
+    instance: values.instance ?? `${hostname()}-${process.pid}`,
+    kafkaBrokers: (env.ORCHESTRON_KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((b) => b.trim()).filter(Boolean),
+    kafkaPartitions: integer(env, 'ORCHESTRON_KAFKA_PARTITIONS', 3, 1),
+    kafkaSessionTimeoutMs: integer(env, 'ORCHESTRON_KAFKA_SESSION_TIMEOUT_MS', 30_000, 1000),
+    pgUrl: env.ORCHESTRON_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+    pgSchema: env.ORCHESTRON_PG_SCHEMA ?? 'orchestron',
+    workMs: integer(env, 'ORCHESTRON_WORK_MS', 50, 0),
+    shutdownGraceMs: integer(env, 'ORCHESTRON_SHUTDOWN_GRACE_MS', 10_000, 0),
+  };
+  if (base.instance.trim() === '') throw new ConfigError('--instance must not be empty');
+  if (base.kafkaBrokers.length === 0) throw new ConfigError('ORCHESTRON_KAFKA_BROKERS must name at least one host:port');
+  return { help: false, workers: workerNames(values.worker ?? []), ...base };
+}
+
+function workerNames(given: readonly string[]): string[] {
+  const names = given.flatMap((value) => value.split(',')).map((name) => name.trim()).filter(Boolean);
+  if (names.length === 0) throw new ConfigError(`--worker is required: one or more of ${EXAMPLE_WORKER_NAMES.join(', ')}, or all`);
+  if (names.includes('all')) return [...EXAMPLE_WORKER_NAMES];
+  const unknown = names.filter((name) => !isExampleWorkerName(name));
+  if (unknown.length > 0) throw new ConfigError(`--worker: unknown worker ${unknown.map((n) => JSON.stringify(n)).join(', ')}; known: ${EXAMPLE_WORKER_NAMES.join(', ')}`);
+  return [...new Set(names)];
+}
+
+function integer(env: Readonly<Record<string, string | undefined>>, name: string, fallback: number, min: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) throw new ConfigError(`${name} must be an integer of at least ${min}, got ${JSON.stringify(raw)}`);
+  return value;
+}

@@ -1,0 +1,96 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, describe, expect, it } from '@jest/globals';
+import pg from 'pg';
+import type { ClaimContext } from '@orchestron/worker-sdk';
+import { describeIdempotencyLedgerConformance } from '@orchestron/worker-sdk/testing';
+import { PostgresLedger } from './index.ts';
+
+// Against the PostgreSQL of the development and CI machines; an unreachable server fails these tests.
+const URL = process.env['ORCHESTRON_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+const schemas: string[] = [];
+const freshSchema = (): string => {
+  const schema = `orchestron_ledger_${randomBytes(5).toString('hex')}`;
+  schemas.push(schema);
+  return schema;
+};
+
+afterAll(async () => {
+  const admin = new pg.Client({ connectionString: URL });
+  await admin.connect();
+  for (const schema of schemas) await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  await admin.end();
+});
+
+// Each ledger has its own pool, as two processes would.
+describeIdempotencyLedgerConformance('postgres', async () => {
+  const schema = freshSchema();
+  const ledger = await PostgresLedger.open({ url: URL, schema });
+  const twin = await PostgresLedger.open({ url: URL, schema });
+  return { ledger, twin, close: async () => { await ledger.close(); await twin.close(); } };
+}, { recordsExecutions: true });
+
+const ctx = (key: string, instance: string): ClaimContext => ({ runId: key.split('/')[0] ?? key, stepId: 'pay', attempt: 1, phase: 'execute', worker: 'payments', instance });
+
+describe('PostgresLedger', () => {
+  it('lets exactly one of two ledgers claim each of 300 keys they race for, and logs one execution per key', async () => {
+    const schema = freshSchema();
+    const [a, b] = await Promise.all([PostgresLedger.open({ url: URL, schema }), PostgresLedger.open({ url: URL, schema })]);
+    try {
+      const keys = Array.from({ length: 300 }, (_, i) => `run-${i}/pay/1`);
+      const won: Record<string, number> = { a: 0, b: 0 };
+      // What a worker does with a claim: run (and log) only when it won.
+      const work = async (ledger: PostgresLedger, instance: string, key: string): Promise<void> => {
+        const claim = await ledger.claim(key, ctx(key, instance));
+        if (claim.state !== 'claimed') return;
+        won[instance] = (won[instance] ?? 0) + 1;
+        await ledger.recordExecution(key, ctx(key, instance));
+        await ledger.complete(key, { ok: true, output: { by: instance } });
+      };
+      await Promise.all(keys.flatMap((key) => [work(a as PostgresLedger, 'a', key), work(b as PostgresLedger, 'b', key)]));
+      expect((won.a ?? 0) + (won.b ?? 0)).toBe(300);
+      expect(await a?.executionCount()).toBe(300);
+      expect(await b?.duplicateExecutions()).toBe(0);
+      const again = await b?.claim('run-7/pay/1', ctx('run-7/pay/1', 'b'));
+      expect(again?.state).toBe('done');
+      process.stdout.write(`postgres ledger race: a claimed ${won.a}, b claimed ${won.b} of 300 keys\n`);
+    } finally {
+      await Promise.all([a?.close(), b?.close()]);
+    }
+  });
+
+  it('counts a key executed twice as a duplicate', async () => {
+    const ledger = await PostgresLedger.open({ url: URL, schema: freshSchema() });
+    try {
+      await ledger.recordExecution('r1/pay/1', ctx('r1/pay/1', 'a'));
+      await ledger.recordExecution('r1/pay/1', ctx('r1/pay/1', 'b'));
+      await ledger.recordExecution('r2/pay/1', ctx('r2/pay/1', 'a'));
+      expect(await ledger.duplicateExecutions()).toBe(1);
+      expect(await ledger.executionCount()).toBe(3);
+    } finally {
+      await ledger.close();
+    }
+  });
+
+  it('creates its schema once when several instances start on it at the same time', async () => {
+    const schema = freshSchema();
+    const opened = await Promise.allSettled(Array.from({ length: 5 }, () => PostgresLedger.open({ url: URL, schema })));
+    await Promise.all(opened.map((o) => (o.status === 'fulfilled' ? o.value.close() : undefined)));
+    expect(opened.filter((o) => o.status === 'rejected')).toEqual([]);
+  });
+
+  it('works on a pool it is given, and leaves that pool open', async () => {
+    const pool = new pg.Pool({ connectionString: URL, max: 2 });
+    try {
+      const ledger = await PostgresLedger.open({ pool, schema: freshSchema() });
+      expect(await ledger.claim('p/s/1', ctx('p/s/1', 'a'))).toEqual({ state: 'claimed' });
+      await ledger.close();
+      expect((await pool.query<{ one: number }>('SELECT 1 AS one')).rows[0]?.one).toBe(1);
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it('rejects a schema name that is not a plain lower-case identifier, naming the setting', async () => {
+    await expect(PostgresLedger.open({ url: URL, schema: 'Bad-Name' })).rejects.toThrow(/schema must be 1 to 48 lower-case letters/);
+  });
+});

@@ -1,0 +1,142 @@
+import pg from 'pg';
+import type { Pool } from 'pg';
+import type { ClaimContext, ClaimResult, IdempotencyLedger, Outcome } from '@orchestron/worker-sdk';
+
+export interface PostgresLedgerOptions {
+  /** A connection URL; the ledger then owns its pool and ends it on close. */
+  readonly url?: string;
+  /** A pool to use instead (not ended on close). */
+  readonly pool?: Pool;
+  /** Where the tables live, created when missing (default `orchestron`). */
+  readonly schema?: string;
+  /** Told about errors of idle connections in a pool the ledger owns, which would otherwise end the process. */
+  readonly onPoolError?: (error: Error) => void;
+}
+
+// Lower case only, so the name means the same quoted or not, as in @orchestron/store-postgres.
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,47}$/;
+// unique_violation, duplicate_table, duplicate_schema, duplicate_object: two starters creating the same thing.
+const CREATE_RACES = new Set(['23505', '42P07', '42P06', '42710']);
+
+/**
+ * The idempotency ledger for workers of one name running as several processes on one PostgreSQL database.
+ * A claim is one `INSERT … ON CONFLICT DO NOTHING`: of any number of instances claiming a key at once, the
+ * database lets exactly one insert it. `worker_executions` logs every handler start, apart from the claims.
+ */
+export class PostgresLedger implements IdempotencyLedger {
+  readonly schema: string;
+  private readonly pool: Pool;
+  private readonly ownsPool: boolean;
+  private readonly claims: string;
+  private readonly executions: string;
+
+  private constructor(pool: Pool, ownsPool: boolean, schema: string) {
+    this.pool = pool;
+    this.ownsPool = ownsPool;
+    this.schema = schema;
+    this.claims = `"${schema}".worker_claims`;
+    this.executions = `"${schema}".worker_executions`;
+  }
+
+  /** Connects, and creates the schema and tables when they are missing (safe with many instances starting at once). */
+  static async open(options: PostgresLedgerOptions): Promise<PostgresLedger> {
+    const schema = options.schema ?? 'orchestron';
+    if (!SCHEMA_NAME.test(schema)) throw new TypeError(`PostgresLedger: schema must be 1 to 48 lower-case letters, digits or underscores, not starting with a digit; got ${JSON.stringify(schema)}`);
+    if ((options.url === undefined) === (options.pool === undefined)) throw new TypeError('PostgresLedger: give exactly one of url and pool');
+    const pool = options.pool ?? new pg.Pool({ connectionString: options.url, max: 10, connectionTimeoutMillis: 10_000 });
+    if (options.pool === undefined) pool.on('error', (error) => options.onPoolError?.(error));
+    const ledger = new PostgresLedger(pool, options.pool === undefined, schema);
+    try {
+      await ledger.createTables();
+    } catch (error) {
+      await ledger.close();
+      throw new Error(`PostgresLedger: could not prepare schema "${schema}": ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
+    return ledger;
+  }
+
+  async claim(key: string, ctx: ClaimContext): Promise<ClaimResult> {
+    const inserted = await this.pool.query(
+      `INSERT INTO ${this.claims} (key, state, worker, instance, run_id, step_id, attempt, phase) VALUES ($1, 'running', $2, $3, $4, $5, $6, $7) ON CONFLICT (key) DO NOTHING`,
+      [key, ctx.worker, ctx.instance, ctx.runId, ctx.stepId, ctx.attempt, ctx.phase],
+    );
+    if (inserted.rowCount === 1) return { state: 'claimed' };
+    // A separate statement: under READ COMMITTED it sees the row of the claim that won, even one committed just now.
+    const { rows } = await this.pool.query<{ state: string; outcome: string | null }>(`SELECT state, outcome FROM ${this.claims} WHERE key = $1`, [key]);
+    const row = rows[0];
+    if (row === undefined) throw new Error(`PostgresLedger: the claim of "${key}" conflicted but no row holds it`);
+    return row.state === 'done' ? { state: 'done', outcome: JSON.parse(row.outcome ?? 'null') as Outcome } : { state: 'running' };
+  }
+
+  async complete(key: string, outcome: Outcome): Promise<void> {
+    const updated = await this.pool.query(`UPDATE ${this.claims} SET state = 'done', outcome = $2, completed_at = now() WHERE key = $1 AND state = 'running'`, [key, JSON.stringify(outcome)]);
+    if (updated.rowCount !== 1) throw new Error(`PostgresLedger: cannot complete "${key}": it is not a running claim`);
+  }
+
+  async recordExecution(key: string, ctx: ClaimContext): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO ${this.executions} (key, worker, instance, run_id, step_id, attempt, phase) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      [key, ctx.worker, ctx.instance, ctx.runId, ctx.stepId, ctx.attempt, ctx.phase],
+    );
+  }
+
+  /** Keys whose handler started more than once, across every instance: anything above 0 breaks the idempotency guarantee. */
+  async duplicateExecutions(): Promise<number> {
+    const { rows } = await this.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM (SELECT key FROM ${this.executions} GROUP BY key HAVING count(*) > 1) AS d`);
+    return rows[0]?.n ?? 0;
+  }
+
+  async executionCount(): Promise<number> {
+    const { rows } = await this.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${this.executions}`);
+    return rows[0]?.n ?? 0;
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsPool) await this.pool.end();
+  }
+
+  private async createTables(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const client = await this.pool.connect();
+      try {
+        await client.query('BEGIN');
+        await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`orchestron.worker-ledger:${this.schema}`]);
+        await client.query(`CREATE SCHEMA IF NOT EXISTS "${this.schema}"`);
+        await client.query(`CREATE TABLE IF NOT EXISTS ${this.claims} (
+          key          text        PRIMARY KEY,
+          state        text        NOT NULL CHECK (state IN ('running', 'done')),
+          outcome      text,
+          worker       text        NOT NULL,
+          instance     text        NOT NULL,
+          run_id       text        NOT NULL,
+          step_id      text        NOT NULL,
+          attempt      integer     NOT NULL,
+          phase        text        NOT NULL,
+          claimed_at   timestamptz NOT NULL DEFAULT now(),
+          completed_at timestamptz
+        )`);
+        await client.query(`CREATE TABLE IF NOT EXISTS ${this.executions} (
+          seq        bigserial   PRIMARY KEY,
+          key        text        NOT NULL,
+          worker     text        NOT NULL,
+          instance   text        NOT NULL,
+          run_id     text        NOT NULL,
+          step_id    text        NOT NULL,
+          attempt    integer     NOT NULL,
+          phase      text        NOT NULL,
+          started_at timestamptz NOT NULL DEFAULT now()
+        )`);
+        await client.query(`CREATE INDEX IF NOT EXISTS worker_executions_key ON ${this.executions} (key)`);
+        await client.query('COMMIT');
+        return;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        // The schema may be created at the same moment by another component (the event store) under its own lock.
+        if (attempt < 3 && CREATE_RACES.has((error as { code?: string }).code ?? '')) continue;
+        throw error;
+      } finally {
+        client.release();
+      }
+    }
+  }
+}

@@ -1,0 +1,56 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from '@jest/globals';
+import Database from 'better-sqlite3';
+import type { ClaimContext } from '@orchestron/worker-sdk';
+import { describeIdempotencyLedgerConformance } from '@orchestron/worker-sdk/testing';
+import { SqliteLedger } from './index.ts';
+
+const freshPath = (): string => join(mkdtempSync(join(tmpdir(), 'orchestron-ledger-')), 'ledger.sqlite');
+
+// The twin opens the same file on its own connection, as a second process would.
+describeIdempotencyLedgerConformance('sqlite', async () => {
+  const path = freshPath();
+  const ledger = new SqliteLedger(path);
+  const twin = new SqliteLedger(path);
+  return { ledger, twin, close: async () => { ledger.close(); twin.close(); } };
+}, { recordsExecutions: true });
+
+const ctx = (key: string, instance: string): ClaimContext => ({ runId: key.split('/')[0] ?? key, stepId: 's', attempt: 1, phase: 'execute', worker: 'mail', instance });
+
+describe('SqliteLedger', () => {
+  it('logs every handler start, so a key started twice counts as a duplicate', async () => {
+    const ledger = new SqliteLedger(freshPath());
+    await ledger.recordExecution('r1/s/1', ctx('r1/s/1', 'a'));
+    await ledger.recordExecution('r2/s/1', ctx('r2/s/1', 'a'));
+    expect(await ledger.duplicateExecutions()).toBe(0);
+    await ledger.recordExecution('r1/s/1', ctx('r1/s/1', 'b'));
+    expect(await ledger.duplicateExecutions()).toBe(1);
+    expect(await ledger.executionCount()).toBe(3);
+    expect(ledger.executions('r1').map((e) => e.instance)).toEqual(['a', 'b']);
+    ledger.close();
+  });
+
+  it('refuses to complete a key nobody claimed', async () => {
+    const ledger = new SqliteLedger(freshPath());
+    await expect(ledger.complete('nobody/s/1', { ok: true, output: null })).rejects.toThrow(/cannot complete "nobody\/s\/1": it is not a running claim/);
+    ledger.close();
+  });
+
+  it('takes over a ledger file from before claims: its outcomes stay done and its executions stay counted', async () => {
+    const path = freshPath();
+    const old = new Database(path);
+    old.exec(`CREATE TABLE outcomes (key TEXT PRIMARY KEY, outcome TEXT NOT NULL);
+      CREATE TABLE executions (seq INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL, run_id TEXT NOT NULL, step_id TEXT NOT NULL,
+        attempt INTEGER NOT NULL, phase TEXT NOT NULL, worker TEXT NOT NULL, ok INTEGER NOT NULL, at TEXT NOT NULL);
+      CREATE INDEX executions_run ON executions (run_id);
+      INSERT INTO outcomes VALUES ('r/s/1', '{"ok":true,"output":{"n":1}}');
+      INSERT INTO executions (key, run_id, step_id, attempt, phase, worker, ok, at) VALUES ('r/s/1', 'r', 's', 1, 'execute', 'mail', 1, '2026-01-01T00:00:00Z');`);
+    old.close();
+    const ledger = new SqliteLedger(path);
+    expect(await ledger.claim('r/s/1', ctx('r/s/1', 'a'))).toEqual({ state: 'done', outcome: { ok: true, output: { n: 1 } } });
+    expect(ledger.executions('r')).toEqual([{ key: 'r/s/1', runId: 'r', stepId: 's', attempt: 1, phase: 'execute', worker: 'mail', instance: '' }]);
+    ledger.close();
+  });
+});

@@ -1,0 +1,86 @@
+import { Ajv } from 'ajv';
+import { stepCommandSchema, WireFormatError } from '@orchestron/bus';
+import type { StepCommandMessage } from '@orchestron/bus';
+import type { AttemptCancelledError } from './errors.ts';
+import type { Outcome } from './ledger.ts';
+
+type StepError = Extract<Outcome, { ok: false }>['error'];
+
+const validateCommand = new Ajv({ allErrors: true, strict: false }).compile(stepCommandSchema);
+
+/** The command, or a WireFormatError naming every bad field: the bus then dead-letters it, where an operator sees it. */
+export function parseStepCommand(value: unknown, worker: string): StepCommandMessage {
+  if (validateCommand(value)) return value as unknown as StepCommandMessage;
+  const problems = (validateCommand.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? e.keyword}`);
+  throw new WireFormatError(`worker "${worker}" got a command that is not a valid step.execute / step.compensate: ${problems.join('; ')}`);
+}
+
+/**
+ * How a thrown value is reported: a TerminalError (or anything with `retryable: false`) does not retry, every
+ * other error does. A code is kept when the error has a string one.
+ */
+export function toStepError(error: unknown): StepError {
+  if (error !== null && typeof error === 'object') {
+    const e = error as { code?: unknown; message?: unknown; retryable?: unknown };
+    return { code: typeof e.code === 'string' && e.code !== '' ? e.code : 'STEP.FAILED', message: typeof e.message === 'string' ? e.message : String(error), retryable: e.retryable !== false };
+  }
+  return { code: 'STEP.FAILED', message: String(error), retryable: true };
+}
+
+/**
+ * The outcome of a handler that threw after its deadline aborted it. A terminal error the handler chose to throw
+ * stands; anything else (most likely the abort itself) is the deadline.
+ */
+export function deadlineOutcome(error: unknown, reason: AttemptCancelledError): Outcome {
+  const thrown = toStepError(error);
+  if (!thrown.retryable && !isAbort(error, reason)) return { ok: false, error: thrown };
+  return { ok: false, error: { code: reason.code, message: reason.message, retryable: true } };
+}
+
+function isAbort(error: unknown, reason: AttemptCancelledError): boolean {
+  return error === reason || (error instanceof Error && (error.name === 'AbortError' || error.cause === reason));
+}
+
+/** A handler's return value as an outcome: JSON only, since it crosses the wire and the ledger. */
+export function successOutcome(output: unknown, worker: string): Outcome {
+  const value = output === undefined ? null : output;
+  let encoded: string | undefined;
+  try {
+    encoded = JSON.stringify(value);
+  } catch (error) {
+    return { ok: false, error: { code: 'WORKER.OUTPUT_NOT_JSON', message: `worker "${worker}" returned output that does not encode as JSON: ${error instanceof Error ? error.message : String(error)}`, retryable: false } };
+  }
+  if (encoded === undefined) return { ok: false, error: { code: 'WORKER.OUTPUT_NOT_JSON', message: `worker "${worker}" returned a ${typeof value}, which is not JSON`, retryable: false } };
+  return { ok: true, output: JSON.parse(encoded) as unknown };
+}
+
+// setTimeout fires at once for delays above 2^31 - 1 ms (about 24.8 days); a far deadline is waited for in chunks.
+const MAX_DELAY = 2 ** 31 - 1;
+
+/** Calls `fire` when the clock passes `deadline` (epoch ms); returns the cancel. */
+export function atDeadline(deadline: number, fire: () => void, now: () => number = Date.now): () => void {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const arm = (): void => {
+    const left = deadline - now();
+    if (left <= 0) {
+      fire();
+      return;
+    }
+    timer = setTimeout(arm, Math.min(left, MAX_DELAY));
+  };
+  arm();
+  return () => clearTimeout(timer);
+}
+
+/** Whether every promise settles within `ms`. */
+export async function settlesWithin(promises: Iterable<Promise<unknown>>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([Promise.allSettled([...promises]).then(() => true as const), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,2 @@
+export { describeIdempotencyLedgerConformance } from './ledger.conformance.ts';
+export type { LedgerUnderTest } from './ledger.conformance.ts';
