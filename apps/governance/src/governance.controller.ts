@@ -3,6 +3,7 @@ import { EventPattern } from '@nestjs/microservices';
 import { parseGovernanceRequestMessage, Topics } from '@orchestron/bus';
 import type { DeliveredMessage, MessageBus } from '@orchestron/bus';
 import type { Logger } from '@orchestron/runtime';
+import { injectHeaders, withSpan } from '@orchestron/telemetry';
 import { GovernanceService } from './governance.service.ts';
 import { GOVERNANCE_BUS, GOVERNANCE_LOGGER } from './governance.tokens.ts';
 
@@ -27,9 +28,14 @@ export class GovernanceController {
 
   async onRequest(message: DeliveredMessage): Promise<void> {
     const request = parseGovernanceRequestMessage(message.value);
-    const decision = this.#service.decide(request);
-    await this.#bus.publish(Topics.governanceDecisions, [{ key: decision.runId, value: decision, headers: traceHeaders(message.headers) }]);
-    this.#logger.info('governance decided', { requestId: decision.requestId, runId: decision.runId, stepId: decision.stepId, action: request.action, outcome: decision.outcome, policyId: decision.policyId });
+    const attributes = { 'orchestron.step.id': request.stepId, 'orchestron.worker': request.worker, ...(request.action ? { 'orchestron.action': request.action } : {}) };
+    await withSpan('governance decide', { headers: message.headers ?? {}, runId: request.runId, kind: 'consumer', attributes }, async (span) => {
+      const decision = this.#service.decide(request);
+      span.setAttributes({ 'orchestron.governance.outcome': decision.outcome, 'orchestron.governance.policy': decision.policyId ?? '(none)' });
+      // The decision carries this span's context: the orchestrator's handling of it is its child.
+      await this.#bus.publish(Topics.governanceDecisions, [{ key: decision.runId, value: decision, headers: { ...traceHeaders(message.headers), ...injectHeaders() } }]);
+      this.#logger.info('governance decided', { requestId: decision.requestId, runId: decision.runId, stepId: decision.stepId, action: request.action, outcome: decision.outcome, policyId: decision.policyId });
+    });
   }
 }
 Reflect.decorate([Controller()], GovernanceController);

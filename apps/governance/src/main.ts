@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createInMemoryBus } from '@orchestron/bus';
 import type { MessageBus } from '@orchestron/bus';
-import { jsonLogger } from '@orchestron/runtime';
+import { createLogger, startTracing } from '@orchestron/telemetry';
 import { governanceConfig } from './governance.config.ts';
 import { DEFAULT_GOVERNANCE_GROUP, startGovernanceService } from './start-governance.ts';
 
@@ -24,6 +24,7 @@ Environment:
   ORCHESTRON_KAFKA_SESSION_TIMEOUT_MS  how soon a dead instance loses its partitions (default 30000)
   ORCHESTRON_GOVERNANCE_GROUP  consumer group (default ${DEFAULT_GOVERNANCE_GROUP})
   ORCHESTRON_INSTANCE          name recorded as decidedBy on each decision (default governance-<pid>)
+  OTEL_EXPORTER_OTLP_ENDPOINT  export trace spans over OTLP/HTTP (e.g. http://127.0.0.1:4318); unset: none
 
 Logs are JSON lines on stderr; stdout gets one line once the service is ready.
 `;
@@ -36,7 +37,8 @@ async function main(): Promise<void> {
   }
   const root = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
   const config = governanceConfig(process.env, root);
-  const logger = jsonLogger({ service: 'orchestron-governance', instance: config.instance });
+  const logger = createLogger({ service: 'orchestron-governance', instance: config.instance });
+  const tracing = startTracing({ serviceName: 'orchestron-governance', serviceInstance: config.instance, logger });
   let bus: MessageBus | undefined;
   if (config.busKind === 'memory') {
     logger.warn('ORCHESTRON_BUS=memory: no other process can reach this bus, so no request will arrive from outside');
@@ -57,7 +59,7 @@ async function main(): Promise<void> {
     closing = true;
     clearInterval(keepAlive);
     logger.info('shutting down', { signal });
-    void service.close().then(() => bus?.close()).then(() => process.exit(0), (error: unknown) => {
+    void service.close().then(() => bus?.close()).then(() => tracing.shutdown()).then(() => process.exit(0), (error: unknown) => {
       logger.error('shutdown failed', { error: String(error) });
       process.exit(1);
     });

@@ -21,6 +21,7 @@ Environment:
   ORCHESTRON_PG_SCHEMA         its schema, created if missing (default orchestron)
   ORCHESTRON_WORK_MS           work time of each example step in ms (default 50)
   ORCHESTRON_SHUTDOWN_GRACE_MS how long SIGTERM lets running steps finish before aborting them (default 10000)
+  OTEL_EXPORTER_OTLP_ENDPOINT  export trace spans over OTLP/HTTP (e.g. http://127.0.0.1:4318); unset: none
 
 Instances of one worker name share its consumer group (orchestron-worker-<name>) and the ledger, so
 each attempt runs once however many run. Logs are JSON lines on stderr; one ready line goes to stdout.

@@ -1,7 +1,7 @@
 import { Topics } from '@orchestron/bus';
 import { createKafkaBus } from '@orchestron/bus-kafka';
 import { PostgresLedger } from '@orchestron/example-workers';
-import { jsonLogger } from '@orchestron/runtime';
+import { createLogger, startTracing } from '@orchestron/telemetry';
 import { ConfigError, HELP, readConfig } from './config.ts';
 import { startWorkerService } from './service.ts';
 
@@ -12,7 +12,8 @@ async function main(): Promise<void> {
     return;
   }
   const config = parsed;
-  const logger = jsonLogger({ service: 'orchestron-workers', instance: config.instance });
+  const logger = createLogger({ service: 'orchestron-workers', instance: config.instance });
+  const tracing = startTracing({ serviceName: 'orchestron-workers', serviceInstance: config.instance, logger });
   const ledger = await PostgresLedger.open({
     url: config.pgUrl, schema: config.pgSchema,
     onPoolError: (error) => logger.warn('idle PostgreSQL connection failed', { error: error.message }),
@@ -32,7 +33,7 @@ async function main(): Promise<void> {
     await ledger.close().catch(() => undefined);
     throw error;
   }
-  process.stdout.write(`Orchestron workers ready: ${config.workers.join(', ')} (instance ${config.instance}; Kafka ${config.kafkaBrokers.join(',')}; ledger schema ${config.pgSchema})\n`);
+  process.stdout.write(`Orchestron workers ready: ${config.workers.join(', ')} (instance ${config.instance}; Kafka ${config.kafkaBrokers.join(',')}; ledger schema ${config.pgSchema}${tracing.exporting ? '; tracing on' : ''})\n`);
 
   let closing = false;
   const shutdown = (signal: string): void => {
@@ -45,6 +46,7 @@ async function main(): Promise<void> {
     void service.close()
       .then(() => bus.close())
       .then(() => ledger.close())
+      .then(() => tracing.shutdown())
       .then(() => process.exit(0), (error: unknown) => {
         logger.error('shutdown failed', { error: error instanceof Error ? error.message : String(error) });
         process.exit(1);

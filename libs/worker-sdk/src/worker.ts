@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { Topics } from '@orchestron/bus';
+import { currentTraceparent, withSpan } from '@orchestron/telemetry';
 import type { BusSubscription, MessageBus, StepCommandMessage, StepEventMessage } from '@orchestron/bus';
 import { atDeadline, deadlineOutcome, parseStepCommand, settlesWithin, successOutcome, toStepError } from './attempt.ts';
 import { AttemptCancelledError } from './errors.ts';
@@ -89,8 +90,9 @@ export function createWorker(options: WorkerOptions): Worker {
   let stopped: Promise<void> | undefined;
 
   const handle = async (command: StepCommandMessage, headers: Readonly<Record<string, string>>): Promise<void> => {
-    // Reports carry the dispatch's trace context back, so the run stays one trace.
-    const traced: Record<string, string> = headers.traceparent ? { traceparent: headers.traceparent } : {};
+    // Reports carry this attempt's span (a child of the dispatch's), so the run stays one trace.
+    const parent = currentTraceparent() ?? headers.traceparent;
+    const traced: Record<string, string> = parent ? { traceparent: parent } : {};
     const phase = command.type === 'step.compensate' ? 'compensate' : 'execute';
     const base = { runId: command.runId, stepId: command.stepId, attempt: command.attempt, phase } as const;
     const fields = { worker: name, instance, ...base, idempotencyKey: command.idempotencyKey };
@@ -191,7 +193,11 @@ export function createWorker(options: WorkerOptions): Worker {
       state = 'started';
       subscription = await options.bus.subscribe(
         { topics: [Topics.commands(name)], group: options.group ?? `orchestron-worker-${name}`, concurrency: options.concurrency ?? 16 },
-        (message) => track((async () => handle(parseStepCommand(message.value, name), message.headers ?? {}))()),
+        (message) => track((async () => {
+          const command = parseStepCommand(message.value, name);
+          const attributes = { 'orchestron.step.id': command.stepId, 'orchestron.attempt': command.attempt, 'orchestron.worker': name, 'orchestron.worker.instance': instance };
+          await withSpan(`worker ${name} ${command.action ?? (command.type === 'step.compensate' ? 'compensate' : 'execute')}`, { headers: message.headers ?? {}, runId: command.runId, kind: 'consumer', attributes }, () => handle(command, message.headers ?? {}));
+        })()),
       );
     },
     stop() {
