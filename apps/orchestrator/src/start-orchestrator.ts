@@ -1,5 +1,5 @@
 import type { INestMicroservice } from '@nestjs/common';
-import type { MessageBus } from '@orchestron/bus';
+import type { MessageBus, PartitionLag } from '@orchestron/bus';
 import type { EventStore } from '@orchestron/event-store';
 import { BusTransport, createBusMicroservice } from '@orchestron/nest-transport';
 import { Engine, flowMetricsObserver, metricsObserver, runMetricsSource, silentLogger } from '@orchestron/runtime';
@@ -8,6 +8,14 @@ import type { Metrics, MetricsSource } from '@orchestron/telemetry';
 import { OrchestratorModule } from './orchestrator.module.ts';
 
 export const DEFAULT_ORCHESTRATOR_GROUP = 'orchestron-orchestrator';
+
+/** Consumer lag per owned partition; partitions this instance gave up are reset so they stop showing stale lag. */
+function lagMetrics(metrics: Metrics, group: string): (lag: readonly PartitionLag[]) => void {
+  return (lag) => {
+    metrics.consumerLag.reset();
+    for (const entry of lag) metrics.consumerLag.set({ group, topic: entry.topic, partition: String(entry.partition) }, entry.lag);
+  };
+}
 
 export interface OrchestratorOptions {
   readonly store: EventStore;
@@ -52,6 +60,7 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
   const transport = new BusTransport({
     bus: options.bus, group, concurrency: options.concurrency ?? 64,
     onAssigned: (partitions) => void engine.assign(partitions),
+    ...(options.metrics ? { onLag: lagMetrics(options.metrics, group) } : {}),
     onError: (error, message) => logger.error('message dead-lettered', { topic: message.topic, key: message.key, partition: message.partition, offset: message.offset, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) }),
   });
   let app: INestMicroservice | undefined;

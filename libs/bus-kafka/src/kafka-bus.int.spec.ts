@@ -184,6 +184,20 @@ describe('kafka bus', () => {
     expect(bySecond.size).toBeGreaterThan(total / 4);
   }, TEST_TIMEOUT);
 
+  it('reports the lag of the partitions it owns while messages wait', async () => {
+    const bus = openBus();
+    const topic = unique('lag');
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => { release = resolve; });
+    const reports: number[] = [];
+    await bus.subscribe({ topics: [topic], group: unique('g'), concurrency: 1, onLag: (lag) => reports.push(lag.filter((l) => l.topic === topic).reduce((sum, l) => sum + l.lag, 0)) }, () => gate);
+    await bus.publish(topic, Array.from({ length: 6 }, (_, i) => ({ key: 'one-key', value: { i } })));
+    const deadline = Date.now() + 20_000;
+    while (!reports.some((total) => total >= 6) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
+    release();
+    expect(Math.max(0, ...reports)).toBeGreaterThanOrEqual(6);
+  }, TEST_TIMEOUT);
+
   it('reports an unreachable broker as BUS.UNAVAILABLE, retryable, and a closed bus as BUS.CLOSED', async () => {
     const nowhere = openBus({ brokers: ['127.0.0.1:1'] });
     const failure = await nowhere.publish(unique('nowhere'), [{ key: 'k', value: 1 }]).then(() => undefined, (error: unknown) => error);

@@ -1,6 +1,6 @@
 import { Consumer, MessagesStreamFallbackModes, MessagesStreamModes } from '@platformatic/kafka';
 import type { GroupAssignment, Message, MessagesStream } from '@platformatic/kafka';
-import type { BusMessage, BusSubscription, DeliveredMessage, SubscribeOptions } from '@orchestron/bus';
+import type { BusMessage, BusSubscription, DeliveredMessage, PartitionLag, SubscribeOptions } from '@orchestron/bus';
 import { coPartitionAssigner } from './co-partition-assigner.ts';
 import { decodeMessage, describeFailure, undecodedMessage } from './codec.ts';
 import type { RawRecord } from './codec.ts';
@@ -30,6 +30,15 @@ interface Entry {
 export interface SubscriptionContext {
   readonly options: ResolvedOptions;
   readonly publish: (topic: string, messages: readonly BusMessage[]) => Promise<void>;
+}
+
+const LAG_INTERVAL_MS = 5_000;
+
+/** The client's lag map (per topic, indexed by partition; -1 where this member is not assigned) as the port's list. */
+function lagOf(offsets: ReadonlyMap<string, readonly bigint[]>): PartitionLag[] {
+  const out: PartitionLag[] = [];
+  for (const [topic, partitions] of offsets) partitions.forEach((lag, partition) => { if (lag >= 0n) out.push({ topic, partition, lag: Number(lag) }); });
+  return out;
 }
 
 /** Waiting messages above which fetching pauses, and below which it resumes. */
@@ -98,6 +107,12 @@ export class KafkaSubscription implements BusSubscription {
     });
     this.consumer = consumer;
     consumer.on('consumer:group:join', (payload) => this.assign(consumer, payload.assignments ?? []));
+    const { onLag } = this.subscription;
+    if (onLag) {
+      consumer.on('consumer:lag', (offsets) => onLag(lagOf(offsets)));
+      // A failed lag probe says nothing about consumption; it is tried again at the next interval.
+      consumer.on('consumer:lag:error', () => undefined);
+    }
     consumer.on('consumer:group:rebalance', () => this.rebalance(consumer));
     // The client emits 'error' when it cannot rejoin its group; unhandled, that would end the process.
     consumer.on('error', (error: unknown) => this.fail(consumer, error));
@@ -110,6 +125,7 @@ export class KafkaSubscription implements BusSubscription {
       throw translateKafkaError(error, `subscribe group ${this.subscription.group} to ${this.subscription.topics.join(', ')}`, 'BUS.UNAVAILABLE');
     }
     this.stream = stream;
+    if (onLag) consumer.startLagMonitoring({ topics: [...this.subscription.topics] }, LAG_INTERVAL_MS);
     stream.on('data', (message) => this.take(consumer, message));
     stream.on('error', (error) => this.fail(consumer, error));
     stream.on('close', () => this.fail(consumer, new Error('the message stream closed')));
@@ -291,6 +307,7 @@ export class KafkaSubscription implements BusSubscription {
     await this.commitLoop();
     this.finished = true;
     const { consumer, stream } = this;
+    consumer?.stopLagMonitoring();
     this.consumer = undefined;
     this.stream = undefined;
     await stream?.close().catch(() => undefined);

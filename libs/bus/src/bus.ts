@@ -25,6 +25,15 @@ export interface SubscribeOptions {
    * rebalance). Whatever belongs to a partition (a run's timers) belongs to the member that owns it.
    */
   readonly onAssigned?: (partitions: readonly TopicPartition[]) => void;
+  /**
+   * Told every few seconds how many messages wait in each partition this member owns (end offset minus committed
+   * offset). Adapters without a log to lag behind (the in-process bus) never call it.
+   */
+  readonly onLag?: (lag: readonly PartitionLag[]) => void;
+}
+
+export interface PartitionLag extends TopicPartition {
+  readonly lag: number;
 }
 
 export interface TopicPartition {

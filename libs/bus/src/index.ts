@@ -1,4 +1,4 @@
-export type { BusMessage, BusSubscription, DeliveredMessage, MessageBus, SubscribeOptions, TopicPartition } from './bus.ts';
+export type { BusMessage, BusSubscription, DeliveredMessage, MessageBus, PartitionLag, SubscribeOptions, TopicPartition } from './bus.ts';
 export { Topics } from './bus.ts';
 export { createInMemoryBus } from './in-memory-bus.ts';
 export type { StepCommandMessage, StepEventMessage } from './wire.ts';

@@ -13,6 +13,7 @@ export interface BusTransportOptions {
   readonly group: string;
   readonly concurrency?: number;
   readonly onAssigned?: SubscribeOptions['onAssigned'];
+  readonly onLag?: SubscribeOptions['onLag'];
   /** Called when a handler fails, before the bus dead-letters its message. */
   readonly onError?: (error: unknown, message: DeliveredMessage) => void;
 }
@@ -79,7 +80,7 @@ export class BusTransport extends Server<Record<string, never>, BusTransportStat
   }
 
   async #subscribe(): Promise<BusSubscription> {
-    const { bus, group, concurrency, onAssigned, onError } = this.#options;
+    const { bus, group, concurrency, onAssigned, onLag, onError } = this.#options;
     if (this.#closed) throw new Error(`BusTransport (group ${group}): closed before it was listening`);
     const requestReply = [...this.getHandlers()].filter(([, handler]) => !handler.isEventHandler).map(([pattern]) => pattern);
     if (requestReply.length > 0) {
@@ -88,7 +89,7 @@ export class BusTransport extends Server<Record<string, never>, BusTransportStat
     const topics = this.topics();
     if (topics.length === 0) throw new Error(`BusTransport (group ${group}): no EventPattern handlers are registered, so there is no topic to subscribe to`);
     this._status$.next('subscribing');
-    const subscription = await bus.subscribe({ topics, group, concurrency, onAssigned, onError }, (message) => this.#route(message));
+    const subscription = await bus.subscribe({ topics, group, concurrency, onAssigned, onLag, onError }, (message) => this.#route(message));
     // close() may have run while the bus was subscribing; it could not close what it did not have yet.
     if (this.#closed) {
       await subscription.close();
