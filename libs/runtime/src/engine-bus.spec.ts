@@ -4,7 +4,8 @@ import type { DeliveredMessage, GovernanceRequestMessage, MessageBus } from '@or
 import { createInMemoryEventStore } from '@orchestron/event-store';
 import type { EventStore } from '@orchestron/event-store';
 import { inputDigest } from './bus-commands.ts';
-import { Engine, runIdForKey } from './engine.ts';
+import { runIdForKey } from './dispatch-messages.ts';
+import { Engine } from './engine.ts';
 import { OrchestratorPendingError, RemoteRuns } from './remote-runs.ts';
 
 const guarded = {

@@ -1,13 +1,16 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { Topics, parseGovernanceDecisionMessage, parseOperatorCommandMessage, parseStepEventMessage, parseWorkflowStartMessage } from '@orchestron/bus';
-import type { BusSubscription, DeliveredMessage, GovernanceDecisionMessage, GovernanceRequestMessage, MessageBus, OperatorCommandMessage, StepCommandMessage, TopicPartition } from '@orchestron/bus';
+import type { BusSubscription, DeliveredMessage, GovernanceDecisionMessage, MessageBus, OperatorCommandMessage, StepCommandMessage, TopicPartition } from '@orchestron/bus';
 import { ExpectedVersionConflictError } from '@orchestron/event-store';
 import type { EventStore, RecordedEvent, Subscription } from '@orchestron/event-store';
 import { DomainError, decide, evolve, initialState, isStarted, isTerminalRun } from '@orchestron/workflow-core';
 import type { Command, RunData, RunState, Timer, WorkflowEvent } from '@orchestron/workflow-core';
-import { currentTraceId, currentTraceparent, traceIdForRun, withSpan } from '@orchestron/telemetry';
+import { withSpan } from '@orchestron/telemetry';
 import { inputDigest, operatorCommand, reportCommand, sameJson } from './bus-commands.ts';
 import { DefinitionRegistry } from './definition-registry.ts';
+import { attemptKey, commandMessage, runIdForKey, traceparentInRun } from './dispatch-messages.ts';
+import type { SendData } from './dispatch-messages.ts';
+import { GovernanceClient } from './governance-client.ts';
 import { FlowControl } from './flow-control.ts';
 import type { FlowControlSettings, FlowSnapshot, HeldAttempt } from './flow-control.ts';
 import { PartitionOwnership } from './ownership.ts';
@@ -66,7 +69,6 @@ interface Loaded {
 }
 
 const CONFLICT_RETRIES = 8;
-const GOVERNANCE_RETRY_MS = 2000;
 
 /**
  * The orchestrator: decide → append → dispatch. It is the only writer of run streams; every decision is in
@@ -94,7 +96,7 @@ export class Engine implements RunService {
   private readonly cache = new Map<string, Loaded & { state: RunData }>();
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly timers: TimerWheel;
-  private readonly pendingGovernance = new Set<string>();
+  private readonly governanceClient: GovernanceClient;
   private subscriptions: (Subscription | BusSubscription)[] = [];
   private stopped = false;
 
@@ -110,6 +112,12 @@ export class Engine implements RunService {
     this.consume = options.consume ?? true;
     this.extraMetadata = options.metadata ?? {};
     this.observer = options.observer;
+    this.governanceClient = new GovernanceClient({
+      check: this.governance, bus: this.bus, clock: this.clock, logger: this.logger, stopped: () => this.stopped,
+      record: async (runId, stepId, verdict) => {
+        await this.execute(runId, { type: 'RecordGovernanceDecision', data: { stepId, ...verdict } }, 'system:governance');
+      },
+    });
     this.flow = new FlowControl(options.flowControl ?? {}, () => this.clock.now(), options.onFlowChange);
     this.definitions = new DefinitionRegistry(this.store);
     this.timers = new TimerWheel(() => this.clock.now(), (runId, timer) => this.onTimer(runId, timer));
@@ -405,7 +413,7 @@ export class Engine implements RunService {
           finished('compensate', event.data.stepId, event.data.attempt, event.data.error);
           break;
         case 'GovernanceCheckRequested':
-          this.requestGovernance(state, event.data.stepId, event.data.input);
+          this.governanceClient.request(state, event.data.stepId, event.data.input);
           break;
         case 'ApprovalRequested':
           this.logger.info('approval requested', { runId: state.runId, stepId: event.data.stepId, message: event.data.message });
@@ -506,95 +514,10 @@ export class Engine implements RunService {
       this.logger.error('timer failed', { runId, timerId: timer.id, error: describe(error) });
     });
   }
-
-  private requestGovernance(state: RunData, stepId: string, input: unknown): void {
-    if (this.governance === 'bus') {
-      void this.publishGovernanceRequest(state, stepId, input);
-      return;
-    }
-    const key = `${state.runId}/${stepId}`;
-    if (this.pendingGovernance.has(key)) return;
-    this.pendingGovernance.add(key);
-    const def = state.definition.steps[stepId];
-    const ask = async (): Promise<void> => {
-      if (this.stopped) return;
-      try {
-        const verdict = typeof this.governance === 'function'
-          ? await this.governance({ runId: state.runId, definitionId: state.definition.id, definitionVersion: state.definition.version, stepId, worker: def?.worker ?? '', ...(def?.action ? { action: def.action } : {}), input, runInput: state.input, actor: state.startedBy, now: this.clock.now() })
-          : { outcome: 'allow' as const, policyId: null, reason: 'no governance check is configured' };
-        this.pendingGovernance.delete(key);
-        await this.execute(state.runId, { type: 'RecordGovernanceDecision', data: { stepId, ...verdict } }, 'system:governance');
-      } catch (error) {
-        // Fail closed: the step waits, and we ask again.
-        this.logger.error('governance check failed; the step waits', { runId: state.runId, stepId, error: describe(error) });
-        setTimeout(() => void ask(), GOVERNANCE_RETRY_MS);
-      }
-    };
-    void ask();
-  }
-
-  /**
-   * Kafka keeps the request until the governance service reads it, so it is sent once (and again on recovery);
-   * while nobody answers the step waits, and the decider's governance deadline escalates the run.
-   */
-  private async publishGovernanceRequest(state: RunData, stepId: string, input: unknown): Promise<void> {
-    const def = state.definition.steps[stepId];
-    const digest = inputDigest(input);
-    const request: GovernanceRequestMessage = {
-      type: 'governance.request', requestId: `${state.runId}/${stepId}/${digest.slice(0, 16)}`, runId: state.runId, definitionId: state.definition.id,
-      definitionVersion: state.definition.version, stepId, worker: def?.worker ?? '', action: def?.action ?? null, input, inputDigest: digest,
-      runInput: state.input, actor: state.startedBy ?? null, requestedAt: this.clock.now(),
-    };
-    for (let attempt = 1; !this.stopped; attempt++) {
-      try {
-        await this.bus.publish(Topics.governanceRequests, [{ key: state.runId, value: request, headers: { traceparent: traceparentInRun(state.runId, request.requestId) } }]);
-        return;
-      } catch (error) {
-        this.logger.error('governance request not sent; trying again', { runId: state.runId, stepId, attempt, error: describe(error) });
-        await new Promise((resolve) => setTimeout(resolve, Math.min(GOVERNANCE_RETRY_MS * attempt, 30_000)));
-      }
-    }
-  }
-}
-
-type SendData = Pick<Extract<WorkflowEvent, { type: 'StepDispatched' }>['data'], 'stepId' | 'attempt' | 'phase' | 'worker' | 'action' | 'input' | 'idempotencyKey' | 'timeoutAt'>;
-
-/** What names an attempt in flow control. */
-function attemptKey(runId: string, phase: string, stepId: string, attempt: number): string {
-  return `${runId}/${phase}/${stepId}/${attempt}`;
-}
-
-function commandMessage(state: RunData, d: SendData): StepCommandMessage {
-  return {
-    type: d.phase === 'execute' ? 'step.execute' : 'step.compensate', runId: state.runId, stepId: d.stepId, attempt: d.attempt, worker: d.worker,
-    action: d.action, input: d.input, idempotencyKey: d.idempotencyKey, deadline: d.timeoutAt, definitionId: state.definition.id,
-  };
 }
 
 function eventMetadata(command: Command): Record<string, unknown> {
   return { at: new Date(command.metadata.now).toISOString(), command: command.type, ...(command.metadata.actor ? { actor: command.metadata.actor } : {}) };
-}
-
-/**
- * A W3C `traceparent` for a dispatch: the trace id comes from the run id, so every message about a run is in
- * one trace, and the span id from the attempt's idempotency key. Workers send it back on their reports.
- */
-export function traceparentFor(runId: string, spanKey: string): string {
-  const traceId = traceIdForRun(runId);
-  const spanId = createHash('sha256').update(spanKey).digest('hex').slice(0, 16);
-  return `00-${traceId}-${spanId}-01`;
-}
-
-/** The active span's context when it is in the run's trace (so the receiver's span is its child), else the derived one. */
-function traceparentInRun(runId: string, spanKey: string): string {
-  const active = currentTraceparent();
-  return active !== undefined && currentTraceId() === traceIdForRun(runId) ? active : traceparentFor(runId, spanKey);
-}
-
-/** The same key always names the same run, so a retried start finds the run the first one created. */
-export function runIdForKey(definitionId: string, key: string): string {
-  const hex = createHash('sha256').update(`${definitionId}\u0000${key}`).digest('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }
 
 function requireString(value: unknown, field: string): string {

@@ -1,4 +1,5 @@
-export { Engine, runIdForKey, traceparentFor } from './engine.ts';
+export { Engine } from './engine.ts';
+export { runIdForKey, traceparentFor } from './dispatch-messages.ts';
 export type { EngineOptions, RunCommand, StartRunRequest } from './engine.ts';
 export { DefinitionRegistry, DefinitionError } from './definition-registry.ts';
 export type { RegisteredDefinition } from './definition-registry.ts';

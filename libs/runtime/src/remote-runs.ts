@@ -7,7 +7,7 @@ import type { Command, RunData, RunState, WorkflowEvent } from '@orchestron/work
 import { sameJson } from './bus-commands.ts';
 import { currentTraceparent, withSpan } from '@orchestron/telemetry';
 import { DefinitionRegistry } from './definition-registry.ts';
-import { runIdForKey, traceparentFor } from './engine.ts';
+import { runIdForKey, traceparentFor } from './dispatch-messages.ts';
 import type { RunCommand, StartRunRequest } from './engine.ts';
 import { systemClock } from './ports.ts';
 import type { Clock } from './ports.ts';

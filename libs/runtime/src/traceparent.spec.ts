@@ -3,7 +3,8 @@ import { createInMemoryBus, Topics } from '@orchestron/bus';
 import type { DeliveredMessage } from '@orchestron/bus';
 import { createInMemoryEventStore } from '@orchestron/event-store';
 import { createWorker } from '@orchestron/worker-sdk';
-import { Engine, traceparentFor } from './engine.ts';
+import { traceparentFor } from './dispatch-messages.ts';
+import { Engine } from './engine.ts';
 
 const W3C = /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/;
 

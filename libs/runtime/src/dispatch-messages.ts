@@ -1,0 +1,41 @@
+import { createHash } from 'node:crypto';
+import type { StepCommandMessage } from '@orchestron/bus';
+import { currentTraceId, currentTraceparent, traceIdForRun } from '@orchestron/telemetry';
+import type { RunData, WorkflowEvent } from '@orchestron/workflow-core';
+
+/** What a step command is made from: a `StepDispatched` event, or the `StepReleased` that lets a held one go. */
+export type SendData = Pick<Extract<WorkflowEvent, { type: 'StepDispatched' }>['data'], 'stepId' | 'attempt' | 'phase' | 'worker' | 'action' | 'input' | 'idempotencyKey' | 'timeoutAt'>;
+
+/** What names an attempt in flow control. */
+export function attemptKey(runId: string, phase: string, stepId: string, attempt: number): string {
+  return `${runId}/${phase}/${stepId}/${attempt}`;
+}
+
+export function commandMessage(state: RunData, d: SendData): StepCommandMessage {
+  return {
+    type: d.phase === 'execute' ? 'step.execute' : 'step.compensate', runId: state.runId, stepId: d.stepId, attempt: d.attempt, worker: d.worker,
+    action: d.action, input: d.input, idempotencyKey: d.idempotencyKey, deadline: d.timeoutAt, definitionId: state.definition.id,
+  };
+}
+
+/**
+ * A W3C `traceparent` for a dispatch: the trace id comes from the run id, so every message about a run is in
+ * one trace, and the span id from the attempt's idempotency key. Workers send it back on their reports.
+ */
+export function traceparentFor(runId: string, spanKey: string): string {
+  const traceId = traceIdForRun(runId);
+  const spanId = createHash('sha256').update(spanKey).digest('hex').slice(0, 16);
+  return `00-${traceId}-${spanId}-01`;
+}
+
+/** The active span's context when it is in the run's trace (so the receiver's span is its child), else the derived one. */
+export function traceparentInRun(runId: string, spanKey: string): string {
+  const active = currentTraceparent();
+  return active !== undefined && currentTraceId() === traceIdForRun(runId) ? active : traceparentFor(runId, spanKey);
+}
+
+/** The same key always names the same run, so a retried start finds the run the first one created. */
+export function runIdForKey(definitionId: string, key: string): string {
+  const hex = createHash('sha256').update(`${definitionId}\u0000${key}`).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
