@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { api, startServer } from '../support/server-process.ts';
 import type { ServerProcess } from '../support/server-process.ts';
+import { withKafkaGroups } from '../support/kafka-groups-lock.ts';
 
 /**
  * Guarantee 10 on the embedded tier: 200 runs, the server killed with SIGKILL several times mid-flight and
@@ -35,7 +36,7 @@ const TIERS: readonly { name: string; env: Record<string, string> }[] = [
 ];
 
 describe.each(TIERS)('crash safety on the $name tier', ({ name, env: tierEnv }) => {
-  it(`${RUNS} runs survive ${KILLS} kill -9s with nothing lost and nothing done twice`, async () => {
+  it(`${RUNS} runs survive ${KILLS} kill -9s with nothing lost and nothing done twice`, () => exclusive(tierEnv, name, async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'orchestron-crash-'));
     const env = { ORCHESTRON_WORK_MS: '30', ...tierEnv };
     let server: ServerProcess = await startServer(dataDir, env);
@@ -130,5 +131,10 @@ describe.each(TIERS)('crash safety on the $name tier', ({ name, env: tierEnv }) 
     expect(wrong).toEqual([]);
     expect(lost).toBe(0);
     expect(duplicates).toEqual([]);
-  }, 420_000);
+  }), 420_000);
 });
+
+/** On Kafka the test uses the services' real consumer groups: one such test at a time per machine. */
+function exclusive(env: Record<string, string>, name: string, body: () => Promise<void>): Promise<void> {
+  return env.ORCHESTRON_BUS === 'kafka' ? withKafkaGroups(`crash test on ${name}`, body) : body();
+}
