@@ -10,23 +10,28 @@ const LOCK = join(tmpdir(), 'orchestron-kafka-groups.lock');
  * machine. This lock, held across processes, runs them one at a time. A lock left by a dead process is taken over.
  */
 export async function withKafkaGroups<T>(what: string, work: () => Promise<T>, waitMs = 15 * 60_000): Promise<T> {
+  const release = await acquireKafkaGroups(what, waitMs);
+  try {
+    return await work();
+  } finally {
+    release();
+  }
+}
+
+/** Takes the lock (waiting for whoever holds it); the function returned gives it back. */
+export async function acquireKafkaGroups(what: string, waitMs = 15 * 60_000): Promise<() => void> {
   const deadline = Date.now() + waitMs;
   for (;;) {
     try {
       mkdirSync(LOCK);
       writeFileSync(join(LOCK, 'owner'), `${process.pid} ${what}`);
-      break;
+      return () => rmSync(LOCK, { recursive: true, force: true });
     } catch {
       const owner = readOwner();
       if (owner !== null && !alive(owner)) rmSync(LOCK, { recursive: true, force: true });
       else if (Date.now() > deadline) throw new Error(`waited ${waitMs} ms for ${LOCK} (held by pid ${String(owner)}) before ${what}`);
       else await new Promise((resolve) => setTimeout(resolve, 250));
     }
-  }
-  try {
-    return await work();
-  } finally {
-    rmSync(LOCK, { recursive: true, force: true });
   }
 }
 

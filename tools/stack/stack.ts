@@ -6,6 +6,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const EXAMPLE_WORKERS = ['identity', 'iam', 'mail', 'workspace', 'chat', 'payments', 'records'] as const;
@@ -44,12 +45,16 @@ export interface StackProcess {
 export interface Stack {
   readonly dir: string;
   readonly url: string;
+  /** PostgreSQL schema of the event store and the workers' ledger. */
+  readonly pgSchema: string;
   readonly keys: Readonly<Record<Role, string>>;
   readonly processes: readonly StackProcess[];
   readonly tracesFile: string;
   readonly envFile: string;
   readonly metricsUrls: readonly string[];
   readonly kafkaStartedHere: boolean;
+  /** What may go wrong with this stack on this machine (e.g. too few PostgreSQL connections), also logged at start. */
+  readonly warnings: readonly string[];
 }
 
 interface Spec {
@@ -71,6 +76,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   mkdirSync(join(dir, 'logs'), { recursive: true });
   const kafkaStartedHere = ensureKafka(log);
   const schema = options.pgSchema ?? 'orchestron_stack';
+  const workerProcesses = (options.workers ?? EXAMPLE_WORKERS).length * (options.workerInstances ?? 2);
+  const warnings = await postgresHeadroom(options.pgUrl ?? process.env.ORCHESTRON_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test', (options.orchestrators ?? 2) + 1, workerProcesses);
+  for (const warning of warnings) log(`stack: warning: ${warning}`);
   const keys = Object.fromEntries(ROLES.map((role) => [role, `${role}-${randomBytes(18).toString('base64url')}`])) as Record<Role, string>;
   const apiPort = options.apiPort ?? 3000;
   const [collectorPort, ...metricsPorts] = await freePorts(1 + (options.orchestrators ?? 2));
@@ -82,6 +90,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     ORCHESTRON_KAFKA_PARTITIONS: String(options.partitions ?? 3),
     ORCHESTRON_KAFKA_SESSION_TIMEOUT_MS: String(options.sessionTimeoutMs ?? 10_000),
     ORCHESTRON_WORK_MS: String(options.workMs ?? 50),
+    // Sized so the whole stack stays well under a default PostgreSQL's 100 connections.
+    ORCHESTRON_PG_POOL_SIZE: String(STORE_CONNECTIONS),
     OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${collectorPort}`,
   };
   const specs: Spec[] = [
@@ -93,7 +103,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     { name: 'governance', role: 'governance', script: 'apps/governance/src/main.ts', env: { ...common, ORCHESTRON_INSTANCE: 'governance-1' }, ready: /governance ready/ },
     ...(options.workers ?? EXAMPLE_WORKERS).flatMap((worker) => Array.from({ length: options.workerInstances ?? 2 }, (_, i): Spec => ({
       name: `${worker}-${i + 1}`, role: 'worker', script: 'apps/workers/src/main.ts', args: ['--worker', worker, '--instance', `${worker}-${i + 1}`],
-      env: common, ready: /ready/,
+      env: { ...common, ORCHESTRON_PG_POOL_SIZE: String(LEDGER_CONNECTIONS) }, ready: /ready/,
     }))),
     {
       name: 'api', role: 'api', script: 'apps/server/src/main.ts',
@@ -121,7 +131,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const envFile = join(dir, '..', 'stack.env');
   writeFileSync(envFile, `ORCHESTRON_URL=${url}\nORCHESTRON_API_KEY=${keys.admin}\n${ROLES.filter((r) => r !== 'admin').map((r) => `ORCHESTRON_${r.toUpperCase()}_KEY=${keys[r]}`).join('\n')}\n`, { mode: 0o600 });
   const metricsUrls = metricsPorts.map((port) => `http://127.0.0.1:${port}/metrics`);
-  const stack: Stack = { dir, url, keys, processes, tracesFile, envFile, metricsUrls, kafkaStartedHere };
+  const stack: Stack = { dir, url, pgSchema: schema, keys, processes, tracesFile, envFile, metricsUrls, kafkaStartedHere, warnings };
   writeFileSync(join(dir, 'stack.json'), JSON.stringify(stack, null, 2), { mode: 0o600 });
   for (const p of processes) log(`  ${p.name.padEnd(16)} pid ${String(p.pid).padEnd(7)} ${p.ready.trim()}`);
   return stack;
@@ -145,6 +155,25 @@ export async function stopStack(dir: string = join(ROOT, '.orchestron/stack'), l
   if (stack.kafkaStartedHere) spawnSync('bash', [join(ROOT, 'infra/kafka/kafka.sh'), 'stop'], { stdio: 'inherit' });
   writeFileSync(file, JSON.stringify({ ...stack, processes: [] }, null, 2));
   return running.length;
+}
+
+/**
+ * Sends `signal` to the stack's process called `name` (e.g. `orchestrator-1`, `workspace-1`) and, for a signal that
+ * ends it, waits until it is gone (10 s at most), so the caller knows the kill has happened when this returns.
+ */
+export async function killStackProcess(stack: Pick<Stack, 'processes'>, name: string, signalName: NodeJS.Signals = 'SIGKILL'): Promise<StackProcess> {
+  const target = stack.processes.find((p) => p.name === name);
+  if (!target) throw new Error(`killStackProcess: the stack has no process called "${name}"; it has ${stack.processes.map((p) => p.name).join(', ')}`);
+  if (!alive(target.pid)) throw new Error(`killStackProcess: ${name} (pid ${target.pid}) is not running`);
+  signal(target.pid, signalName);
+  if (signalName === 'SIGKILL' || signalName === 'SIGTERM' || signalName === 'SIGINT') {
+    const deadline = Date.now() + 10_000;
+    while (alive(target.pid)) {
+      if (Date.now() > deadline) throw new Error(`killStackProcess: ${name} (pid ${target.pid}) is still running 10 s after ${signalName}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  return target;
 }
 
 async function launch(spec: Spec, dir: string): Promise<StackProcess> {
@@ -172,6 +201,38 @@ async function launch(spec: Spec, dir: string): Promise<StackProcess> {
     }, 100);
   });
   return { name: spec.name, role: spec.role, pid, logFile, ready };
+}
+
+// Pool sizes the stack gives each event-store user (API, orchestrators; LISTEN included) and each worker's ledger.
+const STORE_CONNECTIONS = 6;
+const LEDGER_CONNECTIONS = 2;
+
+/**
+ * Every store user (orchestrators, API) and worker process keeps a pool of its own, so under load the stack can open
+ * more connections than a default PostgreSQL allows (100); the ones over the limit then fail with "too many clients
+ * already", and a worker that cannot claim an attempt fails it (WORKER.LEDGER_UNAVAILABLE), spending a retry.
+ */
+async function postgresHeadroom(url: string, storeProcesses: number, workerProcesses: number): Promise<string[]> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
+  try {
+    await client.connect();
+  } catch (error) {
+    throw new Error(`PostgreSQL at ${url} does not answer (${error instanceof Error ? error.message : String(error)}); the stack needs it for the event store and the workers' ledger`, { cause: error });
+  }
+  try {
+    const { rows } = await client.query<{ max: number; reserved: number; used: number }>(
+      `SELECT current_setting('max_connections')::int AS max, current_setting('superuser_reserved_connections')::int AS reserved, (SELECT count(*)::int FROM pg_stat_activity WHERE backend_type = 'client backend') AS used`,
+    );
+    const { max, reserved, used } = rows[0] as { max: number; reserved: number; used: number };
+    const need = storeProcesses * STORE_CONNECTIONS + workerProcesses * LEDGER_CONNECTIONS;
+    const free = max - reserved - used;
+    return need <= free ? [] : [
+      `its processes may open up to ${need} PostgreSQL connections (${storeProcesses} store users × ${STORE_CONNECTIONS}, ${workerProcesses} workers × ${LEDGER_CONNECTIONS}), ` +
+      `but ${url} has ${free} free (max_connections ${max}, ${reserved} reserved, ${used} in use): under load some calls will fail with "too many clients already"`,
+    ];
+  } finally {
+    await client.end();
+  }
 }
 
 function ensureKafka(log: (line: string) => void): boolean {

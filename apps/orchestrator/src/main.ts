@@ -21,6 +21,7 @@ Environment:
   ORCHESTRON_STORE             postgres (default here) | kurrentdb | embedded (one process only)
   ORCHESTRON_PG_URL            PostgreSQL URL (default postgres://postgres@127.0.0.1:5432/test)
   ORCHESTRON_PG_SCHEMA         PostgreSQL schema (default orchestron)
+  ORCHESTRON_PG_POOL_SIZE      connections to PostgreSQL this process may hold (default 10)
   ORCHESTRON_BUS               kafka (default here) | memory
   ORCHESTRON_KAFKA_BROKERS     comma-separated host:port (default 127.0.0.1:9092)
   ORCHESTRON_KAFKA_PARTITIONS  partitions of the topics it creates (default 3)

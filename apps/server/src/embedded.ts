@@ -37,7 +37,7 @@ export interface Embedded {
 /** One process: the configured event store and bus (SQLite and in-process by default), the orchestrator, governance and the example workers. */
 export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded> {
   mkdirSync(options.dataDir, { recursive: true });
-  const tiers = options.tiers ?? { store: 'embedded', bus: 'memory', pgUrl: '', pgSchema: '', kafkaBrokers: [], kafkaPartitions: 1, kafkaSessionTimeoutMs: 30_000, esdbUrl: null };
+  const tiers = options.tiers ?? { store: 'embedded', bus: 'memory', pgUrl: '', pgSchema: '', pgPoolSize: 10, kafkaBrokers: [], kafkaPartitions: 1, kafkaSessionTimeoutMs: 30_000, esdbUrl: null };
   const store = await openStore(tiers, options.dataDir);
   const bus = await openBus(tiers, options.logger, EXAMPLE_WORKER_NAMES);
   const policies = options.policiesDir && existsSync(options.policiesDir)

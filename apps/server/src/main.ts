@@ -28,6 +28,7 @@ Environment:
   ORCHESTRON_STORE      embedded (default, SQLite in $ORCHESTRON_DATA) | postgres | kurrentdb
   ORCHESTRON_PG_URL     PostgreSQL URL (default postgres://postgres@127.0.0.1:5432/test)
   ORCHESTRON_PG_SCHEMA  PostgreSQL schema (default orchestron)
+  ORCHESTRON_PG_POOL_SIZE  connections to PostgreSQL this process may hold (default 10)
   ORCHESTRON_BUS        memory (default, in-process) | kafka
   ORCHESTRON_KAFKA_BROKERS  comma-separated host:port (default 127.0.0.1:9092; npm run kafka:start runs one)
   ORCHESTRON_KAFKA_PARTITIONS  partitions of the topics Orchestron creates (default 3)

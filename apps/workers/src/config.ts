@@ -19,6 +19,7 @@ Environment:
   ORCHESTRON_KAFKA_SESSION_TIMEOUT_MS  how soon a dead instance loses its partitions (default 30000)
   ORCHESTRON_PG_URL            PostgreSQL of the idempotency ledger (default postgres://postgres@127.0.0.1:5432/test)
   ORCHESTRON_PG_SCHEMA         its schema, created if missing (default orchestron)
+  ORCHESTRON_PG_POOL_SIZE      connections to it this process may hold (default 4)
   ORCHESTRON_WORK_MS           work time of each example step in ms (default 50)
   ORCHESTRON_SHUTDOWN_GRACE_MS how long SIGTERM lets running steps finish before aborting them (default 10000)
   OTEL_EXPORTER_OTLP_ENDPOINT  export trace spans over OTLP/HTTP (e.g. http://127.0.0.1:4318); unset: none
@@ -35,6 +36,7 @@ export interface WorkersConfig {
   readonly kafkaSessionTimeoutMs: number;
   readonly pgUrl: string;
   readonly pgSchema: string;
+  readonly pgPoolSize: number;
   readonly workMs: number;
   readonly shutdownGraceMs: number;
 }
@@ -68,6 +70,7 @@ export function readConfig(args: readonly string[], env: Readonly<Record<string,
     kafkaSessionTimeoutMs: integer(env, 'ORCHESTRON_KAFKA_SESSION_TIMEOUT_MS', 30_000, 1000),
     pgUrl: env.ORCHESTRON_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
     pgSchema: env.ORCHESTRON_PG_SCHEMA ?? 'orchestron',
+    pgPoolSize: integer(env, 'ORCHESTRON_PG_POOL_SIZE', 4, 1),
     workMs: integer(env, 'ORCHESTRON_WORK_MS', 50, 0),
     shutdownGraceMs: integer(env, 'ORCHESTRON_SHUTDOWN_GRACE_MS', 10_000, 0),
   };

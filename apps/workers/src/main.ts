@@ -15,7 +15,7 @@ async function main(): Promise<void> {
   const logger = createLogger({ service: 'orchestron-workers', instance: config.instance });
   const tracing = startTracing({ serviceName: 'orchestron-workers', serviceInstance: config.instance, logger });
   const ledger = await PostgresLedger.open({
-    url: config.pgUrl, schema: config.pgSchema,
+    url: config.pgUrl, schema: config.pgSchema, poolSize: config.pgPoolSize,
     onPoolError: (error) => logger.warn('idle PostgreSQL connection failed', { error: error.message }),
   });
   const bus = createKafkaBus({

@@ -7,6 +7,8 @@ export interface PostgresLedgerOptions {
   readonly url?: string;
   /** A pool to use instead (not ended on close). */
   readonly pool?: Pool;
+  /** Connections of the pool the ledger owns (default 10); claims are short, a few per worker instance do. */
+  readonly poolSize?: number;
   /** Where the tables live, created when missing (default `orchestron`). */
   readonly schema?: string;
   /** Told about errors of idle connections in a pool the ledger owns, which would otherwise end the process. */
@@ -43,7 +45,7 @@ export class PostgresLedger implements IdempotencyLedger {
     const schema = options.schema ?? 'orchestron';
     if (!SCHEMA_NAME.test(schema)) throw new TypeError(`PostgresLedger: schema must be 1 to 48 lower-case letters, digits or underscores, not starting with a digit; got ${JSON.stringify(schema)}`);
     if ((options.url === undefined) === (options.pool === undefined)) throw new TypeError('PostgresLedger: give exactly one of url and pool');
-    const pool = options.pool ?? new pg.Pool({ connectionString: options.url, max: 10, connectionTimeoutMillis: 10_000 });
+    const pool = options.pool ?? new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10, connectionTimeoutMillis: 10_000 });
     if (options.pool === undefined) pool.on('error', (error) => options.onPoolError?.(error));
     const ledger = new PostgresLedger(pool, options.pool === undefined, schema);
     try {

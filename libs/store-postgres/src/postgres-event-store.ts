@@ -27,7 +27,10 @@ interface StoreSettings {
  * Either a connection URL, for a pool the store owns and ends on close, or a pool the caller owns and ends.
  * Either way the store holds one of the pool's connections for LISTEN while it is open.
  */
-export type PostgresEventStoreOptions = StoreSettings & ({ readonly url: string; readonly pool?: never } | { readonly pool: Pool; readonly url?: never });
+export type PostgresEventStoreOptions = StoreSettings & (
+  | { readonly url: string; readonly pool?: never; /** Connections of the pool the store owns, LISTEN included (default 10, at least 2). */ readonly poolSize?: number }
+  | { readonly pool: Pool; readonly url?: never; readonly poolSize?: never }
+);
 
 const OWNED_POOL_SIZE = 10;
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -116,7 +119,9 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
 function connect(options: PostgresEventStoreOptions): { pool: Pool; owned: boolean } {
   if (options.pool !== undefined) return { pool: options.pool, owned: false };
   if (typeof options.url !== 'string' || options.url.length === 0) throw new TypeError('url must be a non-empty string, or pass a pool');
-  const pool = new pg.Pool({ connectionString: options.url, max: OWNED_POOL_SIZE, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+  const size = options.poolSize ?? OWNED_POOL_SIZE;
+  if (!Number.isInteger(size) || size < 2) throw new TypeError(`poolSize must be an integer of at least 2 (one connection listens for new events), got ${String(options.poolSize)}`);
+  const pool = new pg.Pool({ connectionString: options.url, max: size, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
   // An idle connection the server drops is reported here; the pool replaces it, and a call that needed it fails
   // through the port. Left without a listener, the error would crash the process.
   pool.on('error', () => undefined);

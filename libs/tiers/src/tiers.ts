@@ -12,6 +12,8 @@ export interface TierConfig {
   readonly bus: BusKind;
   readonly pgUrl: string;
   readonly pgSchema: string;
+  /** Connections to PostgreSQL this process may hold (ORCHESTRON_PG_POOL_SIZE, default 10). */
+  readonly pgPoolSize: number;
   readonly kafkaBrokers: readonly string[];
   readonly kafkaPartitions: number;
   /** How soon a dead orchestrator or worker loses its partitions; the broker's minimum is 6 s. */
@@ -32,12 +34,15 @@ export function tierConfig(env: Readonly<Record<string, string | undefined>>): T
   if (!Number.isInteger(partitions) || partitions < 1) throw new Error(`ORCHESTRON_KAFKA_PARTITIONS must be a positive integer, got ${JSON.stringify(env.ORCHESTRON_KAFKA_PARTITIONS)}`);
   const sessionTimeout = Number(env.ORCHESTRON_KAFKA_SESSION_TIMEOUT_MS ?? 30_000);
   if (!Number.isInteger(sessionTimeout) || sessionTimeout < 1000) throw new Error(`ORCHESTRON_KAFKA_SESSION_TIMEOUT_MS must be an integer of at least 1000, got ${JSON.stringify(env.ORCHESTRON_KAFKA_SESSION_TIMEOUT_MS)}`);
+  const pgPoolSize = Number(env.ORCHESTRON_PG_POOL_SIZE ?? 10);
+  if (!Number.isInteger(pgPoolSize) || pgPoolSize < 2) throw new Error(`ORCHESTRON_PG_POOL_SIZE must be an integer of at least 2, got ${JSON.stringify(env.ORCHESTRON_PG_POOL_SIZE)}`);
   const esdbUrl = env.ORCHESTRON_ESDB_URL ?? null;
   if (store === 'kurrentdb' && !esdbUrl) throw new Error('ORCHESTRON_STORE=kurrentdb needs ORCHESTRON_ESDB_URL (e.g. kurrentdb://127.0.0.1:2113?tls=false)');
   return {
     store, bus,
     pgUrl: env.ORCHESTRON_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
     pgSchema: env.ORCHESTRON_PG_SCHEMA ?? 'orchestron',
+    pgPoolSize,
     kafkaBrokers: (env.ORCHESTRON_KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((b) => b.trim()).filter(Boolean),
     kafkaPartitions: partitions,
     kafkaSessionTimeoutMs: sessionTimeout,
@@ -54,7 +59,7 @@ export async function openStore(config: TierConfig, dataDir: string): Promise<Ev
     }
     case 'postgres': {
       const { createPostgresEventStore } = await import('@orchestron/store-postgres');
-      return createPostgresEventStore({ url: config.pgUrl, schema: config.pgSchema });
+      return createPostgresEventStore({ url: config.pgUrl, schema: config.pgSchema, poolSize: config.pgPoolSize });
     }
     case 'kurrentdb': {
       // Not yet run against a real server in this project: see docs/kurrentdb.md.
