@@ -4,11 +4,11 @@ import { readConfig } from './index.ts';
 describe('readConfig', () => {
   it('reads workers (comma-separated or repeated), the instance and the environment', () => {
     const config = readConfig(['--worker', 'payments,records', '-w', 'mail', '--instance', 'i-7'], {
-      ORCHESTRON_KAFKA_BROKERS: 'k1:9092, k2:9092', ORCHESTRON_KAFKA_PARTITIONS: '6', ORCHESTRON_PG_URL: 'postgres://db/x', ORCHESTRON_PG_SCHEMA: 'ledger', ORCHESTRON_WORK_MS: '0',
+      ORCHESTRON_KAFKA_BROKERS: 'k1:9092, k2:9092', ORCHESTRON_KAFKA_PARTITIONS: '6', ORCHESTRON_PG_URL: 'postgres://db/x', ORCHESTRON_PG_SCHEMA: 'ledger', ORCHESTRON_WORK_MS: '0', ORCHESTRON_PG_POOL_SIZE: '3',
     });
     expect(config).toEqual({
       help: false, workers: ['payments', 'records', 'mail'], instance: 'i-7', kafkaBrokers: ['k1:9092', 'k2:9092'], kafkaPartitions: 6, kafkaSessionTimeoutMs: 30_000,
-      pgUrl: 'postgres://db/x', pgSchema: 'ledger', workMs: 0, shutdownGraceMs: 10_000,
+      pgUrl: 'postgres://db/x', pgSchema: 'ledger', pgPoolSize: 3, workMs: 0, shutdownGraceMs: 10_000,
     });
   });
 
@@ -16,7 +16,7 @@ describe('readConfig', () => {
     const config = readConfig(['--worker', 'all'], {});
     expect(config).toMatchObject({
       help: false, workers: ['identity', 'iam', 'mail', 'workspace', 'chat', 'payments', 'records'], kafkaBrokers: ['127.0.0.1:9092'], kafkaPartitions: 3,
-      pgUrl: 'postgres://postgres@127.0.0.1:5432/test', pgSchema: 'orchestron', workMs: 50,
+      pgUrl: 'postgres://postgres@127.0.0.1:5432/test', pgSchema: 'orchestron', pgPoolSize: 4, workMs: 50,
     });
     expect(config.help === false && config.instance).toMatch(/-\d+$/);
   });
