@@ -50,7 +50,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
   });
   const withWorkers = options.withWorkers ?? true;
   const ledger = withWorkers ? new SqliteLedger(join(options.dataDir, 'worker-ledger.sqlite')) : null;
-  const workers: Worker[] = ledger ? createExampleWorkers({ bus, ledger, ...(options.workMs !== undefined ? { workMs: options.workMs } : {}) }) : [];
+  const workers: Worker[] = ledger ? createExampleWorkers({ bus, ledger, logger: options.logger, ...(options.workMs !== undefined ? { workMs: options.workMs } : {}) }) : [];
   for (const worker of workers) await worker.start();
   const { recovered } = await engine.start();
   const definitions: string[] = [];

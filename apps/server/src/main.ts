@@ -1,8 +1,8 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { jsonLogger, runMetricsSource } from '@orchestron/runtime';
-import { createMetrics, startTracing } from '@orchestron/telemetry';
+import { runMetricsSource } from '@orchestron/runtime';
+import { createLogger, createMetrics, startTracing } from '@orchestron/telemetry';
 import { startApiMode } from './api-mode.ts';
 import { adminKeyFile, startEmbedded } from './embedded.ts';
 import { tierConfig } from './tiers.ts';
@@ -50,7 +50,7 @@ async function main(): Promise<void> {
   const port = Number(process.env.PORT ?? 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, got ${JSON.stringify(process.env.PORT)}`);
   const dataDir = resolve(process.env.ORCHESTRON_DATA ?? '.orchestron');
-  const logger = jsonLogger({ service: 'orchestron' });
+  const logger = createLogger({ service: process.env.ORCHESTRON_MODE === 'api' ? 'orchestron-api' : 'orchestron' });
   const keys = process.env.ORCHESTRON_API_KEYS ? parseApiKeys(process.env.ORCHESTRON_API_KEYS) : [adminKeyFile(dataDir)];
   const mode = process.env.ORCHESTRON_MODE ?? 'embedded';
   if (mode !== 'embedded' && mode !== 'api') throw new Error(`ORCHESTRON_MODE must be embedded or api, got ${JSON.stringify(mode)}`);

@@ -247,7 +247,8 @@ export class Engine implements RunService {
       : this.definitions.get(requireString(request.definitionId, 'definitionId'), request.definitionVersion);
     const runId = request.idempotencyKey !== undefined ? runIdForKey(definition.id, request.idempotencyKey) : this.ids.newRunId();
     const command: Command = { type: 'StartRun', data: { runId, definition, input: request.input ?? null, ...(request.idempotencyKey !== undefined ? { idempotencyKey: request.idempotencyKey } : {}) }, metadata: { now: this.clock.now(), actor: request.actor } };
-    const { state, events } = await this.executeFull(runId, command);
+    // Inside the run's trace from its first event, whoever asked (HTTP in one process, a Kafka start message here too).
+    const { state, events } = await withSpan('start run', { runId, attributes: { 'orchestron.definition.id': definition.id } }, () => this.executeFull(runId, command));
     if (!isStarted(state)) throw new Error('run did not start');
     if (events.length === 0 && !sameJson(state.input, request.input)) {
       throw new DomainError('RUN.ALREADY_EXISTS', `idempotency key "${request.idempotencyKey}" was already used for run ${runId} with a different input`, { runId });
@@ -390,7 +391,10 @@ export class Engine implements RunService {
       switch (event.type) {
         case 'StepDispatched': {
           const gate = this.flow.request(event.data.worker, attemptKey(state.runId, event.data.phase, event.data.stepId, event.data.attempt));
-          if (gate.admitted) send(event.data);
+          if (gate.admitted) {
+            send(event.data);
+            this.logger.info('step dispatched', { runId: state.runId, stepId: event.data.stepId, attempt: event.data.attempt, phase: event.data.phase, worker: event.data.worker });
+          }
           else this.holdAttempt({ runId: state.runId, stepId: event.data.stepId, attempt: event.data.attempt, phase: event.data.phase, worker: event.data.worker }, gate.reason);
           break;
         }

@@ -119,8 +119,10 @@ export function createWorker(options: WorkerOptions): Worker {
       return;
     }
 
+    const began = Date.now();
     const outcome = await execute(command, phase, base, claimContext, traced, report, fields);
     if (outcome === undefined) return;
+    logger.info('step attempt finished', { ...fields, ok: outcome.ok, ...(outcome.ok ? {} : { code: outcome.error.code, retryable: outcome.error.retryable }), ms: Date.now() - began });
     try {
       await ledger.complete(command.idempotencyKey, outcome);
     } catch (error) {
