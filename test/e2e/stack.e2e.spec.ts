@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import pg from 'pg';
 import { EXAMPLE_WORKERS, killStackProcess, startStack, stopStack } from '../../tools/stack/stack.ts';
 import type { Stack } from '../../tools/stack/stack.ts';
+import type { CheckOptions } from '../support/stack-checks.ts';
 import { busyInstance, checkRun, describeStuck, ledgerStats, metricSum, takenOver, traceServices, waitForIdleGroups } from '../support/stack-checks.ts';
 import { eachLimited, RunDriver, StackClient } from '../support/stack-driver.ts';
 import type { HistoryEvent, TrackedRun } from '../support/stack-driver.ts';
@@ -76,7 +77,7 @@ describe('the production-shaped stack: separate processes on PostgreSQL and Kafk
   }, 60_000);
 
   /** Reads every run's history and checks it against its plan; records what is wrong or stuck. */
-  const verify = async (runs: readonly TrackedRun[]): Promise<void> => {
+  const verify = async (runs: readonly TrackedRun[], options: CheckOptions = {}): Promise<void> => {
     await eachLimited(runs.filter((r) => r.runId !== null), 8, async (run) => {
       histories.set(run.runId as string, await client.history(run.runId as string));
     });
@@ -85,7 +86,7 @@ describe('the production-shaped stack: separate processes on PostgreSQL and Kafk
         stuck.push(describeStuck(run));
         continue;
       }
-      const problems = checkRun(run, histories.get(run.runId as string) ?? []);
+      const problems = checkRun(run, histories.get(run.runId as string) ?? [], options);
       if (problems.length > 0) wrong.set(`${run.plan.key} (run ${run.runId})`, problems);
     }
   };
@@ -125,7 +126,7 @@ describe('the production-shaped stack: separate processes on PostgreSQL and Kafk
     print(`stack e2e [phase 2]: kill -9 ${killed.join(' and ')} after ${started}/${plans.length} starts; the survivors take over after the Kafka session timeout`);
     const runs = await launching;
     await driver.settle(runs, 'phase 2', Date.now() + 240_000);
-    await verify(runs);
+    await verify(runs, { workerKilled: true });
     expect(stuckOf(runs)).toEqual([]);
     expect(wrongOf(runs)).toEqual([]);
   }, 420_000);

@@ -37,8 +37,9 @@ describe('startWorkerService', () => {
     await sleep(50);
     expect(events.filter((e) => e.runId === after)).toEqual([]);
     const logged = lines.map((l) => JSON.parse(l) as { msg: string; workers?: string[]; instance?: string });
-    expect(logged.map((l) => l.msg)).toEqual(['workers started', 'workers stopped']);
+    expect(logged.map((l) => l.msg)).toEqual(['workers started', 'step attempt finished', 'workers stopped']);
     expect(logged[0]).toMatchObject({ workers: ['payments', 'records'], instance: 'test-1' });
+    expect(logged[1]).toMatchObject({ runId, stepId: 'pay-vendor', attempt: 1, worker: 'payments', ok: true });
   });
 
   it('shares the work between two instances of a worker, and runs a redelivered attempt once', async () => {
