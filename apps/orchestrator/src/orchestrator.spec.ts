@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +9,7 @@ import { RemoteRuns } from '@orchestron/runtime';
 import { createMetrics } from '@orchestron/telemetry';
 import { createWorker } from '@orchestron/worker-sdk';
 import { startOrchestrator } from './start-orchestrator.ts';
+import { closeAfterEach, eventually } from '@orchestron/runtime/testing';
 
 const payment = {
   id: 'pay', version: 1,
@@ -27,57 +28,45 @@ forbid (principal, action, resource) when { resource has action && resource.acti
 forbid (principal, action, resource) when { resource has action && resource.action == "charge" && context.input has amount && context.input.amount == 0 };
 `;
 
-async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>, withinMs = 10_000): Promise<T> {
-  const end = Date.now() + withinMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe('the orchestrator service with the governance service and a worker, on one bus', () => {
-  const closing: (() => Promise<void>)[] = [];
-  afterEach(async () => {
-    for (const close of closing.splice(0).reverse()) await close();
-  });
+  const onClose = closeAfterEach();
 
   it('runs payments through two orchestrator instances: allowed, held for approval, denied with the policy id', async () => {
     const store = createInMemoryEventStore();
     const bus = createInMemoryBus({ partitions: 4 });
-    closing.push(() => bus.close());
+    onClose(() => bus.close());
     const policiesDir = mkdtempSync(join(tmpdir(), 'orchestron-policies-'));
     writeFileSync(join(policiesDir, 'pay.cedar'), POLICIES);
     const governance = await startGovernanceService({ bus, policiesDir, instance: 'gov-1', watchPolicies: false });
-    closing.push(() => governance.close());
+    onClose(() => governance.close());
     const metrics = createMetrics({ service: 'test-orchestrator', defaultMetrics: false });
     const first = await startOrchestrator({ store, bus, instance: 'orch-1', metrics });
-    closing.push(() => first.close());
+    onClose(() => first.close());
     const second = await startOrchestrator({ store, bus, instance: 'orch-2', metrics: createMetrics({ service: 'test-orchestrator-2', defaultMetrics: false }) });
-    closing.push(() => second.close());
+    onClose(() => second.close());
     const worker = createWorker({ name: 'payments', bus, handlers: { 'validate-invoice': async () => ({ valid: true }), charge: async (ctx) => ({ paymentId: `p-${ctx.idempotencyKey}` }) } });
     await worker.start();
-    closing.push(() => worker.stop());
+    onClose(() => worker.stop());
     const api = new RemoteRuns({ store, bus, waitMs: 5_000 });
     await api.start();
-    closing.push(() => api.stop());
+    onClose(() => api.stop());
     await api.definitions.register(payment, 'test');
 
     const small = (await api.startRun({ definitionId: 'pay', input: { amount: 50 }, actor: 'producer:test' })).run;
     const big = (await api.startRun({ definitionId: 'pay', input: { amount: 5000 }, actor: 'producer:test' })).run;
     const zero = (await api.startRun({ definitionId: 'pay', input: { amount: 0 }, actor: 'producer:test' })).run;
 
-    await until('the small payment', async () => (await api.getRun(small.runId))?.status === 'completed');
-    const held = await until('the big payment to wait for approval', async () => {
+    await eventually('the small payment', async () => (await api.getRun(small.runId))?.status === 'completed');
+    const held = await eventually('the big payment to wait for approval', async () => {
       const run = await api.getRun(big.runId);
       return run?.steps.charge?.status === 'waiting_approval' ? run : undefined;
     });
     expect(held.steps.charge?.governance).toMatchObject({ outcome: 'require_approval', policyId: 'big-payments' });
     await api.execute(big.runId, { type: 'Approve', data: { stepId: 'charge', reason: 'checked the invoice' } }, 'operator:ann');
-    await until('the approved payment', async () => (await api.getRun(big.runId))?.status === 'completed');
+    await eventually('the approved payment', async () => (await api.getRun(big.runId))?.status === 'completed');
 
-    await until('the zero payment to fail', async () => (await api.getRun(zero.runId))?.status === 'failed');
+    await eventually('the zero payment to fail', async () => (await api.getRun(zero.runId))?.status === 'failed');
     const decided = (await api.history(zero.runId)).find((e) => e.type === 'GovernanceDecided');
     expect(decided?.data).toMatchObject({ outcome: 'deny', policyId: 'no-zero', reason: 'a zero payment is a mistake' });
     expect(decided?.metadata.actor).toBe('system:governance:gov-1');

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { Topics, createInMemoryBus } from '@orchestron/bus';
 import type { DeliveredMessage, GovernanceRequestMessage, MessageBus } from '@orchestron/bus';
 import { createInMemoryEventStore } from '@orchestron/event-store';
@@ -7,6 +7,7 @@ import { inputDigest } from './bus-commands.ts';
 import { runIdForKey } from './dispatch-messages.ts';
 import { Engine } from './engine.ts';
 import { OrchestratorPendingError, RemoteRuns } from './remote-runs.ts';
+import { closeAfterEach, eventually } from './testing/index.ts';
 
 const guarded = {
   id: 'guarded', version: 1,
@@ -28,21 +29,9 @@ function tap(bus: MessageBus, topics: readonly string[]): Promise<DeliveredMessa
   return Object.assign(ready, { seen });
 }
 
-async function until<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, withinMs = 5_000): Promise<T> {
-  const end = Date.now() + withinMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 describe('the engine as a service on the bus', () => {
-  const closing: (() => Promise<void>)[] = [];
-  afterEach(async () => {
-    for (const close of closing.splice(0).reverse()) await close();
-  });
+  const onClose = closeAfterEach();
 
   const boot = async (options: { governance?: 'bus'; instances?: number } = {}): Promise<{ store: EventStore; bus: MessageBus; engines: Engine[] }> => {
     const store = createInMemoryEventStore();
@@ -53,9 +42,9 @@ describe('the engine as a service on the bus', () => {
       const engine = new Engine({ store, bus, ...(options.governance ? { governance: options.governance } : {}), metadata: { instance: `o-${i}` }, flowControl: { defaults: { failureThreshold: 1000 } } });
       await engine.start();
       engines.push(engine);
-      closing.push(() => engine.stop());
+      onClose(() => engine.stop());
     }
-    closing.push(() => bus.close());
+    onClose(() => bus.close());
     return { store, bus, engines };
   };
 
@@ -69,11 +58,11 @@ describe('the engine as a service on the bus', () => {
     const runId = runIdForKey('guarded', 'order-1');
     await bus.publish(Topics.workflowStarts, [{ key: runId, value: start }, { key: runId, value: start }]);
     await bus.publish(Topics.workflowStarts, [{ key: 'x', value: { type: 'workflow.start', definitionId: 'guarded' } }]);
-    const run = await until('the run', async () => (await engine.getRun(runId)) ?? undefined);
+    const run = await eventually('the run', async () => (await engine.getRun(runId)) ?? undefined);
     expect(run.startedBy).toBe('producer:shop');
-    const letter = await until('a dead letter', () => letters.seen[0]);
+    const letter = await eventually('a dead letter', () => letters.seen[0]);
     expect((letter.value as { reason: string }).reason).toMatch(/idempotencyKey/);
-    await until('both starts handled', async () => (await engine.history(runId)).length > 1);
+    await eventually('both starts handled', async () => (await engine.history(runId)).length > 1);
     expect((await engine.history(runId)).filter((e) => e.type === 'RunStarted')).toHaveLength(1);
   });
 
@@ -84,7 +73,7 @@ describe('the engine as a service on the bus', () => {
     const commands = tap(bus, [Topics.commands('payments')]);
     await Promise.all([requests, commands]);
     const { run } = await engine.startRun({ definition: guarded, input: { amount: 1500 }, actor: 'test' });
-    const asked = await until('a governance request', () => requests.seen[0]);
+    const asked = await eventually('a governance request', () => requests.seen[0]);
     const request = asked.value as GovernanceRequestMessage;
     expect(asked.key).toBe(run.runId);
     expect(request).toMatchObject({ type: 'governance.request', runId: run.runId, stepId: 'pay', worker: 'payments', action: 'charge', input: { amount: 1500 }, inputDigest: inputDigest({ amount: 1500 }) });
@@ -93,7 +82,7 @@ describe('the engine as a service on the bus', () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect((await engine.getRun(run.runId))?.steps.pay?.status).toBe('waiting_governance');
     await bus.publish(Topics.governanceDecisions, [{ key: run.runId, value: { ...decision, inputDigest: request.inputDigest } }]);
-    await until('the dispatch', () => commands.seen[0]);
+    await eventually('the dispatch', () => commands.seen[0]);
     const history = await engine.history(run.runId);
     expect(history.find((e) => e.type === 'GovernanceDecided')?.data).toMatchObject({ outcome: 'allow', policyId: 'p-1', reason: 'fine' });
     expect(history.find((e) => e.type === 'GovernanceDecided')?.metadata.actor).toBe('system:governance:g-1');
@@ -106,11 +95,11 @@ describe('the engine as a service on the bus', () => {
     await letters;
     const { run } = await engine.startRun({ definition: slow, input: {}, actor: 'test' });
     await bus.publish(Topics.operatorCommands, [{ key: run.runId, value: { type: 'operator.command', commandId: 'c-1', runId: run.runId, actor: 'operator:ann', command: { type: 'Cancel', data: { reason: 'not needed' } } } }]);
-    await until('the cancel', async () => (await engine.getRun(run.runId))?.status === 'cancelled');
+    await eventually('the cancel', async () => (await engine.getRun(run.runId))?.status === 'cancelled');
     const cancelled = (await engine.history(run.runId)).find((e) => e.type === 'RunCancelled');
     expect(cancelled?.metadata).toMatchObject({ commandId: 'c-1', actor: 'operator:ann', instance: 'o-0' });
     await bus.publish(Topics.operatorCommands, [{ key: run.runId, value: { type: 'operator.command', commandId: 'c-2', runId: run.runId, actor: 'mallory', command: { type: 'RecordStepCompleted', data: { stepId: 'only', attempt: 1, phase: 'execute', output: {} } } } }]);
-    const letter = await until('a dead letter', () => letters.seen[0]);
+    const letter = await eventually('a dead letter', () => letters.seen[0]);
     expect((letter.value as { reason: string }).reason).toMatch(/RecordStepCompleted" is not an operator command/);
   });
 
@@ -123,7 +112,7 @@ describe('the engine as a service on the bus', () => {
     expect(a.scheduledTimers + b.scheduledTimers).toBeLessThanOrEqual(12);
     expect(a.scheduledTimers).toBeLessThan(12);
     // Each attempt times out and is retried by the owner of its run: every run ends failed after 3 attempts.
-    for (const { run } of runs) await until(`run ${run.runId} failed`, async () => (await b.getRun(run.runId))?.status === 'failed', 10_000);
+    for (const { run } of runs) await eventually(`run ${run.runId} failed`, async () => (await b.getRun(run.runId))?.status === 'failed', 10_000);
     for (const { run } of runs) expect((await a.history(run.runId)).filter((e) => e.type === 'StepDispatched')).toHaveLength(3);
   });
 
@@ -133,7 +122,7 @@ describe('the engine as a service on the bus', () => {
     await engine.definitions.register(slow, 'test');
     const remote = new RemoteRuns({ store, bus, waitMs: 2_000 });
     await remote.start();
-    closing.push(() => remote.stop());
+    onClose(() => remote.stop());
     const { run, created } = await remote.startRun({ definitionId: 'slow', input: {}, idempotencyKey: 'r-1', actor: 'producer:p' });
     expect(created).toBe(true);
     expect(run.runId).toBe(runIdForKey('slow', 'r-1'));

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { createInMemoryBus } from '@orchestron/bus';
 import { createInMemoryEventStore } from '@orchestron/event-store';
 import { RetryableError, createWorker } from '@orchestron/worker-sdk';
@@ -6,6 +6,7 @@ import { Engine } from './engine.ts';
 import { flowControlFromEnv } from './flow-control.ts';
 import type { FlowControlSettings, FlowSnapshot } from './flow-control.ts';
 import { toRunView } from './views.ts';
+import { closeAfterEach, eventually } from './testing/index.ts';
 
 const oneStep = {
   id: 'one', version: 1,
@@ -13,21 +14,9 @@ const oneStep = {
   steps: { only: { worker: 'w' } },
 };
 
-async function until<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, withinMs = 10_000): Promise<T> {
-  const end = Date.now() + withinMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 describe('flow control in the engine', () => {
-  const closing: (() => Promise<void>)[] = [];
-  afterEach(async () => {
-    for (const close of closing.splice(0).reverse()) await close();
-  });
+  const onClose = closeAfterEach();
 
   const boot = async (flowControl: FlowControlSettings, handler: (ctx: { stepId: string }) => Promise<unknown>) => {
     const store = createInMemoryEventStore();
@@ -37,7 +26,7 @@ describe('flow control in the engine', () => {
     await engine.start();
     const worker = createWorker({ name: 'w', bus, concurrency: 32, handlers: { execute: handler } });
     await worker.start();
-    closing.push(() => bus.close(), () => engine.stop(), () => worker.stop());
+    onClose(() => bus.close(), () => engine.stop(), () => worker.stop());
     await engine.definitions.register(oneStep, 'test');
     return { engine, snapshots };
   };
@@ -54,15 +43,15 @@ describe('flow control in the engine', () => {
       return { ok: true };
     });
     const first = await engine.startRun({ definitionId: 'one', input: {}, actor: 'test' });
-    await until('three failures', () => failures === 3);
+    await eventually('three failures', () => failures === 3);
     const later = await Promise.all(Array.from({ length: 5 }, () => engine.startRun({ definitionId: 'one', input: {}, actor: 'test' })));
-    const held = await until('a held step', async () => {
+    const held = await eventually('a held step', async () => {
       const run = await engine.getRun(later[0]?.run.runId as string);
       return run?.steps.only?.held ? run : undefined;
     });
     expect(toRunView(held).steps[0]?.held).toMatchObject({ reason: 'breaker_open', worker: 'w' });
     expect(held.status).toBe('running');
-    for (const { run } of [first, ...later]) await until(`run ${run.runId}`, async () => (await engine.getRun(run.runId))?.status === 'completed');
+    for (const { run } of [first, ...later]) await eventually(`run ${run.runId}`, async () => (await engine.getRun(run.runId))?.status === 'completed');
     // Three failures, then one probe and the rest: nothing was sent to the worker while the breaker was open.
     expect(calls).toBe(3 + 6);
     expect(snapshots.some((s) => s.state.breaker === 'open')).toBe(true);
@@ -82,7 +71,7 @@ describe('flow control in the engine', () => {
       return {};
     });
     const runs = await Promise.all(Array.from({ length: 8 }, () => engine.startRun({ definitionId: 'one', input: {}, actor: 'test' })));
-    for (const { run } of runs) await until(`run ${run.runId}`, async () => (await engine.getRun(run.runId))?.status === 'completed');
+    for (const { run } of runs) await eventually(`run ${run.runId}`, async () => (await engine.getRun(run.runId))?.status === 'completed');
     expect(peak).toBe(2);
     const reasons = (await Promise.all(runs.map(({ run }) => engine.history(run.runId)))).flat().filter((e) => e.type === 'StepHeld').map((e) => (e.data as { reason: string }).reason);
     expect(reasons.length).toBeGreaterThanOrEqual(6);

@@ -1,4 +1,5 @@
 import type { GovernanceRequest } from '@orchestron/policy';
+import type { Logger } from '@orchestron/telemetry';
 import type { GovernanceOutcome } from '@orchestron/workflow-core';
 
 /** What governance rules on: the policy lib's request, so the two can never drift apart. */
@@ -21,11 +22,8 @@ export interface GovernanceVerdict {
 /** Rules on a side-effecting step before it runs. The in-process one wraps the Cedar policy engine. */
 export type GovernanceCheck = (request: GovernanceRequest) => Promise<GovernanceVerdict>;
 
-export interface Logger {
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-}
+/** One logger shape for every service: telemetry's, whose JSON lines carry the trace id. */
+export type { Logger };
 
 export const systemClock: Clock = { now: () => Date.now() };
 

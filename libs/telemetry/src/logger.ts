@@ -1,6 +1,6 @@
 import { currentSpanId, currentTraceId } from './spans.ts';
 
-/** The same shape as `Logger` in @orchestron/runtime, so either can be passed where the other is expected. */
+/** What every Orchestron service logs through (the runtime, the worker SDK and the services use this one type). */
 export interface Logger {
   info(message: string, fields?: Record<string, unknown>): void;
   warn(message: string, fields?: Record<string, unknown>): void;

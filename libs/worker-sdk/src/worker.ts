@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { Topics } from '@orchestron/bus';
 import { currentTraceparent, withSpan } from '@orchestron/telemetry';
+import type { Logger } from '@orchestron/telemetry';
 import type { BusSubscription, MessageBus, StepCommandMessage, StepEventMessage } from '@orchestron/bus';
 import { atDeadline, deadlineOutcome, parseStepCommand, settlesWithin, successOutcome, toStepError } from './attempt.ts';
 import { AttemptCancelledError } from './errors.ts';
@@ -35,11 +36,7 @@ export interface StepContext {
 export type StepHandler = (context: StepContext) => Promise<unknown>;
 
 /** Structurally the runtime's Logger. */
-export interface WorkerLogger {
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-}
+export type WorkerLogger = Logger;
 
 export interface WorkerOptions {
   readonly name: string;
