@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { Topics, parseGovernanceDecisionMessage, parseOperatorCommandMessage, parseStepEventMessage, parseWorkflowStartMessage } from '@orchestron/bus';
-import type { BusSubscription, DeliveredMessage, GovernanceDecisionMessage, MessageBus, OperatorCommandMessage, StepCommandMessage, TopicPartition } from '@orchestron/bus';
+import { Topics } from '@orchestron/bus';
+import type { BusSubscription, DeliveredMessage, MessageBus, StepCommandMessage, TopicPartition } from '@orchestron/bus';
 import { ExpectedVersionConflictError } from '@orchestron/event-store';
 import type { EventStore, RecordedEvent, Subscription } from '@orchestron/event-store';
 import { DomainError, decide, evolve, initialState, isStarted, isTerminalRun } from '@orchestron/workflow-core';
 import type { Command, RunData, RunState, Timer, WorkflowEvent } from '@orchestron/workflow-core';
 import { withSpan } from '@orchestron/telemetry';
-import { inputDigest, operatorCommand, reportCommand, sameJson } from './bus-commands.ts';
+import { sameJson } from './bus-commands.ts';
+import { handleRunMessage } from './run-messages.ts';
+import type { MessageTarget } from './run-messages.ts';
 import { DefinitionRegistry } from './definition-registry.ts';
 import { attemptKey, commandMessage, runIdForKey, traceparentInRun } from './dispatch-messages.ts';
 import type { SendData } from './dispatch-messages.ts';
@@ -97,6 +99,7 @@ export class Engine implements RunService {
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly timers: TimerWheel;
   private readonly governanceClient: GovernanceClient;
+  private readonly messageTarget: MessageTarget;
   private subscriptions: (Subscription | BusSubscription)[] = [];
   private stopped = false;
 
@@ -112,6 +115,13 @@ export class Engine implements RunService {
     this.consume = options.consume ?? true;
     this.extraMetadata = options.metadata ?? {};
     this.observer = options.observer;
+    this.messageTarget = {
+      execute: (runId, command, actor, metadata) => this.executeAs(runId, command, actor, metadata ?? {}),
+      startRun: (request) => this.startRun(request),
+      history: (runId) => this.history(runId),
+      resolveDefinition: (id, version) => this.definitions.resolve(id, version),
+      logger: this.logger,
+    };
     this.governanceClient = new GovernanceClient({
       check: this.governance, bus: this.bus, clock: this.clock, logger: this.logger, stopped: () => this.stopped,
       record: async (runId, stepId, verdict) => {
@@ -149,61 +159,8 @@ export class Engine implements RunService {
   }
 
   /** One message from a consumed topic. Throws on a malformed one, so the bus dead-letters it with the reason. */
-  async handle(message: DeliveredMessage): Promise<void> {
-    const traced = <T>(runId: string, work: () => Promise<T>): Promise<T> =>
-      withSpan(`orchestrator ${message.topic}`, { headers: message.headers ?? {}, runId, kind: 'consumer', attributes: { 'messaging.destination.name': message.topic, 'messaging.kafka.partition': message.partition } }, work);
-    switch (message.topic) {
-      case Topics.stepEvents: {
-        const report = parseStepEventMessage(message.value);
-        await traced(report.runId, () => this.execute(report.runId, reportCommand(report)));
-        return;
-      }
-      case Topics.workflowStarts: {
-        const start = parseWorkflowStartMessage(message.value);
-        await traced(runIdForKey(start.definitionId, start.idempotencyKey), async () => {
-          await this.definitions.resolve(start.definitionId, start.definitionVersion);
-          await this.startRun({ definitionId: start.definitionId, ...(start.definitionVersion !== undefined ? { definitionVersion: start.definitionVersion } : {}), input: start.input ?? null, idempotencyKey: start.idempotencyKey, actor: start.actor ?? 'producer:kafka' });
-        });
-        return;
-      }
-      case Topics.operatorCommands: {
-        const order = parseOperatorCommandMessage(message.value);
-        await traced(order.runId, () => this.applyOperatorCommand(order));
-        return;
-      }
-      case Topics.governanceDecisions: {
-        const decision = parseGovernanceDecisionMessage(message.value);
-        await traced(decision.runId, () => this.applyGovernanceDecision(decision));
-        return;
-      }
-      default:
-        throw new Error(`the orchestrator does not consume ${message.topic}`);
-    }
-  }
-
-  private async applyOperatorCommand(order: OperatorCommandMessage): Promise<void> {
-    try {
-      await this.executeAs(order.runId, operatorCommand(order), order.actor, { commandId: order.commandId });
-    } catch (error) {
-      // The run moved on between the operator's check and now: nothing to retry, so say so and go on.
-      if (!(error instanceof DomainError)) throw error;
-      this.logger.warn('operator command no longer applies', { runId: order.runId, commandId: order.commandId, command: order.command.type, code: error.code, error: error.message });
-    }
-  }
-
-  private async applyGovernanceDecision(decision: GovernanceDecisionMessage): Promise<void> {
-    // Read from the store, not the cache: another instance may own the run and have moved it on.
-    const history = await this.history(decision.runId);
-    const state = history.reduce((s, e) => evolve(s, { type: e.type, data: e.data } as WorkflowEvent), initialState());
-    // The decision must be about the input governance was last asked about (an operator may have edited it since).
-    const asked = isStarted(state) && state.steps[decision.stepId]?.status === 'waiting_governance'
-      ? history.findLast((e) => e.type === 'GovernanceCheckRequested' && (e.data as { stepId: string }).stepId === decision.stepId)
-      : undefined;
-    if (!asked || inputDigest((asked.data as { input: unknown }).input) !== decision.inputDigest) {
-      this.logger.info('governance decision not applied: the step no longer waits for it', { runId: decision.runId, stepId: decision.stepId, requestId: decision.requestId });
-      return;
-    }
-    await this.execute(decision.runId, { type: 'RecordGovernanceDecision', data: { stepId: decision.stepId, outcome: decision.outcome, policyId: decision.policyId, reason: decision.reason } }, `system:governance:${decision.decidedBy}`);
+  handle(message: DeliveredMessage): Promise<void> {
+    return handleRunMessage(this.messageTarget, message);
   }
 
   /**
