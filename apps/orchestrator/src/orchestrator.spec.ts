@@ -8,8 +8,8 @@ import { startGovernanceService } from '@orchestron/governance';
 import { RemoteRuns } from '@orchestron/runtime';
 import { createMetrics } from '@orchestron/telemetry';
 import { createWorker } from '@orchestron/worker-sdk';
-import { startOrchestrator } from './start-orchestrator.ts';
 import { closeAfterEach, eventually } from '@orchestron/runtime/testing';
+import { startOrchestrator } from './start-orchestrator.ts';
 
 const payment = {
   id: 'pay', version: 1,
@@ -81,5 +81,39 @@ describe('the orchestrator service with the governance service and a worker, on 
     expect(texts.join('\n')).toMatch(/orchestron_step_duration_seconds_count\{[^}]*worker="payments"[^}]*\} [1-9]/);
     expect(texts[0]).toMatch(/orchestron_runs\{[^}]*status="completed"[^}]*\} 2/);
     expect(texts[0]).toMatch(/orchestron_runs\{[^}]*status="failed"[^}]*\} 1/);
+  });
+
+  it('fails closed while the governance service is down: the payment waits, escalates past its deadline, and goes on once governance answers', async () => {
+    const store = createInMemoryEventStore();
+    const bus = createInMemoryBus({ partitions: 2 });
+    onClose(() => bus.close());
+    const orchestrator = await startOrchestrator({ store, bus, instance: 'orch-1' });
+    onClose(() => orchestrator.close());
+    const worker = createWorker({ name: 'payments', bus, handlers: { 'validate-invoice': async () => ({ valid: true }), charge: async () => ({ paid: true }) } });
+    await worker.start();
+    onClose(() => worker.stop());
+    const api = new RemoteRuns({ store, bus, waitMs: 5_000 });
+    await api.start();
+    onClose(() => api.stop());
+    await api.definitions.register({ ...payment, id: 'pay-deadline', defaults: { ...payment.defaults, governanceTimeout: '300ms' } }, 'test');
+
+    const { run } = await api.startRun({ definitionId: 'pay-deadline', input: { amount: 50 }, actor: 'producer:test' });
+    const escalated = await eventually('the run to need an operator', async () => {
+      const current = await api.getRun(run.runId);
+      return current?.status === 'needs_operator' ? current : undefined;
+    });
+    expect(escalated.attention).toMatchObject({ code: 'GOVERNANCE.UNAVAILABLE', stepId: 'charge' });
+    expect(escalated.steps.charge?.status).toBe('waiting_governance');
+    expect((await api.history(run.runId)).some((e) => e.type === 'StepDispatched' && (e.data as { stepId: string }).stepId === 'charge')).toBe(false);
+
+    // The service comes up and the operator asks again (the in-process bus keeps nothing; on Kafka the first
+    // request would have waited for the service, and its late decision would apply the same way).
+    const policiesDir = mkdtempSync(join(tmpdir(), 'orchestron-policies-'));
+    writeFileSync(join(policiesDir, 'pay.cedar'), POLICIES);
+    const governance = await startGovernanceService({ bus, policiesDir, instance: 'gov-late', watchPolicies: false });
+    onClose(() => governance.close());
+    await api.execute(run.runId, { type: 'RetryStep', data: { stepId: 'charge', reason: 'governance is back' } }, 'operator:ann');
+    await eventually('the payment', async () => (await api.getRun(run.runId))?.status === 'completed');
+    expect((await api.history(run.runId)).find((e) => e.type === 'GovernanceDecided')?.data).toMatchObject({ outcome: 'allow', policyId: 'allow-all' });
   });
 });
