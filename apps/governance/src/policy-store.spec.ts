@@ -66,6 +66,16 @@ describe('PolicyStore', () => {
     expect(store.engine().evaluate(request('export'))).toMatchObject({ outcome: 'deny', policyId: 'no-export', reason: 'exports are off' });
   });
 
+  it('keeps the policies in force when the directory is emptied: no policies would allow every step', () => {
+    const dir = policyDir({ 'a.cedar': ALLOW_ALL, 'b.cedar': FORBID_EXPORT });
+    const store = new PolicyStore({ dir, logger: recordingLogger() });
+    rmSync(join(dir, 'a.cedar'));
+    rmSync(join(dir, 'b.cedar'));
+    expect(store.reload()).toBe(false);
+    expect(store.policyIds()).toEqual(['allow-all', 'no-export']);
+    expect(store.engine().evaluate(request('export'))).toMatchObject({ outcome: 'deny', policyId: 'no-export' });
+  });
+
   it('refuses to start on a missing directory or on policies that do not compile', () => {
     expect(() => new PolicyStore({ dir: join(tmpdir(), 'orchestron-no-such-dir'), logger: recordingLogger() })).toThrow(/orchestron-no-such-dir does not exist .*ORCHESTRON_POLICIES/);
     const dir = policyDir({ 'broken.cedar': 'permit (principal, action, resource)' });

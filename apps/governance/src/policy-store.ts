@@ -68,6 +68,8 @@ export class PolicyStore {
     let result: PolicyReload;
     try {
       const { engine, files } = compile(this.dir);
+      // An emptied directory (a bad deploy, say) would allow every step: keep the policies in force instead.
+      if (engine.policyIds.length === 0 && this.#engine.policyIds.length > 0) throw new Error(`${this.dir} holds no policies now; refusing to drop the ${this.#engine.policyIds.length} in force`);
       this.#engine = engine;
       result = { ok: true, policyIds: engine.policyIds, files };
       this.#logger.info('policies reloaded', { dir: this.dir, files, policies: engine.policyIds });

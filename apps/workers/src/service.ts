@@ -1,7 +1,7 @@
 import { createExampleWorkers } from '@orchestron/example-workers';
 import type { MessageBus } from '@orchestron/bus';
 import type { Logger } from '@orchestron/runtime';
-import type { IdempotencyLedger, Worker } from '@orchestron/worker-sdk';
+import type { IdempotencyLedger } from '@orchestron/worker-sdk';
 
 export interface WorkerServiceOptions {
   /** The bus the workers take commands from and report on; the service does not close it. */
@@ -38,16 +38,13 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
     ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
     ...(logger ? { logger } : {}),
   });
-  const started: Worker[] = [];
-  try {
-    // Together: each one joins its own consumer group, which takes about a heartbeat interval on Kafka.
-    await Promise.all(workers.map(async (worker) => {
-      await worker.start();
-      started.push(worker);
-    }));
-  } catch (error) {
-    await Promise.allSettled(started.map((worker) => worker.stop()));
-    throw error;
+  // Together: each one joins its own consumer group, which takes about a heartbeat interval on Kafka. If one
+  // fails, every other is stopped once its own start has settled, so no consumer outlives the failure.
+  const starts = await Promise.allSettled(workers.map((worker) => worker.start()));
+  const failure = starts.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failure) {
+    await Promise.allSettled(workers.map((worker) => worker.stop()));
+    throw failure.reason;
   }
   logger?.info('workers started', { workers: options.workers, instance: options.instance });
   let closing: Promise<void> | undefined;

@@ -46,7 +46,7 @@ export class PostgresLedger implements IdempotencyLedger {
     if (!SCHEMA_NAME.test(schema)) throw new TypeError(`PostgresLedger: schema must be 1 to 48 lower-case letters, digits or underscores, not starting with a digit; got ${JSON.stringify(schema)}`);
     if ((options.url === undefined) === (options.pool === undefined)) throw new TypeError('PostgresLedger: give exactly one of url and pool');
     const pool = options.pool ?? new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10, connectionTimeoutMillis: 10_000 });
-    if (options.pool === undefined) pool.on('error', (error) => options.onPoolError?.(error));
+    if (options.pool === undefined) pool.on('error', (error) => (options.onPoolError ?? reportPoolError)(error));
     const ledger = new PostgresLedger(pool, options.pool === undefined, schema);
     try {
       await ledger.createTables();
@@ -141,4 +141,9 @@ export class PostgresLedger implements IdempotencyLedger {
       }
     }
   }
+}
+
+/** Without a listener an idle connection's error would end the process; without a callback it is still said. */
+function reportPoolError(error: Error): void {
+  process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'warn', msg: 'idle PostgreSQL connection of the worker ledger failed', error: error.message })}\n`);
 }

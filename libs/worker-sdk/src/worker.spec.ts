@@ -191,6 +191,26 @@ describe('cancellation', () => {
     expect(ran).toBe(1);
   });
 
+  it('stays stopped when stop() comes while it is still joining its group', async () => {
+    const bus = createInMemoryBus();
+    let joined: () => void = () => undefined;
+    const slowJoin: MessageBus = { ...bus, subscribe: async (options, handler) => { await new Promise<void>((r) => { joined = r; }); return bus.subscribe(options, handler); } };
+    let ran = 0;
+    const worker = createWorker({ name: 'w', bus: slowJoin, handlers: { execute: async () => { ran++; return {}; } } });
+    const starting = worker.start();
+    const stopping = worker.stop();
+    joined();
+    await starting;
+    await stopping;
+    const delivered: DeliveredMessage[] = [];
+    // A second member of the worker's group: had the stopped worker kept its subscription, it would get a share.
+    await bus.subscribe({ topics: [Topics.commands('w')], group: 'orchestron-worker-w' }, async (m) => { delivered.push(m); });
+    for (let i = 0; i < 4; i++) await bus.publish(Topics.commands('w'), [{ key: `run-${i}`, value: command() }]);
+    for (let i = 0; i < 200 && delivered.length < 4; i++) await sleep(5);
+    expect(delivered).toHaveLength(4);
+    expect(ran).toBe(0);
+  });
+
   it('aborts handlers still running when the grace period is over, with a shutdown reason, and does not report them', async () => {
     const t = setup();
     const reasons: unknown[] = [];

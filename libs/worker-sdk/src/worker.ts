@@ -190,14 +190,26 @@ export function createWorker(options: WorkerOptions): Worker {
     async start() {
       if (state !== 'new') throw new Error(`worker "${name}" was already ${state === 'started' ? 'started' : 'stopped'}; create a new one`);
       state = 'started';
-      subscription = await options.bus.subscribe(
+      let joined: BusSubscription;
+      try {
+        joined = await options.bus.subscribe(
         { topics: [Topics.commands(name)], group: options.group ?? `orchestron-worker-${name}`, concurrency: options.concurrency ?? 16 },
         (message) => track((async () => {
           const command = parseStepCommand(message.value, name);
           const attributes = { 'orchestron.step.id': command.stepId, 'orchestron.attempt': command.attempt, 'orchestron.worker': name, 'orchestron.worker.instance': instance };
           await withSpan(`worker ${name} ${command.action ?? (command.type === 'step.compensate' ? 'compensate' : 'execute')}`, { headers: message.headers ?? {}, runId: command.runId, kind: 'consumer', attributes }, () => handle(command, message.headers ?? {}));
         })()),
-      );
+        );
+      } catch (error) {
+        state = 'new';
+        throw error;
+      }
+      // stop() may have run while the group was joining: it had no subscription to close, so close it here.
+      if (state !== 'started') {
+        await joined.close();
+        return;
+      }
+      subscription = joined;
     },
     stop() {
       stopped ??= (async () => {
