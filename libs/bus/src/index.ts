@@ -2,7 +2,7 @@ export type { BusMessage, BusSubscription, DeliveredMessage, MessageBus, Partiti
 export { Topics } from './bus.ts';
 export { createInMemoryBus } from './in-memory-bus.ts';
 export type { StepCommandMessage, StepEventMessage } from './wire.ts';
-export { parseStepEventMessage, WireFormatError } from './wire.ts';
+export { parseStepCommandMessage, parseStepEventMessage, WireFormatError, wireParser } from './wire.ts';
 export type { GovernanceDecisionMessage, GovernanceRequestMessage, OperatorCommandMessage, WorkflowStartMessage } from './messages.ts';
 export {
   governanceDecisionSchema, governanceRequestSchema, operatorCommandSchema, parseGovernanceDecisionMessage, parseGovernanceRequestMessage,

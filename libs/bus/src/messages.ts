@@ -1,5 +1,4 @@
-import { Ajv } from 'ajv';
-import { WireFormatError } from './wire.ts';
+import { wireParser } from './wire.ts';
 
 /**
  * `workflow.start` on `orchestron.workflow.starts`, keyed by the run id when the producer knows it (else by the
@@ -103,16 +102,7 @@ export const operatorCommandSchema = {
   },
 } as const;
 
-const ajv = new Ajv({ allErrors: true, strict: false });
-
-function parser<T>(schema: object, what: string): (value: unknown) => T {
-  const validate = ajv.compile(schema);
-  return (value) => {
-    if (validate(value)) return value as T;
-    const problems = (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? e.keyword}`);
-    throw new WireFormatError(`not a valid ${what}: ${problems.join('; ')}`);
-  };
-}
+const parser = wireParser;
 
 export const parseWorkflowStartMessage = parser<WorkflowStartMessage>(workflowStartSchema, 'workflow.start message');
 export const parseGovernanceRequestMessage = parser<GovernanceRequestMessage>(governanceRequestSchema, 'governance.request message');

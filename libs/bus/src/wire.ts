@@ -63,8 +63,6 @@ export const stepEventSchema = {
   then: { required: ['error'] },
 } as const;
 
-const validate = new Ajv({ allErrors: true, strict: false }).compile(stepEventSchema);
-
 export class WireFormatError extends Error {
   readonly code = 'WIRE.INVALID';
   readonly retryable = false;
@@ -74,9 +72,20 @@ export class WireFormatError extends Error {
   }
 }
 
-/** Checks a step event against its schema; throws WireFormatError naming every bad field. */
-export function parseStepEventMessage(value: unknown): StepEventMessage {
-  if (validate(value)) return value as unknown as StepEventMessage;
-  const problems = (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? e.keyword}`);
-  throw new WireFormatError(`not a valid step event: ${problems.join('; ')}`);
+const ajv = new Ajv({ allErrors: true, strict: false });
+
+/** A parser for one message schema: the value, or a WireFormatError naming every bad field. */
+export function wireParser<T>(schema: object, what: string): (value: unknown) => T {
+  const validate = ajv.compile(schema);
+  return (value) => {
+    if (validate(value)) return value as T;
+    const problems = (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? e.keyword}`);
+    throw new WireFormatError(`not a valid ${what}: ${problems.join('; ')}`);
+  };
 }
+
+/** Checks a step event against its schema; throws WireFormatError naming every bad field. */
+export const parseStepEventMessage = wireParser<StepEventMessage>(stepEventSchema, 'step event');
+
+/** Checks a step.execute / step.compensate command against its schema; throws WireFormatError naming every bad field. */
+export const parseStepCommandMessage = wireParser<StepCommandMessage>(stepCommandSchema, 'step.execute / step.compensate command');

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { StepCommandMessage } from '@orchestron/bus';
-import { currentTraceId, currentTraceparent, traceIdForRun } from '@orchestron/telemetry';
+import { currentTraceId, currentTraceparent, traceIdForRun, traceparentForRun } from '@orchestron/telemetry';
 import type { RunData, WorkflowEvent } from '@orchestron/workflow-core';
 
 /** What a step command is made from: a `StepDispatched` event, or the `StepReleased` that lets a held one go. */
@@ -23,9 +23,7 @@ export function commandMessage(state: RunData, d: SendData): StepCommandMessage 
  * one trace, and the span id from the attempt's idempotency key. Workers send it back on their reports.
  */
 export function traceparentFor(runId: string, spanKey: string): string {
-  const traceId = traceIdForRun(runId);
-  const spanId = createHash('sha256').update(spanKey).digest('hex').slice(0, 16);
-  return `00-${traceId}-${spanId}-01`;
+  return traceparentForRun(runId, spanKey);
 }
 
 /** The active span's context when it is in the run's trace (so the receiver's span is its child), else the derived one. */

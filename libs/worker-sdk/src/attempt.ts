@@ -1,18 +1,17 @@
-import { Ajv } from 'ajv';
-import { stepCommandSchema, WireFormatError } from '@orchestron/bus';
+import { parseStepCommandMessage, WireFormatError } from '@orchestron/bus';
 import type { StepCommandMessage } from '@orchestron/bus';
 import type { AttemptCancelledError } from './errors.ts';
 import type { Outcome } from './ledger.ts';
 
 type StepError = Extract<Outcome, { ok: false }>['error'];
 
-const validateCommand = new Ajv({ allErrors: true, strict: false }).compile(stepCommandSchema);
-
-/** The command, or a WireFormatError naming every bad field: the bus then dead-letters it, where an operator sees it. */
+/** The command, or a WireFormatError naming the worker and every bad field: the bus then dead-letters it, where an operator sees it. */
 export function parseStepCommand(value: unknown, worker: string): StepCommandMessage {
-  if (validateCommand(value)) return value as unknown as StepCommandMessage;
-  const problems = (validateCommand.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? e.keyword}`);
-  throw new WireFormatError(`worker "${worker}" got a command that is not a valid step.execute / step.compensate: ${problems.join('; ')}`);
+  try {
+    return parseStepCommandMessage(value);
+  } catch (error) {
+    throw error instanceof WireFormatError ? new WireFormatError(`worker "${worker}" got ${error.message}`) : error;
+  }
 }
 
 /**
