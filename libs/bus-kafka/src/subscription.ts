@@ -272,6 +272,8 @@ export class KafkaSubscription implements BusSubscription {
     this.lanes.discard(() => true);
     this.owned.clear();
     this.assigned = new Set();
+    // Its session may expire while it reconnects and the partitions move: whatever it owned is not its own now.
+    this.subscription.onAssigned?.([]);
     this.reconnecting = this.reconnect(consumer).finally(() => {
       this.reconnecting = undefined;
     });

@@ -116,6 +116,22 @@ describe('the engine as a service on the bus', () => {
     for (const { run } of runs) expect((await a.history(run.runId)).filter((e) => e.type === 'StepDispatched')).toHaveLength(3);
   });
 
+  it('owns no run until the group hands it partitions: an engine fed by its host arms timers only after assign', async () => {
+    const { store, bus, engines } = await boot();
+    const [a] = engines as [Engine];
+    const patient = { ...slow, id: 'patient', defaults: { ...slow.defaults, timeout: '60s' } };
+    await a.definitions.register(patient, 'test');
+    for (let i = 0; i < 3; i++) await a.startRun({ definitionId: 'patient', input: {}, idempotencyKey: `p-${i}`, actor: 'test' });
+    const b = new Engine({ store, bus, consume: false, group: 'another-group' });
+    await b.start();
+    onClose(() => b.stop());
+    expect(b.scheduledTimers).toBe(0);
+    await b.assign(Array.from({ length: 6 }, (_, partition) => ({ topic: Topics.stepEvents, partition })));
+    expect(b.scheduledTimers).toBe(3);
+    await b.assign([]);
+    expect(b.scheduledTimers).toBe(0);
+  });
+
   it('RemoteRuns starts runs and sends operator commands through the bus, and says when no orchestrator answers', async () => {
     const { store, bus, engines } = await boot();
     const [engine] = engines as [Engine];

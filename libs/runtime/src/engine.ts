@@ -71,6 +71,10 @@ interface Loaded {
 }
 
 const CONFLICT_RETRIES = 8;
+const RELEASE_RETRY_MS = 1_000;
+
+/** Asked inside the run's queue before each decision: false means the command no longer applies. */
+type Guard = () => Promise<boolean>;
 
 /**
  * The orchestrator: decide → append → dispatch. It is the only writer of run streams; every decision is in
@@ -116,7 +120,7 @@ export class Engine implements RunService {
     this.extraMetadata = options.metadata ?? {};
     this.observer = options.observer;
     this.messageTarget = {
-      execute: (runId, command, actor, metadata) => this.executeAs(runId, command, actor, metadata ?? {}),
+      execute: (runId, command, actor, metadata, guard) => this.executeAs(runId, command, actor, metadata ?? {}, guard),
       startRun: (request) => this.startRun(request),
       history: (runId) => this.history(runId),
       resolveDefinition: (id, version) => this.definitions.resolve(id, version),
@@ -170,19 +174,22 @@ export class Engine implements RunService {
    */
   assign(partitions: readonly TopicPartition[]): Promise<void> {
     this.assignment = this.assignment.then(async () => {
-      if (!this.ownership.update(partitions)) return;
+      const gained = this.ownership.update(partitions);
       await this.catchUp();
       const active = this.index.active();
-      const mine = active.filter((run) => this.ownership.owns(run.id));
+      const freed = new Set<string>();
       for (const run of active) {
         if (this.ownership.owns(run.id)) continue;
         this.timers.sync(run.id, {});
         this.cache.delete(run.id);
-        this.forgetFlow(run.id);
+        for (const worker of this.forgetFlow(run.id)) freed.add(worker);
       }
+      for (const worker of freed) this.drainLater(worker);
+      // Only runs on partitions new to this instance: the ones it kept are live here already.
+      const mine = active.filter((run) => gained.has(this.ownership.partitionOf(run.id)));
       for (const run of mine) await this.recover(run.id);
       this.recovered += mine.length;
-      this.logger.info('partitions assigned', { partitions: this.ownership.describe(), activeRuns: active.length, recovered: mine.length });
+      this.logger.info('partitions assigned', { partitions: this.ownership.describe(), gained: [...gained].sort((a, b) => a - b), activeRuns: active.length, recovered: mine.length });
     }).catch((error: unknown) => {
       this.logger.error('recovery after an assignment failed', { error: describe(error) });
     });
@@ -218,9 +225,9 @@ export class Engine implements RunService {
     return this.executeAs(runId, command, actor, {});
   }
 
-  private async executeAs(runId: string, command: RunCommand, actor: string | undefined, metadata: Readonly<Record<string, string>>): Promise<RunData> {
+  private async executeAs(runId: string, command: RunCommand, actor: string | undefined, metadata: Readonly<Record<string, string>>, guard?: Guard): Promise<RunData> {
     const full = { ...command, metadata: { now: this.clock.now(), ...(actor !== undefined ? { actor } : {}) } } as Command;
-    const { state } = await this.executeFull(runId, full, metadata);
+    const { state } = await this.executeFull(runId, full, metadata, guard);
     if (!isStarted(state)) throw new DomainError('RUN.NOT_FOUND', `run ${runId} does not exist`, { runId });
     return state;
   }
@@ -268,8 +275,11 @@ export class Engine implements RunService {
   private noticeForeignWrite(event: RecordedEvent): void {
     const runId = event.streamId.slice('run-'.length);
     if (this.stopped || (this.cache.get(runId)?.revision ?? -1) >= event.revision) return;
-    if (!this.ownership.owns(runId)) {
+    const summary = this.index.get(runId);
+    if (!this.ownership.owns(runId) || (summary !== undefined && isTerminalRun(summary.status))) {
+      // Not ours, or over: nothing to arm, and no reason to read the stream.
       this.cache.delete(runId);
+      if (summary !== undefined && isTerminalRun(summary.status)) this.timers.sync(runId, {});
       return;
     }
     void this.serial(runId, async () => {
@@ -292,24 +302,35 @@ export class Engine implements RunService {
     return next;
   }
 
-  private executeFull(runId: string, command: Command, metadata: Readonly<Record<string, string>> = {}): Promise<{ state: RunState; events: WorkflowEvent[] }> {
+  /**
+   * Decides and appends in the run's queue. A `guard` is asked on the state each decision is taken on (again after
+   * a conflict): false leaves the run as it is, so a check and the append it allows cannot be split by another command.
+   */
+  private executeFull(runId: string, command: Command, metadata: Readonly<Record<string, string>> = {}, guard?: Guard): Promise<{ state: RunState; events: WorkflowEvent[] }> {
     return this.serial(runId, async () => {
       for (let attempt = 0; ; attempt++) {
         const { state, revision } = await this.load(runId);
+        if (guard && !(await guard())) return { state, events: [] };
         const events = decide(command, state);
         if (events.length === 0) return { state, events };
+        let nextRevision: number;
         try {
-          const result = await this.store.append(runStream(runId), events.map((e) => ({ type: e.type, data: e.data, metadata: { ...eventMetadata(command), ...this.extraMetadata, ...metadata } })), { expectedRevision: revision ?? 'no_stream' });
-          const next = events.reduce(evolve, state) as RunData;
-          this.remember(runId, next, result.nextExpectedRevision);
-          this.observer?.(state, next, events);
-          await this.interpret(next, events);
-          return { state: next, events };
+          nextRevision = (await this.store.append(runStream(runId), events.map((e) => ({ type: e.type, data: e.data, metadata: { ...eventMetadata(command), ...this.extraMetadata, ...metadata } })), { expectedRevision: revision ?? 'no_stream' })).nextExpectedRevision;
         } catch (error) {
           // Another writer got there first: reload and decide again on the state it left.
           if (!(error instanceof ExpectedVersionConflictError) || attempt >= CONFLICT_RETRIES) throw error;
           this.cache.delete(runId);
+          continue;
         }
+        const next = events.reduce(evolve, state) as RunData;
+        this.remember(runId, next, nextRevision);
+        try {
+          this.observer?.(state, next, events);
+        } catch (error) {
+          this.logger.error('the engine observer failed; the run goes on', { runId, error: describe(error) });
+        }
+        await this.interpret(next, events);
+        return { state: next, events };
       }
     });
   }
@@ -339,6 +360,7 @@ export class Engine implements RunService {
       dispatches.set(topic, list);
     };
     const touched = new Set<string>();
+    const owned = this.ownership.owns(state.runId);
     const finished = (phase: 'execute' | 'compensate', stepId: string, attempt: number, error: { retryable: boolean } | null): void => {
       // A terminal (business) error comes from a worker that works: only retryable failures and timeouts count against it.
       const worker = this.flow.finished(attemptKey(state.runId, phase, stepId, attempt), error === null || !error.retryable);
@@ -347,7 +369,8 @@ export class Engine implements RunService {
     for (const event of events) {
       switch (event.type) {
         case 'StepDispatched': {
-          const gate = this.flow.request(event.data.worker, attemptKey(state.runId, event.data.phase, event.data.stepId, event.data.attempt));
+          // Flow control counts the runs this instance owns; a message handled here while a partition moves goes out as is.
+          const gate = owned ? this.flow.request(event.data.worker, attemptKey(state.runId, event.data.phase, event.data.stepId, event.data.attempt)) : { admitted: true as const };
           if (gate.admitted) {
             send(event.data);
             this.logger.info('step dispatched', { runId: state.runId, stepId: event.data.stepId, attempt: event.data.attempt, phase: event.data.phase, worker: event.data.worker });
@@ -387,6 +410,8 @@ export class Engine implements RunService {
       }
     }
     if (isTerminalRun(state.status)) for (const worker of this.forgetFlow(state.runId)) touched.add(worker);
+    // An attempt that is no longer out (skipped, its run compensating, …) frees its slot without an outcome.
+    else for (const worker of this.flow.abandonWhere(state.runId, (phase, stepId, attempt) => !attemptIsOut(state, phase, stepId, attempt))) touched.add(worker);
     // Timers belong to the run's owner; another instance that handled a message for it leaves them alone.
     this.timers.sync(state.runId, isTerminalRun(state.status) || !this.ownership.owns(state.runId) ? {} : state.timers);
     await Promise.all([...dispatches].map(([topic, messages]) => this.bus.publish(topic, messages)));
@@ -417,8 +442,11 @@ export class Engine implements RunService {
             this.drainLater(worker);
           }
         }, (error: unknown) => {
+          // Still held in its stream: queue it again and try later, or it would wait until a restart.
           this.flow.abandoned(key);
-          this.logger.error('could not release a held attempt', { runId: held.runId, stepId: held.stepId, error: describe(error) });
+          this.flow.hold(held);
+          this.logger.error('could not release a held attempt; trying again', { runId: held.runId, stepId: held.stepId, error: describe(error) });
+          if (!this.stopped) this.flowTimers.set(worker, setTimeout(() => this.drainLater(worker), RELEASE_RETRY_MS));
         });
     }
     const next = this.flow.nextCheck(worker);
@@ -475,6 +503,12 @@ export class Engine implements RunService {
       this.logger.error('timer failed', { runId, timerId: timer.id, error: describe(error) });
     });
   }
+}
+
+/** Whether the attempt is the one out for its step (held or not), so its slot is still taken. */
+function attemptIsOut(state: RunData, phase: string, stepId: string, attempt: number): boolean {
+  const current = phase === 'compensate' ? state.compensations[stepId] : state.steps[stepId];
+  return current?.status === 'running' && current.attempt === attempt;
 }
 
 function eventMetadata(command: Command): Record<string, unknown> {

@@ -78,6 +78,20 @@ describe('flow control in the engine', () => {
     expect(new Set(reasons)).toEqual(new Set(['concurrency_limit']));
   });
 
+  it('frees a slot when its attempt stops being out without an outcome (an operator skips the step)', async () => {
+    const { engine } = await boot({ workers: { w: { concurrency: 1 } } }, () => new Promise(() => undefined));
+    const first = await engine.startRun({ definitionId: 'one', input: {}, actor: 'test' });
+    const second = await engine.startRun({ definitionId: 'one', input: {}, actor: 'test' });
+    await eventually('the second to be held', async () => (await engine.getRun(second.run.runId))?.steps.only?.held);
+    await engine.execute(first.run.runId, { type: 'SkipStep', data: { stepId: 'only', output: { skipped: true }, reason: 'done by hand' } }, 'operator:ann');
+    const released = await eventually('the second to be released', async () => {
+      const history = await engine.history(second.run.runId);
+      return history.some((e) => e.type === 'StepReleased') ? history : undefined;
+    });
+    expect(released.map((e) => e.type)).toContain('StepHeld');
+    expect(engine.flow.snapshots().find((f) => f.worker === 'w')?.state.inflight).toBe(1);
+  });
+
   it('reads its settings from ORCHESTRON_FLOW_CONTROL and names a bad field', () => {
     expect(flowControlFromEnv('{"defaults":{"failureThreshold":4},"workers":{"payments":{"concurrency":3}}}')).toEqual({ defaults: { failureThreshold: 4 }, workers: { payments: { concurrency: 3 } } });
     expect(() => flowControlFromEnv('{"workers":{"payments":{"concurency":3}}}')).toThrow(/workers\.payments\.concurency is not a setting/);

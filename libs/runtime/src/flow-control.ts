@@ -47,7 +47,14 @@ export class FlowControl {
   constructor(settings: FlowControlSettings, now: () => number, onChange: (snapshot: FlowSnapshot) => void = () => undefined) {
     this.settings = settings;
     this.now = now;
-    this.onChange = onChange;
+    // A metrics hook that throws must not stop an attempt from going out.
+    this.onChange = (snapshot) => {
+      try {
+        onChange(snapshot);
+      } catch {
+        // metrics are best effort
+      }
+    };
     // Fail at start, naming the field, rather than at the first dispatch.
     flowGateConfig({ ...RUNTIME_FLOW_DEFAULTS, ...settings.defaults });
     for (const worker of Object.keys(settings.workers ?? {})) this.config(worker);
@@ -110,9 +117,16 @@ export class FlowControl {
 
   /** Abandons a run's attempts in flight; returns the workers whose count went down. */
   abandonRun(runId: string): string[] {
+    return this.abandonWhere(runId, () => true);
+  }
+
+  /** Abandons the run's attempts in flight that `gone(phase, stepId, attempt)` says are no longer out. */
+  abandonWhere(runId: string, gone: (phase: string, stepId: string, attempt: number) => boolean): string[] {
     const workers = new Set<string>();
     for (const key of [...this.inflight.keys()]) {
       if (!key.startsWith(`${runId}/`)) continue;
+      const [phase = '', stepId = '', attempt = '0'] = key.slice(runId.length + 1).split('/');
+      if (!gone(phase, stepId, Number(attempt))) continue;
       const worker = this.abandoned(key);
       if (worker) workers.add(worker);
     }

@@ -4,30 +4,34 @@ import type { MessageBus, TopicPartition } from '@orchestron/bus';
 /**
  * Which runs this orchestrator instance owns: those whose key falls on a partition of the step-events topic
  * that the consumer group gave it. Every topic about a run is keyed by run id and has the same partition count,
- * so one partition number names the same runs everywhere. Before the first assignment an instance owns
- * everything (a single process needs no group).
+ * so one partition number names the same runs everywhere. Until the group hands out partitions an instance owns
+ * nothing: it arms no timer and recovers no run that may be another instance's.
  */
 export class PartitionOwnership {
   private readonly bus: MessageBus;
-  private owned: Set<number> | null = null;
+  private owned = new Set<number>();
 
   constructor(bus: MessageBus) {
     this.bus = bus;
   }
 
   owns(runId: string): boolean {
-    return this.owned === null || this.owned.has(this.bus.partitionOf(Topics.stepEvents, runId));
+    return this.owned.has(this.partitionOf(runId));
   }
 
-  /** Takes the group's new assignment; returns whether anything changed. */
-  update(partitions: readonly TopicPartition[]): boolean {
+  partitionOf(runId: string): number {
+    return this.bus.partitionOf(Topics.stepEvents, runId);
+  }
+
+  /** Takes the group's new assignment; returns the partitions it gained. */
+  update(partitions: readonly TopicPartition[]): Set<number> {
     const next = new Set(partitions.filter((p) => p.topic === Topics.stepEvents).map((p) => p.partition));
-    const changed = this.owned === null || next.size !== this.owned.size || [...next].some((p) => !this.owned?.has(p));
+    const gained = new Set([...next].filter((p) => !this.owned.has(p)));
     this.owned = next;
-    return changed;
+    return gained;
   }
 
   describe(): string {
-    return this.owned === null ? 'all' : [...this.owned].sort((a, b) => a - b).join(',') || 'none';
+    return [...this.owned].sort((a, b) => a - b).join(',') || 'none';
   }
 }

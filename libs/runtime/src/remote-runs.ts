@@ -23,7 +23,7 @@ export interface RemoteRunsOptions {
   readonly waitMs?: number;
 }
 
-/** The orchestrators did not record a start or command in time; it is on the bus and will be applied. */
+/** The orchestrators did not record a start or command in time. It is on the bus: it may still be applied, or be refused. */
 export class OrchestratorPendingError extends Error {
   readonly code = 'ORCHESTRATOR.PENDING';
   readonly retryable = true;
@@ -94,7 +94,10 @@ export class RemoteRuns implements RunService {
     const message: WorkflowStartMessage = { type: 'workflow.start', definitionId: definition.id, definitionVersion: definition.version, input: request.input ?? null, idempotencyKey, actor: request.actor };
     const started = this.waitFor(runId, (event) => event.type === 'RunStarted');
     await withSpan('api start run', { runId, kind: 'producer', attributes: { 'orchestron.definition.id': definition.id } }, async () => {
-      await this.bus.publish(Topics.workflowStarts, [{ key: runId, value: message, headers: { traceparent: currentTraceparent() ?? traceparentFor(runId, `start/${idempotencyKey}`) } }]);
+      await this.bus.publish(Topics.workflowStarts, [{ key: runId, value: message, headers: { traceparent: currentTraceparent() ?? traceparentFor(runId, `start/${idempotencyKey}`) } }]).catch((error: unknown) => {
+        started.cancel();
+        throw error;
+      });
       await this.settle(started, `run ${runId} was published but no orchestrator has started it yet`, { runId, idempotencyKey });
     });
     const run = await this.getRun(runId);
@@ -112,7 +115,10 @@ export class RemoteRuns implements RunService {
     const message: OperatorCommandMessage = { type: 'operator.command', commandId, runId, actor, command: { type: command.type, data: command.data as Record<string, unknown> } };
     const applied = this.waitFor(runId, (event) => event.metadata.commandId === commandId);
     await withSpan(`api ${command.type}`, { runId, kind: 'producer', attributes: { 'orchestron.actor': actor } }, async () => {
-      await this.bus.publish(Topics.operatorCommands, [{ key: runId, value: message, headers: { traceparent: currentTraceparent() ?? traceparentFor(runId, `command/${commandId}`) } }]);
+      await this.bus.publish(Topics.operatorCommands, [{ key: runId, value: message, headers: { traceparent: currentTraceparent() ?? traceparentFor(runId, `command/${commandId}`) } }]).catch((error: unknown) => {
+        applied.cancel();
+        throw error;
+      });
       await this.settle(applied, `${command.type} for run ${runId} was published but its orchestrator has not applied it yet`, { runId, commandId });
     });
     const { state: after } = await this.load(runId);
@@ -168,7 +174,7 @@ export class RemoteRuns implements RunService {
   }
 
   private async settle(wait: { promise: Promise<boolean>; cancel(): void }, message: string, details: Record<string, unknown>): Promise<void> {
-    if (!(await wait.promise)) throw new OrchestratorPendingError(`${message} (waited ${this.waitMs} ms); repeat the call to see it`, details);
+    if (!(await wait.promise)) throw new OrchestratorPendingError(`${message} (waited ${this.waitMs} ms); it may still be applied, or have been refused because the run moved on: read the run to see`, details);
   }
 }
 

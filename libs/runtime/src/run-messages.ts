@@ -1,7 +1,8 @@
 import { Topics, parseGovernanceDecisionMessage, parseOperatorCommandMessage, parseStepEventMessage, parseWorkflowStartMessage } from '@orchestron/bus';
 import type { DeliveredMessage, GovernanceDecisionMessage, OperatorCommandMessage } from '@orchestron/bus';
+import pRetry from 'p-retry';
 import { withSpan } from '@orchestron/telemetry';
-import { DomainError, evolve, initialState, isStarted } from '@orchestron/workflow-core';
+import { DomainError, fold, isStarted } from '@orchestron/workflow-core';
 import type { RunData, WorkflowEvent } from '@orchestron/workflow-core';
 import type { RecordedEvent } from '@orchestron/event-store';
 import type { CompiledDefinition } from '@orchestron/definitions';
@@ -12,7 +13,8 @@ import type { Logger } from './ports.ts';
 
 /** What a message about a run turns into: the engine's own operations. */
 export interface MessageTarget {
-  execute(runId: string, command: RunCommand, actor?: string, metadata?: Readonly<Record<string, string>>): Promise<RunData>;
+  /** `guard` is asked in the run's queue before each decision; false leaves the run as it is. */
+  execute(runId: string, command: RunCommand, actor?: string, metadata?: Readonly<Record<string, string>>, guard?: () => Promise<boolean>): Promise<RunData>;
   startRun(request: StartRunRequest): Promise<unknown>;
   history(runId: string): Promise<RecordedEvent[]>;
   resolveDefinition(id: string, version?: number): Promise<CompiledDefinition>;
@@ -21,34 +23,52 @@ export interface MessageTarget {
 
 /**
  * A message from one of the orchestrator's topics, applied to its run inside the run's trace. A malformed
- * message throws (the bus dead-letters it with the reason); one that no longer applies is logged and dropped.
+ * message throws (the bus dead-letters it with the reason); one that no longer applies is logged and dropped; a
+ * transient failure (errors marked retryable: the store or the bus briefly away) is retried in place, which holds
+ * back the run's later messages, not other runs'.
  */
 export async function handleRunMessage(target: MessageTarget, message: DeliveredMessage): Promise<void> {
-  const traced = <T>(runId: string, work: () => Promise<T>): Promise<T> =>
-    withSpan(`orchestrator ${message.topic}`, { headers: message.headers ?? {}, runId, kind: 'consumer', attributes: { 'messaging.destination.name': message.topic, 'messaging.kafka.partition': message.partition } }, work);
+  // Parsed first: a malformed message is dead-lettered at once, while a transient failure of the work is retried.
+  const [runId, work] = workFor(target, message);
+  await pRetry(
+    () => withSpan(`orchestrator ${message.topic}`, { headers: message.headers ?? {}, runId, kind: 'consumer', attributes: { 'messaging.destination.name': message.topic, 'messaging.kafka.partition': message.partition } }, work),
+    {
+      ...TRANSIENT_RETRY,
+      shouldRetry: ({ error }) => transient(error),
+      onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
+        if (transient(error) && retriesLeft > 0) target.logger.warn('message handling failed; trying again', { runId, topic: message.topic, attempt: attemptNumber, error: `${error.name}: ${error.message}` });
+      },
+    },
+  );
+}
+
+/** A store or bus that is briefly unavailable: retried with backoff and jitter for about half a minute, then dead-lettered. */
+const TRANSIENT_RETRY = { retries: 8, minTimeout: 250, maxTimeout: 8_000, factor: 2, randomize: true } as const;
+
+function transient(error: unknown): boolean {
+  return error !== null && typeof error === 'object' && (error as { retryable?: unknown }).retryable === true;
+}
+
+function workFor(target: MessageTarget, message: DeliveredMessage): [runId: string, work: () => Promise<void>] {
   switch (message.topic) {
     case Topics.stepEvents: {
       const report = parseStepEventMessage(message.value);
-      await traced(report.runId, () => target.execute(report.runId, reportCommand(report)));
-      return;
+      return [report.runId, async () => { await target.execute(report.runId, reportCommand(report)); }];
     }
     case Topics.workflowStarts: {
       const start = parseWorkflowStartMessage(message.value);
-      await traced(runIdForKey(start.definitionId, start.idempotencyKey), async () => {
+      return [runIdForKey(start.definitionId, start.idempotencyKey), async () => {
         await target.resolveDefinition(start.definitionId, start.definitionVersion);
         await target.startRun({ definitionId: start.definitionId, ...(start.definitionVersion !== undefined ? { definitionVersion: start.definitionVersion } : {}), input: start.input ?? null, idempotencyKey: start.idempotencyKey, actor: start.actor ?? 'producer:kafka' });
-      });
-      return;
+      }];
     }
     case Topics.operatorCommands: {
       const order = parseOperatorCommandMessage(message.value);
-      await traced(order.runId, () => applyOperatorCommand(target, order));
-      return;
+      return [order.runId, () => applyOperatorCommand(target, order)];
     }
     case Topics.governanceDecisions: {
       const decision = parseGovernanceDecisionMessage(message.value);
-      await traced(decision.runId, () => applyGovernanceDecision(target, decision));
-      return;
+      return [decision.runId, () => applyGovernanceDecision(target, decision)];
     }
     default:
       throw new Error(`the orchestrator does not consume ${message.topic}`);
@@ -66,16 +86,19 @@ async function applyOperatorCommand(target: MessageTarget, order: OperatorComman
 }
 
 async function applyGovernanceDecision(target: MessageTarget, decision: GovernanceDecisionMessage): Promise<void> {
-  // Read from the store, not a cache: another instance may own the run and have moved it on.
-  const history = await target.history(decision.runId);
-  const state = history.reduce((s, e) => evolve(s, { type: e.type, data: e.data } as WorkflowEvent), initialState());
-  // The decision must be about the input governance was last asked about (an operator may have edited it since).
-  const asked = isStarted(state) && state.steps[decision.stepId]?.status === 'waiting_governance'
-    ? history.findLast((e) => e.type === 'GovernanceCheckRequested' && (e.data as { stepId: string }).stepId === decision.stepId)
-    : undefined;
-  if (!asked || inputDigest((asked.data as { input: unknown }).input) !== decision.inputDigest) {
-    target.logger.info('governance decision not applied: the step no longer waits for it', { runId: decision.runId, stepId: decision.stepId, requestId: decision.requestId });
-    return;
-  }
-  await target.execute(decision.runId, { type: 'RecordGovernanceDecision', data: { stepId: decision.stepId, outcome: decision.outcome, policyId: decision.policyId, reason: decision.reason } }, `system:governance:${decision.decidedBy}`);
+  // Checked in the run's queue, on a fresh read: the decision must be about the input governance was last asked
+  // about, and no command may slip in between the check and the append (an operator's retry with new input, say).
+  let applies = false;
+  const guard = async (): Promise<boolean> => {
+    const history = await target.history(decision.runId);
+    const state = fold(history.map((e) => ({ type: e.type, data: e.data }) as WorkflowEvent));
+    const asked = isStarted(state) && state.steps[decision.stepId]?.status === 'waiting_governance'
+      ? history.findLast((e) => e.type === 'GovernanceCheckRequested' && (e.data as { stepId: string }).stepId === decision.stepId)
+      : undefined;
+    applies = asked !== undefined && inputDigest((asked.data as { input: unknown }).input) === decision.inputDigest;
+    return applies;
+  };
+  const command: RunCommand = { type: 'RecordGovernanceDecision', data: { stepId: decision.stepId, outcome: decision.outcome, policyId: decision.policyId, reason: decision.reason } };
+  await target.execute(decision.runId, command, `system:governance:${decision.decidedBy}`, {}, guard);
+  if (!applies) target.logger.info('governance decision not applied: the step no longer waits for it', { runId: decision.runId, stepId: decision.stepId, requestId: decision.requestId });
 }
