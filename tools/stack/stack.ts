@@ -6,10 +6,12 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { EXAMPLE_WORKER_NAMES } from '@orchestron/example-workers';
 import pg from 'pg';
 
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-export const EXAMPLE_WORKERS = ['identity', 'iam', 'mail', 'workspace', 'chat', 'payments', 'records'] as const;
+/** Every example worker: the stack runs two instances of each. */
+export const EXAMPLE_WORKERS = EXAMPLE_WORKER_NAMES;
 const ROLES = ['admin', 'operator', 'producer', 'auditor', 'worker'] as const;
 type Role = (typeof ROLES)[number];
 
@@ -81,7 +83,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   for (const warning of warnings) log(`stack: warning: ${warning}`);
   const keys = Object.fromEntries(ROLES.map((role) => [role, `${role}-${randomBytes(18).toString('base64url')}`])) as Record<Role, string>;
   const apiPort = options.apiPort ?? 3000;
-  const [collectorPort, ...metricsPorts] = await freePorts(1 + (options.orchestrators ?? 2));
+  const [collectorPort, governanceMetricsPort, ...metricsPorts] = await freePorts(2 + (options.orchestrators ?? 2));
   const tracesFile = join(dir, 'traces.ndjson');
   writeFileSync(tracesFile, '');
   const common: Record<string, string> = {
@@ -100,7 +102,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       name: `orchestrator-${i + 1}`, role: 'orchestrator', script: 'apps/orchestrator/src/main.ts',
       env: { ...common, ORCHESTRON_INSTANCE: `orchestrator-${i + 1}`, ORCHESTRON_METRICS_PORT: String(metricsPorts[i]) }, ready: /ready/,
     })),
-    { name: 'governance', role: 'governance', script: 'apps/governance/src/main.ts', env: { ...common, ORCHESTRON_INSTANCE: 'governance-1' }, ready: /governance ready/ },
+    { name: 'governance', role: 'governance', script: 'apps/governance/src/main.ts', env: { ...common, ORCHESTRON_INSTANCE: 'governance-1', ORCHESTRON_METRICS_PORT: String(governanceMetricsPort) }, ready: /governance ready/ },
     ...(options.workers ?? EXAMPLE_WORKERS).flatMap((worker) => Array.from({ length: options.workerInstances ?? 2 }, (_, i): Spec => ({
       name: `${worker}-${i + 1}`, role: 'worker', script: 'apps/workers/src/main.ts', args: ['--worker', worker, '--instance', `${worker}-${i + 1}`],
       env: { ...common, ORCHESTRON_PG_POOL_SIZE: String(LEDGER_CONNECTIONS) }, ready: /ready/,
@@ -130,7 +132,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const url = /listening on (http:\/\/\S+)/.exec(processes.find((p) => p.role === 'api')?.ready ?? '')?.[1] ?? `http://127.0.0.1:${apiPort}`;
   const envFile = join(dir, '..', 'stack.env');
   writeFileSync(envFile, `ORCHESTRON_URL=${url}\nORCHESTRON_API_KEY=${keys.admin}\n${ROLES.filter((r) => r !== 'admin').map((r) => `ORCHESTRON_${r.toUpperCase()}_KEY=${keys[r]}`).join('\n')}\n`, { mode: 0o600 });
-  const metricsUrls = metricsPorts.map((port) => `http://127.0.0.1:${port}/metrics`);
+  const metricsUrls = [...metricsPorts, governanceMetricsPort].map((port) => `http://127.0.0.1:${port}/metrics`);
   const stack: Stack = { dir, url, pgSchema: schema, keys, processes, tracesFile, envFile, metricsUrls, kafkaStartedHere, warnings };
   writeFileSync(join(dir, 'stack.json'), JSON.stringify(stack, null, 2), { mode: 0o600 });
   for (const p of processes) log(`  ${p.name.padEnd(16)} pid ${String(p.pid).padEnd(7)} ${p.ready.trim()}`);

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { DEFAULT_GOVERNANCE_GROUP } from './start-governance.ts';
 import type { GovernanceServiceOptions } from './start-governance.ts';
@@ -14,7 +15,7 @@ export function governanceConfig(env: Env, repoRoot: string): GovernanceServiceO
   const sessionTimeoutMs = positiveInteger(env, 'ORCHESTRON_KAFKA_SESSION_TIMEOUT_MS', 30_000);
   const group = env.ORCHESTRON_GOVERNANCE_GROUP ?? DEFAULT_GOVERNANCE_GROUP;
   if (!group.trim()) throw new Error('ORCHESTRON_GOVERNANCE_GROUP must not be empty');
-  const instance = env.ORCHESTRON_INSTANCE ?? `governance-${process.pid}`;
+  const instance = env.ORCHESTRON_INSTANCE ?? `governance-${hostname()}-${process.pid}`;
   if (!instance.trim()) throw new Error('ORCHESTRON_INSTANCE must not be empty');
   return {
     busKind,

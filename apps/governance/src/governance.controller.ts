@@ -4,8 +4,9 @@ import { parseGovernanceRequestMessage, Topics } from '@orchestron/bus';
 import type { DeliveredMessage, MessageBus } from '@orchestron/bus';
 import type { Logger } from '@orchestron/runtime';
 import { injectHeaders, withSpan } from '@orchestron/telemetry';
+import type { Metrics } from '@orchestron/telemetry';
 import { GovernanceService } from './governance.service.ts';
-import { GOVERNANCE_BUS, GOVERNANCE_LOGGER } from './governance.tokens.ts';
+import { GOVERNANCE_BUS, GOVERNANCE_LOGGER, GOVERNANCE_METRICS } from './governance.tokens.ts';
 
 /** Trace context travels from the request to its decision, so one trace shows the whole check. */
 const TRACE_HEADERS = ['traceparent', 'tracestate'] as const;
@@ -19,11 +20,13 @@ export class GovernanceController {
   readonly #service: GovernanceService;
   readonly #bus: MessageBus;
   readonly #logger: Logger;
+  readonly #metrics: Metrics | null;
 
-  constructor(service: GovernanceService, bus: MessageBus, logger: Logger) {
+  constructor(service: GovernanceService, bus: MessageBus, logger: Logger, metrics: Metrics | null) {
     this.#service = service;
     this.#bus = bus;
     this.#logger = logger;
+    this.#metrics = metrics;
   }
 
   async onRequest(message: DeliveredMessage): Promise<void> {
@@ -34,6 +37,7 @@ export class GovernanceController {
       span.setAttributes({ 'orchestron.governance.outcome': decision.outcome, 'orchestron.governance.policy': decision.policyId ?? '(none)' });
       // The decision carries this span's context: the orchestrator's handling of it is its child.
       await this.#bus.publish(Topics.governanceDecisions, [{ key: decision.runId, value: decision, headers: { ...traceHeaders(message.headers), ...injectHeaders() } }]);
+      this.#metrics?.governanceDecisions.inc({ outcome: decision.outcome, policy: decision.policyId ?? '(none)' });
       this.#logger.info('governance decided', { requestId: decision.requestId, runId: decision.runId, stepId: decision.stepId, action: request.action, outcome: decision.outcome, policyId: decision.policyId });
     });
   }
@@ -42,6 +46,7 @@ Reflect.decorate([Controller()], GovernanceController);
 Inject(GovernanceService)(GovernanceController, undefined, 0);
 Inject(GOVERNANCE_BUS)(GovernanceController, undefined, 1);
 Inject(GOVERNANCE_LOGGER)(GovernanceController, undefined, 2);
+Inject(GOVERNANCE_METRICS)(GovernanceController, undefined, 3);
 // <string> picks the plain MethodDecorator overload (the typed one wants a typed descriptor).
 Reflect.decorate([EventPattern<string>(Topics.governanceRequests)], GovernanceController.prototype, 'onRequest', Object.getOwnPropertyDescriptor(GovernanceController.prototype, 'onRequest'));
 

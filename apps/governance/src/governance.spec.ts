@@ -6,6 +6,8 @@ import { createInMemoryBus, parseGovernanceDecisionMessage, Topics } from '@orch
 import type { DeliveredMessage, GovernanceRequestMessage, MessageBus } from '@orchestron/bus';
 import { startGovernanceService } from './index.ts';
 import type { GovernanceServiceHandle, PolicyReload } from './index.ts';
+import { createMetrics } from '@orchestron/telemetry';
+import type { Metrics } from '@orchestron/telemetry';
 
 const POLICIES = new URL('../../../examples/policies/', import.meta.url).pathname;
 const DECIDED_AT = Date.UTC(2030, 5, 1, 12);
@@ -25,8 +27,8 @@ afterEach(async () => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-async function start(bus: MessageBus, policiesDir = POLICIES, onPolicyReload?: (reload: PolicyReload) => void): Promise<GovernanceServiceHandle> {
-  const service = await startGovernanceService({ bus, policiesDir, instance: 'governance-test', clock: { now: () => DECIDED_AT }, reloadDebounceMs: 30, onPolicyReload });
+async function start(bus: MessageBus, policiesDir = POLICIES, onPolicyReload?: (reload: PolicyReload) => void, metrics?: Metrics): Promise<GovernanceServiceHandle> {
+  const service = await startGovernanceService({ bus, policiesDir, instance: 'governance-test', clock: { now: () => DECIDED_AT }, reloadDebounceMs: 30, onPolicyReload, ...(metrics ? { metrics } : {}) });
   services.push(service);
   return service;
 }
@@ -54,7 +56,8 @@ describe('governance service (in-memory bus)', () => {
     // Given the service on the example policies
     const bus = createInMemoryBus();
     const decisions = await watch(bus, Topics.governanceDecisions);
-    const service = await start(bus);
+    const metrics = createMetrics({ service: 'governance-test', defaultMetrics: false });
+    const service = await start(bus, POLICIES, undefined, metrics);
     expect(service.policyIds()).toEqual(expect.arrayContaining(['payment-over-limit', 'patient-record-needs-purpose']));
     // When a charge of 1500 and a read without purpose are asked about
     await bus.publish(Topics.governanceRequests, [{ key: 'run-a', value: request('run-a'), headers: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', other: 'dropped' } }]);
@@ -69,6 +72,10 @@ describe('governance service (in-memory bus)', () => {
     expect(approval.headers).toEqual({ traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' });
     const denial = await until(() => decisions.find((m) => m.key === 'run-b'), 'decision for run-b');
     expect(denial.value).toMatchObject({ requestId: 'run-b/read-record/def', stepId: 'read-record', inputDigest: 'def', outcome: 'deny', policyId: 'patient-record-needs-purpose' });
+    // And both are counted by outcome and policy
+    const counted = await metrics.render();
+    expect(counted).toMatch(/orchestron_governance_decisions_total\{[^}]*outcome="require_approval"[^}]*policy="payment-over-limit"[^}]*\} 1/);
+    expect(counted).toMatch(/orchestron_governance_decisions_total\{[^}]*outcome="deny"[^}]*policy="patient-record-needs-purpose"[^}]*\} 1/);
   });
 
   it('dead-letters a request that is not valid, and one it cannot evaluate, deciding neither', async () => {

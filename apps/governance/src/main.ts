@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createInMemoryBus } from '@orchestron/bus';
 import type { MessageBus } from '@orchestron/bus';
-import { createLogger, startTracing } from '@orchestron/telemetry';
+import { createLogger, createMetrics, serveMetrics, startTracing } from '@orchestron/telemetry';
 import { governanceConfig } from './governance.config.ts';
 import { DEFAULT_GOVERNANCE_GROUP, startGovernanceService } from './start-governance.ts';
 
@@ -23,7 +23,8 @@ Environment:
   ORCHESTRON_KAFKA_PARTITIONS  partitions of the topics it creates (default 3)
   ORCHESTRON_KAFKA_SESSION_TIMEOUT_MS  how soon a dead instance loses its partitions (default 30000)
   ORCHESTRON_GOVERNANCE_GROUP  consumer group (default ${DEFAULT_GOVERNANCE_GROUP})
-  ORCHESTRON_INSTANCE          name recorded as decidedBy on each decision (default governance-<pid>)
+  ORCHESTRON_INSTANCE          name recorded as decidedBy on each decision (default governance-<host>-<pid>)
+  ORCHESTRON_METRICS_PORT      serve GET /metrics and /healthz on 127.0.0.1:<port> (default: off)
   OTEL_EXPORTER_OTLP_ENDPOINT  export trace spans over OTLP/HTTP (e.g. http://127.0.0.1:4318); unset: none
 
 Logs are JSON lines on stderr; stdout gets one line once the service is ready.
@@ -44,9 +45,12 @@ async function main(): Promise<void> {
     logger.warn('ORCHESTRON_BUS=memory: no other process can reach this bus, so no request will arrive from outside');
     bus = createInMemoryBus();
   }
-  const service = await startGovernanceService({ ...config, ...(bus === undefined ? {} : { bus }), logger });
+  const metrics = createMetrics({ service: 'orchestron-governance' });
+  const service = await startGovernanceService({ ...config, ...(bus === undefined ? {} : { bus }), logger, metrics });
+  const metricsPort = process.env.ORCHESTRON_METRICS_PORT;
+  const metricsServer = metricsPort === undefined || metricsPort === '' ? null : await serveMetrics({ port: Number(metricsPort), metrics });
   const ids = service.policyIds();
-  process.stdout.write(`governance ready: ${ids.length} ${ids.length === 1 ? 'policy' : 'policies'} (${ids.join(', ')}) from ${service.policiesDir}\n`);
+  process.stdout.write(`governance ready: ${ids.length} ${ids.length === 1 ? 'policy' : 'policies'} (${ids.join(', ')}) from ${service.policiesDir}${metricsServer ? `; metrics ${metricsServer.url}/metrics` : ''}\n`);
 
   // The in-memory bus holds no socket, so nothing else would keep the process up until a signal.
   const keepAlive = setInterval(() => undefined, 60_000);
@@ -59,7 +63,7 @@ async function main(): Promise<void> {
     closing = true;
     clearInterval(keepAlive);
     logger.info('shutting down', { signal });
-    void service.close().then(() => bus?.close()).then(() => tracing.shutdown()).then(() => process.exit(0), (error: unknown) => {
+    void service.close().then(() => metricsServer?.close()).then(() => bus?.close()).then(() => tracing.shutdown()).then(() => process.exit(0), (error: unknown) => {
       logger.error('shutdown failed', { error: String(error) });
       process.exit(1);
     });

@@ -1,9 +1,11 @@
+import { hostname } from 'node:os';
 import type { INestMicroservice } from '@nestjs/common';
 import { Topics } from '@orchestron/bus';
 import type { MessageBus } from '@orchestron/bus';
 import { BusTransport, createBusMicroservice } from '@orchestron/nest-transport';
 import { silentLogger, systemClock } from '@orchestron/runtime';
 import type { Clock, Logger } from '@orchestron/runtime';
+import type { Metrics } from '@orchestron/telemetry';
 import { GovernanceModule } from './governance.module.ts';
 import { PolicyStore } from './policy-store.ts';
 import type { PolicyReload } from './policy-store.ts';
@@ -24,13 +26,15 @@ export interface GovernanceServiceOptions {
   readonly bus?: MessageBus;
   /** For the Kafka bus created when `bus` is not given. Default brokers 127.0.0.1:9092. */
   readonly kafka?: GovernanceKafkaOptions;
-  /** Recorded as `decidedBy`. Default `governance-<pid>`. */
+  /** Recorded as `decidedBy`. Default `governance-<host>-<pid>`. */
   readonly instance?: string;
   /** Instances of one group share the requests. Default `orchestron-governance`. */
   readonly group?: string;
   /** Requests handled at once by this instance. Default 4: decisions are independent of each other. */
   readonly concurrency?: number;
   readonly logger?: Logger;
+  /** Decisions counted by outcome and policy (`orchestron_governance_decisions_total`). */
+  readonly metrics?: Metrics;
   readonly clock?: Clock;
   /** Reload the policies when the directory changes. Default true. */
   readonly watchPolicies?: boolean;
@@ -58,7 +62,7 @@ export interface GovernanceServiceHandle {
  */
 export async function startGovernanceService(options: GovernanceServiceOptions): Promise<GovernanceServiceHandle> {
   const logger = options.logger ?? silentLogger;
-  const instance = options.instance ?? `governance-${process.pid}`;
+  const instance = options.instance ?? `governance-${hostname()}-${process.pid}`;
   const group = options.group ?? DEFAULT_GOVERNANCE_GROUP;
   const policies = new PolicyStore({ dir: options.policiesDir, logger, debounceMs: options.reloadDebounceMs, onReload: options.onPolicyReload });
   const ownedBus = options.bus === undefined ? await openKafkaBus(options.kafka, instance, logger) : undefined;
@@ -74,7 +78,7 @@ export async function startGovernanceService(options: GovernanceServiceOptions):
       },
     });
     const settings = { instance, clock: options.clock ?? systemClock };
-    app = await createBusMicroservice(GovernanceModule.with({ bus, policies, settings, logger }), transport);
+    app = await createBusMicroservice(GovernanceModule.with({ bus, policies, settings, logger, metrics: options.metrics ?? null }), transport);
     await app.listen();
     if (options.watchPolicies ?? true) policies.watch();
   } catch (error) {
