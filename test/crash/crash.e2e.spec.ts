@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { api, startServer } from '../support/server-process.ts';
 import type { ServerProcess } from '../support/server-process.ts';
-import { withKafkaGroups } from '../support/kafka-groups-lock.ts';
+import { withKafkaGroups } from '@orchestron/bus-kafka/testing';
 
 /**
  * Guarantee 10 on the embedded tier: 200 runs, the server killed with SIGKILL several times mid-flight and

@@ -9,7 +9,7 @@ import type { CheckOptions } from '../support/stack-checks.ts';
 import { busyInstance, checkRun, describeStuck, ledgerStats, metricSum, takenOver, traceServices, waitForIdleGroups } from '../support/stack-checks.ts';
 import { eachLimited, RunDriver, StackClient } from '../support/stack-driver.ts';
 import type { HistoryEvent, TrackedRun } from '../support/stack-driver.ts';
-import { acquireKafkaGroups } from '../support/kafka-groups-lock.ts';
+import { acquireKafkaGroups } from '@orchestron/bus-kafka/testing';
 import { planRuns } from '../support/stack-scenarios.ts';
 
 /**

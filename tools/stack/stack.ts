@@ -114,18 +114,22 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     },
   ];
   const processes: StackProcess[] = [];
-  const record = (): void => writeFileSync(join(dir, 'stack.json'), JSON.stringify({ dir, processes, kafkaStartedHere }, null, 2));
+  // Every process is recorded as soon as it is spawned, so a failed start stops all of them, ready or not.
+  const spawned: StackProcess[] = [];
+  const record = (): void => writeFileSync(join(dir, 'stack.json'), JSON.stringify({ dir, processes: spawned, kafkaStartedHere }, null, 2));
+  const onSpawn = (p: StackProcess): void => {
+    spawned.push(p);
+    record();
+  };
   try {
     // Everything but the API first, in parallel: the API is started last, so it only takes calls once all answer.
     const first = specs.filter((s) => s.role !== 'api');
-    const started = await Promise.all(first.map((spec) => launch(spec, dir)));
-    processes.push(...started);
-    record();
-    const api = await launch(specs[specs.length - 1] as Spec, dir);
-    processes.push(api);
-    record();
+    const started = await Promise.allSettled(first.map((spec) => launch(spec, dir, onSpawn)));
+    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    processes.push(...started.map((r) => (r as PromiseFulfilledResult<StackProcess>).value));
+    processes.push(await launch(specs[specs.length - 1] as Spec, dir, onSpawn));
   } catch (error) {
-    record();
     await stopStack(dir, () => undefined);
     throw error;
   }
@@ -178,13 +182,14 @@ export async function killStackProcess(stack: Pick<Stack, 'processes'>, name: st
   return target;
 }
 
-async function launch(spec: Spec, dir: string): Promise<StackProcess> {
+async function launch(spec: Spec, dir: string, onSpawn: (spawned: StackProcess) => void): Promise<StackProcess> {
   const logFile = join(dir, 'logs', `${spec.name}.log`);
   const fd = openSync(logFile, 'w');
   const child = spawn(process.execPath, [join(ROOT, spec.script), ...(spec.args ?? [])], { cwd: ROOT, env: { ...process.env, ...spec.env }, stdio: ['ignore', fd, fd], detached: true });
   closeSync(fd);
   child.unref();
   const pid = child.pid as number;
+  onSpawn({ name: spec.name, role: spec.role, pid, logFile, ready: '' });
   const ready = await new Promise<string>((resolvePromise, reject) => {
     const started = Date.now();
     const poll = setInterval(() => {

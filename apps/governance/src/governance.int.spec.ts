@@ -4,7 +4,7 @@ import { parseGovernanceDecisionMessage, Topics } from '@orchestron/bus';
 import type { DeliveredMessage, GovernanceRequestMessage } from '@orchestron/bus';
 import { createKafkaBus } from '@orchestron/bus-kafka';
 import type { KafkaBus } from '@orchestron/bus-kafka';
-import { createInbox, originalOf, useKafkaBroker } from '@orchestron/bus-kafka/testing';
+import { acquireKafkaGroups, createInbox, originalOf, useKafkaBroker } from '@orchestron/bus-kafka/testing';
 import type { Inbox } from '@orchestron/bus-kafka/testing';
 import { startGovernanceService } from './index.ts';
 import type { GovernanceServiceHandle } from './index.ts';
@@ -38,8 +38,12 @@ function inboxFor(inboxes: Map<string, Inbox>, key: string): Inbox {
   return inbox;
 }
 
+// Another governance service on the broker (a stack, a crash test) would answer these requests too.
+let release: (() => void) | undefined;
+
 beforeAll(async () => {
   needBroker();
+  release = await acquireKafkaGroups('the governance service test on Kafka');
   client = createKafkaBus({ brokers: BROKERS, clientId: `orchestron-test-governance-${RUN}`, partitions: 3, shutdownTimeoutMs: 2_000 });
   await client.ensureTopics([Topics.governanceRequests, Topics.governanceDecisions, Topics.deadLetters]);
   await watch(client, Topics.governanceDecisions, decisions);
@@ -54,8 +58,12 @@ beforeAll(async () => {
 }, TIMEOUT);
 
 afterAll(async () => {
-  await service?.close();
-  await client?.close();
+  try {
+    await service?.close();
+    await client?.close();
+  } finally {
+    release?.();
+  }
 }, TIMEOUT);
 
 function request(runId: string, stepId: string, action: string, input: unknown): GovernanceRequestMessage {

@@ -1,10 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { afterAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { Topics } from '@orchestron/bus';
 import type { StepCommandMessage, StepEventMessage } from '@orchestron/bus';
 import { createKafkaBus } from '@orchestron/bus-kafka';
-import { useKafkaBroker } from '@orchestron/bus-kafka/testing';
+import { acquireKafkaGroups, useKafkaBroker } from '@orchestron/bus-kafka/testing';
 import { PostgresLedger } from '@orchestron/example-workers';
 import { startWorkerService } from './index.ts';
 
@@ -17,7 +17,14 @@ const PG_URL = process.env['ORCHESTRON_PG_URL'] ?? 'postgres://postgres@127.0.0.
 const SCHEMA = `orchestron_workers_${randomBytes(4).toString('hex')}`;
 const needBroker = useKafkaBroker(BROKERS);
 
+// The records workers of a stack or crash test on the broker share this group, and would answer instead.
+let release: (() => void) | undefined;
+beforeAll(async () => {
+  release = await acquireKafkaGroups('the worker service test on Kafka');
+}, 16 * 60_000);
+
 afterAll(async () => {
+  release?.();
   const admin = new pg.Client({ connectionString: PG_URL });
   await admin.connect();
   await admin.query(`DROP SCHEMA IF EXISTS "${SCHEMA}" CASCADE`);

@@ -3,6 +3,7 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import type { ClaimContext } from '@orchestron/worker-sdk';
 import { describeIdempotencyLedgerConformance } from '@orchestron/worker-sdk/testing';
+import { createPostgresEventStore } from '@orchestron/store-postgres';
 import { PostgresLedger } from './index.ts';
 
 // Against the PostgreSQL of the development and CI machines; an unreachable server fails these tests.
@@ -76,6 +77,18 @@ describe('PostgresLedger', () => {
     const opened = await Promise.allSettled(Array.from({ length: 5 }, () => PostgresLedger.open({ url: URL, schema })));
     await Promise.all(opened.map((o) => (o.status === 'fulfilled' ? o.value.close() : undefined)));
     expect(opened.filter((o) => o.status === 'rejected')).toEqual([]);
+  });
+
+  it('creates its schema beside event stores that start on the same schema at the same moment (a whole stack starting)', async () => {
+    for (let round = 0; round < 5; round++) {
+      const schema = freshSchema();
+      const opened = await Promise.allSettled([
+        ...Array.from({ length: 3 }, () => PostgresLedger.open({ url: URL, schema })),
+        ...Array.from({ length: 3 }, () => createPostgresEventStore({ url: URL, schema, poolSize: 2 })),
+      ]);
+      await Promise.all(opened.map((o) => (o.status === 'fulfilled' ? o.value.close() : undefined)));
+      expect(opened.filter((o) => o.status === 'rejected').map((o) => String((o as PromiseRejectedResult).reason))).toEqual([]);
+    }
   });
 
   it('works on a pool it is given, and leaves that pool open', async () => {

@@ -103,6 +103,8 @@ export class PostgresLedger implements IdempotencyLedger {
       try {
         await client.query('BEGIN');
         await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`orchestron.worker-ledger:${this.schema}`]);
+        // The same lock as the event store's migrations: two concurrent CREATE SCHEMA IF NOT EXISTS can fail.
+        await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`orchestron.schema:${this.schema}`]);
         await client.query(`CREATE SCHEMA IF NOT EXISTS "${this.schema}"`);
         await client.query(`CREATE TABLE IF NOT EXISTS ${this.claims} (
           key          text        PRIMARY KEY,

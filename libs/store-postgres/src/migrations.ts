@@ -153,6 +153,9 @@ type Run = (text: string, values?: unknown[]) => Promise<QueryResult>;
 async function applyPending(run: Run, names: SchemaNames): Promise<void> {
   const { schema } = names;
   await run('SELECT pg_advisory_xact_lock(hashtext($1))', [`orchestron.migrate:${names.schemaName}`]);
+  // CREATE SCHEMA IF NOT EXISTS is not safe against a concurrent one (it fails on a unique index): everything of
+  // Orchestron that creates a schema (this store, the workers' ledger) takes this lock first.
+  await run('SELECT pg_advisory_xact_lock(hashtext($1))', [`orchestron.schema:${names.schemaName}`]);
   await run(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
   await run(`
     CREATE TABLE IF NOT EXISTS ${schema}.migrations (
