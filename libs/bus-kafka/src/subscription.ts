@@ -72,6 +72,7 @@ export class KafkaSubscription implements BusSubscription {
   /** Set while the group rebalances: no new handler starts until the new assignment is known. */
   private rebalancing: ReturnType<typeof setTimeout> | undefined;
   private closed: Promise<void> | undefined;
+  private lagTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(context: SubscriptionContext, subscription: SubscribeOptions, handler: Handler) {
     this.context = context;
@@ -107,12 +108,7 @@ export class KafkaSubscription implements BusSubscription {
     });
     this.consumer = consumer;
     consumer.on('consumer:group:join', (payload) => this.assign(consumer, payload.assignments ?? []));
-    const { onLag } = this.subscription;
-    if (onLag) {
-      consumer.on('consumer:lag', (offsets) => onLag(lagOf(offsets)));
-      // A failed lag probe says nothing about consumption; it is tried again at the next interval.
-      consumer.on('consumer:lag:error', () => undefined);
-    }
+
     consumer.on('consumer:group:rebalance', () => this.rebalance(consumer));
     // The client emits 'error' when it cannot rejoin its group; unhandled, that would end the process.
     consumer.on('error', (error: unknown) => this.fail(consumer, error));
@@ -125,10 +121,27 @@ export class KafkaSubscription implements BusSubscription {
       throw translateKafkaError(error, `subscribe group ${this.subscription.group} to ${this.subscription.topics.join(', ')}`, 'BUS.UNAVAILABLE');
     }
     this.stream = stream;
-    if (onLag) consumer.startLagMonitoring({ topics: [...this.subscription.topics] }, LAG_INTERVAL_MS);
+    this.watchLag(consumer);
     stream.on('data', (message) => this.take(consumer, message));
     stream.on('error', (error) => this.fail(consumer, error));
     stream.on('close', () => this.fail(consumer, new Error('the message stream closed')));
+  }
+
+  /**
+   * Our own interval rather than the client's lag monitoring: that one re-arms itself from a probe that finishes
+   * after it was stopped, which kept processes alive. Unref'd, and a probe of a replaced consumer says nothing.
+   */
+  private watchLag(consumer: Consumer): void {
+    const { onLag } = this.subscription;
+    if (!onLag) return;
+    clearInterval(this.lagTimer);
+    this.lagTimer = setInterval(() => {
+      if (consumer !== this.consumer || this.closing) return;
+      consumer.getLag({ topics: [...this.subscription.topics] }).then((offsets) => {
+        if (consumer === this.consumer && !this.closing) onLag(lagOf(offsets));
+      }, () => undefined); // a failed probe says nothing about consumption; the next one may answer
+    }, LAG_INTERVAL_MS);
+    this.lagTimer.unref();
   }
 
   /**
@@ -272,6 +285,7 @@ export class KafkaSubscription implements BusSubscription {
     this.lanes.discard(() => true);
     this.owned.clear();
     this.assigned = new Set();
+    clearInterval(this.lagTimer);
     // Its session may expire while it reconnects and the partitions move: whatever it owned is not its own now.
     this.subscription.onAssigned?.([]);
     this.reconnecting = this.reconnect(consumer).finally(() => {
@@ -309,7 +323,7 @@ export class KafkaSubscription implements BusSubscription {
     await this.commitLoop();
     this.finished = true;
     const { consumer, stream } = this;
-    consumer?.stopLagMonitoring();
+    clearInterval(this.lagTimer);
     this.consumer = undefined;
     this.stream = undefined;
     await stream?.close().catch(() => undefined);
