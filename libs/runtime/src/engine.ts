@@ -202,7 +202,10 @@ export class Engine implements RunService {
     for (const timer of this.flowTimers.values()) clearTimeout(timer);
     this.flowTimers.clear();
     for (const sub of this.subscriptions.splice(0)) await sub.close();
+    // A recovery still running would go on sending after the caller closes the bus.
+    await this.assignment;
     await Promise.allSettled([...this.queues.values()]);
+    this.timers.clear();
   }
 
   async startRun(request: StartRunRequest): Promise<{ run: RunData; created: boolean }> {
