@@ -7,6 +7,7 @@ import { DomainError, decide, evolve, initialState, isStarted, isTerminalRun } f
 import type { Command, RunData, RunState, Timer, WorkflowEvent } from '@orchestron/workflow-core';
 import { withSpan } from '@orchestron/telemetry';
 import { sameJson } from './bus-commands.ts';
+import { readLogFrom, replay } from './replay.ts';
 import { handleRunMessage } from './run-messages.ts';
 import type { MessageTarget } from './run-messages.ts';
 import { DefinitionRegistry } from './definition-registry.ts';
@@ -251,7 +252,7 @@ export class Engine implements RunService {
   /** The run's state as of a revision: the fold of its stream up to there (guarantee 9). */
   async stateAt(runId: string, revision: number): Promise<RunState> {
     const events = await this.store.readStream(runStream(runId), { maxCount: revision + 1 });
-    return events.reduce((s, e) => evolve(s, { type: e.type, data: e.data } as WorkflowEvent), initialState());
+    return replay(events);
   }
 
   get scheduledTimers(): number {
@@ -260,9 +261,7 @@ export class Engine implements RunService {
 
   /** Reads the global log past what the read models have seen. */
   private async catchUp(): Promise<void> {
-    for (let page = await this.store.readAll({ after: this.index.position, maxCount: 5000 }); page.length > 0; page = await this.store.readAll({ after: this.index.position, maxCount: 5000 })) {
-      for (const event of page) this.project(event);
-    }
+    await readLogFrom(this.store, () => this.index.position, (event) => this.project(event));
   }
 
   private project(event: RecordedEvent): void {
@@ -342,7 +341,7 @@ export class Engine implements RunService {
     const cached = this.cache.get(runId);
     if (cached) return cached;
     const events = await this.store.readStream(runStream(runId));
-    const state = events.reduce((s, e) => evolve(s, { type: e.type, data: e.data } as WorkflowEvent), initialState());
+    const state = replay(events);
     const revision = events.length > 0 ? (events[events.length - 1] as RecordedEvent).revision : null;
     if (isStarted(state)) this.remember(runId, state, revision as number);
     return { state, revision };

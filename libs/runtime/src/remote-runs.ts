@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { Topics } from '@orchestron/bus';
 import type { MessageBus, OperatorCommandMessage, WorkflowStartMessage } from '@orchestron/bus';
 import type { EventStore, RecordedEvent, Subscription } from '@orchestron/event-store';
-import { DomainError, decide, evolve, initialState, isStarted } from '@orchestron/workflow-core';
-import type { Command, RunData, RunState, WorkflowEvent } from '@orchestron/workflow-core';
+import { DomainError, decide, initialState, isStarted } from '@orchestron/workflow-core';
+import type { Command, RunData, RunState } from '@orchestron/workflow-core';
 import { sameJson } from './bus-commands.ts';
 import { currentTraceparent, withSpan } from '@orchestron/telemetry';
 import { DefinitionRegistry } from './definition-registry.ts';
+import { readLogFrom, replay } from './replay.ts';
 import { runIdForKey, traceparentFor } from './dispatch-messages.ts';
 import type { RunCommand, StartRunRequest } from './engine.ts';
 import { systemClock } from './ports.ts';
@@ -66,9 +67,7 @@ export class RemoteRuns implements RunService {
   }
 
   async start(): Promise<void> {
-    for (let page = await this.store.readAll({ after: 0, maxCount: 5000 }); page.length > 0; page = await this.store.readAll({ after: this.index.position, maxCount: 5000 })) {
-      for (const event of page) this.project(event);
-    }
+    await readLogFrom(this.store, () => this.index.position, (event) => this.project(event));
     this.subscription = this.store.subscribeToAll({ after: this.index.position }, (event) => this.project(event));
   }
 
@@ -140,7 +139,7 @@ export class RemoteRuns implements RunService {
 
   private async load(runId: string): Promise<{ state: RunState }> {
     const events = await this.store.readStream(runStream(runId));
-    return { state: events.reduce((s, e) => evolve(s, { type: e.type, data: e.data } as WorkflowEvent), initialState()) };
+    return { state: replay(events) };
   }
 
   private project(event: RecordedEvent): void {

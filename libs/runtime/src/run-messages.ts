@@ -2,12 +2,13 @@ import { Topics, parseGovernanceDecisionMessage, parseOperatorCommandMessage, pa
 import type { DeliveredMessage, GovernanceDecisionMessage, OperatorCommandMessage } from '@orchestron/bus';
 import pRetry from 'p-retry';
 import { withSpan } from '@orchestron/telemetry';
-import { DomainError, fold, isStarted } from '@orchestron/workflow-core';
-import type { RunData, WorkflowEvent } from '@orchestron/workflow-core';
+import { DomainError, isStarted } from '@orchestron/workflow-core';
+import type { RunData } from '@orchestron/workflow-core';
 import type { RecordedEvent } from '@orchestron/event-store';
 import type { CompiledDefinition } from '@orchestron/definitions';
 import { inputDigest, operatorCommand, reportCommand } from './bus-commands.ts';
 import { runIdForKey } from './dispatch-messages.ts';
+import { replay } from './replay.ts';
 import type { RunCommand, StartRunRequest } from './engine.ts';
 import type { Logger } from './ports.ts';
 
@@ -91,7 +92,7 @@ async function applyGovernanceDecision(target: MessageTarget, decision: Governan
   let applies = false;
   const guard = async (): Promise<boolean> => {
     const history = await target.history(decision.runId);
-    const state = fold(history.map((e) => ({ type: e.type, data: e.data }) as WorkflowEvent));
+    const state = replay(history);
     const asked = isStarted(state) && state.steps[decision.stepId]?.status === 'waiting_governance'
       ? history.findLast((e) => e.type === 'GovernanceCheckRequested' && (e.data as { stepId: string }).stepId === decision.stepId)
       : undefined;
