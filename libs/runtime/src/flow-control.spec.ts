@@ -34,7 +34,8 @@ describe('flow control in the engine', () => {
   it('opens a breaker after consecutive failures: runs wait instead of failing, and a probe closes it', async () => {
     let calls = 0;
     let failures = 0;
-    const { engine, snapshots } = await boot({ defaults: { failureThreshold: 3, openMs: 300 } }, async () => {
+    // Open for 2 s: long enough to see a held step on a busy machine, short enough for a test.
+    const { engine, snapshots } = await boot({ defaults: { failureThreshold: 3, openMs: 2_000 } }, async () => {
       calls++;
       if (calls <= 3) {
         failures++;
@@ -46,8 +47,11 @@ describe('flow control in the engine', () => {
     await eventually('three failures', () => failures === 3);
     const later = await Promise.all(Array.from({ length: 5 }, () => engine.startRun({ definitionId: 'one', input: {}, actor: 'test' })));
     const held = await eventually('a held step', async () => {
-      const run = await engine.getRun(later[0]?.run.runId as string);
-      return run?.steps.only?.held ? run : undefined;
+      for (const { run: started } of later) {
+        const run = await engine.getRun(started.runId);
+        if (run?.steps.only?.held) return run;
+      }
+      return undefined;
     });
     expect(toRunView(held).steps[0]?.held).toMatchObject({ reason: 'breaker_open', worker: 'w' });
     expect(held.status).toBe('running');
@@ -56,7 +60,7 @@ describe('flow control in the engine', () => {
     expect(calls).toBe(3 + 6);
     expect(snapshots.some((s) => s.state.breaker === 'open')).toBe(true);
     expect(engine.flow.snapshots().find((s) => s.worker === 'w')?.state.breaker).toBe('closed');
-    const history = await engine.history(later[0]?.run.runId as string);
+    const history = await engine.history(held.runId);
     expect(history.map((e) => e.type)).toEqual(expect.arrayContaining(['StepHeld', 'StepReleased', 'StepCompleted']));
   });
 
