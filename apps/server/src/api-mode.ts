@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseDefinitionText } from '@orchestron/definitions';
+import type { EventStore } from '@orchestron/event-store';
 import { RemoteRuns } from '@orchestron/runtime';
 import type { Logger } from '@orchestron/runtime';
 import { openBus, openStore } from '@orchestron/tiers';
@@ -15,6 +16,7 @@ export interface ApiModeOptions {
 
 export interface ApiMode {
   readonly runs: RemoteRuns;
+  readonly store: EventStore;
   readonly definitions: string[];
   close(): Promise<void>;
 }
@@ -37,7 +39,7 @@ export async function startApiMode(options: ApiModeOptions): Promise<ApiMode> {
     }
   }
   return {
-    runs, definitions,
+    runs, store, definitions,
     async close() {
       await runs.stop();
       await bus.close();

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { parseDefinitionText } from '@orchestron/definitions';
 import { createExampleWorkers, EXAMPLE_WORKER_NAMES, SqliteLedger } from '@orchestron/example-workers';
 import { createPolicyGovernance, Engine, flowControlFromEnv, flowMetricsObserver, metricsObserver } from '@orchestron/runtime';
+import type { EventStore } from '@orchestron/event-store';
 import type { Metrics } from '@orchestron/telemetry';
 import type { Logger } from '@orchestron/runtime';
 import type { Worker } from '@orchestron/worker-sdk';
@@ -27,6 +28,8 @@ export interface EmbeddedOptions {
 
 export interface Embedded {
   readonly engine: Engine;
+  /** The event store the engine writes (issued API keys are kept there too). */
+  readonly store: EventStore;
   readonly ledger: SqliteLedger | null;
   readonly recovered: number;
   readonly definitions: string[];
@@ -36,7 +39,7 @@ export interface Embedded {
 
 /** One process: the configured event store and bus (SQLite and in-process by default), the orchestrator, governance and the example workers. */
 export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded> {
-  mkdirSync(options.dataDir, { recursive: true });
+  mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   const tiers = options.tiers ?? { store: 'embedded', bus: 'memory', pgUrl: '', pgSchema: '', pgPoolSize: 10, kafkaBrokers: [], kafkaPartitions: 1, kafkaSessionTimeoutMs: 30_000, esdbUrl: null };
   const store = await openStore(tiers, options.dataDir);
   const bus = await openBus(tiers, options.logger, EXAMPLE_WORKER_NAMES);
@@ -62,7 +65,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
   }
   options.logger.info('governance policies loaded', { policies: governance.policyIds });
   return {
-    engine, ledger, recovered, definitions,
+    engine, store, ledger, recovered, definitions,
     async close() {
       for (const worker of workers) await worker.stop();
       await engine.stop();

@@ -8,6 +8,7 @@ import { adminKeyFile, startEmbedded } from './embedded.ts';
 import { tierConfig } from './tiers.ts';
 import { createHttpApp } from './http/app.ts';
 import { parseApiKeys } from './http/auth.ts';
+import { KeyRing } from './keys/key-ring.ts';
 
 const HELP = `orchestron server — the embedded tier in one process
 
@@ -21,8 +22,10 @@ Environment:
   ORCHESTRON_DATA       data directory: event store, worker ledger, admin key (default ./.orchestron)
   ORCHESTRON_EXAMPLES   directory of definitions to register at start (default ./examples)
   ORCHESTRON_POLICIES   directory of Cedar governance policies (default ./examples/policies)
-  ORCHESTRON_API_KEYS   "key:role[:name],…" with role producer|worker|operator|auditor|admin;
-                        unset: an admin key is created in $ORCHESTRON_DATA/admin.key, which the CLI reads
+  ORCHESTRON_API_KEYS   "key:role[:name[:tenant]],…" with role producer|worker|operator|auditor|admin and
+                        tenant a-z0-9- (default "default"); unset: an admin key is created in
+                        $ORCHESTRON_DATA/admin.key, which the CLI reads. More keys: orchestron keys create
+                        (they are kept hashed, with scrypt, in the event store)
   ORCHESTRON_WORK_MS    work time of each example step in ms (default 50)
   ORCHESTRON_WORKERS    "off" to run without the example workers
   ORCHESTRON_STORE      embedded (default, SQLite in $ORCHESTRON_DATA) | postgres | kurrentdb
@@ -59,7 +62,7 @@ async function main(): Promise<void> {
   const metrics = createMetrics({ service: mode === 'api' ? 'orchestron-api' : 'orchestron' });
   const examplesDir = resolve(process.env.ORCHESTRON_EXAMPLES ?? resolve(root, 'examples'));
   const backend = mode === 'api'
-    ? await startApiMode({ tiers, dataDir, examplesDir, logger }).then((api) => ({ runs: api.runs, definitions: api.definitions, recovered: 0, close: () => api.close() }))
+    ? await startApiMode({ tiers, dataDir, examplesDir, logger }).then((api) => ({ runs: api.runs, store: api.store, definitions: api.definitions, recovered: 0, close: () => api.close() }))
     : await startEmbedded({
       dataDir,
       tiers,
@@ -69,8 +72,9 @@ async function main(): Promise<void> {
       metrics,
       withWorkers: process.env.ORCHESTRON_WORKERS !== 'off',
       ...(process.env.ORCHESTRON_WORK_MS ? { workMs: Number(process.env.ORCHESTRON_WORK_MS) } : {}),
-    }).then((embedded) => ({ runs: embedded.engine, definitions: embedded.definitions, recovered: embedded.recovered, close: () => embedded.close() }));
-  const app = await createHttpApp({ runs: backend.runs, keys, logger, metrics: runMetricsSource(backend.runs, metrics) });
+    }).then((embedded) => ({ runs: embedded.engine, store: embedded.store, definitions: embedded.definitions, recovered: embedded.recovered, close: () => embedded.close() }));
+  const keyRing = await KeyRing.open({ config: keys, store: backend.store });
+  const app = await createHttpApp({ runs: backend.runs, keys: keyRing, logger, metrics: runMetricsSource(backend.runs, metrics) });
   const address = await app.listen(process.env.HOST ?? '127.0.0.1', port);
   logger.info('orchestron is up', { url: address, mode, dataDir, store: tiers.store, bus: tiers.bus, recoveredRuns: backend.recovered, definitions: backend.definitions, auth: process.env.ORCHESTRON_API_KEYS ? 'ORCHESTRON_API_KEYS' : `${dataDir}/admin.key`, tracing: tracing.exporting });
   process.stdout.write(`Orchestron listening on ${address} (${mode === 'api' ? 'API only, ' : ''}store ${tiers.store}, bus ${tiers.bus}; data in ${dataDir}; definitions: ${backend.definitions.join(', ') || 'none'})\n`);
@@ -79,6 +83,7 @@ async function main(): Promise<void> {
     if (closing) return;
     closing = true;
     logger.info('shutting down', { signal });
+    keyRing.close();
     void app.close().then(() => backend.close()).then(() => tracing.shutdown()).then(() => process.exit(0), (error: unknown) => {
       logger.error('shutdown failed', { error: String(error) });
       process.exit(1);

@@ -13,6 +13,10 @@ export interface WorkflowStartMessage {
   readonly idempotencyKey: string;
   /** Who asked; recorded on RunStarted. Default `producer:kafka`. */
   readonly actor?: string;
+  /** Whose run it is, and where its definition is registered. Default `default`. */
+  readonly tenant?: string;
+  /** The id of the API key that asked (never its secret), recorded with RunStarted. */
+  readonly keyId?: string;
 }
 
 /** `governance.request` on `orchestron.governance.requests`, keyed by run id: one side-effecting step to rule on. */
@@ -58,6 +62,8 @@ export interface OperatorCommandMessage {
   readonly commandId: string;
   readonly runId: string;
   readonly actor: string;
+  /** The id of the API key that asked (never its secret), recorded with the command's events. */
+  readonly keyId?: string;
   /** A run command without metadata: `{ type: 'Approve', data: { stepId, reason } }` and so on. */
   readonly command: { readonly type: string; readonly data: Readonly<Record<string, unknown>> };
 }
@@ -70,6 +76,7 @@ export const workflowStartSchema = {
   properties: {
     type: { const: 'workflow.start' }, definitionId: str, definitionVersion: { type: 'integer', minimum: 1 },
     input: {}, idempotencyKey: { type: 'string', minLength: 1, maxLength: 200 }, actor: str,
+    tenant: { type: 'string', pattern: '^[a-z][a-z0-9-]{0,62}$' }, keyId: str,
   },
 } as const;
 
@@ -97,7 +104,7 @@ export const operatorCommandSchema = {
   type: 'object',
   required: ['type', 'commandId', 'runId', 'actor', 'command'],
   properties: {
-    type: { const: 'operator.command' }, commandId: str, runId: str, actor: str,
+    type: { const: 'operator.command' }, commandId: str, runId: str, actor: str, keyId: str,
     command: { type: 'object', required: ['type', 'data'], properties: { type: str, data: { type: 'object' } } },
   },
 } as const;

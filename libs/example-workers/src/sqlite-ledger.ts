@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { createPrivately } from '@orchestron/store-sqlite';
 import type { ClaimContext, ClaimResult, IdempotencyLedger, Outcome } from '@orchestron/worker-sdk';
 
 export interface ExecutionRecord {
@@ -25,6 +26,7 @@ export class SqliteLedger implements IdempotencyLedger {
   private readonly logExecution: Database.Statement<[string, string, string, number, string, string, string, string]>;
 
   constructor(path: string) {
+    createPrivately(path);
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');

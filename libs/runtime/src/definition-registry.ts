@@ -2,6 +2,7 @@ import { compileDefinition } from '@orchestron/definitions';
 import type { CompiledDefinition } from '@orchestron/definitions';
 import { ExpectedVersionConflictError } from '@orchestron/event-store';
 import type { EventStore, RecordedEvent } from '@orchestron/event-store';
+import { DEFAULT_TENANT } from '@orchestron/workflow-core';
 
 export const DEFINITION_STREAM_PREFIX = 'definition-';
 const DEFINITION_REGISTERED = 'DefinitionRegistered';
@@ -16,6 +17,21 @@ export class DefinitionError extends Error {
   }
 }
 
+/** A definition's stream: `definition-<id>` in the default tenant, `definition-<tenant>.<id>` in another (ids have no dots). */
+export function definitionStream(tenant: string, id: string): string {
+  return tenant === DEFAULT_TENANT ? `${DEFINITION_STREAM_PREFIX}${id}` : `${DEFINITION_STREAM_PREFIX}${tenant}.${id}`;
+}
+
+/** `latest`, or one version: which a start by id gets is always said, and recorded on the run. */
+export type VersionChoice = number | 'latest';
+
+export interface DefinitionEntry {
+  readonly tenant: string;
+  readonly id: string;
+  readonly versions: number[];
+  readonly latest: CompiledDefinition;
+}
+
 export interface RegisteredDefinition {
   readonly definition: CompiledDefinition;
   readonly registeredAt: string;
@@ -23,8 +39,9 @@ export interface RegisteredDefinition {
 }
 
 /**
- * Definitions are versioned and stored as events (`definition-<id>`). A version, once registered, never
- * changes: registering the same content again is a no-op, different content under the same version is refused.
+ * Definitions are versioned, kept per tenant, and stored as events (`definition-<id>`, see definitionStream). A
+ * version, once registered, never changes: registering the same content again is a no-op, different content under
+ * the same version is refused. Each registration is an event carrying who registered it.
  */
 export class DefinitionRegistry {
   private readonly byId = new Map<string, Map<number, RegisteredDefinition>>();
@@ -36,26 +53,34 @@ export class DefinitionRegistry {
 
   apply(recorded: RecordedEvent): void {
     if (!recorded.streamId.startsWith(DEFINITION_STREAM_PREFIX) || recorded.type !== DEFINITION_REGISTERED) return;
-    const data = recorded.data as { definition: CompiledDefinition; fingerprint: string };
-    const versions = this.byId.get(data.definition.id) ?? new Map<number, RegisteredDefinition>();
+    const data = recorded.data as { definition: CompiledDefinition; fingerprint: string; tenant?: string };
+    const key = keyOf(data.tenant ?? DEFAULT_TENANT, data.definition.id);
+    const versions = this.byId.get(key) ?? new Map<number, RegisteredDefinition>();
     versions.set(data.definition.version, { definition: data.definition, registeredAt: recorded.recordedAt, fingerprint: data.fingerprint });
-    this.byId.set(data.definition.id, versions);
+    this.byId.set(key, versions);
   }
 
-  async register(raw: unknown, actor: string): Promise<{ definition: CompiledDefinition; created: boolean }> {
+  /** Whether exactly this content is registered already in the tenant (a start that carries it registers nothing). */
+  isRegistered(raw: unknown, tenant: string = DEFAULT_TENANT): boolean {
+    const definition = compileDefinition(raw);
+    return this.byId.get(keyOf(tenant, definition.id))?.get(definition.version)?.fingerprint === JSON.stringify(definition);
+  }
+
+  async register(raw: unknown, actor: string, tenant: string = DEFAULT_TENANT): Promise<{ definition: CompiledDefinition; created: boolean }> {
     const definition = compileDefinition(raw);
     const fingerprint = JSON.stringify(definition);
+    const data = { definition, fingerprint, ...(tenant !== DEFAULT_TENANT ? { tenant } : {}) };
     for (let tries = 0; ; tries++) {
-      const known = this.byId.get(definition.id)?.get(definition.version);
+      const known = this.byId.get(keyOf(tenant, definition.id))?.get(definition.version);
       if (known) {
         if (known.fingerprint === fingerprint) return { definition: known.definition, created: false };
-        throw new DefinitionError('DEFINITION.VERSION_CONFLICT', `${definition.id} v${definition.version} is already registered with different content; bump "version" to publish a change`);
+        throw new DefinitionError('DEFINITION.VERSION_CONFLICT', `${definition.id} v${definition.version} is already registered with different content; a version never changes: bump "version" to publish a change`);
       }
-      const stream = `${DEFINITION_STREAM_PREFIX}${definition.id}`;
+      const stream = definitionStream(tenant, definition.id);
       const revision = await this.store.streamRevision(stream);
       try {
-        const result = await this.store.append(stream, [{ type: DEFINITION_REGISTERED, data: { definition, fingerprint }, metadata: { actor } }], { expectedRevision: revision ?? 'no_stream' });
-        this.apply({ id: '', streamId: stream, revision: result.nextExpectedRevision, position: result.position, type: DEFINITION_REGISTERED, data: { definition, fingerprint }, metadata: {}, recordedAt: new Date().toISOString() });
+        const result = await this.store.append(stream, [{ type: DEFINITION_REGISTERED, data, metadata: { actor, tenant } }], { expectedRevision: revision ?? 'no_stream' });
+        this.apply({ id: '', streamId: stream, revision: result.nextExpectedRevision, position: result.position, type: DEFINITION_REGISTERED, data, metadata: {}, recordedAt: new Date().toISOString() });
         return { definition, created: true };
       } catch (error) {
         if (!(error instanceof ExpectedVersionConflictError) || tries > 3) throw error;
@@ -64,29 +89,46 @@ export class DefinitionRegistry {
     }
   }
 
-  get(id: string, version?: number): CompiledDefinition {
-    const versions = this.byId.get(id);
-    if (!versions || versions.size === 0) throw new DefinitionError('DEFINITION.NOT_FOUND', `no definition "${id}" is registered`);
-    const chosen = version === undefined ? versions.get(Math.max(...versions.keys())) : versions.get(version);
+  get(id: string, version: VersionChoice = 'latest', tenant: string = DEFAULT_TENANT): CompiledDefinition {
+    const versions = this.byId.get(keyOf(tenant, id));
+    if (!versions || versions.size === 0) throw new DefinitionError('DEFINITION.NOT_FOUND', `no definition "${clip(id)}" is registered${tenant === DEFAULT_TENANT ? '' : ` in tenant ${tenant}`}`);
+    const chosen = version === 'latest' ? versions.get(Math.max(...versions.keys())) : versions.get(version);
     if (!chosen) throw new DefinitionError('DEFINITION.NOT_FOUND', `definition "${id}" has no version ${version}; known: ${[...versions.keys()].join(', ')}`);
     return chosen.definition;
   }
 
   /** Like `get`, but reads the definition's stream first when this process has not seen it yet. */
-  async resolve(id: string, version?: number): Promise<CompiledDefinition> {
-    const known = this.byId.get(id);
-    if (!known || (version !== undefined && !known.has(version))) await this.catchUp(`${DEFINITION_STREAM_PREFIX}${id}`);
-    return this.get(id, version);
+  async resolve(id: string, version: VersionChoice = 'latest', tenant: string = DEFAULT_TENANT): Promise<CompiledDefinition> {
+    const known = this.byId.get(keyOf(tenant, id));
+    if (!known || (version !== 'latest' && !known.has(version))) await this.catchUp(definitionStream(tenant, id));
+    return this.get(id, version, tenant);
   }
 
-  list(): { id: string; versions: number[]; latest: CompiledDefinition }[] {
-    return [...this.byId.entries()].map(([id, versions]) => {
+  /** One tenant's definitions, or every tenant's when `tenant` is absent (an admin's view). */
+  list(tenant?: string): DefinitionEntry[] {
+    const out: DefinitionEntry[] = [];
+    for (const [key, versions] of this.byId) {
+      const [owner, id] = splitKey(key);
+      if (tenant !== undefined && owner !== tenant) continue;
       const numbers = [...versions.keys()].sort((a, b) => a - b);
-      return { id, versions: numbers, latest: (versions.get(numbers[numbers.length - 1] as number) as RegisteredDefinition).definition };
-    });
+      out.push({ tenant: owner, id, versions: numbers, latest: (versions.get(numbers[numbers.length - 1] as number) as RegisteredDefinition).definition });
+    }
+    return out;
   }
 
   private async catchUp(stream: string): Promise<void> {
     for (const event of await this.store.readStream(stream)) this.apply(event);
   }
+}
+
+const keyOf = (tenant: string, id: string): string => `${tenant}/${id}`;
+
+function splitKey(key: string): [tenant: string, id: string] {
+  const slash = key.indexOf('/');
+  return [key.slice(0, slash), key.slice(slash + 1)];
+}
+
+/** An id that failed to resolve is echoed, but never at length. */
+function clip(text: string): string {
+  return text.length <= 80 ? text : `${text.slice(0, 80)}… (${text.length} characters)`;
 }

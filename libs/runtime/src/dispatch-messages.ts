@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { StepCommandMessage } from '@orchestron/bus';
 import { currentTraceId, currentTraceparent, traceIdForRun, traceparentForRun } from '@orchestron/telemetry';
+import { DEFAULT_TENANT } from '@orchestron/workflow-core';
 import type { RunData, WorkflowEvent } from '@orchestron/workflow-core';
 
 /** What a step command is made from: a `StepDispatched` event, or the `StepReleased` that lets a held one go. */
@@ -33,7 +34,10 @@ export function traceparentInRun(runId: string, spanKey: string): string {
 }
 
 /** The same key always names the same run, so a retried start finds the run the first one created. */
-export function runIdForKey(definitionId: string, key: string): string {
-  const hex = createHash('sha256').update(`${definitionId}\u0000${key}`).digest('hex');
+export function runIdForKey(definitionId: string, key: string, tenant: string = DEFAULT_TENANT): string {
+  // The default tenant keeps the ids its runs had before tenants existed. Another tenant's hashed text starts with
+  // "[" where the default's starts with a definition id (a letter), so no choice of key makes the two collide.
+  const text = tenant === DEFAULT_TENANT ? `${definitionId}\u0000${key}` : JSON.stringify([tenant, definitionId, key]);
+  const hex = createHash('sha256').update(text).digest('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }

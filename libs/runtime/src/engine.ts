@@ -3,7 +3,7 @@ import { Topics } from '@orchestron/bus';
 import type { BusSubscription, DeliveredMessage, MessageBus, StepCommandMessage, TopicPartition } from '@orchestron/bus';
 import { ExpectedVersionConflictError } from '@orchestron/event-store';
 import type { EventStore, RecordedEvent, Subscription } from '@orchestron/event-store';
-import { DomainError, decide, evolve, initialState, isStarted, isTerminalRun } from '@orchestron/workflow-core';
+import { DEFAULT_TENANT, DomainError, decide, evolve, initialState, isStarted, isTerminalRun } from '@orchestron/workflow-core';
 import type { Command, RunData, RunState, Timer, WorkflowEvent } from '@orchestron/workflow-core';
 import { withSpan } from '@orchestron/telemetry';
 import { sameJson } from './bus-commands.ts';
@@ -11,6 +11,7 @@ import { readLogFrom, replay } from './replay.ts';
 import { handleRunMessage } from './run-messages.ts';
 import type { MessageTarget } from './run-messages.ts';
 import { DefinitionRegistry } from './definition-registry.ts';
+import type { VersionChoice } from './definition-registry.ts';
 import { attemptKey, commandMessage, runIdForKey, traceparentInRun } from './dispatch-messages.ts';
 import type { SendData } from './dispatch-messages.ts';
 import { GovernanceClient } from './governance-client.ts';
@@ -55,12 +56,18 @@ export interface EngineOptions {
 }
 
 export interface StartRunRequest {
+  /** An inline definition, registered first (the edge checks that the caller may register definitions). */
   readonly definition?: unknown;
   readonly definitionId?: string;
-  readonly definitionVersion?: number;
+  /** With definitionId: `latest` (the default) or one version. The run records which it got. */
+  readonly definitionVersion?: VersionChoice;
   readonly input?: unknown;
   readonly idempotencyKey?: string;
   readonly actor: string;
+  /** Whose run it is; its definition is looked up there and its idempotency key is scoped to it. Default `default`. */
+  readonly tenant?: string;
+  /** The id of the API key that asked (never its secret), recorded in the metadata of RunStarted. */
+  readonly keyId?: string;
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -124,7 +131,7 @@ export class Engine implements RunService {
       execute: (runId, command, actor, metadata, guard) => this.executeAs(runId, command, actor, metadata ?? {}, guard),
       startRun: (request) => this.startRun(request),
       history: (runId) => this.history(runId),
-      resolveDefinition: (id, version) => this.definitions.resolve(id, version),
+      resolveDefinition: (id, version, tenant) => this.definitions.resolve(id, version, tenant),
       logger: this.logger,
     };
     this.governanceClient = new GovernanceClient({
@@ -210,13 +217,18 @@ export class Engine implements RunService {
   }
 
   async startRun(request: StartRunRequest): Promise<{ run: RunData; created: boolean }> {
+    const tenant = request.tenant ?? DEFAULT_TENANT;
     const definition = request.definition !== undefined
-      ? (await this.definitions.register(request.definition, request.actor)).definition
-      : this.definitions.get(requireString(request.definitionId, 'definitionId'), request.definitionVersion);
-    const runId = request.idempotencyKey !== undefined ? runIdForKey(definition.id, request.idempotencyKey) : this.ids.newRunId();
-    const command: Command = { type: 'StartRun', data: { runId, definition, input: request.input ?? null, ...(request.idempotencyKey !== undefined ? { idempotencyKey: request.idempotencyKey } : {}) }, metadata: { now: this.clock.now(), actor: request.actor } };
+      ? (await this.definitions.register(request.definition, request.actor, tenant)).definition
+      : this.definitions.get(requireString(request.definitionId, 'definitionId'), request.definitionVersion ?? 'latest', tenant);
+    const runId = request.idempotencyKey !== undefined ? runIdForKey(definition.id, request.idempotencyKey, tenant) : this.ids.newRunId();
+    const data = {
+      runId, definition, input: request.input ?? null, tenant, governEveryStep: this.governance !== undefined,
+      ...(request.idempotencyKey !== undefined ? { idempotencyKey: request.idempotencyKey } : {}),
+    };
+    const command: Command = { type: 'StartRun', data, metadata: { now: this.clock.now(), actor: request.actor } };
     // Inside the run's trace from its first event, whoever asked (HTTP in one process, a Kafka start message here too).
-    const { state, events } = await withSpan('start run', { runId, attributes: { 'orchestron.definition.id': definition.id } }, () => this.executeFull(runId, command));
+    const { state, events } = await withSpan('start run', { runId, attributes: { 'orchestron.definition.id': definition.id } }, () => this.executeFull(runId, command, keyMetadata(request.keyId)));
     if (!isStarted(state)) throw new Error('run did not start');
     if (events.length === 0 && !sameJson(state.input, request.input)) {
       throw new DomainError('RUN.ALREADY_EXISTS', `idempotency key "${request.idempotencyKey}" was already used for run ${runId} with a different input`, { runId });
@@ -225,8 +237,8 @@ export class Engine implements RunService {
   }
 
   /** Applies a command to a run; operator commands throw DomainError when they do not apply. */
-  async execute(runId: string, command: RunCommand, actor?: string): Promise<RunData> {
-    return this.executeAs(runId, command, actor, {});
+  async execute(runId: string, command: RunCommand, actor?: string, keyId?: string): Promise<RunData> {
+    return this.executeAs(runId, command, actor, keyMetadata(keyId));
   }
 
   private async executeAs(runId: string, command: RunCommand, actor: string | undefined, metadata: Readonly<Record<string, string>>, guard?: Guard): Promise<RunData> {
@@ -515,6 +527,11 @@ function attemptIsOut(state: RunData, phase: string, stepId: string, attempt: nu
 
 function eventMetadata(command: Command): Record<string, unknown> {
   return { at: new Date(command.metadata.now).toISOString(), command: command.type, ...(command.metadata.actor ? { actor: command.metadata.actor } : {}) };
+}
+
+/** Which API key asked, in the events it caused: its id, never its secret. */
+function keyMetadata(keyId: string | undefined): Record<string, string> {
+  return keyId === undefined ? {} : { keyId };
 }
 
 function requireString(value: unknown, field: string): string {

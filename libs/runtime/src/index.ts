@@ -1,8 +1,8 @@
 export { Engine } from './engine.ts';
 export { runIdForKey, traceparentFor } from './dispatch-messages.ts';
 export type { EngineOptions, RunCommand, StartRunRequest } from './engine.ts';
-export { DefinitionRegistry, DefinitionError } from './definition-registry.ts';
-export type { RegisteredDefinition } from './definition-registry.ts';
+export { DefinitionRegistry, DefinitionError, definitionStream } from './definition-registry.ts';
+export type { DefinitionEntry, RegisteredDefinition, VersionChoice } from './definition-registry.ts';
 export { RunIndex, runStream } from './run-index.ts';
 export type { RunFilter, RunSummary } from './run-index.ts';
 export { jsonLogger, silentLogger, systemClock } from './ports.ts';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Topics } from '@orchestron/bus';
 import type { MessageBus, OperatorCommandMessage, WorkflowStartMessage } from '@orchestron/bus';
 import type { EventStore, RecordedEvent, Subscription } from '@orchestron/event-store';
-import { DomainError, decide, initialState, isStarted } from '@orchestron/workflow-core';
+import { DEFAULT_TENANT, DomainError, decide, initialState, isStarted } from '@orchestron/workflow-core';
 import type { Command, RunData, RunState } from '@orchestron/workflow-core';
 import { sameJson } from './bus-commands.ts';
 import { currentTraceparent, withSpan } from '@orchestron/telemetry';
@@ -76,11 +76,12 @@ export class RemoteRuns implements RunService {
   }
 
   async startRun(request: StartRunRequest): Promise<{ run: RunData; created: boolean }> {
+    const tenant = request.tenant ?? DEFAULT_TENANT;
     const definition = request.definition !== undefined
-      ? (await this.definitions.register(request.definition, request.actor)).definition
-      : await this.definitions.resolve(requireString(request.definitionId, 'definitionId'), request.definitionVersion);
+      ? (await this.definitions.register(request.definition, request.actor, tenant)).definition
+      : await this.definitions.resolve(requireString(request.definitionId, 'definitionId'), request.definitionVersion ?? 'latest', tenant);
     const idempotencyKey = request.idempotencyKey ?? `api:${randomUUID()}`;
-    const runId = runIdForKey(definition.id, idempotencyKey);
+    const runId = runIdForKey(definition.id, idempotencyKey, tenant);
     const existing = await this.getRun(runId);
     if (existing) {
       if (!sameJson(existing.input, request.input)) {
@@ -89,8 +90,11 @@ export class RemoteRuns implements RunService {
       return { run: existing, created: false };
     }
     // The orchestrator would refuse the same input for the same reason; say so now, not in a dead letter.
-    decide({ type: 'StartRun', data: { runId, definition, input: request.input ?? null, idempotencyKey }, metadata: { now: this.clock.now(), actor: request.actor } }, initialState());
-    const message: WorkflowStartMessage = { type: 'workflow.start', definitionId: definition.id, definitionVersion: definition.version, input: request.input ?? null, idempotencyKey, actor: request.actor };
+    decide({ type: 'StartRun', data: { runId, definition, input: request.input ?? null, idempotencyKey, tenant }, metadata: { now: this.clock.now(), actor: request.actor } }, initialState());
+    const message: WorkflowStartMessage = {
+      type: 'workflow.start', definitionId: definition.id, definitionVersion: definition.version, input: request.input ?? null, idempotencyKey, actor: request.actor,
+      ...(tenant !== DEFAULT_TENANT ? { tenant } : {}), ...(request.keyId !== undefined ? { keyId: request.keyId } : {}),
+    };
     const started = this.waitFor(runId, (event) => event.type === 'RunStarted');
     await withSpan('api start run', { runId, kind: 'producer', attributes: { 'orchestron.definition.id': definition.id } }, async () => {
       await this.bus.publish(Topics.workflowStarts, [{ key: runId, value: message, headers: { traceparent: currentTraceparent() ?? traceparentFor(runId, `start/${idempotencyKey}`) } }]).catch((error: unknown) => {
@@ -104,14 +108,16 @@ export class RemoteRuns implements RunService {
     return { run, created: true };
   }
 
-  async execute(runId: string, command: RunCommand, actor: string): Promise<RunData> {
+  async execute(runId: string, command: RunCommand, actor: string, keyId?: string): Promise<RunData> {
     const { state } = await this.load(runId);
     if (!isStarted(state)) throw new DomainError('RUN.NOT_FOUND', `run ${runId} does not exist`, { runId });
     // Throws the decider's own error (STEP.ALREADY_TERMINAL, RUN.NOT_PAUSED, …) when the command does not apply.
     const events = decide({ ...command, metadata: { now: this.clock.now(), actor } } as Command, state);
     if (events.length === 0) return state;
     const commandId = randomUUID();
-    const message: OperatorCommandMessage = { type: 'operator.command', commandId, runId, actor, command: { type: command.type, data: command.data as Record<string, unknown> } };
+    const message: OperatorCommandMessage = {
+      type: 'operator.command', commandId, runId, actor, ...(keyId !== undefined ? { keyId } : {}), command: { type: command.type, data: command.data as Record<string, unknown> },
+    };
     const applied = this.waitFor(runId, (event) => event.metadata.commandId === commandId);
     await withSpan(`api ${command.type}`, { runId, kind: 'producer', attributes: { 'orchestron.actor': actor } }, async () => {
       await this.bus.publish(Topics.operatorCommands, [{ key: runId, value: message, headers: { traceparent: currentTraceparent() ?? traceparentFor(runId, `command/${commandId}`) } }]).catch((error: unknown) => {

@@ -1,4 +1,5 @@
 import type { RecordedEvent } from '@orchestron/event-store';
+import { DEFAULT_TENANT } from '@orchestron/workflow-core';
 import type { RunStatus, WorkflowEvent } from '@orchestron/workflow-core';
 
 export const RUN_STREAM_PREFIX = 'run-';
@@ -6,6 +7,8 @@ export const runStream = (runId: string): string => `${RUN_STREAM_PREFIX}${runId
 
 export interface RunSummary {
   readonly id: string;
+  /** Whose run it is: reads and actions by a key of another tenant do not see it. */
+  readonly tenant: string;
   readonly definitionId: string;
   readonly definitionVersion: number;
   readonly status: RunStatus;
@@ -18,6 +21,8 @@ export interface RunSummary {
 }
 
 export interface RunFilter {
+  /** Only this tenant's runs; absent: every tenant's (an admin's view). */
+  readonly tenant?: string;
   readonly status?: RunStatus;
   readonly definitionId?: string;
   readonly limit?: number;
@@ -44,7 +49,7 @@ export class RunIndex {
     const at = recorded.recordedAt;
     if (event.type === 'RunStarted') {
       this.runs.set(runId, {
-        id: runId, definitionId: event.data.definition.id, definitionVersion: event.data.definition.version, status: 'running', phase: 'execute',
+        id: runId, tenant: event.data.tenant ?? DEFAULT_TENANT, definitionId: event.data.definition.id, definitionVersion: event.data.definition.version, status: 'running', phase: 'execute',
         createdAt: at, updatedAt: at, attention: null, waitingApproval: [], position: recorded.position,
       });
       return;
@@ -80,6 +85,7 @@ export class RunIndex {
   list(filter: RunFilter = {}): RunSummary[] {
     const out: RunSummary[] = [];
     for (const run of this.runs.values()) {
+      if (filter.tenant !== undefined && run.tenant !== filter.tenant) continue;
       if (filter.status && run.status !== filter.status) continue;
       if (filter.definitionId && run.definitionId !== filter.definitionId) continue;
       out.push(strip(run));

@@ -2,13 +2,14 @@ import { Topics, parseGovernanceDecisionMessage, parseOperatorCommandMessage, pa
 import type { DeliveredMessage, GovernanceDecisionMessage, OperatorCommandMessage } from '@orchestron/bus';
 import pRetry from 'p-retry';
 import { withSpan } from '@orchestron/telemetry';
-import { DomainError, isStarted } from '@orchestron/workflow-core';
+import { DEFAULT_TENANT, DomainError, isStarted } from '@orchestron/workflow-core';
 import type { RunData } from '@orchestron/workflow-core';
 import type { RecordedEvent } from '@orchestron/event-store';
 import type { CompiledDefinition } from '@orchestron/definitions';
 import { inputDigest, operatorCommand, reportCommand } from './bus-commands.ts';
 import { runIdForKey } from './dispatch-messages.ts';
 import { replay } from './replay.ts';
+import type { VersionChoice } from './definition-registry.ts';
 import type { RunCommand, StartRunRequest } from './engine.ts';
 import type { Logger } from './ports.ts';
 
@@ -18,7 +19,7 @@ export interface MessageTarget {
   execute(runId: string, command: RunCommand, actor?: string, metadata?: Readonly<Record<string, string>>, guard?: () => Promise<boolean>): Promise<RunData>;
   startRun(request: StartRunRequest): Promise<unknown>;
   history(runId: string): Promise<RecordedEvent[]>;
-  resolveDefinition(id: string, version?: number): Promise<CompiledDefinition>;
+  resolveDefinition(id: string, version: VersionChoice, tenant: string): Promise<CompiledDefinition>;
   readonly logger: Logger;
 }
 
@@ -58,9 +59,11 @@ function workFor(target: MessageTarget, message: DeliveredMessage): [runId: stri
     }
     case Topics.workflowStarts: {
       const start = parseWorkflowStartMessage(message.value);
-      return [runIdForKey(start.definitionId, start.idempotencyKey), async () => {
-        await target.resolveDefinition(start.definitionId, start.definitionVersion);
-        await target.startRun({ definitionId: start.definitionId, ...(start.definitionVersion !== undefined ? { definitionVersion: start.definitionVersion } : {}), input: start.input ?? null, idempotencyKey: start.idempotencyKey, actor: start.actor ?? 'producer:kafka' });
+      const tenant = start.tenant ?? DEFAULT_TENANT;
+      return [runIdForKey(start.definitionId, start.idempotencyKey, tenant), async () => {
+        const version = start.definitionVersion ?? 'latest';
+        await target.resolveDefinition(start.definitionId, version, tenant);
+        await target.startRun({ definitionId: start.definitionId, definitionVersion: version, input: start.input ?? null, idempotencyKey: start.idempotencyKey, actor: start.actor ?? 'producer:kafka', tenant, ...(start.keyId !== undefined ? { keyId: start.keyId } : {}) });
       }];
     }
     case Topics.operatorCommands: {
@@ -78,7 +81,7 @@ function workFor(target: MessageTarget, message: DeliveredMessage): [runId: stri
 
 async function applyOperatorCommand(target: MessageTarget, order: OperatorCommandMessage): Promise<void> {
   try {
-    await target.execute(order.runId, operatorCommand(order), order.actor, { commandId: order.commandId });
+    await target.execute(order.runId, operatorCommand(order), order.actor, { commandId: order.commandId, ...(order.keyId !== undefined ? { keyId: order.keyId } : {}) });
   } catch (error) {
     // The run moved on between the operator's check and now: nothing to retry, so say so and go on.
     if (!(error instanceof DomainError)) throw error;

@@ -1,14 +1,18 @@
 import type { CompiledDefinition } from '@orchestron/definitions';
+import type { DefinitionEntry, VersionChoice } from './definition-registry.ts';
 import type { RecordedEvent } from '@orchestron/event-store';
 import type { RunData } from '@orchestron/workflow-core';
 import type { RunCommand, StartRunRequest } from './engine.ts';
 import type { RunFilter, RunSummary } from './run-index.ts';
 
-/** The definitions an edge may register and read. */
+/** The definitions an edge may register and read, per tenant (default `default`). */
 export interface DefinitionCatalog {
-  register(raw: unknown, actor: string): Promise<{ definition: CompiledDefinition; created: boolean }>;
-  get(id: string, version?: number): CompiledDefinition;
-  list(): { id: string; versions: number[]; latest: CompiledDefinition }[];
+  register(raw: unknown, actor: string, tenant?: string): Promise<{ definition: CompiledDefinition; created: boolean }>;
+  /** Whether exactly this content is registered in the tenant already (throws DefinitionInvalidError if it does not compile). */
+  isRegistered(raw: unknown, tenant?: string): boolean;
+  get(id: string, version?: VersionChoice, tenant?: string): CompiledDefinition;
+  /** One tenant's definitions, or every tenant's when absent. */
+  list(tenant?: string): DefinitionEntry[];
 }
 
 /**
@@ -19,7 +23,7 @@ export interface RunService {
   readonly definitions: DefinitionCatalog;
   startRun(request: StartRunRequest): Promise<{ run: RunData; created: boolean }>;
   /** Applies an operator command; throws DomainError (stable code) when it does not apply. */
-  execute(runId: string, command: RunCommand, actor: string): Promise<RunData>;
+  execute(runId: string, command: RunCommand, actor: string, keyId?: string): Promise<RunData>;
   getRun(runId: string): Promise<RunData | null>;
   history(runId: string): Promise<RecordedEvent[]>;
   listRuns(filter: RunFilter): RunSummary[];

@@ -1,3 +1,4 @@
+import { closeSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { EventStoreUnavailableError } from '@orchestron/event-store';
 
@@ -34,10 +35,24 @@ export function openDatabase(path: string): SqliteDatabase {
 
 function open(path: string): SqliteDatabase {
   try {
+    createPrivately(path);
     return new Database(path);
   } catch (error) {
     // better-sqlite3 reports a missing directory as a TypeError, not a SqliteError.
     throw new EventStoreUnavailableError(`cannot open sqlite database at ${path}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/**
+ * The events hold every run's input: a new file is readable by its owner alone (0600). SQLite gives the -wal and
+ * -shm files the database file's permissions. An existing file keeps the ones its owner chose.
+ */
+export function createPrivately(path: string): void {
+  if (path === ':memory:' || path === '') return;
+  try {
+    closeSync(openSync(path, 'wx', 0o600));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
   }
 }
 

@@ -5,7 +5,7 @@ import type { Command, Phase, StepError, Timer, WorkflowEvent } from './messages
 import { backoffDelay, evaluateJoin } from './policies.ts';
 import { hold, implicitRelease, release } from './holds.ts';
 import { failStep, react, schedule, timerId } from './react.ts';
-import { attemptIsOut, isStarted, isTerminalRun, isTerminalStep } from './state.ts';
+import { attemptIsOut, DEFAULT_TENANT, isStarted, isTerminalRun, isTerminalStep } from './state.ts';
 import type { RunData, RunState } from './state.ts';
 
 const MAX_REACTIONS = 10_000;
@@ -141,14 +141,16 @@ function decideGate(s: RunData, command: Extract<Command, { type: 'Approve' | 'R
 }
 
 function start(command: Extract<Command, { type: 'StartRun' }>, state: RunState): WorkflowEvent[] {
-  const { runId, definition, input, idempotencyKey } = command.data;
+  const { runId, definition, input, idempotencyKey, tenant, governEveryStep } = command.data;
   if (isStarted(state)) {
     if (idempotencyKey !== undefined && state.idempotencyKey === idempotencyKey) return [];
     throw new DomainError('RUN.ALREADY_EXISTS', `run ${runId} already exists`, { runId });
   }
   const issues = runInputIssues(definition, input);
   if (issues.length > 0) throw new DomainError('RUN.INPUT_INVALID', `input does not match the schema of ${definition.id} v${definition.version}: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, { issues });
-  return [{ type: 'RunStarted', data: { runId, definition, input: input ?? null, idempotencyKey: idempotencyKey ?? null, startedBy: command.metadata.actor ?? 'anonymous', at: command.metadata.now } }];
+  return [{ type: 'RunStarted', data: { runId, definition, input: input ?? null, idempotencyKey: idempotencyKey ?? null, startedBy: command.metadata.actor ?? 'anonymous', at: command.metadata.now,
+    ...(tenant !== undefined && tenant !== DEFAULT_TENANT ? { tenant } : {}), ...(governEveryStep === true ? { governEveryStep } : {}),
+  } }];
 }
 
 function fireTimer(s: RunData, id: string, now: number): WorkflowEvent[] {

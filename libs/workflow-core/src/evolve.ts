@@ -1,5 +1,5 @@
 import type { Phase, Timer, TimerKind, WorkflowEvent } from './messages.ts';
-import { isStarted, isTerminalStep, newStepState } from './state.ts';
+import { DEFAULT_TENANT, isGoverned, isStarted, isTerminalStep, newStepState } from './state.ts';
 import type { CompensationState, RunData, RunState, StepState } from './state.ts';
 
 /** Folds one event into the state. Pure and total: an event that does not apply leaves the state as it was. */
@@ -11,7 +11,7 @@ export function evolve(state: RunState, event: WorkflowEvent): RunState {
     for (const id of d.definition.order) steps[id] = newStepState(id);
     return {
       status: 'running', phase: 'execute', runId: d.runId, definition: d.definition, input: d.input, idempotencyKey: d.idempotencyKey,
-      startedBy: d.startedBy, startedAt: d.at, updatedAt: d.at, steps, compensations: {}, timers: {}, pausedFrom: null,
+      startedBy: d.startedBy, tenant: d.tenant ?? DEFAULT_TENANT, governEveryStep: d.governEveryStep === true, startedAt: d.at, updatedAt: d.at, steps, compensations: {}, timers: {}, pausedFrom: null,
       attention: null, failure: null, version: 1,
     };
   }
@@ -98,7 +98,7 @@ function apply(s: RunData, event: WorkflowEvent): RunData {
       const prior = s.steps[d.stepId];
       const neverRan = (prior?.attempt ?? 0) === 0;
       // Governance allowed the input it saw: an operator's edited input for a side effect is checked again.
-      const edited = d.input !== undefined && s.definition.steps[d.stepId]?.sideEffect === true;
+      const edited = d.input !== undefined && isGoverned(s, d.stepId);
       const askingAgain = prior?.status === 'waiting_governance';
       const gated = neverRan || edited || askingAgain || s.definition.steps[d.stepId]?.type === 'approval' || (prior?.governance !== null && prior?.governance?.outcome !== 'allow' && prior?.governance?.outcome !== 'approved');
       // Asking governance again must not lose the input an earlier operator retry edited, which it has not ruled on yet.

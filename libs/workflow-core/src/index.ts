@@ -1,6 +1,6 @@
 export { decide } from './decide.ts';
 export { evolve } from './evolve.ts';
-export { initialState, isStarted, isTerminalRun, isTerminalStep, TERMINAL_RUN_STATUSES, TERMINAL_STEP_STATUSES } from './state.ts';
+export { DEFAULT_TENANT, initialState, isGoverned, isStarted, isTerminalRun, isTerminalStep, TERMINAL_RUN_STATUSES, TERMINAL_STEP_STATUSES } from './state.ts';
 export type { CompensationState, CompensationStatus, Hold, RunData, RunState, RunStatus, StepState, StepStatus } from './state.ts';
 export type {
   Command, CommandMetadata, CommandType, GovernanceOutcome, HoldReason, OperatorCommandType, Phase, SkipKind, StepError, Timer, TimerKind,

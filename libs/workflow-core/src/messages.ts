@@ -22,8 +22,22 @@ type Msg<T extends string, D> = { readonly type: T; readonly data: D; readonly m
 type Report = { readonly stepId: string; readonly attempt: number; readonly phase: Phase };
 type OperatorData = { readonly reason?: string };
 
+/**
+ * `tenant`: whose run it is (default `default`); reads and operator actions are scoped by it.
+ * `governEveryStep`: governance rules on every task step, whatever the definition flags as a side effect; the
+ * runtime sets it whenever governance is configured, so a definition cannot opt a step out of the policies.
+ */
+export interface StartRunData {
+  readonly runId: string;
+  readonly definition: CompiledDefinition;
+  readonly input: unknown;
+  readonly idempotencyKey?: string;
+  readonly tenant?: string;
+  readonly governEveryStep?: boolean;
+}
+
 export type Command =
-  | Msg<'StartRun', { readonly runId: string; readonly definition: CompiledDefinition; readonly input: unknown; readonly idempotencyKey?: string }>
+  | Msg<'StartRun', StartRunData>
   | Msg<'RecordStepStarted', Report>
   | Msg<'RecordStepHeartbeat', Report>
   | Msg<'RecordStepCompleted', Report & { readonly output: unknown }>
@@ -59,8 +73,20 @@ type By = { readonly by: string; readonly reason: string | null };
 
 export type SkipKind = 'condition' | 'upstream' | 'operator';
 
+/** `tenant` and `governEveryStep` are absent from runs recorded before they existed: `default` and false. */
+export interface RunStartedData {
+  readonly runId: string;
+  readonly definition: CompiledDefinition;
+  readonly input: unknown;
+  readonly idempotencyKey: string | null;
+  readonly startedBy: string;
+  readonly at: number;
+  readonly tenant?: string;
+  readonly governEveryStep?: boolean;
+}
+
 export type WorkflowEvent =
-  | Ev<'RunStarted', { readonly runId: string; readonly definition: CompiledDefinition; readonly input: unknown; readonly idempotencyKey: string | null; readonly startedBy: string; readonly at: number }>
+  | Ev<'RunStarted', RunStartedData>
   | Ev<'GovernanceCheckRequested', { readonly stepId: string; readonly worker: string; readonly action: string | null; readonly input: unknown; readonly at: number }>
   | Ev<'GovernanceDecided', { readonly stepId: string; readonly outcome: GovernanceOutcome; readonly policyId: string | null; readonly reason: string; readonly at: number }>
   | Ev<'ApprovalRequested', { readonly stepId: string; readonly cause: 'approval_step' | 'governance'; readonly assignees: readonly string[]; readonly message: string; readonly at: number }>

@@ -4,7 +4,7 @@ import { StepErrorCodes } from './errors.ts';
 import { assertNever } from './evolve.ts';
 import type { Phase, StepError, Timer, WorkflowEvent } from './messages.ts';
 import { downstreamOf, evaluateJoin, isFatalFailure } from './policies.ts';
-import { isTerminalStep } from './state.ts';
+import { isGoverned, isTerminalStep } from './state.ts';
 import type { RunData, StepState } from './state.ts';
 
 /**
@@ -95,7 +95,7 @@ function activate(s: RunData, def: CompiledStep, st: StepState, now: number): Wo
     return events;
   }
   const allowed = st.governance?.outcome === 'allow' || st.governance?.outcome === 'approved';
-  if (def.sideEffect && !allowed) {
+  if (isGoverned(s, def.id) && !allowed) {
     const input = resolveInput(s, def, st);
     if (!input.ok) return [failStep(def.id, st.attempt, input.error, now)];
     const dueAt = now + governanceTimeoutOf(s, def.id);

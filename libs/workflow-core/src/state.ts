@@ -70,6 +70,10 @@ export interface RunData {
   readonly input: unknown;
   readonly idempotencyKey: string | null;
   readonly startedBy: string;
+  /** Whose run it is; `default` for runs started without one. */
+  readonly tenant: string;
+  /** Governance rules on every task step, not only those the definition flags (set when governance is configured). */
+  readonly governEveryStep: boolean;
   readonly startedAt: number;
   readonly updatedAt: number;
   readonly steps: Readonly<Record<string, StepState>>;
@@ -83,6 +87,14 @@ export interface RunData {
 }
 
 export type RunState = { readonly status: 'none'; readonly version: 0 } | RunData;
+
+export const DEFAULT_TENANT = 'default';
+
+/** Whether governance rules on this step before it runs. */
+export function isGoverned(s: RunData, stepId: string): boolean {
+  const def = s.definition.steps[stepId];
+  return def?.type === 'task' && (def.sideEffect || s.governEveryStep);
+}
 
 export const initialState = (): RunState => ({ status: 'none', version: 0 });
 

@@ -25,6 +25,7 @@ const ROUTES: readonly (readonly [string, string])[] = [
   ['get', '/healthz'], ['get', '/.well-known/agent.json'], ['get', '/v1/schemas/definition.json'], ['get', '/v1/openapi.json'],
   ['post', '/v1/runs'], ['get', '/v1/runs'], ['get', '/v1/runs/{id}'], ['get', '/v1/runs/{id}/events'], ['post', '/v1/runs/{id}/actions/{action}'],
   ['post', '/v1/definitions'], ['get', '/v1/definitions'], ['get', '/v1/definitions/{id}'], ['post', '/v1/definitions/validate'], ['get', '/metrics'],
+  ['post', '/v1/keys'], ['get', '/v1/keys'], ['post', '/v1/keys/{id}/revoke'],
 ];
 const PUBLIC = new Set(['/healthz', '/.well-known/agent.json', '/v1/schemas/definition.json', '/v1/openapi.json']);
 
@@ -149,7 +150,7 @@ describe('the HTTP API', () => {
     const cases: [string, string, unknown, string, string][] = [
       ['POST', '/v1/runs', { definitionId: 'employee-onboarding', idempotencyKey: '', input: {} }, 'idempotencyKey', '"idempotencyKey" must be a string of 1 to 200 characters'],
       ['POST', '/v1/runs', { definitionId: 'employee-onboarding', idempotencyKey: 'k'.repeat(201) }, 'idempotencyKey', '"idempotencyKey" must be a string of 1 to 200 characters'],
-      ['POST', '/v1/runs', { definitionId: 'employee-onboarding', definitionVersion: 1.5 }, 'definitionVersion', '"definitionVersion" must be an integer'],
+      ['POST', '/v1/runs', { definitionId: 'employee-onboarding', definitionVersion: 1.5 }, 'definitionVersion', '"definitionVersion" must be "latest" or a version number (a positive integer)'],
       ['POST', '/v1/runs', { input: {} }, 'definitionId', 'give "definition" (inline) or "definitionId"'],
       ['POST', '/v1/runs', { definitionId: 'employee-onboarding', colour: 'blue' }, 'colour', '"colour" is not a field of this request'],
       ['GET', '/v1/runs?limit=0', undefined, 'limit', 'limit must be an integer from 1 to 10000'],

@@ -18,13 +18,16 @@ import { MetricsController } from './metrics.controller.ts';
 import type { MetricsSource } from './metrics.controller.ts';
 import { createOpenApiDocument } from './openapi.ts';
 import { RunsController } from './runs.controller.ts';
-import { METRICS, OPENAPI_DOCUMENT, RUN_SERVICE } from './tokens.ts';
+import { KEY_RING, METRICS, OPENAPI_DOCUMENT, RUN_SERVICE } from './tokens.ts';
+import { KeysController } from './keys.controller.ts';
+import { KeyRing } from '../keys/key-ring.ts';
 import { RequestValidationPipe } from './validation.pipe.ts';
 
 export interface HttpAppOptions {
   /** What the API serves: the embedded Engine, or the production tier's remote RunService. */
   readonly runs: RunService;
-  readonly keys: readonly ApiKey[];
+  /** The keys it accepts: a KeyRing (with issued keys when it has a store), or configured keys alone. */
+  readonly keys: KeyRing | readonly ApiKey[];
   /** Served at GET /metrics (operator, auditor, admin) when given. */
   readonly metrics?: MetricsSource;
   /** Failed requests and Nest's own warnings and errors; default JSON lines on stderr. */
@@ -51,14 +54,16 @@ decorateClass(HttpModule, [Module({})]);
 export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
   const logger = options.logger ?? jsonLogger({ service: 'orchestron-http' });
   const holder: OpenApiHolder = { document: null };
+  const keys = options.keys instanceof KeyRing ? options.keys : await KeyRing.open({ config: options.keys });
   const providers: Provider[] = [
     { provide: RUN_SERVICE, useValue: options.runs },
+    { provide: KEY_RING, useValue: keys },
     { provide: OPENAPI_DOCUMENT, useValue: holder },
     ...(options.metrics ? [{ provide: METRICS, useValue: options.metrics }] : []),
   ];
   const module: DynamicModule = {
     module: HttpModule,
-    controllers: [DiscoveryController, RunsController, DefinitionsController, ...(options.metrics ? [MetricsController] : [])],
+    controllers: [DiscoveryController, RunsController, DefinitionsController, KeysController, ...(options.metrics ? [MetricsController] : [])],
     providers,
   };
   // forceCloseConnections: close() does not wait for idle keep-alive sockets, so tests and shutdowns end promptly.
@@ -70,7 +75,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     // The RunService is a provider value; hashing it into a module id would walk the whole engine.
     moduleIdGeneratorAlgorithm: 'reference',
   });
-  nest.useGlobalGuards(new AuthGuard(options.keys, nest.get(Reflector)));
+  nest.useGlobalGuards(new AuthGuard(keys, nest.get(Reflector)));
   nest.useGlobalPipes(new RequestValidationPipe());
   nest.useGlobalFilters(new ApiExceptionFilter(logger));
   const openapi = createOpenApiDocument(nest);

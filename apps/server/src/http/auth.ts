@@ -1,34 +1,60 @@
-import { timingSafeEqual } from 'node:crypto';
-
 export type Role = 'producer' | 'worker' | 'operator' | 'auditor' | 'admin';
 export const ROLES: readonly Role[] = ['producer', 'worker', 'operator', 'auditor', 'admin'];
 
+/** The tenant of keys and runs that name none. */
+export const DEFAULT_TENANT = 'default';
+const TENANT = /^[a-z][a-z0-9-]{0,62}$/;
+export const TENANT_RULE = '1 to 63 characters of a-z, 0-9 and -, starting with a letter';
+
+/** Who made a call: the key's id (recorded in events, never its secret), its subject, tenant and role. */
 export interface Principal {
-  readonly name: string;
+  readonly keyId: string;
+  readonly subject: string;
+  readonly tenant: string;
   readonly role: Role;
 }
 
-export interface ApiKey extends Principal {
+/** A key given in configuration (ORCHESTRON_API_KEYS, or the embedded server's admin.key). */
+export interface ApiKey {
   readonly key: string;
+  readonly role: Role;
+  readonly name: string;
+  readonly tenant?: string;
 }
 
-/** `key:role[:name]` entries separated by commas, as in ORCHESTRON_API_KEYS. */
+/** Finds who a bearer token belongs to; null when it belongs to no live key. */
+export interface Authenticator {
+  authenticate(token: string): Promise<Principal | null>;
+}
+
+/** An admin acts across tenants; every other role sees its own tenant only. */
+export function seesAllTenants(principal: Principal): boolean {
+  return principal.role === 'admin';
+}
+
+/** `role:subject`, as events record who acted. */
+export function actorOf(principal: Principal): string {
+  return `${principal.role}:${principal.subject}`;
+}
+
+export function isTenant(text: string): boolean {
+  return TENANT.test(text);
+}
+
+/** `key:role[:name[:tenant]]` entries separated by commas, as in ORCHESTRON_API_KEYS. */
 export function parseApiKeys(text: string): ApiKey[] {
-  return text.split(',').map((s) => s.trim()).filter(Boolean).map((entry, i) => {
-    const [key, role, name] = entry.split(':');
-    if (!key || key.length < 16) throw new Error(`ORCHESTRON_API_KEYS entry ${i + 1}: a key must be at least 16 characters`);
-    if (!ROLES.includes(role as Role)) throw new Error(`ORCHESTRON_API_KEYS entry ${i + 1}: role must be one of ${ROLES.join(', ')}`);
-    return { key, role: role as Role, name: name || `${role}-${i + 1}` };
+  const keys = text.split(',').map((s) => s.trim()).filter(Boolean).map((entry, i) => {
+    const [key, role, name, tenant] = entry.split(':');
+    const at = `ORCHESTRON_API_KEYS entry ${i + 1}`;
+    if (!key || key.length < 16) throw new Error(`${at}: a key must be at least 16 characters`);
+    if (!ROLES.includes(role as Role)) throw new Error(`${at}: role must be one of ${ROLES.join(', ')}`);
+    if (tenant !== undefined && !isTenant(tenant)) throw new Error(`${at}: the tenant must be ${TENANT_RULE}`);
+    return { key, role: role as Role, name: name || `${role}-${i + 1}`, ...(tenant ? { tenant } : {}) };
   });
-}
-
-export function authenticate(keys: readonly ApiKey[], header: string | undefined): Principal | null {
-  const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
-  if (!match) return null;
-  const given = Buffer.from(match[1] as string);
+  const names = new Set<string>();
   for (const k of keys) {
-    const expected = Buffer.from(k.key);
-    if (expected.length === given.length && timingSafeEqual(expected, given)) return { name: k.name, role: k.role };
+    if (names.has(k.name)) throw new Error(`ORCHESTRON_API_KEYS: the name "${k.name}" is given twice; names identify keys in events`);
+    names.add(k.name);
   }
-  return null;
+  return keys;
 }

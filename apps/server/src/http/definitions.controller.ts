@@ -6,7 +6,10 @@ import type { FastifyReply } from 'fastify';
 import { errorContract } from './agent-contract.ts';
 import type { AgentContract } from './agent-contract.ts';
 import { DefinitionEnvelope, DefinitionListEnvelope, errorResponses, ValidationEnvelope } from './api-models.ts';
-import { Actor, ANY_ROLE, OPERATORS, READERS, Roles } from './auth.guard.ts';
+import { actorOf, seesAllTenants } from './auth.ts';
+import type { Principal } from './auth.ts';
+import { ANY_ROLE, Caller, DEFINITION_WRITERS, READERS, Roles } from './auth.guard.ts';
+import { RequestError } from './errors.ts';
 import { decorateClass, decorateMethod, injectByToken } from './decorate.ts';
 import { DefinitionQuery } from './runs.dto.ts';
 import { RUN_SERVICE } from './tokens.ts';
@@ -19,21 +22,23 @@ export class DefinitionsController {
     this.#runs = runs;
   }
 
-  async register(body: unknown, actor: string, reply: FastifyReply): Promise<{ definition: unknown; agent_contract: AgentContract }> {
-    const { definition, created } = await this.#runs.definitions.register(body, actor);
+  async register(body: unknown, caller: Principal, reply: FastifyReply): Promise<{ definition: unknown; agent_contract: AgentContract }> {
+    const { definition, created } = await this.#runs.definitions.register(body, actorOf(caller), caller.tenant);
     void reply.status(created ? 201 : 200);
     return { definition, agent_contract: errorContract(false) };
   }
 
-  list(): { definitions: unknown[]; agent_contract: AgentContract } {
+  list(query: DefinitionQuery, caller: Principal): { definitions: unknown[]; agent_contract: AgentContract } {
+    const tenant = seesAllTenants(caller) ? query.tenant : ownTenant(caller, query.tenant);
     return {
-      definitions: this.#runs.definitions.list().map((d) => ({ id: d.id, versions: d.versions, name: d.latest.name, description: d.latest.description })),
+      definitions: this.#runs.definitions.list(tenant).map((d) => ({ id: d.id, tenant: d.tenant, versions: d.versions, name: d.latest.name, description: d.latest.description })),
       agent_contract: errorContract(false),
     };
   }
 
-  get(id: string, query: DefinitionQuery): { definition: unknown; agent_contract: AgentContract } {
-    return { definition: this.#runs.definitions.get(id, query.version), agent_contract: errorContract(false) };
+  get(id: string, query: DefinitionQuery, caller: Principal): { definition: unknown; agent_contract: AgentContract } {
+    const tenant = seesAllTenants(caller) ? query.tenant ?? caller.tenant : ownTenant(caller, query.tenant);
+    return { definition: this.#runs.definitions.get(id, query.version ?? 'latest', tenant), agent_contract: errorContract(false) };
   }
 
   validate(body: unknown): { valid: boolean; issues: unknown[]; agent_contract: AgentContract } {
@@ -42,19 +47,28 @@ export class DefinitionsController {
   }
 }
 
+/** A key that is not an admin's reads its own tenant only. */
+function ownTenant(caller: Principal, asked: string | undefined): string {
+  if (asked !== undefined && asked !== caller.tenant) throw new RequestError('AUTH.FORBIDDEN', `a ${caller.role} key of tenant ${caller.tenant} may not read tenant ${asked}`, { field: 'tenant' });
+  return caller.tenant;
+}
+
 injectByToken(DefinitionsController, [RUN_SERVICE]);
 decorateClass(DefinitionsController, [Controller('v1/definitions'), ApiTags('definitions'), ApiBearerAuth(), ...errorResponses(400, 401, 403)]);
 const definitionBody = ApiBody({ description: 'a workflow definition (JSON Schema: /v1/schemas/definition.json)', schema: { type: 'object', additionalProperties: true } });
 const freeBody = { decorator: Body(), type: Object };
 decorateMethod(DefinitionsController, 'register', [
-  Post(), Roles(...OPERATORS), ApiOperation({ summary: 'register a definition version' }), definitionBody,
+  Post(), Roles(...DEFINITION_WRITERS), ApiOperation({ summary: 'register a definition version (the definitions:write right)', description: 'in the caller\'s tenant; a version, once registered, never changes' }), definitionBody,
   ApiResponse({ status: 201, description: 'registered', type: DefinitionEnvelope }), ApiResponse({ status: 200, description: 'this exact version was registered before', type: DefinitionEnvelope }),
   ...errorResponses(409),
-], [freeBody, { decorator: Actor() }, { decorator: Res({ passthrough: true }) }]);
-decorateMethod(DefinitionsController, 'list', [Get(), Roles(...READERS), ApiOperation({ summary: 'registered definitions and their versions' }), ApiResponse({ status: 200, description: 'each definition with its versions', type: DefinitionListEnvelope })]);
+], [freeBody, { decorator: Caller() }, { decorator: Res({ passthrough: true }) }]);
+decorateMethod(DefinitionsController, 'list', [
+  Get(), Roles(...READERS), ApiOperation({ summary: 'registered definitions and their versions, in the caller\'s tenant (an admin: every tenant, or ?tenant=)' }),
+  ApiResponse({ status: 200, description: 'each definition with its versions', type: DefinitionListEnvelope }),
+], [{ decorator: Query(), type: DefinitionQuery }, { decorator: Caller() }]);
 decorateMethod(DefinitionsController, 'validate', [
   Post('validate'), HttpCode(200), Roles(...ANY_ROLE), ApiOperation({ summary: 'check a definition: every problem with its path' }), definitionBody, ApiResponse({ status: 200, description: 'valid, or every issue with its path', type: ValidationEnvelope }),
 ], [freeBody]);
 decorateMethod(DefinitionsController, 'get', [
   Get(':id'), Roles(...READERS), ApiOperation({ summary: 'a compiled definition' }), ApiParam({ name: 'id', type: String }), ApiResponse({ status: 200, description: 'the compiled definition', type: DefinitionEnvelope }), ...errorResponses(404),
-], [{ decorator: Param('id'), type: String }, { decorator: Query(), type: DefinitionQuery }]);
+], [{ decorator: Param('id'), type: String }, { decorator: Query(), type: DefinitionQuery }, { decorator: Caller() }]);

@@ -5,7 +5,7 @@ import { errorContract } from './agent-contract.ts';
 import type { AgentContract } from './agent-contract.ts';
 import { HealthEnvelope } from './api-models.ts';
 import { ROLES } from './auth.ts';
-import { ANY_ROLE, HISTORY_READERS, OPERATORS, Public, READERS, STARTERS } from './auth.guard.ts';
+import { ADMINS, ANY_ROLE, DEFINITION_WRITERS, HISTORY_READERS, OPERATORS, Public, READERS, STARTERS } from './auth.guard.ts';
 import { decorateClass, decorateMethod, injectByToken } from './decorate.ts';
 import { OPENAPI_PATH } from './openapi.ts';
 import { ACTIONS } from './runs.dto.ts';
@@ -46,18 +46,24 @@ function discovery(): Record<string, unknown> {
   return {
     name: 'Orchestron',
     description: 'Event-sourced workflow orchestration with saga compensation, governance checks and operator takeover.',
-    authentication: { type: 'bearer', header: 'Authorization', roles: ROLES },
+    authentication: {
+      type: 'bearer', header: 'Authorization', roles: ROLES,
+      tenants: 'every key belongs to a tenant; it sees and acts on its own tenant\'s runs and definitions only (an admin key: every tenant)',
+    },
     documents: { definitionSchema: '/v1/schemas/definition.json', openapi: OPENAPI_PATH },
     endpoints: [
-      { method: 'POST', path: '/v1/runs', roles: STARTERS, description: 'start a run: { definition | definitionId, definitionVersion?, input, idempotencyKey? }' },
+      { method: 'POST', path: '/v1/runs', roles: STARTERS, description: 'start a run: { definitionId, definitionVersion? ("latest" or a number), input, idempotencyKey? }, or an inline definition (registering one needs operator or admin)' },
       { method: 'GET', path: '/v1/runs', roles: READERS, description: 'list runs (?status=&definition=&limit=)' },
       { method: 'GET', path: '/v1/runs/{id}', roles: READERS, description: 'a run with its steps' },
       { method: 'GET', path: '/v1/runs/{id}/events', roles: HISTORY_READERS, description: 'the run\'s event history' },
       { method: 'POST', path: '/v1/runs/{id}/actions/{action}', roles: OPERATORS, description: `operator actions: ${ACTIONS.join(', ')}` },
-      { method: 'POST', path: '/v1/definitions', roles: OPERATORS, description: 'register a definition version' },
+      { method: 'POST', path: '/v1/definitions', roles: DEFINITION_WRITERS, description: 'register a definition version in the caller\'s tenant; a version never changes' },
       { method: 'GET', path: '/v1/definitions', roles: READERS, description: 'registered definitions and their versions' },
       { method: 'GET', path: '/v1/definitions/{id}', roles: READERS, description: 'a compiled definition (?version=)' },
       { method: 'POST', path: '/v1/definitions/validate', roles: ANY_ROLE, description: 'check a definition; every problem with its path' },
+      { method: 'POST', path: '/v1/keys', roles: ADMINS, description: 'issue an API key: { role, subject, tenant?, expiresAt? }; the token is in the answer, once' },
+      { method: 'GET', path: '/v1/keys', roles: ADMINS, description: 'every key, without secrets (?tenant=)' },
+      { method: 'POST', path: '/v1/keys/{id}/revoke', roles: ADMINS, description: 'revoke an issued key: { reason? }' },
     ],
     agent_contract: errorContract(false),
   };

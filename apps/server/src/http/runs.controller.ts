@@ -2,11 +2,14 @@ import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestj
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { toRunView } from '@orchestron/runtime';
 import type { RunCommand, RunService } from '@orchestron/runtime';
+import type { RunData } from '@orchestron/workflow-core';
 import type { FastifyReply } from 'fastify';
 import { runContract } from './agent-contract.ts';
 import type { AgentContract } from './agent-contract.ts';
 import { errorResponses, EventsEnvelope, RunEnvelope, RunListEnvelope } from './api-models.ts';
-import { Actor, HISTORY_READERS, OPERATORS, READERS, Roles, STARTERS } from './auth.guard.ts';
+import { actorOf, DEFAULT_TENANT, seesAllTenants } from './auth.ts';
+import type { Principal } from './auth.ts';
+import { Caller, DEFINITION_WRITERS, HISTORY_READERS, OPERATORS, READERS, Roles, STARTERS } from './auth.guard.ts';
 import { decorateClass, decorateMethod, injectByToken } from './decorate.ts';
 import { RequestError } from './errors.ts';
 import { ListRunsQuery, RunActionBody, RunActionParams, StartRunBody } from './runs.dto.ts';
@@ -21,22 +24,27 @@ export class RunsController {
     this.#runs = runs;
   }
 
-  async start(body: StartRunBody, actor: string, reply: FastifyReply): Promise<{ run: unknown; agent_contract: AgentContract }> {
+  async start(body: StartRunBody, caller: Principal, reply: FastifyReply): Promise<{ run: unknown; agent_contract: AgentContract }> {
+    if (body.definition !== undefined) this.#mayStartInline(body.definition, caller);
     const { run, created } = await this.#runs.startRun({
       ...(body.definition !== undefined ? { definition: body.definition } : {}),
       ...(body.definitionId !== undefined ? { definitionId: body.definitionId } : {}),
       ...(body.definitionVersion !== undefined ? { definitionVersion: body.definitionVersion } : {}),
       ...(body.idempotencyKey !== undefined ? { idempotencyKey: body.idempotencyKey } : {}),
       input: body.input ?? null,
-      actor,
+      actor: actorOf(caller),
+      tenant: caller.tenant,
+      keyId: caller.keyId,
     });
     void reply.status(created ? 201 : 200);
     const view = toRunView(run);
     return { run: view, agent_contract: runContract(view) };
   }
 
-  list(query: ListRunsQuery): { runs: unknown[]; agent_contract: AgentContract } {
+  list(query: ListRunsQuery, caller: Principal): { runs: unknown[]; agent_contract: AgentContract } {
+    const tenant = tenantScope(caller, query.tenant);
     const runs = this.#runs.listRuns({
+      ...(tenant !== undefined ? { tenant } : {}),
       ...(query.status !== undefined ? { status: query.status } : {}),
       ...(query.definition ? { definitionId: query.definition } : {}),
       limit: query.limit ?? 100,
@@ -44,27 +52,61 @@ export class RunsController {
     return { runs, agent_contract: { retryable: false, next_actions: [{ action: 'start_run', method: 'POST', endpoint: '/v1/runs', description: 'start a run' }] } };
   }
 
-  async get(id: string): Promise<{ run: unknown; agent_contract: AgentContract }> {
-    const run = await this.#runs.getRun(id);
-    if (!run) throw new RequestError('RUN.NOT_FOUND', `run ${id} does not exist`);
-    const view = toRunView(run);
+  async get(id: string, caller: Principal): Promise<{ run: unknown; agent_contract: AgentContract }> {
+    const view = toRunView(await this.#visibleRun(id, caller));
     return { run: view, agent_contract: runContract(view) };
   }
 
-  async events(id: string): Promise<{ events: unknown[]; agent_contract: AgentContract }> {
+  async events(id: string, caller: Principal): Promise<{ events: unknown[]; agent_contract: AgentContract }> {
     const events = await this.#runs.history(id);
-    if (events.length === 0) throw new RequestError('RUN.NOT_FOUND', `run ${id} does not exist`);
+    const tenant = (events[0]?.data as { tenant?: string } | undefined)?.tenant ?? DEFAULT_TENANT;
+    if (events.length === 0 || !maySee(caller, tenant)) throw notFound(id);
     return {
       events: events.map((e) => ({ revision: e.revision, position: e.position, type: e.type, data: e.data, metadata: e.metadata, recordedAt: e.recordedAt })),
       agent_contract: { retryable: false, next_actions: [{ action: 'get_run', method: 'GET', endpoint: `/v1/runs/${id}`, description: 'the run\'s current state' }] },
     };
   }
 
-  async act(params: RunActionParams, body: RunActionBody, actor: string): Promise<{ run: unknown; agent_contract: AgentContract }> {
-    const run = await this.#runs.execute(params.id, toCommand(params.action, body), actor);
+  async act(params: RunActionParams, body: RunActionBody, caller: Principal): Promise<{ run: unknown; agent_contract: AgentContract }> {
+    const command = toCommand(params.action, body);
+    await this.#visibleRun(params.id, caller);
+    const run = await this.#runs.execute(params.id, command, actorOf(caller), caller.keyId);
     const view = toRunView(run);
     return { run: view, agent_contract: runContract(view) };
   }
+
+  /** Another tenant's run answers as a run that does not exist: its existence is not the caller's business either. */
+  async #visibleRun(id: string, caller: Principal): Promise<RunData> {
+    const run = await this.#runs.getRun(id);
+    if (!run || !maySee(caller, run.tenant)) throw notFound(id);
+    return run;
+  }
+
+  /**
+   * Registering a definition is the definitions:write right, also when it comes inline in a start. Without it a
+   * caller may send only content that is registered already, exactly (a start by id, spelled out).
+   */
+  #mayStartInline(definition: unknown, caller: Principal): void {
+    if (DEFINITION_WRITERS.includes(caller.role) || this.#runs.definitions.isRegistered(definition, caller.tenant)) return;
+    throw new RequestError('AUTH.FORBIDDEN', `role ${caller.role} may not register definitions (it needs one of ${DEFINITION_WRITERS.join(', ')}), and this inline definition is not registered in tenant ${caller.tenant} as it stands: start a registered version by "definitionId"`, { field: 'definition' });
+  }
+}
+
+function maySee(caller: Principal, tenant: string): boolean {
+  return seesAllTenants(caller) || caller.tenant === tenant;
+}
+
+/** An admin lists every tenant's runs, or one with ?tenant=; anyone else lists their own tenant's, whatever they ask. */
+function tenantScope(caller: Principal, asked: string | undefined): string | undefined {
+  if (!seesAllTenants(caller)) {
+    if (asked !== undefined && asked !== caller.tenant) throw new RequestError('AUTH.FORBIDDEN', `a ${caller.role} key of tenant ${caller.tenant} may not read tenant ${asked.slice(0, 80)}`, { field: 'tenant' });
+    return caller.tenant;
+  }
+  return asked;
+}
+
+function notFound(id: string): RequestError {
+  return new RequestError('RUN.NOT_FOUND', `run ${id.length > 80 ? `${id.slice(0, 80)}…` : id} does not exist`);
 }
 
 function toCommand(action: Action, body: RunActionBody): RunCommand {
@@ -107,17 +149,17 @@ decorateMethod(RunsController, 'start', [
   Post(), Roles(...STARTERS), ApiOperation({ summary: 'start a run', description: 'idempotent by idempotencyKey: the same key and input answer 200 with the existing run; another input is 409 RUN.ALREADY_EXISTS' }),
   ApiResponse({ status: 201, description: 'started', type: RunEnvelope }), ApiResponse({ status: 200, description: 'the run this idempotency key started before', type: RunEnvelope }),
   ...errorResponses(404, 409),
-], [{ decorator: Body(), type: StartRunBody }, { decorator: Actor() }, { decorator: Res({ passthrough: true }) }]);
+], [{ decorator: Body(), type: StartRunBody }, { decorator: Caller() }, { decorator: Res({ passthrough: true }) }]);
 decorateMethod(RunsController, 'list', [
   Get(), Roles(...READERS), ApiOperation({ summary: 'list runs, newest first' }), ApiResponse({ status: 200, description: 'run summaries', type: RunListEnvelope }),
-], [{ decorator: Query(), type: ListRunsQuery }]);
+], [{ decorator: Query(), type: ListRunsQuery }, { decorator: Caller() }]);
 decorateMethod(RunsController, 'get', [
   Get(':id'), Roles(...READERS), ApiOperation({ summary: 'a run with its steps' }), runId, ApiResponse({ status: 200, description: 'the run; agent_contract offers what can be done next', type: RunEnvelope }), ...errorResponses(404),
-], [idParam]);
+], [idParam, { decorator: Caller() }]);
 decorateMethod(RunsController, 'events', [
   Get(':id/events'), Roles(...HISTORY_READERS), ApiOperation({ summary: 'the run\'s event history' }), runId, ApiResponse({ status: 200, description: 'every event of the run, in order', type: EventsEnvelope }), ...errorResponses(404),
-], [idParam]);
+], [idParam, { decorator: Caller() }]);
 decorateMethod(RunsController, 'act', [
   Post(':id/actions/:action'), HttpCode(200), Roles(...OPERATORS), ApiOperation({ summary: 'an operator action', description: 'see docs/semantics.md for when each applies' }),
   ApiResponse({ status: 200, description: 'the run after the action', type: RunEnvelope }), ...errorResponses(404, 409),
-], [{ decorator: Param(), type: RunActionParams }, { decorator: Body(), type: RunActionBody }, { decorator: Actor() }]);
+], [{ decorator: Param(), type: RunActionParams }, { decorator: Body(), type: RunActionBody }, { decorator: Caller() }]);

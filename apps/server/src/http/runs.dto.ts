@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { RunStatus } from '@orchestron/workflow-core';
 import { Transform } from 'class-transformer';
 import type { TransformFnParams } from 'class-transformer';
-import { Allow, IsIn, IsInt, IsOptional, IsString, Length, Max, Min, ValidateIf } from 'class-validator';
+import { Allow, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min, ValidateBy, ValidateIf } from 'class-validator';
 import type { ValidationArguments } from 'class-validator';
 import { decorateProperty } from './decorate.ts';
 import { anyJson } from './openapi.ts';
@@ -25,7 +25,7 @@ const toNumber = ({ value }: TransformFnParams): unknown => (value === undefined
 export class StartRunBody {
   declare readonly definition?: unknown;
   declare readonly definitionId?: string;
-  declare readonly definitionVersion?: number;
+  declare readonly definitionVersion?: number | 'latest';
   declare readonly input?: unknown;
   declare readonly idempotencyKey?: string;
 }
@@ -35,9 +35,11 @@ decorateProperty(StartRunBody, 'definitionId', [
   IsString({ message: (args: ValidationArguments) => ((args.object as StartRunBody).definition === undefined ? 'give "definition" (inline) or "definitionId"' : '"definitionId" must be a string') }),
   ApiPropertyOptional({ type: String, description: 'a registered definition. Give this or definition.' }),
 ]);
+const VERSION_RULE = '"definitionVersion" must be "latest" or a version number (a positive integer)';
 decorateProperty(StartRunBody, 'definitionVersion', [
-  ValidateIf(present('definitionVersion')), IsInt({ message: '"definitionVersion" must be an integer' }),
-  ApiPropertyOptional({ type: 'integer', description: 'with definitionId: a version other than the latest' }),
+  ValidateIf(present('definitionVersion')),
+  ValidateBy({ name: 'versionChoice', validator: { validate: (v: unknown) => v === 'latest' || (Number.isSafeInteger(v) && (v as number) >= 1), defaultMessage: () => VERSION_RULE } }),
+  ApiPropertyOptional({ ...anyJson('with definitionId: "latest" (the default) or a version number; the run records the one it got'), oneOf: [{ type: 'integer', minimum: 1 }, { type: 'string', enum: ['latest'] }] }),
 ]);
 decorateProperty(StartRunBody, 'input', [Allow(), ApiPropertyOptional(anyJson('the run\'s input, checked against the definition\'s input schema (default null)'))]);
 decorateProperty(StartRunBody, 'idempotencyKey', [
@@ -47,11 +49,19 @@ decorateProperty(StartRunBody, 'idempotencyKey', [
   ApiPropertyOptional({ type: String, minLength: 1, maxLength: 200, description: 'the same key and input return the existing run (200) instead of starting another' }),
 ]);
 
+const TENANT_QUERY = '"tenant" must be a tenant id (a-z, 0-9 and -, starting with a letter, at most 63 characters)';
+const tenantQuery = [
+  IsOptional(), Matches(/^[a-z][a-z0-9-]{0,62}$/, { message: TENANT_QUERY }),
+  ApiPropertyOptional({ type: String, description: 'admin only: one tenant (default: every tenant); other roles see their own' }),
+];
+
 export class ListRunsQuery {
+  declare readonly tenant?: string;
   declare readonly status?: RunStatus;
   declare readonly definition?: string;
   declare readonly limit?: number;
 }
+decorateProperty(ListRunsQuery, 'tenant', tenantQuery);
 decorateProperty(ListRunsQuery, 'status', [IsOptional(), IsIn(RUN_STATUSES, { message: `status must be one of ${RUN_STATUSES.join(', ')}` }), ApiPropertyOptional({ enum: RUN_STATUSES })]);
 decorateProperty(ListRunsQuery, 'definition', [IsOptional(), IsString({ message: '"definition" must be a definition id' }), ApiPropertyOptional({ type: String, description: 'a definition id' })]);
 decorateProperty(ListRunsQuery, 'limit', [
@@ -62,7 +72,9 @@ decorateProperty(ListRunsQuery, 'limit', [
 
 export class DefinitionQuery {
   declare readonly version?: number;
+  declare readonly tenant?: string;
 }
+decorateProperty(DefinitionQuery, 'tenant', tenantQuery);
 decorateProperty(DefinitionQuery, 'version', [
   Transform(toNumber), IsOptional(), IsInt({ message: '"version" must be a positive integer' }), Min(1, { message: '"version" must be a positive integer' }),
   ApiPropertyOptional({ type: 'integer', minimum: 1, description: 'default: the latest version' }),

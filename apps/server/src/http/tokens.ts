@@ -3,3 +3,5 @@ export const RUN_SERVICE = Symbol('RUN_SERVICE');
 export const METRICS = Symbol('METRICS');
 /** Holds the OpenAPI document, which can only be generated once the application (and so this provider) exists. */
 export const OPENAPI_DOCUMENT = Symbol('OPENAPI_DOCUMENT');
+/** The API keys the server accepts (KeyRing): authentication and /v1/keys. */
+export const KEY_RING = Symbol('KEY_RING');

@@ -142,9 +142,12 @@ const meta = (o: Opts = {}) => ({ now: o.now ?? T0, ...(o.actor === undefined ? 
 const why = (o: Opts) => (o.reason === undefined ? {} : { reason: o.reason });
 const report = (stepId: string, o: ReportOpts) => ({ stepId, attempt: o.attempt ?? 1, phase: o.phase ?? 'execute' });
 
-export function startRun(definition: CompiledDefinition, input: unknown = {}, o: Opts & { readonly runId?: string; readonly idempotencyKey?: string } = {}): Command {
+type StartOpts = Opts & { readonly runId?: string; readonly idempotencyKey?: string; readonly tenant?: string; readonly governEveryStep?: boolean };
+
+export function startRun(definition: CompiledDefinition, input: unknown = {}, o: StartOpts = {}): Command {
   const key = o.idempotencyKey === undefined ? {} : { idempotencyKey: o.idempotencyKey };
-  return { type: 'StartRun', data: { runId: o.runId ?? RUN_ID, definition, input, ...key }, metadata: meta(o) };
+  const scope = { ...(o.tenant !== undefined ? { tenant: o.tenant } : {}), ...(o.governEveryStep !== undefined ? { governEveryStep: o.governEveryStep } : {}) };
+  return { type: 'StartRun', data: { runId: o.runId ?? RUN_ID, definition, input, ...key, ...scope }, metadata: meta(o) };
 }
 
 export const stepStarted = (stepId: string, o: ReportOpts = {}): Command => ({ type: 'RecordStepStarted', data: report(stepId, o), metadata: meta(o) });

@@ -1,0 +1,39 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsISO8601, IsOptional, IsString, Matches, MaxLength, ValidateBy } from 'class-validator';
+import { ROLES, TENANT_RULE } from './auth.ts';
+import type { Role } from './auth.ts';
+import { decorateProperty } from './decorate.ts';
+
+const SUBJECT_RULE = '"subject" must be 1 to 63 characters of a-z, A-Z, 0-9, ., _, @ and -';
+const TENANT = /^[a-z][a-z0-9-]{0,62}$/;
+
+export class CreateKeyBody {
+  declare readonly role: Role;
+  declare readonly subject: string;
+  declare readonly tenant?: string;
+  declare readonly expiresAt?: string;
+}
+decorateProperty(CreateKeyBody, 'role', [IsIn(ROLES, { message: `"role" must be one of ${ROLES.join(', ')}` }), ApiProperty({ enum: ROLES })]);
+decorateProperty(CreateKeyBody, 'subject', [
+  IsString({ message: SUBJECT_RULE }), Matches(/^[A-Za-z0-9._@-]{1,63}$/, { message: SUBJECT_RULE }),
+  ApiProperty({ type: String, description: 'who holds the key (a person or a service); recorded as the actor of what it does' }),
+]);
+decorateProperty(CreateKeyBody, 'tenant', [
+  IsOptional(), Matches(TENANT, { message: `"tenant" must be ${TENANT_RULE}` }),
+  ApiPropertyOptional({ type: String, description: 'default: the tenant of the admin key that asks' }),
+]);
+decorateProperty(CreateKeyBody, 'expiresAt', [
+  IsOptional(), IsISO8601({ strict: true }, { message: '"expiresAt" must be an ISO 8601 time, e.g. 2027-01-31T00:00:00Z' }),
+  ValidateBy({ name: 'future', validator: { validate: (v: unknown) => typeof v === 'string' && Date.parse(v) > Date.now(), defaultMessage: () => '"expiresAt" must be in the future' } }),
+  ApiPropertyOptional({ type: String, format: 'date-time', description: 'after this the key is refused; default never' }),
+]);
+
+export class KeyListQuery {
+  declare readonly tenant?: string;
+}
+decorateProperty(KeyListQuery, 'tenant', [IsOptional(), Matches(TENANT, { message: `"tenant" must be ${TENANT_RULE}` }), ApiPropertyOptional({ type: String, description: 'one tenant\'s keys' })]);
+
+export class RevokeKeyBody {
+  declare readonly reason?: string;
+}
+decorateProperty(RevokeKeyBody, 'reason', [IsOptional(), IsString({ message: '"reason" must be a string' }), MaxLength(500, { message: '"reason" must be at most 500 characters' }), ApiPropertyOptional({ type: String })]);
