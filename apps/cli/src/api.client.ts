@@ -1,6 +1,6 @@
 import { ApiError, ServerUnreachableError } from './cli.errors.ts';
 import type {
-  ActionRequest, AgentContract, EventView, Issue, OperatorAction, RunSummary, RunView, StartRunRequest,
+  ActionRequest, AgentContract, EventView, Issue, KeyView, NewKeyRequest, OperatorAction, RunSummary, RunView, StartRunRequest,
 } from './api.types.ts';
 import type { ClientConfig } from './config.ts';
 
@@ -30,6 +30,9 @@ export interface ApiClient {
   getEvents(runId: string): Promise<{ readonly events: readonly EventView[]; readonly agent_contract: AgentContract | null }>;
   act(runId: string, action: OperatorAction, request: ActionRequest): Promise<RunResponse>;
   validateDefinition(definition: unknown): Promise<{ readonly valid: boolean; readonly issues: readonly Issue[] }>;
+  createKey(request: NewKeyRequest): Promise<{ readonly key: KeyView; readonly token: string }>;
+  listKeys(tenant?: string): Promise<{ readonly keys: readonly KeyView[] }>;
+  revokeKey(keyId: string, reason?: string): Promise<{ readonly key: KeyView }>;
 }
 
 const REQUEST_TIMEOUT_MS = 30_000;
@@ -87,6 +90,15 @@ export function createApiClient(config: ClientConfig, fetchImpl: FetchLike = fet
     },
     async validateDefinition(definition) {
       return (await request<{ valid: boolean; issues: Issue[] }>('POST', '/v1/definitions/validate', definition)).body;
+    },
+    async createKey(keyRequest) {
+      return (await request<{ key: KeyView; token: string }>('POST', '/v1/keys', keyRequest)).body;
+    },
+    async listKeys(tenant) {
+      return (await request<{ keys: KeyView[] }>('GET', `/v1/keys${tenant === undefined ? '' : `?tenant=${enc(tenant)}`}`)).body;
+    },
+    async revokeKey(keyId, reason) {
+      return (await request<{ key: KeyView }>('POST', `/v1/keys/${enc(keyId)}/revoke`, reason === undefined ? {} : { reason })).body;
     },
   };
 }

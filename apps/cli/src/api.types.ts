@@ -62,3 +62,23 @@ export interface StartRunRequest {
   readonly input?: unknown;
   readonly idempotencyKey?: string;
 }
+
+/** An API key as /v1/keys shows it: never its secret or hash. */
+export interface KeyView {
+  readonly id: string;
+  readonly role: string;
+  readonly subject: string;
+  readonly tenant: string;
+  readonly source: 'config' | 'api';
+  readonly createdAt: string | null;
+  readonly createdBy: string | null;
+  readonly expiresAt: string | null;
+  readonly revokedAt: string | null;
+}
+
+export interface NewKeyRequest {
+  readonly role: string;
+  readonly subject: string;
+  readonly tenant?: string;
+  readonly expiresAt?: string;
+}

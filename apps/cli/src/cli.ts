@@ -3,6 +3,7 @@ import { createContext } from './cli.context.ts';
 import { UsageError } from './cli.errors.ts';
 import { registerDlqCommand } from './commands/dlq.command.ts';
 import { registerInspectCommands } from './commands/inspect.commands.ts';
+import { registerKeysCommand } from './commands/keys.command.ts';
 import { registerOperatorCommands } from './commands/operator.commands.ts';
 import { registerRunCommand } from './commands/run.command.ts';
 import { registerValidateCommand } from './commands/validate.command.ts';
@@ -37,6 +38,7 @@ Examples:
   $ orchestron list --status needs_operator
   $ orchestron approve "$RUN" --step budget-approval --reason "ok"
   $ orchestron dlq list
+  $ orchestron keys create --role producer --subject shop --tenant acme
 `;
 
 export function buildProgram(deps: CliDeps, onOutcome: (outcome: Outcome) => void): Command {
@@ -54,6 +56,7 @@ export function buildProgram(deps: CliDeps, onOutcome: (outcome: Outcome) => voi
   registerOperatorCommands(program, ctx);
   registerValidateCommand(program, ctx);
   registerDlqCommand(program, ctx);
+  registerKeysCommand(program, ctx);
   return program;
 }
 

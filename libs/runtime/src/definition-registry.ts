@@ -66,7 +66,7 @@ export class DefinitionRegistry {
     return this.byId.get(keyOf(tenant, definition.id))?.get(definition.version)?.fingerprint === JSON.stringify(definition);
   }
 
-  async register(raw: unknown, actor: string, tenant: string = DEFAULT_TENANT): Promise<{ definition: CompiledDefinition; created: boolean }> {
+  async register(raw: unknown, actor: string, tenant: string = DEFAULT_TENANT, keyId?: string): Promise<{ definition: CompiledDefinition; created: boolean }> {
     const definition = compileDefinition(raw);
     const fingerprint = JSON.stringify(definition);
     const data = { definition, fingerprint, ...(tenant !== DEFAULT_TENANT ? { tenant } : {}) };
@@ -79,7 +79,7 @@ export class DefinitionRegistry {
       const stream = definitionStream(tenant, definition.id);
       const revision = await this.store.streamRevision(stream);
       try {
-        const result = await this.store.append(stream, [{ type: DEFINITION_REGISTERED, data, metadata: { actor, tenant } }], { expectedRevision: revision ?? 'no_stream' });
+        const result = await this.store.append(stream, [{ type: DEFINITION_REGISTERED, data, metadata: { actor, tenant, ...(keyId !== undefined ? { keyId } : {}) } }], { expectedRevision: revision ?? 'no_stream' });
         this.apply({ id: '', streamId: stream, revision: result.nextExpectedRevision, position: result.position, type: DEFINITION_REGISTERED, data, metadata: {}, recordedAt: new Date().toISOString() });
         return { definition, created: true };
       } catch (error) {

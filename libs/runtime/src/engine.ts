@@ -219,7 +219,7 @@ export class Engine implements RunService {
   async startRun(request: StartRunRequest): Promise<{ run: RunData; created: boolean }> {
     const tenant = request.tenant ?? DEFAULT_TENANT;
     const definition = request.definition !== undefined
-      ? (await this.definitions.register(request.definition, request.actor, tenant)).definition
+      ? (await this.definitions.register(request.definition, request.actor, tenant, request.keyId)).definition
       : this.definitions.get(requireString(request.definitionId, 'definitionId'), request.definitionVersion ?? 'latest', tenant);
     const runId = request.idempotencyKey !== undefined ? runIdForKey(definition.id, request.idempotencyKey, tenant) : this.ids.newRunId();
     const data = {

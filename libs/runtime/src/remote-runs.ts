@@ -78,7 +78,7 @@ export class RemoteRuns implements RunService {
   async startRun(request: StartRunRequest): Promise<{ run: RunData; created: boolean }> {
     const tenant = request.tenant ?? DEFAULT_TENANT;
     const definition = request.definition !== undefined
-      ? (await this.definitions.register(request.definition, request.actor, tenant)).definition
+      ? (await this.definitions.register(request.definition, request.actor, tenant, request.keyId)).definition
       : await this.definitions.resolve(requireString(request.definitionId, 'definitionId'), request.definitionVersion ?? 'latest', tenant);
     const idempotencyKey = request.idempotencyKey ?? `api:${randomUUID()}`;
     const runId = runIdForKey(definition.id, idempotencyKey, tenant);

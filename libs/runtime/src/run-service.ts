@@ -7,7 +7,8 @@ import type { RunFilter, RunSummary } from './run-index.ts';
 
 /** The definitions an edge may register and read, per tenant (default `default`). */
 export interface DefinitionCatalog {
-  register(raw: unknown, actor: string, tenant?: string): Promise<{ definition: CompiledDefinition; created: boolean }>;
+  /** `keyId`: the API key that asked, recorded with the registration (never its secret). */
+  register(raw: unknown, actor: string, tenant?: string, keyId?: string): Promise<{ definition: CompiledDefinition; created: boolean }>;
   /** Whether exactly this content is registered in the tenant already (throws DefinitionInvalidError if it does not compile). */
   isRegistered(raw: unknown, tenant?: string): boolean;
   get(id: string, version?: VersionChoice, tenant?: string): CompiledDefinition;

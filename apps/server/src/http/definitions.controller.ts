@@ -23,7 +23,7 @@ export class DefinitionsController {
   }
 
   async register(body: unknown, caller: Principal, reply: FastifyReply): Promise<{ definition: unknown; agent_contract: AgentContract }> {
-    const { definition, created } = await this.#runs.definitions.register(body, actorOf(caller), caller.tenant);
+    const { definition, created } = await this.#runs.definitions.register(body, actorOf(caller), caller.tenant, caller.keyId);
     void reply.status(created ? 201 : 200);
     return { definition, agent_contract: errorContract(false) };
   }
