@@ -43,7 +43,8 @@ export function toCedarRecord(value: Readonly<Record<string, unknown>>, path = '
 /** The string itself, when Cedar can take it. */
 export function cedarString(value: string, path: string): string {
   // A lone surrogate is not Unicode; Cedar's JSON parser refuses the escape JSON.stringify writes for it.
-  if (!value.isWellFormed()) throw new UnevaluableRequestError(path, `the string holds a lone surrogate (${loneSurrogate(value)}), which is not valid Unicode`);
+  const lone = loneSurrogate(value);
+  if (lone !== null) throw new UnevaluableRequestError(path, `the string holds a lone surrogate (${lone}), which is not valid Unicode`);
   return value;
 }
 
@@ -88,12 +89,15 @@ function set(values: readonly unknown[], path: string, depth: number): CedarValu
   return converted;
 }
 
-function loneSurrogate(value: string): string {
+/** Where the first unpaired surrogate is, or null when the string is well-formed UTF-16. */
+function loneSurrogate(value: string): string | null {
+  // The regex engine scans in native code; the loop below only runs on strings that have one.
+  if (!/[\ud800-\udfff]/.test(value)) return null;
   for (let i = 0; i < value.length; i++) {
     const unit = value.charCodeAt(i);
     const paired = unit >= 0xd800 && unit <= 0xdbff && i + 1 < value.length && (value.charCodeAt(i + 1) & 0xfc00) === 0xdc00;
     if (paired) i++;
     else if (unit >= 0xd800 && unit <= 0xdfff) return `\\u${unit.toString(16)} at index ${i}`;
   }
-  return 'unpaired';
+  return null;
 }
