@@ -118,7 +118,7 @@ export class Engine implements RunService {
     this.ids = options.ids ?? { newRunId: () => randomUUID() };
     this.governance = options.governance;
     this.logger = options.logger ?? silentLogger;
-    this.group = options.group ?? 'orchestron-orchestrator';
+    this.group = options.group ?? Topics.group('orchestron-orchestrator');
     this.ownership = new PartitionOwnership(this.bus);
     this.consume = options.consume ?? true;
     this.extraMetadata = options.metadata ?? {};
