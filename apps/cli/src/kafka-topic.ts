@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Consumer, Producer } from '@platformatic/kafka';
+import { Topics } from '@orchestron/bus';
 import { KafkaUnreachableError } from './cli.errors.ts';
 
 /**
@@ -30,7 +31,7 @@ const IS_CONTROL = 0b10_0000;
 const MAX_EMPTY_FETCHES = 20;
 
 function clientId(): string {
-  return `orchestron-cli-${randomUUID()}`;
+  return Topics.group(`orchestron-cli-${randomUUID()}`);
 }
 
 function unreachable(brokers: readonly string[], error: unknown): KafkaUnreachableError {

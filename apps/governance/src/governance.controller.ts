@@ -12,9 +12,10 @@ import { GOVERNANCE_BUS, GOVERNANCE_LOGGER, GOVERNANCE_METRICS } from './governa
 const TRACE_HEADERS = ['traceparent', 'tracestate'] as const;
 
 /**
- * The edge: a governance request in, its decision out. Anything that fails here (a request that is not
- * valid, policies that cannot be evaluated, a publish that does not go through) is thrown, so the bus
- * dead-letters the request and publishes no decision; the orchestrator's deadline then escalates the run.
+ * The edge: a governance request in, its decision out. A request policies cannot evaluate is still answered (a
+ * deny with code GOVERNANCE.UNEVALUABLE, from the service). Anything else that fails here (a request that is not
+ * valid, a publish that does not go through) is thrown, so the bus dead-letters the request and publishes no
+ * decision; the orchestrator's deadline then escalates the run.
  */
 export class GovernanceController {
   readonly #service: GovernanceService;
@@ -38,7 +39,7 @@ export class GovernanceController {
       // The decision carries this span's context: the orchestrator's handling of it is its child.
       await this.#bus.publish(Topics.governanceDecisions, [{ key: decision.runId, value: decision, headers: { ...traceHeaders(message.headers), ...injectHeaders() } }]);
       this.#metrics?.governanceDecisions.inc({ outcome: decision.outcome, policy: decision.policyId ?? '(none)' });
-      this.#logger.info('governance decided', { requestId: decision.requestId, runId: decision.runId, stepId: decision.stepId, action: request.action, outcome: decision.outcome, policyId: decision.policyId });
+      this.#logger.info('governance decided', { requestId: decision.requestId, runId: decision.runId, stepId: decision.stepId, action: request.action, outcome: decision.outcome, policyId: decision.policyId, ...(decision.code === undefined ? {} : { code: decision.code }) });
     });
   }
 }

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { GovernanceDecisionMessage, GovernanceRequestMessage } from '@orchestron/bus';
-import type { GovernanceRequest, PolicyEngine } from '@orchestron/policy';
+import { UNEVALUABLE_CODE } from '@orchestron/policy';
+import type { GovernanceDecision, GovernanceRequest, PolicyEngine } from '@orchestron/policy';
 import type { Clock, Logger } from '@orchestron/runtime';
 import { GOVERNANCE_LOGGER, GOVERNANCE_POLICIES, GOVERNANCE_SETTINGS } from './governance.tokens.ts';
 
@@ -19,7 +20,9 @@ export interface GovernanceSettings {
 /**
  * Rules on one governance request: Cedar evaluates it at the time the orchestrator asked (`requestedAt`),
  * so the same request always gets the same outcome, whichever instance answers and however late.
- * Throws when the policies cannot be evaluated at all; no decision is better than a wrong one (fail closed).
+ * A request that cannot be evaluated at all (a lone surrogate, a value nested too deep, a `requestedAt` that is no
+ * time) gets a fail-closed deny with code GOVERNANCE.UNEVALUABLE, published like any decision: throwing would
+ * dead-letter the request and leave the step waiting until its deadline, though asking again cannot help.
  */
 export class GovernanceService {
   readonly #policies: PolicyProvider;
@@ -33,8 +36,10 @@ export class GovernanceService {
   }
 
   decide(request: GovernanceRequestMessage): GovernanceDecisionMessage {
-    const decision = this.#policies.engine().evaluate(toPolicyRequest(request));
-    if (decision.errors !== undefined) {
+    const decision = evaluate(this.#policies.engine(), toPolicyRequest(request));
+    if (decision.code === UNEVALUABLE_CODE) {
+      this.#logger.warn('a governance request could not be evaluated; denied (fail closed)', { requestId: request.requestId, runId: request.runId, stepId: request.stepId, reason: decision.reason });
+    } else if (decision.errors !== undefined) {
       // Cedar skipped these policies; the engine already denied if a skipped one was a forbid.
       this.#logger.warn('policies could not be evaluated for a request', { requestId: request.requestId, runId: request.runId, stepId: request.stepId, outcome: decision.outcome, errors: decision.errors });
     }
@@ -47,6 +52,7 @@ export class GovernanceService {
       outcome: decision.outcome,
       policyId: decision.policyId,
       reason: decision.reason,
+      ...(decision.code === undefined ? {} : { code: decision.code }),
       decidedAt: this.#settings.clock.now(),
       decidedBy: this.#settings.instance,
     };
@@ -56,6 +62,16 @@ Reflect.decorate([Injectable()], GovernanceService);
 Inject(GOVERNANCE_POLICIES)(GovernanceService, undefined, 0);
 Inject(GOVERNANCE_SETTINGS)(GovernanceService, undefined, 1);
 Inject(GOVERNANCE_LOGGER)(GovernanceService, undefined, 2);
+
+/** The engine decides unevaluable requests itself; a `now` that is no time is the one thing it throws for. */
+function evaluate(engine: PolicyEngine, request: GovernanceRequest): GovernanceDecision {
+  try {
+    return engine.evaluate(request);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    return { outcome: 'deny', code: UNEVALUABLE_CODE, policyId: null, policyIds: [], reason: `Cedar could not evaluate the request: ${error.message}` };
+  }
+}
 
 export function toPolicyRequest(request: GovernanceRequestMessage): GovernanceRequest {
   return {

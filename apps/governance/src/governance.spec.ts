@@ -78,24 +78,46 @@ describe('governance service (in-memory bus)', () => {
     expect(counted).toMatch(/orchestron_governance_decisions_total\{[^}]*outcome="deny"[^}]*policy="patient-record-needs-purpose"[^}]*\} 1/);
   });
 
-  it('dead-letters a request that is not valid, and one it cannot evaluate, deciding neither', async () => {
+  it('dead-letters a request that is not valid, deciding nothing for it', async () => {
     // Given the service and watchers on both outputs
     const bus = createInMemoryBus();
     const decisions = await watch(bus, Topics.governanceDecisions);
     const letters = await watch(bus, Topics.deadLetters);
     await start(bus);
-    // When a request misses its run id, another has a time Cedar cannot read, and a good one follows
+    // When a request misses its run id, and a good one follows
     const { runId: _dropped, ...noRunId } = request('run-bad');
     await bus.publish(Topics.governanceRequests, [{ key: 'run-bad', value: noRunId }]);
-    await bus.publish(Topics.governanceRequests, [{ key: 'run-late', value: request('run-late', { requestedAt: 9e15 }) }]);
     await bus.publish(Topics.governanceRequests, [{ key: 'run-good', value: request('run-good', { input: { amount: 5 } }) }]);
-    // Then both bad ones are dead-lettered with the reason, and only the good one is decided
+    // Then the bad one is dead-lettered with the reason, and only the good one is decided
     const invalid = await until(() => letters.find((m) => m.key === 'run-bad'), 'dead letter for run-bad');
     expect((invalid.value as { reason: string }).reason).toMatch(/^WireFormatError: not a valid governance\.request message: .*runId/);
-    const unreadable = await until(() => letters.find((m) => m.key === 'run-late'), 'dead letter for run-late');
-    expect((unreadable.value as { reason: string }).reason).toMatch(/^RangeError: .*not a valid time/);
     await until(() => decisions.find((m) => m.key === 'run-good'), 'decision for run-good');
     expect(decisions.map((m) => m.key)).toEqual(['run-good']);
+  });
+
+  it('answers a request it cannot evaluate (a lone surrogate, 1,000 levels deep, a time Cedar cannot read) with a GOVERNANCE.UNEVALUABLE deny, dead-lettering none', async () => {
+    // Given the service on the example policies
+    const bus = createInMemoryBus();
+    const decisions = await watch(bus, Topics.governanceDecisions);
+    const letters = await watch(bus, Topics.deadLetters);
+    await start(bus);
+    let deep: unknown = 1;
+    for (let i = 0; i < 1000; i++) deep = { next: deep };
+    // When requests arrive that Cedar cannot evaluate
+    await bus.publish(Topics.governanceRequests, [{ key: 'run-surrogate', value: request('run-surrogate', { input: { amount: 5, vendor: 'acme\ud800' } }) }]);
+    await bus.publish(Topics.governanceRequests, [{ key: 'run-deep', value: request('run-deep', { runInput: deep }) }]);
+    await bus.publish(Topics.governanceRequests, [{ key: 'run-late', value: request('run-late', { requestedAt: 9e15 }) }]);
+    // Then each gets a decision that is valid on the wire, fail closed, naming what is wrong
+    const surrogate = await until(() => decisions.find((m) => m.key === 'run-surrogate'), 'decision for run-surrogate');
+    expect(parseGovernanceDecisionMessage(surrogate.value)).toMatchObject({ outcome: 'deny', code: 'GOVERNANCE.UNEVALUABLE', policyId: null, reason: 'Cedar could not evaluate the request: context.input.vendor: the string holds a lone surrogate (\\ud800 at index 4), which is not valid Unicode' });
+    const tooDeep = await until(() => decisions.find((m) => m.key === 'run-deep'), 'decision for run-deep');
+    expect(parseGovernanceDecisionMessage(tooDeep.value)).toMatchObject({ outcome: 'deny', code: 'GOVERNANCE.UNEVALUABLE' });
+    expect((tooDeep.value as { reason: string }).reason).toMatch(/context\.runInput(\.next){64}: the value is nested deeper than 64 levels/);
+    const late = await until(() => decisions.find((m) => m.key === 'run-late'), 'decision for run-late');
+    expect(late.value).toMatchObject({ outcome: 'deny', code: 'GOVERNANCE.UNEVALUABLE' });
+    expect((late.value as { reason: string }).reason).toMatch(/not a valid time/);
+    // And nothing was dead-lettered
+    expect(letters).toEqual([]);
   });
 
   it('decides by the policies in force after a change to the directory', async () => {

@@ -10,7 +10,7 @@ import { GovernanceModule } from './governance.module.ts';
 import { PolicyStore } from './policy-store.ts';
 import type { PolicyReload } from './policy-store.ts';
 
-export const DEFAULT_GOVERNANCE_GROUP = 'orchestron-governance';
+export const DEFAULT_GOVERNANCE_GROUP = Topics.group('orchestron-governance');
 
 export interface GovernanceKafkaOptions {
   readonly brokers: readonly string[];

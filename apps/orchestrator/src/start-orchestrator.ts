@@ -1,4 +1,5 @@
 import type { INestMicroservice } from '@nestjs/common';
+import { Topics } from '@orchestron/bus';
 import type { MessageBus, PartitionLag } from '@orchestron/bus';
 import type { EventStore } from '@orchestron/event-store';
 import { BusTransport, createBusMicroservice } from '@orchestron/nest-transport';
@@ -7,7 +8,7 @@ import type { Clock, FlowControlSettings, Logger } from '@orchestron/runtime';
 import type { Metrics, MetricsSource } from '@orchestron/telemetry';
 import { OrchestratorModule } from './orchestrator.module.ts';
 
-export const DEFAULT_ORCHESTRATOR_GROUP = 'orchestron-orchestrator';
+export const DEFAULT_ORCHESTRATOR_GROUP = Topics.group('orchestron-orchestrator');
 
 /** Consumer lag per owned partition; partitions this instance gave up are reset so they stop showing stale lag. */
 function lagMetrics(metrics: Metrics, group: string): (lag: readonly PartitionLag[]) => void {

@@ -52,13 +52,3 @@ export interface MessageBus {
   partitionOf(topic: string, key: string): number;
   close(): Promise<void>;
 }
-
-export const Topics = {
-  workflowStarts: 'orchestron.workflow.starts',
-  stepEvents: 'orchestron.step.events',
-  governanceRequests: 'orchestron.governance.requests',
-  governanceDecisions: 'orchestron.governance.decisions',
-  operatorCommands: 'orchestron.operator.commands',
-  deadLetters: 'orchestron.dlq',
-  commands: (worker: string): string => `orchestron.commands.${worker}`,
-} as const;

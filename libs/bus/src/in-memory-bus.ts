@@ -1,4 +1,4 @@
-import { Topics } from './bus.ts';
+import { Topics } from './topics.ts';
 import type { BusMessage, BusSubscription, DeliveredMessage, MessageBus, SubscribeOptions } from './bus.ts';
 
 interface Group {

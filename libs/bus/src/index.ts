@@ -1,5 +1,6 @@
 export type { BusMessage, BusSubscription, DeliveredMessage, MessageBus, PartitionLag, SubscribeOptions, TopicPartition } from './bus.ts';
-export { Topics } from './bus.ts';
+export { TOPIC_PREFIX_ENV, Topics, topicNames, validateTopicPrefix } from './topics.ts';
+export type { TopicNames } from './topics.ts';
 export { createInMemoryBus } from './in-memory-bus.ts';
 export type { StepCommandMessage, StepEventMessage } from './wire.ts';
 export { parseStepCommandMessage, parseStepEventMessage, WireFormatError, wireParser } from './wire.ts';

@@ -49,6 +49,11 @@ export interface GovernanceDecisionMessage {
   readonly outcome: 'allow' | 'deny' | 'require_approval';
   readonly policyId: string | null;
   readonly reason: string;
+  /**
+   * Only on a deny no policy took: `GOVERNANCE.UNEVALUABLE` when the request could not be evaluated at all (a lone
+   * surrogate, a value nested too deep). Optional, so a consumer that predates it still fails closed on the deny.
+   */
+  readonly code?: 'GOVERNANCE.UNEVALUABLE';
   /** Epoch ms. */
   readonly decidedAt: number;
   /** Which governance instance decided. */
@@ -96,7 +101,7 @@ export const governanceDecisionSchema = {
   properties: {
     type: { const: 'governance.decision' }, requestId: str, runId: str, stepId: str, inputDigest: str,
     outcome: { enum: ['allow', 'deny', 'require_approval'] }, policyId: { type: ['string', 'null'] }, reason: { type: 'string' },
-    decidedAt: { type: 'integer' }, decidedBy: str,
+    code: { enum: ['GOVERNANCE.UNEVALUABLE'] }, decidedAt: { type: 'integer' }, decidedBy: str,
   },
 } as const;
 

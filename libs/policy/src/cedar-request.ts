@@ -1,5 +1,5 @@
 import type { CedarValueJson, Context, EntityJson, EntityUidJson } from '@cedar-policy/cedar-wasm/nodejs';
-import { toCedarRecord } from './cedar-value.ts';
+import { cedarString, toCedarRecord } from './cedar-value.ts';
 import type { GovernanceRequest } from './governance.types.ts';
 
 export const RUN_TYPE = 'Orchestron::Run';
@@ -25,19 +25,21 @@ export interface CedarRequest {
  *
  * Throws a RangeError when `now` is not a finite time: a policy comparing `context.hourUtc`
  * with a number would error, Cedar would skip it, and a time-window forbid would silently not apply.
+ * Throws UnevaluableRequestError, naming the path, when a part of the request is something Cedar refuses to parse
+ * (see `toCedarValue`).
  */
 export function toCedarRequest(request: GovernanceRequest): CedarRequest {
-  const principal = { type: RUN_TYPE, id: request.runId };
-  const resource = { type: STEP_TYPE, id: `${request.definitionId}/${request.stepId}` };
+  const principal = { type: RUN_TYPE, id: cedarString(request.runId, 'principal.id (runId)') };
+  const resource = { type: STEP_TYPE, id: cedarString(`${request.definitionId}/${request.stepId}`, 'resource.id (definitionId/stepId)') };
   const entities: EntityJson[] = [
     {
       uid: principal,
-      attrs: toCedarRecord({ definitionId: request.definitionId, definitionVersion: request.definitionVersion, actor: request.actor }),
+      attrs: toCedarRecord({ definitionId: request.definitionId, definitionVersion: request.definitionVersion, actor: request.actor }, 'principal'),
       parents: [],
     },
     {
       uid: resource,
-      attrs: toCedarRecord({ stepId: request.stepId, worker: request.worker, action: request.action, definitionId: request.definitionId }),
+      attrs: toCedarRecord({ stepId: request.stepId, worker: request.worker, action: request.action, definitionId: request.definitionId }, 'resource'),
       parents: [],
     },
   ];
@@ -48,7 +50,7 @@ export function toCedarRequest(request: GovernanceRequest): CedarRequest {
     input: request.input,
     runInput: request.runInput,
     ...timeOfDayUtc(request.now),
-  });
+  }, 'context');
   return { principal, action: { type: ACTION_TYPE, id: EXECUTE_ACTION_ID }, resource, context, entities };
 }
 

@@ -1,4 +1,5 @@
 import type { CedarValueJson } from '@cedar-policy/cedar-wasm/nodejs';
+import { UnevaluableRequestError } from './unevaluable.error.ts';
 
 /**
  * Keys that Cedar's JSON format reads as escapes (`{"__entity": …}` is an entity reference,
@@ -6,6 +7,14 @@ import type { CedarValueJson } from '@cedar-policy/cedar-wasm/nodejs';
  * through would let an input forge an entity or a decimal; they are dropped instead.
  */
 const CEDAR_ESCAPE_KEYS: ReadonlySet<string> = new Set(['__entity', '__extn', '__expr']);
+
+/**
+ * How deep a value passed to Cedar may nest (records and sets). cedar-wasm 4 parses the request with serde_json's
+ * recursion limit of 128, and the request itself wraps a context value in 3 levels: measured here, an input nested
+ * 125 deep passes and 126 throws "recursion limit exceeded". 64 leaves room for a wrapper more in a later Cedar, and
+ * no real step input comes near it.
+ */
+export const MAX_CEDAR_DEPTH = 64;
 
 /**
  * Turns a JSON value into a value Cedar accepts, or `undefined` when there is nothing to pass.
@@ -17,10 +26,32 @@ const CEDAR_ESCAPE_KEYS: ReadonlySet<string> = new Set(['__entity', '__extn', '_
  * - `null` and `undefined` are dropped, from records and from arrays alike;
  * - arrays become Cedar sets, so order and duplicates are not kept;
  * - keys Cedar treats as escapes (`__entity`, `__extn`, `__expr`) are dropped.
+ *
+ * Throws UnevaluableRequestError, naming the path (from `path`), for what Cedar would refuse outright: a string or key
+ * holding a lone surrogate, or nesting deeper than MAX_CEDAR_DEPTH. Checked here rather than mapped from Cedar's
+ * error, which names a column in JSON the caller never sees.
  */
-export function toCedarValue(value: unknown): CedarValueJson | undefined {
+export function toCedarValue(value: unknown, path = '$'): CedarValueJson | undefined {
+  return convert(value, path, 0);
+}
+
+/** A record with every attribute converted by `toCedarValue`; attributes with no value are left out. */
+export function toCedarRecord(value: Readonly<Record<string, unknown>>, path = '$'): { [key: string]: CedarValueJson } {
+  return record(value, path, 0);
+}
+
+/** The string itself, when Cedar can take it. */
+export function cedarString(value: string, path: string): string {
+  // A lone surrogate is not Unicode; Cedar's JSON parser refuses the escape JSON.stringify writes for it.
+  const lone = loneSurrogate(value);
+  if (lone !== null) throw new UnevaluableRequestError(path, `the string holds a lone surrogate (${lone}), which is not valid Unicode`);
+  return value;
+}
+
+function convert(value: unknown, path: string, depth: number): CedarValueJson | undefined {
   switch (typeof value) {
     case 'string':
+      return cedarString(value, path);
     case 'boolean':
       return value;
     case 'number':
@@ -29,29 +60,44 @@ export function toCedarValue(value: unknown): CedarValueJson | undefined {
       return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
     case 'object':
       if (value === null) return undefined;
-      return Array.isArray(value) ? toCedarSet(value) : toCedarRecord(value as Record<string, unknown>);
+      if (depth >= MAX_CEDAR_DEPTH) throw new UnevaluableRequestError(path, `the value is nested deeper than ${MAX_CEDAR_DEPTH} levels, more than Cedar accepts`);
+      return Array.isArray(value) ? set(value, path, depth + 1) : record(value as Record<string, unknown>, path, depth + 1);
     default:
       // undefined, functions and symbols have no JSON form, so nothing is passed.
       return undefined;
   }
 }
 
-/** A record with every attribute converted by `toCedarValue`; attributes with no value are left out. */
-export function toCedarRecord(value: Readonly<Record<string, unknown>>): { [key: string]: CedarValueJson } {
-  const record: { [key: string]: CedarValueJson } = {};
+function record(value: Readonly<Record<string, unknown>>, path: string, depth: number): { [key: string]: CedarValueJson } {
+  const converted: { [key: string]: CedarValueJson } = {};
   for (const [key, raw] of Object.entries(value)) {
     if (CEDAR_ESCAPE_KEYS.has(key)) continue;
-    const converted = toCedarValue(raw);
-    if (converted !== undefined) record[key] = converted;
+    const at = `${path}${/^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`}`;
+    cedarString(key, `${at} (key)`);
+    const one = convert(raw, at, depth);
+    if (one !== undefined) converted[key] = one;
   }
-  return record;
+  return converted;
 }
 
-function toCedarSet(values: readonly unknown[]): CedarValueJson[] {
-  const set: CedarValueJson[] = [];
-  for (const raw of values) {
-    const converted = toCedarValue(raw);
-    if (converted !== undefined) set.push(converted);
+function set(values: readonly unknown[], path: string, depth: number): CedarValueJson[] {
+  const converted: CedarValueJson[] = [];
+  values.forEach((raw, i) => {
+    const one = convert(raw, `${path}[${i}]`, depth);
+    if (one !== undefined) converted.push(one);
+  });
+  return converted;
+}
+
+/** Where the first unpaired surrogate is, or null when the string is well-formed UTF-16. */
+function loneSurrogate(value: string): string | null {
+  // The regex engine scans in native code; the loop below only runs on strings that have one.
+  if (!/[\ud800-\udfff]/.test(value)) return null;
+  for (let i = 0; i < value.length; i++) {
+    const unit = value.charCodeAt(i);
+    const paired = unit >= 0xd800 && unit <= 0xdbff && i + 1 < value.length && (value.charCodeAt(i + 1) & 0xfc00) === 0xdc00;
+    if (paired) i++;
+    else if (unit >= 0xd800 && unit <= 0xdfff) return `\\u${unit.toString(16)} at index ${i}`;
   }
-  return set;
+  return null;
 }

@@ -1,4 +1,6 @@
 export type GovernanceOutcome = 'allow' | 'deny' | 'require_approval';
+/** Why a deny is not a policy's ruling: Cedar could not evaluate the request at all. */
+export type GovernanceDecisionCode = 'GOVERNANCE.UNEVALUABLE';
 
 /** One step about to be dispatched. Time comes in on `now`; the policy lib never reads a clock. */
 export interface GovernanceRequest {
@@ -25,6 +27,12 @@ export interface GovernanceDecision {
   /** Every policy Cedar reported as determining, in load order. */
   readonly policyIds: readonly string[];
   readonly reason: string;
+  /**
+   * Set only on a deny that no policy took: `GOVERNANCE.UNEVALUABLE` when Cedar could not evaluate the request
+   * (a lone surrogate, a value nested too deep, a request Cedar refused). Fail closed, and the same request
+   * would fail again, so it is decided once rather than retried.
+   */
+  readonly code?: GovernanceDecisionCode;
   /**
    * Policies Cedar could not evaluate for this request (`<policy id>: <message>`). Cedar skips
    * them, so a forbid that errors does not apply; these are surfaced so the skip is never silent.

@@ -208,3 +208,39 @@ describe('createPolicyEngine: evaluation errors', () => {
     expect(decision.errors).toHaveLength(1);
   });
 });
+
+describe('createPolicyEngine: requests Cedar cannot evaluate', () => {
+  const deep = (depth: number): unknown => {
+    let value: unknown = 'leaf';
+    for (let i = 0; i < depth; i++) value = { next: value };
+    return value;
+  };
+
+  it('decides a lone surrogate in the run input as GOVERNANCE.UNEVALUABLE, naming where it is, instead of throwing', () => {
+    // Given policies that would permit the step
+    const engine = engineOf(BASELINE);
+    // When the run input holds a lone surrogate
+    const decision = engine.evaluate(request({ runInput: { name: '\ud800' } }));
+    // Then the step is denied (fail closed) with the unevaluable code and a reason that names the path
+    expect(decision).toMatchObject({ outcome: 'deny', code: 'GOVERNANCE.UNEVALUABLE', policyId: null, policyIds: [] });
+    expect(decision.reason).toBe('Cedar could not evaluate the request: context.runInput.name: the string holds a lone surrogate (\\ud800 at index 0), which is not valid Unicode');
+  });
+
+  it('decides an input nested 1,000 deep as GOVERNANCE.UNEVALUABLE, naming the depth', () => {
+    const engine = engineOf(BASELINE);
+    const decision = engine.evaluate(request({ input: deep(1000) }));
+    expect(decision).toMatchObject({ outcome: 'deny', code: 'GOVERNANCE.UNEVALUABLE' });
+    expect(decision.reason).toMatch(/^Cedar could not evaluate the request: context\.input(\.next){64}: the value is nested deeper than 64 levels/);
+  });
+
+  it('decides a lone surrogate in an id (the actor, the step) the same way', () => {
+    const engine = engineOf(BASELINE);
+    expect(engine.evaluate(request({ actor: 'mallory\udfff' })).reason).toMatch(/principal\.actor: the string holds a lone surrogate/);
+    expect(engine.evaluate(request({ stepId: 'x\ud800' })).reason).toMatch(/resource\.id \(definitionId\/stepId\): the string holds a lone surrogate/);
+  });
+
+  it('leaves ordinary decisions without a code', () => {
+    const engine = engineOf(BASELINE);
+    expect(engine.evaluate(request({ input: deep(10) })).code).toBeUndefined();
+  });
+});

@@ -4,11 +4,13 @@ import { toCedarRequest } from './cedar-request.ts';
 import type { CedarRequest } from './cedar-request.ts';
 import type { GovernanceDecision, GovernanceRequest, PolicyEngine, PolicySource } from './governance.types.ts';
 import { PolicyError } from './policy.error.ts';
+import { UNEVALUABLE_CODE, UnevaluableRequestError } from './unevaluable.error.ts';
 import { loadPolicies } from './policy-set.ts';
 import type { LoadedPolicy } from './policy-set.ts';
 
 export const NO_POLICIES_REASON = 'no policies loaded';
 export const DEFAULT_DENY_REASON = 'no policy permits this step (Cedar default deny)';
+export const UNEVALUABLE_REASON_PREFIX = 'Cedar could not evaluate the request: ';
 
 /**
  * Cedar caches preparsed policy sets in the wasm instance under a name, for the life of the
@@ -37,9 +39,17 @@ export function createPolicyEngine(sources: readonly PolicySource[]): PolicyEngi
   return {
     policyIds,
     evaluate(request: GovernanceRequest): GovernanceDecision {
-      const cedarRequest = toCedarRequest(request);
-      const answer = authorize(all, cedarRequest);
-      if (answer.type === 'failure') return evaluationFailed(answer.errors);
+      let cedarRequest: CedarRequest;
+      let answer: AuthorizationAnswer;
+      try {
+        cedarRequest = toCedarRequest(request);
+        answer = authorize(all, cedarRequest);
+      } catch (error) {
+        // A RangeError (a `now` that is no time) is the caller's bug, not the request's: it stays thrown.
+        if (error instanceof RangeError) throw error;
+        return unevaluable([describeThrown(error)]);
+      }
+      if (answer.type === 'failure') return unevaluable(answer.errors.map(describe));
       const { decision, diagnostics } = answer.response;
       const determining = inLoadOrder(diagnostics.reason);
       const errors = diagnostics.errors.map((e) => `${e.policyId}: ${describe(e.error)}`);
@@ -54,7 +64,7 @@ export function createPolicyEngine(sources: readonly PolicySource[]): PolicyEngi
       const approval = determining[0];
       if (approval === undefined) return withErrors(defaultDeny([]), errors, true);
       // Every determining policy asks for approval: approval only makes sense if, once granted, something permits the step.
-      const second = authorize(withoutApproval, cedarRequest);
+      const second = authorizeOrFail(withoutApproval, cedarRequest);
       if (second.type === 'success' && second.response.decision === 'allow') {
         return withErrors(decided('require_approval', approval, determining), errors, false);
       }
@@ -83,6 +93,15 @@ function authorize(preparsedPolicySetId: string, request: CedarRequest): Authori
   return statefulIsAuthorized({ ...request, preparsedPolicySetId });
 }
 
+/** The second pass reads a request the first already parsed; should it throw anyway, that is a failed answer (so no approval). */
+function authorizeOrFail(preparsedPolicySetId: string, request: CedarRequest): AuthorizationAnswer {
+  try {
+    return authorize(preparsedPolicySetId, request);
+  } catch (error) {
+    return { type: 'failure', errors: [{ message: describeThrown(error), help: null, code: null, url: null, severity: null }], warnings: [] };
+  }
+}
+
 function permitted(determining: readonly LoadedPolicy[]): GovernanceDecision {
   const permit = determining[0];
   // Cedar allows only when some permit is satisfied, so this is a defensive default.
@@ -99,10 +118,18 @@ function defaultDeny(determining: readonly LoadedPolicy[]): GovernanceDecision {
   return { outcome: 'deny', policyId: null, policyIds: determining.map((p) => p.id), reason: DEFAULT_DENY_REASON };
 }
 
-/** A request Cedar refuses to evaluate at all cannot be allowed: fail closed, and say why. */
-function evaluationFailed(errors: readonly DetailedError[]): GovernanceDecision {
-  const messages = errors.map(describe);
-  return { outcome: 'deny', policyId: null, policyIds: [], reason: `Cedar could not evaluate the request: ${messages.join('; ')}`, errors: messages };
+/**
+ * A request Cedar refuses to evaluate at all cannot be allowed: fail closed, say why, and mark it so that callers
+ * record it once (asking again with the same request fails the same way) and an operator is told.
+ */
+function unevaluable(messages: readonly string[]): GovernanceDecision {
+  return { outcome: 'deny', code: UNEVALUABLE_CODE, policyId: null, policyIds: [], reason: `${UNEVALUABLE_REASON_PREFIX}${messages.join('; ')}`, errors: messages };
+}
+
+function describeThrown(error: unknown): string {
+  if (error instanceof UnevaluableRequestError) return error.message;
+  // cedar-wasm throws plain Errors from its JSON parser ("recursion limit exceeded at line 1 column 843").
+  return `the request was refused (${error instanceof Error ? error.message : String(error)})`;
 }
 
 /** Cedar skips policies that error; the skip is reported on the decision, and named in the reason of a deny. */

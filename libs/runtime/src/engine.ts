@@ -15,6 +15,7 @@ import type { VersionChoice } from './definition-registry.ts';
 import { attemptKey, commandMessage, runIdForKey, traceparentInRun } from './dispatch-messages.ts';
 import type { SendData } from './dispatch-messages.ts';
 import { GovernanceClient } from './governance-client.ts';
+import type { GovernanceRetry } from './governance-client.ts';
 import { FlowControl } from './flow-control.ts';
 import type { FlowControlSettings, FlowSnapshot, HeldAttempt } from './flow-control.ts';
 import { PartitionOwnership } from './ownership.ts';
@@ -53,6 +54,8 @@ export interface EngineOptions {
   readonly flowControl?: FlowControlSettings;
   /** Told when a worker's breaker, in-flight count or held queue changes (metrics). Must not throw. */
   readonly onFlowChange?: (snapshot: FlowSnapshot) => void;
+  /** Backoff for governance checks that failed for a transient reason (default GOVERNANCE_RETRY_DEFAULTS). */
+  readonly governanceRetry?: GovernanceRetry;
 }
 
 export interface StartRunRequest {
@@ -122,7 +125,7 @@ export class Engine implements RunService {
     this.ids = options.ids ?? { newRunId: () => randomUUID() };
     this.governance = options.governance;
     this.logger = options.logger ?? silentLogger;
-    this.group = options.group ?? 'orchestron-orchestrator';
+    this.group = options.group ?? Topics.group('orchestron-orchestrator');
     this.ownership = new PartitionOwnership(this.bus);
     this.consume = options.consume ?? true;
     this.extraMetadata = options.metadata ?? {};
@@ -139,6 +142,11 @@ export class Engine implements RunService {
       record: async (runId, stepId, verdict) => {
         await this.execute(runId, { type: 'RecordGovernanceDecision', data: { stepId, ...verdict } }, 'system:governance');
       },
+      stillWaiting: async (runId, stepId) => {
+        const run = await this.getRun(runId);
+        return run !== null && !isTerminalRun(run.status) && run.steps[stepId]?.status === 'waiting_governance' && this.ownership.owns(runId);
+      },
+      ...(options.governanceRetry ? { retry: options.governanceRetry } : {}),
     });
     this.flow = new FlowControl(options.flowControl ?? {}, () => this.clock.now(), options.onFlowChange);
     this.definitions = new DefinitionRegistry(this.store);
@@ -189,6 +197,7 @@ export class Engine implements RunService {
       for (const run of active) {
         if (this.ownership.owns(run.id)) continue;
         this.timers.sync(run.id, {});
+        this.governanceClient.forget(run.id);
         this.cache.delete(run.id);
         for (const worker of this.forgetFlow(run.id)) freed.add(worker);
       }
@@ -207,6 +216,7 @@ export class Engine implements RunService {
   async stop(): Promise<void> {
     this.stopped = true;
     this.timers.clear();
+    this.governanceClient.stop();
     for (const timer of this.flowTimers.values()) clearTimeout(timer);
     this.flowTimers.clear();
     for (const sub of this.subscriptions.splice(0)) await sub.close();
@@ -271,6 +281,11 @@ export class Engine implements RunService {
     return this.timers.size;
   }
 
+  /** Governance checks waiting to be tried again (none may be left for a run that has ended). */
+  get scheduledGovernanceRetries(): number {
+    return this.governanceClient.scheduledRetries;
+  }
+
   /** Reads the global log past what the read models have seen. */
   private async catchUp(): Promise<void> {
     await readLogFrom(this.store, () => this.index.position, (event) => this.project(event));
@@ -293,7 +308,10 @@ export class Engine implements RunService {
     if (!this.ownership.owns(runId) || (summary !== undefined && isTerminalRun(summary.status))) {
       // Not ours, or over: nothing to arm, and no reason to read the stream.
       this.cache.delete(runId);
-      if (summary !== undefined && isTerminalRun(summary.status)) this.timers.sync(runId, {});
+      if (summary !== undefined && isTerminalRun(summary.status)) {
+        this.timers.sync(runId, {});
+        this.governanceClient.forget(runId);
+      }
       return;
     }
     void this.serial(runId, async () => {
@@ -423,7 +441,11 @@ export class Engine implements RunService {
           break;
       }
     }
-    if (isTerminalRun(state.status)) for (const worker of this.forgetFlow(state.runId)) touched.add(worker);
+    if (isTerminalRun(state.status)) {
+      for (const worker of this.forgetFlow(state.runId)) touched.add(worker);
+      // Every per-run loop ends with the run: a governance retry would otherwise fire for a cancelled run.
+      this.governanceClient.forget(state.runId);
+    }
     // An attempt that is no longer out (skipped, its run compensating, …) frees its slot without an outcome.
     else for (const worker of this.flow.abandonWhere(state.runId, (phase, stepId, attempt) => !attemptIsOut(state, phase, stepId, attempt))) touched.add(worker);
     // Timers belong to the run's owner; another instance that handled a message for it leaves them alone.
@@ -456,8 +478,10 @@ export class Engine implements RunService {
             this.drainLater(worker);
           }
         }, (error: unknown) => {
-          // Still held in its stream: queue it again and try later, or it would wait until a restart.
+          // Still held in its stream: queue it again and try later, or it would wait until a restart. Not once the run
+          // has ended, though: its hold is over, and a retry would only repeat the failure.
           this.flow.abandoned(key);
+          if (this.ended(held.runId)) return;
           this.flow.hold(held);
           this.logger.error('could not release a held attempt; trying again', { runId: held.runId, stepId: held.stepId, error: describe(error) });
           if (!this.stopped) this.flowTimers.set(worker, setTimeout(() => this.drainLater(worker), RELEASE_RETRY_MS));
@@ -465,6 +489,12 @@ export class Engine implements RunService {
     }
     const next = this.flow.nextCheck(worker);
     if (next !== null) this.flowTimers.set(worker, setTimeout(() => this.drainLater(worker), Math.max(10, next - this.clock.now())));
+  }
+
+  /** Whether the run is known to have ended (the read model, or the cache this instance drops ended runs from). */
+  private ended(runId: string): boolean {
+    const summary = this.index.get(runId);
+    return summary !== undefined && isTerminalRun(summary.status) && !this.cache.has(runId);
   }
 
   /** Drops a run's attempts from flow control (it ended, or moved to another instance); returns the workers it freed. */

@@ -7,7 +7,7 @@ export function createPolicyGovernance(sources: readonly PolicySource[]): Govern
   const engine = createPolicyEngine(sources);
   const check = async (request: Parameters<GovernanceCheck>[0]) => {
     const decision = engine.evaluate(request);
-    return { outcome: decision.outcome, policyId: decision.policyId, reason: decision.reason };
+    return { outcome: decision.outcome, policyId: decision.policyId, reason: decision.reason, ...(decision.code === undefined ? {} : { code: decision.code }) };
   };
   return Object.assign(check, { policyIds: engine.policyIds });
 }

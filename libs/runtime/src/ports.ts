@@ -1,6 +1,6 @@
 import type { GovernanceRequest } from '@orchestron/policy';
 import type { Logger } from '@orchestron/telemetry';
-import type { GovernanceOutcome } from '@orchestron/workflow-core';
+import type { GovernanceDecisionCode, GovernanceOutcome } from '@orchestron/workflow-core';
 
 /** What governance rules on: the policy lib's request, so the two can never drift apart. */
 export type { GovernanceRequest };
@@ -17,6 +17,8 @@ export interface GovernanceVerdict {
   readonly outcome: GovernanceOutcome;
   readonly policyId: string | null;
   readonly reason: string;
+  /** `GOVERNANCE.UNEVALUABLE` on a deny no policy took: the request could not be evaluated at all. */
+  readonly code?: GovernanceDecisionCode;
 }
 
 /** Rules on a side-effecting step before it runs. The in-process one wraps the Cedar policy engine. */

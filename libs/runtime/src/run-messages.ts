@@ -102,7 +102,7 @@ async function applyGovernanceDecision(target: MessageTarget, decision: Governan
     applies = asked !== undefined && inputDigest((asked.data as { input: unknown }).input) === decision.inputDigest;
     return applies;
   };
-  const command: RunCommand = { type: 'RecordGovernanceDecision', data: { stepId: decision.stepId, outcome: decision.outcome, policyId: decision.policyId, reason: decision.reason } };
+  const command: RunCommand = { type: 'RecordGovernanceDecision', data: { stepId: decision.stepId, outcome: decision.outcome, policyId: decision.policyId, reason: decision.reason, ...(decision.code === undefined ? {} : { code: decision.code }) } };
   await target.execute(decision.runId, command, `system:governance:${decision.decidedBy}`, {}, guard);
   if (!applies) target.logger.info('governance decision not applied: the step no longer waits for it', { runId: decision.runId, stepId: decision.stepId, requestId: decision.requestId });
 }

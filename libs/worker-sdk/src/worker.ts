@@ -193,7 +193,7 @@ export function createWorker(options: WorkerOptions): Worker {
       let joined: BusSubscription;
       try {
         joined = await options.bus.subscribe(
-        { topics: [Topics.commands(name)], group: options.group ?? `orchestron-worker-${name}`, concurrency: options.concurrency ?? 16 },
+        { topics: [Topics.commands(name)], group: options.group ?? Topics.group(`orchestron-worker-${name}`), concurrency: options.concurrency ?? 16 },
         (message) => track((async () => {
           const command = parseStepCommand(message.value, name);
           const attributes = { 'orchestron.step.id': command.stepId, 'orchestron.attempt': command.attempt, 'orchestron.worker': name, 'orchestron.worker.instance': instance };

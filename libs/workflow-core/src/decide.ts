@@ -186,11 +186,16 @@ function fireTimer(s: RunData, id: string, now: number): WorkflowEvent[] {
 
 function governanceDecided(s: RunData, data: Extract<Command, { type: 'RecordGovernanceDecision' }>['data'], now: number): WorkflowEvent[] {
   const { stepId, outcome, policyId, reason } = data;
-  const decided: WorkflowEvent = { type: 'GovernanceDecided', data: { stepId, outcome, policyId, reason, at: now } };
+  // A code means something only on a deny: an allow or a gate that says "unevaluable" is not one, and is not trusted as one.
+  const code = outcome === 'deny' ? data.code : undefined;
+  const decided: WorkflowEvent = { type: 'GovernanceDecided', data: { stepId, outcome, policyId, reason, ...(code === undefined ? {} : { code }), at: now } };
   switch (outcome) {
     case 'allow':
       return [decided];
     case 'deny':
+      if (code === StepErrorCodes.governanceUnevaluable) {
+        return [decided, failStep(stepId, s.steps[stepId]?.attempt ?? 0, { code, message: `governance could not evaluate the request, so the step did not run: ${reason}`, retryable: false, details: { reason } }, now)];
+      }
       return [decided, failStep(stepId, s.steps[stepId]?.attempt ?? 0, { code: StepErrorCodes.governanceDenied, message: `denied by policy ${policyId ?? '(default)'}: ${reason}`, retryable: false, details: { policyId, reason } }, now)];
     case 'require_approval':
       return [decided, { type: 'ApprovalRequested', data: { stepId, cause: 'governance', assignees: [], message: `policy ${policyId ?? '(default)'} requires approval: ${reason}`, at: now } }];

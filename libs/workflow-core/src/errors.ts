@@ -38,4 +38,6 @@ export const StepErrorCodes = {
   approvalTimedOut: 'APPROVAL.TIMED_OUT',
   /** A run's attention code (not a step failure): governance missed its deadline, and the step still waits. */
   governanceUnavailable: 'GOVERNANCE.UNAVAILABLE',
+  /** A step failure and the run's attention code: governance could not evaluate the request, so the step did not run. */
+  governanceUnevaluable: 'GOVERNANCE.UNEVALUABLE',
 } as const;

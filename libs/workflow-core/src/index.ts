@@ -3,7 +3,7 @@ export { evolve } from './evolve.ts';
 export { DEFAULT_TENANT, initialState, isGoverned, isStarted, isTerminalRun, isTerminalStep, TERMINAL_RUN_STATUSES, TERMINAL_STEP_STATUSES } from './state.ts';
 export type { CompensationState, CompensationStatus, Hold, RunData, RunState, RunStatus, StepState, StepStatus } from './state.ts';
 export type {
-  Command, CommandMetadata, CommandType, GovernanceOutcome, HoldReason, OperatorCommandType, Phase, SkipKind, StepError, Timer, TimerKind,
+  Command, CommandMetadata, CommandType, GovernanceDecisionCode, GovernanceOutcome, HoldReason, OperatorCommandType, Phase, SkipKind, StepError, Timer, TimerKind,
   WorkflowEvent, WorkflowEventType,
 } from './messages.ts';
 export { DomainError, StepErrorCodes } from './errors.ts';

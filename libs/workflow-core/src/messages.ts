@@ -10,6 +10,12 @@ export type Phase = 'execute' | 'compensate';
 /** Why the runtime could not send a dispatched attempt yet: its worker's breaker is open, or the worker is at its limit. */
 export type HoldReason = 'breaker_open' | 'concurrency_limit';
 export type GovernanceOutcome = 'allow' | 'deny' | 'require_approval';
+/**
+ * Set only on a deny no policy took: governance could not evaluate the request at all (Cedar refused it). The step
+ * fails with this code and the run waits for an operator, whatever `onFailure` says: the same request would fail
+ * the same way, so only an operator (an edited input, a skip) can move it on.
+ */
+export type GovernanceDecisionCode = 'GOVERNANCE.UNEVALUABLE';
 
 export interface StepError {
   readonly code: string;
@@ -42,7 +48,7 @@ export type Command =
   | Msg<'RecordStepHeartbeat', Report>
   | Msg<'RecordStepCompleted', Report & { readonly output: unknown }>
   | Msg<'RecordStepFailed', Report & { readonly error: StepError }>
-  | Msg<'RecordGovernanceDecision', { readonly stepId: string; readonly outcome: GovernanceOutcome; readonly policyId: string | null; readonly reason: string }>
+  | Msg<'RecordGovernanceDecision', { readonly stepId: string; readonly outcome: GovernanceOutcome; readonly policyId: string | null; readonly reason: string; readonly code?: GovernanceDecisionCode }>
   | Msg<'FireTimer', { readonly timerId: string }>
   | Msg<'HoldStep', Report & { readonly reason: HoldReason; readonly worker: string }>
   | Msg<'ReleaseStep', Report>
@@ -88,7 +94,8 @@ export interface RunStartedData {
 export type WorkflowEvent =
   | Ev<'RunStarted', RunStartedData>
   | Ev<'GovernanceCheckRequested', { readonly stepId: string; readonly worker: string; readonly action: string | null; readonly input: unknown; readonly at: number }>
-  | Ev<'GovernanceDecided', { readonly stepId: string; readonly outcome: GovernanceOutcome; readonly policyId: string | null; readonly reason: string; readonly at: number }>
+  /** `code` is absent on ordinary rulings (and on every decision recorded before it existed). */
+  | Ev<'GovernanceDecided', { readonly stepId: string; readonly outcome: GovernanceOutcome; readonly policyId: string | null; readonly reason: string; readonly code?: GovernanceDecisionCode; readonly at: number }>
   | Ev<'ApprovalRequested', { readonly stepId: string; readonly cause: 'approval_step' | 'governance'; readonly assignees: readonly string[]; readonly message: string; readonly at: number }>
   | Ev<'StepApproved', By & { readonly stepId: string; readonly at: number }>
   | Ev<'StepRejected', By & { readonly stepId: string; readonly at: number }>

@@ -31,6 +31,12 @@ export function react(s: RunData, now: number): WorkflowEvent[] {
 }
 
 function reactRunning(s: RunData, now: number): WorkflowEvent[] {
+  // Before onFailure: a request governance could not evaluate fails the same way when asked again, and an operator can fix it.
+  const unevaluable = s.definition.order.find((id) => s.steps[id]?.status === 'failed' && s.steps[id]?.error?.code === StepErrorCodes.governanceUnevaluable);
+  if (unevaluable !== undefined) {
+    const message = `governance could not evaluate the request for step "${unevaluable}", so it did not run: retry it with an edited input, skip it with an output, or cancel the run`;
+    return [{ type: 'RunNeedsOperator', data: { code: StepErrorCodes.governanceUnevaluable, message, stepId: unevaluable, at: now } }];
+  }
   const fatal = s.definition.order.find((id) => s.steps[id]?.status === 'failed' && isFatalFailure(s.definition, id));
   if (fatal !== undefined) return onFatalFailure(s, fatal, now);
   // A timed-out approval stays escalated until someone decides it, whatever else an operator did meanwhile.

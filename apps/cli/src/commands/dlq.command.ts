@@ -5,10 +5,12 @@ import { printJson } from '../output.ts';
 import type { CliContext } from '../cli.context.ts';
 import type { RawOutgoing, TopicRecord } from '../kafka-topic.ts';
 import type { Command } from 'commander';
+import { Topics } from '@orchestron/bus';
 // Type only: the CLI reads exactly what the Kafka bus writes, without loading the bus.
 import type { DeadLetterRecord as DeadLetter } from '@orchestron/bus-kafka';
 
-const DEFAULT_DLQ_TOPIC = 'orchestron.dlq';
+/** `orchestron.dlq`, behind ORCHESTRON_TOPIC_PREFIX when the stack has one. */
+const DEFAULT_DLQ_TOPIC = Topics.deadLetters;
 const DEFAULT_LIMIT = 50;
 const PREVIEW_CHARS = 60;
 

@@ -10,7 +10,7 @@ import { expect } from '@jest/globals';
 import { compileDefinition } from '@orchestron/definitions';
 import type { CompiledDefinition } from '@orchestron/definitions';
 import { decide, DomainError, fold, isStarted } from '../index.ts';
-import type { Command, DomainErrorCode, HoldReason, Phase, RunData, RunState, StepError, TimerKind, WorkflowEvent, WorkflowEventType } from '../index.ts';
+import type { Command, DomainErrorCode, GovernanceDecisionCode, HoldReason, Phase, RunData, RunState, StepError, TimerKind, WorkflowEvent, WorkflowEventType } from '../index.ts';
 
 export const RUN_ID = 'run-1';
 /** An arbitrary fixed instant; tests count time from it. */
@@ -162,8 +162,14 @@ export function stepFailed(stepId: string, o: ReportOpts & { readonly error?: Pa
   return { type: 'RecordStepFailed', data: { ...report(stepId, o), error }, metadata: meta(o) };
 }
 
-export function governance(stepId: string, outcome: 'allow' | 'deny' | 'require_approval', o: Opts & { readonly policyId?: string | null } = {}): Command {
-  return { type: 'RecordGovernanceDecision', data: { stepId, outcome, policyId: o.policyId ?? 'baseline', reason: o.reason ?? `${outcome} by test` }, metadata: meta(o) };
+export function governance(stepId: string, outcome: 'allow' | 'deny' | 'require_approval', o: Opts & { readonly policyId?: string | null; readonly code?: GovernanceDecisionCode } = {}): Command {
+  const code = o.code === undefined ? {} : { code: o.code };
+  return { type: 'RecordGovernanceDecision', data: { stepId, outcome, policyId: o.policyId === undefined ? 'baseline' : o.policyId, reason: o.reason ?? `${outcome} by test`, ...code }, metadata: meta(o) };
+}
+
+/** Governance could not evaluate the request (what the policy engine decides for a lone surrogate or a too-deep input). */
+export function governanceUnevaluable(stepId: string, o: Opts = {}): Command {
+  return governance(stepId, 'deny', { ...o, policyId: null, code: 'GOVERNANCE.UNEVALUABLE', reason: o.reason ?? 'Cedar could not evaluate the request: context.input.name: the string holds a lone surrogate' });
 }
 
 /** The runtime could not send the attempt (flow control); `worker` defaults to the definition's. */
