@@ -1,7 +1,8 @@
 import { Environment } from '@marcbachmann/cel-js';
 import type { ASTNode } from '@marcbachmann/cel-js';
 import { setEnumerationListener } from './cel-values.ts';
-import { CHARS_PER_UNIT, EXPRESSION_LIMITS, Meter } from './expression-budget.ts';
+import { CHARS_PER_UNIT, EXPRESSION_LIMITS } from './expression-budget.ts';
+import type { Meter } from './expression-budget.ts';
 import { CHARS_PER_MATCH_UNIT, regexMatches } from './expression-regex.ts';
 
 /**
@@ -55,6 +56,7 @@ environment.registerFunction('matches(string, string): bool', (text: string, pat
 
 let captured: Evaluator | undefined;
 environment.registerFunction('orchestron_evaluator(): bool', function (this: Evaluator) {
+  // eslint-disable-next-line @typescript-eslint/no-this-alias -- reaching the evaluator is the point (see the header)
   captured = this;
   return true;
 });
@@ -118,9 +120,10 @@ evaluator.run = function meteredRun(this: Evaluator, ast: ASTNode, ctx: unknown)
   return result;
 };
 
+/** Size limits first: a value too large to keep is refused as that, not as too many operations. */
 function paid(m: Meter, own: Frame, result: unknown): void {
-  m.charge(result, own.literal, own.charsPerUnit);
   m.checkBuilt(result);
+  m.charge(result, own.literal, own.charsPerUnit);
 }
 
 // `exists` and `all` evaluate each element through tryEval, which turns errors into values so a
