@@ -1,21 +1,18 @@
-import { parse } from '@marcbachmann/cel-js';
 import type { ASTNode } from '@marcbachmann/cel-js';
+import { parseCel, runMetered } from './cel-environment.ts';
+import type { Program } from './cel-environment.ts';
+import { celView, rawOf } from './cel-values.ts';
+import { BudgetExceeded, EXPRESSION_LIMITS, Meter } from './expression-budget.ts';
+import { ExpressionBudgetError, ExpressionError } from './expression-errors.ts';
+import { compileRegex, RegexRefused } from './expression-regex.ts';
+
+export { ExpressionBudgetError, ExpressionError } from './expression-errors.ts';
 
 /** What an expression sees: the run's input, each finished step's output, and the run's identity. */
 export interface ExpressionContext {
   readonly input: unknown;
   readonly steps: Readonly<Record<string, { readonly status: string; readonly output: unknown }>>;
   readonly run: { readonly id: string; readonly definitionId: string };
-}
-
-export class ExpressionError extends Error {
-  readonly code = 'EXPRESSION.INVALID';
-  readonly expression: string;
-  constructor(expression: string, message: string) {
-    super(message);
-    this.name = 'ExpressionError';
-    this.expression = expression;
-  }
 }
 
 const WRAPPED = /^\s*\$\{\{([\s\S]*)\}\}\s*$/;
@@ -27,15 +24,17 @@ export function unwrapExpression(text: string): string {
   return (match ? match[1] ?? '' : text).trim();
 }
 
-type Program = ReturnType<typeof parse>;
 // Parsing is pure, so caching parsed programs keeps `decide` deterministic and cheap.
 const programs = new Map<string, Program>();
 
 function program(source: string): Program {
   let compiled = programs.get(source);
   if (!compiled) {
+    if (source.length > EXPRESSION_LIMITS.sourceLength) {
+      throw new ExpressionError(source.slice(0, 80), `expression is ${source.length} characters long; the limit is ${EXPRESSION_LIMITS.sourceLength}`);
+    }
     try {
-      compiled = parse(source);
+      compiled = parseCel(source);
     } catch (error) {
       throw new ExpressionError(source, `cannot parse ${JSON.stringify(source)}: ${firstLine(error)}`);
     }
@@ -45,16 +44,35 @@ function program(source: string): Program {
   return compiled;
 }
 
-/** Throws ExpressionError when the expression does not parse. */
+/** Throws ExpressionError when the expression does not parse, or holds a regex literal RE2 refuses. */
 export function checkExpression(source: string): void {
-  program(source);
+  visit(program(source).ast, (node) => {
+    const pattern = regexLiteral(node);
+    if (pattern === undefined) return;
+    try {
+      compileRegex(pattern);
+    } catch (error) {
+      if (error instanceof RegexRefused) throw new ExpressionError(source, error.message);
+      throw error;
+    }
+  });
 }
 
+/**
+ * Evaluates within EXPRESSION_LIMITS. Throws ExpressionBudgetError (EXPRESSION.BUDGET_EXCEEDED)
+ * when a limit is hit, ExpressionError (EXPRESSION.INVALID) for anything else that goes wrong.
+ */
 export function evaluateExpression(source: string, context: ExpressionContext): unknown {
   const compiled = program(source);
+  const meter = new Meter();
   try {
-    return fromCel(compiled(toCel(context) as Record<string, unknown>));
+    const result = runMetered(compiled, celContext(context), meter);
+    if (meter.failure) throw meter.failure;
+    return fromCel(result, { left: EXPRESSION_LIMITS.resultSize, meter });
   } catch (error) {
+    const exceeded = meter.failure ?? (error instanceof BudgetExceeded ? error : undefined);
+    if (exceeded) throw new ExpressionBudgetError(source, exceeded.limit, exceeded.max, exceeded.detail);
+    if (error instanceof RegexRefused) throw new ExpressionError(source, `cannot evaluate ${JSON.stringify(source)}: ${error.message}`);
     throw new ExpressionError(source, `cannot evaluate ${JSON.stringify(source)}: ${firstLine(error)}`);
   }
 }
@@ -119,25 +137,37 @@ function isNode(value: unknown): value is ASTNode {
   return value !== null && typeof value === 'object' && typeof (value as { op?: unknown }).op === 'string';
 }
 
-/** JSON integers become CEL ints, so `input.count + 1` works; other numbers stay doubles. */
-function toCel(value: unknown): unknown {
-  if (typeof value === 'number' && Number.isSafeInteger(value)) return BigInt(value);
-  if (Array.isArray(value)) return value.map(toCel);
-  if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) if (item !== undefined) out[key] = toCel(item);
-    return out;
-  }
-  return value;
+/** The context as CEL reads it: JSON integers as ints, converted as they are read (cel-values.ts). */
+function celContext(context: ExpressionContext): Record<string, unknown> {
+  return { input: celView(context.input), steps: celView(context.steps), run: celView(context.run) };
 }
 
-function fromCel(value: unknown): unknown {
+/** Pattern of `s.matches('...')` or `matches(s, '...')` when it is a literal, else undefined. */
+function regexLiteral(node: ASTNode): string | undefined {
+  if (node.op !== 'call' && node.op !== 'rcall') return undefined;
+  const args = node.args as unknown as [string, ...unknown[]];
+  if (args[0] !== 'matches') return undefined;
+  const operands = (node.op === 'rcall' ? args[2] : args[1]) as unknown[];
+  const pattern = operands[operands.length - 1];
+  return isNode(pattern) && pattern.op === 'value' && typeof pattern.args === 'string' ? pattern.args : undefined;
+}
+
+/**
+ * Back to JSON. A context value returned untouched is its raw JSON again, at no cost; what the
+ * expression built is copied, and counted against the result size limit.
+ */
+function fromCel(value: unknown, budget: { left: number; meter: Meter }): unknown {
+  budget.left -= typeof value === 'string' ? 1 + Math.floor(value.length / 64) : 1;
+  if (budget.left < 0) budget.meter.fail('resultSize', EXPRESSION_LIMITS.resultSize, 'size units in its result');
   if (typeof value === 'bigint') return Number(value);
-  if (Array.isArray(value)) return value.map(fromCel);
-  if (value instanceof Map) return Object.fromEntries([...value].map(([k, v]) => [String(k), fromCel(v)]));
-  if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+  if (value === null || typeof value !== 'object') return value;
+  const raw = rawOf(value);
+  if (raw) return raw;
+  if (Array.isArray(value)) return value.map((item) => fromCel(item, budget));
+  if (value instanceof Map) return Object.fromEntries([...value].map(([k, v]) => [String(k), fromCel(v, budget)]));
+  if (Object.getPrototypeOf(value) === Object.prototype) {
     const out: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) out[key] = fromCel(item);
+    for (const [key, item] of Object.entries(value)) out[key] = fromCel(item, budget);
     return out;
   }
   return value;

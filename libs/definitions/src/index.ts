@@ -6,6 +6,7 @@ export { compileDefinition, runInputIssues, DEFAULT_GOVERNANCE_TIMEOUT_MS, DEFAU
 export { definitionIssues } from './validate.ts';
 export { parseDefinitionText } from './parse.ts';
 export { DefinitionInvalidError } from './errors.ts';
-export { evaluateExpression, renderTemplate, referencedSteps, unwrapExpression, ExpressionError } from './expressions.ts';
+export { evaluateExpression, renderTemplate, referencedSteps, unwrapExpression, ExpressionBudgetError, ExpressionError } from './expressions.ts';
+export { EXPRESSION_LIMITS } from './expression-budget.ts';
 export { parseDuration, formatDuration } from './duration.ts';
 export { definitionSchema } from './schema.ts';

@@ -238,7 +238,7 @@ function retryStep(s: RunData, stepId: string, input: unknown, by: string, reaso
   if (phase === 'execute' && def && st.attempt === 0) {
     // A retry that is bound to fail the same way at once is refused, so the operator picks what can help.
     if (evaluateJoin(def, s).startsWith('unsatisfiable')) throw new DomainError('STEP.NOT_RETRYABLE_NOW', `the needs of "${stepId}" can no longer satisfy its join ${def.join.kind}; skip it instead`, { stepId });
-    if (st.error?.code === StepErrorCodes.expression && input === undefined) throw new DomainError('STEP.NOT_RETRYABLE_NOW', `the input or condition of "${stepId}" failed to evaluate; retry with an edited input, or skip it`, { stepId });
+    if ((st.error?.code === StepErrorCodes.expression || st.error?.code === StepErrorCodes.expressionBudgetExceeded) && input === undefined) throw new DomainError('STEP.NOT_RETRYABLE_NOW', `the input or condition of "${stepId}" failed to evaluate; retry with an edited input, or skip it`, { stepId });
   }
   return [{ type: 'OperatorRetried', data: { stepId, phase, input, by, reason, at: now } }, ...resumeIfNeeded(s, by, reason, now)];
 }

@@ -33,6 +33,8 @@ export const StepErrorCodes = {
   heartbeatTimedOut: 'STEP.HEARTBEAT_TIMED_OUT',
   joinUnsatisfied: 'JOIN.UNSATISFIED',
   expression: 'EXPRESSION.ERROR',
+  /** An input mapping or condition went over its evaluation budget (operations, string or list size). */
+  expressionBudgetExceeded: 'EXPRESSION.BUDGET_EXCEEDED',
   governanceDenied: 'GOVERNANCE.DENIED',
   approvalRejected: 'APPROVAL.REJECTED',
   approvalTimedOut: 'APPROVAL.TIMED_OUT',

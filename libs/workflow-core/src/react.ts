@@ -1,4 +1,4 @@
-import { DEFAULT_GOVERNANCE_TIMEOUT_MS, ExpressionError, evaluateExpression, formatDuration, renderTemplate } from '@orchestron/definitions';
+import { DEFAULT_GOVERNANCE_TIMEOUT_MS, ExpressionBudgetError, ExpressionError, evaluateExpression, formatDuration, renderTemplate } from '@orchestron/definitions';
 import type { CompiledStep, ExpressionContext } from '@orchestron/definitions';
 import { StepErrorCodes } from './errors.ts';
 import { assertNever } from './evolve.ts';
@@ -213,7 +213,8 @@ export function context(s: RunData): ExpressionContext {
 
 function expressionError(error: unknown, field: string): StepError {
   const message = error instanceof ExpressionError || error instanceof Error ? error.message : String(error);
-  return { code: StepErrorCodes.expression, message: `${field}: ${message}`, retryable: false };
+  const code = error instanceof ExpressionBudgetError ? StepErrorCodes.expressionBudgetExceeded : StepErrorCodes.expression;
+  return { code, message: `${field}: ${message}`, retryable: false };
 }
 
 function isSettled(status: string | undefined): boolean {
