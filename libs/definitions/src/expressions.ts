@@ -1,5 +1,6 @@
 import { parse } from '@marcbachmann/cel-js';
 import type { ASTNode } from '@marcbachmann/cel-js';
+import { quoteForMessage } from './quote.ts';
 
 /** What an expression sees: the run's input, each finished step's output, and the run's identity. */
 export interface ExpressionContext {
@@ -37,7 +38,7 @@ function program(source: string): Program {
     try {
       compiled = parse(source);
     } catch (error) {
-      throw new ExpressionError(source, `cannot parse ${JSON.stringify(source)}: ${firstLine(error)}`);
+      throw new ExpressionError(source, `cannot parse ${quoteForMessage(source)}: ${firstLine(error)}`);
     }
     if (programs.size > 10_000) programs.clear();
     programs.set(source, compiled);
@@ -55,7 +56,7 @@ export function evaluateExpression(source: string, context: ExpressionContext): 
   try {
     return fromCel(compiled(toCel(context) as Record<string, unknown>));
   } catch (error) {
-    throw new ExpressionError(source, `cannot evaluate ${JSON.stringify(source)}: ${firstLine(error)}`);
+    throw new ExpressionError(source, `cannot evaluate ${quoteForMessage(source)}: ${firstLine(error)}`);
   }
 }
 
