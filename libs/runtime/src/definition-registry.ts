@@ -1,4 +1,4 @@
-import { compileDefinition } from '@orchestron/definitions';
+import { compileDefinition, quoteForMessage } from '@orchestron/definitions';
 import type { CompiledDefinition } from '@orchestron/definitions';
 import { ExpectedVersionConflictError } from '@orchestron/event-store';
 import type { EventStore, RecordedEvent } from '@orchestron/event-store';
@@ -66,9 +66,9 @@ export class DefinitionRegistry {
 
   get(id: string, version?: number): CompiledDefinition {
     const versions = this.byId.get(id);
-    if (!versions || versions.size === 0) throw new DefinitionError('DEFINITION.NOT_FOUND', `no definition "${id}" is registered`);
+    if (!versions || versions.size === 0) throw new DefinitionError('DEFINITION.NOT_FOUND', `no definition ${quoteForMessage(id)} is registered`);
     const chosen = version === undefined ? versions.get(Math.max(...versions.keys())) : versions.get(version);
-    if (!chosen) throw new DefinitionError('DEFINITION.NOT_FOUND', `definition "${id}" has no version ${version}; known: ${[...versions.keys()].join(', ')}`);
+    if (!chosen) throw new DefinitionError('DEFINITION.NOT_FOUND', `definition ${quoteForMessage(id)} has no version ${version}; known: ${[...versions.keys()].join(', ')}`);
     return chosen.definition;
   }
 
