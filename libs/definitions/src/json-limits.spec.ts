@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { identifierProblem, JsonLimitError, MAX_JSON_DEPTH, nestsDeeperThan, parseLimitedJson, quoteForMessage } from './index.ts';
+import { checkJsonLimits, identifierProblem, JsonLimitError, MAX_JSON_DEPTH, nestsDeeperThan, parseLimitedJson, quoteForMessage } from './index.ts';
 
 const nested = (depth: number): string => `${'['.repeat(depth)}${']'.repeat(depth)}`;
 
@@ -65,7 +65,7 @@ describe('parseLimitedJson', () => {
   it('reports text that is not JSON with the parser\'s position', () => {
     const error = refusal('{"definitionId":', { subject: 'the body' });
     expect(error.limit).toBe('syntax');
-    expect(error.message).toMatch(/^the body is not valid JSON: .*position 16/);
+    expect(error.message).toMatch(/^the body is not JSON: .*position 16/);
   });
 
   it('refuses prototype keys anywhere when asked, naming the key and its path', () => {
@@ -95,5 +95,39 @@ describe('quoteForMessage and identifierProblem', () => {
     expect(identifierProblem('stepId', 'Bad')).toMatch(/; got "Bad"$/);
     expect(identifierProblem('stepId', 7)).toMatch(/; got a number$/);
     expect(identifierProblem('stepId', {})).toMatch(/; got an object$/);
+  });
+});
+
+describe('checkJsonLimits', () => {
+  const deep = (levels: number): unknown => {
+    let value: unknown = 1;
+    for (let i = 0; i < levels; i++) value = { a: value };
+    return value;
+  };
+  const refusedValue = (value: unknown, limits?: Parameters<typeof checkJsonLimits>[1]): JsonLimitError => {
+    try {
+      checkJsonLimits(value, limits);
+    } catch (error) {
+      if (error instanceof JsonLimitError) return error;
+      throw error;
+    }
+    throw new Error('accepted');
+  };
+
+  it('accepts a decoded value at the limit and refuses one level more, naming the limit and where', () => {
+    expect(() => checkJsonLimits(deep(64))).not.toThrow();
+    const error = refusedValue(deep(65), { subject: 'the message' });
+    expect(error.message).toMatch(/^the message nests deeper than 64 levels \(at \$(\.a){64}\)$/);
+    expect(error.details).toMatchObject({ limit: 'depth', max: 64 });
+    expect(refusedValue([[[]]], { maxDepth: 2 }).details).toEqual({ limit: 'depth', max: 2, path: '$[0][0]' });
+  });
+
+  it('refuses a value 10,000 levels deep without overflowing the stack', () => {
+    expect(refusedValue(deep(10_000)).limit).toBe('depth');
+  });
+
+  it('refuses non-finite numbers, NaN included, naming the path', () => {
+    expect(refusedValue({ output: { total: Number.POSITIVE_INFINITY } }).message).toBe('$.output.total is not a finite number');
+    expect(refusedValue([Number.NaN]).details).toEqual({ limit: 'finite', path: '$[0]' });
   });
 });

@@ -76,34 +76,49 @@ export function parseLimitedJson(text: string, limits: JsonLimits = {}): unknown
     const message = error instanceof Error ? error.message : String(error);
     // V8 gives every position but the end's: "Unexpected end of JSON input".
     const at = /position \d+/.test(message) || !/end of JSON/.test(message) ? '' : ` at position ${text.length}`;
-    throw new JsonLimitError('syntax', `${subject} is not valid JSON: ${message}${at}`);
+    throw new JsonLimitError('syntax', `${subject} is not JSON: ${message}${at}`);
   }
-  checkValues(value, limits.forbidPrototypeKeys === true);
+  checkValues(value, maxDepth, limits.forbidPrototypeKeys === true, subject);
   return value;
+}
+
+/**
+ * A value that arrived already decoded (an in-process bus, a client library) under the same limits: throws
+ * JsonLimitError for a container nested deeper than the limit (naming its path), a non-finite number, or a
+ * prototype key when asked. Values that are not JSON-shaped (functions, dates) are not its concern.
+ */
+export function checkJsonLimits(value: unknown, limits: JsonLimits = {}): void {
+  checkValues(value, limits.maxDepth ?? MAX_JSON_DEPTH, limits.forbidPrototypeKeys === true, limits.subject ?? 'the JSON');
 }
 
 interface Frame {
   readonly value: unknown;
   readonly key: string | number | null;
   readonly parent: Frame | null;
+  /** Of the containers it is in: the root is at 0, so an object at depth `maxDepth` is one level too deep. */
+  readonly depth: number;
 }
 
-/** One walk for every check after parsing; paths are built only for the value that fails. */
-function checkValues(root: unknown, forbidPrototypeKeys: boolean): void {
-  const stack: Frame[] = [{ value: root, key: null, parent: null }];
+/** One walk, with its own stack, for every check after parsing; paths are built only for the value that fails. */
+function checkValues(root: unknown, maxDepth: number, forbidPrototypeKeys: boolean, subject: string): void {
+  const stack: Frame[] = [{ value: root, key: null, parent: null, depth: 0 }];
   while (stack.length > 0) {
     const frame = stack.pop() as Frame;
-    const { value } = frame;
+    const { value, depth } = frame;
     if (typeof value === 'number') {
       if (!Number.isFinite(value)) throw new JsonLimitError('finite', `${jsonPath(frame)} is not a finite number`, { path: jsonPath(frame) });
-    } else if (Array.isArray(value)) {
-      for (let i = value.length - 1; i >= 0; i--) stack.push({ value: value[i], key: i, parent: frame });
-    } else if (value !== null && typeof value === 'object') {
-      for (const key of Object.keys(value)) {
-        const child = (value as Record<string, unknown>)[key];
-        if (forbidPrototypeKeys) checkKey(key, child, frame);
-        stack.push({ value: child, key, parent: frame });
-      }
+      continue;
+    }
+    if (value === null || typeof value !== 'object') continue;
+    if (depth >= maxDepth) throw new JsonLimitError('depth', `${subject} nests deeper than ${maxDepth} levels (at ${jsonPath(frame)})`, { max: maxDepth, path: jsonPath(frame) });
+    if (Array.isArray(value)) {
+      for (let i = value.length - 1; i >= 0; i--) stack.push({ value: value[i], key: i, parent: frame, depth: depth + 1 });
+      continue;
+    }
+    for (const key of Object.keys(value)) {
+      const child = (value as Record<string, unknown>)[key];
+      if (forbidPrototypeKeys) checkKey(key, child, frame);
+      stack.push({ value: child, key, parent: frame, depth: depth + 1 });
     }
   }
 }
@@ -111,7 +126,7 @@ function checkValues(root: unknown, forbidPrototypeKeys: boolean): void {
 function checkKey(key: string, child: unknown, frame: Frame): void {
   const isPrototypeKey = key === '__proto__' || (key === 'constructor' && child !== null && typeof child === 'object' && Object.hasOwn(child, 'prototype'));
   if (!isPrototypeKey) return;
-  const path = jsonPath({ value: child, key, parent: frame });
+  const path = jsonPath({ value: child, key, parent: frame, depth: frame.depth + 1 });
   const named = key === '__proto__' ? '"__proto__"' : '"constructor.prototype"';
   throw new JsonLimitError('key', `${path}: the key ${named} is not allowed (it could change an object's prototype)`, { path, key: key === '__proto__' ? key : 'constructor.prototype' });
 }
