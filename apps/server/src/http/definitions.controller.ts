@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { definitionIssues } from '@orchestron/definitions';
 import type { RunService } from '@orchestron/runtime';
 import type { FastifyReply } from 'fastify';
@@ -8,7 +8,7 @@ import type { AgentContract } from './agent-contract.ts';
 import { DefinitionEnvelope, DefinitionListEnvelope, errorResponses, ValidationEnvelope } from './api-models.ts';
 import { Actor, ANY_ROLE, OPERATORS, READERS, Roles } from './auth.guard.ts';
 import { decorateClass, decorateMethod, injectByToken } from './decorate.ts';
-import { DefinitionQuery } from './runs.dto.ts';
+import { DefinitionParams, DefinitionQuery } from './runs.dto.ts';
 import { RUN_SERVICE } from './tokens.ts';
 
 /** Definitions: register a version, list, read, validate. Bodies are definitions, judged by the definition schema, not by a DTO. */
@@ -32,8 +32,8 @@ export class DefinitionsController {
     };
   }
 
-  get(id: string, query: DefinitionQuery): { definition: unknown; agent_contract: AgentContract } {
-    return { definition: this.#runs.definitions.get(id, query.version), agent_contract: errorContract(false) };
+  get(params: DefinitionParams, query: DefinitionQuery): { definition: unknown; agent_contract: AgentContract } {
+    return { definition: this.#runs.definitions.get(params.id, query.version), agent_contract: errorContract(false) };
   }
 
   validate(body: unknown): { valid: boolean; issues: unknown[]; agent_contract: AgentContract } {
@@ -56,5 +56,5 @@ decorateMethod(DefinitionsController, 'validate', [
   Post('validate'), HttpCode(200), Roles(...ANY_ROLE), ApiOperation({ summary: 'check a definition: every problem with its path' }), definitionBody, ApiResponse({ status: 200, description: 'valid, or every issue with its path', type: ValidationEnvelope }),
 ], [freeBody]);
 decorateMethod(DefinitionsController, 'get', [
-  Get(':id'), Roles(...READERS), ApiOperation({ summary: 'a compiled definition' }), ApiParam({ name: 'id', type: String }), ApiResponse({ status: 200, description: 'the compiled definition', type: DefinitionEnvelope }), ...errorResponses(404),
-], [{ decorator: Param('id'), type: String }, { decorator: Query(), type: DefinitionQuery }]);
+  Get(':id'), Roles(...READERS), ApiOperation({ summary: 'a compiled definition' }), ApiResponse({ status: 200, description: 'the compiled definition', type: DefinitionEnvelope }), ...errorResponses(404),
+], [{ decorator: Param(), type: DefinitionParams }, { decorator: Query(), type: DefinitionQuery }]);
