@@ -1,5 +1,6 @@
 import { murmur2 } from '@platformatic/kafka';
 import { WireFormatError } from '@orchestron/bus';
+import { JsonLimitError, MAX_JSON_DEPTH, parseLimitedJson } from '@orchestron/definitions';
 import type { BusMessage, DeliveredMessage } from '@orchestron/bus';
 import { KafkaBusError } from './errors.ts';
 
@@ -62,16 +63,21 @@ export function decodeHeaders(raw: RawRecord): Record<string, string> {
   return headers;
 }
 
-/** The delivered message, or a WireFormatError when the value is missing or not JSON. */
-export function decodeMessage(raw: RawRecord, at: { readonly topic: string; readonly partition: number; readonly offset: number }): DeliveredMessage {
+/**
+ * The delivered message, or a WireFormatError when the value is missing, not JSON, nested deeper than `maxDepth`
+ * (scanned before parsing) or holding a number JSON.parse reads as Infinity: the consumer dead-letters it with
+ * that reason rather than a handler overflowing its stack on it, or storing the number as null.
+ */
+export function decodeMessage(raw: RawRecord, at: { readonly topic: string; readonly partition: number; readonly offset: number }, maxDepth: number = MAX_JSON_DEPTH): DeliveredMessage {
   const key = text(raw.key) ?? '';
   const headers = decodeHeaders(raw);
   if (raw.value === undefined || raw.value.length === 0) throw new WireFormatError(`${where(at)} has no value`);
   let value: unknown;
   try {
-    value = JSON.parse(raw.value.toString('utf8'));
+    value = parseLimitedJson(raw.value.toString('utf8'), { maxDepth, subject: where(at) });
   } catch (error) {
-    throw new WireFormatError(`${where(at)} is not JSON: ${error instanceof Error ? error.message : String(error)}`);
+    if (!(error instanceof JsonLimitError)) throw error;
+    throw new WireFormatError(error.limit === 'finite' ? `${where(at)}: ${error.message}` : error.message);
   }
   return { key, value, headers, ...at };
 }

@@ -1,3 +1,4 @@
+import { checkJsonLimits, JsonLimitError, MAX_JSON_DEPTH } from '@orchestron/definitions';
 import { Ajv } from 'ajv';
 
 /** `step.execute` / `step.compensate`, sent to `orchestron.commands.<worker>`. */
@@ -74,10 +75,27 @@ export class WireFormatError extends Error {
 
 const ajv = new Ajv({ allErrors: true, strict: false });
 
-/** A parser for one message schema: the value, or a WireFormatError naming every bad field. */
-export function wireParser<T>(schema: object, what: string): (value: unknown) => T {
+export interface WireLimits {
+  /** How deep a message may nest; default MAX_JSON_DEPTH (64). */
+  readonly maxDepth?: number;
+}
+
+/**
+ * A parser for one message schema: the value, or a WireFormatError naming every bad field. A message nested
+ * deeper than the limit or holding a non-finite number is refused first, naming the limit or the path: the
+ * consumer dead-letters it with that reason, instead of a later recursive walk overflowing the stack, or an
+ * Infinity being stored as null.
+ */
+export function wireParser<T>(schema: object, what: string, limits: WireLimits = {}): (value: unknown) => T {
   const validate = ajv.compile(schema);
+  const maxDepth = limits.maxDepth ?? MAX_JSON_DEPTH;
   return (value) => {
+    try {
+      checkJsonLimits(value, { maxDepth, subject: 'the message' });
+    } catch (error) {
+      if (error instanceof JsonLimitError) throw new WireFormatError(`not a valid ${what}: ${error.message}`);
+      throw error;
+    }
     if (validate(value)) return value as T;
     const problems = (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? e.keyword}`);
     throw new WireFormatError(`not a valid ${what}: ${problems.join('; ')}`);

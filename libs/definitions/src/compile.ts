@@ -4,6 +4,7 @@ import { DefinitionInvalidError } from './errors.ts';
 import { unwrapExpression } from './expressions.ts';
 import { definitionIssues } from './validate.ts';
 import type { CompiledCompensation, CompiledDefinition, CompiledStep, DefinitionIssue, JoinPolicy, RetryPolicy } from './types.ts';
+import { quoteForMessage } from './quote.ts';
 
 type RawRetry = { maxAttempts?: number; backoff?: 'exponential' | 'fixed'; initialDelay?: string; maxDelay?: string; jitter?: 'full' | 'equal' | 'none'; nonRetryable?: string[] };
 type RawCompensation = { worker?: string; action?: string; input?: unknown; retry?: RawRetry; timeout?: string; heartbeatTimeout?: string };
@@ -142,5 +143,5 @@ function duration(text: string | undefined): number | null {
 
 function describe(raw: unknown): string {
   const def = raw as { id?: unknown; version?: unknown } | null;
-  return def && typeof def === 'object' && typeof def.id === 'string' ? `definition "${def.id}"${typeof def.version === 'number' ? ` v${def.version}` : ''}` : 'definition';
+  return def && typeof def === 'object' && typeof def.id === 'string' ? `definition ${quoteForMessage(def.id)}${typeof def.version === 'number' ? ` v${def.version}` : ''}` : 'definition';
 }

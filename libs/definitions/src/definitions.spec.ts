@@ -145,7 +145,7 @@ describe('semantic checks name the path and the reason', () => {
 
   it('reports a bad worker name with the offending text', () => {
     const issues = definitionIssues(def({ a: { worker: 'Bad Worker' } }));
-    expect(issues).toEqual([{ path: '/steps/a/worker', message: '"Bad Worker" is not a valid identifier (lower-case letters, digits, - and _)' }]);
+    expect(issues).toEqual([{ path: '/steps/a/worker', message: '"Bad Worker" is not a valid identifier: use 1 to 63 characters of a-z, 0-9, - and _, starting with a letter or digit' }]);
   });
 
   it('rejects quorum(N) with more successes than needs', () => {
@@ -187,7 +187,7 @@ describe('semantic checks name the path and the reason', () => {
     const issues = definitionIssues({ version: 1, steps: { 'Bad Id': { worker: 'w' } } });
     expect(issues).toEqual(expect.arrayContaining([
       { path: '/id', message: 'missing required field "id"' },
-      { path: '/steps/Bad Id', message: 'step id "Bad Id" is not valid (lower-case letters, digits, - and _)' },
+      { path: '/steps/Bad Id', message: 'step id "Bad Id" is not valid: use 1 to 63 characters of a-z, 0-9, - and _, starting with a letter or digit' },
     ]));
   });
 

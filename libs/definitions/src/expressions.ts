@@ -7,6 +7,7 @@ import { ExpressionBudgetError, ExpressionError } from './expression-errors.ts';
 import { compileRegex, RegexRefused } from './expression-regex.ts';
 
 export { ExpressionBudgetError, ExpressionError } from './expression-errors.ts';
+import { quoteForMessage } from './quote.ts';
 
 /** What an expression sees: the run's input, each finished step's output, and the run's identity. */
 export interface ExpressionContext {
@@ -36,7 +37,7 @@ function program(source: string): Program {
     try {
       compiled = parseCel(source);
     } catch (error) {
-      throw new ExpressionError(source, `cannot parse ${JSON.stringify(source)}: ${firstLine(error)}`);
+      throw new ExpressionError(source, `cannot parse ${quoteForMessage(source)}: ${firstLine(error)}`);
     }
     if (programs.size > 10_000) programs.clear();
     programs.set(source, compiled);
@@ -72,8 +73,8 @@ export function evaluateExpression(source: string, context: ExpressionContext): 
   } catch (error) {
     const exceeded = meter.failure ?? (error instanceof BudgetExceeded ? error : undefined);
     if (exceeded) throw new ExpressionBudgetError(source, exceeded.limit, exceeded.max, exceeded.detail);
-    if (error instanceof RegexRefused) throw new ExpressionError(source, `cannot evaluate ${JSON.stringify(source)}: ${error.message}`);
-    throw new ExpressionError(source, `cannot evaluate ${JSON.stringify(source)}: ${firstLine(error)}`);
+    if (error instanceof RegexRefused) throw new ExpressionError(source, `cannot evaluate ${quoteForMessage(source)}: ${error.message}`);
+    throw new ExpressionError(source, `cannot evaluate ${quoteForMessage(source)}: ${firstLine(error)}`);
   }
 }
 

@@ -8,7 +8,9 @@ const governanceTimeout = {
   ...duration,
   description: 'How long a sideEffect step waits for governance before the run asks an operator (default 60s). The step keeps waiting: fail closed.',
 };
-const identifier = { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,62}$' };
+/** Definition ids, step ids and workers: what identifier.ts states in words as IDENTIFIER_RULE. */
+export const IDENTIFIER_PATTERN = '^[a-z0-9][a-z0-9_-]{0,62}$';
+const identifier = { type: 'string', pattern: IDENTIFIER_PATTERN };
 
 const retry = {
   type: 'object',

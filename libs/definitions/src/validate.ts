@@ -3,6 +3,8 @@ import type { ErrorObject } from 'ajv';
 import { definitionSchema } from './schema.ts';
 import { parseDuration } from './duration.ts';
 import { checkExpression, ExpressionError, referencedSteps, templateExpressions, unwrapExpression } from './expressions.ts';
+import { IDENTIFIER_RULE } from './identifier.ts';
+import { QUOTE_MAX_CHARS, quoteForMessage } from './quote.ts';
 import type { DefinitionIssue } from './types.ts';
 
 // verbose: the messages quote the offending value (error.data), which ajv keeps only in verbose mode.
@@ -35,17 +37,17 @@ export function definitionIssues(raw: unknown): DefinitionIssue[] {
     checkStep(id, step, ids, issues);
   }
   const cycles = findCycles(steps);
-  for (const cycle of cycles) issues.push({ path: `/steps/${cycle[0]}/needs`, message: `dependency cycle: ${cycle.join(' → ')}` });
+  for (const cycle of cycles) issues.push({ path: `/steps/${cycle[0]}/needs`, message: `dependency cycle: ${cycle.map(bare).join(' → ')}` });
   if (cycles.length === 0) checkReferences(steps, ids, issues);
-  return dedupe(issues);
+  return dedupe(issues).map(clipPath);
 }
 
 function checkStep(id: string, step: RawStep, ids: Set<string>, issues: DefinitionIssue[]): void {
   const at = `/steps/${id}`;
   const needs = Array.isArray(step.needs) ? step.needs : [];
   needs.forEach((need, i) => {
-    if (need === id) issues.push({ path: `${at}/needs/${i}`, message: `step "${id}" cannot need itself` });
-    else if (!ids.has(need)) issues.push({ path: `${at}/needs/${i}`, message: `unknown step "${need}"${suggest(need, ids)}` });
+    if (need === id) issues.push({ path: `${at}/needs/${i}`, message: `step ${quoteForMessage(id)} cannot need itself` });
+    else if (!ids.has(need)) issues.push({ path: `${at}/needs/${i}`, message: `unknown step ${quoteForMessage(need)}${suggest(need, ids)}` });
   });
   const isApproval = step.type === 'approval';
   if (isApproval && step.worker !== undefined) issues.push({ path: `${at}/worker`, message: 'an approval step is a human gate and takes no worker' });
@@ -79,7 +81,7 @@ function checkDelays(retry: { initialDelay?: string; maxDelay?: string } | undef
   if (!retry || typeof retry !== 'object') return;
   const initial = typeof retry.initialDelay === 'string' ? parseDuration(retry.initialDelay) : null;
   const max = typeof retry.maxDelay === 'string' ? parseDuration(retry.maxDelay) : null;
-  if (initial !== null && max !== null && max < initial) issues.push({ path: `${at}/maxDelay`, message: `maxDelay (${retry.maxDelay}) is shorter than initialDelay (${retry.initialDelay})` });
+  if (initial !== null && max !== null && max < initial) issues.push({ path: `${at}/maxDelay`, message: `maxDelay (${bare(retry.maxDelay ?? '')}) is shorter than initialDelay (${bare(retry.initialDelay ?? '')})` });
 }
 
 /** Expressions may read only steps that are upstream of them: anything else might not have run. */
@@ -104,9 +106,9 @@ function checkReferences(steps: Record<string, RawStep>, ids: Set<string>, issue
         continue;
       }
       for (const ref of refs) {
-        if (!ids.has(ref)) issues.push({ path, message: `expression reads unknown step "${ref}"${suggest(ref, ids)}` });
+        if (!ids.has(ref)) issues.push({ path, message: `expression reads unknown step ${quoteForMessage(ref)}${suggest(ref, ids)}` });
         else if (!(self && ref === id) && !upstream.get(id)?.has(ref)) {
-          issues.push({ path, message: `expression reads step "${ref}", which is not upstream of "${id}": add it to needs` });
+          issues.push({ path, message: `expression reads step ${quoteForMessage(ref)}, which is not upstream of ${quoteForMessage(id)}: add it to needs` });
         }
       }
     }
@@ -166,17 +168,17 @@ function describeSchemaError(error: ErrorObject): DefinitionIssue {
   const path = error.instancePath;
   switch (error.keyword) {
     case 'additionalProperties':
-      return { path: `${path}/${String(error.params.additionalProperty)}`, message: `unknown field "${String(error.params.additionalProperty)}"` };
+      return { path: `${path}/${String(error.params.additionalProperty)}`, message: `unknown field ${quoteForMessage(String(error.params.additionalProperty))}` };
     case 'required':
       return { path: `${path}/${String(error.params.missingProperty)}`, message: `missing required field "${String(error.params.missingProperty)}"` };
     case 'enum':
       return { path, message: `must be one of ${(error.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` };
     case 'pattern':
-      if (error.params.pattern === DURATION_PATTERN) return { path, message: `bad duration ${JSON.stringify(error.data)}: write e.g. 500ms, 30s, 5m, 48h or 1h30m` };
-      if (path.endsWith('/join')) return { path, message: `unknown join policy ${JSON.stringify(error.data)}: use all_success, any_success, majority, quorum(N) or all_done` };
-      return { path, message: `${JSON.stringify(error.data)} is not a valid identifier (lower-case letters, digits, - and _)` };
+      if (error.params.pattern === DURATION_PATTERN) return { path, message: `bad duration ${quoteForMessage(String(error.data))}: write e.g. 500ms, 30s, 5m, 48h or 1h30m` };
+      if (path.endsWith('/join')) return { path, message: `unknown join policy ${quoteForMessage(String(error.data))}: use all_success, any_success, majority, quorum(N) or all_done` };
+      return { path, message: `${quoteForMessage(String(error.data))} is not a valid identifier: use ${IDENTIFIER_RULE}` };
     case 'propertyNames':
-      return { path: `${path}/${String(error.params.propertyName)}`, message: `step id "${String(error.params.propertyName)}" is not valid (lower-case letters, digits, - and _)` };
+      return { path: `${path}/${String(error.params.propertyName)}`, message: `step id ${quoteForMessage(String(error.params.propertyName))} is not valid: use ${IDENTIFIER_RULE}` };
     default:
       return { path, message: error.message ?? error.keyword };
   }
@@ -184,7 +186,18 @@ function describeSchemaError(error: ErrorObject): DefinitionIssue {
 
 function suggest(name: string, ids: Set<string>): string {
   const close = [...ids].find((id) => id.startsWith(name.slice(0, 3)) || name.startsWith(id.slice(0, 3)));
-  return close ? ` (did you mean "${close}"?)` : '';
+  return close ? ` (did you mean ${quoteForMessage(close)}?)` : '';
+}
+
+/** A value the message shows unquoted while it is short (a step id in a cycle, a duration), quoted and cut when long. */
+function bare(value: string): string {
+  return value.length > QUOTE_MAX_CHARS ? quoteForMessage(value) : value;
+}
+
+/** A path names the client's own keys (step ids, unknown fields): a long one is quoted and cut like any echoed value. */
+function clipPath(issue: DefinitionIssue): DefinitionIssue {
+  if (issue.path.length <= QUOTE_MAX_CHARS) return issue;
+  return { ...issue, path: issue.path.split('/').map(bare).join('/') };
 }
 
 function dedupe(issues: DefinitionIssue[]): DefinitionIssue[] {

@@ -1,4 +1,4 @@
-import { compileDefinition } from '@orchestron/definitions';
+import { compileDefinition, quoteForMessage } from '@orchestron/definitions';
 import type { CompiledDefinition } from '@orchestron/definitions';
 import { ExpectedVersionConflictError } from '@orchestron/event-store';
 import type { EventStore, RecordedEvent } from '@orchestron/event-store';
@@ -91,9 +91,9 @@ export class DefinitionRegistry {
 
   get(id: string, version: VersionChoice = 'latest', tenant: string = DEFAULT_TENANT): CompiledDefinition {
     const versions = this.byId.get(keyOf(tenant, id));
-    if (!versions || versions.size === 0) throw new DefinitionError('DEFINITION.NOT_FOUND', `no definition "${clip(id)}" is registered${tenant === DEFAULT_TENANT ? '' : ` in tenant ${tenant}`}`);
+    if (!versions || versions.size === 0) throw new DefinitionError('DEFINITION.NOT_FOUND', `no definition ${quoteForMessage(id)} is registered${tenant === DEFAULT_TENANT ? '' : ` in tenant ${tenant}`}`);
     const chosen = version === 'latest' ? versions.get(Math.max(...versions.keys())) : versions.get(version);
-    if (!chosen) throw new DefinitionError('DEFINITION.NOT_FOUND', `definition "${id}" has no version ${version}; known: ${[...versions.keys()].join(', ')}`);
+    if (!chosen) throw new DefinitionError('DEFINITION.NOT_FOUND', `definition ${quoteForMessage(id)} has no version ${version}; known: ${[...versions.keys()].join(', ')}`);
     return chosen.definition;
   }
 
@@ -126,9 +126,4 @@ const keyOf = (tenant: string, id: string): string => `${tenant}/${id}`;
 function splitKey(key: string): [tenant: string, id: string] {
   const slash = key.indexOf('/');
   return [key.slice(0, slash), key.slice(slash + 1)];
-}
-
-/** An id that failed to resolve is echoed, but never at length. */
-function clip(text: string): string {
-  return text.length <= 80 ? text : `${text.slice(0, 80)}… (${text.length} characters)`;
 }

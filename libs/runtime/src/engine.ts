@@ -1,3 +1,4 @@
+import { quoteForMessage } from '@orchestron/definitions';
 import { randomUUID } from 'node:crypto';
 import { Topics } from '@orchestron/bus';
 import type { BusSubscription, DeliveredMessage, MessageBus, StepCommandMessage, TopicPartition } from '@orchestron/bus';
@@ -241,7 +242,7 @@ export class Engine implements RunService {
     const { state, events } = await withSpan('start run', { runId, attributes: { 'orchestron.definition.id': definition.id } }, () => this.executeFull(runId, command, keyMetadata(request.keyId)));
     if (!isStarted(state)) throw new Error('run did not start');
     if (events.length === 0 && !sameJson(state.input, request.input)) {
-      throw new DomainError('RUN.ALREADY_EXISTS', `idempotency key "${request.idempotencyKey}" was already used for run ${runId} with a different input`, { runId });
+      throw new DomainError('RUN.ALREADY_EXISTS', `idempotency key ${quoteForMessage(String(request.idempotencyKey))} was already used for run ${runId} with a different input`, { runId });
     }
     return { run: state, created: events.length > 0 };
   }
@@ -254,7 +255,7 @@ export class Engine implements RunService {
   private async executeAs(runId: string, command: RunCommand, actor: string | undefined, metadata: Readonly<Record<string, string>>, guard?: Guard): Promise<RunData> {
     const full = { ...command, metadata: { now: this.clock.now(), ...(actor !== undefined ? { actor } : {}) } } as Command;
     const { state } = await this.executeFull(runId, full, metadata, guard);
-    if (!isStarted(state)) throw new DomainError('RUN.NOT_FOUND', `run ${runId} does not exist`, { runId });
+    if (!isStarted(state)) throw new DomainError('RUN.NOT_FOUND', `run ${quoteForMessage(runId)} does not exist`, { runId });
     return state;
   }
 

@@ -1,3 +1,4 @@
+import { quoteForMessage } from '@orchestron/definitions';
 import { randomUUID } from 'node:crypto';
 import { Topics } from '@orchestron/bus';
 import type { MessageBus, OperatorCommandMessage, WorkflowStartMessage } from '@orchestron/bus';
@@ -85,7 +86,7 @@ export class RemoteRuns implements RunService {
     const existing = await this.getRun(runId);
     if (existing) {
       if (!sameJson(existing.input, request.input)) {
-        throw new DomainError('RUN.ALREADY_EXISTS', `idempotency key "${idempotencyKey}" was already used for run ${runId} with a different input`, { runId });
+        throw new DomainError('RUN.ALREADY_EXISTS', `idempotency key ${quoteForMessage(idempotencyKey)} was already used for run ${runId} with a different input`, { runId });
       }
       return { run: existing, created: false };
     }
@@ -110,7 +111,7 @@ export class RemoteRuns implements RunService {
 
   async execute(runId: string, command: RunCommand, actor: string, keyId?: string): Promise<RunData> {
     const { state } = await this.load(runId);
-    if (!isStarted(state)) throw new DomainError('RUN.NOT_FOUND', `run ${runId} does not exist`, { runId });
+    if (!isStarted(state)) throw new DomainError('RUN.NOT_FOUND', `run ${quoteForMessage(runId)} does not exist`, { runId });
     // Throws the decider's own error (STEP.ALREADY_TERMINAL, RUN.NOT_PAUSED, …) when the command does not apply.
     const events = decide({ ...command, metadata: { now: this.clock.now(), actor } } as Command, state);
     if (events.length === 0) return state;

@@ -1,4 +1,4 @@
-import { runInputIssues } from '@orchestron/definitions';
+import { quoteForMessage, runInputIssues } from '@orchestron/definitions';
 import { DomainError, StepErrorCodes } from './errors.ts';
 import { evolve, assertNever } from './evolve.ts';
 import type { Command, Phase, StepError, Timer, WorkflowEvent } from './messages.ts';
@@ -285,7 +285,7 @@ function heartbeatTimer(stepId: string, attempt: number, dueAt: number): Timer {
 
 function requireStep(s: RunData, stepId: string) {
   const st = s.steps[stepId];
-  if (!st) throw new DomainError('STEP.NOT_FOUND', `step "${stepId}" is not in ${s.definition.id} v${s.definition.version}`, { stepId });
+  if (!st) throw new DomainError('STEP.NOT_FOUND', `step ${quoteForMessage(stepId)} is not in ${s.definition.id} v${s.definition.version}`, { stepId });
   return st;
 }
 

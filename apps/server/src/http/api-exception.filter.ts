@@ -1,5 +1,6 @@
 import { HttpException } from '@nestjs/common';
 import type { ArgumentsHost, ExceptionFilter } from '@nestjs/common';
+import { QUOTE_MAX_CHARS, quoteForMessage } from '@orchestron/definitions';
 import type { Logger } from '@orchestron/runtime';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errorContract } from './agent-contract.ts';
@@ -12,27 +13,32 @@ import { RequestError, statusFor, toApiError } from './errors.ts';
  */
 export class ApiExceptionFilter implements ExceptionFilter {
   readonly #logger: Logger;
+  readonly #bodyLimit: number;
 
-  constructor(logger: Logger) {
+  constructor(logger: Logger, limits: { readonly bodyLimit: number }) {
     this.#logger = logger;
+    this.#bodyLimit = limits.bodyLimit;
   }
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const request = host.switchToHttp().getRequest<FastifyRequest>();
     const reply = host.switchToHttp().getResponse<FastifyReply>();
-    const api = toApiError(exception instanceof HttpException ? fromHttpException(exception, request) : exception);
+    const api = toApiError(exception instanceof HttpException ? fromHttpException(exception, request, this.#bodyLimit) : exception);
     if (api.code === 'INTERNAL') this.#logger.error('request failed', { method: request.method, url: request.url, error: String((exception as Error)?.stack ?? exception) });
     void reply.code(statusFor(api.code)).send({ error: api, agent_contract: errorContract(api.retryable) });
   }
 }
 
-function fromHttpException(exception: HttpException, request: FastifyRequest): unknown {
+function fromHttpException(exception: HttpException, request: FastifyRequest, bodyLimit: number): unknown {
   switch (exception.getStatus()) {
-    case 404:
+    case 404: {
       // Our handlers never throw NotFoundException: this is Nest's handler for a path no route matches.
-      return new RequestError('ROUTE.NOT_FOUND', `no route ${request.method} ${request.url}`);
+      const url = request.url.length > QUOTE_MAX_CHARS ? quoteForMessage(request.url) : request.url;
+      return new RequestError('ROUTE.NOT_FOUND', `no route ${request.method} ${url}`);
+    }
     case 413:
-      return new RequestError('REQUEST.TOO_LARGE', exception.message);
+      // Fastify refuses the body as it streams in (or from its Content-Length), before any parser sees it.
+      return new RequestError('REQUEST.TOO_LARGE', `the body is larger than the limit of ${bodyLimit} bytes (${bodyLimit / 1024 / 1024} MiB)`, { limit: 'size', max: bodyLimit });
     case 415:
       return new RequestError('REQUEST.UNSUPPORTED_MEDIA_TYPE', exception.message);
     default:

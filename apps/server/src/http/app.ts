@@ -14,6 +14,7 @@ import { decorateClass } from './decorate.ts';
 import { DefinitionsController } from './definitions.controller.ts';
 import { DiscoveryController } from './discovery.controller.ts';
 import type { OpenApiHolder } from './discovery.controller.ts';
+import { useJsonBodyParser } from './json-body.ts';
 import { MetricsController } from './metrics.controller.ts';
 import type { MetricsSource } from './metrics.controller.ts';
 import { createOpenApiDocument } from './openapi.ts';
@@ -32,6 +33,12 @@ export interface HttpAppOptions {
   readonly metrics?: MetricsSource;
   /** Failed requests and Nest's own warnings and errors; default JSON lines on stderr. */
   readonly logger?: Logger;
+  /**
+   * How long a request may take to arrive, headers and body, before it is answered 408 and its connection
+   * closed; default 10 s. A client that sends less body than its Content-Length would otherwise hold a socket
+   * (and its buffered bytes) for as long as it likes.
+   */
+  readonly requestTimeoutMs?: number;
 }
 
 export interface HttpApp {
@@ -43,6 +50,13 @@ export interface HttpApp {
 }
 
 const BODY_LIMIT = 4 * 1024 * 1024;
+const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+/**
+ * Fastify's router answers 404 for a path parameter longer than maxParamLength (100 by default), so a long run id
+ * would be "no route" instead of a 400 stating the id rule. Node's 16 KiB header limit already bounds the URL of
+ * any real request; this only makes sure a matched route, not the router, judges the parameter.
+ */
+const MAX_PARAM_LENGTH = BODY_LIMIT;
 
 class HttpModule {}
 decorateClass(HttpModule, [Module({})]);
@@ -66,18 +80,29 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     controllers: [DiscoveryController, RunsController, DefinitionsController, KeysController, ...(options.metrics ? [MetricsController] : [])],
     providers,
   };
-  // forceCloseConnections: close() does not wait for idle keep-alive sockets, so tests and shutdowns end promptly.
-  const adapter = new FastifyAdapter({ logger: false, bodyLimit: BODY_LIMIT, forceCloseConnections: true });
+  const requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const adapter = new FastifyAdapter({
+    logger: false,
+    bodyLimit: BODY_LIMIT,
+    // close() does not wait for idle keep-alive sockets, so tests and shutdowns end promptly.
+    forceCloseConnections: true,
+    maxParamLength: MAX_PARAM_LENGTH,
+    requestTimeout,
+    // Node looks for late requests only every connectionsCheckingInterval (30 s by default): the timeout would be
+    // up to 30 s late. Headers may not take longer than the whole request.
+    http: { connectionsCheckingInterval: Math.max(10, Math.min(1_000, Math.floor(requestTimeout / 4))), headersTimeout: Math.min(60_000, requestTimeout) },
+  });
+  useJsonBodyParser(adapter.getInstance(), BODY_LIMIT);
   const nest = await NestFactory.create<NestFastifyApplication>(module, adapter, {
     logger: nestLogger(logger),
-    // Fastify's own JSON parser, as before Nest: no urlencoded bodies.
+    // Only our JSON parser (json-body.ts): no urlencoded bodies.
     bodyParser: false,
     // The RunService is a provider value; hashing it into a module id would walk the whole engine.
     moduleIdGeneratorAlgorithm: 'reference',
   });
   nest.useGlobalGuards(new AuthGuard(keys, nest.get(Reflector)));
   nest.useGlobalPipes(new RequestValidationPipe());
-  nest.useGlobalFilters(new ApiExceptionFilter(logger));
+  nest.useGlobalFilters(new ApiExceptionFilter(logger, { bodyLimit: BODY_LIMIT }));
   const openapi = createOpenApiDocument(nest);
   holder.document = openapi as unknown as Record<string, unknown>;
   await nest.init();

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { definitionIssues } from '@orchestron/definitions';
 import type { RunService } from '@orchestron/runtime';
 import type { FastifyReply } from 'fastify';
@@ -11,7 +11,7 @@ import type { Principal } from './auth.ts';
 import { ANY_ROLE, Caller, DEFINITION_WRITERS, READERS, Roles } from './auth.guard.ts';
 import { RequestError } from './errors.ts';
 import { decorateClass, decorateMethod, injectByToken } from './decorate.ts';
-import { DefinitionQuery } from './runs.dto.ts';
+import { DefinitionParams, DefinitionQuery } from './runs.dto.ts';
 import { RUN_SERVICE } from './tokens.ts';
 
 /** Definitions: register a version, list, read, validate. Bodies are definitions, judged by the definition schema, not by a DTO. */
@@ -36,9 +36,9 @@ export class DefinitionsController {
     };
   }
 
-  get(id: string, query: DefinitionQuery, caller: Principal): { definition: unknown; agent_contract: AgentContract } {
+  get(params: DefinitionParams, query: DefinitionQuery, caller: Principal): { definition: unknown; agent_contract: AgentContract } {
     const tenant = seesAllTenants(caller) ? query.tenant ?? caller.tenant : ownTenant(caller, query.tenant);
-    return { definition: this.#runs.definitions.get(id, query.version ?? 'latest', tenant), agent_contract: errorContract(false) };
+    return { definition: this.#runs.definitions.get(params.id, query.version ?? 'latest', tenant), agent_contract: errorContract(false) };
   }
 
   validate(body: unknown): { valid: boolean; issues: unknown[]; agent_contract: AgentContract } {
@@ -70,5 +70,5 @@ decorateMethod(DefinitionsController, 'validate', [
   Post('validate'), HttpCode(200), Roles(...ANY_ROLE), ApiOperation({ summary: 'check a definition: every problem with its path' }), definitionBody, ApiResponse({ status: 200, description: 'valid, or every issue with its path', type: ValidationEnvelope }),
 ], [freeBody]);
 decorateMethod(DefinitionsController, 'get', [
-  Get(':id'), Roles(...READERS), ApiOperation({ summary: 'a compiled definition' }), ApiParam({ name: 'id', type: String }), ApiResponse({ status: 200, description: 'the compiled definition', type: DefinitionEnvelope }), ...errorResponses(404),
-], [{ decorator: Param('id'), type: String }, { decorator: Query(), type: DefinitionQuery }, { decorator: Caller() }]);
+  Get(':id'), Roles(...READERS), ApiOperation({ summary: 'a compiled definition' }), ApiResponse({ status: 200, description: 'the compiled definition', type: DefinitionEnvelope }), ...errorResponses(404),
+], [{ decorator: Param(), type: DefinitionParams }, { decorator: Query(), type: DefinitionQuery }, { decorator: Caller() }]);

@@ -1,5 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { quoteForMessage } from '@orchestron/definitions';
 import { toRunView } from '@orchestron/runtime';
 import type { RunCommand, RunService } from '@orchestron/runtime';
 import type { RunData } from '@orchestron/workflow-core';
@@ -99,14 +100,14 @@ function maySee(caller: Principal, tenant: string): boolean {
 /** An admin lists every tenant's runs, or one with ?tenant=; anyone else lists their own tenant's, whatever they ask. */
 function tenantScope(caller: Principal, asked: string | undefined): string | undefined {
   if (!seesAllTenants(caller)) {
-    if (asked !== undefined && asked !== caller.tenant) throw new RequestError('AUTH.FORBIDDEN', `a ${caller.role} key of tenant ${caller.tenant} may not read tenant ${asked.slice(0, 80)}`, { field: 'tenant' });
+    if (asked !== undefined && asked !== caller.tenant) throw new RequestError('AUTH.FORBIDDEN', `a ${caller.role} key of tenant ${caller.tenant} may not read tenant ${quoteForMessage(asked)}`, { field: 'tenant' });
     return caller.tenant;
   }
   return asked;
 }
 
 function notFound(id: string): RequestError {
-  return new RequestError('RUN.NOT_FOUND', `run ${id.length > 80 ? `${id.slice(0, 80)}…` : id} does not exist`);
+  return new RequestError('RUN.NOT_FOUND', `run ${quoteForMessage(id)} does not exist`);
 }
 
 function toCommand(action: Action, body: RunActionBody): RunCommand {

@@ -2,10 +2,12 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { RunStatus } from '@orchestron/workflow-core';
 import { Transform } from 'class-transformer';
 import type { TransformFnParams } from 'class-transformer';
+import { identifierProblem, isIdentifier, quoteForMessage } from '@orchestron/definitions';
 import { Allow, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min, ValidateBy, ValidateIf } from 'class-validator';
 import type { ValidationArguments } from 'class-validator';
 import { decorateProperty } from './decorate.ts';
 import { anyJson } from './openapi.ts';
+import { MAX_PATH_PARAM_CHARS } from './validation.pipe.ts';
 
 /*
  * Request DTOs. Fields are `declare`d so an instance carries exactly the keys the client sent: "output": null
@@ -18,6 +20,9 @@ export const RUN_STATUSES: readonly RunStatus[] = ['running', 'paused', 'needs_o
 export const ACTIONS = ['approve', 'reject', 'pause', 'resume', 'retry', 'skip', 'compensate', 'cancel'] as const;
 export type Action = (typeof ACTIONS)[number];
 
+/** An id the API looks up (definition, step): the definitions' identifier rule, stated in the message with at most 80 characters of the value. */
+const IsIdentifierField = (field: string, message?: (args: ValidationArguments) => string): PropertyDecorator =>
+  ValidateBy({ name: 'isIdentifier', validator: { validate: isIdentifier, defaultMessage: (args) => (args && message ? message(args) : identifierProblem(field, args?.value) ?? '') } });
 const present = (field: string) => (o: object): boolean => (o as Record<string, unknown>)[field] !== undefined;
 /** Query values arrive as strings; an absent one stays absent and anything else must read as a number. */
 const toNumber = ({ value }: TransformFnParams): unknown => (value === undefined ? undefined : typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN);
@@ -32,7 +37,7 @@ export class StartRunBody {
 decorateProperty(StartRunBody, 'definition', [Allow(), ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'an inline definition (see /v1/schemas/definition.json); registered first. Give this or definitionId.' })]);
 decorateProperty(StartRunBody, 'definitionId', [
   ValidateIf((o: StartRunBody) => o.definition === undefined || o.definitionId !== undefined),
-  IsString({ message: (args: ValidationArguments) => ((args.object as StartRunBody).definition === undefined ? 'give "definition" (inline) or "definitionId"' : '"definitionId" must be a string') }),
+  IsIdentifierField('definitionId', (args) => ((args.object as StartRunBody).definitionId === undefined ? 'give "definition" (inline) or "definitionId"' : identifierProblem('definitionId', args.value) ?? '')),
   ApiPropertyOptional({ type: String, description: 'a registered definition. Give this or definition.' }),
 ]);
 const VERSION_RULE = '"definitionVersion" must be "latest" or a version number (a positive integer)';
@@ -63,7 +68,7 @@ export class ListRunsQuery {
 }
 decorateProperty(ListRunsQuery, 'tenant', tenantQuery);
 decorateProperty(ListRunsQuery, 'status', [IsOptional(), IsIn(RUN_STATUSES, { message: `status must be one of ${RUN_STATUSES.join(', ')}` }), ApiPropertyOptional({ enum: RUN_STATUSES })]);
-decorateProperty(ListRunsQuery, 'definition', [IsOptional(), IsString({ message: '"definition" must be a definition id' }), ApiPropertyOptional({ type: String, description: 'a definition id' })]);
+decorateProperty(ListRunsQuery, 'definition', [IsOptional(), IsIdentifierField('definition'), ApiPropertyOptional({ type: String, description: 'a definition id' })]);
 decorateProperty(ListRunsQuery, 'limit', [
   Transform(toNumber), IsOptional(),
   IsInt({ message: 'limit must be an integer from 1 to 10000' }), Min(1, { message: 'limit must be an integer from 1 to 10000' }), Max(10_000, { message: 'limit must be an integer from 1 to 10000' }),
@@ -80,13 +85,21 @@ decorateProperty(DefinitionQuery, 'version', [
   ApiPropertyOptional({ type: 'integer', minimum: 1, description: 'default: the latest version' }),
 ]);
 
+export class DefinitionParams {
+  declare readonly id: string;
+}
+decorateProperty(DefinitionParams, 'id', [IsIdentifierField('id'), ApiProperty({ type: String, description: 'the definition id' })]);
+
 export class RunActionParams {
   declare readonly id: string;
   declare readonly action: Action;
 }
-decorateProperty(RunActionParams, 'id', [IsString(), ApiProperty({ type: String, description: 'the run id' })]);
+decorateProperty(RunActionParams, 'id', [
+  IsString(), Length(1, MAX_PATH_PARAM_CHARS, { message: (args: ValidationArguments) => `path parameter "id" must be 1 to ${MAX_PATH_PARAM_CHARS} characters; got ${quoteForMessage(String(args.value))}` }),
+  ApiProperty({ type: String, description: 'the run id' }),
+]);
 decorateProperty(RunActionParams, 'action', [
-  IsIn(ACTIONS, { message: (args: ValidationArguments) => `unknown action "${String(args.value)}"; use one of ${ACTIONS.join(', ')}` }),
+  IsIn(ACTIONS, { message: (args: ValidationArguments) => `unknown action ${quoteForMessage(String(args.value))}; use one of ${ACTIONS.join(', ')}` }),
   ApiProperty({ enum: ACTIONS }),
 ]);
 
@@ -97,7 +110,7 @@ export class RunActionBody {
   declare readonly output?: unknown;
 }
 decorateProperty(RunActionBody, 'stepId', [
-  ValidateIf(present('stepId')), IsString({ message: '"stepId" must be a string' }),
+  ValidateIf(present('stepId')), IsIdentifierField('stepId', (args) => (typeof args.value === 'string' ? identifierProblem('stepId', args.value) ?? '' : '"stepId" must be a string')),
   ApiPropertyOptional({ type: String, description: 'required by approve, reject, retry and skip' }),
 ]);
 decorateProperty(RunActionBody, 'reason', [IsOptional(), IsString({ message: '"reason" must be a string' }), ApiPropertyOptional({ type: String, nullable: true, description: 'recorded with the action' })]);

@@ -1,0 +1,40 @@
+import { describe, expect, it } from '@jest/globals';
+import { parseStepEventMessage, WireFormatError, wireParser } from './index.ts';
+
+const completed = (output: unknown) => ({ type: 'step.completed', runId: 'r-1', stepId: 'a', attempt: 1, phase: 'execute', output });
+const nested = (levels: number): unknown => {
+  let value: unknown = 'leaf';
+  for (let i = 0; i < levels; i++) value = [value];
+  return value;
+};
+const refusal = (parse: (value: unknown) => unknown, value: unknown): WireFormatError => {
+  try {
+    parse(value);
+  } catch (error) {
+    if (error instanceof WireFormatError) return error;
+    throw error;
+  }
+  throw new Error('accepted');
+};
+
+describe('wireParser limits', () => {
+  it('accepts a message within the depth limit', () => {
+    expect(parseStepEventMessage(completed(nested(60)))).toEqual(completed(nested(60)));
+  });
+
+  it('refuses a message nested deeper than 64 with WIRE.INVALID naming the limit and where', () => {
+    const error = refusal(parseStepEventMessage, completed(nested(10_000)));
+    expect(error.code).toBe('WIRE.INVALID');
+    expect(error.message).toMatch(/^not a valid step event: the message nests deeper than 64 levels \(at \$\.output(\[0\])+\)$/);
+  });
+
+  it('refuses a non-finite number in a decoded message, naming its path', () => {
+    expect(refusal(parseStepEventMessage, completed({ total: Number.POSITIVE_INFINITY })).message).toBe('not a valid step event: $.output.total is not a finite number');
+  });
+
+  it('takes a configured depth limit', () => {
+    const shallow = wireParser<unknown>({ type: 'object' }, 'probe', { maxDepth: 2 });
+    expect(shallow({ a: { b: 1 } })).toEqual({ a: { b: 1 } });
+    expect(refusal(shallow, { a: { b: {} } }).message).toBe('not a valid probe: the message nests deeper than 2 levels (at $.a.b)');
+  });
+});
