@@ -67,7 +67,7 @@ describe('the orchestrator service with the governance service and a worker, on 
     await eventually('the approved payment', async () => (await api.getRun(big.runId))?.status === 'completed');
 
     await eventually('the zero payment to fail', async () => (await api.getRun(zero.runId))?.status === 'failed');
-    const decided = (await api.history(zero.runId)).find((e) => e.type === 'GovernanceDecided');
+    const decided = (await api.history(zero.runId)).find((e) => e.type === 'GovernanceDecided' && (e.data as { stepId: string }).stepId === 'charge');
     expect(decided?.data).toMatchObject({ outcome: 'deny', policyId: 'no-zero', reason: 'a zero payment is a mistake' });
     expect(decided?.metadata.actor).toBe('system:governance:gov-1');
 
@@ -102,9 +102,10 @@ describe('the orchestrator service with the governance service and a worker, on 
       const current = await api.getRun(run.runId);
       return current?.status === 'needs_operator' ? current : undefined;
     });
-    expect(escalated.attention).toMatchObject({ code: 'GOVERNANCE.UNAVAILABLE', stepId: 'charge' });
-    expect(escalated.steps.charge?.status).toBe('waiting_governance');
-    expect((await api.history(run.runId)).some((e) => e.type === 'StepDispatched' && (e.data as { stepId: string }).stepId === 'charge')).toBe(false);
+    // Governance rules on every step of a run the orchestrator starts, so the first step waits too.
+    expect(escalated.attention).toMatchObject({ code: 'GOVERNANCE.UNAVAILABLE', stepId: 'check' });
+    expect(escalated.steps.check?.status).toBe('waiting_governance');
+    expect((await api.history(run.runId)).some((e) => e.type === 'StepDispatched')).toBe(false);
 
     // The service comes up and the operator asks again (the in-process bus keeps nothing; on Kafka the first
     // request would have waited for the service, and its late decision would apply the same way).
@@ -112,7 +113,7 @@ describe('the orchestrator service with the governance service and a worker, on 
     writeFileSync(join(policiesDir, 'pay.cedar'), POLICIES);
     const governance = await startGovernanceService({ bus, policiesDir, instance: 'gov-late', watchPolicies: false });
     onClose(() => governance.close());
-    await api.execute(run.runId, { type: 'RetryStep', data: { stepId: 'charge', reason: 'governance is back' } }, 'operator:ann');
+    await api.execute(run.runId, { type: 'RetryStep', data: { stepId: 'check', reason: 'governance is back' } }, 'operator:ann');
     await eventually('the payment', async () => (await api.getRun(run.runId))?.status === 'completed');
     expect((await api.history(run.runId)).find((e) => e.type === 'GovernanceDecided')?.data).toMatchObject({ outcome: 'allow', policyId: 'allow-all' });
   });

@@ -24,7 +24,7 @@ describe('decodeMessage', () => {
 
   it('refuses a message nested 10,000 deep as WIRE.INVALID naming the limit, before parsing it', () => {
     const reason = reasonFor(`${'['.repeat(10_000)}${']'.repeat(10_000)}`);
-    expect(reason).toBe('WireFormatError: message orchestron.step.events/2@41 nests deeper than 64 levels');
+    expect(reason).toBe('WireFormatError: message orchestron.step.events/2@41 nests deeper than 128 levels');
   });
 
   it('takes a smaller limit when given one', () => {

@@ -1,6 +1,6 @@
 import { murmur2 } from '@platformatic/kafka';
 import { WireFormatError } from '@orchestron/bus';
-import { JsonLimitError, MAX_JSON_DEPTH, parseLimitedJson } from '@orchestron/definitions';
+import { JsonLimitError, MAX_MESSAGE_DEPTH, parseLimitedJson } from '@orchestron/definitions';
 import type { BusMessage, DeliveredMessage } from '@orchestron/bus';
 import { KafkaBusError } from './errors.ts';
 
@@ -68,7 +68,7 @@ export function decodeHeaders(raw: RawRecord): Record<string, string> {
  * (scanned before parsing) or holding a number JSON.parse reads as Infinity: the consumer dead-letters it with
  * that reason rather than a handler overflowing its stack on it, or storing the number as null.
  */
-export function decodeMessage(raw: RawRecord, at: { readonly topic: string; readonly partition: number; readonly offset: number }, maxDepth: number = MAX_JSON_DEPTH): DeliveredMessage {
+export function decodeMessage(raw: RawRecord, at: { readonly topic: string; readonly partition: number; readonly offset: number }, maxDepth: number = MAX_MESSAGE_DEPTH): DeliveredMessage {
   const key = text(raw.key) ?? '';
   const headers = decodeHeaders(raw);
   if (raw.value === undefined || raw.value.length === 0) throw new WireFormatError(`${where(at)} has no value`);

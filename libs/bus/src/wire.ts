@@ -1,4 +1,4 @@
-import { checkJsonLimits, JsonLimitError, MAX_JSON_DEPTH } from '@orchestron/definitions';
+import { checkJsonLimits, JsonLimitError, MAX_MESSAGE_DEPTH } from '@orchestron/definitions';
 import { Ajv } from 'ajv';
 
 /** `step.execute` / `step.compensate`, sent to `orchestron.commands.<worker>`. */
@@ -76,7 +76,7 @@ export class WireFormatError extends Error {
 const ajv = new Ajv({ allErrors: true, strict: false });
 
 export interface WireLimits {
-  /** How deep a message may nest; default MAX_JSON_DEPTH (64). */
+  /** How deep a message may nest; default MAX_MESSAGE_DEPTH (128). */
   readonly maxDepth?: number;
 }
 
@@ -88,7 +88,7 @@ export interface WireLimits {
  */
 export function wireParser<T>(schema: object, what: string, limits: WireLimits = {}): (value: unknown) => T {
   const validate = ajv.compile(schema);
-  const maxDepth = limits.maxDepth ?? MAX_JSON_DEPTH;
+  const maxDepth = limits.maxDepth ?? MAX_MESSAGE_DEPTH;
   return (value) => {
     try {
       checkJsonLimits(value, { maxDepth, subject: 'the message' });

@@ -8,6 +8,11 @@ import { quoteForMessage } from './quote.ts';
 
 /** How deep a JSON value may nest: far beyond any definition or input we serve, far below any stack. */
 export const MAX_JSON_DEPTH = 64;
+/**
+ * Messages between services wrap a run's input (≤ MAX_JSON_DEPTH, checked where it came in) in an envelope, and an
+ * expression may nest it a little deeper: they get twice the room, and are still far from what breaks a parser.
+ */
+export const MAX_MESSAGE_DEPTH = 128;
 
 export type JsonLimit = 'syntax' | 'depth' | 'finite' | 'key';
 
