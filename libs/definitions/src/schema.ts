@@ -6,7 +6,7 @@ const duration = { type: 'string', pattern: '^(?:\\d+(?:ms|s|m|h|d))+$', descrip
 const expression = { type: 'string', description: 'A CEL expression, written bare or wrapped in ${{ }}.' };
 const governanceTimeout = {
   ...duration,
-  description: 'How long a sideEffect step waits for governance before the run asks an operator (default 60s). The step keeps waiting: fail closed.',
+  description: 'How long a step waits for governance before the run asks an operator (default 60s). The step keeps waiting: fail closed.',
 };
 /** Definition ids, step ids and workers: what identifier.ts states in words as IDENTIFIER_RULE. */
 export const IDENTIFIER_PATTERN = '^[a-z0-9][a-z0-9_-]{0,62}$';
@@ -50,7 +50,7 @@ const step = {
     join: { type: 'string', pattern: '^(all_success|any_success|majority|all_done|quorum\\([1-9][0-9]*\\))$' },
     when: expression,
     input: { description: 'Input mapping; ${{ }} strings are CEL expressions. Defaults to the run\'s input.' },
-    sideEffect: { type: 'boolean', description: 'Checked by governance before every dispatch.' },
+    sideEffect: { type: 'boolean', description: 'Checked by governance before every dispatch. With governance configured every task step is checked anyway: this flag can add a check, never remove one.' },
     compensate: compensation,
     retry,
     timeout: duration,
@@ -71,7 +71,7 @@ export const definitionSchema = {
   required: ['id', 'version', 'steps'],
   properties: {
     id: identifier,
-    version: { type: 'integer', minimum: 1 },
+    version: { type: 'integer', minimum: 1, maximum: 2_147_483_647, description: 'A version, once registered, never changes; 1 to 2147483647.' },
     name: { type: 'string' },
     description: { type: 'string' },
     input: {

@@ -67,7 +67,6 @@ function checkStep(id: string, step: RawStep, ids: Set<string>, issues: Definiti
   checkPositive(step, at, issues);
   // A deadline that can never apply is a mistake in the definition, not something to ignore.
   if (step.governanceTimeout !== undefined && isApproval) issues.push({ path: `${at}/governanceTimeout`, message: 'an approval step is not checked by governance, so it has no governanceTimeout' });
-  else if (step.governanceTimeout !== undefined && step.sideEffect !== true) issues.push({ path: `${at}/governanceTimeout`, message: 'governanceTimeout applies only to a step with sideEffect: true (only those are checked by governance)' });
 }
 
 function checkPositive(durations: Durations, at: string, issues: DefinitionIssue[]): void {

@@ -1,4 +1,5 @@
 import type { Metrics, MetricsSource } from '@orchestron/telemetry';
+import { DEFAULT_TENANT } from '@orchestron/workflow-core';
 import type { RunData, RunState, WorkflowEvent } from '@orchestron/workflow-core';
 import type { FlowSnapshot } from './flow-control.ts';
 import type { RunService } from './run-service.ts';
@@ -46,9 +47,13 @@ export function runMetricsSource(runs: Pick<RunService, 'listRuns'>, metrics: Me
   return {
     contentType: metrics.contentType,
     render: async () => {
-      const counts = new Map<string, number>(RUN_STATUSES.map((s) => [s, 0]));
-      for (const run of runs.listRuns({})) counts.set(run.status, (counts.get(run.status) ?? 0) + 1);
-      for (const [status, count] of counts) metrics.runsByStatus.set({ status }, count);
+      const counts = new Map<string, Map<string, number>>([[DEFAULT_TENANT, new Map()]]);
+      for (const run of runs.listRuns({})) {
+        const byStatus = counts.get(run.tenant) ?? new Map<string, number>();
+        byStatus.set(run.status, (byStatus.get(run.status) ?? 0) + 1);
+        counts.set(run.tenant, byStatus);
+      }
+      for (const [tenant, byStatus] of counts) for (const status of RUN_STATUSES) metrics.runsByStatus.set({ status, tenant }, byStatus.get(status) ?? 0);
       return metrics.render();
     },
   };

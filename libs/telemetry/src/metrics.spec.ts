@@ -27,7 +27,7 @@ function valueOf(all: Sample[], name: string, labels: Record<string, string>): n
 describe('createMetrics', () => {
   it('renders every Orchestron series with its labels and the service label', async () => {
     const metrics = createMetrics({ service: 'orchestrator' });
-    metrics.runsByStatus.set({ status: 'running' }, 3);
+    metrics.runsByStatus.set({ status: 'running', tenant: 'default' }, 3);
     metrics.stepRetries.inc({ worker: 'send-email' });
     metrics.setBreakerState('send-email', 'half-open');
     metrics.workerInflight.set({ worker: 'send-email' }, 4);
@@ -38,7 +38,7 @@ describe('createMetrics', () => {
 
     const all = samples(await metrics.render());
     const service = { service: 'orchestrator' };
-    expect(valueOf(all, 'orchestron_runs', { ...service, status: 'running' })).toBe(3);
+    expect(valueOf(all, 'orchestron_runs', { ...service, status: 'running', tenant: 'default' })).toBe(3);
     expect(valueOf(all, 'orchestron_step_retries_total', { ...service, worker: 'send-email' })).toBe(1);
     expect(valueOf(all, 'orchestron_breaker_state', { ...service, worker: 'send-email' })).toBe(BREAKER_STATE_VALUE['half-open']);
     expect(valueOf(all, 'orchestron_worker_inflight', { ...service, worker: 'send-email' })).toBe(4);

@@ -17,7 +17,8 @@ export const STEP_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 
 export interface Metrics {
   readonly registry: Registry;
   /** Runs currently in each status (label `status`), set from the run index. */
-  readonly runsByStatus: Gauge<'status'>;
+  /** Runs by `status` and `tenant`. */
+  readonly runsByStatus: Gauge<'status' | 'tenant'>;
   /** Step attempt latency in seconds, by `worker` and `outcome` (completed, failed, timed-out, ...). */
   readonly stepDuration: Histogram<'worker' | 'outcome'>;
   readonly stepRetries: Counter<'worker'>;
@@ -47,7 +48,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
   const breakerState = new Gauge({ name: 'orchestron_breaker_state', help: 'Circuit breaker state per worker: 0 closed, 1 open, 2 half-open', labelNames: ['worker'] as const, registers });
   return {
     registry,
-    runsByStatus: new Gauge({ name: 'orchestron_runs', help: 'Runs currently in each status', labelNames: ['status'] as const, registers }),
+    runsByStatus: new Gauge({ name: 'orchestron_runs', help: 'Runs currently in each status, per tenant', labelNames: ['status', 'tenant'] as const, registers }),
     stepDuration: new Histogram({ name: 'orchestron_step_duration_seconds', help: 'Step attempt latency from dispatch to report', labelNames: ['worker', 'outcome'] as const, buckets: STEP_DURATION_BUCKETS, registers }),
     stepRetries: new Counter({ name: 'orchestron_step_retries_total', help: 'Step attempts scheduled after a failed one', labelNames: ['worker'] as const, registers }),
     breakerState,

@@ -168,7 +168,7 @@ describe('the HTTP API', () => {
       expect(res.body.agent_contract).toEqual(discoverContract);
     }
     const notAnObject = await call('POST', '/v1/runs', ['employee-onboarding']);
-    expect(notAnObject.body.error).toEqual({ code: 'REQUEST.INVALID', message: 'the body must be a JSON object', retryable: false });
+    expect(notAnObject.body.error).toEqual({ code: 'REQUEST.INVALID', message: 'the body must be a JSON object', retryable: false, details: { field: 'body' } });
     expect(engine.listRuns({})).toEqual([]);
   });
 

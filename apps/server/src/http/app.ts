@@ -86,7 +86,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     bodyLimit: BODY_LIMIT,
     // close() does not wait for idle keep-alive sockets, so tests and shutdowns end promptly.
     forceCloseConnections: true,
-    maxParamLength: MAX_PARAM_LENGTH,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     requestTimeout,
     // Node looks for late requests only every connectionsCheckingInterval (30 s by default): the timeout would be
     // up to 30 s late. Headers may not take longer than the whole request.

@@ -10,7 +10,8 @@ import { parseDefinitionText } from '@orchestron/definitions';
 import { createInMemoryEventStore } from '@orchestron/event-store';
 import type { EventStore } from '@orchestron/event-store';
 import { createExampleWorkers } from '@orchestron/example-workers';
-import { createPolicyGovernance, Engine } from '@orchestron/runtime';
+import { createPolicyGovernance, Engine, runMetricsSource } from '@orchestron/runtime';
+import { createMetrics } from '@orchestron/telemetry';
 import { eventually } from '@orchestron/runtime/testing';
 import type { Worker } from '@orchestron/worker-sdk';
 import { createHttpApp } from './app.ts';
@@ -162,6 +163,15 @@ describe('the security review, on the embedded tier', () => {
       expect([a.status, b.status]).toEqual([201, 201]);
       expect(a.body.run.id).not.toBe(b.body.run.id);
       expect((await start('alice', 'invoice-7')).status).toBe(200);
+    });
+
+    it('counts runs per tenant in the metrics', async () => {
+      await start('alice');
+      await start('alice');
+      await start('bob');
+      const text = await runMetricsSource(engine, createMetrics({ service: 'security-test', defaultMetrics: false })).render();
+      const total = (tenant: string) => text.split('\n').filter((l) => l.startsWith('orchestron_runs{') && l.includes(`tenant="${tenant}"`)).reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
+      expect([total('acme'), total('globex'), total('default')]).toEqual([2, 1, 0]);
     });
 
     it('definitions are per tenant: one tenant\'s registration is not another\'s', async () => {

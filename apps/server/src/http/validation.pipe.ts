@@ -22,7 +22,7 @@ export class RequestValidationPipe extends ValidationPipe {
     const dto = metadata.metatype && metadata.metatype !== Object && metadata.metatype !== String ? metadata.metatype : undefined;
     // An array or a scalar would otherwise be validated as a DTO whose properties are its indexes.
     if (metadata.type === 'body' && dto && value !== undefined && value !== null && (typeof value !== 'object' || Array.isArray(value))) {
-      throw new RequestError('REQUEST.INVALID', 'the body must be a JSON object');
+      throw new RequestError('REQUEST.INVALID', 'the body must be a JSON object', { field: 'body' });
     }
     if (dto && value !== null && typeof value === 'object' && !Array.isArray(value)) refuseUndeclaredKeys(value, dto);
     return super.transform(value, metadata);
