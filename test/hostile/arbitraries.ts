@@ -46,6 +46,13 @@ function splice(value: Json, raw: string): string {
   return JSON.stringify(value).replace('"@@RAW@@"', raw);
 }
 
+/** A run input holding keys named like Object.prototype's members, and odd strings: legal data, to keep as it is. */
+export const legalOddInput = fc.dictionary(
+  fc.oneof(fc.constantFrom('constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf', '', ' ', '💥'), fc.string({ maxLength: 8 })).filter((k) => k !== '__proto__'),
+  fc.jsonValue({ maxDepth: 3 }),
+  { maxKeys: 6 },
+).map((meta) => ({ vendor: 'acme', amount: 10, meta }));
+
 export const startDefects: fc.Arbitrary<HostileText> = fc.oneof(
   fc.tuple(fc.oneof(fc.constantFrom(...PROTOTYPE_KEYS), fc.string({ minLength: 1, maxLength: 20 })).filter((k) => !FIELDS.has(k)), anyJson).map(([key, value]) => ({
     defect: `unknown top-level key ${JSON.stringify(key)}`,

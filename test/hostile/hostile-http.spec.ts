@@ -5,12 +5,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { actionDefects, definitionDefects, queryDefects, startDefects } from './arbitraries.ts';
+import { actionDefects, definitionDefects, legalOddInput, queryDefects, startDefects } from './arbitraries.ts';
 import { namesTheProblem, startHostileServer } from './fixture.ts';
 import type { HostileServer, Reply } from './fixture.ts';
 
 /** Cases per property; the suite's total is printed at the end and checked to be at least 1,000. */
-const RUNS = { starts: 400, definitions: 200, validations: 150, queries: 200, actions: 150 } as const;
+const RUNS = { starts: 400, definitions: 200, validations: 150, queries: 200, actions: 150, legal: 100 } as const;
 let cases = 0;
 
 describe('hostile HTTP input', () => {
@@ -69,6 +69,14 @@ describe('hostile HTTP input', () => {
     await fc.assert(fc.asyncProperty(actionDefects, async ({ defect, action, text }) => {
       refused(defect, await server.send('POST', `/v1/runs/${witness.id}/actions/${action}`, 'ops', text));
     }), { numRuns: RUNS.actions });
+  });
+
+  it('keeps odd but legal input exactly as sent: keys named like Object.prototype\'s members are data', async () => {
+    await fc.assert(fc.asyncProperty(legalOddInput, async (input) => {
+      cases++;
+      const reply = await server.call('POST', '/v1/runs', 'producer', { definitionId: 'vendor-payment', input });
+      expect({ status: reply.status, input: reply.body.run?.input as unknown }).toEqual({ status: 201, input });
+    }), { numRuns: RUNS.legal });
   });
 
   it('is healthy after the storm, and the run finished before it is unchanged', async () => {

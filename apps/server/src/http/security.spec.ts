@@ -111,6 +111,23 @@ describe('the security review, on the embedded tier', () => {
     });
   });
 
+  describe('input as data', () => {
+    it('keeps keys named like Object.prototype\'s members inside a run\'s input: they are data, not an attack', async () => {
+      const input = { vendor: 'acme', amount: 10, meta: { constructor: 'Ada', prototype: { a: 1 }, toString: 'x', valueOf: [1], hasOwnProperty: null } };
+      const started = await call('POST', '/v1/runs', 'producer', { definitionId: 'vendor-payment', input });
+      expect(started.status).toBe(201);
+      expect(started.body.run.input).toEqual(input);
+      expect((await engine.getRun(started.body.run.id as string))?.input).toEqual(input);
+    });
+
+    it('still refuses the keys that could pollute a prototype, naming them', async () => {
+      const res = await app.nest.inject({ method: 'POST', url: '/v1/runs', headers: { authorization: `Bearer ${key('producer')}`, 'content-type': 'application/json' }, payload: '{"definitionId":"vendor-payment","input":{"a":{"__proto__":{"polluted":true}}}}' });
+      expect(res.statusCode).toBe(400);
+      expect(res.json().error.message).toContain('__proto__');
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    });
+  });
+
   describe('governance bypass', () => {
     it('a definition without sideEffect does not get a charge past the policies: 999,999 waits for approval', async () => {
       // Even registered by someone who may: the policies rule on every step, whatever the definition flags.

@@ -24,9 +24,24 @@ export class RequestValidationPipe extends ValidationPipe {
     if (metadata.type === 'body' && dto && value !== undefined && value !== null && (typeof value !== 'object' || Array.isArray(value))) {
       throw new RequestError('REQUEST.INVALID', 'the body must be a JSON object', { field: 'body' });
     }
-    if (dto && value !== null && typeof value === 'object' && !Array.isArray(value)) refuseUndeclaredKeys(value, dto);
-    return super.transform(value, metadata);
+    if (!dto || value === null || typeof value !== 'object' || Array.isArray(value)) return super.transform(value, metadata);
+    refuseUndeclaredKeys(value, dto);
+    // No DTO nests another: an object or array in a field is free-form JSON (a run's input, a definition, a skip's
+    // output). class-transformer must not walk it: it skips keys named like Object.prototype's members (`toString`)
+    // and throws on a `constructor` key. It validates a stand-in of the same kind, and the value goes on as it came.
+    const freeForm = Object.entries(value).filter(([, field]) => field !== null && typeof field === 'object');
+    const standIns = Object.fromEntries(freeForm.map(([key, field]) => [key, Array.isArray(field) ? [] : {}]));
+    const result: unknown = await super.transform({ ...value, ...standIns }, metadata);
+    if (result !== null && typeof result === 'object') for (const [key, field] of freeForm) (result as Record<string, unknown>)[key] = field;
+    return result;
   }
+
+  /**
+   * Nest deletes every `__proto__`, `prototype` and `constructor` key, at any depth, before validating: a run input
+   * holding `{"constructor": "Ada"}` would lose it silently. Our JSON parser already refuses `__proto__` and
+   * `constructor.prototype` (the keys that could pollute a prototype), so what is left is data.
+   */
+  protected override stripProtoKeys(): void {}
 }
 
 /**
