@@ -11,6 +11,7 @@ import { eachLimited, RunDriver, StackClient } from '../support/stack-driver.ts'
 import type { HistoryEvent, TrackedRun } from '../support/stack-driver.ts';
 import { acquireKafkaGroups } from '@orchestron/bus-kafka/testing';
 import { planRuns } from '../support/stack-scenarios.ts';
+import { httpCaller, tryTakeover, tryTenants } from '../support/stack-security.ts';
 
 /**
  * The production-shaped stack end to end: every service its own process (two orchestrators, governance, two of each
@@ -103,6 +104,18 @@ describe('the production-shaped stack: separate processes on PostgreSQL and Kafk
     expect(stuckOf(runs)).toEqual([]);
     expect(wrongOf(runs)).toEqual([]);
   }, 300_000);
+
+  it('the security review\'s attacks fail on the stack: no takeover either way, and no tenant reads another\'s run', async () => {
+    const current = stack as Stack;
+    const call = httpCaller(current.url);
+    const takeover = await tryTakeover(call, { producer: current.keys.producer, operator: current.keys.operator });
+    print(`stack e2e [security]: inline v2 by a producer → HTTP ${takeover.inlineByProducer}; unflagged charge of 999,999 → ${takeover.unflaggedPayStep.status} (${takeover.unflaggedPayStep.governance?.policyId})`);
+    expect(takeover.inlineByProducer).toBe(403);
+    expect(takeover.v2VisibleAfter).toBe(404);
+    expect(takeover.unflaggedPayStep).toMatchObject({ status: 'waiting_approval', attempt: 0, governance: { outcome: 'require_approval', policyId: 'payment-over-limit' } });
+    const tenants = await tryTenants(call, current.keys.admin);
+    expect(tenants).toEqual({ aliceReadsOwn: 200, bobReadsAlice: 404, aliceRunTenantListed: true, sameKeyTwoRuns: true });
+  }, 120_000);
 
   it(`phase 2: ${PHASE_2.onboarding + PHASE_2.payments} more runs survive kill -9 of ${ORCHESTRATOR_TO_KILL} and of a busy workspace worker`, async () => {
     const current = stack as Stack;
