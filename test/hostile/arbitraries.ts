@@ -80,6 +80,10 @@ export const startDefects: fc.Arbitrary<HostileText> = fc.oneof(
   fc.oneof(fc.string({ maxLength: 30 }).filter((s) => { try { JSON.parse(s); return false; } catch { return true; } }), fc.constantFrom('{', '{"definitionId":', "{'a':1}", '{"a":NaN}', '{"a":1}}', '[1,]', '{"a":01}'))
     .map((text) => ({ defect: 'not JSON', text })),
   fc.constantFrom('[]', '"text"', '42', 'null', 'true').map((text) => ({ defect: 'not an object', text })),
+  fc.integer({ min: 10_001, max: 60_000 }).map((n) => ({
+    defect: `an object of ${n} keys`,
+    text: JSON.stringify({ definitionId: 'vendor-payment', input: { vendor: 'a', amount: 1, flat: Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, 0])) } }),
+  })),
   fc.string({ minLength: 1, maxLength: 30 }).filter((s) => /^[a-z][a-z0-9-]*$/.test(s) && s !== 'vendor-payment' && s !== 'employee-onboarding')
     .map((definitionId) => ({ defect: 'unregistered definition', text: JSON.stringify({ definitionId, input: validInput }) })),
   fc.record({ amount: fc.integer({ min: 1 }), description: fc.string({ maxLength: 20 }) }).map(({ amount, description }) => ({

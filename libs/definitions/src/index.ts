@@ -13,5 +13,5 @@ export { definitionSchema } from './schema.ts';
 export { IDENTIFIER_PATTERN } from './schema.ts';
 export { IDENTIFIER_RULE, identifierProblem, isIdentifier } from './identifier.ts';
 export { QUOTE_MAX_CHARS, quoteForMessage } from './quote.ts';
-export { checkJsonLimits, JsonLimitError, MAX_JSON_DEPTH, MAX_MESSAGE_DEPTH, nestsDeeperThan, parseLimitedJson } from './json-limits.ts';
+export { checkJsonLimits, JsonLimitError, MAX_JSON_DEPTH, MAX_MESSAGE_DEPTH, MAX_OBJECT_KEYS, nestsDeeperThan, parseLimitedJson } from './json-limits.ts';
 export type { JsonLimit, JsonLimits } from './json-limits.ts';

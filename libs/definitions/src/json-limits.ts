@@ -14,7 +14,7 @@ export const MAX_JSON_DEPTH = 64;
  */
 export const MAX_MESSAGE_DEPTH = 128;
 
-export type JsonLimit = 'syntax' | 'depth' | 'finite' | 'key';
+export type JsonLimit = 'syntax' | 'depth' | 'finite' | 'key' | 'keys';
 
 /** JSON refused by `parseLimitedJson`; each edge turns it into its own error (HTTP 400, WIRE.INVALID). */
 export class JsonLimitError extends Error {
@@ -40,7 +40,15 @@ export interface JsonLimits {
   readonly forbidPrototypeKeys?: boolean;
   /** What the messages call the text: "the body", "message t/0@12"; default "the JSON". */
   readonly subject?: string;
+  /**
+   * Most keys one object may have (default: no limit). Listing a huge object's keys is one uninterruptible call
+   * (about 80 ms for 200,000 keys), so an expression could not be stopped inside it by its budget.
+   */
+  readonly maxKeys?: number;
 }
+
+/** The HTTP edge's limit on keys per object: generous for data, well short of a slow `Object.keys`. */
+export const MAX_OBJECT_KEYS = 10_000;
 
 const OPEN_BRACE = 0x7b;
 const OPEN_BRACKET = 0x5b;
@@ -83,7 +91,7 @@ export function parseLimitedJson(text: string, limits: JsonLimits = {}): unknown
     const at = /position \d+/.test(message) || !/end of JSON/.test(message) ? '' : ` at position ${text.length}`;
     throw new JsonLimitError('syntax', `${subject} is not JSON: ${message}${at}`);
   }
-  checkValues(value, maxDepth, limits.forbidPrototypeKeys === true, subject);
+  checkValues(value, { maxDepth, forbidPrototypeKeys: limits.forbidPrototypeKeys === true, subject, maxKeys: limits.maxKeys ?? Infinity });
   return value;
 }
 
@@ -93,7 +101,7 @@ export function parseLimitedJson(text: string, limits: JsonLimits = {}): unknown
  * prototype key when asked. Values that are not JSON-shaped (functions, dates) are not its concern.
  */
 export function checkJsonLimits(value: unknown, limits: JsonLimits = {}): void {
-  checkValues(value, limits.maxDepth ?? MAX_JSON_DEPTH, limits.forbidPrototypeKeys === true, limits.subject ?? 'the JSON');
+  checkValues(value, { maxDepth: limits.maxDepth ?? MAX_JSON_DEPTH, forbidPrototypeKeys: limits.forbidPrototypeKeys === true, subject: limits.subject ?? 'the JSON', maxKeys: limits.maxKeys ?? Infinity });
 }
 
 interface Frame {
@@ -105,7 +113,8 @@ interface Frame {
 }
 
 /** One walk, with its own stack, for every check after parsing; paths are built only for the value that fails. */
-function checkValues(root: unknown, maxDepth: number, forbidPrototypeKeys: boolean, subject: string): void {
+function checkValues(root: unknown, limits: Required<JsonLimits>): void {
+  const { maxDepth, forbidPrototypeKeys, subject, maxKeys } = limits;
   const stack: Frame[] = [{ value: root, key: null, parent: null, depth: 0 }];
   while (stack.length > 0) {
     const frame = stack.pop() as Frame;
@@ -120,7 +129,9 @@ function checkValues(root: unknown, maxDepth: number, forbidPrototypeKeys: boole
       for (let i = value.length - 1; i >= 0; i--) stack.push({ value: value[i], key: i, parent: frame, depth: depth + 1 });
       continue;
     }
-    for (const key of Object.keys(value)) {
+    const keys = Object.keys(value);
+    if (keys.length > maxKeys) throw new JsonLimitError('keys', `${jsonPath(frame)} has ${keys.length} keys; an object may have at most ${maxKeys}`, { max: maxKeys, path: jsonPath(frame) });
+    for (const key of keys) {
       const child = (value as Record<string, unknown>)[key];
       if (forbidPrototypeKeys) checkKey(key, child, frame);
       stack.push({ value: child, key, parent: frame, depth: depth + 1 });

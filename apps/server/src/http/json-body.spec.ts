@@ -24,4 +24,10 @@ describe('parseJsonBody', () => {
     expect(refusal('{"a":1,}')).toMatchObject({ details: { limit: 'syntax' }, message: expect.stringMatching(/^the body is not JSON: .*position 7/) });
     expect(refusal('').message).toMatch(/^the body is empty/);
   });
+
+  it('refuses an object of more than 10,000 keys, naming where; 10,000 are fine', () => {
+    const object = (n: number): string => JSON.stringify({ input: Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, i])) });
+    expect(refusal(object(200_000))).toMatchObject({ message: '$.input has 200000 keys; an object may have at most 10000', details: { limit: 'keys', max: 10_000, path: '$.input' } });
+    expect(Object.keys((parseJsonBody(object(10_000)) as { input: object }).input)).toHaveLength(10_000);
+  });
 });

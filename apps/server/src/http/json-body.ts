@@ -1,4 +1,4 @@
-import { JsonLimitError, MAX_JSON_DEPTH, parseLimitedJson } from '@orchestron/definitions';
+import { JsonLimitError, MAX_JSON_DEPTH, MAX_OBJECT_KEYS, parseLimitedJson } from '@orchestron/definitions';
 import type { FastifyInstance } from 'fastify';
 import { RequestError } from './errors.ts';
 
@@ -24,7 +24,7 @@ export function useJsonBodyParser(fastify: FastifyInstance, bodyLimit: number): 
 export function parseJsonBody(text: string): unknown {
   if (text.length === 0) throw new RequestError('REQUEST.INVALID', 'the body is empty but Content-Type says application/json: send a JSON value');
   try {
-    return parseLimitedJson(text, { maxDepth: MAX_JSON_DEPTH, forbidPrototypeKeys: true, subject: 'the body' });
+    return parseLimitedJson(text, { maxDepth: MAX_JSON_DEPTH, maxKeys: MAX_OBJECT_KEYS, forbidPrototypeKeys: true, subject: 'the body' });
   } catch (error) {
     if (error instanceof JsonLimitError) throw new RequestError('REQUEST.INVALID', error.message, { ...error.details });
     throw error;
