@@ -63,7 +63,7 @@ describe('the security review\'s attacks', () => {
       const current = await run(million.body.run.id as string);
       return current.status === 'failed' ? current : null;
     });
-    expect(failed.steps[0].error).toMatchObject({ code: 'EXPRESSION.BUDGET_EXCEEDED', message: expect.stringContaining('exceeded its budget of 20000 operations'), retryable: false });
+    expect(failed.steps[0].error).toMatchObject({ code: 'EXPRESSION.BUDGET_EXCEEDED', message: expect.stringContaining('exceeded its budget of 10000 operations'), retryable: false });
   });
 
   it('3. deep JSON crashes a request: 10,000 deep is a 400 naming the limit on the three routes', async () => {

@@ -111,9 +111,9 @@ describe('the operations budget', () => {
 
   it('is deterministic: the same expression over the same input gets the same answer', () => {
     const source = 'input.items.filter(x, x % 7 == 0).size()';
-    const fits = ctx({ items: ints(1_000) });
-    expect(evaluateExpression(source, fits)).toBe(143);
-    expect(evaluateExpression(source, fits)).toBe(143);
+    const fits = ctx({ items: ints(500) });
+    expect(evaluateExpression(source, fits)).toBe(72);
+    expect(evaluateExpression(source, fits)).toBe(72);
   });
 });
 

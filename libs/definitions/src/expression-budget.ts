@@ -7,11 +7,11 @@ import { rawOf } from './cel-values.ts';
  */
 export const EXPRESSION_LIMITS = Object.freeze({
   /** Cost units: one per evaluated node, plus the size of the values a size-dependent operation touches. */
-  operations: 20_000,
+  operations: 10_000,
   /** Characters in a string that an expression builds (concatenation, join, conversion). */
   stringLength: 100_000,
   /** Elements in a list or entries in a map that an operation builds. */
-  collectionSize: 10_000,
+  collectionSize: 5_000,
   /** Size units of the value an expression returns, not counting parts of its context returned untouched. */
   resultSize: 100_000,
   /** Characters of expression source, and the parser's own limits. */
