@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import stringify from 'safe-stable-stringify';
 import { WireFormatError } from '@orchestron/bus';
 import type { OperatorCommandMessage, StepEventMessage } from '@orchestron/bus';
@@ -32,9 +31,4 @@ export function operatorCommand(message: OperatorCommandMessage): RunCommand {
 /** Whether two JSON values are equal whatever their key order (PostgreSQL's jsonb does not keep it). */
 export function sameJson(a: unknown, b: unknown): boolean {
   return stringify(a ?? null) === stringify(b ?? null);
-}
-
-/** sha256 of the canonical JSON (sorted keys): stores such as PostgreSQL's jsonb do not keep key order. */
-export function inputDigest(input: unknown): string {
-  return createHash('sha256').update(stringify(input ?? null) ?? 'null').digest('hex');
 }

@@ -3,7 +3,7 @@ import { Topics, createInMemoryBus } from '@orchestron/bus';
 import type { DeliveredMessage, GovernanceRequestMessage, MessageBus } from '@orchestron/bus';
 import { createInMemoryEventStore } from '@orchestron/event-store';
 import type { EventStore } from '@orchestron/event-store';
-import { inputDigest } from './bus-commands.ts';
+import { inputDigest } from '@orchestron/workflow-core';
 import { runIdForKey } from './dispatch-messages.ts';
 import { Engine } from './engine.ts';
 import { OrchestratorPendingError, RemoteRuns } from './remote-runs.ts';

@@ -85,8 +85,6 @@ interface Loaded {
 const CONFLICT_RETRIES = 8;
 const RELEASE_RETRY_MS = 1_000;
 
-/** Asked inside the run's queue before each decision: false means the command no longer applies. */
-type Guard = () => Promise<boolean>;
 
 /**
  * The orchestrator: decide → append → dispatch. It is the only writer of run streams; every decision is in
@@ -132,16 +130,19 @@ export class Engine implements RunService {
     this.extraMetadata = options.metadata ?? {};
     this.observer = options.observer;
     this.messageTarget = {
-      execute: (runId, command, actor, metadata, guard) => this.executeAs(runId, command, actor, metadata ?? {}, guard),
+      execute: async (runId, command, actor, metadata) => {
+        const { state, events } = await this.executeFull(runId, withMetadata(command, this.clock.now(), actor), metadata ?? {});
+        if (!isStarted(state)) throw new DomainError('RUN.NOT_FOUND', `run ${quoteForMessage(runId)} does not exist`, { runId });
+        return { state, changed: events.length > 0 };
+      },
       startRun: (request) => this.startRun(request),
-      history: (runId) => this.history(runId),
       resolveDefinition: (id, version, tenant) => this.definitions.resolve(id, version, tenant),
       logger: this.logger,
     };
     this.governanceClient = new GovernanceClient({
       check: this.governance, bus: this.bus, clock: this.clock, logger: this.logger, stopped: () => this.stopped,
-      record: async (runId, stepId, verdict) => {
-        await this.execute(runId, { type: 'RecordGovernanceDecision', data: { stepId, ...verdict } }, 'system:governance');
+      record: async (runId, stepId, verdict, inputDigest) => {
+        await this.execute(runId, { type: 'RecordGovernanceDecision', data: { stepId, ...verdict, inputDigest } }, 'system:governance');
       },
       stillWaiting: async (runId, stepId) => {
         const run = await this.getRun(runId);
@@ -252,9 +253,8 @@ export class Engine implements RunService {
     return this.executeAs(runId, command, actor, keyMetadata(keyId));
   }
 
-  private async executeAs(runId: string, command: RunCommand, actor: string | undefined, metadata: Readonly<Record<string, string>>, guard?: Guard): Promise<RunData> {
-    const full = { ...command, metadata: { now: this.clock.now(), ...(actor !== undefined ? { actor } : {}) } } as Command;
-    const { state } = await this.executeFull(runId, full, metadata, guard);
+  private async executeAs(runId: string, command: RunCommand, actor: string | undefined, metadata: Readonly<Record<string, string>>): Promise<RunData> {
+    const { state } = await this.executeFull(runId, withMetadata(command, this.clock.now(), actor), metadata);
     if (!isStarted(state)) throw new DomainError('RUN.NOT_FOUND', `run ${quoteForMessage(runId)} does not exist`, { runId });
     return state;
   }
@@ -335,15 +335,11 @@ export class Engine implements RunService {
     return next;
   }
 
-  /**
-   * Decides and appends in the run's queue. A `guard` is asked on the state each decision is taken on (again after
-   * a conflict): false leaves the run as it is, so a check and the append it allows cannot be split by another command.
-   */
-  private executeFull(runId: string, command: Command, metadata: Readonly<Record<string, string>> = {}, guard?: Guard): Promise<{ state: RunState; events: WorkflowEvent[] }> {
+  /** Decides and appends in the run's queue; on a conflict with another writer, loads the run again and decides again. */
+  private executeFull(runId: string, command: Command, metadata: Readonly<Record<string, string>> = {}): Promise<{ state: RunState; events: WorkflowEvent[] }> {
     return this.serial(runId, async () => {
       for (let attempt = 0; ; attempt++) {
         const { state, revision } = await this.load(runId);
-        if (guard && !(await guard())) return { state, events: [] };
         const events = decide(command, state);
         if (events.length === 0) return { state, events };
         let nextRevision: number;
@@ -558,6 +554,10 @@ function attemptIsOut(state: RunData, phase: string, stepId: string, attempt: nu
 
 function eventMetadata(command: Command): Record<string, unknown> {
   return { at: new Date(command.metadata.now).toISOString(), command: command.type, ...(command.metadata.actor ? { actor: command.metadata.actor } : {}) };
+}
+
+function withMetadata(command: RunCommand, now: number, actor: string | undefined): Command {
+  return { ...command, metadata: { now, ...(actor !== undefined ? { actor } : {}) } } as Command;
 }
 
 /** Which API key asked, in the events it caused: its id, never its secret. */

@@ -1,7 +1,7 @@
 import { Topics } from '@orchestron/bus';
 import type { GovernanceRequestMessage, MessageBus } from '@orchestron/bus';
 import type { RunData } from '@orchestron/workflow-core';
-import { inputDigest } from './bus-commands.ts';
+import { inputDigest } from '@orchestron/workflow-core';
 import { traceparentInRun } from './dispatch-messages.ts';
 import type { Clock, GovernanceCheck, GovernanceVerdict, Logger } from './ports.ts';
 
@@ -21,7 +21,7 @@ export interface GovernanceClientOptions {
   readonly logger: Logger;
   readonly stopped: () => boolean;
   /** Records an in-process verdict on the run (over the bus, the decision comes back as a message). */
-  readonly record: (runId: string, stepId: string, verdict: GovernanceVerdict) => Promise<void>;
+  readonly record: (runId: string, stepId: string, verdict: GovernanceVerdict, inputDigest: string) => Promise<void>;
   /**
    * Whether the step still waits for governance in a run that has not ended: asked before every retry, so no
    * retry goes on for a run that was cancelled, finished, or ruled on some other way.
@@ -58,7 +58,7 @@ export class GovernanceClient {
     if (current?.timer) clearTimeout(current.timer);
     const entry = { digest, timer: null };
     this.pending.set(key, entry);
-    const work = this.options.check === 'bus' ? () => this.publish(state, stepId, input, digest) : () => this.decide(state, stepId, input);
+    const work = this.options.check === 'bus' ? () => this.publish(state, stepId, input, digest) : () => this.decide(state, stepId, input, digest);
     void this.attempt(key, entry, state.runId, stepId, 1, work);
   }
 
@@ -111,7 +111,7 @@ export class GovernanceClient {
   }
 
   /** In process: one verdict, recorded once. A check that throws a non-retryable error is itself the verdict. */
-  private async decide(state: RunData, stepId: string, input: unknown): Promise<void> {
+  private async decide(state: RunData, stepId: string, input: unknown, digest: string): Promise<void> {
     const { check, clock } = this.options;
     const def = state.definition.steps[stepId];
     let verdict: GovernanceVerdict;
@@ -124,7 +124,7 @@ export class GovernanceClient {
       verdict = { outcome: 'deny', policyId: null, code: 'GOVERNANCE.UNEVALUABLE', reason: `governance could not evaluate the request: ${describe(error)}` };
     }
     if (verdict.code === 'GOVERNANCE.UNEVALUABLE') this.options.logger.warn('governance could not evaluate the request; recorded as a fail-closed decision', { runId: state.runId, stepId, reason: verdict.reason });
-    await this.options.record(state.runId, stepId, verdict);
+    await this.options.record(state.runId, stepId, verdict, digest);
   }
 
   /**

@@ -13,7 +13,7 @@ export { createPolicyGovernance } from './governance.ts';
 export type { DefinitionCatalog, RunService } from './run-service.ts';
 export { OrchestratorPendingError, RemoteRuns } from './remote-runs.ts';
 export type { RemoteRunsOptions } from './remote-runs.ts';
-export { inputDigest } from './bus-commands.ts';
+export { inputDigest } from '@orchestron/workflow-core';
 export { flowMetricsObserver, metricsObserver, runMetricsSource } from './metrics.ts';
 export { FlowControl, flowControlFromEnv, RUNTIME_FLOW_DEFAULTS } from './flow-control.ts';
 export type { FlowControlSettings, FlowSnapshot, HeldAttempt } from './flow-control.ts';

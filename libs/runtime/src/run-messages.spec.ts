@@ -23,7 +23,6 @@ function target(failures: readonly unknown[]): MessageTarget & { calls: number }
       return {} as never;
     },
     startRun: async () => undefined,
-    history: async () => [],
     resolveDefinition: async () => ({}) as never,
   };
   return t;

@@ -2,23 +2,20 @@ import { Topics, parseGovernanceDecisionMessage, parseOperatorCommandMessage, pa
 import type { DeliveredMessage, GovernanceDecisionMessage, OperatorCommandMessage } from '@orchestron/bus';
 import pRetry from 'p-retry';
 import { withSpan } from '@orchestron/telemetry';
-import { DEFAULT_TENANT, DomainError, isStarted } from '@orchestron/workflow-core';
+import { DEFAULT_TENANT, DomainError } from '@orchestron/workflow-core';
 import type { RunData } from '@orchestron/workflow-core';
-import type { RecordedEvent } from '@orchestron/event-store';
 import type { CompiledDefinition } from '@orchestron/definitions';
-import { inputDigest, operatorCommand, reportCommand } from './bus-commands.ts';
+import { operatorCommand, reportCommand } from './bus-commands.ts';
 import { runIdForKey } from './dispatch-messages.ts';
-import { replay } from './replay.ts';
 import type { VersionChoice } from './definition-registry.ts';
 import type { RunCommand, StartRunRequest } from './engine.ts';
 import type { Logger } from './ports.ts';
 
 /** What a message about a run turns into: the engine's own operations. */
 export interface MessageTarget {
-  /** `guard` is asked in the run's queue before each decision; false leaves the run as it is. */
-  execute(runId: string, command: RunCommand, actor?: string, metadata?: Readonly<Record<string, string>>, guard?: () => Promise<boolean>): Promise<RunData>;
+  /** The run after the command, and whether the command changed it (a report or decision that no longer applies does not). */
+  execute(runId: string, command: RunCommand, actor?: string, metadata?: Readonly<Record<string, string>>): Promise<{ state: RunData; changed: boolean }>;
   startRun(request: StartRunRequest): Promise<unknown>;
-  history(runId: string): Promise<RecordedEvent[]>;
   resolveDefinition(id: string, version: VersionChoice, tenant: string): Promise<CompiledDefinition>;
   readonly logger: Logger;
 }
@@ -89,20 +86,10 @@ async function applyOperatorCommand(target: MessageTarget, order: OperatorComman
   }
 }
 
+/** The decider ignores a decision about another input than the one it last asked about (an operator's retry came between). */
 async function applyGovernanceDecision(target: MessageTarget, decision: GovernanceDecisionMessage): Promise<void> {
-  // Checked in the run's queue, on a fresh read: the decision must be about the input governance was last asked
-  // about, and no command may slip in between the check and the append (an operator's retry with new input, say).
-  let applies = false;
-  const guard = async (): Promise<boolean> => {
-    const history = await target.history(decision.runId);
-    const state = replay(history);
-    const asked = isStarted(state) && state.steps[decision.stepId]?.status === 'waiting_governance'
-      ? history.findLast((e) => e.type === 'GovernanceCheckRequested' && (e.data as { stepId: string }).stepId === decision.stepId)
-      : undefined;
-    applies = asked !== undefined && inputDigest((asked.data as { input: unknown }).input) === decision.inputDigest;
-    return applies;
-  };
-  const command: RunCommand = { type: 'RecordGovernanceDecision', data: { stepId: decision.stepId, outcome: decision.outcome, policyId: decision.policyId, reason: decision.reason, ...(decision.code === undefined ? {} : { code: decision.code }) } };
-  await target.execute(decision.runId, command, `system:governance:${decision.decidedBy}`, {}, guard);
-  if (!applies) target.logger.info('governance decision not applied: the step no longer waits for it', { runId: decision.runId, stepId: decision.stepId, requestId: decision.requestId });
+  const { runId, stepId, outcome, policyId, reason, code, inputDigest } = decision;
+  const command: RunCommand = { type: 'RecordGovernanceDecision', data: { stepId, outcome, policyId, reason, inputDigest, ...(code === undefined ? {} : { code }) } };
+  const { changed } = await target.execute(runId, command, `system:governance:${decision.decidedBy}`);
+  if (!changed) target.logger.info('governance decision not applied: the step no longer waits for it', { runId, stepId, requestId: decision.requestId });
 }

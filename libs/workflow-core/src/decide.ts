@@ -71,8 +71,11 @@ function handle(command: Command, state: RunState): WorkflowEvent[] {
       return attemptFailed(s, stepId, attempt, phase, normaliseError(error), now);
     }
     case 'RecordGovernanceDecision': {
-      const { stepId } = command.data;
-      if (isTerminalRun(s.status) || s.steps[stepId]?.status !== 'waiting_governance') return [];
+      const { stepId, inputDigest } = command.data;
+      const step = s.steps[stepId];
+      if (isTerminalRun(s.status) || step?.status !== 'waiting_governance') return [];
+      // About another input than the one governance was last asked about (an operator retried with a new one).
+      if (step.askedDigest !== inputDigest) return [];
       // A ruling after the deadline still applies, and ends the wait the operator was told about.
       return [...governanceDecided(s, command.data, now), ...resumeIfWaitingFor(s, stepId, command.metadata.actor ?? 'governance', `governance ruled ${command.data.outcome}`, now)];
     }

@@ -1,3 +1,4 @@
+import { inputDigest } from './digest.ts';
 import type { Phase, Timer, TimerKind, WorkflowEvent } from './messages.ts';
 import { DEFAULT_TENANT, isGoverned, isStarted, isTerminalStep, newStepState } from './state.ts';
 import type { CompensationState, RunData, RunState, StepState } from './state.ts';
@@ -25,7 +26,9 @@ function apply(s: RunData, event: WorkflowEvent): RunData {
     case 'RunStarted':
       return s;
     case 'GovernanceCheckRequested':
-      return step(dropKinds(s, event.data.stepId, 'execute', ['governance_timeout']), event.data.stepId, { status: 'waiting_governance', escalated: false });
+      return step(dropKinds(s, event.data.stepId, 'execute', ['governance_timeout']), event.data.stepId, {
+        status: 'waiting_governance', escalated: false, askedDigest: event.data.inputDigest ?? inputDigest(event.data.input),
+      });
     case 'GovernanceDecided': {
       const { stepId, outcome, policyId, reason } = event.data;
       const cleared = dropKinds(s, stepId, 'execute', ['governance_timeout']);

@@ -4,6 +4,7 @@
  * (security: a producer re-defining a payment without `sideEffect` must not get past the policies).
  */
 import { describe, expect, it } from '@jest/globals';
+import { inputDigest } from './digest.ts';
 import { dispatches, given, governance, play, retryStep, startRun, stateOf, stepFailed, T0, workflow } from './testing/decider-spec.ts';
 
 const unflagged = workflow({
@@ -64,5 +65,19 @@ describe('the run records whose it is', () => {
     const started = play([], startRun(unflagged, { amount: 1 }));
     expect(started[0]?.data).not.toHaveProperty('tenant');
     expect(stateOf(started).tenant).toBe('default');
+  });
+});
+
+describe('a decision about another input than the one asked', () => {
+  it('is ignored: the step waits for the decision about what it asked (guarded in the decider, not by a re-read)', () => {
+    const checking = play([], startRun(unflagged, { amount: 5 }, { governEveryStep: true }));
+    given(checking).when(governance('pay', 'allow', { inputDigest: 'the digest of some older input' })).thenNothing();
+    expect(stateOf(checking).steps.pay?.askedDigest).toMatch(/^[0-9a-f]{64}$/);
+    given(checking).when(governance('pay', 'allow')).thenIncludes({ type: 'GovernanceDecided', data: { outcome: 'allow' } }, 'StepDispatched');
+  });
+
+  it('carries the digest of the input asked about on GovernanceCheckRequested, the same one the runtime sends', () => {
+    const [, asked] = play([], startRun(unflagged, { amount: 5, vendor: 'v' }, { governEveryStep: true }));
+    expect(asked).toMatchObject({ type: 'GovernanceCheckRequested', data: { input: { amount: 5 }, inputDigest: inputDigest({ amount: 5 }) } });
   });
 });

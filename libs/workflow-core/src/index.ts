@@ -1,4 +1,5 @@
 export { decide } from './decide.ts';
+export { inputDigest } from './digest.ts';
 export { evolve } from './evolve.ts';
 export { DEFAULT_TENANT, initialState, isGoverned, isStarted, isTerminalRun, isTerminalStep, TERMINAL_RUN_STATUSES, TERMINAL_STEP_STATUSES } from './state.ts';
 export type { CompensationState, CompensationStatus, Hold, RunData, RunState, RunStatus, StepState, StepStatus } from './state.ts';

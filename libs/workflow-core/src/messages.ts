@@ -48,7 +48,8 @@ export type Command =
   | Msg<'RecordStepHeartbeat', Report>
   | Msg<'RecordStepCompleted', Report & { readonly output: unknown }>
   | Msg<'RecordStepFailed', Report & { readonly error: StepError }>
-  | Msg<'RecordGovernanceDecision', { readonly stepId: string; readonly outcome: GovernanceOutcome; readonly policyId: string | null; readonly reason: string; readonly code?: GovernanceDecisionCode }>
+  /** `inputDigest`: of the input the decision is about; a decision about another input than the one asked is ignored. */
+  | Msg<'RecordGovernanceDecision', { readonly stepId: string; readonly outcome: GovernanceOutcome; readonly policyId: string | null; readonly reason: string; readonly code?: GovernanceDecisionCode; readonly inputDigest: string }>
   | Msg<'FireTimer', { readonly timerId: string }>
   | Msg<'HoldStep', Report & { readonly reason: HoldReason; readonly worker: string }>
   | Msg<'ReleaseStep', Report>
@@ -93,7 +94,8 @@ export interface RunStartedData {
 
 export type WorkflowEvent =
   | Ev<'RunStarted', RunStartedData>
-  | Ev<'GovernanceCheckRequested', { readonly stepId: string; readonly worker: string; readonly action: string | null; readonly input: unknown; readonly at: number }>
+  /** `inputDigest` is absent from checks recorded before it existed: evolve computes it from `input`. */
+  | Ev<'GovernanceCheckRequested', { readonly stepId: string; readonly worker: string; readonly action: string | null; readonly input: unknown; readonly inputDigest?: string; readonly at: number }>
   /** `code` is absent on ordinary rulings (and on every decision recorded before it existed). */
   | Ev<'GovernanceDecided', { readonly stepId: string; readonly outcome: GovernanceOutcome; readonly policyId: string | null; readonly reason: string; readonly code?: GovernanceDecisionCode; readonly at: number }>
   | Ev<'ApprovalRequested', { readonly stepId: string; readonly cause: 'approval_step' | 'governance'; readonly assignees: readonly string[]; readonly message: string; readonly at: number }>

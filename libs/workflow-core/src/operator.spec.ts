@@ -4,7 +4,7 @@ import { decide, evolve, fold, initialState } from './index.ts';
 import type { RunState, WorkflowEvent } from './index.ts';
 import {
   approve, cancel, dispatches, fireTimer, given, governance, heartbeat, pause, play, reject, resume, retryStep, RUN_ID, skipStep, startRun,
-  stateOf, stepCompleted, stepFailed, stepStarted, T0, workflow,
+  stateOf, stepCompleted, stepFailed, stepStarted, T0, withAskedDigest, workflow,
 } from './testing/decider-spec.ts';
 
 const at = (ms: number) => ({ now: T0 + ms });
@@ -165,7 +165,7 @@ describe('replay', () => {
     const events: WorkflowEvent[] = [];
     const states: RunState[] = [];
     for (const command of commands) {
-      for (const event of decide(command, state)) {
+      for (const event of decide(withAskedDigest(command, state), state)) {
         state = evolve(state, event);
         events.push(event);
         states.push(state);

@@ -1,5 +1,6 @@
 import { DEFAULT_GOVERNANCE_TIMEOUT_MS, ExpressionBudgetError, ExpressionError, evaluateExpression, formatDuration, renderTemplate } from '@orchestron/definitions';
 import type { CompiledStep, ExpressionContext } from '@orchestron/definitions';
+import { inputDigest } from './digest.ts';
 import { StepErrorCodes } from './errors.ts';
 import { assertNever } from './evolve.ts';
 import type { Phase, StepError, Timer, WorkflowEvent } from './messages.ts';
@@ -107,7 +108,7 @@ function activate(s: RunData, def: CompiledStep, st: StepState, now: number): Wo
     const dueAt = now + governanceTimeoutOf(s, def.id);
     const attempt = st.attempt + 1;
     return [
-      { type: 'GovernanceCheckRequested', data: { stepId: def.id, worker: def.worker ?? '', action: def.action, input: input.value, at: now } },
+      { type: 'GovernanceCheckRequested', data: { stepId: def.id, worker: def.worker ?? '', action: def.action, input: input.value, inputDigest: inputDigest(input.value), at: now } },
       // The due time is in the id: a late firing of an earlier request's timer cannot end this request's wait early.
       schedule({ id: timerId('execute', def.id, attempt, `governance@${dueAt}`), kind: 'governance_timeout', stepId: def.id, attempt, phase: 'execute', dueAt }),
     ];

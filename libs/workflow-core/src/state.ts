@@ -33,6 +33,8 @@ export interface StepState {
   readonly skipKind: SkipKind | null;
   readonly governance: { readonly outcome: GovernanceOutcome | 'approved'; readonly policyId: string | null; readonly reason: string } | null;
   readonly approvalCause: 'approval_step' | 'governance' | null;
+  /** The digest of the input governance was last asked about; only a decision about that input applies. */
+  readonly askedDigest: string | null;
   readonly dispatchedAt: number | null;
   readonly startedAt: number | null;
   readonly lastHeartbeatAt: number | null;
@@ -113,7 +115,7 @@ export function isTerminalStep(status: StepStatus): boolean {
 export function newStepState(id: string): StepState {
   return {
     id, status: 'pending', attempt: 0, attemptBase: 0, input: null, inputOverride: undefined, output: null, error: null,
-    skipKind: null, governance: null, approvalCause: null, dispatchedAt: null, startedAt: null, lastHeartbeatAt: null,
+    skipKind: null, governance: null, approvalCause: null, askedDigest: null, dispatchedAt: null, startedAt: null, lastHeartbeatAt: null,
     finishedAt: null, retryAt: null, retryDue: false, escalated: false, held: null,
   };
 }

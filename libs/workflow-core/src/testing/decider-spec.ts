@@ -42,7 +42,7 @@ export function given(...history: (WorkflowEvent | readonly WorkflowEvent[])[]):
       let produced: WorkflowEvent[] = [];
       let thrown: unknown;
       try {
-        produced = decide(command, before);
+        produced = decide(withAskedDigest(command, before), before);
       } catch (error) {
         thrown = error;
       }
@@ -88,7 +88,7 @@ export function play(history: readonly WorkflowEvent[], ...commands: Command[]):
   const events = [...history];
   let state = fold(events);
   for (const command of commands) {
-    const produced = decide(command, state);
+    const produced = decide(withAskedDigest(command, state), state);
     events.push(...produced);
     state = fold(produced, state);
   }
@@ -162,9 +162,23 @@ export function stepFailed(stepId: string, o: ReportOpts & { readonly error?: Pa
   return { type: 'RecordStepFailed', data: { ...report(stepId, o), error }, metadata: meta(o) };
 }
 
-export function governance(stepId: string, outcome: 'allow' | 'deny' | 'require_approval', o: Opts & { readonly policyId?: string | null; readonly code?: GovernanceDecisionCode } = {}): Command {
+/** Stands for the digest of the input the step's governance check was about: `when` puts the real one in. */
+export const ASKED_DIGEST = '(the input governance was asked about)';
+
+/** A decision about the input the step's check asked about, unless `inputDigest` names another. */
+export function governance(
+  stepId: string, outcome: 'allow' | 'deny' | 'require_approval', o: Opts & { readonly policyId?: string | null; readonly code?: GovernanceDecisionCode; readonly inputDigest?: string } = {},
+): Command {
   const code = o.code === undefined ? {} : { code: o.code };
-  return { type: 'RecordGovernanceDecision', data: { stepId, outcome, policyId: o.policyId === undefined ? 'baseline' : o.policyId, reason: o.reason ?? `${outcome} by test`, ...code }, metadata: meta(o) };
+  const data = { stepId, outcome, policyId: o.policyId === undefined ? 'baseline' : o.policyId, reason: o.reason ?? `${outcome} by test`, inputDigest: o.inputDigest ?? ASKED_DIGEST, ...code };
+  return { type: 'RecordGovernanceDecision', data, metadata: meta(o) };
+}
+
+/** Fills in ASKED_DIGEST from the state, as the runtime's decision carries the digest of what it asked about. */
+export function withAskedDigest(command: Command, state: RunState): Command {
+  if (command.type !== 'RecordGovernanceDecision' || command.data.inputDigest !== ASKED_DIGEST) return command;
+  const asked = isStarted(state) ? state.steps[command.data.stepId]?.askedDigest ?? null : null;
+  return { ...command, data: { ...command.data, inputDigest: asked ?? 'nothing was asked' } };
 }
 
 /** Governance could not evaluate the request (what the policy engine decides for a lone surrogate or a too-deep input). */

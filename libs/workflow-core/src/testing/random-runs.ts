@@ -132,7 +132,9 @@ class Driver {
         const id = pick(this.stepIds((i) => s.steps[i]?.status === 'waiting_governance'));
         if (!id) return null;
         const outcome = (['allow', 'allow', 'deny', 'require_approval'] as const)[a.pick % 4] ?? 'allow';
-        return { type: 'RecordGovernanceDecision', data: { stepId: id, outcome, policyId: `policy-${a.pick % 5}`, reason: 'random' }, metadata: this.meta() };
+        // Mostly about the input asked; sometimes about another (an answer to an older request), which must change nothing.
+        const inputDigest = a.flag && a.pick % 3 === 0 ? 'an older request' : s.steps[id]?.askedDigest ?? '';
+        return { type: 'RecordGovernanceDecision', data: { stepId: id, outcome, policyId: `policy-${a.pick % 5}`, reason: 'random', inputDigest }, metadata: this.meta() };
       }
       case 'hold': {
         // Mostly an attempt the runtime could not send; sometimes one that is held already, stale, or started.
@@ -213,7 +215,7 @@ class Driver {
     for (const o of this.outstanding(true)) this.send({ type: 'ReleaseStep', data: o, metadata: this.meta('system:flow') });
     for (const o of this.outstanding()) this.send({ type: 'RecordStepCompleted', data: { ...o, output: { finished: true } }, metadata: this.meta() });
     for (const id of this.stepIds((i) => this.s.steps[i]?.status === 'waiting_governance')) {
-      this.send({ type: 'RecordGovernanceDecision', data: { stepId: id, outcome: 'allow', policyId: null, reason: 'finisher' }, metadata: this.meta() });
+      this.send({ type: 'RecordGovernanceDecision', data: { stepId: id, outcome: 'allow', policyId: null, reason: 'finisher', inputDigest: this.s.steps[id]?.askedDigest ?? '' }, metadata: this.meta() });
     }
     for (const id of this.stepIds((i) => this.s.steps[i]?.status === 'waiting_approval')) {
       this.send({ type: 'Approve', data: { stepId: id }, metadata: this.meta('finisher') });
@@ -390,7 +392,7 @@ class Driver {
         }
       }
       commands.push(
-        { type: 'RecordGovernanceDecision', data: { stepId: id, outcome: 'allow', policyId: null, reason: 'late' }, metadata: m },
+        { type: 'RecordGovernanceDecision', data: { stepId: id, outcome: 'allow', policyId: null, reason: 'late', inputDigest: s.steps[id]?.askedDigest ?? 'none' }, metadata: m },
         { type: 'Approve', data: { stepId: id }, metadata: m }, { type: 'Reject', data: { stepId: id }, metadata: m },
         { type: 'RetryStep', data: { stepId: id }, metadata: m }, { type: 'SkipStep', data: { stepId: id, output: null }, metadata: m },
       );
