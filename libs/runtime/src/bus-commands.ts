@@ -1,7 +1,7 @@
 import stringify from 'safe-stable-stringify';
 import { WireFormatError } from '@orchestron/bus';
 import type { OperatorCommandMessage, StepEventMessage } from '@orchestron/bus';
-import type { RunCommand } from './engine.ts';
+import type { RunCommand } from './run-service.ts';
 
 /** A worker's report as the command the decider takes. */
 export function reportCommand(report: StepEventMessage): RunCommand {

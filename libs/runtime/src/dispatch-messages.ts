@@ -2,10 +2,8 @@ import { createHash } from 'node:crypto';
 import type { StepCommandMessage } from '@orchestron/bus';
 import { currentTraceId, currentTraceparent, traceIdForRun, traceparentForRun } from '@orchestron/telemetry';
 import { DEFAULT_TENANT } from '@orchestron/workflow-core';
-import type { RunData, WorkflowEvent } from '@orchestron/workflow-core';
+import type { RunData, SendData } from '@orchestron/workflow-core';
 
-/** What a step command is made from: a `StepDispatched` event, or the `StepReleased` that lets a held one go. */
-export type SendData = Pick<Extract<WorkflowEvent, { type: 'StepDispatched' }>['data'], 'stepId' | 'attempt' | 'phase' | 'worker' | 'action' | 'input' | 'idempotencyKey' | 'timeoutAt'>;
 
 /** What names an attempt in flow control. */
 export function attemptKey(runId: string, phase: string, stepId: string, attempt: number): string {

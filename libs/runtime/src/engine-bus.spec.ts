@@ -151,4 +151,21 @@ describe('the engine as a service on the bus', () => {
     await engine.stop();
     await expect(remote.execute(run.runId, { type: 'Resume', data: {} }, 'operator:o')).rejects.toBeInstanceOf(OrchestratorPendingError);
   });
+
+  it('RemoteRuns answers at once, with the domain code, when the orchestrator refuses a command the run no longer takes', async () => {
+    const { store, bus, engines } = await boot();
+    const [engine] = engines as [Engine];
+    await engine.definitions.register(slow, 'test');
+    // Longer than Jest lets a test run: an answer that waited for it would fail the test.
+    const remote = new RemoteRuns({ store, bus, waitMs: 120_000 });
+    await remote.start();
+    onClose(() => remote.stop());
+    const { run } = await remote.startRun({ definitionId: 'slow', input: {}, idempotencyKey: 'twice', actor: 'producer:p' });
+    // Both pass the API's check on the running run; the orchestrator applies one, and the other finds the run cancelled.
+    const answers = await Promise.allSettled([1, 2].map((n) => remote.execute(run.runId, { type: 'Cancel', data: { reason: `cancel ${n}` } }, 'operator:o')));
+    expect(answers.map((a) => a.status).sort()).toEqual(['fulfilled', 'rejected']);
+    const refused = answers.find((a) => a.status === 'rejected') as PromiseRejectedResult;
+    expect(refused.reason).toMatchObject({ code: 'RUN.ALREADY_TERMINAL', message: expect.stringContaining('the orchestrator refused it') });
+    expect((await remote.getRun(run.runId))?.status).toBe('cancelled');
+  });
 });

@@ -2,18 +2,21 @@ import { quoteForMessage } from '@orchestron/definitions';
 import { randomUUID } from 'node:crypto';
 import { Topics } from '@orchestron/bus';
 import type { MessageBus, OperatorCommandMessage, WorkflowStartMessage } from '@orchestron/bus';
-import type { EventStore, RecordedEvent, Subscription } from '@orchestron/event-store';
+import type { EventStore, RecordedEvent } from '@orchestron/event-store';
 import { DEFAULT_TENANT, DomainError, decide, initialState, isStarted } from '@orchestron/workflow-core';
 import type { Command, RunData, RunState } from '@orchestron/workflow-core';
 import { sameJson } from './bus-commands.ts';
 import { currentTraceparent, withSpan } from '@orchestron/telemetry';
-import { DefinitionRegistry } from './definition-registry.ts';
-import { readLogFrom, replay } from './replay.ts';
+import type { DefinitionRegistry } from './definition-registry.ts';
+import { ReadSide } from './read-side.ts';
+import { refusalError, refusalStream } from './refusals.ts';
+import { replay } from './replay.ts';
 import { runIdForKey, traceparentFor } from './dispatch-messages.ts';
-import type { RunCommand, StartRunRequest } from './engine.ts';
+import type { RunCommand, StartRunRequest } from './run-service.ts';
 import { systemClock } from './ports.ts';
 import type { Clock } from './ports.ts';
-import { RunIndex, runStream } from './run-index.ts';
+import { runStream } from './run-index.ts';
+import type { RunIndex } from './run-index.ts';
 import type { RunFilter, RunSummary } from './run-index.ts';
 import type { RunService } from './run-service.ts';
 
@@ -39,8 +42,12 @@ export class OrchestratorPendingError extends Error {
 
 interface Waiter {
   readonly matches: (event: RecordedEvent) => boolean;
-  readonly resolve: () => void;
+  readonly resolve: (event: RecordedEvent) => void;
 }
+
+/** What a wait is for: events of these streams that match. */
+type Watch = readonly (readonly [stream: string, matches: (event: RecordedEvent) => boolean])[];
+type Wait = { promise: Promise<RecordedEvent | null>; cancel(): void };
 
 /**
  * The production tier's RunService, for the API process: reads come from the event store (and read models
@@ -50,30 +57,35 @@ interface Waiter {
  * orchestrator has recorded the result.
  */
 export class RemoteRuns implements RunService {
-  readonly index = new RunIndex();
-  readonly definitions: DefinitionRegistry;
+  private readonly readSide: ReadSide;
   private readonly store: EventStore;
   private readonly bus: MessageBus;
   private readonly clock: Clock;
   private readonly waitMs: number;
   private readonly waiters = new Map<string, Set<Waiter>>();
-  private subscription: Subscription | undefined;
 
   constructor(options: RemoteRunsOptions) {
     this.store = options.store;
     this.bus = options.bus;
     this.clock = options.clock ?? systemClock;
     this.waitMs = options.waitMs ?? 15_000;
-    this.definitions = new DefinitionRegistry(this.store);
+    this.readSide = new ReadSide(this.store, (event) => this.wake(event));
   }
 
-  async start(): Promise<void> {
-    await readLogFrom(this.store, () => this.index.position, (event) => this.project(event));
-    this.subscription = this.store.subscribeToAll({ after: this.index.position }, (event) => this.project(event));
+  get index(): RunIndex {
+    return this.readSide.index;
   }
 
-  async stop(): Promise<void> {
-    await this.subscription?.close();
+  get definitions(): DefinitionRegistry {
+    return this.readSide.definitions;
+  }
+
+  start(): Promise<void> {
+    return this.readSide.follow();
+  }
+
+  stop(): Promise<void> {
+    return this.readSide.close();
   }
 
   async startRun(request: StartRunRequest): Promise<{ run: RunData; created: boolean }> {
@@ -96,7 +108,7 @@ export class RemoteRuns implements RunService {
       type: 'workflow.start', definitionId: definition.id, definitionVersion: definition.version, input: request.input ?? null, idempotencyKey, actor: request.actor,
       ...(tenant !== DEFAULT_TENANT ? { tenant } : {}), ...(request.keyId !== undefined ? { keyId: request.keyId } : {}),
     };
-    const started = this.waitFor(runId, (event) => event.type === 'RunStarted');
+    const started = this.waitFor([[runStream(runId), (event) => event.type === 'RunStarted']]);
     await withSpan('api start run', { runId, kind: 'producer', attributes: { 'orchestron.definition.id': definition.id } }, async () => {
       await this.bus.publish(Topics.workflowStarts, [{ key: runId, value: message, headers: { traceparent: currentTraceparent() ?? traceparentFor(runId, `start/${idempotencyKey}`) } }]).catch((error: unknown) => {
         started.cancel();
@@ -113,19 +125,22 @@ export class RemoteRuns implements RunService {
     const { state } = await this.load(runId);
     if (!isStarted(state)) throw new DomainError('RUN.NOT_FOUND', `run ${quoteForMessage(runId)} does not exist`, { runId });
     // Throws the decider's own error (STEP.ALREADY_TERMINAL, RUN.NOT_PAUSED, …) when the command does not apply.
-    const events = decide({ ...command, metadata: { now: this.clock.now(), actor } } as Command, state);
+    const { events } = decide({ ...command, metadata: { now: this.clock.now(), actor } } as Command, state);
     if (events.length === 0) return state;
     const commandId = randomUUID();
     const message: OperatorCommandMessage = {
       type: 'operator.command', commandId, runId, actor, ...(keyId !== undefined ? { keyId } : {}), command: { type: command.type, data: command.data as Record<string, unknown> },
     };
-    const applied = this.waitFor(runId, (event) => event.metadata.commandId === commandId);
+    // Applied (its events carry the command id), or refused because the run moved on: whichever comes first.
+    const applied = this.waitFor([[runStream(runId), (event) => event.metadata.commandId === commandId], [refusalStream(commandId), () => true]]);
     await withSpan(`api ${command.type}`, { runId, kind: 'producer', attributes: { 'orchestron.actor': actor } }, async () => {
       await this.bus.publish(Topics.operatorCommands, [{ key: runId, value: message, headers: { traceparent: currentTraceparent() ?? traceparentFor(runId, `command/${commandId}`) } }]).catch((error: unknown) => {
         applied.cancel();
         throw error;
       });
-      await this.settle(applied, `${command.type} for run ${runId} was published but its orchestrator has not applied it yet`, { runId, commandId });
+      const answer = await this.settle(applied, `${command.type} for run ${runId} was published but its orchestrator has not applied it yet`, { runId, commandId });
+      const refusal = refusalError(answer);
+      if (refusal) throw refusal;
     });
     const { state: after } = await this.load(runId);
     return after as RunData;
@@ -149,38 +164,38 @@ export class RemoteRuns implements RunService {
     return { state: replay(events) };
   }
 
-  private project(event: RecordedEvent): void {
-    this.index.apply(event);
-    this.definitions.apply(event);
+  private wake(event: RecordedEvent): void {
     const waiting = this.waiters.get(event.streamId);
-    if (waiting) for (const waiter of waiting) if (waiter.matches(event)) waiter.resolve();
+    if (waiting) for (const waiter of [...waiting]) if (waiter.matches(event)) waiter.resolve(event);
   }
 
   /** Registered before publishing, so an answer faster than the publish acknowledgement is not missed. */
-  private waitFor(runId: string, matches: (event: RecordedEvent) => boolean): { promise: Promise<boolean>; cancel(): void } {
-    const stream = runStream(runId);
-    let waiter: Waiter | undefined;
+  private waitFor(watch: Watch): Wait {
+    const registered: [string, Waiter][] = [];
     let timer: ReturnType<typeof setTimeout> | undefined;
     const cancel = (): void => {
       clearTimeout(timer);
-      const set = this.waiters.get(stream);
-      if (waiter && set) {
-        set.delete(waiter);
-        if (set.size === 0) this.waiters.delete(stream);
+      for (const [stream, waiter] of registered) {
+        const set = this.waiters.get(stream);
+        set?.delete(waiter);
+        if (set?.size === 0) this.waiters.delete(stream);
       }
     };
-    const promise = new Promise<boolean>((resolve) => {
-      waiter = { matches, resolve: () => { cancel(); resolve(true); } };
-      const set = this.waiters.get(stream) ?? new Set<Waiter>();
-      set.add(waiter);
-      this.waiters.set(stream, set);
-      timer = setTimeout(() => { cancel(); resolve(false); }, this.waitMs);
+    const promise = new Promise<RecordedEvent | null>((resolve) => {
+      for (const [stream, matches] of watch) {
+        const waiter: Waiter = { matches, resolve: (event) => { cancel(); resolve(event); } };
+        registered.push([stream, waiter]);
+        this.waiters.set(stream, (this.waiters.get(stream) ?? new Set<Waiter>()).add(waiter));
+      }
+      timer = setTimeout(() => { cancel(); resolve(null); }, this.waitMs);
     });
     return { promise, cancel };
   }
 
-  private async settle(wait: { promise: Promise<boolean>; cancel(): void }, message: string, details: Record<string, unknown>): Promise<void> {
-    if (!(await wait.promise)) throw new OrchestratorPendingError(`${message} (waited ${this.waitMs} ms); it may still be applied, or have been refused because the run moved on: read the run to see`, details);
+  private async settle(wait: Wait, message: string, details: Record<string, unknown>): Promise<RecordedEvent> {
+    const answer = await wait.promise;
+    if (answer === null) throw new OrchestratorPendingError(`${message} (waited ${this.waitMs} ms); it is on the bus and may still be applied: read the run to see`, details);
+    return answer;
   }
 }
 

@@ -23,6 +23,7 @@ function target(failures: readonly unknown[]): MessageTarget & { calls: number }
       return {} as never;
     },
     startRun: async () => undefined,
+    refused: async () => undefined,
     resolveDefinition: async () => ({}) as never,
   };
   return t;

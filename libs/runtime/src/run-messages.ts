@@ -8,7 +8,7 @@ import type { CompiledDefinition } from '@orchestron/definitions';
 import { operatorCommand, reportCommand } from './bus-commands.ts';
 import { runIdForKey } from './dispatch-messages.ts';
 import type { VersionChoice } from './definition-registry.ts';
-import type { RunCommand, StartRunRequest } from './engine.ts';
+import type { RunCommand, StartRunRequest } from './run-service.ts';
 import type { Logger } from './ports.ts';
 
 /** What a message about a run turns into: the engine's own operations. */
@@ -16,6 +16,8 @@ export interface MessageTarget {
   /** The run after the command, and whether the command changed it (a report or decision that no longer applies does not). */
   execute(runId: string, command: RunCommand, actor?: string, metadata?: Readonly<Record<string, string>>): Promise<{ state: RunData; changed: boolean }>;
   startRun(request: StartRunRequest): Promise<unknown>;
+  /** Records that an operator command no longer applied, so the API that sent it can answer at once. */
+  refused(order: OperatorCommandMessage, error: DomainError): Promise<void>;
   resolveDefinition(id: string, version: VersionChoice, tenant: string): Promise<CompiledDefinition>;
   readonly logger: Logger;
 }
@@ -80,9 +82,10 @@ async function applyOperatorCommand(target: MessageTarget, order: OperatorComman
   try {
     await target.execute(order.runId, operatorCommand(order), order.actor, { commandId: order.commandId, ...(order.keyId !== undefined ? { keyId: order.keyId } : {}) });
   } catch (error) {
-    // The run moved on between the operator's check and now: nothing to retry, so say so and go on.
+    // The run moved on between the operator's check and now: nothing to retry; the API is told, with the code.
     if (!(error instanceof DomainError)) throw error;
     target.logger.warn('operator command no longer applies', { runId: order.runId, commandId: order.commandId, command: order.command.type, code: error.code, error: error.message });
+    await target.refused(order, error);
   }
 }
 

@@ -1,9 +1,27 @@
 import type { CompiledDefinition } from '@orchestron/definitions';
 import type { DefinitionEntry, VersionChoice } from './definition-registry.ts';
 import type { RecordedEvent } from '@orchestron/event-store';
-import type { RunData } from '@orchestron/workflow-core';
-import type { RunCommand, StartRunRequest } from './engine.ts';
+import type { Command, RunData } from '@orchestron/workflow-core';
 import type { RunFilter, RunSummary } from './run-index.ts';
+
+export interface StartRunRequest {
+  /** An inline definition, registered first (the edge checks that the caller may register definitions). */
+  readonly definition?: unknown;
+  readonly definitionId?: string;
+  /** With definitionId: `latest` (the default) or one version. The run records which it got. */
+  readonly definitionVersion?: VersionChoice;
+  readonly input?: unknown;
+  readonly idempotencyKey?: string;
+  readonly actor: string;
+  /** Whose run it is; its definition is looked up there and its idempotency key is scoped to it. Default `default`. */
+  readonly tenant?: string;
+  /** The id of the API key that asked (never its secret), recorded in the metadata of RunStarted. */
+  readonly keyId?: string;
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+/** A command for a run from outside it (an operator, a worker's report), without the metadata the runtime adds. */
+export type RunCommand = DistributiveOmit<Exclude<Command, { type: 'StartRun' }>, 'metadata'>;
 
 /** The definitions an edge may register and read, per tenant (default `default`). */
 export interface DefinitionCatalog {

@@ -1,4 +1,6 @@
 import { quoteForMessage, runInputIssues } from '@orchestron/definitions';
+import { effectsOf } from './effects.ts';
+import type { Decision } from './effects.ts';
 import { DomainError, StepErrorCodes } from './errors.ts';
 import { evolve, assertNever } from './evolve.ts';
 import type { Command, Phase, StepError, Timer, WorkflowEvent } from './messages.ts';
@@ -11,11 +13,17 @@ import type { RunData, RunState } from './state.ts';
 const MAX_REACTIONS = 10_000;
 
 /**
- * The workflow decider: the events a command causes, including everything the run then does on its own.
- * Pure: same state and command, same events. Worker reports that do not apply (duplicates, stale attempts,
- * finished runs) produce no events; operator commands that do not apply throw a DomainError with a stable code.
+ * The workflow decider: the events a command causes, including everything the run then does on its own, and the
+ * effects those ask of the world (see effects.ts). Pure: same state and command, same decision. Worker reports that
+ * do not apply (duplicates, stale attempts, finished runs) decide nothing; operator commands that do not apply
+ * throw a DomainError with a stable code.
  */
-export function decide(command: Command, state: RunState): WorkflowEvent[] {
+export function decide(command: Command, state: RunState): Decision {
+  const events = decideEvents(command, state);
+  return { events, effects: events.flatMap(effectsOf) };
+}
+
+function decideEvents(command: Command, state: RunState): WorkflowEvent[] {
   const primary = handle(command, state);
   if (primary.length === 0) return primary;
   const events = [...primary];

@@ -1,5 +1,9 @@
 export { decide } from './decide.ts';
 export { inputDigest } from './digest.ts';
+export { effectsOf } from './effects.ts';
+export { outstanding } from './recovery.ts';
+export type { Outstanding } from './recovery.ts';
+export type { Decision, Effect, EffectType, Notice, SendData } from './effects.ts';
 export { evolve } from './evolve.ts';
 export { DEFAULT_TENANT, initialState, isGoverned, isStarted, isTerminalRun, isTerminalStep, TERMINAL_RUN_STATUSES, TERMINAL_STEP_STATUSES } from './state.ts';
 export type { CompensationState, CompensationStatus, Hold, RunData, RunState, RunStatus, StepState, StepStatus } from './state.ts';
@@ -17,15 +21,16 @@ import { decide } from './decide.ts';
 import { evolve } from './evolve.ts';
 import { initialState } from './state.ts';
 import type { Command, WorkflowEvent } from './messages.ts';
+import type { Decision } from './effects.ts';
 import type { RunState } from './state.ts';
 
-export interface Decider<S, C, E> {
-  decide(command: C, state: S): E[];
+export interface Decider<S, C, E, D> {
+  decide(command: C, state: S): D;
   evolve(state: S, event: E): S;
   initialState(): S;
 }
 
-export const workflowDecider: Decider<RunState, Command, WorkflowEvent> = { decide, evolve, initialState };
+export const workflowDecider: Decider<RunState, Command, WorkflowEvent, Decision> = { decide, evolve, initialState };
 
 /** The state after folding `events` from the start: guarantee 9 (replay) is exactly this. */
 export function fold(events: readonly WorkflowEvent[], from: RunState = initialState()): RunState {

@@ -66,7 +66,7 @@ describe('operator takeover', () => {
       expect(stateOf(stuck)).toMatchObject({ status: 'needs_operator', steps: { b: { status: 'failed', error: { code: 'JOIN.UNSATISFIED' } } } });
       let produced: WorkflowEvent[] = [];
       try {
-        produced = decide(retryStep('b'), fold(stuck));
+        produced = decide(retryStep('b'), fold(stuck)).events;
       } catch (error) {
         // refusing is fine, as long as it says why
         expect((error as { code?: unknown }).code).toBe('STEP.NOT_RETRYABLE_NOW');
@@ -165,7 +165,7 @@ describe('replay', () => {
     const events: WorkflowEvent[] = [];
     const states: RunState[] = [];
     for (const command of commands) {
-      for (const event of decide(withAskedDigest(command, state), state)) {
+      for (const event of decide(withAskedDigest(command, state), state).events) {
         state = evolve(state, event);
         events.push(event);
         states.push(state);

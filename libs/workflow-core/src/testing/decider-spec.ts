@@ -42,7 +42,7 @@ export function given(...history: (WorkflowEvent | readonly WorkflowEvent[])[]):
       let produced: WorkflowEvent[] = [];
       let thrown: unknown;
       try {
-        produced = decide(withAskedDigest(command, before), before);
+        produced = decide(withAskedDigest(command, before), before).events;
       } catch (error) {
         thrown = error;
       }
@@ -88,7 +88,7 @@ export function play(history: readonly WorkflowEvent[], ...commands: Command[]):
   const events = [...history];
   let state = fold(events);
   for (const command of commands) {
-    const produced = decide(withAskedDigest(command, state), state);
+    const produced = decide(withAskedDigest(command, state), state).events;
     events.push(...produced);
     state = fold(produced, state);
   }

@@ -265,7 +265,7 @@ class Driver {
     const before = this.state;
     let produced: WorkflowEvent[];
     try {
-      produced = decide(command, before);
+      produced = decide(command, before).events;
     } catch (error) {
       if (!(error instanceof DomainError)) this.violate('crash', `${command.type} threw ${String(error)}`);
       else if (isReport(command)) this.violate('crash', `${command.type} is a report, but threw ${error.code}`);
@@ -296,7 +296,7 @@ class Driver {
 
   private repeat(command: Command): void {
     try {
-      const again = decide(command, this.state);
+      const again = decide(command, this.state).events;
       if (again.length > 0 && !rearmsItself(command, again, this.state)) {
         this.violate('idempotence', `${command.type} ${JSON.stringify(command.data)} applied twice produced ${again.map((e) => e.type).join(',')} the second time`);
       }

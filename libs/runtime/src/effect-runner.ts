@@ -1,0 +1,87 @@
+import { Topics } from '@orchestron/bus';
+import type { MessageBus, StepCommandMessage } from '@orchestron/bus';
+import { isTerminalRun } from '@orchestron/workflow-core';
+import type { Effect, RunData } from '@orchestron/workflow-core';
+import { attemptKey, commandMessage, traceparentInRun } from './dispatch-messages.ts';
+import type { FlowControl } from './flow-control.ts';
+import type { FlowDispatch } from './flow-dispatch.ts';
+import type { GovernanceClient } from './governance-client.ts';
+import type { Logger } from './ports.ts';
+import type { TimerWheel } from './timers.ts';
+
+export interface EffectRunnerOptions {
+  readonly bus: MessageBus;
+  readonly flow: FlowControl;
+  readonly dispatch: FlowDispatch;
+  readonly governance: GovernanceClient;
+  readonly timers: TimerWheel;
+  readonly owns: (runId: string) => boolean;
+  readonly logger: Logger;
+}
+
+type Outgoing = { key: string; value: StepCommandMessage; headers: Record<string, string> };
+
+/**
+ * Carries out what a decision asked for. It looks at effects and at the run's state (its timers, which attempts
+ * are out), never at events. Everything here is safe to repeat: recovery repeats it.
+ */
+export class EffectRunner {
+  private readonly options: EffectRunnerOptions;
+
+  constructor(options: EffectRunnerOptions) {
+    this.options = options;
+  }
+
+  async carryOut(state: RunData, effects: readonly Effect[]): Promise<void> {
+    const { flow, dispatch, governance, timers, owns, logger } = this.options;
+    const outgoing = new Map<string, Outgoing[]>();
+    const touched = new Set<string>();
+    for (const effect of effects) {
+      switch (effect.type) {
+        case 'SendStep': {
+          const d = effect.data;
+          const topic = Topics.commands(d.worker);
+          outgoing.set(topic, [...(outgoing.get(topic) ?? []), { key: state.runId, value: commandMessage(state, d), headers: { traceparent: traceparentInRun(state.runId, d.idempotencyKey) } }]);
+          logger.info('step dispatched', { runId: state.runId, stepId: d.stepId, attempt: d.attempt, phase: d.phase, worker: d.worker });
+          break;
+        }
+        case 'AskGovernance':
+          governance.request(state, effect.data.stepId, effect.data.input);
+          break;
+        case 'Notify':
+          if (effect.data.kind === 'approval_requested') logger.info('approval requested', { runId: state.runId, stepId: effect.data.stepId, assignees: effect.data.assignees, message: effect.data.message });
+          else logger.warn('run needs an operator', { runId: state.runId, stepId: effect.data.stepId, code: effect.data.code, message: effect.data.message });
+          break;
+        case 'AttemptSettled': {
+          const { phase, stepId, attempt, workerFailed } = effect.data;
+          const worker = flow.finished(attemptKey(state.runId, phase, stepId, attempt), !workerFailed);
+          if (worker) touched.add(worker);
+          break;
+        }
+        case 'RunEnded':
+          for (const worker of dispatch.forgetRun(state.runId)) touched.add(worker);
+          // Every per-run loop ends with the run: a governance retry would otherwise fire for a cancelled run.
+          governance.forget(state.runId);
+          break;
+        default:
+          assertNever(effect);
+      }
+    }
+    // An attempt that is no longer out (skipped, its run compensating, …) frees its slot without an outcome.
+    if (!isTerminalRun(state.status)) for (const worker of flow.abandonWhere(state.runId, (phase, stepId, attempt) => !attemptIsOut(state, phase, stepId, attempt))) touched.add(worker);
+    // Timers belong to the run's owner; another instance that handled a message for it leaves them alone.
+    timers.sync(state.runId, isTerminalRun(state.status) || !owns(state.runId) ? {} : state.timers);
+    await Promise.all([...outgoing].map(([topic, messages]) => this.options.bus.publish(topic, messages)));
+    for (const worker of touched) dispatch.drainLater(worker);
+  }
+}
+
+/** Whether the attempt is the one out for its step (held or not), so its slot is still taken. */
+function attemptIsOut(state: RunData, phase: string, stepId: string, attempt: number): boolean {
+  const current = phase === 'compensate' ? state.compensations[stepId] : state.steps[stepId];
+  return current?.status === 'running' && current.attempt === attempt;
+}
+
+function assertNever(value: never): never {
+  throw new Error(`an effect the runtime does not know: ${JSON.stringify(value)}`);
+}

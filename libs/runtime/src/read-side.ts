@@ -1,0 +1,45 @@
+import type { EventStore, RecordedEvent, Subscription } from '@orchestron/event-store';
+import { DefinitionRegistry } from './definition-registry.ts';
+import { readLogFrom } from './replay.ts';
+import { RunIndex } from './run-index.ts';
+
+/**
+ * The read models every process keeps from the global log: the run index and the definition registry. The engine
+ * and the API's RemoteRuns share it, with the same catch-up and the same live subscription; `onEvent` is told of
+ * each event after the models have it.
+ */
+export class ReadSide {
+  readonly index = new RunIndex();
+  readonly definitions: DefinitionRegistry;
+  private readonly store: EventStore;
+  private readonly onEvent: (event: RecordedEvent) => void;
+  private subscription: Subscription | undefined;
+
+  constructor(store: EventStore, onEvent: (event: RecordedEvent) => void = () => undefined) {
+    this.store = store;
+    this.onEvent = onEvent;
+    this.definitions = new DefinitionRegistry(store);
+  }
+
+  /** Reads the global log past what the models have seen. */
+  catchUp(): Promise<void> {
+    return readLogFrom(this.store, () => this.index.position, (event) => this.project(event));
+  }
+
+  /** Catches up, then follows the log as it grows. */
+  async follow(): Promise<void> {
+    await this.catchUp();
+    this.subscription ??= this.store.subscribeToAll({ after: this.index.position }, (event) => this.project(event));
+  }
+
+  async close(): Promise<void> {
+    await this.subscription?.close();
+    this.subscription = undefined;
+  }
+
+  private project(event: RecordedEvent): void {
+    this.index.apply(event);
+    this.definitions.apply(event);
+    this.onEvent(event);
+  }
+}

@@ -1,0 +1,156 @@
+import { ExpectedVersionConflictError } from '@orchestron/event-store';
+import type { EventStore, RecordedEvent } from '@orchestron/event-store';
+import { decide, fold, isStarted, isTerminalRun } from '@orchestron/workflow-core';
+import type { Command, Effect, RunData, RunState, WorkflowEvent } from '@orchestron/workflow-core';
+import type { Logger } from './ports.ts';
+import { replay } from './replay.ts';
+import { runStream } from './run-index.ts';
+
+const CONFLICT_RETRIES = 8;
+
+interface Loaded {
+  readonly state: RunState;
+  readonly revision: number | null;
+}
+
+/** An event with the command it came from (its metadata says which). */
+export interface Decided {
+  readonly event: WorkflowEvent;
+  readonly command: Command;
+}
+
+/**
+ * What happens between a decision and its append: flow control may hold a send, adding the hold's events to the
+ * same append. `commit` runs once the append succeeded, `rollback` when it did not.
+ */
+export interface AppendPlan {
+  readonly extra: readonly Decided[];
+  readonly effects: readonly Effect[];
+  commit(): void;
+  rollback(): void;
+}
+
+export type PlanAppend = (runId: string, command: Command, after: RunData, effects: readonly Effect[]) => AppendPlan;
+
+export interface Applied {
+  readonly state: RunState;
+  readonly events: readonly WorkflowEvent[];
+  readonly effects: readonly Effect[];
+}
+
+export interface RunCommandsOptions {
+  readonly store: EventStore;
+  readonly logger: Logger;
+  /** Metadata on every event appended (which instance wrote it). */
+  readonly metadata: Readonly<Record<string, string>>;
+  readonly observer?: ((before: RunState, after: RunData, events: readonly WorkflowEvent[]) => void) | undefined;
+  readonly plan: PlanAppend;
+}
+
+/**
+ * Command handling for runs: one queue per run, a cache of live runs, load, decide, and append with the conflict
+ * retry. The only writer of run streams. Effects are returned, not carried out: the caller does that.
+ */
+export class RunCommands {
+  private readonly options: RunCommandsOptions;
+  private readonly cache = new Map<string, Loaded & { state: RunData }>();
+  private readonly queues = new Map<string, Promise<unknown>>();
+
+  constructor(options: RunCommandsOptions) {
+    this.options = options;
+  }
+
+  /** Work for one run, after everything queued for it before. */
+  serial<T>(runId: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.queues.get(runId) ?? Promise.resolve();
+    const next = previous.then(work, work);
+    const tail = next.catch(() => undefined);
+    this.queues.set(runId, tail);
+    void tail.then(() => {
+      if (this.queues.get(runId) === tail) this.queues.delete(runId);
+    });
+    return next;
+  }
+
+  /** Everything queued so far, settled (stop waits for it). */
+  async drained(): Promise<void> {
+    await Promise.allSettled([...this.queues.values()]);
+  }
+
+  /** Decides and appends, in the run's queue, and then `carryOut` the effects there too (so they leave in order). */
+  apply(runId: string, command: Command, metadata: Readonly<Record<string, string>>, carryOut: (state: RunData, effects: readonly Effect[]) => Promise<void>): Promise<Applied> {
+    return this.serial(runId, async () => {
+      const applied = await this.decideAndAppend(runId, command, metadata);
+      if (applied.events.length > 0) await carryOut(applied.state as RunData, applied.effects);
+      return applied;
+    });
+  }
+
+  async load(runId: string): Promise<Loaded> {
+    const cached = this.cache.get(runId);
+    if (cached) return cached;
+    const events = await this.options.store.readStream(runStream(runId));
+    const state = replay(events);
+    const revision = events.length > 0 ? (events[events.length - 1] as RecordedEvent).revision : null;
+    if (isStarted(state)) this.remember(runId, state, revision as number);
+    return { state, revision };
+  }
+
+  /** The cached revision of a live run, or -1. */
+  cachedRevision(runId: string): number {
+    return this.cache.get(runId)?.revision ?? -1;
+  }
+
+  isCached(runId: string): boolean {
+    return this.cache.has(runId);
+  }
+
+  forget(runId: string): void {
+    this.cache.delete(runId);
+  }
+
+  remember(runId: string, state: RunData, revision: number): void {
+    if (isTerminalRun(state.status)) this.cache.delete(runId);
+    else this.cache.set(runId, { state, revision });
+  }
+
+  private async decideAndAppend(runId: string, command: Command, metadata: Readonly<Record<string, string>>): Promise<Applied> {
+    for (let attempt = 0; ; attempt++) {
+      const { state, revision } = await this.load(runId);
+      const decision = decide(command, state);
+      if (decision.events.length === 0) return { state, events: [], effects: [] };
+      const after = fold(decision.events, state) as RunData;
+      const plan = this.options.plan(runId, command, after, decision.effects);
+      const decided = [...decision.events.map((event) => ({ event, command })), ...plan.extra];
+      let nextRevision: number;
+      try {
+        const records = decided.map(({ event, command: from }) => ({ type: event.type, data: event.data, metadata: { ...eventMetadata(from), ...this.options.metadata, ...metadata } }));
+        nextRevision = (await this.options.store.append(runStream(runId), records, { expectedRevision: revision ?? 'no_stream' })).nextExpectedRevision;
+      } catch (error) {
+        plan.rollback();
+        // Another writer got there first: reload and decide again on the state it left.
+        if (!(error instanceof ExpectedVersionConflictError) || attempt >= CONFLICT_RETRIES) throw error;
+        this.cache.delete(runId);
+        continue;
+      }
+      const events = decided.map((d) => d.event);
+      const next = fold(plan.extra.map((d) => d.event), after) as RunData;
+      this.remember(runId, next, nextRevision);
+      plan.commit();
+      this.observe(runId, state, next, events);
+      return { state: next, events, effects: plan.effects };
+    }
+  }
+
+  private observe(runId: string, before: RunState, after: RunData, events: readonly WorkflowEvent[]): void {
+    try {
+      this.options.observer?.(before, after, events);
+    } catch (error) {
+      this.options.logger.error('the engine observer failed; the run goes on', { runId, error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+}
+
+function eventMetadata(command: Command): Record<string, unknown> {
+  return { at: new Date(command.metadata.now).toISOString(), command: command.type, ...(command.metadata.actor ? { actor: command.metadata.actor } : {}) };
+}

@@ -1,0 +1,105 @@
+import { assertNever } from './evolve.ts';
+import type { Phase, WorkflowEvent } from './messages.ts';
+import type { RunStatus } from './state.ts';
+
+type Dispatched = Extract<WorkflowEvent, { type: 'StepDispatched' }>['data'];
+
+/** What a step command to a worker is made from. */
+export type SendData = Pick<Dispatched, 'stepId' | 'attempt' | 'phase' | 'worker' | 'action' | 'input' | 'idempotencyKey' | 'timeoutAt'>;
+
+/**
+ * What a decision asks of the world, beside the events it records. A closed union: the runtime carries each out
+ * and never looks at events to find work. Timers are not here: they are state (`RunData.timers`), and the runtime
+ * arms exactly what the state holds, which is also all that recovery needs.
+ */
+export type Effect =
+  /** Send a step command to its worker (flow control may hold it first). */
+  | { readonly type: 'SendStep'; readonly data: SendData }
+  /** Ask governance about a step's input before it runs. */
+  | { readonly type: 'AskGovernance'; readonly data: { readonly stepId: string; readonly worker: string; readonly action: string | null; readonly input: unknown; readonly inputDigest: string } }
+  /** Tell people: an approval waits, or the run needs an operator. */
+  | { readonly type: 'Notify'; readonly data: Notice }
+  /** An attempt is no longer out: its flow-control slot is free, and whether it counts as the worker failing. */
+  | { readonly type: 'AttemptSettled'; readonly data: { readonly phase: Phase; readonly stepId: string; readonly attempt: number; readonly workerFailed: boolean } }
+  /** The run is over: nothing of it may stay armed or held. */
+  | { readonly type: 'RunEnded'; readonly data: { readonly status: RunStatus } };
+
+export type Notice =
+  | { readonly kind: 'approval_requested'; readonly stepId: string; readonly assignees: readonly string[]; readonly message: string }
+  | { readonly kind: 'needs_operator'; readonly stepId: string | null; readonly code: string; readonly message: string };
+
+export type EffectType = Effect['type'];
+
+/** A decision: the events to record, and then what to do. */
+export interface Decision {
+  readonly events: WorkflowEvent[];
+  readonly effects: Effect[];
+}
+
+/**
+ * What each event of a decision asks of the world, stated once per event type (the switch is exhaustive: a new
+ * event must say). Only the decider calls it, on the events it has just decided.
+ */
+export function effectsOf(event: WorkflowEvent): Effect[] {
+  switch (event.type) {
+    case 'StepDispatched':
+      return [sendStep(event.data)];
+    case 'StepReleased':
+      return event.data.send ? [sendStep(event.data)] : [];
+    case 'GovernanceCheckRequested': {
+      const { stepId, worker, action, input } = event.data;
+      return [{ type: 'AskGovernance', data: { stepId, worker, action, input, inputDigest: event.data.inputDigest ?? '' } }];
+    }
+    case 'ApprovalRequested':
+      return [{ type: 'Notify', data: { kind: 'approval_requested', stepId: event.data.stepId, assignees: event.data.assignees, message: event.data.message } }];
+    case 'RunNeedsOperator':
+      return [{ type: 'Notify', data: { kind: 'needs_operator', stepId: event.data.stepId, code: event.data.code, message: event.data.message } }];
+    case 'StepCompleted':
+      return [settled('execute', event.data.stepId, event.data.attempt, false)];
+    case 'CompensationCompleted':
+      return [settled('compensate', event.data.stepId, event.data.attempt, false)];
+    // A business error comes from a worker that works: only retryable failures and timeouts count against it.
+    case 'StepAttemptFailed':
+      return [settled(event.data.phase, event.data.stepId, event.data.attempt, event.data.error.retryable)];
+    case 'StepFailed':
+      return [settled('execute', event.data.stepId, event.data.attempt, event.data.error.retryable)];
+    case 'CompensationFailed':
+      return [settled('compensate', event.data.stepId, event.data.attempt, event.data.error.retryable)];
+    case 'RunCompleted':
+      return [{ type: 'RunEnded', data: { status: 'completed' } }];
+    case 'RunFailed':
+      return [{ type: 'RunEnded', data: { status: 'failed' } }];
+    case 'RunCompensated':
+      return [{ type: 'RunEnded', data: { status: 'compensated' } }];
+    case 'RunCancelled':
+      return [{ type: 'RunEnded', data: { status: 'cancelled' } }];
+    case 'RunStarted':
+    case 'GovernanceDecided':
+    case 'StepApproved':
+    case 'StepRejected':
+    case 'StepHeld':
+    case 'StepStarted':
+    case 'StepHeartbeat':
+    case 'StepRetryScheduled':
+    case 'StepSkipped':
+    case 'CompensationSkipped':
+    case 'TimerScheduled':
+    case 'TimerFired':
+    case 'OperatorRetried':
+    case 'RunPaused':
+    case 'RunResumed':
+    case 'CompensationStarted':
+      return [];
+    default:
+      return assertNever(event);
+  }
+}
+
+function sendStep(d: SendData): Effect {
+  const { stepId, attempt, phase, worker, action, input, idempotencyKey, timeoutAt } = d;
+  return { type: 'SendStep', data: { stepId, attempt, phase, worker, action, input, idempotencyKey, timeoutAt } };
+}
+
+function settled(phase: Phase, stepId: string, attempt: number, workerFailed: boolean): Effect {
+  return { type: 'AttemptSettled', data: { phase, stepId, attempt, workerFailed } };
+}

@@ -1,0 +1,41 @@
+import { effectsOf } from './effects.ts';
+import type { Effect, SendData } from './effects.ts';
+import { evolve } from './evolve.ts';
+import type { WorkflowEvent } from './messages.ts';
+import { initialState, isStarted, isTerminalRun } from './state.ts';
+import type { RunState } from './state.ts';
+
+/** What a runtime taking a run over must do again: attempts still out, and governance checks still unanswered. */
+export interface Outstanding {
+  readonly state: RunState;
+  /** Attempts still out, each with whether flow control held it (then it waits for a release, not a send). */
+  readonly sends: readonly { readonly data: SendData; readonly held: boolean }[];
+  /** Governance checks a step still waits for. */
+  readonly asks: readonly Effect[];
+}
+
+/**
+ * From a run's events alone: the attempts and checks whose effects may not have happened (the process that decided
+ * them died, or the run moved to another instance). Doing them again is safe: workers drop what they have done,
+ * by idempotency key, and a second ruling about the same input changes nothing.
+ */
+export function outstanding(events: readonly WorkflowEvent[]): Outstanding {
+  let state: RunState = initialState();
+  const lastSend = new Map<string, SendData>();
+  const lastAsk = new Map<string, Effect>();
+  for (const event of events) {
+    state = evolve(state, event);
+    for (const effect of effectsOf(event)) {
+      if (effect.type === 'SendStep') lastSend.set(`${effect.data.phase}/${effect.data.stepId}`, effect.data);
+      if (effect.type === 'AskGovernance') lastAsk.set(effect.data.stepId, effect);
+    }
+  }
+  if (!isStarted(state) || isTerminalRun(state.status)) return { state, sends: [], asks: [] };
+  const run = state;
+  const sends = [...lastSend.values()].flatMap((data) => {
+    const current = data.phase === 'execute' ? run.steps[data.stepId] : run.compensations[data.stepId];
+    return current?.status === 'running' && current.attempt === data.attempt ? [{ data, held: current.held !== null }] : [];
+  });
+  const asks = [...lastAsk.entries()].filter(([stepId]) => run.steps[stepId]?.status === 'waiting_governance').map(([, ask]) => ask);
+  return { state, sends, asks };
+}
