@@ -28,6 +28,7 @@ import type { Applied } from './run-commands.ts';
 import { handleRunMessage } from './run-messages.ts';
 import type { MessageTarget } from './run-messages.ts';
 import type { RunCommand, RunService, StartRunRequest } from './run-service.ts';
+import { keyMetadata, requireRun, requireString, withMetadata } from './run-requests.ts';
 import { TimerWheel } from './timers.ts';
 
 /**
@@ -280,25 +281,6 @@ export class Engine implements RunService {
       this.logger.error('timer failed', { runId, timerId: timer.id, error: describe(error) });
     });
   }
-}
-
-function requireRun(runId: string, state: RunState): RunData {
-  if (!isStarted(state)) throw new DomainError('RUN.NOT_FOUND', `run ${quoteForMessage(runId)} does not exist`, { runId });
-  return state;
-}
-
-function withMetadata(command: RunCommand, now: number, actor: string | undefined): Command {
-  return { ...command, metadata: { now, ...(actor !== undefined ? { actor } : {}) } } as Command;
-}
-
-/** Which API key asked, in the events it caused: its id, never its secret. */
-function keyMetadata(keyId: string | undefined): Record<string, string> {
-  return keyId === undefined ? {} : { keyId };
-}
-
-function requireString(value: unknown, field: string): string {
-  if (typeof value !== 'string' || value.length === 0) throw new DomainError('COMMAND.INVALID', `${field} is required (or give an inline definition)`, { field });
-  return value;
 }
 
 function describe(error: unknown): string {
