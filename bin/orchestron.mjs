@@ -13,7 +13,7 @@ const tooOld = () => {
 const major = Number(process.versions.node.split('.')[0]);
 if (!(major >= 22)) tooOld();
 try {
-  await import('../apps/cli/src/main.ts');
+  await import('@orchestron/cli/main');
 } catch (error) {
   // Node 22 before 22.18 has no type stripping by default and refuses the .ts entry outright.
   if (error?.code === 'ERR_UNKNOWN_FILE_EXTENSION') tooOld();

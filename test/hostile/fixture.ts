@@ -8,8 +8,8 @@ import { createExampleWorkers } from '@orchestron/example-workers';
 import { createPolicyGovernance, Engine } from '@orchestron/runtime';
 import { eventually } from '@orchestron/runtime/testing';
 import type { Worker } from '@orchestron/worker-sdk';
-import { createHttpApp } from '../../apps/server/src/http/app.ts';
-import type { HttpApp } from '../../apps/server/src/http/app.ts';
+import { createHttpApp } from '@orchestron/server';
+import type { HttpApp } from '@orchestron/server';
 
 /*
  * One embedded server for the hostile suite: the engine on the in-memory store and bus, the example workers, the

@@ -4,8 +4,9 @@ import { parseGovernanceDecisionMessage, Topics } from '@orchestron/bus';
 import type { DeliveredMessage, GovernanceRequestMessage } from '@orchestron/bus';
 import { createKafkaBus } from '@orchestron/bus-kafka';
 import type { KafkaBus } from '@orchestron/bus-kafka';
-import { acquireKafkaGroups, createInbox, originalOf, useKafkaBroker } from '@orchestron/bus-kafka/testing';
-import type { Inbox } from '@orchestron/bus-kafka/testing';
+import { createInbox, originalOf } from '@orchestron/bus/testing';
+import type { Inbox } from '@orchestron/bus/testing';
+import { acquireKafkaGroups, useKafkaBroker } from '@orchestron/bus-kafka/testing';
 import { startGovernanceService } from './index.ts';
 import type { GovernanceServiceHandle } from './index.ts';
 

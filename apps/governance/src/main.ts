@@ -1,9 +1,8 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { createInMemoryBus } from '@orchestron/bus';
 import type { MessageBus } from '@orchestron/bus';
-import { createLogger, createMetrics, serveMetrics, startTracing } from '@orchestron/telemetry';
+import { createLogger, createMetrics, runServiceMain, serveMetrics, startTracing } from '@orchestron/telemetry';
 import { governanceConfig } from './governance.config.ts';
 import { DEFAULT_GOVERNANCE_GROUP, startGovernanceService } from './start-governance.ts';
 
@@ -30,49 +29,40 @@ Environment:
 Logs are JSON lines on stderr; stdout gets one line once the service is ready.
 `;
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { help: { type: 'boolean', short: 'h' } }, strict: true });
-  if (values.help) {
-    process.stdout.write(HELP);
-    return;
-  }
-  const root = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
-  const config = governanceConfig(process.env, root);
-  const logger = createLogger({ service: 'orchestron-governance', instance: config.instance });
-  const tracing = startTracing({ serviceName: 'orchestron-governance', serviceInstance: config.instance, logger });
-  let bus: MessageBus | undefined;
-  if (config.busKind === 'memory') {
-    logger.warn('ORCHESTRON_BUS=memory: no other process can reach this bus, so no request will arrive from outside');
-    bus = createInMemoryBus();
-  }
-  const metrics = createMetrics({ service: 'orchestron-governance' });
-  const service = await startGovernanceService({ ...config, ...(bus === undefined ? {} : { bus }), logger, metrics });
-  const metricsPort = process.env.ORCHESTRON_METRICS_PORT;
-  const metricsServer = metricsPort === undefined || metricsPort === '' ? null : await serveMetrics({ port: Number(metricsPort), metrics });
-  const ids = service.policyIds();
-  process.stdout.write(`governance ready: ${ids.length} ${ids.length === 1 ? 'policy' : 'policies'} (${ids.join(', ')}) from ${service.policiesDir}${metricsServer ? `; metrics ${metricsServer.url}/metrics` : ''}\n`);
+await runServiceMain({
+  name: 'orchestron governance',
+  help: HELP,
+  async start() {
+    const root = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
+    const config = governanceConfig(process.env, root);
+    const logger = createLogger({ service: 'orchestron-governance', instance: config.instance });
+    const tracing = startTracing({ serviceName: 'orchestron-governance', serviceInstance: config.instance, logger });
+    let bus: MessageBus | undefined;
+    if (config.busKind === 'memory') {
+      logger.warn('ORCHESTRON_BUS=memory: no other process can reach this bus, so no request will arrive from outside');
+      bus = createInMemoryBus();
+    }
+    const metrics = createMetrics({ service: 'orchestron-governance' });
+    const service = await startGovernanceService({ ...config, ...(bus === undefined ? {} : { bus }), logger, metrics });
+    const metricsPort = process.env.ORCHESTRON_METRICS_PORT;
+    const metricsServer = metricsPort === undefined || metricsPort === '' ? null : await serveMetrics({ port: Number(metricsPort), metrics });
+    const ids = service.policyIds();
+    process.stdout.write(`governance ready: ${ids.length} ${ids.length === 1 ? 'policy' : 'policies'} (${ids.join(', ')}) from ${service.policiesDir}${metricsServer ? `; metrics ${metricsServer.url}/metrics` : ''}\n`);
 
-  // The in-memory bus holds no socket, so nothing else would keep the process up until a signal.
-  const keepAlive = setInterval(() => undefined, 60_000);
-  process.on('SIGHUP', () => {
-    service.reloadPolicies();
-  });
-  let closing = false;
-  const shutdown = (signal: string): void => {
-    if (closing) return;
-    closing = true;
-    clearInterval(keepAlive);
-    logger.info('shutting down', { signal });
-    void service.close().then(() => metricsServer?.close()).then(() => bus?.close()).then(() => tracing.shutdown()).then(() => process.exit(0), (error: unknown) => {
-      logger.error('shutdown failed', { error: String(error) });
-      process.exit(1);
+    // The in-memory bus holds no socket, so nothing else would keep the process up until a signal.
+    const keepAlive = setInterval(() => undefined, 60_000);
+    process.on('SIGHUP', () => {
+      service.reloadPolicies();
     });
-  };
-  process.on('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-}
-
-main().catch((error: unknown) => {
-  process.stderr.write(`orchestron governance: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
+    return {
+      logger,
+      async close() {
+        clearInterval(keepAlive);
+        await service.close();
+        await metricsServer?.close();
+        await bus?.close();
+        await tracing.shutdown();
+      },
+    };
+  },
 });

@@ -1,7 +1,6 @@
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { flowControlFromEnv } from '@orchestron/runtime';
-import { createLogger, createMetrics, serveMetrics, startTracing } from '@orchestron/telemetry';
+import { createLogger, createMetrics, runServiceMain, serveMetrics, startTracing } from '@orchestron/telemetry';
 import { openBus, openStore, tierConfig } from '@orchestron/tiers';
 import { DEFAULT_ORCHESTRATOR_GROUP, startOrchestrator } from './start-orchestrator.ts';
 
@@ -35,51 +34,37 @@ Environment:
 Logs are JSON lines on stderr; stdout gets one line once the instance is consuming.
 `;
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { help: { type: 'boolean', short: 'h' } }, strict: true });
-  if (values.help) {
-    process.stdout.write(HELP);
-    return;
-  }
-  const instance = process.env.ORCHESTRON_INSTANCE ?? `orchestrator-${process.pid}`;
-  const tiers = tierConfig({ ORCHESTRON_STORE: 'postgres', ORCHESTRON_BUS: 'kafka', ...process.env });
-  const logger = createLogger({ service: 'orchestron-orchestrator', instance });
-  const tracing = startTracing({ serviceName: 'orchestron-orchestrator', serviceInstance: instance });
-  const metrics = createMetrics({ service: 'orchestron-orchestrator' });
-  const store = await openStore(tiers, resolve(process.env.ORCHESTRON_DATA ?? '.orchestron'));
-  const bus = await openBus(tiers, logger, [], { clientId: instance });
-  const flowControl = flowControlFromEnv(process.env.ORCHESTRON_FLOW_CONTROL);
-  const orchestrator = await startOrchestrator({ store, bus, instance, logger, metrics, flowControl, ...(process.env.ORCHESTRON_ORCHESTRATOR_GROUP ? { group: process.env.ORCHESTRON_ORCHESTRATOR_GROUP } : {}) });
-  const metricsPort = process.env.ORCHESTRON_METRICS_PORT;
-  const server = metricsPort === undefined || metricsPort === '' ? null : await serveMetrics({ port: parsePort(metricsPort), metrics: orchestrator.metrics ?? metrics });
-  process.stdout.write(`orchestrator ${instance} ready (store ${tiers.store}, bus ${tiers.bus}${server ? `, metrics ${server.url}/metrics` : ''}${tracing.exporting ? ', tracing on' : ''})\n`);
-  let closing = false;
-  const shutdown = (signal: string): void => {
-    if (closing) return;
-    closing = true;
-    logger.info('shutting down', { signal });
-    void (async () => {
-      await orchestrator.close();
-      await server?.close();
-      await bus.close();
-      await store.close();
-      await tracing.shutdown();
-    })().then(() => process.exit(0), (error: unknown) => {
-      logger.error('shutdown failed', { error: String(error) });
-      process.exit(1);
-    });
-  };
-  process.on('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-}
+await runServiceMain({
+  name: 'orchestron orchestrator',
+  help: HELP,
+  async start() {
+    const instance = process.env.ORCHESTRON_INSTANCE ?? `orchestrator-${process.pid}`;
+    const tiers = tierConfig({ ORCHESTRON_STORE: 'postgres', ORCHESTRON_BUS: 'kafka', ...process.env });
+    const logger = createLogger({ service: 'orchestron-orchestrator', instance });
+    const tracing = startTracing({ serviceName: 'orchestron-orchestrator', serviceInstance: instance });
+    const metrics = createMetrics({ service: 'orchestron-orchestrator' });
+    const store = await openStore(tiers, resolve(process.env.ORCHESTRON_DATA ?? '.orchestron'));
+    const bus = await openBus(tiers, logger, [], { clientId: instance });
+    const flowControl = flowControlFromEnv(process.env.ORCHESTRON_FLOW_CONTROL);
+    const orchestrator = await startOrchestrator({ store, bus, instance, logger, metrics, flowControl, ...(process.env.ORCHESTRON_ORCHESTRATOR_GROUP ? { group: process.env.ORCHESTRON_ORCHESTRATOR_GROUP } : {}) });
+    const metricsPort = process.env.ORCHESTRON_METRICS_PORT;
+    const server = metricsPort === undefined || metricsPort === '' ? null : await serveMetrics({ port: parsePort(metricsPort), metrics: orchestrator.metrics ?? metrics });
+    process.stdout.write(`orchestrator ${instance} ready (store ${tiers.store}, bus ${tiers.bus}${server ? `, metrics ${server.url}/metrics` : ''}${tracing.exporting ? ', tracing on' : ''})\n`);
+    return {
+      logger,
+      async close() {
+        await orchestrator.close();
+        await server?.close();
+        await bus.close();
+        await store.close();
+        await tracing.shutdown();
+      },
+    };
+  },
+});
 
 function parsePort(text: string): number {
   const port = Number(text);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`ORCHESTRON_METRICS_PORT must be a port number, got ${JSON.stringify(text)}`);
   return port;
 }
-
-main().catch((error: unknown) => {
-  process.stderr.write(`orchestron orchestrator: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
-});

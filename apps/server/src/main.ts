@@ -1,8 +1,7 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { runMetricsSource } from '@orchestron/runtime';
-import { createLogger, createMetrics, startTracing } from '@orchestron/telemetry';
+import { createLogger, createMetrics, runServiceMain, startTracing } from '@orchestron/telemetry';
 import { startApiMode } from './api-mode.ts';
 import { adminKeyFile, startEmbedded } from './embedded.ts';
 import { tierConfig } from './tiers.ts';
@@ -43,57 +42,47 @@ Environment:
   OTEL_EXPORTER_OTLP_ENDPOINT  export trace spans over OTLP/HTTP (e.g. http://127.0.0.1:4318); unset: none
 `;
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { help: { type: 'boolean', short: 'h' } }, strict: true });
-  if (values.help) {
-    process.stdout.write(HELP);
-    return;
-  }
-  const root = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
-  const port = Number(process.env.PORT ?? 3000);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, got ${JSON.stringify(process.env.PORT)}`);
-  const dataDir = resolve(process.env.ORCHESTRON_DATA ?? '.orchestron');
-  const logger = createLogger({ service: process.env.ORCHESTRON_MODE === 'api' ? 'orchestron-api' : 'orchestron' });
-  const keys = process.env.ORCHESTRON_API_KEYS ? parseApiKeys(process.env.ORCHESTRON_API_KEYS) : [adminKeyFile(dataDir)];
-  const mode = process.env.ORCHESTRON_MODE ?? 'embedded';
-  if (mode !== 'embedded' && mode !== 'api') throw new Error(`ORCHESTRON_MODE must be embedded or api, got ${JSON.stringify(mode)}`);
-  const tiers = tierConfig(process.env);
-  const tracing = startTracing({ serviceName: mode === 'api' ? 'orchestron-api' : 'orchestron', serviceInstance: process.env.ORCHESTRON_INSTANCE ?? `${mode}-${process.pid}` });
-  const metrics = createMetrics({ service: mode === 'api' ? 'orchestron-api' : 'orchestron' });
-  const examplesDir = resolve(process.env.ORCHESTRON_EXAMPLES ?? resolve(root, 'examples'));
-  const backend = mode === 'api'
-    ? await startApiMode({ tiers, dataDir, examplesDir, logger }).then((api) => ({ runs: api.runs, store: api.store, definitions: api.definitions, recovered: 0, close: () => api.close() }))
-    : await startEmbedded({
-      dataDir,
-      tiers,
-      examplesDir,
-      policiesDir: resolve(process.env.ORCHESTRON_POLICIES ?? resolve(root, 'examples/policies')),
+await runServiceMain({
+  name: 'orchestron',
+  help: HELP,
+  async start() {
+    const root = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
+    const port = Number(process.env.PORT ?? 3000);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, got ${JSON.stringify(process.env.PORT)}`);
+    const dataDir = resolve(process.env.ORCHESTRON_DATA ?? '.orchestron');
+    const logger = createLogger({ service: process.env.ORCHESTRON_MODE === 'api' ? 'orchestron-api' : 'orchestron' });
+    const keys = process.env.ORCHESTRON_API_KEYS ? parseApiKeys(process.env.ORCHESTRON_API_KEYS) : [adminKeyFile(dataDir)];
+    const mode = process.env.ORCHESTRON_MODE ?? 'embedded';
+    if (mode !== 'embedded' && mode !== 'api') throw new Error(`ORCHESTRON_MODE must be embedded or api, got ${JSON.stringify(mode)}`);
+    const tiers = tierConfig(process.env);
+    const tracing = startTracing({ serviceName: mode === 'api' ? 'orchestron-api' : 'orchestron', serviceInstance: process.env.ORCHESTRON_INSTANCE ?? `${mode}-${process.pid}` });
+    const metrics = createMetrics({ service: mode === 'api' ? 'orchestron-api' : 'orchestron' });
+    const examplesDir = resolve(process.env.ORCHESTRON_EXAMPLES ?? resolve(root, 'examples'));
+    const backend = mode === 'api'
+      ? await startApiMode({ tiers, dataDir, examplesDir, logger }).then((api) => ({ runs: api.runs, store: api.store, definitions: api.definitions, recovered: 0, close: () => api.close() }))
+      : await startEmbedded({
+        dataDir,
+        tiers,
+        examplesDir,
+        policiesDir: resolve(process.env.ORCHESTRON_POLICIES ?? resolve(root, 'examples/policies')),
+        logger,
+        metrics,
+        withWorkers: process.env.ORCHESTRON_WORKERS !== 'off',
+        ...(process.env.ORCHESTRON_WORK_MS ? { workMs: Number(process.env.ORCHESTRON_WORK_MS) } : {}),
+      }).then((embedded) => ({ runs: embedded.engine, store: embedded.store, definitions: embedded.definitions, recovered: embedded.recovered, close: () => embedded.close() }));
+    const keyRing = await KeyRing.open({ config: keys, store: backend.store });
+    const app = await createHttpApp({ runs: backend.runs, keys: keyRing, logger, metrics: runMetricsSource(backend.runs, metrics) });
+    const address = await app.listen(process.env.HOST ?? '127.0.0.1', port);
+    logger.info('orchestron is up', { url: address, mode, dataDir, store: tiers.store, bus: tiers.bus, recoveredRuns: backend.recovered, definitions: backend.definitions, auth: process.env.ORCHESTRON_API_KEYS ? 'ORCHESTRON_API_KEYS' : `${dataDir}/admin.key`, tracing: tracing.exporting });
+    process.stdout.write(`Orchestron listening on ${address} (${mode === 'api' ? 'API only, ' : ''}store ${tiers.store}, bus ${tiers.bus}; data in ${dataDir}; definitions: ${backend.definitions.join(', ') || 'none'})\n`);
+    return {
       logger,
-      metrics,
-      withWorkers: process.env.ORCHESTRON_WORKERS !== 'off',
-      ...(process.env.ORCHESTRON_WORK_MS ? { workMs: Number(process.env.ORCHESTRON_WORK_MS) } : {}),
-    }).then((embedded) => ({ runs: embedded.engine, store: embedded.store, definitions: embedded.definitions, recovered: embedded.recovered, close: () => embedded.close() }));
-  const keyRing = await KeyRing.open({ config: keys, store: backend.store });
-  const app = await createHttpApp({ runs: backend.runs, keys: keyRing, logger, metrics: runMetricsSource(backend.runs, metrics) });
-  const address = await app.listen(process.env.HOST ?? '127.0.0.1', port);
-  logger.info('orchestron is up', { url: address, mode, dataDir, store: tiers.store, bus: tiers.bus, recoveredRuns: backend.recovered, definitions: backend.definitions, auth: process.env.ORCHESTRON_API_KEYS ? 'ORCHESTRON_API_KEYS' : `${dataDir}/admin.key`, tracing: tracing.exporting });
-  process.stdout.write(`Orchestron listening on ${address} (${mode === 'api' ? 'API only, ' : ''}store ${tiers.store}, bus ${tiers.bus}; data in ${dataDir}; definitions: ${backend.definitions.join(', ') || 'none'})\n`);
-  let closing = false;
-  const shutdown = (signal: string): void => {
-    if (closing) return;
-    closing = true;
-    logger.info('shutting down', { signal });
-    keyRing.close();
-    void app.close().then(() => backend.close()).then(() => tracing.shutdown()).then(() => process.exit(0), (error: unknown) => {
-      logger.error('shutdown failed', { error: String(error) });
-      process.exit(1);
-    });
-  };
-  process.on('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-}
-
-main().catch((error: unknown) => {
-  process.stderr.write(`orchestron: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
+      async close() {
+        keyRing.close();
+        await app.close();
+        await backend.close();
+        await tracing.shutdown();
+      },
+    };
+  },
 });

@@ -1,4 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
+import { kafkaSettings, postgresSettings } from '@orchestron/tiers';
+import { ConfigError } from './config.ts';
 import { readConfig } from './index.ts';
 
 describe('readConfig', () => {
@@ -31,5 +33,15 @@ describe('readConfig', () => {
     expect(() => readConfig(['--worker', 'mail', '--colour'], {})).toThrow(/--colour/);
     expect(() => readConfig(['--worker', 'mail'], { ORCHESTRON_WORK_MS: '-1' })).toThrow(/ORCHESTRON_WORK_MS must be an integer of at least 0, got "-1"/);
     expect(() => readConfig(['--worker', 'mail'], { ORCHESTRON_KAFKA_PARTITIONS: '0' })).toThrow(/ORCHESTRON_KAFKA_PARTITIONS/);
+  });
+
+  it('reads Kafka and PostgreSQL as every other service does (libs/tiers), keeping the ledger\'s smaller pool', () => {
+    const env = { ORCHESTRON_KAFKA_BROKERS: 'k:1', ORCHESTRON_KAFKA_SESSION_TIMEOUT_MS: '6000', ORCHESTRON_PG_SCHEMA: 's' };
+    const config = readConfig(['--worker', 'mail'], env);
+    if (config.help) throw new Error('unexpected --help');
+    expect([config.kafkaBrokers, config.kafkaPartitions, config.kafkaSessionTimeoutMs]).toEqual(Object.values(kafkaSettings(env)));
+    expect([config.pgUrl, config.pgSchema, config.pgPoolSize]).toEqual(Object.values(postgresSettings(env, { poolSize: 4 })));
+    expect(() => readConfig(['--worker', 'mail'], { ORCHESTRON_PG_POOL_SIZE: '1' })).toThrow(ConfigError);
+    expect(() => readConfig(['--worker', 'mail'], { ORCHESTRON_KAFKA_SESSION_TIMEOUT_MS: '500' })).toThrow(/at least 1000/);
   });
 });

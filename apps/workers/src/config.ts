@@ -1,6 +1,8 @@
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { EXAMPLE_WORKER_NAMES, isExampleWorkerName } from '@orchestron/example-workers';
+import { integerSetting, kafkaSettings, postgresSettings, SettingError } from '@orchestron/tiers';
+import type { Env } from '@orchestron/tiers';
 
 export const HELP = `orchestron workers — the example workers as a service of their own, on Kafka
 
@@ -19,7 +21,7 @@ Environment:
   ORCHESTRON_KAFKA_SESSION_TIMEOUT_MS  how soon a dead instance loses its partitions (default 30000)
   ORCHESTRON_PG_URL            PostgreSQL of the idempotency ledger (default postgres://postgres@127.0.0.1:5432/test)
   ORCHESTRON_PG_SCHEMA         its schema, created if missing (default orchestron)
-  ORCHESTRON_PG_POOL_SIZE      connections to it this process may hold (default 4)
+  ORCHESTRON_PG_POOL_SIZE      connections to it this process may hold (default 4, at least 2)
   ORCHESTRON_WORK_MS           work time of each example step in ms (default 50)
   ORCHESTRON_SHUTDOWN_GRACE_MS how long SIGTERM lets running steps finish before aborting them (default 10000)
   OTEL_EXPORTER_OTLP_ENDPOINT  export trace spans over OTLP/HTTP (e.g. http://127.0.0.1:4318); unset: none
@@ -63,21 +65,29 @@ export function readConfig(args: readonly string[], env: Readonly<Record<string,
     throw new ConfigError(error instanceof Error ? error.message : String(error));
   }
   if (values.help) return { help: true };
-  const base = {
-    instance: values.instance ?? `${hostname()}-${process.pid}`,
-    kafkaBrokers: (env.ORCHESTRON_KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((b) => b.trim()).filter(Boolean),
-    kafkaPartitions: integer(env, 'ORCHESTRON_KAFKA_PARTITIONS', 3, 1),
-    kafkaSessionTimeoutMs: integer(env, 'ORCHESTRON_KAFKA_SESSION_TIMEOUT_MS', 30_000, 1000),
-    pgUrl: env.ORCHESTRON_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
-    pgSchema: env.ORCHESTRON_PG_SCHEMA ?? 'orchestron',
-    pgPoolSize: integer(env, 'ORCHESTRON_PG_POOL_SIZE', 4, 1),
-    workMs: integer(env, 'ORCHESTRON_WORK_MS', 50, 0),
-    shutdownGraceMs: integer(env, 'ORCHESTRON_SHUTDOWN_GRACE_MS', 10_000, 0),
-  };
-  if (base.instance.trim() === '') throw new ConfigError('--instance must not be empty');
-  if (base.kafkaBrokers.length === 0) throw new ConfigError('ORCHESTRON_KAFKA_BROKERS must name at least one host:port');
-  return { help: false, workers: workerNames(values.worker ?? []), ...base };
+  const instance = values.instance ?? `${hostname()}-${process.pid}`;
+  if (instance.trim() === '') throw new ConfigError('--instance must not be empty');
+  return { help: false, workers: workerNames(values.worker ?? []), instance, ...settings(env) };
 }
+
+/** Kafka and PostgreSQL through libs/tiers, as every service reads them; the ledger needs fewer connections than an event store. */
+function settings(env: Env): Omit<WorkersConfig, 'workers' | 'instance'> {
+  try {
+    const kafka = kafkaSettings(env);
+    const pg = postgresSettings(env, { poolSize: LEDGER_POOL_SIZE });
+    return {
+      kafkaBrokers: kafka.brokers, kafkaPartitions: kafka.partitions, kafkaSessionTimeoutMs: kafka.sessionTimeoutMs,
+      pgUrl: pg.url, pgSchema: pg.schema, pgPoolSize: pg.poolSize,
+      workMs: integerSetting(env, 'ORCHESTRON_WORK_MS', 50, 0),
+      shutdownGraceMs: integerSetting(env, 'ORCHESTRON_SHUTDOWN_GRACE_MS', 10_000, 0),
+    };
+  } catch (error) {
+    if (error instanceof SettingError) throw new ConfigError(error.message);
+    throw error;
+  }
+}
+
+const LEDGER_POOL_SIZE = 4;
 
 function workerNames(given: readonly string[]): string[] {
   const names = given.flatMap((value) => value.split(',')).map((name) => name.trim()).filter(Boolean);
@@ -86,12 +96,4 @@ function workerNames(given: readonly string[]): string[] {
   const unknown = names.filter((name) => !isExampleWorkerName(name));
   if (unknown.length > 0) throw new ConfigError(`--worker: unknown worker ${unknown.map((n) => JSON.stringify(n)).join(', ')}; known: ${EXAMPLE_WORKER_NAMES.join(', ')}`);
   return [...new Set(names)];
-}
-
-function integer(env: Readonly<Record<string, string | undefined>>, name: string, fallback: number, min: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) throw new ConfigError(`${name} must be an integer of at least ${min}, got ${JSON.stringify(raw)}`);
-  return value;
 }

@@ -4,7 +4,8 @@ import { Admin, Producer } from '@platformatic/kafka';
 import type { DeliveredMessage } from '@orchestron/bus';
 import { createKafkaBus, KafkaBusError } from './index.ts';
 import type { KafkaBus, KafkaBusOptions } from './index.ts';
-import { createInbox, describeMessageBusConformance, sleep, useKafkaBroker, waitFor } from './testing/index.ts';
+import { createInbox, describeMessageBusConformance, sleep, waitFor } from '@orchestron/bus/testing';
+import { useKafkaBroker } from './testing/index.ts';
 
 // Against a real broker: started here when 127.0.0.1:9092 does not answer; if it cannot be, every test fails.
 const BROKERS = (process.env['ORCHESTRON_KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');

@@ -1,4 +1,3 @@
-/* eslint-disable no-restricted-imports -- the spec reads the shipped example from disk; the lib itself does no I/O. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
 import {

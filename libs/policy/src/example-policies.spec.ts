@@ -1,4 +1,3 @@
-/* eslint-disable no-restricted-imports -- tests may read fixtures from disk; the lib itself does no I/O. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
 import { createPolicyEngine } from './index.ts';

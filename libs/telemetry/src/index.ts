@@ -9,3 +9,5 @@ export { serveMetrics } from './metrics-server.ts';
 export type { MetricsServer, MetricsServerOptions, MetricsSource } from './metrics-server.ts';
 export { createLogger, isSecretKey, redactSecrets, REDACTED } from './logger.ts';
 export type { Logger, LoggerOptions } from './logger.ts';
+export { EXIT, runServiceMain } from './service-main.ts';
+export type { MainProcess, RunningService, ServiceMain } from './service-main.ts';

@@ -3,6 +3,7 @@ import { createInMemoryBus, Topics } from '@orchestron/bus';
 import type { MessageBus } from '@orchestron/bus';
 import type { EventStore } from '@orchestron/event-store';
 import type { Logger } from '@orchestron/runtime';
+import { kafkaSettings, postgresSettings, SettingError } from './settings.ts';
 
 export type StoreKind = 'embedded' | 'postgres' | 'kurrentdb';
 export type BusKind = 'memory' | 'kafka';
@@ -27,25 +28,21 @@ const BUSES: readonly BusKind[] = ['memory', 'kafka'];
 /** Reads ORCHESTRON_STORE / ORCHESTRON_BUS and their connection settings; a bad value names the variable. */
 export function tierConfig(env: Readonly<Record<string, string | undefined>>): TierConfig {
   const store = (env.ORCHESTRON_STORE ?? 'embedded') as StoreKind;
-  if (!STORES.includes(store)) throw new Error(`ORCHESTRON_STORE must be one of ${STORES.join(', ')}, got ${JSON.stringify(env.ORCHESTRON_STORE)}`);
+  if (!STORES.includes(store)) throw new SettingError(`ORCHESTRON_STORE must be one of ${STORES.join(', ')}, got ${JSON.stringify(env.ORCHESTRON_STORE)}`);
   const bus = (env.ORCHESTRON_BUS ?? 'memory') as BusKind;
-  if (!BUSES.includes(bus)) throw new Error(`ORCHESTRON_BUS must be one of ${BUSES.join(', ')}, got ${JSON.stringify(env.ORCHESTRON_BUS)}`);
-  const partitions = Number(env.ORCHESTRON_KAFKA_PARTITIONS ?? 3);
-  if (!Number.isInteger(partitions) || partitions < 1) throw new Error(`ORCHESTRON_KAFKA_PARTITIONS must be a positive integer, got ${JSON.stringify(env.ORCHESTRON_KAFKA_PARTITIONS)}`);
-  const sessionTimeout = Number(env.ORCHESTRON_KAFKA_SESSION_TIMEOUT_MS ?? 30_000);
-  if (!Number.isInteger(sessionTimeout) || sessionTimeout < 1000) throw new Error(`ORCHESTRON_KAFKA_SESSION_TIMEOUT_MS must be an integer of at least 1000, got ${JSON.stringify(env.ORCHESTRON_KAFKA_SESSION_TIMEOUT_MS)}`);
-  const pgPoolSize = Number(env.ORCHESTRON_PG_POOL_SIZE ?? 10);
-  if (!Number.isInteger(pgPoolSize) || pgPoolSize < 2) throw new Error(`ORCHESTRON_PG_POOL_SIZE must be an integer of at least 2, got ${JSON.stringify(env.ORCHESTRON_PG_POOL_SIZE)}`);
+  if (!BUSES.includes(bus)) throw new SettingError(`ORCHESTRON_BUS must be one of ${BUSES.join(', ')}, got ${JSON.stringify(env.ORCHESTRON_BUS)}`);
+  const kafka = kafkaSettings(env);
+  const pg = postgresSettings(env);
   const esdbUrl = env.ORCHESTRON_ESDB_URL ?? null;
-  if (store === 'kurrentdb' && !esdbUrl) throw new Error('ORCHESTRON_STORE=kurrentdb needs ORCHESTRON_ESDB_URL (e.g. kurrentdb://127.0.0.1:2113?tls=false)');
+  if (store === 'kurrentdb' && !esdbUrl) throw new SettingError('ORCHESTRON_STORE=kurrentdb needs ORCHESTRON_ESDB_URL (e.g. kurrentdb://127.0.0.1:2113?tls=false)');
   return {
     store, bus,
-    pgUrl: env.ORCHESTRON_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
-    pgSchema: env.ORCHESTRON_PG_SCHEMA ?? 'orchestron',
-    pgPoolSize,
-    kafkaBrokers: (env.ORCHESTRON_KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((b) => b.trim()).filter(Boolean),
-    kafkaPartitions: partitions,
-    kafkaSessionTimeoutMs: sessionTimeout,
+    pgUrl: pg.url,
+    pgSchema: pg.schema,
+    pgPoolSize: pg.poolSize,
+    kafkaBrokers: kafka.brokers,
+    kafkaPartitions: kafka.partitions,
+    kafkaSessionTimeoutMs: kafka.sessionTimeoutMs,
     esdbUrl,
   };
 }

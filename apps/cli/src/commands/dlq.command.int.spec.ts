@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { Consumer, MessagesStreamFallbackModes, MessagesStreamModes, Producer } from '@platformatic/kafka';
 import { createKafkaBus } from '@orchestron/bus-kafka';
 import type { KafkaBus } from '@orchestron/bus-kafka';
-import { useKafkaBroker } from '../../../../libs/bus-kafka/src/testing/kafka-broker.ts';
+import { useKafkaBroker } from '@orchestron/bus-kafka/testing';
 
 // Against a real broker: started here when it does not answer; if it cannot be, every test fails (never skips).
 const BROKERS = (process.env['ORCHESTRON_KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import type { DeliveredMessage, MessageBus } from '@orchestron/bus';
+import type { DeliveredMessage, MessageBus } from '../bus.ts';
 
 /**
  * The behaviour every MessageBus adapter must show, run against the in-process bus in unit tests and against
- * Kafka in integration tests. It belongs in @orchestron/bus (a `testing` entry); it lives here until it moves.
+ * Kafka in integration tests (STYLE.md principle 7: one suite per port, exported from the port lib).
  */
 export interface BusUnderTest {
   readonly bus: MessageBus;

@@ -1,0 +1,2 @@
+export { createHttpApp } from './http/app.ts';
+export type { HttpApp, HttpAppOptions } from './http/app.ts';
