@@ -2,8 +2,8 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-/** Domain libs stay pure: no framework, broker, event-store client or Node built-in. */
-const DOMAIN_LIBS = ['libs/workflow-core/src/**/*.ts', 'libs/definitions/src/**/*.ts', 'libs/policy/src/**/*.ts'];
+/** Domain libs stay pure: no framework, broker, event-store client or Node built-in. The error family is as pure, so every lib may import it. */
+const DOMAIN_LIBS = ['libs/errors/src/**/*.ts', 'libs/workflow-core/src/**/*.ts', 'libs/definitions/src/**/*.ts', 'libs/policy/src/**/*.ts'];
 const FORBIDDEN_IN_DOMAIN = [
   { group: ['@nestjs/*'], message: 'Domain libs must not import NestJS.' },
   { group: ['kafkajs', '@confluentinc/*', '@platformatic/kafka'], message: 'Domain libs must not import a Kafka client.' },
