@@ -6,7 +6,8 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import { createNodeResolver, importX } from 'eslint-plugin-import-x';
 
-const DOMAIN_LIBS = ['workflow-core', 'definitions', 'policy'];
+/** The error family is as pure as the domain, so every lib may import it. */
+const DOMAIN_LIBS = ['errors', 'workflow-core', 'definitions', 'policy'];
 const APPS = ['cli', 'governance', 'orchestrator', 'server', 'workers'];
 const srcOf = (lib) => `libs/${lib}/src/**/*.ts`;
 

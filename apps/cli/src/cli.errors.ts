@@ -1,3 +1,4 @@
+import { OrchestronError } from '@orchestron/errors';
 import type { Issue } from './api.types.ts';
 
 /**
@@ -5,20 +6,18 @@ import type { Issue } from './api.types.ts';
  * exits with, so nothing else in the CLI needs to know the numbers.
  */
 
-/** The server answered with a non-2xx status and (usually) an `{ error }` body. */
-export class ApiError extends Error {
-  readonly code: string;
+/**
+ * The server answered with a non-2xx status and (usually) an `{ error }` body. Its code and `retryable` are the
+ * server's word, relayed: a code from a newer server, INTERNAL, or `HTTP.<status>` for an answer without a body
+ * (api.client.ts) is not an ErrorCode, and never needs one (exit-codes.ts goes by the status).
+ */
+export class ApiError extends OrchestronError<string> {
   readonly httpStatus: number;
-  readonly retryable: boolean;
-  readonly details: Readonly<Record<string, unknown>> | null;
   readonly url: string;
   constructor(args: { httpStatus: number; code: string; message: string; retryable: boolean; details: Readonly<Record<string, unknown>> | null; url: string }) {
-    super(args.message);
+    super(args.code, args.message, { retryable: args.retryable, ...(args.details === null ? {} : { details: args.details }) });
     this.name = 'ApiError';
-    this.code = args.code;
     this.httpStatus = args.httpStatus;
-    this.retryable = args.retryable;
-    this.details = args.details;
     this.url = args.url;
   }
 
@@ -30,59 +29,49 @@ export class ApiError extends Error {
 }
 
 /** No usable answer: connection refused, DNS failure, no response in time, or a body that is not JSON. */
-export class ServerUnreachableError extends Error {
-  readonly code = 'CLI.SERVER_UNREACHABLE';
-  readonly retryable = true;
+export class ServerUnreachableError extends OrchestronError<'CLI.SERVER_UNREACHABLE'> {
   readonly baseUrl: string;
   constructor(baseUrl: string, reason: string) {
-    super(`cannot reach the Orchestron server at ${baseUrl} (${reason}). Is it running? Start it with \`npm start\`, or point the CLI elsewhere with --url or ORCHESTRON_URL.`);
+    super('CLI.SERVER_UNREACHABLE', `cannot reach the Orchestron server at ${baseUrl} (${reason}). Is it running? Start it with \`npm start\`, or point the CLI elsewhere with --url or ORCHESTRON_URL.`);
     this.name = 'ServerUnreachableError';
     this.baseUrl = baseUrl;
   }
 }
 
 /** No Kafka broker answered the CLI's direct requests (`orchestron dlq`). */
-export class KafkaUnreachableError extends Error {
-  readonly code = 'CLI.KAFKA_UNREACHABLE';
-  readonly retryable = true;
+export class KafkaUnreachableError extends OrchestronError<'CLI.KAFKA_UNREACHABLE'> {
   readonly brokers: readonly string[];
   constructor(brokers: readonly string[], reason: string) {
-    super(`cannot reach Kafka at ${brokers.join(',')} (${reason}). Is it running? Start the local broker with \`npm run kafka:start\`, or point the CLI elsewhere with --brokers or ORCHESTRON_KAFKA_BROKERS.`);
+    super('CLI.KAFKA_UNREACHABLE', `cannot reach Kafka at ${brokers.join(',')} (${reason}). Is it running? Start the local broker with \`npm run kafka:start\`, or point the CLI elsewhere with --brokers or ORCHESTRON_KAFKA_BROKERS.`);
     this.name = 'KafkaUnreachableError';
     this.brokers = brokers;
   }
 }
 
 /** The command line itself is wrong: a bad option value, unreadable file, JSON that does not parse. */
-export class UsageError extends Error {
-  readonly code = 'CLI.USAGE';
-  readonly retryable = false;
+export class UsageError extends OrchestronError<'CLI.USAGE'> {
   constructor(message: string) {
-    super(message);
+    super('CLI.USAGE', message);
     this.name = 'UsageError';
   }
 }
 
 /** A definition checked on this machine (parse or compile) has problems. */
-export class LocalDefinitionError extends Error {
-  readonly code = 'DEFINITION.INVALID';
-  readonly retryable = false;
+export class LocalDefinitionError extends OrchestronError<'DEFINITION.INVALID'> {
   readonly issues: readonly Issue[];
   constructor(source: string, issues: readonly Issue[]) {
-    super(`${source} is invalid (${issues.length} problem${issues.length === 1 ? '' : 's'})`);
+    super('DEFINITION.INVALID', `${source} is invalid (${issues.length} problem${issues.length === 1 ? '' : 's'})`);
     this.name = 'LocalDefinitionError';
     this.issues = issues;
   }
 }
 
 /** `run --wait --timeout` ran out; the run itself carries on on the server. */
-export class WaitTimeoutError extends Error {
-  readonly code = 'CLI.WAIT_TIMEOUT';
-  readonly retryable = true;
+export class WaitTimeoutError extends OrchestronError<'CLI.WAIT_TIMEOUT'> {
   readonly runId: string;
   readonly status: string;
   constructor(runId: string, seconds: number, status: string) {
-    super(`gave up waiting after ${seconds}s: run ${runId} is still ${status}. It carries on on the server; follow it with \`orchestron status ${runId}\`.`);
+    super('CLI.WAIT_TIMEOUT', `gave up waiting after ${seconds}s: run ${runId} is still ${status}. It carries on on the server; follow it with \`orchestron status ${runId}\`.`);
     this.name = 'WaitTimeoutError';
     this.runId = runId;
     this.status = status;

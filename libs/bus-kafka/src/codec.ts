@@ -49,7 +49,7 @@ export function encodeMessage(topic: string, message: BusMessage, partitions: nu
   try {
     json = JSON.stringify(message.value);
   } catch (error) {
-    throw new KafkaBusError('BUS.PUBLISH_FAILED', `publish to ${topic}: the value of the message keyed "${message.key}" does not encode as JSON (${error instanceof Error ? error.message : String(error)})`, { retryable: false, cause: error });
+    throw new KafkaBusError('BUS.PUBLISH_FAILED', `publish to ${topic}: the value of the message keyed "${message.key}" does not encode as JSON (${error instanceof Error ? error.message : String(error)})`, { cause: error });
   }
   // Header names are bytes on the wire too: a string name would reach the client's record writer as is.
   const headers = new Map<Buffer, Buffer>();

@@ -1,22 +1,18 @@
+import { OrchestronError } from '@orchestron/errors';
 import { findErrorBy, GenericError, MultipleErrors } from '@platformatic/kafka';
 
 export type KafkaBusErrorCode = 'BUS.UNAVAILABLE' | 'BUS.PUBLISH_FAILED' | 'BUS.CLOSED';
 
 /**
- * What the Kafka bus throws; no client error crosses the port (it is kept as `cause`). `retryable` says what a
- * caller may do: BUS.UNAVAILABLE (broker unreachable, leader moving, timed out) is worth retrying, and a retried
+ * What the Kafka bus throws; no client error crosses the port (it is kept as `cause`). The code decides
+ * `retryable`: BUS.UNAVAILABLE (broker unreachable, leader moving, timed out) is worth retrying, and a retried
  * publish may duplicate what the failed one already wrote; BUS.PUBLISH_FAILED (a value that does not encode,
  * a record the broker refuses) and BUS.CLOSED are not.
  */
-export class KafkaBusError extends Error {
-  readonly code: KafkaBusErrorCode;
-  readonly retryable: boolean;
-
-  constructor(code: KafkaBusErrorCode, message: string, options: { readonly retryable: boolean; readonly cause?: unknown }) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+export class KafkaBusError extends OrchestronError<KafkaBusErrorCode> {
+  constructor(code: KafkaBusErrorCode, message: string, options: { readonly cause?: unknown } = {}) {
+    super(code, message, options.cause === undefined ? {} : { cause: options.cause });
     this.name = 'KafkaBusError';
-    this.code = code;
-    this.retryable = options.retryable;
   }
 }
 
@@ -27,8 +23,8 @@ const TRANSIENT_CLIENT_CODES = new Set(['PLT_KFK_NETWORK', 'PLT_KFK_TIMEOUT', 'P
 export function translateKafkaError(error: unknown, what: string, failureCode: 'BUS.UNAVAILABLE' | 'BUS.PUBLISH_FAILED'): KafkaBusError {
   if (error instanceof KafkaBusError) return error;
   const detail = describeError(error);
-  if (isTransient(error)) return new KafkaBusError('BUS.UNAVAILABLE', `${what}: Kafka is unavailable (${detail})`, { retryable: true, cause: error });
-  return new KafkaBusError(failureCode, `${what}: ${detail}`, { retryable: failureCode === 'BUS.UNAVAILABLE', cause: error });
+  if (isTransient(error)) return new KafkaBusError('BUS.UNAVAILABLE', `${what}: Kafka is unavailable (${detail})`, { cause: error });
+  return new KafkaBusError(failureCode, `${what}: ${detail}`, { cause: error });
 }
 
 function isTransient(error: unknown): boolean {

@@ -32,7 +32,7 @@ export function createKafkaBus(options: KafkaBusOptions): KafkaBus {
   let closing: Promise<void> | undefined;
 
   const ensureOpen = (what: string): void => {
-    if (closed) throw new KafkaBusError('BUS.CLOSED', `${what}: the Kafka bus is closed`, { retryable: false });
+    if (closed) throw new KafkaBusError('BUS.CLOSED', `${what}: the Kafka bus is closed`);
   };
 
   const publish = async (topic: string, messages: readonly BusMessage[]): Promise<void> => {
@@ -56,7 +56,7 @@ export function createKafkaBus(options: KafkaBusOptions): KafkaBus {
 
     async subscribe(subscribeOptions: SubscribeOptions, handler: (message: DeliveredMessage) => Promise<void>): Promise<BusSubscription> {
       ensureOpen(`subscribe group ${subscribeOptions.group}`);
-      if (closing !== undefined) throw new KafkaBusError('BUS.CLOSED', `subscribe group ${subscribeOptions.group}: the Kafka bus is closing`, { retryable: false });
+      if (closing !== undefined) throw new KafkaBusError('BUS.CLOSED', `subscribe group ${subscribeOptions.group}: the Kafka bus is closing`);
       if (subscribeOptions.topics.length === 0) throw new TypeError('subscribe: topics must name at least one topic');
       await topics.ensure(subscribeOptions.topics);
       const subscription = new KafkaSubscription({ options: resolved, publish }, subscribeOptions, handler);

@@ -1,4 +1,5 @@
 import { checkJsonLimits, JsonLimitError, MAX_MESSAGE_DEPTH } from '@orchestron/definitions';
+import { OrchestronError } from '@orchestron/errors';
 import { Ajv } from 'ajv';
 
 /** `step.execute` / `step.compensate`, sent to `orchestron.commands.<worker>`. */
@@ -64,11 +65,9 @@ export const stepEventSchema = {
   then: { required: ['error'] },
 } as const;
 
-export class WireFormatError extends Error {
-  readonly code = 'WIRE.INVALID';
-  readonly retryable = false;
+export class WireFormatError extends OrchestronError<'WIRE.INVALID'> {
   constructor(message: string) {
-    super(message);
+    super('WIRE.INVALID', message);
     this.name = 'WireFormatError';
   }
 }

@@ -1,10 +1,11 @@
+import { OrchestronError } from '@orchestron/errors';
+
 /** An expression that cannot be parsed, compiled or evaluated. Never retried: the same expression fails the same way. */
-export class ExpressionError extends Error {
-  readonly code: 'EXPRESSION.INVALID' | 'EXPRESSION.BUDGET_EXCEEDED' = 'EXPRESSION.INVALID';
-  readonly retryable = false;
+export class ExpressionError extends OrchestronError<'EXPRESSION.INVALID' | 'EXPRESSION.BUDGET_EXCEEDED'> {
   readonly expression: string;
-  constructor(expression: string, message: string) {
-    super(message);
+  /** `code` is for ExpressionBudgetError; everything else is EXPRESSION.INVALID. */
+  constructor(expression: string, message: string, code: ExpressionError['code'] = 'EXPRESSION.INVALID') {
+    super(code, message);
     this.name = 'ExpressionError';
     this.expression = expression;
   }
@@ -16,12 +17,12 @@ export class ExpressionError extends Error {
  * refuses this one too; the code lets the decider tell "too expensive" from "wrong".
  */
 export class ExpressionBudgetError extends ExpressionError {
-  override readonly code = 'EXPRESSION.BUDGET_EXCEEDED';
+  declare readonly code: 'EXPRESSION.BUDGET_EXCEEDED';
   /** Which limit was hit, e.g. `operations`, and its value. */
   readonly limit: string;
   readonly max: number;
   constructor(expression: string, limit: string, max: number, detail: string) {
-    super(expression, `the expression ${JSON.stringify(clip(expression))} exceeded its budget of ${max} ${detail}`);
+    super(expression, `the expression ${JSON.stringify(clip(expression))} exceeded its budget of ${max} ${detail}`, 'EXPRESSION.BUDGET_EXCEEDED');
     this.name = 'ExpressionBudgetError';
     this.limit = limit;
     this.max = max;

@@ -1,3 +1,4 @@
+import { OrchestronError } from '@orchestron/errors';
 import { quoteForMessage } from './quote.ts';
 
 /**
@@ -17,16 +18,13 @@ export const MAX_MESSAGE_DEPTH = 128;
 export type JsonLimit = 'syntax' | 'depth' | 'finite' | 'key' | 'keys';
 
 /** JSON refused by `parseLimitedJson`; each edge turns it into its own error (HTTP 400, WIRE.INVALID). */
-export class JsonLimitError extends Error {
-  readonly code = 'JSON.INVALID';
-  readonly retryable = false;
+export class JsonLimitError extends OrchestronError<'JSON.INVALID'> {
   readonly limit: JsonLimit;
-  readonly details: Readonly<Record<string, unknown>>;
+  declare readonly details: Readonly<Record<string, unknown>>;
   constructor(limit: JsonLimit, message: string, details: Readonly<Record<string, unknown>> = {}) {
-    super(message);
+    super('JSON.INVALID', message, { details: { limit, ...details } });
     this.name = 'JsonLimitError';
     this.limit = limit;
-    this.details = { limit, ...details };
   }
 }
 

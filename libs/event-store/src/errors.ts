@@ -1,17 +1,16 @@
+import { OrchestronError } from '@orchestron/errors';
 import type { ExpectedRevision } from './event-store.port.ts';
 
 /**
  * The stream was not at the expected revision. Retryable: re-read the stream, decide again, append again.
  */
-export class ExpectedVersionConflictError extends Error {
-  readonly code = 'STORE.EXPECTED_VERSION_CONFLICT';
-  readonly retryable = true;
+export class ExpectedVersionConflictError extends OrchestronError<'STORE.EXPECTED_VERSION_CONFLICT'> {
   readonly streamId: string;
   readonly expected: ExpectedRevision;
   readonly actual: number | null;
 
   constructor(streamId: string, expected: ExpectedRevision, actual: number | null) {
-    super(`stream '${streamId}' expected revision ${String(expected)} but is at ${actual === null ? 'no_stream' : String(actual)}`);
+    super('STORE.EXPECTED_VERSION_CONFLICT', `stream '${streamId}' expected revision ${String(expected)} but is at ${actual === null ? 'no_stream' : String(actual)}`);
     this.name = 'ExpectedVersionConflictError';
     this.streamId = streamId;
     this.expected = expected;
@@ -20,12 +19,9 @@ export class ExpectedVersionConflictError extends Error {
 }
 
 /** The store was closed. Terminal for this instance: open a new one. */
-export class EventStoreClosedError extends Error {
-  readonly code = 'STORE.CLOSED';
-  readonly retryable = false;
-
+export class EventStoreClosedError extends OrchestronError<'STORE.CLOSED'> {
   constructor() {
-    super('event store is closed');
+    super('STORE.CLOSED', 'event store is closed');
     this.name = 'EventStoreClosedError';
   }
 }
@@ -34,12 +30,9 @@ export class EventStoreClosedError extends Error {
  * The backend failed (I/O error, disk full, database locked). Nothing of the failed call was recorded,
  * so retrying it is safe. The vendor error is kept as `cause` and never crosses the port as such.
  */
-export class EventStoreUnavailableError extends Error {
-  readonly code = 'STORE.UNAVAILABLE';
-  readonly retryable = true;
-
+export class EventStoreUnavailableError extends OrchestronError<'STORE.UNAVAILABLE'> {
   constructor(message: string, options?: { readonly cause?: unknown }) {
-    super(message, options);
+    super('STORE.UNAVAILABLE', message, options?.cause === undefined ? {} : { cause: options.cause });
     this.name = 'EventStoreUnavailableError';
   }
 }

@@ -1,5 +1,6 @@
 import { compileDefinition, quoteForMessage } from '@orchestron/definitions';
 import type { CompiledDefinition } from '@orchestron/definitions';
+import { OrchestronError } from '@orchestron/errors';
 import { ExpectedVersionConflictError } from '@orchestron/event-store';
 import type { EventStore, RecordedEvent } from '@orchestron/event-store';
 import { DEFAULT_TENANT } from '@orchestron/workflow-core';
@@ -7,13 +8,10 @@ import { DEFAULT_TENANT } from '@orchestron/workflow-core';
 export const DEFINITION_STREAM_PREFIX = 'definition-';
 const DEFINITION_REGISTERED = 'DefinitionRegistered';
 
-export class DefinitionError extends Error {
-  readonly code: 'DEFINITION.NOT_FOUND' | 'DEFINITION.VERSION_CONFLICT';
-  readonly retryable = false;
+export class DefinitionError extends OrchestronError<'DEFINITION.NOT_FOUND' | 'DEFINITION.VERSION_CONFLICT'> {
   constructor(code: DefinitionError['code'], message: string) {
-    super(message);
+    super(code, message);
     this.name = 'DefinitionError';
-    this.code = code;
   }
 }
 

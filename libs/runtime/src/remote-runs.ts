@@ -1,4 +1,5 @@
 import { quoteForMessage } from '@orchestron/definitions';
+import { OrchestronError } from '@orchestron/errors';
 import { randomUUID } from 'node:crypto';
 import { Topics } from '@orchestron/bus';
 import type { MessageBus, OperatorCommandMessage, WorkflowStartMessage } from '@orchestron/bus';
@@ -29,14 +30,11 @@ export interface RemoteRunsOptions {
 }
 
 /** The orchestrators did not record a start or command in time. It is on the bus: it may still be applied, or be refused. */
-export class OrchestratorPendingError extends Error {
-  readonly code = 'ORCHESTRATOR.PENDING';
-  readonly retryable = true;
-  readonly details: Readonly<Record<string, unknown>>;
+export class OrchestratorPendingError extends OrchestronError<'ORCHESTRATOR.PENDING'> {
+  declare readonly details: Readonly<Record<string, unknown>>;
   constructor(message: string, details: Record<string, unknown>) {
-    super(message);
+    super('ORCHESTRATOR.PENDING', message, { details });
     this.name = 'OrchestratorPendingError';
-    this.details = details;
   }
 }
 

@@ -1,5 +1,6 @@
 import { Topics, parseGovernanceDecisionMessage, parseOperatorCommandMessage, parseStepEventMessage, parseWorkflowStartMessage } from '@orchestron/bus';
 import type { DeliveredMessage, GovernanceDecisionMessage, OperatorCommandMessage } from '@orchestron/bus';
+import { OrchestronError } from '@orchestron/errors';
 import pRetry from 'p-retry';
 import { withSpan } from '@orchestron/telemetry';
 import { DEFAULT_TENANT, DomainError } from '@orchestron/workflow-core';
@@ -47,7 +48,7 @@ export async function handleRunMessage(target: MessageTarget, message: Delivered
 const TRANSIENT_RETRY = { retries: 8, minTimeout: 250, maxTimeout: 8_000, factor: 2, randomize: true } as const;
 
 function transient(error: unknown): boolean {
-  return error !== null && typeof error === 'object' && (error as { retryable?: unknown }).retryable === true;
+  return error instanceof OrchestronError && error.retryable;
 }
 
 function workFor(target: MessageTarget, message: DeliveredMessage): [runId: string, work: () => Promise<void>] {

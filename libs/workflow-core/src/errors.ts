@@ -1,3 +1,5 @@
+import { OrchestronError } from '@orchestron/errors';
+
 /** Every error the core raises has a stable code; HTTP and the CLI map codes in one place. */
 export type DomainErrorCode =
   | 'RUN.NOT_FOUND'
@@ -14,16 +16,12 @@ export type DomainErrorCode =
   | 'STEP.NOT_RETRYABLE_NOW'
   | 'COMMAND.INVALID';
 
-export class DomainError extends Error {
-  readonly code: DomainErrorCode;
-  /** Domain errors never succeed by repeating the same command unchanged. */
-  readonly retryable = false;
-  readonly details: Readonly<Record<string, unknown>>;
+/** Domain errors never succeed by repeating the same command unchanged: every DomainErrorCode is terminal. */
+export class DomainError extends OrchestronError<DomainErrorCode> {
+  declare readonly details: Readonly<Record<string, unknown>>;
   constructor(code: DomainErrorCode, message: string, details: Record<string, unknown> = {}) {
-    super(message);
+    super(code, message, { details });
     this.name = 'DomainError';
-    this.code = code;
-    this.details = details;
   }
 }
 

@@ -1,5 +1,18 @@
-/** The one place error codes become HTTP statuses. */
-const STATUS_BY_CODE: Readonly<Record<string, number>> = {
+import { isErrorCode, OrchestronError } from '@orchestron/errors';
+import type { ErrorCode } from '@orchestron/errors';
+
+/**
+ * A code that only a bug or a misconfiguration brings to the HTTP edge (a bus message's format, policy text,
+ * the store closed under a request during shutdown): answered as INTERNAL, with its detail only in the log.
+ */
+const NOT_AN_API_ERROR = 500;
+
+/**
+ * The one place error codes become HTTP statuses. Total over ErrorCode, so a new code without a status fails the
+ * typecheck. A retryable code is a 503 and a 503 is retryable (errors.spec.ts checks both ways): a dependency
+ * that is briefly away, or a conflict to re-read, is never a 500.
+ */
+const STATUS_BY_CODE = {
   'REQUEST.INVALID': 400,
   'DEFINITION.INVALID': 400,
   'RUN.INPUT_INVALID': 400,
@@ -12,6 +25,7 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   'STEP.NOT_FOUND': 404,
   'DEFINITION.NOT_FOUND': 404,
   'ROUTE.NOT_FOUND': 404,
+  'KEY.NOT_FOUND': 404,
   'REQUEST.TOO_LARGE': 413,
   'REQUEST.UNSUPPORTED_MEDIA_TYPE': 415,
   'RUN.ALREADY_EXISTS': 409,
@@ -24,43 +38,64 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   'STEP.NOT_FAILED': 409,
   'STEP.NOT_RETRYABLE_NOW': 409,
   'DEFINITION.VERSION_CONFLICT': 409,
-  'KEY.NOT_FOUND': 404,
   'KEY.NOT_REVOCABLE': 409,
   'KEY.STORE_MISSING': 409,
   'STORE.EXPECTED_VERSION_CONFLICT': 503,
-  'ORCHESTRATOR.PENDING': 503,
   'STORE.UNAVAILABLE': 503,
-};
+  'BUS.UNAVAILABLE': 503,
+  'ORCHESTRATOR.PENDING': 503,
+  // Raised only in workers and the CLI; if one ever reached the edge it would still mean "try again later".
+  'STEP.RETRYABLE': 503,
+  'STEP.DEADLINE_EXCEEDED': 503,
+  'WORKER.SHUTDOWN': 503,
+  'CLI.SERVER_UNREACHABLE': 503,
+  'CLI.KAFKA_UNREACHABLE': 503,
+  'CLI.WAIT_TIMEOUT': 503,
+  // The edges turn JSON.INVALID into REQUEST.INVALID (HTTP) or WIRE.INVALID (bus) before anyone sees it.
+  'JSON.INVALID': NOT_AN_API_ERROR,
+  'WIRE.INVALID': NOT_AN_API_ERROR,
+  'POLICY.INVALID': NOT_AN_API_ERROR,
+  // Governance records it as a fail-closed decision; it is never a request's own failure.
+  'GOVERNANCE.UNEVALUABLE': NOT_AN_API_ERROR,
+  'STORE.CLOSED': NOT_AN_API_ERROR,
+  'BUS.CLOSED': NOT_AN_API_ERROR,
+  // A record Kafka refuses, from input the edge already accepted: the server's configuration, not the caller's fault.
+  'BUS.PUBLISH_FAILED': NOT_AN_API_ERROR,
+  'STEP.TERMINAL': NOT_AN_API_ERROR,
+  'CLI.USAGE': NOT_AN_API_ERROR,
+} as const satisfies Readonly<Record<ErrorCode, number>>;
+
+/** What an answer can carry: an ErrorCode that is an API error, or INTERNAL for everything else. */
+export type ApiErrorCode = ErrorCode | 'INTERNAL';
 
 export interface ApiError {
-  readonly code: string;
+  readonly code: ApiErrorCode;
   readonly message: string;
   readonly retryable: boolean;
   readonly details?: Readonly<Record<string, unknown>>;
 }
 
-export class RequestError extends Error {
-  readonly code: string;
-  readonly retryable = false;
-  readonly details: Record<string, unknown>;
-  constructor(code: string, message: string, details: Record<string, unknown> = {}) {
-    super(message);
+/** The HTTP edge's own refusals (and a few domain codes it decides itself, like RUN.NOT_FOUND for another tenant's run). */
+export class RequestError extends OrchestronError {
+  declare readonly details: Readonly<Record<string, unknown>>;
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}) {
+    super(code, message, { details });
     this.name = 'RequestError';
-    this.code = code;
-    this.details = details;
   }
 }
 
-export function statusFor(code: string): number {
-  return STATUS_BY_CODE[code] ?? 500;
+export function statusFor(code: ApiErrorCode): number {
+  return code === 'INTERNAL' ? 500 : STATUS_BY_CODE[code];
 }
+
+const INTERNAL: ApiError = { code: 'INTERNAL', message: 'internal error; see the server log', retryable: true };
 
 /** Known errors keep their code; anything else is an internal error whose detail stays in the log. */
 export function toApiError(error: unknown): ApiError {
-  if (error !== null && typeof error === 'object' && typeof (error as { code?: unknown }).code === 'string' && (error as { code: string }).code in STATUS_BY_CODE) {
-    const e = error as { code: string; message?: string; retryable?: boolean; details?: Record<string, unknown>; issues?: unknown };
-    const details = { ...(e.details ?? {}), ...(e.issues !== undefined ? { issues: e.issues } : {}) };
-    return { code: e.code, message: e.message ?? e.code, retryable: e.retryable ?? statusFor(e.code) >= 500, ...(Object.keys(details).length > 0 ? { details } : {}) };
-  }
-  return { code: 'INTERNAL', message: 'internal error; see the server log', retryable: true };
+  // `instanceof` gives OrchestronError<any>: a worker's or a relayed code is not an ErrorCode, hence isErrorCode.
+  if (!(error instanceof OrchestronError) || !isErrorCode(error.code)) return INTERNAL;
+  const code: ErrorCode = error.code;
+  if (STATUS_BY_CODE[code] === NOT_AN_API_ERROR) return INTERNAL;
+  const details = error.details ?? {};
+  return { code, message: error.message, retryable: error.retryable, ...(Object.keys(details).length > 0 ? { details: { ...details } } : {}) };
 }

@@ -1,3 +1,4 @@
+import { OrchestronError } from '@orchestron/errors';
 import type { EventStore, RecordedEvent } from '@orchestron/event-store';
 import { DEFAULT_TENANT } from '../http/auth.ts';
 import type { ApiKey, Authenticator, Principal, Role } from '../http/auth.ts';
@@ -30,13 +31,10 @@ export interface NewKey {
   readonly expiresAt: string | null;
 }
 
-export class KeyError extends Error {
-  readonly code: 'KEY.NOT_FOUND' | 'KEY.NOT_REVOCABLE' | 'KEY.STORE_MISSING';
-  readonly retryable = false;
+export class KeyError extends OrchestronError<'KEY.NOT_FOUND' | 'KEY.NOT_REVOCABLE' | 'KEY.STORE_MISSING'> {
   constructor(code: KeyError['code'], message: string) {
-    super(message);
+    super(code, message);
     this.name = 'KeyError';
-    this.code = code;
   }
 }
 
