@@ -21,23 +21,8 @@ export class OrchestratorController {
     this.#metrics = metrics;
   }
 
-  onWorkflowStart(message: DeliveredMessage): Promise<void> {
-    return this.#handle(message);
-  }
-
-  onStepEvent(message: DeliveredMessage): Promise<void> {
-    return this.#handle(message);
-  }
-
-  onOperatorCommand(message: DeliveredMessage): Promise<void> {
-    return this.#handle(message);
-  }
-
-  onGovernanceDecision(message: DeliveredMessage): Promise<void> {
-    return this.#handle(message);
-  }
-
-  async #handle(message: DeliveredMessage): Promise<void> {
+  /** One handler for every topic the engine consumes: the engine parses each message by its topic. */
+  async onRunMessage(message: DeliveredMessage): Promise<void> {
     try {
       await this.#engine.handle(message);
       this.#metrics?.messagesHandled.inc({ topic: message.topic, outcome: 'ok' });
@@ -50,12 +35,5 @@ export class OrchestratorController {
 Reflect.decorate([Controller()], OrchestratorController);
 Inject(ORCHESTRATOR_ENGINE)(OrchestratorController, undefined, 0);
 Inject(ORCHESTRATOR_METRICS)(OrchestratorController, undefined, 1);
-const HANDLERS: readonly [keyof OrchestratorController, string][] = [
-  ['onWorkflowStart', Topics.workflowStarts],
-  ['onStepEvent', Topics.stepEvents],
-  ['onOperatorCommand', Topics.operatorCommands],
-  ['onGovernanceDecision', Topics.governanceDecisions],
-];
-for (const [method, topic] of HANDLERS) {
-  Reflect.decorate([EventPattern<string>(topic)], OrchestratorController.prototype, method, Object.getOwnPropertyDescriptor(OrchestratorController.prototype, method));
-}
+const ORCHESTRATOR_TOPICS = [Topics.workflowStarts, Topics.stepEvents, Topics.operatorCommands, Topics.governanceDecisions];
+Reflect.decorate([EventPattern<string[]>(ORCHESTRATOR_TOPICS)], OrchestratorController.prototype, 'onRunMessage', Object.getOwnPropertyDescriptor(OrchestratorController.prototype, 'onRunMessage'));
