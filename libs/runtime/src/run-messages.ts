@@ -1,4 +1,4 @@
-import { Topics, parseGovernanceDecisionMessage, parseOperatorCommandMessage, parseStepEventMessage, parseWorkflowStartMessage } from '@orchestron/bus';
+import { Topics, WireFormatError, parseGovernanceDecisionMessage, parseOperatorCommandMessage, parseStepEventMessage, parseWorkflowStartMessage } from '@orchestron/bus';
 import type { DeliveredMessage, GovernanceDecisionMessage, OperatorCommandMessage } from '@orchestron/bus';
 import { OrchestronError } from '@orchestron/errors';
 import pRetry from 'p-retry';
@@ -31,14 +31,15 @@ export interface MessageTarget {
  */
 export async function handleRunMessage(target: MessageTarget, message: DeliveredMessage): Promise<void> {
   // Parsed first: a malformed message is dead-lettered at once, while a transient failure of the work is retried.
-  const [runId, work] = workFor(target, message);
+  const parsed = toRunMessage(message);
+  const work = (): Promise<void> => applyRunMessage(target, parsed);
   await pRetry(
-    () => withSpan(`orchestrator ${message.topic}`, { headers: message.headers ?? {}, runId, kind: 'consumer', attributes: { 'messaging.destination.name': message.topic, 'messaging.kafka.partition': message.partition } }, work),
+    () => withSpan(`orchestrator ${message.topic}`, { headers: message.headers ?? {}, runId: parsed.runId, kind: 'consumer', attributes: { 'messaging.destination.name': message.topic, 'messaging.kafka.partition': message.partition } }, work),
     {
       ...TRANSIENT_RETRY,
       shouldRetry: ({ error }) => transient(error),
       onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
-        if (transient(error) && retriesLeft > 0) target.logger.warn('message handling failed; trying again', { runId, topic: message.topic, attempt: attemptNumber, error: `${error.name}: ${error.message}` });
+        if (transient(error) && retriesLeft > 0) target.logger.warn('message handling failed; trying again', { runId: parsed.runId, topic: message.topic, attempt: attemptNumber, error: `${error.name}: ${error.message}` });
       },
     },
   );
@@ -51,37 +52,67 @@ function transient(error: unknown): boolean {
   return error instanceof OrchestronError && error.retryable;
 }
 
-function workFor(target: MessageTarget, message: DeliveredMessage): [runId: string, work: () => Promise<void>] {
+/** What a message on one of the orchestrator's topics asks of its run: parsed and checked, nothing done yet. */
+export type RunMessage =
+  | { readonly kind: 'start'; readonly runId: string; readonly request: StartRunRequest }
+  | { readonly kind: 'report'; readonly runId: string; readonly command: RunCommand }
+  | { readonly kind: 'operator'; readonly runId: string; readonly command: RunCommand; readonly order: OperatorCommandMessage }
+  | { readonly kind: 'governance'; readonly runId: string; readonly command: RunCommand; readonly decision: GovernanceDecisionMessage };
+
+/** Pure: the message's run and what it asks. Throws WireFormatError (the bus dead-letters it) for a malformed one. */
+export function toRunMessage(message: DeliveredMessage): RunMessage {
   switch (message.topic) {
     case Topics.stepEvents: {
       const report = parseStepEventMessage(message.value);
-      return [report.runId, async () => { await target.execute(report.runId, reportCommand(report)); }];
+      return { kind: 'report', runId: report.runId, command: reportCommand(report) };
     }
     case Topics.workflowStarts: {
       const start = parseWorkflowStartMessage(message.value);
       const tenant = start.tenant ?? DEFAULT_TENANT;
-      return [runIdForKey(start.definitionId, start.idempotencyKey, tenant), async () => {
-        const version = start.definitionVersion ?? 'latest';
-        await target.resolveDefinition(start.definitionId, version, tenant);
-        await target.startRun({ definitionId: start.definitionId, definitionVersion: version, input: start.input ?? null, idempotencyKey: start.idempotencyKey, actor: start.actor ?? 'producer:kafka', tenant, ...(start.keyId !== undefined ? { keyId: start.keyId } : {}) });
-      }];
+      const request: StartRunRequest = {
+        definitionId: start.definitionId, definitionVersion: start.definitionVersion ?? 'latest', input: start.input ?? null, idempotencyKey: start.idempotencyKey,
+        actor: start.actor ?? 'producer:kafka', tenant, ...(start.keyId !== undefined ? { keyId: start.keyId } : {}),
+      };
+      return { kind: 'start', runId: runIdForKey(start.definitionId, start.idempotencyKey, tenant), request };
     }
     case Topics.operatorCommands: {
       const order = parseOperatorCommandMessage(message.value);
-      return [order.runId, () => applyOperatorCommand(target, order)];
+      return { kind: 'operator', runId: order.runId, command: operatorCommand(order), order };
     }
     case Topics.governanceDecisions: {
       const decision = parseGovernanceDecisionMessage(message.value);
-      return [decision.runId, () => applyGovernanceDecision(target, decision)];
+      const { stepId, outcome, policyId, reason, code, inputDigest } = decision;
+      const command: RunCommand = { type: 'RecordGovernanceDecision', data: { stepId, outcome, policyId, reason, inputDigest, ...(code === undefined ? {} : { code }) } };
+      return { kind: 'governance', runId: decision.runId, command, decision };
     }
     default:
-      throw new Error(`the orchestrator does not consume ${message.topic}`);
+      throw new WireFormatError(`the orchestrator does not consume ${message.topic}`);
   }
 }
 
-async function applyOperatorCommand(target: MessageTarget, order: OperatorCommandMessage): Promise<void> {
+async function applyRunMessage(target: MessageTarget, message: RunMessage): Promise<void> {
+  switch (message.kind) {
+    case 'report':
+      await target.execute(message.runId, message.command);
+      return;
+    case 'start':
+      await target.resolveDefinition(message.request.definitionId as string, message.request.definitionVersion ?? 'latest', message.request.tenant ?? DEFAULT_TENANT);
+      await target.startRun(message.request);
+      return;
+    case 'operator':
+      return applyOperatorCommand(target, message.order, message.command);
+    case 'governance':
+      return applyGovernanceDecision(target, message.decision, message.command);
+    default: {
+      const never: never = message;
+      throw new Error(`unknown run message ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+async function applyOperatorCommand(target: MessageTarget, order: OperatorCommandMessage, command: RunCommand): Promise<void> {
   try {
-    await target.execute(order.runId, operatorCommand(order), order.actor, { commandId: order.commandId, ...(order.keyId !== undefined ? { keyId: order.keyId } : {}) });
+    await target.execute(order.runId, command, order.actor, { commandId: order.commandId, ...(order.keyId !== undefined ? { keyId: order.keyId } : {}) });
   } catch (error) {
     // The run moved on between the operator's check and now: nothing to retry; the API is told, with the code.
     if (!(error instanceof DomainError)) throw error;
@@ -91,9 +122,8 @@ async function applyOperatorCommand(target: MessageTarget, order: OperatorComman
 }
 
 /** The decider ignores a decision about another input than the one it last asked about (an operator's retry came between). */
-async function applyGovernanceDecision(target: MessageTarget, decision: GovernanceDecisionMessage): Promise<void> {
-  const { runId, stepId, outcome, policyId, reason, code, inputDigest } = decision;
-  const command: RunCommand = { type: 'RecordGovernanceDecision', data: { stepId, outcome, policyId, reason, inputDigest, ...(code === undefined ? {} : { code }) } };
+async function applyGovernanceDecision(target: MessageTarget, decision: GovernanceDecisionMessage, command: RunCommand): Promise<void> {
+  const { runId, stepId } = decision;
   const { changed } = await target.execute(runId, command, `system:governance:${decision.decidedBy}`);
   if (!changed) target.logger.info('governance decision not applied: the step no longer waits for it', { runId, stepId, requestId: decision.requestId });
 }
