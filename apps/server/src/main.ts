@@ -70,7 +70,10 @@ await runServiceMain({
         withWorkers: process.env.ORCHESTRON_WORKERS !== 'off',
         ...(process.env.ORCHESTRON_WORK_MS ? { workMs: Number(process.env.ORCHESTRON_WORK_MS) } : {}),
       }).then((embedded) => ({ runs: embedded.engine, store: embedded.store, definitions: embedded.definitions, recovered: embedded.recovered, close: () => embedded.close() }));
-    const keyRing = await KeyRing.open({ config: keys, store: backend.store });
+    const keyRing = await KeyRing.open({
+    config: keys, store: backend.store,
+    onRefreshError: (error) => logger.warn('could not read API keys; the keys known before stay in force', { error: error instanceof Error ? error.message : String(error) }),
+  });
     const app = await createHttpApp({ runs: backend.runs, keys: keyRing, logger, metrics: runMetricsSource(backend.runs, metrics) });
     const address = await app.listen(process.env.HOST ?? '127.0.0.1', port);
     logger.info('orchestron is up', { url: address, mode, dataDir, store: tiers.store, bus: tiers.bus, recoveredRuns: backend.recovered, definitions: backend.definitions, auth: process.env.ORCHESTRON_API_KEYS ? 'ORCHESTRON_API_KEYS' : `${dataDir}/admin.key`, tracing: tracing.exporting });

@@ -70,6 +70,18 @@ describe('the key ring', () => {
     ring.close();
   });
 
+  it('says when its periodic read fails, and keeps the keys it knew', async () => {
+    const store = createInMemoryEventStore();
+    const errors: unknown[] = [];
+    const ring = await KeyRing.open({ config: [], store, refreshMs: 10, onRefreshError: (error) => errors.push(error) });
+    const { token } = await ring.create({ role: 'producer', subject: 'alice', tenant: 'acme', expiresAt: null }, admin);
+    await store.close();
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(errors.length).toBeGreaterThan(0);
+    expect(await ring.authenticate(token)).toMatchObject({ subject: 'alice' });
+    ring.close();
+  });
+
   it('a configured key cannot be revoked through the API, an unknown id is named, and without a store nothing is issued', async () => {
     const ring = await KeyRing.open({ config: CONFIG });
     await expect(ring.revoke('cfg-ops', admin, null)).rejects.toMatchObject({ code: 'KEY.NOT_REVOCABLE' });

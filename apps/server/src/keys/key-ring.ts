@@ -49,6 +49,8 @@ export interface KeyRingOptions {
   readonly now?: () => number;
   /** How often issued keys and revocations written by other API processes are read (default 5 s). */
   readonly refreshMs?: number;
+  /** Told when a periodic read of the keys fails (the keys known before stay in force). */
+  readonly onRefreshError?: (error: unknown) => void;
 }
 
 /**
@@ -83,7 +85,7 @@ export class KeyRing implements Authenticator {
     const ring = new KeyRing(options);
     await ring.refresh();
     if (ring.#store) {
-      ring.#timer = setInterval(() => void ring.refresh().catch(() => undefined), options.refreshMs ?? REFRESH_MS);
+      ring.#timer = setInterval(() => void ring.refresh().catch((error: unknown) => options.onRefreshError?.(error)), options.refreshMs ?? REFRESH_MS);
       ring.#timer.unref();
     }
     return ring;
