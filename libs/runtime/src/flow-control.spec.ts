@@ -34,8 +34,8 @@ describe('flow control in the engine', () => {
   it('opens a breaker after consecutive failures: runs wait instead of failing, and a probe closes it', async () => {
     let calls = 0;
     let failures = 0;
-    // Open for 2 s: long enough to see a held step on a busy machine, short enough for a test.
-    const { engine, snapshots } = await boot({ defaults: { failureThreshold: 3, openMs: 2_000 } }, async () => {
+    // Open for 5 s: the later runs must be dispatched within it, which a busy CI machine has taken over 2 s to do.
+    const { engine, snapshots } = await boot({ defaults: { failureThreshold: 3, openMs: 5_000 } }, async () => {
       calls++;
       if (calls <= 3) {
         failures++;
@@ -45,16 +45,19 @@ describe('flow control in the engine', () => {
     });
     const first = await engine.startRun({ definitionId: 'one', input: {}, actor: 'test' });
     await eventually('three failures', () => failures === 3);
+    // The worker has failed three times; the orchestrator opens the breaker once it has taken in the third report.
+    await eventually('the breaker to open', () => engine.flow.snapshots().find((s) => s.worker === 'w')?.state.breaker === 'open');
     const later = await Promise.all(Array.from({ length: 5 }, () => engine.startRun({ definitionId: 'one', input: {}, actor: 'test' })));
-    const held = await eventually('a held step', async () => {
+    // The hold is in the history whatever happened since (a hold seen only in the current state may be released already).
+    const heldRunId = await eventually('a held step', async () => {
       for (const { run: started } of later) {
-        const run = await engine.getRun(started.runId);
-        if (run?.steps.only?.held) return run;
+        const hold = (await engine.history(started.runId)).find((e) => e.type === 'StepHeld');
+        if (hold) return { runId: started.runId, hold };
       }
       return undefined;
     });
-    expect(toRunView(held).steps[0]?.held).toMatchObject({ reason: 'breaker_open', worker: 'w' });
-    expect(held.status).toBe('running');
+    expect(heldRunId.hold.data).toMatchObject({ stepId: 'only', reason: 'breaker_open', worker: 'w' });
+    const held = { runId: heldRunId.runId };
     for (const { run } of [first, ...later]) await eventually(`run ${run.runId}`, async () => (await engine.getRun(run.runId))?.status === 'completed');
     // Three failures, then one probe and the rest: nothing was sent to the worker while the breaker was open.
     expect(calls).toBe(3 + 6);
@@ -86,7 +89,13 @@ describe('flow control in the engine', () => {
     const { engine } = await boot({ workers: { w: { concurrency: 1 } } }, () => new Promise(() => undefined));
     const first = await engine.startRun({ definitionId: 'one', input: {}, actor: 'test' });
     const second = await engine.startRun({ definitionId: 'one', input: {}, actor: 'test' });
-    await eventually('the second to be held', async () => (await engine.getRun(second.run.runId))?.steps.only?.held);
+    const waiting = await eventually('the second to be held', async () => {
+      const run = await engine.getRun(second.run.runId);
+      return run?.steps.only?.held ? run : undefined;
+    });
+    // Held, the run is still running, and its view says by what.
+    expect(waiting.status).toBe('running');
+    expect(toRunView(waiting).steps[0]?.held).toMatchObject({ reason: 'concurrency_limit', worker: 'w' });
     await engine.execute(first.run.runId, { type: 'SkipStep', data: { stepId: 'only', output: { skipped: true }, reason: 'done by hand' } }, 'operator:ann');
     const released = await eventually('the second to be released', async () => {
       const history = await engine.history(second.run.runId);
