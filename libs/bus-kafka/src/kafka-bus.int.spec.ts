@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import { Admin, Producer } from '@platformatic/kafka';
+import { topicNames } from '@orchestron/bus';
 import type { DeliveredMessage } from '@orchestron/bus';
 import { createKafkaBus, KafkaBusError } from './index.ts';
 import type { KafkaBus, KafkaBusOptions } from './index.ts';
@@ -37,6 +38,27 @@ describe('kafka bus', () => {
     await raw?.close();
     await admin?.close();
   });
+
+  it('keeps two deployments with different ORCHESTRON_TOPIC_PREFIX apart on one broker: same services, no crossed messages', async () => {
+    // The names each deployment's processes derive from their prefix, as Topics does from the environment.
+    const [a, b] = [topicNames(`t${RUN}-a.`), topicNames(`t${RUN}-b.`)];
+    const inboxes = [createInbox(), createInbox()] as const;
+    const deployments = [a, b].map((names, i) => ({ names, bus: openBus({ dlqTopic: names.deadLetters }), inbox: inboxes[i] as ReturnType<typeof createInbox> }));
+    for (const { names, bus, inbox } of deployments) {
+      await bus.ensureTopics([names.stepEvents, names.deadLetters]);
+      // The same service, the same group name: only the prefix tells the two groups apart.
+      await bus.subscribe({ topics: [names.stepEvents], group: names.group('orchestron-orchestrator') }, inbox.handler);
+    }
+    for (const { names, bus } of deployments) {
+      await bus.publish(names.stepEvents, Array.from({ length: 6 }, (_, i) => ({ key: `run-${i}`, value: { from: names.prefix, i } })));
+    }
+    await waitFor(() => inboxes.every((inbox) => inbox.messages.length >= 6), TEST_TIMEOUT - 10_000, () => inboxes.map((inbox) => inbox.messages.length).join(' / '));
+    await sleep(1_000);
+    for (const [i, { names, inbox }] of deployments.entries()) {
+      expect({ deployment: i, from: [...new Set(inbox.messages.map((m) => (m.value as { from: string }).from))], count: inbox.messages.length }).toEqual({ deployment: i, from: [names.prefix], count: 6 });
+      expect(inbox.messages.every((m) => m.topic === names.stepEvents)).toBe(true);
+    }
+  }, TEST_TIMEOUT);
 
   it('creates its topics with the configured partition counts, and creating them again is a no-op', async () => {
     const fixed = unique('five');
