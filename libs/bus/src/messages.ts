@@ -1,3 +1,4 @@
+import { TENANT_PATTERN } from '@orchestron/definitions';
 import { wireParser } from './wire.ts';
 
 /**
@@ -81,7 +82,7 @@ export const workflowStartSchema = {
   properties: {
     type: { const: 'workflow.start' }, definitionId: str, definitionVersion: { type: 'integer', minimum: 1 },
     input: {}, idempotencyKey: { type: 'string', minLength: 1, maxLength: 200 }, actor: str,
-    tenant: { type: 'string', pattern: '^[a-z][a-z0-9-]{0,62}$' }, keyId: str,
+    tenant: { type: 'string', pattern: TENANT_PATTERN }, keyId: str,
   },
 } as const;
 

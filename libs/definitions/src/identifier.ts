@@ -5,6 +5,10 @@ import { IDENTIFIER_PATTERN } from './schema.ts';
 export const IDENTIFIER_RULE = '1 to 63 characters of a-z, 0-9, - and _, starting with a letter or digit';
 
 const IDENTIFIER_MAX_CHARS = 63;
+
+/** A tenant id: what API keys, runs and definitions are scoped by (and a `workflow.start` message may name). */
+export const TENANT_PATTERN = '^[a-z][a-z0-9-]{0,62}$';
+export const TENANT_RULE = '1 to 63 characters of a-z, 0-9 and -, starting with a letter';
 const identifier = new RegExp(IDENTIFIER_PATTERN);
 
 export function isIdentifier(value: unknown): value is string {

@@ -11,7 +11,7 @@ export { EXPRESSION_LIMITS } from './expression-budget.ts';
 export { parseDuration, formatDuration } from './duration.ts';
 export { definitionSchema } from './schema.ts';
 export { IDENTIFIER_PATTERN } from './schema.ts';
-export { IDENTIFIER_RULE, identifierProblem, isIdentifier } from './identifier.ts';
+export { IDENTIFIER_RULE, identifierProblem, isIdentifier, TENANT_PATTERN, TENANT_RULE } from './identifier.ts';
 export { QUOTE_MAX_CHARS, quoteForMessage } from './quote.ts';
 export { checkJsonLimits, JsonLimitError, MAX_JSON_DEPTH, MAX_MESSAGE_DEPTH, MAX_OBJECT_KEYS, nestsDeeperThan, parseLimitedJson } from './json-limits.ts';
 export type { JsonLimit, JsonLimits } from './json-limits.ts';

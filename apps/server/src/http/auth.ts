@@ -1,10 +1,13 @@
+import { quoteForMessage, TENANT_PATTERN, TENANT_RULE } from '@orchestron/definitions';
+import { RequestError } from './errors.ts';
+
 export type Role = 'producer' | 'worker' | 'operator' | 'auditor' | 'admin';
 export const ROLES: readonly Role[] = ['producer', 'worker', 'operator', 'auditor', 'admin'];
 
 /** The tenant of keys and runs that name none. */
 export const DEFAULT_TENANT = 'default';
-const TENANT = /^[a-z][a-z0-9-]{0,62}$/;
-export const TENANT_RULE = '1 to 63 characters of a-z, 0-9 and -, starting with a letter';
+/** A tenant id, as the definitions lib states the rule. */
+export const TENANT = new RegExp(TENANT_PATTERN);
 
 /** Who made a call: the key's id (recorded in events, never its secret), its subject, tenant and role. */
 export interface Principal {
@@ -30,6 +33,23 @@ export interface Authenticator {
 /** An admin acts across tenants; every other role sees its own tenant only. */
 export function seesAllTenants(principal: Principal): boolean {
   return principal.role === 'admin';
+}
+
+/** Whether the caller may see something of `tenant`. */
+export function maySee(principal: Principal, tenant: string): boolean {
+  return seesAllTenants(principal) || principal.tenant === tenant;
+}
+
+/**
+ * Which tenant a read is about: an admin's `?tenant=` (absent: every tenant); anyone else's own, and asking for
+ * another is refused.
+ */
+export function tenantScope(principal: Principal, asked: string | undefined): string | undefined {
+  if (seesAllTenants(principal)) return asked;
+  if (asked !== undefined && asked !== principal.tenant) {
+    throw new RequestError('AUTH.FORBIDDEN', `a ${principal.role} key of tenant ${principal.tenant} may not read tenant ${quoteForMessage(asked)}`, { field: 'tenant' });
+  }
+  return principal.tenant;
 }
 
 /** `role:subject`, as events record who acted. */

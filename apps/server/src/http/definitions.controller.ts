@@ -6,10 +6,9 @@ import type { FastifyReply } from 'fastify';
 import { errorContract } from './agent-contract.ts';
 import type { AgentContract } from './agent-contract.ts';
 import { DefinitionEnvelope, DefinitionListEnvelope, errorResponses, ValidationEnvelope } from './api-models.ts';
-import { actorOf, seesAllTenants } from './auth.ts';
+import { actorOf, tenantScope } from './auth.ts';
 import type { Principal } from './auth.ts';
 import { ANY_ROLE, Caller, DEFINITION_WRITERS, READERS, Roles } from './auth.guard.ts';
-import { RequestError } from './errors.ts';
 import { decorateClass, decorateMethod, injectByToken } from './decorate.ts';
 import { DefinitionParams, DefinitionQuery } from './runs.dto.ts';
 import { RUN_SERVICE } from './tokens.ts';
@@ -29,7 +28,7 @@ export class DefinitionsController {
   }
 
   list(query: DefinitionQuery, caller: Principal): { definitions: unknown[]; agent_contract: AgentContract } {
-    const tenant = seesAllTenants(caller) ? query.tenant : ownTenant(caller, query.tenant);
+    const tenant = tenantScope(caller, query.tenant);
     return {
       definitions: this.#runs.definitions.list(tenant).map((d) => ({ id: d.id, tenant: d.tenant, versions: d.versions, name: d.latest.name, description: d.latest.description })),
       agent_contract: errorContract(false),
@@ -37,7 +36,7 @@ export class DefinitionsController {
   }
 
   get(params: DefinitionParams, query: DefinitionQuery, caller: Principal): { definition: unknown; agent_contract: AgentContract } {
-    const tenant = seesAllTenants(caller) ? query.tenant ?? caller.tenant : ownTenant(caller, query.tenant);
+    const tenant = tenantScope(caller, query.tenant) ?? caller.tenant;
     return { definition: this.#runs.definitions.get(params.id, query.version ?? 'latest', tenant), agent_contract: errorContract(false) };
   }
 
@@ -45,12 +44,6 @@ export class DefinitionsController {
     const issues = definitionIssues(body);
     return { valid: issues.length === 0, issues, agent_contract: errorContract(false) };
   }
-}
-
-/** A key that is not an admin's reads its own tenant only. */
-function ownTenant(caller: Principal, asked: string | undefined): string {
-  if (asked !== undefined && asked !== caller.tenant) throw new RequestError('AUTH.FORBIDDEN', `a ${caller.role} key of tenant ${caller.tenant} may not read tenant ${asked}`, { field: 'tenant' });
-  return caller.tenant;
 }
 
 injectByToken(DefinitionsController, [RUN_SERVICE]);

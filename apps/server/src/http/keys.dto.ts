@@ -1,11 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsISO8601, IsOptional, IsString, Matches, MaxLength, ValidateBy } from 'class-validator';
-import { ROLES, TENANT_RULE } from './auth.ts';
+import { TENANT_RULE } from '@orchestron/definitions';
+import { ROLES, TENANT } from './auth.ts';
 import type { Role } from './auth.ts';
 import { decorateProperty } from './decorate.ts';
 
 const SUBJECT_RULE = '"subject" must be 1 to 63 characters of a-z, A-Z, 0-9, ., _, @ and -';
-const TENANT = /^[a-z][a-z0-9-]{0,62}$/;
 
 export class CreateKeyBody {
   declare readonly role: Role;

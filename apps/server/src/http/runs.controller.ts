@@ -8,7 +8,7 @@ import type { FastifyReply } from 'fastify';
 import { runContract } from './agent-contract.ts';
 import type { AgentContract } from './agent-contract.ts';
 import { errorResponses, EventsEnvelope, RunEnvelope, RunListEnvelope } from './api-models.ts';
-import { actorOf, DEFAULT_TENANT, seesAllTenants } from './auth.ts';
+import { actorOf, DEFAULT_TENANT, maySee, tenantScope } from './auth.ts';
 import type { Principal } from './auth.ts';
 import { Caller, DEFINITION_WRITERS, HISTORY_READERS, OPERATORS, READERS, Roles, STARTERS } from './auth.guard.ts';
 import { decorateClass, decorateMethod, injectByToken } from './decorate.ts';
@@ -91,19 +91,6 @@ export class RunsController {
     if (DEFINITION_WRITERS.includes(caller.role) || this.#runs.definitions.isRegistered(definition, caller.tenant)) return;
     throw new RequestError('AUTH.FORBIDDEN', `role ${caller.role} may not register definitions (it needs one of ${DEFINITION_WRITERS.join(', ')}), and this inline definition is not registered in tenant ${caller.tenant} as it stands: start a registered version by "definitionId"`, { field: 'definition' });
   }
-}
-
-function maySee(caller: Principal, tenant: string): boolean {
-  return seesAllTenants(caller) || caller.tenant === tenant;
-}
-
-/** An admin lists every tenant's runs, or one with ?tenant=; anyone else lists their own tenant's, whatever they ask. */
-function tenantScope(caller: Principal, asked: string | undefined): string | undefined {
-  if (!seesAllTenants(caller)) {
-    if (asked !== undefined && asked !== caller.tenant) throw new RequestError('AUTH.FORBIDDEN', `a ${caller.role} key of tenant ${caller.tenant} may not read tenant ${quoteForMessage(asked)}`, { field: 'tenant' });
-    return caller.tenant;
-  }
-  return asked;
 }
 
 function notFound(id: string): RequestError {

@@ -5,6 +5,7 @@ import type { TransformFnParams } from 'class-transformer';
 import { identifierProblem, isIdentifier, quoteForMessage } from '@orchestron/definitions';
 import { Allow, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min, ValidateBy, ValidateIf } from 'class-validator';
 import type { ValidationArguments } from 'class-validator';
+import { TENANT } from './auth.ts';
 import { decorateProperty } from './decorate.ts';
 import { anyJson } from './openapi.ts';
 import { MAX_PATH_PARAM_CHARS } from './validation.pipe.ts';
@@ -56,7 +57,7 @@ decorateProperty(StartRunBody, 'idempotencyKey', [
 
 const TENANT_QUERY = '"tenant" must be a tenant id (a-z, 0-9 and -, starting with a letter, at most 63 characters)';
 const tenantQuery = [
-  IsOptional(), Matches(/^[a-z][a-z0-9-]{0,62}$/, { message: TENANT_QUERY }),
+  IsOptional(), Matches(TENANT, { message: TENANT_QUERY }),
   ApiPropertyOptional({ type: String, description: 'admin only: one tenant (default: every tenant); other roles see their own' }),
 ];
 
