@@ -1,7 +1,7 @@
 import { Topics } from '@orchestron/bus';
 import type { MessageBus, StepCommandMessage } from '@orchestron/bus';
-import { isTerminalRun } from '@orchestron/workflow-core';
-import type { Effect, RunData } from '@orchestron/workflow-core';
+import { attemptIsOut, isTerminalRun } from '@orchestron/workflow-core';
+import type { Effect, Phase, RunData } from '@orchestron/workflow-core';
 import { attemptKey, commandMessage, traceparentInRun } from './dispatch-messages.ts';
 import type { FlowControl } from './flow-control.ts';
 import type { FlowDispatch } from './flow-dispatch.ts';
@@ -68,18 +68,12 @@ export class EffectRunner {
       }
     }
     // An attempt that is no longer out (skipped, its run compensating, …) frees its slot without an outcome.
-    if (!isTerminalRun(state.status)) for (const worker of flow.abandonWhere(state.runId, (phase, stepId, attempt) => !attemptIsOut(state, phase, stepId, attempt))) touched.add(worker);
+    if (!isTerminalRun(state.status)) for (const worker of flow.abandonWhere(state.runId, (phase, stepId, attempt) => !attemptIsOut(state, stepId, attempt, phase as Phase))) touched.add(worker);
     // Timers belong to the run's owner; another instance that handled a message for it leaves them alone.
     timers.sync(state.runId, isTerminalRun(state.status) || !owns(state.runId) ? {} : state.timers);
     await Promise.all([...outgoing].map(([topic, messages]) => this.options.bus.publish(topic, messages)));
     for (const worker of touched) dispatch.drainLater(worker);
   }
-}
-
-/** Whether the attempt is the one out for its step (held or not), so its slot is still taken. */
-function attemptIsOut(state: RunData, phase: string, stepId: string, attempt: number): boolean {
-  const current = phase === 'compensate' ? state.compensations[stepId] : state.steps[stepId];
-  return current?.status === 'running' && current.attempt === attempt;
 }
 
 function assertNever(value: never): never {

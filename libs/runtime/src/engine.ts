@@ -15,7 +15,7 @@ import { FlowControl } from './flow-control.ts';
 import { FlowDispatch } from './flow-dispatch.ts';
 import { GovernanceClient } from './governance-client.ts';
 import { PartitionOwnership } from './ownership.ts';
-import { silentLogger, systemClock } from './ports.ts';
+import { describeError, silentLogger, systemClock } from './ports.ts';
 import type { Clock, Ids, Logger } from './ports.ts';
 import { ReadSide } from './read-side.ts';
 import { recoverRun } from './recovery.ts';
@@ -130,7 +130,7 @@ export class Engine implements RunService {
       this.subscription = await this.bus.subscribe({
         topics: this.consumedTopics, group: this.group, concurrency: 64,
         onAssigned: (partitions) => this.assign(partitions),
-        onError: (error, message) => this.logger.error('message rejected', { error: describe(error), topic: message.topic, offset: message.offset, key: message.key }),
+        onError: (error, message) => this.logger.error('message rejected', { error: describeError(error), topic: message.topic, offset: message.offset, key: message.key }),
       }, (message) => this.handle(message));
     }
     await this.assignment;
@@ -167,7 +167,7 @@ export class Engine implements RunService {
       this.recovered += mine.length;
       this.logger.info('partitions assigned', { partitions: this.ownership.describe(), gained: [...gained].sort((a, b) => a - b), activeRuns: active.length, recovered: mine.length });
     }).catch((error: unknown) => {
-      this.logger.error('recovery after an assignment failed', { error: describe(error) });
+      this.logger.error('recovery after an assignment failed', { error: describeError(error) });
     });
     return this.assignment;
   }
@@ -266,7 +266,7 @@ export class Engine implements RunService {
       this.commands.forget(runId);
       const { state } = await this.commands.load(runId);
       this.timers.sync(runId, isStarted(state) && !isTerminalRun(state.status) && this.ownership.owns(runId) ? state.timers : {});
-    }).catch((error: unknown) => this.logger.error('could not refresh a run another instance wrote', { runId, error: describe(error) }));
+    }).catch((error: unknown) => this.logger.error('could not refresh a run another instance wrote', { runId, error: describeError(error) }));
   }
 
   /** Whether the run is known to have ended (the read model, or the cache this instance drops ended runs from). */
@@ -278,11 +278,7 @@ export class Engine implements RunService {
   private onTimer(runId: string, timer: Timer): void {
     if (this.stopped || !this.ownership.owns(runId)) return;
     withSpan('orchestrator timer', { runId, attributes: { 'orchestron.timer.id': timer.id } }, () => this.execute(runId, { type: 'FireTimer', data: { timerId: timer.id } }, 'system:timer')).catch((error: unknown) => {
-      this.logger.error('timer failed', { runId, timerId: timer.id, error: describe(error) });
+      this.logger.error('timer failed', { runId, timerId: timer.id, error: describeError(error) });
     });
   }
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }

@@ -2,6 +2,7 @@ import { decide, fold } from '@orchestron/workflow-core';
 import type { Command, Effect, RunData } from '@orchestron/workflow-core';
 import { attemptKey } from './dispatch-messages.ts';
 import type { FlowControl, HeldAttempt } from './flow-control.ts';
+import { describeError } from './ports.ts';
 import type { Clock, Logger } from './ports.ts';
 import type { AppendPlan, Applied, Decided } from './run-commands.ts';
 
@@ -115,7 +116,7 @@ export class FlowDispatch {
       flow.abandoned(key);
       if (this.options.ended(held.runId)) return;
       flow.hold(held);
-      logger.error('could not release a held attempt; trying again', { runId: held.runId, stepId: held.stepId, error: error instanceof Error ? error.message : String(error) });
+      logger.error('could not release a held attempt; trying again', { runId: held.runId, stepId: held.stepId, error: describeError(error) });
       if (!this.options.stopped()) this.timers.set(held.worker, setTimeout(() => this.drainLater(held.worker), RELEASE_RETRY_MS));
     });
   }

@@ -3,6 +3,7 @@ import type { GovernanceRequestMessage, MessageBus } from '@orchestron/bus';
 import type { RunData } from '@orchestron/workflow-core';
 import { inputDigest } from '@orchestron/workflow-core';
 import { traceparentInRun } from './dispatch-messages.ts';
+import { describeError } from './ports.ts';
 import type { Clock, GovernanceCheck, GovernanceVerdict, Logger } from './ports.ts';
 
 /** Backoff between tries of a transient failure: doubling from `initialMs`, capped at `maxMs`. */
@@ -98,12 +99,12 @@ export class GovernanceClient {
       if (!current()) return;
       if (!isTransient(error)) {
         // Repeating it would fail the same way: say so once, and leave the step to its governance deadline.
-        logger.error('governance could not be asked or its ruling recorded, and trying again would not help; the step waits for its deadline', { runId, stepId, error: describe(error) });
+        logger.error('governance could not be asked or its ruling recorded, and trying again would not help; the step waits for its deadline', { runId, stepId, error: describeError(error) });
         this.pending.delete(key);
         return;
       }
       const delay = Math.min(this.retry.initialMs * 2 ** (attempt - 1), this.retry.maxMs);
-      logger.error('governance check not done; the step waits and it is tried again', { runId, stepId, attempt, retryInMs: delay, error: describe(error) });
+      logger.error('governance check not done; the step waits and it is tried again', { runId, stepId, attempt, retryInMs: delay, error: describeError(error) });
       // Never what keeps a process alive: forget and stop clear it anyway.
       entry.timer = setTimeout(() => void this.attempt(key, entry, runId, stepId, attempt + 1, work), delay);
       entry.timer.unref();
@@ -121,7 +122,7 @@ export class GovernanceClient {
         : { outcome: 'allow', policyId: null, reason: 'no governance check is configured' };
     } catch (error) {
       if (isTransient(error)) throw error;
-      verdict = { outcome: 'deny', policyId: null, code: 'GOVERNANCE.UNEVALUABLE', reason: `governance could not evaluate the request: ${describe(error)}` };
+      verdict = { outcome: 'deny', policyId: null, code: 'GOVERNANCE.UNEVALUABLE', reason: `governance could not evaluate the request: ${describeError(error)}` };
     }
     if (verdict.code === 'GOVERNANCE.UNEVALUABLE') this.options.logger.warn('governance could not evaluate the request; recorded as a fail-closed decision', { runId: state.runId, stepId, reason: verdict.reason });
     await this.options.record(state.runId, stepId, verdict, digest);
@@ -145,8 +146,4 @@ export class GovernanceClient {
 /** Errors say whether repeating can help (`retryable: false` on DomainError, UnevaluableRequestError, PolicyError); unknown ones might. */
 function isTransient(error: unknown): boolean {
   return !(typeof error === 'object' && error !== null && 'retryable' in error && (error as { retryable: unknown }).retryable === false);
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }

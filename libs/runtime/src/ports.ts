@@ -29,6 +29,11 @@ export type { Logger };
 
 export const systemClock: Clock = { now: () => Date.now() };
 
+/** An error as a log field: `Name: message`. */
+export function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
 /** JSON lines on stderr, so stdout stays free for a CLI's output. */
 export function jsonLogger(base: Record<string, unknown> = {}, sink: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): Logger {
   const write = (level: string, message: string, fields?: Record<string, unknown>): void => {

@@ -5,13 +5,14 @@ import { Topics } from '@orchestron/bus';
 import type { MessageBus, OperatorCommandMessage, WorkflowStartMessage } from '@orchestron/bus';
 import type { EventStore, RecordedEvent } from '@orchestron/event-store';
 import { DEFAULT_TENANT, DomainError, decide, initialState, isStarted } from '@orchestron/workflow-core';
-import type { Command, RunData, RunState } from '@orchestron/workflow-core';
+import type { RunData, RunState } from '@orchestron/workflow-core';
 import { sameJson } from './bus-commands.ts';
 import { currentTraceparent, withSpan } from '@orchestron/telemetry';
 import type { DefinitionRegistry } from './definition-registry.ts';
 import { ReadSide } from './read-side.ts';
 import { refusalError, refusalStream } from './refusals.ts';
 import { replay } from './replay.ts';
+import { requireRun, requireString, withMetadata } from './run-requests.ts';
 import { runIdForKey, traceparentFor } from './dispatch-messages.ts';
 import type { RunCommand, StartRunRequest } from './run-service.ts';
 import { systemClock } from './ports.ts';
@@ -120,10 +121,9 @@ export class RemoteRuns implements RunService {
   }
 
   async execute(runId: string, command: RunCommand, actor: string, keyId?: string): Promise<RunData> {
-    const { state } = await this.load(runId);
-    if (!isStarted(state)) throw new DomainError('RUN.NOT_FOUND', `run ${quoteForMessage(runId)} does not exist`, { runId });
+    const state = requireRun(runId, (await this.load(runId)).state);
     // Throws the decider's own error (STEP.ALREADY_TERMINAL, RUN.NOT_PAUSED, …) when the command does not apply.
-    const { events } = decide({ ...command, metadata: { now: this.clock.now(), actor } } as Command, state);
+    const { events } = decide(withMetadata(command, this.clock.now(), actor), state);
     if (events.length === 0) return state;
     const commandId = randomUUID();
     const message: OperatorCommandMessage = {
@@ -195,9 +195,4 @@ export class RemoteRuns implements RunService {
     if (answer === null) throw new OrchestratorPendingError(`${message} (waited ${this.waitMs} ms); it is on the bus and may still be applied: read the run to see`, details);
     return answer;
   }
-}
-
-function requireString(value: unknown, field: string): string {
-  if (typeof value !== 'string' || value.length === 0) throw new DomainError('COMMAND.INVALID', `${field} is required (or give an inline definition)`, { field });
-  return value;
 }

@@ -2,6 +2,7 @@ import { ExpectedVersionConflictError } from '@orchestron/event-store';
 import type { EventStore, RecordedEvent } from '@orchestron/event-store';
 import { decide, fold, isStarted, isTerminalRun } from '@orchestron/workflow-core';
 import type { Command, Effect, RunData, RunState, WorkflowEvent } from '@orchestron/workflow-core';
+import { describeError } from './ports.ts';
 import type { Logger } from './ports.ts';
 import { replay } from './replay.ts';
 import { runStream } from './run-index.ts';
@@ -146,7 +147,7 @@ export class RunCommands {
     try {
       this.options.observer?.(before, after, events);
     } catch (error) {
-      this.options.logger.error('the engine observer failed; the run goes on', { runId, error: error instanceof Error ? error.message : String(error) });
+      this.options.logger.error('the engine observer failed; the run goes on', { runId, error: describeError(error) });
     }
   }
 }

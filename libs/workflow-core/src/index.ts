@@ -5,7 +5,7 @@ export { outstanding } from './recovery.ts';
 export type { Outstanding } from './recovery.ts';
 export type { Decision, Effect, EffectType, Notice, SendData } from './effects.ts';
 export { evolve } from './evolve.ts';
-export { DEFAULT_TENANT, initialState, isGoverned, isStarted, isTerminalRun, isTerminalStep, TERMINAL_RUN_STATUSES, TERMINAL_STEP_STATUSES } from './state.ts';
+export { attemptIsOut, DEFAULT_TENANT, initialState, isGoverned, isStarted, isTerminalRun, isTerminalStep, TERMINAL_RUN_STATUSES, TERMINAL_STEP_STATUSES } from './state.ts';
 export type { CompensationState, CompensationStatus, Hold, RunData, RunState, RunStatus, StepState, StepStatus } from './state.ts';
 export type {
   Command, CommandMetadata, CommandType, GovernanceDecisionCode, GovernanceOutcome, HoldReason, OperatorCommandType, Phase, SkipKind, StepError, Timer, TimerKind,
