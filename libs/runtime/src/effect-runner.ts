@@ -41,7 +41,9 @@ export class EffectRunner {
         case 'SendStep': {
           const d = effect.data;
           const topic = Topics.commands(d.worker);
-          outgoing.set(topic, [...(outgoing.get(topic) ?? []), { key: state.runId, value: commandMessage(state, d), headers: { traceparent: traceparentInRun(state.runId, d.idempotencyKey) } }]);
+          const batch = outgoing.get(topic) ?? [];
+          batch.push({ key: state.runId, value: commandMessage(state, d), headers: { traceparent: traceparentInRun(state.runId, d.idempotencyKey) } });
+          outgoing.set(topic, batch);
           logger.info('step dispatched', { runId: state.runId, stepId: d.stepId, attempt: d.attempt, phase: d.phase, worker: d.worker });
           break;
         }
