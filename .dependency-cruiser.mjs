@@ -11,7 +11,8 @@ export default {
     {
       name: 'no-circular',
       severity: 'error',
-      comment: 'No import cycle anywhere, type-only imports included. Break it along the seam: move the shared types or helpers into a module both sides import.',
+      comment:
+        'No import cycle anywhere, type-only imports included. Break it along the seam: move the shared types or helpers into a module both sides import.',
       from: {},
       to: { circular: true },
     },
@@ -21,7 +22,11 @@ export default {
     doNotFollow: { path: 'node_modules' },
     exclude: { path: ['node_modules', '(^|/)dist/', '^test/fixtures/'] },
     // Workspace packages resolve through their package.json "exports", as Node resolves them.
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'node', 'default'], extensions: ['.ts', '.js', '.mjs'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'node', 'default'],
+      extensions: ['.ts', '.js', '.mjs'],
+    },
     cache: false,
   },
 };

@@ -13,8 +13,14 @@ const srcOf = (lib) => `libs/${lib}/src/**/*.ts`;
 
 const KAFKA_CLIENTS = ['kafkajs', '@confluentinc/*', '@platformatic/kafka'];
 const STORE_CLIENTS = ['@kurrent/*', '@eventstore/*', 'pg', 'pg-*', 'postgres', 'better-sqlite3'];
-const DEEP_IMPORT = { group: ['@orchestron/*/src/*', '@orchestron/*/lib/*'], message: 'Import a lib through its public entry, not its internals.' };
-const NO_APPS = { group: APPS.map((app) => `@orchestron/${app}`), message: 'Libs must not import apps: apps are the edge, libs are what they are built from.' };
+const DEEP_IMPORT = {
+  group: ['@orchestron/*/src/*', '@orchestron/*/lib/*'],
+  message: 'Import a lib through its public entry, not its internals.',
+};
+const NO_APPS = {
+  group: APPS.map((app) => `@orchestron/${app}`),
+  message: 'Libs must not import apps: apps are the edge, libs are what they are built from.',
+};
 
 /** Domain libs stay pure: only other domain libs, no framework, broker, event-store client or Node built-in. */
 const NOT_A_DOMAIN_LIB = {
@@ -30,12 +36,16 @@ const NODE_IN_DOMAIN = [
   { group: ['node:*'], message: 'Domain libs must not import Node built-ins: time, ids and I/O come in on commands.' },
 ];
 // Bare specifiers of built-ins ('fs', 'crypto', …) as well as 'node:' ones; the list is Node's own, so it stays complete.
-const BARE_BUILTINS = builtinModules.filter((name) => !name.startsWith('_') && !name.includes('/'))
+const BARE_BUILTINS = builtinModules
+  .filter((name) => !name.startsWith('_') && !name.includes('/'))
   .map((name) => ({ name, message: 'Domain libs must not import Node built-ins.' }));
 
 /** The runtime depends on ports (@orchestron/bus, @orchestron/event-store, …), never on the adapters behind them. */
 const ADAPTERS_IN_RUNTIME = [
-  { group: ['@orchestron/store-*', '@orchestron/bus-kafka', '@orchestron/nest-transport'], message: 'The runtime imports ports, never adapters: the app that composes a tier passes the adapter in.' },
+  {
+    group: ['@orchestron/store-*', '@orchestron/bus-kafka', '@orchestron/nest-transport'],
+    message: 'The runtime imports ports, never adapters: the app that composes a tier passes the adapter in.',
+  },
   { group: KAFKA_CLIENTS, message: 'The runtime imports ports, never a Kafka client.' },
   { group: STORE_CLIENTS, message: 'The runtime imports ports, never an event-store or database client.' },
   { group: ['@nestjs/*'], message: 'The runtime does not import NestJS: only the edge (apps/*) imports a framework.' },
@@ -52,7 +62,26 @@ export default tseslint.config(
       'import-x/extensions': ['.ts', '.js', '.mjs'],
       'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
     },
-    languageOptions: { globals: { console: 'readonly', process: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setImmediate: 'readonly', URL: 'readonly', structuredClone: 'readonly', AbortController: 'readonly', AbortSignal: 'readonly', fetch: 'readonly', Buffer: 'readonly', TextEncoder: 'readonly', TextDecoder: 'readonly', queueMicrotask: 'readonly', setInterval: 'readonly', clearInterval: 'readonly' } },
+    languageOptions: {
+      globals: {
+        console: 'readonly',
+        process: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        setImmediate: 'readonly',
+        URL: 'readonly',
+        structuredClone: 'readonly',
+        AbortController: 'readonly',
+        AbortSignal: 'readonly',
+        fetch: 'readonly',
+        Buffer: 'readonly',
+        TextEncoder: 'readonly',
+        TextDecoder: 'readonly',
+        queueMicrotask: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+      },
+    },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
@@ -77,12 +106,32 @@ export default tseslint.config(
   {
     files: DOMAIN_LIBS.map(srcOf),
     rules: {
-      'no-restricted-imports': ['error', { paths: BARE_BUILTINS, patterns: [DEEP_IMPORT, NOT_A_DOMAIN_LIB, ...FRAMEWORK_AND_CLIENTS_IN_DOMAIN, ...NODE_IN_DOMAIN] }],
-      'no-restricted-globals': ['error', { name: 'process', message: 'Domain libs must not read the process.' }, { name: 'Buffer', message: 'Domain libs must not use Node buffers.' }],
-      'no-restricted-syntax': ['error',
-        { selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']", message: 'Time comes in on metadata.now.' },
-        { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'Time comes in on metadata.now.' },
-        { selector: "CallExpression[callee.object.name='Math'][callee.property.name='random']", message: 'Randomness is derived from ids.' },
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: BARE_BUILTINS,
+          patterns: [DEEP_IMPORT, NOT_A_DOMAIN_LIB, ...FRAMEWORK_AND_CLIENTS_IN_DOMAIN, ...NODE_IN_DOMAIN],
+        },
+      ],
+      'no-restricted-globals': [
+        'error',
+        { name: 'process', message: 'Domain libs must not read the process.' },
+        { name: 'Buffer', message: 'Domain libs must not use Node buffers.' },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']",
+          message: 'Time comes in on metadata.now.',
+        },
+        {
+          selector: "NewExpression[callee.name='Date'][arguments.length=0]",
+          message: 'Time comes in on metadata.now.',
+        },
+        {
+          selector: "CallExpression[callee.object.name='Math'][callee.property.name='random']",
+          message: 'Randomness is derived from ids.',
+        },
         { selector: "CallExpression[callee.name='randomUUID']", message: 'Ids come in on commands.' },
       ],
     },
@@ -90,6 +139,11 @@ export default tseslint.config(
   {
     // Specs of the domain libs may read their fixtures from disk (node:fs); the layer rule still holds for them.
     files: DOMAIN_LIBS.map((lib) => `libs/${lib}/src/**/*.spec.ts`),
-    rules: { 'no-restricted-imports': ['error', { patterns: [DEEP_IMPORT, NOT_A_DOMAIN_LIB, ...FRAMEWORK_AND_CLIENTS_IN_DOMAIN] }] },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [DEEP_IMPORT, NOT_A_DOMAIN_LIB, ...FRAMEWORK_AND_CLIENTS_IN_DOMAIN] },
+      ],
+    },
   },
 );

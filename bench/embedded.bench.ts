@@ -23,7 +23,9 @@ const { values } = parseArgs({
   },
 });
 if (values.help) {
-  process.stdout.write('Usage: npm run bench:embedded [-- --runs N (at 50 in flight, default 1000)] [--serial-runs N (at 1 in flight, default 200)]\n');
+  process.stdout.write(
+    'Usage: npm run bench:embedded [-- --runs N (at 50 in flight, default 1000)] [--serial-runs N (at 1 in flight, default 200)]\n',
+  );
   process.exit(0);
 }
 
@@ -44,14 +46,25 @@ async function scenario(inFlight: number, total: number): Promise<void> {
   const bus = createInMemoryBus();
   const engine = new Engine({ store, bus });
   const finishedAt = new Map<string, number>();
-  const stepLatency = build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
-  const runLatency = build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 3 });
+  const stepLatency = build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 60_000_000,
+    numberOfSignificantValueDigits: 3,
+  });
+  const runLatency = build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 600_000_000,
+    numberOfSignificantValueDigits: 3,
+  });
   const worker = createWorker({
-    name: 'bench', bus, concurrency: 256,
+    name: 'bench',
+    bus,
+    concurrency: 256,
     handlers: {
       execute: async (ctx) => {
         const previous = finishedAt.get(ctx.runId);
-        if (previous !== undefined) stepLatency.recordValue(Math.max(1, Math.round((performance.now() - previous) * 1000)));
+        if (previous !== undefined)
+          stepLatency.recordValue(Math.max(1, Math.round((performance.now() - previous) * 1000)));
         finishedAt.set(ctx.runId, performance.now());
         return { step: ctx.stepId };
       },
@@ -102,7 +115,7 @@ async function scenario(inFlight: number, total: number): Promise<void> {
   const ms = (h: typeof stepLatency, p: number) => (h.getValueAtPercentile(p) / 1000).toFixed(2);
   process.stdout.write(
     `in flight ${String(inFlight).padStart(2)}: ${total} runs in ${seconds.toFixed(2)} s = ${(total / seconds).toFixed(1)} runs/s, ${((total * 3) / seconds).toFixed(0)} steps/s; ` +
-    `step-to-step p50 ${ms(stepLatency, 50)} ms, p99 ${ms(stepLatency, 99)} ms; run p50 ${ms(runLatency, 50)} ms, p99 ${ms(runLatency, 99)} ms\n`,
+      `step-to-step p50 ${ms(stepLatency, 50)} ms, p99 ${ms(stepLatency, 99)} ms; run p50 ${ms(runLatency, 50)} ms, p99 ${ms(runLatency, 99)} ms\n`,
   );
 }
 

@@ -8,7 +8,9 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { evaluateExpression } from '@orchestron/definitions';
 
-const { values } = parseArgs({ options: { repeat: { type: 'string', default: '5' }, help: { type: 'boolean', short: 'h' } } });
+const { values } = parseArgs({
+  options: { repeat: { type: 'string', default: '5' }, help: { type: 'boolean', short: 'h' } },
+});
 if (values.help) {
   process.stdout.write('Usage: npm run bench:expressions [-- --repeat N (evaluations per case, default 5)]\n');
   process.exit(0);
@@ -40,10 +42,16 @@ const corpus: { name: string; source: string }[] = [
   { name: 'filter over 1M ints', source: 'input.ints.filter(x, x % 2 == 0).size()' },
   { name: 'exists with no match over 1M', source: 'input.ints.exists(x, x < 0)' },
   { name: 'all over 1M', source: 'input.ints.all(x, x >= 0)' },
-  { name: 'nested comprehension n^2', source: 'input.records.map(r, input.records.filter(q, q.score == r.score).size())' },
+  {
+    name: 'nested comprehension n^2',
+    source: 'input.records.map(r, input.records.filter(q, q.score == r.score).size())',
+  },
   { name: 'membership in a loop (x in list)', source: 'input.ints.filter(x, x in input.ints).size()' },
   { name: 'list equality of the 4 MB list', source: 'input.ints == input.ints' },
-  { name: 'records projection (60k objects)', source: 'input.records.map(r, {"id": dyn(r.id), "s": dyn(r.score + 1)})' },
+  {
+    name: 'records projection (60k objects)',
+    source: 'input.records.map(r, {"id": dyn(r.id), "s": dyn(r.score + 1)})',
+  },
   { name: 'string concat doubling', source: doubling(20, (v) => `${v} + ${v}`) },
   { name: 'list concat doubling', source: doubling(20, (v) => `[${v}] + [${v}]`).replace("'abcdefghij'", '[1, 2, 3]') },
   { name: 'shared-list tree (DAG blowup)', source: doubling(24, (v) => `[${v}, ${v}]`) },
@@ -58,11 +66,16 @@ const corpus: { name: string; source: string }[] = [
   { name: 'contains over 4 MB text', source: "input.text.contains('b')" },
   { name: 'matches over 100k chars of the text', source: "input.text.substring(0, 100000).matches('^(a+)+$')" },
   { name: 'size of 4 MB list (cheap)', source: 'input.ints.size()' },
-  { name: 'ordinary mapping', source: '{"email": dyn(input.records[0].id + "@example.com"), "n": dyn(size(input.small))}' },
+  {
+    name: 'ordinary mapping',
+    source: '{"email": dyn(input.records[0].id + "@example.com"), "n": dyn(size(input.small))}',
+  },
 ];
 
 const context = { input: inputs, steps: {}, run: { id: 'bench', definitionId: 'bench' } };
-process.stdout.write(`inputs: ints ${bytes('ints')} B, records ${bytes('records')} B, text ${bytes('text')} B, flat ${bytes('flat')} B; ${repeat} evaluations per case\n\n`);
+process.stdout.write(
+  `inputs: ints ${bytes('ints')} B, records ${bytes('records')} B, text ${bytes('text')} B, flat ${bytes('flat')} B; ${repeat} evaluations per case\n\n`,
+);
 
 const histogram = monitorEventLoopDelay({ resolution: 1 });
 histogram.enable();
@@ -85,17 +98,26 @@ for (const { name, source } of corpus) {
     slowest = Math.max(slowest, performance.now() - started);
     const used = process.cpuUsage(cpu);
     slowestCpu = Math.max(slowestCpu, (used.user + used.system) / 1000);
-    outcome = failure === undefined ? `ok ${describe(value)}` : ((failure as { code?: string }).code ?? String(failure));
+    outcome =
+      failure === undefined ? `ok ${describe(value)}` : ((failure as { code?: string }).code ?? String(failure));
     await new Promise((resolve) => setImmediate(resolve));
   }
   if (slowest > worst.ms) worst = { name, ms: slowest };
-  rows.push(`${name.padEnd(48)} ${outcome.padEnd(28)} ${slowest.toFixed(2).padStart(8)} ms ${slowestCpu.toFixed(2).padStart(8)} ms`);
+  rows.push(
+    `${name.padEnd(48)} ${outcome.padEnd(28)} ${slowest.toFixed(2).padStart(8)} ms ${slowestCpu.toFixed(2).padStart(8)} ms`,
+  );
 }
 histogram.disable();
-process.stdout.write(`${'case'.padEnd(48)} ${'outcome'.padEnd(28)} ${'worst wall'.padStart(11)} ${'worst cpu'.padStart(11)}\n${rows.join('\n')}\n\n`);
-process.stdout.write('wall: time the evaluation held the event loop; cpu: the process\'s CPU time over it (it differs when the machine is shared)\n');
+process.stdout.write(
+  `${'case'.padEnd(48)} ${'outcome'.padEnd(28)} ${'worst wall'.padStart(11)} ${'worst cpu'.padStart(11)}\n${rows.join('\n')}\n\n`,
+);
+process.stdout.write(
+  "wall: time the evaluation held the event loop; cpu: the process's CPU time over it (it differs when the machine is shared)\n",
+);
 process.stdout.write(`worst single evaluation: ${worst.ms.toFixed(2)} ms (${worst.name})\n`);
-process.stdout.write(`event-loop delay over the run: max ${(histogram.max / 1e6).toFixed(2)} ms, p99 ${(histogram.percentile(99) / 1e6).toFixed(2)} ms\n`);
+process.stdout.write(
+  `event-loop delay over the run: max ${(histogram.max / 1e6).toFixed(2)} ms, p99 ${(histogram.percentile(99) / 1e6).toFixed(2)} ms\n`,
+);
 
 /** Short, and cheap: stringifying a 4 MB echo would itself hold the loop the histogram watches. */
 function describe(value: unknown): string {

@@ -30,7 +30,9 @@ async function ensurePostgres(): Promise<void> {
     }
   }
   if (version === null) {
-    throw new Error(`PostgreSQL is not reachable at ${PG_URL}. Start it (on these machines: pg_ctlcluster --skip-systemctl-redirect 15 main start; elsewhere: docker compose up -d postgres), or set ORCHESTRON_PG_URL.`);
+    throw new Error(
+      `PostgreSQL is not reachable at ${PG_URL}. Start it (on these machines: pg_ctlcluster --skip-systemctl-redirect 15 main start; elsewhere: docker compose up -d postgres), or set ORCHESTRON_PG_URL.`,
+    );
   }
   process.stdout.write(`servers: PostgreSQL ${version} answers at ${PG_URL}\n`);
 }
@@ -38,7 +40,9 @@ async function ensurePostgres(): Promise<void> {
 function ensureKafka(): void {
   const result = spawnSync('bash', ['infra/kafka/kafka.sh', 'start'], { stdio: 'inherit' });
   if (result.status !== 0) {
-    throw new Error('Kafka could not be started on 127.0.0.1:9092. Run `npm run kafka:start` to see why (it needs Java 17 and Maven with Maven Central), or `docker compose up -d kafka`.');
+    throw new Error(
+      'Kafka could not be started on 127.0.0.1:9092. Run `npm run kafka:start` to see why (it needs Java 17 and Maven with Maven Central), or `docker compose up -d kafka`.',
+    );
   }
 }
 

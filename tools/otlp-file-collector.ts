@@ -39,16 +39,24 @@ if (values.help) {
   process.exit(0);
 }
 const port = Number(values.port);
-if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be an integer from 0 to 65535, got "${values.port}"`);
+if (!Number.isInteger(port) || port < 0 || port > 65535)
+  fail(`--port must be an integer from 0 to 65535, got "${values.port}"`);
 
 try {
   const collector = await startOtlpFileCollector({
     port,
     host: values.host,
     out: values.out,
-    onSpans: values.verbose ? (spans) => process.stdout.write(`received ${spans.length} spans from ${[...new Set(spans.map((s) => s.service))].join(', ')}\n`) : undefined,
+    onSpans: values.verbose
+      ? (spans) =>
+          process.stdout.write(
+            `received ${spans.length} spans from ${[...new Set(spans.map((s) => s.service))].join(', ')}\n`,
+          )
+      : undefined,
   });
-  process.stdout.write(`otlp-file-collector: listening on ${collector.url} (POST /v1/traces), writing ${collector.out}\n`);
+  process.stdout.write(
+    `otlp-file-collector: listening on ${collector.url} (POST /v1/traces), writing ${collector.out}\n`,
+  );
   const stop = (): void => {
     collector.close().then(
       () => process.exit(0),

@@ -17,7 +17,14 @@ function fail(message: string): never {
 
 let parsed;
 try {
-  parsed = parseArgs({ allowPositionals: true, options: { run: { type: 'string' }, trace: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } } });
+  parsed = parseArgs({
+    allowPositionals: true,
+    options: {
+      run: { type: 'string' },
+      trace: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
 } catch (error) {
   fail(error instanceof Error ? error.message : String(error));
 }
@@ -26,9 +33,15 @@ if (values.help) {
   process.stdout.write(USAGE);
   process.exit(0);
 }
-if (positionals.length !== 1) fail(positionals.length === 0 ? 'give the trace file (e.g. .orchestron/traces.ndjson)' : `one file only, got ${positionals.join(' ')}`);
+if (positionals.length !== 1)
+  fail(
+    positionals.length === 0
+      ? 'give the trace file (e.g. .orchestron/traces.ndjson)'
+      : `one file only, got ${positionals.join(' ')}`,
+  );
 if (values.run !== undefined && values.trace !== undefined) fail('give --run or --trace, not both');
-if (values.trace !== undefined && !/^[0-9a-f]{32}$/.test(values.trace)) fail(`--trace must be 32 lower-case hex digits, got "${values.trace}"`);
+if (values.trace !== undefined && !/^[0-9a-f]{32}$/.test(values.trace))
+  fail(`--trace must be 32 lower-case hex digits, got "${values.trace}"`);
 
 try {
   const spans = await readTraceFile(positionals[0] as string);

@@ -2,5 +2,8 @@
 import { writeFileSync } from 'node:fs';
 import { definitionSchema } from '@orchestron/definitions';
 
-writeFileSync(new URL('../docs/definition.schema.json', import.meta.url), `${JSON.stringify(definitionSchema, null, 2)}\n`);
+writeFileSync(
+  new URL('../docs/definition.schema.json', import.meta.url),
+  `${JSON.stringify(definitionSchema, null, 2)}\n`,
+);
 process.stdout.write('wrote docs/definition.schema.json\n');

@@ -5,7 +5,15 @@ import { Parser } from '@asyncapi/parser';
 import { Ajv } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import {
-  createInMemoryBus, governanceDecisionSchema, governanceRequestSchema, operatorCommandSchema, stepCommandSchema, stepEventSchema, topicNames, Topics, workflowStartSchema,
+  createInMemoryBus,
+  governanceDecisionSchema,
+  governanceRequestSchema,
+  operatorCommandSchema,
+  stepCommandSchema,
+  stepEventSchema,
+  topicNames,
+  Topics,
+  workflowStartSchema,
 } from '@orchestron/bus';
 import type { DeliveredMessage, StepCommandMessage } from '@orchestron/bus';
 import type { DeadLetterRecord } from '@orchestron/bus-kafka';
@@ -15,14 +23,20 @@ const TEXT = readFileSync(new URL('../../docs/asyncapi.yaml', import.meta.url), 
 type Schema = Record<string, unknown>;
 type Doc = {
   channels: Record<string, { address: string; messages: Record<string, { $ref: string }> }>;
-  components: { messages: Record<string, { payload: { $ref: string }; examples?: { payload: unknown }[] }>; schemas: Record<string, Schema> };
+  components: {
+    messages: Record<string, { payload: { $ref: string }; examples?: { payload: unknown }[] }>;
+    schemas: Record<string, Schema>;
+  };
 };
 const RAW = parseYaml(TEXT) as Doc;
 
 /** The schema a `#/components/...` reference points at. */
 function resolve<T>(ref: string): T {
   if (!ref.startsWith('#/')) throw new Error(`not a local reference: ${ref}`);
-  return ref.slice(2).split('/').reduce<unknown>((node, part) => (node as Record<string, unknown>)[part], RAW) as T;
+  return ref
+    .slice(2)
+    .split('/')
+    .reduce<unknown>((node, part) => (node as Record<string, unknown>)[part], RAW) as T;
 }
 
 /** A schema without what only explains it to a reader, so documentation can be added without breaking equality. */
@@ -31,15 +45,20 @@ function withoutAnnotations(schema: unknown): unknown {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(schema as Schema)) {
     if (['description', 'title', 'examples', '$comment'].includes(key)) continue;
-    if (key === 'properties') out[key] = Object.fromEntries(Object.entries(value as Schema).map(([name, sub]) => [name, withoutAnnotations(sub)]));
-    else if (['items', 'additionalProperties', 'if', 'then', 'else', 'not'].includes(key)) out[key] = withoutAnnotations(value);
+    if (key === 'properties')
+      out[key] = Object.fromEntries(
+        Object.entries(value as Schema).map(([name, sub]) => [name, withoutAnnotations(sub)]),
+      );
+    else if (['items', 'additionalProperties', 'if', 'then', 'else', 'not'].includes(key))
+      out[key] = withoutAnnotations(value);
     else if (['allOf', 'anyOf', 'oneOf'].includes(key)) out[key] = (value as unknown[]).map(withoutAnnotations);
     else out[key] = value;
   }
   return out;
 }
 
-const payloadSchema = (message: string): Schema => resolve<Schema>(RAW.components.messages[message]?.payload.$ref ?? `#/missing/${message}`);
+const payloadSchema = (message: string): Schema =>
+  resolve<Schema>(RAW.components.messages[message]?.payload.$ref ?? `#/missing/${message}`);
 const ajv = new Ajv({ allErrors: true, strict: false });
 
 /** What each message's payload must be: the schema the code validates that message with. */
@@ -56,7 +75,9 @@ describe('docs/asyncapi.yaml', () => {
   it('is a valid AsyncAPI 3.0 document (no error-severity diagnostic)', async () => {
     const { document, diagnostics } = await new Parser().parse(TEXT);
     // Severity 0 is an error; warnings and hints (such as "a newer AsyncAPI version exists") are allowed.
-    const errors = diagnostics.filter((d) => d.severity === 0).map((d) => `${d.code} at ${d.path.join('.')}: ${d.message}`);
+    const errors = diagnostics
+      .filter((d) => d.severity === 0)
+      .map((d) => `${d.code} at ${d.path.join('.')}: ${d.message}`);
     expect(errors).toEqual([]);
     expect(document?.version()).toBe('3.0.0');
   });
@@ -65,7 +86,9 @@ describe('docs/asyncapi.yaml', () => {
     const addresses = Object.values(RAW.channels).map((c) => c.address);
     // The document names topics without a deployment's ORCHESTRON_TOPIC_PREFIX (it says so in its description).
     const unprefixed = topicNames();
-    const fixed = Object.entries(unprefixed).flatMap(([key, t]) => (typeof t === 'string' && key !== 'prefix' ? [t] : []));
+    const fixed = Object.entries(unprefixed).flatMap(([key, t]) =>
+      typeof t === 'string' && key !== 'prefix' ? [t] : [],
+    );
     expect(fixed.length).toBe(6);
     for (const topic of fixed) expect(addresses).toContain(topic);
     expect(addresses).toContain(unprefixed.commands('{worker}'));
@@ -75,16 +98,25 @@ describe('docs/asyncapi.yaml', () => {
   it('declares, for each message, the payload schema the code validates it with', () => {
     expect(Object.keys(RAW.components.messages).sort()).toEqual([...Object.keys(CODE_SCHEMAS), 'DeadLetter'].sort());
     for (const [message, schema] of Object.entries(CODE_SCHEMAS)) {
-      expect({ message, schema: withoutAnnotations(payloadSchema(message)) }).toEqual({ message, schema: JSON.parse(JSON.stringify(schema)) });
+      expect({ message, schema: withoutAnnotations(payloadSchema(message)) }).toEqual({
+        message,
+        schema: JSON.parse(JSON.stringify(schema)),
+      });
     }
   });
 
   it('describes the dead-letter record field by field as the Kafka bus writes it', () => {
     // Typed by the bus's own interface: a field added there fails the type check here until the document has it.
     const letter: Required<DeadLetterRecord> = {
-      reason: 'WireFormatError: message orchestron.step.events/2@41 is not JSON', topic: Topics.stepEvents, partition: 2, offset: 41,
-      group: 'orchestron-orchestrator', key: 'run-1', headers: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' },
-      original: Buffer.from('{not json').toString('base64'), originalEncoding: 'base64',
+      reason: 'WireFormatError: message orchestron.step.events/2@41 is not JSON',
+      topic: Topics.stepEvents,
+      partition: 2,
+      offset: 41,
+      group: 'orchestron-orchestrator',
+      key: 'run-1',
+      headers: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' },
+      original: Buffer.from('{not json').toString('base64'),
+      originalEncoding: 'base64',
     };
     const schema = payloadSchema('DeadLetter');
     expect([...(schema.required as string[])].sort()).toEqual(Object.keys(letter).sort());
@@ -101,7 +133,10 @@ describe('docs/asyncapi.yaml', () => {
     for (const message of messages) {
       const kafka = message.bindings().get('kafka')?.value() as { key?: { type?: string } } | undefined;
       expect({ message: message.id(), key: kafka?.key?.type }).toEqual({ message: message.id(), key: 'string' });
-      expect({ message: message.id(), traceparent: message.headers()?.properties()?.['traceparent'] !== undefined }).toEqual({ message: message.id(), traceparent: true });
+      expect({
+        message: message.id(),
+        traceparent: message.headers()?.properties()?.['traceparent'] !== undefined,
+      }).toEqual({ message: message.id(), traceparent: true });
     }
   });
 
@@ -110,7 +145,11 @@ describe('docs/asyncapi.yaml', () => {
     for (const [name, message] of Object.entries(RAW.components.messages)) {
       for (const example of message.examples ?? []) {
         const valid = ajv.validate(payloadSchema(name), example.payload);
-        expect({ name, example: example.payload, errors: valid ? null : ajv.errors }).toEqual({ name, example: example.payload, errors: null });
+        expect({ name, example: example.payload, errors: valid ? null : ajv.errors }).toEqual({
+          name,
+          example: example.payload,
+          errors: null,
+        });
         checked++;
       }
     }
@@ -120,38 +159,74 @@ describe('docs/asyncapi.yaml', () => {
   it('accepts the reports a worker built with the worker SDK really sends, with their headers', async () => {
     const bus = createInMemoryBus();
     const sent: DeliveredMessage[] = [];
-    await bus.subscribe({ topics: [Topics.stepEvents], group: 'spy' }, async (m) => { sent.push(m); });
+    await bus.subscribe({ topics: [Topics.stepEvents], group: 'spy' }, async (m) => {
+      sent.push(m);
+    });
     const worker = createWorker({
-      name: 'docs', bus,
+      name: 'docs',
+      bus,
       handlers: {
-        execute: async (ctx) => { await ctx.heartbeat(); return { echoed: ctx.input }; },
-        decline: async () => { throw new TerminalError('card declined', 'PAYMENTS.DECLINED'); },
+        execute: async (ctx) => {
+          await ctx.heartbeat();
+          return { echoed: ctx.input };
+        },
+        decline: async () => {
+          throw new TerminalError('card declined', 'PAYMENTS.DECLINED');
+        },
         compensate: async () => undefined,
       },
     });
     await worker.start();
     const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
     const command = (stepId: string, type: StepCommandMessage['type'], action: string | null): StepCommandMessage => ({
-      type, runId: 'run-docs', stepId, attempt: 1, worker: 'docs', action, input: { n: 1 }, deadline: Date.now() + 60_000, definitionId: 'docs',
+      type,
+      runId: 'run-docs',
+      stepId,
+      attempt: 1,
+      worker: 'docs',
+      action,
+      input: { n: 1 },
+      deadline: Date.now() + 60_000,
+      definitionId: 'docs',
       idempotencyKey: type === 'step.execute' ? `run-docs/${stepId}/1` : `run-docs/${stepId}/compensate/1`,
     });
-    const commands = [command('a', 'step.execute', null), command('b', 'step.execute', 'decline'), command('a', 'step.compensate', null)];
+    const commands = [
+      command('a', 'step.execute', null),
+      command('b', 'step.execute', 'decline'),
+      command('a', 'step.compensate', null),
+    ];
     const commandSchema = payloadSchema('StepCommand');
     for (const c of commands) expect(ajv.validate(commandSchema, c)).toBe(true);
-    await bus.publish(Topics.commands('docs'), commands.map((value) => ({ key: value.runId, value, headers: { traceparent } })));
-    for (let i = 0; i < 400 && sent.filter((m) => ['step.completed', 'step.failed'].includes((m.value as { type: string }).type)).length < 3; i++) await sleep(5);
+    await bus.publish(
+      Topics.commands('docs'),
+      commands.map((value) => ({ key: value.runId, value, headers: { traceparent } })),
+    );
+    for (
+      let i = 0;
+      i < 400 &&
+      sent.filter((m) => ['step.completed', 'step.failed'].includes((m.value as { type: string }).type)).length < 3;
+      i++
+    )
+      await sleep(5);
     await worker.stop();
 
-    expect(new Set(sent.map((m) => (m.value as { type: string }).type))).toEqual(new Set(['step.started', 'step.heartbeat', 'step.completed', 'step.failed']));
+    expect(new Set(sent.map((m) => (m.value as { type: string }).type))).toEqual(
+      new Set(['step.started', 'step.heartbeat', 'step.completed', 'step.failed']),
+    );
     const eventSchema = payloadSchema('StepEvent');
     const headerSchema = resolve<Schema>('#/components/schemas/TraceHeaders');
     for (const m of sent) {
-      expect({ value: m.value, errors: ajv.validate(eventSchema, m.value) ? null : ajv.errors }).toEqual({ value: m.value, errors: null });
+      expect({ value: m.value, errors: ajv.validate(eventSchema, m.value) ? null : ajv.errors }).toEqual({
+        value: m.value,
+        errors: null,
+      });
       expect(ajv.validate(headerSchema, m.headers)).toBe(true);
       expect(m.headers?.traceparent).toBe(traceparent);
       expect(m.key).toBe('run-docs');
     }
     // The schema is not a rubber stamp: a failure report without its error is refused.
-    expect(ajv.validate(eventSchema, { type: 'step.failed', runId: 'r', stepId: 's', attempt: 1, phase: 'execute' })).toBe(false);
+    expect(
+      ajv.validate(eventSchema, { type: 'step.failed', runId: 'r', stepId: 's', attempt: 1, phase: 'execute' }),
+    ).toBe(false);
   });
 });

@@ -19,23 +19,48 @@ describe('orchestron keys, against the server process', () => {
     await server.kill('SIGTERM');
   });
 
-  const cli = (...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => new Promise((resolve) => {
-    // The CLI reads the admin key from the data directory, as an operator on the server's machine would.
-    const { ORCHESTRON_API_KEY: _ignored, ...inherited } = process.env;
-    const env = { ...inherited, ORCHESTRON_URL: server.url, ORCHESTRON_DATA: dataDir, NODE_OPTIONS: '', NO_COLOR: '1' };
-    execFile(process.execPath, [join(ROOT, 'bin/orchestron.mjs'), ...args], { cwd: ROOT, env }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 99) : 0, stdout, stderr });
+  const cli = (...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
+    new Promise((resolve) => {
+      // The CLI reads the admin key from the data directory, as an operator on the server's machine would.
+      const { ORCHESTRON_API_KEY: _ignored, ...inherited } = process.env;
+      const env = {
+        ...inherited,
+        ORCHESTRON_URL: server.url,
+        ORCHESTRON_DATA: dataDir,
+        NODE_OPTIONS: '',
+        NO_COLOR: '1',
+      };
+      execFile(
+        process.execPath,
+        [join(ROOT, 'bin/orchestron.mjs'), ...args],
+        { cwd: ROOT, env },
+        (error, stdout, stderr) => {
+          resolve({ code: error ? (typeof error.code === 'number' ? error.code : 99) : 0, stdout, stderr });
+        },
+      );
     });
-  });
-  const as = async (token: string, path: string) => (await fetch(`${server.url}${path}`, { headers: { authorization: `Bearer ${token}` } })).status;
+  const as = async (token: string, path: string) =>
+    (await fetch(`${server.url}${path}`, { headers: { authorization: `Bearer ${token}` } })).status;
   const issue = async (...args: string[]) => {
     const result = await cli('keys', 'create', ...args, '--json');
     expect(result).toMatchObject({ code: 0 });
-    return JSON.parse(result.stdout.trim().split('\n').at(-1) as string) as { key: { id: string; tenant: string }; token: string };
+    return JSON.parse(result.stdout.trim().split('\n').at(-1) as string) as {
+      key: { id: string; tenant: string };
+      token: string;
+    };
   };
 
   it('issues a producer key for a tenant, whose token works where a producer may go', async () => {
-    const { key, token } = await issue('--role', 'producer', '--subject', 'alice', '--tenant', 'acme', '--expires', '30d');
+    const { key, token } = await issue(
+      '--role',
+      'producer',
+      '--subject',
+      'alice',
+      '--tenant',
+      'acme',
+      '--expires',
+      '30d',
+    );
     expect(key.tenant).toBe('acme');
     expect(await as(token, '/v1/runs')).toBe(200);
     expect(await as(token, '/v1/keys')).toBe(403);

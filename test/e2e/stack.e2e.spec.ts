@@ -6,7 +6,16 @@ import pg from 'pg';
 import { EXAMPLE_WORKERS, killStackProcess, startStack, stopStack } from '../../tools/stack/stack.ts';
 import type { Stack } from '../../tools/stack/stack.ts';
 import type { CheckOptions } from '../support/stack-checks.ts';
-import { busyInstance, checkRun, describeStuck, ledgerStats, metricSum, takenOver, traceServices, waitForIdleGroups } from '../support/stack-checks.ts';
+import {
+  busyInstance,
+  checkRun,
+  describeStuck,
+  ledgerStats,
+  metricSum,
+  takenOver,
+  traceServices,
+  waitForIdleGroups,
+} from '../support/stack-checks.ts';
 import { eachLimited, RunDriver, StackClient } from '../support/stack-driver.ts';
 import type { HistoryEvent, TrackedRun } from '../support/stack-driver.ts';
 import { acquireKafkaGroups } from '@orchestron/bus-kafka/testing';
@@ -25,9 +34,17 @@ const TAG = `${process.pid}-${Date.now().toString(36)}`;
 const SCHEMA = `e2e_${process.pid}_${Date.now().toString(36)}`;
 const PHASE_1 = { onboarding: 300, payments: 30 } as const;
 // `slow` keeps create-workspace busy (heartbeating) for seconds, so the workspace instance killed is mid-step.
-const PHASE_2 = { onboarding: 120, payments: 12, extra: [{ simulate: { 'create-workspace': 'slow' as const } }] } as const;
+const PHASE_2 = {
+  onboarding: 120,
+  payments: 12,
+  extra: [{ simulate: { 'create-workspace': 'slow' as const } }],
+} as const;
 const ORCHESTRATOR_TO_KILL = 'orchestrator-1';
-const GROUPS = ['orchestron-orchestrator', 'orchestron-governance', ...EXAMPLE_WORKERS.map((w) => `orchestron-worker-${w}`)];
+const GROUPS = [
+  'orchestron-orchestrator',
+  'orchestron-governance',
+  ...EXAMPLE_WORKERS.map((w) => `orchestron-worker-${w}`),
+];
 
 const print = (line: string): void => {
   process.stdout.write(`${line}\n`);
@@ -54,9 +71,18 @@ describe('the production-shaped stack: separate processes on PostgreSQL and Kafk
     await sql.connect();
     stackDir = join(mkdtempSync(join(tmpdir(), 'orchestron-stack-e2e-')), 'stack');
     const began = Date.now();
-    stack = await startStack({ dir: stackDir, pgUrl: PG_URL, pgSchema: SCHEMA, apiPort: 0, workMs: 20, log: () => undefined });
+    stack = await startStack({
+      dir: stackDir,
+      pgUrl: PG_URL,
+      pgSchema: SCHEMA,
+      apiPort: 0,
+      workMs: 20,
+      log: () => undefined,
+    });
     for (const warning of stack.warnings) print(`stack e2e: warning: ${warning}`);
-    print(`stack e2e: ${stack.processes.length} processes up in ${((Date.now() - began) / 1000).toFixed(1)} s (schema ${SCHEMA}, logs ${stackDir}/logs)`);
+    print(
+      `stack e2e: ${stack.processes.length} processes up in ${((Date.now() - began) / 1000).toFixed(1)} s (schema ${SCHEMA}, logs ${stackDir}/logs)`,
+    );
     client = new StackClient(stack.url, stack.keys);
     driver = new RunDriver(client, print);
   }, 420_000);
@@ -79,9 +105,13 @@ describe('the production-shaped stack: separate processes on PostgreSQL and Kafk
 
   /** Reads every run's history and checks it against its plan; records what is wrong or stuck. */
   const verify = async (runs: readonly TrackedRun[], options: CheckOptions = {}): Promise<void> => {
-    await eachLimited(runs.filter((r) => r.runId !== null), 8, async (run) => {
-      histories.set(run.runId as string, await client.history(run.runId as string));
-    });
+    await eachLimited(
+      runs.filter((r) => r.runId !== null),
+      8,
+      async (run) => {
+        histories.set(run.runId as string, await client.history(run.runId as string));
+      },
+    );
     for (const run of runs) {
       if (!run.settled) {
         stuck.push(describeStuck(run));
@@ -91,8 +121,10 @@ describe('the production-shaped stack: separate processes on PostgreSQL and Kafk
       if (problems.length > 0) wrong.set(`${run.plan.key} (run ${run.runId})`, problems);
     }
   };
-  const wrongOf = (runs: readonly TrackedRun[]): string[] => runs.flatMap((r) => wrong.get(`${r.plan.key} (run ${r.runId})`)?.map((p) => `${r.plan.key}: ${p}`) ?? []);
-  const stuckOf = (runs: readonly TrackedRun[]): string[] => stuck.filter((line) => runs.some((r) => line.startsWith(`${r.plan.key} `)));
+  const wrongOf = (runs: readonly TrackedRun[]): string[] =>
+    runs.flatMap((r) => wrong.get(`${r.plan.key} (run ${r.runId})`)?.map((p) => `${r.plan.key}: ${p}`) ?? []);
+  const stuckOf = (runs: readonly TrackedRun[]): string[] =>
+    stuck.filter((line) => runs.some((r) => line.startsWith(`${r.plan.key} `)));
 
   it(`phase 1: ${PHASE_1.onboarding} onboarding and ${PHASE_1.payments} payment runs each reach their predicted outcome`, async () => {
     const plans = planRuns({ prefix: `p1-${TAG}`, ...PHASE_1 });
@@ -105,30 +137,50 @@ describe('the production-shaped stack: separate processes on PostgreSQL and Kafk
     expect(wrongOf(runs)).toEqual([]);
   }, 300_000);
 
-  it('the security review\'s attacks fail on the stack: no takeover either way, and no tenant reads another\'s run', async () => {
+  it("the security review's attacks fail on the stack: no takeover either way, and no tenant reads another's run", async () => {
     const current = stack as Stack;
     const call = httpCaller(current.url);
     const takeover = await tryTakeover(call, { producer: current.keys.producer, operator: current.keys.operator });
-    print(`stack e2e [security]: inline v2 by a producer → HTTP ${takeover.inlineByProducer}; unflagged charge of 999,999 → ${takeover.unflaggedPayStep.status} (${takeover.unflaggedPayStep.governance?.policyId})`);
+    print(
+      `stack e2e [security]: inline v2 by a producer → HTTP ${takeover.inlineByProducer}; unflagged charge of 999,999 → ${takeover.unflaggedPayStep.status} (${takeover.unflaggedPayStep.governance?.policyId})`,
+    );
     expect(takeover.inlineByProducer).toBe(403);
     expect(takeover.v2VisibleAfter).toBe(404);
-    expect(takeover.unflaggedPayStep).toMatchObject({ status: 'waiting_approval', attempt: 0, governance: { outcome: 'require_approval', policyId: 'payment-over-limit' } });
+    expect(takeover.unflaggedPayStep).toMatchObject({
+      status: 'waiting_approval',
+      attempt: 0,
+      governance: { outcome: 'require_approval', policyId: 'payment-over-limit' },
+    });
     const tenants = await tryTenants(call, current.keys.admin);
-    expect(tenants).toEqual({ aliceReadsOwn: 200, bobReadsAlice: 404, aliceRunTenantListed: true, sameKeyTwoRuns: true });
+    expect(tenants).toEqual({
+      aliceReadsOwn: 200,
+      bobReadsAlice: 404,
+      aliceRunTenantListed: true,
+      sameKeyTwoRuns: true,
+    });
   }, 120_000);
 
   it(`phase 2: ${PHASE_2.onboarding + PHASE_2.payments} more runs survive kill -9 of ${ORCHESTRATOR_TO_KILL} and of a busy workspace worker`, async () => {
     const current = stack as Stack;
     const plans = planRuns({ prefix: `p2-${TAG}`, ...PHASE_2 });
     let started = 0;
-    const launching = driver.start(plans, 2, { concurrency: 16, onStarted: (n) => { started = n; } });
+    const launching = driver.start(plans, 2, {
+      concurrency: 16,
+      onStarted: (n) => {
+        started = n;
+      },
+    });
     launching.catch(() => undefined); // awaited below; this only keeps an early rejection from going unhandled
     // Kill once runs are in flight on both sides: 40% started and a slow workspace attempt (4 s) well under way.
     const killDeadline = Date.now() + 60_000;
-    const workerToKill = async (): Promise<string | null> => (started < plans.length * 0.4 ? null : busyInstance(sql as pg.Client, SCHEMA, 'workspace', 300, 2_500));
+    const workerToKill = async (): Promise<string | null> =>
+      started < plans.length * 0.4 ? null : busyInstance(sql as pg.Client, SCHEMA, 'workspace', 300, 2_500);
     let worker = await workerToKill();
     while (worker === null) {
-      if (Date.now() > killDeadline) throw new Error(`phase 2: no workspace attempt was in flight within 60 s (${started}/${plans.length} runs started); nothing to kill mid-step`);
+      if (Date.now() > killDeadline)
+        throw new Error(
+          `phase 2: no workspace attempt was in flight within 60 s (${started}/${plans.length} runs started); nothing to kill mid-step`,
+        );
       await new Promise((r) => setTimeout(r, 100));
       worker = await workerToKill();
     }
@@ -136,7 +188,9 @@ describe('the production-shaped stack: separate processes on PostgreSQL and Kafk
     await killStackProcess(current, worker, 'SIGKILL');
     killedAt = Date.now();
     killed.push(ORCHESTRATOR_TO_KILL, worker);
-    print(`stack e2e [phase 2]: kill -9 ${killed.join(' and ')} after ${started}/${plans.length} starts; the survivors take over after the Kafka session timeout`);
+    print(
+      `stack e2e [phase 2]: kill -9 ${killed.join(' and ')} after ${started}/${plans.length} starts; the survivors take over after the Kafka session timeout`,
+    );
     const runs = await launching;
     await driver.settle(runs, 'phase 2', Date.now() + 240_000);
     await verify(runs, { workerKilled: true });
@@ -151,10 +205,15 @@ describe('the production-shaped stack: separate processes on PostgreSQL and Kafk
 
     // Nothing that settled moved again (a takeover replaying old messages must not reopen a run).
     const moved: string[] = [];
-    await eachLimited(all.filter((r) => r.settled), 8, async (run) => {
-      const res = await client.request<{ run?: { status: string } }>('auditor', 'GET', `/v1/runs/${run.runId}`);
-      if (res.body.run?.status !== run.view?.status) moved.push(`${run.plan.key}: ${run.view?.status} → ${res.body.run?.status ?? `HTTP ${res.status}`}`);
-    });
+    await eachLimited(
+      all.filter((r) => r.settled),
+      8,
+      async (run) => {
+        const res = await client.request<{ run?: { status: string } }>('auditor', 'GET', `/v1/runs/${run.runId}`);
+        if (res.body.run?.status !== run.view?.status)
+          moved.push(`${run.plan.key}: ${run.view?.status} → ${res.body.run?.status ?? `HTTP ${res.status}`}`);
+      },
+    );
 
     const ledger = await ledgerStats(sql as pg.Client, SCHEMA, runIds, killedAt, 5_000);
     const phase2 = all.filter((r) => r.phase === 2 && r.runId !== null).map((r) => r.runId as string);
@@ -162,23 +221,37 @@ describe('the production-shaped stack: separate processes on PostgreSQL and Kafk
     const cutShort = killed[1] === undefined ? 0 : (ledger.cutShort.get(killed[1]) ?? 0);
 
     const statusCount = (status: string): number => all.filter((r) => r.settled && r.view?.status === status).length;
-    const denied = all.filter((r) => r.settled && r.view?.status === 'failed' && r.view.failure?.error.code === 'GOVERNANCE.DENIED').length;
-    const approvals = [...histories.values()].reduce((n, events) => n + events.filter((e) => e.type === 'StepApproved').length, 0);
+    const denied = all.filter(
+      (r) => r.settled && r.view?.status === 'failed' && r.view.failure?.error.code === 'GOVERNANCE.DENIED',
+    ).length;
+    const approvals = [...histories.values()].reduce(
+      (n, events) => n + events.filter((e) => e.type === 'StepApproved').length,
+      0,
+    );
     const completed = statusCount('completed');
 
     const metrics = await client.request<string>('admin', 'GET', '/metrics');
     const completedGauge = metricSum(String(metrics.body), 'orchestron_runs', { status: 'completed' });
 
     // One run through the API, governance's approval gate, the orchestrators and the workers.
-    const traced = all.find((r) => r.phase === 1 && r.view?.status === 'completed' && r.plan.expected.approvals.includes('create-account'));
-    const services = traced ? await traceServices(current.tracesFile, traced.runId as string, ['orchestron-api', 'orchestron-orchestrator'], 30_000) : new Map<string, number>();
+    const traced = all.find(
+      (r) => r.phase === 1 && r.view?.status === 'completed' && r.plan.expected.approvals.includes('create-account'),
+    );
+    const services = traced
+      ? await traceServices(
+          current.tracesFile,
+          traced.runId as string,
+          ['orchestron-api', 'orchestron-orchestrator'],
+          30_000,
+        )
+      : new Map<string, number>();
 
     print(
       `stack e2e: runs=${all.length} completed=${completed} compensated=${statusCount('compensated')} failed(denied)=${denied} ` +
-      `failed(terminal)=${statusCount('failed') - denied} approvals=${approvals} killed=${killed.join(',')} taken-over=${takeovers} cut-short=${cutShort} ` +
-      `wrong-outcome=${wrong.size} stuck=${stuck.length} moved=${moved.length} executions=${ledger.executions} duplicate-executions=${ledger.duplicates.length} ` +
-      `start-retries=${all.reduce((n, r) => n + r.startRetries, 0)} metrics-completed=${completedGauge} ` +
-      `trace=${[...services].map(([s, n]) => `${s}:${n}`).join(',') || 'none'}`,
+        `failed(terminal)=${statusCount('failed') - denied} approvals=${approvals} killed=${killed.join(',')} taken-over=${takeovers} cut-short=${cutShort} ` +
+        `wrong-outcome=${wrong.size} stuck=${stuck.length} moved=${moved.length} executions=${ledger.executions} duplicate-executions=${ledger.duplicates.length} ` +
+        `start-retries=${all.reduce((n, r) => n + r.startRetries, 0)} metrics-completed=${completedGauge} ` +
+        `trace=${[...services].map(([s, n]) => `${s}:${n}`).join(',') || 'none'}`,
     );
 
     expect(all.length).toBe(PHASE_1.onboarding + PHASE_1.payments + PHASE_2.onboarding + PHASE_2.payments);

@@ -21,11 +21,24 @@ describe('the five-minute tour', () => {
 
   const cli = (...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
     new Promise((resolve) => {
-      execFile(process.execPath, [join(ROOT, 'bin/orchestron.mjs'), ...args], { cwd: ROOT, env: { ...process.env, ORCHESTRON_URL: server.url, ORCHESTRON_API_KEY: server.key, NO_COLOR: '1' } }, (error, stdout, stderr) => {
-        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 99) : 0, stdout, stderr });
-      });
+      execFile(
+        process.execPath,
+        [join(ROOT, 'bin/orchestron.mjs'), ...args],
+        {
+          cwd: ROOT,
+          env: { ...process.env, ORCHESTRON_URL: server.url, ORCHESTRON_API_KEY: server.key, NO_COLOR: '1' },
+        },
+        (error, stdout, stderr) => {
+          resolve({ code: error ? (typeof error.code === 'number' ? error.code : 99) : 0, stdout, stderr });
+        },
+      );
     });
-  const lastJson = (stdout: string) => JSON.parse(stdout.trim().split('\n').at(-1) as string) as { id: string; status: string; steps: { id: string; status: string }[] };
+  const lastJson = (stdout: string) =>
+    JSON.parse(stdout.trim().split('\n').at(-1) as string) as {
+      id: string;
+      status: string;
+      steps: { id: string; status: string }[];
+    };
 
   it('runs the example to completion: exit 0', async () => {
     const result = await cli('run', 'examples/employee-onboarding.yaml', '--input', '{"email":"a@b.c"}', '--wait');
@@ -33,8 +46,15 @@ describe('the five-minute tour', () => {
     expect(result.code).toBe(0);
   });
 
-  it('compensates when create-workspace always fails, with create-account\'s compensation in the history', async () => {
-    const result = await cli('run', 'examples/employee-onboarding.yaml', '--input', '{"email":"a@b.c","simulate":{"create-workspace":"fail-always"}}', '--wait', '--json');
+  it("compensates when create-workspace always fails, with create-account's compensation in the history", async () => {
+    const result = await cli(
+      'run',
+      'examples/employee-onboarding.yaml',
+      '--input',
+      '{"email":"a@b.c","simulate":{"create-workspace":"fail-always"}}',
+      '--wait',
+      '--json',
+    );
     const run = lastJson(result.stdout);
     expect(run.status).toBe('compensated');
     expect(result.code).toBe(1);
@@ -43,7 +63,14 @@ describe('the five-minute tour', () => {
   });
 
   it('waits at budget-approval for a manager until approved, then completes', async () => {
-    const waiting = await cli('run', 'examples/employee-onboarding.yaml', '--input', '{"email":"m@b.c","manager":true}', '--wait', '--json');
+    const waiting = await cli(
+      'run',
+      'examples/employee-onboarding.yaml',
+      '--input',
+      '{"email":"m@b.c","manager":true}',
+      '--wait',
+      '--json',
+    );
     const run = lastJson(waiting.stdout);
     expect(waiting.code).toBe(3);
     expect(run.steps.find((s) => s.id === 'budget-approval')?.status).toBe('waiting_approval');
@@ -63,7 +90,10 @@ describe('the five-minute tour', () => {
 
   it('rejects a definition with a cycle: exit 2, naming the cycle', async () => {
     const file = join(dataDir, 'cycle.yaml');
-    writeFileSync(file, 'id: loop\nversion: 1\nsteps:\n  a: { worker: w, needs: [c] }\n  b: { worker: w, needs: [a] }\n  c: { worker: w, needs: [b] }\n');
+    writeFileSync(
+      file,
+      'id: loop\nversion: 1\nsteps:\n  a: { worker: w, needs: [c] }\n  b: { worker: w, needs: [a] }\n  c: { worker: w, needs: [b] }\n',
+    );
     const result = await cli('run', file, '--input', '{}', '--wait');
     expect(result.code).toBe(2);
     expect(`${result.stdout}${result.stderr}`).toMatch(/cycle: [abc] → [abc] → [abc] → [abc]/);

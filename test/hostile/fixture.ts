@@ -55,7 +55,10 @@ export interface HostileServer {
 export async function startHostileServer(): Promise<HostileServer> {
   const store = createInMemoryEventStore();
   const bus = createInMemoryBus();
-  const policies = ['onboarding.cedar', 'payments.cedar', 'patient-records.cedar'].map((name) => ({ name, text: example(`policies/${name}`) }));
+  const policies = ['onboarding.cedar', 'payments.cedar', 'patient-records.cedar'].map((name) => ({
+    name,
+    text: example(`policies/${name}`),
+  }));
   const engine = new Engine({ store, bus, governance: createPolicyGovernance(policies) });
   const workers: Worker[] = createExampleWorkers({ bus, workMs: 0 });
   for (const worker of workers) await worker.start();
@@ -70,17 +73,34 @@ export async function startHostileServer(): Promise<HostileServer> {
   });
   const app = await createHttpApp({ runs: engine, keys: KEYS, requestTimeoutMs: 1_000 });
   const send = async (method: 'GET' | 'POST', url: string, as: string, text?: string): Promise<Reply> => {
-    const headers = { authorization: `Bearer ${token(as)}`, ...(text !== undefined ? { 'content-type': 'application/json' } : {}) };
+    const headers = {
+      authorization: `Bearer ${token(as)}`,
+      ...(text !== undefined ? { 'content-type': 'application/json' } : {}),
+    };
     const res = await app.nest.inject({ method, url, headers, ...(text !== undefined ? { payload: text } : {}) });
     return { status: res.statusCode, size: res.body.length, body: res.body === '' ? {} : (res.json() as Json) };
   };
-  const call = (method: 'GET' | 'POST', url: string, as: string, body?: unknown): Promise<Reply> => send(method, url, as, body === undefined ? undefined : JSON.stringify(body));
+  const call = (method: 'GET' | 'POST', url: string, as: string, body?: unknown): Promise<Reply> =>
+    send(method, url, as, body === undefined ? undefined : JSON.stringify(body));
   return {
-    engine, store, bus, app, deadLetters, send, call,
+    engine,
+    store,
+    bus,
+    app,
+    deadLetters,
+    send,
+    call,
     async witness() {
-      const started = await call('POST', '/v1/runs', 'producer', { definitionId: 'vendor-payment', input: { vendor: 'acme', amount: 10 }, idempotencyKey: 'witness' });
+      const started = await call('POST', '/v1/runs', 'producer', {
+        definitionId: 'vendor-payment',
+        input: { vendor: 'acme', amount: 10 },
+        idempotencyKey: 'witness',
+      });
       const id = started.body.run.id as string;
-      await eventually('the witness run to complete', async () => (await call('GET', `/v1/runs/${id}`, 'producer')).body.run?.status === 'completed');
+      await eventually(
+        'the witness run to complete',
+        async () => (await call('GET', `/v1/runs/${id}`, 'producer')).body.run?.status === 'completed',
+      );
       return { id, history: JSON.stringify((await call('GET', `/v1/runs/${id}/events`, 'admin')).body.events) };
     },
     async close() {

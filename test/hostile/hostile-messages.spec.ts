@@ -6,9 +6,21 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import {
-  parseGovernanceDecisionMessage, parseOperatorCommandMessage, parseStepCommandMessage, parseStepEventMessage, parseWorkflowStartMessage, Topics, WireFormatError,
+  parseGovernanceDecisionMessage,
+  parseOperatorCommandMessage,
+  parseStepCommandMessage,
+  parseStepEventMessage,
+  parseWorkflowStartMessage,
+  Topics,
+  WireFormatError,
 } from '@orchestron/bus';
-import { evaluateExpression, ExpressionError, JsonLimitError, MAX_MESSAGE_DEPTH, parseLimitedJson } from '@orchestron/definitions';
+import {
+  evaluateExpression,
+  ExpressionError,
+  JsonLimitError,
+  MAX_MESSAGE_DEPTH,
+  parseLimitedJson,
+} from '@orchestron/definitions';
 import { eventually } from '@orchestron/runtime/testing';
 import { deepArray, deepObject } from './arbitraries.ts';
 import { startHostileServer } from './fixture.ts';
@@ -17,24 +29,73 @@ import type { HostileServer } from './fixture.ts';
 const RUNS = { values: 300, bytes: 150, deadLetters: 120, expressions: 250 } as const;
 let cases = 0;
 
-const PARSERS = [parseStepEventMessage, parseStepCommandMessage, parseWorkflowStartMessage, parseOperatorCommandMessage, parseGovernanceDecisionMessage] as const;
+const PARSERS = [
+  parseStepEventMessage,
+  parseStepCommandMessage,
+  parseWorkflowStartMessage,
+  parseOperatorCommandMessage,
+  parseGovernanceDecisionMessage,
+] as const;
 const RUN_ID = '0197c9a2-4f1e-7c3b-9a51-2b0d6f3e8a10';
 
 /** A message that is almost right: a real shape with one field broken, or not a message at all. */
 const hostileMessage = fc.oneof(
   fc.anything({ maxDepth: 3 }),
-  fc.record({ type: fc.constantFrom('step.completed', 'step.failed', 'step.started'), runId: fc.oneof(fc.constant(RUN_ID), fc.constant(''), fc.integer()), stepId: fc.oneof(fc.string(), fc.constant(null)), attempt: fc.oneof(fc.integer({ max: 0 }), fc.double(), fc.string()), phase: fc.string() }, { requiredKeys: [] }),
-  fc.record({ type: fc.constant('workflow.start'), definitionId: fc.oneof(fc.integer(), fc.constant('')), idempotencyKey: fc.oneof(fc.constant(''), fc.string({ minLength: 201, maxLength: 400 })), tenant: fc.constantFrom('A', '../x', 'a b') }, { requiredKeys: ['type'] }),
-  fc.record({ type: fc.constant('operator.command'), commandId: fc.constant(''), runId: fc.constant(RUN_ID), actor: fc.integer(), command: fc.anything({ maxDepth: 1 }) }, { requiredKeys: ['type'] }),
-  fc.integer({ min: MAX_MESSAGE_DEPTH + 1, max: 5_000 }).map((n) => ({ type: 'step.completed', runId: RUN_ID, stepId: 'a', attempt: 1, phase: 'execute', output: JSON.parse(deepArray(Math.min(n, 2_000))) as unknown })),
-  fc.constantFrom(Number.POSITIVE_INFINITY, Number.NaN, -0).map((n) => ({ type: 'step.completed', runId: RUN_ID, stepId: 'a', attempt: 1, phase: 'execute', output: { n } })),
+  fc.record(
+    {
+      type: fc.constantFrom('step.completed', 'step.failed', 'step.started'),
+      runId: fc.oneof(fc.constant(RUN_ID), fc.constant(''), fc.integer()),
+      stepId: fc.oneof(fc.string(), fc.constant(null)),
+      attempt: fc.oneof(fc.integer({ max: 0 }), fc.double(), fc.string()),
+      phase: fc.string(),
+    },
+    { requiredKeys: [] },
+  ),
+  fc.record(
+    {
+      type: fc.constant('workflow.start'),
+      definitionId: fc.oneof(fc.integer(), fc.constant('')),
+      idempotencyKey: fc.oneof(fc.constant(''), fc.string({ minLength: 201, maxLength: 400 })),
+      tenant: fc.constantFrom('A', '../x', 'a b'),
+    },
+    { requiredKeys: ['type'] },
+  ),
+  fc.record(
+    {
+      type: fc.constant('operator.command'),
+      commandId: fc.constant(''),
+      runId: fc.constant(RUN_ID),
+      actor: fc.integer(),
+      command: fc.anything({ maxDepth: 1 }),
+    },
+    { requiredKeys: ['type'] },
+  ),
+  fc.integer({ min: MAX_MESSAGE_DEPTH + 1, max: 5_000 }).map((n) => ({
+    type: 'step.completed',
+    runId: RUN_ID,
+    stepId: 'a',
+    attempt: 1,
+    phase: 'execute',
+    output: JSON.parse(deepArray(Math.min(n, 2_000))) as unknown,
+  })),
+  fc
+    .constantFrom(Number.POSITIVE_INFINITY, Number.NaN, -0)
+    .map((n) => ({ type: 'step.completed', runId: RUN_ID, stepId: 'a', attempt: 1, phase: 'execute', output: { n } })),
 );
 
 /** Raw bytes a producer could put on a topic. */
 const hostileBytes = fc.oneof(
   fc.string({ maxLength: 60 }),
   fc.integer({ min: MAX_MESSAGE_DEPTH + 1, max: 50_000 }).chain((n) => fc.constantFrom(deepArray(n), deepObject(n))),
-  fc.constantFrom('1e309', '{"a":-1e999}', '{"__proto__":{"x":1}}', '{"constructor":{"prototype":{}}}', '{"a":1', '\u0000', '\ud800'),
+  fc.constantFrom(
+    '1e309',
+    '{"a":-1e999}',
+    '{"__proto__":{"x":1}}',
+    '{"constructor":{"prototype":{}}}',
+    '{"a":1',
+    '\u0000',
+    '\ud800',
+  ),
 );
 
 describe('hostile messages and expressions', () => {
@@ -51,28 +112,34 @@ describe('hostile messages and expressions', () => {
   });
 
   it('every wire parser accepts a message or refuses it with WIRE.INVALID naming the field', () => {
-    fc.assert(fc.property(hostileMessage, fc.constantFrom(...PARSERS), (value, parse) => {
-      cases++;
-      try {
-        parse(value);
-      } catch (error) {
-        expect(error).toBeInstanceOf(WireFormatError);
-        expect((error as WireFormatError).code).toBe('WIRE.INVALID');
-        expect((error as Error).message).toMatch(/: (\/|\$)|must be|nests deeper|finite/);
-      }
-    }), { numRuns: RUNS.values });
+    fc.assert(
+      fc.property(hostileMessage, fc.constantFrom(...PARSERS), (value, parse) => {
+        cases++;
+        try {
+          parse(value);
+        } catch (error) {
+          expect(error).toBeInstanceOf(WireFormatError);
+          expect((error as WireFormatError).code).toBe('WIRE.INVALID');
+          expect((error as Error).message).toMatch(/: (\/|\$)|must be|nests deeper|finite/);
+        }
+      }),
+      { numRuns: RUNS.values },
+    );
   });
 
   it('raw bytes are parsed under the message limits, or refused naming the limit, before anything walks them', () => {
-    fc.assert(fc.property(hostileBytes, (text) => {
-      cases++;
-      try {
-        parseLimitedJson(text, { maxDepth: MAX_MESSAGE_DEPTH, subject: 'the message', forbidPrototypeKeys: true });
-      } catch (error) {
-        expect(error).toBeInstanceOf(JsonLimitError);
-        expect((error as Error).message.length).toBeLessThan(1_000);
-      }
-    }), { numRuns: RUNS.bytes });
+    fc.assert(
+      fc.property(hostileBytes, (text) => {
+        cases++;
+        try {
+          parseLimitedJson(text, { maxDepth: MAX_MESSAGE_DEPTH, subject: 'the message', forbidPrototypeKeys: true });
+        } catch (error) {
+          expect(error).toBeInstanceOf(JsonLimitError);
+          expect((error as Error).message.length).toBeLessThan(1_000);
+        }
+      }),
+      { numRuns: RUNS.bytes },
+    );
   });
 
   it('the running engine dead-letters every malformed message on its topics, with a reason that names the problem', async () => {
@@ -80,28 +147,53 @@ describe('hostile messages and expressions', () => {
     const topics = [Topics.stepEvents, Topics.workflowStarts, Topics.operatorCommands];
     const before = server.deadLetters.length;
     let sent = 0;
-    await fc.assert(fc.asyncProperty(hostileMessage, fc.constantFrom(...topics), async (value, topic) => {
-      // A message a parser takes would be applied, not dead-lettered: only the malformed ones go out.
-      try {
-        (topic === Topics.stepEvents ? parseStepEventMessage : topic === Topics.workflowStarts ? parseWorkflowStartMessage : parseOperatorCommandMessage)(value);
-        return;
-      } catch {
-        sent++;
-        cases++;
-        await server.bus.publish(topic, [{ key: RUN_ID, value }]);
-      }
-    }), { numRuns: RUNS.deadLetters });
-    await eventually(`all ${sent} malformed messages in the dead-letter topic`, () => server.deadLetters.length - before >= sent);
+    await fc.assert(
+      fc.asyncProperty(hostileMessage, fc.constantFrom(...topics), async (value, topic) => {
+        // A message a parser takes would be applied, not dead-lettered: only the malformed ones go out.
+        try {
+          (topic === Topics.stepEvents
+            ? parseStepEventMessage
+            : topic === Topics.workflowStarts
+              ? parseWorkflowStartMessage
+              : parseOperatorCommandMessage)(value);
+          return;
+        } catch {
+          sent++;
+          cases++;
+          await server.bus.publish(topic, [{ key: RUN_ID, value }]);
+        }
+      }),
+      { numRuns: RUNS.deadLetters },
+    );
+    await eventually(
+      `all ${sent} malformed messages in the dead-letter topic`,
+      () => server.deadLetters.length - before >= sent,
+    );
     for (const letter of server.deadLetters.slice(before)) {
-      expect((letter.value as { reason: string }).reason).toMatch(/^WireFormatError: not a valid [\w. /]+ message: .+|^WireFormatError: not a valid step event: .+/);
+      expect((letter.value as { reason: string }).reason).toMatch(
+        /^WireFormatError: not a valid [\w. /]+ message: .+|^WireFormatError: not a valid step event: .+/,
+      );
     }
     expect(sent).toBeGreaterThan(RUNS.deadLetters / 2);
   });
 
   it('every expression gives a value or an ExpressionError with its code, never another failure', () => {
     const items = Array.from({ length: 200_000 }, (_, i) => i);
-    const context = { input: { items, s: 'a'.repeat(100_000), big: Object.fromEntries(items.slice(0, 5_000).map((i) => [`k${i}`, i])) }, steps: {}, run: { id: RUN_ID, definitionId: 'x' } };
-    const leaf = fc.constantFrom('input.items', 'input.s', 'input.big', '[1, 2, 3]', '"ab"', '1', 'input.items.size()', 'input');
+    const context = {
+      input: { items, s: 'a'.repeat(100_000), big: Object.fromEntries(items.slice(0, 5_000).map((i) => [`k${i}`, i])) },
+      steps: {},
+      run: { id: RUN_ID, definitionId: 'x' },
+    };
+    const leaf = fc.constantFrom(
+      'input.items',
+      'input.s',
+      'input.big',
+      '[1, 2, 3]',
+      '"ab"',
+      '1',
+      'input.items.size()',
+      'input',
+    );
     const expression = fc.letrec<{ e: string }>((tie) => ({
       e: fc.oneof(
         { depthSize: 'small', withCrossShrink: true },
@@ -110,29 +202,39 @@ describe('hostile messages and expressions', () => {
         tie('e').map((e) => `${e}.filter(x, x == x)`),
         tie('e').map((e) => `${e}.exists(x, x in ${e})`),
         fc.tuple(tie('e'), tie('e')).map(([a, b]) => `${a} + ${b}`),
-        fc.tuple(tie('e'), fc.constantFrom('^(a+)+$', '(a|aa)+b', '(.*a){20}', '([a-z]+)*$', '(a)\\\\1', '(?=a)', '[')).map(([e, re]) => `string(${e}).matches("${re}")`),
+        fc
+          .tuple(tie('e'), fc.constantFrom('^(a+)+$', '(a|aa)+b', '(.*a){20}', '([a-z]+)*$', '(a)\\\\1', '(?=a)', '['))
+          .map(([e, re]) => `string(${e}).matches("${re}")`),
         tie('e').map((e) => `size(${e})`),
         tie('e').map((e) => `string(${e})`),
       ),
     })).e;
     const outcomes = new Map<string, number>();
-    fc.assert(fc.property(expression, (source) => {
-      cases++;
-      try {
-        evaluateExpression(source, context);
-        outcomes.set('value', (outcomes.get('value') ?? 0) + 1);
-      } catch (error) {
-        if (error instanceof ExpressionError) outcomes.set(error.code, (outcomes.get(error.code) ?? 0) + 1);
-        expect({ source, error: error instanceof ExpressionError ? error.code : String(error) }).toEqual({ source, error: expect.stringMatching(/^EXPRESSION\.(INVALID|BUDGET_EXCEEDED)$/) });
-      }
-    }), { numRuns: RUNS.expressions });
+    fc.assert(
+      fc.property(expression, (source) => {
+        cases++;
+        try {
+          evaluateExpression(source, context);
+          outcomes.set('value', (outcomes.get('value') ?? 0) + 1);
+        } catch (error) {
+          if (error instanceof ExpressionError) outcomes.set(error.code, (outcomes.get(error.code) ?? 0) + 1);
+          expect({ source, error: error instanceof ExpressionError ? error.code : String(error) }).toEqual({
+            source,
+            error: expect.stringMatching(/^EXPRESSION\.(INVALID|BUDGET_EXCEEDED)$/),
+          });
+        }
+      }),
+      { numRuns: RUNS.expressions },
+    );
     // The corpus must reach every outcome, or it tests less than it says.
     expect([...outcomes.keys()].sort()).toEqual(['EXPRESSION.BUDGET_EXCEEDED', 'EXPRESSION.INVALID', 'value']);
   });
 
   it('the server and the run finished before are unharmed', async () => {
     expect((await server.send('GET', '/healthz', 'producer')).status).toBe(200);
-    expect(JSON.stringify((await server.call('GET', `/v1/runs/${witness.id}/events`, 'admin')).body.events)).toBe(witness.history);
+    expect(JSON.stringify((await server.call('GET', `/v1/runs/${witness.id}/events`, 'admin')).body.events)).toBe(
+      witness.history,
+    );
     expect(cases).toBeGreaterThanOrEqual(RUNS.values + RUNS.bytes + RUNS.expressions + RUNS.deadLetters / 2);
   });
 });

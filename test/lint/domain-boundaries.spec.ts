@@ -23,12 +23,18 @@ describe('lint guards the domain libs', () => {
   });
 
   it('rejects reading the clock or randomness in the decider', async () => {
-    const messages = await ruleIds('export const t = (): number => Date.now() + Math.random();\n', `${ROOT}/libs/workflow-core/src/probe.ts`);
+    const messages = await ruleIds(
+      'export const t = (): number => Date.now() + Math.random();\n',
+      `${ROOT}/libs/workflow-core/src/probe.ts`,
+    );
     expect(messages.filter((m) => m.startsWith('no-restricted-syntax'))).toHaveLength(2);
   });
 
   it('allows the same imports in the runtime, which is not a domain lib', async () => {
-    const messages = await ruleIds("import { readFileSync } from 'node:fs';\nexport const r = readFileSync;\n", `${ROOT}/libs/runtime/src/probe.ts`);
+    const messages = await ruleIds(
+      "import { readFileSync } from 'node:fs';\nexport const r = readFileSync;\n",
+      `${ROOT}/libs/runtime/src/probe.ts`,
+    );
     expect(messages).toEqual([]);
   });
 });

@@ -40,20 +40,38 @@ describe('lint holds the layers', () => {
       });
     }
 
-    it.each(['@orchestron/workflow-core', '@orchestron/definitions', '@orchestron/policy', '@orchestron/workflow-core/testing', 'yaml'])(
-      'accepts %s in libs/workflow-core', async (specifier) => {
-        expect(await lint(importing(specifier), 'libs/workflow-core/src/probe.ts')).toEqual([]);
-      });
+    it.each([
+      '@orchestron/workflow-core',
+      '@orchestron/definitions',
+      '@orchestron/policy',
+      '@orchestron/workflow-core/testing',
+      'yaml',
+    ])('accepts %s in libs/workflow-core', async (specifier) => {
+      expect(await lint(importing(specifier), 'libs/workflow-core/src/probe.ts')).toEqual([]);
+    });
 
     it('lets domain specs read fixtures from disk but not reach past the domain', async () => {
       expect(await lint(importing('node:fs'), 'libs/policy/src/probe.spec.ts')).toEqual([]);
-      expect((await lint(importing('@orchestron/runtime'), 'libs/policy/src/probe.spec.ts')).join('\n')).toContain('Domain libs import only domain libs');
+      expect((await lint(importing('@orchestron/runtime'), 'libs/policy/src/probe.spec.ts')).join('\n')).toContain(
+        'Domain libs import only domain libs',
+      );
     });
   });
 
   describe('the runtime imports ports, never adapters', () => {
-    const adapters = ['@orchestron/store-postgres', '@orchestron/store-sqlite', '@orchestron/store-kurrentdb', '@orchestron/bus-kafka',
-      '@orchestron/nest-transport', 'pg', 'postgres', '@platformatic/kafka', 'better-sqlite3', '@kurrent/kurrentdb-client', '@nestjs/common'];
+    const adapters = [
+      '@orchestron/store-postgres',
+      '@orchestron/store-sqlite',
+      '@orchestron/store-kurrentdb',
+      '@orchestron/bus-kafka',
+      '@orchestron/nest-transport',
+      'pg',
+      'postgres',
+      '@platformatic/kafka',
+      'better-sqlite3',
+      '@kurrent/kurrentdb-client',
+      '@nestjs/common',
+    ];
 
     it.each(adapters)('rejects %s in libs/runtime/src', async (specifier) => {
       const messages = await lint(importing(specifier), 'libs/runtime/src/probe.ts');
@@ -61,22 +79,43 @@ describe('lint holds the layers', () => {
     });
 
     it('rejects an adapter in a runtime unit spec, and accepts one in an integration spec that runs a real tier', async () => {
-      expect((await lint(importing('@orchestron/store-sqlite'), 'libs/runtime/src/probe.spec.ts')).join('\n')).toContain('imports ports');
+      expect(
+        (await lint(importing('@orchestron/store-sqlite'), 'libs/runtime/src/probe.spec.ts')).join('\n'),
+      ).toContain('imports ports');
       expect(await lint(importing('@orchestron/store-sqlite'), 'libs/runtime/src/probe.int.spec.ts')).toEqual([]);
     });
 
-    it.each(['@orchestron/bus', '@orchestron/event-store', '@orchestron/workflow-core', 'node:crypto'])('accepts the port or domain import %s in libs/runtime', async (specifier) => {
-      expect(await lint(importing(specifier), 'libs/runtime/src/probe.ts')).toEqual([]);
-    });
+    it.each(['@orchestron/bus', '@orchestron/event-store', '@orchestron/workflow-core', 'node:crypto'])(
+      'accepts the port or domain import %s in libs/runtime',
+      async (specifier) => {
+        expect(await lint(importing(specifier), 'libs/runtime/src/probe.ts')).toEqual([]);
+      },
+    );
 
     it('accepts the adapters in an app, which composes a tier', async () => {
-      expect(await lint(adapters.filter((a) => a.startsWith('@orchestron/')).map(importing).join(''), 'apps/server/src/probe.ts')).toEqual([]);
+      expect(
+        await lint(
+          adapters
+            .filter((a) => a.startsWith('@orchestron/'))
+            .map(importing)
+            .join(''),
+          'apps/server/src/probe.ts',
+        ),
+      ).toEqual([]);
     });
   });
 
   describe('libs never import apps', () => {
-    it.each(['@orchestron/server', '@orchestron/cli', '@orchestron/governance', '@orchestron/orchestrator', '@orchestron/workers'])('rejects %s in libs/bus', async (specifier) => {
-      expect((await lint(importing(specifier), 'libs/bus/src/probe.ts')).join('\n')).toContain('Libs must not import apps');
+    it.each([
+      '@orchestron/server',
+      '@orchestron/cli',
+      '@orchestron/governance',
+      '@orchestron/orchestrator',
+      '@orchestron/workers',
+    ])('rejects %s in libs/bus', async (specifier) => {
+      expect((await lint(importing(specifier), 'libs/bus/src/probe.ts')).join('\n')).toContain(
+        'Libs must not import apps',
+      );
     });
   });
 
@@ -88,7 +127,9 @@ describe('lint holds the layers', () => {
       ['test/e2e/probe.spec.ts', '../../apps/server/src/http/app.ts'],
       ['tools/probe.ts', '../libs/bus/src/topics.ts'],
     ])('rejects, in %s, %s', async (path, specifier) => {
-      expect((await lint(importing(specifier), path)).join('\n')).toContain('import-x/no-relative-packages: Relative import from another package is not allowed');
+      expect((await lint(importing(specifier), path)).join('\n')).toContain(
+        'import-x/no-relative-packages: Relative import from another package is not allowed',
+      );
     });
 
     it('accepts relative imports inside one package, and between the root folders test/ and tools/', async () => {

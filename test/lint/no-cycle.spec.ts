@@ -21,7 +21,9 @@ const filesOnCycles = (result: ICruiseResult): string[] =>
 describe('no import cycle', () => {
   it('holds for the whole repo', async () => {
     const result = await cruiseWith(config.forbidden, CRUISED);
-    expect(result.summary.violations.map((v) => [v.from, ...(v.cycle ?? []).map((c) => c.name)].join(' -> '))).toEqual([]);
+    expect(result.summary.violations.map((v) => [v.from, ...(v.cycle ?? []).map((c) => c.name)].join(' -> '))).toEqual(
+      [],
+    );
     expect(result.summary.totalCruised).toBeGreaterThan(200);
   });
 

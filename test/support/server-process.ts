@@ -42,19 +42,30 @@ export async function startServer(dataDir: string, env: Record<string, string> =
   });
   const key = readFileSync(join(dataDir, 'admin.key'), 'utf8').trim();
   return {
-    url, key, child,
-    kill: (signal = 'SIGKILL') => new Promise<void>((done) => {
-      if (child.exitCode !== null || child.signalCode !== null) return done();
-      child.once('exit', () => done());
-      child.kill(signal);
-    }),
+    url,
+    key,
+    child,
+    kill: (signal = 'SIGKILL') =>
+      new Promise<void>((done) => {
+        if (child.exitCode !== null || child.signalCode !== null) return done();
+        child.once('exit', () => done());
+        child.kill(signal);
+      }),
   };
 }
 
-export async function api<T = unknown>(server: { url: string; key: string }, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+export async function api<T = unknown>(
+  server: { url: string; key: string },
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: T }> {
   const response = await fetch(`${server.url}${path}`, {
     method,
-    headers: { authorization: `Bearer ${server.key}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    headers: {
+      authorization: `Bearer ${server.key}`,
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
   });
   return { status: response.status, body: (await response.json()) as T };

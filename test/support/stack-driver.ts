@@ -20,7 +20,10 @@ export interface RunView {
   /** The run stream's revision: it moves whenever anything happens to the run. */
   readonly version: number;
   readonly attention: unknown;
-  readonly failure: { readonly stepId: string; readonly error: { readonly code: string; readonly details?: { readonly policyId?: string } } } | null;
+  readonly failure: {
+    readonly stepId: string;
+    readonly error: { readonly code: string; readonly details?: { readonly policyId?: string } };
+  } | null;
   readonly steps: readonly StepView[];
 }
 
@@ -56,10 +59,18 @@ export class StackClient {
     this.keys = keys;
   }
 
-  async request<T>(role: Role, method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; body: T }> {
+  async request<T>(
+    role: Role,
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: T }> {
     const response = await fetch(`${this.url}${path}`, {
       method,
-      headers: { authorization: `Bearer ${this.keys[role]}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      headers: {
+        authorization: `Bearer ${this.keys[role]}`,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
       signal: AbortSignal.timeout(60_000),
     });
@@ -75,17 +86,24 @@ export class StackClient {
 
   async history(runId: string): Promise<HistoryEvent[]> {
     const res = await this.request<{ events: HistoryEvent[] }>('auditor', 'GET', `/v1/runs/${runId}/events`);
-    if (res.status !== 200) throw new Error(`GET /v1/runs/${runId}/events: HTTP ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
+    if (res.status !== 200)
+      throw new Error(`GET /v1/runs/${runId}/events: HTTP ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
     return res.body.events;
   }
 }
 
 /** Runs `work` over `items` with at most `limit` at a time. */
-export async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+export async function eachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await work(items[next++] as T);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await work(items[next++] as T);
+    }),
+  );
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -104,8 +122,22 @@ export class RunDriver {
    * Starts every plan through POST /v1/runs. A 5xx or a dropped connection is retried with the same key, as a real
    * producer would; anything else (a 4xx) is a bug in the test or the API and fails at once.
    */
-  async start(plans: readonly PlannedRun[], phase: number, options: { concurrency: number; onStarted?: (count: number) => void }): Promise<TrackedRun[]> {
-    const tracked = plans.map((plan): TrackedRun => ({ plan, phase, runId: null, startRetries: 0, view: null, settled: false, approved: new Set(), unexpectedGates: new Set(), approveErrors: [] }));
+  async start(
+    plans: readonly PlannedRun[],
+    phase: number,
+    options: { concurrency: number; onStarted?: (count: number) => void },
+  ): Promise<TrackedRun[]> {
+    const tracked = plans.map((plan): TrackedRun => ({
+      plan,
+      phase,
+      runId: null,
+      startRetries: 0,
+      view: null,
+      settled: false,
+      approved: new Set(),
+      unexpectedGates: new Set(),
+      approveErrors: [],
+    }));
     this.runs.push(...tracked);
     let started = 0;
     await eachLimited(tracked, options.concurrency, async (run) => {
@@ -113,20 +145,26 @@ export class RunDriver {
       for (;;) {
         let failure: string;
         try {
-          const res = await this.client.request<{ run: { id: string } }>('producer', 'POST', '/v1/runs', { definitionId: run.plan.definitionId, input: run.plan.input, idempotencyKey: run.plan.key });
+          const res = await this.client.request<{ run: { id: string } }>('producer', 'POST', '/v1/runs', {
+            definitionId: run.plan.definitionId,
+            input: run.plan.input,
+            idempotencyKey: run.plan.key,
+          });
           if (res.status === 200 || res.status === 201) {
             run.runId = res.body.run.id;
             options.onStarted?.(++started);
             return;
           }
-          if (res.status < 500) throw new Error(`start ${run.plan.key}: HTTP ${res.status} ${JSON.stringify(res.body).slice(0, 400)}`);
+          if (res.status < 500)
+            throw new Error(`start ${run.plan.key}: HTTP ${res.status} ${JSON.stringify(res.body).slice(0, 400)}`);
           failure = `HTTP ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`;
         } catch (error) {
           if (error instanceof Error && error.message.startsWith('start ')) throw error;
           failure = error instanceof Error ? error.message : String(error);
         }
         run.startRetries++;
-        if (Date.now() > deadline) throw new Error(`start ${run.plan.key}: still failing after 120 s of retries; last: ${failure}`);
+        if (Date.now() > deadline)
+          throw new Error(`start ${run.plan.key}: still failing after 120 s of retries; last: ${failure}`);
         await sleep(250);
       }
     });
@@ -192,7 +230,10 @@ export class RunDriver {
       }
       if (run.approved.has(step.id)) continue;
       try {
-        const approve = await this.client.request('operator', 'POST', `/v1/runs/${run.runId}/actions/approve`, { stepId: step.id, reason: 'stack e2e: expected gate' });
+        const approve = await this.client.request('operator', 'POST', `/v1/runs/${run.runId}/actions/approve`, {
+          stepId: step.id,
+          reason: 'stack e2e: expected gate',
+        });
         if (approve.status === 200) run.approved.add(step.id);
         else run.approveErrors.push(`${step.id}: HTTP ${approve.status} ${JSON.stringify(approve.body).slice(0, 200)}`);
       } catch (error) {

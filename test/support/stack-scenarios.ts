@@ -25,10 +25,24 @@ export interface PlannedRun {
 }
 
 type Simulate = Record<string, 'fail-once' | 'fail-always' | 'fail-terminal' | 'slow'>;
-interface OnboardingInput { email: string; contractor?: boolean; manager?: boolean; simulate?: Simulate }
+interface OnboardingInput {
+  email: string;
+  contractor?: boolean;
+  manager?: boolean;
+  simulate?: Simulate;
+}
 
-const ONBOARDING_STEPS = ['create-account', 'assign-permissions', 'send-welcome', 'create-workspace', 'notify-team'] as const;
-const RETRYABLE_FAILURE: Record<string, string> = { 'fail-always': 'SIMULATED.FAIL_ALWAYS', 'fail-terminal': 'SIMULATED.TERMINAL' };
+const ONBOARDING_STEPS = [
+  'create-account',
+  'assign-permissions',
+  'send-welcome',
+  'create-workspace',
+  'notify-team',
+] as const;
+const RETRYABLE_FAILURE: Record<string, string> = {
+  'fail-always': 'SIMULATED.FAIL_ALWAYS',
+  'fail-terminal': 'SIMULATED.TERMINAL',
+};
 
 /** employee-onboarding: governance first, then the workers' simulated failures, then the gates. */
 export function predictOnboarding(input: OnboardingInput): Expectation {
@@ -36,20 +50,39 @@ export function predictOnboarding(input: OnboardingInput): Expectation {
   const retried = ONBOARDING_STEPS.filter((step) => simulate[step] === 'fail-once');
   // blocked-domain is a hard forbid: it wins over contractor-needs-approval, so no gate opens.
   if (input.email.endsWith('@blocked.example')) {
-    return { status: 'failed', category: 'failed(denied)', approvals: [], failure: { stepId: 'create-account', code: 'GOVERNANCE.DENIED', policyId: 'blocked-domain' }, retried: [], compensated: [] };
+    return {
+      status: 'failed',
+      category: 'failed(denied)',
+      approvals: [],
+      failure: { stepId: 'create-account', code: 'GOVERNANCE.DENIED', policyId: 'blocked-domain' },
+      retried: [],
+      compensated: [],
+    };
   }
   const gates = input.contractor === true ? ['create-account'] : [];
-  const failing = ONBOARDING_STEPS.find((step) => simulate[step] === 'fail-always' || simulate[step] === 'fail-terminal');
+  const failing = ONBOARDING_STEPS.find(
+    (step) => simulate[step] === 'fail-always' || simulate[step] === 'fail-terminal',
+  );
   if (failing === undefined) {
-    return { status: 'completed', category: 'completed', approvals: input.manager === true ? [...gates, 'budget-approval'] : gates, failure: null, retried, compensated: [] };
+    return {
+      status: 'completed',
+      category: 'completed',
+      approvals: input.manager === true ? [...gates, 'budget-approval'] : gates,
+      failure: null,
+      retried,
+      compensated: [],
+    };
   }
   if (input.manager === true) {
     // Whether budget-approval opens before the failure cancels it is a race: such a run has no single outcome to predict.
-    throw new Error(`predictOnboarding: a manager run with a failing step (${failing}) has no predictable approval count; leave it out of the mix`);
+    throw new Error(
+      `predictOnboarding: a manager run with a failing step (${failing}) has no predictable approval count; leave it out of the mix`,
+    );
   }
   const failure = { stepId: failing, code: RETRYABLE_FAILURE[simulate[failing] as string] as string };
   // With nothing completed that declares a compensation, the run fails instead of being compensated.
-  if (failing === 'create-account') return { status: 'failed', category: 'failed(terminal)', approvals: gates, failure, retried, compensated: [] };
+  if (failing === 'create-account')
+    return { status: 'failed', category: 'failed(terminal)', approvals: gates, failure, retried, compensated: [] };
   // create-workspace runs beside the failing step; only when notify-team fails is it sure to have completed first.
   const compensated = failing === 'notify-team' ? ['create-account', 'create-workspace'] : ['create-account'];
   return { status: 'compensated', category: 'compensated', approvals: gates, failure, retried, compensated };
@@ -57,7 +90,14 @@ export function predictOnboarding(input: OnboardingInput): Expectation {
 
 /** vendor-payment: payment-over-limit asks for approval above 1000. */
 export function predictPayment(input: { vendor: string; amount: number }): Expectation {
-  return { status: 'completed', category: 'completed', approvals: input.amount > 1000 ? ['pay-vendor'] : [], failure: null, retried: [], compensated: [] };
+  return {
+    status: 'completed',
+    category: 'completed',
+    approvals: input.amount > 1000 ? ['pay-vendor'] : [],
+    failure: null,
+    retried: [],
+    compensated: [],
+  };
 }
 
 const ONBOARDING_MIX: readonly Omit<OnboardingInput, 'email'>[] = [
@@ -98,12 +138,26 @@ export function planRuns({ prefix, onboarding, payments, extra = [] }: MixOption
     const denied = slot >= mix.length;
     const shape = denied ? DENIED_MIX[slot - mix.length] : mix[slot];
     const input: OnboardingInput = { email: `${prefix}-${i}@${denied ? 'blocked.example' : 'example.com'}`, ...shape };
-    onboardingRuns.push({ key: `${prefix}-onboarding-${i}`, definitionId: 'employee-onboarding', input: { ...input }, expected: predictOnboarding(input) });
+    onboardingRuns.push({
+      key: `${prefix}-onboarding-${i}`,
+      definitionId: 'employee-onboarding',
+      input: { ...input },
+      expected: predictOnboarding(input),
+    });
   }
   const paymentRuns: PlannedRun[] = [];
   for (let i = 0; i < payments; i++) {
-    const input = { vendor: `vendor-${i % 7}`, amount: i % 3 === 0 ? 1500 + i : 100 + i, invoiceId: `${prefix}-inv-${i}` };
-    paymentRuns.push({ key: `${prefix}-payment-${i}`, definitionId: 'vendor-payment', input, expected: predictPayment(input) });
+    const input = {
+      vendor: `vendor-${i % 7}`,
+      amount: i % 3 === 0 ? 1500 + i : 100 + i,
+      invoiceId: `${prefix}-inv-${i}`,
+    };
+    paymentRuns.push({
+      key: `${prefix}-payment-${i}`,
+      definitionId: 'vendor-payment',
+      input,
+      expected: predictPayment(input),
+    });
   }
   const every = payments === 0 ? Infinity : Math.max(1, Math.floor(onboarding / payments));
   const runs: PlannedRun[] = [];

@@ -21,7 +21,12 @@ Needs:  PostgreSQL on 127.0.0.1:5432 (ORCHESTRON_PG_URL), Java 17 and Maven for 
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { help: { type: 'boolean', short: 'h' }, port: { type: 'string' }, schema: { type: 'string' }, 'work-ms': { type: 'string' } },
+  options: {
+    help: { type: 'boolean', short: 'h' },
+    port: { type: 'string' },
+    schema: { type: 'string' },
+    'work-ms': { type: 'string' },
+  },
 });
 const command = positionals[0];
 if (values.help || (command !== 'start' && command !== 'stop')) {
@@ -35,22 +40,26 @@ try {
     process.stdout.write(stopped === 0 ? 'stack: nothing was running\n' : `stack: stopped ${stopped} processes\n`);
   } else {
     const port = values.port === undefined ? 3000 : Number(values.port);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a port number, got ${JSON.stringify(values.port)}`);
+    if (!Number.isInteger(port) || port < 0 || port > 65535)
+      throw new Error(`--port must be a port number, got ${JSON.stringify(values.port)}`);
     const workMs = values['work-ms'] === undefined ? 50 : Number(values['work-ms']);
-    if (!Number.isInteger(workMs) || workMs < 0) throw new Error(`--work-ms must be a non-negative integer, got ${JSON.stringify(values['work-ms'])}`);
+    if (!Number.isInteger(workMs) || workMs < 0)
+      throw new Error(`--work-ms must be a non-negative integer, got ${JSON.stringify(values['work-ms'])}`);
     process.stdout.write('stack: starting (this takes 10–30 s)\n');
     const stack = await startStack({ apiPort: port, workMs, ...(values.schema ? { pgSchema: values.schema } : {}) });
-    process.stdout.write([
-      '',
-      `stack: up — ${stack.processes.length} processes`,
-      `  API          ${stack.url}   (OpenAPI ${stack.url}/v1/openapi.json)`,
-      `  admin key    ${stack.keys.admin}`,
-      `  other keys   operator ${stack.keys.operator}  producer ${stack.keys.producer}  auditor ${stack.keys.auditor}  worker ${stack.keys.worker}`,
-      `  metrics      ${[`${stack.url}/metrics`, ...stack.metricsUrls].join('  ')}`,
-      `  traces       ${stack.tracesFile}`,
-      `  env file     ${stack.envFile}   (set -a; . ${stack.envFile}; set +a; npx orchestron list)`,
-      '',
-    ].join('\n'));
+    process.stdout.write(
+      [
+        '',
+        `stack: up — ${stack.processes.length} processes`,
+        `  API          ${stack.url}   (OpenAPI ${stack.url}/v1/openapi.json)`,
+        `  admin key    ${stack.keys.admin}`,
+        `  other keys   operator ${stack.keys.operator}  producer ${stack.keys.producer}  auditor ${stack.keys.auditor}  worker ${stack.keys.worker}`,
+        `  metrics      ${[`${stack.url}/metrics`, ...stack.metricsUrls].join('  ')}`,
+        `  traces       ${stack.tracesFile}`,
+        `  env file     ${stack.envFile}   (set -a; . ${stack.envFile}; set +a; npx orchestron list)`,
+        '',
+      ].join('\n'),
+    );
   }
 } catch (error) {
   process.stderr.write(`stack: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -73,21 +73,30 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   if (existsSync(join(dir, 'stack.json'))) {
     const previous = JSON.parse(readFileSync(join(dir, 'stack.json'), 'utf8')) as Stack;
-    if (previous.processes.some((p) => alive(p.pid))) throw new Error(`a stack is already running from ${dir} (run npm run stack:stop first)`);
+    if (previous.processes.some((p) => alive(p.pid)))
+      throw new Error(`a stack is already running from ${dir} (run npm run stack:stop first)`);
   }
   mkdirSync(join(dir, 'logs'), { recursive: true });
   const kafkaStartedHere = ensureKafka(log);
   const schema = options.pgSchema ?? 'orchestron_stack';
   const workerProcesses = (options.workers ?? EXAMPLE_WORKERS).length * (options.workerInstances ?? 2);
-  const warnings = await postgresHeadroom(options.pgUrl ?? process.env.ORCHESTRON_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test', (options.orchestrators ?? 2) + 1, workerProcesses);
+  const warnings = await postgresHeadroom(
+    options.pgUrl ?? process.env.ORCHESTRON_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+    (options.orchestrators ?? 2) + 1,
+    workerProcesses,
+  );
   for (const warning of warnings) log(`stack: warning: ${warning}`);
-  const keys = Object.fromEntries(ROLES.map((role) => [role, `${role}-${randomBytes(18).toString('base64url')}`])) as Record<Role, string>;
+  const keys = Object.fromEntries(
+    ROLES.map((role) => [role, `${role}-${randomBytes(18).toString('base64url')}`]),
+  ) as Record<Role, string>;
   const apiPort = options.apiPort ?? 3000;
   const [collectorPort, governanceMetricsPort, ...metricsPorts] = await freePorts(2 + (options.orchestrators ?? 2));
   const tracesFile = join(dir, 'traces.ndjson');
   writeFileSync(tracesFile, '');
   const common: Record<string, string> = {
-    ORCHESTRON_STORE: 'postgres', ORCHESTRON_BUS: 'kafka', ORCHESTRON_PG_SCHEMA: schema,
+    ORCHESTRON_STORE: 'postgres',
+    ORCHESTRON_BUS: 'kafka',
+    ORCHESTRON_PG_SCHEMA: schema,
     ...(options.pgUrl ? { ORCHESTRON_PG_URL: options.pgUrl } : {}),
     ORCHESTRON_KAFKA_PARTITIONS: String(options.partitions ?? 3),
     ORCHESTRON_KAFKA_SESSION_TIMEOUT_MS: String(options.sessionTimeoutMs ?? 10_000),
@@ -97,26 +106,61 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${collectorPort}`,
   };
   const specs: Spec[] = [
-    { name: 'collector', role: 'collector', script: 'tools/otlp-file-collector.ts', args: ['--port', String(collectorPort), '--out', tracesFile], env: {}, ready: /listening on/ },
-    ...Array.from({ length: options.orchestrators ?? 2 }, (_, i): Spec => ({
-      name: `orchestrator-${i + 1}`, role: 'orchestrator', script: 'apps/orchestrator/src/main.ts',
-      env: { ...common, ORCHESTRON_INSTANCE: `orchestrator-${i + 1}`, ORCHESTRON_METRICS_PORT: String(metricsPorts[i]) }, ready: /ready/,
-    })),
-    { name: 'governance', role: 'governance', script: 'apps/governance/src/main.ts', env: { ...common, ORCHESTRON_INSTANCE: 'governance-1', ORCHESTRON_METRICS_PORT: String(governanceMetricsPort) }, ready: /governance ready/ },
-    ...(options.workers ?? EXAMPLE_WORKERS).flatMap((worker) => Array.from({ length: options.workerInstances ?? 2 }, (_, i): Spec => ({
-      name: `${worker}-${i + 1}`, role: 'worker', script: 'apps/workers/src/main.ts', args: ['--worker', worker, '--instance', `${worker}-${i + 1}`],
-      env: { ...common, ORCHESTRON_PG_POOL_SIZE: String(LEDGER_CONNECTIONS) }, ready: /ready/,
-    }))),
     {
-      name: 'api', role: 'api', script: 'apps/server/src/main.ts',
-      env: { ...common, ORCHESTRON_MODE: 'api', PORT: String(apiPort), ORCHESTRON_DATA: join(dir, 'api'), ORCHESTRON_API_KEYS: ROLES.map((role) => `${keys[role]}:${role}:stack-${role}`).join(',') },
+      name: 'collector',
+      role: 'collector',
+      script: 'tools/otlp-file-collector.ts',
+      args: ['--port', String(collectorPort), '--out', tracesFile],
+      env: {},
+      ready: /listening on/,
+    },
+    ...Array.from({ length: options.orchestrators ?? 2 }, (_, i): Spec => ({
+      name: `orchestrator-${i + 1}`,
+      role: 'orchestrator',
+      script: 'apps/orchestrator/src/main.ts',
+      env: {
+        ...common,
+        ORCHESTRON_INSTANCE: `orchestrator-${i + 1}`,
+        ORCHESTRON_METRICS_PORT: String(metricsPorts[i]),
+      },
+      ready: /ready/,
+    })),
+    {
+      name: 'governance',
+      role: 'governance',
+      script: 'apps/governance/src/main.ts',
+      env: { ...common, ORCHESTRON_INSTANCE: 'governance-1', ORCHESTRON_METRICS_PORT: String(governanceMetricsPort) },
+      ready: /governance ready/,
+    },
+    ...(options.workers ?? EXAMPLE_WORKERS).flatMap((worker) =>
+      Array.from({ length: options.workerInstances ?? 2 }, (_, i): Spec => ({
+        name: `${worker}-${i + 1}`,
+        role: 'worker',
+        script: 'apps/workers/src/main.ts',
+        args: ['--worker', worker, '--instance', `${worker}-${i + 1}`],
+        env: { ...common, ORCHESTRON_PG_POOL_SIZE: String(LEDGER_CONNECTIONS) },
+        ready: /ready/,
+      })),
+    ),
+    {
+      name: 'api',
+      role: 'api',
+      script: 'apps/server/src/main.ts',
+      env: {
+        ...common,
+        ORCHESTRON_MODE: 'api',
+        PORT: String(apiPort),
+        ORCHESTRON_DATA: join(dir, 'api'),
+        ORCHESTRON_API_KEYS: ROLES.map((role) => `${keys[role]}:${role}:stack-${role}`).join(','),
+      },
       ready: /listening on (http:\/\/\S+)/,
     },
   ];
   const processes: StackProcess[] = [];
   // Every process is recorded as soon as it is spawned, so a failed start stops all of them, ready or not.
   const spawned: StackProcess[] = [];
-  const record = (): void => writeFileSync(join(dir, 'stack.json'), JSON.stringify({ dir, processes: spawned, kafkaStartedHere }, null, 2));
+  const record = (): void =>
+    writeFileSync(join(dir, 'stack.json'), JSON.stringify({ dir, processes: spawned, kafkaStartedHere }, null, 2));
   const onSpawn = (p: StackProcess): void => {
     spawned.push(p);
     record();
@@ -133,24 +177,47 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     await stopStack(dir, () => undefined);
     throw error;
   }
-  const url = /listening on (http:\/\/\S+)/.exec(processes.find((p) => p.role === 'api')?.ready ?? '')?.[1] ?? `http://127.0.0.1:${apiPort}`;
+  const url =
+    /listening on (http:\/\/\S+)/.exec(processes.find((p) => p.role === 'api')?.ready ?? '')?.[1] ??
+    `http://127.0.0.1:${apiPort}`;
   const envFile = join(dir, '..', 'stack.env');
-  writeFileSync(envFile, `ORCHESTRON_URL=${url}\nORCHESTRON_API_KEY=${keys.admin}\n${ROLES.filter((r) => r !== 'admin').map((r) => `ORCHESTRON_${r.toUpperCase()}_KEY=${keys[r]}`).join('\n')}\n`, { mode: 0o600 });
+  writeFileSync(
+    envFile,
+    `ORCHESTRON_URL=${url}\nORCHESTRON_API_KEY=${keys.admin}\n${ROLES.filter((r) => r !== 'admin')
+      .map((r) => `ORCHESTRON_${r.toUpperCase()}_KEY=${keys[r]}`)
+      .join('\n')}\n`,
+    { mode: 0o600 },
+  );
   const metricsUrls = [...metricsPorts, governanceMetricsPort].map((port) => `http://127.0.0.1:${port}/metrics`);
-  const stack: Stack = { dir, url, pgSchema: schema, keys, processes, tracesFile, envFile, metricsUrls, kafkaStartedHere, warnings };
+  const stack: Stack = {
+    dir,
+    url,
+    pgSchema: schema,
+    keys,
+    processes,
+    tracesFile,
+    envFile,
+    metricsUrls,
+    kafkaStartedHere,
+    warnings,
+  };
   writeFileSync(join(dir, 'stack.json'), JSON.stringify(stack, null, 2), { mode: 0o600 });
   for (const p of processes) log(`  ${p.name.padEnd(16)} pid ${String(p.pid).padEnd(7)} ${p.ready.trim()}`);
   return stack;
 }
 
 /** Stops every process of the stack in `dir` (SIGTERM, then SIGKILL after 10 s), and Kafka if the stack started it. */
-export async function stopStack(dir: string = join(ROOT, '.orchestron/stack'), log: (line: string) => void = (line) => process.stdout.write(`${line}\n`)): Promise<number> {
+export async function stopStack(
+  dir: string = join(ROOT, '.orchestron/stack'),
+  log: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
+): Promise<number> {
   const file = join(resolve(dir), 'stack.json');
   if (!existsSync(file)) return 0;
   const stack = JSON.parse(readFileSync(file, 'utf8')) as Pick<Stack, 'processes' | 'kafkaStartedHere'>;
   const running = stack.processes.filter((p) => alive(p.pid));
   // The API first, so nothing new comes in; then the rest.
-  for (const p of [...running].sort((a, b) => (a.role === 'api' ? -1 : b.role === 'api' ? 1 : 0))) signal(p.pid, 'SIGTERM');
+  for (const p of [...running].sort((a, b) => (a.role === 'api' ? -1 : b.role === 'api' ? 1 : 0)))
+    signal(p.pid, 'SIGTERM');
   const deadline = Date.now() + 10_000;
   while (running.some((p) => alive(p.pid)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   for (const p of running.filter((q) => alive(q.pid))) {
@@ -167,15 +234,23 @@ export async function stopStack(dir: string = join(ROOT, '.orchestron/stack'), l
  * Sends `signal` to the stack's process called `name` (e.g. `orchestrator-1`, `workspace-1`) and, for a signal that
  * ends it, waits until it is gone (10 s at most), so the caller knows the kill has happened when this returns.
  */
-export async function killStackProcess(stack: Pick<Stack, 'processes'>, name: string, signalName: NodeJS.Signals = 'SIGKILL'): Promise<StackProcess> {
+export async function killStackProcess(
+  stack: Pick<Stack, 'processes'>,
+  name: string,
+  signalName: NodeJS.Signals = 'SIGKILL',
+): Promise<StackProcess> {
   const target = stack.processes.find((p) => p.name === name);
-  if (!target) throw new Error(`killStackProcess: the stack has no process called "${name}"; it has ${stack.processes.map((p) => p.name).join(', ')}`);
+  if (!target)
+    throw new Error(
+      `killStackProcess: the stack has no process called "${name}"; it has ${stack.processes.map((p) => p.name).join(', ')}`,
+    );
   if (!alive(target.pid)) throw new Error(`killStackProcess: ${name} (pid ${target.pid}) is not running`);
   signal(target.pid, signalName);
   if (signalName === 'SIGKILL' || signalName === 'SIGTERM' || signalName === 'SIGINT') {
     const deadline = Date.now() + 10_000;
     while (alive(target.pid)) {
-      if (Date.now() > deadline) throw new Error(`killStackProcess: ${name} (pid ${target.pid}) is still running 10 s after ${signalName}`);
+      if (Date.now() > deadline)
+        throw new Error(`killStackProcess: ${name} (pid ${target.pid}) is still running 10 s after ${signalName}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   }
@@ -185,7 +260,12 @@ export async function killStackProcess(stack: Pick<Stack, 'processes'>, name: st
 async function launch(spec: Spec, dir: string, onSpawn: (spawned: StackProcess) => void): Promise<StackProcess> {
   const logFile = join(dir, 'logs', `${spec.name}.log`);
   const fd = openSync(logFile, 'w');
-  const child = spawn(process.execPath, [join(ROOT, spec.script), ...(spec.args ?? [])], { cwd: ROOT, env: { ...process.env, ...spec.env }, stdio: ['ignore', fd, fd], detached: true });
+  const child = spawn(process.execPath, [join(ROOT, spec.script), ...(spec.args ?? [])], {
+    cwd: ROOT,
+    env: { ...process.env, ...spec.env },
+    stdio: ['ignore', fd, fd],
+    detached: true,
+  });
   closeSync(fd);
   child.unref();
   const pid = child.pid as number;
@@ -200,7 +280,11 @@ async function launch(spec: Spec, dir: string, onSpawn: (spawned: StackProcess) 
         resolvePromise(line);
       } else if (!alive(pid)) {
         clearInterval(poll);
-        reject(new Error(`${spec.name} exited before it was ready; its log (${logFile}) ends:\n${text.split('\n').slice(-15).join('\n')}`));
+        reject(
+          new Error(
+            `${spec.name} exited before it was ready; its log (${logFile}) ends:\n${text.split('\n').slice(-15).join('\n')}`,
+          ),
+        );
       } else if (Date.now() - started > 90_000) {
         clearInterval(poll);
         reject(new Error(`${spec.name} was not ready within 90 s; see ${logFile}`));
@@ -224,7 +308,10 @@ async function postgresHeadroom(url: string, storeProcesses: number, workerProce
   try {
     await client.connect();
   } catch (error) {
-    throw new Error(`PostgreSQL at ${url} does not answer (${error instanceof Error ? error.message : String(error)}); the stack needs it for the event store and the workers' ledger`, { cause: error });
+    throw new Error(
+      `PostgreSQL at ${url} does not answer (${error instanceof Error ? error.message : String(error)}); the stack needs it for the event store and the workers' ledger`,
+      { cause: error },
+    );
   }
   try {
     const { rows } = await client.query<{ max: number; reserved: number; used: number }>(
@@ -233,10 +320,12 @@ async function postgresHeadroom(url: string, storeProcesses: number, workerProce
     const { max, reserved, used } = rows[0] as { max: number; reserved: number; used: number };
     const need = storeProcesses * STORE_CONNECTIONS + workerProcesses * LEDGER_CONNECTIONS;
     const free = max - reserved - used;
-    return need <= free ? [] : [
-      `its processes may open up to ${need} PostgreSQL connections (${storeProcesses} store users × ${STORE_CONNECTIONS}, ${workerProcesses} workers × ${LEDGER_CONNECTIONS}), ` +
-      `but ${url} has ${free} free (max_connections ${max}, ${reserved} reserved, ${used} in use): under load some calls will fail with "too many clients already"`,
-    ];
+    return need <= free
+      ? []
+      : [
+          `its processes may open up to ${need} PostgreSQL connections (${storeProcesses} store users × ${STORE_CONNECTIONS}, ${workerProcesses} workers × ${LEDGER_CONNECTIONS}), ` +
+            `but ${url} has ${free} free (max_connections ${max}, ${reserved} reserved, ${used} in use): under load some calls will fail with "too many clients already"`,
+        ];
   } finally {
     await client.end();
   }
@@ -247,20 +336,27 @@ function ensureKafka(log: (line: string) => void): boolean {
   if (status.status === 0) return false;
   log('stack: starting Kafka (npm run kafka:start)');
   const result = spawnSync('bash', [join(ROOT, 'infra/kafka/kafka.sh'), 'start'], { stdio: 'inherit' });
-  if (result.status !== 0) throw new Error('Kafka could not be started on 127.0.0.1:9092; run `npm run kafka:start` to see why');
+  if (result.status !== 0)
+    throw new Error('Kafka could not be started on 127.0.0.1:9092; run `npm run kafka:start` to see why');
   return true;
 }
 
 function freePorts(count: number): Promise<number[]> {
-  return Promise.all(Array.from({ length: count }, () => new Promise<number>((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  })));
+  return Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<number>((resolvePort, reject) => {
+          const server = createServer();
+          server.once('error', reject);
+          server.listen(0, '127.0.0.1', () => {
+            const address = server.address();
+            const port = typeof address === 'object' && address ? address.port : 0;
+            server.close(() => resolvePort(port));
+          });
+        }),
+    ),
+  );
 }
 
 export function alive(pid: number): boolean {

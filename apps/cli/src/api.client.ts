@@ -1,6 +1,15 @@
 import { ApiError, ServerUnreachableError } from './cli.errors.ts';
 import type {
-  ActionRequest, AgentContract, EventView, Issue, KeyView, NewKeyRequest, OperatorAction, RunSummary, RunView, StartRunRequest,
+  ActionRequest,
+  AgentContract,
+  EventView,
+  Issue,
+  KeyView,
+  NewKeyRequest,
+  OperatorAction,
+  RunSummary,
+  RunView,
+  StartRunRequest,
 } from './api.types.ts';
 import type { ClientConfig } from './config.ts';
 
@@ -25,9 +34,13 @@ export interface ListRunsQuery {
 export interface ApiClient {
   readonly baseUrl: string;
   startRun(request: StartRunRequest): Promise<StartRunResponse>;
-  listRuns(query: ListRunsQuery): Promise<{ readonly runs: readonly RunSummary[]; readonly agent_contract: AgentContract | null }>;
+  listRuns(
+    query: ListRunsQuery,
+  ): Promise<{ readonly runs: readonly RunSummary[]; readonly agent_contract: AgentContract | null }>;
   getRun(runId: string): Promise<RunResponse>;
-  getEvents(runId: string): Promise<{ readonly events: readonly EventView[]; readonly agent_contract: AgentContract | null }>;
+  getEvents(
+    runId: string,
+  ): Promise<{ readonly events: readonly EventView[]; readonly agent_contract: AgentContract | null }>;
   act(runId: string, action: OperatorAction, request: ActionRequest): Promise<RunResponse>;
   validateDefinition(definition: unknown): Promise<{ readonly valid: boolean; readonly issues: readonly Issue[] }>;
   createKey(request: NewKeyRequest): Promise<{ readonly key: KeyView; readonly token: string }>;
@@ -41,7 +54,11 @@ const REQUEST_TIMEOUT_MS = 30_000;
 export function createApiClient(config: ClientConfig, fetchImpl: FetchLike = fetch): ApiClient {
   const { baseUrl } = config;
 
-  async function request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; body: T }> {
+  async function request<T>(
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: T }> {
     const url = `${baseUrl}${path}`;
     const headers: Record<string, string> = { accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
@@ -50,7 +67,10 @@ export function createApiClient(config: ClientConfig, fetchImpl: FetchLike = fet
     let text: string;
     try {
       response = await fetchImpl(url, {
-        method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       });
       text = await response.text();
     } catch (error) {
@@ -58,7 +78,11 @@ export function createApiClient(config: ClientConfig, fetchImpl: FetchLike = fet
     }
     const parsed = parseJson(text);
     if (!response.ok) throw apiError(response.status, parsed, text, `${method} ${url}`);
-    if (parsed === undefined) throw new ServerUnreachableError(baseUrl, `${method} ${path} answered ${response.status} with a body that is not JSON`);
+    if (parsed === undefined)
+      throw new ServerUnreachableError(
+        baseUrl,
+        `${method} ${path} answered ${response.status} with a body that is not JSON`,
+      );
     return { status: response.status, body: parsed as T };
   }
 
@@ -82,11 +106,16 @@ export function createApiClient(config: ClientConfig, fetchImpl: FetchLike = fet
       return withContract((await request<RunResponse>('GET', `/v1/runs/${enc(runId)}`)).body);
     },
     async getEvents(runId) {
-      const { body } = await request<{ events: EventView[]; agent_contract?: AgentContract }>('GET', `/v1/runs/${enc(runId)}/events`);
+      const { body } = await request<{ events: EventView[]; agent_contract?: AgentContract }>(
+        'GET',
+        `/v1/runs/${enc(runId)}/events`,
+      );
       return { events: body.events ?? [], agent_contract: body.agent_contract ?? null };
     },
     async act(runId, action, actionRequest) {
-      return withContract((await request<RunResponse>('POST', `/v1/runs/${enc(runId)}/actions/${action}`, actionRequest)).body);
+      return withContract(
+        (await request<RunResponse>('POST', `/v1/runs/${enc(runId)}/actions/${action}`, actionRequest)).body,
+      );
     },
     async validateDefinition(definition) {
       return (await request<{ valid: boolean; issues: Issue[] }>('POST', '/v1/definitions/validate', definition)).body;
@@ -95,10 +124,14 @@ export function createApiClient(config: ClientConfig, fetchImpl: FetchLike = fet
       return (await request<{ key: KeyView; token: string }>('POST', '/v1/keys', keyRequest)).body;
     },
     async listKeys(tenant) {
-      return (await request<{ keys: KeyView[] }>('GET', `/v1/keys${tenant === undefined ? '' : `?tenant=${enc(tenant)}`}`)).body;
+      return (
+        await request<{ keys: KeyView[] }>('GET', `/v1/keys${tenant === undefined ? '' : `?tenant=${enc(tenant)}`}`)
+      ).body;
     },
     async revokeKey(keyId, reason) {
-      return (await request<{ key: KeyView }>('POST', `/v1/keys/${enc(keyId)}/revoke`, reason === undefined ? {} : { reason })).body;
+      return (
+        await request<{ key: KeyView }>('POST', `/v1/keys/${enc(keyId)}/revoke`, reason === undefined ? {} : { reason })
+      ).body;
     },
   };
 }
@@ -131,13 +164,19 @@ function apiError(httpStatus: number, parsed: unknown, text: string, url: string
   }
   const snippet = text.trim().slice(0, 200);
   return new ApiError({
-    httpStatus, code: `HTTP.${httpStatus}`, message: `HTTP ${httpStatus}${snippet ? `: ${snippet}` : ''}`, retryable: httpStatus >= 500, details: null, url,
+    httpStatus,
+    code: `HTTP.${httpStatus}`,
+    message: `HTTP ${httpStatus}${snippet ? `: ${snippet}` : ''}`,
+    retryable: httpStatus >= 500,
+    details: null,
+    url,
   });
 }
 
 /** Node's fetch hides the useful part (ECONNREFUSED, ENOTFOUND) in `cause`. */
 function describeFetchFailure(error: unknown): string {
-  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) return `no response within ${REQUEST_TIMEOUT_MS / 1000}s`;
+  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError'))
+    return `no response within ${REQUEST_TIMEOUT_MS / 1000}s`;
   const cause = (error as { cause?: { code?: unknown; message?: unknown } } | null)?.cause;
   if (typeof cause?.code === 'string') return cause.code;
   if (typeof cause?.message === 'string') return cause.message;

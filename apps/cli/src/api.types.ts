@@ -45,7 +45,16 @@ export interface Issue {
   readonly message: string;
 }
 
-export const OPERATOR_ACTIONS = ['approve', 'reject', 'pause', 'resume', 'retry', 'skip', 'compensate', 'cancel'] as const;
+export const OPERATOR_ACTIONS = [
+  'approve',
+  'reject',
+  'pause',
+  'resume',
+  'retry',
+  'skip',
+  'compensate',
+  'cancel',
+] as const;
 export type OperatorAction = (typeof OPERATOR_ACTIONS)[number];
 
 export interface ActionRequest {

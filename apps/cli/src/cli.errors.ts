@@ -14,8 +14,18 @@ import type { Issue } from './api.types.ts';
 export class ApiError extends OrchestronError<string> {
   readonly httpStatus: number;
   readonly url: string;
-  constructor(args: { httpStatus: number; code: string; message: string; retryable: boolean; details: Readonly<Record<string, unknown>> | null; url: string }) {
-    super(args.code, args.message, { retryable: args.retryable, ...(args.details === null ? {} : { details: args.details }) });
+  constructor(args: {
+    httpStatus: number;
+    code: string;
+    message: string;
+    retryable: boolean;
+    details: Readonly<Record<string, unknown>> | null;
+    url: string;
+  }) {
+    super(args.code, args.message, {
+      retryable: args.retryable,
+      ...(args.details === null ? {} : { details: args.details }),
+    });
     this.name = 'ApiError';
     this.httpStatus = args.httpStatus;
     this.url = args.url;
@@ -32,7 +42,10 @@ export class ApiError extends OrchestronError<string> {
 export class ServerUnreachableError extends OrchestronError<'CLI.SERVER_UNREACHABLE'> {
   readonly baseUrl: string;
   constructor(baseUrl: string, reason: string) {
-    super('CLI.SERVER_UNREACHABLE', `cannot reach the Orchestron server at ${baseUrl} (${reason}). Is it running? Start it with \`npm start\`, or point the CLI elsewhere with --url or ORCHESTRON_URL.`);
+    super(
+      'CLI.SERVER_UNREACHABLE',
+      `cannot reach the Orchestron server at ${baseUrl} (${reason}). Is it running? Start it with \`npm start\`, or point the CLI elsewhere with --url or ORCHESTRON_URL.`,
+    );
     this.name = 'ServerUnreachableError';
     this.baseUrl = baseUrl;
   }
@@ -42,7 +55,10 @@ export class ServerUnreachableError extends OrchestronError<'CLI.SERVER_UNREACHA
 export class KafkaUnreachableError extends OrchestronError<'CLI.KAFKA_UNREACHABLE'> {
   readonly brokers: readonly string[];
   constructor(brokers: readonly string[], reason: string) {
-    super('CLI.KAFKA_UNREACHABLE', `cannot reach Kafka at ${brokers.join(',')} (${reason}). Is it running? Start the local broker with \`npm run kafka:start\`, or point the CLI elsewhere with --brokers or ORCHESTRON_KAFKA_BROKERS.`);
+    super(
+      'CLI.KAFKA_UNREACHABLE',
+      `cannot reach Kafka at ${brokers.join(',')} (${reason}). Is it running? Start the local broker with \`npm run kafka:start\`, or point the CLI elsewhere with --brokers or ORCHESTRON_KAFKA_BROKERS.`,
+    );
     this.name = 'KafkaUnreachableError';
     this.brokers = brokers;
   }
@@ -71,20 +87,35 @@ export class WaitTimeoutError extends OrchestronError<'CLI.WAIT_TIMEOUT'> {
   readonly runId: string;
   readonly status: string;
   constructor(runId: string, seconds: number, status: string) {
-    super('CLI.WAIT_TIMEOUT', `gave up waiting after ${seconds}s: run ${runId} is still ${status}. It carries on on the server; follow it with \`orchestron status ${runId}\`.`);
+    super(
+      'CLI.WAIT_TIMEOUT',
+      `gave up waiting after ${seconds}s: run ${runId} is still ${status}. It carries on on the server; follow it with \`orchestron status ${runId}\`.`,
+    );
     this.name = 'WaitTimeoutError';
     this.runId = runId;
     this.status = status;
   }
 }
 
-export type CliError = ApiError | ServerUnreachableError | KafkaUnreachableError | UsageError | LocalDefinitionError | WaitTimeoutError;
+export type CliError =
+  ApiError | ServerUnreachableError | KafkaUnreachableError | UsageError | LocalDefinitionError | WaitTimeoutError;
 
 export function isCliError(error: unknown): error is CliError {
-  return error instanceof ApiError || error instanceof ServerUnreachableError || error instanceof KafkaUnreachableError || error instanceof UsageError
-    || error instanceof LocalDefinitionError || error instanceof WaitTimeoutError;
+  return (
+    error instanceof ApiError ||
+    error instanceof ServerUnreachableError ||
+    error instanceof KafkaUnreachableError ||
+    error instanceof UsageError ||
+    error instanceof LocalDefinitionError ||
+    error instanceof WaitTimeoutError
+  );
 }
 
 function isIssue(value: unknown): value is Issue {
-  return typeof value === 'object' && value !== null && typeof (value as Issue).path === 'string' && typeof (value as Issue).message === 'string';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as Issue).path === 'string' &&
+    typeof (value as Issue).message === 'string'
+  );
 }

@@ -10,26 +10,46 @@ import type { CliDeps } from './cli.context.ts';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
-interface Recorded { method: string; url: string; headers: Record<string, string>; body: unknown }
+interface Recorded {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body: unknown;
+}
 type Reply = { status: number; body: unknown } | Error;
 
 /** An in-process CLI against a scripted server: each route answers from its queue, repeating the last answer. */
-function harness(routes: Record<string, Reply[]>, env: Record<string, string> = { ORCHESTRON_API_KEY: 'k-1' }, cwd = repoRoot) {
+function harness(
+  routes: Record<string, Reply[]>,
+  env: Record<string, string> = { ORCHESTRON_API_KEY: 'k-1' },
+  cwd = repoRoot,
+) {
   const out: string[] = [];
   const err: string[] = [];
   const requests: Recorded[] = [];
   let clock = 0;
   const deps: CliDeps = {
     io: { out: (l) => out.push(l), err: (l) => err.push(l), colour: false },
-    env, cwd,
+    env,
+    cwd,
     now: () => clock,
-    sleep: async (ms) => { clock += ms; },
+    sleep: async (ms) => {
+      clock += ms;
+    },
     fetch: async (url, init) => {
       const method = init.method ?? 'GET';
-      requests.push({ method, url, headers: init.headers as Record<string, string>, body: init.body ? JSON.parse(String(init.body)) : undefined });
+      requests.push({
+        method,
+        url,
+        headers: init.headers as Record<string, string>,
+        body: init.body ? JSON.parse(String(init.body)) : undefined,
+      });
       const key = `${method} ${new URL(url).pathname}`;
       const queue = routes[key];
-      if (!queue) return new Response(JSON.stringify({ error: { code: 'TEST.NO_ROUTE', message: key, retryable: false } }), { status: 404 });
+      if (!queue)
+        return new Response(JSON.stringify({ error: { code: 'TEST.NO_ROUTE', message: key, retryable: false } }), {
+          status: 404,
+        });
       const reply = queue.length > 1 ? queue.shift() : queue[0];
       if (reply instanceof Error) throw reply;
       if (!reply) throw new Error('empty route');
@@ -39,11 +59,18 @@ function harness(routes: Record<string, Reply[]>, env: Record<string, string> = 
   return { out, err, requests, run: (...args: string[]) => runCli(args, deps) };
 }
 
-const ok = (run: RunView, status = 200) => ({ status, body: { run, agent_contract: { retryable: false, next_actions: [] } } });
-const failure = (status: number, code: string, message: string, details?: unknown) => ({ status, body: { error: { code, message, retryable: false, details }, agent_contract: null } });
+const ok = (run: RunView, status = 200) => ({
+  status,
+  body: { run, agent_contract: { retryable: false, next_actions: [] } },
+});
+const failure = (status: number, code: string, message: string, details?: unknown) => ({
+  status,
+  body: { error: { code, message, retryable: false, details }, agent_contract: null },
+});
 
 const account = (overrides: Parameters<typeof aStep>[1]) => aStep('create-account', overrides);
-const welcome = (overrides: Parameters<typeof aStep>[1]) => aStep('send-welcome', { worker: 'mail', needs: ['create-account'], ...overrides });
+const welcome = (overrides: Parameters<typeof aStep>[1]) =>
+  aStep('send-welcome', { worker: 'mail', needs: ['create-account'], ...overrides });
 
 describe('orchestron run', () => {
   it('sends a definition file inline and follows it to completion with --wait', async () => {
@@ -52,15 +79,40 @@ describe('orchestron run', () => {
       'POST /v1/runs': [ok(aRun([account({ status: 'running', attempt: 1 }), welcome({})]), 201)],
       'GET /v1/runs/run-1': [
         ok(aRun([account({ status: 'completed', attempt: 1 }), welcome({ status: 'running', attempt: 1 })])),
-        ok(aRun([account({ status: 'completed', attempt: 1 }), welcome({ status: 'retry_scheduled', attempt: 1, error: { code: 'STEP.TIMED_OUT', message: 'no result in 10s', retryable: true } })])),
-        ok(aRun([account({ status: 'completed', attempt: 1 }), welcome({ status: 'completed', attempt: 2 })], { status: 'completed' })),
+        ok(
+          aRun([
+            account({ status: 'completed', attempt: 1 }),
+            welcome({
+              status: 'retry_scheduled',
+              attempt: 1,
+              error: { code: 'STEP.TIMED_OUT', message: 'no result in 10s', retryable: true },
+            }),
+          ]),
+        ),
+        ok(
+          aRun([account({ status: 'completed', attempt: 1 }), welcome({ status: 'completed', attempt: 2 })], {
+            status: 'completed',
+          }),
+        ),
       ],
     });
     // When the example is run with --wait
-    const code = await t.run('run', 'examples/employee-onboarding.yaml', '--input', '{"email":"a@b.c"}', '--idempotency-key', 'k', '--wait');
+    const code = await t.run(
+      'run',
+      'examples/employee-onboarding.yaml',
+      '--input',
+      '{"email":"a@b.c"}',
+      '--idempotency-key',
+      'k',
+      '--wait',
+    );
     // Then the definition went inline with the input, key and bearer token
     const start = t.requests[0];
-    expect(start?.body).toMatchObject({ definition: { id: 'employee-onboarding', version: 1 }, input: { email: 'a@b.c' }, idempotencyKey: 'k' });
+    expect(start?.body).toMatchObject({
+      definition: { id: 'employee-onboarding', version: 1 },
+      input: { email: 'a@b.c' },
+      idempotencyKey: 'k',
+    });
     expect(start?.headers['authorization']).toBe('Bearer k-1');
     // And each step change printed once, then the summary; exit 0
     expect(t.out).toEqual([
@@ -85,10 +137,27 @@ describe('orchestron run', () => {
   });
 
   it('stops at needs_operator with the attention message and the commands that resolve it (exit 3)', async () => {
-    const stuck = aRun([account({ status: 'failed', attempt: 3, error: { code: 'IDP.DOWN', message: 'identity provider down', retryable: true } })], {
-      status: 'needs_operator', attention: { code: 'STEP.RETRIES_EXHAUSTED', message: 'create-account failed 3 times', stepId: 'create-account' },
+    const stuck = aRun(
+      [
+        account({
+          status: 'failed',
+          attempt: 3,
+          error: { code: 'IDP.DOWN', message: 'identity provider down', retryable: true },
+        }),
+      ],
+      {
+        status: 'needs_operator',
+        attention: {
+          code: 'STEP.RETRIES_EXHAUSTED',
+          message: 'create-account failed 3 times',
+          stepId: 'create-account',
+        },
+      },
+    );
+    const t = harness({
+      'POST /v1/runs': [ok(aRun([account({ status: 'running', attempt: 3 })]), 201)],
+      'GET /v1/runs/run-1': [ok(stuck)],
     });
-    const t = harness({ 'POST /v1/runs': [ok(aRun([account({ status: 'running', attempt: 3 })]), 201)], 'GET /v1/runs/run-1': [ok(stuck)] });
     const code = await t.run('run', 'employee-onboarding', '--wait');
     expect(code).toBe(3);
     expect(t.out).toContain('! run run-1 needs an operator: STEP.RETRIES_EXHAUSTED: create-account failed 3 times');
@@ -96,11 +165,22 @@ describe('orchestron run', () => {
   });
 
   it('stops when only a human approval can move the run on (exit 3)', async () => {
-    const waiting = aRun([account({ status: 'completed', attempt: 1 }), aStep('budget-approval', { type: 'approval', worker: null, needs: ['create-account'], status: 'waiting_approval' }), aStep('notify-team', { needs: ['budget-approval'] })]);
+    const waiting = aRun([
+      account({ status: 'completed', attempt: 1 }),
+      aStep('budget-approval', {
+        type: 'approval',
+        worker: null,
+        needs: ['create-account'],
+        status: 'waiting_approval',
+      }),
+      aStep('notify-team', { needs: ['budget-approval'] }),
+    ]);
     const t = harness({ 'POST /v1/runs': [ok(waiting, 201)], 'GET /v1/runs/run-1': [ok(waiting)] });
     const code = await t.run('run', 'employee-onboarding', '--wait');
     expect(code).toBe(3);
-    expect(t.out).toContain('  ⏸ budget-approval  waiting for approval — orchestron approve run-1 --step budget-approval');
+    expect(t.out).toContain(
+      '  ⏸ budget-approval  waiting for approval — orchestron approve run-1 --step budget-approval',
+    );
     expect(t.out.some((l) => l.startsWith('⏸ run run-1 is waiting for a human to approve budget-approval'))).toBe(true);
   });
 
@@ -109,7 +189,9 @@ describe('orchestron run', () => {
     const t = harness({ 'POST /v1/runs': [ok(running, 201)], 'GET /v1/runs/run-1': [ok(running)] });
     const code = await t.run('run', 'employee-onboarding', '--wait', '--timeout', '1', '--json');
     expect(code).toBe(4);
-    expect(JSON.parse(t.out.at(-1) ?? '')).toMatchObject({ error: { code: 'CLI.WAIT_TIMEOUT', details: { runId: 'run-1', status: 'running' } } });
+    expect(JSON.parse(t.out.at(-1) ?? '')).toMatchObject({
+      error: { code: 'CLI.WAIT_TIMEOUT', details: { runId: 'run-1', status: 'running' } },
+    });
   });
 
   it('rejects bad --input JSON before calling the server (exit 2)', async () => {
@@ -121,10 +203,23 @@ describe('orchestron run', () => {
   });
 
   it('prints every issue of an invalid run input (exit 2)', async () => {
-    const t = harness({ 'POST /v1/runs': [failure(400, 'RUN.INPUT_INVALID', 'input does not match the schema', { issues: [{ path: '/email', message: 'is required' }, { path: '/manager', message: 'must be boolean' }] })] });
+    const t = harness({
+      'POST /v1/runs': [
+        failure(400, 'RUN.INPUT_INVALID', 'input does not match the schema', {
+          issues: [
+            { path: '/email', message: 'is required' },
+            { path: '/manager', message: 'must be boolean' },
+          ],
+        }),
+      ],
+    });
     const code = await t.run('run', 'employee-onboarding', '--input', '{"manager":1}');
     expect(code).toBe(2);
-    expect(t.err).toEqual(['error: RUN.INPUT_INVALID: input does not match the schema', '  /email: is required', '  /manager: must be boolean']);
+    expect(t.err).toEqual([
+      'error: RUN.INPUT_INVALID: input does not match the schema',
+      '  /email: is required',
+      '  /manager: must be boolean',
+    ]);
   });
 });
 
@@ -151,7 +246,9 @@ describe('operator actions and errors', () => {
     expect(human.err).toEqual(['error: STEP.ALREADY_TERMINAL: step create-account is already completed']);
     const json = harness({ 'POST /v1/runs/run-1/actions/retry': [conflict] });
     expect(await json.run('retry', 'run-1', '--step', 'create-account', '--json')).toBe(2);
-    expect(JSON.parse(json.out.at(-1) ?? '')).toMatchObject({ error: { code: 'STEP.ALREADY_TERMINAL', message: 'step create-account is already completed' } });
+    expect(JSON.parse(json.out.at(-1) ?? '')).toMatchObject({
+      error: { code: 'STEP.ALREADY_TERMINAL', message: 'step create-account is already completed' },
+    });
   });
 
   it('treats a missing required option as a usage error (exit 2)', async () => {
@@ -173,7 +270,11 @@ describe('operator actions and errors', () => {
     mkdirSync(join(dir, 'data'));
     writeFileSync(join(dir, 'data', 'admin.key'), 'adm-key\n');
     try {
-      const t = harness({ 'GET /v1/runs': [{ status: 200, body: { runs: [], agent_contract: null } }] }, { ORCHESTRON_DATA: 'data' }, dir);
+      const t = harness(
+        { 'GET /v1/runs': [{ status: 200, body: { runs: [], agent_contract: null } }] },
+        { ORCHESTRON_DATA: 'data' },
+        dir,
+      );
       expect(await t.run('list', '--status', 'failed', '--limit', '5')).toBe(0);
       expect(t.requests[0]?.headers['authorization']).toBe('Bearer adm-key');
       expect(new URL(t.requests[0]?.url ?? '').search).toBe('?status=failed&limit=5');
@@ -186,9 +287,41 @@ describe('operator actions and errors', () => {
 
 describe('orchestron history', () => {
   const events = [
-    { revision: 0, position: 1, type: 'GovernanceDecided', data: { stepId: 'create-account', outcome: 'deny', policyId: 'no-contractors', reason: 'contractors need review', at: 0 }, metadata: {}, recordedAt: '2025-01-01T00:00:00.000Z' },
-    { revision: 1, position: 2, type: 'StepFailed', data: { stepId: 'send-welcome', attempt: 5, error: { code: 'MAIL.REJECTED', message: 'bad address', retryable: false }, at: 0 }, metadata: {}, recordedAt: '2025-01-01T00:00:01.000Z' },
-    { revision: 2, position: 3, type: 'RunCancelled', data: { by: 'alice', reason: 'duplicate', at: 0 }, metadata: {}, recordedAt: '2025-01-01T00:00:02.000Z' },
+    {
+      revision: 0,
+      position: 1,
+      type: 'GovernanceDecided',
+      data: {
+        stepId: 'create-account',
+        outcome: 'deny',
+        policyId: 'no-contractors',
+        reason: 'contractors need review',
+        at: 0,
+      },
+      metadata: {},
+      recordedAt: '2025-01-01T00:00:00.000Z',
+    },
+    {
+      revision: 1,
+      position: 2,
+      type: 'StepFailed',
+      data: {
+        stepId: 'send-welcome',
+        attempt: 5,
+        error: { code: 'MAIL.REJECTED', message: 'bad address', retryable: false },
+        at: 0,
+      },
+      metadata: {},
+      recordedAt: '2025-01-01T00:00:01.000Z',
+    },
+    {
+      revision: 2,
+      position: 3,
+      type: 'RunCancelled',
+      data: { by: 'alice', reason: 'duplicate', at: 0 },
+      metadata: {},
+      recordedAt: '2025-01-01T00:00:02.000Z',
+    },
   ];
 
   it('prints one line per event with governance, failure and operator details', async () => {

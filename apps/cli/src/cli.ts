@@ -47,7 +47,10 @@ export function buildProgram(deps: CliDeps, onOutcome: (outcome: Outcome) => voi
     .option('--url <url>', `server URL (default: $ORCHESTRON_URL or ${DEFAULT_URL})`)
     // Before any subcommand exists: commander copies these settings into each one it creates.
     .exitOverride()
-    .configureOutput({ writeOut: (s) => deps.io.out(s.replace(/\n$/, '')), writeErr: (s) => deps.io.err(s.replace(/\n$/, '')) })
+    .configureOutput({
+      writeOut: (s) => deps.io.out(s.replace(/\n$/, '')),
+      writeErr: (s) => deps.io.err(s.replace(/\n$/, '')),
+    })
     .showHelpAfterError('(run with --help for usage and examples)')
     .addHelpText('after', ABOUT);
   const ctx = createContext(deps, onOutcome);

@@ -18,9 +18,12 @@ export function resolveClientConfig(env: Env, cwd: string, urlOption: string | u
   try {
     url = new URL(raw);
   } catch {
-    throw new UsageError(`${urlOption === undefined ? 'ORCHESTRON_URL' : '--url'} is not a valid URL: ${JSON.stringify(raw)}`);
+    throw new UsageError(
+      `${urlOption === undefined ? 'ORCHESTRON_URL' : '--url'} is not a valid URL: ${JSON.stringify(raw)}`,
+    );
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`the server URL must be http(s): ${raw}`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new UsageError(`the server URL must be http(s): ${raw}`);
   return { baseUrl: url.href.replace(/\/+$/, ''), apiKey: apiKey(env, cwd) };
 }
 

@@ -3,12 +3,19 @@ import { ApiError, LocalDefinitionError, ServerUnreachableError, UsageError, Wai
 import { ExitCode, exitCodeFor, outcomeOfError } from './exit-codes.ts';
 import type { RunStatus } from './api.types.ts';
 
-const apiError = (httpStatus: number, code: string) => new ApiError({ httpStatus, code, message: 'm', retryable: false, details: null, url: 'http://x/v1' });
+const apiError = (httpStatus: number, code: string) =>
+  new ApiError({ httpStatus, code, message: 'm', retryable: false, details: null, url: 'http://x/v1' });
 
 describe('exitCodeFor', () => {
   it.each<[RunStatus, number]>([
-    ['completed', 0], ['failed', 1], ['compensated', 1], ['cancelled', 1], ['needs_operator', 3],
-    ['running', 0], ['paused', 0], ['compensating', 0],
+    ['completed', 0],
+    ['failed', 1],
+    ['compensated', 1],
+    ['cancelled', 1],
+    ['needs_operator', 3],
+    ['running', 0],
+    ['paused', 0],
+    ['compensating', 0],
   ])('a run that is %s exits %i', (status, code) => {
     expect(exitCodeFor({ kind: 'run', status })).toBe(code);
   });
@@ -23,10 +30,18 @@ describe('exitCodeFor', () => {
   });
 
   it.each<[number, string, number]>([
-    [400, 'DEFINITION.INVALID', 2], [400, 'RUN.INPUT_INVALID', 2], [400, 'REQUEST.INVALID', 2], [422, 'COMMAND.INVALID', 2],
-    [404, 'RUN.NOT_FOUND', 2], [404, 'STEP.NOT_FOUND', 2], [409, 'STEP.ALREADY_TERMINAL', 2], [409, 'RUN.NOT_PAUSED', 2],
-    [401, 'AUTH.UNAUTHENTICATED', 2], [403, 'AUTH.FORBIDDEN', 2],
-    [500, 'INTERNAL', 4], [503, 'STORE.UNAVAILABLE', 4],
+    [400, 'DEFINITION.INVALID', 2],
+    [400, 'RUN.INPUT_INVALID', 2],
+    [400, 'REQUEST.INVALID', 2],
+    [422, 'COMMAND.INVALID', 2],
+    [404, 'RUN.NOT_FOUND', 2],
+    [404, 'STEP.NOT_FOUND', 2],
+    [409, 'STEP.ALREADY_TERMINAL', 2],
+    [409, 'RUN.NOT_PAUSED', 2],
+    [401, 'AUTH.UNAUTHENTICATED', 2],
+    [403, 'AUTH.FORBIDDEN', 2],
+    [500, 'INTERNAL', 4],
+    [503, 'STORE.UNAVAILABLE', 4],
   ])('an API error %i %s exits %i', (httpStatus, code, exit) => {
     expect(exitCodeFor({ kind: 'api_error', httpStatus, code })).toBe(exit);
   });
@@ -39,8 +54,14 @@ describe('exitCodeFor', () => {
 
 describe('outcomeOfError', () => {
   it('maps each CLI error to its outcome', () => {
-    expect(outcomeOfError(apiError(409, 'STEP.ALREADY_TERMINAL'))).toEqual({ kind: 'api_error', httpStatus: 409, code: 'STEP.ALREADY_TERMINAL' });
-    expect(outcomeOfError(new ServerUnreachableError('http://127.0.0.1:3000', 'ECONNREFUSED'))).toEqual({ kind: 'unreachable' });
+    expect(outcomeOfError(apiError(409, 'STEP.ALREADY_TERMINAL'))).toEqual({
+      kind: 'api_error',
+      httpStatus: 409,
+      code: 'STEP.ALREADY_TERMINAL',
+    });
+    expect(outcomeOfError(new ServerUnreachableError('http://127.0.0.1:3000', 'ECONNREFUSED'))).toEqual({
+      kind: 'unreachable',
+    });
     expect(outcomeOfError(new WaitTimeoutError('r', 5, 'running'))).toEqual({ kind: 'timed_out' });
     expect(outcomeOfError(new UsageError('bad'))).toEqual({ kind: 'usage_error' });
     expect(outcomeOfError(new LocalDefinitionError('f.yaml', []))).toEqual({ kind: 'usage_error' });

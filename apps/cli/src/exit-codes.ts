@@ -1,4 +1,11 @@
-import { ApiError, KafkaUnreachableError, LocalDefinitionError, ServerUnreachableError, UsageError, WaitTimeoutError } from './cli.errors.ts';
+import {
+  ApiError,
+  KafkaUnreachableError,
+  LocalDefinitionError,
+  ServerUnreachableError,
+  UsageError,
+  WaitTimeoutError,
+} from './cli.errors.ts';
 import type { RunStatus } from './api.types.ts';
 
 /** The only numbers the CLI exits with. Scripts and agents branch on these, so they never change meaning. */
@@ -23,7 +30,12 @@ export type Outcome =
   | { readonly kind: 'internal_error' };
 
 /** Codes that always mean "change what you sent", whatever status the server put them on. */
-const BAD_INPUT_CODES: ReadonlySet<string> = new Set(['DEFINITION.INVALID', 'RUN.INPUT_INVALID', 'REQUEST.INVALID', 'COMMAND.INVALID']);
+const BAD_INPUT_CODES: ReadonlySet<string> = new Set([
+  'DEFINITION.INVALID',
+  'RUN.INPUT_INVALID',
+  'REQUEST.INVALID',
+  'COMMAND.INVALID',
+]);
 
 export function exitCodeFor(outcome: Outcome): ExitCode {
   switch (outcome.kind) {

@@ -6,19 +6,45 @@ type Data = Readonly<Record<string, unknown>>;
 
 /** Listing every event type here makes the compiler flag one the history cannot summarise yet. */
 const KNOWN: Readonly<Record<WorkflowEventType, true>> = {
-  RunStarted: true, GovernanceCheckRequested: true, GovernanceDecided: true, ApprovalRequested: true, StepApproved: true,
-  StepRejected: true, StepDispatched: true, StepHeld: true, StepReleased: true, StepStarted: true, StepHeartbeat: true, StepAttemptFailed: true,
-  StepRetryScheduled: true, StepCompleted: true, StepFailed: true, StepSkipped: true, CompensationCompleted: true,
-  CompensationFailed: true, CompensationSkipped: true, TimerScheduled: true, TimerFired: true, OperatorRetried: true,
-  RunPaused: true, RunResumed: true, RunNeedsOperator: true, CompensationStarted: true, RunCompleted: true,
-  RunFailed: true, RunCompensated: true, RunCancelled: true,
+  RunStarted: true,
+  GovernanceCheckRequested: true,
+  GovernanceDecided: true,
+  ApprovalRequested: true,
+  StepApproved: true,
+  StepRejected: true,
+  StepDispatched: true,
+  StepHeld: true,
+  StepReleased: true,
+  StepStarted: true,
+  StepHeartbeat: true,
+  StepAttemptFailed: true,
+  StepRetryScheduled: true,
+  StepCompleted: true,
+  StepFailed: true,
+  StepSkipped: true,
+  CompensationCompleted: true,
+  CompensationFailed: true,
+  CompensationSkipped: true,
+  TimerScheduled: true,
+  TimerFired: true,
+  OperatorRetried: true,
+  RunPaused: true,
+  RunResumed: true,
+  RunNeedsOperator: true,
+  CompensationStarted: true,
+  RunCompleted: true,
+  RunFailed: true,
+  RunCompensated: true,
+  RunCancelled: true,
 };
 
 /** One line per event: revision, time, type, and what matters about it. */
 export function historyLines(events: readonly EventView[]): string[] {
   const revWidth = Math.max(1, ...events.map((e) => String(e.revision).length));
   const typeWidth = Math.max(0, ...events.map((e) => e.type.length));
-  return events.map((e) => `${String(e.revision).padStart(revWidth)}  ${isoTime(e.recordedAt)}  ${e.type.padEnd(typeWidth)}  ${eventSummary(e)}`.trimEnd());
+  return events.map((e) =>
+    `${String(e.revision).padStart(revWidth)}  ${isoTime(e.recordedAt)}  ${e.type.padEnd(typeWidth)}  ${eventSummary(e)}`.trimEnd(),
+  );
 }
 
 export function eventSummary(event: Pick<EventView, 'type' | 'data'>): string {

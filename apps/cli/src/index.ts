@@ -7,5 +7,12 @@ export { renderProgress, summaryLine } from './progress.renderer.ts';
 export { waitState } from './run-state.ts';
 export { createApiClient } from './api.client.ts';
 export type { ApiClient } from './api.client.ts';
-export { ApiError, KafkaUnreachableError, ServerUnreachableError, UsageError, LocalDefinitionError, WaitTimeoutError } from './cli.errors.ts';
+export {
+  ApiError,
+  KafkaUnreachableError,
+  ServerUnreachableError,
+  UsageError,
+  LocalDefinitionError,
+  WaitTimeoutError,
+} from './cli.errors.ts';
 export type { RunView, StepView, RunSummary, EventView } from './api.types.ts';

@@ -15,7 +15,9 @@ export function parseJsonOption(value: string, option: string, cwd: string): unk
     try {
       text = readFileSync(resolve(cwd, path), 'utf8');
     } catch (error) {
-      throw new UsageError(`${option}: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+      throw new UsageError(
+        `${option}: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      );
     }
     source = path;
   }
@@ -32,7 +34,9 @@ export function parseJsonOption(value: string, option: string, cwd: string): unk
 export function parseIntegerOption(value: string, option: string, min: number): number {
   const n = Number(value);
   if (!/^\s*-?\d+\s*$/.test(value) || !Number.isSafeInteger(n) || n < min) {
-    throw new UsageError(`${option} must be a whole number${min > 0 ? ` of at least ${min}` : ''}, got ${JSON.stringify(value)}`);
+    throw new UsageError(
+      `${option} must be a whole number${min > 0 ? ` of at least ${min}` : ''}, got ${JSON.stringify(value)}`,
+    );
   }
   return n;
 }
@@ -40,6 +44,7 @@ export function parseIntegerOption(value: string, option: string, min: number): 
 /** A duration in (possibly fractional) seconds, such as `--timeout 30` or `--timeout 0.5`. */
 export function parseSecondsOption(value: string, option: string): number {
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new UsageError(`${option} must be a positive number of seconds, got ${JSON.stringify(value)}`);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0)
+    throw new UsageError(`${option} must be a positive number of seconds, got ${JSON.stringify(value)}`);
   return n;
 }

@@ -11,9 +11,15 @@ import { KafkaUnreachableError } from './cli.errors.ts';
 export const DEFAULT_BROKERS = '127.0.0.1:9092';
 
 /** `--brokers`, else `$ORCHESTRON_KAFKA_BROKERS`, else 127.0.0.1:9092; comma-separated host:port. */
-export function resolveBrokers(env: Readonly<Record<string, string | undefined>>, option: string | undefined): string[] {
+export function resolveBrokers(
+  env: Readonly<Record<string, string | undefined>>,
+  option: string | undefined,
+): string[] {
   const raw = option ?? (env['ORCHESTRON_KAFKA_BROKERS'] || DEFAULT_BROKERS);
-  return raw.split(',').map((b) => b.trim()).filter((b) => b.length > 0);
+  return raw
+    .split(',')
+    .map((b) => b.trim())
+    .filter((b) => b.length > 0);
 }
 
 /** One record as stored: bytes only. */
@@ -56,11 +62,21 @@ function rootMessage(error: unknown): string {
 export async function readTopic(brokers: readonly string[], topic: string): Promise<TopicRecord[]> {
   // A Consumer needs a group id to exist, but fetch, metadata and listOffsets never use it: no group is joined.
   const id = clientId();
-  const consumer = new Consumer({ clientId: id, groupId: id, bootstrapBrokers: [...brokers], retries: 1, retryDelay: 250, timeout: 10_000, connectTimeout: CONNECT_TIMEOUT_MS });
+  const consumer = new Consumer({
+    clientId: id,
+    groupId: id,
+    bootstrapBrokers: [...brokers],
+    retries: 1,
+    retryDelay: 250,
+    timeout: 10_000,
+    connectTimeout: CONNECT_TIMEOUT_MS,
+  });
   try {
     let topicMetadata;
     try {
-      topicMetadata = (await consumer.metadata({ topics: [topic], forceUpdate: true, autocreateTopics: false })).topics.get(topic);
+      topicMetadata = (
+        await consumer.metadata({ topics: [topic], forceUpdate: true, autocreateTopics: false })
+      ).topics.get(topic);
     } catch (error) {
       // Asking does not create the topic: one that does not exist yet has simply never been written to.
       if (error instanceof Error && /^Unknown topic /.test(error.message)) return [];
@@ -81,13 +97,29 @@ export async function readTopic(brokers: readonly string[], topic: string): Prom
           maxWaitTime: 200,
           minBytes: 1,
           maxBytes: 8 * 1024 * 1024,
-          topics: [{ topicId: topicMetadata.id, partitions: [{ partition, fetchOffset: next, partitionMaxBytes: 8 * 1024 * 1024, currentLeaderEpoch: -1, lastFetchedEpoch: -1 }] }],
+          topics: [
+            {
+              topicId: topicMetadata.id,
+              partitions: [
+                {
+                  partition,
+                  fetchOffset: next,
+                  partitionMaxBytes: 8 * 1024 * 1024,
+                  currentLeaderEpoch: -1,
+                  lastFetchedEpoch: -1,
+                },
+              ],
+            },
+          ],
         });
         const before = next;
         for (const topicResponse of response.responses) {
           for (const partitionResponse of topicResponse.partitions) {
             if (partitionResponse.partitionIndex !== partition) continue;
-            if (partitionResponse.errorCode !== 0) throw new Error(`fetch ${topic}/${partition}@${next} failed with Kafka error code ${partitionResponse.errorCode}`);
+            if (partitionResponse.errorCode !== 0)
+              throw new Error(
+                `fetch ${topic}/${partition}@${next} failed with Kafka error code ${partitionResponse.errorCode}`,
+              );
             for (const batch of partitionResponse.records ?? []) {
               const batchEnd = batch.firstOffset + BigInt(batch.lastOffsetDelta) + 1n;
               if ((batch.attributes & IS_CONTROL) === 0) {
@@ -95,7 +127,13 @@ export async function readTopic(brokers: readonly string[], topic: string): Prom
                   const offset = batch.firstOffset + BigInt(record.offsetDelta);
                   // A fetch may start inside a batch: skip what comes before the requested offset, and what is past the watermark read at start.
                   if (offset < next || offset >= highWatermark) continue;
-                  records.push({ partition, offset: Number(offset), key: record.key, value: record.value, headers: record.headers });
+                  records.push({
+                    partition,
+                    offset: Number(offset),
+                    key: record.key,
+                    value: record.value,
+                    headers: record.headers,
+                  });
                 }
               }
               if (batchEnd > next) next = batchEnd;
@@ -125,9 +163,20 @@ export interface RawOutgoing {
 /** Publishes `records` byte for byte, acknowledged by all in-sync replicas, through an idempotent producer. */
 export async function publishRaw(brokers: readonly string[], records: readonly RawOutgoing[]): Promise<void> {
   if (records.length === 0) return;
-  const producer = new Producer({ clientId: clientId(), bootstrapBrokers: [...brokers], idempotent: true, retries: 3, retryDelay: 250, timeout: 10_000, connectTimeout: CONNECT_TIMEOUT_MS, autocreateTopics: false });
+  const producer = new Producer({
+    clientId: clientId(),
+    bootstrapBrokers: [...brokers],
+    idempotent: true,
+    retries: 3,
+    retryDelay: 250,
+    timeout: 10_000,
+    connectTimeout: CONNECT_TIMEOUT_MS,
+    autocreateTopics: false,
+  });
   try {
-    await producer.send({ messages: records.map((r) => ({ topic: r.topic, key: r.key, value: r.value, headers: new Map(r.headers) })) });
+    await producer.send({
+      messages: records.map((r) => ({ topic: r.topic, key: r.key, value: r.value, headers: new Map(r.headers) })),
+    });
   } catch (error) {
     throw isNetworkError(error) ? unreachable(brokers, error) : error;
   } finally {
@@ -141,7 +190,8 @@ function isNetworkError(error: unknown): boolean {
     if (e === null || typeof e !== 'object' || seen.has(e)) return false;
     seen.add(e);
     const { code, name, errors, cause } = e as { code?: unknown; name?: unknown; errors?: unknown; cause?: unknown };
-    if (typeof code === 'string' && /NETWORK|ECONNREFUSED|ETIMEDOUT|ENOTFOUND|EHOSTUNREACH|ECONNRESET/.test(code)) return true;
+    if (typeof code === 'string' && /NETWORK|ECONNREFUSED|ETIMEDOUT|ENOTFOUND|EHOSTUNREACH|ECONNRESET/.test(code))
+      return true;
     if (name === 'NetworkError' || name === 'TimeoutError') return true;
     if (e instanceof Error && /Cannot connect to any broker/.test(e.message)) return true;
     return (Array.isArray(errors) && errors.some(visit)) || visit(cause);

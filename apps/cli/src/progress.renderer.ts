@@ -22,11 +22,14 @@ export function renderProgress(previous: RunView | null, next: RunView, options:
   const before = new Map((previous?.steps ?? []).map((s) => [s.id, s]));
   for (const step of next.steps) {
     const old = before.get(step.id) ?? null;
-    if (step.governance !== null && !sameGovernance(old?.governance ?? null, step.governance)) lines.push(governanceLine(step, p));
-    const changed = old === null ? step.status !== 'pending' : old.status !== step.status || old.attempt !== step.attempt;
+    if (step.governance !== null && !sameGovernance(old?.governance ?? null, step.governance))
+      lines.push(governanceLine(step, p));
+    const changed =
+      old === null ? step.status !== 'pending' : old.status !== step.status || old.attempt !== step.attempt;
     if (changed) lines.push(stepLine(next.id, step, p));
     const wasHeld = old?.held ?? null;
-    if (step.held && (wasHeld === null || wasHeld.reason !== step.held.reason)) lines.push(`  ${p.yellow('⏳')} ${step.id}  held: ${heldText(step.held)}`);
+    if (step.held && (wasHeld === null || wasHeld.reason !== step.held.reason))
+      lines.push(`  ${p.yellow('⏳')} ${step.id}  held: ${heldText(step.held)}`);
   }
   // Compensation follows the failure that caused it and runs newest step first, so within one poll its
   // lines come after every step line, in reverse order.
@@ -63,7 +66,9 @@ export function summaryLine(run: RunView, options: RenderOptions = {}): string {
 
 /** Why flow control holds an attempt, in words. */
 export function heldText(held: NonNullable<StepView['held']>): string {
-  return held.reason === 'breaker_open' ? `worker ${held.worker}'s circuit breaker is open; it waits for the breaker to close` : `worker ${held.worker} is at its concurrency limit; it waits for a free slot`;
+  return held.reason === 'breaker_open'
+    ? `worker ${held.worker}'s circuit breaker is open; it waits for the breaker to close`
+    : `worker ${held.worker} is at its concurrency limit; it waits for a free slot`;
 }
 
 function stepLine(runId: string, step: StepView, p: Paint): string {

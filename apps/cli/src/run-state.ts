@@ -20,8 +20,12 @@ export function waitState(run: RunView): WaitState {
  */
 function isIdleOnApproval(run: RunView): boolean {
   const byId = new Map(run.steps.map((s) => [s.id, s]));
-  const ready = (s: StepView) => s.status === 'pending' && s.needs.every((n) => DONE_STEP.has(byId.get(n)?.status ?? 'completed'));
-  return run.steps.some((s) => s.status === 'waiting_approval') && !run.steps.some((s) => MOVING_STEP.has(s.status) || ready(s));
+  const ready = (s: StepView) =>
+    s.status === 'pending' && s.needs.every((n) => DONE_STEP.has(byId.get(n)?.status ?? 'completed'));
+  return (
+    run.steps.some((s) => s.status === 'waiting_approval') &&
+    !run.steps.some((s) => MOVING_STEP.has(s.status) || ready(s))
+  );
 }
 
 export interface Hint {
@@ -36,17 +40,37 @@ export function operatorHints(run: RunView): Hint[] {
   const hints: Hint[] = [];
   const id = run.id;
   for (const step of run.steps.filter((s) => s.status === 'waiting_approval')) {
-    hints.push({ action: 'approve', command: `orchestron approve ${id} --step ${step.id} --reason "…"`, why: 'let it proceed' });
-    hints.push({ action: 'reject', command: `orchestron reject ${id} --step ${step.id} --reason "…"`, why: 'refuse it' });
+    hints.push({
+      action: 'approve',
+      command: `orchestron approve ${id} --step ${step.id} --reason "…"`,
+      why: 'let it proceed',
+    });
+    hints.push({
+      action: 'reject',
+      command: `orchestron reject ${id} --step ${step.id} --reason "…"`,
+      why: 'refuse it',
+    });
   }
   if (run.status === 'needs_operator') {
     const stepId = run.attention?.stepId ?? null;
     const step = stepId === null ? undefined : run.steps.find((s) => s.id === stepId);
     if (step !== undefined && step.status !== 'waiting_approval') {
-      hints.push({ action: 'retry', command: `orchestron retry ${id} --step ${step.id}`, why: 'try the step again (optionally with --input)' });
-      hints.push({ action: 'skip', command: `orchestron skip ${id} --step ${step.id} --output '{}'`, why: 'carry on as if it produced this output' });
+      hints.push({
+        action: 'retry',
+        command: `orchestron retry ${id} --step ${step.id}`,
+        why: 'try the step again (optionally with --input)',
+      });
+      hints.push({
+        action: 'skip',
+        command: `orchestron skip ${id} --step ${step.id} --output '{}'`,
+        why: 'carry on as if it produced this output',
+      });
     }
-    hints.push({ action: 'compensate', command: `orchestron compensate ${id}`, why: 'undo the completed side effects' });
+    hints.push({
+      action: 'compensate',
+      command: `orchestron compensate ${id}`,
+      why: 'undo the completed side effects',
+    });
     hints.push({ action: 'cancel', command: `orchestron cancel ${id} --reason "…"`, why: 'stop here' });
   }
   if (run.status === 'paused') hints.push({ action: 'resume', command: `orchestron resume ${id}`, why: 'carry on' });

@@ -13,15 +13,24 @@ export function runViewLines(run: RunView, contract: AgentContract | null, colou
     '',
     ...stepTable(run.steps),
   ];
-  if (run.attention) lines.push('', `Attention: ${run.attention.code}: ${run.attention.message}${run.attention.stepId ? ` (step ${run.attention.stepId})` : ''}`);
-  if (run.failure) lines.push('', `Failure: ${run.failure.stepId ?? 'run'}: ${run.failure.error.code} ${run.failure.error.message}`);
+  if (run.attention)
+    lines.push(
+      '',
+      `Attention: ${run.attention.code}: ${run.attention.message}${run.attention.stepId ? ` (step ${run.attention.stepId})` : ''}`,
+    );
+  if (run.failure)
+    lines.push('', `Failure: ${run.failure.stepId ?? 'run'}: ${run.failure.error.code} ${run.failure.error.message}`);
   const hints = operatorHints(run);
   if (hints.length > 0) lines.push('', 'Next:', ...hintLines(hints));
   // Reads (get_run, get_history) are always possible and the hints above already spell out their actions.
   const covered = new Set(hints.map((h) => h.action));
   const suggested = (contract?.next_actions ?? []).filter((a) => a.method !== 'GET' && !covered.has(a.action));
   if (suggested.length > 0) {
-    lines.push('', p.dim('Also possible:'), ...suggested.map((a) => p.dim(`  ${a.method} ${a.endpoint}  # ${a.action}: ${a.description}`)));
+    lines.push(
+      '',
+      p.dim('Also possible:'),
+      ...suggested.map((a) => p.dim(`  ${a.method} ${a.endpoint}  # ${a.action}: ${a.description}`)),
+    );
   }
   return lines;
 }
@@ -31,10 +40,20 @@ function stepTable(steps: readonly StepView[]): string[] {
   const headers = ['STEP', 'STATUS', 'ATTEMPT', 'WORKER', ...(withCompensation ? ['COMPENSATION'] : []), 'ERROR'];
   const rows = steps.map((s) => [
     s.id,
-    s.status === 'skipped' && s.skipKind ? `skipped (${s.skipKind})` : s.held ? `${s.status} (held: ${s.held.reason})` : s.status,
+    s.status === 'skipped' && s.skipKind
+      ? `skipped (${s.skipKind})`
+      : s.held
+        ? `${s.status} (held: ${s.held.reason})`
+        : s.status,
     String(s.attempt),
     s.worker ?? (s.type === 'approval' ? '(approval)' : '-'),
-    ...(withCompensation ? [s.compensation ? `${s.compensation.status}${s.compensation.error ? `: ${s.compensation.error.code}` : ''}` : '-'] : []),
+    ...(withCompensation
+      ? [
+          s.compensation
+            ? `${s.compensation.status}${s.compensation.error ? `: ${s.compensation.error.code}` : ''}`
+            : '-',
+        ]
+      : []),
     s.error ? `${s.error.code}: ${s.error.message}` : '',
   ]);
   return table(headers, rows);

@@ -6,7 +6,9 @@ import type { GovernanceRequest } from '@orchestron/policy';
 // The whole directory, as the governance service loads it: onboarding.cedar's baseline permit lets every
 // step through unless a forbid in the other files applies.
 const POLICIES = new URL('../../../examples/policies/', import.meta.url);
-const files = readdirSync(POLICIES).filter((name) => name.endsWith('.cedar')).sort();
+const files = readdirSync(POLICIES)
+  .filter((name) => name.endsWith('.cedar'))
+  .sort();
 const engine = createPolicyEngine(files.map((name) => ({ name, text: readFileSync(new URL(name, POLICIES), 'utf8') })));
 
 /** 2025-01-07 is a Tuesday, 2025-01-11 a Saturday. */
@@ -14,23 +16,55 @@ const TUESDAY_10_UTC = Date.UTC(2025, 0, 7, 10);
 const TUESDAY_20_UTC = Date.UTC(2025, 0, 7, 20);
 const SATURDAY_10_UTC = Date.UTC(2025, 0, 11, 10);
 
-function step(definitionId: string, stepId: string, worker: string, action: string, input: unknown, now = TUESDAY_10_UTC): GovernanceRequest {
-  return { runId: 'run-1', definitionId, definitionVersion: 1, stepId, worker, action, input, runInput: input, actor: 'producer:test', now };
+function step(
+  definitionId: string,
+  stepId: string,
+  worker: string,
+  action: string,
+  input: unknown,
+  now = TUESDAY_10_UTC,
+): GovernanceRequest {
+  return {
+    runId: 'run-1',
+    definitionId,
+    definitionVersion: 1,
+    stepId,
+    worker,
+    action,
+    input,
+    runInput: input,
+    actor: 'producer:test',
+    now,
+  };
 }
 
-const charge = (amount: unknown): GovernanceRequest => step('vendor-payment', 'pay-vendor', 'payments', 'charge', { amount, vendor: 'acme' });
-const readRecord = (input: unknown): GovernanceRequest => step('patient-record-access', 'read-record', 'records', 'read-patient-record', input);
-const wire = (now: number): GovernanceRequest => step('treasury', 'send-wire', 'payments', 'wire-transfer', { amount: 10 }, now);
+const charge = (amount: unknown): GovernanceRequest =>
+  step('vendor-payment', 'pay-vendor', 'payments', 'charge', { amount, vendor: 'acme' });
+const readRecord = (input: unknown): GovernanceRequest =>
+  step('patient-record-access', 'read-record', 'records', 'read-patient-record', input);
+const wire = (now: number): GovernanceRequest =>
+  step('treasury', 'send-wire', 'payments', 'wire-transfer', { amount: 10 }, now);
 
 describe('examples/policies', () => {
   it('loads the payment and patient-record policies beside the onboarding ones', () => {
     expect(files).toEqual(expect.arrayContaining(['onboarding.cedar', 'patient-records.cedar', 'payments.cedar']));
-    expect(engine.policyIds).toEqual(expect.arrayContaining(['baseline-allow', 'payment-over-limit', 'wire-transfers-business-hours', 'patient-record-needs-purpose']));
+    expect(engine.policyIds).toEqual(
+      expect.arrayContaining([
+        'baseline-allow',
+        'payment-over-limit',
+        'wire-transfers-business-hours',
+        'patient-record-needs-purpose',
+      ]),
+    );
   });
 
   describe('payment-over-limit', () => {
     it('asks for approval before charging 1500', () => {
-      expect(engine.evaluate(charge(1500))).toMatchObject({ outcome: 'require_approval', policyId: 'payment-over-limit', reason: "charges over 1000 need an operator's approval" });
+      expect(engine.evaluate(charge(1500))).toMatchObject({
+        outcome: 'require_approval',
+        policyId: 'payment-over-limit',
+        reason: "charges over 1000 need an operator's approval",
+      });
     });
 
     it('allows charging 200, and exactly the limit', () => {
@@ -40,7 +74,10 @@ describe('examples/policies', () => {
     });
 
     it('does not apply to other actions of the payments worker, whatever the amount', () => {
-      const validate = step('vendor-payment', 'validate-invoice', 'payments', 'validate-invoice', { amount: 5000, vendor: 'acme' });
+      const validate = step('vendor-payment', 'validate-invoice', 'payments', 'validate-invoice', {
+        amount: 5000,
+        vendor: 'acme',
+      });
       expect(engine.evaluate(validate)).toMatchObject({ outcome: 'allow', policyId: 'baseline-allow' });
     });
 
@@ -51,14 +88,21 @@ describe('examples/policies', () => {
 
   describe('patient-record-needs-purpose', () => {
     it('denies reading a record without a purpose, with the policy id and reason', () => {
-      const expected = { outcome: 'deny', policyId: 'patient-record-needs-purpose', reason: 'reading a patient record needs a stated purpose (a non-empty input.purpose)' };
+      const expected = {
+        outcome: 'deny',
+        policyId: 'patient-record-needs-purpose',
+        reason: 'reading a patient record needs a stated purpose (a non-empty input.purpose)',
+      };
       expect(engine.evaluate(readRecord({ patientId: 'p-1' }))).toMatchObject(expected);
       expect(engine.evaluate(readRecord({ patientId: 'p-1', purpose: '' }))).toMatchObject(expected);
       expect(engine.evaluate(readRecord(null))).toMatchObject(expected);
     });
 
     it('allows reading a record for a stated purpose', () => {
-      expect(engine.evaluate(readRecord({ patientId: 'p-1', purpose: 'treatment' }))).toMatchObject({ outcome: 'allow', policyId: 'baseline-allow' });
+      expect(engine.evaluate(readRecord({ patientId: 'p-1', purpose: 'treatment' }))).toMatchObject({
+        outcome: 'allow',
+        policyId: 'baseline-allow',
+      });
     });
   });
 
@@ -68,7 +112,11 @@ describe('examples/policies', () => {
     });
 
     it('denies a wire transfer on Tuesday at 20:00 UTC and on Saturday at 10:00 UTC', () => {
-      const expected = { outcome: 'deny', policyId: 'wire-transfers-business-hours', reason: 'wire transfers run only 08:00-18:00 UTC, Monday to Friday' };
+      const expected = {
+        outcome: 'deny',
+        policyId: 'wire-transfers-business-hours',
+        reason: 'wire transfers run only 08:00-18:00 UTC, Monday to Friday',
+      };
       expect(engine.evaluate(wire(TUESDAY_20_UTC))).toMatchObject(expected);
       expect(engine.evaluate(wire(SATURDAY_10_UTC))).toMatchObject(expected);
     });
@@ -83,7 +131,10 @@ describe('examples/policies', () => {
 
   it('leaves the onboarding tour alone', () => {
     const create = step('employee-onboarding', 'create-account', 'identity', 'create', { email: 'ada@example.com' });
-    expect(engine.evaluate({ ...create, action: undefined })).toMatchObject({ outcome: 'allow', policyId: 'baseline-allow' });
+    expect(engine.evaluate({ ...create, action: undefined })).toMatchObject({
+      outcome: 'allow',
+      policyId: 'baseline-allow',
+    });
     expect(engine.evaluate(create).errors).toBeUndefined();
   });
 });

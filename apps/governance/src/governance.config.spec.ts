@@ -5,9 +5,15 @@ import { governanceConfig } from './governance.config.ts';
 describe('governanceConfig', () => {
   it('reads Kafka as every other service does (libs/tiers): the same defaults and minimums', () => {
     expect(governanceConfig({}, '/repo').kafka).toEqual(kafkaSettings({}));
-    const env = { ORCHESTRON_KAFKA_BROKERS: 'a:1,b:2', ORCHESTRON_KAFKA_PARTITIONS: '6', ORCHESTRON_KAFKA_SESSION_TIMEOUT_MS: '6000' };
+    const env = {
+      ORCHESTRON_KAFKA_BROKERS: 'a:1,b:2',
+      ORCHESTRON_KAFKA_PARTITIONS: '6',
+      ORCHESTRON_KAFKA_SESSION_TIMEOUT_MS: '6000',
+    };
     expect(governanceConfig(env, '/repo').kafka).toEqual(kafkaSettings(env));
-    expect(() => governanceConfig({ ORCHESTRON_KAFKA_SESSION_TIMEOUT_MS: '500' }, '/repo')).toThrow(/ORCHESTRON_KAFKA_SESSION_TIMEOUT_MS must be an integer of at least 1000/);
+    expect(() => governanceConfig({ ORCHESTRON_KAFKA_SESSION_TIMEOUT_MS: '500' }, '/repo')).toThrow(
+      /ORCHESTRON_KAFKA_SESSION_TIMEOUT_MS must be an integer of at least 1000/,
+    );
   });
 
   it('defaults to the Kafka bus, and refuses a bus it does not know', () => {

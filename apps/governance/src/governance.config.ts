@@ -7,9 +7,13 @@ import type { GovernanceServiceOptions } from './start-governance.ts';
 type Env = Readonly<Record<string, string | undefined>>;
 
 /** The service's options from the environment; a bad value names its variable. */
-export function governanceConfig(env: Env, repoRoot: string): GovernanceServiceOptions & { readonly busKind: 'kafka' | 'memory' } {
+export function governanceConfig(
+  env: Env,
+  repoRoot: string,
+): GovernanceServiceOptions & { readonly busKind: 'kafka' | 'memory' } {
   const busKind = env.ORCHESTRON_BUS ?? 'kafka';
-  if (busKind !== 'kafka' && busKind !== 'memory') throw new SettingError(`ORCHESTRON_BUS must be kafka or memory, got ${JSON.stringify(env.ORCHESTRON_BUS)}`);
+  if (busKind !== 'kafka' && busKind !== 'memory')
+    throw new SettingError(`ORCHESTRON_BUS must be kafka or memory, got ${JSON.stringify(env.ORCHESTRON_BUS)}`);
   // The same settings, defaults and minimums as the orchestrator's and the workers' (libs/tiers).
   const kafka = kafkaSettings(env);
   const group = env.ORCHESTRON_GOVERNANCE_GROUP ?? DEFAULT_GOVERNANCE_GROUP;

@@ -32,15 +32,36 @@ export class GovernanceController {
 
   async onRequest(message: DeliveredMessage): Promise<void> {
     const request = parseGovernanceRequestMessage(message.value);
-    const attributes = { 'orchestron.step.id': request.stepId, 'orchestron.worker': request.worker, ...(request.action ? { 'orchestron.action': request.action } : {}) };
-    await withSpan('governance decide', { headers: message.headers ?? {}, runId: request.runId, kind: 'consumer', attributes }, async (span) => {
-      const decision = this.#service.decide(request);
-      span.setAttributes({ 'orchestron.governance.outcome': decision.outcome, 'orchestron.governance.policy': decision.policyId ?? '(none)' });
-      // The decision carries this span's context: the orchestrator's handling of it is its child.
-      await this.#bus.publish(Topics.governanceDecisions, [{ key: decision.runId, value: decision, headers: { ...traceHeaders(message.headers), ...injectHeaders() } }]);
-      this.#metrics?.governanceDecisions.inc({ outcome: decision.outcome, policy: decision.policyId ?? '(none)' });
-      this.#logger.info('governance decided', { requestId: decision.requestId, runId: decision.runId, stepId: decision.stepId, action: request.action, outcome: decision.outcome, policyId: decision.policyId, ...(decision.code === undefined ? {} : { code: decision.code }) });
-    });
+    const attributes = {
+      'orchestron.step.id': request.stepId,
+      'orchestron.worker': request.worker,
+      ...(request.action ? { 'orchestron.action': request.action } : {}),
+    };
+    await withSpan(
+      'governance decide',
+      { headers: message.headers ?? {}, runId: request.runId, kind: 'consumer', attributes },
+      async (span) => {
+        const decision = this.#service.decide(request);
+        span.setAttributes({
+          'orchestron.governance.outcome': decision.outcome,
+          'orchestron.governance.policy': decision.policyId ?? '(none)',
+        });
+        // The decision carries this span's context: the orchestrator's handling of it is its child.
+        await this.#bus.publish(Topics.governanceDecisions, [
+          { key: decision.runId, value: decision, headers: { ...traceHeaders(message.headers), ...injectHeaders() } },
+        ]);
+        this.#metrics?.governanceDecisions.inc({ outcome: decision.outcome, policy: decision.policyId ?? '(none)' });
+        this.#logger.info('governance decided', {
+          requestId: decision.requestId,
+          runId: decision.runId,
+          stepId: decision.stepId,
+          action: request.action,
+          outcome: decision.outcome,
+          policyId: decision.policyId,
+          ...(decision.code === undefined ? {} : { code: decision.code }),
+        });
+      },
+    );
   }
 }
 Reflect.decorate([Controller()], GovernanceController);
@@ -49,7 +70,12 @@ Inject(GOVERNANCE_BUS)(GovernanceController, undefined, 1);
 Inject(GOVERNANCE_LOGGER)(GovernanceController, undefined, 2);
 Inject(GOVERNANCE_METRICS)(GovernanceController, undefined, 3);
 // <string> picks the plain MethodDecorator overload (the typed one wants a typed descriptor).
-Reflect.decorate([EventPattern<string>(Topics.governanceRequests)], GovernanceController.prototype, 'onRequest', Object.getOwnPropertyDescriptor(GovernanceController.prototype, 'onRequest'));
+Reflect.decorate(
+  [EventPattern<string>(Topics.governanceRequests)],
+  GovernanceController.prototype,
+  'onRequest',
+  Object.getOwnPropertyDescriptor(GovernanceController.prototype, 'onRequest'),
+);
 
 function traceHeaders(headers: Readonly<Record<string, string>> | undefined): Record<string, string> {
   const kept: Record<string, string> = {};

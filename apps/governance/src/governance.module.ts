@@ -6,7 +6,13 @@ import type { Metrics } from '@orchestron/telemetry';
 import { GovernanceController } from './governance.controller.ts';
 import { GovernanceService } from './governance.service.ts';
 import type { GovernanceSettings, PolicyProvider } from './governance.service.ts';
-import { GOVERNANCE_BUS, GOVERNANCE_LOGGER, GOVERNANCE_METRICS, GOVERNANCE_POLICIES, GOVERNANCE_SETTINGS } from './governance.tokens.ts';
+import {
+  GOVERNANCE_BUS,
+  GOVERNANCE_LOGGER,
+  GOVERNANCE_METRICS,
+  GOVERNANCE_POLICIES,
+  GOVERNANCE_SETTINGS,
+} from './governance.tokens.ts';
 
 export interface GovernanceModuleDependencies {
   readonly bus: MessageBus;

@@ -38,10 +38,21 @@ export class GovernanceService {
   decide(request: GovernanceRequestMessage): GovernanceDecisionMessage {
     const decision = evaluate(this.#policies.engine(), toPolicyRequest(request));
     if (decision.code === UNEVALUABLE_CODE) {
-      this.#logger.warn('a governance request could not be evaluated; denied (fail closed)', { requestId: request.requestId, runId: request.runId, stepId: request.stepId, reason: decision.reason });
+      this.#logger.warn('a governance request could not be evaluated; denied (fail closed)', {
+        requestId: request.requestId,
+        runId: request.runId,
+        stepId: request.stepId,
+        reason: decision.reason,
+      });
     } else if (decision.errors !== undefined) {
       // Cedar skipped these policies; the engine already denied if a skipped one was a forbid.
-      this.#logger.warn('policies could not be evaluated for a request', { requestId: request.requestId, runId: request.runId, stepId: request.stepId, outcome: decision.outcome, errors: decision.errors });
+      this.#logger.warn('policies could not be evaluated for a request', {
+        requestId: request.requestId,
+        runId: request.runId,
+        stepId: request.stepId,
+        outcome: decision.outcome,
+        errors: decision.errors,
+      });
     }
     return {
       type: 'governance.decision',
@@ -69,7 +80,13 @@ function evaluate(engine: PolicyEngine, request: GovernanceRequest): GovernanceD
     return engine.evaluate(request);
   } catch (error) {
     if (!(error instanceof RangeError)) throw error;
-    return { outcome: 'deny', code: UNEVALUABLE_CODE, policyId: null, policyIds: [], reason: `Cedar could not evaluate the request: ${error.message}` };
+    return {
+      outcome: 'deny',
+      code: UNEVALUABLE_CODE,
+      policyId: null,
+      policyIds: [],
+      reason: `Cedar could not evaluate the request: ${error.message}`,
+    };
   }
 }
 

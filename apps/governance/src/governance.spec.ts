@@ -14,9 +14,20 @@ const DECIDED_AT = Date.UTC(2030, 5, 1, 12);
 
 function request(runId: string, overrides: Partial<GovernanceRequestMessage> = {}): GovernanceRequestMessage {
   return {
-    type: 'governance.request', requestId: `${runId}/pay-vendor/abc`, runId, definitionId: 'vendor-payment', definitionVersion: 1, stepId: 'pay-vendor',
-    worker: 'payments', action: 'charge', input: { amount: 1500, vendor: 'acme' }, inputDigest: 'abc', runInput: { amount: 1500, vendor: 'acme' },
-    actor: 'producer:test', requestedAt: Date.UTC(2025, 0, 7, 10), ...overrides,
+    type: 'governance.request',
+    requestId: `${runId}/pay-vendor/abc`,
+    runId,
+    definitionId: 'vendor-payment',
+    definitionVersion: 1,
+    stepId: 'pay-vendor',
+    worker: 'payments',
+    action: 'charge',
+    input: { amount: 1500, vendor: 'acme' },
+    inputDigest: 'abc',
+    runInput: { amount: 1500, vendor: 'acme' },
+    actor: 'producer:test',
+    requestedAt: Date.UTC(2025, 0, 7, 10),
+    ...overrides,
   };
 }
 
@@ -27,8 +38,21 @@ afterEach(async () => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-async function start(bus: MessageBus, policiesDir = POLICIES, onPolicyReload?: (reload: PolicyReload) => void, metrics?: Metrics): Promise<GovernanceServiceHandle> {
-  const service = await startGovernanceService({ bus, policiesDir, instance: 'governance-test', clock: { now: () => DECIDED_AT }, reloadDebounceMs: 30, onPolicyReload, ...(metrics ? { metrics } : {}) });
+async function start(
+  bus: MessageBus,
+  policiesDir = POLICIES,
+  onPolicyReload?: (reload: PolicyReload) => void,
+  metrics?: Metrics,
+): Promise<GovernanceServiceHandle> {
+  const service = await startGovernanceService({
+    bus,
+    policiesDir,
+    instance: 'governance-test',
+    clock: { now: () => DECIDED_AT },
+    reloadDebounceMs: 30,
+    onPolicyReload,
+    ...(metrics ? { metrics } : {}),
+  });
   services.push(service);
   return service;
 }
@@ -60,22 +84,54 @@ describe('governance service (in-memory bus)', () => {
     const service = await start(bus, POLICIES, undefined, metrics);
     expect(service.policyIds()).toEqual(expect.arrayContaining(['payment-over-limit', 'patient-record-needs-purpose']));
     // When a charge of 1500 and a read without purpose are asked about
-    await bus.publish(Topics.governanceRequests, [{ key: 'run-a', value: request('run-a'), headers: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', other: 'dropped' } }]);
-    const read = request('run-b', { requestId: 'run-b/read-record/def', definitionId: 'patient-record-access', stepId: 'read-record', worker: 'records', action: 'read-patient-record', input: { patientId: 'p-1' }, inputDigest: 'def' });
+    await bus.publish(Topics.governanceRequests, [
+      {
+        key: 'run-a',
+        value: request('run-a'),
+        headers: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', other: 'dropped' },
+      },
+    ]);
+    const read = request('run-b', {
+      requestId: 'run-b/read-record/def',
+      definitionId: 'patient-record-access',
+      stepId: 'read-record',
+      worker: 'records',
+      action: 'read-patient-record',
+      input: { patientId: 'p-1' },
+      inputDigest: 'def',
+    });
     await bus.publish(Topics.governanceRequests, [{ key: 'run-b', value: read }]);
     // Then each decision is published, valid on the wire, for its run
     const approval = await until(() => decisions.find((m) => m.key === 'run-a'), 'decision for run-a');
     expect(parseGovernanceDecisionMessage(approval.value)).toEqual({
-      type: 'governance.decision', requestId: 'run-a/pay-vendor/abc', runId: 'run-a', stepId: 'pay-vendor', inputDigest: 'abc',
-      outcome: 'require_approval', policyId: 'payment-over-limit', reason: "charges over 1000 need an operator's approval", decidedAt: DECIDED_AT, decidedBy: 'governance-test',
+      type: 'governance.decision',
+      requestId: 'run-a/pay-vendor/abc',
+      runId: 'run-a',
+      stepId: 'pay-vendor',
+      inputDigest: 'abc',
+      outcome: 'require_approval',
+      policyId: 'payment-over-limit',
+      reason: "charges over 1000 need an operator's approval",
+      decidedAt: DECIDED_AT,
+      decidedBy: 'governance-test',
     });
     expect(approval.headers).toEqual({ traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' });
     const denial = await until(() => decisions.find((m) => m.key === 'run-b'), 'decision for run-b');
-    expect(denial.value).toMatchObject({ requestId: 'run-b/read-record/def', stepId: 'read-record', inputDigest: 'def', outcome: 'deny', policyId: 'patient-record-needs-purpose' });
+    expect(denial.value).toMatchObject({
+      requestId: 'run-b/read-record/def',
+      stepId: 'read-record',
+      inputDigest: 'def',
+      outcome: 'deny',
+      policyId: 'patient-record-needs-purpose',
+    });
     // And both are counted by outcome and policy
     const counted = await metrics.render();
-    expect(counted).toMatch(/orchestron_governance_decisions_total\{[^}]*outcome="require_approval"[^}]*policy="payment-over-limit"[^}]*\} 1/);
-    expect(counted).toMatch(/orchestron_governance_decisions_total\{[^}]*outcome="deny"[^}]*policy="patient-record-needs-purpose"[^}]*\} 1/);
+    expect(counted).toMatch(
+      /orchestron_governance_decisions_total\{[^}]*outcome="require_approval"[^}]*policy="payment-over-limit"[^}]*\} 1/,
+    );
+    expect(counted).toMatch(
+      /orchestron_governance_decisions_total\{[^}]*outcome="deny"[^}]*policy="patient-record-needs-purpose"[^}]*\} 1/,
+    );
   });
 
   it('dead-letters a request that is not valid, deciding nothing for it', async () => {
@@ -87,10 +143,14 @@ describe('governance service (in-memory bus)', () => {
     // When a request misses its run id, and a good one follows
     const { runId: _dropped, ...noRunId } = request('run-bad');
     await bus.publish(Topics.governanceRequests, [{ key: 'run-bad', value: noRunId }]);
-    await bus.publish(Topics.governanceRequests, [{ key: 'run-good', value: request('run-good', { input: { amount: 5 } }) }]);
+    await bus.publish(Topics.governanceRequests, [
+      { key: 'run-good', value: request('run-good', { input: { amount: 5 } }) },
+    ]);
     // Then the bad one is dead-lettered with the reason, and only the good one is decided
     const invalid = await until(() => letters.find((m) => m.key === 'run-bad'), 'dead letter for run-bad');
-    expect((invalid.value as { reason: string }).reason).toMatch(/^WireFormatError: not a valid governance\.request message: .*runId/);
+    expect((invalid.value as { reason: string }).reason).toMatch(
+      /^WireFormatError: not a valid governance\.request message: .*runId/,
+    );
     await until(() => decisions.find((m) => m.key === 'run-good'), 'decision for run-good');
     expect(decisions.map((m) => m.key)).toEqual(['run-good']);
   });
@@ -105,15 +165,30 @@ describe('governance service (in-memory bus)', () => {
     // Deeper than Cedar takes, within what a message may carry (1,000 deep is dead-lettered by the wire parser).
     for (let i = 0; i < 100; i++) deep = { next: deep };
     // When requests arrive that Cedar cannot evaluate
-    await bus.publish(Topics.governanceRequests, [{ key: 'run-surrogate', value: request('run-surrogate', { input: { amount: 5, vendor: 'acme\ud800' } }) }]);
+    await bus.publish(Topics.governanceRequests, [
+      { key: 'run-surrogate', value: request('run-surrogate', { input: { amount: 5, vendor: 'acme\ud800' } }) },
+    ]);
     await bus.publish(Topics.governanceRequests, [{ key: 'run-deep', value: request('run-deep', { runInput: deep }) }]);
-    await bus.publish(Topics.governanceRequests, [{ key: 'run-late', value: request('run-late', { requestedAt: 9e15 }) }]);
+    await bus.publish(Topics.governanceRequests, [
+      { key: 'run-late', value: request('run-late', { requestedAt: 9e15 }) },
+    ]);
     // Then each gets a decision that is valid on the wire, fail closed, naming what is wrong
     const surrogate = await until(() => decisions.find((m) => m.key === 'run-surrogate'), 'decision for run-surrogate');
-    expect(parseGovernanceDecisionMessage(surrogate.value)).toMatchObject({ outcome: 'deny', code: 'GOVERNANCE.UNEVALUABLE', policyId: null, reason: 'Cedar could not evaluate the request: context.input.vendor: the string holds a lone surrogate (\\ud800 at index 4), which is not valid Unicode' });
+    expect(parseGovernanceDecisionMessage(surrogate.value)).toMatchObject({
+      outcome: 'deny',
+      code: 'GOVERNANCE.UNEVALUABLE',
+      policyId: null,
+      reason:
+        'Cedar could not evaluate the request: context.input.vendor: the string holds a lone surrogate (\\ud800 at index 4), which is not valid Unicode',
+    });
     const tooDeep = await until(() => decisions.find((m) => m.key === 'run-deep'), 'decision for run-deep');
-    expect(parseGovernanceDecisionMessage(tooDeep.value)).toMatchObject({ outcome: 'deny', code: 'GOVERNANCE.UNEVALUABLE' });
-    expect((tooDeep.value as { reason: string }).reason).toMatch(/context\.runInput(\.next){64}: the value is nested deeper than 64 levels/);
+    expect(parseGovernanceDecisionMessage(tooDeep.value)).toMatchObject({
+      outcome: 'deny',
+      code: 'GOVERNANCE.UNEVALUABLE',
+    });
+    expect((tooDeep.value as { reason: string }).reason).toMatch(
+      /context\.runInput(\.next){64}: the value is nested deeper than 64 levels/,
+    );
     const late = await until(() => decisions.find((m) => m.key === 'run-late'), 'decision for run-late');
     expect(late.value).toMatchObject({ outcome: 'deny', code: 'GOVERNANCE.UNEVALUABLE' });
     expect((late.value as { reason: string }).reason).toMatch(/not a valid time/);
@@ -131,7 +206,10 @@ describe('governance service (in-memory bus)', () => {
     const reloads: PolicyReload[] = [];
     const service = await start(bus, dir, (reload) => reloads.push(reload));
     // When a forbid on charges is added
-    writeFileSync(join(dir, 'charges.cedar'), '@id("no-charges")\n@reason("charges are frozen")\nforbid (principal, action, resource) when { resource has action && resource.action == "charge" };\n');
+    writeFileSync(
+      join(dir, 'charges.cedar'),
+      '@id("no-charges")\n@reason("charges are frozen")\nforbid (principal, action, resource) when { resource has action && resource.action == "charge" };\n',
+    );
     await until(() => reloads.find((r) => r.ok && r.policyIds.includes('no-charges')), 'reload with no-charges');
     await bus.publish(Topics.governanceRequests, [{ key: 'run-c', value: request('run-c') }]);
     // Then the next request is denied by it

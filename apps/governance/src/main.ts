@@ -45,9 +45,14 @@ await runServiceMain({
     const metrics = createMetrics({ service: 'orchestron-governance' });
     const service = await startGovernanceService({ ...config, ...(bus === undefined ? {} : { bus }), logger, metrics });
     const metricsPort = process.env.ORCHESTRON_METRICS_PORT;
-    const metricsServer = metricsPort === undefined || metricsPort === '' ? null : await serveMetrics({ port: Number(metricsPort), metrics });
+    const metricsServer =
+      metricsPort === undefined || metricsPort === ''
+        ? null
+        : await serveMetrics({ port: Number(metricsPort), metrics });
     const ids = service.policyIds();
-    process.stdout.write(`governance ready: ${ids.length} ${ids.length === 1 ? 'policy' : 'policies'} (${ids.join(', ')}) from ${service.policiesDir}${metricsServer ? `; metrics ${metricsServer.url}/metrics` : ''}\n`);
+    process.stdout.write(
+      `governance ready: ${ids.length} ${ids.length === 1 ? 'policy' : 'policies'} (${ids.join(', ')}) from ${service.policiesDir}${metricsServer ? `; metrics ${metricsServer.url}/metrics` : ''}\n`,
+    );
 
     // The in-memory bus holds no socket, so nothing else would keep the process up until a signal.
     const keepAlive = setInterval(() => undefined, 60_000);

@@ -8,10 +8,21 @@ import { PolicyStore } from './policy-store.ts';
 import type { PolicyReload } from './policy-store.ts';
 
 const ALLOW_ALL = '@id("allow-all")\npermit (principal, action, resource);\n';
-const FORBID_EXPORT = '@id("no-export")\n@reason("exports are off")\nforbid (principal, action, resource)\nwhen { resource has action && resource.action == "export" };\n';
+const FORBID_EXPORT =
+  '@id("no-export")\n@reason("exports are off")\nforbid (principal, action, resource)\nwhen { resource has action && resource.action == "export" };\n';
 
 function request(action: string): GovernanceRequest {
-  return { runId: 'run-1', definitionId: 'def', definitionVersion: 1, stepId: 'step', worker: 'w', action, input: {}, runInput: {}, now: Date.UTC(2025, 0, 7, 10) };
+  return {
+    runId: 'run-1',
+    definitionId: 'def',
+    definitionVersion: 1,
+    stepId: 'step',
+    worker: 'w',
+    action,
+    input: {},
+    runInput: {},
+    now: Date.UTC(2025, 0, 7, 10),
+  };
 }
 
 interface Logged {
@@ -22,7 +33,8 @@ interface Logged {
 
 function recordingLogger(): Logger & { lines: Logged[] } {
   const lines: Logged[] = [];
-  const at = (level: string) => (message: string, fields?: Record<string, unknown>) => lines.push({ level, message, fields });
+  const at = (level: string) => (message: string, fields?: Record<string, unknown>) =>
+    lines.push({ level, message, fields });
   return { lines, info: at('info'), warn: at('warn'), error: at('error') };
 }
 
@@ -41,7 +53,10 @@ function policyDir(files: Record<string, string>): string {
 }
 
 /** A watched store, and a way to wait for the reload a test expects (editors and inotify may cause more than one). */
-function watchedStore(dir: string, logger: Logger): { store: PolicyStore; reloaded: (match: (reload: PolicyReload) => boolean) => Promise<PolicyReload> } {
+function watchedStore(
+  dir: string,
+  logger: Logger,
+): { store: PolicyStore; reloaded: (match: (reload: PolicyReload) => boolean) => Promise<PolicyReload> } {
   const reloads: PolicyReload[] = [];
   const store = new PolicyStore({ dir, logger, debounceMs: 30, onReload: (reload) => reloads.push(reload) });
   stores.push(store);
@@ -51,7 +66,10 @@ function watchedStore(dir: string, logger: Logger): { store: PolicyStore; reload
     for (;;) {
       const found = reloads.find(match);
       if (found !== undefined) return found;
-      if (Date.now() > deadline) throw new Error(`no matching reload within 5 s; saw ${JSON.stringify(reloads.map((r) => (r.ok ? r.policyIds : r.error.message)))}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `no matching reload within 5 s; saw ${JSON.stringify(reloads.map((r) => (r.ok ? r.policyIds : r.error.message)))}`,
+        );
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
   };
@@ -63,7 +81,11 @@ describe('PolicyStore', () => {
     const dir = policyDir({ 'b.cedar': FORBID_EXPORT, 'a.cedar': ALLOW_ALL, 'notes.txt': 'not cedar' });
     const store = new PolicyStore({ dir, logger: recordingLogger() });
     expect(store.policyIds()).toEqual(['allow-all', 'no-export']);
-    expect(store.engine().evaluate(request('export'))).toMatchObject({ outcome: 'deny', policyId: 'no-export', reason: 'exports are off' });
+    expect(store.engine().evaluate(request('export'))).toMatchObject({
+      outcome: 'deny',
+      policyId: 'no-export',
+      reason: 'exports are off',
+    });
   });
 
   it('keeps the policies in force when the directory is emptied: no policies would allow every step', () => {
@@ -77,7 +99,9 @@ describe('PolicyStore', () => {
   });
 
   it('refuses to start on a missing directory or on policies that do not compile', () => {
-    expect(() => new PolicyStore({ dir: join(tmpdir(), 'orchestron-no-such-dir'), logger: recordingLogger() })).toThrow(/orchestron-no-such-dir does not exist .*ORCHESTRON_POLICIES/);
+    expect(() => new PolicyStore({ dir: join(tmpdir(), 'orchestron-no-such-dir'), logger: recordingLogger() })).toThrow(
+      /orchestron-no-such-dir does not exist .*ORCHESTRON_POLICIES/,
+    );
     const dir = policyDir({ 'broken.cedar': 'permit (principal, action, resource)' });
     expect(() => new PolicyStore({ dir, logger: recordingLogger() })).toThrow(/broken\.cedar:1/);
   });
@@ -102,7 +126,10 @@ describe('PolicyStore', () => {
     const logger = recordingLogger();
     const { store, reloaded } = watchedStore(dir, logger);
     // When the forbid is edited into invalid Cedar
-    writeFileSync(join(dir, 'b.cedar'), '@id("no-export")\nforbid (principal, action, resource)\nwhen { resource.action == };\n');
+    writeFileSync(
+      join(dir, 'b.cedar'),
+      '@id("no-export")\nforbid (principal, action, resource)\nwhen { resource.action == };\n',
+    );
     const failed = await reloaded((r) => !r.ok);
     // Then the old set still decides
     expect(failed).toMatchObject({ ok: false, keptPolicyIds: ['allow-all', 'no-export'] });
@@ -112,10 +139,15 @@ describe('PolicyStore', () => {
     const logged = logger.lines.find((line) => line.level === 'error');
     expect(logged?.message).toBe('policy reload failed; the previous policies stay in force');
     expect(logged?.fields?.['error']).toMatch(/b\.cedar:3: /);
-    expect(logged?.fields?.['problems']).toEqual([expect.objectContaining({ file: 'b.cedar', line: 3, message: expect.stringMatching(/unexpected token/i) })]);
+    expect(logged?.fields?.['problems']).toEqual([
+      expect.objectContaining({ file: 'b.cedar', line: 3, message: expect.stringMatching(/unexpected token/i) }),
+    ]);
 
     // When the edit is fixed, the fixed set takes over
-    writeFileSync(join(dir, 'b.cedar'), FORBID_EXPORT.replace('"export"', '"delete"').replace('no-export', 'no-delete'));
+    writeFileSync(
+      join(dir, 'b.cedar'),
+      FORBID_EXPORT.replace('"export"', '"delete"').replace('no-export', 'no-delete'),
+    );
     await reloaded((r) => r.ok && r.policyIds.includes('no-delete'));
     expect(store.engine().evaluate(request('export')).outcome).toBe('allow');
     expect(store.engine().evaluate(request('delete')).outcome).toBe('deny');

@@ -38,7 +38,9 @@ export class PolicyStore {
     this.#debounceMs = options.debounceMs ?? 150;
     this.#onReload = options.onReload;
     if (!existsSync(this.dir) || !statSync(this.dir).isDirectory()) {
-      throw new Error(`policy directory ${this.dir} does not exist or is not a directory (set ORCHESTRON_POLICIES to a directory of *.cedar files)`);
+      throw new Error(
+        `policy directory ${this.dir} does not exist or is not a directory (set ORCHESTRON_POLICIES to a directory of *.cedar files)`,
+      );
     }
     this.#engine = compile(this.dir).engine;
     this.#warnIfEmpty();
@@ -58,7 +60,10 @@ export class PolicyStore {
     if (this.#watcher !== undefined) return this;
     this.#watcher = watch(this.dir, { persistent: false }, () => this.#schedule());
     this.#watcher.on('error', (error) => {
-      this.#logger.error('policy directory watch failed; the policies in force stay until restart', { dir: this.dir, error: String(error) });
+      this.#logger.error('policy directory watch failed; the policies in force stay until restart', {
+        dir: this.dir,
+        error: String(error),
+      });
     });
     return this;
   }
@@ -69,7 +74,10 @@ export class PolicyStore {
     try {
       const { engine, files } = compile(this.dir);
       // An emptied directory (a bad deploy, say) would allow every step: keep the policies in force instead.
-      if (engine.policyIds.length === 0 && this.#engine.policyIds.length > 0) throw new Error(`${this.dir} holds no policies now; refusing to drop the ${this.#engine.policyIds.length} in force`);
+      if (engine.policyIds.length === 0 && this.#engine.policyIds.length > 0)
+        throw new Error(
+          `${this.dir} holds no policies now; refusing to drop the ${this.#engine.policyIds.length} in force`,
+        );
       this.#engine = engine;
       result = { ok: true, policyIds: engine.policyIds, files };
       this.#logger.info('policies reloaded', { dir: this.dir, files, policies: engine.policyIds });
@@ -77,7 +85,12 @@ export class PolicyStore {
     } catch (error) {
       const failure = error instanceof Error ? error : new Error(String(error));
       result = { ok: false, error: failure, keptPolicyIds: this.#engine.policyIds };
-      this.#logger.error('policy reload failed; the previous policies stay in force', { dir: this.dir, error: failure.message, problems: problemsOf(failure), kept: this.#engine.policyIds });
+      this.#logger.error('policy reload failed; the previous policies stay in force', {
+        dir: this.dir,
+        error: failure.message,
+        problems: problemsOf(failure),
+        kept: this.#engine.policyIds,
+      });
     }
     this.#onReload?.(result);
     return result.ok;
@@ -96,17 +109,24 @@ export class PolicyStore {
 
   #warnIfEmpty(): void {
     // The policy engine allows every step when it has no policies: say so loudly, it is rarely meant.
-    if (this.#engine.policyIds.length === 0) this.#logger.warn('no governance policies loaded: every step is allowed', { dir: this.dir });
+    if (this.#engine.policyIds.length === 0)
+      this.#logger.warn('no governance policies loaded: every step is allowed', { dir: this.dir });
   }
 }
 
 function compile(dir: string): { engine: PolicyEngine; files: string[] } {
-  const files = readdirSync(dir).filter((name) => name.endsWith('.cedar')).sort();
+  const files = readdirSync(dir)
+    .filter((name) => name.endsWith('.cedar'))
+    .sort();
   const sources: PolicySource[] = files.map((name) => ({ name, text: readFileSync(join(dir, name), 'utf8') }));
   return { engine: createPolicyEngine(sources), files };
 }
 
 function problemsOf(error: Error): Array<{ file: string; line?: number; message: string }> | undefined {
   if (!(error instanceof PolicyError)) return undefined;
-  return error.errors.map((problem) => ({ file: problem.source, ...(problem.line === undefined ? {} : { line: problem.line }), message: problem.message }));
+  return error.errors.map((problem) => ({
+    file: problem.source,
+    ...(problem.line === undefined ? {} : { line: problem.line }),
+    message: problem.message,
+  }));
 }

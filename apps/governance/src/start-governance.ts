@@ -64,7 +64,12 @@ export async function startGovernanceService(options: GovernanceServiceOptions):
   const logger = options.logger ?? silentLogger;
   const instance = options.instance ?? `governance-${hostname()}-${process.pid}`;
   const group = options.group ?? DEFAULT_GOVERNANCE_GROUP;
-  const policies = new PolicyStore({ dir: options.policiesDir, logger, debounceMs: options.reloadDebounceMs, onReload: options.onPolicyReload });
+  const policies = new PolicyStore({
+    dir: options.policiesDir,
+    logger,
+    debounceMs: options.reloadDebounceMs,
+    onReload: options.onPolicyReload,
+  });
   const ownedBus = options.bus === undefined ? await openKafkaBus(options.kafka, instance, logger) : undefined;
   const bus = options.bus ?? (ownedBus as MessageBus);
   let app: INestMicroservice | undefined;
@@ -74,11 +79,20 @@ export async function startGovernanceService(options: GovernanceServiceOptions):
       group,
       concurrency: options.concurrency ?? 4,
       onError: (error, message) => {
-        logger.error('governance request not decided; it goes to the dead-letter topic', { topic: message.topic, key: message.key, partition: message.partition, offset: message.offset, error: describe(error) });
+        logger.error('governance request not decided; it goes to the dead-letter topic', {
+          topic: message.topic,
+          key: message.key,
+          partition: message.partition,
+          offset: message.offset,
+          error: describe(error),
+        });
       },
     });
     const settings = { instance, clock: options.clock ?? systemClock };
-    app = await createBusMicroservice(GovernanceModule.with({ bus, policies, settings, logger, metrics: options.metrics ?? null }), transport);
+    app = await createBusMicroservice(
+      GovernanceModule.with({ bus, policies, settings, logger, metrics: options.metrics ?? null }),
+      transport,
+    );
     await app.listen();
     if (options.watchPolicies ?? true) policies.watch();
   } catch (error) {
@@ -87,7 +101,12 @@ export async function startGovernanceService(options: GovernanceServiceOptions):
     await ownedBus?.close().catch(() => undefined);
     throw error;
   }
-  logger.info('governance service started', { instance, group, policiesDir: policies.dir, policies: policies.policyIds() });
+  logger.info('governance service started', {
+    instance,
+    group,
+    policiesDir: policies.dir,
+    policies: policies.policyIds(),
+  });
   let closing: Promise<void> | undefined;
   const started = app;
   return {
@@ -108,7 +127,11 @@ export async function startGovernanceService(options: GovernanceServiceOptions):
   };
 }
 
-async function openKafkaBus(kafka: GovernanceKafkaOptions | undefined, instance: string, logger: Logger): Promise<MessageBus> {
+async function openKafkaBus(
+  kafka: GovernanceKafkaOptions | undefined,
+  instance: string,
+  logger: Logger,
+): Promise<MessageBus> {
   // Loaded only when needed, so a service given a bus does not load a Kafka client.
   const { createKafkaBus } = await import('@orchestron/bus-kafka');
   const bus = createKafkaBus({

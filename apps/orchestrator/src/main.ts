@@ -46,10 +46,23 @@ await runServiceMain({
     const store = await openStore(tiers, resolve(process.env.ORCHESTRON_DATA ?? '.orchestron'));
     const bus = await openBus(tiers, logger, [], { clientId: instance });
     const flowControl = flowControlFromEnv(process.env.ORCHESTRON_FLOW_CONTROL);
-    const orchestrator = await startOrchestrator({ store, bus, instance, logger, metrics, flowControl, ...(process.env.ORCHESTRON_ORCHESTRATOR_GROUP ? { group: process.env.ORCHESTRON_ORCHESTRATOR_GROUP } : {}) });
+    const orchestrator = await startOrchestrator({
+      store,
+      bus,
+      instance,
+      logger,
+      metrics,
+      flowControl,
+      ...(process.env.ORCHESTRON_ORCHESTRATOR_GROUP ? { group: process.env.ORCHESTRON_ORCHESTRATOR_GROUP } : {}),
+    });
     const metricsPort = process.env.ORCHESTRON_METRICS_PORT;
-    const server = metricsPort === undefined || metricsPort === '' ? null : await serveMetrics({ port: parsePort(metricsPort), metrics: orchestrator.metrics ?? metrics });
-    process.stdout.write(`orchestrator ${instance} ready (store ${tiers.store}, bus ${tiers.bus}${server ? `, metrics ${server.url}/metrics` : ''}${tracing.exporting ? ', tracing on' : ''})\n`);
+    const server =
+      metricsPort === undefined || metricsPort === ''
+        ? null
+        : await serveMetrics({ port: parsePort(metricsPort), metrics: orchestrator.metrics ?? metrics });
+    process.stdout.write(
+      `orchestrator ${instance} ready (store ${tiers.store}, bus ${tiers.bus}${server ? `, metrics ${server.url}/metrics` : ''}${tracing.exporting ? ', tracing on' : ''})\n`,
+    );
     return {
       logger,
       async close() {
@@ -65,6 +78,7 @@ await runServiceMain({
 
 function parsePort(text: string): number {
   const port = Number(text);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`ORCHESTRON_METRICS_PORT must be a port number, got ${JSON.stringify(text)}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`ORCHESTRON_METRICS_PORT must be a port number, got ${JSON.stringify(text)}`);
   return port;
 }

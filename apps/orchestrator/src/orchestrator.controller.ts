@@ -35,5 +35,15 @@ export class OrchestratorController {
 Reflect.decorate([Controller()], OrchestratorController);
 Inject(ORCHESTRATOR_ENGINE)(OrchestratorController, undefined, 0);
 Inject(ORCHESTRATOR_METRICS)(OrchestratorController, undefined, 1);
-const ORCHESTRATOR_TOPICS = [Topics.workflowStarts, Topics.stepEvents, Topics.operatorCommands, Topics.governanceDecisions];
-Reflect.decorate([EventPattern<string[]>(ORCHESTRATOR_TOPICS)], OrchestratorController.prototype, 'onRunMessage', Object.getOwnPropertyDescriptor(OrchestratorController.prototype, 'onRunMessage'));
+const ORCHESTRATOR_TOPICS = [
+  Topics.workflowStarts,
+  Topics.stepEvents,
+  Topics.operatorCommands,
+  Topics.governanceDecisions,
+];
+Reflect.decorate(
+  [EventPattern<string[]>(ORCHESTRATOR_TOPICS)],
+  OrchestratorController.prototype,
+  'onRunMessage',
+  Object.getOwnPropertyDescriptor(OrchestratorController.prototype, 'onRunMessage'),
+);

@@ -12,11 +12,18 @@ import { closeAfterEach, eventually } from '@orchestron/runtime/testing';
 import { startOrchestrator } from './start-orchestrator.ts';
 
 const payment = {
-  id: 'pay', version: 1,
+  id: 'pay',
+  version: 1,
   defaults: { retry: { maxAttempts: 2, backoff: 'fixed', initialDelay: '10ms', jitter: 'none' }, timeout: '5s' },
   steps: {
     check: { worker: 'payments', action: 'validate-invoice' },
-    charge: { worker: 'payments', action: 'charge', sideEffect: true, needs: ['check'], input: { amount: '${{ input.amount }}' } },
+    charge: {
+      worker: 'payments',
+      action: 'charge',
+      sideEffect: true,
+      needs: ['check'],
+      input: { amount: '${{ input.amount }}' },
+    },
   },
 };
 
@@ -27,7 +34,6 @@ forbid (principal, action, resource) when { resource has action && resource.acti
 @id("no-zero") @reason("a zero payment is a mistake")
 forbid (principal, action, resource) when { resource has action && resource.action == "charge" && context.input has amount && context.input.amount == 0 };
 `;
-
 
 describe('the orchestrator service with the governance service and a worker, on one bus', () => {
   const onClose = closeAfterEach();
@@ -43,9 +49,21 @@ describe('the orchestrator service with the governance service and a worker, on 
     const metrics = createMetrics({ service: 'test-orchestrator', defaultMetrics: false });
     const first = await startOrchestrator({ store, bus, instance: 'orch-1', metrics });
     onClose(() => first.close());
-    const second = await startOrchestrator({ store, bus, instance: 'orch-2', metrics: createMetrics({ service: 'test-orchestrator-2', defaultMetrics: false }) });
+    const second = await startOrchestrator({
+      store,
+      bus,
+      instance: 'orch-2',
+      metrics: createMetrics({ service: 'test-orchestrator-2', defaultMetrics: false }),
+    });
     onClose(() => second.close());
-    const worker = createWorker({ name: 'payments', bus, handlers: { 'validate-invoice': async () => ({ valid: true }), charge: async (ctx) => ({ paymentId: `p-${ctx.idempotencyKey}` }) } });
+    const worker = createWorker({
+      name: 'payments',
+      bus,
+      handlers: {
+        'validate-invoice': async () => ({ valid: true }),
+        charge: async (ctx) => ({ paymentId: `p-${ctx.idempotencyKey}` }),
+      },
+    });
     await worker.start();
     onClose(() => worker.stop());
     const api = new RemoteRuns({ store, bus, waitMs: 5_000 });
@@ -63,12 +81,22 @@ describe('the orchestrator service with the governance service and a worker, on 
       return run?.steps.charge?.status === 'waiting_approval' ? run : undefined;
     });
     expect(held.steps.charge?.governance).toMatchObject({ outcome: 'require_approval', policyId: 'big-payments' });
-    await api.execute(big.runId, { type: 'Approve', data: { stepId: 'charge', reason: 'checked the invoice' } }, 'operator:ann');
+    await api.execute(
+      big.runId,
+      { type: 'Approve', data: { stepId: 'charge', reason: 'checked the invoice' } },
+      'operator:ann',
+    );
     await eventually('the approved payment', async () => (await api.getRun(big.runId))?.status === 'completed');
 
     await eventually('the zero payment to fail', async () => (await api.getRun(zero.runId))?.status === 'failed');
-    const decided = (await api.history(zero.runId)).find((e) => e.type === 'GovernanceDecided' && (e.data as { stepId: string }).stepId === 'charge');
-    expect(decided?.data).toMatchObject({ outcome: 'deny', policyId: 'no-zero', reason: 'a zero payment is a mistake' });
+    const decided = (await api.history(zero.runId)).find(
+      (e) => e.type === 'GovernanceDecided' && (e.data as { stepId: string }).stepId === 'charge',
+    );
+    expect(decided?.data).toMatchObject({
+      outcome: 'deny',
+      policyId: 'no-zero',
+      reason: 'a zero payment is a mistake',
+    });
     expect(decided?.metadata.actor).toBe('system:governance:gov-1');
 
     // Each run is written by the one instance that owns its partition.
@@ -89,13 +117,20 @@ describe('the orchestrator service with the governance service and a worker, on 
     onClose(() => bus.close());
     const orchestrator = await startOrchestrator({ store, bus, instance: 'orch-1' });
     onClose(() => orchestrator.close());
-    const worker = createWorker({ name: 'payments', bus, handlers: { 'validate-invoice': async () => ({ valid: true }), charge: async () => ({ paid: true }) } });
+    const worker = createWorker({
+      name: 'payments',
+      bus,
+      handlers: { 'validate-invoice': async () => ({ valid: true }), charge: async () => ({ paid: true }) },
+    });
     await worker.start();
     onClose(() => worker.stop());
     const api = new RemoteRuns({ store, bus, waitMs: 5_000 });
     await api.start();
     onClose(() => api.stop());
-    await api.definitions.register({ ...payment, id: 'pay-deadline', defaults: { ...payment.defaults, governanceTimeout: '300ms' } }, 'test');
+    await api.definitions.register(
+      { ...payment, id: 'pay-deadline', defaults: { ...payment.defaults, governanceTimeout: '300ms' } },
+      'test',
+    );
 
     const { run } = await api.startRun({ definitionId: 'pay-deadline', input: { amount: 50 }, actor: 'producer:test' });
     const escalated = await eventually('the run to need an operator', async () => {
@@ -113,8 +148,15 @@ describe('the orchestrator service with the governance service and a worker, on 
     writeFileSync(join(policiesDir, 'pay.cedar'), POLICIES);
     const governance = await startGovernanceService({ bus, policiesDir, instance: 'gov-late', watchPolicies: false });
     onClose(() => governance.close());
-    await api.execute(run.runId, { type: 'RetryStep', data: { stepId: 'check', reason: 'governance is back' } }, 'operator:ann');
+    await api.execute(
+      run.runId,
+      { type: 'RetryStep', data: { stepId: 'check', reason: 'governance is back' } },
+      'operator:ann',
+    );
     await eventually('the payment', async () => (await api.getRun(run.runId))?.status === 'completed');
-    expect((await api.history(run.runId)).find((e) => e.type === 'GovernanceDecided')?.data).toMatchObject({ outcome: 'allow', policyId: 'allow-all' });
+    expect((await api.history(run.runId)).find((e) => e.type === 'GovernanceDecided')?.data).toMatchObject({
+      outcome: 'allow',
+      policyId: 'allow-all',
+    });
   });
 });

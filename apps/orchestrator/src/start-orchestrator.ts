@@ -14,7 +14,8 @@ export const DEFAULT_ORCHESTRATOR_GROUP = Topics.group('orchestron-orchestrator'
 function lagMetrics(metrics: Metrics, group: string): (lag: readonly PartitionLag[]) => void {
   return (lag) => {
     metrics.consumerLag.reset();
-    for (const entry of lag) metrics.consumerLag.set({ group, topic: entry.topic, partition: String(entry.partition) }, entry.lag);
+    for (const entry of lag)
+      metrics.consumerLag.set({ group, topic: entry.topic, partition: String(entry.partition) }, entry.lag);
   };
 }
 
@@ -51,18 +52,34 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
   const logger = options.logger ?? silentLogger;
   const group = options.group ?? DEFAULT_ORCHESTRATOR_GROUP;
   const engine = new Engine({
-    store: options.store, bus: options.bus, governance: 'bus', consume: false, group, logger,
+    store: options.store,
+    bus: options.bus,
+    governance: 'bus',
+    consume: false,
+    group,
+    logger,
     metadata: { instance: options.instance },
     ...(options.clock ? { clock: options.clock } : {}),
-    ...(options.metrics ? { observer: metricsObserver(options.metrics), onFlowChange: flowMetricsObserver(options.metrics) } : {}),
+    ...(options.metrics
+      ? { observer: metricsObserver(options.metrics), onFlowChange: flowMetricsObserver(options.metrics) }
+      : {}),
     ...(options.flowControl ? { flowControl: options.flowControl } : {}),
   });
   await engine.start();
   const transport = new BusTransport({
-    bus: options.bus, group, concurrency: options.concurrency ?? 64,
+    bus: options.bus,
+    group,
+    concurrency: options.concurrency ?? 64,
     onAssigned: (partitions) => void engine.assign(partitions),
     ...(options.metrics ? { onLag: lagMetrics(options.metrics, group) } : {}),
-    onError: (error, message) => logger.error('message dead-lettered', { topic: message.topic, key: message.key, partition: message.partition, offset: message.offset, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) }),
+    onError: (error, message) =>
+      logger.error('message dead-lettered', {
+        topic: message.topic,
+        key: message.key,
+        partition: message.partition,
+        offset: message.offset,
+        error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+      }),
   });
   let app: INestMicroservice | undefined;
   try {

@@ -26,20 +26,30 @@ export interface ApiMode {
  * orchestrator services over the bus. No engine, governance or worker runs in this process.
  */
 export async function startApiMode(options: ApiModeOptions): Promise<ApiMode> {
-  if (options.tiers.bus !== 'kafka') throw new Error('ORCHESTRON_MODE=api needs ORCHESTRON_BUS=kafka: the orchestrators it talks to run in other processes');
+  if (options.tiers.bus !== 'kafka')
+    throw new Error(
+      'ORCHESTRON_MODE=api needs ORCHESTRON_BUS=kafka: the orchestrators it talks to run in other processes',
+    );
   const store = await openStore(options.tiers, options.dataDir);
   const bus = await openBus(options.tiers, options.logger, [], { clientId: 'orchestron-api' });
   const runs = new RemoteRuns({ store, bus });
   await runs.start();
   const definitions: string[] = [];
   if (options.examplesDir && existsSync(options.examplesDir)) {
-    for (const file of readdirSync(options.examplesDir).filter((f) => /\.(ya?ml|json)$/.test(f)).sort()) {
-      const { definition } = await runs.definitions.register(parseDefinitionText(readFileSync(join(options.examplesDir, file), 'utf8'), file), 'system:examples');
+    for (const file of readdirSync(options.examplesDir)
+      .filter((f) => /\.(ya?ml|json)$/.test(f))
+      .sort()) {
+      const { definition } = await runs.definitions.register(
+        parseDefinitionText(readFileSync(join(options.examplesDir, file), 'utf8'), file),
+        'system:examples',
+      );
       definitions.push(`${definition.id} v${definition.version}`);
     }
   }
   return {
-    runs, store, definitions,
+    runs,
+    store,
+    definitions,
     async close() {
       await runs.stop();
       await bus.close();

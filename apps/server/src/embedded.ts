@@ -3,7 +3,13 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { parseDefinitionText } from '@orchestron/definitions';
 import { createExampleWorkers, EXAMPLE_WORKER_NAMES, SqliteLedger } from '@orchestron/example-workers';
-import { createPolicyGovernance, Engine, flowControlFromEnv, flowMetricsObserver, metricsObserver } from '@orchestron/runtime';
+import {
+  createPolicyGovernance,
+  Engine,
+  flowControlFromEnv,
+  flowMetricsObserver,
+  metricsObserver,
+} from '@orchestron/runtime';
 import type { EventStore } from '@orchestron/event-store';
 import type { Metrics } from '@orchestron/telemetry';
 import type { Logger } from '@orchestron/runtime';
@@ -36,36 +42,71 @@ export interface Embedded {
   close(): Promise<void>;
 }
 
-
 /** One process: the configured event store and bus (SQLite and in-process by default), the orchestrator, governance and the example workers. */
 export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded> {
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
-  const tiers = options.tiers ?? { store: 'embedded', bus: 'memory', pgUrl: '', pgSchema: '', pgPoolSize: 10, kafkaBrokers: [], kafkaPartitions: 1, kafkaSessionTimeoutMs: 30_000, esdbUrl: null };
+  const tiers = options.tiers ?? {
+    store: 'embedded',
+    bus: 'memory',
+    pgUrl: '',
+    pgSchema: '',
+    pgPoolSize: 10,
+    kafkaBrokers: [],
+    kafkaPartitions: 1,
+    kafkaSessionTimeoutMs: 30_000,
+    esdbUrl: null,
+  };
   const store = await openStore(tiers, options.dataDir);
   const bus = await openBus(tiers, options.logger, EXAMPLE_WORKER_NAMES);
-  const policies = options.policiesDir && existsSync(options.policiesDir)
-    ? readdirSync(options.policiesDir).filter((f) => f.endsWith('.cedar')).sort().map((name) => ({ name, text: readFileSync(join(options.policiesDir as string, name), 'utf8') }))
-    : [];
+  const policies =
+    options.policiesDir && existsSync(options.policiesDir)
+      ? readdirSync(options.policiesDir)
+          .filter((f) => f.endsWith('.cedar'))
+          .sort()
+          .map((name) => ({ name, text: readFileSync(join(options.policiesDir as string, name), 'utf8') }))
+      : [];
   const governance = createPolicyGovernance(policies);
   const engine = new Engine({
-    store, bus, governance, logger: options.logger, flowControl: flowControlFromEnv(process.env.ORCHESTRON_FLOW_CONTROL),
-    ...(options.metrics ? { observer: metricsObserver(options.metrics), onFlowChange: flowMetricsObserver(options.metrics) } : {}),
+    store,
+    bus,
+    governance,
+    logger: options.logger,
+    flowControl: flowControlFromEnv(process.env.ORCHESTRON_FLOW_CONTROL),
+    ...(options.metrics
+      ? { observer: metricsObserver(options.metrics), onFlowChange: flowMetricsObserver(options.metrics) }
+      : {}),
   });
   const withWorkers = options.withWorkers ?? true;
   const ledger = withWorkers ? new SqliteLedger(join(options.dataDir, 'worker-ledger.sqlite')) : null;
-  const workers: Worker[] = ledger ? createExampleWorkers({ bus, ledger, logger: options.logger, ...(options.workMs !== undefined ? { workMs: options.workMs } : {}) }) : [];
+  const workers: Worker[] = ledger
+    ? createExampleWorkers({
+        bus,
+        ledger,
+        logger: options.logger,
+        ...(options.workMs !== undefined ? { workMs: options.workMs } : {}),
+      })
+    : [];
   for (const worker of workers) await worker.start();
   const { recovered } = await engine.start();
   const definitions: string[] = [];
   if (options.examplesDir && existsSync(options.examplesDir)) {
-    for (const file of readdirSync(options.examplesDir).filter((f) => /\.(ya?ml|json)$/.test(f)).sort()) {
-      const { definition } = await engine.definitions.register(parseDefinitionText(readFileSync(join(options.examplesDir, file), 'utf8'), file), 'system:examples');
+    for (const file of readdirSync(options.examplesDir)
+      .filter((f) => /\.(ya?ml|json)$/.test(f))
+      .sort()) {
+      const { definition } = await engine.definitions.register(
+        parseDefinitionText(readFileSync(join(options.examplesDir, file), 'utf8'), file),
+        'system:examples',
+      );
       definitions.push(`${definition.id} v${definition.version}`);
     }
   }
   options.logger.info('governance policies loaded', { policies: governance.policyIds });
   return {
-    engine, store, ledger, recovered, definitions,
+    engine,
+    store,
+    ledger,
+    recovered,
+    definitions,
     async close() {
       for (const worker of workers) await worker.stop();
       await engine.stop();

@@ -48,36 +48,77 @@ await runServiceMain({
   async start() {
     const root = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
     const port = Number(process.env.PORT ?? 3000);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, got ${JSON.stringify(process.env.PORT)}`);
+    if (!Number.isInteger(port) || port < 0 || port > 65535)
+      throw new Error(`PORT must be a port number, got ${JSON.stringify(process.env.PORT)}`);
     const dataDir = resolve(process.env.ORCHESTRON_DATA ?? '.orchestron');
     const logger = createLogger({ service: process.env.ORCHESTRON_MODE === 'api' ? 'orchestron-api' : 'orchestron' });
-    const keys = process.env.ORCHESTRON_API_KEYS ? parseApiKeys(process.env.ORCHESTRON_API_KEYS) : [adminKeyFile(dataDir)];
+    const keys = process.env.ORCHESTRON_API_KEYS
+      ? parseApiKeys(process.env.ORCHESTRON_API_KEYS)
+      : [adminKeyFile(dataDir)];
     const mode = process.env.ORCHESTRON_MODE ?? 'embedded';
-    if (mode !== 'embedded' && mode !== 'api') throw new Error(`ORCHESTRON_MODE must be embedded or api, got ${JSON.stringify(mode)}`);
+    if (mode !== 'embedded' && mode !== 'api')
+      throw new Error(`ORCHESTRON_MODE must be embedded or api, got ${JSON.stringify(mode)}`);
     const tiers = tierConfig(process.env);
-    const tracing = startTracing({ serviceName: mode === 'api' ? 'orchestron-api' : 'orchestron', serviceInstance: process.env.ORCHESTRON_INSTANCE ?? `${mode}-${process.pid}` });
+    const tracing = startTracing({
+      serviceName: mode === 'api' ? 'orchestron-api' : 'orchestron',
+      serviceInstance: process.env.ORCHESTRON_INSTANCE ?? `${mode}-${process.pid}`,
+    });
     const metrics = createMetrics({ service: mode === 'api' ? 'orchestron-api' : 'orchestron' });
     const examplesDir = resolve(process.env.ORCHESTRON_EXAMPLES ?? resolve(root, 'examples'));
-    const backend = mode === 'api'
-      ? await startApiMode({ tiers, dataDir, examplesDir, logger }).then((api) => ({ runs: api.runs, store: api.store, definitions: api.definitions, recovered: 0, close: () => api.close() }))
-      : await startEmbedded({
-        dataDir,
-        tiers,
-        examplesDir,
-        policiesDir: resolve(process.env.ORCHESTRON_POLICIES ?? resolve(root, 'examples/policies')),
-        logger,
-        metrics,
-        withWorkers: process.env.ORCHESTRON_WORKERS !== 'off',
-        ...(process.env.ORCHESTRON_WORK_MS ? { workMs: Number(process.env.ORCHESTRON_WORK_MS) } : {}),
-      }).then((embedded) => ({ runs: embedded.engine, store: embedded.store, definitions: embedded.definitions, recovered: embedded.recovered, close: () => embedded.close() }));
+    const backend =
+      mode === 'api'
+        ? await startApiMode({ tiers, dataDir, examplesDir, logger }).then((api) => ({
+            runs: api.runs,
+            store: api.store,
+            definitions: api.definitions,
+            recovered: 0,
+            close: () => api.close(),
+          }))
+        : await startEmbedded({
+            dataDir,
+            tiers,
+            examplesDir,
+            policiesDir: resolve(process.env.ORCHESTRON_POLICIES ?? resolve(root, 'examples/policies')),
+            logger,
+            metrics,
+            withWorkers: process.env.ORCHESTRON_WORKERS !== 'off',
+            ...(process.env.ORCHESTRON_WORK_MS ? { workMs: Number(process.env.ORCHESTRON_WORK_MS) } : {}),
+          }).then((embedded) => ({
+            runs: embedded.engine,
+            store: embedded.store,
+            definitions: embedded.definitions,
+            recovered: embedded.recovered,
+            close: () => embedded.close(),
+          }));
     const keyRing = await KeyRing.open({
-    config: keys, store: backend.store,
-    onRefreshError: (error) => logger.warn('could not read API keys; the keys known before stay in force', { error: error instanceof Error ? error.message : String(error) }),
-  });
-    const app = await createHttpApp({ runs: backend.runs, keys: keyRing, logger, metrics: runMetricsSource(backend.runs, metrics) });
+      config: keys,
+      store: backend.store,
+      onRefreshError: (error) =>
+        logger.warn('could not read API keys; the keys known before stay in force', {
+          error: error instanceof Error ? error.message : String(error),
+        }),
+    });
+    const app = await createHttpApp({
+      runs: backend.runs,
+      keys: keyRing,
+      logger,
+      metrics: runMetricsSource(backend.runs, metrics),
+    });
     const address = await app.listen(process.env.HOST ?? '127.0.0.1', port);
-    logger.info('orchestron is up', { url: address, mode, dataDir, store: tiers.store, bus: tiers.bus, recoveredRuns: backend.recovered, definitions: backend.definitions, auth: process.env.ORCHESTRON_API_KEYS ? 'ORCHESTRON_API_KEYS' : `${dataDir}/admin.key`, tracing: tracing.exporting });
-    process.stdout.write(`Orchestron listening on ${address} (${mode === 'api' ? 'API only, ' : ''}store ${tiers.store}, bus ${tiers.bus}; data in ${dataDir}; definitions: ${backend.definitions.join(', ') || 'none'})\n`);
+    logger.info('orchestron is up', {
+      url: address,
+      mode,
+      dataDir,
+      store: tiers.store,
+      bus: tiers.bus,
+      recoveredRuns: backend.recovered,
+      definitions: backend.definitions,
+      auth: process.env.ORCHESTRON_API_KEYS ? 'ORCHESTRON_API_KEYS' : `${dataDir}/admin.key`,
+      tracing: tracing.exporting,
+    });
+    process.stdout.write(
+      `Orchestron listening on ${address} (${mode === 'api' ? 'API only, ' : ''}store ${tiers.store}, bus ${tiers.bus}; data in ${dataDir}; definitions: ${backend.definitions.join(', ') || 'none'})\n`,
+    );
     return {
       logger,
       async close() {

@@ -52,12 +52,19 @@ export class ConfigError extends Error {
 }
 
 /** Reads the command line and the environment; throws ConfigError naming what is wrong. `--help` needs nothing else to be right. */
-export function readConfig(args: readonly string[], env: Readonly<Record<string, string | undefined>>): { readonly help: true } | ({ readonly help: false } & WorkersConfig) {
+export function readConfig(
+  args: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): { readonly help: true } | ({ readonly help: false } & WorkersConfig) {
   let values: { worker?: string[]; instance?: string; help?: boolean };
   try {
     ({ values } = parseArgs({
       args: [...args],
-      options: { worker: { type: 'string', short: 'w', multiple: true }, instance: { type: 'string', short: 'i' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        worker: { type: 'string', short: 'w', multiple: true },
+        instance: { type: 'string', short: 'i' },
+        help: { type: 'boolean', short: 'h' },
+      },
       strict: true,
       allowPositionals: false,
     }));
@@ -76,8 +83,12 @@ function settings(env: Env): Omit<WorkersConfig, 'workers' | 'instance'> {
     const kafka = kafkaSettings(env);
     const pg = postgresSettings(env, { poolSize: LEDGER_POOL_SIZE });
     return {
-      kafkaBrokers: kafka.brokers, kafkaPartitions: kafka.partitions, kafkaSessionTimeoutMs: kafka.sessionTimeoutMs,
-      pgUrl: pg.url, pgSchema: pg.schema, pgPoolSize: pg.poolSize,
+      kafkaBrokers: kafka.brokers,
+      kafkaPartitions: kafka.partitions,
+      kafkaSessionTimeoutMs: kafka.sessionTimeoutMs,
+      pgUrl: pg.url,
+      pgSchema: pg.schema,
+      pgPoolSize: pg.poolSize,
       workMs: integerSetting(env, 'ORCHESTRON_WORK_MS', 50, 0),
       shutdownGraceMs: integerSetting(env, 'ORCHESTRON_SHUTDOWN_GRACE_MS', 10_000, 0),
     };
@@ -90,10 +101,17 @@ function settings(env: Env): Omit<WorkersConfig, 'workers' | 'instance'> {
 const LEDGER_POOL_SIZE = 4;
 
 function workerNames(given: readonly string[]): string[] {
-  const names = given.flatMap((value) => value.split(',')).map((name) => name.trim()).filter(Boolean);
-  if (names.length === 0) throw new ConfigError(`--worker is required: one or more of ${EXAMPLE_WORKER_NAMES.join(', ')}, or all`);
+  const names = given
+    .flatMap((value) => value.split(','))
+    .map((name) => name.trim())
+    .filter(Boolean);
+  if (names.length === 0)
+    throw new ConfigError(`--worker is required: one or more of ${EXAMPLE_WORKER_NAMES.join(', ')}, or all`);
   if (names.includes('all')) return [...EXAMPLE_WORKER_NAMES];
   const unknown = names.filter((name) => !isExampleWorkerName(name));
-  if (unknown.length > 0) throw new ConfigError(`--worker: unknown worker ${unknown.map((n) => JSON.stringify(n)).join(', ')}; known: ${EXAMPLE_WORKER_NAMES.join(', ')}`);
+  if (unknown.length > 0)
+    throw new ConfigError(
+      `--worker: unknown worker ${unknown.map((n) => JSON.stringify(n)).join(', ')}; known: ${EXAMPLE_WORKER_NAMES.join(', ')}`,
+    );
   return [...new Set(names)];
 }

@@ -16,25 +16,40 @@ await runServiceMain({
     const logger = createLogger({ service: 'orchestron-workers', instance: config.instance });
     const tracing = startTracing({ serviceName: 'orchestron-workers', serviceInstance: config.instance, logger });
     const ledger = await PostgresLedger.open({
-      url: config.pgUrl, schema: config.pgSchema, poolSize: config.pgPoolSize,
+      url: config.pgUrl,
+      schema: config.pgSchema,
+      poolSize: config.pgPoolSize,
       onPoolError: (error) => logger.warn('idle PostgreSQL connection failed', { error: error.message }),
     });
     const bus = createKafkaBus({
-      brokers: config.kafkaBrokers, clientId: `orchestron-workers-${config.instance}`, partitions: config.kafkaPartitions,
-      sessionTimeoutMs: config.kafkaSessionTimeoutMs, logger,
+      brokers: config.kafkaBrokers,
+      clientId: `orchestron-workers-${config.instance}`,
+      partitions: config.kafkaPartitions,
+      sessionTimeoutMs: config.kafkaSessionTimeoutMs,
+      logger,
       // The workers abort what still runs after their own grace period; the subscription then only has to see them out.
       shutdownTimeoutMs: config.shutdownGraceMs + 5_000,
     });
     let service;
     try {
       await bus.ensureTopics([Topics.stepEvents, Topics.deadLetters, ...config.workers.map(Topics.commands)]);
-      service = await startWorkerService({ bus, ledger, workers: config.workers, instance: config.instance, workMs: config.workMs, shutdownGraceMs: config.shutdownGraceMs, logger });
+      service = await startWorkerService({
+        bus,
+        ledger,
+        workers: config.workers,
+        instance: config.instance,
+        workMs: config.workMs,
+        shutdownGraceMs: config.shutdownGraceMs,
+        logger,
+      });
     } catch (error) {
       await bus.close().catch(() => undefined);
       await ledger.close().catch(() => undefined);
       throw error;
     }
-    process.stdout.write(`Orchestron workers ready: ${config.workers.join(', ')} (instance ${config.instance}; Kafka ${config.kafkaBrokers.join(',')}; ledger schema ${config.pgSchema}${tracing.exporting ? '; tracing on' : ''})\n`);
+    process.stdout.write(
+      `Orchestron workers ready: ${config.workers.join(', ')} (instance ${config.instance}; Kafka ${config.kafkaBrokers.join(',')}; ledger schema ${config.pgSchema}${tracing.exporting ? '; tracing on' : ''})\n`,
+    );
     return {
       logger,
       async close() {

@@ -34,27 +34,51 @@ afterAll(async () => {
 describe('the worker service on Kafka', () => {
   it('takes a step.execute from orchestron.commands.records and answers step.started and step.completed on orchestron.step.events', async () => {
     needBroker();
-    const bus = createKafkaBus({ brokers: BROKERS, clientId: `orchestron-workers-test-${randomUUID().slice(0, 8)}`, partitions: 3, sessionTimeoutMs: 6_000, shutdownTimeoutMs: 5_000 });
+    const bus = createKafkaBus({
+      brokers: BROKERS,
+      clientId: `orchestron-workers-test-${randomUUID().slice(0, 8)}`,
+      partitions: 3,
+      sessionTimeoutMs: 6_000,
+      shutdownTimeoutMs: 5_000,
+    });
     const ledger = await PostgresLedger.open({ url: PG_URL, schema: SCHEMA });
     const runId = `run-workers-int-${randomUUID()}`;
     const seen: { event: StepEventMessage; traceparent: string | undefined }[] = [];
     let service: Awaited<ReturnType<typeof startWorkerService>> | undefined;
     try {
-      await bus.subscribe({ topics: [Topics.stepEvents], group: `orchestron-test-workers-spy-${randomUUID()}` }, async (m) => {
-        const event = m.value as StepEventMessage;
-        if (event.runId === runId) seen.push({ event, traceparent: m.headers?.traceparent });
-      });
+      await bus.subscribe(
+        { topics: [Topics.stepEvents], group: `orchestron-test-workers-spy-${randomUUID()}` },
+        async (m) => {
+          const event = m.value as StepEventMessage;
+          if (event.runId === runId) seen.push({ event, traceparent: m.headers?.traceparent });
+        },
+      );
       service = await startWorkerService({ bus, ledger, workers: ['records'], instance: 'int-1', workMs: 0 });
       const command: StepCommandMessage = {
-        type: 'step.execute', runId, stepId: 'read-record', attempt: 1, worker: 'records', action: 'read-patient-record',
-        input: { patientId: 'p-123', purpose: 'treatment' }, idempotencyKey: `${runId}/read-record/1`, deadline: Date.now() + 60_000, definitionId: 'patient-record-access',
+        type: 'step.execute',
+        runId,
+        stepId: 'read-record',
+        attempt: 1,
+        worker: 'records',
+        action: 'read-patient-record',
+        input: { patientId: 'p-123', purpose: 'treatment' },
+        idempotencyKey: `${runId}/read-record/1`,
+        deadline: Date.now() + 60_000,
+        definitionId: 'patient-record-access',
       };
       const traceparent = `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
       await bus.publish(Topics.commands('records'), [{ key: runId, value: command, headers: { traceparent } }]);
 
-      for (let i = 0; i < 600 && !seen.some((s) => s.event.type === 'step.completed'); i++) await new Promise((r) => setTimeout(r, 50));
+      for (let i = 0; i < 600 && !seen.some((s) => s.event.type === 'step.completed'); i++)
+        await new Promise((r) => setTimeout(r, 50));
       expect(seen.map((s) => s.event.type)).toEqual(['step.started', 'step.completed']);
-      expect(seen[1]?.event).toMatchObject({ runId, stepId: 'read-record', attempt: 1, phase: 'execute', output: { patientId: 'p-123', purpose: 'treatment', synthetic: true } });
+      expect(seen[1]?.event).toMatchObject({
+        runId,
+        stepId: 'read-record',
+        attempt: 1,
+        phase: 'execute',
+        output: { patientId: 'p-123', purpose: 'treatment', synthetic: true },
+      });
       expect(seen.map((s) => s.traceparent)).toEqual([traceparent, traceparent]);
     } finally {
       await service?.close();

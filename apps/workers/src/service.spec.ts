@@ -12,24 +12,44 @@ import { createMemoryLedger } from '@orchestron/worker-sdk';
 import { startWorkerService } from './index.ts';
 
 const charge = (runId: string): StepCommandMessage => ({
-  type: 'step.execute', runId, stepId: 'pay-vendor', attempt: 1, worker: 'payments', action: 'charge', input: { vendor: 'acme', amount: 200 },
-  idempotencyKey: `${runId}/pay-vendor/1`, deadline: Date.now() + 60_000, definitionId: 'vendor-payment',
+  type: 'step.execute',
+  runId,
+  stepId: 'pay-vendor',
+  attempt: 1,
+  worker: 'payments',
+  action: 'charge',
+  input: { vendor: 'acme', amount: 200 },
+  idempotencyKey: `${runId}/pay-vendor/1`,
+  deadline: Date.now() + 60_000,
+  definitionId: 'vendor-payment',
 });
 
 describe('startWorkerService', () => {
   it('runs the named workers on the given bus until closed, and logs JSON lines naming them and the instance', async () => {
     const bus = createInMemoryBus();
     const events: StepEventMessage[] = [];
-    await bus.subscribe({ topics: [Topics.stepEvents], group: 'spy' }, async (m) => { events.push(m.value as StepEventMessage); });
+    await bus.subscribe({ topics: [Topics.stepEvents], group: 'spy' }, async (m) => {
+      events.push(m.value as StepEventMessage);
+    });
     const lines: string[] = [];
-    const service = await startWorkerService({ bus, ledger: createMemoryLedger(), workers: ['payments', 'records'], instance: 'test-1', workMs: 0, logger: jsonLogger({ service: 'w' }, (l) => lines.push(l)) });
+    const service = await startWorkerService({
+      bus,
+      ledger: createMemoryLedger(),
+      workers: ['payments', 'records'],
+      instance: 'test-1',
+      workMs: 0,
+      logger: jsonLogger({ service: 'w' }, (l) => lines.push(l)),
+    });
     expect(service.workers).toEqual(['payments', 'records']);
 
     const runId = `run-${randomUUID()}`;
     await bus.publish(Topics.commands('payments'), [{ key: runId, value: charge(runId) }]);
-    for (let i = 0; i < 400 && !events.some((e) => e.runId === runId && e.type === 'step.completed'); i++) await sleep(5);
+    for (let i = 0; i < 400 && !events.some((e) => e.runId === runId && e.type === 'step.completed'); i++)
+      await sleep(5);
     expect(events.filter((e) => e.runId === runId).map((e) => e.type)).toEqual(['step.started', 'step.completed']);
-    expect(events.find((e) => e.type === 'step.completed')).toMatchObject({ output: { paymentId: expect.stringMatching(/^pay-/), amount: 200 } });
+    expect(events.find((e) => e.type === 'step.completed')).toMatchObject({
+      output: { paymentId: expect.stringMatching(/^pay-/), amount: 200 },
+    });
 
     await service.close();
     const after = `run-${randomUUID()}`;
@@ -46,12 +66,21 @@ describe('startWorkerService', () => {
     const bus = createInMemoryBus();
     const ledger = new SqliteLedger(join(mkdtempSync(join(tmpdir(), 'orchestron-workers-')), 'ledger.sqlite'));
     const events: StepEventMessage[] = [];
-    await bus.subscribe({ topics: [Topics.stepEvents], group: 'spy' }, async (m) => { events.push(m.value as StepEventMessage); });
+    await bus.subscribe({ topics: [Topics.stepEvents], group: 'spy' }, async (m) => {
+      events.push(m.value as StepEventMessage);
+    });
     const one = await startWorkerService({ bus, ledger, workers: ['records'], instance: 'one', workMs: 5 });
     const two = await startWorkerService({ bus, ledger, workers: ['records'], instance: 'two', workMs: 5 });
     const runIds = Array.from({ length: 20 }, () => `run-${randomUUID()}`);
     for (const runId of runIds) {
-      const command: StepCommandMessage = { ...charge(runId), worker: 'records', stepId: 'read-record', action: 'read-patient-record', input: { patientId: 'p-1' }, idempotencyKey: `${runId}/read-record/1` };
+      const command: StepCommandMessage = {
+        ...charge(runId),
+        worker: 'records',
+        stepId: 'read-record',
+        action: 'read-patient-record',
+        input: { patientId: 'p-1' },
+        idempotencyKey: `${runId}/read-record/1`,
+      };
       await bus.publish(Topics.commands('records'), [{ key: runId, value: command }]);
       // The same command again, as a redelivery after a rebalance would bring it.
       await bus.publish(Topics.commands('records'), [{ key: runId, value: command }]);
@@ -60,7 +89,8 @@ describe('startWorkerService', () => {
     await sleep(50);
     await Promise.all([one.close(), two.close()]);
     expect(events.filter((e) => e.type === 'step.started')).toHaveLength(20);
-    for (const runId of runIds) expect(events.filter((e) => e.runId === runId && e.type === 'step.completed').length).toBeGreaterThanOrEqual(1);
+    for (const runId of runIds)
+      expect(events.filter((e) => e.runId === runId && e.type === 'step.completed').length).toBeGreaterThanOrEqual(1);
     expect(await ledger.executionCount()).toBe(20);
     expect(await ledger.duplicateExecutions()).toBe(0);
     expect(new Set(ledger.executions().map((e) => e.instance))).toEqual(new Set(['one', 'two']));
@@ -69,7 +99,11 @@ describe('startWorkerService', () => {
 
   it('refuses to start without a worker, and with an unknown one', async () => {
     const bus = createInMemoryBus();
-    await expect(startWorkerService({ bus, ledger: createMemoryLedger(), workers: [], instance: 'x' })).rejects.toThrow(/at least one worker/);
-    await expect(startWorkerService({ bus, ledger: createMemoryLedger(), workers: ['billing'], instance: 'x' })).rejects.toThrow(/unknown example worker "billing"/);
+    await expect(startWorkerService({ bus, ledger: createMemoryLedger(), workers: [], instance: 'x' })).rejects.toThrow(
+      /at least one worker/,
+    );
+    await expect(
+      startWorkerService({ bus, ledger: createMemoryLedger(), workers: ['billing'], instance: 'x' }),
+    ).rejects.toThrow(/unknown example worker "billing"/);
   });
 });

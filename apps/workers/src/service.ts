@@ -32,7 +32,10 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
   if (options.workers.length === 0) throw new TypeError('startWorkerService: workers must name at least one worker');
   const logger = options.logger;
   const workers = createExampleWorkers({
-    bus: options.bus, ledger: options.ledger, workers: options.workers, instance: options.instance,
+    bus: options.bus,
+    ledger: options.ledger,
+    workers: options.workers,
+    instance: options.instance,
     ...(options.workMs !== undefined ? { workMs: options.workMs } : {}),
     ...(options.shutdownGraceMs !== undefined ? { shutdownGraceMs: options.shutdownGraceMs } : {}),
     ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
@@ -54,7 +57,9 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
     close() {
       closing ??= (async () => {
         const results = await Promise.allSettled(workers.map((worker) => worker.stop()));
-        const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [`${workers[i]?.name}: ${String(r.reason)}`] : []));
+        const failed = results.flatMap((r, i) =>
+          r.status === 'rejected' ? [`${workers[i]?.name}: ${String(r.reason)}`] : [],
+        );
         if (failed.length > 0) throw new Error(`workers did not stop cleanly: ${failed.join('; ')}`);
         logger?.info('workers stopped', { workers: options.workers, instance: options.instance });
       })();

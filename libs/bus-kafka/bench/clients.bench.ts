@@ -72,8 +72,14 @@ async function createTopic(name: string): Promise<void> {
   const admin = new Admin({ clientId: 'orchestron-bench-admin', bootstrapBrokers: BROKERS });
   try {
     await admin.createTopics({ topics: [name], partitions: PARTITIONS, replicas: 1 });
-    for (const deadline = Date.now() + 30_000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 100))) {
-      const topic = (await admin.metadata({ topics: [name], forceUpdate: true }).catch(() => undefined))?.topics.get(name);
+    for (
+      const deadline = Date.now() + 30_000;
+      Date.now() < deadline;
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    ) {
+      const topic = (await admin.metadata({ topics: [name], forceUpdate: true }).catch(() => undefined))?.topics.get(
+        name,
+      );
       if (topic && topic.partitions.length === PARTITIONS && topic.partitions.every((p) => p.leader >= 0)) return;
     }
     throw new Error(`topic ${name} has no leader for every partition after 30 s`);
@@ -82,24 +88,39 @@ async function createTopic(name: string): Promise<void> {
   }
 }
 
-async function inWindows(messages: readonly BenchMessage[], send: (batch: BenchMessage[]) => Promise<void>): Promise<void> {
+async function inWindows(
+  messages: readonly BenchMessage[],
+  send: (batch: BenchMessage[]) => Promise<void>,
+): Promise<void> {
   const batches: BenchMessage[][] = [];
   for (let i = 0; i < messages.length; i += BATCH) batches.push(messages.slice(i, i + BATCH));
   let next = 0;
-  await Promise.all(Array.from({ length: IN_FLIGHT }, async () => {
-    while (next < batches.length) await send(batches[next++] as BenchMessage[]);
-  }));
+  await Promise.all(
+    Array.from({ length: IN_FLIGHT }, async () => {
+      while (next < batches.length) await send(batches[next++] as BenchMessage[]);
+    }),
+  );
 }
 
 function platformatic(): ClientBench {
   const producer = new Producer({ clientId: 'orchestron-bench', bootstrapBrokers: BROKERS, idempotent: true });
   const consumers: Consumer[] = [];
   const consumer = (group: string): Consumer => {
-    const created = new Consumer({ clientId: 'orchestron-bench', groupId: group, bootstrapBrokers: BROKERS, autocommit: false, maxWaitTime: 500 });
+    const created = new Consumer({
+      clientId: 'orchestron-bench',
+      groupId: group,
+      bootstrapBrokers: BROKERS,
+      autocommit: false,
+      maxWaitTime: 500,
+    });
     consumers.push(created);
     return created;
   };
-  const toRecord = (topic: string) => (m: BenchMessage) => ({ topic, key: Buffer.from(m.key), value: Buffer.from(m.value) });
+  const toRecord = (topic: string) => (m: BenchMessage) => ({
+    topic,
+    key: Buffer.from(m.key),
+    value: Buffer.from(m.value),
+  });
   return {
     name: '@platformatic/kafka',
     async warmUpProducer(topic) {
@@ -110,7 +131,11 @@ function platformatic(): ClientBench {
     },
     async consume(topic, count) {
       const started = performance.now();
-      const stream = await consumer(`bench-consume-${RUN}-${topic}`).consume({ topics: [topic], mode: 'earliest', autocommit: false });
+      const stream = await consumer(`bench-consume-${RUN}-${topic}`).consume({
+        topics: [topic],
+        mode: 'earliest',
+        autocommit: false,
+      });
       let seen = 0;
       let first = 0;
       for await (const _message of stream) {
@@ -156,7 +181,12 @@ function adapter(): ClientBench {
       await bus.publish(topic, [{ key: 'warm', value: 'warm' }]);
     },
     async produce(topic, messages) {
-      await inWindows(messages, (batch) => bus.publish(topic, batch.map((m) => ({ key: m.key, value: JSON.parse(m.value) as unknown }))));
+      await inWindows(messages, (batch) =>
+        bus.publish(
+          topic,
+          batch.map((m) => ({ key: m.key, value: JSON.parse(m.value) as unknown })),
+        ),
+      );
     },
     async consume(topic, count) {
       const started = performance.now();
@@ -164,19 +194,25 @@ function adapter(): ClientBench {
       let first = 0;
       let done = 0;
       await new Promise<void>((resolve) => {
-        void bus.subscribe({ topics: [topic], group: `bench-consume-${RUN}-${topic}`, concurrency: 16 }, async () => {
-          if (seen++ === 0) first = performance.now();
-          if (seen === count) {
-            done = performance.now();
-            resolve();
-          }
-        }).then((s) => subscriptions.push(s));
+        void bus
+          .subscribe({ topics: [topic], group: `bench-consume-${RUN}-${topic}`, concurrency: 16 }, async () => {
+            if (seen++ === 0) first = performance.now();
+            if (seen === count) {
+              done = performance.now();
+              resolve();
+            }
+          })
+          .then((s) => subscriptions.push(s));
       });
       return { firstMessageMs: first - started, totalMs: done - first };
     },
     async roundTrips(topic, count) {
       const waiting = new Map<string, () => void>();
-      subscriptions.push(await bus.subscribe({ topics: [topic], group: `bench-rt-${RUN}-adapter` }, async (message) => waiting.get(String(message.value))?.()));
+      subscriptions.push(
+        await bus.subscribe({ topics: [topic], group: `bench-rt-${RUN}-adapter` }, async (message) =>
+          waiting.get(String(message.value))?.(),
+        ),
+      );
       const trip = async (id: string): Promise<number> => {
         const arrived = new Promise<void>((resolve) => waiting.set(id, resolve));
         const t0 = performance.now();
@@ -201,14 +237,20 @@ function adapter(): ClientBench {
 async function warmUp(trip: (id: string) => Promise<number>): Promise<void> {
   const deadline = Date.now() + 60_000;
   for (let i = 0; ; i++) {
-    const ok = await Promise.race([trip(`warm-${i}`).then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 5_000))]);
+    const ok = await Promise.race([
+      trip(`warm-${i}`).then(() => true),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 5_000)),
+    ]);
     if (ok) return;
     if (Date.now() > deadline) throw new Error('the round-trip consumer never received a message');
   }
 }
 
 /** The slice of the KafkaJS-compatible API of @confluentinc/kafka-javascript this benchmark uses. */
-interface KafkaJsMessage { readonly key: Buffer | null; readonly value: Buffer | null }
+interface KafkaJsMessage {
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+}
 interface KafkaJsProducer {
   connect(): Promise<void>;
   send(record: { topic: string; messages: { key: string; value: string }[] }): Promise<unknown>;
@@ -217,7 +259,10 @@ interface KafkaJsProducer {
 interface KafkaJsConsumer {
   connect(): Promise<void>;
   subscribe(options: { topics: string[] }): Promise<void>;
-  run(options: { partitionsConsumedConcurrently?: number; eachMessage: (payload: { message: KafkaJsMessage }) => Promise<void> }): Promise<void>;
+  run(options: {
+    partitionsConsumedConcurrently?: number;
+    eachMessage: (payload: { message: KafkaJsMessage }) => Promise<void>;
+  }): Promise<void>;
   assignment(): unknown[];
   disconnect(): Promise<void>;
 }
@@ -231,7 +276,10 @@ interface ConfluentModule {
 }
 
 function loadConfluent(): ConfluentModule | string {
-  const places = [import.meta.url, ...(process.env['ORCHESTRON_CKJS_DIR'] ? [join(process.env['ORCHESTRON_CKJS_DIR'], 'package.json')] : [])];
+  const places = [
+    import.meta.url,
+    ...(process.env['ORCHESTRON_CKJS_DIR'] ? [join(process.env['ORCHESTRON_CKJS_DIR'], 'package.json')] : []),
+  ];
   const problems: string[] = [];
   for (const place of places) {
     try {
@@ -244,7 +292,9 @@ function loadConfluent(): ConfluentModule | string {
 }
 
 async function confluent(module: ConfluentModule): Promise<ClientBench> {
-  const kafka = new module.KafkaJS.Kafka({ kafkaJS: { clientId: 'orchestron-bench', brokers: BROKERS, logLevel: module.KafkaJS.logLevel['ERROR'] } });
+  const kafka = new module.KafkaJS.Kafka({
+    kafkaJS: { clientId: 'orchestron-bench', brokers: BROKERS, logLevel: module.KafkaJS.logLevel['ERROR'] },
+  });
   const batching = kafka.producer({ kafkaJS: { idempotent: true, acks: -1 } });
   const immediate = kafka.producer({ kafkaJS: { idempotent: true, acks: -1 }, 'linger.ms': 0 });
   await Promise.all([batching.connect(), immediate.connect()]);
@@ -259,7 +309,9 @@ async function confluent(module: ConfluentModule): Promise<ClientBench> {
   return {
     name: `@confluentinc/kafka-javascript (librdkafka ${module.librdkafkaVersion})`,
     async warmUpProducer(topic) {
-      await Promise.all([batching, immediate].map((p) => p.send({ topic, messages: [{ key: 'warm', value: 'warm' }] })));
+      await Promise.all(
+        [batching, immediate].map((p) => p.send({ topic, messages: [{ key: 'warm', value: 'warm' }] })),
+      );
     },
     async produce(topic, messages) {
       await inWindows(messages, async (batch) => void (await batching.send({ topic, messages: batch })));
@@ -270,16 +322,18 @@ async function confluent(module: ConfluentModule): Promise<ClientBench> {
       let first = 0;
       let done = 0;
       const finished = new Promise<void>((resolve) => {
-        void consumer(`bench-consume-${RUN}-${topic}`, true, topic).then((c) => c.run({
-          partitionsConsumedConcurrently: PARTITIONS,
-          eachMessage: async () => {
-            if (seen++ === 0) first = performance.now();
-            if (seen === count) {
-              done = performance.now();
-              resolve();
-            }
-          },
-        }));
+        void consumer(`bench-consume-${RUN}-${topic}`, true, topic).then((c) =>
+          c.run({
+            partitionsConsumedConcurrently: PARTITIONS,
+            eachMessage: async () => {
+              if (seen++ === 0) first = performance.now();
+              if (seen === count) {
+                done = performance.now();
+                resolve();
+              }
+            },
+          }),
+        );
       });
       await finished;
       return { firstMessageMs: first - started, totalMs: done - first };
@@ -287,7 +341,10 @@ async function confluent(module: ConfluentModule): Promise<ClientBench> {
     async roundTrips(topic, count) {
       const waiting = new Map<string, () => void>();
       const c = await consumer(`bench-rt-${RUN}`, false, topic);
-      await c.run({ partitionsConsumedConcurrently: PARTITIONS, eachMessage: async ({ message }) => waiting.get(message.value?.toString() ?? '')?.() });
+      await c.run({
+        partitionsConsumedConcurrently: PARTITIONS,
+        eachMessage: async ({ message }) => waiting.get(message.value?.toString() ?? '')?.(),
+      });
       const trip = async (id: string): Promise<number> => {
         const arrived = new Promise<void>((resolve) => waiting.set(id, resolve));
         const t0 = performance.now();
@@ -322,7 +379,9 @@ async function measure(client: ClientBench, tag: string): Promise<Result> {
   console.log(`  ${client.name}: produced ${MESSAGES} in ${produceMs.toFixed(0)} ms`);
 
   const consumed = await client.consume(topic, MESSAGES);
-  console.log(`  ${client.name}: consumed ${MESSAGES} in ${consumed.totalMs.toFixed(0)} ms after the first (first after ${consumed.firstMessageMs.toFixed(0)} ms)`);
+  console.log(
+    `  ${client.name}: consumed ${MESSAGES} in ${consumed.totalMs.toFixed(0)} ms after the first (first after ${consumed.firstMessageMs.toFixed(0)} ms)`,
+  );
 
   const trips = (await client.roundTrips(rtTopic, ROUND_TRIPS)).sort((a, b) => a - b);
   console.log(`  ${client.name}: ${trips.length} round trips`);
@@ -338,7 +397,9 @@ async function measure(client: ClientBench, tag: string): Promise<Result> {
 }
 
 async function main(): Promise<void> {
-  console.log(`Kafka client benchmark against ${BROKERS.join(',')}: ${MESSAGES} messages of ~300 bytes, ${KEYS} keys, ${PARTITIONS} partitions, ${ROUND_TRIPS} round trips`);
+  console.log(
+    `Kafka client benchmark against ${BROKERS.join(',')}: ${MESSAGES} messages of ~300 bytes, ${KEYS} keys, ${PARTITIONS} partitions, ${ROUND_TRIPS} round trips`,
+  );
   const results: Result[] = [];
   const plat = platformatic();
   try {
@@ -354,7 +415,9 @@ async function main(): Promise<void> {
   }
   const loaded = loadConfluent();
   if (typeof loaded === 'string') {
-    console.log(`@confluentinc/kafka-javascript is not resolvable here, skipping it (set ORCHESTRON_CKJS_DIR to a project where it is built). ${loaded}`);
+    console.log(
+      `@confluentinc/kafka-javascript is not resolvable here, skipping it (set ORCHESTRON_CKJS_DIR to a project where it is built). ${loaded}`,
+    );
   } else {
     const conf = await confluent(loaded);
     try {

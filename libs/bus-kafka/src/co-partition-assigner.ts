@@ -8,7 +8,10 @@ import type { GroupAssignment, GroupPartitionsAssigner, GroupPartitionsAssignmen
  * round robin over all topic-partitions, would scatter them across instances.
  */
 export const coPartitionAssigner: GroupPartitionsAssigner = (_current, members, topics, metadata) => {
-  const result: GroupPartitionsAssignments[] = [...members.keys()].map((memberId) => ({ memberId, assignments: new Map<string, GroupAssignment>() }));
+  const result: GroupPartitionsAssignments[] = [...members.keys()].map((memberId) => ({
+    memberId,
+    assignments: new Map<string, GroupAssignment>(),
+  }));
   for (const topic of [...topics].sort()) {
     const count = metadata.topics.get(topic)?.partitionsCount ?? 0;
     const subscribers = result.filter((r) => {

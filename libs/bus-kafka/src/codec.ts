@@ -49,12 +49,23 @@ export function encodeMessage(topic: string, message: BusMessage, partitions: nu
   try {
     json = JSON.stringify(message.value);
   } catch (error) {
-    throw new KafkaBusError('BUS.PUBLISH_FAILED', `publish to ${topic}: the value of the message keyed "${message.key}" does not encode as JSON (${error instanceof Error ? error.message : String(error)})`, { cause: error });
+    throw new KafkaBusError(
+      'BUS.PUBLISH_FAILED',
+      `publish to ${topic}: the value of the message keyed "${message.key}" does not encode as JSON (${error instanceof Error ? error.message : String(error)})`,
+      { cause: error },
+    );
   }
   // Header names are bytes on the wire too: a string name would reach the client's record writer as is.
   const headers = new Map<Buffer, Buffer>();
-  for (const [name, value] of Object.entries(message.headers ?? {})) headers.set(Buffer.from(name, 'utf8'), Buffer.from(value, 'utf8'));
-  return { topic, partition: partitionForKey(message.key, partitions), key: Buffer.from(message.key, 'utf8'), value: Buffer.from(json ?? 'null', 'utf8'), headers };
+  for (const [name, value] of Object.entries(message.headers ?? {}))
+    headers.set(Buffer.from(name, 'utf8'), Buffer.from(value, 'utf8'));
+  return {
+    topic,
+    partition: partitionForKey(message.key, partitions),
+    key: Buffer.from(message.key, 'utf8'),
+    value: Buffer.from(json ?? 'null', 'utf8'),
+    headers,
+  };
 }
 
 export function decodeHeaders(raw: RawRecord): Record<string, string> {
@@ -68,7 +79,11 @@ export function decodeHeaders(raw: RawRecord): Record<string, string> {
  * (scanned before parsing) or holding a number JSON.parse reads as Infinity: the consumer dead-letters it with
  * that reason rather than a handler overflowing its stack on it, or storing the number as null.
  */
-export function decodeMessage(raw: RawRecord, at: { readonly topic: string; readonly partition: number; readonly offset: number }, maxDepth: number = MAX_MESSAGE_DEPTH): DeliveredMessage {
+export function decodeMessage(
+  raw: RawRecord,
+  at: { readonly topic: string; readonly partition: number; readonly offset: number },
+  maxDepth: number = MAX_MESSAGE_DEPTH,
+): DeliveredMessage {
   const key = text(raw.key) ?? '';
   const headers = decodeHeaders(raw);
   if (raw.value === undefined || raw.value.length === 0) throw new WireFormatError(`${where(at)} has no value`);
@@ -83,17 +98,35 @@ export function decodeMessage(raw: RawRecord, at: { readonly topic: string; read
 }
 
 /** What a failed message looks like to `onError` when it could not even be decoded: the value as text. */
-export function undecodedMessage(raw: RawRecord, at: { readonly topic: string; readonly partition: number; readonly offset: number }): DeliveredMessage {
+export function undecodedMessage(
+  raw: RawRecord,
+  at: { readonly topic: string; readonly partition: number; readonly offset: number },
+): DeliveredMessage {
   return { key: text(raw.key) ?? '', value: text(raw.value) ?? null, headers: decodeHeaders(raw), ...at };
 }
 
-export function deadLetter(raw: RawRecord, at: { readonly topic: string; readonly partition: number; readonly offset: number }, group: string, reason: string): { key: string; value: DeadLetterRecord; headers: Record<string, string> } {
+export function deadLetter(
+  raw: RawRecord,
+  at: { readonly topic: string; readonly partition: number; readonly offset: number },
+  group: string,
+  reason: string,
+): { key: string; value: DeadLetterRecord; headers: Record<string, string> } {
   const headers = decodeHeaders(raw);
   const key = text(raw.key) ?? '';
   return {
     key,
     headers,
-    value: { reason, topic: at.topic, partition: at.partition, offset: at.offset, group, key, headers, original: (raw.value ?? Buffer.alloc(0)).toString('base64'), originalEncoding: 'base64' },
+    value: {
+      reason,
+      topic: at.topic,
+      partition: at.partition,
+      offset: at.offset,
+      group,
+      key,
+      headers,
+      original: (raw.value ?? Buffer.alloc(0)).toString('base64'),
+      originalEncoding: 'base64',
+    },
   };
 }
 

@@ -19,7 +19,12 @@ export interface DeadLetterContext {
  * A letter the broker refuses for good (too large with its original) is sent without the original, and
  * if even that is refused it is logged and dropped: consumption never stalls on one message.
  */
-export async function sendToDeadLetters(context: DeadLetterContext, raw: RawRecord, at: { topic: string; partition: number; offset: number }, reason: string): Promise<boolean> {
+export async function sendToDeadLetters(
+  context: DeadLetterContext,
+  raw: RawRecord,
+  at: { topic: string; partition: number; offset: number },
+  reason: string,
+): Promise<boolean> {
   const letter = deadLetter(raw, at, context.group, reason);
   const fields = { group: context.group, topic: at.topic, partition: at.partition, offset: at.offset, reason };
   let withoutOriginal = false;
@@ -36,11 +41,18 @@ export async function sendToDeadLetters(context: DeadLetterContext, raw: RawReco
         continue;
       }
       if (!retryable) {
-        context.logger.error('kafka dead-letter topic refused the message; skipping it', { ...fields, error: describeError(error) });
+        context.logger.error('kafka dead-letter topic refused the message; skipping it', {
+          ...fields,
+          error: describeError(error),
+        });
         return true;
       }
       if (context.stopping()) return false;
-      context.logger.warn('kafka dead-letter publish failed; retrying', { ...fields, attempt, error: describeError(error) });
+      context.logger.warn('kafka dead-letter publish failed; retrying', {
+        ...fields,
+        attempt,
+        error: describeError(error),
+      });
       await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 200 * 2 ** attempt)));
     }
   }

@@ -17,19 +17,30 @@ export class KafkaBusError extends OrchestronError<KafkaBusErrorCode> {
 }
 
 /** Client error codes that mean "the broker could not be reached or did not answer in time". */
-const TRANSIENT_CLIENT_CODES = new Set(['PLT_KFK_NETWORK', 'PLT_KFK_TIMEOUT', 'PLT_KFK_UNFINISHED_WRITE_BUFFER', 'PLT_KFK_UNEXPECTED_CORRELATION_ID']);
+const TRANSIENT_CLIENT_CODES = new Set([
+  'PLT_KFK_NETWORK',
+  'PLT_KFK_TIMEOUT',
+  'PLT_KFK_UNFINISHED_WRITE_BUFFER',
+  'PLT_KFK_UNEXPECTED_CORRELATION_ID',
+]);
 
 /** Translates whatever the client threw into a KafkaBusError; `what` names the operation for the message. */
-export function translateKafkaError(error: unknown, what: string, failureCode: 'BUS.UNAVAILABLE' | 'BUS.PUBLISH_FAILED'): KafkaBusError {
+export function translateKafkaError(
+  error: unknown,
+  what: string,
+  failureCode: 'BUS.UNAVAILABLE' | 'BUS.PUBLISH_FAILED',
+): KafkaBusError {
   if (error instanceof KafkaBusError) return error;
   const detail = describeError(error);
-  if (isTransient(error)) return new KafkaBusError('BUS.UNAVAILABLE', `${what}: Kafka is unavailable (${detail})`, { cause: error });
+  if (isTransient(error))
+    return new KafkaBusError('BUS.UNAVAILABLE', `${what}: Kafka is unavailable (${detail})`, { cause: error });
   return new KafkaBusError(failureCode, `${what}: ${detail}`, { cause: error });
 }
 
 function isTransient(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
-  if (error instanceof MultipleErrors) return error.errors.length > 0 && error.errors.every((inner) => isTransient(inner));
+  if (error instanceof MultipleErrors)
+    return error.errors.length > 0 && error.errors.every((inner) => isTransient(inner));
   if (error instanceof GenericError) {
     if (TRANSIENT_CLIENT_CODES.has(error.code)) return true;
     // A broker-side error the protocol marks retryable (leader moving, not enough replicas yet, ...).
@@ -40,7 +51,10 @@ function isTransient(error: unknown): boolean {
 
 export function describeError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
-  const inner = error instanceof MultipleErrors && error.errors.length > 0 ? ` [${error.errors.map((e) => describeError(e)).join('; ')}]` : '';
+  const inner =
+    error instanceof MultipleErrors && error.errors.length > 0
+      ? ` [${error.errors.map((e) => describeError(e)).join('; ')}]`
+      : '';
   return `${error.message}${inner}`;
 }
 

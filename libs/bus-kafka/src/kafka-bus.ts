@@ -23,10 +23,24 @@ export interface KafkaBus extends MessageBus {
  */
 export function createKafkaBus(options: KafkaBusOptions): KafkaBus {
   const resolved = resolveOptions(options);
-  const topics = new TopicAdmin({ brokers: resolved.brokers, clientId: resolved.clientId, partitions: resolved.partitionsOf, replicationFactor: resolved.replicationFactor, logger: resolved.logger });
+  const topics = new TopicAdmin({
+    brokers: resolved.brokers,
+    clientId: resolved.clientId,
+    partitions: resolved.partitionsOf,
+    replicationFactor: resolved.replicationFactor,
+    logger: resolved.logger,
+  });
   // Idempotent: a retried produce request is written once. Bounded retries, so an unreachable broker
   // surfaces as BUS.UNAVAILABLE after a few seconds instead of a publish that never returns.
-  const producer = new Producer({ clientId: resolved.clientId, bootstrapBrokers: [...resolved.brokers], idempotent: true, retries: 8, retryDelay: 250, timeout: 10_000, connectTimeout: 5_000 });
+  const producer = new Producer({
+    clientId: resolved.clientId,
+    bootstrapBrokers: [...resolved.brokers],
+    idempotent: true,
+    retries: 8,
+    retryDelay: 250,
+    timeout: 10_000,
+    connectTimeout: 5_000,
+  });
   const subscriptions = new Set<KafkaSubscription>();
   let closed = false;
   let closing: Promise<void> | undefined;
@@ -54,9 +68,13 @@ export function createKafkaBus(options: KafkaBusOptions): KafkaBus {
 
     ensureTopics: (names) => topics.ensure(names),
 
-    async subscribe(subscribeOptions: SubscribeOptions, handler: (message: DeliveredMessage) => Promise<void>): Promise<BusSubscription> {
+    async subscribe(
+      subscribeOptions: SubscribeOptions,
+      handler: (message: DeliveredMessage) => Promise<void>,
+    ): Promise<BusSubscription> {
       ensureOpen(`subscribe group ${subscribeOptions.group}`);
-      if (closing !== undefined) throw new KafkaBusError('BUS.CLOSED', `subscribe group ${subscribeOptions.group}: the Kafka bus is closing`);
+      if (closing !== undefined)
+        throw new KafkaBusError('BUS.CLOSED', `subscribe group ${subscribeOptions.group}: the Kafka bus is closing`);
       if (subscribeOptions.topics.length === 0) throw new TypeError('subscribe: topics must name at least one topic');
       await topics.ensure(subscribeOptions.topics);
       const subscription = new KafkaSubscription({ options: resolved, publish }, subscribeOptions, handler);

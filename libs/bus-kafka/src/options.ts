@@ -45,9 +45,11 @@ export const DEFAULT_PARTITIONS = 8;
 const silent: KafkaBusLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 export function resolveOptions(options: KafkaBusOptions): ResolvedOptions {
-  if (options.brokers.length === 0) throw new TypeError('createKafkaBus: brokers must name at least one broker (host:port)');
+  if (options.brokers.length === 0)
+    throw new TypeError('createKafkaBus: brokers must name at least one broker (host:port)');
   const partitions = options.partitions;
-  const partitionsOf = typeof partitions === 'number' ? () => partitions : (topic: string) => partitions?.[topic] ?? DEFAULT_PARTITIONS;
+  const partitionsOf =
+    typeof partitions === 'number' ? () => partitions : (topic: string) => partitions?.[topic] ?? DEFAULT_PARTITIONS;
   return {
     brokers: [...options.brokers],
     clientId: options.clientId,

@@ -32,7 +32,11 @@ export class PartitionProgress {
 
   finish(offset: number): void {
     this.finished.add(offset);
-    for (let next = this.taken[this.head]; next !== undefined && this.finished.has(next.offset); next = this.taken[this.head]) {
+    for (
+      let next = this.taken[this.head];
+      next !== undefined && this.finished.has(next.offset);
+      next = this.taken[this.head]
+    ) {
       this.finished.delete(next.offset);
       this.point = { offset: next.offset + 1, leaderEpoch: next.leaderEpoch };
       this.head++;

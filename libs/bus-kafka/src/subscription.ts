@@ -37,7 +37,10 @@ const LAG_INTERVAL_MS = 5_000;
 /** The client's lag map (per topic, indexed by partition; -1 where this member is not assigned) as the port's list. */
 function lagOf(offsets: ReadonlyMap<string, readonly bigint[]>): PartitionLag[] {
   const out: PartitionLag[] = [];
-  for (const [topic, partitions] of offsets) partitions.forEach((lag, partition) => { if (lag >= 0n) out.push({ topic, partition, lag: Number(lag) }); });
+  for (const [topic, partitions] of offsets)
+    partitions.forEach((lag, partition) => {
+      if (lag >= 0n) out.push({ topic, partition, lag: Number(lag) });
+    });
   return out;
 }
 
@@ -114,11 +117,20 @@ export class KafkaSubscription implements BusSubscription {
     consumer.on('error', (error: unknown) => this.fail(consumer, error));
     let stream: RawStream;
     try {
-      stream = await consumer.consume({ topics: [...this.subscription.topics], mode: MessagesStreamModes.COMMITTED, fallbackMode: MessagesStreamFallbackModes.EARLIEST, autocommit: false });
+      stream = await consumer.consume({
+        topics: [...this.subscription.topics],
+        mode: MessagesStreamModes.COMMITTED,
+        fallbackMode: MessagesStreamFallbackModes.EARLIEST,
+        autocommit: false,
+      });
     } catch (error) {
       this.consumer = undefined;
       await consumer.close(true).catch(() => undefined);
-      throw translateKafkaError(error, `subscribe group ${this.subscription.group} to ${this.subscription.topics.join(', ')}`, 'BUS.UNAVAILABLE');
+      throw translateKafkaError(
+        error,
+        `subscribe group ${this.subscription.group} to ${this.subscription.topics.join(', ')}`,
+        'BUS.UNAVAILABLE',
+      );
     }
     this.stream = stream;
     this.watchLag(consumer);
@@ -137,9 +149,12 @@ export class KafkaSubscription implements BusSubscription {
     clearInterval(this.lagTimer);
     this.lagTimer = setInterval(() => {
       if (consumer !== this.consumer || this.closing) return;
-      consumer.getLag({ topics: [...this.subscription.topics] }).then((offsets) => {
-        if (consumer === this.consumer && !this.closing) onLag(lagOf(offsets));
-      }, () => undefined); // a failed probe says nothing about consumption; the next one may answer
+      consumer.getLag({ topics: [...this.subscription.topics] }).then(
+        (offsets) => {
+          if (consumer === this.consumer && !this.closing) onLag(lagOf(offsets));
+        },
+        () => undefined,
+      ); // a failed probe says nothing about consumption; the next one may answer
     }, LAG_INTERVAL_MS);
     this.lagTimer.unref();
   }
@@ -151,7 +166,10 @@ export class KafkaSubscription implements BusSubscription {
   private rebalance(consumer: Consumer): void {
     if (consumer !== this.consumer || this.rebalancing !== undefined) return;
     const limit = this.context.options.sessionTimeoutMs * 2;
-    this.rebalancing = setTimeout(() => this.fail(consumer, new Error(`the group did not finish rebalancing within ${limit} ms`)), limit);
+    this.rebalancing = setTimeout(
+      () => this.fail(consumer, new Error(`the group did not finish rebalancing within ${limit} ms`)),
+      limit,
+    );
   }
 
   private assign(consumer: Consumer, assignments: readonly GroupAssignment[]): void {
@@ -163,8 +181,13 @@ export class KafkaSubscription implements BusSubscription {
     for (const key of this.owned.keys()) if (!now.has(key)) this.owned.delete(key);
     this.lanes.discard((entry) => !now.has(entry.partitionKey));
     this.assigned = now;
-    this.subscription.onAssigned?.(assignments.flatMap((a) => a.partitions.map((partition) => ({ topic: a.topic, partition }))));
-    this.context.options.logger.info('kafka consumer assigned', { group: this.subscription.group, partitions: [...now].sort().map((key) => key.replace('\u0000', '/')) });
+    this.subscription.onAssigned?.(
+      assignments.flatMap((a) => a.partitions.map((partition) => ({ topic: a.topic, partition }))),
+    );
+    this.context.options.logger.info('kafka consumer assigned', {
+      group: this.subscription.group,
+      partitions: [...now].sort().map((key) => key.replace('\u0000', '/')),
+    });
     this.pump();
   }
 
@@ -225,7 +248,18 @@ export class KafkaSubscription implements BusSubscription {
       this.report(failure, delivered ?? undecodedMessage(raw, at));
       // A dead letter that fails again is not dead-lettered a second time: that would loop.
       if (at.topic !== this.context.options.dlqTopic) {
-        const parked = await sendToDeadLetters({ topic: this.context.options.dlqTopic, group: this.subscription.group, publish: this.context.publish, logger: this.context.options.logger, stopping: () => this.closing }, raw, at, describeFailure(failure));
+        const parked = await sendToDeadLetters(
+          {
+            topic: this.context.options.dlqTopic,
+            group: this.subscription.group,
+            publish: this.context.publish,
+            logger: this.context.options.logger,
+            stopping: () => this.closing,
+          },
+          raw,
+          at,
+          describeFailure(failure),
+        );
         if (!parked) return;
       }
     }
@@ -237,7 +271,10 @@ export class KafkaSubscription implements BusSubscription {
     try {
       this.subscription.onError?.(error, message);
     } catch (thrown) {
-      this.context.options.logger.error('onError threw', { group: this.subscription.group, error: describeError(thrown) });
+      this.context.options.logger.error('onError threw', {
+        group: this.subscription.group,
+        error: describeError(thrown),
+      });
     }
   }
 
@@ -263,10 +300,20 @@ export class KafkaSubscription implements BusSubscription {
       });
       if (batch.length === 0) return;
       try {
-        await consumer.commit({ offsets: batch.map(({ owned, point }) => ({ topic: owned.topic, partition: owned.partition, offset: BigInt(point.offset), leaderEpoch: point.leaderEpoch })) });
+        await consumer.commit({
+          offsets: batch.map(({ owned, point }) => ({
+            topic: owned.topic,
+            partition: owned.partition,
+            offset: BigInt(point.offset),
+            leaderEpoch: point.leaderEpoch,
+          })),
+        });
         for (const { owned, point } of batch) owned.progress.committedUpTo(point.offset);
       } catch (error) {
-        this.context.options.logger.warn('kafka offset commit failed; retrying', { group: this.subscription.group, error: describeError(error) });
+        this.context.options.logger.warn('kafka offset commit failed; retrying', {
+          group: this.subscription.group,
+          error: describeError(error),
+        });
         if (this.closing) return;
         await new Promise((resolve) => setTimeout(resolve, 500));
         this.commitAgain = true;
@@ -276,7 +323,10 @@ export class KafkaSubscription implements BusSubscription {
 
   private fail(consumer: Consumer, error: unknown): void {
     if (consumer !== this.consumer || this.closing) return;
-    this.context.options.logger.error('kafka consumer failed; joining again from the committed offsets', { group: this.subscription.group, error: describeError(error) });
+    this.context.options.logger.error('kafka consumer failed; joining again from the committed offsets', {
+      group: this.subscription.group,
+      error: describeError(error),
+    });
     clearTimeout(this.rebalancing);
     this.rebalancing = undefined;
     this.consumer = undefined;
@@ -304,7 +354,11 @@ export class KafkaSubscription implements BusSubscription {
         await this.connect();
         return;
       } catch (error) {
-        this.context.options.logger.error('kafka consumer could not join again', { group: this.subscription.group, attempt, error: describeError(error) });
+        this.context.options.logger.error('kafka consumer could not join again', {
+          group: this.subscription.group,
+          attempt,
+          error: describeError(error),
+        });
       }
     }
   }
@@ -316,7 +370,10 @@ export class KafkaSubscription implements BusSubscription {
     this.lanes.discard(() => true);
     const drained = await settlesWithin([...this.running], this.context.options.shutdownTimeoutMs);
     if (!drained) {
-      this.context.options.logger.warn('kafka subscription closed with handlers still running; their messages will be delivered again', { group: this.subscription.group, running: this.running.size });
+      this.context.options.logger.warn(
+        'kafka subscription closed with handlers still running; their messages will be delivered again',
+        { group: this.subscription.group, running: this.running.size },
+      );
     }
     await this.reconnecting;
     await this.committing;
@@ -327,9 +384,15 @@ export class KafkaSubscription implements BusSubscription {
     this.consumer = undefined;
     this.stream = undefined;
     await stream?.close().catch(() => undefined);
-    await consumer?.close().catch(() => consumer.close(true)).catch((error: unknown) => {
-      this.context.options.logger.warn('kafka consumer did not leave its group cleanly', { group: this.subscription.group, error: describeError(error) });
-    });
+    await consumer
+      ?.close()
+      .catch(() => consumer.close(true))
+      .catch((error: unknown) => {
+        this.context.options.logger.warn('kafka consumer did not leave its group cleanly', {
+          group: this.subscription.group,
+          error: describeError(error),
+        });
+      });
   }
 }
 

@@ -58,7 +58,12 @@ export class TopicAdmin {
   }
 
   private client(): Admin {
-    this.admin ??= new Admin({ clientId: `${this.options.clientId}-admin`, bootstrapBrokers: [...this.options.brokers], retries: 3, retryDelay: 250 });
+    this.admin ??= new Admin({
+      clientId: `${this.options.clientId}-admin`,
+      bootstrapBrokers: [...this.options.brokers],
+      retries: 3,
+      retryDelay: 250,
+    });
     return this.admin;
   }
 
@@ -81,10 +86,17 @@ export class TopicAdmin {
     while (Date.now() < deadline) {
       try {
         const metadata = (await admin.metadata({ topics: [topic], forceUpdate: true })).topics.get(topic);
-        if (metadata !== undefined && metadata.partitions.length > 0 && metadata.partitions.every((p) => p !== undefined && p.leader >= 0)) {
+        if (
+          metadata !== undefined &&
+          metadata.partitions.length > 0 &&
+          metadata.partitions.every((p) => p !== undefined && p.leader >= 0)
+        ) {
           this.counts.set(topic, metadata.partitionsCount);
           if (metadata.partitionsCount !== expected) {
-            this.options.logger.warn('kafka topic has another partition count than configured; left as it is, and keys are placed by its real count', { topic, partitions: metadata.partitionsCount, configured: expected });
+            this.options.logger.warn(
+              'kafka topic has another partition count than configured; left as it is, and keys are placed by its real count',
+              { topic, partitions: metadata.partitionsCount, configured: expected },
+            );
           }
           return;
         }

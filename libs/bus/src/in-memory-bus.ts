@@ -39,7 +39,19 @@ export function createInMemoryBus(options: { readonly partitions?: number } = {}
     } catch (error) {
       group.onError?.(error, message);
       if (message.topic !== Topics.deadLetters) {
-        await publish(Topics.deadLetters, [{ key: message.key, value: { reason: describe(error), topic: message.topic, partition: message.partition, offset: message.offset, original: message.value }, headers: message.headers ?? {} }]);
+        await publish(Topics.deadLetters, [
+          {
+            key: message.key,
+            value: {
+              reason: describe(error),
+              topic: message.topic,
+              partition: message.partition,
+              offset: message.offset,
+              original: message.value,
+            },
+            headers: message.headers ?? {},
+          },
+        ]);
       }
     } finally {
       group.active--;
@@ -66,9 +78,15 @@ export function createInMemoryBus(options: { readonly partitions?: number } = {}
 
   // Members of a group split the partitions as `publish` does: partition p goes to open member p % members.
   const reassign = (groupName: string, topics: readonly string[]): void => {
-    const members = [...new Set(topics.flatMap((topic) => groupsByTopic.get(topic)?.get(groupName) ?? []))].filter((g) => !g.closed);
+    const members = [...new Set(topics.flatMap((topic) => groupsByTopic.get(topic)?.get(groupName) ?? []))].filter(
+      (g) => !g.closed,
+    );
     members.forEach((member, index) => {
-      const owned = member.topics.flatMap((topic) => Array.from({ length: partitions }, (_, partition) => ({ topic, partition })).filter((tp) => tp.partition % members.length === index));
+      const owned = member.topics.flatMap((topic) =>
+        Array.from({ length: partitions }, (_, partition) => ({ topic, partition })).filter(
+          (tp) => tp.partition % members.length === index,
+        ),
+      );
       member.onAssigned?.(owned);
     });
   };
@@ -77,7 +95,18 @@ export function createInMemoryBus(options: { readonly partitions?: number } = {}
     publish,
     partitionOf: (_topic, key) => partitionOf(key, partitions),
     async subscribe(opts, handler): Promise<BusSubscription> {
-      const group: Group = { name: opts.group, concurrency: Math.max(1, opts.concurrency ?? 1), handler, onError: opts.onError, onAssigned: opts.onAssigned, topics: [...opts.topics], queue: [], active: 0, closed: false, idle: [] };
+      const group: Group = {
+        name: opts.group,
+        concurrency: Math.max(1, opts.concurrency ?? 1),
+        handler,
+        onError: opts.onError,
+        onAssigned: opts.onAssigned,
+        topics: [...opts.topics],
+        queue: [],
+        active: 0,
+        closed: false,
+        idle: [],
+      };
       for (const topic of opts.topics) {
         const groups = groupsByTopic.get(topic) ?? new Map<string, Group[]>();
         groupsByTopic.set(topic, groups);

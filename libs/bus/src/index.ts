@@ -1,12 +1,31 @@
-export type { BusMessage, BusSubscription, DeliveredMessage, MessageBus, PartitionLag, SubscribeOptions, TopicPartition } from './bus.ts';
+export type {
+  BusMessage,
+  BusSubscription,
+  DeliveredMessage,
+  MessageBus,
+  PartitionLag,
+  SubscribeOptions,
+  TopicPartition,
+} from './bus.ts';
 export { TOPIC_PREFIX_ENV, Topics, topicNames, validateTopicPrefix } from './topics.ts';
 export type { TopicNames } from './topics.ts';
 export { createInMemoryBus } from './in-memory-bus.ts';
 export type { StepCommandMessage, StepEventMessage } from './wire.ts';
 export { parseStepCommandMessage, parseStepEventMessage, WireFormatError, wireParser } from './wire.ts';
-export type { GovernanceDecisionMessage, GovernanceRequestMessage, OperatorCommandMessage, WorkflowStartMessage } from './messages.ts';
+export type {
+  GovernanceDecisionMessage,
+  GovernanceRequestMessage,
+  OperatorCommandMessage,
+  WorkflowStartMessage,
+} from './messages.ts';
 export {
-  governanceDecisionSchema, governanceRequestSchema, operatorCommandSchema, parseGovernanceDecisionMessage, parseGovernanceRequestMessage,
-  parseOperatorCommandMessage, parseWorkflowStartMessage, workflowStartSchema,
+  governanceDecisionSchema,
+  governanceRequestSchema,
+  operatorCommandSchema,
+  parseGovernanceDecisionMessage,
+  parseGovernanceRequestMessage,
+  parseOperatorCommandMessage,
+  parseWorkflowStartMessage,
+  workflowStartSchema,
 } from './messages.ts';
 export { stepCommandSchema, stepEventSchema } from './wire.ts';

@@ -80,29 +80,77 @@ export const workflowStartSchema = {
   type: 'object',
   required: ['type', 'definitionId', 'idempotencyKey'],
   properties: {
-    type: { const: 'workflow.start' }, definitionId: str, definitionVersion: { type: 'integer', minimum: 1 },
-    input: {}, idempotencyKey: { type: 'string', minLength: 1, maxLength: 200 }, actor: str,
-    tenant: { type: 'string', pattern: TENANT_PATTERN }, keyId: str,
+    type: { const: 'workflow.start' },
+    definitionId: str,
+    definitionVersion: { type: 'integer', minimum: 1 },
+    input: {},
+    idempotencyKey: { type: 'string', minLength: 1, maxLength: 200 },
+    actor: str,
+    tenant: { type: 'string', pattern: TENANT_PATTERN },
+    keyId: str,
   },
 } as const;
 
 export const governanceRequestSchema = {
   type: 'object',
-  required: ['type', 'requestId', 'runId', 'definitionId', 'definitionVersion', 'stepId', 'worker', 'action', 'input', 'inputDigest', 'runInput', 'actor', 'requestedAt'],
+  required: [
+    'type',
+    'requestId',
+    'runId',
+    'definitionId',
+    'definitionVersion',
+    'stepId',
+    'worker',
+    'action',
+    'input',
+    'inputDigest',
+    'runInput',
+    'actor',
+    'requestedAt',
+  ],
   properties: {
-    type: { const: 'governance.request' }, requestId: str, runId: str, definitionId: str, definitionVersion: { type: 'integer', minimum: 1 },
-    stepId: str, worker: { type: 'string' }, action: { type: ['string', 'null'] }, input: {}, inputDigest: str, runInput: {},
-    actor: { type: ['string', 'null'] }, requestedAt: { type: 'integer' },
+    type: { const: 'governance.request' },
+    requestId: str,
+    runId: str,
+    definitionId: str,
+    definitionVersion: { type: 'integer', minimum: 1 },
+    stepId: str,
+    worker: { type: 'string' },
+    action: { type: ['string', 'null'] },
+    input: {},
+    inputDigest: str,
+    runInput: {},
+    actor: { type: ['string', 'null'] },
+    requestedAt: { type: 'integer' },
   },
 } as const;
 
 export const governanceDecisionSchema = {
   type: 'object',
-  required: ['type', 'requestId', 'runId', 'stepId', 'inputDigest', 'outcome', 'policyId', 'reason', 'decidedAt', 'decidedBy'],
+  required: [
+    'type',
+    'requestId',
+    'runId',
+    'stepId',
+    'inputDigest',
+    'outcome',
+    'policyId',
+    'reason',
+    'decidedAt',
+    'decidedBy',
+  ],
   properties: {
-    type: { const: 'governance.decision' }, requestId: str, runId: str, stepId: str, inputDigest: str,
-    outcome: { enum: ['allow', 'deny', 'require_approval'] }, policyId: { type: ['string', 'null'] }, reason: { type: 'string' },
-    code: { enum: ['GOVERNANCE.UNEVALUABLE'] }, decidedAt: { type: 'integer' }, decidedBy: str,
+    type: { const: 'governance.decision' },
+    requestId: str,
+    runId: str,
+    stepId: str,
+    inputDigest: str,
+    outcome: { enum: ['allow', 'deny', 'require_approval'] },
+    policyId: { type: ['string', 'null'] },
+    reason: { type: 'string' },
+    code: { enum: ['GOVERNANCE.UNEVALUABLE'] },
+    decidedAt: { type: 'integer' },
+    decidedBy: str,
   },
 } as const;
 
@@ -110,7 +158,11 @@ export const operatorCommandSchema = {
   type: 'object',
   required: ['type', 'commandId', 'runId', 'actor', 'command'],
   properties: {
-    type: { const: 'operator.command' }, commandId: str, runId: str, actor: str, keyId: str,
+    type: { const: 'operator.command' },
+    commandId: str,
+    runId: str,
+    actor: str,
+    keyId: str,
     command: { type: 'object', required: ['type', 'data'], properties: { type: str, data: { type: 'object' } } },
   },
 } as const;
@@ -118,6 +170,15 @@ export const operatorCommandSchema = {
 const parser = wireParser;
 
 export const parseWorkflowStartMessage = parser<WorkflowStartMessage>(workflowStartSchema, 'workflow.start message');
-export const parseGovernanceRequestMessage = parser<GovernanceRequestMessage>(governanceRequestSchema, 'governance.request message');
-export const parseGovernanceDecisionMessage = parser<GovernanceDecisionMessage>(governanceDecisionSchema, 'governance.decision message');
-export const parseOperatorCommandMessage = parser<OperatorCommandMessage>(operatorCommandSchema, 'operator.command message');
+export const parseGovernanceRequestMessage = parser<GovernanceRequestMessage>(
+  governanceRequestSchema,
+  'governance.request message',
+);
+export const parseGovernanceDecisionMessage = parser<GovernanceDecisionMessage>(
+  governanceDecisionSchema,
+  'governance.decision message',
+);
+export const parseOperatorCommandMessage = parser<OperatorCommandMessage>(
+  operatorCommandSchema,
+  'operator.command message',
+);

@@ -24,11 +24,15 @@ export interface TopicNames {
 /** Throws, naming ORCHESTRON_TOPIC_PREFIX, when the prefix has a character Kafka refuses or makes a name too long. */
 export function validateTopicPrefix(prefix: string): string {
   if (!TOPIC_CHARS.test(prefix)) {
-    throw new Error(`${TOPIC_PREFIX_ENV} "${prefix}" may hold only letters, digits, ".", "_" and "-" (Kafka topic characters)`);
+    throw new Error(
+      `${TOPIC_PREFIX_ENV} "${prefix}" may hold only letters, digits, ".", "_" and "-" (Kafka topic characters)`,
+    );
   }
   const longest = prefix.length + LONGEST_FIXED.length;
   if (longest > MAX_TOPIC_LENGTH) {
-    throw new Error(`${TOPIC_PREFIX_ENV} is ${prefix.length} characters long: with it, ${LONGEST_FIXED} would be ${longest}, over Kafka's ${MAX_TOPIC_LENGTH}`);
+    throw new Error(
+      `${TOPIC_PREFIX_ENV} is ${prefix.length} characters long: with it, ${LONGEST_FIXED} would be ${longest}, over Kafka's ${MAX_TOPIC_LENGTH}`,
+    );
   }
   return prefix;
 }

@@ -1,7 +1,14 @@
 import { describe, expect, it } from '@jest/globals';
 import { parseStepEventMessage, WireFormatError, wireParser } from './index.ts';
 
-const completed = (output: unknown) => ({ type: 'step.completed', runId: 'r-1', stepId: 'a', attempt: 1, phase: 'execute', output });
+const completed = (output: unknown) => ({
+  type: 'step.completed',
+  runId: 'r-1',
+  stepId: 'a',
+  attempt: 1,
+  phase: 'execute',
+  output,
+});
 const nested = (levels: number): unknown => {
   let value: unknown = 'leaf';
   for (let i = 0; i < levels; i++) value = [value];
@@ -26,16 +33,22 @@ describe('wireParser limits', () => {
   it('refuses a message nested deeper than 128 with WIRE.INVALID naming the limit and where', () => {
     const error = refusal(parseStepEventMessage, completed(nested(10_000)));
     expect(error.code).toBe('WIRE.INVALID');
-    expect(error.message).toMatch(/^not a valid step event: the message nests deeper than 128 levels \(at \$\.output(\[0\])+\)$/);
+    expect(error.message).toMatch(
+      /^not a valid step event: the message nests deeper than 128 levels \(at \$\.output(\[0\])+\)$/,
+    );
   });
 
   it('refuses a non-finite number in a decoded message, naming its path', () => {
-    expect(refusal(parseStepEventMessage, completed({ total: Number.POSITIVE_INFINITY })).message).toBe('not a valid step event: $.output.total is not a finite number');
+    expect(refusal(parseStepEventMessage, completed({ total: Number.POSITIVE_INFINITY })).message).toBe(
+      'not a valid step event: $.output.total is not a finite number',
+    );
   });
 
   it('takes a configured depth limit', () => {
     const shallow = wireParser<unknown>({ type: 'object' }, 'probe', { maxDepth: 2 });
     expect(shallow({ a: { b: 1 } })).toEqual({ a: { b: 1 } });
-    expect(refusal(shallow, { a: { b: {} } }).message).toBe('not a valid probe: the message nests deeper than 2 levels (at $.a.b)');
+    expect(refusal(shallow, { a: { b: {} } }).message).toBe(
+      'not a valid probe: the message nests deeper than 2 levels (at $.a.b)',
+    );
   });
 });

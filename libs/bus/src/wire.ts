@@ -20,10 +20,27 @@ export interface StepCommandMessage {
 
 /** What workers send back on `orchestron.step.events`. */
 export type StepEventMessage =
-  | { readonly type: 'step.started' | 'step.heartbeat'; readonly runId: string; readonly stepId: string; readonly attempt: number; readonly phase: 'execute' | 'compensate' }
-  | { readonly type: 'step.completed'; readonly runId: string; readonly stepId: string; readonly attempt: number; readonly phase: 'execute' | 'compensate'; readonly output?: unknown }
   | {
-      readonly type: 'step.failed'; readonly runId: string; readonly stepId: string; readonly attempt: number; readonly phase: 'execute' | 'compensate';
+      readonly type: 'step.started' | 'step.heartbeat';
+      readonly runId: string;
+      readonly stepId: string;
+      readonly attempt: number;
+      readonly phase: 'execute' | 'compensate';
+    }
+  | {
+      readonly type: 'step.completed';
+      readonly runId: string;
+      readonly stepId: string;
+      readonly attempt: number;
+      readonly phase: 'execute' | 'compensate';
+      readonly output?: unknown;
+    }
+  | {
+      readonly type: 'step.failed';
+      readonly runId: string;
+      readonly stepId: string;
+      readonly attempt: number;
+      readonly phase: 'execute' | 'compensate';
       readonly error: { readonly code?: string; readonly message: string; readonly retryable?: boolean };
     };
 
@@ -105,4 +122,7 @@ export function wireParser<T>(schema: object, what: string, limits: WireLimits =
 export const parseStepEventMessage = wireParser<StepEventMessage>(stepEventSchema, 'step event');
 
 /** Checks a step.execute / step.compensate command against its schema; throws WireFormatError naming every bad field. */
-export const parseStepCommandMessage = wireParser<StepCommandMessage>(stepCommandSchema, 'step.execute / step.compensate command');
+export const parseStepCommandMessage = wireParser<StepCommandMessage>(
+  stepCommandSchema,
+  'step.execute / step.compensate command',
+);

@@ -18,9 +18,19 @@ import { CHARS_PER_MATCH_UNIT, regexMatches } from './expression-regex.ts';
  */
 
 type Run = (ast: ASTNode, ctx: unknown) => unknown;
-interface Evaluator { run: Run; tryEval: Run }
-interface TypeChecker { check(ast: ASTNode, ctx: unknown): { name: string }; getType(name: string): unknown; createError(code: string, message: string, ast: ASTNode): Error }
-interface MacroInput { receiver: ASTNode; args: ASTNode[] }
+interface Evaluator {
+  run: Run;
+  tryEval: Run;
+}
+interface TypeChecker {
+  check(ast: ASTNode, ctx: unknown): { name: string };
+  getType(name: string): unknown;
+  createError(code: string, message: string, ast: ASTNode): Error;
+}
+interface MacroInput {
+  receiver: ASTNode;
+  args: ASTNode[];
+}
 
 const environment = new Environment({
   unlistedVariablesAreDyn: true,
@@ -43,7 +53,8 @@ environment.registerFunction({
     typeCheck(checker: TypeChecker, _macro: unknown, ctx: unknown) {
       for (const node of [receiver, args[0] as ASTNode]) {
         const type = checker.check(node, ctx).name;
-        if (type !== 'string' && type !== 'dyn') throw checker.createError('no_matching_overload', `matches() takes strings, not ${type}`, node);
+        if (type !== 'string' && type !== 'dyn')
+          throw checker.createError('no_matching_overload', `matches() takes strings, not ${type}`, node);
       }
       return checker.getType('bool');
     },
@@ -52,7 +63,9 @@ environment.registerFunction({
     },
   }),
 } as never);
-environment.registerFunction('matches(string, string): bool', (text: string, pattern: string) => meteredMatches(text, pattern));
+environment.registerFunction('matches(string, string): bool', (text: string, pattern: string) =>
+  meteredMatches(text, pattern),
+);
 
 let captured: Evaluator | undefined;
 environment.registerFunction('orchestron_evaluator(): bool', function (this: Evaluator) {
@@ -61,7 +74,8 @@ environment.registerFunction('orchestron_evaluator(): bool', function (this: Eva
   return true;
 });
 environment.evaluate('orchestron_evaluator()', {});
-if (!captured || typeof captured.run !== 'function') throw new Error('cel-js no longer calls handlers with its evaluator: the expression budget cannot be enforced');
+if (!captured || typeof captured.run !== 'function')
+  throw new Error('cel-js no longer calls handlers with its evaluator: the expression budget cannot be enforced');
 const evaluator: Evaluator = captured;
 const unmetered = evaluator.run;
 const unmeteredTry = evaluator.tryEval;
@@ -84,7 +98,20 @@ let frame: Frame | undefined;
 /** Operations whose work grows with their operands: they pay for what they touch. */
 const SIZED = new Set(['==', '!=', 'in', '+', '<', '<=', '>', '>=', 'list', 'map', 'call', 'rcall']);
 /** Calls that are O(1), or macros whose own nodes are metered one by one. */
-const FREE_CALLS = new Set(['size', 'has', 'map', 'filter', 'all', 'exists', 'exists_one', 'bind', 'matches', 'dyn', 'type', 'orchestron_evaluator']);
+const FREE_CALLS = new Set([
+  'size',
+  'has',
+  'map',
+  'filter',
+  'all',
+  'exists',
+  'exists_one',
+  'bind',
+  'matches',
+  'dyn',
+  'type',
+  'orchestron_evaluator',
+]);
 /** Calls whose result may hold one element per character of a string operand. */
 const PER_CHARACTER_CALLS = new Set(['split', 'bytes']);
 /** A size-dependent node costs more than a plain one before its operands: overload resolution and a call take several times a field read. */

@@ -43,7 +43,8 @@ export function rawOf(value: object): object | undefined {
 
 function handler(raw: Record<string | symbol, unknown>): ProxyHandler<object> {
   const isArray = Array.isArray(raw);
-  const isMember = (key: string | symbol): key is string => typeof key === 'string' && Object.hasOwn(raw, key) && !(isArray && key === 'length');
+  const isMember = (key: string | symbol): key is string =>
+    typeof key === 'string' && Object.hasOwn(raw, key) && !(isArray && key === 'length');
   return {
     get: (_target, key) => (isMember(key) ? celView(raw[key]) : Reflect.get(raw, key)),
     has: (_target, key) => key in raw,
@@ -55,9 +56,15 @@ function handler(raw: Record<string | symbol, unknown>): ProxyHandler<object> {
     },
     getOwnPropertyDescriptor: (_target, key) => {
       // The stand-in array's own `length` is writable and not configurable; the view must say the same.
-      if (isArray && key === 'length') return { value: raw.length, writable: true, enumerable: false, configurable: false };
+      if (isArray && key === 'length')
+        return { value: raw.length, writable: true, enumerable: false, configurable: false };
       if (!isMember(key)) return undefined;
-      return { value: celView(raw[key]), writable: false, enumerable: Object.prototype.propertyIsEnumerable.call(raw, key), configurable: true };
+      return {
+        value: celView(raw[key]),
+        writable: false,
+        enumerable: Object.prototype.propertyIsEnumerable.call(raw, key),
+        configurable: true,
+      };
     },
     set: () => false,
     defineProperty: () => false,

@@ -3,19 +3,57 @@ import { parseDuration } from './duration.ts';
 import { DefinitionInvalidError } from './errors.ts';
 import { unwrapExpression } from './expressions.ts';
 import { definitionIssues } from './validate.ts';
-import type { CompiledCompensation, CompiledDefinition, CompiledStep, DefinitionIssue, JoinPolicy, RetryPolicy } from './types.ts';
+import type {
+  CompiledCompensation,
+  CompiledDefinition,
+  CompiledStep,
+  DefinitionIssue,
+  JoinPolicy,
+  RetryPolicy,
+} from './types.ts';
 import { quoteForMessage } from './quote.ts';
 
-type RawRetry = { maxAttempts?: number; backoff?: 'exponential' | 'fixed'; initialDelay?: string; maxDelay?: string; jitter?: 'full' | 'equal' | 'none'; nonRetryable?: string[] };
-type RawCompensation = { worker?: string; action?: string; input?: unknown; retry?: RawRetry; timeout?: string; heartbeatTimeout?: string };
+type RawRetry = {
+  maxAttempts?: number;
+  backoff?: 'exponential' | 'fixed';
+  initialDelay?: string;
+  maxDelay?: string;
+  jitter?: 'full' | 'equal' | 'none';
+  nonRetryable?: string[];
+};
+type RawCompensation = {
+  worker?: string;
+  action?: string;
+  input?: unknown;
+  retry?: RawRetry;
+  timeout?: string;
+  heartbeatTimeout?: string;
+};
 type RawStep = {
-  type?: 'task' | 'approval'; worker?: string; action?: string; needs?: string[]; join?: string; when?: string; input?: unknown;
-  sideEffect?: boolean; compensate?: RawCompensation; retry?: RawRetry; timeout?: string; heartbeatTimeout?: string;
-  governanceTimeout?: string; assignees?: string[]; onTimeout?: 'escalate' | 'fail';
+  type?: 'task' | 'approval';
+  worker?: string;
+  action?: string;
+  needs?: string[];
+  join?: string;
+  when?: string;
+  input?: unknown;
+  sideEffect?: boolean;
+  compensate?: RawCompensation;
+  retry?: RawRetry;
+  timeout?: string;
+  heartbeatTimeout?: string;
+  governanceTimeout?: string;
+  assignees?: string[];
+  onTimeout?: 'escalate' | 'fail';
 };
 type RawDefinition = {
-  id: string; version: number; name?: string; description?: string; input?: { schema?: Record<string, unknown> };
-  defaults?: { retry?: RawRetry; timeout?: string; heartbeatTimeout?: string; governanceTimeout?: string }; onFailure?: 'compensate' | 'escalate' | 'fail';
+  id: string;
+  version: number;
+  name?: string;
+  description?: string;
+  input?: { schema?: Record<string, unknown> };
+  defaults?: { retry?: RawRetry; timeout?: string; heartbeatTimeout?: string; governanceTimeout?: string };
+  onFailure?: 'compensate' | 'escalate' | 'fail';
   steps: Record<string, RawStep>;
 };
 
@@ -23,7 +61,14 @@ type RawDefinition = {
 export const DEFAULT_TIMEOUT_MS = 5 * 60_000;
 /** Governance that has not ruled by then is treated as unavailable: an operator is told, the step keeps waiting. */
 export const DEFAULT_GOVERNANCE_TIMEOUT_MS = 60_000;
-export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 3, backoff: 'exponential', initialDelayMs: 1000, maxDelayMs: 60_000, jitter: 'full', nonRetryable: [] };
+export const DEFAULT_RETRY: RetryPolicy = {
+  maxAttempts: 3,
+  backoff: 'exponential',
+  initialDelayMs: 1000,
+  maxDelayMs: 60_000,
+  jitter: 'full',
+  nonRetryable: [],
+};
 
 /** Validates (schema and semantics, all problems at once) and normalises a definition. */
 export function compileDefinition(raw: unknown): CompiledDefinition {
@@ -50,9 +95,9 @@ export function compileDefinition(raw: unknown): CompiledDefinition {
       sideEffect: step.sideEffect ?? false,
       compensate: step.compensate ? compensation(step, step.compensate, baseRetry, baseTimeout, baseHeartbeat) : null,
       retry,
-      timeoutMs: type === 'approval' ? duration(step.timeout) : duration(step.timeout) ?? baseTimeout,
-      heartbeatTimeoutMs: type === 'approval' ? null : duration(step.heartbeatTimeout) ?? baseHeartbeat,
-      governanceTimeoutMs: type === 'approval' ? null : duration(step.governanceTimeout) ?? baseGovernance,
+      timeoutMs: type === 'approval' ? duration(step.timeout) : (duration(step.timeout) ?? baseTimeout),
+      heartbeatTimeoutMs: type === 'approval' ? null : (duration(step.heartbeatTimeout) ?? baseHeartbeat),
+      governanceTimeoutMs: type === 'approval' ? null : (duration(step.governanceTimeout) ?? baseGovernance),
       assignees: step.assignees ?? [],
       onTimeout: step.onTimeout ?? (type === 'approval' ? 'escalate' : 'fail'),
     };
@@ -84,11 +129,20 @@ export function runInputIssues(definition: CompiledDefinition, input: unknown): 
   if (validate(input)) return [];
   return (validate.errors ?? []).map((e) => ({
     path: `/input${e.instancePath}${e.keyword === 'required' ? `/${String(e.params.missingProperty)}` : ''}`,
-    message: e.keyword === 'required' ? `missing required field "${String(e.params.missingProperty)}"` : e.message ?? e.keyword,
+    message:
+      e.keyword === 'required'
+        ? `missing required field "${String(e.params.missingProperty)}"`
+        : (e.message ?? e.keyword),
   }));
 }
 
-function compensation(step: RawStep, raw: RawCompensation, baseRetry: RetryPolicy, baseTimeout: number, baseHeartbeat: number | null): CompiledCompensation {
+function compensation(
+  step: RawStep,
+  raw: RawCompensation,
+  baseRetry: RetryPolicy,
+  baseTimeout: number,
+  baseHeartbeat: number | null,
+): CompiledCompensation {
   return {
     worker: raw.worker ?? step.worker ?? '',
     action: raw.action ?? null,
@@ -143,5 +197,7 @@ function duration(text: string | undefined): number | null {
 
 function describe(raw: unknown): string {
   const def = raw as { id?: unknown; version?: unknown } | null;
-  return def && typeof def === 'object' && typeof def.id === 'string' ? `definition ${quoteForMessage(def.id)}${typeof def.version === 'number' ? ` v${def.version}` : ''}` : 'definition';
+  return def && typeof def === 'object' && typeof def.id === 'string'
+    ? `definition ${quoteForMessage(def.id)}${typeof def.version === 'number' ? ` v${def.version}` : ''}`
+    : 'definition';
 }

@@ -1,8 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
 import {
-  compileDefinition, definitionIssues, DefinitionInvalidError, evaluateExpression, formatDuration, parseDefinitionText, parseDuration,
-  referencedSteps, renderTemplate, runInputIssues,
+  compileDefinition,
+  definitionIssues,
+  DefinitionInvalidError,
+  evaluateExpression,
+  formatDuration,
+  parseDefinitionText,
+  parseDuration,
+  referencedSteps,
+  renderTemplate,
+  runInputIssues,
 } from './index.ts';
 import type { DefinitionIssue, ExpressionContext } from './index.ts';
 
@@ -32,24 +40,43 @@ describe('examples/employee-onboarding.yaml', () => {
 
   it('compiles, with every step in dependency order', () => {
     expect(compiled).toMatchObject({ id: 'employee-onboarding', version: 1, onFailure: 'compensate' });
-    expect(compiled.order).toEqual(['create-account', 'assign-permissions', 'send-welcome', 'create-workspace', 'budget-approval', 'notify-team']);
+    expect(compiled.order).toEqual([
+      'create-account',
+      'assign-permissions',
+      'send-welcome',
+      'create-workspace',
+      'budget-approval',
+      'notify-team',
+    ]);
   });
 
   it('normalises defaults, per-step overrides, gates and joins', () => {
     const steps = compiled.steps;
     // Given the defaults block (200ms..2s backoff, 10s timeout, 3s heartbeat), each task inherits it
     expect(steps['create-account']).toMatchObject({
-      type: 'task', worker: 'identity', sideEffect: true, timeoutMs: 10_000, heartbeatTimeoutMs: 3_000,
+      type: 'task',
+      worker: 'identity',
+      sideEffect: true,
+      timeoutMs: 10_000,
+      heartbeatTimeoutMs: 3_000,
       retry: { maxAttempts: 3, backoff: 'exponential', initialDelayMs: 200, maxDelayMs: 2_000, jitter: 'full' },
       compensate: { worker: 'identity', action: 'delete-account', timeoutMs: 10_000 },
     });
     // and an override replaces only what it names
     expect(steps['send-welcome']?.retry).toMatchObject({ maxAttempts: 5, initialDelayMs: 200, maxDelayMs: 2_000 });
     expect(steps['budget-approval']).toMatchObject({
-      type: 'approval', worker: null, assignees: ['role:finance'], onTimeout: 'escalate', timeoutMs: null, heartbeatTimeoutMs: null,
+      type: 'approval',
+      worker: null,
+      assignees: ['role:finance'],
+      onTimeout: 'escalate',
+      timeoutMs: null,
+      heartbeatTimeoutMs: null,
       when: 'has(input.manager) && input.manager == true',
     });
-    expect(steps['notify-team']).toMatchObject({ join: { kind: 'all_success' }, needs: ['assign-permissions', 'send-welcome', 'create-workspace', 'budget-approval'] });
+    expect(steps['notify-team']).toMatchObject({
+      join: { kind: 'all_success' },
+      needs: ['assign-permissions', 'send-welcome', 'create-workspace', 'budget-approval'],
+    });
   });
 
   it('checks run input against its input schema', () => {
@@ -65,12 +92,14 @@ describe('examples/employee-onboarding.yaml', () => {
 describe('semantic checks name the path and the reason', () => {
   it('reports a dependency cycle once, naming every step in it and none outside it', () => {
     // Given a → b → c → a (each needs the next), and d hanging off the cycle
-    const issues = definitionIssues(def({
-      a: { worker: 'w', needs: ['b'] },
-      b: { worker: 'w', needs: ['c'] },
-      c: { worker: 'w', needs: ['a'] },
-      d: { worker: 'w', needs: ['a'] },
-    }));
+    const issues = definitionIssues(
+      def({
+        a: { worker: 'w', needs: ['b'] },
+        b: { worker: 'w', needs: ['c'] },
+        c: { worker: 'w', needs: ['a'] },
+        d: { worker: 'w', needs: ['a'] },
+      }),
+    );
     expect(issues).toHaveLength(1);
     const [cycle] = issues;
     expect(cycle?.path).toMatch(/^\/steps\/[abc]\/needs$/);
@@ -83,15 +112,19 @@ describe('semantic checks name the path and the reason', () => {
   });
 
   it('rejects a step that needs itself', () => {
-    expect(definitionIssues(def({ a: { worker: 'w', needs: ['a'] } }))).toEqual([{ path: '/steps/a/needs/0', message: 'step "a" cannot need itself' }]);
+    expect(definitionIssues(def({ a: { worker: 'w', needs: ['a'] } }))).toEqual([
+      { path: '/steps/a/needs/0', message: 'step "a" cannot need itself' },
+    ]);
   });
 
   it('reports an unknown need by its index, with a suggestion for a near miss', () => {
-    const issues = definitionIssues(def({
-      'create-account': { worker: 'w' },
-      b: { worker: 'w', needs: ['create-account', 'nope'] },
-      c: { worker: 'w', needs: ['create-acount'] },
-    }));
+    const issues = definitionIssues(
+      def({
+        'create-account': { worker: 'w' },
+        b: { worker: 'w', needs: ['create-account', 'nope'] },
+        c: { worker: 'w', needs: ['create-acount'] },
+      }),
+    );
     expect(issues).toEqual([
       { path: '/steps/b/needs/1', message: 'unknown step "nope"' },
       { path: '/steps/c/needs/0', message: 'unknown step "create-acount" (did you mean "create-account"?)' },
@@ -99,29 +132,42 @@ describe('semantic checks name the path and the reason', () => {
   });
 
   it('reports an expression that reads an unknown step', () => {
-    const issues = definitionIssues(def({ a: { worker: 'w' }, b: { worker: 'w', needs: ['a'], when: "${{ steps['zzz'].output.ok }}" } }));
+    const issues = definitionIssues(
+      def({ a: { worker: 'w' }, b: { worker: 'w', needs: ['a'], when: "${{ steps['zzz'].output.ok }}" } }),
+    );
     expect(issues).toEqual([{ path: '/steps/b/when', message: 'expression reads unknown step "zzz"' }]);
   });
 
   it('reports an expression that reads a step which is not upstream', () => {
     // Given c reads a's output, but a is a sibling, not a need (direct or transitive)
-    const issues = definitionIssues(def({
-      a: { worker: 'w' },
-      b: { worker: 'w' },
-      c: { worker: 'w', needs: ['b'], input: { nested: ['x', { id: '${{ steps.a.output.id }}' }] } },
-    }));
-    expect(issues).toEqual([{ path: '/steps/c/input/nested/1/id', message: 'expression reads step "a", which is not upstream of "c": add it to needs' }]);
+    const issues = definitionIssues(
+      def({
+        a: { worker: 'w' },
+        b: { worker: 'w' },
+        c: { worker: 'w', needs: ['b'], input: { nested: ['x', { id: '${{ steps.a.output.id }}' }] } },
+      }),
+    );
+    expect(issues).toEqual([
+      {
+        path: '/steps/c/input/nested/1/id',
+        message: 'expression reads step "a", which is not upstream of "c": add it to needs',
+      },
+    ]);
   });
 
   it('accepts expressions reading transitive upstream steps, and a compensation reading its own step', () => {
-    const issues = definitionIssues(def({
-      a: { worker: 'w' },
-      b: { worker: 'w', needs: ['a'] },
-      c: {
-        worker: 'w', needs: ['b'], when: "${{ steps['a'].output.ok }}",
-        compensate: { input: { id: '${{ steps.c.output.id }}', from: '${{ steps.a.output.id }}' } },
-      },
-    }));
+    const issues = definitionIssues(
+      def({
+        a: { worker: 'w' },
+        b: { worker: 'w', needs: ['a'] },
+        c: {
+          worker: 'w',
+          needs: ['b'],
+          when: "${{ steps['a'].output.ok }}",
+          compensate: { input: { id: '${{ steps.c.output.id }}', from: '${{ steps.a.output.id }}' } },
+        },
+      }),
+    );
     expect(issues).toEqual([]);
   });
 
@@ -134,35 +180,59 @@ describe('semantic checks name the path and the reason', () => {
 
   it('reports a bad duration with the offending text and an example of a good one', () => {
     const issues = definitionIssues(def({ a: { worker: 'w', timeout: '5 minutes' } }));
-    expect(issues).toEqual([{ path: '/steps/a/timeout', message: 'bad duration "5 minutes": write e.g. 500ms, 30s, 5m, 48h or 1h30m' }]);
+    expect(issues).toEqual([
+      { path: '/steps/a/timeout', message: 'bad duration "5 minutes": write e.g. 500ms, 30s, 5m, 48h or 1h30m' },
+    ]);
   });
 
   it('reports an unknown join policy with the offending text', () => {
     const issues = definitionIssues(def({ a: { worker: 'w' }, b: { worker: 'w', needs: ['a'], join: 'sometimes' } }));
-    expect(issues).toEqual([{ path: '/steps/b/join', message: 'unknown join policy "sometimes": use all_success, any_success, majority, quorum(N) or all_done' }]);
+    expect(issues).toEqual([
+      {
+        path: '/steps/b/join',
+        message: 'unknown join policy "sometimes": use all_success, any_success, majority, quorum(N) or all_done',
+      },
+    ]);
   });
 
   it('reports a bad worker name with the offending text', () => {
     const issues = definitionIssues(def({ a: { worker: 'Bad Worker' } }));
-    expect(issues).toEqual([{ path: '/steps/a/worker', message: '"Bad Worker" is not a valid identifier: use 1 to 63 characters of a-z, 0-9, - and _, starting with a letter or digit' }]);
+    expect(issues).toEqual([
+      {
+        path: '/steps/a/worker',
+        message:
+          '"Bad Worker" is not a valid identifier: use 1 to 63 characters of a-z, 0-9, - and _, starting with a letter or digit',
+      },
+    ]);
   });
 
   it('rejects quorum(N) with more successes than needs', () => {
-    const issues = definitionIssues(def({ a: { worker: 'w' }, b: { worker: 'w' }, c: { worker: 'w', needs: ['a', 'b'], join: 'quorum(3)' } }));
-    expect(issues).toEqual([{ path: '/steps/c/join', message: 'quorum(3) needs 3 successes but the step has only 2 needs' }]);
+    const issues = definitionIssues(
+      def({ a: { worker: 'w' }, b: { worker: 'w' }, c: { worker: 'w', needs: ['a', 'b'], join: 'quorum(3)' } }),
+    );
+    expect(issues).toEqual([
+      { path: '/steps/c/join', message: 'quorum(3) needs 3 successes but the step has only 2 needs' },
+    ]);
     // and accepts it when the needs are enough
-    expect(definitionIssues(def({ a: { worker: 'w' }, b: { worker: 'w' }, c: { worker: 'w', needs: ['a', 'b'], join: 'quorum(2)' } }))).toEqual([]);
+    expect(
+      definitionIssues(
+        def({ a: { worker: 'w' }, b: { worker: 'w' }, c: { worker: 'w', needs: ['a', 'b'], join: 'quorum(2)' } }),
+      ),
+    ).toEqual([]);
   });
 
   it('rejects a compensation that points at nothing', () => {
     // An approval step has no effect to undo
     expect(definitionIssues(def({ gate: { type: 'approval', compensate: { action: 'undo' } } }))).toEqual([
-      { path: '/steps/gate/compensate', message: 'compensation points at nothing: an approval step has no effect to undo' },
+      {
+        path: '/steps/gate/compensate',
+        message: 'compensation points at nothing: an approval step has no effect to undo',
+      },
     ]);
     // A task without a worker has nobody to undo it either
-    expect(issuesAt(definitionIssues(def({ a: { compensate: { action: 'undo' } } })), '/steps/a/compensate/worker')).toEqual([
-      'compensation points at nothing: give it a worker',
-    ]);
+    expect(
+      issuesAt(definitionIssues(def({ a: { compensate: { action: 'undo' } } })), '/steps/a/compensate/worker'),
+    ).toEqual(['compensation points at nothing: give it a worker']);
   });
 
   it('rejects an approval step with a worker, and a task step without one', () => {
@@ -173,21 +243,31 @@ describe('semantic checks name the path and the reason', () => {
   });
 
   it('rejects unknown fields wherever they are', () => {
-    const issues = definitionIssues(def({ a: { worker: 'w', colour: 'red', retry: { maxAttempts: 2, tries: 3 } } }, { owner: 'me' }));
-    expect(issues).toEqual(expect.arrayContaining([
-      { path: '/owner', message: 'unknown field "owner"' },
-      { path: '/steps/a/colour', message: 'unknown field "colour"' },
-      { path: '/steps/a/retry/tries', message: 'unknown field "tries"' },
-    ]));
+    const issues = definitionIssues(
+      def({ a: { worker: 'w', colour: 'red', retry: { maxAttempts: 2, tries: 3 } } }, { owner: 'me' }),
+    );
+    expect(issues).toEqual(
+      expect.arrayContaining([
+        { path: '/owner', message: 'unknown field "owner"' },
+        { path: '/steps/a/colour', message: 'unknown field "colour"' },
+        { path: '/steps/a/retry/tries', message: 'unknown field "tries"' },
+      ]),
+    );
     expect(issues).toHaveLength(3);
   });
 
   it('reports missing required fields and bad step ids', () => {
     const issues = definitionIssues({ version: 1, steps: { 'Bad Id': { worker: 'w' } } });
-    expect(issues).toEqual(expect.arrayContaining([
-      { path: '/id', message: 'missing required field "id"' },
-      { path: '/steps/Bad Id', message: 'step id "Bad Id" is not valid: use 1 to 63 characters of a-z, 0-9, - and _, starting with a letter or digit' },
-    ]));
+    expect(issues).toEqual(
+      expect.arrayContaining([
+        { path: '/id', message: 'missing required field "id"' },
+        {
+          path: '/steps/Bad Id',
+          message:
+            'step id "Bad Id" is not valid: use 1 to 63 characters of a-z, 0-9, - and _, starting with a letter or digit',
+        },
+      ]),
+    );
   });
 
   it('reports maxDelay shorter than initialDelay', () => {
@@ -205,7 +285,12 @@ describe('semantic checks name the path and the reason', () => {
       gate: { type: 'approval', worker: 'w', needs: ['a'] },
     });
     const issues = definitionIssues(raw);
-    expect(issues.map((i) => i.path).sort()).toEqual(['/steps/a/colour', '/steps/b/needs/0', '/steps/c/join', '/steps/gate/worker']);
+    expect(issues.map((i) => i.path).sort()).toEqual([
+      '/steps/a/colour',
+      '/steps/b/needs/0',
+      '/steps/c/join',
+      '/steps/gate/worker',
+    ]);
 
     const error = invalid(() => compileDefinition(raw));
     expect(error.code).toBe('DEFINITION.INVALID');
@@ -225,14 +310,18 @@ describe('parseDefinitionText', () => {
 
   it('names the line and column of a YAML syntax error', () => {
     // Line 5 starts a key before the flow map on line 4 is closed
-    const error = invalid(() => parseDefinitionText('id: wf\nversion: 1\nsteps:\n  a: { worker: w\n  b: { worker: w }\n', 'broken.yaml'));
+    const error = invalid(() =>
+      parseDefinitionText('id: wf\nversion: 1\nsteps:\n  a: { worker: w\n  b: { worker: w }\n', 'broken.yaml'),
+    );
     expect(error.issues).toHaveLength(1);
     expect(error.issues[0]?.message).toMatch(/^YAML BAD_INDENT\b.*\bline 5, column 3\b/);
     expect(error.message).toMatch(/^broken\.yaml is invalid/);
   });
 
   it('rejects duplicate keys, which YAML would otherwise silently merge', () => {
-    const error = invalid(() => parseDefinitionText('id: wf\nversion: 1\nsteps:\n  a: { worker: w }\n  a: { worker: v }\n'));
+    const error = invalid(() =>
+      parseDefinitionText('id: wf\nversion: 1\nsteps:\n  a: { worker: w }\n  a: { worker: v }\n'),
+    );
     expect(error.issues[0]?.message).toMatch(/^YAML DUPLICATE_KEY\b.*\bline 5, column 3\b/);
   });
 
@@ -261,8 +350,15 @@ describe('durations', () => {
   });
 
   it('formats in the largest whole unit, and what it formats parses back', () => {
-    for (const ms of [1, 999, 1000, 90_000, 3_600_000, 5_400_000, 86_400_000]) expect(parseDuration(formatDuration(ms))).toBe(ms);
-    expect([formatDuration(0), formatDuration(1500), formatDuration(120_000), formatDuration(7_200_000), formatDuration(172_800_000)]).toEqual(['0ms', '1500ms', '2m', '2h', '2d']);
+    for (const ms of [1, 999, 1000, 90_000, 3_600_000, 5_400_000, 86_400_000])
+      expect(parseDuration(formatDuration(ms))).toBe(ms);
+    expect([
+      formatDuration(0),
+      formatDuration(1500),
+      formatDuration(120_000),
+      formatDuration(7_200_000),
+      formatDuration(172_800_000),
+    ]).toEqual(['0ms', '1500ms', '2m', '2h', '2d']);
   });
 });
 
@@ -274,23 +370,41 @@ describe('templates and expressions', () => {
   };
 
   it('a string that is one ${{ }} yields the typed value', () => {
-    expect(renderTemplate({
-      n: '${{ input.n }}',
-      manager: '${{ input.manager }}',
-      tags: '${{ input.tags }}',
-      output: "${{ steps['create-account'].output }}",
-      spaced: '  ${{ input.email }}  ',
-    }, context)).toEqual({ n: 41, manager: true, tags: ['a', 'b'], output: { accountId: 'acc-7', quota: 10 }, spaced: 'ada@example.com' });
+    expect(
+      renderTemplate(
+        {
+          n: '${{ input.n }}',
+          manager: '${{ input.manager }}',
+          tags: '${{ input.tags }}',
+          output: "${{ steps['create-account'].output }}",
+          spaced: '  ${{ input.email }}  ',
+        },
+        context,
+      ),
+    ).toEqual({
+      n: 41,
+      manager: true,
+      tags: ['a', 'b'],
+      output: { accountId: 'acc-7', quota: 10 },
+      spaced: 'ada@example.com',
+    });
   });
 
   it('embedded ${{ }} interpolate into the surrounding text', () => {
-    expect(renderTemplate('Welcome ${{ input.email }} (account ${{ steps["create-account"].output.accountId }}, ${{ input.n }})', context))
-      .toBe('Welcome ada@example.com (account acc-7, 41)');
+    expect(
+      renderTemplate(
+        'Welcome ${{ input.email }} (account ${{ steps["create-account"].output.accountId }}, ${{ input.n }})',
+        context,
+      ),
+    ).toBe('Welcome ada@example.com (account acc-7, 41)');
     expect(renderTemplate('${{ input.n }}${{ input.n }}', context)).toBe('4141');
   });
 
   it('leaves non-template values alone, recursing through arrays and objects', () => {
-    expect(renderTemplate({ a: 1, b: [true, null, 'plain', { c: '${{ input.n }}' }] }, context)).toEqual({ a: 1, b: [true, null, 'plain', { c: 41 }] });
+    expect(renderTemplate({ a: 1, b: [true, null, 'plain', { c: '${{ input.n }}' }] }, context)).toEqual({
+      a: 1,
+      b: [true, null, 'plain', { c: 41 }],
+    });
   });
 
   it('treats JSON integers as CEL ints, so arithmetic works and comes back as a number', () => {

@@ -6,7 +6,11 @@ export class DefinitionInvalidError extends OrchestronError<'DEFINITION.INVALID'
   declare readonly details: Readonly<{ issues: readonly DefinitionIssue[] }>;
   readonly issues: readonly DefinitionIssue[];
   constructor(issues: readonly DefinitionIssue[], subject = 'definition') {
-    super('DEFINITION.INVALID', `${subject} is invalid (${issues.length} problem${issues.length === 1 ? '' : 's'}):\n${issues.map((i) => `  ${i.path || '/'}: ${i.message}`).join('\n')}`, { details: { issues } });
+    super(
+      'DEFINITION.INVALID',
+      `${subject} is invalid (${issues.length} problem${issues.length === 1 ? '' : 's'}):\n${issues.map((i) => `  ${i.path || '/'}: ${i.message}`).join('\n')}`,
+      { details: { issues } },
+    );
     this.name = 'DefinitionInvalidError';
     this.issues = issues;
   }

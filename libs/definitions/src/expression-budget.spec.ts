@@ -4,7 +4,14 @@
  * these specs pin the outcomes, which the meter makes deterministic.
  */
 import { describe, expect, it } from '@jest/globals';
-import { compileDefinition, DefinitionInvalidError, EXPRESSION_LIMITS, evaluateExpression, ExpressionBudgetError, ExpressionError } from './index.ts';
+import {
+  compileDefinition,
+  DefinitionInvalidError,
+  EXPRESSION_LIMITS,
+  evaluateExpression,
+  ExpressionBudgetError,
+  ExpressionError,
+} from './index.ts';
 import type { ExpressionContext } from './index.ts';
 
 function ctx(input: unknown, steps: ExpressionContext['steps'] = {}): ExpressionContext {
@@ -60,7 +67,11 @@ describe('matches runs on RE2', () => {
   });
 
   it('refuses, at registration, a definition whose regex literal RE2 cannot compile, naming the path', () => {
-    const raw = { id: 'wf', version: 1, steps: { a: { worker: 'w', input: { ok: "${{ input.name.matches('(x)\\\\1') }}" } } } };
+    const raw = {
+      id: 'wf',
+      version: 1,
+      steps: { a: { worker: 'w', input: { ok: "${{ input.name.matches('(x)\\\\1') }}" } } },
+    };
     let caught: unknown;
     try {
       compileDefinition(raw);
@@ -73,7 +84,13 @@ describe('matches runs on RE2', () => {
   });
 
   it('accepts, at registration, a regex RE2 compiles', () => {
-    expect(() => compileDefinition({ id: 'wf', version: 1, steps: { a: { worker: 'w', when: "${{ matches(input.name, '^[A-Z][a-z]+$') }}" } } })).not.toThrow();
+    expect(() =>
+      compileDefinition({
+        id: 'wf',
+        version: 1,
+        steps: { a: { worker: 'w', when: "${{ matches(input.name, '^[A-Z][a-z]+$') }}" } },
+      }),
+    ).not.toThrow();
   });
 });
 
@@ -87,7 +104,9 @@ describe('the operations budget', () => {
   ])('stops a %s over a million elements with EXPRESSION.BUDGET_EXCEEDED', (_name, source) => {
     const error = overBudget(source, million);
     expect(error.limit).toBe('operations');
-    expect(error.message).toBe(`the expression ${JSON.stringify(source)} exceeded its budget of ${EXPRESSION_LIMITS.operations} operations`);
+    expect(error.message).toBe(
+      `the expression ${JSON.stringify(source)} exceeded its budget of ${EXPRESSION_LIMITS.operations} operations`,
+    );
   });
 
   it('charges a size-dependent operation for what it touches: membership tests in a loop', () => {
@@ -102,7 +121,9 @@ describe('the operations budget', () => {
   });
 
   it('stops a nested comprehension', () => {
-    expect(overBudget('input.items.map(a, input.items.map(b, a + b))', ctx({ items: ints(500) })).limit).toBe('operations');
+    expect(overBudget('input.items.map(a, input.items.map(b, a + b))', ctx({ items: ints(500) })).limit).toBe(
+      'operations',
+    );
   });
 
   it('does not charge an O(1) read of a large value', () => {
@@ -157,7 +178,14 @@ describe('ordinary expressions over the lazily converted context', () => {
     }
     return value;
   };
-  const input = frozen({ count: 41, ratio: 0.5, big: 2 ** 60, name: 'Ada', tags: ['a', 'b'], nested: { list: [{ id: 1 }, { id: 2 }] } });
+  const input = frozen({
+    count: 41,
+    ratio: 0.5,
+    big: 2 ** 60,
+    name: 'Ada',
+    tags: ['a', 'b'],
+    nested: { list: [{ id: 1 }, { id: 2 }] },
+  });
   const c = ctx(input, frozen({ fetch: { status: 'completed', output: { n: 3 } } }) as ExpressionContext['steps']);
 
   it.each([
@@ -180,6 +208,9 @@ describe('ordinary expressions over the lazily converted context', () => {
 
   it('returns a context value it did not change as the same JSON', () => {
     expect(evaluateExpression('input.nested', c)).toBe((input as { nested: unknown }).nested);
-    expect(evaluateExpression('[input.nested, input.nested]', c)).toEqual([{ list: [{ id: 1 }, { id: 2 }] }, { list: [{ id: 1 }, { id: 2 }] }]);
+    expect(evaluateExpression('[input.nested, input.nested]', c)).toEqual([
+      { list: [{ id: 1 }, { id: 2 }] },
+      { list: [{ id: 1 }, { id: 2 }] },
+    ]);
   });
 });

@@ -67,12 +67,20 @@ export class Meter {
   /** Refuses a value an operation built when it is larger than a built value may be. */
   checkBuilt(value: unknown): void {
     if (typeof value === 'string') {
-      if (value.length > EXPRESSION_LIMITS.stringLength) this.fail('stringLength', EXPRESSION_LIMITS.stringLength, 'characters in a string it builds');
+      if (value.length > EXPRESSION_LIMITS.stringLength)
+        this.fail('stringLength', EXPRESSION_LIMITS.stringLength, 'characters in a string it builds');
       return;
     }
     if (value === null || typeof value !== 'object' || rawOf(value)) return;
-    const count = Array.isArray(value) ? value.length : value instanceof Map || value instanceof Set ? value.size : value instanceof Uint8Array ? 0 : Object.keys(value).length;
-    if (count > EXPRESSION_LIMITS.collectionSize) this.fail('collectionSize', EXPRESSION_LIMITS.collectionSize, 'elements in a list or map it builds');
+    const count = Array.isArray(value)
+      ? value.length
+      : value instanceof Map || value instanceof Set
+        ? value.size
+        : value instanceof Uint8Array
+          ? 0
+          : Object.keys(value).length;
+    if (count > EXPRESSION_LIMITS.collectionSize)
+      this.fail('collectionSize', EXPRESSION_LIMITS.collectionSize, 'elements in a list or map it builds');
   }
 }
 

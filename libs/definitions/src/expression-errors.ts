@@ -22,7 +22,11 @@ export class ExpressionBudgetError extends ExpressionError {
   readonly limit: string;
   readonly max: number;
   constructor(expression: string, limit: string, max: number, detail: string) {
-    super(expression, `the expression ${JSON.stringify(clip(expression))} exceeded its budget of ${max} ${detail}`, 'EXPRESSION.BUDGET_EXCEEDED');
+    super(
+      expression,
+      `the expression ${JSON.stringify(clip(expression))} exceeded its budget of ${max} ${detail}`,
+      'EXPRESSION.BUDGET_EXCEEDED',
+    );
     this.name = 'ExpressionBudgetError';
     this.limit = limit;
     this.max = max;

@@ -31,12 +31,16 @@ export function compileRegex(pattern: string): RE2JS {
     compiled.set(pattern, hit);
     return hit;
   }
-  if (pattern.length > MAX_PATTERN_LENGTH) throw new RegexRefused(pattern.slice(0, 40), `longer than ${MAX_PATTERN_LENGTH} characters`);
+  if (pattern.length > MAX_PATTERN_LENGTH)
+    throw new RegexRefused(pattern.slice(0, 40), `longer than ${MAX_PATTERN_LENGTH} characters`);
   let regex: RE2JS;
   try {
     regex = RE2JS.compile(pattern);
   } catch (error) {
-    throw new RegexRefused(pattern, `${firstLine(error)} (matches uses RE2, which runs in linear time and has no backreferences or lookaround)`);
+    throw new RegexRefused(
+      pattern,
+      `${firstLine(error)} (matches uses RE2, which runs in linear time and has no backreferences or lookaround)`,
+    );
   }
   if (compiled.size >= CACHE_SIZE) compiled.delete(compiled.keys().next().value as string);
   compiled.set(pattern, regex);

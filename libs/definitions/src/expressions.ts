@@ -22,7 +22,7 @@ const EMBEDDED = /\$\{\{([\s\S]*?)\}\}/g;
 /** `${{ input.email }}` and `input.email` are the same expression. */
 export function unwrapExpression(text: string): string {
   const match = WRAPPED.exec(text);
-  return (match ? match[1] ?? '' : text).trim();
+  return (match ? (match[1] ?? '') : text).trim();
 }
 
 // Parsing is pure, so caching parsed programs keeps `decide` deterministic and cheap.
@@ -32,7 +32,10 @@ function program(source: string): Program {
   let compiled = programs.get(source);
   if (!compiled) {
     if (source.length > EXPRESSION_LIMITS.sourceLength) {
-      throw new ExpressionError(source.slice(0, 80), `expression is ${source.length} characters long; the limit is ${EXPRESSION_LIMITS.sourceLength}`);
+      throw new ExpressionError(
+        source.slice(0, 80),
+        `expression is ${source.length} characters long; the limit is ${EXPRESSION_LIMITS.sourceLength}`,
+      );
     }
     try {
       compiled = parseCel(source);
@@ -73,7 +76,8 @@ export function evaluateExpression(source: string, context: ExpressionContext): 
   } catch (error) {
     const exceeded = meter.failure ?? (error instanceof BudgetExceeded ? error : undefined);
     if (exceeded) throw new ExpressionBudgetError(source, exceeded.limit, exceeded.max, exceeded.detail);
-    if (error instanceof RegexRefused) throw new ExpressionError(source, `cannot evaluate ${quoteForMessage(source)}: ${error.message}`);
+    if (error instanceof RegexRefused)
+      throw new ExpressionError(source, `cannot evaluate ${quoteForMessage(source)}: ${error.message}`);
     throw new ExpressionError(source, `cannot evaluate ${quoteForMessage(source)}: ${firstLine(error)}`);
   }
 }

@@ -20,7 +20,15 @@ export function identifierProblem(field: string, value: unknown): string | null 
   if (isIdentifier(value)) return null;
   const kind = Array.isArray(value) ? 'array' : typeof value;
   // A value cut in the message states its length already; one just over the rule's 63 says it here.
-  const length = typeof value === 'string' && value.length > IDENTIFIER_MAX_CHARS && value.length <= QUOTE_MAX_CHARS ? ` (${value.length} characters)` : '';
-  const got = typeof value === 'string' ? `${quoteForMessage(value)}${length}` : value === null ? 'null' : `${/^[aeiou]/.test(kind) ? 'an' : 'a'} ${kind}`;
+  const length =
+    typeof value === 'string' && value.length > IDENTIFIER_MAX_CHARS && value.length <= QUOTE_MAX_CHARS
+      ? ` (${value.length} characters)`
+      : '';
+  const got =
+    typeof value === 'string'
+      ? `${quoteForMessage(value)}${length}`
+      : value === null
+        ? 'null'
+        : `${/^[aeiou]/.test(kind) ? 'an' : 'a'} ${kind}`;
   return `"${field}" must be ${IDENTIFIER_RULE}; got ${got}`;
 }

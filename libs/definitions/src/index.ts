@@ -1,17 +1,47 @@
 export type {
-  Backoff, CompiledCompensation, CompiledDefinition, CompiledStep, DefinitionIssue, Jitter, JoinPolicy, OnFailure, OnTimeout, RetryPolicy,
+  Backoff,
+  CompiledCompensation,
+  CompiledDefinition,
+  CompiledStep,
+  DefinitionIssue,
+  Jitter,
+  JoinPolicy,
+  OnFailure,
+  OnTimeout,
+  RetryPolicy,
 } from './types.ts';
 export type { ExpressionContext } from './expressions.ts';
-export { compileDefinition, runInputIssues, DEFAULT_GOVERNANCE_TIMEOUT_MS, DEFAULT_RETRY, DEFAULT_TIMEOUT_MS } from './compile.ts';
+export {
+  compileDefinition,
+  runInputIssues,
+  DEFAULT_GOVERNANCE_TIMEOUT_MS,
+  DEFAULT_RETRY,
+  DEFAULT_TIMEOUT_MS,
+} from './compile.ts';
 export { definitionIssues } from './validate.ts';
 export { parseDefinitionText } from './parse.ts';
 export { DefinitionInvalidError } from './errors.ts';
-export { evaluateExpression, renderTemplate, referencedSteps, unwrapExpression, ExpressionBudgetError, ExpressionError } from './expressions.ts';
+export {
+  evaluateExpression,
+  renderTemplate,
+  referencedSteps,
+  unwrapExpression,
+  ExpressionBudgetError,
+  ExpressionError,
+} from './expressions.ts';
 export { EXPRESSION_LIMITS } from './expression-budget.ts';
 export { parseDuration, formatDuration } from './duration.ts';
 export { definitionSchema } from './schema.ts';
 export { IDENTIFIER_PATTERN } from './schema.ts';
 export { IDENTIFIER_RULE, identifierProblem, isIdentifier, TENANT_PATTERN, TENANT_RULE } from './identifier.ts';
 export { QUOTE_MAX_CHARS, quoteForMessage } from './quote.ts';
-export { checkJsonLimits, JsonLimitError, MAX_JSON_DEPTH, MAX_MESSAGE_DEPTH, MAX_OBJECT_KEYS, nestsDeeperThan, parseLimitedJson } from './json-limits.ts';
+export {
+  checkJsonLimits,
+  JsonLimitError,
+  MAX_JSON_DEPTH,
+  MAX_MESSAGE_DEPTH,
+  MAX_OBJECT_KEYS,
+  nestsDeeperThan,
+  parseLimitedJson,
+} from './json-limits.ts';
 export type { JsonLimit, JsonLimits } from './json-limits.ts';

@@ -1,5 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
-import { checkJsonLimits, identifierProblem, JsonLimitError, MAX_JSON_DEPTH, nestsDeeperThan, parseLimitedJson, quoteForMessage } from './index.ts';
+import {
+  checkJsonLimits,
+  identifierProblem,
+  JsonLimitError,
+  MAX_JSON_DEPTH,
+  nestsDeeperThan,
+  parseLimitedJson,
+  quoteForMessage,
+} from './index.ts';
 
 const nested = (depth: number): string => `${'['.repeat(depth)}${']'.repeat(depth)}`;
 
@@ -62,7 +70,7 @@ describe('parseLimitedJson', () => {
     expect(message).toContain('(100000 characters)');
   });
 
-  it('reports text that is not JSON with the parser\'s position', () => {
+  it("reports text that is not JSON with the parser's position", () => {
     const error = refusal('{"definitionId":', { subject: 'the body' });
     expect(error.limit).toBe('syntax');
     expect(error.message).toMatch(/^the body is not JSON: .*position 16/);
@@ -70,10 +78,23 @@ describe('parseLimitedJson', () => {
 
   it('refuses prototype keys anywhere when asked, naming the key and its path', () => {
     const limits = { forbidPrototypeKeys: true };
-    expect(refusal('{"__proto__":{"admin":true}}', limits).details).toEqual({ limit: 'key', path: '$.__proto__', key: '__proto__' });
-    expect(refusal('{"input":{"constructor":{"prototype":{"x":1}}}}', limits).details).toEqual({ limit: 'key', path: '$.input.constructor', key: 'constructor.prototype' });
-    expect(refusal('[{"a":{"__proto__":null}}]', limits).message).toBe('$[0].a.__proto__: the key "__proto__" is not allowed (it could change an object\'s prototype)');
-    expect(parseLimitedJson('{"constructor":"Bob","prototype":1}', limits)).toEqual({ constructor: 'Bob', prototype: 1 });
+    expect(refusal('{"__proto__":{"admin":true}}', limits).details).toEqual({
+      limit: 'key',
+      path: '$.__proto__',
+      key: '__proto__',
+    });
+    expect(refusal('{"input":{"constructor":{"prototype":{"x":1}}}}', limits).details).toEqual({
+      limit: 'key',
+      path: '$.input.constructor',
+      key: 'constructor.prototype',
+    });
+    expect(refusal('[{"a":{"__proto__":null}}]', limits).message).toBe(
+      '$[0].a.__proto__: the key "__proto__" is not allowed (it could change an object\'s prototype)',
+    );
+    expect(parseLimitedJson('{"constructor":"Bob","prototype":1}', limits)).toEqual({
+      constructor: 'Bob',
+      prototype: 1,
+    });
     expect(Object.keys(parseLimitedJson('{"__proto__":1}') as object)).toEqual(['__proto__']);
   });
 });
@@ -90,7 +111,9 @@ describe('quoteForMessage and identifierProblem', () => {
     expect(identifierProblem('definitionId', 'employee-onboarding')).toBeNull();
     expect(identifierProblem('stepId', 'a'.repeat(63))).toBeNull();
     const problem = identifierProblem('definitionId', 'a'.repeat(1_048_576)) ?? '';
-    expect(problem).toBe(`"definitionId" must be 1 to 63 characters of a-z, 0-9, - and _, starting with a letter or digit; got "${'a'.repeat(80)}…" (1048576 characters)`);
+    expect(problem).toBe(
+      `"definitionId" must be 1 to 63 characters of a-z, 0-9, - and _, starting with a letter or digit; got "${'a'.repeat(80)}…" (1048576 characters)`,
+    );
     expect(identifierProblem('stepId', 'a'.repeat(64))).toContain('(64 characters)');
     expect(identifierProblem('stepId', 'Bad')).toMatch(/; got "Bad"$/);
     expect(identifierProblem('stepId', 7)).toMatch(/; got a number$/);
@@ -127,7 +150,9 @@ describe('checkJsonLimits', () => {
   });
 
   it('refuses non-finite numbers, NaN included, naming the path', () => {
-    expect(refusedValue({ output: { total: Number.POSITIVE_INFINITY } }).message).toBe('$.output.total is not a finite number');
+    expect(refusedValue({ output: { total: Number.POSITIVE_INFINITY } }).message).toBe(
+      '$.output.total is not a finite number',
+    );
     expect(refusedValue([Number.NaN]).details).toEqual({ limit: 'finite', path: '$[0]' });
   });
 });

@@ -79,7 +79,8 @@ export function nestsDeeperThan(text: string, max: number): boolean {
 export function parseLimitedJson(text: string, limits: JsonLimits = {}): unknown {
   const maxDepth = limits.maxDepth ?? MAX_JSON_DEPTH;
   const subject = limits.subject ?? 'the JSON';
-  if (nestsDeeperThan(text, maxDepth)) throw new JsonLimitError('depth', `${subject} nests deeper than ${maxDepth} levels`, { max: maxDepth });
+  if (nestsDeeperThan(text, maxDepth))
+    throw new JsonLimitError('depth', `${subject} nests deeper than ${maxDepth} levels`, { max: maxDepth });
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -89,7 +90,12 @@ export function parseLimitedJson(text: string, limits: JsonLimits = {}): unknown
     const at = /position \d+/.test(message) || !/end of JSON/.test(message) ? '' : ` at position ${text.length}`;
     throw new JsonLimitError('syntax', `${subject} is not JSON: ${message}${at}`);
   }
-  checkValues(value, { maxDepth, forbidPrototypeKeys: limits.forbidPrototypeKeys === true, subject, maxKeys: limits.maxKeys ?? Infinity });
+  checkValues(value, {
+    maxDepth,
+    forbidPrototypeKeys: limits.forbidPrototypeKeys === true,
+    subject,
+    maxKeys: limits.maxKeys ?? Infinity,
+  });
   return value;
 }
 
@@ -99,7 +105,12 @@ export function parseLimitedJson(text: string, limits: JsonLimits = {}): unknown
  * prototype key when asked. Values that are not JSON-shaped (functions, dates) are not its concern.
  */
 export function checkJsonLimits(value: unknown, limits: JsonLimits = {}): void {
-  checkValues(value, { maxDepth: limits.maxDepth ?? MAX_JSON_DEPTH, forbidPrototypeKeys: limits.forbidPrototypeKeys === true, subject: limits.subject ?? 'the JSON', maxKeys: limits.maxKeys ?? Infinity });
+  checkValues(value, {
+    maxDepth: limits.maxDepth ?? MAX_JSON_DEPTH,
+    forbidPrototypeKeys: limits.forbidPrototypeKeys === true,
+    subject: limits.subject ?? 'the JSON',
+    maxKeys: limits.maxKeys ?? Infinity,
+  });
 }
 
 interface Frame {
@@ -118,17 +129,28 @@ function checkValues(root: unknown, limits: Required<JsonLimits>): void {
     const frame = stack.pop() as Frame;
     const { value, depth } = frame;
     if (typeof value === 'number') {
-      if (!Number.isFinite(value)) throw new JsonLimitError('finite', `${jsonPath(frame)} is not a finite number`, { path: jsonPath(frame) });
+      if (!Number.isFinite(value))
+        throw new JsonLimitError('finite', `${jsonPath(frame)} is not a finite number`, { path: jsonPath(frame) });
       continue;
     }
     if (value === null || typeof value !== 'object') continue;
-    if (depth >= maxDepth) throw new JsonLimitError('depth', `${subject} nests deeper than ${maxDepth} levels (at ${jsonPath(frame)})`, { max: maxDepth, path: jsonPath(frame) });
+    if (depth >= maxDepth)
+      throw new JsonLimitError('depth', `${subject} nests deeper than ${maxDepth} levels (at ${jsonPath(frame)})`, {
+        max: maxDepth,
+        path: jsonPath(frame),
+      });
     if (Array.isArray(value)) {
-      for (let i = value.length - 1; i >= 0; i--) stack.push({ value: value[i], key: i, parent: frame, depth: depth + 1 });
+      for (let i = value.length - 1; i >= 0; i--)
+        stack.push({ value: value[i], key: i, parent: frame, depth: depth + 1 });
       continue;
     }
     const keys = Object.keys(value);
-    if (keys.length > maxKeys) throw new JsonLimitError('keys', `${jsonPath(frame)} has ${keys.length} keys; an object may have at most ${maxKeys}`, { max: maxKeys, path: jsonPath(frame) });
+    if (keys.length > maxKeys)
+      throw new JsonLimitError(
+        'keys',
+        `${jsonPath(frame)} has ${keys.length} keys; an object may have at most ${maxKeys}`,
+        { max: maxKeys, path: jsonPath(frame) },
+      );
     for (const key of keys) {
       const child = (value as Record<string, unknown>)[key];
       if (forbidPrototypeKeys) checkKey(key, child, frame);
@@ -138,11 +160,16 @@ function checkValues(root: unknown, limits: Required<JsonLimits>): void {
 }
 
 function checkKey(key: string, child: unknown, frame: Frame): void {
-  const isPrototypeKey = key === '__proto__' || (key === 'constructor' && child !== null && typeof child === 'object' && Object.hasOwn(child, 'prototype'));
+  const isPrototypeKey =
+    key === '__proto__' ||
+    (key === 'constructor' && child !== null && typeof child === 'object' && Object.hasOwn(child, 'prototype'));
   if (!isPrototypeKey) return;
   const path = jsonPath({ value: child, key, parent: frame, depth: frame.depth + 1 });
   const named = key === '__proto__' ? '"__proto__"' : '"constructor.prototype"';
-  throw new JsonLimitError('key', `${path}: the key ${named} is not allowed (it could change an object's prototype)`, { path, key: key === '__proto__' ? key : 'constructor.prototype' });
+  throw new JsonLimitError('key', `${path}: the key ${named} is not allowed (it could change an object's prototype)`, {
+    path,
+    key: key === '__proto__' ? key : 'constructor.prototype',
+  });
 }
 
 const PLAIN_KEY = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
@@ -151,7 +178,13 @@ const PLAIN_KEY = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 function jsonPath(frame: Frame): string {
   const parts: string[] = [];
   for (let f: Frame | null = frame; f !== null && f.key !== null; f = f.parent) {
-    parts.push(typeof f.key === 'number' ? `[${f.key}]` : PLAIN_KEY.test(f.key) && f.key.length <= 80 ? `.${f.key}` : `[${quoteForMessage(f.key)}]`);
+    parts.push(
+      typeof f.key === 'number'
+        ? `[${f.key}]`
+        : PLAIN_KEY.test(f.key) && f.key.length <= 80
+          ? `.${f.key}`
+          : `[${quoteForMessage(f.key)}]`,
+    );
   }
   return `$${parts.reverse().join('')}`;
 }

@@ -10,13 +10,19 @@ export function parseDefinitionText(text: string, sourceName = 'definition'): un
     try {
       return JSON.parse(text) as unknown;
     } catch (error) {
-      throw new DefinitionInvalidError([{ path: '', message: `not valid JSON: ${(error as Error).message}` }], sourceName);
+      throw new DefinitionInvalidError(
+        [{ path: '', message: `not valid JSON: ${(error as Error).message}` }],
+        sourceName,
+      );
     }
   }
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new DefinitionInvalidError(
-      doc.errors.map((e) => ({ path: '', message: `YAML ${e.code}: ${(e.message.split('\n')[0] ?? '').replace(/:$/, '')}` })),
+      doc.errors.map((e) => ({
+        path: '',
+        message: `YAML ${e.code}: ${(e.message.split('\n')[0] ?? '').replace(/:$/, '')}`,
+      })),
       sourceName,
     );
   }

@@ -2,11 +2,16 @@
  * The published JSON Schema of a workflow definition (docs/definition.schema.json is generated from it
  * by `npm run schema:write`, and a test keeps the two equal).
  */
-const duration = { type: 'string', pattern: '^(?:\\d+(?:ms|s|m|h|d))+$', description: 'A duration such as 500ms, 30s, 1m, 48h or 1h30m.' };
+const duration = {
+  type: 'string',
+  pattern: '^(?:\\d+(?:ms|s|m|h|d))+$',
+  description: 'A duration such as 500ms, 30s, 1m, 48h or 1h30m.',
+};
 const expression = { type: 'string', description: 'A CEL expression, written bare or wrapped in ${{ }}.' };
 const governanceTimeout = {
   ...duration,
-  description: 'How long a step waits for governance before the run asks an operator (default 60s). The step keeps waiting: fail closed.',
+  description:
+    'How long a step waits for governance before the run asks an operator (default 60s). The step keeps waiting: fail closed.',
 };
 /** Definition ids, step ids and workers: what identifier.ts states in words as IDENTIFIER_RULE. */
 export const IDENTIFIER_PATTERN = '^[a-z0-9][a-z0-9_-]{0,62}$';
@@ -21,18 +26,24 @@ const retry = {
     initialDelay: duration,
     maxDelay: duration,
     jitter: { enum: ['full', 'equal', 'none'] },
-    nonRetryable: { type: 'array', items: { type: 'string', minLength: 1 }, description: 'Error codes that never retry.' },
+    nonRetryable: {
+      type: 'array',
+      items: { type: 'string', minLength: 1 },
+      description: 'Error codes that never retry.',
+    },
   },
 };
 
 const compensation = {
   type: 'object',
   additionalProperties: false,
-  description: 'How to undo the step. The worker defaults to the step\'s own worker.',
+  description: "How to undo the step. The worker defaults to the step's own worker.",
   properties: {
     worker: identifier,
     action: { type: 'string', minLength: 1 },
-    input: { description: 'Input mapping; ${{ }} strings are CEL expressions. Defaults to the step\'s input and output.' },
+    input: {
+      description: "Input mapping; ${{ }} strings are CEL expressions. Defaults to the step's input and output.",
+    },
     retry,
     timeout: duration,
     heartbeatTimeout: duration,
@@ -49,8 +60,12 @@ const step = {
     needs: { type: 'array', items: { type: 'string' }, uniqueItems: true },
     join: { type: 'string', pattern: '^(all_success|any_success|majority|all_done|quorum\\([1-9][0-9]*\\))$' },
     when: expression,
-    input: { description: 'Input mapping; ${{ }} strings are CEL expressions. Defaults to the run\'s input.' },
-    sideEffect: { type: 'boolean', description: 'Checked by governance before every dispatch. With governance configured every task step is checked anyway: this flag can add a check, never remove one.' },
+    input: { description: "Input mapping; ${{ }} strings are CEL expressions. Defaults to the run's input." },
+    sideEffect: {
+      type: 'boolean',
+      description:
+        'Checked by governance before every dispatch. With governance configured every task step is checked anyway: this flag can add a check, never remove one.',
+    },
     compensate: compensation,
     retry,
     timeout: duration,
@@ -71,7 +86,12 @@ export const definitionSchema = {
   required: ['id', 'version', 'steps'],
   properties: {
     id: identifier,
-    version: { type: 'integer', minimum: 1, maximum: 2_147_483_647, description: 'A version, once registered, never changes; 1 to 2147483647.' },
+    version: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 2_147_483_647,
+      description: 'A version, once registered, never changes; 1 to 2147483647.',
+    },
     name: { type: 'string' },
     description: { type: 'string' },
     input: {

@@ -34,7 +34,9 @@ describe('OrchestronError', () => {
   });
 
   it('carries details when given them', () => {
-    expect(new OrchestronError('RUN.NOT_FOUND', 'no such run', { details: { runId: 'r1' } }).details).toEqual({ runId: 'r1' });
+    expect(new OrchestronError('RUN.NOT_FOUND', 'no such run', { details: { runId: 'r1' } }).details).toEqual({
+      runId: 'r1',
+    });
   });
 });
 

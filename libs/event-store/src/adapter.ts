@@ -1,6 +1,11 @@
 // Building blocks for EventStore adapters, so each one validates, serializes and fans out exactly alike.
 export { assertStreamId, normalizeReadAllOptions, normalizeReadStreamOptions, prepareAppend } from './arguments.ts';
-export type { NormalizedReadAllOptions, NormalizedReadStreamOptions, PreparedAppend, PreparedEvent } from './arguments.ts';
+export type {
+  NormalizedReadAllOptions,
+  NormalizedReadStreamOptions,
+  PreparedAppend,
+  PreparedEvent,
+} from './arguments.ts';
 export { isExpectedRevisionSatisfied } from './expected-revision.ts';
 export { createSubscriptionHub } from './subscription-hub.ts';
 export type { ReadCommittedAfter, SubscriptionHub, SubscriptionHubOptions } from './subscription-hub.ts';

@@ -34,7 +34,12 @@ export function assertStreamId(streamId: unknown): asserts streamId is string {
   if (typeof streamId !== 'string' || streamId.length === 0) throw new TypeError('streamId must be a non-empty string');
 }
 
-export function prepareAppend(streamId: unknown, events: unknown, options: unknown, newId: () => string): PreparedAppend {
+export function prepareAppend(
+  streamId: unknown,
+  events: unknown,
+  options: unknown,
+  newId: () => string,
+): PreparedAppend {
   assertStreamId(streamId);
   if (!Array.isArray(events)) throw new TypeError('events must be an array');
   const record = optionalRecord(options, 'options');
@@ -47,7 +52,8 @@ export function normalizeReadStreamOptions(streamId: unknown, options: unknown):
   assertStreamId(streamId);
   const record = optionalRecord(options, 'options');
   const direction = record['direction'] ?? 'forwards';
-  if (direction !== 'forwards' && direction !== 'backwards') throw new TypeError("direction must be 'forwards' or 'backwards'");
+  if (direction !== 'forwards' && direction !== 'backwards')
+    throw new TypeError("direction must be 'forwards' or 'backwards'");
   return {
     fromRevision: optionalNonNegativeInteger(record['fromRevision'], 'fromRevision'),
     direction,
@@ -63,7 +69,10 @@ export function normalizeReadAllOptions(options: unknown): NormalizedReadAllOpti
   };
 }
 
-export function normalizeSubscribeArguments(options: SubscribeToAllOptions, handler: EventHandler): NormalizedSubscribeOptions {
+export function normalizeSubscribeArguments(
+  options: SubscribeToAllOptions,
+  handler: EventHandler,
+): NormalizedSubscribeOptions {
   const record = optionalRecord(options, 'options');
   if (typeof handler !== 'function') throw new TypeError('handler must be a function');
   const onError = record['onError'];
@@ -77,9 +86,11 @@ export function normalizeSubscribeArguments(options: SubscribeToAllOptions, hand
 function prepareEvent(event: unknown, field: string, newId: () => string): PreparedEvent {
   if (!isRecord(event)) throw new TypeError(`${field} must be an object`);
   const { id, type, data, metadata } = event;
-  if (id !== undefined && (typeof id !== 'string' || id.length === 0)) throw new TypeError(`${field}.id must be a non-empty string when given`);
+  if (id !== undefined && (typeof id !== 'string' || id.length === 0))
+    throw new TypeError(`${field}.id must be a non-empty string when given`);
   if (typeof type !== 'string' || type.length === 0) throw new TypeError(`${field}.type must be a non-empty string`);
-  if (metadata !== undefined && !isRecord(metadata)) throw new TypeError(`${field}.metadata must be a plain object when given`);
+  if (metadata !== undefined && !isRecord(metadata))
+    throw new TypeError(`${field}.metadata must be a plain object when given`);
   return {
     id: id ?? newId(),
     type,

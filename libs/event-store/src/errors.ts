@@ -10,7 +10,10 @@ export class ExpectedVersionConflictError extends OrchestronError<'STORE.EXPECTE
   readonly actual: number | null;
 
   constructor(streamId: string, expected: ExpectedRevision, actual: number | null) {
-    super('STORE.EXPECTED_VERSION_CONFLICT', `stream '${streamId}' expected revision ${String(expected)} but is at ${actual === null ? 'no_stream' : String(actual)}`);
+    super(
+      'STORE.EXPECTED_VERSION_CONFLICT',
+      `stream '${streamId}' expected revision ${String(expected)} but is at ${actual === null ? 'no_stream' : String(actual)}`,
+    );
     this.name = 'ExpectedVersionConflictError';
     this.streamId = streamId;
     this.expected = expected;

@@ -3,7 +3,16 @@ import type { RecordedEvent } from './index.ts';
 import { createSubscriptionHub } from './subscription-hub.ts';
 
 function eventAt(position: number): RecordedEvent {
-  return { id: `e-${position}`, streamId: 's', revision: position - 1, position, type: 'T', data: position, metadata: {}, recordedAt: '2025-01-01T00:00:00.000Z' };
+  return {
+    id: `e-${position}`,
+    streamId: 's',
+    revision: position - 1,
+    position,
+    type: 'T',
+    data: position,
+    metadata: {},
+    recordedAt: '2025-01-01T00:00:00.000Z',
+  };
 }
 
 /** A fake store whose commits the test controls, including sparse positions. */

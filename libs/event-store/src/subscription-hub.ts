@@ -35,7 +35,12 @@ export function createSubscriptionHub(read: ReadCommittedAfter, options: Subscri
     subscribe(subscribeOptions, handler) {
       const { after, onError } = normalizeSubscribeArguments(subscribeOptions, handler);
       const subscription = new CatchUpSubscription({
-        after, handler, onError, read, limits, detach: () => subscriptions.delete(subscription),
+        after,
+        handler,
+        onError,
+        read,
+        limits,
+        detach: () => subscriptions.delete(subscription),
       });
       // Registered before the first read, so every later commit lands in its buffer.
       subscriptions.add(subscription);

@@ -34,21 +34,33 @@ export interface ExampleWorkerOptions {
 export function createExampleWorkers(options: ExampleWorkerOptions): Worker[] {
   const names = options.workers ?? EXAMPLE_WORKER_NAMES;
   const unknown = names.filter((name) => !isExampleWorkerName(name));
-  if (unknown.length > 0) throw new Error(`unknown example worker ${unknown.map((n) => JSON.stringify(n)).join(', ')}; known: ${EXAMPLE_WORKER_NAMES.join(', ')}`);
+  if (unknown.length > 0)
+    throw new Error(
+      `unknown example worker ${unknown.map((n) => JSON.stringify(n)).join(', ')}; known: ${EXAMPLE_WORKER_NAMES.join(', ')}`,
+    );
   if (new Set(names).size !== names.length) throw new Error(`example workers named twice: ${names.join(', ')}`);
-  const simulated = simulatedWith({ workMs: options.workMs ?? 50, slowMs: options.slowMs ?? 4000, heartbeatMs: options.heartbeatMs ?? 1000 });
+  const simulated = simulatedWith({
+    workMs: options.workMs ?? 50,
+    slowMs: options.slowMs ?? 4000,
+    heartbeatMs: options.heartbeatMs ?? 1000,
+  });
   const handlers: Record<ExampleWorkerName, Record<string, StepHandler>> = {
     ...onboardingHandlers(simulated),
     payments: paymentsHandlers(simulated),
     records: recordsHandlers(simulated),
   };
-  return names.map((name) => createWorker({
-    name, bus: options.bus, handlers: handlers[name as ExampleWorkerName], concurrency: options.concurrency ?? 64,
-    ...(options.ledger ? { ledger: options.ledger } : {}),
-    ...(options.instance !== undefined ? { instance: options.instance } : {}),
-    ...(options.shutdownGraceMs !== undefined ? { shutdownGraceMs: options.shutdownGraceMs } : {}),
-    ...(options.logger ? { logger: options.logger } : {}),
-  }));
+  return names.map((name) =>
+    createWorker({
+      name,
+      bus: options.bus,
+      handlers: handlers[name as ExampleWorkerName],
+      concurrency: options.concurrency ?? 64,
+      ...(options.ledger ? { ledger: options.ledger } : {}),
+      ...(options.instance !== undefined ? { instance: options.instance } : {}),
+      ...(options.shutdownGraceMs !== undefined ? { shutdownGraceMs: options.shutdownGraceMs } : {}),
+      ...(options.logger ? { logger: options.logger } : {}),
+    }),
+  );
 }
 
 /** The workers of examples/employee-onboarding.yaml: identity, iam, mail, workspace, chat (or the subset `options.workers` names). */

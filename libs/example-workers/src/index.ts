@@ -1,4 +1,10 @@
-export { createExampleWorkers, createOnboardingWorkers, EXAMPLE_WORKER_NAMES, isExampleWorkerName, ONBOARDING_WORKER_NAMES } from './example-workers.ts';
+export {
+  createExampleWorkers,
+  createOnboardingWorkers,
+  EXAMPLE_WORKER_NAMES,
+  isExampleWorkerName,
+  ONBOARDING_WORKER_NAMES,
+} from './example-workers.ts';
 export type { ExampleWorkerName, ExampleWorkerOptions } from './example-workers.ts';
 export type { Simulation } from './simulate.ts';
 export { SqliteLedger } from './sqlite-ledger.ts';

@@ -23,8 +23,17 @@ export function paymentsHandlers(simulated: Simulated): Record<string, StepHandl
       // The default compensation input is `{ input, output }` of the charge; a mapped one may name paymentId itself.
       const input = ctx.input as { paymentId?: unknown; output?: { paymentId?: unknown; amount?: unknown } } | null;
       const paymentId = input?.output?.paymentId ?? input?.paymentId;
-      if (typeof paymentId !== 'string' || paymentId === '') throw new TerminalError('refund: the input names no paymentId (neither output.paymentId nor paymentId)', 'PAYMENTS.NOTHING_TO_REFUND');
-      return { refundId: `ref-${digest(ctx.idempotencyKey)}`, paymentId, amount: input?.output?.amount ?? null, status: 'refunded' };
+      if (typeof paymentId !== 'string' || paymentId === '')
+        throw new TerminalError(
+          'refund: the input names no paymentId (neither output.paymentId nor paymentId)',
+          'PAYMENTS.NOTHING_TO_REFUND',
+        );
+      return {
+        refundId: `ref-${digest(ctx.idempotencyKey)}`,
+        paymentId,
+        amount: input?.output?.amount ?? null,
+        status: 'refunded',
+      };
     }),
   };
 }
@@ -34,7 +43,10 @@ function invoice(input: unknown): { vendor: string; amount: number } {
   if (vendor === '') throw new TerminalError('invoice: vendor must be a non-empty string', 'PAYMENTS.INVALID_INVOICE');
   const amount = (input as { amount?: unknown } | null)?.amount;
   if (typeof amount !== 'number' || !Number.isFinite(amount) || amount <= 0) {
-    throw new TerminalError(`invoice: amount must be a positive number, got ${JSON.stringify(amount ?? null)}`, 'PAYMENTS.INVALID_INVOICE');
+    throw new TerminalError(
+      `invoice: amount must be a positive number, got ${JSON.stringify(amount ?? null)}`,
+      'PAYMENTS.INVALID_INVOICE',
+    );
   }
   return { vendor, amount };
 }

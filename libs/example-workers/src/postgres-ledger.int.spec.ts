@@ -23,19 +23,40 @@ afterAll(async () => {
 });
 
 // Each ledger has its own pool, as two processes would.
-describeIdempotencyLedgerConformance('postgres', async () => {
-  const schema = freshSchema();
-  const ledger = await PostgresLedger.open({ url: URL, schema });
-  const twin = await PostgresLedger.open({ url: URL, schema });
-  return { ledger, twin, close: async () => { await ledger.close(); await twin.close(); } };
-}, { recordsExecutions: true });
+describeIdempotencyLedgerConformance(
+  'postgres',
+  async () => {
+    const schema = freshSchema();
+    const ledger = await PostgresLedger.open({ url: URL, schema });
+    const twin = await PostgresLedger.open({ url: URL, schema });
+    return {
+      ledger,
+      twin,
+      close: async () => {
+        await ledger.close();
+        await twin.close();
+      },
+    };
+  },
+  { recordsExecutions: true },
+);
 
-const ctx = (key: string, instance: string): ClaimContext => ({ runId: key.split('/')[0] ?? key, stepId: 'pay', attempt: 1, phase: 'execute', worker: 'payments', instance });
+const ctx = (key: string, instance: string): ClaimContext => ({
+  runId: key.split('/')[0] ?? key,
+  stepId: 'pay',
+  attempt: 1,
+  phase: 'execute',
+  worker: 'payments',
+  instance,
+});
 
 describe('PostgresLedger', () => {
   it('lets exactly one of two ledgers claim each of 300 keys they race for, and logs one execution per key', async () => {
     const schema = freshSchema();
-    const [a, b] = await Promise.all([PostgresLedger.open({ url: URL, schema }), PostgresLedger.open({ url: URL, schema })]);
+    const [a, b] = await Promise.all([
+      PostgresLedger.open({ url: URL, schema }),
+      PostgresLedger.open({ url: URL, schema }),
+    ]);
     try {
       const keys = Array.from({ length: 300 }, (_, i) => `run-${i}/pay/1`);
       const won: Record<string, number> = { a: 0, b: 0 };
@@ -47,7 +68,9 @@ describe('PostgresLedger', () => {
         await ledger.recordExecution(key, ctx(key, instance));
         await ledger.complete(key, { ok: true, output: { by: instance } });
       };
-      await Promise.all(keys.flatMap((key) => [work(a as PostgresLedger, 'a', key), work(b as PostgresLedger, 'b', key)]));
+      await Promise.all(
+        keys.flatMap((key) => [work(a as PostgresLedger, 'a', key), work(b as PostgresLedger, 'b', key)]),
+      );
       expect((won.a ?? 0) + (won.b ?? 0)).toBe(300);
       expect(await a?.executionCount()).toBe(300);
       expect(await b?.duplicateExecutions()).toBe(0);
@@ -87,7 +110,9 @@ describe('PostgresLedger', () => {
         ...Array.from({ length: 3 }, () => createPostgresEventStore({ url: URL, schema, poolSize: 2 })),
       ]);
       await Promise.all(opened.map((o) => (o.status === 'fulfilled' ? o.value.close() : undefined)));
-      expect(opened.filter((o) => o.status === 'rejected').map((o) => String((o as PromiseRejectedResult).reason))).toEqual([]);
+      expect(
+        opened.filter((o) => o.status === 'rejected').map((o) => String((o as PromiseRejectedResult).reason)),
+      ).toEqual([]);
     }
   });
 
@@ -104,6 +129,8 @@ describe('PostgresLedger', () => {
   });
 
   it('rejects a schema name that is not a plain lower-case identifier, naming the setting', async () => {
-    await expect(PostgresLedger.open({ url: URL, schema: 'Bad-Name' })).rejects.toThrow(/schema must be 1 to 48 lower-case letters/);
+    await expect(PostgresLedger.open({ url: URL, schema: 'Bad-Name' })).rejects.toThrow(
+      /schema must be 1 to 48 lower-case letters/,
+    );
   });
 });

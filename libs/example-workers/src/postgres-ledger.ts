@@ -43,16 +43,25 @@ export class PostgresLedger implements IdempotencyLedger {
   /** Connects, and creates the schema and tables when they are missing (safe with many instances starting at once). */
   static async open(options: PostgresLedgerOptions): Promise<PostgresLedger> {
     const schema = options.schema ?? 'orchestron';
-    if (!SCHEMA_NAME.test(schema)) throw new TypeError(`PostgresLedger: schema must be 1 to 48 lower-case letters, digits or underscores, not starting with a digit; got ${JSON.stringify(schema)}`);
-    if ((options.url === undefined) === (options.pool === undefined)) throw new TypeError('PostgresLedger: give exactly one of url and pool');
-    const pool = options.pool ?? new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10, connectionTimeoutMillis: 10_000 });
+    if (!SCHEMA_NAME.test(schema))
+      throw new TypeError(
+        `PostgresLedger: schema must be 1 to 48 lower-case letters, digits or underscores, not starting with a digit; got ${JSON.stringify(schema)}`,
+      );
+    if ((options.url === undefined) === (options.pool === undefined))
+      throw new TypeError('PostgresLedger: give exactly one of url and pool');
+    const pool =
+      options.pool ??
+      new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10, connectionTimeoutMillis: 10_000 });
     if (options.pool === undefined) pool.on('error', (error) => (options.onPoolError ?? reportPoolError)(error));
     const ledger = new PostgresLedger(pool, options.pool === undefined, schema);
     try {
       await ledger.createTables();
     } catch (error) {
       await ledger.close();
-      throw new Error(`PostgresLedger: could not prepare schema "${schema}": ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      throw new Error(
+        `PostgresLedger: could not prepare schema "${schema}": ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error },
+      );
     }
     return ledger;
   }
@@ -64,14 +73,22 @@ export class PostgresLedger implements IdempotencyLedger {
     );
     if (inserted.rowCount === 1) return { state: 'claimed' };
     // A separate statement: under READ COMMITTED it sees the row of the claim that won, even one committed just now.
-    const { rows } = await this.pool.query<{ state: string; outcome: string | null }>(`SELECT state, outcome FROM ${this.claims} WHERE key = $1`, [key]);
+    const { rows } = await this.pool.query<{ state: string; outcome: string | null }>(
+      `SELECT state, outcome FROM ${this.claims} WHERE key = $1`,
+      [key],
+    );
     const row = rows[0];
     if (row === undefined) throw new Error(`PostgresLedger: the claim of "${key}" conflicted but no row holds it`);
-    return row.state === 'done' ? { state: 'done', outcome: JSON.parse(row.outcome ?? 'null') as Outcome } : { state: 'running' };
+    return row.state === 'done'
+      ? { state: 'done', outcome: JSON.parse(row.outcome ?? 'null') as Outcome }
+      : { state: 'running' };
   }
 
   async complete(key: string, outcome: Outcome): Promise<void> {
-    const updated = await this.pool.query(`UPDATE ${this.claims} SET state = 'done', outcome = $2, completed_at = now() WHERE key = $1 AND state = 'running'`, [key, JSON.stringify(outcome)]);
+    const updated = await this.pool.query(
+      `UPDATE ${this.claims} SET state = 'done', outcome = $2, completed_at = now() WHERE key = $1 AND state = 'running'`,
+      [key, JSON.stringify(outcome)],
+    );
     if (updated.rowCount !== 1) throw new Error(`PostgresLedger: cannot complete "${key}": it is not a running claim`);
   }
 
@@ -84,7 +101,9 @@ export class PostgresLedger implements IdempotencyLedger {
 
   /** Keys whose handler started more than once, across every instance: anything above 0 breaks the idempotency guarantee. */
   async duplicateExecutions(): Promise<number> {
-    const { rows } = await this.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM (SELECT key FROM ${this.executions} GROUP BY key HAVING count(*) > 1) AS d`);
+    const { rows } = await this.pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM (SELECT key FROM ${this.executions} GROUP BY key HAVING count(*) > 1) AS d`,
+    );
     return rows[0]?.n ?? 0;
   }
 
@@ -147,5 +166,7 @@ export class PostgresLedger implements IdempotencyLedger {
 
 /** Without a listener an idle connection's error would end the process; without a callback it is still said. */
 function reportPoolError(error: Error): void {
-  process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'warn', msg: 'idle PostgreSQL connection of the worker ledger failed', error: error.message })}\n`);
+  process.stderr.write(
+    `${JSON.stringify({ time: new Date().toISOString(), level: 'warn', msg: 'idle PostgreSQL connection of the worker ledger failed', error: error.message })}\n`,
+  );
 }

@@ -10,7 +10,8 @@ const ALLERGIES = ['penicillin', 'peanuts', 'latex', 'none known'];
 export function recordsHandlers(simulated: Simulated): Record<string, StepHandler> {
   const read = simulated((ctx) => {
     const patientId = field(ctx.input, 'patientId');
-    if (patientId === '') throw new TerminalError('read-patient-record: input.patientId is required', 'RECORDS.PATIENT_ID_REQUIRED');
+    if (patientId === '')
+      throw new TerminalError('read-patient-record: input.patientId is required', 'RECORDS.PATIENT_ID_REQUIRED');
     const seed = parseInt(digest(patientId), 16);
     return {
       patientId,

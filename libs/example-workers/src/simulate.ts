@@ -59,7 +59,10 @@ async function simulate(ctx: StepContext, { workMs, slowMs, heartbeatMs }: Timin
  * undoes, so its `simulate` is one level down.
  */
 function simulationFor(ctx: StepContext): Simulation | undefined {
-  const input = ctx.input as { simulate?: Record<string, Simulation>; input?: { simulate?: Record<string, Simulation> } } | null;
+  const input = ctx.input as {
+    simulate?: Record<string, Simulation>;
+    input?: { simulate?: Record<string, Simulation> };
+  } | null;
   const spec = input?.simulate ?? (ctx.phase === 'compensate' ? input?.input?.simulate : undefined) ?? {};
   const mode = spec[ctx.phase === 'compensate' ? `compensate:${ctx.stepId}` : ctx.stepId];
   return mode !== undefined && SIMULATIONS.includes(mode) ? mode : undefined;

@@ -10,14 +10,32 @@ import { SqliteLedger } from './index.ts';
 const freshPath = (): string => join(mkdtempSync(join(tmpdir(), 'orchestron-ledger-')), 'ledger.sqlite');
 
 // The twin opens the same file on its own connection, as a second process would.
-describeIdempotencyLedgerConformance('sqlite', async () => {
-  const path = freshPath();
-  const ledger = new SqliteLedger(path);
-  const twin = new SqliteLedger(path);
-  return { ledger, twin, close: async () => { ledger.close(); twin.close(); } };
-}, { recordsExecutions: true });
+describeIdempotencyLedgerConformance(
+  'sqlite',
+  async () => {
+    const path = freshPath();
+    const ledger = new SqliteLedger(path);
+    const twin = new SqliteLedger(path);
+    return {
+      ledger,
+      twin,
+      close: async () => {
+        ledger.close();
+        twin.close();
+      },
+    };
+  },
+  { recordsExecutions: true },
+);
 
-const ctx = (key: string, instance: string): ClaimContext => ({ runId: key.split('/')[0] ?? key, stepId: 's', attempt: 1, phase: 'execute', worker: 'mail', instance });
+const ctx = (key: string, instance: string): ClaimContext => ({
+  runId: key.split('/')[0] ?? key,
+  stepId: 's',
+  attempt: 1,
+  phase: 'execute',
+  worker: 'mail',
+  instance,
+});
 
 describe('SqliteLedger', () => {
   it('logs every handler start, so a key started twice counts as a duplicate', async () => {
@@ -34,7 +52,9 @@ describe('SqliteLedger', () => {
 
   it('refuses to complete a key nobody claimed', async () => {
     const ledger = new SqliteLedger(freshPath());
-    await expect(ledger.complete('nobody/s/1', { ok: true, output: null })).rejects.toThrow(/cannot complete "nobody\/s\/1": it is not a running claim/);
+    await expect(ledger.complete('nobody/s/1', { ok: true, output: null })).rejects.toThrow(
+      /cannot complete "nobody\/s\/1": it is not a running claim/,
+    );
     ledger.close();
   });
 
@@ -49,8 +69,13 @@ describe('SqliteLedger', () => {
       INSERT INTO executions (key, run_id, step_id, attempt, phase, worker, ok, at) VALUES ('r/s/1', 'r', 's', 1, 'execute', 'mail', 1, '2026-01-01T00:00:00Z');`);
     old.close();
     const ledger = new SqliteLedger(path);
-    expect(await ledger.claim('r/s/1', ctx('r/s/1', 'a'))).toEqual({ state: 'done', outcome: { ok: true, output: { n: 1 } } });
-    expect(ledger.executions('r')).toEqual([{ key: 'r/s/1', runId: 'r', stepId: 's', attempt: 1, phase: 'execute', worker: 'mail', instance: '' }]);
+    expect(await ledger.claim('r/s/1', ctx('r/s/1', 'a'))).toEqual({
+      state: 'done',
+      outcome: { ok: true, output: { n: 1 } },
+    });
+    expect(ledger.executions('r')).toEqual([
+      { key: 'r/s/1', runId: 'r', stepId: 's', attempt: 1, phase: 'execute', worker: 'mail', instance: '' },
+    ]);
     ledger.close();
   });
 });

@@ -33,19 +33,35 @@ export class SqliteLedger implements IdempotencyLedger {
     // Another process holding the write lock makes a claim wait, not fail.
     this.db.pragma('busy_timeout = 5000');
     this.db.transaction(() => this.migrate())();
-    this.insertClaim = this.db.prepare(`INSERT INTO claims (key, state, worker, instance, run_id, step_id, attempt, phase, claimed_at)
+    this.insertClaim = this.db
+      .prepare(`INSERT INTO claims (key, state, worker, instance, run_id, step_id, attempt, phase, claimed_at)
       VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`);
     this.findClaim = this.db.prepare('SELECT state, outcome FROM claims WHERE key = ?');
-    this.finish = this.db.prepare("UPDATE claims SET state = 'done', outcome = ?, completed_at = ? WHERE key = ? AND state = 'running'");
-    this.logExecution = this.db.prepare('INSERT INTO executions (key, run_id, step_id, attempt, phase, worker, instance, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+    this.finish = this.db.prepare(
+      "UPDATE claims SET state = 'done', outcome = ?, completed_at = ? WHERE key = ? AND state = 'running'",
+    );
+    this.logExecution = this.db.prepare(
+      'INSERT INTO executions (key, run_id, step_id, attempt, phase, worker, instance, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    );
   }
 
   async claim(key: string, ctx: ClaimContext): Promise<ClaimResult> {
-    const inserted = this.insertClaim.run(key, ctx.worker, ctx.instance, ctx.runId, ctx.stepId, ctx.attempt, ctx.phase, new Date().toISOString());
+    const inserted = this.insertClaim.run(
+      key,
+      ctx.worker,
+      ctx.instance,
+      ctx.runId,
+      ctx.stepId,
+      ctx.attempt,
+      ctx.phase,
+      new Date().toISOString(),
+    );
     if (inserted.changes === 1) return { state: 'claimed' };
     const row = this.findClaim.get(key);
     if (row === undefined) throw new Error(`SqliteLedger: the claim of "${key}" conflicted but no row holds it`);
-    return row.state === 'done' ? { state: 'done', outcome: JSON.parse(row.outcome ?? 'null') as Outcome } : { state: 'running' };
+    return row.state === 'done'
+      ? { state: 'done', outcome: JSON.parse(row.outcome ?? 'null') as Outcome }
+      : { state: 'running' };
   }
 
   async complete(key: string, outcome: Outcome): Promise<void> {
@@ -54,20 +70,35 @@ export class SqliteLedger implements IdempotencyLedger {
   }
 
   async recordExecution(key: string, ctx: ClaimContext): Promise<void> {
-    this.logExecution.run(key, ctx.runId, ctx.stepId, ctx.attempt, ctx.phase, ctx.worker, ctx.instance, new Date().toISOString());
+    this.logExecution.run(
+      key,
+      ctx.runId,
+      ctx.stepId,
+      ctx.attempt,
+      ctx.phase,
+      ctx.worker,
+      ctx.instance,
+      new Date().toISOString(),
+    );
   }
 
   /** Handler starts, oldest first; of one run when `runId` is given. */
   executions(runId?: string): ExecutionRecord[] {
     const columns = 'key, run_id AS runId, step_id AS stepId, attempt, phase, worker, instance';
-    return (runId === undefined
-      ? this.db.prepare(`SELECT ${columns} FROM executions ORDER BY seq`).all()
-      : this.db.prepare(`SELECT ${columns} FROM executions WHERE run_id = ? ORDER BY seq`).all(runId)) as ExecutionRecord[];
+    return (
+      runId === undefined
+        ? this.db.prepare(`SELECT ${columns} FROM executions ORDER BY seq`).all()
+        : this.db.prepare(`SELECT ${columns} FROM executions WHERE run_id = ? ORDER BY seq`).all(runId)
+    ) as ExecutionRecord[];
   }
 
   /** Keys whose handler started more than once: anything above 0 breaks the idempotency guarantee. */
   async duplicateExecutions(): Promise<number> {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM (SELECT key FROM executions GROUP BY key HAVING COUNT(*) > 1)').get() as { n: number }).n;
+    return (
+      this.db
+        .prepare('SELECT COUNT(*) AS n FROM (SELECT key FROM executions GROUP BY key HAVING COUNT(*) > 1)')
+        .get() as { n: number }
+    ).n;
   }
 
   async executionCount(): Promise<number> {
@@ -79,10 +110,14 @@ export class SqliteLedger implements IdempotencyLedger {
   }
 
   private migrate(): void {
-    const columns = (table: string): string[] => (this.db.prepare(`SELECT name FROM pragma_table_info('${table}')`).all() as { name: string }[]).map((c) => c.name);
+    const columns = (table: string): string[] =>
+      (this.db.prepare(`SELECT name FROM pragma_table_info('${table}')`).all() as { name: string }[]).map(
+        (c) => c.name,
+      );
     // Ledgers written before claims existed logged only finished executions, without the instance.
     const legacyExecutions = columns('executions').length > 0 && !columns('executions').includes('instance');
-    if (legacyExecutions) this.db.exec('DROP INDEX IF EXISTS executions_run; ALTER TABLE executions RENAME TO executions_legacy;');
+    if (legacyExecutions)
+      this.db.exec('DROP INDEX IF EXISTS executions_run; ALTER TABLE executions RENAME TO executions_legacy;');
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS claims (key TEXT PRIMARY KEY, state TEXT NOT NULL CHECK (state IN ('running', 'done')), outcome TEXT,
         worker TEXT NOT NULL, instance TEXT NOT NULL, run_id TEXT NOT NULL, step_id TEXT NOT NULL, attempt INTEGER NOT NULL, phase TEXT NOT NULL,
@@ -97,7 +132,8 @@ export class SqliteLedger implements IdempotencyLedger {
         DROP TABLE executions_legacy;`);
     }
     if (columns('outcomes').length > 0) {
-      this.db.exec(`INSERT OR IGNORE INTO claims (key, state, outcome, worker, instance, run_id, step_id, attempt, phase, claimed_at, completed_at)
+      this.db
+        .exec(`INSERT OR IGNORE INTO claims (key, state, outcome, worker, instance, run_id, step_id, attempt, phase, claimed_at, completed_at)
         SELECT key, 'done', outcome, '', '', '', '', 0, '', '', '' FROM outcomes;
         DROP TABLE outcomes;`);
     }

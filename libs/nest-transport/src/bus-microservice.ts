@@ -26,9 +26,17 @@ export interface BusMicroserviceOptions {
  * Creates (but does not start) a Nest microservice on `transport`, with `BusExceptionFilter` installed.
  * `await app.listen()` subscribes; `await app.close()` closes the subscription and the Nest context.
  */
-export async function createBusMicroservice(module: IEntryNestModule, transport: BusTransport, options: BusMicroserviceOptions = {}): Promise<INestMicroservice> {
+export async function createBusMicroservice(
+  module: IEntryNestModule,
+  transport: BusTransport,
+  options: BusMicroserviceOptions = {},
+): Promise<INestMicroservice> {
   // abortOnError: false, so a module that fails to build throws here instead of aborting the process.
-  const app = await NestFactory.createMicroservice(module, { strategy: transport, logger: options.logger ?? false, abortOnError: false });
+  const app = await NestFactory.createMicroservice(module, {
+    strategy: transport,
+    logger: options.logger ?? false,
+    abortOnError: false,
+  });
   app.useGlobalFilters(new BusExceptionFilter());
   return app;
 }

@@ -27,7 +27,11 @@ class Recorder {
     this.received.push(entry);
   }
   async until(count: number, withinMs = 5_000): Promise<Received[]> {
-    await waitUntil(() => this.received.length >= count, withinMs, () => `${this.received.length} of ${count} received`);
+    await waitUntil(
+      () => this.received.length >= count,
+      withinMs,
+      () => `${this.received.length} of ${count} received`,
+    );
     return this.received;
   }
 }
@@ -47,7 +51,8 @@ class OrdersController {
     this.recorder.push({ handler: 'refund', message, context: undefined });
   }
   onAudit(message: DeliveredMessage): Observable<number> {
-    if ((message.value as { fail?: boolean }).fail) return throwError(() => new Error(`audit stream failed for ${message.key}`));
+    if ((message.value as { fail?: boolean }).fail)
+      return throwError(() => new Error(`audit stream failed for ${message.key}`));
     return defer(() => {
       this.recorder.push({ handler: 'audit', message, context: undefined });
       return of(1, 2);
@@ -75,7 +80,10 @@ function decorateMethod(target: { prototype: object }, name: string, decorator: 
   Reflect.decorate([decorator], target.prototype, name, Object.getOwnPropertyDescriptor(target.prototype, name));
 }
 
-function moduleWith(recorder: Recorder, controllers: Array<new (...args: never[]) => unknown> = [OrdersController]): new () => unknown {
+function moduleWith(
+  recorder: Recorder,
+  controllers: Array<new (...args: never[]) => unknown> = [OrdersController],
+): new () => unknown {
   class TestModule {}
   Module({ controllers, providers: [{ provide: RECORDER, useValue: recorder }] })(TestModule);
   return TestModule;
@@ -86,7 +94,13 @@ afterEach(async () => {
   await Promise.allSettled(started.splice(0).map((app) => app.close()));
 });
 
-async function start(bus: MessageBus, options: { onError?: (error: unknown, message: DeliveredMessage) => void; controllers?: Array<new (...args: never[]) => unknown> } = {}): Promise<{ app: INestMicroservice; recorder: Recorder }> {
+async function start(
+  bus: MessageBus,
+  options: {
+    onError?: (error: unknown, message: DeliveredMessage) => void;
+    controllers?: Array<new (...args: never[]) => unknown>;
+  } = {},
+): Promise<{ app: INestMicroservice; recorder: Recorder }> {
   const recorder = new Recorder();
   const transport = new BusTransport({ bus, group: 'test-group', onError: options.onError });
   const app = await createBusMicroservice(moduleWith(recorder, options.controllers), transport);
@@ -97,9 +111,11 @@ async function start(bus: MessageBus, options: { onError?: (error: unknown, mess
 
 function collect(bus: MessageBus, topic: string, group: string): Promise<DeliveredMessage[]> {
   const messages: DeliveredMessage[] = [];
-  return bus.subscribe({ topics: [topic], group }, async (message) => {
-    messages.push(message);
-  }).then(() => messages);
+  return bus
+    .subscribe({ topics: [topic], group }, async (message) => {
+      messages.push(message);
+    })
+    .then(() => messages);
 }
 
 describe('BusTransport', () => {
@@ -108,13 +124,22 @@ describe('BusTransport', () => {
     const bus = createInMemoryBus();
     const { recorder } = await start(bus);
     // When one message is published to each topic
-    await bus.publish(ORDERS, [{ key: 'run-1', value: { amount: 10 }, headers: { traceparent: '00-abc-01', 'x-orchestron-actor': 'alice' } }]);
+    await bus.publish(ORDERS, [
+      { key: 'run-1', value: { amount: 10 }, headers: { traceparent: '00-abc-01', 'x-orchestron-actor': 'alice' } },
+    ]);
     await bus.publish(REFUNDS, [{ key: 'run-2', value: { amount: 3 } }]);
     // Then each reaches its own handler, as the delivered message
     const received = await recorder.until(2);
     const order = received.find((r) => r.handler === 'order');
     const refund = received.find((r) => r.handler === 'refund');
-    expect(order?.message).toEqual({ topic: ORDERS, key: 'run-1', value: { amount: 10 }, headers: { traceparent: '00-abc-01', 'x-orchestron-actor': 'alice' }, partition: bus.partitionOf(ORDERS, 'run-1'), offset: 0 });
+    expect(order?.message).toEqual({
+      topic: ORDERS,
+      key: 'run-1',
+      value: { amount: 10 },
+      headers: { traceparent: '00-abc-01', 'x-orchestron-actor': 'alice' },
+      partition: bus.partitionOf(ORDERS, 'run-1'),
+      offset: 0,
+    });
     expect(refund?.message).toMatchObject({ topic: REFUNDS, key: 'run-2', value: { amount: 3 } });
     expect(order?.context).toBeInstanceOf(BusContext);
     expect((order?.context as BusContext).getMessage()).toBe(order?.message);
@@ -123,10 +148,20 @@ describe('BusTransport', () => {
   it('routes two topics separately: each handler sees only its own messages', async () => {
     const bus = createInMemoryBus();
     const { recorder } = await start(bus);
-    await bus.publish(ORDERS, [1, 2, 3].map((n) => ({ key: `run-${n}`, value: { n } })));
-    await bus.publish(AUDIT, [4, 5].map((n) => ({ key: `run-${n}`, value: { n } })));
+    await bus.publish(
+      ORDERS,
+      [1, 2, 3].map((n) => ({ key: `run-${n}`, value: { n } })),
+    );
+    await bus.publish(
+      AUDIT,
+      [4, 5].map((n) => ({ key: `run-${n}`, value: { n } })),
+    );
     const received = await recorder.until(5);
-    const seen = (handler: string): number[] => received.filter((r) => r.handler === handler).map((r) => (r.message.value as { n: number }).n).sort();
+    const seen = (handler: string): number[] =>
+      received
+        .filter((r) => r.handler === handler)
+        .map((r) => (r.message.value as { n: number }).n)
+        .sort();
     expect(seen('order')).toEqual([1, 2, 3]);
     expect(seen('audit')).toEqual([4, 5]);
     expect(received.filter((r) => r.handler === 'order').every((r) => r.message.topic === ORDERS)).toBe(true);
@@ -140,12 +175,26 @@ describe('BusTransport', () => {
     const errors: Array<{ error: unknown; message: DeliveredMessage }> = [];
     const { recorder } = await start(bus, { onError: (error, message) => errors.push({ error, message }) });
     // When each kind of handler fails on one message, and succeeds on the next
-    await bus.publish(ORDERS, [{ key: 'run-sync', value: { fail: true }, headers: { traceparent: '00-dead-01' } }, { key: 'run-ok-1', value: {} }]);
-    await bus.publish(REFUNDS, [{ key: 'run-async', value: { fail: true } }, { key: 'run-ok-2', value: {} }]);
-    await bus.publish(AUDIT, [{ key: 'run-stream', value: { fail: true } }, { key: 'run-ok-3', value: {} }]);
+    await bus.publish(ORDERS, [
+      { key: 'run-sync', value: { fail: true }, headers: { traceparent: '00-dead-01' } },
+      { key: 'run-ok-1', value: {} },
+    ]);
+    await bus.publish(REFUNDS, [
+      { key: 'run-async', value: { fail: true } },
+      { key: 'run-ok-2', value: {} },
+    ]);
+    await bus.publish(AUDIT, [
+      { key: 'run-stream', value: { fail: true } },
+      { key: 'run-ok-3', value: {} },
+    ]);
     // Then the failed ones land on the dead-letter topic with the handler's own message as the reason
-    await waitUntil(() => letters.length >= 3, 5_000, () => `${letters.length} dead letters`);
-    const reasonOf = (key: string): string => (letters.find((l) => l.key === key)?.value as { reason: string } | undefined)?.reason ?? 'none';
+    await waitUntil(
+      () => letters.length >= 3,
+      5_000,
+      () => `${letters.length} dead letters`,
+    );
+    const reasonOf = (key: string): string =>
+      (letters.find((l) => l.key === key)?.value as { reason: string } | undefined)?.reason ?? 'none';
     expect(reasonOf('run-sync')).toBe('Error: cannot take order run-sync');
     expect(reasonOf('run-async')).toBe('Error: cannot refund run-async');
     expect(reasonOf('run-stream')).toBe('Error: audit stream failed for run-stream');
@@ -170,13 +219,19 @@ describe('BusTransport', () => {
     await bus.publish(ORDERS, [{ key: 'run-after', value: {} }]);
     // Then another group still receives it (the bus is open), and the closed handler never does
     // (the in-memory bus picks a message's receivers when it is published, so once the probe has it, no one else will)
-    await waitUntil(() => probe.length === 1, 5_000, () => `${probe.length} probed`);
+    await waitUntil(
+      () => probe.length === 1,
+      5_000,
+      () => `${probe.length} probed`,
+    );
     expect(recorder.received.map((r) => r.message.key)).toEqual(['run-before']);
   });
 
   it('refuses to listen with a MessagePattern handler, naming it', async () => {
     const bus = createInMemoryBus();
-    await expect(start(bus, { controllers: [RequestReplyController] })).rejects.toThrow('BusTransport (group test-group) handles events only, but test.ask is a MessagePattern: use EventPattern');
+    await expect(start(bus, { controllers: [RequestReplyController] })).rejects.toThrow(
+      'BusTransport (group test-group) handles events only, but test.ask is a MessagePattern: use EventPattern',
+    );
   });
 
   it('passes a failed subscription to the listen callback', async () => {

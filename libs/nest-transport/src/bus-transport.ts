@@ -52,7 +52,10 @@ export class BusTransport extends Server<Record<string, never>, BusTransportStat
   /** Subscribes once for every registered topic; `callback()` once subscribed, `callback(error)` if that fails. */
   listen(callback: (...optionalParams: unknown[]) => unknown): void {
     this.#subscribing ??= this.#subscribe();
-    this.#subscribing.then(() => callback(), (error: unknown) => callback(error));
+    this.#subscribing.then(
+      () => callback(),
+      (error: unknown) => callback(error),
+    );
   }
 
   /** Closes the subscription (waiting for handlers still running, as the bus does); the bus stays open. */
@@ -82,14 +85,23 @@ export class BusTransport extends Server<Record<string, never>, BusTransportStat
   async #subscribe(): Promise<BusSubscription> {
     const { bus, group, concurrency, onAssigned, onLag, onError } = this.#options;
     if (this.#closed) throw new Error(`BusTransport (group ${group}): closed before it was listening`);
-    const requestReply = [...this.getHandlers()].filter(([, handler]) => !handler.isEventHandler).map(([pattern]) => pattern);
+    const requestReply = [...this.getHandlers()]
+      .filter(([, handler]) => !handler.isEventHandler)
+      .map(([pattern]) => pattern);
     if (requestReply.length > 0) {
-      throw new Error(`BusTransport (group ${group}) handles events only, but ${requestReply.join(', ')} ${requestReply.length === 1 ? 'is a MessagePattern' : 'are MessagePatterns'}: use EventPattern`);
+      throw new Error(
+        `BusTransport (group ${group}) handles events only, but ${requestReply.join(', ')} ${requestReply.length === 1 ? 'is a MessagePattern' : 'are MessagePatterns'}: use EventPattern`,
+      );
     }
     const topics = this.topics();
-    if (topics.length === 0) throw new Error(`BusTransport (group ${group}): no EventPattern handlers are registered, so there is no topic to subscribe to`);
+    if (topics.length === 0)
+      throw new Error(
+        `BusTransport (group ${group}): no EventPattern handlers are registered, so there is no topic to subscribe to`,
+      );
     this._status$.next('subscribing');
-    const subscription = await bus.subscribe({ topics, group, concurrency, onAssigned, onLag, onError }, (message) => this.#route(message));
+    const subscription = await bus.subscribe({ topics, group, concurrency, onAssigned, onLag, onError }, (message) =>
+      this.#route(message),
+    );
     // close() may have run while the bus was subscribing; it could not close what it did not have yet.
     if (this.#closed) {
       await subscription.close();
@@ -101,7 +113,10 @@ export class BusTransport extends Server<Record<string, never>, BusTransportStat
 
   async #route(message: DeliveredMessage): Promise<void> {
     const handler = this.getHandlerByPattern(message.topic);
-    if (handler === null) throw new Error(`BusTransport (group ${this.#options.group}): no EventPattern handler for topic ${message.topic}`);
+    if (handler === null)
+      throw new Error(
+        `BusTransport (group ${this.#options.group}): no EventPattern handler for topic ${message.topic}`,
+      );
     await this.#run(handler, message, new BusContext([message]));
   }
 
@@ -131,7 +146,13 @@ export class BusTransport extends Server<Record<string, never>, BusTransportStat
  */
 function asError(error: unknown, topic: string): Error {
   if (error instanceof Error) return error;
-  const message = typeof error === 'object' && error !== null && typeof (error as { message?: unknown }).message === 'string' ? (error as { message: string }).message : JSON.stringify(error);
-  const hint = message === 'Internal server error' ? ' (Nest replaced the original error; install BusExceptionFilter to keep it)' : '';
+  const message =
+    typeof error === 'object' && error !== null && typeof (error as { message?: unknown }).message === 'string'
+      ? (error as { message: string }).message
+      : JSON.stringify(error);
+  const hint =
+    message === 'Internal server error'
+      ? ' (Nest replaced the original error; install BusExceptionFilter to keep it)'
+      : '';
   return new Error(`handler for ${topic} failed: ${message}${hint}`, { cause: error });
 }

@@ -30,33 +30,46 @@ export interface CedarRequest {
  */
 export function toCedarRequest(request: GovernanceRequest): CedarRequest {
   const principal = { type: RUN_TYPE, id: cedarString(request.runId, 'principal.id (runId)') };
-  const resource = { type: STEP_TYPE, id: cedarString(`${request.definitionId}/${request.stepId}`, 'resource.id (definitionId/stepId)') };
+  const resource = {
+    type: STEP_TYPE,
+    id: cedarString(`${request.definitionId}/${request.stepId}`, 'resource.id (definitionId/stepId)'),
+  };
   const entities: EntityJson[] = [
     {
       uid: principal,
-      attrs: toCedarRecord({ definitionId: request.definitionId, definitionVersion: request.definitionVersion, actor: request.actor }, 'principal'),
+      attrs: toCedarRecord(
+        { definitionId: request.definitionId, definitionVersion: request.definitionVersion, actor: request.actor },
+        'principal',
+      ),
       parents: [],
     },
     {
       uid: resource,
-      attrs: toCedarRecord({ stepId: request.stepId, worker: request.worker, action: request.action, definitionId: request.definitionId }, 'resource'),
+      attrs: toCedarRecord(
+        { stepId: request.stepId, worker: request.worker, action: request.action, definitionId: request.definitionId },
+        'resource',
+      ),
       parents: [],
     },
   ];
-  const context = toCedarRecord({
-    stepId: request.stepId,
-    worker: request.worker,
-    definitionId: request.definitionId,
-    input: request.input,
-    runInput: request.runInput,
-    ...timeOfDayUtc(request.now),
-  }, 'context');
+  const context = toCedarRecord(
+    {
+      stepId: request.stepId,
+      worker: request.worker,
+      definitionId: request.definitionId,
+      input: request.input,
+      runInput: request.runInput,
+      ...timeOfDayUtc(request.now),
+    },
+    'context',
+  );
   return { principal, action: { type: ACTION_TYPE, id: EXECUTE_ACTION_ID }, resource, context, entities };
 }
 
 function timeOfDayUtc(now: number): Record<string, CedarValueJson | undefined> {
   const at = new Date(now);
-  if (!Number.isFinite(at.getTime())) throw new RangeError(`governance request "now" is not a valid time: ${String(now)}`);
+  if (!Number.isFinite(at.getTime()))
+    throw new RangeError(`governance request "now" is not a valid time: ${String(now)}`);
   const hourUtc = at.getUTCHours();
   return {
     hourUtc,

@@ -33,7 +33,11 @@ describe('toCedarValue', () => {
 
   it('drops keys Cedar would read as entity or extension escapes', () => {
     // Given user input that tries to forge an entity reference and a decimal
-    const input = { __entity: { type: 'Orchestron::Run', id: 'r1' }, amount: { __extn: { fn: 'decimal', arg: '1.0' } }, name: 'x' };
+    const input = {
+      __entity: { type: 'Orchestron::Run', id: 'r1' },
+      amount: { __extn: { fn: 'decimal', arg: '1.0' } },
+      name: 'x',
+    };
     // When it is converted
     // Then the escape keys are dropped
     expect(toCedarRecord(input)).toEqual({ amount: {}, name: 'x' });
@@ -51,10 +55,18 @@ describe('toCedarValue: what Cedar would refuse is named, not thrown from inside
     // Given strings that are not valid Unicode (a high surrogate with no low one, a low one alone)
     // When they are converted
     // Then UnevaluableRequestError names where they are and what is wrong
-    expect(() => toCedarValue({ customer: { name: 'ok', note: '\ud800' } }, 'context.input')).toThrow(UnevaluableRequestError);
-    expect(() => toCedarValue({ customer: { name: 'ok', note: '\ud800' } }, 'context.input')).toThrow('context.input.customer.note: the string holds a lone surrogate (\\ud800 at index 0)');
-    expect(() => toCedarValue({ items: ['a', 'b\udc00'] }, 'context.input')).toThrow('context.input.items[1]: the string holds a lone surrogate (\\udc00 at index 1)');
-    expect(() => toCedarRecord({ ['k\udc00']: 1 }, 'context')).toThrow(/^context\["k\\udc00"\] \(key\): the string holds a lone surrogate/);
+    expect(() => toCedarValue({ customer: { name: 'ok', note: '\ud800' } }, 'context.input')).toThrow(
+      UnevaluableRequestError,
+    );
+    expect(() => toCedarValue({ customer: { name: 'ok', note: '\ud800' } }, 'context.input')).toThrow(
+      'context.input.customer.note: the string holds a lone surrogate (\\ud800 at index 0)',
+    );
+    expect(() => toCedarValue({ items: ['a', 'b\udc00'] }, 'context.input')).toThrow(
+      'context.input.items[1]: the string holds a lone surrogate (\\udc00 at index 1)',
+    );
+    expect(() => toCedarRecord({ ['k\udc00']: 1 }, 'context')).toThrow(
+      /^context\["k\\udc00"\] \(key\): the string holds a lone surrogate/,
+    );
   });
 
   it('keeps well-formed surrogate pairs (emoji) as they are', () => {
@@ -65,11 +77,26 @@ describe('toCedarValue: what Cedar would refuse is named, not thrown from inside
     // Given values nested exactly to the limit, and one level past it
     // When they are converted
     // Then the first passes whole and the second fails naming the depth and the path where it went too deep
-    expect(toCedarValue(nested(MAX_CEDAR_DEPTH, (inner) => ({ a: inner })))).toEqual(nested(MAX_CEDAR_DEPTH, (inner) => ({ a: inner })));
-    expect(toCedarValue(nested(MAX_CEDAR_DEPTH, (inner) => [inner]))).toEqual(nested(MAX_CEDAR_DEPTH, (inner) => [inner]));
-    const tooDeep = (): unknown => toCedarValue(nested(MAX_CEDAR_DEPTH + 1, (inner) => ({ a: inner })), 'context.input');
+    expect(toCedarValue(nested(MAX_CEDAR_DEPTH, (inner) => ({ a: inner })))).toEqual(
+      nested(MAX_CEDAR_DEPTH, (inner) => ({ a: inner })),
+    );
+    expect(toCedarValue(nested(MAX_CEDAR_DEPTH, (inner) => [inner]))).toEqual(
+      nested(MAX_CEDAR_DEPTH, (inner) => [inner]),
+    );
+    const tooDeep = (): unknown =>
+      toCedarValue(
+        nested(MAX_CEDAR_DEPTH + 1, (inner) => ({ a: inner })),
+        'context.input',
+      );
     expect(tooDeep).toThrow(UnevaluableRequestError);
-    expect(tooDeep).toThrow(`context.input${'.a'.repeat(MAX_CEDAR_DEPTH)}: the value is nested deeper than ${MAX_CEDAR_DEPTH} levels`);
-    expect(() => toCedarValue(nested(1000, (inner) => [inner]), 'context.runInput')).toThrow(/^context\.runInput(\[0\]){64}: the value is nested deeper than 64 levels/);
+    expect(tooDeep).toThrow(
+      `context.input${'.a'.repeat(MAX_CEDAR_DEPTH)}: the value is nested deeper than ${MAX_CEDAR_DEPTH} levels`,
+    );
+    expect(() =>
+      toCedarValue(
+        nested(1000, (inner) => [inner]),
+        'context.runInput',
+      ),
+    ).toThrow(/^context\.runInput(\[0\]){64}: the value is nested deeper than 64 levels/);
   });
 });

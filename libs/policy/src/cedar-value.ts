@@ -44,7 +44,8 @@ export function toCedarRecord(value: Readonly<Record<string, unknown>>, path = '
 export function cedarString(value: string, path: string): string {
   // A lone surrogate is not Unicode; Cedar's JSON parser refuses the escape JSON.stringify writes for it.
   const lone = loneSurrogate(value);
-  if (lone !== null) throw new UnevaluableRequestError(path, `the string holds a lone surrogate (${lone}), which is not valid Unicode`);
+  if (lone !== null)
+    throw new UnevaluableRequestError(path, `the string holds a lone surrogate (${lone}), which is not valid Unicode`);
   return value;
 }
 
@@ -60,15 +61,25 @@ function convert(value: unknown, path: string, depth: number): CedarValueJson | 
       return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
     case 'object':
       if (value === null) return undefined;
-      if (depth >= MAX_CEDAR_DEPTH) throw new UnevaluableRequestError(path, `the value is nested deeper than ${MAX_CEDAR_DEPTH} levels, more than Cedar accepts`);
-      return Array.isArray(value) ? set(value, path, depth + 1) : record(value as Record<string, unknown>, path, depth + 1);
+      if (depth >= MAX_CEDAR_DEPTH)
+        throw new UnevaluableRequestError(
+          path,
+          `the value is nested deeper than ${MAX_CEDAR_DEPTH} levels, more than Cedar accepts`,
+        );
+      return Array.isArray(value)
+        ? set(value, path, depth + 1)
+        : record(value as Record<string, unknown>, path, depth + 1);
     default:
       // undefined, functions and symbols have no JSON form, so nothing is passed.
       return undefined;
   }
 }
 
-function record(value: Readonly<Record<string, unknown>>, path: string, depth: number): { [key: string]: CedarValueJson } {
+function record(
+  value: Readonly<Record<string, unknown>>,
+  path: string,
+  depth: number,
+): { [key: string]: CedarValueJson } {
   const converted: { [key: string]: CedarValueJson } = {};
   for (const [key, raw] of Object.entries(value)) {
     if (CEDAR_ESCAPE_KEYS.has(key)) continue;
@@ -95,7 +106,8 @@ function loneSurrogate(value: string): string | null {
   if (!/[\ud800-\udfff]/.test(value)) return null;
   for (let i = 0; i < value.length; i++) {
     const unit = value.charCodeAt(i);
-    const paired = unit >= 0xd800 && unit <= 0xdbff && i + 1 < value.length && (value.charCodeAt(i + 1) & 0xfc00) === 0xdc00;
+    const paired =
+      unit >= 0xd800 && unit <= 0xdbff && i + 1 < value.length && (value.charCodeAt(i + 1) & 0xfc00) === 0xdc00;
     if (paired) i++;
     else if (unit >= 0xd800 && unit <= 0xdfff) return `\\u${unit.toString(16)} at index ${i}`;
   }

@@ -7,7 +7,16 @@ const ONBOARDING = new URL('../../../examples/policies/onboarding.cedar', import
 const engine = createPolicyEngine([{ name: 'onboarding.cedar', text: readFileSync(ONBOARDING, 'utf8') }]);
 
 function step(stepId: string, input: unknown, runInput: unknown): GovernanceRequest {
-  return { runId: 'run-1', definitionId: 'employee-onboarding', definitionVersion: 1, stepId, worker: stepId, input, runInput, now: Date.UTC(2025, 0, 8, 10) };
+  return {
+    runId: 'run-1',
+    definitionId: 'employee-onboarding',
+    definitionVersion: 1,
+    stepId,
+    worker: stepId,
+    input,
+    runInput,
+    now: Date.UTC(2025, 0, 8, 10),
+  };
 }
 
 describe('examples/policies/onboarding.cedar', () => {
@@ -22,13 +31,24 @@ describe('examples/policies/onboarding.cedar', () => {
     for (const stepId of ['create-account', 'assign-permissions', 'send-welcome', 'create-workspace', 'notify-team']) {
       const decision = engine.evaluate(step(stepId, { email: 'ada@example.com' }, runInput));
       // Then it is allowed by the baseline, with nothing skipped
-      expect(decision).toEqual({ outcome: 'allow', policyId: 'baseline-allow', policyIds: ['baseline-allow'], reason: 'allowed by the onboarding baseline' });
+      expect(decision).toEqual({
+        outcome: 'allow',
+        policyId: 'baseline-allow',
+        policyIds: ['baseline-allow'],
+        reason: 'allowed by the onboarding baseline',
+      });
     }
   });
 
   it('denies account creation for a blocked domain', () => {
-    const decision = engine.evaluate(step('create-account', { email: 'eve@blocked.example' }, { email: 'eve@blocked.example' }));
-    expect(decision).toMatchObject({ outcome: 'deny', policyId: 'blocked-domain', reason: 'sign-ups from blocked.example are not allowed' });
+    const decision = engine.evaluate(
+      step('create-account', { email: 'eve@blocked.example' }, { email: 'eve@blocked.example' }),
+    );
+    expect(decision).toMatchObject({
+      outcome: 'deny',
+      policyId: 'blocked-domain',
+      reason: 'sign-ups from blocked.example are not allowed',
+    });
   });
 
   it('asks for approval before creating a contractor account, and only that step', () => {

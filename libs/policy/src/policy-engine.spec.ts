@@ -38,7 +38,12 @@ describe('createPolicyEngine: decisions', () => {
     // When a step is evaluated
     const decision = engine.evaluate(request());
     // Then it is allowed by that policy
-    expect(decision).toEqual({ outcome: 'allow', policyId: 'baseline-allow', policyIds: ['baseline-allow'], reason: 'permitted by baseline-allow' });
+    expect(decision).toEqual({
+      outcome: 'allow',
+      policyId: 'baseline-allow',
+      policyIds: ['baseline-allow'],
+      reason: 'permitted by baseline-allow',
+    });
   });
 
   it('denies with the forbidding policy id and reason', () => {
@@ -47,7 +52,12 @@ describe('createPolicyEngine: decisions', () => {
     // When a step for that domain is evaluated
     const decision = engine.evaluate(request({ input: { email: 'eve@blocked.example' } }));
     // Then it is denied by the forbid
-    expect(decision).toEqual({ outcome: 'deny', policyId: 'blocked-domain', policyIds: ['blocked-domain'], reason: 'blocked domain' });
+    expect(decision).toEqual({
+      outcome: 'deny',
+      policyId: 'blocked-domain',
+      policyIds: ['blocked-domain'],
+      reason: 'blocked domain',
+    });
   });
 
   it('requires approval when only a require_approval forbid applies', () => {
@@ -56,7 +66,12 @@ describe('createPolicyEngine: decisions', () => {
     // When a contractor's step is evaluated
     const decision = engine.evaluate(request({ runInput: { email: 'c@example.com', contractor: true } }));
     // Then it needs approval, citing the approval policy
-    expect(decision).toEqual({ outcome: 'require_approval', policyId: 'contractor', policyIds: ['contractor'], reason: 'contractors need approval' });
+    expect(decision).toEqual({
+      outcome: 'require_approval',
+      policyId: 'contractor',
+      policyIds: ['contractor'],
+      reason: 'contractors need approval',
+    });
     // And a non-contractor is allowed
     expect(engine.evaluate(request()).outcome).toBe('allow');
   });
@@ -65,7 +80,9 @@ describe('createPolicyEngine: decisions', () => {
     // Given an approval forbid and a hard forbid that both apply
     const engine = engineOf(CONTRACTOR, BASELINE, BLOCKED);
     // When the step is evaluated
-    const decision = engine.evaluate(request({ input: { email: 'eve@blocked.example' }, runInput: { contractor: true } }));
+    const decision = engine.evaluate(
+      request({ input: { email: 'eve@blocked.example' }, runInput: { contractor: true } }),
+    );
     // Then the hard deny decides, and both policies are reported
     expect(decision.outcome).toBe('deny');
     expect(decision.policyId).toBe('blocked-domain');
@@ -79,7 +96,12 @@ describe('createPolicyEngine: decisions', () => {
     // When a step nothing forbids is evaluated
     const decision = engine.evaluate(request());
     // Then Cedar's default deny applies
-    expect(decision).toEqual({ outcome: 'deny', policyId: null, policyIds: [], reason: 'no policy permits this step (Cedar default deny)' });
+    expect(decision).toEqual({
+      outcome: 'deny',
+      policyId: null,
+      policyIds: [],
+      reason: 'no policy permits this step (Cedar default deny)',
+    });
   });
 
   it('denies rather than asking for approval when approval could not lead to a permit', () => {
@@ -88,7 +110,12 @@ describe('createPolicyEngine: decisions', () => {
     // When a contractor's step is evaluated
     const decision = engine.evaluate(request({ runInput: { contractor: true } }));
     // Then approving would not help, so it is a default deny naming the approval policy
-    expect(decision).toEqual({ outcome: 'deny', policyId: null, policyIds: ['contractor'], reason: 'no policy permits this step (Cedar default deny)' });
+    expect(decision).toEqual({
+      outcome: 'deny',
+      policyId: null,
+      policyIds: ['contractor'],
+      reason: 'no policy permits this step (Cedar default deny)',
+    });
   });
 
   it('allows everything when no sources are given', () => {
@@ -96,7 +123,12 @@ describe('createPolicyEngine: decisions', () => {
     const engine = createPolicyEngine([]);
     // When a step is evaluated
     // Then it is allowed with no policy
-    expect(engine.evaluate(request())).toEqual({ outcome: 'allow', policyId: null, policyIds: [], reason: 'no policies loaded' });
+    expect(engine.evaluate(request())).toEqual({
+      outcome: 'allow',
+      policyId: null,
+      policyIds: [],
+      reason: 'no policies loaded',
+    });
     expect(engine.policyIds).toEqual([]);
   });
 
@@ -129,7 +161,9 @@ unless { context.weekdayUtc >= 1 && context.weekdayUtc <= 5 && context.hourUtc >
 
   it('exposes minuteOfDayUtc', () => {
     // Given a permit only at 10:30 UTC
-    const engine = engineOf('@id("half-past-ten") permit(principal, action, resource) when { context.minuteOfDayUtc == 630 };');
+    const engine = engineOf(
+      '@id("half-past-ten") permit(principal, action, resource) when { context.minuteOfDayUtc == 630 };',
+    );
     // When evaluated at 10:30 and 18:00
     // Then only 10:30 is permitted
     expect(engine.evaluate(request({ now: WEDNESDAY_10_30_UTC })).outcome).toBe('allow');
@@ -153,7 +187,8 @@ unless { context.weekdayUtc >= 1 && context.weekdayUtc <= 5 && context.hourUtc >
 
   it('maps principal and resource attributes', () => {
     // Given a permit on principal and resource attributes
-    const engine = engineOf(`@id("mapped") permit(principal == Orchestron::Run::"run-1", action == Orchestron::Action::"execute", resource == Orchestron::Step::"onboarding/create-account")
+    const engine =
+      engineOf(`@id("mapped") permit(principal == Orchestron::Run::"run-1", action == Orchestron::Action::"execute", resource == Orchestron::Step::"onboarding/create-account")
 when { principal.definitionId == "onboarding" && principal.definitionVersion == 3 && principal.actor == "alice" && resource.worker == "accounts" && resource.action == "create" && resource.stepId == "create-account" };`);
     // When a matching request is evaluated
     const decision = engine.evaluate(request({ definitionVersion: 3, action: 'create' }));
@@ -189,7 +224,10 @@ describe('createPolicyEngine: evaluation errors', () => {
 
   it('reports a permit that could not be evaluated on an allow', () => {
     // Given a permit that errors next to one that applies
-    const engine = engineOf(BASELINE, '@id("vip") permit(principal, action, resource) when { context.runInput.vip == true };');
+    const engine = engineOf(
+      BASELINE,
+      '@id("vip") permit(principal, action, resource) when { context.runInput.vip == true };',
+    );
     // When it is evaluated
     const decision = engine.evaluate(request({ runInput: {} }));
     // Then the step is allowed, and the skipped permit is reported
@@ -204,7 +242,9 @@ describe('createPolicyEngine: evaluation errors', () => {
     const decision = engine.evaluate(request({ runInput: {} }));
     // Then the default deny reason carries the error
     expect(decision.outcome).toBe('deny');
-    expect(decision.reason).toMatch(/^no policy permits this step \(Cedar default deny\); policies that could not be evaluated: vip: .*vip/);
+    expect(decision.reason).toMatch(
+      /^no policy permits this step \(Cedar default deny\); policies that could not be evaluated: vip: .*vip/,
+    );
     expect(decision.errors).toHaveLength(1);
   });
 });
@@ -223,20 +263,28 @@ describe('createPolicyEngine: requests Cedar cannot evaluate', () => {
     const decision = engine.evaluate(request({ runInput: { name: '\ud800' } }));
     // Then the step is denied (fail closed) with the unevaluable code and a reason that names the path
     expect(decision).toMatchObject({ outcome: 'deny', code: 'GOVERNANCE.UNEVALUABLE', policyId: null, policyIds: [] });
-    expect(decision.reason).toBe('Cedar could not evaluate the request: context.runInput.name: the string holds a lone surrogate (\\ud800 at index 0), which is not valid Unicode');
+    expect(decision.reason).toBe(
+      'Cedar could not evaluate the request: context.runInput.name: the string holds a lone surrogate (\\ud800 at index 0), which is not valid Unicode',
+    );
   });
 
   it('decides an input nested 1,000 deep as GOVERNANCE.UNEVALUABLE, naming the depth', () => {
     const engine = engineOf(BASELINE);
     const decision = engine.evaluate(request({ input: deep(1000) }));
     expect(decision).toMatchObject({ outcome: 'deny', code: 'GOVERNANCE.UNEVALUABLE' });
-    expect(decision.reason).toMatch(/^Cedar could not evaluate the request: context\.input(\.next){64}: the value is nested deeper than 64 levels/);
+    expect(decision.reason).toMatch(
+      /^Cedar could not evaluate the request: context\.input(\.next){64}: the value is nested deeper than 64 levels/,
+    );
   });
 
   it('decides a lone surrogate in an id (the actor, the step) the same way', () => {
     const engine = engineOf(BASELINE);
-    expect(engine.evaluate(request({ actor: 'mallory\udfff' })).reason).toMatch(/principal\.actor: the string holds a lone surrogate/);
-    expect(engine.evaluate(request({ stepId: 'x\ud800' })).reason).toMatch(/resource\.id \(definitionId\/stepId\): the string holds a lone surrogate/);
+    expect(engine.evaluate(request({ actor: 'mallory\udfff' })).reason).toMatch(
+      /principal\.actor: the string holds a lone surrogate/,
+    );
+    expect(engine.evaluate(request({ stepId: 'x\ud800' })).reason).toMatch(
+      /resource\.id \(definitionId\/stepId\): the string holds a lone surrogate/,
+    );
   });
 
   it('leaves ordinary decisions without a code', () => {

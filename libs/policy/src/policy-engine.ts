@@ -30,7 +30,8 @@ export function createPolicyEngine(sources: readonly PolicySource[]): PolicyEngi
   const all = preparse(policies);
   const approvalForbids = policies.filter((policy) => policy.requiresApproval);
   // Only approval forbids ever need the second pass, so their absence means no second set.
-  const withoutApproval = approvalForbids.length > 0 ? preparse(policies.filter((policy) => !policy.requiresApproval)) : all;
+  const withoutApproval =
+    approvalForbids.length > 0 ? preparse(policies.filter((policy) => !policy.requiresApproval)) : all;
   const policyIds = policies.map((policy) => policy.id);
   const inLoadOrder = (ids: readonly string[]): LoadedPolicy[] => {
     const wanted = new Set(ids);
@@ -55,8 +56,20 @@ export function createPolicyEngine(sources: readonly PolicySource[]): PolicyEngi
       const errors = diagnostics.errors.map((e) => `${e.policyId}: ${describe(e.error)}`);
       if (decision === 'allow') {
         // Fail closed: a forbid that could not be evaluated might have applied, so it denies.
-        const broken = inLoadOrder(diagnostics.errors.map((e) => e.policyId)).find((policy) => policy.effect === 'forbid');
-        if (broken !== undefined) return withErrors({ outcome: 'deny', policyId: broken.id, policyIds: [broken.id], reason: `forbid ${broken.id} could not be evaluated, so the step is denied (fail closed)` }, errors, true);
+        const broken = inLoadOrder(diagnostics.errors.map((e) => e.policyId)).find(
+          (policy) => policy.effect === 'forbid',
+        );
+        if (broken !== undefined)
+          return withErrors(
+            {
+              outcome: 'deny',
+              policyId: broken.id,
+              policyIds: [broken.id],
+              reason: `forbid ${broken.id} could not be evaluated, so the step is denied (fail closed)`,
+            },
+            errors,
+            true,
+          );
         return withErrors(permitted(determining), errors, false);
       }
       const hardForbid = determining.find((policy) => !policy.requiresApproval);
@@ -84,7 +97,9 @@ function preparse(policies: readonly LoadedPolicy[]): string {
   const set: PolicySet = { staticPolicies: Object.fromEntries(policies.map((policy) => [policy.id, policy.text])) };
   const answer = preparsePolicySet(name, set);
   if (answer.type === 'failure') {
-    throw new PolicyError(answer.errors.map((error) => ({ source: '(combined policy set)', message: describe(error) })));
+    throw new PolicyError(
+      answer.errors.map((error) => ({ source: '(combined policy set)', message: describe(error) })),
+    );
   }
   return name;
 }
@@ -98,7 +113,11 @@ function authorizeOrFail(preparsedPolicySetId: string, request: CedarRequest): A
   try {
     return authorize(preparsedPolicySetId, request);
   } catch (error) {
-    return { type: 'failure', errors: [{ message: describeThrown(error), help: null, code: null, url: null, severity: null }], warnings: [] };
+    return {
+      type: 'failure',
+      errors: [{ message: describeThrown(error), help: null, code: null, url: null, severity: null }],
+      warnings: [],
+    };
   }
 }
 
@@ -106,10 +125,19 @@ function permitted(determining: readonly LoadedPolicy[]): GovernanceDecision {
   const permit = determining[0];
   // Cedar allows only when some permit is satisfied, so this is a defensive default.
   if (permit === undefined) return { outcome: 'allow', policyId: null, policyIds: [], reason: 'permitted' };
-  return { outcome: 'allow', policyId: permit.id, policyIds: determining.map((p) => p.id), reason: permit.reason ?? `permitted by ${permit.id}` };
+  return {
+    outcome: 'allow',
+    policyId: permit.id,
+    policyIds: determining.map((p) => p.id),
+    reason: permit.reason ?? `permitted by ${permit.id}`,
+  };
 }
 
-function decided(outcome: 'deny' | 'require_approval', policy: LoadedPolicy, determining: readonly LoadedPolicy[]): GovernanceDecision {
+function decided(
+  outcome: 'deny' | 'require_approval',
+  policy: LoadedPolicy,
+  determining: readonly LoadedPolicy[],
+): GovernanceDecision {
   const fallback = outcome === 'deny' ? `forbidden by ${policy.id}` : `approval required by ${policy.id}`;
   return { outcome, policyId: policy.id, policyIds: determining.map((p) => p.id), reason: policy.reason ?? fallback };
 }
@@ -123,7 +151,14 @@ function defaultDeny(determining: readonly LoadedPolicy[]): GovernanceDecision {
  * record it once (asking again with the same request fails the same way) and an operator is told.
  */
 function unevaluable(messages: readonly string[]): GovernanceDecision {
-  return { outcome: 'deny', code: UNEVALUABLE_CODE, policyId: null, policyIds: [], reason: `${UNEVALUABLE_REASON_PREFIX}${messages.join('; ')}`, errors: messages };
+  return {
+    outcome: 'deny',
+    code: UNEVALUABLE_CODE,
+    policyId: null,
+    policyIds: [],
+    reason: `${UNEVALUABLE_REASON_PREFIX}${messages.join('; ')}`,
+    errors: messages,
+  };
 }
 
 function describeThrown(error: unknown): string {
@@ -135,7 +170,9 @@ function describeThrown(error: unknown): string {
 /** Cedar skips policies that error; the skip is reported on the decision, and named in the reason of a deny. */
 function withErrors(decision: GovernanceDecision, errors: readonly string[], inReason: boolean): GovernanceDecision {
   if (errors.length === 0) return decision;
-  const reason = inReason ? `${decision.reason}; policies that could not be evaluated: ${errors.join('; ')}` : decision.reason;
+  const reason = inReason
+    ? `${decision.reason}; policies that could not be evaluated: ${errors.join('; ')}`
+    : decision.reason;
   return { ...decision, reason, errors };
 }
 

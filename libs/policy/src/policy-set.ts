@@ -72,7 +72,9 @@ function inSourceOrder(sortedByCedarId: readonly string[]): readonly string[] {
   return cedarIds.map((id) => sortedByCedarId[sortedIds.indexOf(id)] ?? '');
 }
 
-type ReadPolicy = { readonly policy: LoadedPolicy; readonly problems: readonly PolicyProblem[] } | { readonly problems: readonly PolicyProblem[] };
+type ReadPolicy =
+  | { readonly policy: LoadedPolicy; readonly problems: readonly PolicyProblem[] }
+  | { readonly problems: readonly PolicyProblem[] };
 
 function readPolicy(sourceName: string, index: number, text: string, line: number | undefined): ReadPolicy {
   const at = (message: string): PolicyProblem => ({ source: sourceName, message, line });
@@ -86,7 +88,11 @@ function readPolicy(sourceName: string, index: number, text: string, line: numbe
   const id = explicitId || `${sourceName}#${index}`;
   const outcome = annotations['outcome'];
   if (outcome !== undefined && outcome !== REQUIRE_APPROVAL) {
-    problems.push(at(`policy "${id}": @outcome(${JSON.stringify(outcome ?? '')}) is not valid; the only outcome is "${REQUIRE_APPROVAL}"`));
+    problems.push(
+      at(
+        `policy "${id}": @outcome(${JSON.stringify(outcome ?? '')}) is not valid; the only outcome is "${REQUIRE_APPROVAL}"`,
+      ),
+    );
   }
   if (outcome !== undefined && parsed.json.effect === 'permit') {
     problems.push(at(`policy "${id}": @outcome only applies to forbid policies`));
@@ -113,7 +119,11 @@ function duplicateIdProblems(policies: readonly LoadedPolicy[]): PolicyProblem[]
       continue;
     }
     const where = `${earlier.source}${earlier.line === undefined ? '' : `:${earlier.line}`}`;
-    problems.push({ source: policy.source, message: `duplicate policy id "${policy.id}" (first defined in ${where})`, line: policy.line });
+    problems.push({
+      source: policy.source,
+      message: `duplicate policy id "${policy.id}" (first defined in ${where})`,
+      line: policy.line,
+    });
   }
   return problems;
 }
@@ -127,7 +137,9 @@ function problemAt(source: PolicySource, error: DetailedError): PolicyProblem {
   const location = error.sourceLocations?.[0];
   const label = location?.label ? ` (${location.label})` : '';
   const message = `${error.message}${label}`;
-  return location === undefined ? { source: source.name, message } : { source: source.name, message, line: lineAtByte(source.text, location.start) };
+  return location === undefined
+    ? { source: source.name, message }
+    : { source: source.name, message, line: lineAtByte(source.text, location.start) };
 }
 
 function lineOfText(text: string, fragment: string, from: number): number | undefined {

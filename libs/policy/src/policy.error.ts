@@ -13,7 +13,10 @@ export class PolicyError extends OrchestronError<'POLICY.INVALID'> {
   readonly errors: readonly PolicyProblem[];
   constructor(errors: readonly PolicyProblem[]) {
     const lines = errors.map((e) => `  ${e.source}${e.line === undefined ? '' : `:${e.line}`}: ${e.message}`);
-    super('POLICY.INVALID', `policies are invalid (${errors.length} problem${errors.length === 1 ? '' : 's'}):\n${lines.join('\n')}`);
+    super(
+      'POLICY.INVALID',
+      `policies are invalid (${errors.length} problem${errors.length === 1 ? '' : 's'}):\n${lines.join('\n')}`,
+    );
     this.name = 'PolicyError';
     this.errors = errors;
   }

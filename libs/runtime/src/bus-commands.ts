@@ -14,16 +14,37 @@ export function reportCommand(report: StepEventMessage): RunCommand {
     case 'step.completed':
       return { type: 'RecordStepCompleted', data: { ...base, output: report.output ?? null } };
     case 'step.failed':
-      return { type: 'RecordStepFailed', data: { ...base, error: { code: report.error.code ?? 'STEP.FAILED', message: report.error.message, retryable: report.error.retryable !== false } } };
+      return {
+        type: 'RecordStepFailed',
+        data: {
+          ...base,
+          error: {
+            code: report.error.code ?? 'STEP.FAILED',
+            message: report.error.message,
+            retryable: report.error.retryable !== false,
+          },
+        },
+      };
   }
 }
 
 /** The commands an operator may send over the bus; anything else (a forged step report, say) is refused. */
-const OPERATOR_COMMANDS: ReadonlySet<string> = new Set(['Approve', 'Reject', 'Pause', 'Resume', 'RetryStep', 'SkipStep', 'Compensate', 'Cancel']);
+const OPERATOR_COMMANDS: ReadonlySet<string> = new Set([
+  'Approve',
+  'Reject',
+  'Pause',
+  'Resume',
+  'RetryStep',
+  'SkipStep',
+  'Compensate',
+  'Cancel',
+]);
 
 export function operatorCommand(message: OperatorCommandMessage): RunCommand {
   if (!OPERATOR_COMMANDS.has(message.command.type)) {
-    throw new WireFormatError(`operator.command ${message.commandId}: /command/type "${message.command.type}" is not an operator command (one of ${[...OPERATOR_COMMANDS].join(', ')})`);
+    throw new WireFormatError(
+      `operator.command ${message.commandId}: /command/type "${message.command.type}" is not an operator command (one of ${[...OPERATOR_COMMANDS].join(', ')})`,
+    );
   }
   return { type: message.command.type, data: message.command.data } as unknown as RunCommand;
 }

@@ -54,17 +54,28 @@ export class DefinitionRegistry {
     const data = recorded.data as { definition: CompiledDefinition; fingerprint: string; tenant?: string };
     const key = keyOf(data.tenant ?? DEFAULT_TENANT, data.definition.id);
     const versions = this.byId.get(key) ?? new Map<number, RegisteredDefinition>();
-    versions.set(data.definition.version, { definition: data.definition, registeredAt: recorded.recordedAt, fingerprint: data.fingerprint });
+    versions.set(data.definition.version, {
+      definition: data.definition,
+      registeredAt: recorded.recordedAt,
+      fingerprint: data.fingerprint,
+    });
     this.byId.set(key, versions);
   }
 
   /** Whether exactly this content is registered already in the tenant (a start that carries it registers nothing). */
   isRegistered(raw: unknown, tenant: string = DEFAULT_TENANT): boolean {
     const definition = compileDefinition(raw);
-    return this.byId.get(keyOf(tenant, definition.id))?.get(definition.version)?.fingerprint === JSON.stringify(definition);
+    return (
+      this.byId.get(keyOf(tenant, definition.id))?.get(definition.version)?.fingerprint === JSON.stringify(definition)
+    );
   }
 
-  async register(raw: unknown, actor: string, tenant: string = DEFAULT_TENANT, keyId?: string): Promise<{ definition: CompiledDefinition; created: boolean }> {
+  async register(
+    raw: unknown,
+    actor: string,
+    tenant: string = DEFAULT_TENANT,
+    keyId?: string,
+  ): Promise<{ definition: CompiledDefinition; created: boolean }> {
     const definition = compileDefinition(raw);
     const fingerprint = JSON.stringify(definition);
     const data = { definition, fingerprint, ...(tenant !== DEFAULT_TENANT ? { tenant } : {}) };
@@ -72,13 +83,35 @@ export class DefinitionRegistry {
       const known = this.byId.get(keyOf(tenant, definition.id))?.get(definition.version);
       if (known) {
         if (known.fingerprint === fingerprint) return { definition: known.definition, created: false };
-        throw new DefinitionError('DEFINITION.VERSION_CONFLICT', `${definition.id} v${definition.version} is already registered with different content; a version never changes: bump "version" to publish a change`);
+        throw new DefinitionError(
+          'DEFINITION.VERSION_CONFLICT',
+          `${definition.id} v${definition.version} is already registered with different content; a version never changes: bump "version" to publish a change`,
+        );
       }
       const stream = definitionStream(tenant, definition.id);
       const revision = await this.store.streamRevision(stream);
       try {
-        const result = await this.store.append(stream, [{ type: DEFINITION_REGISTERED, data, metadata: { actor, tenant, ...(keyId !== undefined ? { keyId } : {}) } }], { expectedRevision: revision ?? 'no_stream' });
-        this.apply({ id: '', streamId: stream, revision: result.nextExpectedRevision, position: result.position, type: DEFINITION_REGISTERED, data, metadata: {}, recordedAt: new Date().toISOString() });
+        const result = await this.store.append(
+          stream,
+          [
+            {
+              type: DEFINITION_REGISTERED,
+              data,
+              metadata: { actor, tenant, ...(keyId !== undefined ? { keyId } : {}) },
+            },
+          ],
+          { expectedRevision: revision ?? 'no_stream' },
+        );
+        this.apply({
+          id: '',
+          streamId: stream,
+          revision: result.nextExpectedRevision,
+          position: result.position,
+          type: DEFINITION_REGISTERED,
+          data,
+          metadata: {},
+          recordedAt: new Date().toISOString(),
+        });
         return { definition, created: true };
       } catch (error) {
         if (!(error instanceof ExpectedVersionConflictError) || tries > 3) throw error;
@@ -89,14 +122,26 @@ export class DefinitionRegistry {
 
   get(id: string, version: VersionChoice = 'latest', tenant: string = DEFAULT_TENANT): CompiledDefinition {
     const versions = this.byId.get(keyOf(tenant, id));
-    if (!versions || versions.size === 0) throw new DefinitionError('DEFINITION.NOT_FOUND', `no definition ${quoteForMessage(id)} is registered${tenant === DEFAULT_TENANT ? '' : ` in tenant ${tenant}`}`);
+    if (!versions || versions.size === 0)
+      throw new DefinitionError(
+        'DEFINITION.NOT_FOUND',
+        `no definition ${quoteForMessage(id)} is registered${tenant === DEFAULT_TENANT ? '' : ` in tenant ${tenant}`}`,
+      );
     const chosen = version === 'latest' ? versions.get(Math.max(...versions.keys())) : versions.get(version);
-    if (!chosen) throw new DefinitionError('DEFINITION.NOT_FOUND', `definition ${quoteForMessage(id)} has no version ${version}; known: ${[...versions.keys()].join(', ')}`);
+    if (!chosen)
+      throw new DefinitionError(
+        'DEFINITION.NOT_FOUND',
+        `definition ${quoteForMessage(id)} has no version ${version}; known: ${[...versions.keys()].join(', ')}`,
+      );
     return chosen.definition;
   }
 
   /** Like `get`, but reads the definition's stream first when this process has not seen it yet. */
-  async resolve(id: string, version: VersionChoice = 'latest', tenant: string = DEFAULT_TENANT): Promise<CompiledDefinition> {
+  async resolve(
+    id: string,
+    version: VersionChoice = 'latest',
+    tenant: string = DEFAULT_TENANT,
+  ): Promise<CompiledDefinition> {
     const known = this.byId.get(keyOf(tenant, id));
     if (!known || (version !== 'latest' && !known.has(version))) await this.catchUp(definitionStream(tenant, id));
     return this.get(id, version, tenant);
@@ -109,7 +154,12 @@ export class DefinitionRegistry {
       const [owner, id] = splitKey(key);
       if (tenant !== undefined && owner !== tenant) continue;
       const numbers = [...versions.keys()].sort((a, b) => a - b);
-      out.push({ tenant: owner, id, versions: numbers, latest: (versions.get(numbers[numbers.length - 1] as number) as RegisteredDefinition).definition });
+      out.push({
+        tenant: owner,
+        id,
+        versions: numbers,
+        latest: (versions.get(numbers[numbers.length - 1] as number) as RegisteredDefinition).definition,
+      });
     }
     return out;
   }

@@ -4,7 +4,6 @@ import { currentTraceId, currentTraceparent, traceIdForRun, traceparentForRun } 
 import { DEFAULT_TENANT } from '@orchestron/workflow-core';
 import type { RunData, SendData } from '@orchestron/workflow-core';
 
-
 /** What names an attempt in flow control. */
 export function attemptKey(runId: string, phase: string, stepId: string, attempt: number): string {
   return `${runId}/${phase}/${stepId}/${attempt}`;
@@ -12,8 +11,16 @@ export function attemptKey(runId: string, phase: string, stepId: string, attempt
 
 export function commandMessage(state: RunData, d: SendData): StepCommandMessage {
   return {
-    type: d.phase === 'execute' ? 'step.execute' : 'step.compensate', runId: state.runId, stepId: d.stepId, attempt: d.attempt, worker: d.worker,
-    action: d.action, input: d.input, idempotencyKey: d.idempotencyKey, deadline: d.timeoutAt, definitionId: state.definition.id,
+    type: d.phase === 'execute' ? 'step.execute' : 'step.compensate',
+    runId: state.runId,
+    stepId: d.stepId,
+    attempt: d.attempt,
+    worker: d.worker,
+    action: d.action,
+    input: d.input,
+    idempotencyKey: d.idempotencyKey,
+    deadline: d.timeoutAt,
+    definitionId: state.definition.id,
   };
 }
 

@@ -42,17 +42,39 @@ export class EffectRunner {
           const d = effect.data;
           const topic = Topics.commands(d.worker);
           const batch = outgoing.get(topic) ?? [];
-          batch.push({ key: state.runId, value: commandMessage(state, d), headers: { traceparent: traceparentInRun(state.runId, d.idempotencyKey) } });
+          batch.push({
+            key: state.runId,
+            value: commandMessage(state, d),
+            headers: { traceparent: traceparentInRun(state.runId, d.idempotencyKey) },
+          });
           outgoing.set(topic, batch);
-          logger.info('step dispatched', { runId: state.runId, stepId: d.stepId, attempt: d.attempt, phase: d.phase, worker: d.worker });
+          logger.info('step dispatched', {
+            runId: state.runId,
+            stepId: d.stepId,
+            attempt: d.attempt,
+            phase: d.phase,
+            worker: d.worker,
+          });
           break;
         }
         case 'AskGovernance':
           governance.request(state, effect.data.stepId, effect.data.input);
           break;
         case 'Notify':
-          if (effect.data.kind === 'approval_requested') logger.info('approval requested', { runId: state.runId, stepId: effect.data.stepId, assignees: effect.data.assignees, message: effect.data.message });
-          else logger.warn('run needs an operator', { runId: state.runId, stepId: effect.data.stepId, code: effect.data.code, message: effect.data.message });
+          if (effect.data.kind === 'approval_requested')
+            logger.info('approval requested', {
+              runId: state.runId,
+              stepId: effect.data.stepId,
+              assignees: effect.data.assignees,
+              message: effect.data.message,
+            });
+          else
+            logger.warn('run needs an operator', {
+              runId: state.runId,
+              stepId: effect.data.stepId,
+              code: effect.data.code,
+              message: effect.data.message,
+            });
           break;
         case 'AttemptSettled': {
           const { phase, stepId, attempt, workerFailed } = effect.data;
@@ -70,7 +92,12 @@ export class EffectRunner {
       }
     }
     // An attempt that is no longer out (skipped, its run compensating, …) frees its slot without an outcome.
-    if (!isTerminalRun(state.status)) for (const worker of flow.abandonWhere(state.runId, (phase, stepId, attempt) => !attemptIsOut(state, stepId, attempt, phase as Phase))) touched.add(worker);
+    if (!isTerminalRun(state.status))
+      for (const worker of flow.abandonWhere(
+        state.runId,
+        (phase, stepId, attempt) => !attemptIsOut(state, stepId, attempt, phase as Phase),
+      ))
+        touched.add(worker);
     // Timers belong to the run's owner; another instance that handled a message for it leaves them alone.
     timers.sync(state.runId, isTerminalRun(state.status) || !owns(state.runId) ? {} : state.timers);
     await Promise.all([...outgoing].map(([topic, messages]) => this.options.bus.publish(topic, messages)));

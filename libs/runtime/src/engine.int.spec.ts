@@ -34,12 +34,16 @@ describe('the engine on the SQLite store', () => {
     }
   });
 
-  const boot = async (path: string, failFirstAttemptOf: string | null): Promise<{ engine: Engine; store: EventStore }> => {
+  const boot = async (
+    path: string,
+    failFirstAttemptOf: string | null,
+  ): Promise<{ engine: Engine; store: EventStore }> => {
     const store = createSqliteEventStore({ path });
     const bus = createInMemoryBus();
     const engine = new Engine({ store, bus });
     const worker = createWorker({
-      name: 'w', bus,
+      name: 'w',
+      bus,
       handlers: {
         execute: async (ctx) => {
           if (ctx.stepId === failFirstAttemptOf && ctx.attempt === 1) throw new Error('first attempt fails');
@@ -67,7 +71,8 @@ describe('the engine on the SQLite store', () => {
     const first = await boot(path, 'second');
     await first.engine.definitions.register(definition, 'test');
     const { run } = await first.engine.startRun({ definitionId: 'flaky-chain', input: {}, actor: 'test' });
-    for (let i = 0; i < 200 && (await first.engine.getRun(run.runId))?.steps.second?.status !== 'retry_scheduled'; i++) await new Promise((r) => setTimeout(r, 5));
+    for (let i = 0; i < 200 && (await first.engine.getRun(run.runId))?.steps.second?.status !== 'retry_scheduled'; i++)
+      await new Promise((r) => setTimeout(r, 5));
     expect((await first.engine.getRun(run.runId))?.steps.second?.status).toBe('retry_scheduled');
     const o = open.pop();
     await o?.worker.stop();
@@ -85,7 +90,8 @@ describe('the engine on the SQLite store', () => {
     const { engine, store } = await boot(path, 'first');
     await engine.definitions.register(definition, 'test');
     const ids: string[] = [];
-    for (let i = 0; i < 10; i++) ids.push((await engine.startRun({ definitionId: 'flaky-chain', input: { i }, actor: 'test' })).run.runId);
+    for (let i = 0; i < 10; i++)
+      ids.push((await engine.startRun({ definitionId: 'flaky-chain', input: { i }, actor: 'test' })).run.runId);
     for (const id of ids) expect(await settle(engine, id)).toBe('completed');
 
     const history = await engine.history(ids[0] as string);
@@ -95,7 +101,8 @@ describe('the engine on the SQLite store', () => {
     }
     expect(await engine.getRun(ids[0] as string)).toEqual(fold(events));
 
-    for (let i = 0; i < 100 && engine.index.position < (await store.readAll({ after: 0 })).at(-1)!.position; i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 100 && engine.index.position < (await store.readAll({ after: 0 })).at(-1)!.position; i++)
+      await new Promise((r) => setTimeout(r, 10));
     const rebuilt = new RunIndex();
     for (const e of await store.readAll({ after: 0 })) rebuilt.apply(e);
     expect(rebuilt.snapshot()).toEqual(engine.index.snapshot());

@@ -74,30 +74,66 @@ export class Engine implements RunService {
     this.ownership = new PartitionOwnership(this.bus);
     this.readSide = new ReadSide(this.store, (event) => this.noticeForeignWrite(event));
     this.flow = new FlowControl(options.flowControl ?? {}, () => this.clock.now(), options.onFlowChange);
-    this.timers = new TimerWheel(() => this.clock.now(), (runId, timer) => this.onTimer(runId, timer));
+    this.timers = new TimerWheel(
+      () => this.clock.now(),
+      (runId, timer) => this.onTimer(runId, timer),
+    );
     this.dispatch = new FlowDispatch({
-      flow: this.flow, clock: this.clock, logger: this.logger, owns: (runId) => this.ownership.owns(runId),
-      release: (runId, command) => this.apply(runId, command, {}), ended: (runId) => this.ended(runId), stopped: () => this.stopped,
+      flow: this.flow,
+      clock: this.clock,
+      logger: this.logger,
+      owns: (runId) => this.ownership.owns(runId),
+      release: (runId, command) => this.apply(runId, command, {}),
+      ended: (runId) => this.ended(runId),
+      stopped: () => this.stopped,
     });
     this.commands = new RunCommands({
-      store: this.store, logger: this.logger, metadata: options.metadata ?? {}, observer: options.observer,
+      store: this.store,
+      logger: this.logger,
+      metadata: options.metadata ?? {},
+      observer: options.observer,
       plan: (runId, command, after, effects) => this.dispatch.plan(runId, command, after, effects),
     });
     this.governance = new GovernanceClient({
-      check: options.governance, bus: this.bus, clock: this.clock, logger: this.logger, stopped: () => this.stopped,
+      check: options.governance,
+      bus: this.bus,
+      clock: this.clock,
+      logger: this.logger,
+      stopped: () => this.stopped,
       record: async (runId, stepId, verdict, inputDigest) => {
-        await this.execute(runId, { type: 'RecordGovernanceDecision', data: { stepId, ...verdict, inputDigest } }, 'system:governance');
+        await this.execute(
+          runId,
+          { type: 'RecordGovernanceDecision', data: { stepId, ...verdict, inputDigest } },
+          'system:governance',
+        );
       },
       stillWaiting: async (runId, stepId) => {
         const run = await this.getRun(runId);
-        return run !== null && !isTerminalRun(run.status) && run.steps[stepId]?.status === 'waiting_governance' && this.ownership.owns(runId);
+        return (
+          run !== null &&
+          !isTerminalRun(run.status) &&
+          run.steps[stepId]?.status === 'waiting_governance' &&
+          this.ownership.owns(runId)
+        );
       },
       ...(options.governanceRetry ? { retry: options.governanceRetry } : {}),
     });
-    this.effects = new EffectRunner({ bus: this.bus, flow: this.flow, dispatch: this.dispatch, governance: this.governance, timers: this.timers, owns: (runId) => this.ownership.owns(runId), logger: this.logger });
+    this.effects = new EffectRunner({
+      bus: this.bus,
+      flow: this.flow,
+      dispatch: this.dispatch,
+      governance: this.governance,
+      timers: this.timers,
+      owns: (runId) => this.ownership.owns(runId),
+      logger: this.logger,
+    });
     this.target = {
       execute: async (runId, command, actor, metadata) => {
-        const { state, events } = await this.apply(runId, withMetadata(command, this.clock.now(), actor), metadata ?? {});
+        const { state, events } = await this.apply(
+          runId,
+          withMetadata(command, this.clock.now(), actor),
+          metadata ?? {},
+        );
         return { state: requireRun(runId, state), changed: events.length > 0 };
       },
       startRun: (request) => this.startRun(request),
@@ -117,7 +153,12 @@ export class Engine implements RunService {
 
   /** The topics whose messages `handle` takes. */
   get consumedTopics(): readonly string[] {
-    return [Topics.workflowStarts, Topics.stepEvents, Topics.operatorCommands, ...(this.governanceOverBus ? [Topics.governanceDecisions] : [])];
+    return [
+      Topics.workflowStarts,
+      Topics.stepEvents,
+      Topics.operatorCommands,
+      ...(this.governanceOverBus ? [Topics.governanceDecisions] : []),
+    ];
   }
 
   /**
@@ -127,11 +168,22 @@ export class Engine implements RunService {
   async start(): Promise<{ recovered: number }> {
     await this.readSide.follow();
     if (this.consume) {
-      this.subscription = await this.bus.subscribe({
-        topics: this.consumedTopics, group: this.group, concurrency: 64,
-        onAssigned: (partitions) => this.assign(partitions),
-        onError: (error, message) => this.logger.error('message rejected', { error: describeError(error), topic: message.topic, offset: message.offset, key: message.key }),
-      }, (message) => this.handle(message));
+      this.subscription = await this.bus.subscribe(
+        {
+          topics: this.consumedTopics,
+          group: this.group,
+          concurrency: 64,
+          onAssigned: (partitions) => this.assign(partitions),
+          onError: (error, message) =>
+            this.logger.error('message rejected', {
+              error: describeError(error),
+              topic: message.topic,
+              offset: message.offset,
+              key: message.key,
+            }),
+        },
+        (message) => this.handle(message),
+      );
     }
     await this.assignment;
     return { recovered: this.recovered };
@@ -148,27 +200,41 @@ export class Engine implements RunService {
    * with everything the previous owner wrote.
    */
   assign(partitions: readonly TopicPartition[]): Promise<void> {
-    this.assignment = this.assignment.then(async () => {
-      const gained = this.ownership.update(partitions);
-      await this.readSide.catchUp();
-      const active = this.index.active();
-      const freed = new Set<string>();
-      for (const run of active.filter((r) => !this.ownership.owns(r.id))) {
-        this.timers.sync(run.id, {});
-        this.governance.forget(run.id);
-        this.commands.forget(run.id);
-        for (const worker of this.dispatch.forgetRun(run.id)) freed.add(worker);
-      }
-      for (const worker of freed) this.dispatch.drainLater(worker);
-      // Only runs on partitions new to this instance: the ones it kept are live here already.
-      const mine = active.filter((run) => gained.has(this.ownership.partitionOf(run.id)));
-      const deps = { store: this.store, commands: this.commands, effects: this.effects, flow: this.flow, dispatch: this.dispatch, logger: this.logger };
-      for (const run of mine) await recoverRun(deps, run.id);
-      this.recovered += mine.length;
-      this.logger.info('partitions assigned', { partitions: this.ownership.describe(), gained: [...gained].sort((a, b) => a - b), activeRuns: active.length, recovered: mine.length });
-    }).catch((error: unknown) => {
-      this.logger.error('recovery after an assignment failed', { error: describeError(error) });
-    });
+    this.assignment = this.assignment
+      .then(async () => {
+        const gained = this.ownership.update(partitions);
+        await this.readSide.catchUp();
+        const active = this.index.active();
+        const freed = new Set<string>();
+        for (const run of active.filter((r) => !this.ownership.owns(r.id))) {
+          this.timers.sync(run.id, {});
+          this.governance.forget(run.id);
+          this.commands.forget(run.id);
+          for (const worker of this.dispatch.forgetRun(run.id)) freed.add(worker);
+        }
+        for (const worker of freed) this.dispatch.drainLater(worker);
+        // Only runs on partitions new to this instance: the ones it kept are live here already.
+        const mine = active.filter((run) => gained.has(this.ownership.partitionOf(run.id)));
+        const deps = {
+          store: this.store,
+          commands: this.commands,
+          effects: this.effects,
+          flow: this.flow,
+          dispatch: this.dispatch,
+          logger: this.logger,
+        };
+        for (const run of mine) await recoverRun(deps, run.id);
+        this.recovered += mine.length;
+        this.logger.info('partitions assigned', {
+          partitions: this.ownership.describe(),
+          gained: [...gained].sort((a, b) => a - b),
+          activeRuns: active.length,
+          recovered: mine.length,
+        });
+      })
+      .catch((error: unknown) => {
+        this.logger.error('recovery after an assignment failed', { error: describeError(error) });
+      });
     return this.assignment;
   }
 
@@ -187,20 +253,40 @@ export class Engine implements RunService {
 
   async startRun(request: StartRunRequest): Promise<{ run: RunData; created: boolean }> {
     const tenant = request.tenant ?? DEFAULT_TENANT;
-    const definition = request.definition !== undefined
-      ? (await this.definitions.register(request.definition, request.actor, tenant, request.keyId)).definition
-      : this.definitions.get(requireString(request.definitionId, 'definitionId'), request.definitionVersion ?? 'latest', tenant);
-    const runId = request.idempotencyKey !== undefined ? runIdForKey(definition.id, request.idempotencyKey, tenant) : this.ids.newRunId();
+    const definition =
+      request.definition !== undefined
+        ? (await this.definitions.register(request.definition, request.actor, tenant, request.keyId)).definition
+        : this.definitions.get(
+            requireString(request.definitionId, 'definitionId'),
+            request.definitionVersion ?? 'latest',
+            tenant,
+          );
+    const runId =
+      request.idempotencyKey !== undefined
+        ? runIdForKey(definition.id, request.idempotencyKey, tenant)
+        : this.ids.newRunId();
     const data = {
-      runId, definition, input: request.input ?? null, tenant, governEveryStep: this.governed,
+      runId,
+      definition,
+      input: request.input ?? null,
+      tenant,
+      governEveryStep: this.governed,
       ...(request.idempotencyKey !== undefined ? { idempotencyKey: request.idempotencyKey } : {}),
     };
     const command: Command = { type: 'StartRun', data, metadata: { now: this.clock.now(), actor: request.actor } };
     // Inside the run's trace from its first event, whoever asked (HTTP in one process, a Kafka start message here too).
-    const { state, events } = await withSpan('start run', { runId, attributes: { 'orchestron.definition.id': definition.id } }, () => this.apply(runId, command, keyMetadata(request.keyId)));
+    const { state, events } = await withSpan(
+      'start run',
+      { runId, attributes: { 'orchestron.definition.id': definition.id } },
+      () => this.apply(runId, command, keyMetadata(request.keyId)),
+    );
     if (!isStarted(state)) throw new Error('run did not start');
     if (events.length === 0 && !sameJson(state.input, request.input)) {
-      throw new DomainError('RUN.ALREADY_EXISTS', `idempotency key ${quoteForMessage(String(request.idempotencyKey))} was already used for run ${runId} with a different input`, { runId });
+      throw new DomainError(
+        'RUN.ALREADY_EXISTS',
+        `idempotency key ${quoteForMessage(String(request.idempotencyKey))} was already used for run ${runId} with a different input`,
+        { runId },
+      );
     }
     return { run: state, created: events.length > 0 };
   }
@@ -261,12 +347,19 @@ export class Engine implements RunService {
       }
       return;
     }
-    void this.commands.serial(runId, async () => {
-      if (this.commands.cachedRevision(runId) >= event.revision) return;
-      this.commands.forget(runId);
-      const { state } = await this.commands.load(runId);
-      this.timers.sync(runId, isStarted(state) && !isTerminalRun(state.status) && this.ownership.owns(runId) ? state.timers : {});
-    }).catch((error: unknown) => this.logger.error('could not refresh a run another instance wrote', { runId, error: describeError(error) }));
+    void this.commands
+      .serial(runId, async () => {
+        if (this.commands.cachedRevision(runId) >= event.revision) return;
+        this.commands.forget(runId);
+        const { state } = await this.commands.load(runId);
+        this.timers.sync(
+          runId,
+          isStarted(state) && !isTerminalRun(state.status) && this.ownership.owns(runId) ? state.timers : {},
+        );
+      })
+      .catch((error: unknown) =>
+        this.logger.error('could not refresh a run another instance wrote', { runId, error: describeError(error) }),
+      );
   }
 
   /** Whether the run is known to have ended (the read model, or the cache this instance drops ended runs from). */
@@ -277,7 +370,9 @@ export class Engine implements RunService {
 
   private onTimer(runId: string, timer: Timer): void {
     if (this.stopped || !this.ownership.owns(runId)) return;
-    withSpan('orchestrator timer', { runId, attributes: { 'orchestron.timer.id': timer.id } }, () => this.execute(runId, { type: 'FireTimer', data: { timerId: timer.id } }, 'system:timer')).catch((error: unknown) => {
+    withSpan('orchestrator timer', { runId, attributes: { 'orchestron.timer.id': timer.id } }, () =>
+      this.execute(runId, { type: 'FireTimer', data: { timerId: timer.id } }, 'system:timer'),
+    ).catch((error: unknown) => {
       this.logger.error('timer failed', { runId, timerId: timer.id, error: describeError(error) });
     });
   }

@@ -9,11 +9,11 @@ import { toRunView } from './views.ts';
 import { closeAfterEach, eventually } from './testing/index.ts';
 
 const oneStep = {
-  id: 'one', version: 1,
+  id: 'one',
+  version: 1,
   defaults: { retry: { maxAttempts: 6, backoff: 'fixed', initialDelay: '20ms', jitter: 'none' }, timeout: '5s' },
   steps: { only: { worker: 'w' } },
 };
-
 
 describe('flow control in the engine', () => {
   const onClose = closeAfterEach();
@@ -26,7 +26,11 @@ describe('flow control in the engine', () => {
     await engine.start();
     const worker = createWorker({ name: 'w', bus, concurrency: 32, handlers: { execute: handler } });
     await worker.start();
-    onClose(() => bus.close(), () => engine.stop(), () => worker.stop());
+    onClose(
+      () => bus.close(),
+      () => engine.stop(),
+      () => worker.stop(),
+    );
     await engine.definitions.register(oneStep, 'test');
     return { engine, snapshots };
   };
@@ -46,8 +50,13 @@ describe('flow control in the engine', () => {
     const first = await engine.startRun({ definitionId: 'one', input: {}, actor: 'test' });
     await eventually('three failures', () => failures === 3);
     // The worker has failed three times; the orchestrator opens the breaker once it has taken in the third report.
-    await eventually('the breaker to open', () => engine.flow.snapshots().find((s) => s.worker === 'w')?.state.breaker === 'open');
-    const later = await Promise.all(Array.from({ length: 5 }, () => engine.startRun({ definitionId: 'one', input: {}, actor: 'test' })));
+    await eventually(
+      'the breaker to open',
+      () => engine.flow.snapshots().find((s) => s.worker === 'w')?.state.breaker === 'open',
+    );
+    const later = await Promise.all(
+      Array.from({ length: 5 }, () => engine.startRun({ definitionId: 'one', input: {}, actor: 'test' })),
+    );
     // The hold is in the history whatever happened since (a hold seen only in the current state may be released already).
     const heldRunId = await eventually('a held step', async () => {
       for (const { run: started } of later) {
@@ -58,7 +67,8 @@ describe('flow control in the engine', () => {
     });
     expect(heldRunId.hold.data).toMatchObject({ stepId: 'only', reason: 'breaker_open', worker: 'w' });
     const held = { runId: heldRunId.runId };
-    for (const { run } of [first, ...later]) await eventually(`run ${run.runId}`, async () => (await engine.getRun(run.runId))?.status === 'completed');
+    for (const { run } of [first, ...later])
+      await eventually(`run ${run.runId}`, async () => (await engine.getRun(run.runId))?.status === 'completed');
     // Three failures, then one probe and the rest: nothing was sent to the worker while the breaker was open.
     expect(calls).toBe(3 + 6);
     expect(snapshots.some((s) => s.state.breaker === 'open')).toBe(true);
@@ -77,10 +87,16 @@ describe('flow control in the engine', () => {
       running--;
       return {};
     });
-    const runs = await Promise.all(Array.from({ length: 8 }, () => engine.startRun({ definitionId: 'one', input: {}, actor: 'test' })));
-    for (const { run } of runs) await eventually(`run ${run.runId}`, async () => (await engine.getRun(run.runId))?.status === 'completed');
+    const runs = await Promise.all(
+      Array.from({ length: 8 }, () => engine.startRun({ definitionId: 'one', input: {}, actor: 'test' })),
+    );
+    for (const { run } of runs)
+      await eventually(`run ${run.runId}`, async () => (await engine.getRun(run.runId))?.status === 'completed');
     expect(peak).toBe(2);
-    const reasons = (await Promise.all(runs.map(({ run }) => engine.history(run.runId)))).flat().filter((e) => e.type === 'StepHeld').map((e) => (e.data as { reason: string }).reason);
+    const reasons = (await Promise.all(runs.map(({ run }) => engine.history(run.runId))))
+      .flat()
+      .filter((e) => e.type === 'StepHeld')
+      .map((e) => (e.data as { reason: string }).reason);
     expect(reasons.length).toBeGreaterThanOrEqual(6);
     expect(new Set(reasons)).toEqual(new Set(['concurrency_limit']));
   });
@@ -96,7 +112,11 @@ describe('flow control in the engine', () => {
     // Held, the run is still running, and its view says by what.
     expect(waiting.status).toBe('running');
     expect(toRunView(waiting).steps[0]?.held).toMatchObject({ reason: 'concurrency_limit', worker: 'w' });
-    await engine.execute(first.run.runId, { type: 'SkipStep', data: { stepId: 'only', output: { skipped: true }, reason: 'done by hand' } }, 'operator:ann');
+    await engine.execute(
+      first.run.runId,
+      { type: 'SkipStep', data: { stepId: 'only', output: { skipped: true }, reason: 'done by hand' } },
+      'operator:ann',
+    );
     const released = await eventually('the second to be released', async () => {
       const history = await engine.history(second.run.runId);
       return history.some((e) => e.type === 'StepReleased') ? history : undefined;
@@ -106,8 +126,13 @@ describe('flow control in the engine', () => {
   });
 
   it('reads its settings from ORCHESTRON_FLOW_CONTROL and names a bad field', () => {
-    expect(flowControlFromEnv('{"defaults":{"failureThreshold":4},"workers":{"payments":{"concurrency":3}}}')).toEqual({ defaults: { failureThreshold: 4 }, workers: { payments: { concurrency: 3 } } });
-    expect(() => flowControlFromEnv('{"workers":{"payments":{"concurency":3}}}')).toThrow(/workers\.payments\.concurency is not a setting/);
+    expect(flowControlFromEnv('{"defaults":{"failureThreshold":4},"workers":{"payments":{"concurrency":3}}}')).toEqual({
+      defaults: { failureThreshold: 4 },
+      workers: { payments: { concurrency: 3 } },
+    });
+    expect(() => flowControlFromEnv('{"workers":{"payments":{"concurency":3}}}')).toThrow(
+      /workers\.payments\.concurency is not a setting/,
+    );
     expect(() => flowControlFromEnv('{"defaults":{"failureThreshold":0}}')).toThrow(/defaults.*failureThreshold/);
     expect(() => flowControlFromEnv('nope')).toThrow(/not JSON/);
   });

@@ -1,4 +1,12 @@
-import { admit, flowGateConfig, flowStateAt, initialFlowState, onAbandoned, onDispatched, onOutcome } from '@orchestron/workflow-core';
+import {
+  admit,
+  flowGateConfig,
+  flowStateAt,
+  initialFlowState,
+  onAbandoned,
+  onDispatched,
+  onOutcome,
+} from '@orchestron/workflow-core';
 import type { FlowGateConfig, WorkerFlowState } from '@orchestron/workflow-core';
 
 /** Flow-control settings: defaults for every worker name, and overrides per worker name. */
@@ -28,7 +36,11 @@ export interface FlowSnapshot {
  * limit unless configured. A worker that answers with a terminal (business) error is healthy: only retryable
  * failures and timeouts count against it.
  */
-export const RUNTIME_FLOW_DEFAULTS: Partial<FlowGateConfig> = { failureThreshold: 10, openMs: 5_000, halfOpenProbes: 1 };
+export const RUNTIME_FLOW_DEFAULTS: Partial<FlowGateConfig> = {
+  failureThreshold: 10,
+  openMs: 5_000,
+  halfOpenProbes: 1,
+};
 
 /**
  * The runtime's side of guarantee 8: one pure flow gate per worker name (libs/workflow-core/src/flow-gate.ts),
@@ -44,7 +56,11 @@ export class FlowControl {
   private readonly now: () => number;
   private readonly onChange: (snapshot: FlowSnapshot) => void;
 
-  constructor(settings: FlowControlSettings, now: () => number, onChange: (snapshot: FlowSnapshot) => void = () => undefined) {
+  constructor(
+    settings: FlowControlSettings,
+    now: () => number,
+    onChange: (snapshot: FlowSnapshot) => void = () => undefined,
+  ) {
     this.settings = settings;
     this.now = now;
     // A metrics hook that throws must not stop an attempt from going out.
@@ -61,7 +77,10 @@ export class FlowControl {
   }
 
   /** Asks the gate for one attempt. Admitted attempts count as in flight until `finished` or `abandoned`. */
-  request(worker: string, attemptKey: string): { admitted: true } | { admitted: false; reason: 'breaker_open' | 'concurrency_limit'; retryAt: number | null } {
+  request(
+    worker: string,
+    attemptKey: string,
+  ): { admitted: true } | { admitted: false; reason: 'breaker_open' | 'concurrency_limit'; retryAt: number | null } {
     if (this.inflight.has(attemptKey)) return { admitted: true };
     const decision = admit(this.config(worker), this.state(worker), this.now());
     // An admitted attempt already holds its slot (and probe) in the state admit returns.
@@ -82,7 +101,10 @@ export class FlowControl {
     const entry = this.inflight.get(attemptKey);
     if (!entry) return null;
     this.inflight.delete(attemptKey);
-    this.setState(entry.worker, onOutcome(this.config(entry.worker), this.state(entry.worker), { success, probe: entry.probe }, this.now()));
+    this.setState(
+      entry.worker,
+      onOutcome(this.config(entry.worker), this.state(entry.worker), { success, probe: entry.probe }, this.now()),
+    );
     return entry.worker;
   }
 
@@ -90,7 +112,10 @@ export class FlowControl {
     const entry = this.inflight.get(attemptKey);
     if (!entry) return null;
     this.inflight.delete(attemptKey);
-    this.setState(entry.worker, onAbandoned(this.config(entry.worker), this.state(entry.worker), entry.probe, this.now()));
+    this.setState(
+      entry.worker,
+      onAbandoned(this.config(entry.worker), this.state(entry.worker), entry.probe, this.now()),
+    );
     return entry.worker;
   }
 
@@ -161,13 +186,22 @@ export class FlowControl {
   }
 
   private snapshot(worker: string): FlowSnapshot {
-    return { worker, state: flowStateAt(this.config(worker), this.state(worker), this.now()), config: this.config(worker), held: this.queues.get(worker)?.length ?? 0 };
+    return {
+      worker,
+      state: flowStateAt(this.config(worker), this.state(worker), this.now()),
+      config: this.config(worker),
+      held: this.queues.get(worker)?.length ?? 0,
+    };
   }
 
   private config(worker: string): FlowGateConfig {
     let config = this.configs.get(worker);
     if (!config) {
-      config = flowGateConfig({ ...RUNTIME_FLOW_DEFAULTS, ...this.settings.defaults, ...this.settings.workers?.[worker] });
+      config = flowGateConfig({
+        ...RUNTIME_FLOW_DEFAULTS,
+        ...this.settings.defaults,
+        ...this.settings.workers?.[worker],
+      });
       this.configs.set(worker, config);
     }
     return config;
@@ -198,31 +232,42 @@ export function flowControlFromEnv(text: string | undefined): FlowControlSetting
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new Error(`ORCHESTRON_FLOW_CONTROL is not JSON: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new Error(`ORCHESTRON_FLOW_CONTROL is not JSON: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
   }
   const fields = ['failureThreshold', 'openMs', 'halfOpenProbes', 'concurrency'];
   const check = (value: unknown, where: string): Partial<FlowGateConfig> => {
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error(`ORCHESTRON_FLOW_CONTROL.${where} must be an object`);
+    if (value === null || typeof value !== 'object' || Array.isArray(value))
+      throw new Error(`ORCHESTRON_FLOW_CONTROL.${where} must be an object`);
     for (const [key, v] of Object.entries(value)) {
-      if (!fields.includes(key)) throw new Error(`ORCHESTRON_FLOW_CONTROL.${where}.${key} is not a setting (use ${fields.join(', ')})`);
+      if (!fields.includes(key))
+        throw new Error(`ORCHESTRON_FLOW_CONTROL.${where}.${key} is not a setting (use ${fields.join(', ')})`);
       if (typeof v !== 'number') throw new Error(`ORCHESTRON_FLOW_CONTROL.${where}.${key} must be a number`);
     }
     try {
       flowGateConfig(value as Partial<FlowGateConfig>);
     } catch (error) {
-      throw new Error(`ORCHESTRON_FLOW_CONTROL.${where}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      throw new Error(`ORCHESTRON_FLOW_CONTROL.${where}: ${error instanceof Error ? error.message : String(error)}`, {
+        cause: error,
+      });
     }
     return value as Partial<FlowGateConfig>;
   };
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('ORCHESTRON_FLOW_CONTROL must be a JSON object with "defaults" and/or "workers"');
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new Error('ORCHESTRON_FLOW_CONTROL must be a JSON object with "defaults" and/or "workers"');
   const { defaults, workers, ...rest } = parsed as { defaults?: unknown; workers?: unknown };
   const unknown = Object.keys(rest);
-  if (unknown.length > 0) throw new Error(`ORCHESTRON_FLOW_CONTROL.${unknown[0]} is not a setting (use defaults, workers)`);
+  if (unknown.length > 0)
+    throw new Error(`ORCHESTRON_FLOW_CONTROL.${unknown[0]} is not a setting (use defaults, workers)`);
   const out: { defaults?: Partial<FlowGateConfig>; workers?: Record<string, Partial<FlowGateConfig>> } = {};
   if (defaults !== undefined) out.defaults = check(defaults, 'defaults');
   if (workers !== undefined) {
-    if (workers === null || typeof workers !== 'object' || Array.isArray(workers)) throw new Error('ORCHESTRON_FLOW_CONTROL.workers must be an object of worker name → settings');
-    out.workers = Object.fromEntries(Object.entries(workers).map(([name, value]) => [name, check(value, `workers.${name}`)]));
+    if (workers === null || typeof workers !== 'object' || Array.isArray(workers))
+      throw new Error('ORCHESTRON_FLOW_CONTROL.workers must be an object of worker name → settings');
+    out.workers = Object.fromEntries(
+      Object.entries(workers).map(([name, value]) => [name, check(value, `workers.${name}`)]),
+    );
   }
   return out;
 }

@@ -57,18 +57,29 @@ export class FlowDispatch {
         kept.push(effect);
         continue;
       }
-      const command: Command = { type: 'HoldStep', data: { stepId, attempt, phase, reason: gate.reason, worker }, metadata: { now: clock.now(), actor: 'system:flow-control' } };
+      const command: Command = {
+        type: 'HoldStep',
+        data: { stepId, attempt, phase, reason: gate.reason, worker },
+        metadata: { now: clock.now(), actor: 'system:flow-control' },
+      };
       const decision = decide(command, state);
       state = fold(decision.events, state) as RunData;
       extra.push(...decision.events.map((event) => ({ event, command })));
       held.push({ runId, stepId, attempt, phase, worker, reason: gate.reason });
     }
     return {
-      extra, effects: kept,
+      extra,
+      effects: kept,
       commit: () => {
         for (const h of held) {
           flow.hold(h);
-          this.options.logger.warn('attempt held by flow control', { runId, stepId: h.stepId, attempt: h.attempt, worker: h.worker, reason: h.reason });
+          this.options.logger.warn('attempt held by flow control', {
+            runId,
+            stepId: h.stepId,
+            attempt: h.attempt,
+            worker: h.worker,
+            reason: h.reason,
+          });
           this.drainLater(h.worker);
         }
       },
@@ -84,9 +95,14 @@ export class FlowDispatch {
     if (stopped()) return;
     clearTimeout(this.timers.get(worker));
     this.timers.delete(worker);
-    for (const held of flow.releasable(worker, (h) => attemptKey(h.runId, h.phase, h.stepId, h.attempt))) this.release(held);
+    for (const held of flow.releasable(worker, (h) => attemptKey(h.runId, h.phase, h.stepId, h.attempt)))
+      this.release(held);
     const next = flow.nextCheck(worker);
-    if (next !== null) this.timers.set(worker, setTimeout(() => this.drainLater(worker), Math.max(10, next - clock.now())));
+    if (next !== null)
+      this.timers.set(
+        worker,
+        setTimeout(() => this.drainLater(worker), Math.max(10, next - clock.now())),
+      );
   }
 
   /** Drops a run's attempts from flow control (it ended, or moved to another instance); returns the workers it freed. */
@@ -103,21 +119,36 @@ export class FlowDispatch {
   private release(held: HeldAttempt): void {
     const { flow, clock, logger } = this.options;
     const key = attemptKey(held.runId, held.phase, held.stepId, held.attempt);
-    const command: Command = { type: 'ReleaseStep', data: { stepId: held.stepId, attempt: held.attempt, phase: held.phase }, metadata: { now: clock.now(), actor: 'system:flow-control' } };
-    this.options.release(held.runId, command).then(({ effects }) => {
-      // Nothing to send after all (the attempt was settled meanwhile): its slot goes to the next one.
-      if (!effects.some((e) => e.type === 'SendStep')) {
+    const command: Command = {
+      type: 'ReleaseStep',
+      data: { stepId: held.stepId, attempt: held.attempt, phase: held.phase },
+      metadata: { now: clock.now(), actor: 'system:flow-control' },
+    };
+    this.options.release(held.runId, command).then(
+      ({ effects }) => {
+        // Nothing to send after all (the attempt was settled meanwhile): its slot goes to the next one.
+        if (!effects.some((e) => e.type === 'SendStep')) {
+          flow.abandoned(key);
+          this.drainLater(held.worker);
+        }
+      },
+      (error: unknown) => {
+        // Still held in its stream: queue it again and try later, or it would wait until a restart. Not once the run
+        // has ended, though: its hold is over, and a retry would only repeat the failure.
         flow.abandoned(key);
-        this.drainLater(held.worker);
-      }
-    }, (error: unknown) => {
-      // Still held in its stream: queue it again and try later, or it would wait until a restart. Not once the run
-      // has ended, though: its hold is over, and a retry would only repeat the failure.
-      flow.abandoned(key);
-      if (this.options.ended(held.runId)) return;
-      flow.hold(held);
-      logger.error('could not release a held attempt; trying again', { runId: held.runId, stepId: held.stepId, error: describeError(error) });
-      if (!this.options.stopped()) this.timers.set(held.worker, setTimeout(() => this.drainLater(held.worker), RELEASE_RETRY_MS));
-    });
+        if (this.options.ended(held.runId)) return;
+        flow.hold(held);
+        logger.error('could not release a held attempt; trying again', {
+          runId: held.runId,
+          stepId: held.stepId,
+          error: describeError(error),
+        });
+        if (!this.options.stopped())
+          this.timers.set(
+            held.worker,
+            setTimeout(() => this.drainLater(held.worker), RELEASE_RETRY_MS),
+          );
+      },
+    );
   }
 }

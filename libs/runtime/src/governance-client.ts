@@ -44,7 +44,10 @@ export class GovernanceClient {
    * `runId/stepId` → the request being handled: the input's digest, and the retry waiting to fire, if any. The same
    * request asked again (recovery) is not asked twice; a new input (an operator's retry) replaces the old request.
    */
-  private readonly pending = new Map<string, { readonly digest: string; timer: ReturnType<typeof setTimeout> | null }>();
+  private readonly pending = new Map<
+    string,
+    { readonly digest: string; timer: ReturnType<typeof setTimeout> | null }
+  >();
 
   constructor(options: GovernanceClientOptions) {
     this.options = options;
@@ -59,7 +62,10 @@ export class GovernanceClient {
     if (current?.timer) clearTimeout(current.timer);
     const entry = { digest, timer: null };
     this.pending.set(key, entry);
-    const work = this.options.check === 'bus' ? () => this.publish(state, stepId, input, digest) : () => this.decide(state, stepId, input, digest);
+    const work =
+      this.options.check === 'bus'
+        ? () => this.publish(state, stepId, input, digest)
+        : () => this.decide(state, stepId, input, digest);
     void this.attempt(key, entry, state.runId, stepId, 1, work);
   }
 
@@ -82,7 +88,14 @@ export class GovernanceClient {
     return [...this.pending.values()].filter((entry) => entry.timer !== null).length;
   }
 
-  private async attempt(key: string, entry: { timer: ReturnType<typeof setTimeout> | null }, runId: string, stepId: string, attempt: number, work: () => Promise<void>): Promise<void> {
+  private async attempt(
+    key: string,
+    entry: { timer: ReturnType<typeof setTimeout> | null },
+    runId: string,
+    stepId: string,
+    attempt: number,
+    work: () => Promise<void>,
+  ): Promise<void> {
     const { logger, stopped } = this.options;
     // Forgotten, stopped, or replaced by a request about other input: this one is over.
     const current = (): boolean => !stopped() && this.pending.get(key) === entry;
@@ -99,12 +112,21 @@ export class GovernanceClient {
       if (!current()) return;
       if (!isTransient(error)) {
         // Repeating it would fail the same way: say so once, and leave the step to its governance deadline.
-        logger.error('governance could not be asked or its ruling recorded, and trying again would not help; the step waits for its deadline', { runId, stepId, error: describeError(error) });
+        logger.error(
+          'governance could not be asked or its ruling recorded, and trying again would not help; the step waits for its deadline',
+          { runId, stepId, error: describeError(error) },
+        );
         this.pending.delete(key);
         return;
       }
       const delay = Math.min(this.retry.initialMs * 2 ** (attempt - 1), this.retry.maxMs);
-      logger.error('governance check not done; the step waits and it is tried again', { runId, stepId, attempt, retryInMs: delay, error: describeError(error) });
+      logger.error('governance check not done; the step waits and it is tried again', {
+        runId,
+        stepId,
+        attempt,
+        retryInMs: delay,
+        error: describeError(error),
+      });
       // Never what keeps a process alive: forget and stop clear it anyway.
       entry.timer = setTimeout(() => void this.attempt(key, entry, runId, stepId, attempt + 1, work), delay);
       entry.timer.unref();
@@ -117,14 +139,36 @@ export class GovernanceClient {
     const def = state.definition.steps[stepId];
     let verdict: GovernanceVerdict;
     try {
-      verdict = typeof check === 'function'
-        ? await check({ runId: state.runId, definitionId: state.definition.id, definitionVersion: state.definition.version, stepId, worker: def?.worker ?? '', ...(def?.action ? { action: def.action } : {}), input, runInput: state.input, actor: state.startedBy, now: clock.now() })
-        : { outcome: 'allow', policyId: null, reason: 'no governance check is configured' };
+      verdict =
+        typeof check === 'function'
+          ? await check({
+              runId: state.runId,
+              definitionId: state.definition.id,
+              definitionVersion: state.definition.version,
+              stepId,
+              worker: def?.worker ?? '',
+              ...(def?.action ? { action: def.action } : {}),
+              input,
+              runInput: state.input,
+              actor: state.startedBy,
+              now: clock.now(),
+            })
+          : { outcome: 'allow', policyId: null, reason: 'no governance check is configured' };
     } catch (error) {
       if (isTransient(error)) throw error;
-      verdict = { outcome: 'deny', policyId: null, code: 'GOVERNANCE.UNEVALUABLE', reason: `governance could not evaluate the request: ${describeError(error)}` };
+      verdict = {
+        outcome: 'deny',
+        policyId: null,
+        code: 'GOVERNANCE.UNEVALUABLE',
+        reason: `governance could not evaluate the request: ${describeError(error)}`,
+      };
     }
-    if (verdict.code === 'GOVERNANCE.UNEVALUABLE') this.options.logger.warn('governance could not evaluate the request; recorded as a fail-closed decision', { runId: state.runId, stepId, reason: verdict.reason });
+    if (verdict.code === 'GOVERNANCE.UNEVALUABLE')
+      this.options.logger.warn('governance could not evaluate the request; recorded as a fail-closed decision', {
+        runId: state.runId,
+        stepId,
+        reason: verdict.reason,
+      });
     await this.options.record(state.runId, stepId, verdict, digest);
   }
 
@@ -135,15 +179,32 @@ export class GovernanceClient {
   private async publish(state: RunData, stepId: string, input: unknown, digest: string): Promise<void> {
     const def = state.definition.steps[stepId];
     const request: GovernanceRequestMessage = {
-      type: 'governance.request', requestId: `${state.runId}/${stepId}/${digest.slice(0, 16)}`, runId: state.runId, definitionId: state.definition.id,
-      definitionVersion: state.definition.version, stepId, worker: def?.worker ?? '', action: def?.action ?? null, input, inputDigest: digest,
-      runInput: state.input, actor: state.startedBy ?? null, requestedAt: this.options.clock.now(),
+      type: 'governance.request',
+      requestId: `${state.runId}/${stepId}/${digest.slice(0, 16)}`,
+      runId: state.runId,
+      definitionId: state.definition.id,
+      definitionVersion: state.definition.version,
+      stepId,
+      worker: def?.worker ?? '',
+      action: def?.action ?? null,
+      input,
+      inputDigest: digest,
+      runInput: state.input,
+      actor: state.startedBy ?? null,
+      requestedAt: this.options.clock.now(),
     };
-    await this.options.bus.publish(Topics.governanceRequests, [{ key: state.runId, value: request, headers: { traceparent: traceparentInRun(state.runId, request.requestId) } }]);
+    await this.options.bus.publish(Topics.governanceRequests, [
+      { key: state.runId, value: request, headers: { traceparent: traceparentInRun(state.runId, request.requestId) } },
+    ]);
   }
 }
 
 /** Errors say whether repeating can help (`retryable: false` on DomainError, UnevaluableRequestError, PolicyError); unknown ones might. */
 function isTransient(error: unknown): boolean {
-  return !(typeof error === 'object' && error !== null && 'retryable' in error && (error as { retryable: unknown }).retryable === false);
+  return !(
+    typeof error === 'object' &&
+    error !== null &&
+    'retryable' in error &&
+    (error as { retryable: unknown }).retryable === false
+  );
 }

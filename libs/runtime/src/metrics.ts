@@ -4,10 +4,21 @@ import type { RunData, RunState, WorkflowEvent } from '@orchestron/workflow-core
 import type { FlowSnapshot } from './flow-control.ts';
 import type { RunService } from './run-service.ts';
 
-const RUN_STATUSES = ['running', 'paused', 'needs_operator', 'compensating', 'completed', 'failed', 'compensated', 'cancelled'] as const;
+const RUN_STATUSES = [
+  'running',
+  'paused',
+  'needs_operator',
+  'compensating',
+  'completed',
+  'failed',
+  'compensated',
+  'cancelled',
+] as const;
 
 /** Turns the events an engine appends into step latency and retry metrics. */
-export function metricsObserver(metrics: Metrics): (before: RunState, after: RunData, events: readonly WorkflowEvent[]) => void {
+export function metricsObserver(
+  metrics: Metrics,
+): (before: RunState, after: RunData, events: readonly WorkflowEvent[]) => void {
   return (before, after, events) => {
     for (const event of events) {
       switch (event.type) {
@@ -17,7 +28,10 @@ export function metricsObserver(metrics: Metrics): (before: RunState, after: Run
           const worker = after.definition.steps[event.data.stepId]?.worker ?? 'none';
           const at = after.steps[event.data.stepId]?.finishedAt ?? null;
           if (previous?.dispatchedAt != null && at != null) {
-            metrics.stepDuration.observe({ worker, outcome: event.type === 'StepCompleted' ? 'completed' : 'failed' }, Math.max(0, at - previous.dispatchedAt) / 1000);
+            metrics.stepDuration.observe(
+              { worker, outcome: event.type === 'StepCompleted' ? 'completed' : 'failed' },
+              Math.max(0, at - previous.dispatchedAt) / 1000,
+            );
           }
           break;
         }
@@ -34,10 +48,16 @@ export function metricsObserver(metrics: Metrics): (before: RunState, after: Run
 /** Breaker state, attempts in flight, limit and held attempts per worker, as flow control changes them. */
 export function flowMetricsObserver(metrics: Metrics): (snapshot: FlowSnapshot) => void {
   return (snapshot) => {
-    metrics.setBreakerState(snapshot.worker, snapshot.state.breaker === 'half_open' ? 'half-open' : snapshot.state.breaker);
+    metrics.setBreakerState(
+      snapshot.worker,
+      snapshot.state.breaker === 'half_open' ? 'half-open' : snapshot.state.breaker,
+    );
     metrics.workerInflight.set({ worker: snapshot.worker }, snapshot.state.inflight);
     // Prometheus has no infinity gauge convention: -1 says "no limit".
-    metrics.workerLimit.set({ worker: snapshot.worker }, Number.isFinite(snapshot.config.concurrency) ? snapshot.config.concurrency : -1);
+    metrics.workerLimit.set(
+      { worker: snapshot.worker },
+      Number.isFinite(snapshot.config.concurrency) ? snapshot.config.concurrency : -1,
+    );
     metrics.heldAttempts.set({ worker: snapshot.worker }, snapshot.held);
   };
 }
@@ -53,7 +73,8 @@ export function runMetricsSource(runs: Pick<RunService, 'listRuns'>, metrics: Me
         byStatus.set(run.status, (byStatus.get(run.status) ?? 0) + 1);
         counts.set(run.tenant, byStatus);
       }
-      for (const [tenant, byStatus] of counts) for (const status of RUN_STATUSES) metrics.runsByStatus.set({ status, tenant }, byStatus.get(status) ?? 0);
+      for (const [tenant, byStatus] of counts)
+        for (const status of RUN_STATUSES) metrics.runsByStatus.set({ status, tenant }, byStatus.get(status) ?? 0);
       return metrics.render();
     },
   };

@@ -35,11 +35,18 @@ export function describeError(error: unknown): string {
 }
 
 /** JSON lines on stderr, so stdout stays free for a CLI's output. */
-export function jsonLogger(base: Record<string, unknown> = {}, sink: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): Logger {
+export function jsonLogger(
+  base: Record<string, unknown> = {},
+  sink: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+): Logger {
   const write = (level: string, message: string, fields?: Record<string, unknown>): void => {
     sink(JSON.stringify({ time: new Date().toISOString(), level, msg: message, ...base, ...fields }));
   };
-  return { info: (m, f) => write('info', m, f), warn: (m, f) => write('warn', m, f), error: (m, f) => write('error', m, f) };
+  return {
+    info: (m, f) => write('info', m, f),
+    warn: (m, f) => write('warn', m, f),
+    error: (m, f) => write('error', m, f),
+  };
 }
 
 export const silentLogger: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };

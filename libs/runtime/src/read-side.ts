@@ -23,7 +23,11 @@ export class ReadSide {
 
   /** Reads the global log past what the models have seen. */
   catchUp(): Promise<void> {
-    return readLogFrom(this.store, () => this.index.position, (event) => this.project(event));
+    return readLogFrom(
+      this.store,
+      () => this.index.position,
+      (event) => this.project(event),
+    );
   }
 
   /** Catches up, then follows the log as it grows. */

@@ -41,6 +41,11 @@ export async function recoverRun(deps: RecoveryDeps, runId: string): Promise<voi
     }
     await effects.carryOut(state, again);
     for (const worker of flow.workersWithHeld()) dispatch.drainLater(worker);
-    logger.info('run recovered', { runId, status: state.status, resent: again.length, timers: Object.keys(state.timers).length });
+    logger.info('run recovered', {
+      runId,
+      status: state.status,
+      resent: again.length,
+      timers: Object.keys(state.timers).length,
+    });
   });
 }

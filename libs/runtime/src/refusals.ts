@@ -16,10 +16,22 @@ const REFUSED = 'OperatorCommandRefused';
 export const refusalStream = (commandId: string): string => `refusal-${commandId}`;
 
 /** Records the refusal once (a redelivered command finds it there already). */
-export async function recordRefusal(store: EventStore, order: OperatorCommandMessage, error: DomainError): Promise<void> {
-  const data = { commandId: order.commandId, runId: order.runId, command: order.command.type, code: error.code, message: error.message };
+export async function recordRefusal(
+  store: EventStore,
+  order: OperatorCommandMessage,
+  error: DomainError,
+): Promise<void> {
+  const data = {
+    commandId: order.commandId,
+    runId: order.runId,
+    command: order.command.type,
+    code: error.code,
+    message: error.message,
+  };
   try {
-    await store.append(refusalStream(order.commandId), [{ type: REFUSED, data, metadata: { actor: order.actor } }], { expectedRevision: 'no_stream' });
+    await store.append(refusalStream(order.commandId), [{ type: REFUSED, data, metadata: { actor: order.actor } }], {
+      expectedRevision: 'no_stream',
+    });
   } catch (conflict) {
     if (!(conflict instanceof ExpectedVersionConflictError)) throw conflict;
   }
@@ -28,6 +40,11 @@ export async function recordRefusal(store: EventStore, order: OperatorCommandMes
 /** The domain error a recorded refusal stands for, or null for any other event. */
 export function refusalError(event: RecordedEvent): DomainError | null {
   if (event.type !== REFUSED) return null;
-  const { code, message, runId, commandId } = event.data as { code: DomainErrorCode; message: string; runId: string; commandId: string };
+  const { code, message, runId, commandId } = event.data as {
+    code: DomainErrorCode;
+    message: string;
+    runId: string;
+    commandId: string;
+  };
   return new DomainError(code, `the orchestrator refused it: ${message}`, { runId, commandId });
 }

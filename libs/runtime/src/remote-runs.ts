@@ -89,32 +89,69 @@ export class RemoteRuns implements RunService {
 
   async startRun(request: StartRunRequest): Promise<{ run: RunData; created: boolean }> {
     const tenant = request.tenant ?? DEFAULT_TENANT;
-    const definition = request.definition !== undefined
-      ? (await this.definitions.register(request.definition, request.actor, tenant, request.keyId)).definition
-      : await this.definitions.resolve(requireString(request.definitionId, 'definitionId'), request.definitionVersion ?? 'latest', tenant);
+    const definition =
+      request.definition !== undefined
+        ? (await this.definitions.register(request.definition, request.actor, tenant, request.keyId)).definition
+        : await this.definitions.resolve(
+            requireString(request.definitionId, 'definitionId'),
+            request.definitionVersion ?? 'latest',
+            tenant,
+          );
     const idempotencyKey = request.idempotencyKey ?? `api:${randomUUID()}`;
     const runId = runIdForKey(definition.id, idempotencyKey, tenant);
     const existing = await this.getRun(runId);
     if (existing) {
       if (!sameJson(existing.input, request.input)) {
-        throw new DomainError('RUN.ALREADY_EXISTS', `idempotency key ${quoteForMessage(idempotencyKey)} was already used for run ${runId} with a different input`, { runId });
+        throw new DomainError(
+          'RUN.ALREADY_EXISTS',
+          `idempotency key ${quoteForMessage(idempotencyKey)} was already used for run ${runId} with a different input`,
+          { runId },
+        );
       }
       return { run: existing, created: false };
     }
     // The orchestrator would refuse the same input for the same reason; say so now, not in a dead letter.
-    decide({ type: 'StartRun', data: { runId, definition, input: request.input ?? null, idempotencyKey, tenant }, metadata: { now: this.clock.now(), actor: request.actor } }, initialState());
+    decide(
+      {
+        type: 'StartRun',
+        data: { runId, definition, input: request.input ?? null, idempotencyKey, tenant },
+        metadata: { now: this.clock.now(), actor: request.actor },
+      },
+      initialState(),
+    );
     const message: WorkflowStartMessage = {
-      type: 'workflow.start', definitionId: definition.id, definitionVersion: definition.version, input: request.input ?? null, idempotencyKey, actor: request.actor,
-      ...(tenant !== DEFAULT_TENANT ? { tenant } : {}), ...(request.keyId !== undefined ? { keyId: request.keyId } : {}),
+      type: 'workflow.start',
+      definitionId: definition.id,
+      definitionVersion: definition.version,
+      input: request.input ?? null,
+      idempotencyKey,
+      actor: request.actor,
+      ...(tenant !== DEFAULT_TENANT ? { tenant } : {}),
+      ...(request.keyId !== undefined ? { keyId: request.keyId } : {}),
     };
     const started = this.waitFor([[runStream(runId), (event) => event.type === 'RunStarted']]);
-    await withSpan('api start run', { runId, kind: 'producer', attributes: { 'orchestron.definition.id': definition.id } }, async () => {
-      await this.bus.publish(Topics.workflowStarts, [{ key: runId, value: message, headers: { traceparent: currentTraceparent() ?? traceparentFor(runId, `start/${idempotencyKey}`) } }]).catch((error: unknown) => {
-        started.cancel();
-        throw error;
-      });
-      await this.settle(started, `run ${runId} was published but no orchestrator has started it yet`, { runId, idempotencyKey });
-    });
+    await withSpan(
+      'api start run',
+      { runId, kind: 'producer', attributes: { 'orchestron.definition.id': definition.id } },
+      async () => {
+        await this.bus
+          .publish(Topics.workflowStarts, [
+            {
+              key: runId,
+              value: message,
+              headers: { traceparent: currentTraceparent() ?? traceparentFor(runId, `start/${idempotencyKey}`) },
+            },
+          ])
+          .catch((error: unknown) => {
+            started.cancel();
+            throw error;
+          });
+        await this.settle(started, `run ${runId} was published but no orchestrator has started it yet`, {
+          runId,
+          idempotencyKey,
+        });
+      },
+    );
     const run = await this.getRun(runId);
     if (!run) throw new Error(`run ${runId} started but cannot be read back`);
     return { run, created: true };
@@ -127,19 +164,43 @@ export class RemoteRuns implements RunService {
     if (events.length === 0) return state;
     const commandId = randomUUID();
     const message: OperatorCommandMessage = {
-      type: 'operator.command', commandId, runId, actor, ...(keyId !== undefined ? { keyId } : {}), command: { type: command.type, data: command.data as Record<string, unknown> },
+      type: 'operator.command',
+      commandId,
+      runId,
+      actor,
+      ...(keyId !== undefined ? { keyId } : {}),
+      command: { type: command.type, data: command.data as Record<string, unknown> },
     };
     // Applied (its events carry the command id), or refused because the run moved on: whichever comes first.
-    const applied = this.waitFor([[runStream(runId), (event) => event.metadata.commandId === commandId], [refusalStream(commandId), () => true]]);
-    await withSpan(`api ${command.type}`, { runId, kind: 'producer', attributes: { 'orchestron.actor': actor } }, async () => {
-      await this.bus.publish(Topics.operatorCommands, [{ key: runId, value: message, headers: { traceparent: currentTraceparent() ?? traceparentFor(runId, `command/${commandId}`) } }]).catch((error: unknown) => {
-        applied.cancel();
-        throw error;
-      });
-      const answer = await this.settle(applied, `${command.type} for run ${runId} was published but its orchestrator has not applied it yet`, { runId, commandId });
-      const refusal = refusalError(answer);
-      if (refusal) throw refusal;
-    });
+    const applied = this.waitFor([
+      [runStream(runId), (event) => event.metadata.commandId === commandId],
+      [refusalStream(commandId), () => true],
+    ]);
+    await withSpan(
+      `api ${command.type}`,
+      { runId, kind: 'producer', attributes: { 'orchestron.actor': actor } },
+      async () => {
+        await this.bus
+          .publish(Topics.operatorCommands, [
+            {
+              key: runId,
+              value: message,
+              headers: { traceparent: currentTraceparent() ?? traceparentFor(runId, `command/${commandId}`) },
+            },
+          ])
+          .catch((error: unknown) => {
+            applied.cancel();
+            throw error;
+          });
+        const answer = await this.settle(
+          applied,
+          `${command.type} for run ${runId} was published but its orchestrator has not applied it yet`,
+          { runId, commandId },
+        );
+        const refusal = refusalError(answer);
+        if (refusal) throw refusal;
+      },
+    );
     const { state: after } = await this.load(runId);
     return after as RunData;
   }
@@ -181,18 +242,31 @@ export class RemoteRuns implements RunService {
     };
     const promise = new Promise<RecordedEvent | null>((resolve) => {
       for (const [stream, matches] of watch) {
-        const waiter: Waiter = { matches, resolve: (event) => { cancel(); resolve(event); } };
+        const waiter: Waiter = {
+          matches,
+          resolve: (event) => {
+            cancel();
+            resolve(event);
+          },
+        };
         registered.push([stream, waiter]);
         this.waiters.set(stream, (this.waiters.get(stream) ?? new Set<Waiter>()).add(waiter));
       }
-      timer = setTimeout(() => { cancel(); resolve(null); }, this.waitMs);
+      timer = setTimeout(() => {
+        cancel();
+        resolve(null);
+      }, this.waitMs);
     });
     return { promise, cancel };
   }
 
   private async settle(wait: Wait, message: string, details: Record<string, unknown>): Promise<RecordedEvent> {
     const answer = await wait.promise;
-    if (answer === null) throw new OrchestratorPendingError(`${message} (waited ${this.waitMs} ms); it is on the bus and may still be applied: read the run to see`, details);
+    if (answer === null)
+      throw new OrchestratorPendingError(
+        `${message} (waited ${this.waitMs} ms); it is on the bus and may still be applied: read the run to see`,
+        details,
+      );
     return answer;
   }
 }

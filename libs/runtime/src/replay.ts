@@ -8,8 +8,16 @@ export function replay(events: readonly RecordedEvent[]): RunState {
 }
 
 /** Reads the global log in pages from `position()` on, handing each event to `apply` (which moves the position). */
-export async function readLogFrom(store: EventStore, position: () => number, apply: (event: RecordedEvent) => void): Promise<void> {
-  for (let page = await store.readAll({ after: position(), maxCount: 5000 }); page.length > 0; page = await store.readAll({ after: position(), maxCount: 5000 })) {
+export async function readLogFrom(
+  store: EventStore,
+  position: () => number,
+  apply: (event: RecordedEvent) => void,
+): Promise<void> {
+  for (
+    let page = await store.readAll({ after: position(), maxCount: 5000 });
+    page.length > 0;
+    page = await store.readAll({ after: position(), maxCount: 5000 })
+  ) {
     for (const event of page) apply(event);
   }
 }

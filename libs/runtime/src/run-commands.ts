@@ -79,7 +79,12 @@ export class RunCommands {
   }
 
   /** Decides and appends, in the run's queue, and then `carryOut` the effects there too (so they leave in order). */
-  apply(runId: string, command: Command, metadata: Readonly<Record<string, string>>, carryOut: (state: RunData, effects: readonly Effect[]) => Promise<void>): Promise<Applied> {
+  apply(
+    runId: string,
+    command: Command,
+    metadata: Readonly<Record<string, string>>,
+    carryOut: (state: RunData, effects: readonly Effect[]) => Promise<void>,
+  ): Promise<Applied> {
     return this.serial(runId, async () => {
       const applied = await this.decideAndAppend(runId, command, metadata);
       if (applied.events.length > 0) await carryOut(applied.state as RunData, applied.effects);
@@ -115,7 +120,11 @@ export class RunCommands {
     else this.cache.set(runId, { state, revision });
   }
 
-  private async decideAndAppend(runId: string, command: Command, metadata: Readonly<Record<string, string>>): Promise<Applied> {
+  private async decideAndAppend(
+    runId: string,
+    command: Command,
+    metadata: Readonly<Record<string, string>>,
+  ): Promise<Applied> {
     for (let attempt = 0; ; attempt++) {
       const { state, revision } = await this.load(runId);
       const decision = decide(command, state);
@@ -125,8 +134,14 @@ export class RunCommands {
       const decided = [...decision.events.map((event) => ({ event, command })), ...plan.extra];
       let nextRevision: number;
       try {
-        const records = decided.map(({ event, command: from }) => ({ type: event.type, data: event.data, metadata: { ...eventMetadata(from), ...this.options.metadata, ...metadata } }));
-        nextRevision = (await this.options.store.append(runStream(runId), records, { expectedRevision: revision ?? 'no_stream' })).nextExpectedRevision;
+        const records = decided.map(({ event, command: from }) => ({
+          type: event.type,
+          data: event.data,
+          metadata: { ...eventMetadata(from), ...this.options.metadata, ...metadata },
+        }));
+        nextRevision = (
+          await this.options.store.append(runStream(runId), records, { expectedRevision: revision ?? 'no_stream' })
+        ).nextExpectedRevision;
       } catch (error) {
         plan.rollback();
         // Another writer got there first: reload and decide again on the state it left.
@@ -135,7 +150,10 @@ export class RunCommands {
         continue;
       }
       const events = decided.map((d) => d.event);
-      const next = fold(plan.extra.map((d) => d.event), after) as RunData;
+      const next = fold(
+        plan.extra.map((d) => d.event),
+        after,
+      ) as RunData;
       this.remember(runId, next, nextRevision);
       plan.commit();
       this.observe(runId, state, next, events);
@@ -153,5 +171,9 @@ export class RunCommands {
 }
 
 function eventMetadata(command: Command): Record<string, unknown> {
-  return { at: new Date(command.metadata.now).toISOString(), command: command.type, ...(command.metadata.actor ? { actor: command.metadata.actor } : {}) };
+  return {
+    at: new Date(command.metadata.now).toISOString(),
+    command: command.type,
+    ...(command.metadata.actor ? { actor: command.metadata.actor } : {}),
+  };
 }

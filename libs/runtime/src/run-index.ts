@@ -49,8 +49,17 @@ export class RunIndex {
     const at = recorded.recordedAt;
     if (event.type === 'RunStarted') {
       this.runs.set(runId, {
-        id: runId, tenant: event.data.tenant ?? DEFAULT_TENANT, definitionId: event.data.definition.id, definitionVersion: event.data.definition.version, status: 'running', phase: 'execute',
-        createdAt: at, updatedAt: at, attention: null, waitingApproval: [], position: recorded.position,
+        id: runId,
+        tenant: event.data.tenant ?? DEFAULT_TENANT,
+        definitionId: event.data.definition.id,
+        definitionVersion: event.data.definition.version,
+        status: 'running',
+        phase: 'execute',
+        createdAt: at,
+        updatedAt: at,
+        attention: null,
+        waitingApproval: [],
+        position: recorded.position,
       });
       return;
     }
@@ -58,21 +67,49 @@ export class RunIndex {
     if (!run) return;
     const next = { ...run, updatedAt: at, position: recorded.position };
     switch (event.type) {
-      case 'RunPaused': next.status = 'paused'; break;
-      case 'RunResumed': next.status = run.phase === 'compensate' ? 'compensating' : 'running'; next.attention = null; break;
-      case 'RunNeedsOperator': next.status = 'needs_operator'; next.attention = { code: event.data.code, message: event.data.message, stepId: event.data.stepId }; break;
-      case 'CompensationStarted': next.status = 'compensating'; next.phase = 'compensate'; next.attention = null; next.waitingApproval = []; break;
-      case 'RunCompleted': next.status = 'completed'; break;
-      case 'RunFailed': next.status = 'failed'; next.waitingApproval = []; break;
-      case 'RunCompensated': next.status = 'compensated'; break;
-      case 'RunCancelled': next.status = 'cancelled'; next.waitingApproval = []; break;
-      case 'ApprovalRequested': next.waitingApproval = [...run.waitingApproval, event.data.stepId]; break;
+      case 'RunPaused':
+        next.status = 'paused';
+        break;
+      case 'RunResumed':
+        next.status = run.phase === 'compensate' ? 'compensating' : 'running';
+        next.attention = null;
+        break;
+      case 'RunNeedsOperator':
+        next.status = 'needs_operator';
+        next.attention = { code: event.data.code, message: event.data.message, stepId: event.data.stepId };
+        break;
+      case 'CompensationStarted':
+        next.status = 'compensating';
+        next.phase = 'compensate';
+        next.attention = null;
+        next.waitingApproval = [];
+        break;
+      case 'RunCompleted':
+        next.status = 'completed';
+        break;
+      case 'RunFailed':
+        next.status = 'failed';
+        next.waitingApproval = [];
+        break;
+      case 'RunCompensated':
+        next.status = 'compensated';
+        break;
+      case 'RunCancelled':
+        next.status = 'cancelled';
+        next.waitingApproval = [];
+        break;
+      case 'ApprovalRequested':
+        next.waitingApproval = [...run.waitingApproval, event.data.stepId];
+        break;
       case 'StepApproved':
       case 'StepRejected':
       case 'StepFailed':
       case 'StepSkipped':
-      case 'StepCompleted': next.waitingApproval = run.waitingApproval.filter((id) => id !== event.data.stepId); break;
-      default: break;
+      case 'StepCompleted':
+        next.waitingApproval = run.waitingApproval.filter((id) => id !== event.data.stepId);
+        break;
+      default:
+        break;
     }
     this.runs.set(runId, next);
   }

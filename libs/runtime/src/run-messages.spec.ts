@@ -9,7 +9,11 @@ import { handleRunMessage, toRunMessage } from './run-messages.ts';
 import type { MessageTarget } from './run-messages.ts';
 
 const report = (runId: string): DeliveredMessage => ({
-  topic: Topics.stepEvents, partition: 0, offset: 0, key: runId, headers: {},
+  topic: Topics.stepEvents,
+  partition: 0,
+  offset: 0,
+  key: runId,
+  headers: {},
   value: { type: 'step.completed', runId, stepId: 's', attempt: 1, phase: 'execute', output: {} },
 });
 
@@ -32,7 +36,10 @@ function target(failures: readonly unknown[]): MessageTarget & { calls: number }
 
 describe('handling a run message', () => {
   it('retries a transient failure (the store briefly away) in place, then succeeds', async () => {
-    const t = target([new EventStoreUnavailableError('down for a moment'), new EventStoreUnavailableError('still down')]);
+    const t = target([
+      new EventStoreUnavailableError('down for a moment'),
+      new EventStoreUnavailableError('still down'),
+    ]);
     await handleRunMessage(t, report('r-1'));
     expect(t.calls).toBe(3);
   }, 20_000);
@@ -45,7 +52,9 @@ describe('handling a run message', () => {
 
   it('throws a malformed message without running anything', async () => {
     const t = target([]);
-    await expect(handleRunMessage(t, { ...report('r-3'), value: { type: 'step.completed' } })).rejects.toThrow(/not a valid step event/);
+    await expect(handleRunMessage(t, { ...report('r-3'), value: { type: 'step.completed' } })).rejects.toThrow(
+      /not a valid step event/,
+    );
     expect(t.calls).toBe(0);
   });
 });
@@ -54,25 +63,105 @@ describe('toRunMessage: what a message asks of its run, decided from the message
   const at = { partition: 0, offset: 0, key: 'k', headers: {} };
   const digest = 'a'.repeat(64);
 
-  it('turns each topic\'s message into its run and command, without touching anything', () => {
-    expect(toRunMessage({ ...at, topic: Topics.stepEvents, value: { type: 'step.failed', runId: 'r', stepId: 's', attempt: 2, phase: 'compensate', error: { message: 'no' } } })).toEqual({
-      kind: 'report', runId: 'r', command: { type: 'RecordStepFailed', data: { stepId: 's', attempt: 2, phase: 'compensate', error: { code: 'STEP.FAILED', message: 'no', retryable: true } } },
+  it("turns each topic's message into its run and command, without touching anything", () => {
+    expect(
+      toRunMessage({
+        ...at,
+        topic: Topics.stepEvents,
+        value: {
+          type: 'step.failed',
+          runId: 'r',
+          stepId: 's',
+          attempt: 2,
+          phase: 'compensate',
+          error: { message: 'no' },
+        },
+      }),
+    ).toEqual({
+      kind: 'report',
+      runId: 'r',
+      command: {
+        type: 'RecordStepFailed',
+        data: {
+          stepId: 's',
+          attempt: 2,
+          phase: 'compensate',
+          error: { code: 'STEP.FAILED', message: 'no', retryable: true },
+        },
+      },
     });
-    expect(toRunMessage({ ...at, topic: Topics.workflowStarts, value: { type: 'workflow.start', definitionId: 'pay', idempotencyKey: 'k-1', tenant: 'acme', input: { n: 1 } } })).toEqual({
-      kind: 'start', runId: runIdForKey('pay', 'k-1', 'acme'),
-      request: { definitionId: 'pay', definitionVersion: 'latest', input: { n: 1 }, idempotencyKey: 'k-1', actor: 'producer:kafka', tenant: 'acme' },
+    expect(
+      toRunMessage({
+        ...at,
+        topic: Topics.workflowStarts,
+        value: { type: 'workflow.start', definitionId: 'pay', idempotencyKey: 'k-1', tenant: 'acme', input: { n: 1 } },
+      }),
+    ).toEqual({
+      kind: 'start',
+      runId: runIdForKey('pay', 'k-1', 'acme'),
+      request: {
+        definitionId: 'pay',
+        definitionVersion: 'latest',
+        input: { n: 1 },
+        idempotencyKey: 'k-1',
+        actor: 'producer:kafka',
+        tenant: 'acme',
+      },
     });
-    const order = { type: 'operator.command', commandId: 'c', runId: 'r', actor: 'operator:ann', command: { type: 'Cancel', data: { reason: 'x' } } };
-    expect(toRunMessage({ ...at, topic: Topics.operatorCommands, value: order })).toEqual({ kind: 'operator', runId: 'r', command: { type: 'Cancel', data: { reason: 'x' } }, order });
-    const decision = { type: 'governance.decision', requestId: 'q', runId: 'r', stepId: 's', outcome: 'deny', policyId: null, reason: 'no', code: 'GOVERNANCE.UNEVALUABLE', inputDigest: digest, decidedAt: 1, decidedBy: 'g' };
+    const order = {
+      type: 'operator.command',
+      commandId: 'c',
+      runId: 'r',
+      actor: 'operator:ann',
+      command: { type: 'Cancel', data: { reason: 'x' } },
+    };
+    expect(toRunMessage({ ...at, topic: Topics.operatorCommands, value: order })).toEqual({
+      kind: 'operator',
+      runId: 'r',
+      command: { type: 'Cancel', data: { reason: 'x' } },
+      order,
+    });
+    const decision = {
+      type: 'governance.decision',
+      requestId: 'q',
+      runId: 'r',
+      stepId: 's',
+      outcome: 'deny',
+      policyId: null,
+      reason: 'no',
+      code: 'GOVERNANCE.UNEVALUABLE',
+      inputDigest: digest,
+      decidedAt: 1,
+      decidedBy: 'g',
+    };
     expect(toRunMessage({ ...at, topic: Topics.governanceDecisions, value: decision })).toMatchObject({
-      kind: 'governance', runId: 'r', command: { type: 'RecordGovernanceDecision', data: { stepId: 's', outcome: 'deny', policyId: null, reason: 'no', code: 'GOVERNANCE.UNEVALUABLE', inputDigest: digest } },
+      kind: 'governance',
+      runId: 'r',
+      command: {
+        type: 'RecordGovernanceDecision',
+        data: {
+          stepId: 's',
+          outcome: 'deny',
+          policyId: null,
+          reason: 'no',
+          code: 'GOVERNANCE.UNEVALUABLE',
+          inputDigest: digest,
+        },
+      },
     });
   });
 
   it('refuses a topic the orchestrator does not consume, and a forged command, as wire errors (dead-lettered)', () => {
     expect(() => toRunMessage({ ...at, topic: 'orchestron.elsewhere', value: {} })).toThrow(WireFormatError);
-    const forged = { type: 'operator.command', commandId: 'c', runId: 'r', actor: 'mallory', command: { type: 'RecordStepCompleted', data: {} } };
-    expect(() => toRunMessage({ ...at, topic: Topics.operatorCommands, value: forged })).toThrow(/is not an operator command/);
+    const forged = {
+      type: 'operator.command',
+      commandId: 'c',
+      runId: 'r',
+      actor: 'mallory',
+      command: { type: 'RecordStepCompleted', data: {} },
+    };
+    expect(() => toRunMessage({ ...at, topic: Topics.operatorCommands, value: forged })).toThrow(
+      /is not an operator command/,
+    );
   });
 });

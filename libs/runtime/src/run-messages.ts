@@ -1,4 +1,11 @@
-import { Topics, WireFormatError, parseGovernanceDecisionMessage, parseOperatorCommandMessage, parseStepEventMessage, parseWorkflowStartMessage } from '@orchestron/bus';
+import {
+  Topics,
+  WireFormatError,
+  parseGovernanceDecisionMessage,
+  parseOperatorCommandMessage,
+  parseStepEventMessage,
+  parseWorkflowStartMessage,
+} from '@orchestron/bus';
 import type { DeliveredMessage, GovernanceDecisionMessage, OperatorCommandMessage } from '@orchestron/bus';
 import { OrchestronError } from '@orchestron/errors';
 import pRetry from 'p-retry';
@@ -15,7 +22,12 @@ import type { Logger } from './ports.ts';
 /** What a message about a run turns into: the engine's own operations. */
 export interface MessageTarget {
   /** The run after the command, and whether the command changed it (a report or decision that no longer applies does not). */
-  execute(runId: string, command: RunCommand, actor?: string, metadata?: Readonly<Record<string, string>>): Promise<{ state: RunData; changed: boolean }>;
+  execute(
+    runId: string,
+    command: RunCommand,
+    actor?: string,
+    metadata?: Readonly<Record<string, string>>,
+  ): Promise<{ state: RunData; changed: boolean }>;
   startRun(request: StartRunRequest): Promise<unknown>;
   /** Records that an operator command no longer applied, so the API that sent it can answer at once. */
   refused(order: OperatorCommandMessage, error: DomainError): Promise<void>;
@@ -34,12 +46,28 @@ export async function handleRunMessage(target: MessageTarget, message: Delivered
   const parsed = toRunMessage(message);
   const work = (): Promise<void> => applyRunMessage(target, parsed);
   await pRetry(
-    () => withSpan(`orchestrator ${message.topic}`, { headers: message.headers ?? {}, runId: parsed.runId, kind: 'consumer', attributes: { 'messaging.destination.name': message.topic, 'messaging.kafka.partition': message.partition } }, work),
+    () =>
+      withSpan(
+        `orchestrator ${message.topic}`,
+        {
+          headers: message.headers ?? {},
+          runId: parsed.runId,
+          kind: 'consumer',
+          attributes: { 'messaging.destination.name': message.topic, 'messaging.kafka.partition': message.partition },
+        },
+        work,
+      ),
     {
       ...TRANSIENT_RETRY,
       shouldRetry: ({ error }) => transient(error),
       onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
-        if (transient(error) && retriesLeft > 0) target.logger.warn('message handling failed; trying again', { runId: parsed.runId, topic: message.topic, attempt: attemptNumber, error: `${error.name}: ${error.message}` });
+        if (transient(error) && retriesLeft > 0)
+          target.logger.warn('message handling failed; trying again', {
+            runId: parsed.runId,
+            topic: message.topic,
+            attempt: attemptNumber,
+            error: `${error.name}: ${error.message}`,
+          });
       },
     },
   );
@@ -56,8 +84,18 @@ function transient(error: unknown): boolean {
 export type RunMessage =
   | { readonly kind: 'start'; readonly runId: string; readonly request: StartRunRequest }
   | { readonly kind: 'report'; readonly runId: string; readonly command: RunCommand }
-  | { readonly kind: 'operator'; readonly runId: string; readonly command: RunCommand; readonly order: OperatorCommandMessage }
-  | { readonly kind: 'governance'; readonly runId: string; readonly command: RunCommand; readonly decision: GovernanceDecisionMessage };
+  | {
+      readonly kind: 'operator';
+      readonly runId: string;
+      readonly command: RunCommand;
+      readonly order: OperatorCommandMessage;
+    }
+  | {
+      readonly kind: 'governance';
+      readonly runId: string;
+      readonly command: RunCommand;
+      readonly decision: GovernanceDecisionMessage;
+    };
 
 /** Pure: the message's run and what it asks. Throws WireFormatError (the bus dead-letters it) for a malformed one. */
 export function toRunMessage(message: DeliveredMessage): RunMessage {
@@ -70,8 +108,13 @@ export function toRunMessage(message: DeliveredMessage): RunMessage {
       const start = parseWorkflowStartMessage(message.value);
       const tenant = start.tenant ?? DEFAULT_TENANT;
       const request: StartRunRequest = {
-        definitionId: start.definitionId, definitionVersion: start.definitionVersion ?? 'latest', input: start.input ?? null, idempotencyKey: start.idempotencyKey,
-        actor: start.actor ?? 'producer:kafka', tenant, ...(start.keyId !== undefined ? { keyId: start.keyId } : {}),
+        definitionId: start.definitionId,
+        definitionVersion: start.definitionVersion ?? 'latest',
+        input: start.input ?? null,
+        idempotencyKey: start.idempotencyKey,
+        actor: start.actor ?? 'producer:kafka',
+        tenant,
+        ...(start.keyId !== undefined ? { keyId: start.keyId } : {}),
       };
       return { kind: 'start', runId: runIdForKey(start.definitionId, start.idempotencyKey, tenant), request };
     }
@@ -82,7 +125,10 @@ export function toRunMessage(message: DeliveredMessage): RunMessage {
     case Topics.governanceDecisions: {
       const decision = parseGovernanceDecisionMessage(message.value);
       const { stepId, outcome, policyId, reason, code, inputDigest } = decision;
-      const command: RunCommand = { type: 'RecordGovernanceDecision', data: { stepId, outcome, policyId, reason, inputDigest, ...(code === undefined ? {} : { code }) } };
+      const command: RunCommand = {
+        type: 'RecordGovernanceDecision',
+        data: { stepId, outcome, policyId, reason, inputDigest, ...(code === undefined ? {} : { code }) },
+      };
       return { kind: 'governance', runId: decision.runId, command, decision };
     }
     default:
@@ -96,7 +142,11 @@ async function applyRunMessage(target: MessageTarget, message: RunMessage): Prom
       await target.execute(message.runId, message.command);
       return;
     case 'start':
-      await target.resolveDefinition(message.request.definitionId as string, message.request.definitionVersion ?? 'latest', message.request.tenant ?? DEFAULT_TENANT);
+      await target.resolveDefinition(
+        message.request.definitionId as string,
+        message.request.definitionVersion ?? 'latest',
+        message.request.tenant ?? DEFAULT_TENANT,
+      );
       await target.startRun(message.request);
       return;
     case 'operator':
@@ -110,20 +160,42 @@ async function applyRunMessage(target: MessageTarget, message: RunMessage): Prom
   }
 }
 
-async function applyOperatorCommand(target: MessageTarget, order: OperatorCommandMessage, command: RunCommand): Promise<void> {
+async function applyOperatorCommand(
+  target: MessageTarget,
+  order: OperatorCommandMessage,
+  command: RunCommand,
+): Promise<void> {
   try {
-    await target.execute(order.runId, command, order.actor, { commandId: order.commandId, ...(order.keyId !== undefined ? { keyId: order.keyId } : {}) });
+    await target.execute(order.runId, command, order.actor, {
+      commandId: order.commandId,
+      ...(order.keyId !== undefined ? { keyId: order.keyId } : {}),
+    });
   } catch (error) {
     // The run moved on between the operator's check and now: nothing to retry; the API is told, with the code.
     if (!(error instanceof DomainError)) throw error;
-    target.logger.warn('operator command no longer applies', { runId: order.runId, commandId: order.commandId, command: order.command.type, code: error.code, error: error.message });
+    target.logger.warn('operator command no longer applies', {
+      runId: order.runId,
+      commandId: order.commandId,
+      command: order.command.type,
+      code: error.code,
+      error: error.message,
+    });
     await target.refused(order, error);
   }
 }
 
 /** The decider ignores a decision about another input than the one it last asked about (an operator's retry came between). */
-async function applyGovernanceDecision(target: MessageTarget, decision: GovernanceDecisionMessage, command: RunCommand): Promise<void> {
+async function applyGovernanceDecision(
+  target: MessageTarget,
+  decision: GovernanceDecisionMessage,
+  command: RunCommand,
+): Promise<void> {
   const { runId, stepId } = decision;
   const { changed } = await target.execute(runId, command, `system:governance:${decision.decidedBy}`);
-  if (!changed) target.logger.info('governance decision not applied: the step no longer waits for it', { runId, stepId, requestId: decision.requestId });
+  if (!changed)
+    target.logger.info('governance decision not applied: the step no longer waits for it', {
+      runId,
+      stepId,
+      requestId: decision.requestId,
+    });
 }

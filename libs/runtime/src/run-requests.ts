@@ -6,7 +6,8 @@ import type { RunCommand } from './run-service.ts';
 /* How a request from outside becomes a command for a run, and what it answers. */
 
 export function requireRun(runId: string, state: RunState): RunData {
-  if (!isStarted(state)) throw new DomainError('RUN.NOT_FOUND', `run ${quoteForMessage(runId)} does not exist`, { runId });
+  if (!isStarted(state))
+    throw new DomainError('RUN.NOT_FOUND', `run ${quoteForMessage(runId)} does not exist`, { runId });
   return state;
 }
 
@@ -20,6 +21,7 @@ export function keyMetadata(keyId: string | undefined): Record<string, string> {
 }
 
 export function requireString(value: unknown, field: string): string {
-  if (typeof value !== 'string' || value.length === 0) throw new DomainError('COMMAND.INVALID', `${field} is required (or give an inline definition)`, { field });
+  if (typeof value !== 'string' || value.length === 0)
+    throw new DomainError('COMMAND.INVALID', `${field} is required (or give an inline definition)`, { field });
   return value;
 }

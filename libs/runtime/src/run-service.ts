@@ -26,7 +26,12 @@ export type RunCommand = DistributiveOmit<Exclude<Command, { type: 'StartRun' }>
 /** The definitions an edge may register and read, per tenant (default `default`). */
 export interface DefinitionCatalog {
   /** `keyId`: the API key that asked, recorded with the registration (never its secret). */
-  register(raw: unknown, actor: string, tenant?: string, keyId?: string): Promise<{ definition: CompiledDefinition; created: boolean }>;
+  register(
+    raw: unknown,
+    actor: string,
+    tenant?: string,
+    keyId?: string,
+  ): Promise<{ definition: CompiledDefinition; created: boolean }>;
   /** Whether exactly this content is registered in the tenant already (throws DefinitionInvalidError if it does not compile). */
   isRegistered(raw: unknown, tenant?: string): boolean;
   get(id: string, version?: VersionChoice, tenant?: string): CompiledDefinition;

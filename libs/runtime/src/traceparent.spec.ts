@@ -9,7 +9,7 @@ import { Engine } from './engine.ts';
 const W3C = /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/;
 
 describe('trace context on the bus', () => {
-  it('dispatches carry a W3C traceparent whose trace id is the run\'s, and workers send it back on their reports', async () => {
+  it("dispatches carry a W3C traceparent whose trace id is the run's, and workers send it back on their reports", async () => {
     const bus = createInMemoryBus();
     const engine = new Engine({ store: createInMemoryEventStore(), bus });
     const seen: DeliveredMessage[] = [];
@@ -19,9 +19,13 @@ describe('trace context on the bus', () => {
     const worker = createWorker({ name: 'w', bus, handlers: { execute: async () => ({}) } });
     await worker.start();
     await engine.start();
-    await engine.definitions.register({ id: 'two', version: 1, steps: { a: { worker: 'w' }, b: { worker: 'w', needs: ['a'] } } }, 'test');
+    await engine.definitions.register(
+      { id: 'two', version: 1, steps: { a: { worker: 'w' }, b: { worker: 'w', needs: ['a'] } } },
+      'test',
+    );
     const { run } = await engine.startRun({ definitionId: 'two', input: {}, actor: 'test' });
-    for (let i = 0; i < 200 && (await engine.getRun(run.runId))?.status !== 'completed'; i++) await new Promise((r) => setTimeout(r, 5));
+    for (let i = 0; i < 200 && (await engine.getRun(run.runId))?.status !== 'completed'; i++)
+      await new Promise((r) => setTimeout(r, 5));
     await worker.stop();
     await engine.stop();
 

@@ -14,7 +14,11 @@ export interface StepView {
   readonly skipKind: string | null;
   readonly startedAt: string | null;
   readonly finishedAt: string | null;
-  readonly compensation: { status: CompensationStatus; attempt: number; error: { code: string; message: string } | null } | null;
+  readonly compensation: {
+    status: CompensationStatus;
+    attempt: number;
+    error: { code: string; message: string } | null;
+  } | null;
   /** Set while flow control holds the attempt (the worker's breaker is open, or it is at its concurrency limit). */
   readonly held: { reason: string; worker: string; since: string } | null;
 }
@@ -53,9 +57,19 @@ export function toRunView(run: RunData): RunView {
       const def = run.definition.steps[id];
       const comp = run.compensations[id];
       return {
-        id, type: def?.type ?? 'task', worker: def?.worker ?? null, needs: def?.needs ?? [], status: st?.status ?? 'pending', attempt: st?.attempt ?? 0,
-        input: st?.input ?? null, output: st?.output ?? null, error: st?.error ?? null, governance: st?.governance ?? null, skipKind: st?.skipKind ?? null,
-        startedAt: iso(st?.dispatchedAt ?? null), finishedAt: iso(st?.finishedAt ?? null),
+        id,
+        type: def?.type ?? 'task',
+        worker: def?.worker ?? null,
+        needs: def?.needs ?? [],
+        status: st?.status ?? 'pending',
+        attempt: st?.attempt ?? 0,
+        input: st?.input ?? null,
+        output: st?.output ?? null,
+        error: st?.error ?? null,
+        governance: st?.governance ?? null,
+        skipKind: st?.skipKind ?? null,
+        startedAt: iso(st?.dispatchedAt ?? null),
+        finishedAt: iso(st?.finishedAt ?? null),
         compensation: comp ? { status: comp.status, attempt: comp.attempt, error: comp.error } : null,
         held: heldView(st?.held ?? comp?.held ?? null),
       };

@@ -1,12 +1,34 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
-import { ANY, NO_STREAM, STREAM_EXISTS, StreamNotFoundError, UnavailableError, WrongExpectedVersionError } from '@kurrent/kurrentdb-client';
-import { EventStoreClosedError, EventStoreUnavailableError, ExpectedVersionConflictError } from '@orchestron/event-store';
+import {
+  ANY,
+  NO_STREAM,
+  STREAM_EXISTS,
+  StreamNotFoundError,
+  UnavailableError,
+  WrongExpectedVersionError,
+} from '@kurrent/kurrentdb-client';
+import {
+  EventStoreClosedError,
+  EventStoreUnavailableError,
+  ExpectedVersionConflictError,
+} from '@orchestron/event-store';
 import { describeEventStoreConformance } from '@orchestron/event-store/testing';
 import { createKurrentDbEventStore } from './index.ts';
 import {
-  deriveUuid, fromCurrentStreamState, fromKurrentMetadata, fromKurrentRevision, isStreamNotFound, isSystemEvent, ORIGINAL_ID_KEY,
-  positionToNumber, readPositionAfter, toKurrentEventId, toKurrentMetadata, toKurrentStreamState, translateKurrentError,
+  deriveUuid,
+  fromCurrentStreamState,
+  fromKurrentMetadata,
+  fromKurrentRevision,
+  isStreamNotFound,
+  isSystemEvent,
+  ORIGINAL_ID_KEY,
+  positionToNumber,
+  readPositionAfter,
+  toKurrentEventId,
+  toKurrentMetadata,
+  toKurrentStreamState,
+  translateKurrentError,
 } from './kurrentdb-mapping.ts';
 
 /** e.g. kurrentdb://127.0.0.1:2113?tls=false; without it only the server-free tests below run. */
@@ -37,7 +59,9 @@ describe('kurrentdb mapping (no server needed)', () => {
     expect(positionToNumber({ commit: 1234n, prepare: 1234n }, 'e')).toBe(1234);
     expect(positionToNumber({ commit: 2n ** 53n - 1n, prepare: 0n }, 'e')).toBe(Number.MAX_SAFE_INTEGER);
     expect(() => positionToNumber({ commit: 2n ** 53n, prepare: 2n ** 53n }, 'e')).toThrow(/not representable/);
-    expect(() => positionToNumber({ commit: 2n ** 64n - 1n, prepare: 2n ** 64n - 1n }, 'e')).toThrow(EventStoreUnavailableError);
+    expect(() => positionToNumber({ commit: 2n ** 64n - 1n, prepare: 2n ** 64n - 1n }, 'e')).toThrow(
+      EventStoreUnavailableError,
+    );
     expect(() => positionToNumber({ commit: 0n, prepare: 0n }, 'e')).toThrow(EventStoreUnavailableError);
     expect(() => positionToNumber(undefined, 'the append')).toThrow(/did not report the \$all position of the append/);
   });
@@ -62,21 +86,42 @@ describe('kurrentdb mapping (no server needed)', () => {
   it('keeps the original id in metadata on the way in and restores it, and the metadata, on the way out', () => {
     const written = toKurrentMetadata({ actor: 'u-1' }, 'evt-given', 'events[0]');
     expect(written).toEqual({ actor: 'u-1', [ORIGINAL_ID_KEY]: 'evt-given' });
-    expect(fromKurrentMetadata(deriveUuid('evt-given'), written)).toEqual({ id: 'evt-given', metadata: { actor: 'u-1' } });
+    expect(fromKurrentMetadata(deriveUuid('evt-given'), written)).toEqual({
+      id: 'evt-given',
+      metadata: { actor: 'u-1' },
+    });
     expect(toKurrentMetadata({ actor: 'u-1' }, undefined, 'events[0]')).toEqual({ actor: 'u-1' });
     expect(fromKurrentMetadata('u', undefined)).toEqual({ id: 'u', metadata: {} });
     expect(fromKurrentMetadata('u', new Uint8Array([1]))).toEqual({ id: 'u', metadata: {} });
-    expect(() => toKurrentMetadata({ [ORIGINAL_ID_KEY]: 'x' }, undefined, 'events[2]')).toThrow(/events\[2\]\.metadata/);
+    expect(() => toKurrentMetadata({ [ORIGINAL_ID_KEY]: 'x' }, undefined, 'events[2]')).toThrow(
+      /events\[2\]\.metadata/,
+    );
   });
 
   it('translates a WrongExpectedVersionError into ExpectedVersionConflictError with expected and actual', () => {
-    const existing = new WrongExpectedVersionError(undefined, { streamName: 'p-order-1', expected: NO_STREAM, current: 1n });
+    const existing = new WrongExpectedVersionError(undefined, {
+      streamName: 'p-order-1',
+      expected: NO_STREAM,
+      current: 1n,
+    });
     const conflict = translateKurrentError(existing, 'append', { streamId: 'order-1', expected: 'no_stream' });
     expect(conflict).toBeInstanceOf(ExpectedVersionConflictError);
-    expect(conflict).toMatchObject({ code: 'STORE.EXPECTED_VERSION_CONFLICT', streamId: 'order-1', expected: 'no_stream', actual: 1 });
+    expect(conflict).toMatchObject({
+      code: 'STORE.EXPECTED_VERSION_CONFLICT',
+      streamId: 'order-1',
+      expected: 'no_stream',
+      actual: 1,
+    });
 
-    const missing = new WrongExpectedVersionError(undefined, { streamName: 'order-1', expected: STREAM_EXISTS, current: NO_STREAM });
-    expect(translateKurrentError(missing, 'append', { streamId: 'order-1', expected: 'stream_exists' })).toMatchObject({ expected: 'stream_exists', actual: null });
+    const missing = new WrongExpectedVersionError(undefined, {
+      streamName: 'order-1',
+      expected: STREAM_EXISTS,
+      current: NO_STREAM,
+    });
+    expect(translateKurrentError(missing, 'append', { streamId: 'order-1', expected: 'stream_exists' })).toMatchObject({
+      expected: 'stream_exists',
+      actual: null,
+    });
   });
 
   it('translates connection and other vendor errors into EventStoreUnavailableError, keeping the cause', () => {
@@ -89,7 +134,12 @@ describe('kurrentdb mapping (no server needed)', () => {
     const grpc = Object.assign(new Error('14 UNAVAILABLE: No connection established'), { code: 14 });
     expect(translateKurrentError(grpc, 'append')).toMatchObject({ code: 'STORE.UNAVAILABLE', retryable: true });
     // A wrong expected version outside an append (no conflict context) is still a backend failure, never a leak.
-    expect(translateKurrentError(new WrongExpectedVersionError(undefined, { streamName: 's', expected: 1n, current: 2n }), 'x')).toBeInstanceOf(EventStoreUnavailableError);
+    expect(
+      translateKurrentError(
+        new WrongExpectedVersionError(undefined, { streamName: 's', expected: 1n, current: 2n }),
+        'x',
+      ),
+    ).toBeInstanceOf(EventStoreUnavailableError);
   });
 
   it('recognises stream-not-found and system events', () => {
@@ -106,7 +156,10 @@ describe('kurrentdb event store without a server', () => {
     const store = createKurrentDbEventStore({ connectionString: UNREACHABLE });
     try {
       for (const call of [() => store.append('order-1', [{ type: 'Placed', data: {} }]), () => store.readAll()]) {
-        const error = await call().then(() => undefined, (reason: unknown) => reason);
+        const error = await call().then(
+          () => undefined,
+          (reason: unknown) => reason,
+        );
         expect(error).toBeInstanceOf(EventStoreUnavailableError);
         expect((error as EventStoreUnavailableError).code).toBe('STORE.UNAVAILABLE');
       }
@@ -118,10 +171,16 @@ describe('kurrentdb event store without a server', () => {
   it('validates arguments before any I/O, and refuses KurrentDB-reserved names', async () => {
     const store = createKurrentDbEventStore({ connectionString: UNREACHABLE });
     try {
-      await expect(store.append('', [{ type: 'Placed', data: {} }])).rejects.toThrow(new TypeError('streamId must be a non-empty string'));
-      await expect(store.append('$ce-order', [{ type: 'Placed', data: {} }])).rejects.toThrow(/streamId must not start with '\$'/);
+      await expect(store.append('', [{ type: 'Placed', data: {} }])).rejects.toThrow(
+        new TypeError('streamId must be a non-empty string'),
+      );
+      await expect(store.append('$ce-order', [{ type: 'Placed', data: {} }])).rejects.toThrow(
+        /streamId must not start with '\$'/,
+      );
       await expect(store.append('order-1', [{ type: '$Placed', data: {} }])).rejects.toThrow(/events\[0\]\.type/);
-      await expect(store.append('order-1', [{ type: 'A', data: {} }], { expectedRevision: -1 })).rejects.toThrow(/expectedRevision/);
+      await expect(store.append('order-1', [{ type: 'A', data: {} }], { expectedRevision: -1 })).rejects.toThrow(
+        /expectedRevision/,
+      );
       await expect(store.readStream('order-1', { maxCount: -1 })).rejects.toThrow(/maxCount/);
       expect(() => store.subscribeToAll({ after: -1 }, () => undefined)).toThrow(/after/);
       expect(() => createKurrentDbEventStore({ connectionString: UNREACHABLE, streamPrefix: '$x' })).toThrow(TypeError);
@@ -134,7 +193,12 @@ describe('kurrentdb event store without a server', () => {
   it('once closed, rejects every call with EventStoreClosedError; closing again is harmless', async () => {
     const store = createKurrentDbEventStore({ connectionString: UNREACHABLE });
     await store.close();
-    for (const call of [() => store.append('s', []), () => store.readStream('s'), () => store.readAll(), () => store.streamRevision('s')]) {
+    for (const call of [
+      () => store.append('s', []),
+      () => store.readStream('s'),
+      () => store.readAll(),
+      () => store.streamRevision('s'),
+    ]) {
       await expect(call()).rejects.toBeInstanceOf(EventStoreClosedError);
     }
     expect(() => store.subscribeToAll({}, () => undefined)).toThrow(EventStoreClosedError);
@@ -146,8 +210,9 @@ describe('kurrentdb event store without a server', () => {
 // ORCHESTRON_ESDB_URL names one, and is not part of the default run.
 if (ESDB_URL !== undefined && ESDB_URL !== '') {
   // A shared server is never empty: each test gets its own stream prefix, and readAll/subscribeToAll only see it.
-  describeEventStoreConformance('kurrentdb', async () =>
-    createKurrentDbEventStore({ connectionString: ESDB_URL, streamPrefix: `conformance-${randomUUID()}-` }),
+  describeEventStoreConformance(
+    'kurrentdb',
+    async () => createKurrentDbEventStore({ connectionString: ESDB_URL, streamPrefix: `conformance-${randomUUID()}-` }),
     { densePositions: false },
   );
 }

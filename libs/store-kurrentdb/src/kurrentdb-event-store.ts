@@ -1,13 +1,49 @@
 import { randomUUID } from 'node:crypto';
-import { BACKWARDS, END, excludeSystemEvents, FORWARDS, jsonEvent, KurrentDBClient, START, streamNameFilter } from '@kurrent/kurrentdb-client';
-import type { AllStreamResolvedEvent, Filter, JSONType, ReadStreamOptions, ResolvedEvent } from '@kurrent/kurrentdb-client';
+import {
+  BACKWARDS,
+  END,
+  excludeSystemEvents,
+  FORWARDS,
+  jsonEvent,
+  KurrentDBClient,
+  START,
+  streamNameFilter,
+} from '@kurrent/kurrentdb-client';
+import type {
+  AllStreamResolvedEvent,
+  Filter,
+  JSONType,
+  ReadStreamOptions,
+  ResolvedEvent,
+} from '@kurrent/kurrentdb-client';
 import { EventStoreClosedError, ExpectedVersionConflictError } from '@orchestron/event-store';
-import type { EventHandler, EventStore, ExpectedRevision, RecordedEvent, SubscribeToAllOptions, Subscription } from '@orchestron/event-store';
-import { assertStreamId, isExpectedRevisionSatisfied, normalizeReadAllOptions, normalizeReadStreamOptions, prepareAppend } from '@orchestron/event-store/adapter';
+import type {
+  EventHandler,
+  EventStore,
+  ExpectedRevision,
+  RecordedEvent,
+  SubscribeToAllOptions,
+  Subscription,
+} from '@orchestron/event-store';
+import {
+  assertStreamId,
+  isExpectedRevisionSatisfied,
+  normalizeReadAllOptions,
+  normalizeReadStreamOptions,
+  prepareAppend,
+} from '@orchestron/event-store/adapter';
 import type { PreparedAppend } from '@orchestron/event-store/adapter';
 import {
-  fromKurrentMetadata, fromKurrentRevision, isStreamNotFound, isSystemEvent, positionToNumber, readPositionAfter, toKurrentEventId,
-  toKurrentMetadata, toKurrentStreamState, translateKurrentError,
+  fromKurrentMetadata,
+  fromKurrentRevision,
+  isStreamNotFound,
+  isSystemEvent,
+  positionToNumber,
+  readPositionAfter,
+  toKurrentEventId,
+  toKurrentMetadata,
+  toKurrentStreamState,
+  translateKurrentError,
 } from './kurrentdb-mapping.ts';
 
 export interface KurrentDbEventStoreOptions {
@@ -31,12 +67,15 @@ export interface KurrentDbEventStoreOptions {
  */
 export function createKurrentDbEventStore(options: KurrentDbEventStoreOptions): EventStore {
   const prefix = options.streamPrefix ?? '';
-  if (prefix.startsWith('$')) throw new TypeError("streamPrefix must not start with '$' (KurrentDB reserves it for system streams)");
+  if (prefix.startsWith('$'))
+    throw new TypeError("streamPrefix must not start with '$' (KurrentDB reserves it for system streams)");
   let client: KurrentDBClient;
   try {
     client = KurrentDBClient.connectionString(options.connectionString);
   } catch (error) {
-    throw new TypeError(`connectionString is not a valid KurrentDB connection string: ${(error as Error).message}`, { cause: error });
+    throw new TypeError(`connectionString is not a valid KurrentDB connection string: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   const newId = options.ids ?? randomUUID;
   const now = options.now ?? (() => new Date());
@@ -45,7 +84,8 @@ export function createKurrentDbEventStore(options: KurrentDbEventStoreOptions): 
   let closed = false;
 
   const streamName = (streamId: string): string => {
-    if (streamId.startsWith('$')) throw new TypeError("streamId must not start with '$' (KurrentDB reserves it for system streams)");
+    if (streamId.startsWith('$'))
+      throw new TypeError("streamId must not start with '$' (KurrentDB reserves it for system streams)");
     return prefix + streamId;
   };
 
@@ -56,7 +96,8 @@ export function createKurrentDbEventStore(options: KurrentDbEventStoreOptions): 
   /** The port's view of one KurrentDB event, or undefined for what the port never shows (system events, foreign streams). */
   function toRecorded(resolved: ResolvedEvent | AllStreamResolvedEvent): RecordedEvent | undefined {
     const event = resolved.event;
-    if (event === undefined || isSystemEvent(event.streamId, event.type) || !event.streamId.startsWith(prefix)) return undefined;
+    if (event === undefined || isSystemEvent(event.streamId, event.type) || !event.streamId.startsWith(prefix))
+      return undefined;
     const { id, metadata } = fromKurrentMetadata(event.id, event.metadata);
     const created = event.created instanceof Date && !Number.isNaN(event.created.getTime()) ? event.created : now();
     return {
@@ -85,7 +126,10 @@ export function createKurrentDbEventStore(options: KurrentDbEventStoreOptions): 
   }
 
   /** Nothing to write: check the expected revision against the stream's last event, as the port asks. */
-  async function emptyAppend(prepared: PreparedAppend, name: string): Promise<{ nextExpectedRevision: number; position: number }> {
+  async function emptyAppend(
+    prepared: PreparedAppend,
+    name: string,
+  ): Promise<{ nextExpectedRevision: number; position: number }> {
     const last = await lastEvent(name);
     const actual = last?.revision ?? null;
     if (!isExpectedRevisionSatisfied(prepared.expectedRevision, actual)) {
@@ -104,9 +148,16 @@ export function createKurrentDbEventStore(options: KurrentDbEventStoreOptions): 
       try {
         if (prepared.events.length === 0) return await emptyAppend(prepared, name);
         const toWrite = prepared.events.map((event, index) => {
-          if (event.type.startsWith('$')) throw new TypeError(`events[${index}].type must not start with '$' (KurrentDB reserves it for system events)`);
+          if (event.type.startsWith('$'))
+            throw new TypeError(
+              `events[${index}].type must not start with '$' (KurrentDB reserves it for system events)`,
+            );
           const { uuid, original } = toKurrentEventId(event.id);
-          const metadata = toKurrentMetadata(JSON.parse(event.metadataJson) as Record<string, unknown>, original, `events[${index}]`);
+          const metadata = toKurrentMetadata(
+            JSON.parse(event.metadataJson) as Record<string, unknown>,
+            original,
+            `events[${index}]`,
+          );
           return jsonEvent({ id: uuid, type: event.type, data: JSON.parse(event.dataJson) as JSONType, metadata });
         });
         const result = await client.appendToStream(name, toWrite, { streamState: toKurrentStreamState(expected) });
@@ -178,7 +229,11 @@ export function createKurrentDbEventStore(options: KurrentDbEventStoreOptions): 
       const { after, onError } = checkSubscribeArguments(subscribeOptions, handler);
       const subscription = new KurrentSubscription({
         start: () => client.subscribeToAll({ fromPosition: readPositionAfter(after), filter }),
-        after, handler, onError, toRecorded, detach: () => subscriptions.delete(subscription),
+        after,
+        handler,
+        onError,
+        toRecorded,
+        detach: () => subscriptions.delete(subscription),
       });
       subscriptions.add(subscription);
       subscription.run();
@@ -198,17 +253,24 @@ export function createKurrentDbEventStore(options: KurrentDbEventStoreOptions): 
 function assertAfter(event: RecordedEvent, previous: number): void {
   if (event.position <= previous) {
     throw translateKurrentError(
-      new Error(`commit position ${event.position} of '${event.streamId}'@${event.revision} does not follow ${previous}`),
+      new Error(
+        `commit position ${event.position} of '${event.streamId}'@${event.revision} does not follow ${previous}`,
+      ),
       'keep commit positions strictly increasing',
     );
   }
 }
 
-function checkSubscribeArguments(options: SubscribeToAllOptions, handler: EventHandler): { after: number; onError: ((error: unknown) => void) | undefined } {
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new TypeError('options must be an object');
+function checkSubscribeArguments(
+  options: SubscribeToAllOptions,
+  handler: EventHandler,
+): { after: number; onError: ((error: unknown) => void) | undefined } {
+  if (typeof options !== 'object' || options === null || Array.isArray(options))
+    throw new TypeError('options must be an object');
   if (typeof handler !== 'function') throw new TypeError('handler must be a function');
   const { after = 0, onError } = options;
-  if (typeof after !== 'number' || !Number.isSafeInteger(after) || after < 0) throw new TypeError('after must be a non-negative integer');
+  if (typeof after !== 'number' || !Number.isSafeInteger(after) || after < 0)
+    throw new TypeError('after must be a non-negative integer');
   if (onError !== undefined && typeof onError !== 'function') throw new TypeError('onError must be a function');
   return { after, onError };
 }

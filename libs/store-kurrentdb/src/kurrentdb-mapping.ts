@@ -32,7 +32,9 @@ export function toKurrentStreamState(expected: ExpectedRevision): AppendStreamSt
 /** A stream revision (bigint) as the port's number; revisions past 2^53 cannot be represented and fail loudly. */
 export function fromKurrentRevision(revision: bigint): number {
   if (revision < 0n || revision > MAX_POSITION) {
-    throw new EventStoreUnavailableError(`KurrentDB returned stream revision ${revision}, outside the port's safe integer range`);
+    throw new EventStoreUnavailableError(
+      `KurrentDB returned stream revision ${revision}, outside the port's safe integer range`,
+    );
   }
   return Number(revision);
 }
@@ -48,7 +50,8 @@ export function fromCurrentStreamState(state: CurrentStreamState): number | null
  * if it ever does (or the server sends the "no position" sentinel 2^64-1) this throws instead of rounding.
  */
 export function positionToNumber(position: Position | undefined, what: string): number {
-  if (position === undefined) throw new EventStoreUnavailableError(`KurrentDB did not report the $all position of ${what}`);
+  if (position === undefined)
+    throw new EventStoreUnavailableError(`KurrentDB did not report the $all position of ${what}`);
   const { commit } = position;
   if (commit < 1n || commit > MAX_POSITION) {
     throw new EventStoreUnavailableError(
@@ -84,14 +87,23 @@ export function deriveUuid(id: string): string {
 }
 
 /** Metadata as written: the caller's, plus the original id when a UUID had to be derived. */
-export function toKurrentMetadata(metadata: Readonly<Record<string, unknown>>, original: string | undefined, field: string): Record<string, unknown> {
-  if (Object.hasOwn(metadata, ORIGINAL_ID_KEY)) throw new TypeError(`${field}.metadata must not use the reserved key '${ORIGINAL_ID_KEY}'`);
+export function toKurrentMetadata(
+  metadata: Readonly<Record<string, unknown>>,
+  original: string | undefined,
+  field: string,
+): Record<string, unknown> {
+  if (Object.hasOwn(metadata, ORIGINAL_ID_KEY))
+    throw new TypeError(`${field}.metadata must not use the reserved key '${ORIGINAL_ID_KEY}'`);
   return original === undefined ? { ...metadata } : { ...metadata, [ORIGINAL_ID_KEY]: original };
 }
 
 /** Splits what KurrentDB returns into the port's id and metadata, undoing `toKurrentMetadata`. */
-export function fromKurrentMetadata(uuid: string, raw: unknown): { readonly id: string; readonly metadata: Record<string, unknown> } {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw) || raw instanceof Uint8Array) return { id: uuid, metadata: {} };
+export function fromKurrentMetadata(
+  uuid: string,
+  raw: unknown,
+): { readonly id: string; readonly metadata: Record<string, unknown> } {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw) || raw instanceof Uint8Array)
+    return { id: uuid, metadata: {} };
   const { [ORIGINAL_ID_KEY]: original, ...metadata } = raw as Record<string, unknown>;
   return { id: typeof original === 'string' && original !== '' ? original : uuid, metadata };
 }
@@ -109,7 +121,11 @@ interface VendorErrorFields {
  * port's conflict; everything else (refused connection, deadline, not leader, server error) means the backend
  * failed the call.
  */
-export function translateKurrentError(error: unknown, action: string, conflict?: { readonly streamId: string; readonly expected: ExpectedRevision }): Error {
+export function translateKurrentError(
+  error: unknown,
+  action: string,
+  conflict?: { readonly streamId: string; readonly expected: ExpectedRevision },
+): Error {
   if (error instanceof ExpectedVersionConflictError || error instanceof EventStoreUnavailableError) return error;
   const fields = (error ?? {}) as VendorErrorFields;
   if (fields.type === 'wrong-expected-version' && conflict !== undefined) {
@@ -117,9 +133,13 @@ export function translateKurrentError(error: unknown, action: string, conflict?:
     const current = actual === NO_STREAM ? null : typeof actual === 'bigint' ? fromKurrentRevision(actual) : null;
     return new ExpectedVersionConflictError(conflict.streamId, conflict.expected, current);
   }
-  const tag = typeof fields.type === 'string' ? fields.type : fields.code !== undefined ? String(fields.code) : undefined;
+  const tag =
+    typeof fields.type === 'string' ? fields.type : fields.code !== undefined ? String(fields.code) : undefined;
   const message = typeof fields.message === 'string' && fields.message !== '' ? fields.message : String(error);
-  return new EventStoreUnavailableError(`kurrentdb event store could not ${action}${tag === undefined ? '' : ` (${tag})`}: ${message}`, { cause: error });
+  return new EventStoreUnavailableError(
+    `kurrentdb event store could not ${action}${tag === undefined ? '' : ` (${tag})`}: ${message}`,
+    { cause: error },
+  );
 }
 
 /** True for the client's "stream not found" error, which the port turns into [] or null. */

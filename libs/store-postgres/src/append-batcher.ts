@@ -76,7 +76,10 @@ export function createAppendBatcher(deps: AppendBatcherDependencies): AppendBatc
     }
     let outcomes: AppendRowOutcome[];
     try {
-      outcomes = await deps.table.appendBatch(batch.map((pending) => pending.append), recordedAt);
+      outcomes = await deps.table.appendBatch(
+        batch.map((pending) => pending.append),
+        recordedAt,
+      );
     } catch (error) {
       await fail(batch, error);
       return;

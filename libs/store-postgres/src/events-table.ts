@@ -60,8 +60,14 @@ export function createEventsTable(pool: Pool, names: SchemaNames): EventsTable {
     'backwards',
     `SELECT ${COLUMNS} FROM ${schema}.events e WHERE e.stream_id = $1 AND e.revision <= $2 ORDER BY e.revision DESC LIMIT $3`,
   );
-  const all = statement('all', `SELECT ${COLUMNS} FROM ${schema}.events e WHERE e.position > $1 ORDER BY e.position ASC LIMIT $2`);
-  const revision = statement('revision', `SELECT max(revision)::text AS revision FROM ${schema}.events WHERE stream_id = $1`);
+  const all = statement(
+    'all',
+    `SELECT ${COLUMNS} FROM ${schema}.events e WHERE e.position > $1 ORDER BY e.position ASC LIMIT $2`,
+  );
+  const revision = statement(
+    'revision',
+    `SELECT max(revision)::text AS revision FROM ${schema}.events WHERE stream_id = $1`,
+  );
   const head = statement('head', `SELECT last::text AS last FROM ${schema}.global_position`);
 
   async function readEvents(query: { name: string; text: string }, values: unknown[]): Promise<RecordedEvent[]> {
@@ -85,12 +91,15 @@ export function createEventsTable(pool: Pool, names: SchemaNames): EventsTable {
           recordedAt,
         ],
       });
-      if (rows.length !== appends.length) throw new Error(`append_events answered ${rows.length} rows for ${appends.length} appends`);
+      if (rows.length !== appends.length)
+        throw new Error(`append_events answered ${rows.length} rows for ${appends.length} appends`);
       return rows.map(toOutcome);
     },
     // LIMIT NULL is no limit.
-    readForwards: (streamId, fromRevision, maxCount) => readEvents(forwards, [streamId, fromRevision, maxCount ?? null]),
-    readBackwards: (streamId, fromRevision, maxCount) => readEvents(backwards, [streamId, fromRevision, maxCount ?? null]),
+    readForwards: (streamId, fromRevision, maxCount) =>
+      readEvents(forwards, [streamId, fromRevision, maxCount ?? null]),
+    readBackwards: (streamId, fromRevision, maxCount) =>
+      readEvents(backwards, [streamId, fromRevision, maxCount ?? null]),
     readAll: (after, maxCount) => readEvents(all, [after, maxCount ?? null]),
     async streamRevision(streamId) {
       const { rows } = await pool.query<{ revision: string | null }>({ ...revision, values: [streamId] });

@@ -130,7 +130,8 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
  */
 export async function migrate(pool: Pool, names: SchemaNames): Promise<void> {
   const client = await guarded('connect to migrate', () => pool.connect());
-  const run = (text: string, values?: unknown[]) => guarded(`migrate schema "${names.schemaName}"`, () => client.query(text, values));
+  const run = (text: string, values?: unknown[]) =>
+    guarded(`migrate schema "${names.schemaName}"`, () => client.query(text, values));
   let broken = false;
   try {
     await run('BEGIN');
@@ -176,12 +177,16 @@ async function applyPending(run: Run, names: SchemaNames): Promise<void> {
 function assertKnownHistory(applied: readonly { version: number; name: string }[], schemaName: string): void {
   const newest = applied.at(-1)?.version ?? 0;
   if (newest > SCHEMA_VERSION) {
-    throw new Error(`postgres schema "${schemaName}" is at version ${newest}, newer than this adapter supports (${SCHEMA_VERSION})`);
+    throw new Error(
+      `postgres schema "${schemaName}" is at version ${newest}, newer than this adapter supports (${SCHEMA_VERSION})`,
+    );
   }
   applied.forEach((row, index) => {
     const expected = MIGRATIONS[index];
     if (row.version !== expected?.version || row.name !== expected.name) {
-      throw new Error(`postgres schema "${schemaName}" has migration ${row.version} '${row.name}' where this adapter expects ${String(expected?.version)} '${String(expected?.name)}'`);
+      throw new Error(
+        `postgres schema "${schemaName}" has migration ${row.version} '${row.name}' where this adapter expects ${String(expected?.version)} '${String(expected?.name)}'`,
+      );
     }
   });
 }

@@ -24,7 +24,9 @@ export function translatePostgresError(error: unknown, action: string): EventSto
   if (error instanceof EventStoreUnavailableError) return error;
   const code = (error as PgErrorFields | null)?.code;
   const suffix = typeof code === 'string' ? ` (${code})` : '';
-  return new EventStoreUnavailableError(`postgres event store could not ${action}${suffix}: ${describeError(error)}`, { cause: error });
+  return new EventStoreUnavailableError(`postgres event store could not ${action}${suffix}: ${describeError(error)}`, {
+    cause: error,
+  });
 }
 
 /** Runs one pg call, translating what escapes it. */

@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
-import { EventStoreClosedError, EventStoreUnavailableError, ExpectedVersionConflictError } from '@orchestron/event-store';
+import {
+  EventStoreClosedError,
+  EventStoreUnavailableError,
+  ExpectedVersionConflictError,
+} from '@orchestron/event-store';
 import type { EventStore, RecordedEvent } from '@orchestron/event-store';
 import { describeEventStoreConformance } from '@orchestron/event-store/testing';
 import { createPostgresEventStore } from './index.ts';
@@ -39,7 +43,9 @@ function withTwoStores(schema: string, body: (first: EventStore, second: EventSt
 
 async function appendInOrder(store: EventStore, streamId: string, count: number): Promise<void> {
   for (const index of range(count)) {
-    await store.append(streamId, [{ type: 'Counted', data: { index } }], { expectedRevision: index === 0 ? 'no_stream' : index - 1 });
+    await store.append(streamId, [{ type: 'Counted', data: { index } }], {
+      expectedRevision: index === 0 ? 'no_stream' : index - 1,
+    });
   }
 }
 
@@ -48,7 +54,8 @@ function waitFor(events: RecordedEvent[], position: number, limitMs: number): Pr
     const started = Date.now();
     const check = (): void => {
       if ((events.at(-1)?.position ?? 0) >= position) resolve();
-      else if (Date.now() - started > limitMs) reject(new Error(`position ${position} not delivered within ${limitMs} ms`));
+      else if (Date.now() - started > limitMs)
+        reject(new Error(`position ${position} not delivered within ${limitMs} ms`));
       else setTimeout(check, 5);
     };
     check();
@@ -73,12 +80,16 @@ describe('postgres event store: schema', () => {
     const { rows: applied } = await admin.query<{ version: number; name: string; applied_at: Date }>(
       `SELECT version, name, applied_at FROM "${schema}".migrations ORDER BY version`,
     );
-    expect(applied.map(({ version, name }) => ({ version, name }))).toEqual(MIGRATIONS.map(({ version, name }) => ({ version, name })));
+    expect(applied.map(({ version, name }) => ({ version, name }))).toEqual(
+      MIGRATIONS.map(({ version, name }) => ({ version, name })),
+    );
 
     await withStore(schema, async (again) => {
       expect((await again.readAll()).map((event) => event.type)).toEqual(['Placed']);
     });
-    const { rows: after } = await admin.query(`SELECT version, name, applied_at FROM "${schema}".migrations ORDER BY version`);
+    const { rows: after } = await admin.query(
+      `SELECT version, name, applied_at FROM "${schema}".migrations ORDER BY version`,
+    );
     expect(after).toEqual(applied);
   });
 
@@ -87,22 +98,31 @@ describe('postgres event store: schema', () => {
     const admin = await requirePostgres();
     await withStore(schema, async () => undefined);
     await admin.query(`INSERT INTO "${schema}".migrations (version, name) VALUES (99, 'from_the_future')`);
-    await expect(createPostgresEventStore({ url: POSTGRES_URL, schema })).rejects.toThrow(/version 99, newer than this adapter supports/);
+    await expect(createPostgresEventStore({ url: POSTGRES_URL, schema })).rejects.toThrow(
+      /version 99, newer than this adapter supports/,
+    );
   });
 
   it('rejects a schema name that is not a plain lower-case identifier', async () => {
-    await expect(createPostgresEventStore({ url: POSTGRES_URL, schema: 'Robert"; DROP TABLE x; --' })).rejects.toThrow(TypeError);
+    await expect(createPostgresEventStore({ url: POSTGRES_URL, schema: 'Robert"; DROP TABLE x; --' })).rejects.toThrow(
+      TypeError,
+    );
   });
 });
 
 describe('postgres event store: several stores on one schema', () => {
-  it('a second store sees the first one\'s events, and positions and revisions continue', async () => {
+  it("a second store sees the first one's events, and positions and revisions continue", async () => {
     await withTwoStores(await freshSchema(), async (first, second) => {
-      await first.append('order-1', [{ type: 'Placed', data: { total: 10 }, metadata: { now: '2025-01-01T00:00:00.000Z' } }]);
+      await first.append('order-1', [
+        { type: 'Placed', data: { total: 10 }, metadata: { now: '2025-01-01T00:00:00.000Z' } },
+      ]);
       await first.append('order-2', [{ type: 'Placed', data: { total: 20 } }]);
       expect(await second.readAll()).toEqual(await first.readAll());
       expect(await second.streamRevision('order-1')).toBe(0);
-      expect(await second.append('order-1', [{ type: 'Paid', data: {} }], { expectedRevision: 0 })).toEqual({ nextExpectedRevision: 1, position: 3 });
+      expect(await second.append('order-1', [{ type: 'Paid', data: {} }], { expectedRevision: 0 })).toEqual({
+        nextExpectedRevision: 1,
+        position: 3,
+      });
       expect((await first.readStream('order-1')).map((event) => event.type)).toEqual(['Placed', 'Paid']);
     });
   });
@@ -110,20 +130,31 @@ describe('postgres event store: several stores on one schema', () => {
   it.each([
     ["'no_stream'", 'no_stream' as const, 0],
     ['an exact revision', 2 as const, 3],
-  ])('of appends racing with %s from two pools to one stream, exactly one wins', async (_label, expectedRevision, seed) => {
-    await withTwoStores(await freshSchema(), async (first, second) => {
-      if (seed > 0) await first.append('race', range(seed).map(() => ({ type: 'Seeded', data: {} })));
-      const outcomes = await Promise.allSettled(
-        range(20).map((writer) => (writer % 2 === 0 ? first : second).append('race', [{ type: 'Claimed', data: { writer } }], { expectedRevision })),
-      );
-      const winners = outcomes.filter((outcome) => outcome.status === 'fulfilled');
-      expect(winners).toHaveLength(1);
-      for (const outcome of outcomes) {
-        if (outcome.status === 'rejected') expect(outcome.reason).toBeInstanceOf(ExpectedVersionConflictError);
-      }
-      expect((await second.readStream('race')).map((event) => event.revision)).toEqual(range(seed + 1));
-    });
-  });
+  ])(
+    'of appends racing with %s from two pools to one stream, exactly one wins',
+    async (_label, expectedRevision, seed) => {
+      await withTwoStores(await freshSchema(), async (first, second) => {
+        if (seed > 0)
+          await first.append(
+            'race',
+            range(seed).map(() => ({ type: 'Seeded', data: {} })),
+          );
+        const outcomes = await Promise.allSettled(
+          range(20).map((writer) =>
+            (writer % 2 === 0 ? first : second).append('race', [{ type: 'Claimed', data: { writer } }], {
+              expectedRevision,
+            }),
+          ),
+        );
+        const winners = outcomes.filter((outcome) => outcome.status === 'fulfilled');
+        expect(winners).toHaveLength(1);
+        for (const outcome of outcomes) {
+          if (outcome.status === 'rejected') expect(outcome.reason).toBeInstanceOf(ExpectedVersionConflictError);
+        }
+        expect((await second.readStream('race')).map((event) => event.revision)).toEqual(range(seed + 1));
+      });
+    },
+  );
 
   it('commits positions gap-free: a reader polling during concurrent appends from two pools never skips one', async () => {
     await withTwoStores(await freshSchema(), async (first, second) => {
@@ -136,7 +167,9 @@ describe('postgres event store: several stores on one schema', () => {
         while (writing) await readNew();
         await readNew();
       })();
-      await Promise.all(range(8).map((writer) => appendInOrder(writer % 2 === 0 ? first : second, `writer-${writer}`, 40)));
+      await Promise.all(
+        range(8).map((writer) => appendInOrder(writer % 2 === 0 ? first : second, `writer-${writer}`, 40)),
+      );
       writing = false;
       await poll;
       // A position that committed after a later one would have been skipped: `seen` would have a hole.
@@ -155,7 +188,10 @@ describe('postgres event store: several stores on one schema', () => {
       });
       await new Promise((resolve) => setTimeout(resolve, 50));
       const started = Date.now();
-      const { position } = await writer.append('order-1', [{ type: 'Placed', data: {} }, { type: 'Paid', data: {} }]);
+      const { position } = await writer.append('order-1', [
+        { type: 'Placed', data: {} },
+        { type: 'Paid', data: {} },
+      ]);
       await waitFor(events, position, 5_000);
       expect(Date.now() - started).toBeLessThan(5_000);
       await subscription.close();
@@ -198,7 +234,9 @@ describe('postgres event store: several stores on one schema', () => {
         events.push(event);
         if (events.length % 25 === 0) await new Promise((resolve) => setTimeout(resolve, 2));
       });
-      await Promise.all(range(8).map((writer) => appendInOrder(writer % 2 === 0 ? first : second, `writer-${writer}`, 30)));
+      await Promise.all(
+        range(8).map((writer) => appendInOrder(writer % 2 === 0 ? first : second, `writer-${writer}`, 30)),
+      );
       const sentinel = await first.append('sentinel', [{ type: 'Sentinel', data: {} }]);
       await waitFor(events, sentinel.position, 20_000);
       await subscription.close();
@@ -210,7 +248,11 @@ describe('postgres event store: several stores on one schema', () => {
 describe('postgres event store: storage and errors', () => {
   it('stores event JSON exactly, including what jsonb would refuse or reorder', async () => {
     await withStore(await freshSchema(), async (store) => {
-      const data = { zeta: 1, alpha: 'nul \u0000 and lone \ud800 surrogate', nested: { b: [1.5, -2, 1e21, 0.1], a: null } };
+      const data = {
+        zeta: 1,
+        alpha: 'nul \u0000 and lone \ud800 surrogate',
+        nested: { b: [1.5, -2, 1e21, 0.1], a: null },
+      };
       await store.append('exact', [{ type: 'Exact', data, metadata: { z: 1, a: 2 } }]);
       const [read] = await store.readStream('exact');
       expect(read?.data).toEqual(data);
@@ -228,7 +270,10 @@ describe('postgres event store: storage and errors', () => {
   });
 
   it('reports an unreachable server as EventStoreUnavailableError', async () => {
-    const failure = await createPostgresEventStore({ url: 'postgres://postgres@127.0.0.1:1/test', schema: 'unreachable' }).then(
+    const failure = await createPostgresEventStore({
+      url: 'postgres://postgres@127.0.0.1:1/test',
+      schema: 'unreachable',
+    }).then(
       () => undefined,
       (error: unknown) => error,
     );
@@ -258,7 +303,10 @@ describe('postgres event store: storage and errors', () => {
       expect(await store.readAll()).toEqual([]);
 
       await admin.query(`DROP TRIGGER sabotage ON "${schema}".events`);
-      expect(await store.append('healthy', [{ type: 'Fine', data: 1 }], { expectedRevision: 'no_stream' })).toEqual({ nextExpectedRevision: 0, position: 1 });
+      expect(await store.append('healthy', [{ type: 'Fine', data: 1 }], { expectedRevision: 'no_stream' })).toEqual({
+        nextExpectedRevision: 0,
+        position: 1,
+      });
     });
   });
 

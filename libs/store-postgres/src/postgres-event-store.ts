@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { EventStoreClosedError } from '@orchestron/event-store';
 import type { EventStore } from '@orchestron/event-store';
-import { assertStreamId, normalizeReadAllOptions, normalizeReadStreamOptions, prepareAppend } from '@orchestron/event-store/adapter';
+import {
+  assertStreamId,
+  normalizeReadAllOptions,
+  normalizeReadStreamOptions,
+  prepareAppend,
+} from '@orchestron/event-store/adapter';
 import pg from 'pg';
 import type { Pool } from 'pg';
 import { createAppendBatcher } from './append-batcher.ts';
@@ -27,10 +32,15 @@ interface StoreSettings {
  * Either a connection URL, for a pool the store owns and ends on close, or a pool the caller owns and ends.
  * Either way the store holds one of the pool's connections for LISTEN while it is open.
  */
-export type PostgresEventStoreOptions = StoreSettings & (
-  | { readonly url: string; readonly pool?: never; /** Connections of the pool the store owns, LISTEN included (default 10, at least 2). */ readonly poolSize?: number }
-  | { readonly pool: Pool; readonly url?: never; readonly poolSize?: never }
-);
+export type PostgresEventStoreOptions = StoreSettings &
+  (
+    | {
+        readonly url: string;
+        readonly pool?: never;
+        /** Connections of the pool the store owns, LISTEN included (default 10, at least 2). */ readonly poolSize?: number;
+      }
+    | { readonly pool: Pool; readonly url?: never; readonly poolSize?: never }
+  );
 
 const OWNED_POOL_SIZE = 10;
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -42,12 +52,14 @@ const CONNECT_TIMEOUT_MS = 10_000;
 export async function createPostgresEventStore(options: PostgresEventStoreOptions): Promise<EventStore> {
   const names = schemaNames(options.schema);
   const pollIntervalMs = options.pollIntervalMs ?? 1_000;
-  if (!Number.isSafeInteger(pollIntervalMs) || pollIntervalMs <= 0) throw new TypeError('pollIntervalMs must be a positive integer');
+  if (!Number.isSafeInteger(pollIntervalMs) || pollIntervalMs <= 0)
+    throw new TypeError('pollIntervalMs must be a positive integer');
   const { pool, owned } = connect(options);
   try {
     await migrate(pool, names);
     const table = createEventsTable(pool, names);
-    const readAll = (after: number, maxCount: number | undefined) => guarded('read all events', () => table.readAll(after, maxCount));
+    const readAll = (after: number, maxCount: number | undefined) =>
+      guarded('read all events', () => table.readAll(after, maxCount));
     const subscriptions = await startSubscriptions({
       pool,
       channel: names.channel,
@@ -55,7 +67,11 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
       readHead: () => guarded('read the head position', () => table.head()),
       pollIntervalMs,
     });
-    const batcher = createAppendBatcher({ table, now: options.now ?? (() => new Date()), onCommitted: subscriptions.committed });
+    const batcher = createAppendBatcher({
+      table,
+      now: options.now ?? (() => new Date()),
+      onCommitted: subscriptions.committed,
+    });
     const newId = options.ids ?? randomUUID;
     let closing: Promise<void> | undefined;
 
@@ -118,9 +134,13 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
 
 function connect(options: PostgresEventStoreOptions): { pool: Pool; owned: boolean } {
   if (options.pool !== undefined) return { pool: options.pool, owned: false };
-  if (typeof options.url !== 'string' || options.url.length === 0) throw new TypeError('url must be a non-empty string, or pass a pool');
+  if (typeof options.url !== 'string' || options.url.length === 0)
+    throw new TypeError('url must be a non-empty string, or pass a pool');
   const size = options.poolSize ?? OWNED_POOL_SIZE;
-  if (!Number.isInteger(size) || size < 2) throw new TypeError(`poolSize must be an integer of at least 2 (one connection listens for new events), got ${String(options.poolSize)}`);
+  if (!Number.isInteger(size) || size < 2)
+    throw new TypeError(
+      `poolSize must be an integer of at least 2 (one connection listens for new events), got ${String(options.poolSize)}`,
+    );
   const pool = new pg.Pool({ connectionString: options.url, max: size, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
   // An idle connection the server drops is reported here; the pool replaces it, and a call that needed it fails
   // through the port. Left without a listener, the error would crash the process.

@@ -14,5 +14,6 @@ export function assertStorable(append: PreparedAppend): void {
 }
 
 function check(value: string, field: string): void {
-  if (value.includes('\u0000') || UNPAIRED_SURROGATE.test(value)) throw new TypeError(`${field} must not contain U+0000 or unpaired surrogates, which PostgreSQL cannot store`);
+  if (value.includes('\u0000') || UNPAIRED_SURROGATE.test(value))
+    throw new TypeError(`${field} must not contain U+0000 or unpaired surrogates, which PostgreSQL cannot store`);
 }

@@ -35,7 +35,12 @@ export async function startSubscriptions(options: SubscriptionsOptions): Promise
   });
   try {
     // Read once LISTEN is in place, so no commit falls between the head and the first notification.
-    feed = createLiveFeed({ hub, readAll: options.readAll, head: await options.readHead(), pollIntervalMs: options.pollIntervalMs });
+    feed = createLiveFeed({
+      hub,
+      readAll: options.readAll,
+      head: await options.readHead(),
+      pollIntervalMs: options.pollIntervalMs,
+    });
   } catch (error) {
     listener.close();
     throw error;

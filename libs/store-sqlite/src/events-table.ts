@@ -44,18 +44,30 @@ export function createEventsTable(db: SqliteDatabase): EventsTable {
   const insert = db.prepare<[string, number, string, string, string, string, string]>(
     'INSERT INTO events (stream_id, revision, id, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
   );
-  const head = db.prepare<[string], StreamHead>('SELECT revision, position FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1');
+  const head = db.prepare<[string], StreamHead>(
+    'SELECT revision, position FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1',
+  );
   const forwards = db.prepare<[string, number, number], EventRow>(
     `SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision ASC LIMIT ?`,
   );
   const backwards = db.prepare<[string, number, number], EventRow>(
     `SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision <= ? ORDER BY revision DESC LIMIT ?`,
   );
-  const all = db.prepare<[number, number], EventRow>(`SELECT ${COLUMNS} FROM events WHERE position > ? ORDER BY position ASC LIMIT ?`);
+  const all = db.prepare<[number, number], EventRow>(
+    `SELECT ${COLUMNS} FROM events WHERE position > ? ORDER BY position ASC LIMIT ?`,
+  );
 
   return {
     insert(row) {
-      const { lastInsertRowid } = insert.run(row.streamId, row.revision, row.id, row.type, row.dataJson, row.metadataJson, row.recordedAt);
+      const { lastInsertRowid } = insert.run(
+        row.streamId,
+        row.revision,
+        row.id,
+        row.type,
+        row.dataJson,
+        row.metadataJson,
+        row.recordedAt,
+      );
       return Number(lastInsertRowid);
     },
     head(streamId) {

@@ -49,7 +49,12 @@ export function createGroupCommit(deps: GroupCommitDependencies): GroupCommit {
   let queue: PendingAppend[] = [];
   let scheduled = false;
 
-  function apply(append: PreparedAppend, heads: Map<string, StreamHead | undefined>, recordedAt: string, build: boolean): Outcome {
+  function apply(
+    append: PreparedAppend,
+    heads: Map<string, StreamHead | undefined>,
+    recordedAt: string,
+    build: boolean,
+  ): Outcome {
     const { streamId, expectedRevision } = append;
     const head = heads.has(streamId) ? heads.get(streamId) : table.head(streamId);
     const actual = head?.revision ?? null;
@@ -57,21 +62,32 @@ export function createGroupCommit(deps: GroupCommitDependencies): GroupCommit {
       return { kind: 'conflict', error: new ExpectedVersionConflictError(streamId, expectedRevision, actual) };
     }
     if (append.events.length === 0) {
-      return { kind: 'appended', result: { nextExpectedRevision: actual ?? -1, position: head?.position ?? 0 }, events: [] };
+      return {
+        kind: 'appended',
+        result: { nextExpectedRevision: actual ?? -1, position: head?.position ?? 0 },
+        events: [],
+      };
     }
     savepoint.run();
     try {
       const inserted = insertAll(append, actual ?? -1, recordedAt, build);
       release.run();
       heads.set(streamId, inserted.head);
-      return { kind: 'appended', result: { nextExpectedRevision: inserted.head.revision, position: inserted.head.position }, events: inserted.events };
+      return {
+        kind: 'appended',
+        result: { nextExpectedRevision: inserted.head.revision, position: inserted.head.position },
+        events: inserted.events,
+      };
     } catch (error) {
       // Unreachable while every writer checks inside BEGIN IMMEDIATE; kept so a foreign writer still yields a conflict.
       if (!isUniqueViolation(error)) throw error;
       rollbackToSavepoint.run();
       release.run();
       heads.delete(streamId);
-      return { kind: 'conflict', error: new ExpectedVersionConflictError(streamId, expectedRevision, table.head(streamId)?.revision ?? null) };
+      return {
+        kind: 'conflict',
+        error: new ExpectedVersionConflictError(streamId, expectedRevision, table.head(streamId)?.revision ?? null),
+      };
     }
   }
 
@@ -143,7 +159,13 @@ export function createGroupCommit(deps: GroupCommitDependencies): GroupCommit {
   };
 }
 
-function toRecordedEvent(streamId: string, revision: number, position: number, event: PreparedEvent, recordedAt: string): RecordedEvent {
+function toRecordedEvent(
+  streamId: string,
+  revision: number,
+  position: number,
+  event: PreparedEvent,
+  recordedAt: string,
+): RecordedEvent {
   return Object.freeze({
     id: event.id,
     streamId,

@@ -39,7 +39,9 @@ function open(path: string): SqliteDatabase {
     return new Database(path);
   } catch (error) {
     // better-sqlite3 reports a missing directory as a TypeError, not a SqliteError.
-    throw new EventStoreUnavailableError(`cannot open sqlite database at ${path}: ${(error as Error).message}`, { cause: error });
+    throw new EventStoreUnavailableError(`cannot open sqlite database at ${path}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 }
 

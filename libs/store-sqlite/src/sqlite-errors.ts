@@ -15,7 +15,9 @@ function isSqliteError(error: unknown): error is InstanceType<typeof Database.Sq
 /** The only place a SqliteError is looked at: past this boundary callers see port errors. */
 export function translateSqliteError(error: unknown): unknown {
   if (!isSqliteError(error)) return error;
-  return new EventStoreUnavailableError(`sqlite event store failed (${error.code}): ${error.message}`, { cause: error });
+  return new EventStoreUnavailableError(`sqlite event store failed (${error.code}): ${error.message}`, {
+    cause: error,
+  });
 }
 
 export function isUniqueViolation(error: unknown): boolean {

@@ -59,7 +59,10 @@ function runAndKill(path: string): Promise<KilledRun> {
       clearTimeout(killTimer);
       // A line cut short by the kill was never a complete ack.
       const complete = stdout.slice(0, stdout.lastIndexOf('\n') + 1);
-      const acks = complete.split('\n').filter((line) => line.length > 0).map((line) => JSON.parse(line) as Ack);
+      const acks = complete
+        .split('\n')
+        .filter((line) => line.length > 0)
+        .map((line) => JSON.parse(line) as Ack);
       resolve({ acks, signal, stderr });
     });
   });
@@ -80,7 +83,12 @@ describe('sqlite event store under kill -9', () => {
       const lost = run.acks.filter((ack) => {
         const event = byPosition.get(ack.position);
         const data = event?.data as { writer?: number; index?: number } | undefined;
-        return event?.streamId !== `crash-${ack.writer}` || event.revision !== ack.index || data?.writer !== ack.writer || data.index !== ack.index;
+        return (
+          event?.streamId !== `crash-${ack.writer}` ||
+          event.revision !== ack.index ||
+          data?.writer !== ack.writer ||
+          data.index !== ack.index
+        );
       });
       expect(lost).toEqual([]);
     } finally {

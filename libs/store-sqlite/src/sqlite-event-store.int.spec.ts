@@ -3,7 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import Database from 'better-sqlite3';
-import { EventStoreClosedError, EventStoreUnavailableError, ExpectedVersionConflictError } from '@orchestron/event-store';
+import {
+  EventStoreClosedError,
+  EventStoreUnavailableError,
+  ExpectedVersionConflictError,
+} from '@orchestron/event-store';
 import { describeEventStoreConformance } from '@orchestron/event-store/testing';
 import { createSqliteEventStore } from './index.ts';
 
@@ -25,14 +29,19 @@ describe('sqlite event store', () => {
   it('keeps every event across close and reopen, and continues positions and revisions', async () => {
     const path = await freshDatabasePath();
     const first = createSqliteEventStore({ path });
-    await first.append('order-1', [{ type: 'Placed', data: { total: 10 }, metadata: { now: '2025-01-01T00:00:00.000Z' } }]);
+    await first.append('order-1', [
+      { type: 'Placed', data: { total: 10 }, metadata: { now: '2025-01-01T00:00:00.000Z' } },
+    ]);
     await first.append('order-2', [{ type: 'Placed', data: { total: 20 } }]);
     const before = await first.readAll();
     await first.close();
 
     const second = createSqliteEventStore({ path });
     expect(await second.readAll()).toEqual(before);
-    expect(await second.append('order-1', [{ type: 'Paid', data: {} }], { expectedRevision: 0 })).toEqual({ nextExpectedRevision: 1, position: 3 });
+    expect(await second.append('order-1', [{ type: 'Paid', data: {} }], { expectedRevision: 0 })).toEqual({
+      nextExpectedRevision: 1,
+      position: 3,
+    });
     await second.close();
 
     const raw = new Database(path, { readonly: true });
@@ -43,7 +52,10 @@ describe('sqlite event store', () => {
 
   it('commits the appends of one tick in one batch, checking each against the earlier ones', async () => {
     let batches = 0;
-    const store = createSqliteEventStore({ path: await freshDatabasePath(), now: () => new Date(Date.UTC(2025, 0, 1, 0, 0, (batches += 1))) });
+    const store = createSqliteEventStore({
+      path: await freshDatabasePath(),
+      now: () => new Date(Date.UTC(2025, 0, 1, 0, 0, (batches += 1))),
+    });
     const outcomes = await Promise.allSettled([
       store.append('s', [{ type: 'A', data: 1 }], { expectedRevision: 'no_stream' }),
       store.append('s', [{ type: 'B', data: 2 }], { expectedRevision: 0 }),
@@ -68,7 +80,9 @@ describe('sqlite event store', () => {
     const path = await freshDatabasePath();
     const store = createSqliteEventStore({ path });
     const saboteur = new Database(path);
-    saboteur.exec("CREATE TRIGGER sabotage BEFORE INSERT ON events WHEN NEW.type = 'Boom' BEGIN SELECT RAISE(ABORT, 'injected failure'); END");
+    saboteur.exec(
+      "CREATE TRIGGER sabotage BEFORE INSERT ON events WHEN NEW.type = 'Boom' BEGIN SELECT RAISE(ABORT, 'injected failure'); END",
+    );
 
     const outcomes = await Promise.allSettled([
       store.append('healthy', [{ type: 'Fine', data: 1 }]),
@@ -84,7 +98,10 @@ describe('sqlite event store', () => {
 
     saboteur.exec('DROP TRIGGER sabotage');
     saboteur.close();
-    expect(await store.append('healthy', [{ type: 'Fine', data: 1 }], { expectedRevision: 'no_stream' })).toEqual({ nextExpectedRevision: 0, position: 1 });
+    expect(await store.append('healthy', [{ type: 'Fine', data: 1 }], { expectedRevision: 'no_stream' })).toEqual({
+      nextExpectedRevision: 0,
+      position: 1,
+    });
     await store.close();
   });
 
@@ -118,7 +135,10 @@ describe('sqlite event store', () => {
   it('lets a subscription started after reopen replay what an earlier process wrote', async () => {
     const path = await freshDatabasePath();
     const first = createSqliteEventStore({ path });
-    await first.append('s', [{ type: 'A', data: 1 }, { type: 'B', data: 2 }]);
+    await first.append('s', [
+      { type: 'A', data: 1 },
+      { type: 'B', data: 2 },
+    ]);
     await first.close();
 
     const second = createSqliteEventStore({ path });

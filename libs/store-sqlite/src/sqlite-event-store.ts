@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { EventStoreClosedError } from '@orchestron/event-store';
 import type { EventStore } from '@orchestron/event-store';
-import { assertStreamId, createSubscriptionHub, normalizeReadAllOptions, normalizeReadStreamOptions, prepareAppend } from '@orchestron/event-store/adapter';
+import {
+  assertStreamId,
+  createSubscriptionHub,
+  normalizeReadAllOptions,
+  normalizeReadStreamOptions,
+  prepareAppend,
+} from '@orchestron/event-store/adapter';
 import { createEventsTable } from './events-table.ts';
 import { createGroupCommit } from './group-commit.ts';
 import { openDatabase } from './schema.ts';
@@ -18,7 +24,8 @@ export interface SqliteEventStoreOptions {
 
 /** An embedded, durable EventStore in one SQLite file (WAL, synchronous=FULL, group commit). */
 export function createSqliteEventStore(options: SqliteEventStoreOptions): EventStore {
-  if (typeof options.path !== 'string' || options.path.length === 0) throw new TypeError('path must be a non-empty string');
+  if (typeof options.path !== 'string' || options.path.length === 0)
+    throw new TypeError('path must be a non-empty string');
   const newId = options.ids ?? randomUUID;
   const db = guarded(() => openDatabase(options.path));
   const table = createEventsTable(db);

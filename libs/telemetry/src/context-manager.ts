@@ -14,14 +14,20 @@ export class AsyncLocalStorageContext implements ContextManager {
     return this.storage.getStore() ?? ROOT_CONTEXT;
   }
 
-  with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(context: Context, fn: F, thisArg?: ThisParameterType<F>, ...args: A): ReturnType<F> {
+  with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(
+    context: Context,
+    fn: F,
+    thisArg?: ThisParameterType<F>,
+    ...args: A
+  ): ReturnType<F> {
     const callback = thisArg == null ? fn : (fn.bind(thisArg) as F);
     return this.storage.run(context, callback, ...args);
   }
 
   bind<T>(context: Context, target: T): T {
     if (typeof target !== 'function') return target;
-    const run = (fn: (...args: unknown[]) => unknown, self: unknown, args: unknown[]): unknown => this.with(context, () => fn.apply(self, args));
+    const run = (fn: (...args: unknown[]) => unknown, self: unknown, args: unknown[]): unknown =>
+      this.with(context, () => fn.apply(self, args));
     const original = target as unknown as (...args: unknown[]) => unknown;
     return function bound(this: unknown, ...args: unknown[]) {
       return run(original, this, args);

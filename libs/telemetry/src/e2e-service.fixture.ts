@@ -17,7 +17,9 @@ if (mode === 'start') {
   });
   process.stdout.write(`${JSON.stringify(headers)}\n`);
 } else {
-  await withSpan('worker.handle', { headers: { traceparent }, kind: 'consumer' }, () => logger.info('step handled', { runId, stepId: 'charge', attempt: 1 }));
+  await withSpan('worker.handle', { headers: { traceparent }, kind: 'consumer' }, () =>
+    logger.info('step handled', { runId, stepId: 'charge', attempt: 1 }),
+  );
   await withSpan('timer.fire', { runId }, () => logger.info('timer fired', { runId }));
 }
 await tracing.shutdown();

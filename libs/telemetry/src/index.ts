@@ -1,6 +1,13 @@
 export { startTracing } from './tracing.ts';
 export type { Tracing, TracingOptions } from './tracing.ts';
-export { currentSpanId, currentTraceId, currentTraceparent, injectHeaders, RUN_ID_ATTRIBUTE, withSpan } from './spans.ts';
+export {
+  currentSpanId,
+  currentTraceId,
+  currentTraceparent,
+  injectHeaders,
+  RUN_ID_ATTRIBUTE,
+  withSpan,
+} from './spans.ts';
 export type { CarrierHeaders, SpanKindName, WithSpanOptions } from './spans.ts';
 export { spanIdForKey, spanIdForRun, traceIdForRun, traceparentForRun } from './trace-ids.ts';
 export { BREAKER_STATE_VALUE, createMetrics, STEP_DURATION_BUCKETS } from './metrics.ts';

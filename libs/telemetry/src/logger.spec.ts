@@ -8,7 +8,11 @@ import { startOtlpFileCollector, type OtlpFileCollector } from './testing/index.
 
 function capture(): { lines: Record<string, unknown>[]; logger: ReturnType<typeof createLogger> } {
   const lines: Record<string, unknown>[] = [];
-  const logger = createLogger({ service: 'orchestrator', instance: 'orchestrator-1', sink: (line) => lines.push(JSON.parse(line) as Record<string, unknown>) });
+  const logger = createLogger({
+    service: 'orchestrator',
+    instance: 'orchestrator-1',
+    sink: (line) => lines.push(JSON.parse(line) as Record<string, unknown>),
+  });
   return { lines, logger };
 }
 
@@ -28,11 +32,24 @@ describe('createLogger', () => {
     const { lines, logger } = capture();
     logger.warn('step timed out', { runId: 'r-1', stepId: 'charge', attempt: 2 });
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toEqual({ time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), level: 'warn', service: 'orchestrator', instance: 'orchestrator-1', msg: 'step timed out', runId: 'r-1', stepId: 'charge', attempt: 2 });
+    expect(lines[0]).toEqual({
+      time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      level: 'warn',
+      service: 'orchestrator',
+      instance: 'orchestrator-1',
+      msg: 'step timed out',
+      runId: 'r-1',
+      stepId: 'charge',
+      attempt: 2,
+    });
   });
 
   it('adds traceId and spanId inside a span, and leaves them out outside one', async () => {
-    const tracing = startTracing({ serviceName: 'orchestrator', endpoint: collector.url, logger: { warn: () => undefined, error: () => undefined } });
+    const tracing = startTracing({
+      serviceName: 'orchestrator',
+      endpoint: collector.url,
+      logger: { warn: () => undefined, error: () => undefined },
+    });
     try {
       const { lines, logger } = capture();
       logger.info('before');
@@ -59,27 +76,60 @@ describe('createLogger', () => {
       password: 'hunter2',
       token: 't0k3n',
       secret: 's3cr3t',
-      request: { headers: { Authorization: 'Basic xyz', 'x-api-key': 'k-2', cookie: 'sid=1' }, body: [{ client_secret: 'cs', accessToken: 'at' }] },
+      request: {
+        headers: { Authorization: 'Basic xyz', 'x-api-key': 'k-2', cookie: 'sid=1' },
+        body: [{ client_secret: 'cs', accessToken: 'at' }],
+      },
       tokenUsage: { inputTokens: 120, maxTokens: 4000 },
       runId: 'r-9',
     });
     const text = JSON.stringify(lines[0]);
-    for (const secret of ['Bearer abc', 'sk-live-1', 'hunter2', 't0k3n', 's3cr3t', 'Basic xyz', 'k-2', 'sid=1', '"cs"', '"at"']) expect(text).not.toContain(secret);
+    for (const secret of [
+      'Bearer abc',
+      'sk-live-1',
+      'hunter2',
+      't0k3n',
+      's3cr3t',
+      'Basic xyz',
+      'k-2',
+      'sid=1',
+      '"cs"',
+      '"at"',
+    ])
+      expect(text).not.toContain(secret);
     expect(lines[0]).toMatchObject({
       authorization: REDACTED,
       apiKey: REDACTED,
       password: REDACTED,
       token: REDACTED,
       secret: REDACTED,
-      request: { headers: { Authorization: REDACTED, 'x-api-key': REDACTED, cookie: REDACTED }, body: [{ client_secret: REDACTED, accessToken: REDACTED }] },
+      request: {
+        headers: { Authorization: REDACTED, 'x-api-key': REDACTED, cookie: REDACTED },
+        body: [{ client_secret: REDACTED, accessToken: REDACTED }],
+      },
       tokenUsage: { inputTokens: 120, maxTokens: 4000 },
       runId: 'r-9',
     });
   });
 
   it('tells secret-looking keys from token counts', () => {
-    expect(['Authorization', 'proxy-authorization', 'OPENAI_API_KEY', 'dbPassword', 'refresh_token', 'webhookSecret', 'secretAccessKey', 'privateKey'].filter((key) => !isSecretKey(key))).toEqual([]);
-    expect(['tokenUsage', 'inputTokens', 'maxTokens', 'runId', 'stepId', 'attempt', 'key', 'idempotencyKey'].filter(isSecretKey)).toEqual([]);
+    expect(
+      [
+        'Authorization',
+        'proxy-authorization',
+        'OPENAI_API_KEY',
+        'dbPassword',
+        'refresh_token',
+        'webhookSecret',
+        'secretAccessKey',
+        'privateKey',
+      ].filter((key) => !isSecretKey(key)),
+    ).toEqual([]);
+    expect(
+      ['tokenUsage', 'inputTokens', 'maxTokens', 'runId', 'stepId', 'attempt', 'key', 'idempotencyKey'].filter(
+        isSecretKey,
+      ),
+    ).toEqual([]);
   });
 
   it('keeps its own fields from being forged, and serializes errors, bigints and cycles', () => {
@@ -88,13 +138,26 @@ describe('createLogger', () => {
     cyclic.self = cyclic;
     const error = Object.assign(new Error('refused'), { code: 'ECONNREFUSED' });
     logger.info('real message', { msg: 'forged', level: 'fatal', error, offset: 12n, cyclic });
-    expect(lines[0]).toMatchObject({ msg: 'real message', level: 'info', 'field.msg': 'forged', 'field.level': 'fatal', offset: '12', cyclic: { name: 'loop', self: '[circular]' } });
+    expect(lines[0]).toMatchObject({
+      msg: 'real message',
+      level: 'info',
+      'field.msg': 'forged',
+      'field.level': 'fatal',
+      offset: '12',
+      cyclic: { name: 'loop', self: '[circular]' },
+    });
     expect(lines[0]?.error).toMatchObject({ name: 'Error', message: 'refused', code: 'ECONNREFUSED' });
   });
 
   it('still writes the line when a field cannot be serialized', () => {
     const { lines, logger } = capture();
-    logger.info('odd field', { weird: { toJSON: () => { throw new Error('no json for you'); } } });
+    logger.info('odd field', {
+      weird: {
+        toJSON: () => {
+          throw new Error('no json for you');
+        },
+      },
+    });
     expect(lines[0]).toMatchObject({ msg: 'odd field', logError: 'fields could not be serialized: no json for you' });
   });
 });

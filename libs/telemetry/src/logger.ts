@@ -20,7 +20,21 @@ export const REDACTED = '[redacted]';
 const RESERVED = new Set(['time', 'level', 'service', 'instance', 'msg']);
 // Matched against the key lower-cased with `-` and `_` removed, at its end: `dbPassword`, `x-api-key` and
 // `accessToken` are secrets, while `tokenUsage` and `maxTokens` (LLM token counts) are not.
-const SECRET_SUFFIXES = ['authorization', 'apikey', 'password', 'passwd', 'passphrase', 'token', 'secret', 'secretkey', 'secretaccesskey', 'privatekey', 'cookie', 'credentials', 'credential'];
+const SECRET_SUFFIXES = [
+  'authorization',
+  'apikey',
+  'password',
+  'passwd',
+  'passphrase',
+  'token',
+  'secret',
+  'secretkey',
+  'secretaccesskey',
+  'privatekey',
+  'cookie',
+  'credentials',
+  'credential',
+];
 const MAX_DEPTH = 8;
 
 /** True for keys named like secrets: authorization, apiKey, password, token, secret, cookie and their variants. */
@@ -55,7 +69,8 @@ function redact(value: unknown, depth: number, seen: WeakSet<object>): unknown {
 
 function redactRecord(record: Record<string, unknown>, depth: number, seen: WeakSet<object>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(record)) out[key] = isSecretKey(key) ? REDACTED : redact(item, depth + 1, seen);
+  for (const [key, item] of Object.entries(record))
+    out[key] = isSecretKey(key) ? REDACTED : redact(item, depth + 1, seen);
   return out;
 }
 
@@ -74,10 +89,14 @@ function errorFields(error: Error): Record<string, unknown> {
 function serialize(line: Record<string, unknown>, fields: Record<string, unknown>): string {
   try {
     const full = { ...line };
-    for (const [key, value] of Object.entries(redactSecrets(fields) as Record<string, unknown>)) full[RESERVED.has(key) ? `field.${key}` : key] = value;
+    for (const [key, value] of Object.entries(redactSecrets(fields) as Record<string, unknown>))
+      full[RESERVED.has(key) ? `field.${key}` : key] = value;
     return JSON.stringify(full);
   } catch (error) {
-    return JSON.stringify({ ...line, logError: `fields could not be serialized: ${error instanceof Error ? error.message : String(error)}` });
+    return JSON.stringify({
+      ...line,
+      logError: `fields could not be serialized: ${error instanceof Error ? error.message : String(error)}`,
+    });
   }
 }
 
@@ -88,7 +107,8 @@ function serialize(line: Record<string, unknown>, fields: Record<string, unknown
  * redacted at any depth.
  */
 export function createLogger(options: LoggerOptions): Logger {
-  if (typeof options.service !== 'string' || options.service === '') throw new Error('createLogger: service must be a non-empty string');
+  if (typeof options.service !== 'string' || options.service === '')
+    throw new Error('createLogger: service must be a non-empty string');
   const sink = options.sink ?? ((line: string) => void process.stderr.write(`${line}\n`));
   const write = (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>): void => {
     const line: Record<string, unknown> = { time: new Date().toISOString(), level, service: options.service };
@@ -101,5 +121,9 @@ export function createLogger(options: LoggerOptions): Logger {
     }
     sink(serialize(line, { ...options.base, ...fields }));
   };
-  return { info: (m, f) => write('info', m, f), warn: (m, f) => write('warn', m, f), error: (m, f) => write('error', m, f) };
+  return {
+    info: (m, f) => write('info', m, f),
+    warn: (m, f) => write('warn', m, f),
+    error: (m, f) => write('error', m, f),
+  };
 }

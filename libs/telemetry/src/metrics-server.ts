@@ -26,15 +26,23 @@ export interface MetricsServer {
  * (orchestrator, governance, workers). Services with an API mount `metrics.render()` on their own router.
  */
 export async function serveMetrics(options: MetricsServerOptions): Promise<MetricsServer> {
-  if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535) throw new Error(`serveMetrics: port must be an integer from 0 to 65535, got ${String(options.port)}`);
+  if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535)
+    throw new Error(`serveMetrics: port must be an integer from 0 to 65535, got ${String(options.port)}`);
   const host = options.host ?? '127.0.0.1';
   const server = createServer((request, response) => {
     handle(options, request, response).catch((error: unknown) => {
-      send(response, 500, 'text/plain; charset=utf-8', `metrics could not be rendered: ${error instanceof Error ? error.message : String(error)}\n`);
+      send(
+        response,
+        500,
+        'text/plain; charset=utf-8',
+        `metrics could not be rendered: ${error instanceof Error ? error.message : String(error)}\n`,
+      );
     });
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (error) => reject(new Error(`serveMetrics: cannot listen on ${host}:${options.port}: ${error.message}`)));
+    server.once('error', (error) =>
+      reject(new Error(`serveMetrics: cannot listen on ${host}:${options.port}: ${error.message}`)),
+    );
     server.listen(options.port, host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
@@ -49,15 +57,21 @@ export async function serveMetrics(options: MetricsServerOptions): Promise<Metri
   };
 }
 
-async function handle(options: MetricsServerOptions, request: IncomingMessage, response: ServerResponse): Promise<void> {
+async function handle(
+  options: MetricsServerOptions,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
   const path = new URL(request.url ?? '/', 'http://localhost').pathname;
-  if (path !== '/metrics' && path !== '/healthz') return send(response, 404, 'text/plain; charset=utf-8', 'not found: try GET /metrics or GET /healthz\n');
+  if (path !== '/metrics' && path !== '/healthz')
+    return send(response, 404, 'text/plain; charset=utf-8', 'not found: try GET /metrics or GET /healthz\n');
   if (request.method !== 'GET' && request.method !== 'HEAD') {
     response.setHeader('allow', 'GET, HEAD');
     return send(response, 405, 'text/plain; charset=utf-8', `${request.method ?? ''} not allowed on ${path}\n`);
   }
   if (path === '/healthz') return send(response, 200, 'application/json', '{"status":"ok"}\n');
-  if (options.authenticate !== undefined && !(await options.authenticate(request))) return send(response, 401, 'text/plain; charset=utf-8', 'unauthorized\n');
+  if (options.authenticate !== undefined && !(await options.authenticate(request)))
+    return send(response, 401, 'text/plain; charset=utf-8', 'unauthorized\n');
   send(response, 200, options.metrics.contentType, await options.metrics.render());
 }
 

@@ -15,7 +15,9 @@ function samples(text: string): Sample[] {
     .map((line) => {
       const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
       if (match === null) throw new Error(`not a sample line: ${line}`);
-      const labels = Object.fromEntries([...(match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]));
+      const labels = Object.fromEntries(
+        [...(match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]),
+      );
       return { name: match[1] as string, labels, value: Number(match[3]) };
     });
 }
@@ -40,13 +42,28 @@ describe('createMetrics', () => {
     const service = { service: 'orchestrator' };
     expect(valueOf(all, 'orchestron_runs', { ...service, status: 'running', tenant: 'default' })).toBe(3);
     expect(valueOf(all, 'orchestron_step_retries_total', { ...service, worker: 'send-email' })).toBe(1);
-    expect(valueOf(all, 'orchestron_breaker_state', { ...service, worker: 'send-email' })).toBe(BREAKER_STATE_VALUE['half-open']);
+    expect(valueOf(all, 'orchestron_breaker_state', { ...service, worker: 'send-email' })).toBe(
+      BREAKER_STATE_VALUE['half-open'],
+    );
     expect(valueOf(all, 'orchestron_worker_inflight', { ...service, worker: 'send-email' })).toBe(4);
     expect(valueOf(all, 'orchestron_worker_limit', { ...service, worker: 'send-email' })).toBe(8);
-    expect(valueOf(all, 'orchestron_consumer_lag', { ...service, group: 'orchestrator', topic: 'orchestron.reports', partition: '2' })).toBe(17);
-    expect(valueOf(all, 'orchestron_governance_decisions_total', { ...service, outcome: 'deny', policy: 'no-prod-deletes' })).toBe(1);
-    expect(valueOf(all, 'orchestron_messages_handled_total', { ...service, topic: 'orchestron.reports', outcome: 'ok' })).toBe(5);
-    expect(all.some((s) => s.name === 'process_cpu_user_seconds_total' && s.labels.service === 'orchestrator')).toBe(true);
+    expect(
+      valueOf(all, 'orchestron_consumer_lag', {
+        ...service,
+        group: 'orchestrator',
+        topic: 'orchestron.reports',
+        partition: '2',
+      }),
+    ).toBe(17);
+    expect(
+      valueOf(all, 'orchestron_governance_decisions_total', { ...service, outcome: 'deny', policy: 'no-prod-deletes' }),
+    ).toBe(1);
+    expect(
+      valueOf(all, 'orchestron_messages_handled_total', { ...service, topic: 'orchestron.reports', outcome: 'ok' }),
+    ).toBe(5);
+    expect(all.some((s) => s.name === 'process_cpu_user_seconds_total' && s.labels.service === 'orchestrator')).toBe(
+      true,
+    );
   });
 
   it('observes step latency in seconds into cumulative buckets from 5 ms to 5 minutes', async () => {
@@ -55,7 +72,12 @@ describe('createMetrics', () => {
     metrics.stepDuration.observe(labels, 0.2);
     metrics.stepDuration.observe(labels, 42);
 
-    const buckets = samples(await metrics.render()).filter((s) => s.name === 'orchestron_step_duration_seconds_bucket' && s.labels.worker === 'charge-card' && s.labels.outcome === 'completed');
+    const buckets = samples(await metrics.render()).filter(
+      (s) =>
+        s.name === 'orchestron_step_duration_seconds_bucket' &&
+        s.labels.worker === 'charge-card' &&
+        s.labels.outcome === 'completed',
+    );
     expect(buckets.map((b) => b.labels.le)).toEqual([...STEP_DURATION_BUCKETS.map(String), '+Inf']);
     const count = (le: string): number | undefined => buckets.find((b) => b.labels.le === le)?.value;
     expect([count('0.1'), count('0.25'), count('30'), count('60'), count('+Inf')]).toEqual([0, 1, 1, 2, 2]);
@@ -84,7 +106,12 @@ describe('serveMetrics', () => {
       const scraped = await fetch(`${server.url}/metrics`);
       expect(scraped.status).toBe(200);
       expect(scraped.headers.get('content-type')).toBe(metrics.contentType);
-      expect(valueOf(samples(await scraped.text()), 'orchestron_governance_decisions_total', { outcome: 'allow', policy: 'default' })).toBe(1);
+      expect(
+        valueOf(samples(await scraped.text()), 'orchestron_governance_decisions_total', {
+          outcome: 'allow',
+          policy: 'default',
+        }),
+      ).toBe(1);
       const health = await fetch(`${server.url}/healthz`);
       expect([health.status, await health.json()]).toEqual([200, { status: 'ok' }]);
       expect((await fetch(`${server.url}/other`)).status).toBe(404);
@@ -96,7 +123,11 @@ describe('serveMetrics', () => {
 
   it('asks authenticate before serving /metrics, but not /healthz', async () => {
     const metrics = createMetrics({ service: 'worker', defaultMetrics: false });
-    const server = await serveMetrics({ port: 0, metrics, authenticate: (request) => request.headers.authorization === 'Bearer scrape' });
+    const server = await serveMetrics({
+      port: 0,
+      metrics,
+      authenticate: (request) => request.headers.authorization === 'Bearer scrape',
+    });
     try {
       expect((await fetch(`${server.url}/metrics`)).status).toBe(401);
       expect((await fetch(`${server.url}/metrics`, { headers: { authorization: 'Bearer scrape' } })).status).toBe(200);
@@ -107,7 +138,10 @@ describe('serveMetrics', () => {
   });
 
   it('answers 500 with the reason when rendering fails', async () => {
-    const server = await serveMetrics({ port: 0, metrics: { contentType: 'text/plain', render: () => Promise.reject(new Error('registry gone')) } });
+    const server = await serveMetrics({
+      port: 0,
+      metrics: { contentType: 'text/plain', render: () => Promise.reject(new Error('registry gone')) },
+    });
     try {
       const response = await fetch(`${server.url}/metrics`);
       expect([response.status, await response.text()]).toEqual([500, 'metrics could not be rendered: registry gone\n']);
@@ -117,6 +151,8 @@ describe('serveMetrics', () => {
   });
 
   it('rejects a bad port with its value', async () => {
-    await expect(serveMetrics({ port: 70000, metrics: createMetrics({ service: 'x', defaultMetrics: false }) })).rejects.toThrow('port must be an integer from 0 to 65535, got 70000');
+    await expect(
+      serveMetrics({ port: 70000, metrics: createMetrics({ service: 'x', defaultMetrics: false }) }),
+    ).rejects.toThrow('port must be an integer from 0 to 65535, got 70000');
   });
 });

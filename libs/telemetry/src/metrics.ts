@@ -40,27 +40,80 @@ export interface Metrics {
 
 /** Orchestron's metrics in a registry of their own, so two services (or tests) in one process do not collide. */
 export function createMetrics(options: MetricsOptions): Metrics {
-  if (typeof options.service !== 'string' || options.service === '') throw new Error('createMetrics: service must be a non-empty string');
+  if (typeof options.service !== 'string' || options.service === '')
+    throw new Error('createMetrics: service must be a non-empty string');
   const registry = new Registry();
   registry.setDefaultLabels({ service: options.service });
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
   const registers = [registry];
-  const breakerState = new Gauge({ name: 'orchestron_breaker_state', help: 'Circuit breaker state per worker: 0 closed, 1 open, 2 half-open', labelNames: ['worker'] as const, registers });
+  const breakerState = new Gauge({
+    name: 'orchestron_breaker_state',
+    help: 'Circuit breaker state per worker: 0 closed, 1 open, 2 half-open',
+    labelNames: ['worker'] as const,
+    registers,
+  });
   return {
     registry,
-    runsByStatus: new Gauge({ name: 'orchestron_runs', help: 'Runs currently in each status, per tenant', labelNames: ['status', 'tenant'] as const, registers }),
-    stepDuration: new Histogram({ name: 'orchestron_step_duration_seconds', help: 'Step attempt latency from dispatch to report', labelNames: ['worker', 'outcome'] as const, buckets: STEP_DURATION_BUCKETS, registers }),
-    stepRetries: new Counter({ name: 'orchestron_step_retries_total', help: 'Step attempts scheduled after a failed one', labelNames: ['worker'] as const, registers }),
+    runsByStatus: new Gauge({
+      name: 'orchestron_runs',
+      help: 'Runs currently in each status, per tenant',
+      labelNames: ['status', 'tenant'] as const,
+      registers,
+    }),
+    stepDuration: new Histogram({
+      name: 'orchestron_step_duration_seconds',
+      help: 'Step attempt latency from dispatch to report',
+      labelNames: ['worker', 'outcome'] as const,
+      buckets: STEP_DURATION_BUCKETS,
+      registers,
+    }),
+    stepRetries: new Counter({
+      name: 'orchestron_step_retries_total',
+      help: 'Step attempts scheduled after a failed one',
+      labelNames: ['worker'] as const,
+      registers,
+    }),
     breakerState,
-    workerInflight: new Gauge({ name: 'orchestron_worker_inflight', help: 'Step attempts a worker is running now', labelNames: ['worker'] as const, registers }),
-    workerLimit: new Gauge({ name: 'orchestron_worker_limit', help: 'Concurrency limit a worker currently allows itself', labelNames: ['worker'] as const, registers }),
-    heldAttempts: new Gauge({ name: 'orchestron_held_attempts', help: 'Step attempts held by flow control (breaker open or concurrency limit)', labelNames: ['worker'] as const, registers }),
-    consumerLag: new Gauge({ name: 'orchestron_consumer_lag', help: 'Messages between the committed offset and the end of the partition', labelNames: ['group', 'topic', 'partition'] as const, registers }),
-    governanceDecisions: new Counter({ name: 'orchestron_governance_decisions_total', help: 'Governance verdicts by outcome and deciding policy', labelNames: ['outcome', 'policy'] as const, registers }),
-    messagesHandled: new Counter({ name: 'orchestron_messages_handled_total', help: 'Bus messages handled by topic and outcome', labelNames: ['topic', 'outcome'] as const, registers }),
+    workerInflight: new Gauge({
+      name: 'orchestron_worker_inflight',
+      help: 'Step attempts a worker is running now',
+      labelNames: ['worker'] as const,
+      registers,
+    }),
+    workerLimit: new Gauge({
+      name: 'orchestron_worker_limit',
+      help: 'Concurrency limit a worker currently allows itself',
+      labelNames: ['worker'] as const,
+      registers,
+    }),
+    heldAttempts: new Gauge({
+      name: 'orchestron_held_attempts',
+      help: 'Step attempts held by flow control (breaker open or concurrency limit)',
+      labelNames: ['worker'] as const,
+      registers,
+    }),
+    consumerLag: new Gauge({
+      name: 'orchestron_consumer_lag',
+      help: 'Messages between the committed offset and the end of the partition',
+      labelNames: ['group', 'topic', 'partition'] as const,
+      registers,
+    }),
+    governanceDecisions: new Counter({
+      name: 'orchestron_governance_decisions_total',
+      help: 'Governance verdicts by outcome and deciding policy',
+      labelNames: ['outcome', 'policy'] as const,
+      registers,
+    }),
+    messagesHandled: new Counter({
+      name: 'orchestron_messages_handled_total',
+      help: 'Bus messages handled by topic and outcome',
+      labelNames: ['topic', 'outcome'] as const,
+      registers,
+    }),
     setBreakerState: (worker, state) => {
       const value = BREAKER_STATE_VALUE[state];
-      if (value === undefined) throw new Error(`setBreakerState: unknown state "${String(state)}" (expected closed, open or half-open)`);
+      if (value === undefined)
+        throw new Error(`setBreakerState: unknown state "${String(state)}" (expected closed, open or half-open)`);
       breakerState.set({ worker }, value);
     },
     render: () => registry.metrics(),

@@ -30,15 +30,24 @@ class FakeProcess implements MainProcess {
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 const argv = (...args: string[]): string[] => ['node', 'main.ts', ...args];
 
-function service(overrides: Partial<ServiceMain<{ worker?: string }>> = {}, closing: () => Promise<void> = async () => undefined) {
+function service(
+  overrides: Partial<ServiceMain<{ worker?: string }>> = {},
+  closing: () => Promise<void> = async () => undefined,
+) {
   const started: Array<{ values: unknown; args: readonly string[] }> = [];
   const logged: string[] = [];
   const running: RunningService = {
     close: closing,
-    logger: { info: (m) => logged.push(`info ${m}`), warn: (m) => logged.push(`warn ${m}`), error: (m) => logged.push(`error ${m}`) },
+    logger: {
+      info: (m) => logged.push(`info ${m}`),
+      warn: (m) => logged.push(`warn ${m}`),
+      error: (m) => logged.push(`error ${m}`),
+    },
   };
   const main: ServiceMain<{ worker?: string }> = {
-    name: 'orchestron test', help: 'Usage: test\n', options: { worker: { type: 'string', short: 'w' } },
+    name: 'orchestron test',
+    help: 'Usage: test\n',
+    options: { worker: { type: 'string', short: 'w' } },
     start: async (values, args) => {
       started.push({ values, args });
       return running;
@@ -84,9 +93,13 @@ describe('runServiceMain', () => {
   it('exits 1 when closing fails, and at once on a second signal', async () => {
     const proc = new FakeProcess(argv());
     let finish: (() => void) | undefined;
-    const { main, logged } = service({}, () => new Promise<void>((_, reject) => {
-      finish = () => reject(new Error('pool stuck'));
-    }));
+    const { main, logged } = service(
+      {},
+      () =>
+        new Promise<void>((_, reject) => {
+          finish = () => reject(new Error('pool stuck'));
+        }),
+    );
     await runServiceMain(main, proc);
     proc.signal('SIGINT');
     proc.signal('SIGINT');
@@ -94,16 +107,42 @@ describe('runServiceMain', () => {
     finish?.();
     await settle();
     expect(proc.exits).toEqual([1, 1]);
-    expect(logged).toEqual(['info shutting down', 'warn second signal: exiting without waiting', 'error shutdown failed']);
+    expect(logged).toEqual([
+      'info shutting down',
+      'warn second signal: exiting without waiting',
+      'error shutdown failed',
+    ]);
   });
 
   it('exits 1 when the service cannot start, or 2 when the service calls the error a usage error', async () => {
     const failing = new FakeProcess(argv());
-    await runServiceMain(service({ start: async () => { throw new Error('broker unreachable'); } }).main, failing);
-    expect([failing.err.join(''), failing.exits, failing.signals]).toEqual(['orchestron test: broker unreachable\n', [1], []]);
+    await runServiceMain(
+      service({
+        start: async () => {
+          throw new Error('broker unreachable');
+        },
+      }).main,
+      failing,
+    );
+    expect([failing.err.join(''), failing.exits, failing.signals]).toEqual([
+      'orchestron test: broker unreachable\n',
+      [1],
+      [],
+    ]);
 
     const misused = new FakeProcess(argv());
-    await runServiceMain(service({ start: async () => { throw new RangeError('--worker is required'); }, isUsageError: (e) => e instanceof RangeError }).main, misused);
-    expect([misused.err.join(''), misused.exits]).toEqual(['orchestron test: --worker is required\nRun with --help for usage.\n', [2]]);
+    await runServiceMain(
+      service({
+        start: async () => {
+          throw new RangeError('--worker is required');
+        },
+        isUsageError: (e) => e instanceof RangeError,
+      }).main,
+      misused,
+    );
+    expect([misused.err.join(''), misused.exits]).toEqual([
+      'orchestron test: --worker is required\nRun with --help for usage.\n',
+      [2],
+    ]);
   });
 });

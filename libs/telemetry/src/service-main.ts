@@ -10,7 +10,11 @@ import type { ParseArgsOptionsConfig } from 'node:util';
 /** What a started service hands back: how to close it, and where to log the shutdown. */
 export interface RunningService {
   close(): Promise<void>;
-  readonly logger?: { info(message: string, fields?: Record<string, unknown>): void; warn(message: string, fields?: Record<string, unknown>): void; error(message: string, fields?: Record<string, unknown>): void };
+  readonly logger?: {
+    info(message: string, fields?: Record<string, unknown>): void;
+    warn(message: string, fields?: Record<string, unknown>): void;
+    error(message: string, fields?: Record<string, unknown>): void;
+  };
 }
 
 /** The part of `process` a main touches; tests pass a fake. */
@@ -36,7 +40,10 @@ export interface ServiceMain<Values> {
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
 /** Runs a service's main; resolves once it is up (or has answered --help, or failed and exited). */
-export async function runServiceMain<Values = Record<string, unknown>>(main: ServiceMain<Values>, proc: MainProcess = process): Promise<void> {
+export async function runServiceMain<Values = Record<string, unknown>>(
+  main: ServiceMain<Values>,
+  proc: MainProcess = process,
+): Promise<void> {
   const args = proc.argv.slice(2);
   const fail = (error: unknown, code: number): void => {
     proc.stderr.write(`${main.name}: ${error instanceof Error ? error.message : String(error)}\n`);
@@ -45,7 +52,12 @@ export async function runServiceMain<Values = Record<string, unknown>>(main: Ser
   };
   let values: Values & { help?: boolean };
   try {
-    ({ values } = parseArgs({ args: [...args], options: { ...main.options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }) as unknown as { values: Values & { help?: boolean } });
+    ({ values } = parseArgs({
+      args: [...args],
+      options: { ...main.options, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+      allowPositionals: false,
+    }) as unknown as { values: Values & { help?: boolean } });
   } catch (error) {
     return fail(error, EXIT.usage);
   }
@@ -68,10 +80,13 @@ export async function runServiceMain<Values = Record<string, unknown>>(main: Ser
     }
     closing = true;
     service.logger?.info('shutting down', { signal });
-    void service.close().then(() => proc.exit(EXIT.ok), (error: unknown) => {
-      service.logger?.error('shutdown failed', { error: error instanceof Error ? error.message : String(error) });
-      proc.exit(EXIT.failed);
-    });
+    void service.close().then(
+      () => proc.exit(EXIT.ok),
+      (error: unknown) => {
+        service.logger?.error('shutdown failed', { error: error instanceof Error ? error.message : String(error) });
+        proc.exit(EXIT.failed);
+      },
+    );
   };
   proc.on('SIGINT', () => shutdown('SIGINT'));
   proc.on('SIGTERM', () => shutdown('SIGTERM'));

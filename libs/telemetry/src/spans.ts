@@ -61,34 +61,59 @@ const headerGetter: TextMapGetter<CarrierHeaders> = {
  * With a `runId` the span always lands in the run's trace, so one run stays one trace: a header or active span
  * from another trace (an external caller's, say) is kept as a link instead of becoming the parent.
  */
-export async function withSpan<T>(name: string, options: WithSpanOptions, fn: (span: Span) => T | Promise<T>): Promise<T> {
+export async function withSpan<T>(
+  name: string,
+  options: WithSpanOptions,
+  fn: (span: Span) => T | Promise<T>,
+): Promise<T> {
   const { parent, root, links } = parentFor(options);
-  const attributes: Attributes = options.runId === undefined ? { ...options.attributes } : { ...options.attributes, [RUN_ID_ATTRIBUTE]: options.runId };
+  const attributes: Attributes =
+    options.runId === undefined
+      ? { ...options.attributes }
+      : { ...options.attributes, [RUN_ID_ATTRIBUTE]: options.runId };
   const tracer = trace.getTracer(TRACER_NAME);
-  return tracer.startActiveSpan(name, { kind: KINDS[options.kind ?? 'internal'], attributes, links, root }, parent, async (span) => {
-    try {
-      return await fn(span);
-    } catch (error) {
-      span.recordException(error instanceof Error ? error : String(error));
-      span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
-      throw error;
-    } finally {
-      span.end();
-    }
-  });
+  return tracer.startActiveSpan(
+    name,
+    { kind: KINDS[options.kind ?? 'internal'], attributes, links, root },
+    parent,
+    async (span) => {
+      try {
+        return await fn(span);
+      } catch (error) {
+        span.recordException(error instanceof Error ? error : String(error));
+        span.setStatus({
+          code: SpanStatusCode.ERROR,
+          message: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+        });
+        throw error;
+      } finally {
+        span.end();
+      }
+    },
+  );
 }
 
 function parentFor(options: WithSpanOptions): { parent: Context; root: boolean; links: Link[] } {
   const base = context.active();
   const runTraceId = options.runId === undefined ? undefined : traceIdForRun(options.runId);
-  const candidates = [options.headers === undefined ? undefined : incomingSpanContext(options.headers), trace.getSpanContext(base)].filter(
-    (candidate): candidate is SpanContext => candidate !== undefined && isSpanContextValid(candidate),
-  );
+  const candidates = [
+    options.headers === undefined ? undefined : incomingSpanContext(options.headers),
+    trace.getSpanContext(base),
+  ].filter((candidate): candidate is SpanContext => candidate !== undefined && isSpanContextValid(candidate));
   const chosen = candidates.find((candidate) => runTraceId === undefined || candidate.traceId === runTraceId);
   if (chosen !== undefined) return { parent: trace.setSpanContext(base, chosen), root: false, links: [] };
   if (options.runId !== undefined && runTraceId !== undefined) {
-    const runRoot: SpanContext = { traceId: runTraceId, spanId: spanIdForRun(options.runId), traceFlags: TraceFlags.SAMPLED, isRemote: true };
-    return { parent: trace.setSpanContext(base, runRoot), root: false, links: candidates.map((linked) => ({ context: linked })) };
+    const runRoot: SpanContext = {
+      traceId: runTraceId,
+      spanId: spanIdForRun(options.runId),
+      traceFlags: TraceFlags.SAMPLED,
+      isRemote: true,
+    };
+    return {
+      parent: trace.setSpanContext(base, runRoot),
+      root: false,
+      links: candidates.map((linked) => ({ context: linked })),
+    };
   }
   return { parent: trace.deleteSpan(base), root: true, links: [] };
 }

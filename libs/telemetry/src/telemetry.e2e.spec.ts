@@ -21,7 +21,9 @@ async function startCollectorProcess(out: string): Promise<{ url: string; child:
       if (match) resolve(match[1] as string);
     });
     child.stderr.on('data', (chunk: Buffer) => (seen += chunk.toString()));
-    child.once('exit', (code) => reject(new Error(`the collector exited with ${String(code)} before listening: ${seen}`)));
+    child.once('exit', (code) =>
+      reject(new Error(`the collector exited with ${String(code)} before listening: ${seen}`)),
+    );
   });
   return { url, child };
 }
@@ -48,7 +50,10 @@ describe('one run traced across processes', () => {
     const env = { ...inherited, OTEL_EXPORTER_OTLP_ENDPOINT: collector.url };
     const api = await run(process.execPath, [FIXTURE, 'start', 'api', 'api-1', runId], { cwd: ROOT, env });
     const headers = JSON.parse(api.stdout) as { traceparent: string };
-    const worker = await run(process.execPath, [FIXTURE, 'handle', 'worker', 'worker-1', runId, headers.traceparent], { cwd: ROOT, env });
+    const worker = await run(process.execPath, [FIXTURE, 'handle', 'worker', 'worker-1', runId, headers.traceparent], {
+      cwd: ROOT,
+      env,
+    });
 
     const traceId = traceIdForRun(runId);
     const spans = (await readTraceFile(join(dir, 'traces.ndjson'))).filter((span) => span.traceId === traceId);
@@ -57,17 +62,27 @@ describe('one run traced across processes', () => {
     const started = byName.get('api.start-run');
     expect(started).toMatchObject({ service: 'api', instance: 'api-1', parentSpanId: spanIdForRun(runId) });
     expect(headers.traceparent).toBe(`00-${traceId}-${started?.spanId}-01`);
-    expect(byName.get('worker.handle')).toMatchObject({ service: 'worker', instance: 'worker-1', kind: 'consumer', parentSpanId: started?.spanId });
+    expect(byName.get('worker.handle')).toMatchObject({
+      service: 'worker',
+      instance: 'worker-1',
+      kind: 'consumer',
+      parentSpanId: started?.spanId,
+    });
     expect(byName.get('timer.fire')).toMatchObject({ service: 'worker', parentSpanId: spanIdForRun(runId) });
 
-    const logs = `${api.stderr}${worker.stderr}`.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const logs = `${api.stderr}${worker.stderr}`
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(logs.map((line) => [line.service, line.msg, line.runId, line.traceId])).toEqual([
       ['api', 'run started', runId, traceId],
       ['worker', 'step handled', runId, traceId],
       ['worker', 'timer fired', runId, traceId],
     ]);
 
-    const shown = await run(process.execPath, ['tools/trace-show.ts', join(dir, 'traces.ndjson'), '--run', runId], { cwd: ROOT });
+    const shown = await run(process.execPath, ['tools/trace-show.ts', join(dir, 'traces.ndjson'), '--run', runId], {
+      cwd: ROOT,
+    });
     const lines = shown.stdout.trim().split('\n');
     expect(lines[0]).toBe(`trace ${traceId} (run ${runId}): 3 spans`);
     expect(lines[1]).toBe(`run ${runId} (the run's root ${spanIdForRun(runId)}: not a span)`);
@@ -80,7 +95,12 @@ describe('one run traced across processes', () => {
   });
 
   it('trace-show exits 1 for a run with no spans, and 2 with usage for bad arguments', async () => {
-    await expect(run(process.execPath, ['tools/trace-show.ts', join(dir, 'traces.ndjson'), '--run', 'no-such-run'], { cwd: ROOT })).rejects.toMatchObject({ code: 1, stdout: expect.stringContaining('no spans for trace') });
-    await expect(run(process.execPath, ['tools/trace-show.ts'], { cwd: ROOT })).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('give the trace file') });
+    await expect(
+      run(process.execPath, ['tools/trace-show.ts', join(dir, 'traces.ndjson'), '--run', 'no-such-run'], { cwd: ROOT }),
+    ).rejects.toMatchObject({ code: 1, stdout: expect.stringContaining('no spans for trace') });
+    await expect(run(process.execPath, ['tools/trace-show.ts'], { cwd: ROOT })).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('give the trace file'),
+    });
   });
 });

@@ -11,7 +11,8 @@ function sha256Hex(text: string): string {
 }
 
 function requireRunId(runId: string): string {
-  if (typeof runId !== 'string' || runId.length === 0) throw new Error('runId must be a non-empty string to derive its trace id');
+  if (typeof runId !== 'string' || runId.length === 0)
+    throw new Error('runId must be a non-empty string to derive its trace id');
   return runId;
 }
 
@@ -37,7 +38,8 @@ export function spanIdForRun(runId: string): string {
 
 /** A span id derived from any key (an attempt's idempotency key, say): the first 16 hex digits of sha256(key). */
 export function spanIdForKey(key: string): string {
-  if (typeof key !== 'string' || key.length === 0) throw new Error('key must be a non-empty string to derive a span id');
+  if (typeof key !== 'string' || key.length === 0)
+    throw new Error('key must be a non-empty string to derive a span id');
   return nonZero(sha256Hex(key).slice(0, 16));
 }
 

@@ -47,7 +47,12 @@ describe('one run, one trace, across two services', () => {
     });
     await api.shutdown();
 
-    const worker = startTracing({ serviceName: 'worker', serviceInstance: 'worker-7', endpoint: collector.url, logger: quiet });
+    const worker = startTracing({
+      serviceName: 'worker',
+      serviceInstance: 'worker-7',
+      endpoint: collector.url,
+      logger: quiet,
+    });
     await withSpan('worker.handle', { headers: outgoing, kind: 'consumer' }, () => undefined);
     await withSpan('timer.fire', { runId }, () => undefined);
     await worker.shutdown();
@@ -58,9 +63,20 @@ describe('one run, one trace, across two services', () => {
     const handled = one(spans, 'worker.handle');
     const fired = one(spans, 'timer.fire');
     expect(outgoing.traceparent).toBe(`00-${traceIdForRun(runId)}-${apiSpanId}-01`);
-    expect(started).toMatchObject({ service: 'api', instance: 'api-1', kind: 'server', spanId: apiSpanId, parentSpanId: spanIdForRun(runId) });
+    expect(started).toMatchObject({
+      service: 'api',
+      instance: 'api-1',
+      kind: 'server',
+      spanId: apiSpanId,
+      parentSpanId: spanIdForRun(runId),
+    });
     expect(started.attributes[RUN_ID_ATTRIBUTE]).toBe(runId);
-    expect(handled).toMatchObject({ service: 'worker', instance: 'worker-7', kind: 'consumer', parentSpanId: apiSpanId });
+    expect(handled).toMatchObject({
+      service: 'worker',
+      instance: 'worker-7',
+      kind: 'consumer',
+      parentSpanId: apiSpanId,
+    });
     expect(fired).toMatchObject({ service: 'worker', parentSpanId: spanIdForRun(runId) });
   });
 });
@@ -76,7 +92,10 @@ describe('withSpan', () => {
 
   it("returns fn's result and makes the span active inside it", async () => {
     const runId = newRunId();
-    const seen = await withSpan('outer', { runId }, () => ({ traceId: currentTraceId(), traceparent: currentTraceparent() }));
+    const seen = await withSpan('outer', { runId }, () => ({
+      traceId: currentTraceId(),
+      traceparent: currentTraceparent(),
+    }));
     expect(seen.traceId).toBe(traceIdForRun(runId));
     expect(seen.traceparent).toMatch(new RegExp(`^00-${traceIdForRun(runId)}-[0-9a-f]{16}-01$`));
     expect(currentTraceparent()).toBeUndefined();
@@ -103,7 +122,10 @@ describe('withSpan', () => {
     await tracing.shutdown();
     const span = one(await inTrace(traceIdForRun(runId)), 'charge');
     expect(span.status).toEqual({ code: 'error', message: 'Error: payment gateway said no' });
-    expect(span.events?.[0]).toMatchObject({ name: 'exception', attributes: { 'exception.message': 'payment gateway said no' } });
+    expect(span.events?.[0]).toMatchObject({
+      name: 'exception',
+      attributes: { 'exception.message': 'payment gateway said no' },
+    });
   });
 
   it("keeps a run's span in the run's trace when the header comes from another trace, and links that context", async () => {
@@ -118,7 +140,11 @@ describe('withSpan', () => {
 
   it('parents on a header with no run id, and starts a new root with neither', async () => {
     const foreignTrace = traceIdForRun(newRunId());
-    await withSpan('from-header', { headers: { traceparent: `00-${foreignTrace}-b7ad6b7169203331-01` } }, () => undefined);
+    await withSpan(
+      'from-header',
+      { headers: { traceparent: `00-${foreignTrace}-b7ad6b7169203331-01` } },
+      () => undefined,
+    );
     let rootTrace = '';
     await withSpan('root', { headers: { traceparent: 'garbage' } }, (span) => {
       rootTrace = span.spanContext().traceId;
@@ -169,7 +195,9 @@ describe('startTracing', () => {
     const tracing = startTracing({ serviceName: 'first' });
     expect(() => startTracing({ serviceName: 'second' })).toThrow('already started in this process (service "first")');
     await tracing.shutdown();
-    expect(() => startTracing({ serviceName: 'x', endpoint: 'localhost:4318' })).toThrow('endpoint must be an http(s) URL');
+    expect(() => startTracing({ serviceName: 'x', endpoint: 'localhost:4318' })).toThrow(
+      'endpoint must be an http(s) URL',
+    );
     expect(() => startTracing({ serviceName: 'x', endpoint: 'not a url' })).toThrow('endpoint is not a URL');
     expect(() => startTracing({ serviceName: ' ' })).toThrow('serviceName must be a non-empty string');
   });
@@ -178,7 +206,9 @@ describe('startTracing', () => {
     const other = new BasicTracerProvider();
     expect(trace.setGlobalTracerProvider(other)).toBe(true);
     try {
-      expect(() => startTracing({ serviceName: 'late', endpoint: collector.url, logger: quiet })).toThrow('another OpenTelemetry tracer provider is already registered');
+      expect(() => startTracing({ serviceName: 'late', endpoint: collector.url, logger: quiet })).toThrow(
+        'another OpenTelemetry tracer provider is already registered',
+      );
       expect((trace.getTracerProvider() as ProxyTracerProvider).getDelegate()).toBe(other);
       const again = startTracing({ serviceName: 'late' });
       await again.shutdown();
@@ -189,7 +219,12 @@ describe('startTracing', () => {
 
   it('reports spans it could not deliver at shutdown instead of throwing', async () => {
     const errors: string[] = [];
-    const tracing = startTracing({ serviceName: 'orphan', endpoint: 'http://127.0.0.1:1', shutdownTimeoutMillis: 300, logger: { warn: () => undefined, error: (message) => errors.push(message) } });
+    const tracing = startTracing({
+      serviceName: 'orphan',
+      endpoint: 'http://127.0.0.1:1',
+      shutdownTimeoutMillis: 300,
+      logger: { warn: () => undefined, error: (message) => errors.push(message) },
+    });
     await withSpan('lost', {}, () => undefined);
     await expect(tracing.shutdown()).resolves.toBeUndefined();
     expect(errors.join('\n')).toContain('spans could not be flushed to http://127.0.0.1:1/v1/traces');

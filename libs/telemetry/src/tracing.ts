@@ -43,13 +43,20 @@ let started: string | undefined;
  * logs and outgoing headers.
  */
 export function startTracing(options: TracingOptions): Tracing {
-  if (typeof options.serviceName !== 'string' || options.serviceName.trim() === '') throw new Error('startTracing: serviceName must be a non-empty string');
-  if (started !== undefined) throw new Error(`startTracing: tracing is already started in this process (service "${started}"); call shutdown() on it first`);
+  if (typeof options.serviceName !== 'string' || options.serviceName.trim() === '')
+    throw new Error('startTracing: serviceName must be a non-empty string');
+  if (started !== undefined)
+    throw new Error(
+      `startTracing: tracing is already started in this process (service "${started}"); call shutdown() on it first`,
+    );
   const url = tracesUrl(options.endpoint);
 
   // The OTel API keeps the first registration of each global and ignores later ones; a service whose spans went
   // to someone else's provider would look traced and export nothing, so a clash is an error here.
-  const taken = (what: string): Error => new Error(`startTracing: another OpenTelemetry ${what} is already registered in this process, by code other than startTracing`);
+  const taken = (what: string): Error =>
+    new Error(
+      `startTracing: another OpenTelemetry ${what} is already registered in this process, by code other than startTracing`,
+    );
   if (!context.setGlobalContextManager(new AsyncLocalStorageContext())) throw taken('context manager');
   if (!propagation.setGlobalPropagator(new W3CTraceContextPropagator())) {
     context.disable();
@@ -73,7 +80,10 @@ export function startTracing(options: TracingOptions): Tracing {
     ...(options.serviceInstance === undefined ? {} : { [ATTR_SERVICE_INSTANCE_ID]: options.serviceInstance }),
   });
   const exporter = new OTLPTraceExporter({ url });
-  const provider = new NodeTracerProvider({ resource, spanProcessors: [new BatchSpanProcessor(exporter, { scheduledDelayMillis: options.scheduledDelayMillis ?? 500 })] });
+  const provider = new NodeTracerProvider({
+    resource,
+    spanProcessors: [new BatchSpanProcessor(exporter, { scheduledDelayMillis: options.scheduledDelayMillis ?? 500 })],
+  });
   ownsProvider = trace.setGlobalTracerProvider(provider);
   if (!ownsProvider) {
     void provider.shutdown();
@@ -94,7 +104,9 @@ export function startTracing(options: TracingOptions): Tracing {
       try {
         await Promise.race([provider.shutdown(), timedOut]);
       } catch (error) {
-        logger.error(`tracing: spans could not be flushed to ${url} at shutdown: ${error instanceof Error ? error.message : String(error)}`);
+        logger.error(
+          `tracing: spans could not be flushed to ${url} at shutdown: ${error instanceof Error ? error.message : String(error)}`,
+        );
       } finally {
         clearTimeout(timer);
         unregister();
@@ -113,7 +125,8 @@ function tracesUrl(endpoint: string | undefined): string | undefined {
   } catch {
     throw new Error(`startTracing: ${source} is not a URL: "${base}" (expected e.g. http://127.0.0.1:4318)`);
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error(`startTracing: ${source} must be an http(s) URL, got "${base}"`);
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+    throw new Error(`startTracing: ${source} must be an http(s) URL, got "${base}"`);
   const trimmed = base.replace(/\/+$/, '');
   return trimmed.endsWith('/v1/traces') ? trimmed : `${trimmed}/v1/traces`;
 }
@@ -125,7 +138,10 @@ function tracesUrl(endpoint: string | undefined): string | undefined {
 function diagLogger(logger: Pick<Logger, 'warn' | 'error'>): DiagLogger {
   const lastWritten = new Map<string, { at: number; suppressed: number }>();
   const write = (level: 'warn' | 'error', message: string, args: unknown[]): void => {
-    const text = [readable(message), ...args.map((arg) => (arg instanceof Error ? arg.message : typeof arg === 'string' ? arg : JSON.stringify(arg)))].join(' ');
+    const text = [
+      readable(message),
+      ...args.map((arg) => (arg instanceof Error ? arg.message : typeof arg === 'string' ? arg : JSON.stringify(arg))),
+    ].join(' ');
     const now = Date.now();
     const seen = lastWritten.get(text);
     if (seen !== undefined && now - seen.at < 60_000) {
@@ -135,10 +151,18 @@ function diagLogger(logger: Pick<Logger, 'warn' | 'error'>): DiagLogger {
     lastWritten.set(text, { at: now, suppressed: 0 });
     if (lastWritten.size > 100) lastWritten.clear();
     // The export runs in whatever context armed the batch timer; the failure is not part of that span's trace.
-    context.with(ROOT_CONTEXT, () => logger[level](`tracing: ${text}`, seen?.suppressed ? { repeatedSinceLastReport: seen.suppressed } : undefined));
+    context.with(ROOT_CONTEXT, () =>
+      logger[level](`tracing: ${text}`, seen?.suppressed ? { repeatedSinceLastReport: seen.suppressed } : undefined),
+    );
   };
   const ignore = (): void => undefined;
-  return { error: (m, ...a) => write('error', m, a), warn: (m, ...a) => write('warn', m, a), info: ignore, debug: ignore, verbose: ignore };
+  return {
+    error: (m, ...a) => write('error', m, a),
+    warn: (m, ...a) => write('warn', m, a),
+    info: ignore,
+    debug: ignore,
+    verbose: ignore,
+  };
 }
 
 // The SDK's error handler hands diag a JSON dump of the exception (stack and all); its message is what helps.
@@ -146,7 +170,9 @@ function readable(message: string): string {
   if (!message.startsWith('{')) return message;
   try {
     const parsed = JSON.parse(message) as { message?: unknown; code?: unknown };
-    return typeof parsed.message === 'string' ? `${parsed.message}${typeof parsed.code === 'string' && !parsed.message.includes(parsed.code) ? ` (${parsed.code})` : ''}` : message;
+    return typeof parsed.message === 'string'
+      ? `${parsed.message}${typeof parsed.code === 'string' && !parsed.message.includes(parsed.code) ? ` (${parsed.code})` : ''}`
+      : message;
   } catch {
     return message;
   }

@@ -34,17 +34,34 @@ export const KAFKA_MINIMUMS = { partitions: 1, sessionTimeoutMs: 1000 } as const
  * The event store holds a connection for appends and one for LISTEN, hence at least 2 and 10 by default. A service
  * with a lighter use (the workers' idempotency ledger) passes its own default; the minimum is the same for all.
  */
-export const POSTGRES_DEFAULTS = { url: 'postgres://postgres@127.0.0.1:5432/test', schema: 'orchestron', poolSize: 10 } as const;
+export const POSTGRES_DEFAULTS = {
+  url: 'postgres://postgres@127.0.0.1:5432/test',
+  schema: 'orchestron',
+  poolSize: 10,
+} as const;
 export const POSTGRES_MINIMUMS = { poolSize: 2 } as const;
 
 /** ORCHESTRON_KAFKA_BROKERS, ORCHESTRON_KAFKA_PARTITIONS, ORCHESTRON_KAFKA_SESSION_TIMEOUT_MS. */
 export function kafkaSettings(env: Env): KafkaSettings {
-  const brokers = (env.ORCHESTRON_KAFKA_BROKERS ?? KAFKA_DEFAULTS.brokers).split(',').map((b) => b.trim()).filter(Boolean);
+  const brokers = (env.ORCHESTRON_KAFKA_BROKERS ?? KAFKA_DEFAULTS.brokers)
+    .split(',')
+    .map((b) => b.trim())
+    .filter(Boolean);
   if (brokers.length === 0) throw new SettingError('ORCHESTRON_KAFKA_BROKERS must name at least one host:port');
   return {
     brokers,
-    partitions: integerSetting(env, 'ORCHESTRON_KAFKA_PARTITIONS', KAFKA_DEFAULTS.partitions, KAFKA_MINIMUMS.partitions),
-    sessionTimeoutMs: integerSetting(env, 'ORCHESTRON_KAFKA_SESSION_TIMEOUT_MS', KAFKA_DEFAULTS.sessionTimeoutMs, KAFKA_MINIMUMS.sessionTimeoutMs),
+    partitions: integerSetting(
+      env,
+      'ORCHESTRON_KAFKA_PARTITIONS',
+      KAFKA_DEFAULTS.partitions,
+      KAFKA_MINIMUMS.partitions,
+    ),
+    sessionTimeoutMs: integerSetting(
+      env,
+      'ORCHESTRON_KAFKA_SESSION_TIMEOUT_MS',
+      KAFKA_DEFAULTS.sessionTimeoutMs,
+      KAFKA_MINIMUMS.sessionTimeoutMs,
+    ),
   };
 }
 
@@ -53,7 +70,12 @@ export function postgresSettings(env: Env, defaults: { readonly poolSize?: numbe
   return {
     url: env.ORCHESTRON_PG_URL ?? POSTGRES_DEFAULTS.url,
     schema: env.ORCHESTRON_PG_SCHEMA ?? POSTGRES_DEFAULTS.schema,
-    poolSize: integerSetting(env, 'ORCHESTRON_PG_POOL_SIZE', defaults.poolSize ?? POSTGRES_DEFAULTS.poolSize, POSTGRES_MINIMUMS.poolSize),
+    poolSize: integerSetting(
+      env,
+      'ORCHESTRON_PG_POOL_SIZE',
+      defaults.poolSize ?? POSTGRES_DEFAULTS.poolSize,
+      POSTGRES_MINIMUMS.poolSize,
+    ),
   };
 }
 
@@ -62,6 +84,7 @@ export function integerSetting(env: Env, name: string, fallback: number, min: nu
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) throw new SettingError(`${name} must be an integer of at least ${min}, got ${JSON.stringify(raw)}`);
+  if (!Number.isInteger(value) || value < min)
+    throw new SettingError(`${name} must be an integer of at least ${min}, got ${JSON.stringify(raw)}`);
   return value;
 }

@@ -28,15 +28,25 @@ const BUSES: readonly BusKind[] = ['memory', 'kafka'];
 /** Reads ORCHESTRON_STORE / ORCHESTRON_BUS and their connection settings; a bad value names the variable. */
 export function tierConfig(env: Readonly<Record<string, string | undefined>>): TierConfig {
   const store = (env.ORCHESTRON_STORE ?? 'embedded') as StoreKind;
-  if (!STORES.includes(store)) throw new SettingError(`ORCHESTRON_STORE must be one of ${STORES.join(', ')}, got ${JSON.stringify(env.ORCHESTRON_STORE)}`);
+  if (!STORES.includes(store))
+    throw new SettingError(
+      `ORCHESTRON_STORE must be one of ${STORES.join(', ')}, got ${JSON.stringify(env.ORCHESTRON_STORE)}`,
+    );
   const bus = (env.ORCHESTRON_BUS ?? 'memory') as BusKind;
-  if (!BUSES.includes(bus)) throw new SettingError(`ORCHESTRON_BUS must be one of ${BUSES.join(', ')}, got ${JSON.stringify(env.ORCHESTRON_BUS)}`);
+  if (!BUSES.includes(bus))
+    throw new SettingError(
+      `ORCHESTRON_BUS must be one of ${BUSES.join(', ')}, got ${JSON.stringify(env.ORCHESTRON_BUS)}`,
+    );
   const kafka = kafkaSettings(env);
   const pg = postgresSettings(env);
   const esdbUrl = env.ORCHESTRON_ESDB_URL ?? null;
-  if (store === 'kurrentdb' && !esdbUrl) throw new SettingError('ORCHESTRON_STORE=kurrentdb needs ORCHESTRON_ESDB_URL (e.g. kurrentdb://127.0.0.1:2113?tls=false)');
+  if (store === 'kurrentdb' && !esdbUrl)
+    throw new SettingError(
+      'ORCHESTRON_STORE=kurrentdb needs ORCHESTRON_ESDB_URL (e.g. kurrentdb://127.0.0.1:2113?tls=false)',
+    );
   return {
-    store, bus,
+    store,
+    bus,
     pgUrl: pg.url,
     pgSchema: pg.schema,
     pgPoolSize: pg.poolSize,
@@ -67,20 +77,38 @@ export async function openStore(config: TierConfig, dataDir: string): Promise<Ev
 }
 
 /** Every topic Orchestron itself reads or writes, but the per-worker command topics. */
-export const ALL_TOPICS: readonly string[] = [Topics.workflowStarts, Topics.stepEvents, Topics.governanceRequests, Topics.governanceDecisions, Topics.operatorCommands, Topics.deadLetters];
+export const ALL_TOPICS: readonly string[] = [
+  Topics.workflowStarts,
+  Topics.stepEvents,
+  Topics.governanceRequests,
+  Topics.governanceDecisions,
+  Topics.operatorCommands,
+  Topics.deadLetters,
+];
 
 export interface OpenBusOptions {
   /** Kafka client id: names the service in the broker's logs. Default `orchestron`. */
   readonly clientId?: string;
 }
 
-export async function openBus(config: TierConfig, logger: Logger, workers: readonly string[], options: OpenBusOptions = {}): Promise<MessageBus> {
+export async function openBus(
+  config: TierConfig,
+  logger: Logger,
+  workers: readonly string[],
+  options: OpenBusOptions = {},
+): Promise<MessageBus> {
   switch (config.bus) {
     case 'memory':
       return createInMemoryBus();
     case 'kafka': {
       const { createKafkaBus } = await import('@orchestron/bus-kafka');
-      const bus = createKafkaBus({ brokers: config.kafkaBrokers, clientId: options.clientId ?? 'orchestron', partitions: config.kafkaPartitions, sessionTimeoutMs: config.kafkaSessionTimeoutMs, logger });
+      const bus = createKafkaBus({
+        brokers: config.kafkaBrokers,
+        clientId: options.clientId ?? 'orchestron',
+        partitions: config.kafkaPartitions,
+        sessionTimeoutMs: config.kafkaSessionTimeoutMs,
+        logger,
+      });
       await bus.ensureTopics([...ALL_TOPICS, ...workers.map(Topics.commands)]);
       return bus;
     }

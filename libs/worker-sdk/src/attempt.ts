@@ -21,7 +21,11 @@ export function parseStepCommand(value: unknown, worker: string): StepCommandMes
 export function toStepError(error: unknown): StepError {
   if (error !== null && typeof error === 'object') {
     const e = error as { code?: unknown; message?: unknown; retryable?: unknown };
-    return { code: typeof e.code === 'string' && e.code !== '' ? e.code : 'STEP.FAILED', message: typeof e.message === 'string' ? e.message : String(error), retryable: e.retryable !== false };
+    return {
+      code: typeof e.code === 'string' && e.code !== '' ? e.code : 'STEP.FAILED',
+      message: typeof e.message === 'string' ? e.message : String(error),
+      retryable: e.retryable !== false,
+    };
   }
   return { code: 'STEP.FAILED', message: String(error), retryable: true };
 }
@@ -47,9 +51,24 @@ export function successOutcome(output: unknown, worker: string): Outcome {
   try {
     encoded = JSON.stringify(value);
   } catch (error) {
-    return { ok: false, error: { code: 'WORKER.OUTPUT_NOT_JSON', message: `worker "${worker}" returned output that does not encode as JSON: ${error instanceof Error ? error.message : String(error)}`, retryable: false } };
+    return {
+      ok: false,
+      error: {
+        code: 'WORKER.OUTPUT_NOT_JSON',
+        message: `worker "${worker}" returned output that does not encode as JSON: ${error instanceof Error ? error.message : String(error)}`,
+        retryable: false,
+      },
+    };
   }
-  if (encoded === undefined) return { ok: false, error: { code: 'WORKER.OUTPUT_NOT_JSON', message: `worker "${worker}" returned a ${typeof value}, which is not JSON`, retryable: false } };
+  if (encoded === undefined)
+    return {
+      ok: false,
+      error: {
+        code: 'WORKER.OUTPUT_NOT_JSON',
+        message: `worker "${worker}" returned a ${typeof value}, which is not JSON`,
+        retryable: false,
+      },
+    };
   return { ok: true, output: JSON.parse(encoded) as unknown };
 }
 

@@ -1,7 +1,10 @@
 /** What an attempt came to, as reported and as kept by a ledger. */
 export type Outcome =
   | { readonly ok: true; readonly output: unknown }
-  | { readonly ok: false; readonly error: { readonly code: string; readonly message: string; readonly retryable: boolean } };
+  | {
+      readonly ok: false;
+      readonly error: { readonly code: string; readonly message: string; readonly retryable: boolean };
+    };
 
 /** Who claims an attempt, and which attempt: kept with the claim and in the execution log. */
 export interface ClaimContext {
@@ -20,7 +23,8 @@ export interface ClaimContext {
  * - `running`: another claim holds it (another instance, or a process that died mid-attempt). Do nothing: if
  *   that owner is gone, the orchestrator's attempt timeout dispatches a new attempt under a new key.
  */
-export type ClaimResult = { readonly state: 'claimed' } | { readonly state: 'done'; readonly outcome: Outcome } | { readonly state: 'running' };
+export type ClaimResult =
+  { readonly state: 'claimed' } | { readonly state: 'done'; readonly outcome: Outcome } | { readonly state: 'running' };
 
 /**
  * Where workers of one name remember attempts by idempotency key, shared by all their instances. `claim` must be
@@ -49,9 +53,12 @@ interface Entry {
  * (oldest first) beyond `capacity`; an evicted key that is delivered again runs again, so size it above the
  * number of attempts a redelivery can reach back to.
  */
-export function createMemoryLedger(options: { readonly capacity?: number } = {}): IdempotencyLedger & { readonly size: number } {
+export function createMemoryLedger(
+  options: { readonly capacity?: number } = {},
+): IdempotencyLedger & { readonly size: number } {
   const capacity = options.capacity ?? 10_000;
-  if (!Number.isInteger(capacity) || capacity < 1) throw new TypeError(`createMemoryLedger: capacity must be a positive integer, got ${String(options.capacity)}`);
+  if (!Number.isInteger(capacity) || capacity < 1)
+    throw new TypeError(`createMemoryLedger: capacity must be a positive integer, got ${String(options.capacity)}`);
   const entries = new Map<string, Entry>();
   const evict = (): void => {
     for (const [key, entry] of entries) {

@@ -13,8 +13,17 @@ function command(overrides: Partial<StepCommandMessage> = {}): StepCommandMessag
   const stepId = overrides.stepId ?? 'charge';
   const attempt = overrides.attempt ?? 1;
   return {
-    type: 'step.execute', runId, stepId, attempt, worker: 'w', action: null, input: { amount: 5 }, idempotencyKey: `${runId}/${stepId}/${attempt}`,
-    deadline: null, definitionId: 'def', ...overrides,
+    type: 'step.execute',
+    runId,
+    stepId,
+    attempt,
+    worker: 'w',
+    action: null,
+    input: { amount: 5 },
+    idempotencyKey: `${runId}/${stepId}/${attempt}`,
+    deadline: null,
+    definitionId: 'def',
+    ...overrides,
   };
 }
 
@@ -40,14 +49,18 @@ function setup(): {
     letters.push(m);
   });
   return {
-    bus, events, delivered, letters,
+    bus,
+    events,
+    delivered,
+    letters,
     async worker(handlers, options = {}) {
       const w = createWorker({ name: 'w', bus, handlers, ...options });
       await w.start();
       started.push(w);
       return w;
     },
-    send: (message, headers = { traceparent: TRACEPARENT }) => bus.publish(Topics.commands('w'), [{ key: String(message.runId), value: message, headers }]),
+    send: (message, headers = { traceparent: TRACEPARENT }) =>
+      bus.publish(Topics.commands('w'), [{ key: String(message.runId), value: message, headers }]),
     async until(predicate, what) {
       for (let i = 0; i < 500; i++) {
         if (predicate(events)) return;
@@ -63,24 +76,55 @@ afterEach(async () => {
   await Promise.all(started.splice(0).map((w) => w.stop()));
 });
 
-const types = (events: StepEventMessage[], runId: string): string[] => events.filter((e) => e.runId === runId).map((e) => e.type);
-const final = (events: StepEventMessage[], runId: string): StepEventMessage | undefined => events.find((e) => e.runId === runId && (e.type === 'step.completed' || e.type === 'step.failed'));
+const types = (events: StepEventMessage[], runId: string): string[] =>
+  events.filter((e) => e.runId === runId).map((e) => e.type);
+const final = (events: StepEventMessage[], runId: string): StepEventMessage | undefined =>
+  events.find((e) => e.runId === runId && (e.type === 'step.completed' || e.type === 'step.failed'));
 
 describe('createWorker', () => {
-  it('hands the handler its attempt and reports started, heartbeats and completed, each with the dispatch\'s traceparent', async () => {
+  it("hands the handler its attempt and reports started, heartbeats and completed, each with the dispatch's traceparent", async () => {
     const t = setup();
     const seen: StepContext[] = [];
-    await t.worker({ execute: async (ctx) => { seen.push(ctx); await ctx.heartbeat(); await ctx.heartbeat(); return { charged: ctx.input }; } }, { instance: 'i-1' });
+    await t.worker(
+      {
+        execute: async (ctx) => {
+          seen.push(ctx);
+          await ctx.heartbeat();
+          await ctx.heartbeat();
+          return { charged: ctx.input };
+        },
+      },
+      { instance: 'i-1' },
+    );
     const cmd = command({ deadline: Date.now() + 60_000 });
     await t.send(cmd);
     await t.until((e) => final(e, cmd.runId) !== undefined, 'completion');
     expect(types(t.events, cmd.runId)).toEqual(['step.started', 'step.heartbeat', 'step.heartbeat', 'step.completed']);
-    expect(final(t.events, cmd.runId)).toEqual({ type: 'step.completed', runId: cmd.runId, stepId: 'charge', attempt: 1, phase: 'execute', output: { charged: { amount: 5 } } });
+    expect(final(t.events, cmd.runId)).toEqual({
+      type: 'step.completed',
+      runId: cmd.runId,
+      stepId: 'charge',
+      attempt: 1,
+      phase: 'execute',
+      output: { charged: { amount: 5 } },
+    });
     expect(t.delivered.map((m) => [m.key, m.headers?.traceparent])).toEqual(Array(4).fill([cmd.runId, TRACEPARENT]));
     const [ctx] = seen;
     expect({ ...ctx, signal: undefined, heartbeat: undefined }).toEqual({
-      runId: cmd.runId, stepId: 'charge', attempt: 1, phase: 'execute', action: null, input: { amount: 5 }, idempotencyKey: cmd.idempotencyKey,
-      deadline: cmd.deadline, definitionId: 'def', worker: 'w', instance: 'i-1', traceparent: TRACEPARENT, signal: undefined, heartbeat: undefined,
+      runId: cmd.runId,
+      stepId: 'charge',
+      attempt: 1,
+      phase: 'execute',
+      action: null,
+      input: { amount: 5 },
+      idempotencyKey: cmd.idempotencyKey,
+      deadline: cmd.deadline,
+      definitionId: 'def',
+      worker: 'w',
+      instance: 'i-1',
+      traceparent: TRACEPARENT,
+      signal: undefined,
+      heartbeat: undefined,
     });
     expect(ctx?.signal.aborted).toBe(false);
   });
@@ -100,22 +144,47 @@ describe('createWorker', () => {
     const terminal = command({ input: { mode: 'terminal' } });
     for (const c of [plain, retryable, terminal]) await t.send(c);
     await t.until((e) => [plain, retryable, terminal].every((c) => final(e, c.runId)), 'three failures');
-    expect(final(t.events, plain.runId)).toMatchObject({ type: 'step.failed', error: { code: 'STEP.FAILED', message: 'socket hang up', retryable: true } });
-    expect(final(t.events, retryable.runId)).toMatchObject({ type: 'step.failed', error: { code: 'PAY.RATE_LIMITED', message: 'rate limited', retryable: true } });
-    expect(final(t.events, terminal.runId)).toMatchObject({ type: 'step.failed', error: { code: 'PAY.DECLINED', message: 'card declined', retryable: false } });
+    expect(final(t.events, plain.runId)).toMatchObject({
+      type: 'step.failed',
+      error: { code: 'STEP.FAILED', message: 'socket hang up', retryable: true },
+    });
+    expect(final(t.events, retryable.runId)).toMatchObject({
+      type: 'step.failed',
+      error: { code: 'PAY.RATE_LIMITED', message: 'rate limited', retryable: true },
+    });
+    expect(final(t.events, terminal.runId)).toMatchObject({
+      type: 'step.failed',
+      error: { code: 'PAY.DECLINED', message: 'card declined', retryable: false },
+    });
   });
 
-  it('runs the handler of the command\'s action; a named action without a handler fails for good instead of running execute', async () => {
+  it("runs the handler of the command's action; a named action without a handler fails for good instead of running execute", async () => {
     const t = setup();
     let executed = 0;
-    await t.worker({ execute: async () => { executed++; return {}; }, refund: async (ctx) => ({ refunded: ctx.phase }) });
+    await t.worker({
+      execute: async () => {
+        executed++;
+        return {};
+      },
+      refund: async (ctx) => ({ refunded: ctx.phase }),
+    });
     const refund = command({ type: 'step.compensate', action: 'refund' });
     const unknown = command({ action: 'teleport' });
     await t.send(refund);
     await t.send(unknown);
-    await t.until((e) => final(e, refund.runId) !== undefined && final(e, unknown.runId) !== undefined, 'both outcomes');
-    expect(final(t.events, refund.runId)).toMatchObject({ type: 'step.completed', phase: 'compensate', output: { refunded: 'compensate' } });
-    expect(final(t.events, unknown.runId)).toMatchObject({ type: 'step.failed', error: { code: 'WORKER.NO_HANDLER', retryable: false } });
+    await t.until(
+      (e) => final(e, refund.runId) !== undefined && final(e, unknown.runId) !== undefined,
+      'both outcomes',
+    );
+    expect(final(t.events, refund.runId)).toMatchObject({
+      type: 'step.completed',
+      phase: 'compensate',
+      output: { refunded: 'compensate' },
+    });
+    expect(final(t.events, unknown.runId)).toMatchObject({
+      type: 'step.failed',
+      error: { code: 'WORKER.NO_HANDLER', retryable: false },
+    });
     expect(executed).toBe(0);
   });
 
@@ -125,15 +194,32 @@ describe('createWorker', () => {
     const cmd = command();
     await t.send(cmd);
     await t.until((e) => final(e, cmd.runId) !== undefined, 'failure');
-    expect(final(t.events, cmd.runId)).toMatchObject({ type: 'step.failed', error: { code: 'WORKER.OUTPUT_NOT_JSON', retryable: false } });
+    expect(final(t.events, cmd.runId)).toMatchObject({
+      type: 'step.failed',
+      error: { code: 'WORKER.OUTPUT_NOT_JSON', retryable: false },
+    });
     expect(JSON.stringify(final(t.events, cmd.runId))).toContain('worker \\"w\\"');
   });
 
   it('dead-letters a command that does not match the wire schema, naming the bad field', async () => {
     const t = setup();
     let ran = 0;
-    await t.worker({ execute: async () => { ran++; } });
-    await t.send({ type: 'step.execute', runId: 'run-bad', stepId: 'a', attempt: 0, worker: 'w', action: null, idempotencyKey: 'k', deadline: null, definitionId: 'd' });
+    await t.worker({
+      execute: async () => {
+        ran++;
+      },
+    });
+    await t.send({
+      type: 'step.execute',
+      runId: 'run-bad',
+      stepId: 'a',
+      attempt: 0,
+      worker: 'w',
+      action: null,
+      idempotencyKey: 'k',
+      deadline: null,
+      definitionId: 'd',
+    });
     for (let i = 0; i < 200 && t.letters.length === 0; i++) await sleep(5);
     expect(t.letters).toHaveLength(1);
     expect((t.letters[0]?.value as { reason: string }).reason).toMatch(/WireFormatError: .*\/attempt must be >= 1/);
@@ -142,12 +228,17 @@ describe('createWorker', () => {
 });
 
 describe('cancellation', () => {
-  it('aborts the signal when the attempt\'s deadline passes, with a deadline reason, and reports a retryable timeout', async () => {
+  it("aborts the signal when the attempt's deadline passes, with a deadline reason, and reports a retryable timeout", async () => {
     const t = setup();
     const reasons: unknown[] = [];
     await t.worker({
       execute: async (ctx) => {
-        await new Promise((_, reject) => ctx.signal.addEventListener('abort', () => { reasons.push(ctx.signal.reason); reject(ctx.signal.reason); }));
+        await new Promise((_, reject) =>
+          ctx.signal.addEventListener('abort', () => {
+            reasons.push(ctx.signal.reason);
+            reject(ctx.signal.reason);
+          }),
+        );
       },
     });
     const cmd = command({ deadline: Date.now() + 50 });
@@ -156,13 +247,20 @@ describe('cancellation', () => {
     expect(reasons).toHaveLength(1);
     expect(reasons[0]).toBeInstanceOf(AttemptCancelledError);
     expect((reasons[0] as AttemptCancelledError).kind).toBe('deadline');
-    expect(final(t.events, cmd.runId)).toMatchObject({ type: 'step.failed', error: { code: 'STEP.DEADLINE_EXCEEDED', retryable: true } });
+    expect(final(t.events, cmd.runId)).toMatchObject({
+      type: 'step.failed',
+      error: { code: 'STEP.DEADLINE_EXCEEDED', retryable: true },
+    });
   });
 
   it('does not run an attempt that arrives after its deadline: the orchestrator may already run the next one', async () => {
     const t = setup();
     let ran = 0;
-    await t.worker({ execute: async () => { ran++; } });
+    await t.worker({
+      execute: async () => {
+        ran++;
+      },
+    });
     const cmd = command({ deadline: Date.now() - 1 });
     await t.send(cmd);
     await t.until((e) => final(e, cmd.runId) !== undefined, 'the failure');
@@ -175,7 +273,18 @@ describe('cancellation', () => {
     const t = setup();
     let release: () => void = () => undefined;
     let ran = 0;
-    const worker = await t.worker({ execute: async (ctx) => { ran++; await new Promise<void>((r) => { release = r; }); return { done: ctx.signal.aborted }; } }, { shutdownGraceMs: 30_000 });
+    const worker = await t.worker(
+      {
+        execute: async (ctx) => {
+          ran++;
+          await new Promise<void>((r) => {
+            release = r;
+          });
+          return { done: ctx.signal.aborted };
+        },
+      },
+      { shutdownGraceMs: 30_000 },
+    );
     const first = command();
     await t.send(first);
     await t.until((e) => types(e, first.runId).includes('step.started'), 'the start');
@@ -194,9 +303,26 @@ describe('cancellation', () => {
   it('stays stopped when stop() comes while it is still joining its group', async () => {
     const bus = createInMemoryBus();
     let joined: () => void = () => undefined;
-    const slowJoin: MessageBus = { ...bus, subscribe: async (options, handler) => { await new Promise<void>((r) => { joined = r; }); return bus.subscribe(options, handler); } };
+    const slowJoin: MessageBus = {
+      ...bus,
+      subscribe: async (options, handler) => {
+        await new Promise<void>((r) => {
+          joined = r;
+        });
+        return bus.subscribe(options, handler);
+      },
+    };
     let ran = 0;
-    const worker = createWorker({ name: 'w', bus: slowJoin, handlers: { execute: async () => { ran++; return {}; } } });
+    const worker = createWorker({
+      name: 'w',
+      bus: slowJoin,
+      handlers: {
+        execute: async () => {
+          ran++;
+          return {};
+        },
+      },
+    });
     const starting = worker.start();
     const stopping = worker.stop();
     joined();
@@ -204,7 +330,9 @@ describe('cancellation', () => {
     await stopping;
     const delivered: DeliveredMessage[] = [];
     // A second member of the worker's group: had the stopped worker kept its subscription, it would get a share.
-    await bus.subscribe({ topics: [Topics.commands('w')], group: 'orchestron-worker-w' }, async (m) => { delivered.push(m); });
+    await bus.subscribe({ topics: [Topics.commands('w')], group: 'orchestron-worker-w' }, async (m) => {
+      delivered.push(m);
+    });
     for (let i = 0; i < 4; i++) await bus.publish(Topics.commands('w'), [{ key: `run-${i}`, value: command() }]);
     for (let i = 0; i < 200 && delivered.length < 4; i++) await sleep(5);
     expect(delivered).toHaveLength(4);
@@ -214,11 +342,17 @@ describe('cancellation', () => {
   it('aborts handlers still running when the grace period is over, with a shutdown reason, and does not report them', async () => {
     const t = setup();
     const reasons: unknown[] = [];
-    const worker = await t.worker({
-      execute: async (ctx) => {
-        await sleep(60_000, undefined, { signal: ctx.signal }).catch((error: unknown) => { reasons.push(ctx.signal.reason); throw error; });
+    const worker = await t.worker(
+      {
+        execute: async (ctx) => {
+          await sleep(60_000, undefined, { signal: ctx.signal }).catch((error: unknown) => {
+            reasons.push(ctx.signal.reason);
+            throw error;
+          });
+        },
       },
-    }, { shutdownGraceMs: 50 });
+      { shutdownGraceMs: 50 },
+    );
     const cmd = command();
     await t.send(cmd);
     await t.until((e) => types(e, cmd.runId).includes('step.started'), 'the start');
@@ -240,9 +374,16 @@ describe('idempotency', () => {
     await t.send(cmd);
     await t.until((e) => final(e, cmd.runId) !== undefined, 'the first completion');
     await t.send(cmd);
-    await t.until((e) => types(e, cmd.runId).filter((type) => type === 'step.completed').length === 2, 'the second completion');
+    await t.until(
+      (e) => types(e, cmd.runId).filter((type) => type === 'step.completed').length === 2,
+      'the second completion',
+    );
     expect(types(t.events, cmd.runId)).toEqual(['step.started', 'step.completed', 'step.completed']);
-    expect(t.events.filter((e) => e.runId === cmd.runId && e.type === 'step.completed').map((e) => (e as { output: unknown }).output)).toEqual([{ run: 1 }, { run: 1 }]);
+    expect(
+      t.events
+        .filter((e) => e.runId === cmd.runId && e.type === 'step.completed')
+        .map((e) => (e as { output: unknown }).output),
+    ).toEqual([{ run: 1 }, { run: 1 }]);
     expect(ran).toBe(1);
   });
 
@@ -250,7 +391,11 @@ describe('idempotency', () => {
     const t = setup();
     const ledger = createMemoryLedger();
     const ranBy: string[] = [];
-    const handler: StepHandler = async (ctx) => { ranBy.push(ctx.instance); await sleep(20); return { by: ctx.instance }; };
+    const handler: StepHandler = async (ctx) => {
+      ranBy.push(ctx.instance);
+      await sleep(20);
+      return { by: ctx.instance };
+    };
     // Different groups: both instances get every command, as after a rebalance that hands a partition over mid-attempt.
     await t.worker({ execute: handler }, { ledger, instance: 'a', group: 'g-a' });
     await t.worker({ execute: handler }, { ledger, instance: 'b', group: 'g-b' });
@@ -265,12 +410,27 @@ describe('idempotency', () => {
   it('reports a retryable failure without running the handler when the ledger cannot claim', async () => {
     const t = setup();
     let ran = 0;
-    const broken: IdempotencyLedger = { claim: async () => { throw new Error('connection refused'); }, complete: async () => undefined };
-    await t.worker({ execute: async () => { ran++; } }, { ledger: broken });
+    const broken: IdempotencyLedger = {
+      claim: async () => {
+        throw new Error('connection refused');
+      },
+      complete: async () => undefined,
+    };
+    await t.worker(
+      {
+        execute: async () => {
+          ran++;
+        },
+      },
+      { ledger: broken },
+    );
     const cmd = command();
     await t.send(cmd);
     await t.until((e) => final(e, cmd.runId) !== undefined, 'the failure');
-    expect(final(t.events, cmd.runId)).toMatchObject({ type: 'step.failed', error: { code: 'WORKER.LEDGER_UNAVAILABLE', retryable: true } });
+    expect(final(t.events, cmd.runId)).toMatchObject({
+      type: 'step.failed',
+      error: { code: 'WORKER.LEDGER_UNAVAILABLE', retryable: true },
+    });
     expect(ran).toBe(0);
   });
 });

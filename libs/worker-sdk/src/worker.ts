@@ -3,7 +3,14 @@ import { Topics } from '@orchestron/bus';
 import { currentTraceparent, withSpan } from '@orchestron/telemetry';
 import type { Logger } from '@orchestron/telemetry';
 import type { BusSubscription, MessageBus, StepCommandMessage, StepEventMessage } from '@orchestron/bus';
-import { atDeadline, deadlineOutcome, parseStepCommand, settlesWithin, successOutcome, toStepError } from './attempt.ts';
+import {
+  atDeadline,
+  deadlineOutcome,
+  parseStepCommand,
+  settlesWithin,
+  successOutcome,
+  toStepError,
+} from './attempt.ts';
 import { AttemptCancelledError } from './errors.ts';
 import { createMemoryLedger } from './ledger.ts';
 import type { ClaimContext, ClaimResult, IdempotencyLedger, Outcome } from './ledger.ts';
@@ -73,9 +80,15 @@ const ABORTED_WAIT_MS = 2_000;
 const silent: WorkerLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 export function createWorker(options: WorkerOptions): Worker {
-  if (!/^[A-Za-z0-9._-]+$/.test(options.name)) throw new TypeError(`createWorker: name must be letters, digits, ".", "_" or "-" (it names a topic), got ${JSON.stringify(options.name)}`);
+  if (!/^[A-Za-z0-9._-]+$/.test(options.name))
+    throw new TypeError(
+      `createWorker: name must be letters, digits, ".", "_" or "-" (it names a topic), got ${JSON.stringify(options.name)}`,
+    );
   const graceMs = options.shutdownGraceMs ?? 10_000;
-  if (!Number.isFinite(graceMs) || graceMs < 0) throw new TypeError(`createWorker: shutdownGraceMs must be a non-negative number, got ${String(options.shutdownGraceMs)}`);
+  if (!Number.isFinite(graceMs) || graceMs < 0)
+    throw new TypeError(
+      `createWorker: shutdownGraceMs must be a non-negative number, got ${String(options.shutdownGraceMs)}`,
+    );
   const name = options.name;
   const instance = options.instance ?? `${hostname()}-${process.pid}`;
   const ledger = options.ledger ?? createMemoryLedger();
@@ -93,9 +106,14 @@ export function createWorker(options: WorkerOptions): Worker {
     const phase = command.type === 'step.compensate' ? 'compensate' : 'execute';
     const base = { runId: command.runId, stepId: command.stepId, attempt: command.attempt, phase } as const;
     const fields = { worker: name, instance, ...base, idempotencyKey: command.idempotencyKey };
-    const report = (message: StepEventMessage): Promise<void> => options.bus.publish(Topics.stepEvents, [{ key: message.runId, value: message, headers: traced }]);
+    const report = (message: StepEventMessage): Promise<void> =>
+      options.bus.publish(Topics.stepEvents, [{ key: message.runId, value: message, headers: traced }]);
     const reportOutcome = (outcome: Outcome): Promise<void> =>
-      report(outcome.ok ? { type: 'step.completed', ...base, output: outcome.output } : { type: 'step.failed', ...base, error: outcome.error });
+      report(
+        outcome.ok
+          ? { type: 'step.completed', ...base, output: outcome.output }
+          : { type: 'step.failed', ...base, error: outcome.error },
+      );
     const claimContext: ClaimContext = { ...base, worker: name, instance };
 
     let claim: ClaimResult;
@@ -104,7 +122,14 @@ export function createWorker(options: WorkerOptions): Worker {
     } catch (error) {
       // Nothing ran, and nobody owns the key: a retryable failure lets the orchestrator back off and try again.
       logger.error('idempotency ledger claim failed', { ...fields, error: describe(error) });
-      await reportOutcome({ ok: false, error: { code: 'WORKER.LEDGER_UNAVAILABLE', message: `worker "${name}" could not claim the attempt: ${describe(error)}`, retryable: true } });
+      await reportOutcome({
+        ok: false,
+        error: {
+          code: 'WORKER.LEDGER_UNAVAILABLE',
+          message: `worker "${name}" could not claim the attempt: ${describe(error)}`,
+          retryable: true,
+        },
+      });
       return;
     }
     if (claim.state === 'done') {
@@ -119,7 +144,12 @@ export function createWorker(options: WorkerOptions): Worker {
     const began = Date.now();
     const outcome = await execute(command, phase, base, claimContext, traced, report, fields);
     if (outcome === undefined) return;
-    logger.info('step attempt finished', { ...fields, ok: outcome.ok, ...(outcome.ok ? {} : { code: outcome.error.code, retryable: outcome.error.retryable }), ms: Date.now() - began });
+    logger.info('step attempt finished', {
+      ...fields,
+      ok: outcome.ok,
+      ...(outcome.ok ? {} : { code: outcome.error.code, retryable: outcome.error.retryable }),
+      ms: Date.now() - began,
+    });
     try {
       await ledger.complete(command.idempotencyKey, outcome);
     } catch (error) {
@@ -131,30 +161,67 @@ export function createWorker(options: WorkerOptions): Worker {
 
   /** Runs the handler of a claimed attempt; undefined when the attempt was cut short by shutdown and goes unreported. */
   const execute = async (
-    command: StepCommandMessage, phase: 'execute' | 'compensate', base: { runId: string; stepId: string; attempt: number; phase: 'execute' | 'compensate' },
-    claimContext: ClaimContext, traced: Record<string, string>, report: (message: StepEventMessage) => Promise<void>, fields: Record<string, unknown>,
+    command: StepCommandMessage,
+    phase: 'execute' | 'compensate',
+    base: { runId: string; stepId: string; attempt: number; phase: 'execute' | 'compensate' },
+    claimContext: ClaimContext,
+    traced: Record<string, string>,
+    report: (message: StepEventMessage) => Promise<void>,
+    fields: Record<string, unknown>,
   ): Promise<Outcome | undefined> => {
     if (command.deadline !== null && Date.now() >= command.deadline) {
       // The orchestrator has given up on this attempt and may be running the next: doing it now could do the work twice.
-      return { ok: false, error: { code: 'STEP.DEADLINE_EXCEEDED', message: `attempt ${command.attempt} of "${command.stepId}" arrived after its deadline`, retryable: true } };
+      return {
+        ok: false,
+        error: {
+          code: 'STEP.DEADLINE_EXCEEDED',
+          message: `attempt ${command.attempt} of "${command.stepId}" arrived after its deadline`,
+          retryable: true,
+        },
+      };
     }
     // A named action never falls back to the phase's default handler: running `execute` for a `refund` would do the opposite.
-    const handler = Object.hasOwn(options.handlers, command.action ?? phase) ? options.handlers[command.action ?? phase] : undefined;
+    const handler = Object.hasOwn(options.handlers, command.action ?? phase)
+      ? options.handlers[command.action ?? phase]
+      : undefined;
     if (!handler) {
-      return { ok: false, error: { code: 'WORKER.NO_HANDLER', message: `worker "${name}" has no handler for ${command.action ?? phase}`, retryable: false } };
+      return {
+        ok: false,
+        error: {
+          code: 'WORKER.NO_HANDLER',
+          message: `worker "${name}" has no handler for ${command.action ?? phase}`,
+          retryable: false,
+        },
+      };
     }
     const controller = new AbortController();
-    const cancelDeadline = command.deadline === null
-      ? () => undefined
-      : atDeadline(command.deadline, () => controller.abort(new AttemptCancelledError('deadline', `attempt ${command.attempt} of "${command.stepId}" passed its deadline`)));
+    const cancelDeadline =
+      command.deadline === null
+        ? () => undefined
+        : atDeadline(command.deadline, () =>
+            controller.abort(
+              new AttemptCancelledError(
+                'deadline',
+                `attempt ${command.attempt} of "${command.stepId}" passed its deadline`,
+              ),
+            ),
+          );
     attempts.add(controller);
     let finished = false;
     try {
       await ledger.recordExecution?.(command.idempotencyKey, claimContext);
       await report({ type: 'step.started', ...base });
       const output = await handler({
-        ...base, action: command.action, input: command.input ?? null, idempotencyKey: command.idempotencyKey, deadline: command.deadline,
-        definitionId: command.definitionId, worker: name, instance, traceparent: traced.traceparent ?? null, signal: controller.signal,
+        ...base,
+        action: command.action,
+        input: command.input ?? null,
+        idempotencyKey: command.idempotencyKey,
+        deadline: command.deadline,
+        definitionId: command.definitionId,
+        worker: name,
+        instance,
+        traceparent: traced.traceparent ?? null,
+        signal: controller.signal,
         heartbeat: async () => {
           if (!finished && !controller.signal.aborted) await report({ type: 'step.heartbeat', ...base });
         },
@@ -188,17 +255,36 @@ export function createWorker(options: WorkerOptions): Worker {
       return attempts.size;
     },
     async start() {
-      if (state !== 'new') throw new Error(`worker "${name}" was already ${state === 'started' ? 'started' : 'stopped'}; create a new one`);
+      if (state !== 'new')
+        throw new Error(
+          `worker "${name}" was already ${state === 'started' ? 'started' : 'stopped'}; create a new one`,
+        );
       state = 'started';
       let joined: BusSubscription;
       try {
         joined = await options.bus.subscribe(
-        { topics: [Topics.commands(name)], group: options.group ?? Topics.group(`orchestron-worker-${name}`), concurrency: options.concurrency ?? 16 },
-        (message) => track((async () => {
-          const command = parseStepCommand(message.value, name);
-          const attributes = { 'orchestron.step.id': command.stepId, 'orchestron.attempt': command.attempt, 'orchestron.worker': name, 'orchestron.worker.instance': instance };
-          await withSpan(`worker ${name} ${command.action ?? (command.type === 'step.compensate' ? 'compensate' : 'execute')}`, { headers: message.headers ?? {}, runId: command.runId, kind: 'consumer', attributes }, () => handle(command, message.headers ?? {}));
-        })()),
+          {
+            topics: [Topics.commands(name)],
+            group: options.group ?? Topics.group(`orchestron-worker-${name}`),
+            concurrency: options.concurrency ?? 16,
+          },
+          (message) =>
+            track(
+              (async () => {
+                const command = parseStepCommand(message.value, name);
+                const attributes = {
+                  'orchestron.step.id': command.stepId,
+                  'orchestron.attempt': command.attempt,
+                  'orchestron.worker': name,
+                  'orchestron.worker.instance': instance,
+                };
+                await withSpan(
+                  `worker ${name} ${command.action ?? (command.type === 'step.compensate' ? 'compensate' : 'execute')}`,
+                  { headers: message.headers ?? {}, runId: command.runId, kind: 'consumer', attributes },
+                  () => handle(command, message.headers ?? {}),
+                );
+              })(),
+            ),
         );
       } catch (error) {
         state = 'new';
@@ -219,15 +305,27 @@ export function createWorker(options: WorkerOptions): Worker {
         subscription = undefined;
         let drained = await settlesWithin(inFlight, graceMs);
         if (!drained) {
-          logger.warn('shutdown grace period over; aborting running attempts', { worker: name, instance, running: attempts.size, graceMs });
-          for (const controller of attempts) controller.abort(new AttemptCancelledError('shutdown', `worker "${name}" is shutting down`));
+          logger.warn('shutdown grace period over; aborting running attempts', {
+            worker: name,
+            instance,
+            running: attempts.size,
+            graceMs,
+          });
+          for (const controller of attempts)
+            controller.abort(new AttemptCancelledError('shutdown', `worker "${name}" is shutting down`));
           drained = await settlesWithin(inFlight, ABORTED_WAIT_MS);
         }
         if (drained) {
           await closing;
         } else {
-          logger.error('handlers ignored their abort signal; stopping without them', { worker: name, instance, running: attempts.size });
-          closing.catch((error: unknown) => logger.error('closing the subscription failed', { worker: name, error: describe(error) }));
+          logger.error('handlers ignored their abort signal; stopping without them', {
+            worker: name,
+            instance,
+            running: attempts.size,
+          });
+          closing.catch((error: unknown) =>
+            logger.error('closing the subscription failed', { worker: name, error: describe(error) }),
+          );
         }
       })();
       return stopped;

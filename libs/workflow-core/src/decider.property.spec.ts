@@ -50,7 +50,14 @@ describe('decider invariants over random workflows and random histories', () => 
         for (const e of events) {
           if (e.type === 'StepDispatched' && e.data.phase === 'compensate') count('compensation dispatched');
           if (e.type === 'StepDispatched' && e.data.attempt > 1) count('retry dispatched');
-          if (e.type === 'OperatorRetried' || e.type === 'StepApproved' || e.type === 'GovernanceDecided' || e.type === 'RunPaused' || e.type === 'RunResumed') count(e.type);
+          if (
+            e.type === 'OperatorRetried' ||
+            e.type === 'StepApproved' ||
+            e.type === 'GovernanceDecided' ||
+            e.type === 'RunPaused' ||
+            e.type === 'RunResumed'
+          )
+            count(e.type);
           if (e.type === 'StepSkipped') count(`skipped:${e.data.kind}`);
           if (e.type === 'RunNeedsOperator' && e.data.code === 'GOVERNANCE.UNAVAILABLE') count('governance overdue');
           if (e.type === 'StepHeld') count(`held:${e.data.phase}`);
@@ -60,9 +67,26 @@ describe('decider invariants over random workflows and random histories', () => 
       { numRuns: 300, seed: 42 },
     );
     const wanted = [
-      'status:completed', 'status:failed', 'status:compensated', 'status:cancelled', 'status:needs_operator', 'compensation dispatched', 'retry dispatched',
-      'OperatorRetried', 'StepApproved', 'GovernanceDecided', 'RunPaused', 'RunResumed', 'skipped:condition', 'skipped:upstream', 'skipped:operator',
-      'governance overdue', 'held:execute', 'held:compensate', 'released', 'released by a report',
+      'status:completed',
+      'status:failed',
+      'status:compensated',
+      'status:cancelled',
+      'status:needs_operator',
+      'compensation dispatched',
+      'retry dispatched',
+      'OperatorRetried',
+      'StepApproved',
+      'GovernanceDecided',
+      'RunPaused',
+      'RunResumed',
+      'skipped:condition',
+      'skipped:upstream',
+      'skipped:operator',
+      'governance overdue',
+      'held:execute',
+      'held:compensate',
+      'released',
+      'released by a report',
     ];
     expect(wanted.filter((key) => (seen.get(key) ?? 0) === 0)).toEqual([]);
   });

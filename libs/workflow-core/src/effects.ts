@@ -5,7 +5,10 @@ import type { RunStatus } from './state.ts';
 type Dispatched = Extract<WorkflowEvent, { type: 'StepDispatched' }>['data'];
 
 /** What a step command to a worker is made from. */
-export type SendData = Pick<Dispatched, 'stepId' | 'attempt' | 'phase' | 'worker' | 'action' | 'input' | 'idempotencyKey' | 'timeoutAt'>;
+export type SendData = Pick<
+  Dispatched,
+  'stepId' | 'attempt' | 'phase' | 'worker' | 'action' | 'input' | 'idempotencyKey' | 'timeoutAt'
+>;
 
 /**
  * What a decision asks of the world, beside the events it records. A closed union: the runtime carries each out
@@ -16,17 +19,44 @@ export type Effect =
   /** Send a step command to its worker (flow control may hold it first). */
   | { readonly type: 'SendStep'; readonly data: SendData }
   /** Ask governance about a step's input before it runs. */
-  | { readonly type: 'AskGovernance'; readonly data: { readonly stepId: string; readonly worker: string; readonly action: string | null; readonly input: unknown; readonly inputDigest: string } }
+  | {
+      readonly type: 'AskGovernance';
+      readonly data: {
+        readonly stepId: string;
+        readonly worker: string;
+        readonly action: string | null;
+        readonly input: unknown;
+        readonly inputDigest: string;
+      };
+    }
   /** Tell people: an approval waits, or the run needs an operator. */
   | { readonly type: 'Notify'; readonly data: Notice }
   /** An attempt is no longer out: its flow-control slot is free, and whether it counts as the worker failing. */
-  | { readonly type: 'AttemptSettled'; readonly data: { readonly phase: Phase; readonly stepId: string; readonly attempt: number; readonly workerFailed: boolean } }
+  | {
+      readonly type: 'AttemptSettled';
+      readonly data: {
+        readonly phase: Phase;
+        readonly stepId: string;
+        readonly attempt: number;
+        readonly workerFailed: boolean;
+      };
+    }
   /** The run is over: nothing of it may stay armed or held. */
   | { readonly type: 'RunEnded'; readonly data: { readonly status: RunStatus } };
 
 export type Notice =
-  | { readonly kind: 'approval_requested'; readonly stepId: string; readonly assignees: readonly string[]; readonly message: string }
-  | { readonly kind: 'needs_operator'; readonly stepId: string | null; readonly code: string; readonly message: string };
+  | {
+      readonly kind: 'approval_requested';
+      readonly stepId: string;
+      readonly assignees: readonly string[];
+      readonly message: string;
+    }
+  | {
+      readonly kind: 'needs_operator';
+      readonly stepId: string | null;
+      readonly code: string;
+      readonly message: string;
+    };
 
 export type EffectType = Effect['type'];
 
@@ -48,12 +78,34 @@ export function effectsOf(event: WorkflowEvent): Effect[] {
       return event.data.send ? [sendStep(event.data)] : [];
     case 'GovernanceCheckRequested': {
       const { stepId, worker, action, input } = event.data;
-      return [{ type: 'AskGovernance', data: { stepId, worker, action, input, inputDigest: event.data.inputDigest ?? '' } }];
+      return [
+        { type: 'AskGovernance', data: { stepId, worker, action, input, inputDigest: event.data.inputDigest ?? '' } },
+      ];
     }
     case 'ApprovalRequested':
-      return [{ type: 'Notify', data: { kind: 'approval_requested', stepId: event.data.stepId, assignees: event.data.assignees, message: event.data.message } }];
+      return [
+        {
+          type: 'Notify',
+          data: {
+            kind: 'approval_requested',
+            stepId: event.data.stepId,
+            assignees: event.data.assignees,
+            message: event.data.message,
+          },
+        },
+      ];
     case 'RunNeedsOperator':
-      return [{ type: 'Notify', data: { kind: 'needs_operator', stepId: event.data.stepId, code: event.data.code, message: event.data.message } }];
+      return [
+        {
+          type: 'Notify',
+          data: {
+            kind: 'needs_operator',
+            stepId: event.data.stepId,
+            code: event.data.code,
+            message: event.data.message,
+          },
+        },
+      ];
     case 'StepCompleted':
       return [settled('execute', event.data.stepId, event.data.attempt, false)];
     case 'CompensationCompleted':

@@ -7,7 +7,11 @@ const T0 = 1_700_000_000_000;
 const config = flowGateConfig({ failureThreshold: 3, openMs: 10_000, halfOpenProbes: 1, concurrency: 2 });
 
 /** Admits one attempt, failing the test if the gate refuses it. */
-function let1(state: WorkerFlowState, now: number, c: FlowGateConfig = config): { state: WorkerFlowState; probe: number | null } {
+function let1(
+  state: WorkerFlowState,
+  now: number,
+  c: FlowGateConfig = config,
+): { state: WorkerFlowState; probe: number | null } {
   const a = admit(c, state, now);
   if (!a.admitted) throw new Error(`expected admission, got ${a.reason}`);
   return { state: a.state, probe: a.probe };
@@ -53,7 +57,13 @@ describe('flow gate: circuit breaker', () => {
   it('a probe success closes it', () => {
     const probe = let1(failures(3, initialFlowState(), T0), T0 + 10_000);
     const closed = onOutcome(config, probe.state, { success: true, probe: probe.probe }, T0 + 10_500);
-    expect(closed).toEqual({ breaker: 'closed', consecutiveFailures: 0, openedAt: null, inflight: 0, probesInFlight: 0 });
+    expect(closed).toEqual({
+      breaker: 'closed',
+      consecutiveFailures: 0,
+      openedAt: null,
+      inflight: 0,
+      probesInFlight: 0,
+    });
     expect(admit(config, closed, T0 + 10_501).admitted).toBe(true);
   });
 
@@ -61,7 +71,11 @@ describe('flow gate: circuit breaker', () => {
     const probe = let1(failures(3, initialFlowState(), T0), T0 + 10_000);
     const reopened = onOutcome(config, probe.state, { success: false, probe: probe.probe }, T0 + 10_500);
     expect(reopened).toMatchObject({ breaker: 'open', openedAt: T0 + 10_500, inflight: 0, probesInFlight: 0 });
-    expect(admit(config, reopened, T0 + 20_000)).toMatchObject({ admitted: false, reason: 'breaker_open', retryAt: T0 + 20_500 });
+    expect(admit(config, reopened, T0 + 20_000)).toMatchObject({
+      admitted: false,
+      reason: 'breaker_open',
+      retryAt: T0 + 20_500,
+    });
   });
 
   it('while half-open, an attempt sent before the breaker opened only frees its slot', () => {
@@ -77,11 +91,18 @@ describe('flow gate: circuit breaker', () => {
     const old = onOutcome(config, probe.state, { success: true, probe: null }, T0 + 10_100);
     expect(old).toMatchObject({ breaker: 'half_open', inflight: 1, probesInFlight: 1 });
     // and a probe from an earlier open period does not count as this period's probe either
-    expect(onOutcome(config, probe.state, { success: true, probe: T0 - 1 }, T0 + 10_100)).toMatchObject({ breaker: 'half_open' });
+    expect(onOutcome(config, probe.state, { success: true, probe: T0 - 1 }, T0 + 10_100)).toMatchObject({
+      breaker: 'half_open',
+    });
   });
 
   it('outcomes while open free their slot and leave it open', () => {
-    const s = onOutcome(config, onDispatched(failures(3, initialFlowState(), T0)), { success: true, probe: null }, T0 + 1);
+    const s = onOutcome(
+      config,
+      onDispatched(failures(3, initialFlowState(), T0)),
+      { success: true, probe: null },
+      T0 + 1,
+    );
     expect(s).toMatchObject({ breaker: 'open', inflight: 0, openedAt: T0 });
   });
 });
@@ -128,38 +149,52 @@ describe('flow gate: configuration', () => {
   });
 
   it('fills what is not given from the defaults', () => {
-    expect(flowGateConfig({ concurrency: 4 })).toEqual({ failureThreshold: 5, openMs: 30_000, halfOpenProbes: 1, concurrency: 4 });
+    expect(flowGateConfig({ concurrency: 4 })).toEqual({
+      failureThreshold: 5,
+      openMs: 30_000,
+      halfOpenProbes: 1,
+      concurrency: 4,
+    });
   });
 });
 
 describe('flow gate: invariants over random sequences', () => {
   type Step = { kind: 'admit' | 'success' | 'failure' | 'abandon'; dt: number };
-  const steps = fc.array(fc.record({ kind: fc.constantFrom('admit', 'admit', 'success', 'failure', 'abandon'), dt: fc.nat(4_000) }), { maxLength: 200 }) as fc.Arbitrary<Step[]>;
+  const steps = fc.array(
+    fc.record({ kind: fc.constantFrom('admit', 'admit', 'success', 'failure', 'abandon'), dt: fc.nat(4_000) }),
+    { maxLength: 200 },
+  ) as fc.Arbitrary<Step[]>;
 
   it('in flight never exceeds the limit, probes never exceed halfOpenProbes, and only a closed or half-open gate admits', () => {
-    fc.assert(fc.property(steps, (sequence) => {
-      let s = initialFlowState();
-      let now = T0;
-      const out: (number | null)[] = [];
-      for (const step of sequence) {
-        now += step.dt;
-        if (step.kind === 'admit') {
-          const before = flowStateAt(config, s, now);
-          const a = admit(config, s, now);
-          if (a.admitted) {
-            expect(before.breaker).not.toBe('open');
-            out.push(a.probe);
+    fc.assert(
+      fc.property(steps, (sequence) => {
+        let s = initialFlowState();
+        let now = T0;
+        const out: (number | null)[] = [];
+        for (const step of sequence) {
+          now += step.dt;
+          if (step.kind === 'admit') {
+            const before = flowStateAt(config, s, now);
+            const a = admit(config, s, now);
+            if (a.admitted) {
+              expect(before.breaker).not.toBe('open');
+              out.push(a.probe);
+            }
+            s = a.state;
+          } else if (out.length > 0) {
+            const probe = out.shift() ?? null;
+            s =
+              step.kind === 'abandon'
+                ? onAbandoned(config, s, probe, now)
+                : onOutcome(config, s, { success: step.kind === 'success', probe }, now);
           }
-          s = a.state;
-        } else if (out.length > 0) {
-          const probe = out.shift() ?? null;
-          s = step.kind === 'abandon' ? onAbandoned(config, s, probe, now) : onOutcome(config, s, { success: step.kind === 'success', probe }, now);
+          expect(s.inflight).toBe(out.length);
+          expect(s.inflight).toBeLessThanOrEqual(config.concurrency);
+          expect(s.probesInFlight).toBeLessThanOrEqual(config.halfOpenProbes);
+          if (s.breaker === 'closed') expect(s.consecutiveFailures).toBeLessThan(config.failureThreshold);
         }
-        expect(s.inflight).toBe(out.length);
-        expect(s.inflight).toBeLessThanOrEqual(config.concurrency);
-        expect(s.probesInFlight).toBeLessThanOrEqual(config.halfOpenProbes);
-        if (s.breaker === 'closed') expect(s.consecutiveFailures).toBeLessThan(config.failureThreshold);
-      }
-    }), { numRuns: 300 });
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -36,14 +36,24 @@ export interface WorkerFlowState {
  */
 export type Admission =
   | { readonly admitted: true; readonly probe: number | null; readonly state: WorkerFlowState }
-  | { readonly admitted: false; readonly reason: HoldReason; readonly retryAt: number | null; readonly state: WorkerFlowState };
+  | {
+      readonly admitted: false;
+      readonly reason: HoldReason;
+      readonly retryAt: number | null;
+      readonly state: WorkerFlowState;
+    };
 
 export interface AttemptOutcome {
   readonly success: boolean;
   readonly probe: number | null;
 }
 
-export const DEFAULT_FLOW_GATE: FlowGateConfig = { failureThreshold: 5, openMs: 30_000, halfOpenProbes: 1, concurrency: Infinity };
+export const DEFAULT_FLOW_GATE: FlowGateConfig = {
+  failureThreshold: 5,
+  openMs: 30_000,
+  halfOpenProbes: 1,
+  concurrency: Infinity,
+};
 
 export function initialFlowState(): WorkerFlowState {
   return { breaker: 'closed', consecutiveFailures: 0, openedAt: null, inflight: 0, probesInFlight: 0 };
@@ -53,20 +63,27 @@ export function initialFlowState(): WorkerFlowState {
 export function flowGateConfig(partial: Partial<FlowGateConfig> = {}): FlowGateConfig {
   const config = { ...DEFAULT_FLOW_GATE, ...partial };
   const atLeastOne = (field: 'failureThreshold' | 'halfOpenProbes'): void => {
-    if (!Number.isInteger(config[field]) || config[field] < 1) throw new RangeError(`flow gate ${field} must be an integer of at least 1, got ${String(config[field])}`);
+    if (!Number.isInteger(config[field]) || config[field] < 1)
+      throw new RangeError(`flow gate ${field} must be an integer of at least 1, got ${String(config[field])}`);
   };
   atLeastOne('failureThreshold');
   atLeastOne('halfOpenProbes');
-  if (!Number.isFinite(config.openMs) || config.openMs < 0) throw new RangeError(`flow gate openMs must be a finite number of milliseconds, 0 or more, got ${String(config.openMs)}`);
+  if (!Number.isFinite(config.openMs) || config.openMs < 0)
+    throw new RangeError(
+      `flow gate openMs must be a finite number of milliseconds, 0 or more, got ${String(config.openMs)}`,
+    );
   if (config.concurrency !== Infinity && (!Number.isInteger(config.concurrency) || config.concurrency < 1)) {
-    throw new RangeError(`flow gate concurrency must be an integer of at least 1 (or Infinity for no limit), got ${String(config.concurrency)}`);
+    throw new RangeError(
+      `flow gate concurrency must be an integer of at least 1 (or Infinity for no limit), got ${String(config.concurrency)}`,
+    );
   }
   return config;
 }
 
 /** The state as of `now`: an open breaker whose `openMs` has passed is half-open. */
 export function flowStateAt(config: FlowGateConfig, state: WorkerFlowState, now: number): WorkerFlowState {
-  if (state.breaker === 'open' && state.openedAt !== null && now >= state.openedAt + config.openMs) return { ...state, breaker: 'half_open', probesInFlight: 0 };
+  if (state.breaker === 'open' && state.openedAt !== null && now >= state.openedAt + config.openMs)
+    return { ...state, breaker: 'half_open', probesInFlight: 0 };
   return state;
 }
 
@@ -77,11 +94,18 @@ export function admit(config: FlowGateConfig, state: WorkerFlowState, now: numbe
     case 'open':
       return { admitted: false, reason: 'breaker_open', retryAt: (s.openedAt ?? now) + config.openMs, state: s };
     case 'half_open':
-      if (s.probesInFlight >= config.halfOpenProbes) return { admitted: false, reason: 'breaker_open', retryAt: null, state: s };
-      if (s.inflight >= config.concurrency) return { admitted: false, reason: 'concurrency_limit', retryAt: null, state: s };
-      return { admitted: true, probe: s.openedAt, state: { ...s, inflight: s.inflight + 1, probesInFlight: s.probesInFlight + 1 } };
+      if (s.probesInFlight >= config.halfOpenProbes)
+        return { admitted: false, reason: 'breaker_open', retryAt: null, state: s };
+      if (s.inflight >= config.concurrency)
+        return { admitted: false, reason: 'concurrency_limit', retryAt: null, state: s };
+      return {
+        admitted: true,
+        probe: s.openedAt,
+        state: { ...s, inflight: s.inflight + 1, probesInFlight: s.probesInFlight + 1 },
+      };
     case 'closed':
-      if (s.inflight >= config.concurrency) return { admitted: false, reason: 'concurrency_limit', retryAt: null, state: s };
+      if (s.inflight >= config.concurrency)
+        return { admitted: false, reason: 'concurrency_limit', retryAt: null, state: s };
       return { admitted: true, probe: null, state: { ...s, inflight: s.inflight + 1 } };
     default:
       return assertNever(s.breaker);
@@ -98,19 +122,32 @@ export function onDispatched(state: WorkerFlowState): WorkerFlowState {
  * probes decide (a success closes it, a failure reopens it); attempts sent before it opened only free their slot.
  * What counts as a failure (timeouts, infrastructure errors, not a worker's business "no") is the runtime's call.
  */
-export function onOutcome(config: FlowGateConfig, state: WorkerFlowState, outcome: AttemptOutcome, now: number): WorkerFlowState {
+export function onOutcome(
+  config: FlowGateConfig,
+  state: WorkerFlowState,
+  outcome: AttemptOutcome,
+  now: number,
+): WorkerFlowState {
   const s = flowStateAt(config, state, now);
   const isProbe = s.breaker === 'half_open' && outcome.probe !== null && outcome.probe === s.openedAt;
-  const freed = { ...s, inflight: Math.max(0, s.inflight - 1), probesInFlight: isProbe ? Math.max(0, s.probesInFlight - 1) : s.probesInFlight };
+  const freed = {
+    ...s,
+    inflight: Math.max(0, s.inflight - 1),
+    probesInFlight: isProbe ? Math.max(0, s.probesInFlight - 1) : s.probesInFlight,
+  };
   switch (s.breaker) {
     case 'closed': {
       if (outcome.success) return { ...freed, consecutiveFailures: 0 };
       const failures = s.consecutiveFailures + 1;
-      return failures >= config.failureThreshold ? open(freed, failures, now) : { ...freed, consecutiveFailures: failures };
+      return failures >= config.failureThreshold
+        ? open(freed, failures, now)
+        : { ...freed, consecutiveFailures: failures };
     }
     case 'half_open':
       if (!isProbe) return freed;
-      return outcome.success ? { ...freed, breaker: 'closed', consecutiveFailures: 0, openedAt: null, probesInFlight: 0 } : open(freed, s.consecutiveFailures + 1, now);
+      return outcome.success
+        ? { ...freed, breaker: 'closed', consecutiveFailures: 0, openedAt: null, probesInFlight: 0 }
+        : open(freed, s.consecutiveFailures + 1, now);
     case 'open':
       return freed;
     default:
@@ -119,10 +156,19 @@ export function onOutcome(config: FlowGateConfig, state: WorkerFlowState, outcom
 }
 
 /** Frees the slot of an attempt that ended without telling anything about the worker (its run was cancelled). */
-export function onAbandoned(config: FlowGateConfig, state: WorkerFlowState, probe: number | null, now: number): WorkerFlowState {
+export function onAbandoned(
+  config: FlowGateConfig,
+  state: WorkerFlowState,
+  probe: number | null,
+  now: number,
+): WorkerFlowState {
   const s = flowStateAt(config, state, now);
   const isProbe = s.breaker === 'half_open' && probe !== null && probe === s.openedAt;
-  return { ...s, inflight: Math.max(0, s.inflight - 1), probesInFlight: isProbe ? Math.max(0, s.probesInFlight - 1) : s.probesInFlight };
+  return {
+    ...s,
+    inflight: Math.max(0, s.inflight - 1),
+    probesInFlight: isProbe ? Math.max(0, s.probesInFlight - 1) : s.probesInFlight,
+  };
 }
 
 function open(s: WorkerFlowState, failures: number, now: number): WorkerFlowState {

@@ -27,7 +27,13 @@ export function release(s: RunData, data: ReleaseData, now: number): WorkflowEve
 }
 
 /** A report from a held attempt shows a worker has it: the hold ends without the runtime sending it again. */
-export function implicitRelease(s: RunData, stepId: string, attempt: number, phase: Phase, now: number): WorkflowEvent[] {
+export function implicitRelease(
+  s: RunData,
+  stepId: string,
+  attempt: number,
+  phase: Phase,
+  now: number,
+): WorkflowEvent[] {
   return holdOf(s, stepId, phase) === null ? [] : released(s, stepId, attempt, phase, false, now);
 }
 
@@ -36,17 +42,58 @@ function holdOf(s: RunData, stepId: string, phase: Phase): Hold | null {
 }
 
 /** The attempt's clock starts again from the release: the time it waited held was not the worker's. */
-function released(s: RunData, stepId: string, attempt: number, phase: Phase, send: boolean, now: number): WorkflowEvent[] {
+function released(
+  s: RunData,
+  stepId: string,
+  attempt: number,
+  phase: Phase,
+  send: boolean,
+  now: number,
+): WorkflowEvent[] {
   const def = s.definition.steps[stepId];
-  const target = phase === 'execute'
-    ? { worker: def?.worker ?? '', action: def?.action ?? null, input: s.steps[stepId]?.input ?? null, timeoutMs: def?.timeoutMs ?? null }
-    : { worker: def?.compensate?.worker ?? '', action: def?.compensate?.action ?? null, input: s.compensations[stepId]?.input ?? null, timeoutMs: def?.compensate?.timeoutMs ?? null };
+  const target =
+    phase === 'execute'
+      ? {
+          worker: def?.worker ?? '',
+          action: def?.action ?? null,
+          input: s.steps[stepId]?.input ?? null,
+          timeoutMs: def?.timeoutMs ?? null,
+        }
+      : {
+          worker: def?.compensate?.worker ?? '',
+          action: def?.compensate?.action ?? null,
+          input: s.compensations[stepId]?.input ?? null,
+          timeoutMs: def?.compensate?.timeoutMs ?? null,
+        };
   const timeoutAt = target.timeoutMs === null ? null : now + target.timeoutMs;
-  const events: WorkflowEvent[] = [{
-    type: 'StepReleased',
-    data: { stepId, attempt, phase, worker: target.worker, action: target.action, input: target.input, idempotencyKey: idempotencyKeyOf(s.runId, stepId, phase, attempt), timeoutAt, send, at: now },
-  }];
+  const events: WorkflowEvent[] = [
+    {
+      type: 'StepReleased',
+      data: {
+        stepId,
+        attempt,
+        phase,
+        worker: target.worker,
+        action: target.action,
+        input: target.input,
+        idempotencyKey: idempotencyKeyOf(s.runId, stepId, phase, attempt),
+        timeoutAt,
+        send,
+        at: now,
+      },
+    },
+  ];
   // The due time is in the id: a late firing of the timer disarmed by the hold cannot time out the released attempt.
-  if (timeoutAt !== null) events.push(schedule({ id: timerId(phase, stepId, attempt, `timeout@${timeoutAt}`), kind: 'attempt_timeout', stepId, attempt, phase, dueAt: timeoutAt }));
+  if (timeoutAt !== null)
+    events.push(
+      schedule({
+        id: timerId(phase, stepId, attempt, `timeout@${timeoutAt}`),
+        kind: 'attempt_timeout',
+        stepId,
+        attempt,
+        phase,
+        dueAt: timeoutAt,
+      }),
+    );
   return events;
 }

@@ -5,16 +5,56 @@ export { outstanding } from './recovery.ts';
 export type { Outstanding } from './recovery.ts';
 export type { Decision, Effect, EffectType, Notice, SendData } from './effects.ts';
 export { evolve } from './evolve.ts';
-export { attemptIsOut, DEFAULT_TENANT, initialState, isGoverned, isStarted, isTerminalRun, isTerminalStep, TERMINAL_RUN_STATUSES, TERMINAL_STEP_STATUSES } from './state.ts';
-export type { CompensationState, CompensationStatus, Hold, RunData, RunState, RunStatus, StepState, StepStatus } from './state.ts';
+export {
+  attemptIsOut,
+  DEFAULT_TENANT,
+  initialState,
+  isGoverned,
+  isStarted,
+  isTerminalRun,
+  isTerminalStep,
+  TERMINAL_RUN_STATUSES,
+  TERMINAL_STEP_STATUSES,
+} from './state.ts';
 export type {
-  Command, CommandMetadata, CommandType, GovernanceDecisionCode, GovernanceOutcome, HoldReason, OperatorCommandType, Phase, SkipKind, StepError, Timer, TimerKind,
-  WorkflowEvent, WorkflowEventType,
+  CompensationState,
+  CompensationStatus,
+  Hold,
+  RunData,
+  RunState,
+  RunStatus,
+  StepState,
+  StepStatus,
+} from './state.ts';
+export type {
+  Command,
+  CommandMetadata,
+  CommandType,
+  GovernanceDecisionCode,
+  GovernanceOutcome,
+  HoldReason,
+  OperatorCommandType,
+  Phase,
+  SkipKind,
+  StepError,
+  Timer,
+  TimerKind,
+  WorkflowEvent,
+  WorkflowEventType,
 } from './messages.ts';
 export { DomainError, StepErrorCodes } from './errors.ts';
 export type { DomainErrorCode } from './errors.ts';
 export { backoffDelay, evaluateJoin } from './policies.ts';
-export { admit, DEFAULT_FLOW_GATE, flowGateConfig, flowStateAt, initialFlowState, onAbandoned, onDispatched, onOutcome } from './flow-gate.ts';
+export {
+  admit,
+  DEFAULT_FLOW_GATE,
+  flowGateConfig,
+  flowStateAt,
+  initialFlowState,
+  onAbandoned,
+  onDispatched,
+  onOutcome,
+} from './flow-gate.ts';
 export type { Admission, AttemptOutcome, BreakerState, FlowGateConfig, WorkerFlowState } from './flow-gate.ts';
 
 import { decide } from './decide.ts';

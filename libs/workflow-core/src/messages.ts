@@ -49,7 +49,17 @@ export type Command =
   | Msg<'RecordStepCompleted', Report & { readonly output: unknown }>
   | Msg<'RecordStepFailed', Report & { readonly error: StepError }>
   /** `inputDigest`: of the input the decision is about; a decision about another input than the one asked is ignored. */
-  | Msg<'RecordGovernanceDecision', { readonly stepId: string; readonly outcome: GovernanceOutcome; readonly policyId: string | null; readonly reason: string; readonly code?: GovernanceDecisionCode; readonly inputDigest: string }>
+  | Msg<
+      'RecordGovernanceDecision',
+      {
+        readonly stepId: string;
+        readonly outcome: GovernanceOutcome;
+        readonly policyId: string | null;
+        readonly reason: string;
+        readonly code?: GovernanceDecisionCode;
+        readonly inputDigest: string;
+      }
+    >
   | Msg<'FireTimer', { readonly timerId: string }>
   | Msg<'HoldStep', Report & { readonly reason: HoldReason; readonly worker: string }>
   | Msg<'ReleaseStep', Report>
@@ -63,7 +73,10 @@ export type Command =
   | Msg<'Cancel', OperatorData>;
 
 export type CommandType = Command['type'];
-export type OperatorCommandType = Extract<CommandType, 'Approve' | 'Reject' | 'Pause' | 'Resume' | 'RetryStep' | 'SkipStep' | 'Compensate' | 'Cancel'>;
+export type OperatorCommandType = Extract<
+  CommandType,
+  'Approve' | 'Reject' | 'Pause' | 'Resume' | 'RetryStep' | 'SkipStep' | 'Compensate' | 'Cancel'
+>;
 
 export type TimerKind = 'attempt_timeout' | 'heartbeat_timeout' | 'retry' | 'approval_timeout' | 'governance_timeout';
 export interface Timer {
@@ -95,36 +108,120 @@ export interface RunStartedData {
 export type WorkflowEvent =
   | Ev<'RunStarted', RunStartedData>
   /** `inputDigest` is absent from checks recorded before it existed: evolve computes it from `input`. */
-  | Ev<'GovernanceCheckRequested', { readonly stepId: string; readonly worker: string; readonly action: string | null; readonly input: unknown; readonly inputDigest?: string; readonly at: number }>
+  | Ev<
+      'GovernanceCheckRequested',
+      {
+        readonly stepId: string;
+        readonly worker: string;
+        readonly action: string | null;
+        readonly input: unknown;
+        readonly inputDigest?: string;
+        readonly at: number;
+      }
+    >
   /** `code` is absent on ordinary rulings (and on every decision recorded before it existed). */
-  | Ev<'GovernanceDecided', { readonly stepId: string; readonly outcome: GovernanceOutcome; readonly policyId: string | null; readonly reason: string; readonly code?: GovernanceDecisionCode; readonly at: number }>
-  | Ev<'ApprovalRequested', { readonly stepId: string; readonly cause: 'approval_step' | 'governance'; readonly assignees: readonly string[]; readonly message: string; readonly at: number }>
+  | Ev<
+      'GovernanceDecided',
+      {
+        readonly stepId: string;
+        readonly outcome: GovernanceOutcome;
+        readonly policyId: string | null;
+        readonly reason: string;
+        readonly code?: GovernanceDecisionCode;
+        readonly at: number;
+      }
+    >
+  | Ev<
+      'ApprovalRequested',
+      {
+        readonly stepId: string;
+        readonly cause: 'approval_step' | 'governance';
+        readonly assignees: readonly string[];
+        readonly message: string;
+        readonly at: number;
+      }
+    >
   | Ev<'StepApproved', By & { readonly stepId: string; readonly at: number }>
   | Ev<'StepRejected', By & { readonly stepId: string; readonly at: number }>
-  | Ev<'StepDispatched', { readonly stepId: string; readonly attempt: number; readonly phase: Phase; readonly worker: string; readonly action: string | null; readonly input: unknown; readonly idempotencyKey: string; readonly timeoutAt: number | null; readonly at: number }>
+  | Ev<
+      'StepDispatched',
+      {
+        readonly stepId: string;
+        readonly attempt: number;
+        readonly phase: Phase;
+        readonly worker: string;
+        readonly action: string | null;
+        readonly input: unknown;
+        readonly idempotencyKey: string;
+        readonly timeoutAt: number | null;
+        readonly at: number;
+      }
+    >
   /** The runtime could not send the attempt; its timers are disarmed until it is released. */
   | Ev<'StepHeld', Report & { readonly reason: HoldReason; readonly worker: string; readonly at: number }>
   /**
    * The attempt may go out now, with fresh timers. It carries what `StepDispatched` carries, so the runtime can send
    * the command from this event alone; `send: false` when a worker's report showed it already has the attempt.
    */
-  | Ev<'StepReleased', Report & { readonly worker: string; readonly action: string | null; readonly input: unknown; readonly idempotencyKey: string; readonly timeoutAt: number | null; readonly send: boolean; readonly at: number }>
+  | Ev<
+      'StepReleased',
+      Report & {
+        readonly worker: string;
+        readonly action: string | null;
+        readonly input: unknown;
+        readonly idempotencyKey: string;
+        readonly timeoutAt: number | null;
+        readonly send: boolean;
+        readonly at: number;
+      }
+    >
   | Ev<'StepStarted', Report & { readonly at: number }>
   | Ev<'StepHeartbeat', Report & { readonly at: number }>
   | Ev<'StepAttemptFailed', Report & { readonly error: StepError; readonly at: number }>
-  | Ev<'StepRetryScheduled', { readonly stepId: string; readonly phase: Phase; readonly nextAttempt: number; readonly retryAt: number }>
-  | Ev<'StepCompleted', { readonly stepId: string; readonly attempt: number; readonly output: unknown; readonly at: number }>
-  | Ev<'StepFailed', { readonly stepId: string; readonly attempt: number; readonly error: StepError; readonly at: number }>
-  | Ev<'StepSkipped', { readonly stepId: string; readonly kind: SkipKind; readonly output: unknown; readonly by: string | null; readonly reason: string | null; readonly at: number }>
-  | Ev<'CompensationCompleted', { readonly stepId: string; readonly attempt: number; readonly output: unknown; readonly at: number }>
-  | Ev<'CompensationFailed', { readonly stepId: string; readonly attempt: number; readonly error: StepError; readonly at: number }>
+  | Ev<
+      'StepRetryScheduled',
+      { readonly stepId: string; readonly phase: Phase; readonly nextAttempt: number; readonly retryAt: number }
+    >
+  | Ev<
+      'StepCompleted',
+      { readonly stepId: string; readonly attempt: number; readonly output: unknown; readonly at: number }
+    >
+  | Ev<
+      'StepFailed',
+      { readonly stepId: string; readonly attempt: number; readonly error: StepError; readonly at: number }
+    >
+  | Ev<
+      'StepSkipped',
+      {
+        readonly stepId: string;
+        readonly kind: SkipKind;
+        readonly output: unknown;
+        readonly by: string | null;
+        readonly reason: string | null;
+        readonly at: number;
+      }
+    >
+  | Ev<
+      'CompensationCompleted',
+      { readonly stepId: string; readonly attempt: number; readonly output: unknown; readonly at: number }
+    >
+  | Ev<
+      'CompensationFailed',
+      { readonly stepId: string; readonly attempt: number; readonly error: StepError; readonly at: number }
+    >
   | Ev<'CompensationSkipped', By & { readonly stepId: string; readonly at: number }>
   | Ev<'TimerScheduled', { readonly timer: Timer }>
   | Ev<'TimerFired', { readonly timerId: string; readonly at: number }>
-  | Ev<'OperatorRetried', By & { readonly stepId: string; readonly phase: Phase; readonly input: unknown; readonly at: number }>
+  | Ev<
+      'OperatorRetried',
+      By & { readonly stepId: string; readonly phase: Phase; readonly input: unknown; readonly at: number }
+    >
   | Ev<'RunPaused', By & { readonly at: number }>
   | Ev<'RunResumed', By & { readonly at: number }>
-  | Ev<'RunNeedsOperator', { readonly code: string; readonly message: string; readonly stepId: string | null; readonly at: number }>
+  | Ev<
+      'RunNeedsOperator',
+      { readonly code: string; readonly message: string; readonly stepId: string | null; readonly at: number }
+    >
   | Ev<'CompensationStarted', { readonly cause: string; readonly by: string | null; readonly at: number }>
   | Ev<'RunCompleted', { readonly at: number }>
   | Ev<'RunFailed', { readonly stepId: string | null; readonly error: StepError; readonly at: number }>

@@ -22,7 +22,8 @@ export function evaluateJoin(step: CompiledStep, s: RunData): JoinVerdict {
     else if (st.status !== 'skipped') open++;
   }
   const unsatisfiable: JoinVerdict = failed > 0 ? 'unsatisfiable_failed' : 'unsatisfiable_skipped';
-  const atLeast = (threshold: number): JoinVerdict => (success >= threshold ? 'ready' : success + open >= threshold ? 'wait' : unsatisfiable);
+  const atLeast = (threshold: number): JoinVerdict =>
+    success >= threshold ? 'ready' : success + open >= threshold ? 'wait' : unsatisfiable;
   switch (step.join.kind) {
     case 'all_success':
       return failed > 0 ? 'unsatisfiable_failed' : open > 0 ? 'wait' : 'ready';
@@ -78,7 +79,8 @@ export function downstreamOf(definition: CompiledDefinition, stepId: string): Se
 
 /** Delay before attempt `failedAttempt + 1`; jitter comes from a hash of the attempt's identity, not a random source. */
 export function backoffDelay(policy: RetryPolicy, failedAttempt: number, identity: string): number {
-  const raw = policy.backoff === 'fixed' ? policy.initialDelayMs : policy.initialDelayMs * 2 ** Math.max(0, failedAttempt - 1);
+  const raw =
+    policy.backoff === 'fixed' ? policy.initialDelayMs : policy.initialDelayMs * 2 ** Math.max(0, failedAttempt - 1);
   const capped = Math.min(raw, policy.maxDelayMs);
   const u = unitHash(identity);
   switch (policy.jitter) {

@@ -1,4 +1,11 @@
-import { DEFAULT_GOVERNANCE_TIMEOUT_MS, ExpressionBudgetError, ExpressionError, evaluateExpression, formatDuration, renderTemplate } from '@orchestron/definitions';
+import {
+  DEFAULT_GOVERNANCE_TIMEOUT_MS,
+  ExpressionBudgetError,
+  ExpressionError,
+  evaluateExpression,
+  formatDuration,
+  renderTemplate,
+} from '@orchestron/definitions';
 import type { CompiledStep, ExpressionContext } from '@orchestron/definitions';
 import { inputDigest } from './digest.ts';
 import { StepErrorCodes } from './errors.ts';
@@ -33,21 +40,46 @@ export function react(s: RunData, now: number): WorkflowEvent[] {
 
 function reactRunning(s: RunData, now: number): WorkflowEvent[] {
   // Before onFailure: a request governance could not evaluate fails the same way when asked again, and an operator can fix it.
-  const unevaluable = s.definition.order.find((id) => s.steps[id]?.status === 'failed' && s.steps[id]?.error?.code === StepErrorCodes.governanceUnevaluable);
+  const unevaluable = s.definition.order.find(
+    (id) => s.steps[id]?.status === 'failed' && s.steps[id]?.error?.code === StepErrorCodes.governanceUnevaluable,
+  );
   if (unevaluable !== undefined) {
     const message = `governance could not evaluate the request for step "${unevaluable}", so it did not run: retry it with an edited input, skip it with an output, or cancel the run`;
-    return [{ type: 'RunNeedsOperator', data: { code: StepErrorCodes.governanceUnevaluable, message, stepId: unevaluable, at: now } }];
+    return [
+      {
+        type: 'RunNeedsOperator',
+        data: { code: StepErrorCodes.governanceUnevaluable, message, stepId: unevaluable, at: now },
+      },
+    ];
   }
   const fatal = s.definition.order.find((id) => s.steps[id]?.status === 'failed' && isFatalFailure(s.definition, id));
   if (fatal !== undefined) return onFatalFailure(s, fatal, now);
   // A timed-out approval stays escalated until someone decides it, whatever else an operator did meanwhile.
   const overdue = s.definition.order.find((id) => isOverdueApproval(s, id));
-  if (overdue !== undefined) return [{ type: 'RunNeedsOperator', data: { code: StepErrorCodes.approvalTimedOut, message: `approval "${overdue}" timed out`, stepId: overdue, at: now } }];
+  if (overdue !== undefined)
+    return [
+      {
+        type: 'RunNeedsOperator',
+        data: {
+          code: StepErrorCodes.approvalTimedOut,
+          message: `approval "${overdue}" timed out`,
+          stepId: overdue,
+          at: now,
+        },
+      },
+    ];
   // Likewise a side effect governance has not ruled on in time: it keeps waiting (fail closed), and someone must know.
-  const unruled = s.definition.order.find((id) => s.steps[id]?.status === 'waiting_governance' && s.steps[id]?.escalated);
+  const unruled = s.definition.order.find(
+    (id) => s.steps[id]?.status === 'waiting_governance' && s.steps[id]?.escalated,
+  );
   if (unruled !== undefined) {
     const message = `governance has not ruled on step "${unruled}" within its ${formatDuration(governanceTimeoutOf(s, unruled))} deadline; the step waits and nothing is dispatched`;
-    return [{ type: 'RunNeedsOperator', data: { code: StepErrorCodes.governanceUnavailable, message, stepId: unruled, at: now } }];
+    return [
+      {
+        type: 'RunNeedsOperator',
+        data: { code: StepErrorCodes.governanceUnavailable, message, stepId: unruled, at: now },
+      },
+    ];
   }
   for (const id of s.definition.order) {
     const st = s.steps[id];
@@ -59,7 +91,8 @@ function reactRunning(s: RunData, now: number): WorkflowEvent[] {
       if (events.length > 0) return events;
     }
   }
-  if (s.definition.order.every((id) => isTerminalStep(s.steps[id]?.status ?? 'pending'))) return [{ type: 'RunCompleted', data: { at: now } }];
+  if (s.definition.order.every((id) => isTerminalStep(s.steps[id]?.status ?? 'pending')))
+    return [{ type: 'RunCompleted', data: { at: now } }];
   return [];
 }
 
@@ -67,11 +100,21 @@ function onFatalFailure(s: RunData, stepId: string, now: number): WorkflowEvent[
   const error = s.steps[stepId]?.error ?? { code: 'STEP.FAILED', message: 'step failed', retryable: false };
   switch (s.definition.onFailure) {
     case 'compensate':
-      return [{ type: 'CompensationStarted', data: { cause: `step "${stepId}" failed: ${error.code}: ${error.message}`, by: null, at: now } }];
+      return [
+        {
+          type: 'CompensationStarted',
+          data: { cause: `step "${stepId}" failed: ${error.code}: ${error.message}`, by: null, at: now },
+        },
+      ];
     case 'fail':
       return [{ type: 'RunFailed', data: { stepId, error, at: now } }];
     case 'escalate':
-      return [{ type: 'RunNeedsOperator', data: { code: error.code, message: `step "${stepId}" failed: ${error.message}`, stepId, at: now } }];
+      return [
+        {
+          type: 'RunNeedsOperator',
+          data: { code: error.code, message: `step "${stepId}" failed: ${error.message}`, stepId, at: now },
+        },
+      ];
     default:
       return assertNever(s.definition.onFailure);
   }
@@ -82,10 +125,26 @@ function activate(s: RunData, def: CompiledStep, st: StepState, now: number): Wo
   const verdict = evaluateJoin(def, s);
   if (verdict === 'wait') return [];
   if (verdict === 'unsatisfiable_failed') {
-    return [failStep(def.id, st.attempt, { code: StepErrorCodes.joinUnsatisfied, message: `join ${def.join.kind} can no longer be satisfied by ${def.needs.join(', ')}`, retryable: false }, now)];
+    return [
+      failStep(
+        def.id,
+        st.attempt,
+        {
+          code: StepErrorCodes.joinUnsatisfied,
+          message: `join ${def.join.kind} can no longer be satisfied by ${def.needs.join(', ')}`,
+          retryable: false,
+        },
+        now,
+      ),
+    ];
   }
   if (verdict === 'unsatisfiable_skipped') {
-    return [{ type: 'StepSkipped', data: { stepId: def.id, kind: 'upstream', output: null, by: null, reason: 'its needs were skipped', at: now } }];
+    return [
+      {
+        type: 'StepSkipped',
+        data: { stepId: def.id, kind: 'upstream', output: null, by: null, reason: 'its needs were skipped', at: now },
+      },
+    ];
   }
   if (def.when !== null && st.governance === null) {
     let taken: unknown;
@@ -94,11 +153,45 @@ function activate(s: RunData, def: CompiledStep, st: StepState, now: number): Wo
     } catch (error) {
       return [failStep(def.id, st.attempt, expressionError(error, 'when'), now)];
     }
-    if (taken !== true) return [{ type: 'StepSkipped', data: { stepId: def.id, kind: 'condition', output: null, by: null, reason: `when evaluated to ${JSON.stringify(taken)}`, at: now } }];
+    if (taken !== true)
+      return [
+        {
+          type: 'StepSkipped',
+          data: {
+            stepId: def.id,
+            kind: 'condition',
+            output: null,
+            by: null,
+            reason: `when evaluated to ${JSON.stringify(taken)}`,
+            at: now,
+          },
+        },
+      ];
   }
   if (def.type === 'approval') {
-    const events: WorkflowEvent[] = [{ type: 'ApprovalRequested', data: { stepId: def.id, cause: 'approval_step', assignees: def.assignees, message: `approval "${def.id}" is waiting`, at: now } }];
-    if (def.timeoutMs !== null) events.push(schedule({ id: `${def.id}:approval:${st.attemptBase}`, kind: 'approval_timeout', stepId: def.id, attempt: st.attemptBase, phase: 'execute', dueAt: now + def.timeoutMs }));
+    const events: WorkflowEvent[] = [
+      {
+        type: 'ApprovalRequested',
+        data: {
+          stepId: def.id,
+          cause: 'approval_step',
+          assignees: def.assignees,
+          message: `approval "${def.id}" is waiting`,
+          at: now,
+        },
+      },
+    ];
+    if (def.timeoutMs !== null)
+      events.push(
+        schedule({
+          id: `${def.id}:approval:${st.attemptBase}`,
+          kind: 'approval_timeout',
+          stepId: def.id,
+          attempt: st.attemptBase,
+          phase: 'execute',
+          dueAt: now + def.timeoutMs,
+        }),
+      );
     return events;
   }
   const allowed = st.governance?.outcome === 'allow' || st.governance?.outcome === 'approved';
@@ -108,9 +201,26 @@ function activate(s: RunData, def: CompiledStep, st: StepState, now: number): Wo
     const dueAt = now + governanceTimeoutOf(s, def.id);
     const attempt = st.attempt + 1;
     return [
-      { type: 'GovernanceCheckRequested', data: { stepId: def.id, worker: def.worker ?? '', action: def.action, input: input.value, inputDigest: inputDigest(input.value), at: now } },
+      {
+        type: 'GovernanceCheckRequested',
+        data: {
+          stepId: def.id,
+          worker: def.worker ?? '',
+          action: def.action,
+          input: input.value,
+          inputDigest: inputDigest(input.value),
+          at: now,
+        },
+      },
       // The due time is in the id: a late firing of an earlier request's timer cannot end this request's wait early.
-      schedule({ id: timerId('execute', def.id, attempt, `governance@${dueAt}`), kind: 'governance_timeout', stepId: def.id, attempt, phase: 'execute', dueAt }),
+      schedule({
+        id: timerId('execute', def.id, attempt, `governance@${dueAt}`),
+        kind: 'governance_timeout',
+        stepId: def.id,
+        attempt,
+        phase: 'execute',
+        dueAt,
+      }),
     ];
   }
   return dispatch(s, def, st, now);
@@ -126,11 +236,23 @@ function dispatch(s: RunData, def: CompiledStep, st: StepState, now: number): Wo
 function reactCompensating(s: RunData, now: number): WorkflowEvent[] {
   // Drain first: an attempt still out may yet complete, and then it must be undone too.
   if (s.definition.order.some((id) => s.steps[id]?.status === 'running')) return [];
-  const toUndo = s.definition.order.filter((id) => s.steps[id]?.status === 'completed' && s.definition.steps[id]?.compensate);
+  const toUndo = s.definition.order.filter(
+    (id) => s.steps[id]?.status === 'completed' && s.definition.steps[id]?.compensate,
+  );
   const failed = toUndo.find((id) => s.compensations[id]?.status === 'failed');
   if (failed !== undefined) {
     const error = s.compensations[failed]?.error;
-    return [{ type: 'RunNeedsOperator', data: { code: 'COMPENSATION.FAILED', message: `compensation of "${failed}" failed: ${error?.message ?? 'unknown error'}`, stepId: failed, at: now } }];
+    return [
+      {
+        type: 'RunNeedsOperator',
+        data: {
+          code: 'COMPENSATION.FAILED',
+          message: `compensation of "${failed}" failed: ${error?.message ?? 'unknown error'}`,
+          stepId: failed,
+          at: now,
+        },
+      },
+    ];
   }
   for (const id of [...toUndo].reverse()) {
     const c = s.compensations[id];
@@ -143,9 +265,19 @@ function reactCompensating(s: RunData, now: number): WorkflowEvent[] {
     if (!blocked) return dispatchCompensation(s, id, 1, now);
   }
   if (!toUndo.every((id) => isSettled(s.compensations[id]?.status))) return [];
-  if (toUndo.length > 0) return [{ type: 'RunCompensated', data: { compensated: toUndo.filter((id) => s.compensations[id]?.status === 'completed'), at: now } }];
+  if (toUndo.length > 0)
+    return [
+      {
+        type: 'RunCompensated',
+        data: { compensated: toUndo.filter((id) => s.compensations[id]?.status === 'completed'), at: now },
+      },
+    ];
   const culprit = s.definition.order.find((id) => s.steps[id]?.status === 'failed');
-  const error: StepError = (culprit ? s.steps[culprit]?.error : null) ?? { code: 'RUN.FAILED', message: 'the run failed and had nothing to compensate', retryable: false };
+  const error: StepError = (culprit ? s.steps[culprit]?.error : null) ?? {
+    code: 'RUN.FAILED',
+    message: 'the run failed and had nothing to compensate',
+    retryable: false,
+  };
   return [{ type: 'RunFailed', data: { stepId: culprit ?? null, error, at: now } }];
 }
 
@@ -156,18 +288,53 @@ function dispatchCompensation(s: RunData, stepId: string, attempt: number, now: 
   const override = s.compensations[stepId]?.inputOverride;
   let input: unknown;
   try {
-    input = override !== undefined ? override : comp.input === null ? { input: st.input, output: st.output } : renderTemplate(comp.input, context(s));
+    input =
+      override !== undefined
+        ? override
+        : comp.input === null
+          ? { input: st.input, output: st.output }
+          : renderTemplate(comp.input, context(s));
   } catch (error) {
-    return [{ type: 'CompensationFailed', data: { stepId, attempt, error: expressionError(error, 'compensate.input'), at: now } }];
+    return [
+      {
+        type: 'CompensationFailed',
+        data: { stepId, attempt, error: expressionError(error, 'compensate.input'), at: now },
+      },
+    ];
   }
   return dispatchEvents(s, stepId, 'compensate', attempt, comp.worker, comp.action, input, comp.timeoutMs, now);
 }
 
-function dispatchEvents(s: RunData, stepId: string, phase: Phase, attempt: number, worker: string, action: string | null, input: unknown, timeoutMs: number | null, now: number): WorkflowEvent[] {
+function dispatchEvents(
+  s: RunData,
+  stepId: string,
+  phase: Phase,
+  attempt: number,
+  worker: string,
+  action: string | null,
+  input: unknown,
+  timeoutMs: number | null,
+  now: number,
+): WorkflowEvent[] {
   const idempotencyKey = idempotencyKeyOf(s.runId, stepId, phase, attempt);
   const timeoutAt = timeoutMs === null ? null : now + timeoutMs;
-  const events: WorkflowEvent[] = [{ type: 'StepDispatched', data: { stepId, attempt, phase, worker, action, input, idempotencyKey, timeoutAt, at: now } }];
-  if (timeoutAt !== null) events.push(schedule({ id: timerId(phase, stepId, attempt, 'timeout'), kind: 'attempt_timeout', stepId, attempt, phase, dueAt: timeoutAt }));
+  const events: WorkflowEvent[] = [
+    {
+      type: 'StepDispatched',
+      data: { stepId, attempt, phase, worker, action, input, idempotencyKey, timeoutAt, at: now },
+    },
+  ];
+  if (timeoutAt !== null)
+    events.push(
+      schedule({
+        id: timerId(phase, stepId, attempt, 'timeout'),
+        kind: 'attempt_timeout',
+        stepId,
+        attempt,
+        phase,
+        dueAt: timeoutAt,
+      }),
+    );
   return events;
 }
 
@@ -214,7 +381,8 @@ export function context(s: RunData): ExpressionContext {
 
 function expressionError(error: unknown, field: string): StepError {
   const message = error instanceof ExpressionError || error instanceof Error ? error.message : String(error);
-  const code = error instanceof ExpressionBudgetError ? StepErrorCodes.expressionBudgetExceeded : StepErrorCodes.expression;
+  const code =
+    error instanceof ExpressionBudgetError ? StepErrorCodes.expressionBudgetExceeded : StepErrorCodes.expression;
   return { code, message: `${field}: ${message}`, retryable: false };
 }
 
@@ -226,6 +394,12 @@ function isSettled(status: string | undefined): boolean {
 function isOverdueApproval(s: RunData, id: string): boolean {
   const st = s.steps[id];
   const def = s.definition.steps[id];
-  if (st?.status !== 'waiting_approval' || st.approvalCause !== 'approval_step' || def?.timeoutMs === null || def?.onTimeout !== 'escalate') return false;
+  if (
+    st?.status !== 'waiting_approval' ||
+    st.approvalCause !== 'approval_step' ||
+    def?.timeoutMs === null ||
+    def?.onTimeout !== 'escalate'
+  )
+    return false;
   return !Object.values(s.timers).some((t) => t.kind === 'approval_timeout' && t.stepId === id);
 }

@@ -32,10 +32,14 @@ export function outstanding(events: readonly WorkflowEvent[]): Outstanding {
   }
   if (!isStarted(state) || isTerminalRun(state.status)) return { state, sends: [], asks: [] };
   const run = state;
-  const sends = [...lastSend.values()].filter((data) => attemptIsOut(run, data.stepId, data.attempt, data.phase)).map((data) => {
-    const current = data.phase === 'execute' ? run.steps[data.stepId] : run.compensations[data.stepId];
-    return { data, held: (current?.held ?? null) !== null };
-  });
-  const asks = [...lastAsk.entries()].filter(([stepId]) => run.steps[stepId]?.status === 'waiting_governance').map(([, ask]) => ask);
+  const sends = [...lastSend.values()]
+    .filter((data) => attemptIsOut(run, data.stepId, data.attempt, data.phase))
+    .map((data) => {
+      const current = data.phase === 'execute' ? run.steps[data.stepId] : run.compensations[data.stepId];
+      return { data, held: (current?.held ?? null) !== null };
+    });
+  const asks = [...lastAsk.entries()]
+    .filter(([stepId]) => run.steps[stepId]?.status === 'waiting_governance')
+    .map(([, ask]) => ask);
   return { state, sends, asks };
 }

@@ -1,12 +1,20 @@
 import type { CompiledDefinition } from '@orchestron/definitions';
 import type { GovernanceOutcome, HoldReason, Phase, SkipKind, StepError, Timer } from './messages.ts';
 
-export type RunStatus = 'running' | 'paused' | 'needs_operator' | 'compensating' | 'completed' | 'failed' | 'compensated' | 'cancelled';
+export type RunStatus =
+  'running' | 'paused' | 'needs_operator' | 'compensating' | 'completed' | 'failed' | 'compensated' | 'cancelled';
 export const TERMINAL_RUN_STATUSES: readonly RunStatus[] = ['completed', 'failed', 'compensated', 'cancelled'];
 
 export type StepStatus =
-  | 'pending' | 'waiting_governance' | 'waiting_approval' | 'running' | 'retry_scheduled'
-  | 'completed' | 'failed' | 'skipped' | 'cancelled';
+  | 'pending'
+  | 'waiting_governance'
+  | 'waiting_approval'
+  | 'running'
+  | 'retry_scheduled'
+  | 'completed'
+  | 'failed'
+  | 'skipped'
+  | 'cancelled';
 export const TERMINAL_STEP_STATUSES: readonly StepStatus[] = ['completed', 'failed', 'skipped', 'cancelled'];
 
 export type CompensationStatus = 'running' | 'retry_scheduled' | 'completed' | 'failed' | 'skipped';
@@ -31,7 +39,11 @@ export interface StepState {
   readonly output: unknown;
   readonly error: StepError | null;
   readonly skipKind: SkipKind | null;
-  readonly governance: { readonly outcome: GovernanceOutcome | 'approved'; readonly policyId: string | null; readonly reason: string } | null;
+  readonly governance: {
+    readonly outcome: GovernanceOutcome | 'approved';
+    readonly policyId: string | null;
+    readonly reason: string;
+  } | null;
   readonly approvalCause: 'approval_step' | 'governance' | null;
   /** The digest of the input governance was last asked about; only a decision about that input applies. */
   readonly askedDigest: string | null;
@@ -114,9 +126,26 @@ export function isTerminalStep(status: StepStatus): boolean {
 
 export function newStepState(id: string): StepState {
   return {
-    id, status: 'pending', attempt: 0, attemptBase: 0, input: null, inputOverride: undefined, output: null, error: null,
-    skipKind: null, governance: null, approvalCause: null, askedDigest: null, dispatchedAt: null, startedAt: null, lastHeartbeatAt: null,
-    finishedAt: null, retryAt: null, retryDue: false, escalated: false, held: null,
+    id,
+    status: 'pending',
+    attempt: 0,
+    attemptBase: 0,
+    input: null,
+    inputOverride: undefined,
+    output: null,
+    error: null,
+    skipKind: null,
+    governance: null,
+    approvalCause: null,
+    askedDigest: null,
+    dispatchedAt: null,
+    startedAt: null,
+    lastHeartbeatAt: null,
+    finishedAt: null,
+    retryAt: null,
+    retryDue: false,
+    escalated: false,
+    held: null,
   };
 }
 

@@ -47,19 +47,24 @@ export function registerDlqCommand(program: Command, ctx: CliContext): void {
   const dlq = program
     .command('dlq')
     .description('inspect and replay dead letters: messages a Kafka subscriber could not handle (topic orchestron.dlq)')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   $ orchestron dlq list
   $ orchestron dlq replay 0:17
 ${ENVIRONMENT}
-`);
+`,
+    );
 
   withKafkaOptions(dlq.command('list'))
     .description('list dead letters, oldest first per DLQ partition, up to the end of the DLQ when the command started')
     .option('--limit <n>', 'print at most this many', String(DEFAULT_LIMIT))
     .option('--topic <topic>', 'only dead letters from this source topic')
     .option('--json', 'one line of JSON per dead letter: the record as written, plus dlqPartition and dlqOffset')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Each line: the DLQ position (partition:offset, what \`dlq replay\` takes), the source topic/partition@offset,
 the key, why it was dead-lettered, and the start of the original value (when it is text).
 
@@ -68,10 +73,12 @@ Examples:
   $ orchestron dlq list --topic orchestron.events --limit 10
   $ orchestron dlq list --json | jq -r '.reason'
 ${ENVIRONMENT}
-`)
+`,
+    )
     .action(async (options: ListOptions) => {
       const limit = Number(options.limit);
-      if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit must be a positive whole number, not "${options.limit}"`);
+      if (!Number.isInteger(limit) || limit < 1)
+        throw new UsageError(`--limit must be a positive whole number, not "${options.limit}"`);
       const brokers = resolveBrokers(ctx.env, options.brokers);
       const { letters, unreadable } = parseLetters(await readTopic(brokers, options.dlqTopic));
       const chosen = letters.filter((l) => options.topic === undefined || l.letter.topic === options.topic);
@@ -83,7 +90,8 @@ ${ENVIRONMENT}
         return;
       }
       for (const located of chosen.slice(0, limit)) {
-        if (options.json) printJson(ctx.io, { ...located.letter, dlqPartition: located.dlqPartition, dlqOffset: located.dlqOffset });
+        if (options.json)
+          printJson(ctx.io, { ...located.letter, dlqPartition: located.dlqPartition, dlqOffset: located.dlqOffset });
         else ctx.io.out(describe(located));
       }
       if (!options.json) {
@@ -94,13 +102,15 @@ ${ENVIRONMENT}
     });
 
   withKafkaOptions(dlq.command('replay'))
-    .description('republish dead letters\' original bytes, with the same key and headers, to the topic they came from')
+    .description("republish dead letters' original bytes, with the same key and headers, to the topic they came from")
     .argument('[positions...]', 'DLQ positions as partition:offset, as printed by `orchestron dlq list`')
     .option('--all', 'replay every dead letter (narrow it with --topic)')
     .option('--topic <topic>', 'with --all: only dead letters from this source topic')
     .option('--dry-run', 'print what would be republished, publish nothing')
     .option('--json', 'one line of JSON per dead letter republished')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 The original value is republished byte for byte (decoded from the letter's base64), so a subscriber that
 failed on it sees exactly the same message again; fix the cause first. Replaying does NOT remove anything
 from the DLQ (Kafka cannot delete single records): the letters stay listed, and replaying them again
@@ -113,20 +123,31 @@ Examples:
   $ orchestron dlq replay 0:17 0:18 2:4
   $ orchestron dlq replay --all --topic orchestron.events --dry-run
 ${ENVIRONMENT}
-`)
+`,
+    )
     .action(async (positions: string[], options: ReplayOptions) => {
       if (options.all && positions.length > 0) throw new UsageError('give either positions or --all, not both');
-      if (!options.all && positions.length === 0) throw new UsageError('name the dead letters to replay (partition:offset, see `orchestron dlq list`) or pass --all');
+      if (!options.all && positions.length === 0)
+        throw new UsageError(
+          'name the dead letters to replay (partition:offset, see `orchestron dlq list`) or pass --all',
+        );
       if (!options.all && options.topic !== undefined) throw new UsageError('--topic only narrows --all');
       const wanted = positions.map(parsePosition);
       const brokers = resolveBrokers(ctx.env, options.brokers);
       const { letters, unreadable } = parseLetters(await readTopic(brokers, options.dlqTopic));
       warnUnreadable(ctx, unreadable, options.dlqTopic);
-      const chosen = options.all ? letters.filter((l) => options.topic === undefined || l.letter.topic === options.topic) : pick(letters, wanted, options.dlqTopic);
+      const chosen = options.all
+        ? letters.filter((l) => options.topic === undefined || l.letter.topic === options.topic)
+        : pick(letters, wanted, options.dlqTopic);
       const lost = chosen.filter((l) => l.letter.original === null);
-      if (lost.length > 0) throw new UsageError(`cannot replay ${lost.map(position).join(', ')}: the original was too large to keep in the dead letter`);
+      if (lost.length > 0)
+        throw new UsageError(
+          `cannot replay ${lost.map(position).join(', ')}: the original was too large to keep in the dead letter`,
+        );
       if (chosen.length === 0) {
-        ctx.io.err(`no dead letters${options.topic === undefined ? '' : ` from topic ${options.topic}`} in ${options.dlqTopic}; nothing to replay`);
+        ctx.io.err(
+          `no dead letters${options.topic === undefined ? '' : ` from topic ${options.topic}`} in ${options.dlqTopic}; nothing to replay`,
+        );
         ctx.finish({ kind: 'succeeded' });
         return;
       }
@@ -136,29 +157,53 @@ ${ENVIRONMENT}
         const record = outgoing[i];
         if (record === undefined) return;
         if (options.json) {
-          printJson(ctx.io, { dlqPartition: located.dlqPartition, dlqOffset: located.dlqOffset, topic: record.topic, key: located.letter.key, bytes: record.value.length, republished: !options.dryRun });
+          printJson(ctx.io, {
+            dlqPartition: located.dlqPartition,
+            dlqOffset: located.dlqOffset,
+            topic: record.topic,
+            key: located.letter.key,
+            bytes: record.value.length,
+            republished: !options.dryRun,
+          });
         } else {
-          ctx.io.out(`${options.dryRun ? 'would republish' : 'republished'} ${position(located)} -> ${record.topic} (key ${JSON.stringify(located.letter.key)}, ${record.value.length} bytes, from ${record.topic}/${located.letter.partition}@${located.letter.offset})`);
+          ctx.io.out(
+            `${options.dryRun ? 'would republish' : 'republished'} ${position(located)} -> ${record.topic} (key ${JSON.stringify(located.letter.key)}, ${record.value.length} bytes, from ${record.topic}/${located.letter.partition}@${located.letter.offset})`,
+          );
         }
       });
-      if (!options.json) ctx.io.err(options.dryRun ? `dry run: nothing was published` : `the dead letters stay in ${options.dlqTopic}; replaying them again would republish them again`);
+      if (!options.json)
+        ctx.io.err(
+          options.dryRun
+            ? `dry run: nothing was published`
+            : `the dead letters stay in ${options.dlqTopic}; replaying them again would republish them again`,
+        );
       ctx.finish({ kind: 'succeeded' });
     });
 }
 
 function withKafkaOptions(command: Command): Command {
   return command
-    .option('--brokers <list>', 'Kafka brokers, comma-separated host:port (default: $ORCHESTRON_KAFKA_BROKERS or 127.0.0.1:9092)')
+    .option(
+      '--brokers <list>',
+      'Kafka brokers, comma-separated host:port (default: $ORCHESTRON_KAFKA_BROKERS or 127.0.0.1:9092)',
+    )
     .addOption(new Option('--dlq-topic <topic>', 'the dead-letter topic').default(DEFAULT_DLQ_TOPIC).hideHelp());
 }
 
 function parsePosition(text: string): { partition: number; offset: number } {
   const match = /^(\d+):(\d+)$/.exec(text);
-  if (match === null) throw new UsageError(`"${text}" is not a DLQ position: expected partition:offset, e.g. 0:17 (see \`orchestron dlq list\`)`);
+  if (match === null)
+    throw new UsageError(
+      `"${text}" is not a DLQ position: expected partition:offset, e.g. 0:17 (see \`orchestron dlq list\`)`,
+    );
   return { partition: Number(match[1]), offset: Number(match[2]) };
 }
 
-function pick(letters: readonly Located[], wanted: readonly { partition: number; offset: number }[], dlqTopic: string): Located[] {
+function pick(
+  letters: readonly Located[],
+  wanted: readonly { partition: number; offset: number }[],
+  dlqTopic: string,
+): Located[] {
   const byPosition = new Map(letters.map((l) => [position(l), l]));
   const chosen: Located[] = [];
   const missing: string[] = [];
@@ -168,7 +213,10 @@ function pick(letters: readonly Located[], wanted: readonly { partition: number;
     if (found === undefined) missing.push(key);
     else if (!chosen.includes(found)) chosen.push(found);
   }
-  if (missing.length > 0) throw new UsageError(`no dead letter at ${missing.join(', ')} in ${dlqTopic} (see \`orchestron dlq list\`); nothing was republished`);
+  if (missing.length > 0)
+    throw new UsageError(
+      `no dead letter at ${missing.join(', ')} in ${dlqTopic} (see \`orchestron dlq list\`); nothing was republished`,
+    );
   return chosen;
 }
 
@@ -197,21 +245,35 @@ function parseLetter(value: Buffer | null): DeadLetter | undefined {
   }
   if (typeof parsed !== 'object' || parsed === null) return undefined;
   const l = parsed as Partial<DeadLetter>;
-  const ok = typeof l.topic === 'string' && typeof l.partition === 'number' && typeof l.offset === 'number' && typeof l.reason === 'string'
-    && (typeof l.original === 'string' || l.original === null) && typeof l.key === 'string';
+  const ok =
+    typeof l.topic === 'string' &&
+    typeof l.partition === 'number' &&
+    typeof l.offset === 'number' &&
+    typeof l.reason === 'string' &&
+    (typeof l.original === 'string' || l.original === null) &&
+    typeof l.key === 'string';
   if (!ok) return undefined;
   return { ...(l as DeadLetter), headers: typeof l.headers === 'object' && l.headers !== null ? l.headers : {} };
 }
 
 function warnUnreadable(ctx: CliContext, unreadable: readonly string[], dlqTopic: string): void {
-  if (unreadable.length > 0) ctx.io.err(`warning: ${unreadable.length} record(s) in ${dlqTopic} are not dead letters and were ignored: ${unreadable.slice(0, 10).join(', ')}${unreadable.length > 10 ? ', …' : ''}`);
+  if (unreadable.length > 0)
+    ctx.io.err(
+      `warning: ${unreadable.length} record(s) in ${dlqTopic} are not dead letters and were ignored: ${unreadable.slice(0, 10).join(', ')}${unreadable.length > 10 ? ', …' : ''}`,
+    );
 }
 
 function toOutgoing(located: Located): RawOutgoing {
   const { letter } = located;
   const headers = new Map<Buffer, Buffer>();
-  for (const [name, value] of Object.entries(letter.headers)) headers.set(Buffer.from(name, 'utf8'), Buffer.from(value, 'utf8'));
-  return { topic: letter.topic, key: Buffer.from(letter.key, 'utf8'), value: Buffer.from(letter.original ?? '', 'base64'), headers };
+  for (const [name, value] of Object.entries(letter.headers))
+    headers.set(Buffer.from(name, 'utf8'), Buffer.from(value, 'utf8'));
+  return {
+    topic: letter.topic,
+    key: Buffer.from(letter.key, 'utf8'),
+    value: Buffer.from(letter.original ?? '', 'base64'),
+    headers,
+  };
 }
 
 function describe(located: Located): string {
@@ -224,8 +286,9 @@ export function preview(original: string | null): string {
   if (original === null) return '(not kept: too large)';
   const bytes = Buffer.from(original, 'base64');
   const text = bytes.toString('utf8');
-  // eslint-disable-next-line no-control-regex
-  const printable = Buffer.from(text, 'utf8').equals(bytes) && !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(text);
+  const printable =
+    // eslint-disable-next-line no-control-regex
+    Buffer.from(text, 'utf8').equals(bytes) && !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(text);
   if (!printable) return `(${bytes.length} bytes, binary)`;
   const short = text.length > PREVIEW_CHARS ? `${text.slice(0, PREVIEW_CHARS)}…` : text;
   return JSON.stringify(short);

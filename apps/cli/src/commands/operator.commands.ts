@@ -16,7 +16,8 @@ interface ActionSpec {
 
 const SPECS: Readonly<Record<OperatorAction, ActionSpec>> = {
   approve: {
-    description: 'approve a step that waits for approval (an approval step, or a side effect governance sent for review)',
+    description:
+      'approve a step that waits for approval (an approval step, or a side effect governance sent for review)',
     step: true,
     examples: ['orchestron approve "$RUN" --step budget-approval --reason "within Q3 budget"'],
   },
@@ -25,22 +26,41 @@ const SPECS: Readonly<Record<OperatorAction, ActionSpec>> = {
     step: true,
     examples: ['orchestron reject "$RUN" --step budget-approval --reason "no headcount"'],
   },
-  pause: { description: 'pause a run: nothing new is dispatched until it is resumed', step: false, examples: ['orchestron pause "$RUN" --reason "vendor outage"'] },
+  pause: {
+    description: 'pause a run: nothing new is dispatched until it is resumed',
+    step: false,
+    examples: ['orchestron pause "$RUN" --reason "vendor outage"'],
+  },
   resume: { description: 'resume a paused run', step: false, examples: ['orchestron resume "$RUN"'] },
   retry: {
-    description: 'retry a failed step (or one the run stopped on), optionally with a new input; a new retry budget starts',
+    description:
+      'retry a failed step (or one the run stopped on), optionally with a new input; a new retry budget starts',
     step: true,
     input: true,
-    examples: ['orchestron retry "$RUN" --step send-welcome', `orchestron retry "$RUN" --step send-welcome --input '{"to":"a@b.c"}'`],
+    examples: [
+      'orchestron retry "$RUN" --step send-welcome',
+      `orchestron retry "$RUN" --step send-welcome --input '{"to":"a@b.c"}'`,
+    ],
   },
   skip: {
     description: 'skip a step, recording the output later steps should see',
     step: true,
     output: true,
-    examples: [`orchestron skip "$RUN" --step create-workspace --output '{"workspaceId":"manual-1"}'`, 'orchestron skip "$RUN" --step create-workspace --output @workspace.json'],
+    examples: [
+      `orchestron skip "$RUN" --step create-workspace --output '{"workspaceId":"manual-1"}'`,
+      'orchestron skip "$RUN" --step create-workspace --output @workspace.json',
+    ],
   },
-  compensate: { description: 'undo the completed side effects of a run, newest first, and end it as compensated', step: false, examples: ['orchestron compensate "$RUN" --reason "hire withdrawn"'] },
-  cancel: { description: 'cancel a run without compensating', step: false, examples: ['orchestron cancel "$RUN" --reason "duplicate"'] },
+  compensate: {
+    description: 'undo the completed side effects of a run, newest first, and end it as compensated',
+    step: false,
+    examples: ['orchestron compensate "$RUN" --reason "hire withdrawn"'],
+  },
+  cancel: {
+    description: 'cancel a run without compensating',
+    step: false,
+    examples: ['orchestron cancel "$RUN" --reason "duplicate"'],
+  },
 };
 
 interface ActionOptions {
@@ -53,23 +73,25 @@ interface ActionOptions {
 
 export function registerOperatorCommands(program: Command, ctx: CliContext): void {
   for (const [action, spec] of Object.entries(SPECS) as [OperatorAction, ActionSpec][]) {
-    const command = program
-      .command(action)
-      .description(spec.description)
-      .argument('<runId>', 'the run');
+    const command = program.command(action).description(spec.description).argument('<runId>', 'the run');
     if (spec.step) command.requiredOption('--step <stepId>', 'the step to act on');
-    if (spec.input) command.option('-i, --input <json|@file>', 'the input for the next attempt: JSON text, or @path to a JSON file');
-    if (spec.output) command.requiredOption('--output <json|@file>', 'the output to record: JSON text, or @path to a JSON file');
+    if (spec.input)
+      command.option('-i, --input <json|@file>', 'the input for the next attempt: JSON text, or @path to a JSON file');
+    if (spec.output)
+      command.requiredOption('--output <json|@file>', 'the output to record: JSON text, or @path to a JSON file');
     command
       .option('--reason <text>', 'why; recorded in the run history with your identity')
       .option('--json', 'print the run as one line of JSON')
-      .addHelpText('after', `
+      .addHelpText(
+        'after',
+        `
 Examples:
 ${spec.examples.map((e) => `  $ ${e}`).join('\n')}
 
 The actor recorded is the identity of your API key. Exits like \`orchestron status\`: with the run's status
 once the action is applied; 2 if the action does not apply (e.g. STEP.ALREADY_TERMINAL).
-`)
+`,
+      )
       .action(async (runId: string, options: ActionOptions, cmd: Command) => {
         const request: ActionRequest = {
           stepId: options.step,

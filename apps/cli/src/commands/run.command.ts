@@ -63,7 +63,7 @@ async function runCommand(ctx: CliContext, command: Command, target: string, opt
   const json = options.json === true;
   if (!options.wait) {
     if (json) printJson(ctx.io, started.run);
-    else printStarted(ctx, started.run, started.existing ? options.idempotencyKey ?? null : null);
+    else printStarted(ctx, started.run, started.existing ? (options.idempotencyKey ?? null) : null);
     return { kind: 'run', status: started.run.status };
   }
   return waitForRun(ctx, client, started, json, timeoutSeconds);
@@ -74,11 +74,13 @@ async function startRequest(ctx: CliContext, target: string, options: RunOptions
   const base = { input, idempotencyKey: options.idempotencyKey };
   const path = resolve(ctx.cwd, target);
   if (isFile(path)) {
-    if (options.version !== undefined) throw new UsageError('--version picks a stored definition; a file already says its version');
+    if (options.version !== undefined)
+      throw new UsageError('--version picks a stored definition; a file already says its version');
     return { ...base, definition: await parseDefinitionFile(path, target) };
   }
   if (/\.(ya?ml|json)$/i.test(target)) throw new UsageError(`no such definition file: ${target}`);
-  const definitionVersion = options.version === undefined ? undefined : parseIntegerOption(options.version, '--version', 1);
+  const definitionVersion =
+    options.version === undefined ? undefined : parseIntegerOption(options.version, '--version', 1);
   return { ...base, definitionId: target, definitionVersion };
 }
 
@@ -96,13 +98,21 @@ async function parseDefinitionFile(path: string, name: string): Promise<unknown>
 
 function printStarted(ctx: CliContext, run: RunView, matchedKey: string | null): void {
   const what = `${run.definition.id} v${run.definition.version}`;
-  ctx.io.out(matchedKey === null
-    ? `Started run ${run.id} (${what}): ${run.status}`
-    : `Run ${run.id} (${what}) already exists for idempotency key ${matchedKey}: ${run.status}`);
+  ctx.io.out(
+    matchedKey === null
+      ? `Started run ${run.id} (${what}): ${run.status}`
+      : `Run ${run.id} (${what}) already exists for idempotency key ${matchedKey}: ${run.status}`,
+  );
   ctx.io.out(`Follow it with: orchestron status ${run.id}`);
 }
 
-async function waitForRun(ctx: CliContext, client: ApiClient, started: RunResponse, json: boolean, timeoutSeconds: number | null): Promise<Outcome> {
+async function waitForRun(
+  ctx: CliContext,
+  client: ApiClient,
+  started: RunResponse,
+  json: boolean,
+  timeoutSeconds: number | null,
+): Promise<Outcome> {
   const { io } = ctx;
   const deadline = timeoutSeconds === null ? Infinity : ctx.now() + timeoutSeconds * 1000;
   let previous: RunView | null = null;
@@ -112,7 +122,8 @@ async function waitForRun(ctx: CliContext, client: ApiClient, started: RunRespon
   for (;;) {
     if (!json) for (const line of renderProgress(previous, run, { colour: io.colour })) io.out(line);
     const state = waitState(run);
-    if (state === 'finished' || state === 'needs_operator') return finishWaiting(ctx, run, json, { kind: 'run', status: run.status });
+    if (state === 'finished' || state === 'needs_operator')
+      return finishWaiting(ctx, run, json, { kind: 'run', status: run.status });
     idlePolls = state === 'waiting_for_human' ? idlePolls + 1 : 0;
     if (idlePolls >= IDLE_POLLS) return finishWaiting(ctx, run, json, { kind: 'waiting_for_human' });
     const remaining = deadline - ctx.now();
@@ -128,7 +139,8 @@ async function poll(ctx: CliContext, client: ApiClient, runId: string, json: boo
     try {
       return (await client.getRun(runId)).run;
     } catch (error) {
-      const transient = error instanceof ServerUnreachableError || (error instanceof ApiError && error.httpStatus >= 500);
+      const transient =
+        error instanceof ServerUnreachableError || (error instanceof ApiError && error.httpStatus >= 500);
       if (!transient || failures + 1 >= MAX_POLL_FAILURES) throw error;
       if (!json) ctx.io.err(`warning: ${(error as Error).message.split('\n')[0]} — retrying`);
       await ctx.sleep(POLL_INTERVAL_MS * 4);
@@ -144,7 +156,9 @@ function finishWaiting(ctx: CliContext, run: RunView, json: boolean, outcome: Ou
   const { io } = ctx;
   if (outcome.kind === 'waiting_for_human') {
     const waiting = run.steps.filter((s) => s.status === 'waiting_approval').map((s) => s.id);
-    io.out(`⏸ run ${run.id} is waiting for a human to approve ${waiting.join(', ')}; nothing else can move until then.`);
+    io.out(
+      `⏸ run ${run.id} is waiting for a human to approve ${waiting.join(', ')}; nothing else can move until then.`,
+    );
   } else {
     io.out(summaryLine(run, { colour: io.colour }));
   }

@@ -18,7 +18,12 @@ steps:
 function orchestron(...args: string[]) {
   // NODE_OPTIONS from the Jest run (--experimental-vm-modules) would only add warnings to the child's output.
   const env = { ...process.env, NODE_OPTIONS: '', NO_COLOR: '1' };
-  return spawnSync(process.execPath, [join(repoRoot, 'bin/orchestron.mjs'), ...args], { cwd: repoRoot, env, encoding: 'utf8', timeout: 20_000 });
+  return spawnSync(process.execPath, [join(repoRoot, 'bin/orchestron.mjs'), ...args], {
+    cwd: repoRoot,
+    env,
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
 }
 
 describe('orchestron validate (child process)', () => {
@@ -41,7 +46,9 @@ describe('orchestron validate (child process)', () => {
   it('prints {"error":…} with every issue as the last line with --json', () => {
     const result = orchestron('validate', join(dir, 'cycle.yaml'), '--json');
     expect(result.status).toBe(2);
-    const last = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '') as { error: { code: string; details: { issues: { path: string; message: string }[] } } };
+    const last = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '') as {
+      error: { code: string; details: { issues: { path: string; message: string }[] } };
+    };
     expect(last.error.code).toBe('DEFINITION.INVALID');
     expect(last.error.details.issues.some((i) => i.message.startsWith('dependency cycle'))).toBe(true);
   });

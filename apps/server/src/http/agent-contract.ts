@@ -15,14 +15,23 @@ export interface AgentContract {
 }
 
 const action = (runId: string, name: string, description: string, body?: Record<string, unknown>): NextAction => ({
-  action: name, method: 'POST', endpoint: `/v1/runs/${runId}/actions/${name}`, description, ...(body ? { body } : {}),
+  action: name,
+  method: 'POST',
+  endpoint: `/v1/runs/${runId}/actions/${name}`,
+  description,
+  ...(body ? { body } : {}),
 });
 
 export function runContract(run: RunView): AgentContract {
   const id = run.id;
   const next: NextAction[] = [
     { action: 'get_run', method: 'GET', endpoint: `/v1/runs/${id}`, description: 'poll the run' },
-    { action: 'get_history', method: 'GET', endpoint: `/v1/runs/${id}/events`, description: 'read every event of the run' },
+    {
+      action: 'get_history',
+      method: 'GET',
+      endpoint: `/v1/runs/${id}/events`,
+      description: 'read every event of the run',
+    },
   ];
   for (const step of run.steps) {
     if (step.status === 'waiting_approval') {
@@ -40,7 +49,9 @@ export function runContract(run: RunView): AgentContract {
     case 'needs_operator': {
       const stepId = run.attention?.stepId;
       if (stepId) {
-        next.push(action(id, 'retry', `run "${stepId}" again, optionally with edited input`, { stepId, input: '<optional>' }));
+        next.push(
+          action(id, 'retry', `run "${stepId}" again, optionally with edited input`, { stepId, input: '<optional>' }),
+        );
         next.push(action(id, 'skip', `mark "${stepId}" done with the output you supply`, { stepId, output: '<json>' }));
       }
       next.push(action(id, 'compensate', 'undo the completed steps'), action(id, 'cancel', 'stop the run for good'));
@@ -56,5 +67,17 @@ export function runContract(run: RunView): AgentContract {
 }
 
 export function errorContract(retryable: boolean, hint?: NextAction): AgentContract {
-  return { retryable, next_actions: hint ? [hint] : [{ action: 'discover', method: 'GET', endpoint: '/.well-known/agent.json', description: 'what this API offers' }] };
+  return {
+    retryable,
+    next_actions: hint
+      ? [hint]
+      : [
+          {
+            action: 'discover',
+            method: 'GET',
+            endpoint: '/.well-known/agent.json',
+            description: 'what this API offers',
+          },
+        ],
+  };
 }

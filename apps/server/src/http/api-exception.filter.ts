@@ -23,8 +23,15 @@ export class ApiExceptionFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const request = host.switchToHttp().getRequest<FastifyRequest>();
     const reply = host.switchToHttp().getResponse<FastifyReply>();
-    const api = toApiError(exception instanceof HttpException ? fromHttpException(exception, request, this.#bodyLimit) : exception);
-    if (api.code === 'INTERNAL') this.#logger.error('request failed', { method: request.method, url: request.url, error: String((exception as Error)?.stack ?? exception) });
+    const api = toApiError(
+      exception instanceof HttpException ? fromHttpException(exception, request, this.#bodyLimit) : exception,
+    );
+    if (api.code === 'INTERNAL')
+      this.#logger.error('request failed', {
+        method: request.method,
+        url: request.url,
+        error: String((exception as Error)?.stack ?? exception),
+      });
     void reply.code(statusFor(api.code)).send({ error: api, agent_contract: errorContract(api.retryable) });
   }
 }
@@ -38,7 +45,11 @@ function fromHttpException(exception: HttpException, request: FastifyRequest, bo
     }
     case 413:
       // Fastify refuses the body as it streams in (or from its Content-Length), before any parser sees it.
-      return new RequestError('REQUEST.TOO_LARGE', `the body is larger than the limit of ${bodyLimit} bytes (${bodyLimit / 1024 / 1024} MiB)`, { limit: 'size', max: bodyLimit });
+      return new RequestError(
+        'REQUEST.TOO_LARGE',
+        `the body is larger than the limit of ${bodyLimit} bytes (${bodyLimit / 1024 / 1024} MiB)`,
+        { limit: 'size', max: bodyLimit },
+      );
     case 415:
       return new RequestError('REQUEST.UNSUPPORTED_MEDIA_TYPE', exception.message);
     default:

@@ -11,7 +11,8 @@ import { RUN_STATUSES } from './runs.dto.ts';
  */
 
 function model(target: Type, properties: Record<string, ApiPropertyOptions>, optional: readonly string[] = []): void {
-  for (const [name, options] of Object.entries(properties)) decorateProperty(target, name, [optional.includes(name) ? ApiPropertyOptional(options) : ApiProperty(options)]);
+  for (const [name, options] of Object.entries(properties))
+    decorateProperty(target, name, [optional.includes(name) ? ApiPropertyOptional(options) : ApiProperty(options)]);
 }
 
 const ANY = anyJson();
@@ -20,13 +21,17 @@ const NULLABLE_OBJECT = { ...OBJECT, nullable: true } as const;
 const TIME = { type: String, format: 'date-time' } as const;
 
 export class NextActionModel {}
-model(NextActionModel, {
-  action: { type: String, example: 'approve' },
-  method: { enum: ['GET', 'POST'] },
-  endpoint: { type: String, example: '/v1/runs/{id}/actions/approve' },
-  description: { type: String },
-  body: { ...OBJECT, description: 'a body to send, with <placeholders> to fill' },
-}, ['body']);
+model(
+  NextActionModel,
+  {
+    action: { type: String, example: 'approve' },
+    method: { enum: ['GET', 'POST'] },
+    endpoint: { type: String, example: '/v1/runs/{id}/actions/approve' },
+    description: { type: String },
+    body: { ...OBJECT, description: 'a body to send, with <placeholders> to fill' },
+  },
+  ['body'],
+);
 
 export class AgentContractModel {}
 model(AgentContractModel, {
@@ -35,12 +40,22 @@ model(AgentContractModel, {
 });
 
 export class ApiErrorModel {}
-model(ApiErrorModel, {
-  code: { type: String, description: 'stable error code, e.g. REQUEST.INVALID, RUN.NOT_FOUND, STEP.ALREADY_TERMINAL' },
-  message: { type: String },
-  retryable: { type: Boolean },
-  details: { ...OBJECT, description: '`field` for a bad request field; `issues` ([{ path, message }]) for invalid definitions and inputs' },
-}, ['details']);
+model(
+  ApiErrorModel,
+  {
+    code: {
+      type: String,
+      description: 'stable error code, e.g. REQUEST.INVALID, RUN.NOT_FOUND, STEP.ALREADY_TERMINAL',
+    },
+    message: { type: String },
+    retryable: { type: Boolean },
+    details: {
+      ...OBJECT,
+      description: '`field` for a bad request field; `issues` ([{ path, message }]) for invalid definitions and inputs',
+    },
+  },
+  ['details'],
+);
 
 export class ErrorEnvelope {}
 model(ErrorEnvelope, { error: { type: ApiErrorModel }, agent_contract: { type: AgentContractModel } });
@@ -75,7 +90,7 @@ model(RunModel, {
   attention: { ...NULLABLE_OBJECT, description: '{ code, message, stepId }: why the run needs an operator' },
   failure: { ...NULLABLE_OBJECT, description: '{ stepId, error }' },
   steps: { type: StepModel, isArray: true },
-  version: { type: 'integer', description: 'the revision of the run\'s stream' },
+  version: { type: 'integer', description: "the revision of the run's stream" },
 });
 
 export class RunSummaryModel {}
@@ -93,13 +108,20 @@ model(RunSummaryModel, {
 
 export class EventModel {}
 model(EventModel, {
-  revision: { type: 'integer' }, position: { type: 'integer' }, type: { type: String, example: 'RunStarted' },
-  data: OBJECT, metadata: OBJECT, recordedAt: TIME,
+  revision: { type: 'integer' },
+  position: { type: 'integer' },
+  type: { type: String, example: 'RunStarted' },
+  data: OBJECT,
+  metadata: OBJECT,
+  recordedAt: TIME,
 });
 
 export class DefinitionSummaryModel {}
 model(DefinitionSummaryModel, {
-  id: { type: String }, versions: { type: 'integer', isArray: true }, name: { type: String, nullable: true }, description: { type: String, nullable: true },
+  id: { type: String },
+  versions: { type: 'integer', isArray: true },
+  name: { type: String, nullable: true },
+  description: { type: String, nullable: true },
 });
 
 export class IssueModel {}
@@ -114,20 +136,29 @@ const envelope = (name: string, properties: Record<string, ApiPropertyOptions>):
 export const RunEnvelope = envelope('RunEnvelope', { run: { type: RunModel } });
 export const RunListEnvelope = envelope('RunListEnvelope', { runs: { type: RunSummaryModel, isArray: true } });
 export const EventsEnvelope = envelope('EventsEnvelope', { events: { type: EventModel, isArray: true } });
-export const DefinitionEnvelope = envelope('DefinitionEnvelope', { definition: { ...OBJECT, description: 'the compiled definition' } });
-export const DefinitionListEnvelope = envelope('DefinitionListEnvelope', { definitions: { type: DefinitionSummaryModel, isArray: true } });
-export const ValidationEnvelope = envelope('ValidationEnvelope', { valid: { type: Boolean }, issues: { type: IssueModel, isArray: true } });
+export const DefinitionEnvelope = envelope('DefinitionEnvelope', {
+  definition: { ...OBJECT, description: 'the compiled definition' },
+});
+export const DefinitionListEnvelope = envelope('DefinitionListEnvelope', {
+  definitions: { type: DefinitionSummaryModel, isArray: true },
+});
+export const ValidationEnvelope = envelope('ValidationEnvelope', {
+  valid: { type: Boolean },
+  issues: { type: IssueModel, isArray: true },
+});
 export const HealthEnvelope = envelope('HealthEnvelope', { status: { type: String, example: 'ok' } });
 
 const ERROR_DESCRIPTIONS: Readonly<Record<number, string>> = {
   400: 'invalid request: REQUEST.INVALID (details.field names the field), DEFINITION.INVALID, RUN.INPUT_INVALID (details.issues), COMMAND.INVALID',
   401: 'AUTH.UNAUTHENTICATED: no valid "Authorization: Bearer <key>"',
-  403: 'AUTH.FORBIDDEN: the key\'s role may not call this',
+  403: "AUTH.FORBIDDEN: the key's role may not call this",
   404: 'RUN.NOT_FOUND, STEP.NOT_FOUND or DEFINITION.NOT_FOUND',
   409: 'the call conflicts with the current state (see docs/semantics.md)',
 };
 
 /** The error responses a route can give, all `{ error, agent_contract }`. */
 export function errorResponses(...statuses: number[]): (MethodDecorator & ClassDecorator)[] {
-  return statuses.map((status) => ApiResponse({ status, description: ERROR_DESCRIPTIONS[status] ?? 'error', type: ErrorEnvelope }));
+  return statuses.map((status) =>
+    ApiResponse({ status, description: ERROR_DESCRIPTIONS[status] ?? 'error', type: ErrorEnvelope }),
+  );
 }

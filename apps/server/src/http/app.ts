@@ -77,7 +77,13 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
   ];
   const module: DynamicModule = {
     module: HttpModule,
-    controllers: [DiscoveryController, RunsController, DefinitionsController, KeysController, ...(options.metrics ? [MetricsController] : [])],
+    controllers: [
+      DiscoveryController,
+      RunsController,
+      DefinitionsController,
+      KeysController,
+      ...(options.metrics ? [MetricsController] : []),
+    ],
     providers,
   };
   const requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
@@ -90,7 +96,10 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     requestTimeout,
     // Node looks for late requests only every connectionsCheckingInterval (30 s by default): the timeout would be
     // up to 30 s late. Headers may not take longer than the whole request.
-    http: { connectionsCheckingInterval: Math.max(10, Math.min(1_000, Math.floor(requestTimeout / 4))), headersTimeout: Math.min(60_000, requestTimeout) },
+    http: {
+      connectionsCheckingInterval: Math.max(10, Math.min(1_000, Math.floor(requestTimeout / 4))),
+      headersTimeout: Math.min(60_000, requestTimeout),
+    },
   });
   useJsonBodyParser(adapter.getInstance(), BODY_LIMIT);
   const nest = await NestFactory.create<NestFastifyApplication>(module, adapter, {
@@ -112,7 +121,8 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     async listen(host, port) {
       await nest.listen(port, host);
       const address = nest.getHttpServer().address();
-      if (address === null || typeof address === 'string') throw new Error(`the HTTP server did not bind a TCP address (got ${JSON.stringify(address)})`);
+      if (address === null || typeof address === 'string')
+        throw new Error(`the HTTP server did not bind a TCP address (got ${JSON.stringify(address)})`);
       return `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
     },
     close: () => nest.close(),
@@ -121,7 +131,12 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
 
 /** Nest's warnings and errors go to our logger; its start-up chatter (mapped routes, …) does not. */
 function nestLogger(logger: Logger): LoggerService {
-  const text = (message: unknown): string => (message instanceof Error ? String(message.stack ?? message) : typeof message === 'string' ? message : JSON.stringify(message));
+  const text = (message: unknown): string =>
+    message instanceof Error
+      ? String(message.stack ?? message)
+      : typeof message === 'string'
+        ? message
+        : JSON.stringify(message);
   return {
     log: () => undefined,
     warn: (message: unknown, context?: unknown) => logger.warn(text(message), { context }),

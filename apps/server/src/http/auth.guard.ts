@@ -50,13 +50,24 @@ export class AuthGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const access = this.#reflector.get<Access | undefined>(ACCESS, context.getHandler());
     // Secure by default: forgetting to declare roles must not open a route.
-    if (access === undefined) throw new Error(`${context.getClass().name}.${context.getHandler().name} declares neither Roles(...) nor Public()`);
+    if (access === undefined)
+      throw new Error(
+        `${context.getClass().name}.${context.getHandler().name} declares neither Roles(...) nor Public()`,
+      );
     if (access === 'public') return true;
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const token = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
     const principal = token === undefined ? null : await this.#keys.authenticate(token);
-    if (!principal) throw new RequestError('AUTH.UNAUTHENTICATED', 'send "Authorization: Bearer <api key>" with a live key; the embedded server writes an admin key to $ORCHESTRON_DATA/admin.key');
-    if (!access.includes(principal.role)) throw new RequestError('AUTH.FORBIDDEN', `role ${principal.role} may not call this; it needs one of ${access.join(', ')}`);
+    if (!principal)
+      throw new RequestError(
+        'AUTH.UNAUTHENTICATED',
+        'send "Authorization: Bearer <api key>" with a live key; the embedded server writes an admin key to $ORCHESTRON_DATA/admin.key',
+      );
+    if (!access.includes(principal.role))
+      throw new RequestError(
+        'AUTH.FORBIDDEN',
+        `role ${principal.role} may not call this; it needs one of ${access.join(', ')}`,
+      );
     request.principal = principal;
     return true;
   }

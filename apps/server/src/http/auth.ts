@@ -47,7 +47,11 @@ export function maySee(principal: Principal, tenant: string): boolean {
 export function tenantScope(principal: Principal, asked: string | undefined): string | undefined {
   if (seesAllTenants(principal)) return asked;
   if (asked !== undefined && asked !== principal.tenant) {
-    throw new RequestError('AUTH.FORBIDDEN', `a ${principal.role} key of tenant ${principal.tenant} may not read tenant ${quoteForMessage(asked)}`, { field: 'tenant' });
+    throw new RequestError(
+      'AUTH.FORBIDDEN',
+      `a ${principal.role} key of tenant ${principal.tenant} may not read tenant ${quoteForMessage(asked)}`,
+      { field: 'tenant' },
+    );
   }
   return principal.tenant;
 }
@@ -63,17 +67,22 @@ export function isTenant(text: string): boolean {
 
 /** `key:role[:name[:tenant]]` entries separated by commas, as in ORCHESTRON_API_KEYS. */
 export function parseApiKeys(text: string): ApiKey[] {
-  const keys = text.split(',').map((s) => s.trim()).filter(Boolean).map((entry, i) => {
-    const [key, role, name, tenant] = entry.split(':');
-    const at = `ORCHESTRON_API_KEYS entry ${i + 1}`;
-    if (!key || key.length < 16) throw new Error(`${at}: a key must be at least 16 characters`);
-    if (!ROLES.includes(role as Role)) throw new Error(`${at}: role must be one of ${ROLES.join(', ')}`);
-    if (tenant !== undefined && !isTenant(tenant)) throw new Error(`${at}: the tenant must be ${TENANT_RULE}`);
-    return { key, role: role as Role, name: name || `${role}-${i + 1}`, ...(tenant ? { tenant } : {}) };
-  });
+  const keys = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((entry, i) => {
+      const [key, role, name, tenant] = entry.split(':');
+      const at = `ORCHESTRON_API_KEYS entry ${i + 1}`;
+      if (!key || key.length < 16) throw new Error(`${at}: a key must be at least 16 characters`);
+      if (!ROLES.includes(role as Role)) throw new Error(`${at}: role must be one of ${ROLES.join(', ')}`);
+      if (tenant !== undefined && !isTenant(tenant)) throw new Error(`${at}: the tenant must be ${TENANT_RULE}`);
+      return { key, role: role as Role, name: name || `${role}-${i + 1}`, ...(tenant ? { tenant } : {}) };
+    });
   const names = new Set<string>();
   for (const k of keys) {
-    if (names.has(k.name)) throw new Error(`ORCHESTRON_API_KEYS: the name "${k.name}" is given twice; names identify keys in events`);
+    if (names.has(k.name))
+      throw new Error(`ORCHESTRON_API_KEYS: the name "${k.name}" is given twice; names identify keys in events`);
     names.add(k.name);
   }
   return keys;

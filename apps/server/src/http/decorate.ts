@@ -20,14 +20,25 @@ export function decorateClass(target: Type, decorators: readonly ClassDecorator[
 }
 
 /** Decorates `target.prototype[method]` and declares its parameters in order. */
-export function decorateMethod(target: Type, method: string, decorators: readonly MethodDecorator[], params: readonly ParamSpec[] = []): void {
+export function decorateMethod(
+  target: Type,
+  method: string,
+  decorators: readonly MethodDecorator[],
+  params: readonly ParamSpec[] = [],
+): void {
   const proto = target.prototype as object;
   const descriptor = Object.getOwnPropertyDescriptor(proto, method);
-  if (!descriptor) throw new Error(`${String((target as { name?: string }).name)} has no method "${method}" to decorate`);
+  if (!descriptor)
+    throw new Error(`${String((target as { name?: string }).name)} has no method "${method}" to decorate`);
   const result = Reflect.decorate([...decorators], proto, method, descriptor) as PropertyDescriptor | undefined;
   if (result) Object.defineProperty(proto, method, result);
   params.forEach((param, index) => param.decorator(proto, method, index));
-  Reflect.defineMetadata('design:paramtypes', params.map((param) => param.type ?? Object), proto, method);
+  Reflect.defineMetadata(
+    'design:paramtypes',
+    params.map((param) => param.type ?? Object),
+    proto,
+    method,
+  );
 }
 
 /** Decorates a property of a DTO or an OpenAPI model (declared with `declare`, so instances only carry what the client sent). */

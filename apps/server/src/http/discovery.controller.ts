@@ -5,7 +5,16 @@ import { errorContract } from './agent-contract.ts';
 import type { AgentContract } from './agent-contract.ts';
 import { HealthEnvelope } from './api-models.ts';
 import { ROLES } from './auth.ts';
-import { ADMINS, ANY_ROLE, DEFINITION_WRITERS, HISTORY_READERS, OPERATORS, Public, READERS, STARTERS } from './auth.guard.ts';
+import {
+  ADMINS,
+  ANY_ROLE,
+  DEFINITION_WRITERS,
+  HISTORY_READERS,
+  OPERATORS,
+  Public,
+  READERS,
+  STARTERS,
+} from './auth.guard.ts';
 import { decorateClass, decorateMethod, injectByToken } from './decorate.ts';
 import { OPENAPI_PATH } from './openapi.ts';
 import { ACTIONS } from './runs.dto.ts';
@@ -37,7 +46,8 @@ export class DiscoveryController {
   }
 
   openapi(): Record<string, unknown> {
-    if (!this.#openapi.document) throw new Error('the OpenAPI document was not generated: createHttpApp sets it before the app serves');
+    if (!this.#openapi.document)
+      throw new Error('the OpenAPI document was not generated: createHttpApp sets it before the app serves');
     return this.#openapi.document;
   }
 }
@@ -45,23 +55,58 @@ export class DiscoveryController {
 function discovery(): Record<string, unknown> {
   return {
     name: 'Orchestron',
-    description: 'Event-sourced workflow orchestration with saga compensation, governance checks and operator takeover.',
+    description:
+      'Event-sourced workflow orchestration with saga compensation, governance checks and operator takeover.',
     authentication: {
-      type: 'bearer', header: 'Authorization', roles: ROLES,
-      tenants: 'every key belongs to a tenant; it sees and acts on its own tenant\'s runs and definitions only (an admin key: every tenant)',
+      type: 'bearer',
+      header: 'Authorization',
+      roles: ROLES,
+      tenants:
+        "every key belongs to a tenant; it sees and acts on its own tenant's runs and definitions only (an admin key: every tenant)",
     },
     documents: { definitionSchema: '/v1/schemas/definition.json', openapi: OPENAPI_PATH },
     endpoints: [
-      { method: 'POST', path: '/v1/runs', roles: STARTERS, description: 'start a run: { definitionId, definitionVersion? ("latest" or a number), input, idempotencyKey? }, or an inline definition (registering one needs operator or admin)' },
+      {
+        method: 'POST',
+        path: '/v1/runs',
+        roles: STARTERS,
+        description:
+          'start a run: { definitionId, definitionVersion? ("latest" or a number), input, idempotencyKey? }, or an inline definition (registering one needs operator or admin)',
+      },
       { method: 'GET', path: '/v1/runs', roles: READERS, description: 'list runs (?status=&definition=&limit=)' },
       { method: 'GET', path: '/v1/runs/{id}', roles: READERS, description: 'a run with its steps' },
-      { method: 'GET', path: '/v1/runs/{id}/events', roles: HISTORY_READERS, description: 'the run\'s event history' },
-      { method: 'POST', path: '/v1/runs/{id}/actions/{action}', roles: OPERATORS, description: `operator actions: ${ACTIONS.join(', ')}` },
-      { method: 'POST', path: '/v1/definitions', roles: DEFINITION_WRITERS, description: 'register a definition version in the caller\'s tenant; a version never changes' },
-      { method: 'GET', path: '/v1/definitions', roles: READERS, description: 'registered definitions and their versions' },
+      { method: 'GET', path: '/v1/runs/{id}/events', roles: HISTORY_READERS, description: "the run's event history" },
+      {
+        method: 'POST',
+        path: '/v1/runs/{id}/actions/{action}',
+        roles: OPERATORS,
+        description: `operator actions: ${ACTIONS.join(', ')}`,
+      },
+      {
+        method: 'POST',
+        path: '/v1/definitions',
+        roles: DEFINITION_WRITERS,
+        description: "register a definition version in the caller's tenant; a version never changes",
+      },
+      {
+        method: 'GET',
+        path: '/v1/definitions',
+        roles: READERS,
+        description: 'registered definitions and their versions',
+      },
       { method: 'GET', path: '/v1/definitions/{id}', roles: READERS, description: 'a compiled definition (?version=)' },
-      { method: 'POST', path: '/v1/definitions/validate', roles: ANY_ROLE, description: 'check a definition; every problem with its path' },
-      { method: 'POST', path: '/v1/keys', roles: ADMINS, description: 'issue an API key: { role, subject, tenant?, expiresAt? }; the token is in the answer, once' },
+      {
+        method: 'POST',
+        path: '/v1/definitions/validate',
+        roles: ANY_ROLE,
+        description: 'check a definition; every problem with its path',
+      },
+      {
+        method: 'POST',
+        path: '/v1/keys',
+        roles: ADMINS,
+        description: 'issue an API key: { role, subject, tenant?, expiresAt? }; the token is in the answer, once',
+      },
       { method: 'GET', path: '/v1/keys', roles: ADMINS, description: 'every key, without secrets (?tenant=)' },
       { method: 'POST', path: '/v1/keys/{id}/revoke', roles: ADMINS, description: 'revoke an issued key: { reason? }' },
     ],
@@ -71,7 +116,27 @@ function discovery(): Record<string, unknown> {
 
 injectByToken(DiscoveryController, [OPENAPI_DOCUMENT]);
 decorateClass(DiscoveryController, [Controller(), ApiTags('discovery')]);
-decorateMethod(DiscoveryController, 'health', [Get('healthz'), Public(), ApiOperation({ summary: 'liveness' }), ApiOkResponse({ description: 'the server is up', type: HealthEnvelope })]);
-decorateMethod(DiscoveryController, 'agent', [Get('.well-known/agent.json'), Public(), ApiOperation({ summary: 'discovery for agents: documents, endpoints and the roles they admit' }), ApiOkResponse({ description: 'the discovery document', schema: { type: 'object' } })]);
-decorateMethod(DiscoveryController, 'definitionSchema', [Get('v1/schemas/definition.json'), Public(), ApiOperation({ summary: 'the JSON Schema of workflow definitions' }), ApiOkResponse({ description: 'a JSON Schema (draft-07)', schema: { type: 'object' } })]);
-decorateMethod(DiscoveryController, 'openapi', [Get(OPENAPI_PATH.slice(1)), Public(), ApiOperation({ summary: 'this document' }), ApiOkResponse({ description: 'an OpenAPI 3 document', schema: { type: 'object' } })]);
+decorateMethod(DiscoveryController, 'health', [
+  Get('healthz'),
+  Public(),
+  ApiOperation({ summary: 'liveness' }),
+  ApiOkResponse({ description: 'the server is up', type: HealthEnvelope }),
+]);
+decorateMethod(DiscoveryController, 'agent', [
+  Get('.well-known/agent.json'),
+  Public(),
+  ApiOperation({ summary: 'discovery for agents: documents, endpoints and the roles they admit' }),
+  ApiOkResponse({ description: 'the discovery document', schema: { type: 'object' } }),
+]);
+decorateMethod(DiscoveryController, 'definitionSchema', [
+  Get('v1/schemas/definition.json'),
+  Public(),
+  ApiOperation({ summary: 'the JSON Schema of workflow definitions' }),
+  ApiOkResponse({ description: 'a JSON Schema (draft-07)', schema: { type: 'object' } }),
+]);
+decorateMethod(DiscoveryController, 'openapi', [
+  Get(OPENAPI_PATH.slice(1)),
+  Public(),
+  ApiOperation({ summary: 'this document' }),
+  ApiOkResponse({ description: 'an OpenAPI 3 document', schema: { type: 'object' } }),
+]);

@@ -14,9 +14,17 @@ import type { HttpApp } from './app.ts';
 
 const ADMIN = 'admin-key-0123456789';
 const PRODUCER = 'producer-key-0123456789';
-const KEYS = [{ key: ADMIN, role: 'admin', name: 'root' }, { key: PRODUCER, role: 'producer', name: 'shop' }] as const;
-const onboarding = parseDefinitionText(readFileSync(new URL('../../../../examples/employee-onboarding.yaml', import.meta.url), 'utf8'));
-const policy = { name: 'onboarding.cedar', text: readFileSync(new URL('../../../../examples/policies/onboarding.cedar', import.meta.url), 'utf8') };
+const KEYS = [
+  { key: ADMIN, role: 'admin', name: 'root' },
+  { key: PRODUCER, role: 'producer', name: 'shop' },
+] as const;
+const onboarding = parseDefinitionText(
+  readFileSync(new URL('../../../../examples/employee-onboarding.yaml', import.meta.url), 'utf8'),
+);
+const policy = {
+  name: 'onboarding.cedar',
+  text: readFileSync(new URL('../../../../examples/policies/onboarding.cedar', import.meta.url), 'utf8'),
+};
 const IDENTIFIER_RULE = '1 to 63 characters of a-z, 0-9, - and _, starting with a letter or digit';
 const MEGABYTE = 1024 * 1024;
 
@@ -45,17 +53,30 @@ describe('limits at the HTTP edge', () => {
 
   /** Sends the text as it is: a test of the parser must not let a client library re-encode the body. */
   const send = async (method: 'GET' | 'POST', url: string, text?: string, key = PRODUCER) => {
-    const res = await app.nest.inject({ method, url, headers: { authorization: `Bearer ${key}`, ...(text !== undefined ? { 'content-type': 'application/json' } : {}) }, ...(text !== undefined ? { payload: text } : {}) });
+    const res = await app.nest.inject({
+      method,
+      url,
+      headers: {
+        authorization: `Bearer ${key}`,
+        ...(text !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      ...(text !== undefined ? { payload: text } : {}),
+    });
     return { status: res.statusCode, size: res.body.length, body: res.json() as Json };
   };
   const deep = (levels: number): string => `${'['.repeat(levels)}${']'.repeat(levels)}`;
 
   const startRun = async (): Promise<Json> => {
-    const started = await send('POST', '/v1/runs', JSON.stringify({ definitionId: 'employee-onboarding', input: { email: 'm@example.com', manager: true } }));
+    const started = await send(
+      'POST',
+      '/v1/runs',
+      JSON.stringify({ definitionId: 'employee-onboarding', input: { email: 'm@example.com', manager: true } }),
+    );
     expect(started.status).toBe(201);
     for (let i = 0; i < 400; i++) {
       const { body } = await send('GET', `/v1/runs/${started.body.run.id}`, undefined, ADMIN);
-      if (body.run.steps.some((s: Json) => s.id === 'budget-approval' && s.status === 'waiting_approval')) return body.run;
+      if (body.run.steps.some((s: Json) => s.id === 'budget-approval' && s.status === 'waiting_approval'))
+        return body.run;
       await new Promise((r) => setTimeout(r, 10));
     }
     throw new Error('the run never reached its approval gate');
@@ -71,22 +92,52 @@ describe('limits at the HTTP edge', () => {
     for (const [url, text] of bodies) {
       const res = await send('POST', url, text, ADMIN);
       expect({ url, status: res.status, error: res.body.error }).toEqual({
-        url, status: 400, error: { code: 'REQUEST.INVALID', message: 'the body nests deeper than 64 levels', retryable: false, details: { limit: 'depth', max: 64 } },
+        url,
+        status: 400,
+        error: {
+          code: 'REQUEST.INVALID',
+          message: 'the body nests deeper than 64 levels',
+          retryable: false,
+          details: { limit: 'depth', max: 64 },
+        },
       });
     }
-    expect((await send('POST', '/v1/definitions/validate', `{"id":"x","version":1,"steps":{},"meta":${deep(60)}}`, ADMIN)).status).toBe(200);
+    expect(
+      (await send('POST', '/v1/definitions/validate', `{"id":"x","version":1,"steps":{},"meta":${deep(60)}}`, ADMIN))
+        .status,
+    ).toBe(200);
     await expectStillServing(run);
   });
 
   it('refuses numbers JSON.parse reads as Infinity, naming their path', async () => {
     const cases: [string, string, string][] = [
-      ['/v1/runs', '{"definition":{"id":"tiny","version":1e309,"steps":{"a":{"worker":"w"}}}}', '$.definition.version is not a finite number'],
-      ['/v1/runs', '{"definitionId":"employee-onboarding","definitionVersion":1e309}', '$.definitionVersion is not a finite number'],
-      ['/v1/runs', '{"definitionId":"employee-onboarding","input":{"email":"a@example.com","limits":[1,-1e400]}}', '$.input.limits[1] is not a finite number'],
+      [
+        '/v1/runs',
+        '{"definition":{"id":"tiny","version":1e309,"steps":{"a":{"worker":"w"}}}}',
+        '$.definition.version is not a finite number',
+      ],
+      [
+        '/v1/runs',
+        '{"definitionId":"employee-onboarding","definitionVersion":1e309}',
+        '$.definitionVersion is not a finite number',
+      ],
+      [
+        '/v1/runs',
+        '{"definitionId":"employee-onboarding","input":{"email":"a@example.com","limits":[1,-1e400]}}',
+        '$.input.limits[1] is not a finite number',
+      ],
     ];
     for (const [url, text, message] of cases) {
       const res = await send('POST', url, text);
-      expect({ status: res.status, error: res.body.error }).toEqual({ status: 400, error: { code: 'REQUEST.INVALID', message, retryable: false, details: { limit: 'finite', path: message.split(' ')[0] } } });
+      expect({ status: res.status, error: res.body.error }).toEqual({
+        status: 400,
+        error: {
+          code: 'REQUEST.INVALID',
+          message,
+          retryable: false,
+          details: { limit: 'finite', path: message.split(' ')[0] },
+        },
+      });
     }
     expect(engine.listRuns({})).toEqual([]);
   });
@@ -94,15 +145,47 @@ describe('limits at the HTTP edge', () => {
   it('refuses prototype keys anywhere, naming the key, and undeclared top-level keys whatever their name', async () => {
     const proto = await send('POST', '/v1/runs', '{"definitionId":"employee-onboarding","__proto__":{"admin":true}}');
     expect(proto.status).toBe(400);
-    expect(proto.body.error).toMatchObject({ code: 'REQUEST.INVALID', message: expect.stringContaining('"__proto__" is not allowed'), details: { key: '__proto__', path: '$.__proto__' } });
-    const nested = await send('POST', '/v1/definitions/validate', '{"id":"x","version":1,"steps":{"a":{"worker":"w","input":{"constructor":{"prototype":{"polluted":1}}}}}}');
-    expect(nested.body.error).toMatchObject({ code: 'REQUEST.INVALID', details: { key: 'constructor.prototype', path: '$.steps.a.input.constructor' } });
+    expect(proto.body.error).toMatchObject({
+      code: 'REQUEST.INVALID',
+      message: expect.stringContaining('"__proto__" is not allowed'),
+      details: { key: '__proto__', path: '$.__proto__' },
+    });
+    const nested = await send(
+      'POST',
+      '/v1/definitions/validate',
+      '{"id":"x","version":1,"steps":{"a":{"worker":"w","input":{"constructor":{"prototype":{"polluted":1}}}}}}',
+    );
+    expect(nested.body.error).toMatchObject({
+      code: 'REQUEST.INVALID',
+      details: { key: 'constructor.prototype', path: '$.steps.a.input.constructor' },
+    });
     for (const key of ['prototype', 'constructor', 'toString', 'hasOwnProperty', 'valueOf', 'colour']) {
-      const res = await send('POST', '/v1/runs', JSON.stringify({ definitionId: 'employee-onboarding', input: { email: 'a@example.com' }, [key]: 'x' }));
-      expect({ key, status: res.status, error: res.body.error }).toEqual({ key, status: 400, error: { code: 'REQUEST.INVALID', message: `"${key}" is not a field of this request`, retryable: false, details: { field: key } } });
+      const res = await send(
+        'POST',
+        '/v1/runs',
+        JSON.stringify({ definitionId: 'employee-onboarding', input: { email: 'a@example.com' }, [key]: 'x' }),
+      );
+      expect({ key, status: res.status, error: res.body.error }).toEqual({
+        key,
+        status: 400,
+        error: {
+          code: 'REQUEST.INVALID',
+          message: `"${key}" is not a field of this request`,
+          retryable: false,
+          details: { field: key },
+        },
+      });
     }
-    const action = await send('POST', '/v1/runs/r-1/actions/approve', JSON.stringify({ stepId: 'a', prototype: {} }), ADMIN);
-    expect(action.body.error).toMatchObject({ message: '"prototype" is not a field of this request', details: { field: 'prototype' } });
+    const action = await send(
+      'POST',
+      '/v1/runs/r-1/actions/approve',
+      JSON.stringify({ stepId: 'a', prototype: {} }),
+      ADMIN,
+    );
+    expect(action.body.error).toMatchObject({
+      message: '"prototype" is not a field of this request',
+      details: { field: 'prototype' },
+    });
     expect(engine.listRuns({})).toEqual([]);
   });
 
@@ -119,11 +202,19 @@ describe('limits at the HTTP edge', () => {
     ];
     for (const [method, url, text, rule] of cases) {
       const res = await send(method as 'GET' | 'POST', url, text, ADMIN);
-      expect({ url: url.slice(0, 40), status: res.status, code: res.body.error.code }).toEqual({ url: url.slice(0, 40), status: 400, code: 'REQUEST.INVALID' });
+      expect({ url: url.slice(0, 40), status: res.status, code: res.body.error.code }).toEqual({
+        url: url.slice(0, 40),
+        status: 400,
+        code: 'REQUEST.INVALID',
+      });
       expect(res.body.error.message).toBe(`${rule}; got "${'a'.repeat(80)}…" (${MEGABYTE} characters)`);
       expect(res.size).toBeLessThan(1024);
     }
-    const inline = await send('POST', '/v1/runs', JSON.stringify({ definition: { id: huge, version: 1, steps: { [huge]: { worker: huge } } } }));
+    const inline = await send(
+      'POST',
+      '/v1/runs',
+      JSON.stringify({ definition: { id: huge, version: 1, steps: { [huge]: { worker: huge } } } }),
+    );
     expect(inline.body.error.code).toBe('DEFINITION.INVALID');
     expect(JSON.stringify(inline.body.error.details.issues)).toContain(`(${MEGABYTE} characters)`);
     expect(inline.size).toBeLessThan(4096);
@@ -135,7 +226,12 @@ describe('limits at the HTTP edge', () => {
   it('names the size limit on a body over 4 MiB, and the position of a syntax error', async () => {
     const large = await send('POST', '/v1/definitions/validate', JSON.stringify({ pad: 'x'.repeat(4 * MEGABYTE) }));
     expect(large.status).toBe(413);
-    expect(large.body.error).toEqual({ code: 'REQUEST.TOO_LARGE', message: 'the body is larger than the limit of 4194304 bytes (4 MiB)', retryable: false, details: { limit: 'size', max: 4194304 } });
+    expect(large.body.error).toEqual({
+      code: 'REQUEST.TOO_LARGE',
+      message: 'the body is larger than the limit of 4194304 bytes (4 MiB)',
+      retryable: false,
+      details: { limit: 'size', max: 4194304 },
+    });
     const broken = await send('POST', '/v1/runs', '{"definitionId":"employee-onboarding",}');
     expect(broken.status).toBe(400);
     expect(broken.body.error.message).toMatch(/^the body is not JSON: .* at position 38/);
@@ -153,7 +249,9 @@ describe('limits at the HTTP edge', () => {
       const began = Date.now();
       const answer = await new Promise<string>((resolve, reject) => {
         const socket = connect(Number(url.port), url.hostname, () => {
-          socket.write(`POST /v1/runs HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${PRODUCER}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"definiti`);
+          socket.write(
+            `POST /v1/runs HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${PRODUCER}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"definiti`,
+          );
         });
         let received = '';
         socket.setEncoding('utf8');
@@ -178,6 +276,10 @@ describe('limits at the HTTP edge', () => {
     expect((await send('GET', '/healthz')).status).toBe(200);
     const now = await send('GET', `/v1/runs/${run.id}`, undefined, ADMIN);
     expect(now.status).toBe(200);
-    expect({ id: now.body.run.id, definition: now.body.run.definitionId, steps: now.body.run.steps.length }).toEqual({ id: run.id, definition: run.definitionId, steps: run.steps.length });
+    expect({ id: now.body.run.id, definition: now.body.run.definitionId, steps: now.body.run.steps.length }).toEqual({
+      id: run.id,
+      definition: run.definitionId,
+      steps: run.steps.length,
+    });
   };
 });

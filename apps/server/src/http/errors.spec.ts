@@ -1,7 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
 import { DefinitionInvalidError } from '@orchestron/definitions';
 import { ALL_ERROR_CODES, OrchestronError, retryClassOf } from '@orchestron/errors';
-import { EventStoreClosedError, EventStoreUnavailableError, ExpectedVersionConflictError } from '@orchestron/event-store';
+import {
+  EventStoreClosedError,
+  EventStoreUnavailableError,
+  ExpectedVersionConflictError,
+} from '@orchestron/event-store';
 import { DomainError } from '@orchestron/workflow-core';
 import { RequestError, statusFor, toApiError } from './errors.ts';
 
@@ -17,7 +21,14 @@ describe('STATUS_BY_CODE', () => {
     const retryable = ALL_ERROR_CODES.filter((code) => retryClassOf(code) === 'retryable');
     const unavailable = ALL_ERROR_CODES.filter((code) => statusFor(code) === 503);
     expect(unavailable).toEqual(retryable);
-    expect(retryable).toEqual(expect.arrayContaining(['STORE.UNAVAILABLE', 'STORE.EXPECTED_VERSION_CONFLICT', 'BUS.UNAVAILABLE', 'ORCHESTRATOR.PENDING']));
+    expect(retryable).toEqual(
+      expect.arrayContaining([
+        'STORE.UNAVAILABLE',
+        'STORE.EXPECTED_VERSION_CONFLICT',
+        'BUS.UNAVAILABLE',
+        'ORCHESTRATOR.PENDING',
+      ]),
+    );
   });
 
   it('answers INTERNAL with 500', () => {
@@ -27,24 +38,37 @@ describe('STATUS_BY_CODE', () => {
 
 describe('toApiError', () => {
   it('keeps the code, message, retry class and details of a known error', () => {
-    expect(toApiError(new DomainError('RUN.NOT_FOUND', 'run r1 not found', { runId: 'r1' }))).toEqual({ code: 'RUN.NOT_FOUND', message: 'run r1 not found', retryable: false, details: { runId: 'r1' } });
-    expect(toApiError(new RequestError('REQUEST.INVALID', 'bad'))).toEqual({ code: 'REQUEST.INVALID', message: 'bad', retryable: false });
+    expect(toApiError(new DomainError('RUN.NOT_FOUND', 'run r1 not found', { runId: 'r1' }))).toEqual({
+      code: 'RUN.NOT_FOUND',
+      message: 'run r1 not found',
+      retryable: false,
+      details: { runId: 'r1' },
+    });
+    expect(toApiError(new RequestError('REQUEST.INVALID', 'bad'))).toEqual({
+      code: 'REQUEST.INVALID',
+      message: 'bad',
+      retryable: false,
+    });
   });
 
   it('answers a store that is away as retryable STORE.UNAVAILABLE, with its status 503', () => {
-    const api = toApiError(new EventStoreUnavailableError('postgres event store could not append', { cause: new Error('ECONNREFUSED') }));
+    const api = toApiError(
+      new EventStoreUnavailableError('postgres event store could not append', { cause: new Error('ECONNREFUSED') }),
+    );
     expect(api).toMatchObject({ code: 'STORE.UNAVAILABLE', retryable: true });
     expect(statusFor(api.code)).toBe(503);
     expect(statusFor(toApiError(new ExpectedVersionConflictError('run-1', 3, 4)).code)).toBe(503);
   });
 
   it('answers a broker that is away as retryable BUS.UNAVAILABLE with 503, where it used to be a 500 INTERNAL', () => {
-    const api = toApiError(new OrchestronError('BUS.UNAVAILABLE', 'publish to orchestron.workflow.starts: Kafka is unavailable'));
+    const api = toApiError(
+      new OrchestronError('BUS.UNAVAILABLE', 'publish to orchestron.workflow.starts: Kafka is unavailable'),
+    );
     expect(api).toMatchObject({ code: 'BUS.UNAVAILABLE', retryable: true });
     expect(statusFor(api.code)).toBe(503);
   });
 
-  it('puts a definition\'s issues in details', () => {
+  it("puts a definition's issues in details", () => {
     const issues = [{ path: '/steps/0', message: 'needs a worker' }];
     expect(toApiError(new DefinitionInvalidError(issues)).details).toEqual({ issues });
   });
@@ -61,6 +85,10 @@ describe('toApiError', () => {
   });
 
   it('answers a code that is not an API error (the store closed under a request) as INTERNAL', () => {
-    expect(toApiError(new EventStoreClosedError())).toEqual({ code: 'INTERNAL', message: 'internal error; see the server log', retryable: true });
+    expect(toApiError(new EventStoreClosedError())).toEqual({
+      code: 'INTERNAL',
+      message: 'internal error; see the server log',
+      retryable: true,
+    });
   });
 });

@@ -97,5 +97,10 @@ export function toApiError(error: unknown): ApiError {
   const code: ErrorCode = error.code;
   if (STATUS_BY_CODE[code] === NOT_AN_API_ERROR) return INTERNAL;
   const details = error.details ?? {};
-  return { code, message: error.message, retryable: error.retryable, ...(Object.keys(details).length > 0 ? { details: { ...details } } : {}) };
+  return {
+    code,
+    message: error.message,
+    retryable: error.retryable,
+    ...(Object.keys(details).length > 0 ? { details: { ...details } } : {}),
+  };
 }

@@ -22,9 +22,18 @@ export function useJsonBodyParser(fastify: FastifyInstance, bodyLimit: number): 
 
 /** The body's value, or a REQUEST.INVALID naming the limit it breaks (depth, finite numbers, prototype keys) or the syntax error. */
 export function parseJsonBody(text: string): unknown {
-  if (text.length === 0) throw new RequestError('REQUEST.INVALID', 'the body is empty but Content-Type says application/json: send a JSON value');
+  if (text.length === 0)
+    throw new RequestError(
+      'REQUEST.INVALID',
+      'the body is empty but Content-Type says application/json: send a JSON value',
+    );
   try {
-    return parseLimitedJson(text, { maxDepth: MAX_JSON_DEPTH, maxKeys: MAX_OBJECT_KEYS, forbidPrototypeKeys: true, subject: 'the body' });
+    return parseLimitedJson(text, {
+      maxDepth: MAX_JSON_DEPTH,
+      maxKeys: MAX_OBJECT_KEYS,
+      forbidPrototypeKeys: true,
+      subject: 'the body',
+    });
   } catch (error) {
     if (error instanceof JsonLimitError) throw new RequestError('REQUEST.INVALID', error.message, { ...error.details });
     throw error;

@@ -13,27 +13,55 @@ export class CreateKeyBody {
   declare readonly tenant?: string;
   declare readonly expiresAt?: string;
 }
-decorateProperty(CreateKeyBody, 'role', [IsIn(ROLES, { message: `"role" must be one of ${ROLES.join(', ')}` }), ApiProperty({ enum: ROLES })]);
+decorateProperty(CreateKeyBody, 'role', [
+  IsIn(ROLES, { message: `"role" must be one of ${ROLES.join(', ')}` }),
+  ApiProperty({ enum: ROLES }),
+]);
 decorateProperty(CreateKeyBody, 'subject', [
-  IsString({ message: SUBJECT_RULE }), Matches(/^[A-Za-z0-9._@-]{1,63}$/, { message: SUBJECT_RULE }),
-  ApiProperty({ type: String, description: 'who holds the key (a person or a service); recorded as the actor of what it does' }),
+  IsString({ message: SUBJECT_RULE }),
+  Matches(/^[A-Za-z0-9._@-]{1,63}$/, { message: SUBJECT_RULE }),
+  ApiProperty({
+    type: String,
+    description: 'who holds the key (a person or a service); recorded as the actor of what it does',
+  }),
 ]);
 decorateProperty(CreateKeyBody, 'tenant', [
-  IsOptional(), Matches(TENANT, { message: `"tenant" must be ${TENANT_RULE}` }),
+  IsOptional(),
+  Matches(TENANT, { message: `"tenant" must be ${TENANT_RULE}` }),
   ApiPropertyOptional({ type: String, description: 'default: the tenant of the admin key that asks' }),
 ]);
 decorateProperty(CreateKeyBody, 'expiresAt', [
-  IsOptional(), IsISO8601({ strict: true }, { message: '"expiresAt" must be an ISO 8601 time, e.g. 2027-01-31T00:00:00Z' }),
-  ValidateBy({ name: 'future', validator: { validate: (v: unknown) => typeof v === 'string' && Date.parse(v) > Date.now(), defaultMessage: () => '"expiresAt" must be in the future' } }),
-  ApiPropertyOptional({ type: String, format: 'date-time', description: 'after this the key is refused; default never' }),
+  IsOptional(),
+  IsISO8601({ strict: true }, { message: '"expiresAt" must be an ISO 8601 time, e.g. 2027-01-31T00:00:00Z' }),
+  ValidateBy({
+    name: 'future',
+    validator: {
+      validate: (v: unknown) => typeof v === 'string' && Date.parse(v) > Date.now(),
+      defaultMessage: () => '"expiresAt" must be in the future',
+    },
+  }),
+  ApiPropertyOptional({
+    type: String,
+    format: 'date-time',
+    description: 'after this the key is refused; default never',
+  }),
 ]);
 
 export class KeyListQuery {
   declare readonly tenant?: string;
 }
-decorateProperty(KeyListQuery, 'tenant', [IsOptional(), Matches(TENANT, { message: `"tenant" must be ${TENANT_RULE}` }), ApiPropertyOptional({ type: String, description: 'one tenant\'s keys' })]);
+decorateProperty(KeyListQuery, 'tenant', [
+  IsOptional(),
+  Matches(TENANT, { message: `"tenant" must be ${TENANT_RULE}` }),
+  ApiPropertyOptional({ type: String, description: "one tenant's keys" }),
+]);
 
 export class RevokeKeyBody {
   declare readonly reason?: string;
 }
-decorateProperty(RevokeKeyBody, 'reason', [IsOptional(), IsString({ message: '"reason" must be a string' }), MaxLength(500, { message: '"reason" must be at most 500 characters' }), ApiPropertyOptional({ type: String })]);
+decorateProperty(RevokeKeyBody, 'reason', [
+  IsOptional(),
+  IsString({ message: '"reason" must be a string' }),
+  MaxLength(500, { message: '"reason" must be at most 500 characters' }),
+  ApiPropertyOptional({ type: String }),
+]);

@@ -29,7 +29,18 @@ export class MetricsController {
 
 injectByToken(MetricsController, [METRICS]);
 decorateClass(MetricsController, [Controller(), ApiTags('observability'), ApiBearerAuth()]);
-decorateMethod(MetricsController, 'scrape', [
-  Get('metrics'), Roles(...HISTORY_READERS), ApiOperation({ summary: 'Prometheus metrics (text exposition format)' }),
-  ApiOkResponse({ description: 'the Prometheus text exposition', content: { 'text/plain': { schema: { type: 'string' } } } }), ...errorResponses(401, 403),
-], [{ decorator: Res({ passthrough: true }) }]);
+decorateMethod(
+  MetricsController,
+  'scrape',
+  [
+    Get('metrics'),
+    Roles(...HISTORY_READERS),
+    ApiOperation({ summary: 'Prometheus metrics (text exposition format)' }),
+    ApiOkResponse({
+      description: 'the Prometheus text exposition',
+      content: { 'text/plain': { schema: { type: 'string' } } },
+    }),
+    ...errorResponses(401, 403),
+  ],
+  [{ decorator: Res({ passthrough: true }) }],
+);

@@ -9,15 +9,26 @@ export const OPENAPI_PATH = '/v1/openapi.json';
  * a type, which @nestjs/swagger cannot produce from ApiProperty: it gets this placeholder type, removed below.
  */
 const ANY_TYPE = 'any-json';
-export const anyJson = (description = 'any JSON value'): ApiPropertyOptions => ({ type: ANY_TYPE, description }) as unknown as ApiPropertyOptions;
+export const anyJson = (description = 'any JSON value'): ApiPropertyOptions =>
+  ({ type: ANY_TYPE, description }) as unknown as ApiPropertyOptions;
 
 export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
-  const document = SwaggerModule.createDocument(app, new DocumentBuilder()
-    .setTitle('Orchestron')
-    .setDescription('Event-sourced workflow orchestration. Every response, errors included, carries `agent_contract`: whether to retry, and what can be done next.')
-    .setVersion('1')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'API key', description: 'an API key from ORCHESTRON_API_KEYS, or $ORCHESTRON_DATA/admin.key for the embedded server' })
-    .build());
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Orchestron')
+      .setDescription(
+        'Event-sourced workflow orchestration. Every response, errors included, carries `agent_contract`: whether to retry, and what can be done next.',
+      )
+      .setVersion('1')
+      .addBearerAuth({
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'API key',
+        description: 'an API key from ORCHESTRON_API_KEYS, or $ORCHESTRON_DATA/admin.key for the embedded server',
+      })
+      .build(),
+  );
   untypeAnyJson(document);
   return document;
 }

@@ -25,7 +25,11 @@ export class RunsController {
     this.#runs = runs;
   }
 
-  async start(body: StartRunBody, caller: Principal, reply: FastifyReply): Promise<{ run: unknown; agent_contract: AgentContract }> {
+  async start(
+    body: StartRunBody,
+    caller: Principal,
+    reply: FastifyReply,
+  ): Promise<{ run: unknown; agent_contract: AgentContract }> {
     if (body.definition !== undefined) this.#mayStartInline(body.definition, caller);
     const { run, created } = await this.#runs.startRun({
       ...(body.definition !== undefined ? { definition: body.definition } : {}),
@@ -50,7 +54,13 @@ export class RunsController {
       ...(query.definition ? { definitionId: query.definition } : {}),
       limit: query.limit ?? 100,
     });
-    return { runs, agent_contract: { retryable: false, next_actions: [{ action: 'start_run', method: 'POST', endpoint: '/v1/runs', description: 'start a run' }] } };
+    return {
+      runs,
+      agent_contract: {
+        retryable: false,
+        next_actions: [{ action: 'start_run', method: 'POST', endpoint: '/v1/runs', description: 'start a run' }],
+      },
+    };
   }
 
   async get(id: string, caller: Principal): Promise<{ run: unknown; agent_contract: AgentContract }> {
@@ -63,12 +73,28 @@ export class RunsController {
     const tenant = (events[0]?.data as { tenant?: string } | undefined)?.tenant ?? DEFAULT_TENANT;
     if (events.length === 0 || !maySee(caller, tenant)) throw notFound(id);
     return {
-      events: events.map((e) => ({ revision: e.revision, position: e.position, type: e.type, data: e.data, metadata: e.metadata, recordedAt: e.recordedAt })),
-      agent_contract: { retryable: false, next_actions: [{ action: 'get_run', method: 'GET', endpoint: `/v1/runs/${id}`, description: 'the run\'s current state' }] },
+      events: events.map((e) => ({
+        revision: e.revision,
+        position: e.position,
+        type: e.type,
+        data: e.data,
+        metadata: e.metadata,
+        recordedAt: e.recordedAt,
+      })),
+      agent_contract: {
+        retryable: false,
+        next_actions: [
+          { action: 'get_run', method: 'GET', endpoint: `/v1/runs/${id}`, description: "the run's current state" },
+        ],
+      },
     };
   }
 
-  async act(params: RunActionParams, body: RunActionBody, caller: Principal): Promise<{ run: unknown; agent_contract: AgentContract }> {
+  async act(
+    params: RunActionParams,
+    body: RunActionBody,
+    caller: Principal,
+  ): Promise<{ run: unknown; agent_contract: AgentContract }> {
     const command = toCommand(params.action, body);
     await this.#visibleRun(params.id, caller);
     const run = await this.#runs.execute(params.id, command, actorOf(caller), caller.keyId);
@@ -88,8 +114,13 @@ export class RunsController {
    * caller may send only content that is registered already, exactly (a start by id, spelled out).
    */
   #mayStartInline(definition: unknown, caller: Principal): void {
-    if (DEFINITION_WRITERS.includes(caller.role) || this.#runs.definitions.isRegistered(definition, caller.tenant)) return;
-    throw new RequestError('AUTH.FORBIDDEN', `role ${caller.role} may not register definitions (it needs one of ${DEFINITION_WRITERS.join(', ')}), and this inline definition is not registered in tenant ${caller.tenant} as it stands: start a registered version by "definitionId"`, { field: 'definition' });
+    if (DEFINITION_WRITERS.includes(caller.role) || this.#runs.definitions.isRegistered(definition, caller.tenant))
+      return;
+    throw new RequestError(
+      'AUTH.FORBIDDEN',
+      `role ${caller.role} may not register definitions (it needs one of ${DEFINITION_WRITERS.join(', ')}), and this inline definition is not registered in tenant ${caller.tenant} as it stands: start a registered version by "definitionId"`,
+      { field: 'definition' },
+    );
   }
 }
 
@@ -109,9 +140,17 @@ function toCommand(action: Action, body: RunActionBody): RunCommand {
     case 'resume':
       return { type: 'Resume', data: r };
     case 'retry':
-      return { type: 'RetryStep', data: { stepId: requiredStepId(body), ...(body.input !== undefined ? { input: body.input } : {}), ...r } };
+      return {
+        type: 'RetryStep',
+        data: { stepId: requiredStepId(body), ...(body.input !== undefined ? { input: body.input } : {}), ...r },
+      };
     case 'skip':
-      if (!('output' in body)) throw new RequestError('REQUEST.INVALID', '"output" is required: the output the skipped step would have produced (null for none)', { field: 'output' });
+      if (!('output' in body))
+        throw new RequestError(
+          'REQUEST.INVALID',
+          '"output" is required: the output the skipped step would have produced (null for none)',
+          { field: 'output' },
+        );
       return { type: 'SkipStep', data: { stepId: requiredStepId(body), output: body.output, ...r } };
     case 'compensate':
       return { type: 'Compensate', data: r };
@@ -125,29 +164,88 @@ function toCommand(action: Action, body: RunActionBody): RunCommand {
 }
 
 function requiredStepId(body: RunActionBody): string {
-  if (typeof body.stepId !== 'string' || body.stepId.length === 0) throw new RequestError('REQUEST.INVALID', '"stepId" is required', { field: 'stepId' });
+  if (typeof body.stepId !== 'string' || body.stepId.length === 0)
+    throw new RequestError('REQUEST.INVALID', '"stepId" is required', { field: 'stepId' });
   return body.stepId;
 }
 
 injectByToken(RunsController, [RUN_SERVICE]);
-decorateClass(RunsController, [Controller('v1/runs'), ApiTags('runs'), ApiBearerAuth(), ...errorResponses(400, 401, 403)]);
+decorateClass(RunsController, [
+  Controller('v1/runs'),
+  ApiTags('runs'),
+  ApiBearerAuth(),
+  ...errorResponses(400, 401, 403),
+]);
 const idParam = { decorator: Param('id'), type: String };
 const runId = ApiParam({ name: 'id', type: String, description: 'the run id' });
-decorateMethod(RunsController, 'start', [
-  Post(), Roles(...STARTERS), ApiOperation({ summary: 'start a run', description: 'idempotent by idempotencyKey: the same key and input answer 200 with the existing run; another input is 409 RUN.ALREADY_EXISTS' }),
-  ApiResponse({ status: 201, description: 'started', type: RunEnvelope }), ApiResponse({ status: 200, description: 'the run this idempotency key started before', type: RunEnvelope }),
-  ...errorResponses(404, 409),
-], [{ decorator: Body(), type: StartRunBody }, { decorator: Caller() }, { decorator: Res({ passthrough: true }) }]);
-decorateMethod(RunsController, 'list', [
-  Get(), Roles(...READERS), ApiOperation({ summary: 'list runs, newest first' }), ApiResponse({ status: 200, description: 'run summaries', type: RunListEnvelope }),
-], [{ decorator: Query(), type: ListRunsQuery }, { decorator: Caller() }]);
-decorateMethod(RunsController, 'get', [
-  Get(':id'), Roles(...READERS), ApiOperation({ summary: 'a run with its steps' }), runId, ApiResponse({ status: 200, description: 'the run; agent_contract offers what can be done next', type: RunEnvelope }), ...errorResponses(404),
-], [idParam, { decorator: Caller() }]);
-decorateMethod(RunsController, 'events', [
-  Get(':id/events'), Roles(...HISTORY_READERS), ApiOperation({ summary: 'the run\'s event history' }), runId, ApiResponse({ status: 200, description: 'every event of the run, in order', type: EventsEnvelope }), ...errorResponses(404),
-], [idParam, { decorator: Caller() }]);
-decorateMethod(RunsController, 'act', [
-  Post(':id/actions/:action'), HttpCode(200), Roles(...OPERATORS), ApiOperation({ summary: 'an operator action', description: 'see docs/semantics.md for when each applies' }),
-  ApiResponse({ status: 200, description: 'the run after the action', type: RunEnvelope }), ...errorResponses(404, 409),
-], [{ decorator: Param(), type: RunActionParams }, { decorator: Body(), type: RunActionBody }, { decorator: Caller() }]);
+decorateMethod(
+  RunsController,
+  'start',
+  [
+    Post(),
+    Roles(...STARTERS),
+    ApiOperation({
+      summary: 'start a run',
+      description:
+        'idempotent by idempotencyKey: the same key and input answer 200 with the existing run; another input is 409 RUN.ALREADY_EXISTS',
+    }),
+    ApiResponse({ status: 201, description: 'started', type: RunEnvelope }),
+    ApiResponse({ status: 200, description: 'the run this idempotency key started before', type: RunEnvelope }),
+    ...errorResponses(404, 409),
+  ],
+  [{ decorator: Body(), type: StartRunBody }, { decorator: Caller() }, { decorator: Res({ passthrough: true }) }],
+);
+decorateMethod(
+  RunsController,
+  'list',
+  [
+    Get(),
+    Roles(...READERS),
+    ApiOperation({ summary: 'list runs, newest first' }),
+    ApiResponse({ status: 200, description: 'run summaries', type: RunListEnvelope }),
+  ],
+  [{ decorator: Query(), type: ListRunsQuery }, { decorator: Caller() }],
+);
+decorateMethod(
+  RunsController,
+  'get',
+  [
+    Get(':id'),
+    Roles(...READERS),
+    ApiOperation({ summary: 'a run with its steps' }),
+    runId,
+    ApiResponse({
+      status: 200,
+      description: 'the run; agent_contract offers what can be done next',
+      type: RunEnvelope,
+    }),
+    ...errorResponses(404),
+  ],
+  [idParam, { decorator: Caller() }],
+);
+decorateMethod(
+  RunsController,
+  'events',
+  [
+    Get(':id/events'),
+    Roles(...HISTORY_READERS),
+    ApiOperation({ summary: "the run's event history" }),
+    runId,
+    ApiResponse({ status: 200, description: 'every event of the run, in order', type: EventsEnvelope }),
+    ...errorResponses(404),
+  ],
+  [idParam, { decorator: Caller() }],
+);
+decorateMethod(
+  RunsController,
+  'act',
+  [
+    Post(':id/actions/:action'),
+    HttpCode(200),
+    Roles(...OPERATORS),
+    ApiOperation({ summary: 'an operator action', description: 'see docs/semantics.md for when each applies' }),
+    ApiResponse({ status: 200, description: 'the run after the action', type: RunEnvelope }),
+    ...errorResponses(404, 409),
+  ],
+  [{ decorator: Param(), type: RunActionParams }, { decorator: Body(), type: RunActionBody }, { decorator: Caller() }],
+);

@@ -3,7 +3,19 @@ import type { RunStatus } from '@orchestron/workflow-core';
 import { Transform } from 'class-transformer';
 import type { TransformFnParams } from 'class-transformer';
 import { identifierProblem, isIdentifier, quoteForMessage } from '@orchestron/definitions';
-import { Allow, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min, ValidateBy, ValidateIf } from 'class-validator';
+import {
+  Allow,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Length,
+  Matches,
+  Max,
+  Min,
+  ValidateBy,
+  ValidateIf,
+} from 'class-validator';
 import type { ValidationArguments } from 'class-validator';
 import { TENANT } from './auth.ts';
 import { decorateProperty } from './decorate.ts';
@@ -17,16 +29,35 @@ import { MAX_PATH_PARAM_CHARS } from './validation.pipe.ts';
  * judge it further in, with errors that name the path.
  */
 
-export const RUN_STATUSES: readonly RunStatus[] = ['running', 'paused', 'needs_operator', 'compensating', 'completed', 'failed', 'compensated', 'cancelled'];
+export const RUN_STATUSES: readonly RunStatus[] = [
+  'running',
+  'paused',
+  'needs_operator',
+  'compensating',
+  'completed',
+  'failed',
+  'compensated',
+  'cancelled',
+];
 export const ACTIONS = ['approve', 'reject', 'pause', 'resume', 'retry', 'skip', 'compensate', 'cancel'] as const;
 export type Action = (typeof ACTIONS)[number];
 
 /** An id the API looks up (definition, step): the definitions' identifier rule, stated in the message with at most 80 characters of the value. */
 const IsIdentifierField = (field: string, message?: (args: ValidationArguments) => string): PropertyDecorator =>
-  ValidateBy({ name: 'isIdentifier', validator: { validate: isIdentifier, defaultMessage: (args) => (args && message ? message(args) : identifierProblem(field, args?.value) ?? '') } });
-const present = (field: string) => (o: object): boolean => (o as Record<string, unknown>)[field] !== undefined;
+  ValidateBy({
+    name: 'isIdentifier',
+    validator: {
+      validate: isIdentifier,
+      defaultMessage: (args) => (args && message ? message(args) : (identifierProblem(field, args?.value) ?? '')),
+    },
+  });
+const present =
+  (field: string) =>
+  (o: object): boolean =>
+    (o as Record<string, unknown>)[field] !== undefined;
 /** Query values arrive as strings; an absent one stays absent and anything else must read as a number. */
-const toNumber = ({ value }: TransformFnParams): unknown => (value === undefined ? undefined : typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN);
+const toNumber = ({ value }: TransformFnParams): unknown =>
+  value === undefined ? undefined : typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN;
 
 export class StartRunBody {
   declare readonly definition?: unknown;
@@ -35,30 +66,65 @@ export class StartRunBody {
   declare readonly input?: unknown;
   declare readonly idempotencyKey?: string;
 }
-decorateProperty(StartRunBody, 'definition', [Allow(), ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'an inline definition (see /v1/schemas/definition.json); registered first. Give this or definitionId.' })]);
+decorateProperty(StartRunBody, 'definition', [
+  Allow(),
+  ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description: 'an inline definition (see /v1/schemas/definition.json); registered first. Give this or definitionId.',
+  }),
+]);
 decorateProperty(StartRunBody, 'definitionId', [
   ValidateIf((o: StartRunBody) => o.definition === undefined || o.definitionId !== undefined),
-  IsIdentifierField('definitionId', (args) => ((args.object as StartRunBody).definitionId === undefined ? 'give "definition" (inline) or "definitionId"' : identifierProblem('definitionId', args.value) ?? '')),
+  IsIdentifierField('definitionId', (args) =>
+    (args.object as StartRunBody).definitionId === undefined
+      ? 'give "definition" (inline) or "definitionId"'
+      : (identifierProblem('definitionId', args.value) ?? ''),
+  ),
   ApiPropertyOptional({ type: String, description: 'a registered definition. Give this or definition.' }),
 ]);
 const VERSION_RULE = '"definitionVersion" must be "latest" or a version number (a positive integer)';
 decorateProperty(StartRunBody, 'definitionVersion', [
   ValidateIf(present('definitionVersion')),
-  ValidateBy({ name: 'versionChoice', validator: { validate: (v: unknown) => v === 'latest' || (Number.isSafeInteger(v) && (v as number) >= 1), defaultMessage: () => VERSION_RULE } }),
-  ApiPropertyOptional({ ...anyJson('with definitionId: "latest" (the default) or a version number; the run records the one it got'), oneOf: [{ type: 'integer', minimum: 1 }, { type: 'string', enum: ['latest'] }] }),
+  ValidateBy({
+    name: 'versionChoice',
+    validator: {
+      validate: (v: unknown) => v === 'latest' || (Number.isSafeInteger(v) && (v as number) >= 1),
+      defaultMessage: () => VERSION_RULE,
+    },
+  }),
+  ApiPropertyOptional({
+    ...anyJson('with definitionId: "latest" (the default) or a version number; the run records the one it got'),
+    oneOf: [
+      { type: 'integer', minimum: 1 },
+      { type: 'string', enum: ['latest'] },
+    ],
+  }),
 ]);
-decorateProperty(StartRunBody, 'input', [Allow(), ApiPropertyOptional(anyJson('the run\'s input, checked against the definition\'s input schema (default null)'))]);
+decorateProperty(StartRunBody, 'input', [
+  Allow(),
+  ApiPropertyOptional(anyJson("the run's input, checked against the definition's input schema (default null)")),
+]);
 decorateProperty(StartRunBody, 'idempotencyKey', [
   ValidateIf(present('idempotencyKey')),
   IsString({ message: '"idempotencyKey" must be a string of 1 to 200 characters' }),
   Length(1, 200, { message: '"idempotencyKey" must be a string of 1 to 200 characters' }),
-  ApiPropertyOptional({ type: String, minLength: 1, maxLength: 200, description: 'the same key and input return the existing run (200) instead of starting another' }),
+  ApiPropertyOptional({
+    type: String,
+    minLength: 1,
+    maxLength: 200,
+    description: 'the same key and input return the existing run (200) instead of starting another',
+  }),
 ]);
 
 const TENANT_QUERY = '"tenant" must be a tenant id (a-z, 0-9 and -, starting with a letter, at most 63 characters)';
 const tenantQuery = [
-  IsOptional(), Matches(TENANT, { message: TENANT_QUERY }),
-  ApiPropertyOptional({ type: String, description: 'admin only: one tenant (default: every tenant); other roles see their own' }),
+  IsOptional(),
+  Matches(TENANT, { message: TENANT_QUERY }),
+  ApiPropertyOptional({
+    type: String,
+    description: 'admin only: one tenant (default: every tenant); other roles see their own',
+  }),
 ];
 
 export class ListRunsQuery {
@@ -68,11 +134,22 @@ export class ListRunsQuery {
   declare readonly limit?: number;
 }
 decorateProperty(ListRunsQuery, 'tenant', tenantQuery);
-decorateProperty(ListRunsQuery, 'status', [IsOptional(), IsIn(RUN_STATUSES, { message: `status must be one of ${RUN_STATUSES.join(', ')}` }), ApiPropertyOptional({ enum: RUN_STATUSES })]);
-decorateProperty(ListRunsQuery, 'definition', [IsOptional(), IsIdentifierField('definition'), ApiPropertyOptional({ type: String, description: 'a definition id' })]);
+decorateProperty(ListRunsQuery, 'status', [
+  IsOptional(),
+  IsIn(RUN_STATUSES, { message: `status must be one of ${RUN_STATUSES.join(', ')}` }),
+  ApiPropertyOptional({ enum: RUN_STATUSES }),
+]);
+decorateProperty(ListRunsQuery, 'definition', [
+  IsOptional(),
+  IsIdentifierField('definition'),
+  ApiPropertyOptional({ type: String, description: 'a definition id' }),
+]);
 decorateProperty(ListRunsQuery, 'limit', [
-  Transform(toNumber), IsOptional(),
-  IsInt({ message: 'limit must be an integer from 1 to 10000' }), Min(1, { message: 'limit must be an integer from 1 to 10000' }), Max(10_000, { message: 'limit must be an integer from 1 to 10000' }),
+  Transform(toNumber),
+  IsOptional(),
+  IsInt({ message: 'limit must be an integer from 1 to 10000' }),
+  Min(1, { message: 'limit must be an integer from 1 to 10000' }),
+  Max(10_000, { message: 'limit must be an integer from 1 to 10000' }),
   ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 10_000, default: 100 }),
 ]);
 
@@ -82,25 +159,38 @@ export class DefinitionQuery {
 }
 decorateProperty(DefinitionQuery, 'tenant', tenantQuery);
 decorateProperty(DefinitionQuery, 'version', [
-  Transform(toNumber), IsOptional(), IsInt({ message: '"version" must be a positive integer' }), Min(1, { message: '"version" must be a positive integer' }),
+  Transform(toNumber),
+  IsOptional(),
+  IsInt({ message: '"version" must be a positive integer' }),
+  Min(1, { message: '"version" must be a positive integer' }),
   ApiPropertyOptional({ type: 'integer', minimum: 1, description: 'default: the latest version' }),
 ]);
 
 export class DefinitionParams {
   declare readonly id: string;
 }
-decorateProperty(DefinitionParams, 'id', [IsIdentifierField('id'), ApiProperty({ type: String, description: 'the definition id' })]);
+decorateProperty(DefinitionParams, 'id', [
+  IsIdentifierField('id'),
+  ApiProperty({ type: String, description: 'the definition id' }),
+]);
 
 export class RunActionParams {
   declare readonly id: string;
   declare readonly action: Action;
 }
 decorateProperty(RunActionParams, 'id', [
-  IsString(), Length(1, MAX_PATH_PARAM_CHARS, { message: (args: ValidationArguments) => `path parameter "id" must be 1 to ${MAX_PATH_PARAM_CHARS} characters; got ${quoteForMessage(String(args.value))}` }),
+  IsString(),
+  Length(1, MAX_PATH_PARAM_CHARS, {
+    message: (args: ValidationArguments) =>
+      `path parameter "id" must be 1 to ${MAX_PATH_PARAM_CHARS} characters; got ${quoteForMessage(String(args.value))}`,
+  }),
   ApiProperty({ type: String, description: 'the run id' }),
 ]);
 decorateProperty(RunActionParams, 'action', [
-  IsIn(ACTIONS, { message: (args: ValidationArguments) => `unknown action ${quoteForMessage(String(args.value))}; use one of ${ACTIONS.join(', ')}` }),
+  IsIn(ACTIONS, {
+    message: (args: ValidationArguments) =>
+      `unknown action ${quoteForMessage(String(args.value))}; use one of ${ACTIONS.join(', ')}`,
+  }),
   ApiProperty({ enum: ACTIONS }),
 ]);
 
@@ -111,9 +201,19 @@ export class RunActionBody {
   declare readonly output?: unknown;
 }
 decorateProperty(RunActionBody, 'stepId', [
-  ValidateIf(present('stepId')), IsIdentifierField('stepId', (args) => (typeof args.value === 'string' ? identifierProblem('stepId', args.value) ?? '' : '"stepId" must be a string')),
+  ValidateIf(present('stepId')),
+  IsIdentifierField('stepId', (args) =>
+    typeof args.value === 'string' ? (identifierProblem('stepId', args.value) ?? '') : '"stepId" must be a string',
+  ),
   ApiPropertyOptional({ type: String, description: 'required by approve, reject, retry and skip' }),
 ]);
-decorateProperty(RunActionBody, 'reason', [IsOptional(), IsString({ message: '"reason" must be a string' }), ApiPropertyOptional({ type: String, nullable: true, description: 'recorded with the action' })]);
-decorateProperty(RunActionBody, 'input', [Allow(), ApiPropertyOptional(anyJson('retry: the step\'s edited input'))]);
-decorateProperty(RunActionBody, 'output', [Allow(), ApiPropertyOptional(anyJson('skip (required): the output the skipped step would have produced, null for none'))]);
+decorateProperty(RunActionBody, 'reason', [
+  IsOptional(),
+  IsString({ message: '"reason" must be a string' }),
+  ApiPropertyOptional({ type: String, nullable: true, description: 'recorded with the action' }),
+]);
+decorateProperty(RunActionBody, 'input', [Allow(), ApiPropertyOptional(anyJson("retry: the step's edited input"))]);
+decorateProperty(RunActionBody, 'output', [
+  Allow(),
+  ApiPropertyOptional(anyJson('skip (required): the output the skipped step would have produced, null for none')),
+]);

@@ -18,13 +18,22 @@ export class RequestValidationPipe extends ValidationPipe {
   }
 
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
-    if (metadata.type === 'param' && metadata.data !== undefined && typeof value === 'string') checkPathParam(metadata.data, value);
-    const dto = metadata.metatype && metadata.metatype !== Object && metadata.metatype !== String ? metadata.metatype : undefined;
+    if (metadata.type === 'param' && metadata.data !== undefined && typeof value === 'string')
+      checkPathParam(metadata.data, value);
+    const dto =
+      metadata.metatype && metadata.metatype !== Object && metadata.metatype !== String ? metadata.metatype : undefined;
     // An array or a scalar would otherwise be validated as a DTO whose properties are its indexes.
-    if (metadata.type === 'body' && dto && value !== undefined && value !== null && (typeof value !== 'object' || Array.isArray(value))) {
+    if (
+      metadata.type === 'body' &&
+      dto &&
+      value !== undefined &&
+      value !== null &&
+      (typeof value !== 'object' || Array.isArray(value))
+    ) {
       throw new RequestError('REQUEST.INVALID', 'the body must be a JSON object', { field: 'body' });
     }
-    if (!dto || value === null || typeof value !== 'object' || Array.isArray(value)) return super.transform(value, metadata);
+    if (!dto || value === null || typeof value !== 'object' || Array.isArray(value))
+      return super.transform(value, metadata);
     refuseUndeclaredKeys(value, dto);
     // No DTO nests another: an object or array in a field is free-form JSON (a run's input, a definition, a skip's
     // output). class-transformer must not walk it: it skips keys named like Object.prototype's members (`toString`)
@@ -32,7 +41,8 @@ export class RequestValidationPipe extends ValidationPipe {
     const freeForm = Object.entries(value).filter(([, field]) => field !== null && typeof field === 'object');
     const standIns = Object.fromEntries(freeForm.map(([key, field]) => [key, Array.isArray(field) ? [] : {}]));
     const result: unknown = await super.transform({ ...value, ...standIns }, metadata);
-    if (result !== null && typeof result === 'object') for (const [key, field] of freeForm) (result as Record<string, unknown>)[key] = field;
+    if (result !== null && typeof result === 'object')
+      for (const [key, field] of freeForm) (result as Record<string, unknown>)[key] = field;
     return result;
   }
 
@@ -51,15 +61,26 @@ export class RequestValidationPipe extends ValidationPipe {
  * and class-validator's whitelist looks names up on a plain object, where `constructor` is found.
  */
 function refuseUndeclaredKeys(value: object, dto: abstract new (...args: never[]) => unknown): void {
-  const declared = new Set(getMetadataStorage().getTargetValidationMetadatas(dto, '', true, false).map((m) => m.propertyName));
+  const declared = new Set(
+    getMetadataStorage()
+      .getTargetValidationMetadatas(dto, '', true, false)
+      .map((m) => m.propertyName),
+  );
   for (const key of Object.keys(value)) {
-    if (!declared.has(key)) throw new RequestError('REQUEST.INVALID', `${quoteForMessage(key)} is not a field of this request`, { field: clipField(key) });
+    if (!declared.has(key))
+      throw new RequestError('REQUEST.INVALID', `${quoteForMessage(key)} is not a field of this request`, {
+        field: clipField(key),
+      });
   }
 }
 
 function checkPathParam(name: string, value: string): void {
   if (value.length === 0 || value.length > MAX_PATH_PARAM_CHARS) {
-    throw new RequestError('REQUEST.INVALID', `path parameter "${name}" must be 1 to ${MAX_PATH_PARAM_CHARS} characters; got ${quoteForMessage(value)}`, { field: name });
+    throw new RequestError(
+      'REQUEST.INVALID',
+      `path parameter "${name}" must be 1 to ${MAX_PATH_PARAM_CHARS} characters; got ${quoteForMessage(value)}`,
+      { field: name },
+    );
   }
 }
 
@@ -68,7 +89,10 @@ function toRequestError(errors: ValidationError[]): RequestError {
   if (!first) return new RequestError('REQUEST.INVALID', 'the request is invalid');
   const field = first.property;
   const constraints = first.constraints ?? {};
-  if (constraints.whitelistValidation !== undefined) return new RequestError('REQUEST.INVALID', `${quoteForMessage(field)} is not a field of this request`, { field: clipField(field) });
+  if (constraints.whitelistValidation !== undefined)
+    return new RequestError('REQUEST.INVALID', `${quoteForMessage(field)} is not a field of this request`, {
+      field: clipField(field),
+    });
   const message = Object.values(constraints)[0] ?? `${quoteForMessage(field)} is invalid`;
   return new RequestError('REQUEST.INVALID', message, { field: clipField(field) });
 }

@@ -9,7 +9,12 @@ const CONFIG = [{ key: 'configured-key-0123456789', role: 'operator', name: 'ops
 describe('the key ring', () => {
   it('accepts a configured key as its subject, tenant and role, and nothing else', async () => {
     const ring = await KeyRing.open({ config: CONFIG });
-    expect(await ring.authenticate('configured-key-0123456789')).toEqual({ keyId: 'cfg-ops', subject: 'ops', tenant: 'acme', role: 'operator' });
+    expect(await ring.authenticate('configured-key-0123456789')).toEqual({
+      keyId: 'cfg-ops',
+      subject: 'ops',
+      tenant: 'acme',
+      role: 'operator',
+    });
     expect(await ring.authenticate('configured-key-012345678')).toBeNull();
     expect(await ring.authenticate('orn_aaaaaaaaaaaa_' + 'x'.repeat(43))).toBeNull();
   });
@@ -17,9 +22,17 @@ describe('the key ring', () => {
   it('issues a key whose token works, and stores only an scrypt hash of it', async () => {
     const store = createInMemoryEventStore();
     const ring = await KeyRing.open({ config: [], store });
-    const { key, token } = await ring.create({ role: 'producer', subject: 'alice', tenant: 'acme', expiresAt: null }, admin);
+    const { key, token } = await ring.create(
+      { role: 'producer', subject: 'alice', tenant: 'acme', expiresAt: null },
+      admin,
+    );
     expect(token).toMatch(/^orn_[a-z0-9]{12}_[A-Za-z0-9_-]{43}$/);
-    expect(await ring.authenticate(token)).toEqual({ keyId: key.id, subject: 'alice', tenant: 'acme', role: 'producer' });
+    expect(await ring.authenticate(token)).toEqual({
+      keyId: key.id,
+      subject: 'alice',
+      tenant: 'acme',
+      role: 'producer',
+    });
     // Remembered after the first check: the same answer without hashing again.
     expect(await ring.authenticate(token)).toMatchObject({ keyId: key.id });
     const stored = JSON.stringify(await store.readStream(KEYS_STREAM));
@@ -33,7 +46,10 @@ describe('the key ring', () => {
   it('refuses a wrong secret for a real key id, and stops hashing after ten tries a minute', async () => {
     let now = Date.parse('2026-12-04T00:00:00Z');
     const ring = await KeyRing.open({ config: [], store: createInMemoryEventStore(), now: () => now });
-    const { key, token } = await ring.create({ role: 'producer', subject: 'alice', tenant: 'acme', expiresAt: null }, admin);
+    const { key, token } = await ring.create(
+      { role: 'producer', subject: 'alice', tenant: 'acme', expiresAt: null },
+      admin,
+    );
     const forged = `orn_${key.id}_${'A'.repeat(43)}`;
     for (let i = 0; i < 10; i++) expect(await ring.authenticate(forged)).toBeNull();
     // Throttled: even the right token is refused until the window passes (unless it was verified before).
@@ -47,15 +63,25 @@ describe('the key ring', () => {
     const store = createInMemoryEventStore();
     const ring = await KeyRing.open({ config: [], store });
     const other = await KeyRing.open({ config: [], store, refreshMs: 60_000 });
-    const { key, token } = await ring.create({ role: 'auditor', subject: 'carol', tenant: 'default', expiresAt: null }, admin);
+    const { key, token } = await ring.create(
+      { role: 'auditor', subject: 'carol', tenant: 'default', expiresAt: null },
+      admin,
+    );
     await other.refresh();
     expect(await other.authenticate(token)).not.toBeNull();
-    expect(await ring.revoke(key.id, admin, 'left the company')).toMatchObject({ id: key.id, revokedAt: expect.any(String) });
+    expect(await ring.revoke(key.id, admin, 'left the company')).toMatchObject({
+      id: key.id,
+      revokedAt: expect.any(String),
+    });
     expect(await ring.authenticate(token)).toBeNull();
     await other.refresh();
     expect(await other.authenticate(token)).toBeNull();
     const revoked = (await store.readStream(KEYS_STREAM)).at(-1);
-    expect(revoked).toMatchObject({ type: 'ApiKeyRevoked', data: { keyId: key.id, reason: 'left the company' }, metadata: { actor: 'admin:root', keyId: 'cfg-root' } });
+    expect(revoked).toMatchObject({
+      type: 'ApiKeyRevoked',
+      data: { keyId: key.id, reason: 'left the company' },
+      metadata: { actor: 'admin:root', keyId: 'cfg-root' },
+    });
     ring.close();
     other.close();
   });
@@ -63,7 +89,10 @@ describe('the key ring', () => {
   it('an expired key is refused', async () => {
     let now = Date.parse('2026-12-04T00:00:00Z');
     const ring = await KeyRing.open({ config: [], store: createInMemoryEventStore(), now: () => now });
-    const { token } = await ring.create({ role: 'producer', subject: 'temp', tenant: 'default', expiresAt: '2026-12-05T00:00:00Z' }, admin);
+    const { token } = await ring.create(
+      { role: 'producer', subject: 'temp', tenant: 'default', expiresAt: '2026-12-05T00:00:00Z' },
+      admin,
+    );
     expect(await ring.authenticate(token)).not.toBeNull();
     now = Date.parse('2026-12-05T00:00:01Z');
     expect(await ring.authenticate(token)).toBeNull();
@@ -73,7 +102,12 @@ describe('the key ring', () => {
   it('says when its periodic read fails, and keeps the keys it knew', async () => {
     const store = createInMemoryEventStore();
     const errors: unknown[] = [];
-    const ring = await KeyRing.open({ config: [], store, refreshMs: 10, onRefreshError: (error) => errors.push(error) });
+    const ring = await KeyRing.open({
+      config: [],
+      store,
+      refreshMs: 10,
+      onRefreshError: (error) => errors.push(error),
+    });
     const { token } = await ring.create({ role: 'producer', subject: 'alice', tenant: 'acme', expiresAt: null }, admin);
     await store.close();
     await new Promise((resolve) => setTimeout(resolve, 60));
@@ -86,6 +120,8 @@ describe('the key ring', () => {
     const ring = await KeyRing.open({ config: CONFIG });
     await expect(ring.revoke('cfg-ops', admin, null)).rejects.toMatchObject({ code: 'KEY.NOT_REVOCABLE' });
     await expect(ring.revoke('nope', admin, null)).rejects.toMatchObject({ code: 'KEY.NOT_FOUND' });
-    await expect(ring.create({ role: 'producer', subject: 'x', tenant: 'default', expiresAt: null }, admin)).rejects.toMatchObject({ code: 'KEY.STORE_MISSING' });
+    await expect(
+      ring.create({ role: 'producer', subject: 'x', tenant: 'default', expiresAt: null }, admin),
+    ).rejects.toMatchObject({ code: 'KEY.STORE_MISSING' });
   });
 });

@@ -73,8 +73,16 @@ export class KeyRing implements Authenticator {
     this.#now = options.now ?? Date.now;
     for (const key of options.config) {
       const stored: Stored = {
-        id: `cfg-${key.name}`, role: key.role, subject: key.name, tenant: key.tenant ?? DEFAULT_TENANT, source: 'config',
-        createdAt: null, createdBy: null, expiresAt: null, revokedAt: null, hash: null,
+        id: `cfg-${key.name}`,
+        role: key.role,
+        subject: key.name,
+        tenant: key.tenant ?? DEFAULT_TENANT,
+        source: 'config',
+        createdAt: null,
+        createdBy: null,
+        expiresAt: null,
+        revokedAt: null,
+        hash: null,
       };
       this.#byDigest.set(digest(key.key), stored);
       this.#byId.set(stored.id, stored);
@@ -85,7 +93,10 @@ export class KeyRing implements Authenticator {
     const ring = new KeyRing(options);
     await ring.refresh();
     if (ring.#store) {
-      ring.#timer = setInterval(() => void ring.refresh().catch((error: unknown) => options.onRefreshError?.(error)), options.refreshMs ?? REFRESH_MS);
+      ring.#timer = setInterval(
+        () => void ring.refresh().catch((error: unknown) => options.onRefreshError?.(error)),
+        options.refreshMs ?? REFRESH_MS,
+      );
       ring.#timer.unref();
     }
     return ring;
@@ -116,7 +127,14 @@ export class KeyRing implements Authenticator {
   async create(request: NewKey, actor: Principal): Promise<{ key: KeyView; token: string }> {
     const store = this.#requireStore();
     const issued = issueToken();
-    const data: Created = { keyId: issued.keyId, role: request.role, subject: request.subject, tenant: request.tenant, hash: await hashSecret(issued.secret), expiresAt: request.expiresAt };
+    const data: Created = {
+      keyId: issued.keyId,
+      role: request.role,
+      subject: request.subject,
+      tenant: request.tenant,
+      hash: await hashSecret(issued.secret),
+      expiresAt: request.expiresAt,
+    };
     await store.append(KEYS_STREAM, [{ type: 'ApiKeyCreated', data, metadata: meta(actor) }]);
     await this.refresh();
     return { key: view(this.#byId.get(issued.keyId) as Stored), token: issued.token };
@@ -125,9 +143,15 @@ export class KeyRing implements Authenticator {
   async revoke(keyId: string, actor: Principal, reason: string | null): Promise<KeyView> {
     const key = this.#byId.get(keyId);
     if (!key) throw new KeyError('KEY.NOT_FOUND', `no key has the id ${JSON.stringify(keyId.slice(0, 80))}`);
-    if (key.source === 'config') throw new KeyError('KEY.NOT_REVOCABLE', `${keyId} comes from the server's configuration (ORCHESTRON_API_KEYS or admin.key): remove it there`);
+    if (key.source === 'config')
+      throw new KeyError(
+        'KEY.NOT_REVOCABLE',
+        `${keyId} comes from the server's configuration (ORCHESTRON_API_KEYS or admin.key): remove it there`,
+      );
     if (key.revokedAt !== null) return view(key);
-    await this.#requireStore().append(KEYS_STREAM, [{ type: 'ApiKeyRevoked', data: { keyId, reason }, metadata: meta(actor) }]);
+    await this.#requireStore().append(KEYS_STREAM, [
+      { type: 'ApiKeyRevoked', data: { keyId, reason }, metadata: meta(actor) },
+    ]);
     await this.refresh();
     return view(this.#byId.get(keyId) as Stored);
   }
@@ -149,7 +173,18 @@ export class KeyRing implements Authenticator {
     const actor = typeof event.metadata.actor === 'string' ? event.metadata.actor : null;
     if (event.type === 'ApiKeyCreated') {
       const d = event.data as Created;
-      this.#byId.set(d.keyId, { id: d.keyId, role: d.role, subject: d.subject, tenant: d.tenant, source: 'api', createdAt: event.recordedAt, createdBy: actor, expiresAt: d.expiresAt, revokedAt: null, hash: d.hash });
+      this.#byId.set(d.keyId, {
+        id: d.keyId,
+        role: d.role,
+        subject: d.subject,
+        tenant: d.tenant,
+        source: 'api',
+        createdAt: event.recordedAt,
+        createdBy: actor,
+        expiresAt: d.expiresAt,
+        revokedAt: null,
+        hash: d.hash,
+      });
     } else if (event.type === 'ApiKeyRevoked') {
       const { keyId } = event.data as { keyId: string };
       const key = this.#byId.get(keyId);
@@ -171,11 +206,20 @@ export class KeyRing implements Authenticator {
   #failed(keyId: string): void {
     const failures = this.#failures.get(keyId);
     const now = this.#now();
-    this.#failures.set(keyId, failures && now - failures.since <= FAILURE_WINDOW_MS ? { count: failures.count + 1, since: failures.since } : { count: 1, since: now });
+    this.#failures.set(
+      keyId,
+      failures && now - failures.since <= FAILURE_WINDOW_MS
+        ? { count: failures.count + 1, since: failures.since }
+        : { count: 1, since: now },
+    );
   }
 
   #requireStore(): EventStore {
-    if (!this.#store) throw new KeyError('KEY.STORE_MISSING', 'this server keeps no issued keys (it was given no event store); configure keys in ORCHESTRON_API_KEYS');
+    if (!this.#store)
+      throw new KeyError(
+        'KEY.STORE_MISSING',
+        'this server keeps no issued keys (it was given no event store); configure keys in ORCHESTRON_API_KEYS',
+      );
     return this.#store;
   }
 }

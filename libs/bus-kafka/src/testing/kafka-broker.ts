@@ -8,7 +8,13 @@ const START_COMMAND = 'npm run kafka:start';
 
 /** Whether a Kafka broker answers a metadata request at `brokers` within `timeoutMs`. */
 export async function kafkaAnswers(brokers: readonly string[], timeoutMs = 3_000): Promise<boolean> {
-  const admin = new Admin({ clientId: 'orchestron-test-probe', bootstrapBrokers: [...brokers], retries: 0, timeout: timeoutMs, connectTimeout: timeoutMs });
+  const admin = new Admin({
+    clientId: 'orchestron-test-probe',
+    bootstrapBrokers: [...brokers],
+    retries: 0,
+    timeout: timeoutMs,
+    connectTimeout: timeoutMs,
+  });
   try {
     await admin.metadata({ topics: [] });
     return true;
@@ -24,11 +30,19 @@ export async function kafkaAnswers(brokers: readonly string[], timeoutMs = 3_000
  * waits until it answers) and checks again. Throws an error that says what to do when it cannot; tests that
  * need Kafka fail with it, they never skip.
  */
-export async function ensureKafkaBroker(brokers: readonly string[] = ['127.0.0.1:9092'], startTimeoutMs = 170_000): Promise<void> {
+export async function ensureKafkaBroker(
+  brokers: readonly string[] = ['127.0.0.1:9092'],
+  startTimeoutMs = 170_000,
+): Promise<void> {
   if (await kafkaAnswers(brokers)) return;
   const output = await runStartScript(startTimeoutMs);
   if (output.code === 0 && (await kafkaAnswers(brokers, 10_000))) return;
-  const outcome = output.code === null ? `it did not finish within ${startTimeoutMs} ms` : output.code === 0 ? 'it exited 0 but nothing answers there' : `it exited ${output.code}`;
+  const outcome =
+    output.code === null
+      ? `it did not finish within ${startTimeoutMs} ms`
+      : output.code === 0
+        ? 'it exited 0 but nothing answers there'
+        : `it exited ${output.code}`;
   throw new Error(
     `Kafka is not reachable on ${brokers.join(',')}, and starting it with infra/kafka/kafka.sh failed: ${outcome}. ` +
       `Start it with \`${START_COMMAND}\` (needs Java 17+ and Maven) and run the tests again.\n` +

@@ -29,7 +29,8 @@ export async function acquireKafkaGroups(what: string, waitMs = 15 * 60_000): Pr
     } catch {
       const owner = readOwner();
       if (owner !== null && !alive(owner)) rmSync(LOCK, { recursive: true, force: true });
-      else if (Date.now() > deadline) throw new Error(`waited ${waitMs} ms for ${LOCK} (held by pid ${String(owner)}) before ${what}`);
+      else if (Date.now() > deadline)
+        throw new Error(`waited ${waitMs} ms for ${LOCK} (held by pid ${String(owner)}) before ${what}`);
       else await new Promise((resolve) => setTimeout(resolve, 250));
     }
   }

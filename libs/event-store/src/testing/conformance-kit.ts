@@ -100,16 +100,22 @@ export function createCollector(react?: (event: RecordedEvent, index: number) =>
       settle();
     },
     reach(position) {
-      return bounded(`subscription to reach position ${position}`, new Promise<void>((resolve, reject) => {
-        waiters.add({ position, resolve, reject });
-        settle();
-      }));
+      return bounded(
+        `subscription to reach position ${position}`,
+        new Promise<void>((resolve, reject) => {
+          waiters.add({ position, resolve, reject });
+          settle();
+        }),
+      );
     },
     failure() {
       if (reported !== undefined) return Promise.resolve(reported.error);
-      return bounded('subscription to report an error', new Promise<unknown>((resolve) => {
-        errorWaiter = resolve;
-      }));
+      return bounded(
+        'subscription to report an error',
+        new Promise<unknown>((resolve) => {
+          errorWaiter = resolve;
+        }),
+      );
     },
   };
 }

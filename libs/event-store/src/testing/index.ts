@@ -17,7 +17,11 @@ export interface EventStoreConformanceOptions {
 }
 
 /** The contract every EventStore adapter must honour. Each test gets a fresh, empty store from `factory`. */
-export function describeEventStoreConformance(name: string, factory: () => Promise<EventStore>, options: EventStoreConformanceOptions = {}): void {
+export function describeEventStoreConformance(
+  name: string,
+  factory: () => Promise<EventStore>,
+  options: EventStoreConformanceOptions = {},
+): void {
   describe(`${name} conforms to the EventStore port`, () => {
     let current: EventStore | undefined;
     const getStore = (): EventStore => {

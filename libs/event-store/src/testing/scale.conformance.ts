@@ -30,7 +30,9 @@ export function describeScaleConformance(getStore: GetStore, streams: number): v
       for (let start = 0; start < streams; start += BATCH) {
         const batch = range(Math.min(BATCH, streams - start)).map((offset) => start + offset);
         const results = await Promise.all(
-          batch.map((index) => store.append(`stream-${index}`, [anEvent('Created', { index })], { expectedRevision: 'no_stream' })),
+          batch.map((index) =>
+            store.append(`stream-${index}`, [anEvent('Created', { index })], { expectedRevision: 'no_stream' }),
+          ),
         );
         expect(results.every((result) => result.nextExpectedRevision === 0)).toBe(true);
       }
@@ -38,7 +40,8 @@ export function describeScaleConformance(getStore: GetStore, streams: number): v
       const unreadable: number[] = [];
       for (const index of range(streams)) {
         const events = await store.readStream(`stream-${index}`);
-        if (events.length !== 1 || (events[0]?.data as { index?: number } | undefined)?.index !== index) unreadable.push(index);
+        if (events.length !== 1 || (events[0]?.data as { index?: number } | undefined)?.index !== index)
+          unreadable.push(index);
       }
       expect(unreadable).toEqual([]);
       const all = await store.readAll();

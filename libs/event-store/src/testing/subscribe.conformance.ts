@@ -1,5 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
-import { anEvent, appendSequentially, createCollector, expectStrictlyIncreasing, positionsOf, range, yieldToWriters } from './conformance-kit.ts';
+import {
+  anEvent,
+  appendSequentially,
+  createCollector,
+  expectStrictlyIncreasing,
+  positionsOf,
+  range,
+  yieldToWriters,
+} from './conformance-kit.ts';
 import type { GetStore, Ordinal } from './conformance-kit.ts';
 
 const WRITERS = 8;
@@ -9,12 +17,17 @@ export function describeSubscribeConformance(getStore: GetStore, P: Ordinal): vo
   describe('subscribeToAll', () => {
     it(`sees every event exactly once, in order, while ${WRITERS} writers append ${EVENTS_PER_WRITER} events each`, async () => {
       const store = getStore();
-      await store.append('seed', range(100).map((index) => anEvent('Seeded', { index })));
+      await store.append(
+        'seed',
+        range(100).map((index) => anEvent('Seeded', { index })),
+      );
       // Falling behind now and then forces the subscriber through catch-up and buffering while writes go on.
       const collector = createCollector((_event, index) => (index % 16 === 0 ? yieldToWriters() : undefined));
       const subscription = store.subscribeToAll({ after: 0, onError: collector.onError }, collector.handler);
 
-      await Promise.all(range(WRITERS).map((writer) => appendSequentially(store, `writer-${writer}`, EVENTS_PER_WRITER)));
+      await Promise.all(
+        range(WRITERS).map((writer) => appendSequentially(store, `writer-${writer}`, EVENTS_PER_WRITER)),
+      );
       const sentinel = await store.append('sentinel', [anEvent('Sentinel')]);
       await collector.reach(sentinel.position);
       await subscription.close();
@@ -52,7 +65,10 @@ export function describeSubscribeConformance(getStore: GetStore, P: Ordinal): vo
       const store = getStore();
       const head = await store.append('before', [anEvent('Old'), anEvent('Old')]);
       const collector = createCollector();
-      const subscription = store.subscribeToAll({ after: head.position, onError: collector.onError }, collector.handler);
+      const subscription = store.subscribeToAll(
+        { after: head.position, onError: collector.onError },
+        collector.handler,
+      );
       const live = await store.append('after', [anEvent('New')]);
       await collector.reach(live.position);
       await subscription.close();
@@ -83,7 +99,10 @@ export function describeSubscribeConformance(getStore: GetStore, P: Ordinal): vo
         if (index === 2) throw boom;
       });
       const subscription = store.subscribeToAll({ onError: collector.onError }, collector.handler);
-      await store.append('order-1', range(5).map(() => anEvent('Step')));
+      await store.append(
+        'order-1',
+        range(5).map(() => anEvent('Step')),
+      );
       expect(await collector.failure()).toBe(boom);
 
       const witness = createCollector();
@@ -118,7 +137,10 @@ export function describeSubscribeConformance(getStore: GetStore, P: Ordinal): vo
         await collector.handler(event);
         if (event.revision === 1) void subscription.close();
       });
-      await store.append('order-1', range(4).map(() => anEvent('Step')));
+      await store.append(
+        'order-1',
+        range(4).map(() => anEvent('Step')),
+      );
       await collector.reach(await P(2));
       await subscription.close();
       expect(positionsOf(collector.events)).toEqual([await P(1), await P(2)]);

@@ -1,7 +1,11 @@
 import { afterEach } from '@jest/globals';
 
 /** Polls `probe` until it returns something truthy, and returns it; fails naming `what` after `withinMs`. */
-export async function eventually<T>(what: string, probe: () => T | undefined | null | false | Promise<T | undefined | null | false>, withinMs = 10_000): Promise<T> {
+export async function eventually<T>(
+  what: string,
+  probe: () => T | undefined | null | false | Promise<T | undefined | null | false>,
+  withinMs = 10_000,
+): Promise<T> {
   const end = Date.now() + withinMs;
   for (;;) {
     const value = await probe();

@@ -18,15 +18,20 @@ const PAYLOAD = { step: 'charge-card', attempt: 1, input: { amount: 1250, curren
 async function scenario(label: string, writers: number, storesUsed: number): Promise<void> {
   const schema = await freshSchema('orchestron_bench');
   const stores: EventStore[] = [];
-  for (let index = 0; index < storesUsed; index += 1) stores.push(await createPostgresEventStore({ url: POSTGRES_URL, schema }));
+  for (let index = 0; index < storesUsed; index += 1)
+    stores.push(await createPostgresEventStore({ url: POSTGRES_URL, schema }));
   const deadline = performance.now() + seconds * 1000;
   let appended = 0;
   const write = async (writer: number): Promise<void> => {
     const store = stores[writer % storesUsed] as EventStore;
     for (let revision = 0; performance.now() < deadline; revision += 1) {
-      await store.append(`bench-${writer}`, [{ type: 'StepCompleted', data: PAYLOAD, metadata: { now: new Date().toISOString() } }], {
-        expectedRevision: revision === 0 ? 'no_stream' : revision - 1,
-      });
+      await store.append(
+        `bench-${writer}`,
+        [{ type: 'StepCompleted', data: PAYLOAD, metadata: { now: new Date().toISOString() } }],
+        {
+          expectedRevision: revision === 0 ? 'no_stream' : revision - 1,
+        },
+      );
       appended += 1;
     }
   };
@@ -35,7 +40,9 @@ async function scenario(label: string, writers: number, storesUsed: number): Pro
   const elapsed = (performance.now() - started) / 1000;
   const total = (await stores[0]?.readAll())?.length;
   await Promise.all(stores.map((store) => store.close()));
-  process.stdout.write(`${label.padEnd(44)} ${String(Math.round(appended / elapsed)).padStart(7)} appends/s  (${appended} in ${elapsed.toFixed(1)} s, ${total} stored)\n`);
+  process.stdout.write(
+    `${label.padEnd(44)} ${String(Math.round(appended / elapsed)).padStart(7)} appends/s  (${appended} in ${elapsed.toFixed(1)} s, ${total} stored)\n`,
+  );
 }
 
 try {

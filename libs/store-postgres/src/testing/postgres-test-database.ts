@@ -6,7 +6,8 @@ import { describeError } from '../postgres-errors.ts';
 
 export const POSTGRES_URL = process.env['ORCHESTRON_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 
-const START_HINT = 'Start it with `pg_ctlcluster --skip-systemctl-redirect 15 main start`, or point ORCHESTRON_PG_URL at a running server.';
+const START_HINT =
+  'Start it with `pg_ctlcluster --skip-systemctl-redirect 15 main start`, or point ORCHESTRON_PG_URL at a running server.';
 
 let admin: Pool | undefined;
 let reachable: Promise<Pool> | undefined;
@@ -35,7 +36,9 @@ export function requirePostgres(): Promise<Pool> {
       await pool.query('SELECT 1');
     } catch (error) {
       await pool.end().catch(() => undefined);
-      throw new Error(`PostgreSQL is not reachable at ${shownUrl()}: ${describeError(error)}. ${START_HINT}`, { cause: error });
+      throw new Error(`PostgreSQL is not reachable at ${shownUrl()}: ${describeError(error)}. ${START_HINT}`, {
+        cause: error,
+      });
     }
     admin = pool;
     return pool;

@@ -10,7 +10,12 @@ function request(spanName: string): unknown {
   return {
     resourceSpans: [
       {
-        resource: { attributes: [{ key: 'service.name', value: { stringValue: 'governance' } }, { key: 'service.instance.id', value: { stringValue: 'gov-2' } }] },
+        resource: {
+          attributes: [
+            { key: 'service.name', value: { stringValue: 'governance' } },
+            { key: 'service.instance.id', value: { stringValue: 'gov-2' } },
+          ],
+        },
         scopeSpans: [
           {
             scope: { name: '@orchestron/telemetry' },
@@ -51,8 +56,10 @@ describe('the OTLP file collector', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  const post = (body: string | Uint8Array, headers: Record<string, string> = { 'content-type': 'application/json' }): Promise<Response> =>
-    fetch(`${collector.url}/v1/traces`, { method: 'POST', headers, body });
+  const post = (
+    body: string | Uint8Array,
+    headers: Record<string, string> = { 'content-type': 'application/json' },
+  ): Promise<Response> => fetch(`${collector.url}/v1/traces`, { method: 'POST', headers, body });
 
   it('writes one flat NDJSON line per span, with the resource service name and instance', async () => {
     const response = await post(JSON.stringify(request('governance.check')));
@@ -77,7 +84,10 @@ describe('the OTLP file collector', () => {
   });
 
   it('accepts a gzip-encoded body', async () => {
-    const response = await post(gzipSync(JSON.stringify(request('zipped'))), { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+    const response = await post(gzipSync(JSON.stringify(request('zipped'))), {
+      'content-type': 'application/json',
+      'content-encoding': 'gzip',
+    });
     expect(response.status).toBe(200);
     expect(collector.spans().map((span) => span.name)).toEqual(['zipped']);
   });
@@ -85,7 +95,9 @@ describe('the OTLP file collector', () => {
   it('refuses protobuf with 415 and says what to send instead', async () => {
     const response = await post(new Uint8Array([10, 0]), { 'content-type': 'application/x-protobuf' });
     expect(response.status).toBe(415);
-    expect(((await response.json()) as { message: string }).message).toContain('takes OTLP/HTTP JSON (application/json)');
+    expect(((await response.json()) as { message: string }).message).toContain(
+      'takes OTLP/HTTP JSON (application/json)',
+    );
   });
 
   it('answers 400 naming the bad field, and writes nothing', async () => {
@@ -93,7 +105,9 @@ describe('the OTLP file collector', () => {
     bad.resourceSpans[0].scopeSpans[0].spans[0].traceId = 'xyz';
     const response = await post(JSON.stringify(bad));
     expect(response.status).toBe(400);
-    expect(((await response.json()) as { message: string }).message).toBe('resourceSpans[0].scopeSpans[0].spans[0].traceId must be 32 hex digits, got "xyz"');
+    expect(((await response.json()) as { message: string }).message).toBe(
+      'resourceSpans[0].scopeSpans[0].spans[0].traceId must be 32 hex digits, got "xyz"',
+    );
     expect((await post('{not json')).status).toBe(400);
     expect(collector.spans()).toEqual([]);
   });
@@ -109,6 +123,8 @@ describe('the OTLP file collector', () => {
     await post(JSON.stringify(request('early')));
     await post(JSON.stringify(request('late')));
     expect((await waiting).map((span) => span.name)).toEqual(['early', 'late']);
-    await expect(collector.waitForSpans((spans) => spans.length > 5, 200)).rejects.toThrow('did not arrive within 200 ms (2 spans received: governance/early, governance/late)');
+    await expect(collector.waitForSpans((spans) => spans.length > 5, 200)).rejects.toThrow(
+      'did not arrive within 200 ms (2 spans received: governance/early, governance/late)',
+    );
   });
 });

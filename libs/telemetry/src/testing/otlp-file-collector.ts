@@ -60,11 +60,16 @@ export async function startOtlpFileCollector(options: OtlpFileCollectorOptions):
   const server = createServer((request, response) => {
     handle(request, response, accept).catch((error: unknown) => {
       const status = error instanceof OtlpRequestError ? 400 : 500;
-      reply(response, status, { code: status === 400 ? 3 : 13, message: error instanceof Error ? error.message : String(error) });
+      reply(response, status, {
+        code: status === 400 ? 3 : 13,
+        message: error instanceof Error ? error.message : String(error),
+      });
     });
   });
   await new Promise<void>((resolveListen, reject) => {
-    server.once('error', (error) => reject(new Error(`otlp-file-collector: cannot listen on ${host}:${port}: ${error.message}`)));
+    server.once('error', (error) =>
+      reject(new Error(`otlp-file-collector: cannot listen on ${host}:${port}: ${error.message}`)),
+    );
     server.listen(port, host, () => resolveListen());
   });
   const bound = (server.address() as AddressInfo).port;
@@ -84,7 +89,11 @@ export async function startOtlpFileCollector(options: OtlpFileCollectorOptions):
         };
         const timer = setTimeout(() => {
           cleanup();
-          reject(new Error(`otlp-file-collector: the awaited spans did not arrive within ${timeoutMs} ms (${kept.length} spans received: ${kept.map((s) => `${s.service}/${s.name}`).join(', ')})`));
+          reject(
+            new Error(
+              `otlp-file-collector: the awaited spans did not arrive within ${timeoutMs} ms (${kept.length} spans received: ${kept.map((s) => `${s.service}/${s.name}`).join(', ')})`,
+            ),
+          );
         }, timeoutMs);
         const cleanup = (): void => {
           clearTimeout(timer);
@@ -103,21 +112,35 @@ export async function startOtlpFileCollector(options: OtlpFileCollectorOptions):
   };
 }
 
-async function handle(request: IncomingMessage, response: ServerResponse, accept: (spans: CollectedSpan[]) => Promise<void>): Promise<void> {
+async function handle(
+  request: IncomingMessage,
+  response: ServerResponse,
+  accept: (spans: CollectedSpan[]) => Promise<void>,
+): Promise<void> {
   const path = new URL(request.url ?? '/', 'http://localhost').pathname;
   if (request.method === 'GET' && path === '/healthz') return reply(response, 200, { status: 'ok' });
-  if (path !== '/v1/traces') return reply(response, 404, { code: 5, message: `not found: ${path} (this collector takes traces only, at POST /v1/traces)` });
-  if (request.method !== 'POST') return reply(response, 405, { code: 12, message: `${request.method ?? ''} not allowed: POST /v1/traces` });
+  if (path !== '/v1/traces')
+    return reply(response, 404, {
+      code: 5,
+      message: `not found: ${path} (this collector takes traces only, at POST /v1/traces)`,
+    });
+  if (request.method !== 'POST')
+    return reply(response, 405, { code: 12, message: `${request.method ?? ''} not allowed: POST /v1/traces` });
   const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
   if (type !== 'application/json') {
-    return reply(response, 415, { code: 3, message: `content-type "${type ?? ''}" is not supported: this collector takes OTLP/HTTP JSON (application/json), which @opentelemetry/exporter-trace-otlp-http sends; the -proto exporter's protobuf is not decoded` });
+    return reply(response, 415, {
+      code: 3,
+      message: `content-type "${type ?? ''}" is not supported: this collector takes OTLP/HTTP JSON (application/json), which @opentelemetry/exporter-trace-otlp-http sends; the -proto exporter's protobuf is not decoded`,
+    });
   }
   const body = await readBody(request);
   let parsed: unknown;
   try {
     parsed = JSON.parse(body.toString('utf8'));
   } catch (error) {
-    throw new OtlpRequestError(`the body is not JSON: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new OtlpRequestError(`the body is not JSON: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
   }
   await accept(spansFromOtlpJson(parsed));
   reply(response, 200, { partialSuccess: {} });
@@ -134,7 +157,10 @@ async function readBody(request: IncomingMessage): Promise<Buffer> {
   const raw = Buffer.concat(chunks);
   const encoding = (request.headers['content-encoding'] ?? 'identity').toLowerCase();
   if (encoding === 'identity') return raw;
-  if (encoding === 'gzip') return gunzipAsync(raw, { maxOutputLength: MAX_BODY_BYTES }).catch((error: Error) => Promise.reject(new OtlpRequestError(`the gzip body does not decompress: ${error.message}`)));
+  if (encoding === 'gzip')
+    return gunzipAsync(raw, { maxOutputLength: MAX_BODY_BYTES }).catch((error: Error) =>
+      Promise.reject(new OtlpRequestError(`the gzip body does not decompress: ${error.message}`)),
+    );
   throw new OtlpRequestError(`content-encoding "${encoding}" is not supported (identity or gzip)`);
 }
 

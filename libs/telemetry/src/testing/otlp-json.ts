@@ -19,7 +19,11 @@ export interface CollectedSpan {
   readonly durationMs: number;
   readonly status: { readonly code: 'unset' | 'ok' | 'error'; readonly message?: string };
   readonly attributes: Record<string, unknown>;
-  readonly events?: ReadonlyArray<{ readonly name: string; readonly time: string; readonly attributes: Record<string, unknown> }>;
+  readonly events?: ReadonlyArray<{
+    readonly name: string;
+    readonly time: string;
+    readonly attributes: Record<string, unknown>;
+  }>;
   /** Spans in other traces this one is linked to (withSpan links an incoming context it did not parent on). */
   readonly links?: ReadonlyArray<{ readonly traceId: string; readonly spanId: string }>;
 }
@@ -38,10 +42,15 @@ export function spansFromOtlpJson(body: unknown): CollectedSpan[] {
   if (resourceSpans === undefined) return [];
   const out: CollectedSpan[] = [];
   for (const [r, resourceSpan] of list(resourceSpans, 'resourceSpans').entries()) {
-    const resource = attributes(field(field(resourceSpan, 'resource', `resourceSpans[${r}]`) ?? {}, 'attributes', `resourceSpans[${r}].resource`));
+    const resource = attributes(
+      field(field(resourceSpan, 'resource', `resourceSpans[${r}]`) ?? {}, 'attributes', `resourceSpans[${r}].resource`),
+    );
     const service = typeof resource['service.name'] === 'string' ? resource['service.name'] : 'unknown_service';
     const instance = typeof resource['service.instance.id'] === 'string' ? resource['service.instance.id'] : undefined;
-    for (const [s, scopeSpan] of list(field(resourceSpan, 'scopeSpans', `resourceSpans[${r}]`) ?? [], 'scopeSpans').entries()) {
+    for (const [s, scopeSpan] of list(
+      field(resourceSpan, 'scopeSpans', `resourceSpans[${r}]`) ?? [],
+      'scopeSpans',
+    ).entries()) {
       for (const [i, span] of list(field(scopeSpan, 'spans', `scopeSpans[${s}]`) ?? [], 'spans').entries()) {
         out.push(toSpan(span as Json, `resourceSpans[${r}].scopeSpans[${s}].spans[${i}]`, service, instance));
       }
@@ -53,15 +62,25 @@ export function spansFromOtlpJson(body: unknown): CollectedSpan[] {
 function toSpan(span: Json, where: string, service: string, instance: string | undefined): CollectedSpan {
   const start = nanos(span.startTimeUnixNano, `${where}.startTimeUnixNano`);
   const end = nanos(span.endTimeUnixNano, `${where}.endTimeUnixNano`);
-  const parentSpanId = span.parentSpanId === undefined || span.parentSpanId === '' ? undefined : id(span.parentSpanId, 16, `${where}.parentSpanId`);
+  const parentSpanId =
+    span.parentSpanId === undefined || span.parentSpanId === ''
+      ? undefined
+      : id(span.parentSpanId, 16, `${where}.parentSpanId`);
   const status = (span.status ?? {}) as Json;
   const events = list(span.events ?? [], `${where}.events`).map((event) => {
     const e = event as Json;
-    return { name: String(e.name ?? ''), time: isoTime(nanos(e.timeUnixNano, `${where}.events.timeUnixNano`)), attributes: attributes(e.attributes) };
+    return {
+      name: String(e.name ?? ''),
+      time: isoTime(nanos(e.timeUnixNano, `${where}.events.timeUnixNano`)),
+      attributes: attributes(e.attributes),
+    };
   });
   const links = list(span.links ?? [], `${where}.links`).map((link, index) => {
     const l = link as Json;
-    return { traceId: id(l.traceId, 32, `${where}.links[${index}].traceId`), spanId: id(l.spanId, 16, `${where}.links[${index}].spanId`) };
+    return {
+      traceId: id(l.traceId, 32, `${where}.links[${index}].traceId`),
+      spanId: id(l.spanId, 16, `${where}.links[${index}].spanId`),
+    };
   });
   return {
     traceId: id(span.traceId, 32, `${where}.traceId`),
@@ -75,7 +94,10 @@ function toSpan(span: Json, where: string, service: string, instance: string | u
     endTime: isoTime(end),
     startTimeUnixNano: start.toString(),
     durationMs: Number(end - start) / 1e6,
-    status: { code: STATUS[Number(status.code ?? 0)] ?? 'unset', ...(typeof status.message === 'string' && status.message !== '' ? { message: status.message } : {}) },
+    status: {
+      code: STATUS[Number(status.code ?? 0)] ?? 'unset',
+      ...(typeof status.message === 'string' && status.message !== '' ? { message: status.message } : {}),
+    },
     attributes: attributes(span.attributes),
     ...(events.length === 0 ? {} : { events }),
     ...(links.length === 0 ? {} : { links }),
@@ -83,7 +105,8 @@ function toSpan(span: Json, where: string, service: string, instance: string | u
 }
 
 function field(value: unknown, name: string, where: string): unknown {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new OtlpRequestError(`${where} must be an object`);
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new OtlpRequestError(`${where} must be an object`);
   return (value as Json)[name];
 }
 
@@ -102,7 +125,8 @@ function id(value: unknown, hexLength: number, where: string): string {
 }
 
 function nanos(value: unknown, where: string): bigint {
-  if ((typeof value === 'string' && /^\d+$/.test(value)) || (typeof value === 'number' && Number.isSafeInteger(value))) return BigInt(value);
+  if ((typeof value === 'string' && /^\d+$/.test(value)) || (typeof value === 'number' && Number.isSafeInteger(value)))
+    return BigInt(value);
   throw new OtlpRequestError(`${where} must be an integer number of nanoseconds, got ${JSON.stringify(value)}`);
 }
 
@@ -127,7 +151,8 @@ function anyValue(value: unknown): unknown {
   if ('intValue' in v) return Number(v.intValue);
   if ('doubleValue' in v) return Number(v.doubleValue);
   if ('bytesValue' in v) return v.bytesValue;
-  if ('arrayValue' in v) return ((v.arrayValue as Json | undefined)?.values as unknown[] | undefined ?? []).map(anyValue);
+  if ('arrayValue' in v)
+    return (((v.arrayValue as Json | undefined)?.values as unknown[] | undefined) ?? []).map(anyValue);
   if ('kvlistValue' in v) return attributes((v.kvlistValue as Json | undefined)?.values);
   return undefined;
 }

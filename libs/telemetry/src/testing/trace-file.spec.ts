@@ -6,7 +6,15 @@ const RUN = 'run-1';
 const TRACE = traceIdForRun(RUN);
 const T0 = 1_800_000_000_000_000_000n;
 
-function span(spanId: string, parentSpanId: string | undefined, name: string, service: string, startMs: number, durationMs: number, extra: Partial<CollectedSpan> = {}): CollectedSpan {
+function span(
+  spanId: string,
+  parentSpanId: string | undefined,
+  name: string,
+  service: string,
+  startMs: number,
+  durationMs: number,
+  extra: Partial<CollectedSpan> = {},
+): CollectedSpan {
   const start = T0 + BigInt(startMs * 1e6);
   return {
     traceId: TRACE,
@@ -26,8 +34,15 @@ function span(spanId: string, parentSpanId: string | undefined, name: string, se
 }
 
 const spans: CollectedSpan[] = [
-  span('000000000000000c', '000000000000000b', 'worker.charge', 'worker', 30, 120, { kind: 'consumer', instance: 'w-1', status: { code: 'error', message: 'card declined' } }),
-  span('000000000000000a', spanIdForRun(RUN), 'api.start-run', 'api', 0, 12.5, { kind: 'server', attributes: { 'orchestron.run.id': RUN } }),
+  span('000000000000000c', '000000000000000b', 'worker.charge', 'worker', 30, 120, {
+    kind: 'consumer',
+    instance: 'w-1',
+    status: { code: 'error', message: 'card declined' },
+  }),
+  span('000000000000000a', spanIdForRun(RUN), 'api.start-run', 'api', 0, 12.5, {
+    kind: 'server',
+    attributes: { 'orchestron.run.id': RUN },
+  }),
   span('000000000000000b', '000000000000000a', 'orchestrator.dispatch', 'orchestrator', 10, 3),
   span('000000000000000d', '000000000000000b', 'governance.check', 'governance', 12, 1500),
   span('000000000000000e', spanIdForRun(RUN), 'timer.fire', 'orchestrator', 2000, 1),
@@ -52,7 +67,9 @@ describe('renderTrace', () => {
   });
 
   it('says so when the trace has no spans', () => {
-    expect(renderTrace(spans, traceIdForRun('other'), 'other')).toBe(`no spans for trace ${traceIdForRun('other')} (run other)`);
+    expect(renderTrace(spans, traceIdForRun('other'), 'other')).toBe(
+      `no spans for trace ${traceIdForRun('other')} (run other)`,
+    );
   });
 });
 

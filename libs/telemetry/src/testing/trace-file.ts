@@ -9,14 +9,19 @@ export async function readTraceFile(path: string): Promise<CollectedSpan[]> {
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new Error(`cannot read trace file ${path}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new Error(`cannot read trace file ${path}: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
   }
   return text.split('\n').flatMap((line, index) => {
     if (line.trim() === '') return [];
     try {
       return [JSON.parse(line) as CollectedSpan];
     } catch (error) {
-      throw new Error(`${path}:${index + 1} is not a JSON span: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      throw new Error(
+        `${path}:${index + 1} is not a JSON span: ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error },
+      );
     }
   });
 }
@@ -44,7 +49,9 @@ export function renderTrace(all: readonly CollectedSpan[], traceId: string, runI
     if (!ids.has(span.parentSpanId) && !children.has(span.parentSpanId)) missingParents.push(span.parentSpanId);
     children.set(span.parentSpanId, [...(children.get(span.parentSpanId) ?? []), span]);
   }
-  const lines = [`trace ${traceId}${run === undefined ? '' : ` (run ${run})`}: ${spans.length} span${spans.length === 1 ? '' : 's'}`];
+  const lines = [
+    `trace ${traceId}${run === undefined ? '' : ` (run ${run})`}: ${spans.length} span${spans.length === 1 ? '' : 's'}`,
+  ];
   const walk = (span: CollectedSpan, prefix: string, last: boolean, depth: number): void => {
     lines.push(`${prefix}${depth === 0 ? '' : last ? '└─ ' : '├─ '}${describe(span, t0)}`);
     const below = children.get(span.spanId) ?? [];
@@ -52,7 +59,10 @@ export function renderTrace(all: readonly CollectedSpan[], traceId: string, runI
     below.forEach((child, index) => walk(child, nextPrefix, index === below.length - 1, depth + 1));
   };
   for (const parent of missingParents) {
-    const label = run !== undefined && parent === spanIdForRun(run) ? `run ${run} (the run's root ${parent}: not a span)` : `${parent} (parent not in file)`;
+    const label =
+      run !== undefined && parent === spanIdForRun(run)
+        ? `run ${run} (the run's root ${parent}: not a span)`
+        : `${parent} (parent not in file)`;
     lines.push(label);
     const below = children.get(parent) ?? [];
     below.forEach((child, index) => walk(child, '', index === below.length - 1, 1));
@@ -80,7 +90,8 @@ function describe(span: CollectedSpan, t0: bigint): string {
   const offset = Number(BigInt(span.startTimeUnixNano) - t0) / 1e6;
   const where = span.instance === undefined ? span.service : `${span.service}/${span.instance}`;
   const kind = span.kind === 'internal' || span.kind === 'unspecified' ? '' : ` (${span.kind})`;
-  const error = span.status.code === 'error' ? `  ERROR${span.status.message === undefined ? '' : ` ${span.status.message}`}` : '';
+  const error =
+    span.status.code === 'error' ? `  ERROR${span.status.message === undefined ? '' : ` ${span.status.message}`}` : '';
   return `${span.name}${kind} [${where}] ${formatMs(span.durationMs)} @+${formatMs(offset)}${error}`;
 }
 
@@ -104,5 +115,8 @@ function runIdOf(spans: readonly CollectedSpan[], traceId: string): string | und
 function countByService(spans: readonly CollectedSpan[]): string {
   const counts = new Map<string, number>();
   for (const span of spans) counts.set(span.service, (counts.get(span.service) ?? 0) + 1);
-  return [...counts].sort(([a], [b]) => a.localeCompare(b)).map(([service, count]) => `${service} ${count}`).join(', ');
+  return [...counts]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([service, count]) => `${service} ${count}`)
+    .join(', ');
 }

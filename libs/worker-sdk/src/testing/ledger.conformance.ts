@@ -17,7 +17,11 @@ const context = (key: string, instance = 'instance-a'): ClaimContext => {
  * What every IdempotencyLedger promises, run against each adapter: the in-memory one in unit tests, the
  * database ones against real servers. `open` is called before each test and must return empty storage.
  */
-export function describeIdempotencyLedgerConformance(name: string, open: () => Promise<LedgerUnderTest>, options: { readonly recordsExecutions?: boolean } = {}): void {
+export function describeIdempotencyLedgerConformance(
+  name: string,
+  open: () => Promise<LedgerUnderTest>,
+  options: { readonly recordsExecutions?: boolean } = {},
+): void {
   describe(`idempotency ledger conformance: ${name}`, () => {
     const opened: LedgerUnderTest[] = [];
     const fresh = async (): Promise<LedgerUnderTest> => {
@@ -38,10 +42,20 @@ export function describeIdempotencyLedgerConformance(name: string, open: () => P
 
     it('returns the stored outcome, exactly as completed, to every later claim', async () => {
       const { ledger, twin } = await fresh();
-      const success: Outcome = { ok: true, output: { id: 'x-1', nested: { list: [1, 'two', null, true] }, text: 'naïve ✓' } };
-      const failure: Outcome = { ok: false, error: { code: 'PAYMENTS.DECLINED', message: 'card declined', retryable: false } };
+      const success: Outcome = {
+        ok: true,
+        output: { id: 'x-1', nested: { list: [1, 'two', null, true] }, text: 'naïve ✓' },
+      };
+      const failure: Outcome = {
+        ok: false,
+        error: { code: 'PAYMENTS.DECLINED', message: 'card declined', retryable: false },
+      };
       const nothing: Outcome = { ok: true, output: null };
-      for (const [key, outcome] of [['run-2/a/1', success], ['run-2/b/1', failure], ['run-2/c/1', nothing]] as const) {
+      for (const [key, outcome] of [
+        ['run-2/a/1', success],
+        ['run-2/b/1', failure],
+        ['run-2/c/1', nothing],
+      ] as const) {
         expect(await ledger.claim(key, context(key))).toEqual({ state: 'claimed' });
         await ledger.complete(key, outcome);
         expect(await ledger.claim(key, context(key))).toEqual({ state: 'done', outcome });
@@ -52,7 +66,12 @@ export function describeIdempotencyLedgerConformance(name: string, open: () => P
     it('gives each key to exactly one of two ledgers claiming it at the same time', async () => {
       const { ledger, twin } = await fresh();
       const keys = Array.from({ length: 40 }, (_, i) => `run-race/step-${i}/1`);
-      const results = await Promise.all(keys.flatMap((key) => [ledger.claim(key, context(key, 'instance-a')), twin.claim(key, context(key, 'instance-b'))]));
+      const results = await Promise.all(
+        keys.flatMap((key) => [
+          ledger.claim(key, context(key, 'instance-a')),
+          twin.claim(key, context(key, 'instance-b')),
+        ]),
+      );
       for (let i = 0; i < keys.length; i++) {
         const pair = [results[2 * i]?.state, results[2 * i + 1]?.state].sort();
         expect({ key: keys[i], pair }).toEqual({ key: keys[i], pair: ['claimed', 'running'] });

@@ -10,13 +10,26 @@ import { expect } from '@jest/globals';
 import { compileDefinition } from '@orchestron/definitions';
 import type { CompiledDefinition } from '@orchestron/definitions';
 import { decide, DomainError, fold, isStarted } from '../index.ts';
-import type { Command, DomainErrorCode, GovernanceDecisionCode, HoldReason, Phase, RunData, RunState, StepError, TimerKind, WorkflowEvent, WorkflowEventType } from '../index.ts';
+import type {
+  Command,
+  DomainErrorCode,
+  GovernanceDecisionCode,
+  HoldReason,
+  Phase,
+  RunData,
+  RunState,
+  StepError,
+  TimerKind,
+  WorkflowEvent,
+  WorkflowEventType,
+} from '../index.ts';
 
 export const RUN_ID = 'run-1';
 /** An arbitrary fixed instant; tests count time from it. */
 export const T0 = 1_700_000_000_000;
 
-export type ExpectedEvent = WorkflowEventType | { readonly type: WorkflowEventType; readonly data?: Readonly<Record<string, unknown>> };
+export type ExpectedEvent =
+  WorkflowEventType | { readonly type: WorkflowEventType; readonly data?: Readonly<Record<string, unknown>> };
 
 export interface Decided {
   /** The history followed by what the command produced. */
@@ -73,7 +86,10 @@ export function given(...history: (WorkflowEvent | readonly WorkflowEvent[])[]):
           return result;
         },
         thenThrows(code) {
-          if (thrown === undefined) throw new Error(`expected DomainError ${code}, but the command produced ${produced.map((e) => e.type).join(', ') || 'nothing'}`);
+          if (thrown === undefined)
+            throw new Error(
+              `expected DomainError ${code}, but the command produced ${produced.map((e) => e.type).join(', ') || 'nothing'}`,
+            );
           expect(thrown).toBeInstanceOf(DomainError);
           expect((thrown as DomainError).code).toBe(code);
           return thrown as DomainError;
@@ -104,20 +120,28 @@ export function stateOf(events: readonly WorkflowEvent[]): RunData {
   return started(fold(events));
 }
 
-export function ofType<T extends WorkflowEventType>(events: readonly WorkflowEvent[], type: T): Extract<WorkflowEvent, { type: T }>[] {
+export function ofType<T extends WorkflowEventType>(
+  events: readonly WorkflowEvent[],
+  type: T,
+): Extract<WorkflowEvent, { type: T }>[] {
   return events.filter((e): e is Extract<WorkflowEvent, { type: T }> => e.type === type);
 }
 
 /** The id of the last timer of this kind scheduled for a step (ids that carry a due time are then easy to fire). */
 export function timerIdOf(events: readonly WorkflowEvent[], kind: TimerKind, stepId: string): string {
-  const timer = ofType(events, 'TimerScheduled').map((e) => e.data.timer).filter((t) => t.kind === kind && t.stepId === stepId).at(-1);
+  const timer = ofType(events, 'TimerScheduled')
+    .map((e) => e.data.timer)
+    .filter((t) => t.kind === kind && t.stepId === stepId)
+    .at(-1);
   if (!timer) throw new Error(`no ${kind} timer was scheduled for ${stepId}`);
   return timer.id;
 }
 
 /** `stepId@attempt` for each dispatch of a phase, in order. */
 export function dispatches(events: readonly WorkflowEvent[], phase: Phase = 'execute'): string[] {
-  return ofType(events, 'StepDispatched').filter((e) => e.data.phase === phase).map((e) => `${e.data.stepId}@${e.data.attempt}`);
+  return ofType(events, 'StepDispatched')
+    .filter((e) => e.data.phase === phase)
+    .map((e) => `${e.data.stepId}@${e.data.attempt}`);
 }
 
 /**
@@ -129,7 +153,10 @@ export function workflow(steps: Record<string, unknown>, extra: Record<string, u
     id: 'wf',
     version: 1,
     onFailure: 'fail',
-    defaults: { retry: { maxAttempts: 3, backoff: 'exponential', initialDelay: '1s', maxDelay: '1m', jitter: 'none' }, timeout: '30s' },
+    defaults: {
+      retry: { maxAttempts: 3, backoff: 'exponential', initialDelay: '1s', maxDelay: '1m', jitter: 'none' },
+      timeout: '30s',
+    },
     steps,
     ...extra,
   });
@@ -142,19 +169,43 @@ const meta = (o: Opts = {}) => ({ now: o.now ?? T0, ...(o.actor === undefined ? 
 const why = (o: Opts) => (o.reason === undefined ? {} : { reason: o.reason });
 const report = (stepId: string, o: ReportOpts) => ({ stepId, attempt: o.attempt ?? 1, phase: o.phase ?? 'execute' });
 
-type StartOpts = Opts & { readonly runId?: string; readonly idempotencyKey?: string; readonly tenant?: string; readonly governEveryStep?: boolean };
+type StartOpts = Opts & {
+  readonly runId?: string;
+  readonly idempotencyKey?: string;
+  readonly tenant?: string;
+  readonly governEveryStep?: boolean;
+};
 
 export function startRun(definition: CompiledDefinition, input: unknown = {}, o: StartOpts = {}): Command {
   const key = o.idempotencyKey === undefined ? {} : { idempotencyKey: o.idempotencyKey };
-  const scope = { ...(o.tenant !== undefined ? { tenant: o.tenant } : {}), ...(o.governEveryStep !== undefined ? { governEveryStep: o.governEveryStep } : {}) };
-  return { type: 'StartRun', data: { runId: o.runId ?? RUN_ID, definition, input, ...key, ...scope }, metadata: meta(o) };
+  const scope = {
+    ...(o.tenant !== undefined ? { tenant: o.tenant } : {}),
+    ...(o.governEveryStep !== undefined ? { governEveryStep: o.governEveryStep } : {}),
+  };
+  return {
+    type: 'StartRun',
+    data: { runId: o.runId ?? RUN_ID, definition, input, ...key, ...scope },
+    metadata: meta(o),
+  };
 }
 
-export const stepStarted = (stepId: string, o: ReportOpts = {}): Command => ({ type: 'RecordStepStarted', data: report(stepId, o), metadata: meta(o) });
-export const heartbeat = (stepId: string, o: ReportOpts = {}): Command => ({ type: 'RecordStepHeartbeat', data: report(stepId, o), metadata: meta(o) });
+export const stepStarted = (stepId: string, o: ReportOpts = {}): Command => ({
+  type: 'RecordStepStarted',
+  data: report(stepId, o),
+  metadata: meta(o),
+});
+export const heartbeat = (stepId: string, o: ReportOpts = {}): Command => ({
+  type: 'RecordStepHeartbeat',
+  data: report(stepId, o),
+  metadata: meta(o),
+});
 
 export function stepCompleted(stepId: string, o: ReportOpts & { readonly output?: unknown } = {}): Command {
-  return { type: 'RecordStepCompleted', data: { ...report(stepId, o), output: o.output ?? { ok: stepId } }, metadata: meta(o) };
+  return {
+    type: 'RecordStepCompleted',
+    data: { ...report(stepId, o), output: o.output ?? { ok: stepId } },
+    metadata: meta(o),
+  };
 }
 
 export function stepFailed(stepId: string, o: ReportOpts & { readonly error?: Partial<StepError> } = {}): Command {
@@ -167,41 +218,86 @@ export const ASKED_DIGEST = '(the input governance was asked about)';
 
 /** A decision about the input the step's check asked about, unless `inputDigest` names another. */
 export function governance(
-  stepId: string, outcome: 'allow' | 'deny' | 'require_approval', o: Opts & { readonly policyId?: string | null; readonly code?: GovernanceDecisionCode; readonly inputDigest?: string } = {},
+  stepId: string,
+  outcome: 'allow' | 'deny' | 'require_approval',
+  o: Opts & {
+    readonly policyId?: string | null;
+    readonly code?: GovernanceDecisionCode;
+    readonly inputDigest?: string;
+  } = {},
 ): Command {
   const code = o.code === undefined ? {} : { code: o.code };
-  const data = { stepId, outcome, policyId: o.policyId === undefined ? 'baseline' : o.policyId, reason: o.reason ?? `${outcome} by test`, inputDigest: o.inputDigest ?? ASKED_DIGEST, ...code };
+  const data = {
+    stepId,
+    outcome,
+    policyId: o.policyId === undefined ? 'baseline' : o.policyId,
+    reason: o.reason ?? `${outcome} by test`,
+    inputDigest: o.inputDigest ?? ASKED_DIGEST,
+    ...code,
+  };
   return { type: 'RecordGovernanceDecision', data, metadata: meta(o) };
 }
 
 /** Fills in ASKED_DIGEST from the state, as the runtime's decision carries the digest of what it asked about. */
 export function withAskedDigest(command: Command, state: RunState): Command {
   if (command.type !== 'RecordGovernanceDecision' || command.data.inputDigest !== ASKED_DIGEST) return command;
-  const asked = isStarted(state) ? state.steps[command.data.stepId]?.askedDigest ?? null : null;
+  const asked = isStarted(state) ? (state.steps[command.data.stepId]?.askedDigest ?? null) : null;
   return { ...command, data: { ...command.data, inputDigest: asked ?? 'nothing was asked' } };
 }
 
 /** Governance could not evaluate the request (what the policy engine decides for a lone surrogate or a too-deep input). */
 export function governanceUnevaluable(stepId: string, o: Opts = {}): Command {
-  return governance(stepId, 'deny', { ...o, policyId: null, code: 'GOVERNANCE.UNEVALUABLE', reason: o.reason ?? 'Cedar could not evaluate the request: context.input.name: the string holds a lone surrogate' });
+  return governance(stepId, 'deny', {
+    ...o,
+    policyId: null,
+    code: 'GOVERNANCE.UNEVALUABLE',
+    reason: o.reason ?? 'Cedar could not evaluate the request: context.input.name: the string holds a lone surrogate',
+  });
 }
 
 /** The runtime could not send the attempt (flow control); `worker` defaults to the definition's. */
-export function holdStep(stepId: string, o: ReportOpts & { readonly reason?: HoldReason; readonly worker?: string } = {}): Command {
-  return { type: 'HoldStep', data: { ...report(stepId, o), reason: o.reason ?? 'breaker_open', worker: o.worker ?? 'w' }, metadata: meta(o) };
+export function holdStep(
+  stepId: string,
+  o: ReportOpts & { readonly reason?: HoldReason; readonly worker?: string } = {},
+): Command {
+  return {
+    type: 'HoldStep',
+    data: { ...report(stepId, o), reason: o.reason ?? 'breaker_open', worker: o.worker ?? 'w' },
+    metadata: meta(o),
+  };
 }
-export const releaseStep = (stepId: string, o: ReportOpts = {}): Command => ({ type: 'ReleaseStep', data: report(stepId, o), metadata: meta(o) });
+export const releaseStep = (stepId: string, o: ReportOpts = {}): Command => ({
+  type: 'ReleaseStep',
+  data: report(stepId, o),
+  metadata: meta(o),
+});
 
-export const fireTimer = (timerId: string, o: Opts = {}): Command => ({ type: 'FireTimer', data: { timerId }, metadata: meta(o) });
-export const approve = (stepId: string, o: Opts = {}): Command => ({ type: 'Approve', data: { stepId, ...why(o) }, metadata: meta(o) });
-export const reject = (stepId: string, o: Opts = {}): Command => ({ type: 'Reject', data: { stepId, ...why(o) }, metadata: meta(o) });
+export const fireTimer = (timerId: string, o: Opts = {}): Command => ({
+  type: 'FireTimer',
+  data: { timerId },
+  metadata: meta(o),
+});
+export const approve = (stepId: string, o: Opts = {}): Command => ({
+  type: 'Approve',
+  data: { stepId, ...why(o) },
+  metadata: meta(o),
+});
+export const reject = (stepId: string, o: Opts = {}): Command => ({
+  type: 'Reject',
+  data: { stepId, ...why(o) },
+  metadata: meta(o),
+});
 export const pause = (o: Opts = {}): Command => ({ type: 'Pause', data: why(o), metadata: meta(o) });
 export const resume = (o: Opts = {}): Command => ({ type: 'Resume', data: why(o), metadata: meta(o) });
 export const cancel = (o: Opts = {}): Command => ({ type: 'Cancel', data: why(o), metadata: meta(o) });
 export const compensate = (o: Opts = {}): Command => ({ type: 'Compensate', data: why(o), metadata: meta(o) });
 
 export function retryStep(stepId: string, o: Opts & { readonly input?: unknown } = {}): Command {
-  return { type: 'RetryStep', data: { stepId, ...(o.input === undefined ? {} : { input: o.input }), ...why(o) }, metadata: meta(o) };
+  return {
+    type: 'RetryStep',
+    data: { stepId, ...(o.input === undefined ? {} : { input: o.input }), ...why(o) },
+    metadata: meta(o),
+  };
 }
 
 /** `output` is required by the command; pass `undefined` to test that it is. */
@@ -214,7 +310,10 @@ function pattern(expected: ExpectedEvent): { type: WorkflowEventType; data?: Rea
 }
 
 /** The longest prefix of `wanted` found in order in `events`, as the patterns that matched (for a readable diff). */
-function subsequence(events: readonly WorkflowEvent[], wanted: readonly ReturnType<typeof pattern>[]): ReturnType<typeof pattern>[] {
+function subsequence(
+  events: readonly WorkflowEvent[],
+  wanted: readonly ReturnType<typeof pattern>[],
+): ReturnType<typeof pattern>[] {
   const found: ReturnType<typeof pattern>[] = [];
   let i = 0;
   for (const want of wanted) {

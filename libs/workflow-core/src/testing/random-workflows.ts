@@ -74,26 +74,42 @@ export function buildDefinition(spec: WorkflowSpec): CompiledDefinition {
       ...(s.when === null ? {} : { when: `\${{ input.f${s.when} }}` }),
     };
     if (s.approval) {
-      steps[stepId(i)] = { type: 'approval', ...common, ...(s.approvalTimeout === 'none' ? {} : { timeout: '1h', onTimeout: s.approvalTimeout }) };
+      steps[stepId(i)] = {
+        type: 'approval',
+        ...common,
+        ...(s.approvalTimeout === 'none' ? {} : { timeout: '1h', onTimeout: s.approvalTimeout }),
+      };
       return;
     }
     const first = s.needs[0];
     steps[stepId(i)] = {
       worker: `w${i % 3}`,
       ...common,
-      ...(first === undefined ? {} : { input: { from: `\${{ steps['${stepId(first)}'].output }}`, n: '${{ input.n }}' } }),
+      ...(first === undefined
+        ? {}
+        : { input: { from: `\${{ steps['${stepId(first)}'].output }}`, n: '${{ input.n }}' } }),
       sideEffect: s.sideEffect,
       ...(s.sideEffect && s.shortGovernanceTimeout ? { governanceTimeout: '1s' } : {}),
       retry: { maxAttempts: s.maxAttempts, nonRetryable: ['E.FATAL'] },
       ...(s.heartbeat ? { heartbeatTimeout: '2s' } : {}),
-      ...(s.compensate ? { compensate: { action: 'undo', retry: { maxAttempts: s.compensationAttempts, initialDelay: '50ms', maxDelay: '500ms' } } } : {}),
+      ...(s.compensate
+        ? {
+            compensate: {
+              action: 'undo',
+              retry: { maxAttempts: s.compensationAttempts, initialDelay: '50ms', maxDelay: '500ms' },
+            },
+          }
+        : {}),
     };
   });
   return compileDefinition({
     id: 'random',
     version: 1,
     onFailure: spec.onFailure,
-    defaults: { retry: { backoff: 'exponential', initialDelay: '100ms', maxDelay: '2s', jitter: 'full' }, timeout: '5s' },
+    defaults: {
+      retry: { backoff: 'exponential', initialDelay: '100ms', maxDelay: '2s', jitter: 'full' },
+      timeout: '5s',
+    },
     steps,
   });
 }
@@ -105,9 +121,31 @@ export function runInput(spec: WorkflowSpec): Record<string, unknown> {
 }
 
 const KINDS = [
-  ...Array<'complete'>(6).fill('complete'), ...Array<'fail'>(4).fill('fail'), 'start', 'heartbeat', 'duplicate', 'duplicate', 'stale', 'stale',
-  'timer', 'timer', 'timer', 'governance', 'governance', 'approve', 'reject', 'pause', 'resume', 'retry', 'retry', 'skip', 'cancel', 'compensate',
-  'hold', 'hold', 'release',
+  ...Array<'complete'>(6).fill('complete'),
+  ...Array<'fail'>(4).fill('fail'),
+  'start',
+  'heartbeat',
+  'duplicate',
+  'duplicate',
+  'stale',
+  'stale',
+  'timer',
+  'timer',
+  'timer',
+  'governance',
+  'governance',
+  'approve',
+  'reject',
+  'pause',
+  'resume',
+  'retry',
+  'retry',
+  'skip',
+  'cancel',
+  'compensate',
+  'hold',
+  'hold',
+  'release',
 ] as const;
 export type ActionKind = (typeof KINDS)[number];
 export interface Action {
@@ -117,7 +155,12 @@ export interface Action {
   readonly dt: number;
 }
 
-export const action: fc.Arbitrary<Action> = fc.record({ kind: fc.constantFrom(...KINDS), pick: fc.nat(999), flag: fc.boolean(), dt: fc.nat(700) });
+export const action: fc.Arbitrary<Action> = fc.record({
+  kind: fc.constantFrom(...KINDS),
+  pick: fc.nat(999),
+  flag: fc.boolean(),
+  dt: fc.nat(700),
+});
 
 export interface Scenario {
   readonly spec: WorkflowSpec;
@@ -126,4 +169,8 @@ export interface Scenario {
   readonly operatorFinishes: boolean;
 }
 
-export const scenario: fc.Arbitrary<Scenario> = fc.record({ spec: workflowSpec, actions: fc.array(action, { maxLength: 40 }), operatorFinishes: fc.boolean() });
+export const scenario: fc.Arbitrary<Scenario> = fc.record({
+  spec: workflowSpec,
+  actions: fc.array(action, { maxLength: 40 }),
+  operatorFinishes: fc.boolean(),
+});

@@ -53,13 +53,26 @@ export function applies(command: Command, s: RunData): boolean {
 export function holdProblems(s: RunData): string[] {
   const problems: string[] = [];
   const held = [
-    ...Object.values(s.steps).filter((st) => st.held !== null).map((st) => ({ id: st.id, status: st.status, attempt: st.attempt, phase: 'execute' as Phase })),
-    ...Object.values(s.compensations).filter((c) => c.held !== null).map((c) => ({ id: c.stepId, status: c.status, attempt: c.attempt, phase: 'compensate' as Phase })),
+    ...Object.values(s.steps)
+      .filter((st) => st.held !== null)
+      .map((st) => ({ id: st.id, status: st.status, attempt: st.attempt, phase: 'execute' as Phase })),
+    ...Object.values(s.compensations)
+      .filter((c) => c.held !== null)
+      .map((c) => ({ id: c.stepId, status: c.status, attempt: c.attempt, phase: 'compensate' as Phase })),
   ];
   for (const h of held) {
     if (h.status !== 'running') problems.push(`${h.phase} ${h.id} is held although it is ${h.status}`);
-    const armed = Object.values(s.timers).filter((t) => t.stepId === h.id && t.phase === h.phase && t.attempt === h.attempt && (t.kind === 'attempt_timeout' || t.kind === 'heartbeat_timeout'));
-    if (armed.length > 0) problems.push(`held ${h.phase} attempt ${h.id}@${h.attempt} still has ${armed.map((t) => t.kind).join(',')} armed`);
+    const armed = Object.values(s.timers).filter(
+      (t) =>
+        t.stepId === h.id &&
+        t.phase === h.phase &&
+        t.attempt === h.attempt &&
+        (t.kind === 'attempt_timeout' || t.kind === 'heartbeat_timeout'),
+    );
+    if (armed.length > 0)
+      problems.push(
+        `held ${h.phase} attempt ${h.id}@${h.attempt} still has ${armed.map((t) => t.kind).join(',')} armed`,
+      );
   }
   return problems;
 }
@@ -71,8 +84,12 @@ export function assertNever(value: never): never {
 /** The join policies as DESIGN.md states them, written independently of `evaluateJoin`. */
 export function joinSatisfied(def: CompiledStep, s: RunData): boolean {
   const statuses = def.needs.map((n) => s.steps[n]);
-  const successes = statuses.filter((st) => st?.status === 'completed' || (st?.status === 'skipped' && st.skipKind === 'operator')).length;
-  const finished = statuses.every((st) => st !== undefined && ['completed', 'failed', 'skipped', 'cancelled'].includes(st.status));
+  const successes = statuses.filter(
+    (st) => st?.status === 'completed' || (st?.status === 'skipped' && st.skipKind === 'operator'),
+  ).length;
+  const finished = statuses.every(
+    (st) => st !== undefined && ['completed', 'failed', 'skipped', 'cancelled'].includes(st.status),
+  );
   const failures = statuses.filter((st) => st?.status === 'failed' || st?.status === 'cancelled').length;
   switch (def.join.kind) {
     case 'all_success':
@@ -122,21 +139,35 @@ export function missingDeadlines(s: RunData): string[] {
   const problems: string[] = [];
   const timers = Object.values(s.timers);
   const has = (stepId: string, phase: Phase, kind: string, attempt?: number) =>
-    timers.some((t) => t.stepId === stepId && t.phase === phase && t.kind === kind && (attempt === undefined || t.attempt === attempt));
+    timers.some(
+      (t) =>
+        t.stepId === stepId && t.phase === phase && t.kind === kind && (attempt === undefined || t.attempt === attempt),
+    );
   for (const st of Object.values(s.steps)) {
     // A held attempt waits for the runtime's release instead (the finisher plays the runtime and releases it).
-    if (st.status === 'running' && st.held === null && !has(st.id, 'execute', 'attempt_timeout', st.attempt)) problems.push(`${st.id} attempt ${st.attempt} runs without a timeout`);
-    if (st.status === 'waiting_governance' && !st.escalated && !has(st.id, 'execute', 'governance_timeout')) problems.push(`${st.id} waits for governance without a deadline, and no operator was told`);
-    if (st.status === 'retry_scheduled' && !st.retryDue && !has(st.id, 'execute', 'retry')) problems.push(`${st.id} waits for a retry that no timer will trigger`);
+    if (st.status === 'running' && st.held === null && !has(st.id, 'execute', 'attempt_timeout', st.attempt))
+      problems.push(`${st.id} attempt ${st.attempt} runs without a timeout`);
+    if (st.status === 'waiting_governance' && !st.escalated && !has(st.id, 'execute', 'governance_timeout'))
+      problems.push(`${st.id} waits for governance without a deadline, and no operator was told`);
+    if (st.status === 'retry_scheduled' && !st.retryDue && !has(st.id, 'execute', 'retry'))
+      problems.push(`${st.id} waits for a retry that no timer will trigger`);
     const def = s.definition.steps[st.id];
     const escalated = s.attention?.stepId === st.id || st.escalated;
-    if (st.status === 'waiting_approval' && st.approvalCause === 'approval_step' && def?.timeoutMs != null && !escalated && !has(st.id, 'execute', 'approval_timeout')) {
+    if (
+      st.status === 'waiting_approval' &&
+      st.approvalCause === 'approval_step' &&
+      def?.timeoutMs != null &&
+      !escalated &&
+      !has(st.id, 'execute', 'approval_timeout')
+    ) {
       problems.push(`approval ${st.id} waits without its deadline, and no operator was told`);
     }
   }
   for (const c of Object.values(s.compensations)) {
-    if (c.status === 'running' && c.held === null && !has(c.stepId, 'compensate', 'attempt_timeout', c.attempt)) problems.push(`the compensation of ${c.stepId} runs without a timeout`);
-    if (c.status === 'retry_scheduled' && !c.retryDue && !has(c.stepId, 'compensate', 'retry')) problems.push(`the compensation of ${c.stepId} waits for a retry that no timer will trigger`);
+    if (c.status === 'running' && c.held === null && !has(c.stepId, 'compensate', 'attempt_timeout', c.attempt))
+      problems.push(`the compensation of ${c.stepId} runs without a timeout`);
+    if (c.status === 'retry_scheduled' && !c.retryDue && !has(c.stepId, 'compensate', 'retry'))
+      problems.push(`the compensation of ${c.stepId} waits for a retry that no timer will trigger`);
   }
   return problems;
 }
@@ -145,27 +176,51 @@ export function missingDeadlines(s: RunData): string[] {
 export function endingProblems(events: readonly WorkflowEvent[], final: RunState): string[] {
   const problems: string[] = [];
   const endings = events.filter((e) => ENDINGS.has(e.type));
-  if (endings.length > 1) problems.push(`the run ended ${endings.length} times: ${endings.map((e) => e.type).join(',')}`);
-  if (!isTerminalRun(final.status) && final.status !== 'needs_operator') problems.push(`the run is stuck in ${final.status}`);
-  if (isTerminalRun(final.status) && endings.length !== 1) problems.push(`the run is ${final.status} without one ending event`);
-  if (final.status === 'needs_operator' && endings.length !== 0) problems.push('the run waits for an operator after it ended');
+  if (endings.length > 1)
+    problems.push(`the run ended ${endings.length} times: ${endings.map((e) => e.type).join(',')}`);
+  if (!isTerminalRun(final.status) && final.status !== 'needs_operator')
+    problems.push(`the run is stuck in ${final.status}`);
+  if (isTerminalRun(final.status) && endings.length !== 1)
+    problems.push(`the run is ${final.status} without one ending event`);
+  if (final.status === 'needs_operator' && endings.length !== 0)
+    problems.push('the run waits for an operator after it ended');
   return problems;
 }
 
 /** Compensations undo steps a worker completed and that declare one; a compensated run undid all of them. */
-export function compensationProblems(events: readonly WorkflowEvent[], final: RunState, definition: CompiledDefinition): string[] {
+export function compensationProblems(
+  events: readonly WorkflowEvent[],
+  final: RunState,
+  definition: CompiledDefinition,
+): string[] {
   const problems: string[] = [];
   const completedByWorker = new Set(events.flatMap((e) => (e.type === 'StepCompleted' ? [e.data.stepId] : [])));
   const undoable = [...completedByWorker].filter((id) => definition.steps[id]?.compensate).sort();
-  const undone = [...new Set(events.flatMap((e) => (e.type === 'StepDispatched' && e.data.phase === 'compensate' ? [e.data.stepId] : [])))].sort();
-  for (const id of undone) if (!undoable.includes(id)) problems.push(`${id} was compensated but never completed by a worker, or declares no compensation`);
-  if (isStarted(final) && final.phase === 'compensate' && (final.status === 'compensated' || final.status === 'failed') && undone.join() !== undoable.join()) {
+  const undone = [
+    ...new Set(
+      events.flatMap((e) => (e.type === 'StepDispatched' && e.data.phase === 'compensate' ? [e.data.stepId] : [])),
+    ),
+  ].sort();
+  for (const id of undone)
+    if (!undoable.includes(id))
+      problems.push(`${id} was compensated but never completed by a worker, or declares no compensation`);
+  if (
+    isStarted(final) &&
+    final.phase === 'compensate' &&
+    (final.status === 'compensated' || final.status === 'failed') &&
+    undone.join() !== undoable.join()
+  ) {
     problems.push(`the run ended ${final.status} having undone [${undone.join()}] of [${undoable.join()}]`);
   }
   const compensated = events.find((e) => e.type === 'RunCompensated');
   if (compensated?.type === 'RunCompensated') {
-    const completed = [...new Set(events.flatMap((e) => (e.type === 'CompensationCompleted' ? [e.data.stepId] : [])))].sort();
-    if ([...compensated.data.compensated].sort().join() !== completed.join()) problems.push(`RunCompensated lists [${compensated.data.compensated.join()}], but [${completed.join()}] were undone`);
+    const completed = [
+      ...new Set(events.flatMap((e) => (e.type === 'CompensationCompleted' ? [e.data.stepId] : []))),
+    ].sort();
+    if ([...compensated.data.compensated].sort().join() !== completed.join())
+      problems.push(
+        `RunCompensated lists [${compensated.data.compensated.join()}], but [${completed.join()}] were undone`,
+      );
   }
   return problems;
 }
