@@ -1,14 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { Topics } from '@orchestron/bus';
 import type { BusSubscription, DeliveredMessage, MessageBus, TopicPartition } from '@orchestron/bus';
-import { quoteForMessage } from '@orchestron/definitions';
 import type { EventStore, RecordedEvent } from '@orchestron/event-store';
 import { withSpan } from '@orchestron/telemetry';
-import { DEFAULT_TENANT, DomainError, isStarted, isTerminalRun } from '@orchestron/workflow-core';
+import { isStarted, isTerminalRun } from '@orchestron/workflow-core';
 import type { Command, RunData, RunState, Timer } from '@orchestron/workflow-core';
-import { sameJson } from './bus-commands.ts';
 import type { DefinitionRegistry } from './definition-registry.ts';
-import { runIdForKey } from './dispatch-messages.ts';
 import { EffectRunner } from './effect-runner.ts';
 import type { EngineOptions } from './engine-options.ts';
 import { FlowControl } from './flow-control.ts';
@@ -18,17 +15,19 @@ import { PartitionOwnership } from './ownership.ts';
 import { describeError, silentLogger, systemClock } from './ports.ts';
 import type { Clock, Ids, Logger } from './ports.ts';
 import { ReadSide } from './read-side.ts';
-import { recoverRun } from './recovery.ts';
+import { Rebalance } from './rebalance.ts';
 import { recordRefusal } from './refusals.ts';
 import { replay } from './replay.ts';
+import { startRun } from './run-start.ts';
 import type { RunIndex, RunFilter, RunSummary } from './run-index.ts';
+import type { RunWaitRequest, RunWaitResult } from './run-waits.ts';
 import { runStream } from './run-index.ts';
 import { RunCommands } from './run-commands.ts';
 import type { Applied } from './run-commands.ts';
 import { handleRunMessage } from './run-messages.ts';
 import type { MessageTarget } from './run-messages.ts';
 import type { RunCommand, RunService, StartRunRequest } from './run-service.ts';
-import { keyMetadata, requireRun, requireString, withMetadata } from './run-requests.ts';
+import { keyMetadata, requireRun, withMetadata } from './run-requests.ts';
 import { TimerWheel } from './timers.ts';
 
 /**
@@ -56,9 +55,8 @@ export class Engine implements RunService {
   private readonly governance: GovernanceClient;
   private readonly timers: TimerWheel;
   private readonly target: MessageTarget;
+  private readonly rebalance: Rebalance;
   private subscription: BusSubscription | undefined;
-  private assignment: Promise<void> = Promise.resolve();
-  private recovered = 0;
   private stopped = false;
 
   constructor(options: EngineOptions) {
@@ -72,7 +70,7 @@ export class Engine implements RunService {
     this.consume = options.consume ?? true;
     this.group = options.group ?? Topics.group('orchestron-orchestrator');
     this.ownership = new PartitionOwnership(this.bus);
-    this.readSide = new ReadSide(this.store, (event) => this.noticeForeignWrite(event));
+    this.readSide = new ReadSide(this.store, (event) => this.rebalance.noticeForeignWrite(event));
     this.flow = new FlowControl(options.flowControl ?? {}, () => this.clock.now(), options.onFlowChange);
     this.timers = new TimerWheel(
       () => this.clock.now(),
@@ -126,6 +124,19 @@ export class Engine implements RunService {
       timers: this.timers,
       owns: (runId) => this.ownership.owns(runId),
       logger: this.logger,
+    });
+    this.rebalance = new Rebalance({
+      store: this.store,
+      commands: this.commands,
+      effects: this.effects,
+      flow: this.flow,
+      dispatch: this.dispatch,
+      ownership: this.ownership,
+      readSide: this.readSide,
+      governance: this.governance,
+      timers: this.timers,
+      logger: this.logger,
+      stopped: () => this.stopped,
     });
     this.target = {
       execute: async (runId, command, actor, metadata) => {
@@ -185,8 +196,8 @@ export class Engine implements RunService {
         (message) => this.handle(message),
       );
     }
-    await this.assignment;
-    return { recovered: this.recovered };
+    await this.rebalance.settled();
+    return { recovered: this.rebalance.recovered };
   }
 
   /** One message from a consumed topic. Throws on a malformed one, so the bus dead-letters it with the reason. */
@@ -194,48 +205,9 @@ export class Engine implements RunService {
     return handleRunMessage(this.target, message);
   }
 
-  /**
-   * The group gave this instance a new set of partitions. Runs it no longer owns lose their timers here (their
-   * new owner arms them); runs it now owns are recovered from their streams, once the read model has caught up
-   * with everything the previous owner wrote.
-   */
+  /** The group gave this instance a new set of partitions: see Rebalance. */
   assign(partitions: readonly TopicPartition[]): Promise<void> {
-    this.assignment = this.assignment
-      .then(async () => {
-        const gained = this.ownership.update(partitions);
-        await this.readSide.catchUp();
-        const active = this.index.active();
-        const freed = new Set<string>();
-        for (const run of active.filter((r) => !this.ownership.owns(r.id))) {
-          this.timers.sync(run.id, {});
-          this.governance.forget(run.id);
-          this.commands.forget(run.id);
-          for (const worker of this.dispatch.forgetRun(run.id)) freed.add(worker);
-        }
-        for (const worker of freed) this.dispatch.drainLater(worker);
-        // Only runs on partitions new to this instance: the ones it kept are live here already.
-        const mine = active.filter((run) => gained.has(this.ownership.partitionOf(run.id)));
-        const deps = {
-          store: this.store,
-          commands: this.commands,
-          effects: this.effects,
-          flow: this.flow,
-          dispatch: this.dispatch,
-          logger: this.logger,
-        };
-        for (const run of mine) await recoverRun(deps, run.id);
-        this.recovered += mine.length;
-        this.logger.info('partitions assigned', {
-          partitions: this.ownership.describe(),
-          gained: [...gained].sort((a, b) => a - b),
-          activeRuns: active.length,
-          recovered: mine.length,
-        });
-      })
-      .catch((error: unknown) => {
-        this.logger.error('recovery after an assignment failed', { error: describeError(error) });
-      });
-    return this.assignment;
+    return this.rebalance.assign(partitions);
   }
 
   async stop(): Promise<void> {
@@ -246,55 +218,32 @@ export class Engine implements RunService {
     await this.subscription?.close();
     await this.readSide.close();
     // A recovery still running would go on sending after the caller closes the bus.
-    await this.assignment;
+    await this.rebalance.settled();
     await this.commands.drained();
     this.timers.clear();
   }
 
-  async startRun(request: StartRunRequest): Promise<{ run: RunData; created: boolean }> {
-    const tenant = request.tenant ?? DEFAULT_TENANT;
-    const definition =
-      request.definition !== undefined
-        ? (await this.definitions.register(request.definition, request.actor, tenant, request.keyId)).definition
-        : this.definitions.get(
-            requireString(request.definitionId, 'definitionId'),
-            request.definitionVersion ?? 'latest',
-            tenant,
-          );
-    const runId =
-      request.idempotencyKey !== undefined
-        ? runIdForKey(definition.id, request.idempotencyKey, tenant)
-        : this.ids.newRunId();
-    const data = {
-      runId,
-      definition,
-      input: request.input ?? null,
-      tenant,
-      governEveryStep: this.governed,
-      ...(request.idempotencyKey !== undefined ? { idempotencyKey: request.idempotencyKey } : {}),
-    };
-    const command: Command = { type: 'StartRun', data, metadata: { now: this.clock.now(), actor: request.actor } };
-    // Inside the run's trace from its first event, whoever asked (HTTP in one process, a Kafka start message here too).
-    const { state, events } = await withSpan(
-      'start run',
-      { runId, attributes: { 'orchestron.definition.id': definition.id } },
-      () => this.apply(runId, command, keyMetadata(request.keyId)),
+  startRun(request: StartRunRequest): Promise<{ run: RunData; created: boolean }> {
+    return startRun(
+      {
+        definitions: this.definitions,
+        clock: this.clock,
+        ids: this.ids,
+        governed: this.governed,
+        apply: (runId, command, metadata) => this.apply(runId, command, metadata),
+      },
+      request,
     );
-    if (!isStarted(state)) throw new Error('run did not start');
-    if (events.length === 0 && !sameJson(state.input, request.input)) {
-      throw new DomainError(
-        'RUN.ALREADY_EXISTS',
-        `idempotency key ${quoteForMessage(String(request.idempotencyKey))} was already used for run ${runId} with a different input`,
-        { runId },
-      );
-    }
-    return { run: state, created: events.length > 0 };
   }
 
   /** Applies a command to a run; operator commands throw DomainError when they do not apply. */
   async execute(runId: string, command: RunCommand, actor?: string, keyId?: string): Promise<RunData> {
     const { state } = await this.apply(runId, withMetadata(command, this.clock.now(), actor), keyMetadata(keyId));
     return requireRun(runId, state);
+  }
+
+  awaitRun(runId: string, request: RunWaitRequest): Promise<RunWaitResult> {
+    return this.readSide.waits.wait(runId, request);
   }
 
   listRuns(filter: RunFilter): RunSummary[] {
@@ -326,40 +275,6 @@ export class Engine implements RunService {
 
   private apply(runId: string, command: Command, metadata: Readonly<Record<string, string>>): Promise<Applied> {
     return this.commands.apply(runId, command, metadata, (state, effects) => this.effects.carryOut(state, effects));
-  }
-
-  /**
-   * Another instance wrote to a run this one owns (it handled a message for a partition that had just moved,
-   * or served a direct call): this instance's cached state is stale and the run's timers may have changed.
-   */
-  private noticeForeignWrite(event: RecordedEvent): void {
-    if (!event.streamId.startsWith('run-')) return;
-    const runId = event.streamId.slice('run-'.length);
-    if (this.stopped || this.commands.cachedRevision(runId) >= event.revision) return;
-    const summary = this.index.get(runId);
-    const over = summary !== undefined && isTerminalRun(summary.status);
-    if (!this.ownership.owns(runId) || over) {
-      // Not ours, or over: nothing to arm, and no reason to read the stream.
-      this.commands.forget(runId);
-      if (over) {
-        this.timers.sync(runId, {});
-        this.governance.forget(runId);
-      }
-      return;
-    }
-    void this.commands
-      .serial(runId, async () => {
-        if (this.commands.cachedRevision(runId) >= event.revision) return;
-        this.commands.forget(runId);
-        const { state } = await this.commands.load(runId);
-        this.timers.sync(
-          runId,
-          isStarted(state) && !isTerminalRun(state.status) && this.ownership.owns(runId) ? state.timers : {},
-        );
-      })
-      .catch((error: unknown) =>
-        this.logger.error('could not refresh a run another instance wrote', { runId, error: describeError(error) }),
-      );
   }
 
   /** Whether the run is known to have ended (the read model, or the cache this instance drops ended runs from). */
