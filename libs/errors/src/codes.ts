@@ -57,6 +57,7 @@ export const ERROR_CODES = {
   'DEFINITION.NOT_FOUND': 'terminal',
   'DEFINITION.VERSION_CONFLICT': 'terminal',
   'ORCHESTRATOR.PENDING': 'retryable',
+  'SERVER.BUSY': 'retryable',
   // server: API keys and the HTTP edge's own refusals
   'KEY.NOT_FOUND': 'terminal',
   'KEY.NOT_REVOCABLE': 'terminal',

@@ -18,3 +18,5 @@ export { inputDigest } from '@orchestron/workflow-core';
 export { flowMetricsObserver, metricsObserver, runMetricsSource } from './metrics.ts';
 export { FlowControl, flowControlFromEnv, RUNTIME_FLOW_DEFAULTS } from './flow-control.ts';
 export type { FlowControlSettings, FlowSnapshot, HeldAttempt } from './flow-control.ts';
+export { DEFAULT_WAIT_MS, MAX_OPEN_WAITS, MAX_WAIT_MS, ServerBusyError } from './run-waits.ts';
+export type { RunWaitRequest, RunWaitResult } from './run-waits.ts';

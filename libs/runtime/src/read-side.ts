@@ -1,7 +1,8 @@
 import type { EventStore, RecordedEvent, Subscription } from '@orchestron/event-store';
 import { DefinitionRegistry } from './definition-registry.ts';
 import { readLogFrom } from './replay.ts';
-import { RunIndex } from './run-index.ts';
+import { RUN_STREAM_PREFIX, RunIndex } from './run-index.ts';
+import { RunWaits } from './run-waits.ts';
 
 /**
  * The read models every process keeps from the global log: the run index and the definition registry. The engine
@@ -11,6 +12,8 @@ import { RunIndex } from './run-index.ts';
 export class ReadSide {
   readonly index = new RunIndex();
   readonly definitions: DefinitionRegistry;
+  /** Long polls on runs, woken by the events this read side projects. */
+  readonly waits = new RunWaits(this.index);
   private readonly store: EventStore;
   private readonly onEvent: (event: RecordedEvent) => void;
   private subscription: Subscription | undefined;
@@ -37,6 +40,7 @@ export class ReadSide {
   }
 
   async close(): Promise<void> {
+    this.waits.close();
     await this.subscription?.close();
     this.subscription = undefined;
   }
@@ -45,5 +49,6 @@ export class ReadSide {
     this.index.apply(event);
     this.definitions.apply(event);
     this.onEvent(event);
+    if (event.streamId.startsWith(RUN_STREAM_PREFIX)) this.waits.notice(event.streamId.slice(RUN_STREAM_PREFIX.length));
   }
 }

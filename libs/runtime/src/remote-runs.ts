@@ -20,6 +20,7 @@ import type { Clock } from './ports.ts';
 import { runStream } from './run-index.ts';
 import type { RunIndex } from './run-index.ts';
 import type { RunFilter, RunSummary } from './run-index.ts';
+import type { RunWaitRequest, RunWaitResult } from './run-waits.ts';
 import type { RunService } from './run-service.ts';
 
 export interface RemoteRunsOptions {
@@ -212,6 +213,10 @@ export class RemoteRuns implements RunService {
 
   history(runId: string): Promise<RecordedEvent[]> {
     return this.store.readStream(runStream(runId));
+  }
+
+  awaitRun(runId: string, request: RunWaitRequest): Promise<RunWaitResult> {
+    return this.readSide.waits.wait(runId, request);
   }
 
   listRuns(filter: RunFilter): RunSummary[] {

@@ -3,6 +3,7 @@ import type { DefinitionEntry, VersionChoice } from './definition-registry.ts';
 import type { RecordedEvent } from '@orchestron/event-store';
 import type { Command, RunData } from '@orchestron/workflow-core';
 import type { RunFilter, RunSummary } from './run-index.ts';
+import type { RunWaitRequest, RunWaitResult } from './run-waits.ts';
 
 export interface StartRunRequest {
   /** An inline definition, registered first (the edge checks that the caller may register definitions). */
@@ -51,4 +52,6 @@ export interface RunService {
   getRun(runId: string): Promise<RunData | null>;
   history(runId: string): Promise<RecordedEvent[]>;
   listRuns(filter: RunFilter): RunSummary[];
+  /** Long poll: until the run ends (or changes past `after`), the time is up, or the signal aborts. */
+  awaitRun(runId: string, request: RunWaitRequest): Promise<RunWaitResult>;
 }

@@ -134,6 +134,13 @@ const envelope = (name: string, properties: Record<string, ApiPropertyOptions>):
 };
 
 export const RunEnvelope = envelope('RunEnvelope', { run: { type: RunModel } });
+export class RunWaitModel {}
+model(RunWaitModel, {
+  ended: { type: Boolean, description: 'the run has ended (completed, failed, compensated or cancelled)' },
+  timedOut: { type: Boolean, description: 'timeoutMs ran out first' },
+  position: { type: 'integer', description: 'pass as `after` to wait for the next change' },
+});
+export const RunWaitEnvelope = envelope('RunWaitEnvelope', { run: { type: RunModel }, wait: { type: RunWaitModel } });
 export const RunListEnvelope = envelope('RunListEnvelope', { runs: { type: RunSummaryModel, isArray: true } });
 export const EventsEnvelope = envelope('EventsEnvelope', { events: { type: EventModel, isArray: true } });
 export const DefinitionEnvelope = envelope('DefinitionEnvelope', {
@@ -154,6 +161,7 @@ const ERROR_DESCRIPTIONS: Readonly<Record<number, string>> = {
   403: "AUTH.FORBIDDEN: the key's role may not call this",
   404: 'RUN.NOT_FOUND, STEP.NOT_FOUND or DEFINITION.NOT_FOUND',
   409: 'the call conflicts with the current state (see docs/semantics.md)',
+  503: 'retryable: a dependency is away or the server is busy (SERVER.BUSY, ORCHESTRATOR.PENDING); try again',
 };
 
 /** The error responses a route can give, all `{ error, agent_contract }`. */

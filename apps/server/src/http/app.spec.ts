@@ -38,6 +38,7 @@ const ROUTES: readonly (readonly [string, string])[] = [
   ['post', '/v1/runs'],
   ['get', '/v1/runs'],
   ['get', '/v1/runs/{id}'],
+  ['get', '/v1/runs/{id}/wait'],
   ['get', '/v1/runs/{id}/events'],
   ['post', '/v1/runs/{id}/actions/{action}'],
   ['post', '/v1/definitions'],

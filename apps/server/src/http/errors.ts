@@ -44,6 +44,7 @@ const STATUS_BY_CODE = {
   'STORE.UNAVAILABLE': 503,
   'BUS.UNAVAILABLE': 503,
   'ORCHESTRATOR.PENDING': 503,
+  'SERVER.BUSY': 503,
   // Raised only in workers and the CLI; if one ever reached the edge it would still mean "try again later".
   'STEP.RETRYABLE': 503,
   'STEP.DEADLINE_EXCEEDED': 503,

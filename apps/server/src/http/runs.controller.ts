@@ -1,23 +1,29 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { quoteForMessage } from '@orchestron/definitions';
-import { toRunView } from '@orchestron/runtime';
+import { DEFAULT_WAIT_MS, toRunView } from '@orchestron/runtime';
 import type { RunCommand, RunService } from '@orchestron/runtime';
 import type { RunData } from '@orchestron/workflow-core';
 import type { FastifyReply } from 'fastify';
 import { runContract } from './agent-contract.ts';
 import type { AgentContract } from './agent-contract.ts';
-import { errorResponses, EventsEnvelope, RunEnvelope, RunListEnvelope } from './api-models.ts';
+import { errorResponses, EventsEnvelope, RunEnvelope, RunListEnvelope, RunWaitEnvelope } from './api-models.ts';
 import { actorOf, DEFAULT_TENANT, maySee, tenantScope } from './auth.ts';
 import type { Principal } from './auth.ts';
 import { Caller, DEFINITION_WRITERS, HISTORY_READERS, OPERATORS, READERS, Roles, STARTERS } from './auth.guard.ts';
 import { decorateClass, decorateMethod, injectByToken } from './decorate.ts';
 import { RequestError } from './errors.ts';
-import { ListRunsQuery, RunActionBody, RunActionParams, StartRunBody } from './runs.dto.ts';
+import { ListRunsQuery, RunActionBody, RunActionParams, StartRunBody, WaitQuery } from './runs.dto.ts';
 import type { Action } from './runs.dto.ts';
 import { RUN_SERVICE } from './tokens.ts';
 
-/** Runs: start, list, inspect, history, operator actions. */
+interface WaitOutcome {
+  readonly ended: boolean;
+  readonly timedOut: boolean;
+  readonly position: number;
+}
+
+/** Runs: start, list, inspect, wait, history, operator actions. */
 export class RunsController {
   readonly #runs: RunService;
 
@@ -66,6 +72,32 @@ export class RunsController {
   async get(id: string, caller: Principal): Promise<{ run: unknown; agent_contract: AgentContract }> {
     const view = toRunView(await this.#visibleRun(id, caller));
     return { run: view, agent_contract: runContract(view) };
+  }
+
+  /** Long poll: answers when the run ends (or changes past `after`), or when `timeoutMs` is up; 200 either way. */
+  async wait(
+    id: string,
+    query: WaitQuery,
+    caller: Principal,
+    reply: FastifyReply,
+  ): Promise<{ run: unknown; wait: WaitOutcome; agent_contract: AgentContract }> {
+    await this.#visibleRun(id, caller);
+    const gone = new AbortController();
+    const onClose = (): void => gone.abort();
+    reply.raw.once('close', onClose);
+    try {
+      const { timeoutMs = DEFAULT_WAIT_MS, after } = query;
+      const waited = await this.#runs.awaitRun(id, {
+        timeoutMs,
+        signal: gone.signal,
+        ...(after !== undefined ? { after } : {}),
+      });
+      const view = toRunView(await this.#visibleRun(id, caller));
+      const wait = { ended: waited.ended, timedOut: waited.timedOut, position: waited.summary?.position ?? 0 };
+      return { run: view, wait, agent_contract: runContract(view) };
+    } finally {
+      reply.raw.off('close', onClose);
+    }
   }
 
   async events(id: string, caller: Principal): Promise<{ events: unknown[]; agent_contract: AgentContract }> {
@@ -222,6 +254,27 @@ decorateMethod(
     ...errorResponses(404),
   ],
   [idParam, { decorator: Caller() }],
+);
+decorateMethod(
+  RunsController,
+  'wait',
+  [
+    Get(':id/wait'),
+    Roles(...READERS),
+    ApiOperation({
+      summary: 'wait for a run to end (long poll)',
+      description: `answers when the run has ended, or with \`after\` at its first change past that position, or when timeoutMs (default ${DEFAULT_WAIT_MS}) is up: 200 either way, with wait.ended and wait.timedOut. wait.position is the \`after\` for following changes. 503 SERVER.BUSY (retryable) when the server holds too many waits.`,
+    }),
+    runId,
+    ApiResponse({ status: 200, description: 'the run when the wait ended', type: RunWaitEnvelope }),
+    ...errorResponses(404, 503),
+  ],
+  [
+    idParam,
+    { decorator: Query(), type: WaitQuery },
+    { decorator: Caller() },
+    { decorator: Res({ passthrough: true }) },
+  ],
 );
 decorateMethod(
   RunsController,

@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { DEFAULT_WAIT_MS, MAX_WAIT_MS } from '@orchestron/runtime';
 import type { RunStatus } from '@orchestron/workflow-core';
 import { Transform } from 'class-transformer';
 import type { TransformFnParams } from 'class-transformer';
@@ -151,6 +152,32 @@ decorateProperty(ListRunsQuery, 'limit', [
   Min(1, { message: 'limit must be an integer from 1 to 10000' }),
   Max(10_000, { message: 'limit must be an integer from 1 to 10000' }),
   ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 10_000, default: 100 }),
+]);
+
+export class WaitQuery {
+  declare readonly timeoutMs?: number;
+  declare readonly after?: number;
+}
+const WAIT_TIMEOUT_RULE = `timeoutMs must be an integer from 0 to ${MAX_WAIT_MS}`;
+decorateProperty(WaitQuery, 'timeoutMs', [
+  Transform(toNumber),
+  IsOptional(),
+  IsInt({ message: WAIT_TIMEOUT_RULE }),
+  Min(0, { message: WAIT_TIMEOUT_RULE }),
+  Max(MAX_WAIT_MS, { message: WAIT_TIMEOUT_RULE }),
+  ApiPropertyOptional({ type: 'integer', minimum: 0, maximum: MAX_WAIT_MS, default: DEFAULT_WAIT_MS }),
+]);
+decorateProperty(WaitQuery, 'after', [
+  Transform(toNumber),
+  IsOptional(),
+  IsInt({ message: 'after must be a non-negative integer (a position from an earlier wait)' }),
+  Min(0, { message: 'after must be a non-negative integer (a position from an earlier wait)' }),
+  ApiPropertyOptional({
+    type: 'integer',
+    minimum: 0,
+    description:
+      "return at the run's first change past this position (the `wait.position` of an earlier answer) instead of at its end",
+  }),
 ]);
 
 export class DefinitionQuery {
