@@ -7,7 +7,16 @@ import type { Command, Phase, StepError, Timer, WorkflowEvent } from './messages
 import { backoffDelay, evaluateJoin } from './policies.ts';
 import { hold, implicitRelease, release } from './holds.ts';
 import { failStep, react, schedule, timerId } from './react.ts';
-import { attemptIsOut, DEFAULT_TENANT, isStarted, isTerminalRun, isTerminalStep } from './state.ts';
+import {
+  attemptIsOut,
+  DEFAULT_TENANT,
+  errorOf,
+  isEscalated,
+  isStarted,
+  isTerminalRun,
+  isTerminalStep,
+  stepAt,
+} from './state.ts';
 import type { RunData, RunState } from './state.ts';
 
 const MAX_REACTIONS = 10_000;
@@ -55,7 +64,7 @@ function handle(command: Command, state: RunState): WorkflowEvent[] {
       // A worker that reports an attempt has it, whatever flow control thought: the hold ends, and its clock runs.
       const released = implicitRelease(s, stepId, attempt, phase, now);
       if (phase !== 'execute') return released;
-      const st = s.steps[stepId];
+      const st = stepAt(s, stepId, 'running');
       const hb = s.definition.steps[stepId]?.heartbeatTimeoutMs ?? null;
       if (st?.startedAt === null) {
         const events: WorkflowEvent[] = [
@@ -184,7 +193,7 @@ function decideGate(
   const events: WorkflowEvent[] = [];
   if (command.type === 'Approve') {
     events.push({ type: 'StepApproved', data: { stepId, by, reason, at: now } });
-    if (st.approvalCause === 'approval_step')
+    if (st.status === 'waiting_approval' && st.approvalCause === 'approval_step')
       events.push({
         type: 'StepCompleted',
         data: { stepId, attempt: st.attempt, output: { approved: true, by, reason }, at: now },
@@ -260,7 +269,7 @@ function fireTimer(s: RunData, id: string, now: number): WorkflowEvent[] {
       ];
     case 'heartbeat_timeout': {
       if (!attemptIsOut(s, timer.stepId, timer.attempt, timer.phase)) return [fired];
-      const last = s.steps[timer.stepId]?.lastHeartbeatAt ?? 0;
+      const last = stepAt(s, timer.stepId, 'running')?.lastHeartbeatAt ?? 0;
       const hb = s.definition.steps[timer.stepId]?.heartbeatTimeoutMs ?? 0;
       if (last + hb > now) return [fired, schedule(heartbeatTimer(timer.stepId, timer.attempt, last + hb))];
       return [
@@ -454,7 +463,8 @@ function retryStep(
         { stepId },
       );
     if (
-      (st.error?.code === StepErrorCodes.expression || st.error?.code === StepErrorCodes.expressionBudgetExceeded) &&
+      (errorOf(st)?.code === StepErrorCodes.expression ||
+        errorOf(st)?.code === StepErrorCodes.expressionBudgetExceeded) &&
       input === undefined
     )
       throw new DomainError(
@@ -479,7 +489,7 @@ function askGovernanceAgain(
   now: number,
 ): WorkflowEvent[] {
   const deadline = Object.values(s.timers).find((t) => t.kind === 'governance_timeout' && t.stepId === stepId);
-  if (!s.steps[stepId]?.escalated) {
+  if (!isEscalated(s.steps[stepId])) {
     const until = deadline ? ` until ${new Date(deadline.dueAt).toISOString()}` : '';
     throw new DomainError(
       'STEP.NOT_RETRYABLE_NOW',

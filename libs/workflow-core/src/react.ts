@@ -12,8 +12,11 @@ import { StepErrorCodes } from './errors.ts';
 import { assertNever } from './evolve.ts';
 import type { Phase, StepError, Timer, WorkflowEvent } from './messages.ts';
 import { downstreamOf, evaluateJoin, isFatalFailure } from './policies.ts';
-import { isGoverned, isTerminalStep } from './state.ts';
-import type { RunData, StepState } from './state.ts';
+import { isGoverned, isTerminalStep, outputOf, stepAt } from './state.ts';
+import type { PendingStep, RetryScheduledStep, RunData } from './state.ts';
+
+/** A step the reactor may send an attempt of: one activated now, or one whose retry is due. */
+type Undispatched = PendingStep | RetryScheduledStep;
 
 /**
  * What the run does next on its own, given its state: the next decision only. `decide` folds it in and asks
@@ -97,7 +100,7 @@ function reactRunning(s: RunData, now: number): WorkflowEvent[] {
 }
 
 function onFatalFailure(s: RunData, stepId: string, now: number): WorkflowEvent[] {
-  const error = s.steps[stepId]?.error ?? { code: 'STEP.FAILED', message: 'step failed', retryable: false };
+  const error = stepAt(s, stepId, 'failed')?.error ?? { code: 'STEP.FAILED', message: 'step failed', retryable: false };
   switch (s.definition.onFailure) {
     case 'compensate':
       return [
@@ -121,7 +124,7 @@ function onFatalFailure(s: RunData, stepId: string, now: number): WorkflowEvent[
 }
 
 /** A pending step whose join is decided: skip it, fail it, gate it, check it with governance, or dispatch it. */
-function activate(s: RunData, def: CompiledStep, st: StepState, now: number): WorkflowEvent[] {
+function activate(s: RunData, def: CompiledStep, st: PendingStep, now: number): WorkflowEvent[] {
   const verdict = evaluateJoin(def, s);
   if (verdict === 'wait') return [];
   if (verdict === 'unsatisfiable_failed') {
@@ -226,7 +229,7 @@ function activate(s: RunData, def: CompiledStep, st: StepState, now: number): Wo
   return dispatch(s, def, st, now);
 }
 
-function dispatch(s: RunData, def: CompiledStep, st: StepState, now: number): WorkflowEvent[] {
+function dispatch(s: RunData, def: CompiledStep, st: Undispatched, now: number): WorkflowEvent[] {
   const input = resolveInput(s, def, st);
   if (!input.ok) return [failStep(def.id, st.attempt, input.error, now)];
   const attempt = st.attempt + 1;
@@ -273,7 +276,7 @@ function reactCompensating(s: RunData, now: number): WorkflowEvent[] {
       },
     ];
   const culprit = s.definition.order.find((id) => s.steps[id]?.status === 'failed');
-  const error: StepError = (culprit ? s.steps[culprit]?.error : null) ?? {
+  const error: StepError = (culprit ? stepAt(s, culprit, 'failed')?.error : null) ?? {
     code: 'RUN.FAILED',
     message: 'the run failed and had nothing to compensate',
     retryable: false,
@@ -283,7 +286,8 @@ function reactCompensating(s: RunData, now: number): WorkflowEvent[] {
 
 function dispatchCompensation(s: RunData, stepId: string, attempt: number, now: number): WorkflowEvent[] {
   const comp = s.definition.steps[stepId]?.compensate;
-  const st = s.steps[stepId];
+  // Only a completed step is undone.
+  const st = stepAt(s, stepId, 'completed');
   if (!comp || !st) return [];
   const override = s.compensations[stepId]?.inputOverride;
   let input: unknown;
@@ -362,7 +366,7 @@ export function failStep(stepId: string, attempt: number, error: StepError, now:
 type Resolved = { ok: true; value: unknown } | { ok: false; error: StepError };
 
 /** Retries reuse the input of the attempt before; an operator's edited input wins over both. */
-function resolveInput(s: RunData, def: CompiledStep, st: StepState): Resolved {
+function resolveInput(s: RunData, def: CompiledStep, st: Undispatched): Resolved {
   if (st.inputOverride !== undefined) return { ok: true, value: st.inputOverride };
   if (st.attempt > 0) return { ok: true, value: st.input };
   if (def.input === null) return { ok: true, value: s.input };
@@ -375,7 +379,7 @@ function resolveInput(s: RunData, def: CompiledStep, st: StepState): Resolved {
 
 export function context(s: RunData): ExpressionContext {
   const steps: Record<string, { status: string; output: unknown }> = {};
-  for (const [id, st] of Object.entries(s.steps)) steps[id] = { status: st.status, output: st.output };
+  for (const [id, st] of Object.entries(s.steps)) steps[id] = { status: st.status, output: outputOf(st) };
   return { input: s.input, steps, run: { id: s.runId, definitionId: s.definition.id } };
 }
 

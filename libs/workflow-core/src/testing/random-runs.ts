@@ -3,7 +3,7 @@
  * not) and operator actions a scenario describes, then a finisher that answers everything outstanding so the
  * run ends. It decides one command at a time and records, per invariant, every violation it sees.
  */
-import { decide, DomainError, evolve, initialState, isStarted, isTerminalRun } from '../index.ts';
+import { decide, DomainError, evolve, initialState, isStarted, isTerminalRun, stepAt } from '../index.ts';
 import { assertNever } from './run-checks.ts';
 import type { CompiledDefinition } from '@orchestron/definitions';
 import type { Command, Phase, RunData, RunState, WorkflowEvent } from '../index.ts';
@@ -171,7 +171,8 @@ class Driver {
         if (!id) return null;
         const outcome = (['allow', 'allow', 'deny', 'require_approval'] as const)[a.pick % 4] ?? 'allow';
         // Mostly about the input asked; sometimes about another (an answer to an older request), which must change nothing.
-        const inputDigest = a.flag && a.pick % 3 === 0 ? 'an older request' : (s.steps[id]?.askedDigest ?? '');
+        const inputDigest =
+          a.flag && a.pick % 3 === 0 ? 'an older request' : (stepAt(s, id, 'waiting_governance')?.askedDigest ?? '');
         return {
           type: 'RecordGovernanceDecision',
           data: { stepId: id, outcome, policyId: `policy-${a.pick % 5}`, reason: 'random', inputDigest },
@@ -302,7 +303,7 @@ class Driver {
           outcome: 'allow',
           policyId: null,
           reason: 'finisher',
-          inputDigest: this.s.steps[id]?.askedDigest ?? '',
+          inputDigest: stepAt(this.s, id, 'waiting_governance')?.askedDigest ?? '',
         },
         metadata: this.meta(),
       });
@@ -453,7 +454,10 @@ class Driver {
     if (!def) return;
     if (!joinSatisfied(def, s)) {
       const needs = def.needs
-        .map((n) => `${n}:${s.steps[n]?.status}${s.steps[n]?.skipKind ? `(${s.steps[n]?.skipKind})` : ''}`)
+        .map((n) => {
+          const need = s.steps[n];
+          return `${n}:${need?.status}${need?.status === 'skipped' ? `(${need.skipKind})` : ''}`;
+        })
         .join(' ');
       this.violate(
         'order',
@@ -540,7 +544,7 @@ class Driver {
             outcome: 'allow',
             policyId: null,
             reason: 'late',
-            inputDigest: s.steps[id]?.askedDigest ?? 'none',
+            inputDigest: stepAt(s, id, 'waiting_governance')?.askedDigest ?? 'none',
           },
           metadata: m,
         },
