@@ -5,7 +5,7 @@
  * commands that do not apply (an attempt not out, already held, not held) produce no events.
  */
 import type { Command, Phase, WorkflowEvent } from './messages.ts';
-import { idempotencyKeyOf, schedule, timerId } from './react.ts';
+import { idempotencyKeyOf, schedule, timerId } from './event-builders.ts';
 import { attemptIsOut, heldOf, stepAt } from './state.ts';
 import type { Hold, RunData } from './state.ts';
 
