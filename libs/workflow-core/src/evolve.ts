@@ -1,17 +1,12 @@
 import { inputDigest } from './digest.ts';
 import type { Phase, Timer, TimerKind, WorkflowEvent } from './messages.ts';
-import {
-  DEFAULT_TENANT,
-  inputOverrideOf,
-  isGoverned,
-  isStarted,
-  isTerminalStep,
-  newStepState,
-  stepIs,
-} from './state.ts';
-import type { CompensationState, RunData, RunState, StepIn, StepState, StepStatus } from './state.ts';
+import { DEFAULT_TENANT, inputOverrideOf, isStarted, isTerminalStep, newStepState } from './state.ts';
+import type { CompensationState, RunData, RunState, StepState } from './state.ts';
 import {
   escalated,
+  gatedAgain,
+  moveStep,
+  moveStepIn,
   toCancelled,
   toCompleted,
   toFailed,
@@ -64,7 +59,7 @@ function apply(s: RunData, event: WorkflowEvent): RunData {
       return s;
     case 'GovernanceCheckRequested': {
       const asked = event.data.inputDigest ?? inputDigest(event.data.input);
-      return step(dropKinds(s, event.data.stepId, 'execute', ['governance_timeout']), event.data.stepId, (st) =>
+      return moveStep(dropKinds(s, event.data.stepId, 'execute', ['governance_timeout']), event.data.stepId, (st) =>
         toWaitingGovernance(st, asked),
       );
     }
@@ -72,18 +67,18 @@ function apply(s: RunData, event: WorkflowEvent): RunData {
       const { stepId, outcome, policyId, reason } = event.data;
       const governance = { outcome, policyId, reason };
       const cleared = dropKinds(s, stepId, 'execute', ['governance_timeout']);
-      return step(cleared, stepId, (st) =>
+      return moveStep(cleared, stepId, (st) =>
         outcome === 'allow'
           ? toPending(st, { governance, inputOverride: inputOverrideOf(st) })
           : unescalated({ ...st, governance }),
       );
     }
     case 'ApprovalRequested':
-      return step(s, event.data.stepId, (st) => toWaitingApproval(st, event.data.cause));
+      return moveStep(s, event.data.stepId, (st) => toWaitingApproval(st, event.data.cause));
     case 'StepApproved': {
       const { stepId, by, reason } = event.data;
       const cleared = dropTimers(s, stepId, 'execute', true);
-      return step(cleared, stepId, (st) =>
+      return moveStep(cleared, stepId, (st) =>
         // An approved governance gate goes back to pending; the reactor dispatches it.
         st.status === 'waiting_approval' && st.approvalCause === 'governance'
           ? toPending(st, {
@@ -98,7 +93,7 @@ function apply(s: RunData, event: WorkflowEvent): RunData {
       );
     }
     case 'StepRejected':
-      return step(dropTimers(s, event.data.stepId, 'execute', true), event.data.stepId, unescalated);
+      return moveStep(dropTimers(s, event.data.stepId, 'execute', true), event.data.stepId, unescalated);
     case 'StepDispatched': {
       const d = event.data;
       if (d.phase === 'compensate') {
@@ -114,7 +109,7 @@ function apply(s: RunData, event: WorkflowEvent): RunData {
           held: null,
         });
       }
-      return step(s, d.stepId, (st) => toRunning(st, d.attempt, d.input, d.at));
+      return moveStep(s, d.stepId, (st) => toRunning(st, d.attempt, d.input, d.at));
     }
     case 'StepHeld': {
       const { stepId, attempt, phase, reason, worker, at } = event.data;
@@ -124,49 +119,49 @@ function apply(s: RunData, event: WorkflowEvent): RunData {
       if (phase === 'compensate') return compensation(disarmed, stepId, { held });
       // As at CompensationStarted: an attempt that never reached a worker is dropped, not sent only to be undone.
       return s.phase === 'compensate'
-        ? step(disarmed, stepId, toCancelled)
-        : step(disarmed, stepId, (st) => withHold(st, held));
+        ? moveStep(disarmed, stepId, toCancelled)
+        : moveStep(disarmed, stepId, (st) => withHold(st, held));
     }
     case 'StepReleased':
       return event.data.phase === 'execute'
-        ? step(s, event.data.stepId, (st) => withHold(st, null))
+        ? moveStep(s, event.data.stepId, (st) => withHold(st, null))
         : compensation(s, event.data.stepId, { held: null });
     case 'StepStarted': {
       const at = event.data.at;
       return event.data.phase === 'execute'
-        ? stepIn(s, event.data.stepId, ['running'], (st) => ({ ...st, startedAt: at, lastHeartbeatAt: at }))
+        ? moveStepIn(s, event.data.stepId, ['running'], (st) => ({ ...st, startedAt: at, lastHeartbeatAt: at }))
         : s;
     }
     case 'StepHeartbeat': {
       const at = event.data.at;
       return event.data.phase === 'execute'
-        ? stepIn(s, event.data.stepId, ['running'], (st) => ({ ...st, lastHeartbeatAt: at }))
+        ? moveStepIn(s, event.data.stepId, ['running'], (st) => ({ ...st, lastHeartbeatAt: at }))
         : s;
     }
     case 'StepAttemptFailed': {
       const { stepId, phase, error } = event.data;
       const cleared = dropTimers(s, stepId, phase);
       return phase === 'execute'
-        ? stepIn(cleared, stepId, ['running'], (st) => ({ ...st, error, held: null }))
+        ? moveStepIn(cleared, stepId, ['running'], (st) => ({ ...st, error, held: null }))
         : compensation(cleared, stepId, { error, held: null });
     }
     case 'StepRetryScheduled': {
       const { stepId, retryAt } = event.data;
       return event.data.phase === 'execute'
-        ? step(s, stepId, (st) => toRetryScheduled(st, { by: 'timer', retryAt }))
+        ? moveStep(s, stepId, (st) => toRetryScheduled(st, { by: 'timer', retryAt }))
         : compensation(s, stepId, { status: 'retry_scheduled', retryDue: false });
     }
     case 'StepCompleted': {
       const { stepId, output, at } = event.data;
-      return step(dropTimers(s, stepId, 'execute', true), stepId, (st) => toCompleted(st, output, at));
+      return moveStep(dropTimers(s, stepId, 'execute', true), stepId, (st) => toCompleted(st, output, at));
     }
     case 'StepFailed': {
       const { stepId, error, at } = event.data;
-      return step(dropTimers(s, stepId, 'execute', true), stepId, (st) => toFailed(st, error, at));
+      return moveStep(dropTimers(s, stepId, 'execute', true), stepId, (st) => toFailed(st, error, at));
     }
     case 'StepSkipped': {
       const { stepId, kind, output, at } = event.data;
-      return step(dropTimers(s, stepId, 'execute', true), stepId, (st) => toSkipped(st, kind, output, at));
+      return moveStep(dropTimers(s, stepId, 'execute', true), stepId, (st) => toSkipped(st, kind, output, at));
     }
     case 'CompensationCompleted':
       return compensation(dropTimers(s, event.data.stepId, 'compensate'), event.data.stepId, {
@@ -208,11 +203,11 @@ function apply(s: RunData, event: WorkflowEvent): RunData {
         // Asking governance again must not lose the input an earlier operator retry edited, which it has not ruled on yet.
         const askingAgain = d.input === undefined && prior.status === 'waiting_governance';
         const inputOverride = askingAgain ? prior.inputOverride : d.input;
-        return step(dropKinds(s, d.stepId, 'execute', ['governance_timeout']), d.stepId, (st) =>
+        return moveStep(dropKinds(s, d.stepId, 'execute', ['governance_timeout']), d.stepId, (st) =>
           toPending(st, { governance: null, inputOverride, attemptBase: prior.attempt }),
         );
       }
-      return step(s, d.stepId, (st) =>
+      return moveStep(s, d.stepId, (st) =>
         toRetryScheduled(st, { by: 'operator', inputOverride: d.input, attemptBase: prior.attempt }),
       );
     }
@@ -223,7 +218,7 @@ function apply(s: RunData, event: WorkflowEvent): RunData {
     case 'RunNeedsOperator': {
       const told =
         event.data.stepId !== null && event.data.code === 'APPROVAL.TIMED_OUT'
-          ? step(s, event.data.stepId, escalated)
+          ? moveStep(s, event.data.stepId, escalated)
           : s;
       return {
         ...told,
@@ -268,10 +263,10 @@ function fired(s: RunData, timerId: string): RunData {
   switch (timer.kind) {
     case 'retry':
       return timer.phase === 'execute'
-        ? stepIn(without, timer.stepId, ['retry_scheduled'], (st) => ({ ...st, retryDue: true }))
+        ? moveStepIn(without, timer.stepId, ['retry_scheduled'], (st) => ({ ...st, retryDue: true }))
         : compensation(without, timer.stepId, { retryDue: true });
     case 'governance_timeout':
-      return stepIn(without, timer.stepId, ['waiting_governance'], (st) => ({ ...st, escalated: true }));
+      return moveStepIn(without, timer.stepId, ['waiting_governance'], (st) => ({ ...st, escalated: true }));
     case 'attempt_timeout':
     case 'heartbeat_timeout':
     case 'approval_timeout':
@@ -279,42 +274,6 @@ function fired(s: RunData, timerId: string): RunData {
     default:
       return assertNever(timer.kind);
   }
-}
-
-/** The run with step `id` moved on by `move`. */
-function step(s: RunData, id: string, move: (st: StepState) => StepState): RunData {
-  const current = s.steps[id];
-  if (!current) return s;
-  return { ...s, steps: { ...s.steps, [id]: move(current) } };
-}
-
-/** Like `step`, for a step in one of `statuses`; any other is left as it is. */
-function stepIn<S extends StepStatus>(
-  s: RunData,
-  id: string,
-  statuses: readonly S[],
-  move: (st: StepIn<S>) => StepState,
-): RunData {
-  const current = s.steps[id];
-  return stepIs(current, ...statuses) ? { ...s, steps: { ...s.steps, [id]: move(current) } } : s;
-}
-
-/**
- * Whether an operator's retry takes the step back through its join, condition and gates rather than straight to
- * a new attempt: it never ran, it is a gate, governance is asked again, or its edited input or a refusal needs a
- * new ruling.
- */
-function gatedAgain(s: RunData, prior: StepState, input: unknown): boolean {
-  // Governance allowed the input it saw: an operator's edited input for a side effect is checked again.
-  const edited = input !== undefined && isGoverned(s, prior.id);
-  const ruling = prior.governance?.outcome;
-  return (
-    prior.attempt === 0 ||
-    edited ||
-    prior.status === 'waiting_governance' ||
-    s.definition.steps[prior.id]?.type === 'approval' ||
-    (ruling !== undefined && ruling !== 'allow' && ruling !== 'approved')
-  );
 }
 
 function compensation(s: RunData, id: string, patch: Partial<CompensationState>): RunData {

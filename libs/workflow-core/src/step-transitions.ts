@@ -1,9 +1,12 @@
 /**
  * The moves of a step between statuses, as `evolve` folds them: each builds its status's whole shape from the step
- * before, keeping what every status keeps (step-state.ts) and dropping what only the status left had.
+ * before, keeping what every status keeps (step-state.ts) and dropping what only the status left had. `moveStep`
+ * and `moveStepIn` apply one to a run.
  */
 import type { SkipKind, StepError } from './messages.ts';
-import { errorOf, inputOverrideOf, isEscalated } from './step-state.ts';
+import { isGoverned } from './state.ts';
+import type { RunData } from './state.ts';
+import { errorOf, inputOverrideOf, isEscalated, stepIs } from './step-state.ts';
 import type {
   CancelledStep,
   CompletedStep,
@@ -14,7 +17,9 @@ import type {
   RetryScheduledStep,
   RunningStep,
   SkippedStep,
+  StepIn,
   StepState,
+  StepStatus,
   WaitingApprovalStep,
   WaitingGovernanceStep,
 } from './step-state.ts';
@@ -135,4 +140,40 @@ export function escalated(st: StepState): StepState {
 
 export function withHold(st: StepState, held: Hold | null): StepState {
   return st.status === 'running' ? { ...st, held } : st;
+}
+
+/** The run with step `id` moved on by `move`. */
+export function moveStep(s: RunData, id: string, move: (st: StepState) => StepState): RunData {
+  const current = s.steps[id];
+  if (!current) return s;
+  return { ...s, steps: { ...s.steps, [id]: move(current) } };
+}
+
+/** Like `moveStep`, for a step in one of `statuses`; any other is left as it is. */
+export function moveStepIn<S extends StepStatus>(
+  s: RunData,
+  id: string,
+  statuses: readonly S[],
+  move: (st: StepIn<S>) => StepState,
+): RunData {
+  const current = s.steps[id];
+  return stepIs(current, ...statuses) ? { ...s, steps: { ...s.steps, [id]: move(current) } } : s;
+}
+
+/**
+ * Whether an operator's retry takes the step back through its join, condition and gates rather than straight to
+ * a new attempt: it never ran, it is a gate, governance is asked again, or its edited input or a refusal needs a
+ * new ruling.
+ */
+export function gatedAgain(s: RunData, prior: StepState, input: unknown): boolean {
+  // Governance allowed the input it saw: an operator's edited input for a side effect is checked again.
+  const edited = input !== undefined && isGoverned(s, prior.id);
+  const ruling = prior.governance?.outcome;
+  return (
+    prior.attempt === 0 ||
+    edited ||
+    prior.status === 'waiting_governance' ||
+    s.definition.steps[prior.id]?.type === 'approval' ||
+    (ruling !== undefined && ruling !== 'allow' && ruling !== 'approved')
+  );
 }
