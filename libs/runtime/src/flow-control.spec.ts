@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { createInMemoryBus } from '@orchestron/bus';
 import { createInMemoryEventStore } from '@orchestron/event-store';
 import { RetryableError, createWorker } from '@orchestron/worker-sdk';
+import { heldOf } from '@orchestron/workflow-core';
 import { Engine } from './engine.ts';
 import { flowControlFromEnv } from './flow-control.ts';
 import type { FlowControlSettings, FlowSnapshot } from './flow-control.ts';
@@ -107,7 +108,7 @@ describe('flow control in the engine', () => {
     const second = await engine.startRun({ definitionId: 'one', input: {}, actor: 'test' });
     const waiting = await eventually('the second to be held', async () => {
       const run = await engine.getRun(second.run.runId);
-      return run?.steps.only?.held ? run : undefined;
+      return heldOf(run?.steps.only) ? run : undefined;
     });
     // Held, the run is still running, and its view says by what.
     expect(waiting.status).toBe('running');

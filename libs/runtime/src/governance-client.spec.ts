@@ -4,6 +4,7 @@ import { createInMemoryBus } from '@orchestron/bus';
 import { parseDefinitionText } from '@orchestron/definitions';
 import { createInMemoryEventStore } from '@orchestron/event-store';
 import type { EventStore } from '@orchestron/event-store';
+import { errorOf } from '@orchestron/workflow-core';
 import { Engine } from './engine.ts';
 import { createPolicyGovernance } from './governance.ts';
 import type { GovernanceCheck, Logger } from './ports.ts';
@@ -92,7 +93,7 @@ describe('embedded governance: a request Cedar cannot evaluate is decided once (
         attempt: 0,
         error: { code: 'GOVERNANCE.UNEVALUABLE', retryable: false },
       });
-      expect(waiting.steps['create-account']?.error?.message).toMatch(reason);
+      expect(errorOf(waiting.steps['create-account'])?.message).toMatch(reason);
       // Long enough for a dozen retries at the test's backoff: none may happen.
       await sleep(300);
       const history = await engine.history(run.runId);

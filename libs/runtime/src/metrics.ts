@@ -1,5 +1,5 @@
 import type { Metrics, MetricsSource } from '@orchestron/telemetry';
-import { DEFAULT_TENANT } from '@orchestron/workflow-core';
+import { DEFAULT_TENANT, finishedAtOf } from '@orchestron/workflow-core';
 import type { RunData, RunState, WorkflowEvent } from '@orchestron/workflow-core';
 import type { FlowSnapshot } from './flow-control.ts';
 import type { RunService } from './run-service.ts';
@@ -26,7 +26,7 @@ export function metricsObserver(
         case 'StepFailed': {
           const previous = 'steps' in before ? before.steps[event.data.stepId] : undefined;
           const worker = after.definition.steps[event.data.stepId]?.worker ?? 'none';
-          const at = after.steps[event.data.stepId]?.finishedAt ?? null;
+          const at = finishedAtOf(after.steps[event.data.stepId]);
           if (previous?.dispatchedAt != null && at != null) {
             metrics.stepDuration.observe(
               { worker, outcome: event.type === 'StepCompleted' ? 'completed' : 'failed' },

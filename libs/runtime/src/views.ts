@@ -1,3 +1,4 @@
+import { errorOf, finishedAtOf, heldOf, outputOf } from '@orchestron/workflow-core';
 import type { CompensationStatus, Hold, RunData, RunStatus, StepStatus } from '@orchestron/workflow-core';
 
 export interface StepView {
@@ -64,14 +65,14 @@ export function toRunView(run: RunData): RunView {
         status: st?.status ?? 'pending',
         attempt: st?.attempt ?? 0,
         input: st?.input ?? null,
-        output: st?.output ?? null,
-        error: st?.error ?? null,
+        output: outputOf(st) ?? null,
+        error: errorOf(st),
         governance: st?.governance ?? null,
-        skipKind: st?.skipKind ?? null,
+        skipKind: st?.status === 'skipped' ? st.skipKind : null,
         startedAt: iso(st?.dispatchedAt ?? null),
-        finishedAt: iso(st?.finishedAt ?? null),
+        finishedAt: iso(finishedAtOf(st)),
         compensation: comp ? { status: comp.status, attempt: comp.attempt, error: comp.error } : null,
-        held: heldView(st?.held ?? comp?.held ?? null),
+        held: heldView(heldOf(st) ?? comp?.held ?? null),
       };
     }),
   };
@@ -84,6 +85,6 @@ function heldView(held: Hold | null): StepView['held'] {
 function failureOf(run: RunData): RunView['failure'] {
   if (run.status !== 'compensated' && run.status !== 'compensating' && run.status !== 'needs_operator') return null;
   const id = run.definition.order.find((s) => run.steps[s]?.status === 'failed');
-  const error = id ? run.steps[id]?.error : null;
+  const error = id ? errorOf(run.steps[id]) : null;
   return id && error ? { stepId: id, error: { code: error.code, message: error.message } } : null;
 }

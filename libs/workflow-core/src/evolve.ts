@@ -1,7 +1,24 @@
 import { inputDigest } from './digest.ts';
 import type { Phase, Timer, TimerKind, WorkflowEvent } from './messages.ts';
-import { DEFAULT_TENANT, isGoverned, isStarted, isTerminalStep, newStepState } from './state.ts';
+import { DEFAULT_TENANT, inputOverrideOf, isStarted, isTerminalStep, newStepState } from './state.ts';
 import type { CompensationState, RunData, RunState, StepState } from './state.ts';
+import {
+  escalated,
+  gatedAgain,
+  moveStep,
+  moveStepIn,
+  toCancelled,
+  toCompleted,
+  toFailed,
+  toPending,
+  toRetryScheduled,
+  toRunning,
+  toSkipped,
+  toWaitingApproval,
+  toWaitingGovernance,
+  unescalated,
+  withHold,
+} from './step-transitions.ts';
 
 /** Folds one event into the state. Pure and total: an event that does not apply leaves the state as it was. */
 export function evolve(state: RunState, event: WorkflowEvent): RunState {
@@ -40,39 +57,43 @@ function apply(s: RunData, event: WorkflowEvent): RunData {
   switch (event.type) {
     case 'RunStarted':
       return s;
-    case 'GovernanceCheckRequested':
-      return step(dropKinds(s, event.data.stepId, 'execute', ['governance_timeout']), event.data.stepId, {
-        status: 'waiting_governance',
-        escalated: false,
-        askedDigest: event.data.inputDigest ?? inputDigest(event.data.input),
-      });
+    case 'GovernanceCheckRequested': {
+      const asked = event.data.inputDigest ?? inputDigest(event.data.input);
+      return moveStep(dropKinds(s, event.data.stepId, 'execute', ['governance_timeout']), event.data.stepId, (st) =>
+        toWaitingGovernance(st, asked),
+      );
+    }
     case 'GovernanceDecided': {
       const { stepId, outcome, policyId, reason } = event.data;
+      const governance = { outcome, policyId, reason };
       const cleared = dropKinds(s, stepId, 'execute', ['governance_timeout']);
-      return step(cleared, stepId, {
-        governance: { outcome, policyId, reason },
-        escalated: false,
-        status: outcome === 'allow' ? 'pending' : (s.steps[stepId]?.status ?? 'pending'),
-      });
+      return moveStep(cleared, stepId, (st) =>
+        outcome === 'allow'
+          ? toPending(st, { governance, inputOverride: inputOverrideOf(st) })
+          : unescalated({ ...st, governance }),
+      );
     }
     case 'ApprovalRequested':
-      return step(s, event.data.stepId, { status: 'waiting_approval', approvalCause: event.data.cause });
+      return moveStep(s, event.data.stepId, (st) => toWaitingApproval(st, event.data.cause));
     case 'StepApproved': {
-      const current = s.steps[event.data.stepId];
-      const cleared = step(dropTimers(s, event.data.stepId, 'execute', true), event.data.stepId, { escalated: false });
-      if (current?.approvalCause !== 'governance') return cleared;
-      // An approved governance gate goes back to pending; the reactor dispatches it.
-      return step(cleared, event.data.stepId, {
-        status: 'pending',
-        governance: {
-          outcome: 'approved',
-          policyId: current.governance?.policyId ?? null,
-          reason: event.data.reason ?? `approved by ${event.data.by}`,
-        },
-      });
+      const { stepId, by, reason } = event.data;
+      const cleared = dropTimers(s, stepId, 'execute', true);
+      return moveStep(cleared, stepId, (st) =>
+        // An approved governance gate goes back to pending; the reactor dispatches it.
+        st.status === 'waiting_approval' && st.approvalCause === 'governance'
+          ? toPending(st, {
+              governance: {
+                outcome: 'approved',
+                policyId: st.governance?.policyId ?? null,
+                reason: reason ?? `approved by ${by}`,
+              },
+              inputOverride: st.inputOverride,
+            })
+          : unescalated(st),
+      );
     }
     case 'StepRejected':
-      return step(dropTimers(s, event.data.stepId, 'execute', true), event.data.stepId, { escalated: false });
+      return moveStep(dropTimers(s, event.data.stepId, 'execute', true), event.data.stepId, unescalated);
     case 'StepDispatched': {
       const d = event.data;
       if (d.phase === 'compensate') {
@@ -88,19 +109,7 @@ function apply(s: RunData, event: WorkflowEvent): RunData {
           held: null,
         });
       }
-      return step(s, d.stepId, {
-        status: 'running',
-        attempt: d.attempt,
-        input: d.input,
-        inputOverride: undefined,
-        dispatchedAt: d.at,
-        startedAt: null,
-        lastHeartbeatAt: null,
-        retryAt: null,
-        retryDue: false,
-        error: null,
-        held: null,
-      });
+      return moveStep(s, d.stepId, (st) => toRunning(st, d.attempt, d.input, d.at));
     }
     case 'StepHeld': {
       const { stepId, attempt, phase, reason, worker, at } = event.data;
@@ -110,52 +119,50 @@ function apply(s: RunData, event: WorkflowEvent): RunData {
       if (phase === 'compensate') return compensation(disarmed, stepId, { held });
       // As at CompensationStarted: an attempt that never reached a worker is dropped, not sent only to be undone.
       return s.phase === 'compensate'
-        ? step(disarmed, stepId, { status: 'cancelled', held: null })
-        : step(disarmed, stepId, { held });
+        ? moveStep(disarmed, stepId, toCancelled)
+        : moveStep(disarmed, stepId, (st) => withHold(st, held));
     }
     case 'StepReleased':
       return event.data.phase === 'execute'
-        ? step(s, event.data.stepId, { held: null })
+        ? moveStep(s, event.data.stepId, (st) => withHold(st, null))
         : compensation(s, event.data.stepId, { held: null });
-    case 'StepStarted':
+    case 'StepStarted': {
+      const at = event.data.at;
       return event.data.phase === 'execute'
-        ? step(s, event.data.stepId, { startedAt: event.data.at, lastHeartbeatAt: event.data.at })
+        ? moveStepIn(s, event.data.stepId, ['running'], (st) => ({ ...st, startedAt: at, lastHeartbeatAt: at }))
         : s;
-    case 'StepHeartbeat':
-      return event.data.phase === 'execute' ? step(s, event.data.stepId, { lastHeartbeatAt: event.data.at }) : s;
-    case 'StepAttemptFailed': {
-      const cleared = dropTimers(s, event.data.stepId, event.data.phase);
-      return event.data.phase === 'execute'
-        ? step(cleared, event.data.stepId, { error: event.data.error, held: null })
-        : compensation(cleared, event.data.stepId, { error: event.data.error, held: null });
     }
-    case 'StepRetryScheduled':
+    case 'StepHeartbeat': {
+      const at = event.data.at;
       return event.data.phase === 'execute'
-        ? step(s, event.data.stepId, { status: 'retry_scheduled', retryAt: event.data.retryAt, retryDue: false })
-        : compensation(s, event.data.stepId, { status: 'retry_scheduled', retryDue: false });
-    case 'StepCompleted':
-      return step(dropTimers(s, event.data.stepId, 'execute', true), event.data.stepId, {
-        status: 'completed',
-        output: event.data.output,
-        finishedAt: event.data.at,
-        error: null,
-        held: null,
-      });
-    case 'StepFailed':
-      return step(dropTimers(s, event.data.stepId, 'execute', true), event.data.stepId, {
-        status: 'failed',
-        error: event.data.error,
-        finishedAt: event.data.at,
-        held: null,
-      });
-    case 'StepSkipped':
-      return step(dropTimers(s, event.data.stepId, 'execute', true), event.data.stepId, {
-        status: 'skipped',
-        skipKind: event.data.kind,
-        output: event.data.output,
-        finishedAt: event.data.at,
-        held: null,
-      });
+        ? moveStepIn(s, event.data.stepId, ['running'], (st) => ({ ...st, lastHeartbeatAt: at }))
+        : s;
+    }
+    case 'StepAttemptFailed': {
+      const { stepId, phase, error } = event.data;
+      const cleared = dropTimers(s, stepId, phase);
+      return phase === 'execute'
+        ? moveStepIn(cleared, stepId, ['running'], (st) => ({ ...st, error, held: null }))
+        : compensation(cleared, stepId, { error, held: null });
+    }
+    case 'StepRetryScheduled': {
+      const { stepId, retryAt } = event.data;
+      return event.data.phase === 'execute'
+        ? moveStep(s, stepId, (st) => toRetryScheduled(st, { by: 'timer', retryAt }))
+        : compensation(s, stepId, { status: 'retry_scheduled', retryDue: false });
+    }
+    case 'StepCompleted': {
+      const { stepId, output, at } = event.data;
+      return moveStep(dropTimers(s, stepId, 'execute', true), stepId, (st) => toCompleted(st, output, at));
+    }
+    case 'StepFailed': {
+      const { stepId, error, at } = event.data;
+      return moveStep(dropTimers(s, stepId, 'execute', true), stepId, (st) => toFailed(st, error, at));
+    }
+    case 'StepSkipped': {
+      const { stepId, kind, output, at } = event.data;
+      return moveStep(dropTimers(s, stepId, 'execute', true), stepId, (st) => toSkipped(st, kind, output, at));
+    }
     case 'CompensationCompleted':
       return compensation(dropTimers(s, event.data.stepId, 'compensate'), event.data.stepId, {
         status: 'completed',
@@ -190,40 +197,19 @@ function apply(s: RunData, event: WorkflowEvent): RunData {
         });
       }
       const prior = s.steps[d.stepId];
-      const neverRan = (prior?.attempt ?? 0) === 0;
-      // Governance allowed the input it saw: an operator's edited input for a side effect is checked again.
-      const edited = d.input !== undefined && isGoverned(s, d.stepId);
-      const askingAgain = prior?.status === 'waiting_governance';
-      const gated =
-        neverRan ||
-        edited ||
-        askingAgain ||
-        s.definition.steps[d.stepId]?.type === 'approval' ||
-        (prior?.governance !== null &&
-          prior?.governance?.outcome !== 'allow' &&
-          prior?.governance?.outcome !== 'approved');
-      // Asking governance again must not lose the input an earlier operator retry edited, which it has not ruled on yet.
-      const inputOverride = d.input === undefined && askingAgain ? prior.inputOverride : d.input;
+      if (!prior) return s;
       // A step that never ran, a gate, or a governance refusal goes through its join, condition and checks again.
-      if (gated)
-        return step(dropKinds(s, d.stepId, 'execute', ['governance_timeout']), d.stepId, {
-          status: 'pending',
-          governance: null,
-          approvalCause: null,
-          attemptBase: prior?.attempt ?? 0,
-          inputOverride,
-          error: null,
-          finishedAt: null,
-          escalated: false,
-        });
-      return step(s, d.stepId, {
-        status: 'retry_scheduled',
-        retryDue: true,
-        attemptBase: prior?.attempt ?? 0,
-        inputOverride: d.input,
-        error: null,
-        finishedAt: null,
-      });
+      if (gatedAgain(s, prior, d.input)) {
+        // Asking governance again must not lose the input an earlier operator retry edited, which it has not ruled on yet.
+        const askingAgain = d.input === undefined && prior.status === 'waiting_governance';
+        const inputOverride = askingAgain ? prior.inputOverride : d.input;
+        return moveStep(dropKinds(s, d.stepId, 'execute', ['governance_timeout']), d.stepId, (st) =>
+          toPending(st, { governance: null, inputOverride, attemptBase: prior.attempt }),
+        );
+      }
+      return moveStep(s, d.stepId, (st) =>
+        toRetryScheduled(st, { by: 'operator', inputOverride: d.input, attemptBase: prior.attempt }),
+      );
     }
     case 'RunPaused':
       return { ...s, status: 'paused', pausedFrom: s.status };
@@ -232,7 +218,7 @@ function apply(s: RunData, event: WorkflowEvent): RunData {
     case 'RunNeedsOperator': {
       const told =
         event.data.stepId !== null && event.data.code === 'APPROVAL.TIMED_OUT'
-          ? step(s, event.data.stepId, { escalated: true })
+          ? moveStep(s, event.data.stepId, escalated)
           : s;
       return {
         ...told,
@@ -277,12 +263,10 @@ function fired(s: RunData, timerId: string): RunData {
   switch (timer.kind) {
     case 'retry':
       return timer.phase === 'execute'
-        ? step(without, timer.stepId, { retryDue: true })
+        ? moveStepIn(without, timer.stepId, ['retry_scheduled'], (st) => ({ ...st, retryDue: true }))
         : compensation(without, timer.stepId, { retryDue: true });
     case 'governance_timeout':
-      return without.steps[timer.stepId]?.status === 'waiting_governance'
-        ? step(without, timer.stepId, { escalated: true })
-        : without;
+      return moveStepIn(without, timer.stepId, ['waiting_governance'], (st) => ({ ...st, escalated: true }));
     case 'attempt_timeout':
     case 'heartbeat_timeout':
     case 'approval_timeout':
@@ -290,12 +274,6 @@ function fired(s: RunData, timerId: string): RunData {
     default:
       return assertNever(timer.kind);
   }
-}
-
-function step(s: RunData, id: string, patch: Partial<StepState>): RunData {
-  const current = s.steps[id];
-  if (!current) return s;
-  return { ...s, steps: { ...s.steps, [id]: { ...current, ...patch } } };
 }
 
 function compensation(s: RunData, id: string, patch: Partial<CompensationState>): RunData {
@@ -346,7 +324,7 @@ function cancelWaiting(s: RunData, statuses: readonly StepState['status'][], hel
   const timers: Record<string, Timer> = {};
   for (const [id, st] of Object.entries(s.steps)) {
     const cancel = statuses.includes(st.status) || (held && st.status === 'running' && st.held !== null);
-    steps[id] = cancel ? { ...st, status: 'cancelled', held: null } : st;
+    steps[id] = cancel ? toCancelled(st) : st;
   }
   for (const [id, timer] of Object.entries(s.timers))
     if (timer.phase === 'compensate' || steps[timer.stepId]?.status === 'running') timers[id] = timer;

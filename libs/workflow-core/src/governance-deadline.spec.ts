@@ -21,6 +21,7 @@ import {
   timerIdOf,
   workflow,
 } from './testing/decider-spec.ts';
+import { isEscalated } from './state.ts';
 
 const at = (ms: number) => ({ now: T0 + ms });
 const MINUTE = 60_000;
@@ -124,7 +125,9 @@ describe('governance deadline: fail closed, then escalate', () => {
         { type: 'StepDispatched', data: { stepId: 'a', attempt: 1, input: { email: 'ada@example.com' } } },
         'TimerScheduled',
       );
-    expect(late.state).toMatchObject({ status: 'running', attention: null, steps: { a: { escalated: false } } });
+    // The step is past its gate: running, it has no deadline left to be overdue on.
+    expect(late.state).toMatchObject({ status: 'running', attention: null, steps: { a: { status: 'running' } } });
+    expect(isEscalated(late.state.steps.a)).toBe(false);
   });
 
   it('a late deny still fails the step for good', () => {

@@ -16,6 +16,7 @@ import {
   timerIdOf,
   workflow,
 } from './testing/decider-spec.ts';
+import { errorOf } from './state.ts';
 
 const at = (ms: number) => ({ now: T0 + ms });
 const MINUTE = 60_000;
@@ -55,7 +56,7 @@ describe('governance could not evaluate the request: decided once, fail closed, 
       steps: { a: { status: 'failed' }, b: { status: 'pending' } },
       timers: {},
     });
-    expect(decided.state.steps.a?.error?.message).toBe(
+    expect(errorOf(decided.state.steps.a)?.message).toBe(
       `governance could not evaluate the request, so the step did not run: ${REASON}`,
     );
     expect(decided.state.attention?.message).toContain('retry it with an edited input');

@@ -5,8 +5,8 @@
  * commands that do not apply (an attempt not out, already held, not held) produce no events.
  */
 import type { Command, Phase, WorkflowEvent } from './messages.ts';
-import { idempotencyKeyOf, schedule, timerId } from './react.ts';
-import { attemptIsOut } from './state.ts';
+import { idempotencyKeyOf, schedule, timerId } from './event-builders.ts';
+import { attemptIsOut, heldOf, stepAt } from './state.ts';
 import type { Hold, RunData } from './state.ts';
 
 type HoldData = Extract<Command, { type: 'HoldStep' }>['data'];
@@ -16,7 +16,7 @@ export function hold(s: RunData, data: HoldData, now: number): WorkflowEvent[] {
   const { stepId, attempt, phase, reason, worker } = data;
   if (!attemptIsOut(s, stepId, attempt, phase) || holdOf(s, stepId, phase) !== null) return [];
   // A worker that reported the attempt started has it: there is nothing left to hold back.
-  if (phase === 'execute' && s.steps[stepId]?.startedAt !== null) return [];
+  if (phase === 'execute' && stepAt(s, stepId, 'running')?.startedAt !== null) return [];
   return [{ type: 'StepHeld', data: { stepId, attempt, phase, reason, worker, at: now } }];
 }
 
@@ -38,7 +38,7 @@ export function implicitRelease(
 }
 
 function holdOf(s: RunData, stepId: string, phase: Phase): Hold | null {
-  return (phase === 'execute' ? s.steps[stepId]?.held : s.compensations[stepId]?.held) ?? null;
+  return phase === 'execute' ? heldOf(s.steps[stepId]) : (s.compensations[stepId]?.held ?? null);
 }
 
 /** The attempt's clock starts again from the release: the time it waited held was not the worker's. */

@@ -1,3 +1,4 @@
+import { DEFAULT_GOVERNANCE_TIMEOUT_MS } from '@orchestron/definitions';
 import type { CompiledDefinition, CompiledStep, RetryPolicy } from '@orchestron/definitions';
 import { assertNever } from './evolve.ts';
 import type { RunData } from './state.ts';
@@ -103,4 +104,9 @@ export function unitHash(text: string): number {
     hash = Math.imul(hash, 0x01000193) >>> 0;
   }
   return hash / 0x1_0000_0000;
+}
+
+/** Runs pinned to a definition compiled before `governanceTimeout` existed get the default. */
+export function governanceTimeoutOf(s: RunData, stepId: string): number {
+  return s.definition.steps[stepId]?.governanceTimeoutMs ?? DEFAULT_GOVERNANCE_TIMEOUT_MS;
 }

@@ -2,7 +2,7 @@ import { effectsOf } from './effects.ts';
 import type { Effect, SendData } from './effects.ts';
 import { evolve } from './evolve.ts';
 import type { WorkflowEvent } from './messages.ts';
-import { attemptIsOut, initialState, isStarted, isTerminalRun } from './state.ts';
+import { attemptIsOut, heldOf, initialState, isStarted, isTerminalRun } from './state.ts';
 import type { RunState } from './state.ts';
 
 /** What a runtime taking a run over must do again: attempts still out, and governance checks still unanswered. */
@@ -35,8 +35,8 @@ export function outstanding(events: readonly WorkflowEvent[]): Outstanding {
   const sends = [...lastSend.values()]
     .filter((data) => attemptIsOut(run, data.stepId, data.attempt, data.phase))
     .map((data) => {
-      const current = data.phase === 'execute' ? run.steps[data.stepId] : run.compensations[data.stepId];
-      return { data, held: (current?.held ?? null) !== null };
+      const held = data.phase === 'execute' ? heldOf(run.steps[data.stepId]) : run.compensations[data.stepId]?.held;
+      return { data, held: (held ?? null) !== null };
     });
   const asks = [...lastAsk.entries()]
     .filter(([stepId]) => run.steps[stepId]?.status === 'waiting_governance')

@@ -1,66 +1,42 @@
 import type { CompiledDefinition } from '@orchestron/definitions';
-import type { GovernanceOutcome, HoldReason, Phase, SkipKind, StepError, Timer } from './messages.ts';
+import type { Phase, StepError, Timer } from './messages.ts';
+import { stepIs } from './step-state.ts';
+import type { Hold, StepIn, StepState, StepStatus } from './step-state.ts';
+
+export {
+  errorOf,
+  finishedAtOf,
+  heldOf,
+  inputOverrideOf,
+  isEscalated,
+  isTerminalStep,
+  newStepState,
+  outputOf,
+  stepIs,
+  TERMINAL_STEP_STATUSES,
+} from './step-state.ts';
+export type {
+  CancelledStep,
+  CompletedStep,
+  FailedStep,
+  GovernanceRuling,
+  Hold,
+  PendingStep,
+  RetryScheduledStep,
+  RunningStep,
+  SkippedStep,
+  StepIn,
+  StepState,
+  StepStatus,
+  WaitingApprovalStep,
+  WaitingGovernanceStep,
+} from './step-state.ts';
 
 export type RunStatus =
   'running' | 'paused' | 'needs_operator' | 'compensating' | 'completed' | 'failed' | 'compensated' | 'cancelled';
 export const TERMINAL_RUN_STATUSES: readonly RunStatus[] = ['completed', 'failed', 'compensated', 'cancelled'];
 
-export type StepStatus =
-  | 'pending'
-  | 'waiting_governance'
-  | 'waiting_approval'
-  | 'running'
-  | 'retry_scheduled'
-  | 'completed'
-  | 'failed'
-  | 'skipped'
-  | 'cancelled';
-export const TERMINAL_STEP_STATUSES: readonly StepStatus[] = ['completed', 'failed', 'skipped', 'cancelled'];
-
 export type CompensationStatus = 'running' | 'retry_scheduled' | 'completed' | 'failed' | 'skipped';
-
-/** A dispatched attempt the runtime has not sent yet (flow control); its timeout is not running. */
-export interface Hold {
-  readonly reason: HoldReason;
-  readonly worker: string;
-  readonly since: number;
-}
-
-export interface StepState {
-  readonly id: string;
-  readonly status: StepStatus;
-  /** The last attempt dispatched; 0 before the first. */
-  readonly attempt: number;
-  /** Attempts before this number do not count against maxAttempts (an operator retry starts a new budget). */
-  readonly attemptBase: number;
-  readonly input: unknown;
-  /** An operator's edited input for the next attempt. */
-  readonly inputOverride: unknown;
-  readonly output: unknown;
-  readonly error: StepError | null;
-  readonly skipKind: SkipKind | null;
-  readonly governance: {
-    readonly outcome: GovernanceOutcome | 'approved';
-    readonly policyId: string | null;
-    readonly reason: string;
-  } | null;
-  readonly approvalCause: 'approval_step' | 'governance' | null;
-  /** The digest of the input governance was last asked about; only a decision about that input applies. */
-  readonly askedDigest: string | null;
-  readonly dispatchedAt: number | null;
-  readonly startedAt: number | null;
-  readonly lastHeartbeatAt: number | null;
-  readonly finishedAt: number | null;
-  readonly retryAt: number | null;
-  readonly retryDue: boolean;
-  /**
-   * The step's gate outlived its deadline: an approval step's `timeout` (an operator was told), or governance's
-   * `governanceTimeout` (an operator is to be told). It stays so until the gate is decided or asked again.
-   */
-  readonly escalated: boolean;
-  /** Set while the attempt out is held by flow control (status stays `running`). */
-  readonly held: Hold | null;
-}
 
 export interface CompensationState {
   readonly stepId: string;
@@ -120,33 +96,14 @@ export function isTerminalRun(status: RunState['status']): boolean {
   return (TERMINAL_RUN_STATUSES as readonly string[]).includes(status);
 }
 
-export function isTerminalStep(status: StepStatus): boolean {
-  return (TERMINAL_STEP_STATUSES as readonly string[]).includes(status);
-}
-
-export function newStepState(id: string): StepState {
-  return {
-    id,
-    status: 'pending',
-    attempt: 0,
-    attemptBase: 0,
-    input: null,
-    inputOverride: undefined,
-    output: null,
-    error: null,
-    skipKind: null,
-    governance: null,
-    approvalCause: null,
-    askedDigest: null,
-    dispatchedAt: null,
-    startedAt: null,
-    lastHeartbeatAt: null,
-    finishedAt: null,
-    retryAt: null,
-    retryDue: false,
-    escalated: false,
-    held: null,
-  };
+/** The run's step `stepId`, when it is in one of the given statuses. */
+export function stepAt<S extends StepStatus>(
+  s: RunData,
+  stepId: string,
+  ...statuses: readonly S[]
+): StepIn<S> | undefined {
+  const st = s.steps[stepId];
+  return stepIs(st, ...statuses) ? st : undefined;
 }
 
 /** Whether this attempt is the one out (held or not) of a run still going: only its reports can change anything. */

@@ -9,7 +9,7 @@
 import { expect } from '@jest/globals';
 import { compileDefinition } from '@orchestron/definitions';
 import type { CompiledDefinition } from '@orchestron/definitions';
-import { decide, DomainError, fold, isStarted } from '../index.ts';
+import { decide, DomainError, fold, isStarted, stepAt } from '../index.ts';
 import type {
   Command,
   DomainErrorCode,
@@ -241,7 +241,9 @@ export function governance(
 /** Fills in ASKED_DIGEST from the state, as the runtime's decision carries the digest of what it asked about. */
 export function withAskedDigest(command: Command, state: RunState): Command {
   if (command.type !== 'RecordGovernanceDecision' || command.data.inputDigest !== ASKED_DIGEST) return command;
-  const asked = isStarted(state) ? (state.steps[command.data.stepId]?.askedDigest ?? null) : null;
+  const asked = isStarted(state)
+    ? (stepAt(state, command.data.stepId, 'waiting_governance')?.askedDigest ?? null)
+    : null;
   return { ...command, data: { ...command.data, inputDigest: asked ?? 'nothing was asked' } };
 }
 

@@ -3,12 +3,13 @@
  * not) and operator actions a scenario describes, then a finisher that answers everything outstanding so the
  * run ends. It decides one command at a time and records, per invariant, every violation it sees.
  */
-import { decide, DomainError, evolve, initialState, isStarted, isTerminalRun } from '../index.ts';
-import { assertNever } from './run-checks.ts';
+import { decide, DomainError, evolve, initialState, isStarted, isTerminalRun, stepAt } from '../index.ts';
 import type { CompiledDefinition } from '@orchestron/definitions';
-import type { Command, Phase, RunData, RunState, WorkflowEvent } from '../index.ts';
+import type { Command, CommandMetadata, RunData, RunState, WorkflowEvent } from '../index.ts';
+import { commandFor, probeCommands } from './random-commands.ts';
+import type { Attempt, Chooser } from './random-commands.ts';
 import { buildDefinition, runInput, T0 } from './random-workflows.ts';
-import type { Action, Scenario } from './random-workflows.ts';
+import type { Scenario } from './random-workflows.ts';
 import {
   applies,
   compensationProblems,
@@ -49,15 +50,15 @@ export function drive(sc: Scenario, options: Options = {}): Outcome {
 const isReport = (c: Command): boolean =>
   c.type.startsWith('Record') || c.type === 'FireTimer' || c.type === 'HoldStep' || c.type === 'ReleaseStep';
 
-class Driver {
+class Driver implements Chooser {
   private readonly sc: Scenario;
   private readonly options: Options;
-  private readonly definition: CompiledDefinition;
+  readonly definition: CompiledDefinition;
   private readonly input: Record<string, unknown>;
   private readonly downstream: Map<string, Set<string>>;
   private state: RunState = initialState();
   private readonly events: WorkflowEvent[] = [];
-  private readonly reports: Command[] = [];
+  readonly reports: Command[] = [];
   private readonly activated = new Set<string>();
   private readonly dispatched = new Set<string>();
   private readonly violations: Record<Invariant, string[]> = {
@@ -69,7 +70,7 @@ class Driver {
     idempotence: [],
     crash: [],
   };
-  private now = T0;
+  now = T0;
 
   constructor(sc: Scenario, options: Options) {
     this.sc = sc;
@@ -87,7 +88,7 @@ class Driver {
     });
     for (const a of this.sc.actions) {
       this.now += a.dt;
-      const command = this.commandFor(a);
+      const command = commandFor(a, this);
       if (command) this.send(command);
     }
     this.finish();
@@ -95,20 +96,19 @@ class Driver {
     return { definition: this.definition, events: this.events, state: this.state, violations: this.violations };
   }
 
-  private get s(): RunData {
+  get s(): RunData {
     if (!isStarted(this.state)) throw new Error('the run did not start');
     return this.state;
   }
 
-  private meta(actor?: string) {
+  meta(actor?: string): CommandMetadata {
     return actor === undefined ? { now: this.now } : { now: this.now, actor };
   }
 
-  // ---- choosing commands -------------------------------------------------------------------------------
+  // ---- choosing commands (random-commands.ts) ----------------------------------------------------------
 
-  /** Attempts out at a worker, or (with `held`) the ones the runtime holds back. */
-  private outstanding(held?: boolean): { stepId: string; attempt: number; phase: Phase }[] {
-    const out: { stepId: string; attempt: number; phase: Phase }[] = [];
+  outstanding(held?: boolean): Attempt[] {
+    const out: Attempt[] = [];
     const wanted = (h: unknown) => held === undefined || (h !== null) === held;
     for (const st of Object.values(this.s.steps))
       if (st.status === 'running' && wanted(st.held))
@@ -119,160 +119,8 @@ class Driver {
     return out;
   }
 
-  private stepIds(filter: (id: string) => boolean = () => true): string[] {
+  stepIds(filter: (id: string) => boolean = () => true): string[] {
     return this.definition.order.filter(filter);
-  }
-
-  private commandFor(a: Action): Command | null {
-    const pick = <T>(items: readonly T[]): T | undefined =>
-      items.length === 0 ? undefined : items[a.pick % items.length];
-    const s = this.s;
-    const anyStep = pick(this.definition.order) ?? 's0';
-    switch (a.kind) {
-      case 'complete':
-      case 'fail':
-      case 'start':
-      case 'heartbeat': {
-        const target = pick(this.outstanding());
-        if (!target) return null;
-        return this.report(a.kind, target.stepId, target.attempt, target.phase, a);
-      }
-      case 'duplicate': {
-        const original = pick(this.reports);
-        return original ? { ...original, metadata: this.meta() } : null;
-      }
-      case 'stale': {
-        const retried = [
-          ...Object.values(s.steps)
-            .filter((st) => st.attempt >= 2)
-            .map((st) => ({ stepId: st.id, attempt: st.attempt, phase: 'execute' as Phase })),
-          ...Object.values(s.compensations)
-            .filter((c) => c.attempt >= 2)
-            .map((c) => ({ stepId: c.stepId, attempt: c.attempt, phase: 'compensate' as Phase })),
-        ];
-        const target = pick(retried);
-        if (!target) return this.report(a.flag ? 'complete' : 'fail', anyStep, 1 + (a.pick % 3), 'execute', a);
-        return this.report(
-          a.flag ? 'complete' : 'fail',
-          target.stepId,
-          1 + (a.pick % (target.attempt - 1)),
-          target.phase,
-          a,
-        );
-      }
-      case 'timer': {
-        const timer = pick(Object.values(s.timers).sort((x, y) => x.id.localeCompare(y.id)));
-        if (!timer) return null;
-        if (a.flag) this.now = Math.max(this.now, timer.dueAt);
-        return { type: 'FireTimer', data: { timerId: timer.id }, metadata: this.meta('system:timer') };
-      }
-      case 'governance': {
-        const id = pick(this.stepIds((i) => s.steps[i]?.status === 'waiting_governance'));
-        if (!id) return null;
-        const outcome = (['allow', 'allow', 'deny', 'require_approval'] as const)[a.pick % 4] ?? 'allow';
-        // Mostly about the input asked; sometimes about another (an answer to an older request), which must change nothing.
-        const inputDigest = a.flag && a.pick % 3 === 0 ? 'an older request' : (s.steps[id]?.askedDigest ?? '');
-        return {
-          type: 'RecordGovernanceDecision',
-          data: { stepId: id, outcome, policyId: `policy-${a.pick % 5}`, reason: 'random', inputDigest },
-          metadata: this.meta(),
-        };
-      }
-      case 'hold': {
-        // Mostly an attempt the runtime could not send; sometimes one that is held already, stale, or started.
-        const target = pick(a.flag ? this.outstanding() : this.outstanding(false));
-        if (!target) return null;
-        const reason = a.pick % 2 === 0 ? 'breaker_open' : 'concurrency_limit';
-        return {
-          type: 'HoldStep',
-          data: {
-            ...target,
-            attempt: a.pick % 11 === 0 ? target.attempt + 1 : target.attempt,
-            reason,
-            worker: `w${a.pick % 3}`,
-          },
-          metadata: this.meta('system:flow'),
-        };
-      }
-      case 'release': {
-        const target = pick(a.flag ? this.outstanding() : this.outstanding(true));
-        if (!target) return null;
-        return { type: 'ReleaseStep', data: target, metadata: this.meta('system:flow') };
-      }
-      case 'approve':
-      case 'reject': {
-        const waiting = a.kind === 'reject' ? ['waiting_approval', 'waiting_governance'] : ['waiting_approval'];
-        const id = a.flag ? anyStep : pick(this.stepIds((i) => waiting.includes(s.steps[i]?.status ?? '')));
-        if (!id) return null;
-        return {
-          type: a.kind === 'approve' ? 'Approve' : 'Reject',
-          data: { stepId: id, reason: 'random' },
-          metadata: this.meta('ops:random'),
-        };
-      }
-      case 'retry': {
-        const retryable = (i: string) =>
-          s.steps[i]?.status === 'failed' ||
-          s.compensations[i]?.status === 'failed' ||
-          (s.steps[i]?.status === 'waiting_governance' && s.steps[i]?.escalated === true);
-        const id = a.flag ? anyStep : pick(this.stepIds(retryable));
-        if (!id) return null;
-        return {
-          type: 'RetryStep',
-          data: { stepId: id, ...(a.pick % 2 === 0 ? { input: { edited: a.pick } } : {}) },
-          metadata: this.meta('ops:random'),
-        };
-      }
-      case 'skip': {
-        const id = a.flag
-          ? anyStep
-          : pick(this.stepIds((i) => s.steps[i]?.status === 'failed' || s.compensations[i]?.status === 'failed'));
-        if (!id) return null;
-        return {
-          type: 'SkipStep',
-          data: { stepId: id, output: a.pick % 7 === 0 ? undefined : { skipped: a.pick } },
-          metadata: this.meta('ops:random'),
-        };
-      }
-      case 'pause':
-        return { type: 'Pause', data: {}, metadata: this.meta('ops:random') };
-      case 'resume':
-        return { type: 'Resume', data: {}, metadata: this.meta('ops:random') };
-      case 'cancel':
-        return { type: 'Cancel', data: {}, metadata: this.meta('ops:random') };
-      case 'compensate':
-        return { type: 'Compensate', data: {}, metadata: this.meta('ops:random') };
-      default:
-        return assertNever(a.kind);
-    }
-  }
-
-  private report(
-    kind: 'complete' | 'fail' | 'start' | 'heartbeat',
-    stepId: string,
-    attempt: number,
-    phase: Phase,
-    a: Action,
-  ): Command {
-    const data = { stepId, attempt, phase };
-    switch (kind) {
-      case 'complete':
-        return { type: 'RecordStepCompleted', data: { ...data, output: { v: a.pick } }, metadata: this.meta() };
-      case 'fail': {
-        const code = a.flag ? 'E.TRANSIENT' : a.pick % 2 === 0 ? 'E.FATAL' : 'E.OTHER';
-        return {
-          type: 'RecordStepFailed',
-          data: { ...data, error: { code, message: 'random failure', retryable: a.pick % 3 !== 0 } },
-          metadata: this.meta(),
-        };
-      }
-      case 'start':
-        return { type: 'RecordStepStarted', data, metadata: this.meta() };
-      case 'heartbeat':
-        return { type: 'RecordStepHeartbeat', data, metadata: this.meta() };
-      default:
-        return assertNever(kind);
-    }
   }
 
   // ---- the finisher -----------------------------------------------------------------------------------
@@ -302,7 +150,7 @@ class Driver {
           outcome: 'allow',
           policyId: null,
           reason: 'finisher',
-          inputDigest: this.s.steps[id]?.askedDigest ?? '',
+          inputDigest: stepAt(this.s, id, 'waiting_governance')?.askedDigest ?? '',
         },
         metadata: this.meta(),
       });
@@ -453,7 +301,10 @@ class Driver {
     if (!def) return;
     if (!joinSatisfied(def, s)) {
       const needs = def.needs
-        .map((n) => `${n}:${s.steps[n]?.status}${s.steps[n]?.skipKind ? `(${s.steps[n]?.skipKind})` : ''}`)
+        .map((n) => {
+          const need = s.steps[n];
+          return `${n}:${need?.status}${need?.status === 'skipped' ? `(${need.skipKind})` : ''}`;
+        })
         .join(' ');
       this.violate(
         'order',
@@ -502,54 +353,6 @@ class Driver {
 
   /** Every kind of command, against an ended run: none may produce an event. */
   private probe(): void {
-    const s = this.s;
-    const ids = this.definition.order.slice(0, 4);
-    const m = this.meta('probe');
-    const commands: Command[] = [
-      {
-        type: 'StartRun',
-        data: { runId: 'run-p', definition: this.definition, input: this.input, idempotencyKey: 'key-p' },
-        metadata: m,
-      },
-      { type: 'Pause', data: {}, metadata: m },
-      { type: 'Resume', data: {}, metadata: m },
-      { type: 'Cancel', data: {}, metadata: m },
-      { type: 'Compensate', data: {}, metadata: m },
-      ...Object.keys(s.timers).map((timerId): Command => ({ type: 'FireTimer', data: { timerId }, metadata: m })),
-    ];
-    for (const id of ids) {
-      const attempt = s.steps[id]?.attempt ?? 0;
-      for (const phase of ['execute', 'compensate'] as const) {
-        for (const n of [attempt, attempt + 1]) {
-          commands.push(
-            { type: 'RecordStepStarted', data: { stepId: id, attempt: n, phase }, metadata: m },
-            { type: 'RecordStepCompleted', data: { stepId: id, attempt: n, phase, output: null }, metadata: m },
-            {
-              type: 'RecordStepFailed',
-              data: { stepId: id, attempt: n, phase, error: { code: 'E', message: 'late', retryable: true } },
-              metadata: m,
-            },
-          );
-        }
-      }
-      commands.push(
-        {
-          type: 'RecordGovernanceDecision',
-          data: {
-            stepId: id,
-            outcome: 'allow',
-            policyId: null,
-            reason: 'late',
-            inputDigest: s.steps[id]?.askedDigest ?? 'none',
-          },
-          metadata: m,
-        },
-        { type: 'Approve', data: { stepId: id }, metadata: m },
-        { type: 'Reject', data: { stepId: id }, metadata: m },
-        { type: 'RetryStep', data: { stepId: id }, metadata: m },
-        { type: 'SkipStep', data: { stepId: id, output: null }, metadata: m },
-      );
-    }
-    for (const command of commands) this.send(command);
+    for (const command of probeCommands(this.s, this.definition, this.input, this.meta('probe'))) this.send(command);
   }
 }

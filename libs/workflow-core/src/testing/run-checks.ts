@@ -1,6 +1,6 @@
 /** The oracles of the decider's property tests, written from DESIGN.md rather than from the decider's code. */
 import type { CompiledDefinition, CompiledStep } from '@orchestron/definitions';
-import { fold, isStarted, isTerminalRun } from '../index.ts';
+import { fold, heldOf, isEscalated, isStarted, isTerminalRun, stepAt } from '../index.ts';
 import type { Command, Phase, RunData, RunState, WorkflowEvent } from '../index.ts';
 
 /**
@@ -42,7 +42,7 @@ export function applies(command: Command, s: RunData): boolean {
       const current = phase === 'execute' ? s.steps[id] : s.compensations[id];
       if (current?.status !== 'running' || current.attempt !== attempt) return false;
       if (command.type === 'ReleaseStep') return current.held !== null;
-      return current.held === null && (phase === 'compensate' || s.steps[id]?.startedAt === null);
+      return current.held === null && (phase === 'compensate' || stepAt(s, id, 'running')?.startedAt === null);
     }
     default:
       return true;
@@ -54,7 +54,7 @@ export function holdProblems(s: RunData): string[] {
   const problems: string[] = [];
   const held = [
     ...Object.values(s.steps)
-      .filter((st) => st.held !== null)
+      .filter((st) => heldOf(st) !== null)
       .map((st) => ({ id: st.id, status: st.status, attempt: st.attempt, phase: 'execute' as Phase })),
     ...Object.values(s.compensations)
       .filter((c) => c.held !== null)
@@ -152,7 +152,7 @@ export function missingDeadlines(s: RunData): string[] {
     if (st.status === 'retry_scheduled' && !st.retryDue && !has(st.id, 'execute', 'retry'))
       problems.push(`${st.id} waits for a retry that no timer will trigger`);
     const def = s.definition.steps[st.id];
-    const escalated = s.attention?.stepId === st.id || st.escalated;
+    const escalated = s.attention?.stepId === st.id || isEscalated(st);
     if (
       st.status === 'waiting_approval' &&
       st.approvalCause === 'approval_step' &&
