@@ -20,6 +20,11 @@ export interface RunResponse {
   readonly agent_contract: AgentContract | null;
 }
 
+export interface RunWaitResponse extends RunResponse {
+  /** How the wait ended; `position` is the `after` for the next one. */
+  readonly wait: { readonly ended: boolean; readonly timedOut: boolean; readonly position: number };
+}
+
 export interface StartRunResponse extends RunResponse {
   /** True when the idempotency key matched a run that already existed (HTTP 200 rather than 201). */
   readonly existing: boolean;
@@ -38,6 +43,8 @@ export interface ApiClient {
     query: ListRunsQuery,
   ): Promise<{ readonly runs: readonly RunSummary[]; readonly agent_contract: AgentContract | null }>;
   getRun(runId: string): Promise<RunResponse>;
+  /** Long poll (GET /v1/runs/:id/wait): the run once it changes past `after`, or ends, or `timeoutMs` is up. */
+  waitRun(runId: string, after: number, timeoutMs: number): Promise<RunWaitResponse>;
   getEvents(
     runId: string,
   ): Promise<{ readonly events: readonly EventView[]; readonly agent_contract: AgentContract | null }>;
@@ -104,6 +111,11 @@ export function createApiClient(config: ClientConfig, fetchImpl: FetchLike = fet
     },
     async getRun(runId) {
       return withContract((await request<RunResponse>('GET', `/v1/runs/${enc(runId)}`)).body);
+    },
+    async waitRun(runId, after, timeoutMs) {
+      const path = `/v1/runs/${enc(runId)}/wait?after=${after}&timeoutMs=${timeoutMs}`;
+      const { body } = await request<RunWaitResponse>('GET', path);
+      return { ...withContract(body), wait: body.wait };
     },
     async getEvents(runId) {
       const { body } = await request<{ events: EventView[]; agent_contract?: AgentContract }>(

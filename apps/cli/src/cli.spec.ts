@@ -73,6 +73,45 @@ const welcome = (overrides: Parameters<typeof aStep>[1]) =>
   aStep('send-welcome', { worker: 'mail', needs: ['create-account'], ...overrides });
 
 describe('orchestron run', () => {
+  it('follows a run with the server long poll, from position to position, without polling', async () => {
+    // Given a server that answers GET /v1/runs/:id/wait at each change of the run
+    const waited = (run: RunView, position: number, ended = false) => ({
+      status: 200,
+      body: { run, wait: { ended, timedOut: false, position }, agent_contract: { retryable: false, next_actions: [] } },
+    });
+    const t = harness({
+      'POST /v1/runs': [ok(aRun([account({ status: 'running', attempt: 1 }), welcome({})]), 201)],
+      'GET /v1/runs/run-1/wait': [
+        waited(aRun([account({ status: 'completed', attempt: 1 }), welcome({ status: 'running', attempt: 1 })]), 7),
+        waited(
+          aRun([account({ status: 'completed', attempt: 1 }), welcome({ status: 'completed', attempt: 1 })], {
+            status: 'completed',
+          }),
+          9,
+          true,
+        ),
+      ],
+    });
+    // When the run is started with --wait
+    const code = await t.run('run', 'employee-onboarding', '--wait');
+    // Then each wait asked past the position the last one answered, and nothing polled GET /v1/runs/run-1
+    const waits = t.requests.filter((r) => r.url.includes('/wait?'));
+    expect(waits.map((r) => new URL(r.url).searchParams.get('after'))).toEqual(['0', '7']);
+    expect(waits.every((r) => Number(new URL(r.url).searchParams.get('timeoutMs')) <= 20_000)).toBe(true);
+    expect(t.requests.some((r) => r.method === 'GET' && new URL(r.url).pathname === '/v1/runs/run-1')).toBe(false);
+    expect(t.out.at(-1)).toMatch(/^✓ run run-1 completed/);
+    expect(code).toBe(0);
+  });
+
+  it('ends with the 404 of a run that vanished while followed, rather than falling back to polling', async () => {
+    const gone = harness({
+      'POST /v1/runs': [ok(aRun([account({ status: 'running', attempt: 1 })]), 201)],
+      'GET /v1/runs/run-1/wait': [failure(404, 'RUN.NOT_FOUND', 'run run-1 does not exist')],
+    });
+    expect(await gone.run('run', 'employee-onboarding', '--wait')).toBe(2);
+    expect(gone.requests.filter((r) => new URL(r.url).pathname === '/v1/runs/run-1')).toEqual([]);
+  });
+
   it('sends a definition file inline and follows it to completion with --wait', async () => {
     // Given a server whose run completes over three polls
     const t = harness({

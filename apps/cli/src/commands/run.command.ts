@@ -21,6 +21,8 @@ interface RunOptions {
 }
 
 export const POLL_INTERVAL_MS = 250;
+/** The longest one long poll asks the server to hold (under the client's 30 s request timeout). */
+const MAX_WAIT_CALL_MS = 20_000;
 /** Polls in a row that may fail (server restarting, network blip) before `--wait` gives up. */
 const MAX_POLL_FAILURES = 3;
 /** Polls in a row that must see the run idle on an approval before it counts as waiting for a human. */
@@ -118,6 +120,7 @@ async function waitForRun(
   let previous: RunView | null = null;
   let run = started.run;
   let idlePolls = 0;
+  let follow: ReturnType<typeof follower> | null = follower(client);
   if (!json) io.out(`Run ${run.id} — ${run.definition.name ?? run.definition.id} v${run.definition.version}`);
   for (;;) {
     if (!json) for (const line of renderProgress(previous, run, { colour: io.colour })) io.out(line);
@@ -128,16 +131,46 @@ async function waitForRun(
     if (idlePolls >= IDLE_POLLS) return finishWaiting(ctx, run, json, { kind: 'waiting_for_human' });
     const remaining = deadline - ctx.now();
     if (remaining <= 0) throw new WaitTimeoutError(run.id, timeoutSeconds ?? 0, run.status);
-    await ctx.sleep(Math.min(POLL_INTERVAL_MS, remaining));
     previous = run;
-    run = await poll(ctx, client, run.id, json);
+    // A human's decision is judged over polls a short interval apart; any other change is waited for.
+    const holdMs = state === 'waiting_for_human' ? 2 * POLL_INTERVAL_MS : Math.min(MAX_WAIT_CALL_MS, remaining);
+    const runId = run.id;
+    const following = follow;
+    const next = following === null ? null : await retrying(ctx, json, () => following.next(runId, holdMs));
+    if (next === null) follow = null;
+    if (next !== null) run = next;
+    else {
+      await ctx.sleep(Math.min(POLL_INTERVAL_MS, remaining));
+      run = await retrying(ctx, json, async () => (await client.getRun(runId)).run);
+    }
   }
 }
 
-async function poll(ctx: CliContext, client: ApiClient, runId: string, json: boolean): Promise<RunView> {
+/**
+ * Follows a run with the server's long poll, from position to position; null (and from then on the CLI polls)
+ * when the server has no wait route, as an older one does not.
+ */
+function follower(client: ApiClient): { next(runId: string, timeoutMs: number): Promise<RunView | null> } {
+  let after = 0;
+  return {
+    async next(runId, timeoutMs) {
+      try {
+        const { run, wait } = await client.waitRun(runId, after, Math.max(0, Math.round(timeoutMs)));
+        after = wait.position;
+        return run;
+      } catch (error) {
+        if (error instanceof ApiError && error.httpStatus === 404 && error.code !== 'RUN.NOT_FOUND') return null;
+        throw error;
+      }
+    },
+  };
+}
+
+/** Calls the server, trying again over a few transient failures (a restart, a network blip). */
+async function retrying<T>(ctx: CliContext, json: boolean, call: () => Promise<T>): Promise<T> {
   for (let failures = 0; ; failures++) {
     try {
-      return (await client.getRun(runId)).run;
+      return await call();
     } catch (error) {
       const transient =
         error instanceof ServerUnreachableError || (error instanceof ApiError && error.httpStatus >= 500);
