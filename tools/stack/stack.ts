@@ -31,6 +31,10 @@ export interface StackOptions {
   /** How soon a killed consumer loses its partitions. Default 10 s (the broker's floor is 6 s). */
   readonly sessionTimeoutMs?: number;
   readonly partitions?: number;
+  /** Workers report step.started only for attempts still running this long (default 0: always). */
+  readonly reportStartedAfterMs?: number;
+  /** PostgreSQL connections of each worker process's ledger. Default 2 (the stack runs 14 worker processes). */
+  readonly workerPoolSize?: number;
   /** Progress lines (one per process started). Default: stdout. */
   readonly log?: (line: string) => void;
 }
@@ -138,7 +142,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         role: 'worker',
         script: 'apps/workers/src/main.ts',
         args: ['--worker', worker, '--instance', `${worker}-${i + 1}`],
-        env: { ...common, ORCHESTRON_PG_POOL_SIZE: String(LEDGER_CONNECTIONS) },
+        env: {
+          ...common,
+          ORCHESTRON_PG_POOL_SIZE: String(options.workerPoolSize ?? LEDGER_CONNECTIONS),
+          ORCHESTRON_REPORT_STARTED_AFTER_MS: String(options.reportStartedAfterMs ?? 0),
+        },
         ready: /ready/,
       })),
     ),

@@ -30,7 +30,7 @@ export interface GovernanceServiceOptions {
   readonly instance?: string;
   /** Instances of one group share the requests. Default `orchestron-governance`. */
   readonly group?: string;
-  /** Requests handled at once by this instance. Default 4: decisions are independent of each other. */
+  /** Requests handled at once by this instance. Default 64: decisions are independent, and each waits mostly on its publish. */
   readonly concurrency?: number;
   readonly logger?: Logger;
   /** Decisions counted by outcome and policy (`orchestron_governance_decisions_total`). */
@@ -77,7 +77,7 @@ export async function startGovernanceService(options: GovernanceServiceOptions):
     const transport = new BusTransport({
       bus,
       group,
-      concurrency: options.concurrency ?? 4,
+      concurrency: options.concurrency ?? 64,
       onError: (error, message) => {
         logger.error('governance request not decided; it goes to the dead-letter topic', {
           topic: message.topic,

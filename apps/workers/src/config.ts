@@ -24,6 +24,8 @@ Environment:
   ORCHESTRON_PG_POOL_SIZE      connections to it this process may hold (default 4, at least 2)
   ORCHESTRON_WORK_MS           work time of each example step in ms (default 50)
   ORCHESTRON_SHUTDOWN_GRACE_MS how long SIGTERM lets running steps finish before aborting them (default 10000)
+  ORCHESTRON_REPORT_STARTED_AFTER_MS  report step.started only for attempts still running this long (default 0:
+                               always, at once); e.g. 100 spares the orchestrator a message and an event per quick step
   OTEL_EXPORTER_OTLP_ENDPOINT  export trace spans over OTLP/HTTP (e.g. http://127.0.0.1:4318); unset: none
 
 Instances of one worker name share its consumer group (orchestron-worker-<name>) and the ledger, so
@@ -41,6 +43,7 @@ export interface WorkersConfig {
   readonly pgPoolSize: number;
   readonly workMs: number;
   readonly shutdownGraceMs: number;
+  readonly reportStartedAfterMs: number;
 }
 
 /** A command line or environment that cannot work; the message names the option or variable. */
@@ -91,6 +94,7 @@ function settings(env: Env): Omit<WorkersConfig, 'workers' | 'instance'> {
       pgPoolSize: pg.poolSize,
       workMs: integerSetting(env, 'ORCHESTRON_WORK_MS', 50, 0),
       shutdownGraceMs: integerSetting(env, 'ORCHESTRON_SHUTDOWN_GRACE_MS', 10_000, 0),
+      reportStartedAfterMs: integerSetting(env, 'ORCHESTRON_REPORT_STARTED_AFTER_MS', 0, 0),
     };
   } catch (error) {
     if (error instanceof SettingError) throw new ConfigError(error.message);

@@ -40,6 +40,7 @@ await runServiceMain({
         instance: config.instance,
         workMs: config.workMs,
         shutdownGraceMs: config.shutdownGraceMs,
+        reportStartedAfterMs: config.reportStartedAfterMs,
         logger,
       });
     } catch (error) {

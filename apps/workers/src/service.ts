@@ -17,6 +17,8 @@ export interface WorkerServiceOptions {
   /** How long close() lets running steps finish before aborting them (default 10 s). */
   readonly shutdownGraceMs?: number;
   readonly concurrency?: number;
+  /** When each attempt reports step.started (see WorkerOptions.reportStartedAfterMs; default at once). */
+  readonly reportStartedAfterMs?: number;
   readonly logger?: Logger;
 }
 
@@ -39,6 +41,7 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
     ...(options.workMs !== undefined ? { workMs: options.workMs } : {}),
     ...(options.shutdownGraceMs !== undefined ? { shutdownGraceMs: options.shutdownGraceMs } : {}),
     ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+    ...(options.reportStartedAfterMs !== undefined ? { reportStartedAfterMs: options.reportStartedAfterMs } : {}),
     ...(logger ? { logger } : {}),
   });
   // Together: each one joins its own consumer group, which takes about a heartbeat interval on Kafka. If one

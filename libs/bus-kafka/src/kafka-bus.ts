@@ -4,6 +4,7 @@ import { encodeMessage, partitionForKey } from './codec.ts';
 import { KafkaBusError, translateKafkaError } from './errors.ts';
 import { resolveOptions } from './options.ts';
 import type { KafkaBusOptions } from './options.ts';
+import { ProduceQueue } from './produce-queue.ts';
 import { KafkaSubscription } from './subscription.ts';
 import { TopicAdmin } from './topic-admin.ts';
 
@@ -41,6 +42,13 @@ export function createKafkaBus(options: KafkaBusOptions): KafkaBus {
     timeout: 10_000,
     connectTimeout: 5_000,
   });
+  // Publishes share produce requests: see ProduceQueue.
+  const produce = new ProduceQueue({
+    send: async (records) => {
+      await producer.send({ messages: records });
+    },
+    isUnavailable: (error) => translateKafkaError(error, 'produce', 'BUS.PUBLISH_FAILED').code === 'BUS.UNAVAILABLE',
+  });
   const subscriptions = new Set<KafkaSubscription>();
   let closed = false;
   let closing: Promise<void> | undefined;
@@ -55,7 +63,7 @@ export function createKafkaBus(options: KafkaBusOptions): KafkaBus {
     await topics.ensure([topic]);
     const records = messages.map((message) => encodeMessage(topic, message, topics.partitionsOf(topic)));
     try {
-      await producer.send({ messages: records });
+      await produce.publish(records);
     } catch (error) {
       throw translateKafkaError(error, `publish ${records.length} message(s) to ${topic}`, 'BUS.PUBLISH_FAILED');
     }
@@ -94,6 +102,7 @@ export function createKafkaBus(options: KafkaBusOptions): KafkaBus {
         await Promise.allSettled([...subscriptions].map((subscription) => subscription.close()));
         subscriptions.clear();
         closed = true;
+        await produce.drain();
         await Promise.allSettled([producer.close(), topics.close()]);
       })();
       return closing;

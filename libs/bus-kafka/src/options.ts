@@ -26,6 +26,11 @@ export interface KafkaBusOptions {
   readonly sessionTimeoutMs?: number;
   /** Default 1 s: a new member waits about this long for the others to notice it and rebalance. */
   readonly heartbeatIntervalMs?: number;
+  /**
+   * How long a finished message's offset may wait to be committed with the others of that moment. Default 100 ms.
+   * A member that dies redelivers at most about this much.
+   */
+  readonly commitIntervalMs?: number;
 }
 
 export interface ResolvedOptions {
@@ -38,6 +43,7 @@ export interface ResolvedOptions {
   readonly shutdownTimeoutMs: number;
   readonly sessionTimeoutMs: number;
   readonly heartbeatIntervalMs: number;
+  readonly commitIntervalMs: number;
 }
 
 export const DEFAULT_PARTITIONS = 8;
@@ -60,5 +66,6 @@ export function resolveOptions(options: KafkaBusOptions): ResolvedOptions {
     shutdownTimeoutMs: options.shutdownTimeoutMs ?? 30_000,
     sessionTimeoutMs: options.sessionTimeoutMs ?? 30_000,
     heartbeatIntervalMs: options.heartbeatIntervalMs ?? 1_000,
+    commitIntervalMs: options.commitIntervalMs ?? 100,
   };
 }

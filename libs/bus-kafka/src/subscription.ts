@@ -7,6 +7,7 @@ import type { RawRecord } from './codec.ts';
 import { sendToDeadLetters } from './dead-letters.ts';
 import { describeError, translateKafkaError } from './errors.ts';
 import { KeyLanes } from './key-lanes.ts';
+import { OffsetCommits } from './offset-commits.ts';
 import type { ResolvedOptions } from './options.ts';
 import { PartitionProgress } from './partition-progress.ts';
 
@@ -62,6 +63,7 @@ export class KafkaSubscription implements BusSubscription {
   private readonly lanes = new KeyLanes<Entry>();
   private readonly owned = new Map<string, Owned>();
   private readonly running = new Set<Promise<void>>();
+  private readonly commits: OffsetCommits;
   private assigned = new Set<string>();
   private consumer: Consumer | undefined;
   private stream: RawStream | undefined;
@@ -69,8 +71,6 @@ export class KafkaSubscription implements BusSubscription {
   private paused = false;
   private closing = false;
   private finished = false;
-  private committing: Promise<void> | undefined;
-  private commitAgain = false;
   private reconnecting: Promise<void> | undefined;
   /** Set while the group rebalances: no new handler starts until the new assignment is known. */
   private rebalancing: ReturnType<typeof setTimeout> | undefined;
@@ -82,6 +82,14 @@ export class KafkaSubscription implements BusSubscription {
     this.subscription = subscription;
     this.handler = handler;
     this.concurrency = Math.max(1, Math.floor(subscription.concurrency ?? 1));
+    this.commits = new OffsetCommits({
+      group: subscription.group,
+      intervalMs: context.options.commitIntervalMs,
+      logger: context.options.logger,
+      consumer: () => (this.finished ? undefined : this.consumer),
+      owned: () => [...this.owned].filter(([key]) => this.assigned.has(key)).map(([, owned]) => owned),
+      closing: () => this.closing,
+    });
   }
 
   /** Resolves once this member has joined its group and been given its partitions. */
@@ -264,7 +272,7 @@ export class KafkaSubscription implements BusSubscription {
       }
     }
     entry.progress.finish(offset);
-    this.scheduleCommit();
+    this.commits.schedule();
   }
 
   private report(error: unknown, message: DeliveredMessage): void {
@@ -276,49 +284,6 @@ export class KafkaSubscription implements BusSubscription {
         error: describeError(thrown),
       });
     }
-  }
-
-  private scheduleCommit(): void {
-    if (this.committing !== undefined) {
-      this.commitAgain = true;
-      return;
-    }
-    this.committing = this.commitLoop().finally(() => {
-      this.committing = undefined;
-    });
-  }
-
-  /** One commit request at a time; whatever finished meanwhile goes in the next one. */
-  private async commitLoop(): Promise<void> {
-    do {
-      this.commitAgain = false;
-      const consumer = this.consumer;
-      if (consumer === undefined || this.finished) return;
-      const batch = [...this.owned].flatMap(([key, owned]) => {
-        const point = owned.progress.pending();
-        return point !== undefined && this.assigned.has(key) ? [{ owned, point }] : [];
-      });
-      if (batch.length === 0) return;
-      try {
-        await consumer.commit({
-          offsets: batch.map(({ owned, point }) => ({
-            topic: owned.topic,
-            partition: owned.partition,
-            offset: BigInt(point.offset),
-            leaderEpoch: point.leaderEpoch,
-          })),
-        });
-        for (const { owned, point } of batch) owned.progress.committedUpTo(point.offset);
-      } catch (error) {
-        this.context.options.logger.warn('kafka offset commit failed; retrying', {
-          group: this.subscription.group,
-          error: describeError(error),
-        });
-        if (this.closing) return;
-        await new Promise((resolve) => setTimeout(resolve, 500));
-        this.commitAgain = true;
-      }
-    } while (this.commitAgain);
   }
 
   private fail(consumer: Consumer, error: unknown): void {
@@ -376,8 +341,7 @@ export class KafkaSubscription implements BusSubscription {
       );
     }
     await this.reconnecting;
-    await this.committing;
-    await this.commitLoop();
+    await this.commits.flush();
     this.finished = true;
     const { consumer, stream } = this;
     clearInterval(this.lagTimer);

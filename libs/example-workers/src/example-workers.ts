@@ -27,6 +27,8 @@ export interface ExampleWorkerOptions {
   readonly heartbeatMs?: number;
   readonly concurrency?: number;
   readonly shutdownGraceMs?: number;
+  /** When each attempt reports step.started (see WorkerOptions.reportStartedAfterMs; default at once). */
+  readonly reportStartedAfterMs?: number;
   readonly logger?: WorkerLogger;
 }
 
@@ -58,6 +60,7 @@ export function createExampleWorkers(options: ExampleWorkerOptions): Worker[] {
       ...(options.ledger ? { ledger: options.ledger } : {}),
       ...(options.instance !== undefined ? { instance: options.instance } : {}),
       ...(options.shutdownGraceMs !== undefined ? { shutdownGraceMs: options.shutdownGraceMs } : {}),
+      ...(options.reportStartedAfterMs !== undefined ? { reportStartedAfterMs: options.reportStartedAfterMs } : {}),
       ...(options.logger ? { logger: options.logger } : {}),
     }),
   );

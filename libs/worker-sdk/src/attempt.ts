@@ -102,3 +102,31 @@ export async function settlesWithin(promises: Iterable<Promise<unknown>>, ms: nu
     clearTimeout(timer);
   }
 }
+
+/**
+ * The `step.started` report of one attempt. With `afterMs` 0 it goes at once; otherwise only once the handler
+ * has run that long, so a quick attempt is told by its outcome alone (one message and one stored event fewer).
+ * `settled()` stops the clock and waits for a report already sent; one that failed is logged, not thrown: the
+ * outcome that follows says what happened.
+ */
+export function startedReport(
+  afterMs: number,
+  send: () => Promise<void>,
+  onError: (error: unknown) => void,
+): { readonly sent: Promise<void> | undefined; settled(): Promise<void> } {
+  let sent: Promise<void> | undefined;
+  const go = (): void => {
+    sent = send().catch(onError);
+  };
+  const timer = afterMs > 0 ? setTimeout(go, afterMs) : undefined;
+  if (afterMs <= 0) go();
+  return {
+    get sent() {
+      return sent;
+    },
+    async settled() {
+      clearTimeout(timer);
+      await sent;
+    },
+  };
+}

@@ -433,4 +433,32 @@ describe('idempotency', () => {
     });
     expect(ran).toBe(0);
   });
+
+  describe('reportStartedAfterMs', () => {
+    it('tells a quick attempt by its outcome alone, and a slow one by step.started first', async () => {
+      const t = setup();
+      await t.worker(
+        {
+          execute: async (ctx) =>
+            (ctx.input as { ms: number }).ms > 0 ? sleep((ctx.input as { ms: number }).ms) : null,
+        },
+        { reportStartedAfterMs: 60 },
+      );
+      const quick = command({ input: { ms: 0 } });
+      const slow = command({ input: { ms: 200 } });
+      await t.send(quick);
+      await t.send(slow);
+      await t.until((e) => final(e, quick.runId) !== undefined && final(e, slow.runId) !== undefined, 'both outcomes');
+      expect(types(t.events, quick.runId)).toEqual(['step.completed']);
+      expect(types(t.events, slow.runId)).toEqual(['step.started', 'step.completed']);
+    });
+
+    it('refuses a value that is not a number of ms', () => {
+      const bus = createInMemoryBus();
+      for (const bad of [-1, Number.NaN, Number.POSITIVE_INFINITY])
+        expect(() => createWorker({ name: 'w', bus, handlers: {}, reportStartedAfterMs: bad })).toThrow(
+          /reportStartedAfterMs must be a number of ms, 0 or more/,
+        );
+    });
+  });
 });

@@ -8,6 +8,7 @@ import {
   deadlineOutcome,
   parseStepCommand,
   settlesWithin,
+  startedReport,
   successOutcome,
   toStepError,
 } from './attempt.ts';
@@ -62,6 +63,11 @@ export interface WorkerOptions {
   readonly logger?: WorkerLogger;
   /** Called with every error a handler throws, before it is reported. */
   readonly onError?: (error: unknown, context: { runId: string; stepId: string; attempt: number }) => void;
+  /**
+   * When `step.started` goes out: 0 (the default) as the handler starts; N > 0 only if the handler is still running
+   * N ms later, so an attempt that finishes sooner costs the orchestrator one report and one stored event, not two.
+   */
+  readonly reportStartedAfterMs?: number;
 }
 
 export interface Worker {
@@ -85,6 +91,11 @@ export function createWorker(options: WorkerOptions): Worker {
       `createWorker: name must be letters, digits, ".", "_" or "-" (it names a topic), got ${JSON.stringify(options.name)}`,
     );
   const graceMs = options.shutdownGraceMs ?? 10_000;
+  const reportStartedAfterMs = options.reportStartedAfterMs ?? 0;
+  if (!Number.isFinite(reportStartedAfterMs) || reportStartedAfterMs < 0)
+    throw new TypeError(
+      `createWorker: reportStartedAfterMs must be a number of ms, 0 or more; got ${String(options.reportStartedAfterMs)}`,
+    );
   if (!Number.isFinite(graceMs) || graceMs < 0)
     throw new TypeError(
       `createWorker: shutdownGraceMs must be a non-negative number, got ${String(options.shutdownGraceMs)}`,
@@ -150,13 +161,12 @@ export function createWorker(options: WorkerOptions): Worker {
       ...(outcome.ok ? {} : { code: outcome.error.code, retryable: outcome.error.retryable }),
       ms: Date.now() - began,
     });
-    try {
-      await ledger.complete(command.idempotencyKey, outcome);
-    } catch (error) {
-      // The report below still goes out; a redelivery then finds the key running and stays silent.
+    // Side by side: the order does not matter. A redelivery after the report finds the key running (or done) and
+    // stays silent (or repeats the same outcome); if completing fails, the report still goes out.
+    const completed = ledger.complete(command.idempotencyKey, outcome).catch((error: unknown) => {
       logger.error('idempotency ledger complete failed', { ...fields, error: describe(error) });
-    }
-    await reportOutcome(outcome);
+    });
+    await Promise.all([completed, reportOutcome(outcome)]);
   };
 
   /** Runs the handler of a claimed attempt; undefined when the attempt was cut short by shutdown and goes unreported. */
@@ -208,9 +218,14 @@ export function createWorker(options: WorkerOptions): Worker {
           );
     attempts.add(controller);
     let finished = false;
+    let started: ReturnType<typeof startedReport> | undefined;
     try {
-      await ledger.recordExecution?.(command.idempotencyKey, claimContext);
-      await report({ type: 'step.started', ...base });
+      started = startedReport(
+        reportStartedAfterMs,
+        () => report({ type: 'step.started', ...base }),
+        (error) => logger.warn('step.started report failed', { ...fields, error: describe(error) }),
+      );
+      await Promise.all([ledger.recordExecution?.(command.idempotencyKey, claimContext), started.sent]);
       const output = await handler({
         ...base,
         action: command.action,
@@ -238,6 +253,7 @@ export function createWorker(options: WorkerOptions): Worker {
       return { ok: false, error: toStepError(error) };
     } finally {
       finished = true;
+      await started?.settled();
       cancelDeadline();
       attempts.delete(controller);
     }

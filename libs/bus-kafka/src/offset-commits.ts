@@ -1,0 +1,98 @@
+import type { Consumer } from '@platformatic/kafka';
+import { describeError } from './errors.ts';
+import type { KafkaBusLogger } from './options.ts';
+import type { PartitionProgress } from './partition-progress.ts';
+
+/** A partition this member may commit for. */
+export interface Committable {
+  readonly topic: string;
+  readonly partition: number;
+  readonly progress: PartitionProgress;
+}
+
+export interface OffsetCommitsDependencies {
+  readonly group: string;
+  readonly intervalMs: number;
+  readonly logger: KafkaBusLogger;
+  /** The consumer to commit through; undefined when there is none (between members, or finished). */
+  readonly consumer: () => Consumer | undefined;
+  /** The partitions this member owns now. */
+  readonly owned: () => Iterable<Committable>;
+  readonly closing: () => boolean;
+}
+
+/**
+ * A member's offset commits. They go on a short timer (`intervalMs`), not per message: one request then covers
+ * every message that finished meanwhile, on every partition, and one commit request is out at a time. A member
+ * that dies redelivers at most about that much (delivery is at least once either way).
+ */
+export class OffsetCommits {
+  private readonly deps: OffsetCommitsDependencies;
+  private committing: Promise<void> | undefined;
+  private again = false;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(deps: OffsetCommitsDependencies) {
+    this.deps = deps;
+  }
+
+  /** Something finished: commit it with the others of the next tick of the timer. */
+  schedule(): void {
+    if (this.committing !== undefined) {
+      this.again = true;
+      return;
+    }
+    if (this.timer !== undefined) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.committing = this.loop().finally(() => {
+        this.committing = undefined;
+      });
+    }, this.deps.intervalMs);
+  }
+
+  /** Commits what is pending now, after any commit already out; the timer is not waited for. */
+  async flush(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.committing;
+    await this.loop();
+  }
+
+  private async loop(): Promise<void> {
+    do {
+      this.again = false;
+      const consumer = this.deps.consumer();
+      if (consumer === undefined) return;
+      const batch = [...this.deps.owned()].flatMap((owned) => {
+        const point = owned.progress.pending();
+        return point === undefined ? [] : [{ owned, point }];
+      });
+      if (batch.length === 0) return;
+      try {
+        await consumer.commit({
+          offsets: batch.map(({ owned, point }) => ({
+            topic: owned.topic,
+            partition: owned.partition,
+            offset: BigInt(point.offset),
+            leaderEpoch: point.leaderEpoch,
+          })),
+        });
+        for (const { owned, point } of batch) owned.progress.committedUpTo(point.offset);
+        if (this.again && !this.deps.closing()) await sleep(this.deps.intervalMs);
+      } catch (error) {
+        this.deps.logger.warn('kafka offset commit failed; retrying', {
+          group: this.deps.group,
+          error: describeError(error),
+        });
+        if (this.deps.closing()) return;
+        await sleep(500);
+        this.again = true;
+      }
+    } while (this.again);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,182 @@
+/**
+ * `node tools/roundtrips/probe-stack.ts`: the production stack (separate processes on Kafka and PostgreSQL) driven
+ * over HTTP with N-step no-op runs, closed loop; prints runs/s, latency, CPU-ms per run by process, and the Kafka
+ * requests and PostgreSQL queries per step of each process (counted by tools/roundtrips/counter.ts, preloaded in
+ * every process of the stack). A diagnostic for the hot path, not the benchmark (that is `npm run bench`).
+ */
+import { readdirSync, readFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { build } from 'hdr-histogram-js';
+import { ROOT, startStack, stopStack } from '../stack/stack.ts';
+import type { Stack } from '../stack/stack.ts';
+
+const HELP = `Usage: node tools/roundtrips/probe-stack.ts [--runs 600] [--in-flight 50] [--steps 3] [--orchestrators 1]
+       [--partitions 8] [--worker-instances 1] [--worker-pool 2] [--started-after 0] [--keep] [--queries]
+Starts the stack with the records worker only (no-op work), runs the runs, prints figures, stops the stack.`;
+
+const { values } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '600' },
+    'in-flight': { type: 'string', default: '50' },
+    steps: { type: 'string', default: '3' },
+    orchestrators: { type: 'string', default: '1' },
+    partitions: { type: 'string', default: '8' },
+    'worker-instances': { type: 'string', default: '1' },
+    'worker-pool': { type: 'string', default: '2' },
+    'started-after': { type: 'string', default: '0' },
+    keep: { type: 'boolean', default: false },
+    queries: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h' },
+  },
+});
+if (values.help) {
+  process.stdout.write(`${HELP}\n`);
+  process.exit(0);
+}
+const runs = Number(values.runs);
+const inFlight = Number(values['in-flight']);
+const steps = Number(values.steps);
+
+interface Counts {
+  readonly pid: number;
+  readonly name: string;
+  readonly kafka: Record<string, number>;
+  readonly postgres: number;
+  readonly queries: Record<string, number>;
+}
+
+const countsDir = mkdtempSync(join(tmpdir(), 'orchestron-roundtrips-'));
+process.env.ORCHESTRON_ROUNDTRIPS_DIR = countsDir;
+process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --import ${join(ROOT, 'tools/roundtrips/counter.ts')}`;
+
+const definition = {
+  id: `probe-${steps}-steps`,
+  version: 1,
+  defaults: { retry: { maxAttempts: 1 }, timeout: '30s' },
+  steps: Object.fromEntries(
+    Array.from({ length: steps }, (_, i) => [
+      `s${i}`,
+      { worker: 'records', ...(i > 0 ? { needs: [`s${i - 1}`] } : {}) },
+    ]),
+  ),
+};
+
+const stack = await startStack({
+  dir: join(countsDir, 'stack'),
+  pgSchema: `probe_${process.pid}`,
+  apiPort: 0,
+  workMs: 0,
+  workers: ['records'],
+  workerInstances: Number(values['worker-instances']),
+  workerPoolSize: Number(values['worker-pool']),
+  reportStartedAfterMs: Number(values['started-after']),
+  orchestrators: Number(values.orchestrators),
+  partitions: Number(values.partitions),
+  log: () => undefined,
+});
+try {
+  await call(stack, 'admin', 'POST', '/v1/definitions', definition);
+  await drive(Math.min(100, runs), 'warm-up');
+  await new Promise((resolve) => setTimeout(resolve, 1200));
+  const before = snapshot(stack);
+  const { seconds, histogram } = await drive(runs, 'measured');
+  await new Promise((resolve) => setTimeout(resolve, 1200));
+  report(before, snapshot(stack), seconds, histogram);
+} finally {
+  if (!values.keep) await stopStack(stack.dir, () => undefined);
+  else process.stdout.write(`kept the stack in ${stack.dir}\n`);
+}
+
+async function drive(count: number, label: string) {
+  const histogram = build();
+  let next = 0;
+  const began = performance.now();
+  const lane = async (): Promise<void> => {
+    while (next < count) {
+      next += 1;
+      const t0 = performance.now();
+      const { run } = (await call(stack, 'producer', 'POST', '/v1/runs', {
+        definitionId: definition.id,
+        input: { patientId: `p-${next}` },
+      })) as { run: { id: string } };
+      for (;;) {
+        const answer = (await call(stack, 'producer', 'GET', `/v1/runs/${run.id}/wait?timeoutMs=30000`)) as {
+          run: { status: string };
+          wait: { ended: boolean };
+        };
+        if (answer.wait.ended) {
+          if (answer.run.status !== 'completed') throw new Error(`run ${run.id} ended ${answer.run.status}`);
+          break;
+        }
+      }
+      histogram.recordValue(Math.round((performance.now() - t0) * 1000));
+    }
+  };
+  await Promise.all(Array.from({ length: inFlight }, lane));
+  const seconds = (performance.now() - began) / 1000;
+  process.stdout.write(`${label}: ${count} runs in ${seconds.toFixed(2)} s\n`);
+  return { seconds, histogram };
+}
+
+async function call(s: Stack, role: keyof Stack['keys'], method: string, path: string, body?: unknown) {
+  const response = await fetch(`${s.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${s.keys[role]}`, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
+  return JSON.parse(text) as unknown;
+}
+
+interface Snapshot {
+  readonly cpu: Map<number, number>;
+  readonly counts: Map<number, Counts>;
+}
+
+function snapshot(s: Stack): Snapshot {
+  const cpu = new Map<number, number>();
+  for (const p of s.processes) {
+    const fields = readFileSync(`/proc/${p.pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    cpu.set(p.pid, ((Number(fields[11]) + Number(fields[12])) * 1000) / 100);
+  }
+  const counts = new Map<number, Counts>();
+  for (const file of readdirSync(countsDir).filter((f) => f.endsWith('.json'))) {
+    const c = JSON.parse(readFileSync(join(countsDir, file), 'utf8')) as Counts;
+    counts.set(c.pid, c);
+  }
+  return { cpu, counts };
+}
+
+function report(before: Snapshot, after: Snapshot, seconds: number, histogram: ReturnType<typeof build>): void {
+  const total = runs * steps;
+  const ms = (us: number) => (us / 1000).toFixed(1);
+  process.stdout.write(
+    `${runs} runs of ${steps} steps at ${inFlight} in flight: ${(runs / seconds).toFixed(1)} runs/s; ` +
+      `p50 ${ms(histogram.getValueAtPercentile(50))} ms, p99 ${ms(histogram.getValueAtPercentile(99))} ms\n`,
+  );
+  let cpuTotal = 0;
+  for (const p of stack.processes) {
+    const cpu = (after.cpu.get(p.pid) ?? 0) - (before.cpu.get(p.pid) ?? 0);
+    cpuTotal += cpu;
+    const a = after.counts.get(p.pid);
+    const b = before.counts.get(p.pid);
+    const kafka = Object.entries(a?.kafka ?? {})
+      .map(([api, n]) => [api, (n - (b?.kafka[api] ?? 0)) / total] as const)
+      .filter(([, n]) => n > 0)
+      .map(([api, n]) => `${api} ${n.toFixed(2)}`)
+      .join(', ');
+    const postgres = ((a?.postgres ?? 0) - (b?.postgres ?? 0)) / total;
+    process.stdout.write(
+      `  ${p.name.padEnd(16)} cpu ${(cpu / runs).toFixed(2)} ms/run; per step: pg ${postgres.toFixed(2)}; kafka ${kafka || '-'}\n`,
+    );
+    if (values.queries)
+      for (const [what, n] of Object.entries(a?.queries ?? {})) {
+        const per = (n - (b?.queries[what] ?? 0)) / total;
+        if (per > 0) process.stdout.write(`      pg ${per.toFixed(2)}/step  ${what}\n`);
+      }
+  }
+  process.stdout.write(`  total cpu ${(cpuTotal / runs).toFixed(2)} ms/run\n`);
+}
