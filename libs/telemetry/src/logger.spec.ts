@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -159,5 +160,30 @@ describe('createLogger', () => {
       },
     });
     expect(lines[0]).toMatchObject({ msg: 'odd field', logError: 'fields could not be serialized: no json for you' });
+  });
+
+  it('writes the lines of one tick to stderr in one write, in order, by default', async () => {
+    const writes: string[] = [];
+    const write = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      writes.push(String(chunk));
+      return true;
+    });
+    try {
+      const logger = createLogger({ service: 'svc' });
+      logger.info('one');
+      logger.warn('two');
+      logger.error('three');
+      expect(writes).toEqual([]);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(writes).toHaveLength(1);
+      expect(
+        writes[0]
+          ?.trimEnd()
+          .split('\n')
+          .map((line) => (JSON.parse(line) as { msg: string }).msg),
+      ).toEqual(['one', 'two', 'three']);
+    } finally {
+      write.mockRestore();
+    }
   });
 });

@@ -109,7 +109,7 @@ function serialize(line: Record<string, unknown>, fields: Record<string, unknown
 export function createLogger(options: LoggerOptions): Logger {
   if (typeof options.service !== 'string' || options.service === '')
     throw new Error('createLogger: service must be a non-empty string');
-  const sink = options.sink ?? ((line: string) => void process.stderr.write(`${line}\n`));
+  const sink = options.sink ?? toStderr;
   const write = (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>): void => {
     const line: Record<string, unknown> = { time: new Date().toISOString(), level, service: options.service };
     if (options.instance !== undefined) line.instance = options.instance;
@@ -127,3 +127,29 @@ export function createLogger(options: LoggerOptions): Logger {
     error: (m, f) => write('error', m, f),
   };
 }
+
+let pendingLines: string[] = [];
+let flushScheduled = false;
+
+function flushStderr(): void {
+  flushScheduled = false;
+  if (pendingLines.length === 0) return;
+  const text = pendingLines.join('');
+  pendingLines = [];
+  process.stderr.write(text);
+}
+
+/**
+ * The default sink: stderr, one write per tick for every line of that tick (a write to a file or pipe is a
+ * system call, and a service under load logs several lines per step). Lines keep their order; whatever is
+ * pending when the process exits is written then.
+ */
+function toStderr(line: string): void {
+  if (pendingLines.length === 0 && !flushScheduled) {
+    flushScheduled = true;
+    setImmediate(flushStderr);
+  }
+  pendingLines.push(`${line}\n`);
+}
+
+process.on('exit', flushStderr);
