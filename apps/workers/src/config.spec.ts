@@ -25,7 +25,7 @@ describe('readConfig', () => {
       pgPoolSize: 3,
       workMs: 0,
       shutdownGraceMs: 10_000,
-      reportStartedAfterMs: 0,
+      reportStartedAfterMs: 100,
     });
   });
 

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { EXAMPLE_WORKER_NAMES, isExampleWorkerName } from '@orchestron/example-workers';
 import { integerSetting, kafkaSettings, postgresSettings, SettingError } from '@orchestron/tiers';
 import type { Env } from '@orchestron/tiers';
+import { DEFAULT_REPORT_STARTED_AFTER_MS } from '@orchestron/worker-sdk';
 
 export const HELP = `orchestron workers — the example workers as a service of their own, on Kafka
 
@@ -24,8 +25,8 @@ Environment:
   ORCHESTRON_PG_POOL_SIZE      connections to it this process may hold (default 4, at least 2)
   ORCHESTRON_WORK_MS           work time of each example step in ms (default 50)
   ORCHESTRON_SHUTDOWN_GRACE_MS how long SIGTERM lets running steps finish before aborting them (default 10000)
-  ORCHESTRON_REPORT_STARTED_AFTER_MS  report step.started only for attempts still running this long (default 0:
-                               always, at once); e.g. 100 spares the orchestrator a message and an event per quick step
+  ORCHESTRON_REPORT_STARTED_AFTER_MS  report step.started only for attempts still running this long (default 100;
+                               a quicker attempt is told by its outcome alone); 0: always, at once
   OTEL_EXPORTER_OTLP_ENDPOINT  export trace spans over OTLP/HTTP (e.g. http://127.0.0.1:4318); unset: none
 
 Instances of one worker name share its consumer group (orchestron-worker-<name>) and the ledger, so
@@ -94,7 +95,12 @@ function settings(env: Env): Omit<WorkersConfig, 'workers' | 'instance'> {
       pgPoolSize: pg.poolSize,
       workMs: integerSetting(env, 'ORCHESTRON_WORK_MS', 50, 0),
       shutdownGraceMs: integerSetting(env, 'ORCHESTRON_SHUTDOWN_GRACE_MS', 10_000, 0),
-      reportStartedAfterMs: integerSetting(env, 'ORCHESTRON_REPORT_STARTED_AFTER_MS', 0, 0),
+      reportStartedAfterMs: integerSetting(
+        env,
+        'ORCHESTRON_REPORT_STARTED_AFTER_MS',
+        DEFAULT_REPORT_STARTED_AFTER_MS,
+        0,
+      ),
     };
   } catch (error) {
     if (error instanceof SettingError) throw new ConfigError(error.message);

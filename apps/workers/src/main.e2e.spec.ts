@@ -35,6 +35,7 @@ function startService(instance: string): {
       ...process.env,
       ORCHESTRON_PG_SCHEMA: SCHEMA,
       ORCHESTRON_WORK_MS: '0',
+      ORCHESTRON_REPORT_STARTED_AFTER_MS: '0',
       ORCHESTRON_KAFKA_SESSION_TIMEOUT_MS: '6000',
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -53,7 +53,14 @@ describe('the worker service on Kafka', () => {
           if (event.runId === runId) seen.push({ event, traceparent: m.headers?.traceparent });
         },
       );
-      service = await startWorkerService({ bus, ledger, workers: ['records'], instance: 'int-1', workMs: 0 });
+      service = await startWorkerService({
+        bus,
+        ledger,
+        workers: ['records'],
+        instance: 'int-1',
+        workMs: 0,
+        reportStartedAfterMs: 0,
+      });
       const command: StepCommandMessage = {
         type: 'step.execute',
         runId,

@@ -38,6 +38,7 @@ describe('startWorkerService', () => {
       workers: ['payments', 'records'],
       instance: 'test-1',
       workMs: 0,
+      reportStartedAfterMs: 0,
       logger: jsonLogger({ service: 'w' }, (l) => lines.push(l)),
     });
     expect(service.workers).toEqual(['payments', 'records']);
@@ -69,8 +70,9 @@ describe('startWorkerService', () => {
     await bus.subscribe({ topics: [Topics.stepEvents], group: 'spy' }, async (m) => {
       events.push(m.value as StepEventMessage);
     });
-    const one = await startWorkerService({ bus, ledger, workers: ['records'], instance: 'one', workMs: 5 });
-    const two = await startWorkerService({ bus, ledger, workers: ['records'], instance: 'two', workMs: 5 });
+    const settings = { bus, ledger, workers: ['records'], workMs: 5, reportStartedAfterMs: 0 };
+    const one = await startWorkerService({ ...settings, instance: 'one' });
+    const two = await startWorkerService({ ...settings, instance: 'two' });
     const runIds = Array.from({ length: 20 }, () => `run-${randomUUID()}`);
     for (const runId of runIds) {
       const command: StepCommandMessage = {

@@ -1,4 +1,4 @@
-export { createWorker } from './worker.ts';
+export { createWorker, DEFAULT_REPORT_STARTED_AFTER_MS } from './worker.ts';
 export type { StepContext, StepHandler, Worker, WorkerLogger, WorkerOptions } from './worker.ts';
 export { createMemoryLedger } from './ledger.ts';
 export type { ClaimContext, ClaimResult, IdempotencyLedger, Outcome } from './ledger.ts';

@@ -54,7 +54,8 @@ function setup(): {
     delivered,
     letters,
     async worker(handlers, options = {}) {
-      const w = createWorker({ name: 'w', bus, handlers, ...options });
+      // These tests follow every report, step.started included: it goes at once unless a test says otherwise.
+      const w = createWorker({ name: 'w', bus, handlers, reportStartedAfterMs: 0, ...options });
       await w.start();
       started.push(w);
       return w;

@@ -64,8 +64,9 @@ export interface WorkerOptions {
   /** Called with every error a handler throws, before it is reported. */
   readonly onError?: (error: unknown, context: { runId: string; stepId: string; attempt: number }) => void;
   /**
-   * When `step.started` goes out: 0 (the default) as the handler starts; N > 0 only if the handler is still running
-   * N ms later, so an attempt that finishes sooner costs the orchestrator one report and one stored event, not two.
+   * When `step.started` goes out: only if the handler is still running this many ms after it began (default 100),
+   * so an attempt that finishes sooner is told by its outcome alone, which spares the orchestrator a report and a
+   * stored event. 0: as the handler starts, always.
    */
   readonly reportStartedAfterMs?: number;
 }
@@ -83,6 +84,9 @@ export interface Worker {
 /** How long stopping waits for handlers after aborting them; one that ignores its signal is left behind. */
 const ABORTED_WAIT_MS = 2_000;
 
+/** See WorkerOptions.reportStartedAfterMs. */
+export const DEFAULT_REPORT_STARTED_AFTER_MS = 100;
+
 const silent: WorkerLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 export function createWorker(options: WorkerOptions): Worker {
@@ -91,7 +95,7 @@ export function createWorker(options: WorkerOptions): Worker {
       `createWorker: name must be letters, digits, ".", "_" or "-" (it names a topic), got ${JSON.stringify(options.name)}`,
     );
   const graceMs = options.shutdownGraceMs ?? 10_000;
-  const reportStartedAfterMs = options.reportStartedAfterMs ?? 0;
+  const reportStartedAfterMs = options.reportStartedAfterMs ?? DEFAULT_REPORT_STARTED_AFTER_MS;
   if (!Number.isFinite(reportStartedAfterMs) || reportStartedAfterMs < 0)
     throw new TypeError(
       `createWorker: reportStartedAfterMs must be a number of ms, 0 or more; got ${String(options.reportStartedAfterMs)}`,
