@@ -13,7 +13,7 @@ import { ROOT, startStack, stopStack } from '../stack/stack.ts';
 import type { Stack } from '../stack/stack.ts';
 
 const HELP = `Usage: node tools/roundtrips/probe-stack.ts [--runs 600] [--in-flight 50] [--steps 3] [--orchestrators 1]
-       [--partitions 8] [--worker-instances 1] [--worker-pool 2] [--started-after 0] [--keep] [--queries]
+       [--partitions 8] [--worker-instances 1] [--worker-pool 2] [--started-after 100] [--keep] [--queries]
 Starts the stack with the records worker only (no-op work), runs the runs, prints figures, stops the stack.`;
 
 const { values } = parseArgs({
@@ -25,7 +25,7 @@ const { values } = parseArgs({
     partitions: { type: 'string', default: '8' },
     'worker-instances': { type: 'string', default: '1' },
     'worker-pool': { type: 'string', default: '2' },
-    'started-after': { type: 'string', default: '0' },
+    'started-after': { type: 'string' },
     keep: { type: 'boolean', default: false },
     queries: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h' },
@@ -71,7 +71,7 @@ const stack = await startStack({
   workers: ['records'],
   workerInstances: Number(values['worker-instances']),
   workerPoolSize: Number(values['worker-pool']),
-  reportStartedAfterMs: Number(values['started-after']),
+  ...(values['started-after'] === undefined ? {} : { reportStartedAfterMs: Number(values['started-after']) }),
   orchestrators: Number(values.orchestrators),
   partitions: Number(values.partitions),
   log: () => undefined,

@@ -31,7 +31,7 @@ export interface StackOptions {
   /** How soon a killed consumer loses its partitions. Default 10 s (the broker's floor is 6 s). */
   readonly sessionTimeoutMs?: number;
   readonly partitions?: number;
-  /** Workers report step.started only for attempts still running this long (default 0: always). */
+  /** Workers report step.started only for attempts still running this long (default: the workers' own, 100 ms). */
   readonly reportStartedAfterMs?: number;
   /** PostgreSQL connections of each worker process's ledger. Default 2 (the stack runs 14 worker processes). */
   readonly workerPoolSize?: number;
@@ -145,7 +145,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         env: {
           ...common,
           ORCHESTRON_PG_POOL_SIZE: String(options.workerPoolSize ?? LEDGER_CONNECTIONS),
-          ORCHESTRON_REPORT_STARTED_AFTER_MS: String(options.reportStartedAfterMs ?? 0),
+          ...(options.reportStartedAfterMs === undefined
+            ? {}
+            : { ORCHESTRON_REPORT_STARTED_AFTER_MS: String(options.reportStartedAfterMs) }),
         },
         ready: /ready/,
       })),
