@@ -8,6 +8,8 @@ import { replay } from './replay.ts';
 import { runStream } from './run-index.ts';
 
 const CONFLICT_RETRIES = 8;
+/** Runs that ended, remembered by their last revision so their own events coming back are not taken for news. */
+const ENDED_REMEMBERED = 10_000;
 
 interface Loaded {
   readonly state: RunState;
@@ -55,6 +57,7 @@ export interface RunCommandsOptions {
 export class RunCommands {
   private readonly options: RunCommandsOptions;
   private readonly cache = new Map<string, Loaded & { state: RunData }>();
+  private readonly ended = new Map<string, number>();
   private readonly queues = new Map<string, Promise<unknown>>();
 
   constructor(options: RunCommandsOptions) {
@@ -102,9 +105,9 @@ export class RunCommands {
     return { state, revision };
   }
 
-  /** The cached revision of a live run, or -1. */
+  /** The revision this process last wrote or read of a run (live, or ended not long ago), or -1. */
   cachedRevision(runId: string): number {
-    return this.cache.get(runId)?.revision ?? -1;
+    return this.cache.get(runId)?.revision ?? this.ended.get(runId) ?? -1;
   }
 
   isCached(runId: string): boolean {
@@ -113,11 +116,18 @@ export class RunCommands {
 
   forget(runId: string): void {
     this.cache.delete(runId);
+    this.ended.delete(runId);
   }
 
   remember(runId: string, state: RunData, revision: number): void {
-    if (isTerminalRun(state.status)) this.cache.delete(runId);
-    else this.cache.set(runId, { state, revision });
+    if (!isTerminalRun(state.status)) {
+      this.cache.set(runId, { state, revision });
+      return;
+    }
+    this.cache.delete(runId);
+    this.ended.delete(runId);
+    this.ended.set(runId, revision);
+    if (this.ended.size > ENDED_REMEMBERED) this.ended.delete(this.ended.keys().next().value as string);
   }
 
   private async decideAndAppend(
@@ -126,7 +136,12 @@ export class RunCommands {
     metadata: Readonly<Record<string, string>>,
   ): Promise<Applied> {
     for (let attempt = 0; ; attempt++) {
-      const { state, revision } = await this.load(runId);
+      // A start is most often of a new run: decide it on the empty state and let the append's `no_stream` say
+      // otherwise (then reload and decide again), rather than read a stream that is not there.
+      const { state, revision } =
+        attempt === 0 && command.type === 'StartRun' && !this.cache.has(runId)
+          ? { state: replay([]), revision: null }
+          : await this.load(runId);
       const decision = decide(command, state);
       if (decision.events.length === 0) return { state, events: [], effects: [] };
       const after = fold(decision.events, state) as RunData;

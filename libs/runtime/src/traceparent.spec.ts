@@ -16,7 +16,8 @@ describe('trace context on the bus', () => {
     await bus.subscribe({ topics: [Topics.commands('w'), Topics.stepEvents], group: 'spy' }, async (m) => {
       seen.push(m);
     });
-    const worker = createWorker({ name: 'w', bus, handlers: { execute: async () => ({}) } });
+    // step.started at once, so each attempt sends two reports back (a quick one would send only its outcome).
+    const worker = createWorker({ name: 'w', bus, reportStartedAfterMs: 0, handlers: { execute: async () => ({}) } });
     await worker.start();
     await engine.start();
     await engine.definitions.register(
