@@ -2,9 +2,9 @@
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CaseSummary } from './results.ts';
-import { groupedBars, lineChart } from './svg.ts';
+import { colorOf, groupedBars, lineChart } from './svg.ts';
 import type { Series } from './svg.ts';
-import { systemKind } from './types.ts';
+import { ALL_SYSTEMS, systemKind } from './types.ts';
 import type { Case, SystemName } from './types.ts';
 
 const SHORT: Record<SystemName, string> = {
@@ -43,6 +43,8 @@ export function throughputCharts(input: ChartInput): Chart[] {
     const series: Series[] = input.systems
       .map((system) => ({
         name: SHORT[system],
+        // The same colour for a system in every chart.
+        color: colorOf(ALL_SYSTEMS.indexOf(system)),
         dashed: systemKind(system) === 'floor',
         points: cases.map((c) => {
           const m = input.summary.find((s) => s.system === system && s.caseId === c.id)?.metrics.runsPerSec;

@@ -10,6 +10,8 @@ export interface Point {
 
 export interface Series {
   readonly name: string;
+  /** Default: the palette's colour for the series' index. */
+  readonly color?: string;
   /** Drawn dashed (the floors, which are not systems). */
   readonly dashed?: boolean;
   /** One per category, in order. */
@@ -75,7 +77,7 @@ function legend(series: readonly Series[]): string[] {
     const y = M.top + 8 + i * 18;
     const x = W - M.right + 16;
     return [
-      `<rect x="${x}" y="${y - 9}" width="12" height="12" fill="${colorOf(i)}"/>`,
+      `<rect x="${x}" y="${y - 9}" width="12" height="12" fill="${s.color ?? colorOf(i)}"/>`,
       `<text x="${x + 18}" y="${y + 1}">${escapeXml(s.name)}${s.dashed ? ' (floor)' : ''}</text>`,
     ];
   });
@@ -100,7 +102,7 @@ export function lineChart(
     parts.push(`<text x="${x(i).toFixed(1)}" y="${H - M.bottom + 18}" text-anchor="middle">${escapeXml(c)}</text>`),
   );
   series.forEach((s, i) => {
-    const color = colorOf(i);
+    const color = s.color ?? colorOf(i);
     const known = s.points.map((p, j) => ({ p, j })).filter(({ p }) => p.y !== null);
     if (known.length > 1)
       parts.push(
