@@ -39,7 +39,10 @@ const report = writeReport(options.out, {
   measurements,
 });
 const failed = measurements.filter((m) => m.status === 'error');
-process.stdout.write(`\n${report.markdown.split('\n## Ratios')[0] ?? ''}\n`);
+// The header and the headline of latest.md; the rest is in the file.
+const [head, ...sections] = report.markdown.split('\n## ');
+const headline = sections.find((section) => section.startsWith('Headline'));
+process.stdout.write(`\n${head ?? ''}${headline ? `\n## ${headline}` : ''}\n`);
 process.stdout.write(
   `bench: wrote ${report.jsonFile}\n       ${report.markdownFile}\n       ${report.results.charts.length} charts in ${options.out}/charts\n`,
 );

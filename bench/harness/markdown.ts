@@ -105,7 +105,7 @@ function headline(r: BenchResults): string {
   const systems = r.systems.filter((s) => systemKind(s) !== 'floor');
   const floors = r.systems.filter((s) => systemKind(s) === 'floor');
   const parts = ['## Headline: W1, 3-step no-op runs', 'Median over repetitions, (min–max) when they differ.'];
-  if (r.cases.some((c) => c.id === 'W1-chain3-x1' || c.id === 'W1-chain3-x50'))
+  if (systems.length > 0 && r.cases.some((c) => c.id === 'W1-chain3-x1' || c.id === 'W1-chain3-x50'))
     parts.push(
       table(
         head('runs'),
