@@ -28,6 +28,12 @@ export interface StackOptions {
   readonly workers?: readonly string[];
   /** Work time of each example step, ms. Default 50. */
   readonly workMs?: number;
+  /** Work time per worker name, ms, over `workMs` (e.g. `{ chat: 10 }`). Default: none. */
+  readonly workMsByWorker?: Readonly<Record<string, number>>;
+  /** Whether to run the OTLP trace collector and export spans to it. Default true; benches turn it off. */
+  readonly collector?: boolean;
+  /** More environment for every process of the stack (e.g. ORCHESTRON_TOPIC_PREFIX), over the stack's own. */
+  readonly env?: Readonly<Record<string, string>>;
   /** How soon a killed consumer loses its partitions. Default 10 s (the broker's floor is 6 s). */
   readonly sessionTimeoutMs?: number;
   readonly partitions?: number;
@@ -97,6 +103,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const [collectorPort, governanceMetricsPort, ...metricsPorts] = await freePorts(2 + (options.orchestrators ?? 2));
   const tracesFile = join(dir, 'traces.ndjson');
   writeFileSync(tracesFile, '');
+  const collector = options.collector ?? true;
   const common: Record<string, string> = {
     ORCHESTRON_STORE: 'postgres',
     ORCHESTRON_BUS: 'kafka',
@@ -107,17 +114,26 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     ORCHESTRON_WORK_MS: String(options.workMs ?? 50),
     // Sized so the whole stack stays well under a default PostgreSQL's 100 connections.
     ORCHESTRON_PG_POOL_SIZE: String(STORE_CONNECTIONS),
-    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${collectorPort}`,
+    ...(collector ? { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${collectorPort}` } : {}),
+    ...options.env,
+  };
+  const workMsOf = (worker: string): Record<string, string> => {
+    const ms = options.workMsByWorker?.[worker];
+    return ms === undefined ? {} : { ORCHESTRON_WORK_MS: String(ms) };
   };
   const specs: Spec[] = [
-    {
-      name: 'collector',
-      role: 'collector',
-      script: 'tools/otlp-file-collector.ts',
-      args: ['--port', String(collectorPort), '--out', tracesFile],
-      env: {},
-      ready: /listening on/,
-    },
+    ...(collector
+      ? [
+          {
+            name: 'collector',
+            role: 'collector',
+            script: 'tools/otlp-file-collector.ts',
+            args: ['--port', String(collectorPort), '--out', tracesFile],
+            env: {},
+            ready: /listening on/,
+          } satisfies Spec,
+        ]
+      : []),
     ...Array.from({ length: options.orchestrators ?? 2 }, (_, i): Spec => ({
       name: `orchestrator-${i + 1}`,
       role: 'orchestrator',
@@ -148,6 +164,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           ...(options.reportStartedAfterMs === undefined
             ? {}
             : { ORCHESTRON_REPORT_STARTED_AFTER_MS: String(options.reportStartedAfterMs) }),
+          ...workMsOf(worker),
         },
         ready: /ready/,
       })),
@@ -166,6 +183,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       ready: /listening on (http:\/\/\S+)/,
     },
   ];
+  for (const spec of specs) launchedSpecs.set(specKey(dir, spec.name), spec);
   const processes: StackProcess[] = [];
   // Every process is recorded as soon as it is spawned, so a failed start stops all of them, ready or not.
   const spawned: StackProcess[] = [];
@@ -267,8 +285,50 @@ export async function killStackProcess(
   return target;
 }
 
-async function launch(spec: Spec, dir: string, onSpawn: (spawned: StackProcess) => void): Promise<StackProcess> {
-  const logFile = join(dir, 'logs', `${spec.name}.log`);
+/** What startStack launched in this process, by stack directory and process name, so a process can be replaced. */
+const launchedSpecs = new Map<string, Spec>();
+const specKey = (dir: string, name: string): string => `${resolve(dir)}\0${name}`;
+const restarts = new Map<string, number>();
+
+/**
+ * Starts a replacement for the stack's process called `name` (which must not be running: kill it first with
+ * killStackProcess), with the same script, arguments and environment, and waits until it is ready. Only in the
+ * process that started the stack. Returns the stack with the replacement in place (stack.json is updated too,
+ * so stopStack stops it); its log is `<name>.restart-<n>.log`.
+ */
+export async function restartStackProcess(stack: Stack, name: string): Promise<Stack> {
+  const key = specKey(stack.dir, name);
+  const spec = launchedSpecs.get(key);
+  if (!spec)
+    throw new Error(`restartStackProcess: no process called "${name}" was started by startStack in ${stack.dir} here`);
+  const old = stack.processes.find((p) => p.name === name);
+  if (old && alive(old.pid))
+    throw new Error(`restartStackProcess: ${name} (pid ${old.pid}) is still running; kill it first`);
+  const n = (restarts.get(key) ?? 0) + 1;
+  restarts.set(key, n);
+  const file = join(stack.dir, 'stack.json');
+  const withProcess = (p: StackProcess): Stack => ({
+    ...stack,
+    processes: [...stack.processes.filter((q) => q.name !== name), p],
+  });
+  const replacement = await launch(
+    spec,
+    stack.dir,
+    (p) => writeFileSync(file, JSON.stringify(withProcess(p), null, 2), { mode: 0o600 }),
+    `${name}.restart-${n}`,
+  );
+  const next = withProcess(replacement);
+  writeFileSync(file, JSON.stringify(next, null, 2), { mode: 0o600 });
+  return next;
+}
+
+async function launch(
+  spec: Spec,
+  dir: string,
+  onSpawn: (spawned: StackProcess) => void,
+  logName: string = spec.name,
+): Promise<StackProcess> {
+  const logFile = join(dir, 'logs', `${logName}.log`);
   const fd = openSync(logFile, 'w');
   const child = spawn(process.execPath, [join(ROOT, spec.script), ...(spec.args ?? [])], {
     cwd: ROOT,
