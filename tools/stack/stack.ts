@@ -3,13 +3,21 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { EXAMPLE_WORKER_NAMES } from '@orchestron/example-workers';
-import pg from 'pg';
+import {
+  alive,
+  ensureKafka,
+  freePorts,
+  ledgerConnections,
+  postgresHeadroom,
+  signal,
+  STORE_CONNECTIONS,
+} from './host.ts';
+import { ROOT } from './root.ts';
 
-export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+export { ROOT } from './root.ts';
+export { alive } from './host.ts';
 /** Every example worker: the stack runs two instances of each. */
 export const EXAMPLE_WORKERS = EXAMPLE_WORKER_NAMES;
 const ROLES = ['admin', 'operator', 'producer', 'auditor', 'worker'] as const;
@@ -39,7 +47,7 @@ export interface StackOptions {
   readonly partitions?: number;
   /** Workers report step.started only for attempts still running this long (default: the workers' own, 100 ms). */
   readonly reportStartedAfterMs?: number;
-  /** PostgreSQL connections of each worker process's ledger. Default 2 (the stack runs 14 worker processes). */
+  /** PostgreSQL connections of each worker process's ledger. Default: about 40 over all of them, 2 to 10 each. */
   readonly workerPoolSize?: number;
   /** Progress lines (one per process started). Default: stdout. */
   readonly log?: (line: string) => void;
@@ -90,10 +98,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const kafkaStartedHere = ensureKafka(log);
   const schema = options.pgSchema ?? 'orchestron_stack';
   const workerProcesses = (options.workers ?? EXAMPLE_WORKERS).length * (options.workerInstances ?? 2);
+  const ledgerPool = options.workerPoolSize ?? ledgerConnections(workerProcesses);
   const warnings = await postgresHeadroom(
     options.pgUrl ?? process.env.ORCHESTRON_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
     (options.orchestrators ?? 2) + 1,
     workerProcesses,
+    ledgerPool,
   );
   for (const warning of warnings) log(`stack: warning: ${warning}`);
   const keys = Object.fromEntries(
@@ -160,7 +170,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         args: ['--worker', worker, '--instance', `${worker}-${i + 1}`],
         env: {
           ...common,
-          ORCHESTRON_PG_POOL_SIZE: String(options.workerPoolSize ?? LEDGER_CONNECTIONS),
+          ORCHESTRON_PG_POOL_SIZE: String(ledgerPool),
           ...(options.reportStartedAfterMs === undefined
             ? {}
             : { ORCHESTRON_REPORT_STARTED_AFTER_MS: String(options.reportStartedAfterMs) }),
@@ -362,86 +372,4 @@ async function launch(
     }, 100);
   });
   return { name: spec.name, role: spec.role, pid, logFile, ready };
-}
-
-// Pool sizes the stack gives each event-store user (API, orchestrators; LISTEN included) and each worker's ledger.
-const STORE_CONNECTIONS = 6;
-const LEDGER_CONNECTIONS = 2;
-
-/**
- * Every store user (orchestrators, API) and worker process keeps a pool of its own, so under load the stack can open
- * more connections than a default PostgreSQL allows (100); the ones over the limit then fail with "too many clients
- * already", and a worker that cannot claim an attempt fails it (WORKER.LEDGER_UNAVAILABLE), spending a retry.
- */
-async function postgresHeadroom(url: string, storeProcesses: number, workerProcesses: number): Promise<string[]> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
-  try {
-    await client.connect();
-  } catch (error) {
-    throw new Error(
-      `PostgreSQL at ${url} does not answer (${error instanceof Error ? error.message : String(error)}); the stack needs it for the event store and the workers' ledger`,
-      { cause: error },
-    );
-  }
-  try {
-    const { rows } = await client.query<{ max: number; reserved: number; used: number }>(
-      `SELECT current_setting('max_connections')::int AS max, current_setting('superuser_reserved_connections')::int AS reserved, (SELECT count(*)::int FROM pg_stat_activity WHERE backend_type = 'client backend') AS used`,
-    );
-    const { max, reserved, used } = rows[0] as { max: number; reserved: number; used: number };
-    const need = storeProcesses * STORE_CONNECTIONS + workerProcesses * LEDGER_CONNECTIONS;
-    const free = max - reserved - used;
-    return need <= free
-      ? []
-      : [
-          `its processes may open up to ${need} PostgreSQL connections (${storeProcesses} store users × ${STORE_CONNECTIONS}, ${workerProcesses} workers × ${LEDGER_CONNECTIONS}), ` +
-            `but ${url} has ${free} free (max_connections ${max}, ${reserved} reserved, ${used} in use): under load some calls will fail with "too many clients already"`,
-        ];
-  } finally {
-    await client.end();
-  }
-}
-
-function ensureKafka(log: (line: string) => void): boolean {
-  const status = spawnSync('bash', [join(ROOT, 'infra/kafka/kafka.sh'), 'status'], { encoding: 'utf8' });
-  if (status.status === 0) return false;
-  log('stack: starting Kafka (npm run kafka:start)');
-  const result = spawnSync('bash', [join(ROOT, 'infra/kafka/kafka.sh'), 'start'], { stdio: 'inherit' });
-  if (result.status !== 0)
-    throw new Error('Kafka could not be started on 127.0.0.1:9092; run `npm run kafka:start` to see why');
-  return true;
-}
-
-function freePorts(count: number): Promise<number[]> {
-  return Promise.all(
-    Array.from(
-      { length: count },
-      () =>
-        new Promise<number>((resolvePort, reject) => {
-          const server = createServer();
-          server.once('error', reject);
-          server.listen(0, '127.0.0.1', () => {
-            const address = server.address();
-            const port = typeof address === 'object' && address ? address.port : 0;
-            server.close(() => resolvePort(port));
-          });
-        }),
-    ),
-  );
-}
-
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function signal(pid: number, name: NodeJS.Signals): void {
-  try {
-    process.kill(pid, name);
-  } catch {
-    // already gone
-  }
 }

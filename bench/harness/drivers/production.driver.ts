@@ -127,7 +127,7 @@ export function productionDriver(ctx: DriverContext, orchestrators: 1 | 2): Driv
       processes: `${orchestrators} orchestrator(s), governance, API, workers ${NO_OP_WORKER} and ${WORKING_WORKER} (1 instance each)`,
       kafkaPartitions: PARTITIONS,
       kafkaSessionTimeoutMs: SESSION_TIMEOUT_MS,
-      pgPoolSize: 'store users (orchestrators, API) 6 each; worker ledger 2 each (tools/stack/stack.ts)',
+      pgPoolSize: 'store users (orchestrators, API) 6 each; worker ledger 10 each (tools/stack/stack.ts)',
       workMs: `0 (${NO_OP_WORKER}); ${WORK_MS} (${WORKING_WORKER}, W3)`,
       tracing: 'off (no OTLP collector)',
       client: 'POST /v1/runs, then GET /v1/runs/:id/wait?timeoutMs=… until ended (no polling)',
