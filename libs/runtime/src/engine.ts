@@ -70,7 +70,11 @@ export class Engine implements RunService {
     this.consume = options.consume ?? true;
     this.group = options.group ?? Topics.group('orchestron-orchestrator');
     this.ownership = new PartitionOwnership(this.bus);
-    this.readSide = new ReadSide(this.store, (event) => this.rebalance.noticeForeignWrite(event));
+    this.readSide = new ReadSide(this.store, {
+      onEvent: (event) => this.rebalance.noticeForeignWrite(event),
+      logger: this.logger,
+      ...(options.readCheckpoints !== undefined ? { checkpoints: options.readCheckpoints } : {}),
+    });
     this.flow = new FlowControl(options.flowControl ?? {}, () => this.clock.now(), options.onFlowChange);
     this.timers = new TimerWheel(
       () => this.clock.now(),

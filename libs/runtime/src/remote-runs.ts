@@ -16,7 +16,8 @@ import { requireRun, requireString, withMetadata } from './run-requests.ts';
 import { runIdForKey, traceparentFor } from './dispatch-messages.ts';
 import type { RunCommand, StartRunRequest } from './run-service.ts';
 import { systemClock } from './ports.ts';
-import type { Clock } from './ports.ts';
+import type { Clock, Logger } from './ports.ts';
+import type { ReadCheckpointSettings } from './read-checkpoints.ts';
 import { runStream } from './run-index.ts';
 import type { RunIndex } from './run-index.ts';
 import type { RunFilter, RunSummary } from './run-index.ts';
@@ -29,6 +30,9 @@ export interface RemoteRunsOptions {
   readonly clock?: Clock;
   /** How long a call waits for the orchestrator to record what it asked for. Default 15 s. */
   readonly waitMs?: number;
+  readonly logger?: Logger;
+  /** As EngineOptions.readCheckpoints: the API's read models are the engine's, and may share its checkpoint. */
+  readonly readCheckpoints?: ReadCheckpointSettings | false;
 }
 
 /** The orchestrators did not record a start or command in time. It is on the bus: it may still be applied, or be refused. */
@@ -69,7 +73,11 @@ export class RemoteRuns implements RunService {
     this.bus = options.bus;
     this.clock = options.clock ?? systemClock;
     this.waitMs = options.waitMs ?? 15_000;
-    this.readSide = new ReadSide(this.store, (event) => this.wake(event));
+    this.readSide = new ReadSide(this.store, {
+      onEvent: (event) => this.wake(event),
+      ...(options.logger !== undefined ? { logger: options.logger } : {}),
+      ...(options.readCheckpoints !== undefined ? { checkpoints: options.readCheckpoints } : {}),
+    });
   }
 
   get index(): RunIndex {

@@ -1,0 +1,94 @@
+import type { CompiledDefinition } from '@orchestron/definitions';
+import type { RegisteredVersion } from './definition-registry.ts';
+import type { IndexedRun } from './run-index.ts';
+import { decodeRunRows, decodeRunTables, RunRowEncoder, UnusableCheckpointError } from './run-index-codec.ts';
+
+/** Bumped whenever what a checkpoint holds or how it is written changes: a checkpoint of another format is replayed. */
+export const READ_SIDE_FORMAT = 1;
+
+/** Runs encoded between two yields to the event loop, so a save never holds the projection up for long. */
+const RUNS_PER_SLICE = 5_000;
+
+/** Everything the read side's models hold, at one position of the log. */
+export interface ReadSideCapture {
+  readonly position: number;
+  /** Id of the event at `position`, so a restore can tell that the store still has that log (not a backup's). */
+  readonly lastEventId: string;
+  readonly runs: readonly IndexedRun[];
+  readonly definitions: readonly RegisteredVersion[];
+}
+
+type DefinitionRow = [key: string, version: number, registeredAt: string, fingerprint: string, definition: unknown];
+
+/**
+ * The capture as checkpoint text. Encodes RUNS_PER_SLICE runs at a time and yields in between: the capture is
+ * made of immutable entries, so the models may move on meanwhile without changing what is written.
+ */
+export async function encodeReadSide(capture: ReadSideCapture): Promise<string> {
+  const encoder = new RunRowEncoder();
+  const slices: string[] = [];
+  for (let start = 0; start < capture.runs.length; start += RUNS_PER_SLICE) {
+    if (start > 0) await new Promise((resolve) => setImmediate(resolve));
+    const rows = capture.runs.slice(start, start + RUNS_PER_SLICE).map((run) => encoder.row(run));
+    slices.push(JSON.stringify(rows).slice(1, -1));
+  }
+  const head = JSON.stringify({
+    format: READ_SIDE_FORMAT,
+    position: capture.position,
+    lastEventId: capture.lastEventId,
+    definitions: capture.definitions.map(definitionRow),
+    ...encoder.tables(),
+  });
+  return `${head.slice(0, -1)},"runs":[${slices.join(',')}]}`;
+}
+
+/** Checkpoint text back into a capture; throws UnusableCheckpointError saying why it cannot be used. */
+export function decodeReadSide(text: string): ReadSideCapture {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new UnusableCheckpointError(`it does not parse as JSON (${(error as Error).message})`);
+  }
+  if (typeof parsed !== 'object' || parsed === null) throw new UnusableCheckpointError('it is not a JSON object');
+  const { format, position, lastEventId, definitions, runs } = parsed as Record<string, unknown>;
+  if (format !== READ_SIDE_FORMAT)
+    throw new UnusableCheckpointError(
+      `its format is ${JSON.stringify(format)}, this version reads ${READ_SIDE_FORMAT}`,
+    );
+  if (!Number.isSafeInteger(position) || (position as number) < 0)
+    throw new UnusableCheckpointError('its position is not a non-negative integer');
+  if (typeof lastEventId !== 'string') throw new UnusableCheckpointError('it names no last event');
+  return {
+    position: position as number,
+    lastEventId,
+    runs: decodeRunRows(runs, decodeRunTables(parsed), position as number),
+    definitions: decodeDefinitions(definitions),
+  };
+}
+
+function definitionRow({ key, version, registered }: RegisteredVersion): DefinitionRow {
+  return [key, version, registered.registeredAt, registered.fingerprint, registered.definition];
+}
+
+function decodeDefinitions(rows: unknown): RegisteredVersion[] {
+  if (!Array.isArray(rows)) throw new UnusableCheckpointError('its definitions are not a list');
+  return rows.map((row: unknown, index) => {
+    const [key, version, registeredAt, fingerprint, definition] = (Array.isArray(row) ? row : []) as unknown[];
+    const valid =
+      typeof key === 'string' &&
+      key.includes('/') &&
+      Number.isSafeInteger(version) &&
+      typeof registeredAt === 'string' &&
+      typeof fingerprint === 'string' &&
+      typeof definition === 'object' &&
+      definition !== null &&
+      (definition as { version?: unknown }).version === version;
+    if (!valid) throw new UnusableCheckpointError(`definition #${index} is malformed`);
+    return {
+      key,
+      version: version as number,
+      registered: { registeredAt, fingerprint, definition: definition as CompiledDefinition },
+    };
+  });
+}
