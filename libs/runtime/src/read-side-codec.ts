@@ -1,7 +1,7 @@
 import type { CompiledDefinition } from '@orchestron/definitions';
 import type { RegisteredVersion } from './definition-registry.ts';
 import type { IndexedRun } from './run-index.ts';
-import { decodeRunRows, decodeRunTables, RunRowEncoder, UnusableCheckpointError } from './run-index-codec.ts';
+import { decodeRunColumns, encodeRunColumns, UnusableCheckpointError } from './run-index-codec.ts';
 
 /** Bumped whenever what a checkpoint holds or how it is written changes: a checkpoint of another format is replayed. */
 export const READ_SIDE_FORMAT = 1;
@@ -25,21 +25,18 @@ type DefinitionRow = [key: string, version: number, registeredAt: string, finger
  * made of immutable entries, so the models may move on meanwhile without changing what is written.
  */
 export async function encodeReadSide(capture: ReadSideCapture): Promise<string> {
-  const encoder = new RunRowEncoder();
-  const slices: string[] = [];
-  for (let start = 0; start < capture.runs.length; start += RUNS_PER_SLICE) {
-    if (start > 0) await new Promise((resolve) => setImmediate(resolve));
-    const rows = capture.runs.slice(start, start + RUNS_PER_SLICE).map((run) => encoder.row(run));
-    slices.push(JSON.stringify(rows).slice(1, -1));
-  }
-  const head = JSON.stringify({
+  const runs = await encodeRunColumns(
+    capture.runs,
+    RUNS_PER_SLICE,
+    () => new Promise((resolve) => setImmediate(resolve)),
+  );
+  return JSON.stringify({
     format: READ_SIDE_FORMAT,
     position: capture.position,
     lastEventId: capture.lastEventId,
     definitions: capture.definitions.map(definitionRow),
-    ...encoder.tables(),
+    runs,
   });
-  return `${head.slice(0, -1)},"runs":[${slices.join(',')}]}`;
 }
 
 /** Checkpoint text back into a capture; throws UnusableCheckpointError saying why it cannot be used. */
@@ -62,7 +59,7 @@ export function decodeReadSide(text: string): ReadSideCapture {
   return {
     position: position as number,
     lastEventId,
-    runs: decodeRunRows(runs, decodeRunTables(parsed), position as number),
+    runs: decodeRunColumns(runs, position as number),
     definitions: decodeDefinitions(definitions),
   };
 }
