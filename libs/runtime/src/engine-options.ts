@@ -5,6 +5,7 @@ import type { FlowControlSettings, FlowSnapshot } from './flow-control.ts';
 import type { GovernanceRetry } from './governance-client.ts';
 import type { Clock, GovernanceCheck, Ids, Logger } from './ports.ts';
 import type { ReadCheckpointSettings } from './read-checkpoints.ts';
+import type { RunSnapshotSettings } from './run-snapshots.ts';
 
 export interface EngineOptions {
   readonly store: EventStore;
@@ -41,4 +42,6 @@ export interface EngineOptions {
    * checkpoint instead of replaying the whole log (READ_CHECKPOINT_DEFAULTS). false: never.
    */
   readonly readCheckpoints?: ReadCheckpointSettings | false;
+  /** Snapshots of long runs in the store's checkpoints, so loading one does not fold its whole history. false: none. */
+  readonly runSnapshots?: RunSnapshotSettings | false;
 }

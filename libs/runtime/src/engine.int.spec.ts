@@ -11,6 +11,8 @@ import type { WorkflowEvent } from '@orchestron/workflow-core';
 import { createWorker } from '@orchestron/worker-sdk';
 import type { Worker } from '@orchestron/worker-sdk';
 import { Engine } from './engine.ts';
+import type { EngineOptions } from './engine-options.ts';
+import { snapshotName } from './run-snapshots.ts';
 import type { Logger } from './ports.ts';
 import { RunIndex } from './run-index.ts';
 
@@ -39,10 +41,11 @@ describe('the engine on the SQLite store', () => {
     path: string,
     failFirstAttemptOf: string | null,
     logger?: Logger,
+    extra: Partial<EngineOptions> = {},
   ): Promise<{ engine: Engine; store: EventStore }> => {
     const store = createSqliteEventStore({ path });
     const bus = createInMemoryBus();
-    const engine = new Engine({ store, bus, ...(logger ? { logger } : {}) });
+    const engine = new Engine({ store, bus, ...(logger ? { logger } : {}), ...extra });
     const worker = createWorker({
       name: 'w',
       bus,
@@ -139,5 +142,21 @@ describe('the engine on the SQLite store', () => {
     for (const e of await second.store.readAll()) rebuilt.apply(e);
     expect(second.engine.index.snapshot()).toEqual(rebuilt.snapshot());
     expect(second.engine.definitions.list()).toEqual([expect.objectContaining({ id: 'flaky-chain', versions: [1] })]);
+  });
+
+  it('snapshots runs as they grow, and loads them from the snapshot to the same state as a fold of the stream', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'orchestron-engine-')), 'events.sqlite');
+    const { engine, store } = await boot(path, 'second', undefined, { runSnapshots: { everyEvents: 4 } });
+    await engine.definitions.register(definition, 'test');
+    const { run } = await engine.startRun({ definitionId: 'flaky-chain', input: {}, actor: 'test' });
+    expect(await settle(engine, run.runId)).toBe('completed');
+    const history = await store.readStream(`run-${run.runId}`);
+    const snapshot = await store.checkpoints?.load(snapshotName(run.runId));
+    expect(history.length).toBeGreaterThan(8);
+    expect(snapshot?.position).toBeGreaterThanOrEqual(Math.floor(history.length / 4) * 4 - 1);
+    // An ended run is not cached: this load is the snapshot and the events after it.
+    expect(await engine.getRun(run.runId)).toEqual(
+      fold(history.map((e) => ({ type: e.type, data: e.data }) as WorkflowEvent)),
+    );
   });
 });

@@ -18,6 +18,7 @@ import { ReadSide } from './read-side.ts';
 import { Rebalance } from './rebalance.ts';
 import { recordRefusal } from './refusals.ts';
 import { replay } from './replay.ts';
+import { runSnapshotsFor } from './run-snapshots.ts';
 import { startRun } from './run-start.ts';
 import type { RunIndex, RunFilter, RunSummary } from './run-index.ts';
 import type { RunWaitRequest, RunWaitResult } from './run-waits.ts';
@@ -94,6 +95,7 @@ export class Engine implements RunService {
       logger: this.logger,
       metadata: options.metadata ?? {},
       observer: options.observer,
+      snapshots: runSnapshotsFor(this.store, this.logger, options.runSnapshots),
       plan: (runId, command, after, effects) => this.dispatch.plan(runId, command, after, effects),
     });
     this.governance = new GovernanceClient({

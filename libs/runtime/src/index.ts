@@ -22,3 +22,4 @@ export { DEFAULT_WAIT_MS, MAX_OPEN_WAITS, MAX_WAIT_MS, ServerBusyError } from '.
 export type { RunWaitRequest, RunWaitResult } from './run-waits.ts';
 export { READ_CHECKPOINT_DEFAULTS } from './read-checkpoints.ts';
 export type { ReadCheckpointSettings } from './read-checkpoints.ts';
+export type { RunSnapshotSettings } from './run-snapshots.ts';
