@@ -139,7 +139,12 @@ describe('read side checkpoints: when they are saved', () => {
     const store = await storeWithRuns(5);
     const { side } = readSide(store, { checkpoints: { everyEvents: 4 } });
     await side.catchUp();
-    await pause(5);
+    for (
+      let waited = 0;
+      ((await checkpointsOf(store).load('read-side'))?.position ?? 0) < 4 && waited < 2_000;
+      waited += 5
+    )
+      await pause(5);
     expect((await checkpointsOf(store).load('read-side'))?.position).toBeGreaterThanOrEqual(4);
     await store.append('run-r9', [started('r9')]);
     await side.catchUp();

@@ -48,7 +48,10 @@ async function replayed(store: EventStore): Promise<ReadSide> {
   return side;
 }
 
-const settled = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+/** Lets a save in flight finish: its encoding yields to the event loop once per column. */
+async function settled(): Promise<void> {
+  for (let turn = 0; turn < 50; turn++) await new Promise((resolve) => setImmediate(resolve));
+}
 
 describe('read side checkpoints: restoring gives the models a replay from 0 gives (guarantee 9)', () => {
   it('checkpoint at a random cut, then catch-up, equals replay from 0', async () => {
