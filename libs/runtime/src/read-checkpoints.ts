@@ -118,6 +118,7 @@ export class ReadCheckpoints {
     const started = performance.now();
     try {
       const state = await encodeReadSide(capture);
+      const encoded = performance.now();
       await this.deps.checkpoints.save(this.settings.name, { position: capture.position, state });
       this.savedPosition = capture.position;
       this.deps.logger.info('read models checkpointed', {
@@ -126,6 +127,7 @@ export class ReadCheckpoints {
         runs: capture.runs.length,
         bytes: state.length,
         ms: Math.round(performance.now() - started),
+        writeMs: Math.round(performance.now() - encoded),
       });
     } catch (error) {
       this.deps.logger.warn('could not save the read models checkpoint; the next save tries again', {
