@@ -17,6 +17,7 @@ import {
 } from '@orchestron/definitions';
 import { isErrorCode, OrchestronError, retryClassOf } from '@orchestron/errors';
 import {
+  CheckpointCorruptError,
   EventStoreClosedError,
   EventStoreUnavailableError,
   ExpectedVersionConflictError,
@@ -43,6 +44,7 @@ const FAMILY: ReadonlyArray<[error: OrchestronError<string>, code: string, name:
   [new ExpectedVersionConflictError('run-1', 2, 3), 'STORE.EXPECTED_VERSION_CONFLICT', 'ExpectedVersionConflictError'],
   [new EventStoreUnavailableError('disk full'), 'STORE.UNAVAILABLE', 'EventStoreUnavailableError'],
   [new EventStoreClosedError(), 'STORE.CLOSED', 'EventStoreClosedError'],
+  [new CheckpointCorruptError('read-side', 'digest'), 'STORE.CHECKPOINT_CORRUPT', 'CheckpointCorruptError'],
   [new WireFormatError('not a step event'), 'WIRE.INVALID', 'WireFormatError'],
   [new KafkaBusError('BUS.UNAVAILABLE', 'broker away'), 'BUS.UNAVAILABLE', 'KafkaBusError'],
   [new KafkaBusError('BUS.PUBLISH_FAILED', 'refused'), 'BUS.PUBLISH_FAILED', 'KafkaBusError'],

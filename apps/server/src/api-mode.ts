@@ -32,7 +32,7 @@ export async function startApiMode(options: ApiModeOptions): Promise<ApiMode> {
     );
   const store = await openStore(options.tiers, options.dataDir);
   const bus = await openBus(options.tiers, options.logger, [], { clientId: 'orchestron-api' });
-  const runs = new RemoteRuns({ store, bus });
+  const runs = new RemoteRuns({ store, bus, logger: options.logger });
   await runs.start();
   const definitions: string[] = [];
   if (options.examplesDir && existsSync(options.examplesDir)) {

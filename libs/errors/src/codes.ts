@@ -43,6 +43,7 @@ export const ERROR_CODES = {
   'STORE.EXPECTED_VERSION_CONFLICT': 'retryable',
   'STORE.UNAVAILABLE': 'retryable',
   'STORE.CLOSED': 'terminal',
+  'STORE.CHECKPOINT_CORRUPT': 'terminal',
   // bus
   'WIRE.INVALID': 'terminal',
   'BUS.UNAVAILABLE': 'retryable',

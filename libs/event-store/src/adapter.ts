@@ -9,3 +9,5 @@ export type {
 export { isExpectedRevisionSatisfied } from './expected-revision.ts';
 export { createSubscriptionHub } from './subscription-hub.ts';
 export type { ReadCommittedAfter, SubscriptionHub, SubscriptionHubOptions } from './subscription-hub.ts';
+export { assertCheckpointName, openCheckpoint, sealCheckpoint } from './checkpoint-seal.ts';
+export type { SealedCheckpoint } from './checkpoint-seal.ts';

@@ -40,5 +40,20 @@ export class EventStoreUnavailableError extends OrchestronError<'STORE.UNAVAILAB
   }
 }
 
-export type EventStoreError = ExpectedVersionConflictError | EventStoreClosedError | EventStoreUnavailableError;
+/**
+ * A stored checkpoint is not what was saved under its name (altered, truncated, or copied from another name).
+ * Terminal: loading it again fails the same way. The caller starts over from the log, and its next save replaces it.
+ */
+export class CheckpointCorruptError extends OrchestronError<'STORE.CHECKPOINT_CORRUPT'> {
+  readonly checkpoint: string;
+
+  constructor(name: string, reason: string) {
+    super('STORE.CHECKPOINT_CORRUPT', `checkpoint '${name}' is corrupt: ${reason}`, { details: { checkpoint: name } });
+    this.name = 'CheckpointCorruptError';
+    this.checkpoint = name;
+  }
+}
+
+export type EventStoreError =
+  ExpectedVersionConflictError | EventStoreClosedError | EventStoreUnavailableError | CheckpointCorruptError;
 export type EventStoreErrorCode = EventStoreError['code'];

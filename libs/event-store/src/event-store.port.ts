@@ -1,3 +1,5 @@
+import type { CheckpointStore } from './checkpoints.port.ts';
+
 /** An event as the caller hands it to the store. `data` and `metadata` must be JSON-serializable. */
 export interface EventData {
   readonly id?: string;
@@ -78,6 +80,11 @@ export interface EventStore {
    * The handler is awaited one event at a time; an error it throws stops the subscription.
    */
   subscribeToAll(options: SubscribeToAllOptions, handler: EventHandler): Subscription;
+  /**
+   * Named checkpoints kept beside the log (see CheckpointStore). Absent on an adapter that cannot keep them: read
+   * models then replay the log from position 0, as they always could.
+   */
+  readonly checkpoints?: CheckpointStore;
   /** Idempotent. Later calls to any other method fail with EventStoreClosedError. */
   close(): Promise<void>;
 }

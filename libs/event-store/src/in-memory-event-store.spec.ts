@@ -1,12 +1,35 @@
 import { describe, expect, it } from '@jest/globals';
+import type { SealedCheckpoint } from './adapter.ts';
 import { createInMemoryEventStore } from './index.ts';
 import { describeEventStoreConformance } from './testing/index.ts';
+import type { CheckpointTampering } from './testing/index.ts';
 
-describeEventStoreConformance('in-memory', async () => createInMemoryEventStore());
+/** Each store the factory makes keeps its checkpoints in a map the suite can reach, to damage one. */
+function tamperable(): {
+  factory: () => Promise<ReturnType<typeof createInMemoryEventStore>>;
+  checkpoints: CheckpointTampering;
+} {
+  let records = new Map<string, SealedCheckpoint>();
+  return {
+    factory: async () => createInMemoryEventStore({ checkpointRecords: (records = new Map()) }),
+    checkpoints: {
+      async corrupt(name) {
+        const sealed = records.get(name);
+        if (sealed === undefined) throw new Error(`no checkpoint ${name} to corrupt`);
+        records.set(name, { ...sealed, state: `${sealed.state.slice(0, -1)}]` });
+      },
+    },
+  };
+}
+
+const dense = tamperable();
+describeEventStoreConformance('in-memory', dense.factory, { checkpoints: dense.checkpoints });
 // The suite's mode for stores whose positions only increase (KurrentDB), run here so that mode is exercised.
-describeEventStoreConformance('in-memory, positions checked by log order', async () => createInMemoryEventStore(), {
+const sparse = tamperable();
+describeEventStoreConformance('in-memory, positions checked by log order', sparse.factory, {
   densePositions: false,
   streams: 1000,
+  checkpoints: sparse.checkpoints,
 });
 
 describe('in-memory event store', () => {

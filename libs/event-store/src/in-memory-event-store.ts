@@ -1,3 +1,5 @@
+import { assertCheckpointName, openCheckpoint, sealCheckpoint } from './checkpoint-seal.ts';
+import type { SealedCheckpoint } from './checkpoint-seal.ts';
 import { assertStreamId, normalizeReadAllOptions, normalizeReadStreamOptions, prepareAppend } from './arguments.ts';
 import type { PreparedEvent } from './arguments.ts';
 import { EventStoreClosedError, ExpectedVersionConflictError } from './errors.ts';
@@ -10,6 +12,8 @@ export interface InMemoryEventStoreOptions {
   readonly ids?: () => string;
   /** Stamps `recordedAt`. Defaults to the wall clock. */
   readonly now?: () => Date;
+  /** Where checkpoints are kept; pass a map to look at (or tamper with) them from a test. */
+  readonly checkpointRecords?: Map<string, SealedCheckpoint>;
 }
 
 /** For unit tests and single-process tools. Events are stored as the JSON the port accepted, then frozen. */
@@ -19,6 +23,7 @@ export function createInMemoryEventStore(options: InMemoryEventStoreOptions = {}
   // all[i] has position i + 1.
   const all: RecordedEvent[] = [];
   const streams = new Map<string, RecordedEvent[]>();
+  const checkpoints = options.checkpointRecords ?? new Map<string, SealedCheckpoint>();
   const hub = createSubscriptionHub(async (after, maxCount) => all.slice(after, after + maxCount));
   let closed = false;
 
@@ -92,6 +97,20 @@ export function createInMemoryEventStore(options: InMemoryEventStoreOptions = {}
     subscribeToAll(subscribeOptions, handler) {
       assertOpen();
       return hub.subscribe(subscribeOptions, handler);
+    },
+
+    checkpoints: {
+      async load(name) {
+        assertOpen();
+        assertCheckpointName(name);
+        const sealed = checkpoints.get(name);
+        return sealed === undefined ? undefined : openCheckpoint(name, sealed);
+      },
+      async save(name, checkpoint) {
+        assertOpen();
+        const sealed = sealCheckpoint(name, checkpoint);
+        checkpoints.set(sealed.name, sealed);
+      },
     },
 
     async close() {

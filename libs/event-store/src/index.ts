@@ -12,7 +12,13 @@ export type {
   SubscribeToAllOptions,
   Subscription,
 } from './event-store.port.ts';
-export { EventStoreClosedError, EventStoreUnavailableError, ExpectedVersionConflictError } from './errors.ts';
+export type { Checkpoint, CheckpointStore } from './checkpoints.port.ts';
+export {
+  CheckpointCorruptError,
+  EventStoreClosedError,
+  EventStoreUnavailableError,
+  ExpectedVersionConflictError,
+} from './errors.ts';
 export type { EventStoreError, EventStoreErrorCode } from './errors.ts';
 export { createInMemoryEventStore } from './in-memory-event-store.ts';
 export type { InMemoryEventStoreOptions } from './in-memory-event-store.ts';

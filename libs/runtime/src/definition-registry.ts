@@ -36,6 +36,13 @@ export interface RegisteredDefinition {
   readonly fingerprint: string;
 }
 
+/** One registered version, as a checkpoint holds it: `key` is `<tenant>/<id>`. */
+export interface RegisteredVersion {
+  readonly key: string;
+  readonly version: number;
+  readonly registered: RegisteredDefinition;
+}
+
 /**
  * Definitions are versioned, kept per tenant, and stored as events (`definition-<id>`, see definitionStream). A
  * version, once registered, never changes: registering the same content again is a no-op, different content under
@@ -60,6 +67,23 @@ export class DefinitionRegistry {
       fingerprint: data.fingerprint,
     });
     this.byId.set(key, versions);
+  }
+
+  /** Every registered version, in the order the registry met them. Entries are never changed in place. */
+  capture(): RegisteredVersion[] {
+    return [...this.byId].flatMap(([key, versions]) =>
+      [...versions].map(([version, registered]) => ({ key, version, registered })),
+    );
+  }
+
+  /** Replaces everything the registry holds with a capture (a checkpoint restored at start). */
+  restore(captured: readonly RegisteredVersion[]): void {
+    this.byId.clear();
+    for (const { key, version, registered } of captured) {
+      const versions = this.byId.get(key) ?? new Map<number, RegisteredDefinition>();
+      versions.set(version, registered);
+      this.byId.set(key, versions);
+    }
   }
 
   /** Whether exactly this content is registered already in the tenant (a start that carries it registers nothing). */

@@ -4,6 +4,8 @@ import type { RunData, RunState, WorkflowEvent } from '@orchestron/workflow-core
 import type { FlowControlSettings, FlowSnapshot } from './flow-control.ts';
 import type { GovernanceRetry } from './governance-client.ts';
 import type { Clock, GovernanceCheck, Ids, Logger } from './ports.ts';
+import type { ReadCheckpointSettings } from './read-checkpoints.ts';
+import type { RunSnapshotSettings } from './run-snapshots.ts';
 
 export interface EngineOptions {
   readonly store: EventStore;
@@ -35,4 +37,11 @@ export interface EngineOptions {
   readonly onFlowChange?: (snapshot: FlowSnapshot) => void;
   /** Backoff for governance checks that failed for a transient reason (default GOVERNANCE_RETRY_DEFAULTS). */
   readonly governanceRetry?: GovernanceRetry;
+  /**
+   * When the read models (run index, definitions) are checkpointed in the store, so a start catches up from the
+   * checkpoint instead of replaying the whole log (READ_CHECKPOINT_DEFAULTS). false: never.
+   */
+  readonly readCheckpoints?: ReadCheckpointSettings | false;
+  /** Snapshots of long runs in the store's checkpoints, so loading one does not fold its whole history. false: none. */
+  readonly runSnapshots?: RunSnapshotSettings | false;
 }

@@ -11,6 +11,9 @@ import type { WorkflowEvent } from '@orchestron/workflow-core';
 import { createWorker } from '@orchestron/worker-sdk';
 import type { Worker } from '@orchestron/worker-sdk';
 import { Engine } from './engine.ts';
+import type { EngineOptions } from './engine-options.ts';
+import { snapshotName } from './run-snapshots.ts';
+import type { Logger } from './ports.ts';
 import { RunIndex } from './run-index.ts';
 
 const definition = {
@@ -37,10 +40,12 @@ describe('the engine on the SQLite store', () => {
   const boot = async (
     path: string,
     failFirstAttemptOf: string | null,
+    logger?: Logger,
+    extra: Partial<EngineOptions> = {},
   ): Promise<{ engine: Engine; store: EventStore }> => {
     const store = createSqliteEventStore({ path });
     const bus = createInMemoryBus();
-    const engine = new Engine({ store, bus });
+    const engine = new Engine({ store, bus, ...(logger ? { logger } : {}), ...extra });
     const worker = createWorker({
       name: 'w',
       bus,
@@ -107,5 +112,51 @@ describe('the engine on the SQLite store', () => {
     for (const e of await store.readAll({ after: 0 })) rebuilt.apply(e);
     expect(rebuilt.snapshot()).toEqual(engine.index.snapshot());
     expect(rebuilt.snapshot().map((r) => r.status)).toEqual(Array(10).fill('completed'));
+  });
+
+  it('starts again from the read models checkpoint it saved on stop, and ends with the models a replay gives', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'orchestron-engine-')), 'events.sqlite');
+    const first = await boot(path, null);
+    await first.engine.definitions.register(definition, 'test');
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++)
+      ids.push((await first.engine.startRun({ definitionId: 'flaky-chain', input: { i }, actor: 'test' })).run.runId);
+    for (const id of ids) expect(await settle(first.engine, id)).toBe('completed');
+    const o = open.pop();
+    await o?.worker.stop();
+    await o?.engine.stop();
+    await o?.store.close();
+
+    const lines: { message: string; fields: Record<string, unknown> | undefined }[] = [];
+    const logger: Logger = {
+      info: (message, fields) => lines.push({ message, fields }),
+      warn: (message, fields) => lines.push({ message, fields }),
+      error: (message, fields) => lines.push({ message, fields }),
+    };
+    const second = await boot(path, null, logger);
+    const head = (await second.store.readAll()).at(-1)?.position;
+    const restored = lines.find((line) => line.message === 'read models restored from their checkpoint');
+    expect(restored?.fields).toMatchObject({ position: head, runs: 5 });
+    expect(lines.filter((line) => line.message.includes('ignored'))).toEqual([]);
+    const rebuilt = new RunIndex();
+    for (const e of await second.store.readAll()) rebuilt.apply(e);
+    expect(second.engine.index.snapshot()).toEqual(rebuilt.snapshot());
+    expect(second.engine.definitions.list()).toEqual([expect.objectContaining({ id: 'flaky-chain', versions: [1] })]);
+  });
+
+  it('snapshots runs as they grow, and loads them from the snapshot to the same state as a fold of the stream', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'orchestron-engine-')), 'events.sqlite');
+    const { engine, store } = await boot(path, 'second', undefined, { runSnapshots: { everyEvents: 4 } });
+    await engine.definitions.register(definition, 'test');
+    const { run } = await engine.startRun({ definitionId: 'flaky-chain', input: {}, actor: 'test' });
+    expect(await settle(engine, run.runId)).toBe('completed');
+    const history = await store.readStream(`run-${run.runId}`);
+    const snapshot = await store.checkpoints?.load(snapshotName(run.runId));
+    expect(history.length).toBeGreaterThan(8);
+    expect(snapshot?.position).toBeGreaterThanOrEqual(Math.floor(history.length / 4) * 4 - 1);
+    // An ended run is not cached: this load is the snapshot and the events after it.
+    expect(await engine.getRun(run.runId)).toEqual(
+      fold(history.map((e) => ({ type: e.type, data: e.data }) as WorkflowEvent)),
+    );
   });
 });

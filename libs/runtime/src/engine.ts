@@ -18,6 +18,7 @@ import { ReadSide } from './read-side.ts';
 import { Rebalance } from './rebalance.ts';
 import { recordRefusal } from './refusals.ts';
 import { replay } from './replay.ts';
+import { runSnapshotsFor } from './run-snapshots.ts';
 import { startRun } from './run-start.ts';
 import type { RunIndex, RunFilter, RunSummary } from './run-index.ts';
 import type { RunWaitRequest, RunWaitResult } from './run-waits.ts';
@@ -70,7 +71,11 @@ export class Engine implements RunService {
     this.consume = options.consume ?? true;
     this.group = options.group ?? Topics.group('orchestron-orchestrator');
     this.ownership = new PartitionOwnership(this.bus);
-    this.readSide = new ReadSide(this.store, (event) => this.rebalance.noticeForeignWrite(event));
+    this.readSide = new ReadSide(this.store, {
+      onEvent: (event) => this.rebalance.noticeForeignWrite(event),
+      logger: this.logger,
+      ...(options.readCheckpoints !== undefined ? { checkpoints: options.readCheckpoints } : {}),
+    });
     this.flow = new FlowControl(options.flowControl ?? {}, () => this.clock.now(), options.onFlowChange);
     this.timers = new TimerWheel(
       () => this.clock.now(),
@@ -90,6 +95,7 @@ export class Engine implements RunService {
       logger: this.logger,
       metadata: options.metadata ?? {},
       observer: options.observer,
+      snapshots: runSnapshotsFor(this.store, this.logger, options.runSnapshots),
       plan: (runId, command, after, effects) => this.dispatch.plan(runId, command, after, effects),
     });
     this.governance = new GovernanceClient({

@@ -20,3 +20,6 @@ export { FlowControl, flowControlFromEnv, RUNTIME_FLOW_DEFAULTS } from './flow-c
 export type { FlowControlSettings, FlowSnapshot, HeldAttempt } from './flow-control.ts';
 export { DEFAULT_WAIT_MS, MAX_OPEN_WAITS, MAX_WAIT_MS, ServerBusyError } from './run-waits.ts';
 export type { RunWaitRequest, RunWaitResult } from './run-waits.ts';
+export { READ_CHECKPOINT_DEFAULTS } from './read-checkpoints.ts';
+export type { ReadCheckpointSettings } from './read-checkpoints.ts';
+export type { RunSnapshotSettings } from './run-snapshots.ts';

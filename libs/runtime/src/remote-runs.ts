@@ -15,8 +15,11 @@ import { replay } from './replay.ts';
 import { requireRun, requireString, withMetadata } from './run-requests.ts';
 import { runIdForKey, traceparentFor } from './dispatch-messages.ts';
 import type { RunCommand, StartRunRequest } from './run-service.ts';
-import { systemClock } from './ports.ts';
-import type { Clock } from './ports.ts';
+import { silentLogger, systemClock } from './ports.ts';
+import type { Clock, Logger } from './ports.ts';
+import type { ReadCheckpointSettings } from './read-checkpoints.ts';
+import { runSnapshotsFor } from './run-snapshots.ts';
+import type { RunSnapshots, RunSnapshotSettings } from './run-snapshots.ts';
 import { runStream } from './run-index.ts';
 import type { RunIndex } from './run-index.ts';
 import type { RunFilter, RunSummary } from './run-index.ts';
@@ -29,6 +32,11 @@ export interface RemoteRunsOptions {
   readonly clock?: Clock;
   /** How long a call waits for the orchestrator to record what it asked for. Default 15 s. */
   readonly waitMs?: number;
+  readonly logger?: Logger;
+  /** As EngineOptions.readCheckpoints: the API's read models are the engine's, and may share its checkpoint. */
+  readonly readCheckpoints?: ReadCheckpointSettings | false;
+  /** As EngineOptions.runSnapshots: reads of long runs start from their snapshot. */
+  readonly runSnapshots?: RunSnapshotSettings | false;
 }
 
 /** The orchestrators did not record a start or command in time. It is on the bus: it may still be applied, or be refused. */
@@ -63,13 +71,19 @@ export class RemoteRuns implements RunService {
   private readonly clock: Clock;
   private readonly waitMs: number;
   private readonly waiters = new Map<string, Set<Waiter>>();
+  private readonly snapshots: RunSnapshots | undefined;
 
   constructor(options: RemoteRunsOptions) {
     this.store = options.store;
     this.bus = options.bus;
     this.clock = options.clock ?? systemClock;
     this.waitMs = options.waitMs ?? 15_000;
-    this.readSide = new ReadSide(this.store, (event) => this.wake(event));
+    this.snapshots = runSnapshotsFor(this.store, options.logger ?? silentLogger, options.runSnapshots);
+    this.readSide = new ReadSide(this.store, {
+      onEvent: (event) => this.wake(event),
+      ...(options.logger !== undefined ? { logger: options.logger } : {}),
+      ...(options.readCheckpoints !== undefined ? { checkpoints: options.readCheckpoints } : {}),
+    });
   }
 
   get index(): RunIndex {
@@ -224,8 +238,8 @@ export class RemoteRuns implements RunService {
   }
 
   private async load(runId: string): Promise<{ state: RunState }> {
-    const events = await this.store.readStream(runStream(runId));
-    return { state: replay(events) };
+    if (this.snapshots !== undefined) return this.snapshots.load(runId);
+    return { state: replay(await this.store.readStream(runStream(runId))) };
   }
 
   private wake(event: RecordedEvent): void {

@@ -1,11 +1,12 @@
 import { ExpectedVersionConflictError } from '@orchestron/event-store';
-import type { EventStore, RecordedEvent } from '@orchestron/event-store';
+import type { EventStore } from '@orchestron/event-store';
 import { decide, fold, isStarted, isTerminalRun } from '@orchestron/workflow-core';
 import type { Command, Effect, RunData, RunState, WorkflowEvent } from '@orchestron/workflow-core';
 import { describeError } from './ports.ts';
 import type { Logger } from './ports.ts';
 import { replay } from './replay.ts';
 import { runStream } from './run-index.ts';
+import type { RunSnapshots } from './run-snapshots.ts';
 
 const CONFLICT_RETRIES = 8;
 /** Runs that ended, remembered by their last revision so their own events coming back are not taken for news. */
@@ -48,6 +49,8 @@ export interface RunCommandsOptions {
   readonly metadata: Readonly<Record<string, string>>;
   readonly observer?: ((before: RunState, after: RunData, events: readonly WorkflowEvent[]) => void) | undefined;
   readonly plan: PlanAppend;
+  /** Loads long runs from a snapshot and the events after it, and snapshots them as they grow. */
+  readonly snapshots?: RunSnapshots | undefined;
 }
 
 /**
@@ -98,11 +101,15 @@ export class RunCommands {
   async load(runId: string): Promise<Loaded> {
     const cached = this.cache.get(runId);
     if (cached) return cached;
-    const events = await this.options.store.readStream(runStream(runId));
-    const state = replay(events);
-    const revision = events.length > 0 ? (events[events.length - 1] as RecordedEvent).revision : null;
+    const { state, revision } = await this.fromStore(runId);
     if (isStarted(state)) this.remember(runId, state, revision as number);
     return { state, revision };
+  }
+
+  private async fromStore(runId: string): Promise<Loaded> {
+    if (this.options.snapshots !== undefined) return this.options.snapshots.load(runId);
+    const events = await this.options.store.readStream(runStream(runId));
+    return { state: replay(events), revision: events.at(-1)?.revision ?? null };
   }
 
   /** The revision this process last wrote or read of a run (live, or ended not long ago), or -1. */
@@ -170,6 +177,8 @@ export class RunCommands {
         after,
       ) as RunData;
       this.remember(runId, next, nextRevision);
+      const last = decided[decided.length - 1]?.event as WorkflowEvent;
+      this.options.snapshots?.appended(runId, next, revision, { revision: nextRevision, ...last });
       plan.commit();
       this.observe(runId, state, next, events);
       return { state: next, events, effects: plan.effects };

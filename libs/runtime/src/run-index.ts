@@ -28,16 +28,41 @@ export interface RunFilter {
   readonly limit?: number;
 }
 
+/** A run as the index keeps it: its summary, and which phase a resume returns to. */
+export type IndexedRun = RunSummary & { readonly phase: 'execute' | 'compensate' };
+
+/** The whole index at one position (what a checkpoint holds). */
+export interface RunIndexCapture {
+  readonly position: number;
+  /** In the order the index met them. */
+  readonly runs: readonly IndexedRun[];
+}
+
 /**
  * The run-list read model, a projection of the global log. Rebuilding it from position 0 gives the same
- * result as keeping it live (guarantee 9); a test checks exactly that.
+ * result as keeping it live (guarantee 9), and as restoring a checkpoint and catching up from it; tests check both.
  */
 export class RunIndex {
-  private readonly runs = new Map<string, RunSummary & { phase: 'execute' | 'compensate' }>();
+  private readonly runs = new Map<string, IndexedRun>();
   private lastPosition = 0;
 
   get position(): number {
     return this.lastPosition;
+  }
+
+  /**
+   * The index as it stands, in O(runs) references and no copying of entries: `apply` never changes an entry in
+   * place, it replaces it, so what a capture holds stays as it was while the index moves on.
+   */
+  capture(): RunIndexCapture {
+    return { position: this.lastPosition, runs: [...this.runs.values()] };
+  }
+
+  /** Replaces everything the index holds with a capture (a checkpoint restored at start). */
+  restore(capture: RunIndexCapture): void {
+    this.runs.clear();
+    for (const run of capture.runs) this.runs.set(run.id, run);
+    this.lastPosition = capture.position;
   }
 
   apply(recorded: RecordedEvent): void {
@@ -65,7 +90,7 @@ export class RunIndex {
     }
     const run = this.runs.get(runId);
     if (!run) return;
-    const next = { ...run, updatedAt: at, position: recorded.position };
+    const next: Mutable<IndexedRun> = { ...run, updatedAt: at, position: recorded.position };
     switch (event.type) {
       case 'RunPaused':
         next.status = 'paused';
@@ -140,7 +165,9 @@ export class RunIndex {
   }
 }
 
-function strip(run: RunSummary & { phase: string }): RunSummary {
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+function strip(run: IndexedRun): RunSummary {
   const { phase: _phase, ...summary } = run;
   return summary;
 }

@@ -120,6 +120,21 @@ export const MIGRATIONS: readonly Migration[] = [
       END
       $fn$;`,
   },
+  {
+    version: 3,
+    name: 'create_checkpoints',
+    // Read-model checkpoints and stream snapshots (the port's CheckpointStore): one row per name, replaced whole
+    // by one upsert. `state` is text, not json, for the same reason as the events' columns: it is the caller's
+    // exact text, checked against `digest` on the way out.
+    sql: ({ schema }) => `
+      CREATE TABLE ${schema}.checkpoints (
+        name     text        PRIMARY KEY,
+        position bigint      NOT NULL CHECK (position >= 0),
+        state    text        NOT NULL,
+        digest   text        NOT NULL,
+        saved_at timestamptz NOT NULL DEFAULT now()
+      );`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

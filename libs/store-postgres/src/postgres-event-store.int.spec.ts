@@ -63,7 +63,18 @@ function waitFor(events: RecordedEvent[], position: number, limitMs: number): Pr
 }
 
 // The kit calls the factory before every test, and each test expects an empty store: a fresh schema each time.
-describeEventStoreConformance('postgres', async () => openStore(await freshSchema()));
+let lastSchema = '';
+describeEventStoreConformance('postgres', async () => openStore((lastSchema = await freshSchema())), {
+  checkpoints: {
+    async corrupt(name) {
+      const admin = await requirePostgres();
+      await admin.query(
+        `UPDATE "${lastSchema}".checkpoints SET state = left(state, length(state) - 1) || ']' WHERE name = $1`,
+        [name],
+      );
+    },
+  },
+});
 
 describe('postgres event store: schema', () => {
   it('records each migration with its version once, however many stores start on the schema at the same time', async () => {
@@ -124,6 +135,17 @@ describe('postgres event store: several stores on one schema', () => {
         position: 3,
       });
       expect((await first.readStream('order-1')).map((event) => event.type)).toEqual(['Placed', 'Paid']);
+    });
+  });
+
+  it('a checkpoint one store saves is what another store on the schema loads, and it outlives both', async () => {
+    const schema = await freshSchema();
+    await withTwoStores(schema, async (first, second) => {
+      await first.checkpoints?.save('read-side', { position: 3, state: '{"runs":3}' });
+      expect(await second.checkpoints?.load('read-side')).toEqual({ position: 3, state: '{"runs":3}' });
+    });
+    await withStore(schema, async (again) => {
+      expect(await again.checkpoints?.load('read-side')).toEqual({ position: 3, state: '{"runs":3}' });
     });
   });
 

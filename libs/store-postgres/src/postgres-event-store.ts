@@ -10,6 +10,7 @@ import {
 import pg from 'pg';
 import type { Pool } from 'pg';
 import { createAppendBatcher } from './append-batcher.ts';
+import { createCheckpointsTable } from './checkpoints-table.ts';
 import { createEventsTable } from './events-table.ts';
 import { migrate } from './migrations.ts';
 import { guarded } from './postgres-errors.ts';
@@ -120,6 +121,8 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
         assertOpen();
         return subscriptions.subscribe(subscribeOptions, handler);
       },
+
+      checkpoints: createCheckpointsTable(pool, names, assertOpen),
 
       close() {
         closing ??= close();

@@ -17,6 +17,14 @@ const MIGRATIONS: readonly string[] = [
      recorded_at TEXT    NOT NULL,
      UNIQUE (stream_id, revision)
    ) STRICT`,
+  // Read-model checkpoints and stream snapshots (the port's CheckpointStore): one row per name, replaced whole.
+  `CREATE TABLE checkpoints (
+     name     TEXT    PRIMARY KEY,
+     position INTEGER NOT NULL CHECK (position >= 0),
+     state    TEXT    NOT NULL,
+     digest   TEXT    NOT NULL,
+     saved_at TEXT    NOT NULL
+   ) STRICT`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

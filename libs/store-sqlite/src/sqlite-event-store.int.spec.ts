@@ -23,7 +23,25 @@ afterAll(async () => {
   await Promise.all(directories.map((directory) => rm(directory, { recursive: true, force: true })));
 });
 
-describeEventStoreConformance('sqlite', async () => createSqliteEventStore({ path: await freshDatabasePath() }));
+let lastPath = '';
+describeEventStoreConformance(
+  'sqlite',
+  async () => createSqliteEventStore({ path: (lastPath = await freshDatabasePath()) }),
+  {
+    checkpoints: {
+      async corrupt(name) {
+        const raw = new Database(lastPath);
+        try {
+          raw
+            .prepare("UPDATE checkpoints SET state = substr(state, 1, length(state) - 1) || ']' WHERE name = ?")
+            .run(name);
+        } finally {
+          raw.close();
+        }
+      },
+    },
+  },
+);
 
 describe('sqlite event store', () => {
   it('keeps every event across close and reopen, and continues positions and revisions', async () => {
@@ -46,7 +64,7 @@ describe('sqlite event store', () => {
 
     const raw = new Database(path, { readonly: true });
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(raw.pragma('user_version', { simple: true })).toBe(1);
+    expect(raw.pragma('user_version', { simple: true })).toBe(2);
     raw.close();
   });
 
@@ -117,6 +135,25 @@ describe('sqlite event store', () => {
     const reopened = createSqliteEventStore({ path });
     expect((await reopened.readStream('s')).map((event) => event.type)).toEqual(['A', 'B']);
     await reopened.close();
+  });
+
+  it('keeps checkpoints across close and reopen, and adds their table to a database made before it existed', async () => {
+    const path = await freshDatabasePath();
+    const old = new Database(path);
+    old.exec(
+      'CREATE TABLE events (position INTEGER PRIMARY KEY AUTOINCREMENT, stream_id TEXT NOT NULL, revision INTEGER NOT NULL CHECK (revision >= 0), id TEXT NOT NULL, type TEXT NOT NULL, data TEXT NOT NULL, metadata TEXT NOT NULL, recorded_at TEXT NOT NULL, UNIQUE (stream_id, revision)) STRICT',
+    );
+    old.pragma('user_version = 1');
+    old.close();
+
+    const first = createSqliteEventStore({ path });
+    await first.append('s', [{ type: 'A', data: 1 }]);
+    await first.checkpoints?.save('read-side', { position: 1, state: '{"runs":1}' });
+    await first.close();
+    const second = createSqliteEventStore({ path });
+    expect(await second.checkpoints?.load('read-side')).toEqual({ position: 1, state: '{"runs":1}' });
+    expect(await second.readAll()).toHaveLength(1);
+    await second.close();
   });
 
   it('refuses a database whose schema is newer than it knows', async () => {

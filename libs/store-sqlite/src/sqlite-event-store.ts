@@ -8,6 +8,7 @@ import {
   normalizeReadStreamOptions,
   prepareAppend,
 } from '@orchestron/event-store/adapter';
+import { createCheckpointsTable } from './checkpoints-table.ts';
 import { createEventsTable } from './events-table.ts';
 import { createGroupCommit } from './group-commit.ts';
 import { openDatabase } from './schema.ts';
@@ -29,11 +30,12 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
   const newId = options.ids ?? randomUUID;
   const db = guarded(() => openDatabase(options.path));
   const table = createEventsTable(db);
+  const now = options.now ?? (() => new Date());
   const hub = createSubscriptionHub(async (after, maxCount) => guarded(() => table.readAll(after, maxCount)));
   const writer = createGroupCommit({
     db,
     table,
-    now: options.now ?? (() => new Date()),
+    now,
     wantsCommitted: () => hub.hasSubscribers,
     onCommitted: (events) => hub.publish(events),
   });
@@ -82,6 +84,8 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
       assertOpen();
       return hub.subscribe(subscribeOptions, handler);
     },
+
+    checkpoints: createCheckpointsTable({ db, now, assertOpen }),
 
     close() {
       closing ??= close();

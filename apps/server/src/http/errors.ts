@@ -59,6 +59,8 @@ const STATUS_BY_CODE = {
   // Governance records it as a fail-closed decision; it is never a request's own failure.
   'GOVERNANCE.UNEVALUABLE': NOT_AN_API_ERROR,
   'STORE.CLOSED': NOT_AN_API_ERROR,
+  // A read model that meets one starts over from the log; no request fails with it.
+  'STORE.CHECKPOINT_CORRUPT': NOT_AN_API_ERROR,
   'BUS.CLOSED': NOT_AN_API_ERROR,
   // A record Kafka refuses, from input the edge already accepted: the server's configuration, not the caller's fault.
   'BUS.PUBLISH_FAILED': NOT_AN_API_ERROR,

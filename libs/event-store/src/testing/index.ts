@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe } from '@jest/globals';
 import type { EventStore } from '../event-store.port.ts';
 import { describeAppendConformance } from './append.conformance.ts';
+import { describeCheckpointConformance, describeNoCheckpoints } from './checkpoints.conformance.ts';
+import type { CheckpointTampering } from './checkpoints.conformance.ts';
 import { describeReadConformance } from './read.conformance.ts';
 import { describeScaleConformance } from './scale.conformance.ts';
 import { describeSubscribeConformance } from './subscribe.conformance.ts';
@@ -14,7 +16,14 @@ export interface EventStoreConformanceOptions {
    * true. KurrentDB's commit positions only increase; its suite passes false.
    */
   readonly densePositions?: boolean;
+  /**
+   * How the suite damages a stored checkpoint behind the adapter, to check that a load refuses it; or false for
+   * an adapter without the checkpoints capability. Left out, the corruption test fails and says to pass it.
+   */
+  readonly checkpoints?: CheckpointTampering | false;
 }
+
+export type { CheckpointTampering };
 
 /** The contract every EventStore adapter must honour. Each test gets a fresh, empty store from `factory`. */
 export function describeEventStoreConformance(
@@ -43,5 +52,7 @@ export function describeEventStoreConformance(
     describeReadConformance(getStore, P);
     describeSubscribeConformance(getStore, P);
     describeScaleConformance(getStore, options.streams ?? 10_000);
+    if (options.checkpoints === false) describeNoCheckpoints(getStore);
+    else describeCheckpointConformance(getStore, P, options.checkpoints);
   });
 }

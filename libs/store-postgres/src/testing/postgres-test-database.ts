@@ -46,8 +46,11 @@ export function requirePostgres(): Promise<Pool> {
   return reachable;
 }
 
+/** Where throwaway schema names start: ORCHESTRON_TEST_SCHEMA_PREFIX lets engineers sharing a server tell theirs apart. */
+const SCHEMA_PREFIX = process.env['ORCHESTRON_TEST_SCHEMA_PREFIX'] ?? 'orchestron_test';
+
 /** A schema name no other test uses; dropSchemas() removes it. */
-export async function freshSchema(prefix = 'orchestron_test'): Promise<string> {
+export async function freshSchema(prefix = SCHEMA_PREFIX): Promise<string> {
   await requirePostgres();
   const schema = `${prefix}_${randomBytes(6).toString('hex')}`;
   created.add(schema);
