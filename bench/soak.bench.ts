@@ -134,7 +134,7 @@ function summarise(): void {
     const growth = from > 0 ? ((end - from) / from) * 100 : 0;
     process.stdout.write(
       `  ${name}: ${from.toFixed(1)} MB after warm-up (${warm.seconds.toFixed(0)} s), ${end.toFixed(1)} MB at the end, ` +
-        `peak ${peak.toFixed(1)} MB: ${growth >= 0 ? '+' : ''}${growth.toFixed(1)}% ${Math.abs(growth) < 10 ? '(flat: under 10%)' : '(over 10%)'}\n`,
+        `peak ${peak.toFixed(1)} MB: ${growth >= 0 ? '+' : ''}${growth.toFixed(1)}% ${growth < 10 ? '(flat: under 10% growth)' : '(grew over 10%)'}\n`,
     );
   }
 }
