@@ -3,6 +3,7 @@ import { num, ratio, spread, table } from './markdown-format.ts';
 import type { BenchResults } from './results-file.ts';
 import type { RatioRow } from './ratios.ts';
 import type { CaseSummary, MetricName } from './results.ts';
+import { METRICS } from './results.ts';
 import { systemKind } from './types.ts';
 import type { Case } from './types.ts';
 
@@ -21,18 +22,7 @@ const LABELS: Record<MetricName, string> = {
   duplicates: 'duplicate executions',
 };
 
-const CLOSED_LOOP: readonly MetricName[] = [
-  'runsPerSec',
-  'stepsPerSec',
-  'p50Ms',
-  'p90Ms',
-  'p99Ms',
-  'maxMs',
-  'cpuMsPerRun',
-  'peakRssMb',
-  'eventsPerStep',
-  'rowsPerStep',
-];
+const CLOSED_LOOP: readonly MetricName[] = METRICS.filter((m) => m !== 'recoverySeconds' && m !== 'duplicates');
 const CRASH: readonly MetricName[] = [
   'recoverySeconds',
   'duplicates',

@@ -1,19 +1,8 @@
 import type { Metrics, MetricsSource } from '@orchestron/telemetry';
-import { DEFAULT_TENANT, finishedAtOf } from '@orchestron/workflow-core';
+import { DEFAULT_TENANT, finishedAtOf, RUN_STATUSES } from '@orchestron/workflow-core';
 import type { RunData, RunState, WorkflowEvent } from '@orchestron/workflow-core';
 import type { FlowSnapshot } from './flow-control.ts';
 import type { RunService } from './run-service.ts';
-
-const RUN_STATUSES = [
-  'running',
-  'paused',
-  'needs_operator',
-  'compensating',
-  'completed',
-  'failed',
-  'compensated',
-  'cancelled',
-] as const;
 
 /** Turns the events an engine appends into step latency and retry metrics. */
 export function metricsObserver(

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { createInMemoryEventStore } from '@orchestron/event-store';
+import { RUN_STATUSES } from '@orchestron/workflow-core';
 import type { CheckpointStore, EventStore } from '@orchestron/event-store';
 import type { SealedCheckpoint } from '@orchestron/event-store/adapter';
 import type { Logger } from './ports.ts';
@@ -216,16 +217,7 @@ describe('read side codec', () => {
     tenant: fc.constantFrom('default', 'acme', ''),
     definitionId: fc.string(),
     definitionVersion: fc.integer({ min: 1, max: 1000 }),
-    status: fc.constantFrom(
-      'running',
-      'paused',
-      'needs_operator',
-      'compensating',
-      'completed',
-      'failed',
-      'compensated',
-      'cancelled',
-    ),
+    status: fc.constantFrom(...RUN_STATUSES),
     phase: fc.constantFrom('execute', 'compensate'),
     createdAt: iso,
     updatedAt: iso,

@@ -25,6 +25,8 @@ export interface RunColumns {
   readonly attention: [index: number, attention: NonNullable<IndexedRun['attention']>][];
 }
 
+// The checkpoint stores a status as its index here: this order is part of the format, so it is spelled out rather
+// than taken from RUN_STATUSES, and never changes without a new format version.
 const STATUSES: readonly RunStatus[] = [
   'running',
   'paused',

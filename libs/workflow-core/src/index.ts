@@ -21,6 +21,7 @@ export {
   outputOf,
   stepAt,
   stepIs,
+  RUN_STATUSES,
   TERMINAL_RUN_STATUSES,
   TERMINAL_STEP_STATUSES,
 } from './state.ts';

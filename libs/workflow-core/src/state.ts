@@ -32,8 +32,18 @@ export type {
   WaitingGovernanceStep,
 } from './step-state.ts';
 
-export type RunStatus =
-  'running' | 'paused' | 'needs_operator' | 'compensating' | 'completed' | 'failed' | 'compensated' | 'cancelled';
+/** Every status a run can have. */
+export const RUN_STATUSES = [
+  'running',
+  'paused',
+  'needs_operator',
+  'compensating',
+  'completed',
+  'failed',
+  'compensated',
+  'cancelled',
+] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
 export const TERMINAL_RUN_STATUSES: readonly RunStatus[] = ['completed', 'failed', 'compensated', 'cancelled'];
 
 export type CompensationStatus = 'running' | 'retry_scheduled' | 'completed' | 'failed' | 'skipped';
