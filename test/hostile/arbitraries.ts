@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { RUN_STATUSES } from '@orchestron/workflow-core';
 import { vendorPayment } from './fixture.ts';
 import type { Json } from './fixture.ts';
 
@@ -264,19 +265,7 @@ export const queryDefects = fc.oneof(
   fc
     .oneof(hostileString, fc.constantFrom('RUNNING', 'done', ''))
     .filter(encodable)
-    .filter(
-      (s) =>
-        ![
-          'running',
-          'paused',
-          'needs_operator',
-          'compensating',
-          'completed',
-          'failed',
-          'compensated',
-          'cancelled',
-        ].includes(s),
-    )
+    .filter((s) => !(RUN_STATUSES as readonly string[]).includes(s))
     .map((status) => ({
       defect: `status ${status.slice(0, 20)}`,
       url: `/v1/runs?status=${encodeURIComponent(status)}`,

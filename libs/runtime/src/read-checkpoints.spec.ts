@@ -4,9 +4,8 @@ import { createInMemoryEventStore } from '@orchestron/event-store';
 import { RUN_STATUSES } from '@orchestron/workflow-core';
 import type { CheckpointStore, EventStore } from '@orchestron/event-store';
 import type { SealedCheckpoint } from '@orchestron/event-store/adapter';
-import type { Logger } from './ports.ts';
 import { ReadSide } from './read-side.ts';
-import type { ReadSideOptions } from './read-side.ts';
+import { probedReadSide } from './testing/read-side-probe.ts';
 import { decodeReadSide, encodeReadSide, READ_SIDE_FORMAT } from './read-side-codec.ts';
 import type { IndexedRun } from './run-index.ts';
 
@@ -32,17 +31,7 @@ async function storeWithRuns(runs: number, records?: Map<string, SealedCheckpoin
   return store;
 }
 
-function readSide(store: EventStore, options: ReadSideOptions = {}) {
-  let projected = 0;
-  const warnings: string[] = [];
-  const logger: Logger = {
-    info: () => undefined,
-    warn: (message, fields) => warnings.push(`${message}: ${String(fields?.['reason'] ?? fields?.['error'])}`),
-    error: () => undefined,
-  };
-  const side = new ReadSide(store, { logger, onEvent: () => (projected += 1), ...options });
-  return { side, projected: () => projected, warnings };
-}
+const readSide = probedReadSide;
 
 async function replayedCapture(store: EventStore) {
   const side = new ReadSide(store, { checkpoints: false });

@@ -2,9 +2,8 @@ import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { createInMemoryEventStore } from '@orchestron/event-store';
 import type { EventStore } from '@orchestron/event-store';
-import type { Logger } from './ports.ts';
 import { ReadSide } from './read-side.ts';
-import type { ReadSideOptions } from './read-side.ts';
+import { probedReadSide } from './testing/read-side-probe.ts';
 import { randomLog } from './testing/random-logs.ts';
 import type { LogAppend } from './testing/random-logs.ts';
 
@@ -25,21 +24,7 @@ async function appendAll(store: EventStore, appends: readonly LogAppend[]): Prom
   return events;
 }
 
-/** A read side, with how many events it projected itself (not restored) and what it warned about. */
-function readSide(
-  store: EventStore,
-  options: ReadSideOptions = {},
-): { side: ReadSide; projected(): number; warnings: string[] } {
-  let projected = 0;
-  const warnings: string[] = [];
-  const logger: Logger = {
-    info: () => undefined,
-    warn: (message, fields) => warnings.push(`${message}: ${String(fields?.['reason'] ?? fields?.['error'])}`),
-    error: () => undefined,
-  };
-  const side = new ReadSide(store, { logger, onEvent: () => (projected += 1), ...options });
-  return { side, projected: () => projected, warnings };
-}
+const readSide = probedReadSide;
 
 /** The models of a read side that replays the whole log, never touching checkpoints. */
 async function replayed(store: EventStore): Promise<ReadSide> {

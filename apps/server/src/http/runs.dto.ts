@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { DEFAULT_WAIT_MS, MAX_WAIT_MS } from '@orchestron/runtime';
 import type { RunStatus } from '@orchestron/workflow-core';
+import { RUN_STATUSES } from '@orchestron/workflow-core';
 import { Transform } from 'class-transformer';
 import type { TransformFnParams } from 'class-transformer';
 import { identifierProblem, isIdentifier, quoteForMessage } from '@orchestron/definitions';
@@ -30,16 +31,7 @@ import { MAX_PATH_PARAM_CHARS } from './validation.pipe.ts';
  * judge it further in, with errors that name the path.
  */
 
-export const RUN_STATUSES: readonly RunStatus[] = [
-  'running',
-  'paused',
-  'needs_operator',
-  'compensating',
-  'completed',
-  'failed',
-  'compensated',
-  'cancelled',
-];
+export { RUN_STATUSES };
 export const ACTIONS = ['approve', 'reject', 'pause', 'resume', 'retry', 'skip', 'compensate', 'cancel'] as const;
 export type Action = (typeof ACTIONS)[number];
 

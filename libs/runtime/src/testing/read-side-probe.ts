@@ -1,0 +1,20 @@
+import type { EventStore } from '@orchestron/event-store';
+import type { Logger } from '../ports.ts';
+import { ReadSide } from '../read-side.ts';
+import type { ReadSideOptions } from '../read-side.ts';
+
+/** A read side, with how many events it projected itself (not restored) and what it warned about. */
+export function probedReadSide(
+  store: EventStore,
+  options: ReadSideOptions = {},
+): { side: ReadSide; projected(): number; warnings: string[] } {
+  let projected = 0;
+  const warnings: string[] = [];
+  const logger: Logger = {
+    info: () => undefined,
+    warn: (message, fields) => warnings.push(`${message}: ${String(fields?.['reason'] ?? fields?.['error'])}`),
+    error: () => undefined,
+  };
+  const side = new ReadSide(store, { logger, onEvent: () => (projected += 1), ...options });
+  return { side, projected: () => projected, warnings };
+}
