@@ -11,3 +11,10 @@ export { createSubscriptionHub } from './subscription-hub.ts';
 export type { ReadCommittedAfter, SubscriptionHub, SubscriptionHubOptions } from './subscription-hub.ts';
 export { assertCheckpointName, openCheckpoint, sealCheckpoint } from './checkpoint-seal.ts';
 export type { SealedCheckpoint } from './checkpoint-seal.ts';
+export {
+  assertReadRowId,
+  assertReadRowTable,
+  normalizeReadRowQuery,
+  prepareReadRows,
+  readRowMatches,
+} from './read-rows-arguments.ts';

@@ -57,6 +57,6 @@ function digestOf(name: string, position: number, state: string): string {
 // Text no adapter changes on the way in: PostgreSQL refuses U+0000, and pg would store a lone surrogate as U+FFFD.
 const UNPAIRED_SURROGATE = /\p{Cs}/u;
 
-function isStorableText(text: string): boolean {
+export function isStorableText(text: string): boolean {
   return !text.includes('\u0000') && !UNPAIRED_SURROGATE.test(text);
 }

@@ -1,4 +1,5 @@
 import type { CheckpointStore } from './checkpoints.port.ts';
+import type { ReadRowStore } from './read-rows.port.ts';
 
 /** An event as the caller hands it to the store. `data` and `metadata` must be JSON-serializable. */
 export interface EventData {
@@ -85,6 +86,11 @@ export interface EventStore {
    * models then replay the log from position 0, as they always could.
    */
   readonly checkpoints?: CheckpointStore;
+  /**
+   * Tables of read rows kept beside the log (see ReadRowStore). Absent on an adapter that cannot keep them: read
+   * models then hold every row in memory.
+   */
+  readonly readRows?: ReadRowStore;
   /** Idempotent. Later calls to any other method fail with EventStoreClosedError. */
   close(): Promise<void>;
 }

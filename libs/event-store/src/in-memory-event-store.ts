@@ -5,6 +5,7 @@ import type { PreparedEvent } from './arguments.ts';
 import { EventStoreClosedError, ExpectedVersionConflictError } from './errors.ts';
 import type { AppendResult, EventStore, RecordedEvent } from './event-store.port.ts';
 import { isExpectedRevisionSatisfied } from './expected-revision.ts';
+import { createInMemoryReadRows } from './in-memory-read-rows.ts';
 import { createSubscriptionHub } from './subscription-hub.ts';
 
 export interface InMemoryEventStoreOptions {
@@ -14,6 +15,8 @@ export interface InMemoryEventStoreOptions {
   readonly now?: () => Date;
   /** Where checkpoints are kept; pass a map to look at (or tamper with) them from a test. */
   readonly checkpointRecords?: Map<string, SealedCheckpoint>;
+  /** Whether the store keeps read rows (default true); false makes a store without the capability, for tests. */
+  readonly readRows?: boolean;
 }
 
 /** For unit tests and single-process tools. Events are stored as the JSON the port accepted, then frozen. */
@@ -112,6 +115,8 @@ export function createInMemoryEventStore(options: InMemoryEventStoreOptions = {}
         checkpoints.set(sealed.name, sealed);
       },
     },
+
+    ...(options.readRows === false ? {} : { readRows: createInMemoryReadRows(assertOpen) }),
 
     async close() {
       if (closed) return;

@@ -135,6 +135,25 @@ export const MIGRATIONS: readonly Migration[] = [
         saved_at timestamptz NOT NULL DEFAULT now()
       );`,
   },
+  {
+    version: 4,
+    name: 'create_read_rows',
+    // Read rows (the port's ReadRowStore): the run index's ended runs, listed newest first by tenant and status.
+    sql: ({ schema }) => `
+      CREATE TABLE ${schema}.read_rows (
+        tbl      text   NOT NULL,
+        id       text   NOT NULL,
+        position bigint NOT NULL CHECK (position >= 0),
+        tenant   text   NOT NULL,
+        status   text   NOT NULL,
+        kind     text   NOT NULL,
+        body     text   NOT NULL,
+        PRIMARY KEY (tbl, id)
+      );
+      CREATE INDEX read_rows_by_position ON ${schema}.read_rows (tbl, position DESC);
+      CREATE INDEX read_rows_by_tenant ON ${schema}.read_rows (tbl, tenant, position DESC);
+      CREATE INDEX read_rows_by_tenant_status ON ${schema}.read_rows (tbl, tenant, status, position DESC);`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

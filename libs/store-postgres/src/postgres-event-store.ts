@@ -11,6 +11,7 @@ import pg from 'pg';
 import type { Pool } from 'pg';
 import { createAppendBatcher } from './append-batcher.ts';
 import { createCheckpointsTable } from './checkpoints-table.ts';
+import { createReadRowsTable } from './read-rows-table.ts';
 import { createEventsTable } from './events-table.ts';
 import { migrate } from './migrations.ts';
 import { guarded } from './postgres-errors.ts';
@@ -123,6 +124,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
       },
 
       checkpoints: createCheckpointsTable(pool, names, assertOpen),
+      readRows: createReadRowsTable(pool, names, assertOpen),
 
       close() {
         closing ??= close();

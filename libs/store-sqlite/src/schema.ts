@@ -25,6 +25,20 @@ const MIGRATIONS: readonly string[] = [
      digest   TEXT    NOT NULL,
      saved_at TEXT    NOT NULL
    ) STRICT`,
+  // Read rows (the port's ReadRowStore): the run index's ended runs, listed newest first by tenant and status.
+  `CREATE TABLE read_rows (
+     tbl      TEXT    NOT NULL,
+     id       TEXT    NOT NULL,
+     position INTEGER NOT NULL CHECK (position >= 0),
+     tenant   TEXT    NOT NULL,
+     status   TEXT    NOT NULL,
+     kind     TEXT    NOT NULL,
+     body     TEXT    NOT NULL,
+     PRIMARY KEY (tbl, id)
+   ) STRICT;
+   CREATE INDEX read_rows_by_position ON read_rows (tbl, position DESC);
+   CREATE INDEX read_rows_by_tenant ON read_rows (tbl, tenant, position DESC);
+   CREATE INDEX read_rows_by_tenant_status ON read_rows (tbl, tenant, status, position DESC)`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

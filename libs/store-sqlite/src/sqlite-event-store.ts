@@ -9,6 +9,7 @@ import {
   prepareAppend,
 } from '@orchestron/event-store/adapter';
 import { createCheckpointsTable } from './checkpoints-table.ts';
+import { createReadRowsTable } from './read-rows-table.ts';
 import { createEventsTable } from './events-table.ts';
 import { createGroupCommit } from './group-commit.ts';
 import { openDatabase } from './schema.ts';
@@ -86,6 +87,7 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
     },
 
     checkpoints: createCheckpointsTable({ db, now, assertOpen }),
+    readRows: createReadRowsTable(db, assertOpen),
 
     close() {
       closing ??= close();

@@ -4,6 +4,7 @@ import { describeAppendConformance } from './append.conformance.ts';
 import { describeCheckpointConformance, describeNoCheckpoints } from './checkpoints.conformance.ts';
 import type { CheckpointTampering } from './checkpoints.conformance.ts';
 import { describeReadConformance } from './read.conformance.ts';
+import { describeNoReadRows, describeReadRowsConformance } from './read-rows.conformance.ts';
 import { describeScaleConformance } from './scale.conformance.ts';
 import { describeSubscribeConformance } from './subscribe.conformance.ts';
 import { ordinals } from './conformance-kit.ts';
@@ -21,6 +22,8 @@ export interface EventStoreConformanceOptions {
    * an adapter without the checkpoints capability. Left out, the corruption test fails and says to pass it.
    */
   readonly checkpoints?: CheckpointTampering | false;
+  /** false for an adapter without the read rows capability; left out, the suite holds the adapter to it. */
+  readonly readRows?: false;
 }
 
 export type { CheckpointTampering };
@@ -54,5 +57,7 @@ export function describeEventStoreConformance(
     describeScaleConformance(getStore, options.streams ?? 10_000);
     if (options.checkpoints === false) describeNoCheckpoints(getStore);
     else describeCheckpointConformance(getStore, P, options.checkpoints);
+    if (options.readRows === false) describeNoReadRows(getStore);
+    else describeReadRowsConformance(getStore);
   });
 }
