@@ -56,7 +56,7 @@ export async function measureStart(location: StoreLocation, checkpoints: boolean
   await engine.start();
   const startMs = performance.now() - t0;
   const { rss, heapUsed } = process.memoryUsage();
-  const runs = engine.index.list().length;
+  const runs = engine.index.inMemory;
   const position = engine.index.position;
   const delay = monitorEventLoopDelay({ resolution: 5 });
   delay.enable();

@@ -242,7 +242,7 @@ describe('the engine as a service on the bus', () => {
     });
     const paused = await remote.execute(run.runId, { type: 'Pause', data: { reason: 'look' } }, 'operator:o');
     expect(paused.status).toBe('paused');
-    expect(remote.listRuns({}).map((r) => r.id)).toContain(run.runId);
+    expect((await remote.listRuns({})).map((r) => r.id)).toContain(run.runId);
     await engine.stop();
     await expect(remote.execute(run.runId, { type: 'Resume', data: {} }, 'operator:o')).rejects.toBeInstanceOf(
       OrchestratorPendingError,

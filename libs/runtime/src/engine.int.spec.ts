@@ -110,8 +110,8 @@ describe('the engine on the SQLite store', () => {
       await new Promise((r) => setTimeout(r, 10));
     const rebuilt = new RunIndex();
     for (const e of await store.readAll({ after: 0 })) rebuilt.apply(e);
-    expect(rebuilt.snapshot()).toEqual(engine.index.snapshot());
-    expect(rebuilt.snapshot().map((r) => r.status)).toEqual(Array(10).fill('completed'));
+    expect(await rebuilt.snapshot()).toEqual(await engine.index.snapshot());
+    expect((await rebuilt.snapshot()).map((r) => r.status)).toEqual(Array(10).fill('completed'));
   });
 
   it('starts again from the read models checkpoint it saved on stop, and ends with the models a replay gives', async () => {
@@ -136,11 +136,14 @@ describe('the engine on the SQLite store', () => {
     const second = await boot(path, null, logger);
     const head = (await second.store.readAll()).at(-1)?.position;
     const restored = lines.find((line) => line.message === 'read models restored from their checkpoint');
-    expect(restored?.fields).toMatchObject({ position: head, runs: 5 });
+    // The five ended runs went to the store's read rows on stop: the checkpoint holds none of them in memory.
+    expect(restored?.fields).toMatchObject({ position: head, runs: 0 });
     expect(lines.filter((line) => line.message.includes('ignored'))).toEqual([]);
     const rebuilt = new RunIndex();
     for (const e of await second.store.readAll()) rebuilt.apply(e);
-    expect(second.engine.index.snapshot()).toEqual(rebuilt.snapshot());
+    expect(await second.engine.index.snapshot()).toEqual(await rebuilt.snapshot());
+    expect(await second.engine.index.snapshot()).toHaveLength(5);
+    expect(second.engine.countRuns()).toEqual([['default', 'completed', 5]]);
     expect(second.engine.definitions.list()).toEqual([expect.objectContaining({ id: 'flaky-chain', versions: [1] })]);
   });
 

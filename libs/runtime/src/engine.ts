@@ -20,6 +20,7 @@ import { recordRefusal } from './refusals.ts';
 import { replay } from './replay.ts';
 import { runSnapshotsFor } from './run-snapshots.ts';
 import { startRun } from './run-start.ts';
+import type { RunCount } from './run-counts.ts';
 import type { RunIndex, RunFilter, RunSummary } from './run-index.ts';
 import type { RunWaitRequest, RunWaitResult } from './run-waits.ts';
 import { runStream } from './run-index.ts';
@@ -252,8 +253,12 @@ export class Engine implements RunService {
     return this.readSide.waits.wait(runId, request);
   }
 
-  listRuns(filter: RunFilter): RunSummary[] {
+  listRuns(filter: RunFilter): Promise<RunSummary[]> {
     return this.index.list(filter);
+  }
+
+  countRuns(): RunCount[] {
+    return this.index.countByStatus();
   }
 
   async getRun(runId: string): Promise<RunData | null> {

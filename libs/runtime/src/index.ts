@@ -6,6 +6,7 @@ export { DefinitionRegistry, DefinitionError, definitionStream } from './definit
 export type { DefinitionEntry, RegisteredDefinition, VersionChoice } from './definition-registry.ts';
 export { RunIndex, runStream } from './run-index.ts';
 export type { RunFilter, RunSummary } from './run-index.ts';
+export type { RunCount } from './run-counts.ts';
 export { jsonLogger, silentLogger, systemClock } from './ports.ts';
 export type { Clock, GovernanceCheck, GovernanceRequest, GovernanceVerdict, Ids, Logger } from './ports.ts';
 export { toRunView } from './views.ts';

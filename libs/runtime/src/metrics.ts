@@ -52,15 +52,15 @@ export function flowMetricsObserver(metrics: Metrics): (snapshot: FlowSnapshot) 
 }
 
 /** The metrics, with runs by status counted from the read model on each scrape. */
-export function runMetricsSource(runs: Pick<RunService, 'listRuns'>, metrics: Metrics): MetricsSource {
+export function runMetricsSource(runs: Pick<RunService, 'countRuns'>, metrics: Metrics): MetricsSource {
   return {
     contentType: metrics.contentType,
     render: async () => {
       const counts = new Map<string, Map<string, number>>([[DEFAULT_TENANT, new Map()]]);
-      for (const run of runs.listRuns({})) {
-        const byStatus = counts.get(run.tenant) ?? new Map<string, number>();
-        byStatus.set(run.status, (byStatus.get(run.status) ?? 0) + 1);
-        counts.set(run.tenant, byStatus);
+      for (const [tenant, status, count] of runs.countRuns()) {
+        const byStatus = counts.get(tenant) ?? new Map<string, number>();
+        byStatus.set(status, count);
+        counts.set(tenant, byStatus);
       }
       for (const [tenant, byStatus] of counts)
         for (const status of RUN_STATUSES) metrics.runsByStatus.set({ status, tenant }, byStatus.get(status) ?? 0);

@@ -26,8 +26,8 @@ export interface ReadCheckpointsDeps {
   readonly log: EventStore;
   readonly logger: Logger;
   readonly settings: ReadCheckpointSettings;
-  /** The models as they stand (cheap: see ReadSideCapture). */
-  readonly capture: () => ReadSideCapture;
+  /** The models as they stand (cheap: see ReadSideCapture), once what they had under way is done. */
+  readonly capture: () => Promise<ReadSideCapture>;
 }
 
 /**
@@ -112,11 +112,12 @@ export class ReadCheckpoints {
   }
 
   private async save(): Promise<void> {
-    const capture = this.deps.capture();
     this.sinceSave = 0;
-    if (capture.position === this.savedPosition) return;
     const started = performance.now();
+    let capture: ReadSideCapture | undefined;
     try {
+      capture = await this.deps.capture();
+      if (capture.position === this.savedPosition) return;
       const state = await encodeReadSide(capture);
       const encoded = performance.now();
       await this.deps.checkpoints.save(this.settings.name, { position: capture.position, state });
@@ -132,7 +133,7 @@ export class ReadCheckpoints {
     } catch (error) {
       this.deps.logger.warn('could not save the read models checkpoint; the next save tries again', {
         checkpoint: this.settings.name,
-        position: capture.position,
+        position: capture?.position,
         error: describeError(error),
       });
     }

@@ -1,10 +1,13 @@
 import type { CompiledDefinition } from '@orchestron/definitions';
+import { RUN_STATUSES } from '@orchestron/workflow-core';
+import type { RunStatus } from '@orchestron/workflow-core';
 import type { RegisteredVersion } from './definition-registry.ts';
+import type { RunCount } from './run-counts.ts';
 import type { IndexedRun } from './run-index.ts';
 import { decodeRunColumns, encodeRunColumns, UnusableCheckpointError } from './run-index-codec.ts';
 
 /** Bumped whenever what a checkpoint holds or how it is written changes: a checkpoint of another format is replayed. */
-export const READ_SIDE_FORMAT = 1;
+export const READ_SIDE_FORMAT = 2;
 
 /** Runs encoded between two yields to the event loop, so a save never holds the projection up for long. */
 const RUNS_PER_SLICE = 5_000;
@@ -14,7 +17,10 @@ export interface ReadSideCapture {
   readonly position: number;
   /** Id of the event at `position`, so a restore can tell that the store still has that log (not a backup's). */
   readonly lastEventId: string;
+  /** The runs in memory: every run still moving, and the ended ones not archived yet. */
   readonly runs: readonly IndexedRun[];
+  /** How many runs each tenant has in each status, archived ones included. */
+  readonly counts: readonly RunCount[];
   readonly definitions: readonly RegisteredVersion[];
 }
 
@@ -37,6 +43,7 @@ export async function encodeReadSide(capture: ReadSideCapture): Promise<string> 
     position: capture.position,
     lastEventId: capture.lastEventId,
     definitions: capture.definitions.map(definitionRow),
+    counts: capture.counts,
   });
   return `${head.slice(0, -1)},"runs":{${columns.join(',')}}}`;
 }
@@ -52,7 +59,7 @@ export function decodeReadSide(text: string): ReadSideCapture {
     throw new UnusableCheckpointError(`it does not parse as JSON (${(error as Error).message})`);
   }
   if (typeof parsed !== 'object' || parsed === null) throw new UnusableCheckpointError('it is not a JSON object');
-  const { format, position, lastEventId, definitions, runs } = parsed as Record<string, unknown>;
+  const { format, position, lastEventId, definitions, runs, counts } = parsed as Record<string, unknown>;
   if (format !== READ_SIDE_FORMAT)
     throw new UnusableCheckpointError(
       `its format is ${JSON.stringify(format)}, this version reads ${READ_SIDE_FORMAT}`,
@@ -64,9 +71,22 @@ export function decodeReadSide(text: string): ReadSideCapture {
     position: position as number,
     lastEventId,
     runs: decodeRunColumns(runs, position as number),
+    counts: decodeCounts(counts),
     definitions: decodeDefinitions(definitions),
   };
 }
+
+function decodeCounts(counts: unknown): RunCount[] {
+  if (!Array.isArray(counts)) throw new UnusableCheckpointError('its run counts are not a list');
+  return counts.map((entry: unknown, index) => {
+    const [tenant, status, count] = (Array.isArray(entry) ? entry : []) as unknown[];
+    if (typeof tenant !== 'string' || !isRunStatus(status) || !Number.isSafeInteger(count) || (count as number) < 0)
+      throw new UnusableCheckpointError(`run count #${index} is malformed`);
+    return [tenant, status, count as number];
+  });
+}
+
+const isRunStatus = (status: unknown): status is RunStatus => (RUN_STATUSES as readonly unknown[]).includes(status);
 
 function definitionRow({ key, version, registered }: RegisteredVersion): DefinitionRow {
   return [key, version, registered.registeredAt, registered.fingerprint, registered.definition];

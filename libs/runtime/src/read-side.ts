@@ -18,6 +18,8 @@ export interface ReadSideOptions {
    * position 0 (defaults: READ_CHECKPOINT_DEFAULTS). false: never; a store without checkpoints never does either.
    */
   readonly checkpoints?: ReadCheckpointSettings | false;
+  /** false: keep every run in memory even when the store has read rows to archive ended runs in. */
+  readonly archive?: false;
 }
 
 /**
@@ -27,10 +29,10 @@ export interface ReadSideOptions {
  * the models end up as a replay of the whole log would leave them (guarantee 9).
  */
 export class ReadSide {
-  readonly index = new RunIndex();
+  readonly index: RunIndex;
   readonly definitions: DefinitionRegistry;
   /** Long polls on runs, woken by the events this read side projects. */
-  readonly waits = new RunWaits(this.index);
+  readonly waits: RunWaits;
   private readonly store: EventStore;
   private readonly onEvent: (event: RecordedEvent) => void;
   private readonly checkpoints: ReadCheckpoints | undefined;
@@ -40,6 +42,12 @@ export class ReadSide {
 
   constructor(store: EventStore, options: ReadSideOptions = {}) {
     this.store = store;
+    this.index = new RunIndex({
+      ...(store.readRows !== undefined && options.archive !== false ? { archive: store.readRows } : {}),
+      ...(options.logger !== undefined ? { logger: options.logger } : {}),
+      onLateChange: (runId) => this.waits.notice(runId),
+    });
+    this.waits = new RunWaits(this.index);
     this.onEvent = options.onEvent ?? (() => undefined);
     this.definitions = new DefinitionRegistry(store);
     const checkpoints = store.checkpoints;
@@ -51,7 +59,13 @@ export class ReadSide {
             log: store,
             logger: options.logger ?? silentLogger,
             settings: options.checkpoints ?? {},
-            capture: () => this.capture(),
+            capture: async () => {
+              // Checked and captured in one turn of the loop: an event projected during the settle may have
+              // started another fixup, and a capture past it would skip that event for good.
+              do await this.index.settle();
+              while (this.index.pendingFixups > 0);
+              return this.capture();
+            },
           });
   }
 
@@ -63,6 +77,7 @@ export class ReadSide {
       () => this.index.position,
       (event) => this.project(event),
     );
+    await this.index.caughtUp();
   }
 
   /** Catches up, then follows the log as it grows. */
@@ -77,15 +92,18 @@ export class ReadSide {
     await this.subscription?.close();
     this.subscription = undefined;
     await this.restored;
+    await this.index.close();
     await this.checkpoints?.close();
   }
 
   /** What the models hold now, at one position (see ReadSideCapture). */
   capture(): ReadSideCapture {
+    const { position, runs, counts } = this.index.capture();
     return {
-      position: this.index.position,
+      position,
       lastEventId: this.lastEventId,
-      runs: this.index.capture().runs,
+      runs,
+      counts,
       definitions: this.definitions.capture(),
     };
   }
@@ -93,7 +111,7 @@ export class ReadSide {
   private async restore(): Promise<void> {
     const restored = await this.checkpoints?.load();
     if (restored !== undefined) {
-      this.index.restore({ position: restored.position, runs: restored.runs });
+      this.index.restore(restored);
       this.definitions.restore(restored.definitions);
       this.lastEventId = restored.lastEventId;
     }

@@ -22,6 +22,7 @@ import { runSnapshotsFor } from './run-snapshots.ts';
 import type { RunSnapshots, RunSnapshotSettings } from './run-snapshots.ts';
 import { runStream } from './run-index.ts';
 import type { RunIndex } from './run-index.ts';
+import type { RunCount } from './run-counts.ts';
 import type { RunFilter, RunSummary } from './run-index.ts';
 import type { RunWaitRequest, RunWaitResult } from './run-waits.ts';
 import type { RunService } from './run-service.ts';
@@ -233,8 +234,12 @@ export class RemoteRuns implements RunService {
     return this.readSide.waits.wait(runId, request);
   }
 
-  listRuns(filter: RunFilter): RunSummary[] {
+  listRuns(filter: RunFilter): Promise<RunSummary[]> {
     return this.index.list(filter);
+  }
+
+  countRuns(): RunCount[] {
+    return this.index.countByStatus();
   }
 
   private async load(runId: string): Promise<{ state: RunState }> {

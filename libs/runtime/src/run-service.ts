@@ -2,6 +2,7 @@ import type { CompiledDefinition } from '@orchestron/definitions';
 import type { DefinitionEntry, VersionChoice } from './definition-registry.ts';
 import type { RecordedEvent } from '@orchestron/event-store';
 import type { Command, RunData } from '@orchestron/workflow-core';
+import type { RunCount } from './run-counts.ts';
 import type { RunFilter, RunSummary } from './run-index.ts';
 import type { RunWaitRequest, RunWaitResult } from './run-waits.ts';
 
@@ -51,7 +52,10 @@ export interface RunService {
   execute(runId: string, command: RunCommand, actor: string, keyId?: string): Promise<RunData>;
   getRun(runId: string): Promise<RunData | null>;
   history(runId: string): Promise<RecordedEvent[]>;
-  listRuns(filter: RunFilter): RunSummary[];
+  /** Newest first; ended runs may come from the store's archive, so this reads the store. */
+  listRuns(filter: RunFilter): Promise<RunSummary[]>;
+  /** How many runs each tenant has in each status, from memory (the metrics scrape this). */
+  countRuns(): RunCount[];
   /** Long poll: until the run ends (or changes past `after`), the time is up, or the signal aborts. */
   awaitRun(runId: string, request: RunWaitRequest): Promise<RunWaitResult>;
 }

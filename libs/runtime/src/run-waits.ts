@@ -56,16 +56,23 @@ export class RunWaits {
     return this.open;
   }
 
-  wait(runId: string, request: RunWaitRequest): Promise<RunWaitResult> {
+  async wait(runId: string, request: RunWaitRequest): Promise<RunWaitResult> {
     const done = (summary: RunSummary): boolean =>
       isTerminalRun(summary.status) || (request.after !== undefined && summary.position > request.after);
-    const now = this.index.get(runId);
+    // A run still moving is in memory; one that is not may have ended and gone to the archive. Memory is asked
+    // again after the archive answers, and nothing awaits from there until the wait is registered: an event
+    // projected meanwhile is seen either way.
+    let now = this.index.get(runId);
+    if (now === undefined) {
+      const archived = await this.index.find(runId);
+      now = this.index.get(runId) ?? archived;
+    }
     const result = (timedOut: boolean): RunWaitResult => {
-      const summary = this.index.get(runId);
+      const summary = this.index.get(runId) ?? now;
       return { summary, ended: summary !== undefined && isTerminalRun(summary.status), timedOut };
     };
     if ((now !== undefined && done(now)) || request.timeoutMs <= 0 || request.signal?.aborted)
-      return Promise.resolve(result(!(now !== undefined && done(now))));
+      return result(!(now !== undefined && done(now)));
     if (this.open >= MAX_OPEN_WAITS)
       throw new ServerBusyError(`this server holds ${MAX_OPEN_WAITS} waits already: try again shortly`, {
         limit: 'openWaits',

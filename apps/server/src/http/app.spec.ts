@@ -69,7 +69,7 @@ describe('the HTTP API', () => {
       keys: KEYS,
       metrics: {
         contentType: 'text/plain; version=0.0.4; charset=utf-8',
-        render: async () => `orchestron_runs_started_total ${engine.listRuns({}).length}\n`,
+        render: async () => `orchestron_runs_started_total ${(await engine.listRuns({})).length}\n`,
       },
     });
   });
@@ -325,7 +325,7 @@ describe('the HTTP API', () => {
       retryable: false,
       details: { field: 'body' },
     });
-    expect(engine.listRuns({})).toEqual([]);
+    expect(await engine.listRuns({})).toEqual([]);
   });
 
   it('answers a body Fastify cannot parse in the same error shape', async () => {

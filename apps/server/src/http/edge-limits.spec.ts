@@ -139,7 +139,7 @@ describe('limits at the HTTP edge', () => {
         },
       });
     }
-    expect(engine.listRuns({})).toEqual([]);
+    expect(await engine.listRuns({})).toEqual([]);
   });
 
   it('refuses prototype keys anywhere, naming the key, and undeclared top-level keys whatever their name', async () => {
@@ -186,7 +186,7 @@ describe('limits at the HTTP edge', () => {
       message: '"prototype" is not a field of this request',
       details: { field: 'prototype' },
     });
-    expect(engine.listRuns({})).toEqual([]);
+    expect(await engine.listRuns({})).toEqual([]);
   });
 
   it('refuses a 1 MB identifier with the rule and at most 80 characters of it, in a response under 1 KB', async () => {

@@ -52,9 +52,9 @@ export class RunsController {
     return { run: view, agent_contract: runContract(view) };
   }
 
-  list(query: ListRunsQuery, caller: Principal): { runs: unknown[]; agent_contract: AgentContract } {
+  async list(query: ListRunsQuery, caller: Principal): Promise<{ runs: unknown[]; agent_contract: AgentContract }> {
     const tenant = tenantScope(caller, query.tenant);
-    const runs = this.#runs.listRuns({
+    const runs = await this.#runs.listRuns({
       ...(tenant !== undefined ? { tenant } : {}),
       ...(query.status !== undefined ? { status: query.status } : {}),
       ...(query.definition ? { definitionId: query.definition } : {}),

@@ -99,7 +99,7 @@ describe('the security review, on the embedded tier', () => {
       expect(refused.body.error).toMatchObject({ code: 'AUTH.FORBIDDEN', details: { field: 'definition' } });
       expect(refused.body.error.message).toContain('may not register definitions');
       expect(engine.definitions.list('default').find((d) => d.id === 'vendor-payment')?.versions).toEqual([1]);
-      expect(engine.listRuns({})).toEqual([]);
+      expect(await engine.listRuns({})).toEqual([]);
     });
 
     it("an operator's later start by id still gets v1, and its approval gate", async () => {

@@ -18,3 +18,17 @@ export function probedReadSide(
   const side = new ReadSide(store, { logger, onEvent: () => (projected += 1), ...options });
   return { side, projected: () => projected, warnings };
 }
+
+/**
+ * What a read side's models say, whatever sits in memory and whatever went to the archive: the runs, the counts
+ * and the definitions, at its position. Two read sides of one log compare equal here when they agree.
+ */
+export async function modelsOf(side: ReadSide): Promise<unknown> {
+  await side.index.caughtUp();
+  return {
+    position: side.index.position,
+    runs: await side.index.snapshot(),
+    counts: side.index.countByStatus().sort((a, b) => `${a[0]}/${a[1]}`.localeCompare(`${b[0]}/${b[1]}`)),
+    definitions: side.definitions.capture(),
+  };
+}
