@@ -53,6 +53,9 @@ class Walker {
   unknownFunction = false;
 
   walk(node: ASTNode, guarded: ReadonlySet<string>, inHas: boolean): void {
+    // A guard tests the step's status or whether its output is there: it never reads a missing output.
+    const tested = guardedStep(node);
+    if (tested !== undefined) return void this.reads.push({ step: tested, output: false, guarded: true });
     const field = access(node);
     const entry = field ? stepEntry(field.target) : undefined;
     if (field && entry !== undefined) {
