@@ -146,7 +146,7 @@ describe('a step reads the output of a step that may not have succeeded only beh
     expect(fanIn(join, { x: '${{ steps.a.output.id }}' })).toEqual([
       {
         path: '/steps/c/input/x',
-        message: `expression reads steps["a"].output, but "c" starts when its join ${join} is met, which does not wait for "a" to succeed: guard the read, as steps["a"].status == 'completed' ? steps["a"].output… : null, or has(steps["a"].output.<field>)`,
+        message: `expression reads steps["a"].output, but "c" starts when its join ${join} is met, which does not wait for "a" to succeed: guard the read, as steps["a"].status == 'completed' ? steps["a"].output… : null, or has(steps.a.output.<field>)`,
       },
     ]);
   });
@@ -181,6 +181,37 @@ describe('a step reads the output of a step that may not have succeeded only beh
     expect(fanIn('any_success', { x: '${{ steps.a.output.id }}' }, { when: '${{ has(steps.a.output.id) }}' })).toEqual(
       [],
     );
+  });
+
+  it('suggests has() only where CEL allows it: on a step id that is an identifier', () => {
+    const issues = definitionIssues(
+      def({
+        'quote-a': { worker: 'w' },
+        b: { worker: 'w' },
+        c: {
+          worker: 'w',
+          needs: ['quote-a', 'b'],
+          join: 'any_success',
+          input: { x: "${{ steps['quote-a'].output }}" },
+        },
+      }),
+    );
+    expect(at(issues, '/steps/c/input/x')).toEqual([
+      expect.stringMatching(
+        /guard the read, as steps\["quote-a"\]\.status == 'completed' \? steps\["quote-a"\]\.output… : null$/,
+      ),
+    ]);
+    // and the guard it suggests is accepted
+    const guarded = "${{ steps['quote-a'].status == 'completed' ? steps['quote-a'].output : null }}";
+    expect(
+      definitionIssues(
+        def({
+          'quote-a': { worker: 'w' },
+          b: { worker: 'w' },
+          c: { worker: 'w', needs: ['quote-a', 'b'], join: 'any_success', input: { x: guarded } },
+        }),
+      ),
+    ).toEqual([]);
   });
 
   it('refuses a read of a need that has a when, which may skip it', () => {

@@ -105,11 +105,15 @@ function readProblem(read: StepRead, site: Site, scope: Scope): string | undefin
     return `expression reads step ${quoteForMessage(step)}, which is not upstream of ${quoteForMessage(scope.id)}: add it to needs`;
   if (!read.output || read.guarded || site.guards.has(step) || scope.settled.has(step)) return undefined;
   const entry = `steps[${quoteForMessage(step)}]`;
+  // has() takes only field selections: steps.a.output.f, never steps['a-b'].output.f.
+  const hasForm = CEL_IDENTIFIER.test(step) ? `, or has(steps.${step}.output.<field>)` : '';
   return (
     `expression reads ${entry}.output, but ${whyUnsettled(step, scope)}: guard the read, ` +
-    `as ${entry}.status == 'completed' ? ${entry}.output… : null, or has(${entry}.output.<field>)`
+    `as ${entry}.status == 'completed' ? ${entry}.output… : null${hasForm}`
   );
 }
+
+const CEL_IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
 
 function whyUnsettled(step: string, scope: Scope): string {
   const join = typeof scope.step.join === 'string' ? scope.step.join : 'all_success';
