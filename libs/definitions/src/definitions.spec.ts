@@ -3,7 +3,6 @@ import { describe, expect, it } from '@jest/globals';
 import {
   compileDefinition,
   definitionIssues,
-  definitionSchema,
   DefinitionInvalidError,
   evaluateExpression,
   formatDuration,
@@ -427,14 +426,5 @@ describe('templates and expressions', () => {
   it('finds the steps an expression reads, in both notations', () => {
     expect(referencedSteps("steps['a'].output.x + steps.b.output.y > input.n").sort()).toEqual(['a', 'b']);
     expect(referencedSteps('input.n + 1')).toEqual([]);
-  });
-});
-
-describe('docs/definition.schema.json', () => {
-  it('is the schema the code validates with (npm run schema:write)', () => {
-    const published: unknown = JSON.parse(
-      readFileSync(new URL('../../../docs/definition.schema.json', import.meta.url), 'utf8'),
-    );
-    expect(published).toEqual(definitionSchema);
   });
 });

@@ -128,8 +128,13 @@ function access(node: unknown): { target: ASTNode; key: string } | undefined {
   return undefined;
 }
 
-function conjuncts(node: ASTNode): ASTNode[] {
-  return node.op === '&&' ? [...conjuncts(node.args[0]), ...conjuncts(node.args[1])] : [node];
+function conjuncts(node: ASTNode, into: ASTNode[] = []): ASTNode[] {
+  if (node.op !== '&&') into.push(node);
+  else {
+    conjuncts(node.args[0], into);
+    conjuncts(node.args[1], into);
+  }
+  return into;
 }
 
 /** The step a condition proves completed: `steps.x.status == 'completed'`, `steps.x.output != null`, `has(steps.x.output.f)`. */
