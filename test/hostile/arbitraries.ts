@@ -210,6 +210,19 @@ export const refusedExpressions = fc.oneof(
     '((((',
     'input..s',
     '"unterminated',
+    // Names an expression never sees, and functions CEL does not have (checked when registered, issue 11).
+    'process.mainModule.require("child_process")',
+    'this',
+    'constructor',
+    '__proto__',
+    'input.toString()',
+    'input.constructor.constructor("return process")',
+    'orchestron_evaluator()',
+    'run.id + 1',
+    'size(steps)',
+    'steps[input.vendor].output',
+    'steps["nope"].output',
+    'input.xs.all(steps, steps)',
   ),
   fc.integer({ min: 49, max: 400 }).map((n) => `${'('.repeat(n)}1${')'.repeat(n)}`),
   fc.integer({ min: 16_385, max: 40_000 }).map((n) => `"${'a'.repeat(n)}"`),
@@ -244,6 +257,12 @@ export const definitionDefects: fc.Arbitrary<HostileText> = fc.oneof(
       { a: { worker: 'w', retry: { maxAttempts: -1 } } },
       { a: { worker: 'w', join: 'quorum(5)', needs: [] } },
       { a: { worker: 'w', surprise: true } },
+      { a: { worker: 'w', compensate: {} } },
+      {
+        a: { worker: 'w' },
+        b: { worker: 'w' },
+        c: { worker: 'w', needs: ['a', 'b'], join: 'any_success', input: { x: '${{ steps.a.output.x }}' } },
+      },
     )
     .map((steps) => ({
       defect: `steps ${JSON.stringify(steps)}`,

@@ -32,40 +32,48 @@ interface MacroInput {
   args: ASTNode[];
 }
 
-const environment = new Environment({
-  unlistedVariablesAreDyn: true,
-  limits: {
-    maxAstNodes: EXPRESSION_LIMITS.astNodes,
-    maxDepth: EXPRESSION_LIMITS.depth,
-    maxListElements: EXPRESSION_LIMITS.literalElements,
-    maxMapEntries: EXPRESSION_LIMITS.literalElements,
-    maxCallArguments: 16,
-  },
-});
+/** The parser's structural limits, shared with the checking environment (cel-checker.ts). */
+export const CEL_LIMITS = {
+  maxAstNodes: EXPRESSION_LIMITS.astNodes,
+  maxDepth: EXPRESSION_LIMITS.depth,
+  maxListElements: EXPRESSION_LIMITS.literalElements,
+  maxMapEntries: EXPRESSION_LIMITS.literalElements,
+  maxCallArguments: 16,
+};
 
-// cel-js registers `string.matches(string)` on JS RegExp and refuses a second overload with the
-// same receiver. A macro is found by name, receiver-ness and arity before any overload, and one
-// declared on another receiver type (`bytes`, which has no `matches`) overlaps nothing: so every
-// `x.matches(p)` expands to this macro, which checks its own types and matches with RE2.
-environment.registerFunction({
-  signature: 'bytes.matches(ast): bool',
-  handler: ({ receiver, args }: MacroInput) => ({
-    typeCheck(checker: TypeChecker, _macro: unknown, ctx: unknown) {
-      for (const node of [receiver, args[0] as ASTNode]) {
-        const type = checker.check(node, ctx).name;
-        if (type !== 'string' && type !== 'dyn')
-          throw checker.createError('no_matching_overload', `matches() takes strings, not ${type}`, node);
-      }
-      return checker.getType('bool');
-    },
-    evaluate(evaluator: Evaluator, _macro: unknown, ctx: unknown) {
-      return meteredMatches(evaluator.run(receiver, ctx), evaluator.run(args[0] as ASTNode, ctx));
-    },
-  }),
-} as never);
-environment.registerFunction('matches(string, string): bool', (text: string, pattern: string) =>
-  meteredMatches(text, pattern),
-);
+const environment = new Environment({ unlistedVariablesAreDyn: true, limits: CEL_LIMITS });
+
+registerMatches(environment);
+
+/**
+ * `matches` on RE2, for this environment and for the checking one (cel-checker.ts), so both accept the same calls.
+ *
+ * cel-js registers `string.matches(string)` on JS RegExp and refuses a second overload with the
+ * same receiver. A macro is found by name, receiver-ness and arity before any overload, and one
+ * declared on another receiver type (`bytes`, which has no `matches`) overlaps nothing: so every
+ * `x.matches(p)` expands to this macro, which checks its own types and matches with RE2.
+ */
+export function registerMatches(target: Environment): void {
+  target.registerFunction({
+    signature: 'bytes.matches(ast): bool',
+    handler: ({ receiver, args }: MacroInput) => ({
+      typeCheck(checker: TypeChecker, _macro: unknown, ctx: unknown) {
+        for (const node of [receiver, args[0] as ASTNode]) {
+          const type = checker.check(node, ctx).name;
+          if (type !== 'string' && type !== 'dyn')
+            throw checker.createError('no_matching_overload', `matches() takes strings, not ${type}`, node);
+        }
+        return checker.getType('bool');
+      },
+      evaluate(evaluator: Evaluator, _macro: unknown, ctx: unknown) {
+        return meteredMatches(evaluator.run(receiver, ctx), evaluator.run(args[0] as ASTNode, ctx));
+      },
+    }),
+  } as never);
+  target.registerFunction('matches(string, string): bool', (text: string, pattern: string) =>
+    meteredMatches(text, pattern),
+  );
+}
 
 let captured: Evaluator | undefined;
 environment.registerFunction('orchestron_evaluator(): bool', function (this: Evaluator) {

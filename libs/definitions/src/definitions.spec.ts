@@ -164,7 +164,10 @@ describe('semantic checks name the path and the reason', () => {
           worker: 'w',
           needs: ['b'],
           when: "${{ steps['a'].output.ok }}",
-          compensate: { input: { id: '${{ steps.c.output.id }}', from: '${{ steps.a.output.id }}' } },
+          compensate: {
+            action: 'undo',
+            input: { id: '${{ steps.c.output.id }}', from: '${{ steps.a.output.id }}' },
+          },
         },
       }),
     );

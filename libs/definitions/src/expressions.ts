@@ -62,6 +62,11 @@ export function checkExpression(source: string): void {
   });
 }
 
+/** The parsed expression (cached); throws ExpressionError when it is too long or does not parse. */
+export function expressionAst(source: string): ASTNode {
+  return program(source).ast;
+}
+
 /**
  * Evaluates within EXPRESSION_LIMITS. Throws ExpressionBudgetError (EXPRESSION.BUDGET_EXCEEDED)
  * when a limit is hit, ExpressionError (EXPRESSION.INVALID) for anything else that goes wrong.

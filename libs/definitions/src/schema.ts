@@ -37,7 +37,8 @@ const retry = {
 const compensation = {
   type: 'object',
   additionalProperties: false,
-  description: "How to undo the step. The worker defaults to the step's own worker.",
+  description:
+    "How to undo the step: name an action (and a worker when another worker undoes it; it defaults to the step's own worker).",
   properties: {
     worker: identifier,
     action: { type: 'string', minLength: 1 },

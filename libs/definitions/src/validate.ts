@@ -2,15 +2,12 @@ import { Ajv } from 'ajv';
 import type { ErrorObject } from 'ajv';
 import { definitionSchema } from './schema.ts';
 import { parseDuration } from './duration.ts';
-import {
-  checkExpression,
-  ExpressionError,
-  referencedSteps,
-  templateExpressions,
-  unwrapExpression,
-} from './expressions.ts';
 import { IDENTIFIER_RULE } from './identifier.ts';
+import { checkJsonLimits, JsonLimitError, MAX_JSON_DEPTH } from './json-limits.ts';
 import { QUOTE_MAX_CHARS, quoteForMessage } from './quote.ts';
+import { findCycles } from './step-graph.ts';
+import type { RawStep } from './step-graph.ts';
+import { checkExpressions, suggest } from './validate-expressions.ts';
 import type { DefinitionIssue } from './types.ts';
 
 // verbose: the messages quote the offending value (error.data), which ajv keeps only in verbose mode.
@@ -18,20 +15,6 @@ const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
 const validateShape = ajv.compile(definitionSchema);
 const DURATION_PATTERN = definitionSchema.properties.defaults.properties.timeout.pattern;
 
-type RawStep = {
-  type?: string;
-  worker?: string;
-  needs?: string[];
-  join?: string;
-  when?: string;
-  input?: unknown;
-  compensate?: { worker?: string; input?: unknown; retry?: { initialDelay?: string; maxDelay?: string } };
-  retry?: { initialDelay?: string; maxDelay?: string };
-  timeout?: string;
-  heartbeatTimeout?: string;
-  governanceTimeout?: string;
-  sideEffect?: boolean;
-};
 type Durations = { timeout?: string; heartbeatTimeout?: string; governanceTimeout?: string };
 type RawDefinition = {
   steps?: Record<string, RawStep>;
@@ -40,6 +23,8 @@ type RawDefinition = {
 
 /** Every problem with a definition, each with a path and a reason; empty when it is acceptable. */
 export function definitionIssues(raw: unknown): DefinitionIssue[] {
+  const tooDeep = depthIssue(raw);
+  if (tooDeep) return [tooDeep];
   const issues: DefinitionIssue[] = [];
   if (!validateShape(raw)) issues.push(...(validateShape.errors ?? []).map(describeSchemaError));
   if (raw === null || typeof raw !== 'object') return issues;
@@ -56,7 +41,7 @@ export function definitionIssues(raw: unknown): DefinitionIssue[] {
   const cycles = findCycles(steps);
   for (const cycle of cycles)
     issues.push({ path: `/steps/${cycle[0]}/needs`, message: `dependency cycle: ${cycle.map(bare).join(' → ')}` });
-  if (cycles.length === 0) checkReferences(steps, ids, issues);
+  if (cycles.length === 0) checkExpressions(steps, ids, issues);
   return dedupe(issues).map(clipPath);
 }
 
@@ -81,22 +66,7 @@ function checkStep(id: string, step: RawStep, ids: Set<string>, issues: Definiti
       message: `quorum(${quorum[1]}) needs ${quorum[1]} successes but the step has only ${needs.length} need${needs.length === 1 ? '' : 's'}`,
     });
   }
-  if (step.compensate !== undefined) {
-    if (isApproval)
-      issues.push({
-        path: `${at}/compensate`,
-        message: 'compensation points at nothing: an approval step has no effect to undo',
-      });
-    else if (
-      step.compensate !== null &&
-      typeof step.compensate === 'object' &&
-      step.compensate.worker === undefined &&
-      step.worker === undefined
-    ) {
-      issues.push({ path: `${at}/compensate/worker`, message: 'compensation points at nothing: give it a worker' });
-    }
-    checkDelays(step.compensate?.retry, `${at}/compensate/retry`, issues);
-  }
+  if (step.compensate !== undefined) checkCompensation(step, at, issues);
   checkDelays(step.retry, `${at}/retry`, issues);
   checkPositive(step, at, issues);
   // A deadline that can never apply is a mistake in the definition, not something to ignore.
@@ -105,6 +75,40 @@ function checkStep(id: string, step: RawStep, ids: Set<string>, issues: Definiti
       path: `${at}/governanceTimeout`,
       message: 'an approval step is not checked by governance, so it has no governanceTimeout',
     });
+}
+
+function checkCompensation(step: RawStep, at: string, issues: DefinitionIssue[]): void {
+  const compensate = step.compensate;
+  if (step.type === 'approval') {
+    issues.push({
+      path: `${at}/compensate`,
+      message: 'compensation points at nothing: an approval step has no effect to undo',
+    });
+  } else if (compensate !== null && typeof compensate === 'object') {
+    // `compensate: {}` would send the step's own worker a command that names no undo: say which.
+    if (compensate.worker === undefined && compensate.action === undefined)
+      issues.push({
+        path: `${at}/compensate`,
+        message: 'compensation needs an action: name it with "action" (and "worker" when another worker undoes it)',
+      });
+    else if (compensate.worker === undefined && step.worker === undefined)
+      issues.push({ path: `${at}/compensate/worker`, message: 'compensation points at nothing: give it a worker' });
+  }
+  checkDelays(compensate?.retry, `${at}/compensate/retry`, issues);
+}
+
+/**
+ * Every later check walks the definition recursively: one nested deeper than any JSON we take in is refused first,
+ * by a walk with its own stack, whatever handed it over (the CLI's YAML, a caller in this process).
+ */
+function depthIssue(raw: unknown): DefinitionIssue | undefined {
+  try {
+    checkJsonLimits(raw, { maxDepth: MAX_JSON_DEPTH, subject: 'the definition' });
+    return undefined;
+  } catch (error) {
+    if (error instanceof JsonLimitError) return { path: '', message: error.message };
+    throw error;
+  }
 }
 
 function checkPositive(durations: Durations, at: string, issues: DefinitionIssue[]): void {
@@ -128,92 +132,6 @@ function checkDelays(
       path: `${at}/maxDelay`,
       message: `maxDelay (${bare(retry.maxDelay ?? '')}) is shorter than initialDelay (${bare(retry.initialDelay ?? '')})`,
     });
-}
-
-/** Expressions may read only steps that are upstream of them: anything else might not have run. */
-function checkReferences(steps: Record<string, RawStep>, ids: Set<string>, issues: DefinitionIssue[]): void {
-  const upstream = upstreamSets(steps);
-  for (const [id, step] of Object.entries(steps)) {
-    if (step === null || typeof step !== 'object') continue;
-    const at = `/steps/${id}`;
-    const sources: { path: string; source: string; self: boolean }[] = [];
-    if (typeof step.when === 'string')
-      sources.push({ path: `${at}/when`, source: unwrapExpression(step.when), self: false });
-    for (const e of templateExpressions(step.input, `${at}/input`)) sources.push({ ...e, self: false });
-    if (step.compensate && typeof step.compensate === 'object') {
-      for (const e of templateExpressions(step.compensate.input, `${at}/compensate/input`))
-        sources.push({ ...e, self: true });
-    }
-    for (const { path, source, self } of sources) {
-      let refs: string[];
-      try {
-        checkExpression(source);
-        refs = referencedSteps(source);
-      } catch (error) {
-        issues.push({ path, message: error instanceof ExpressionError ? error.message : String(error) });
-        continue;
-      }
-      for (const ref of refs) {
-        if (!ids.has(ref))
-          issues.push({ path, message: `expression reads unknown step ${quoteForMessage(ref)}${suggest(ref, ids)}` });
-        else if (!(self && ref === id) && !upstream.get(id)?.has(ref)) {
-          issues.push({
-            path,
-            message: `expression reads step ${quoteForMessage(ref)}, which is not upstream of ${quoteForMessage(id)}: add it to needs`,
-          });
-        }
-      }
-    }
-  }
-}
-
-function upstreamSets(steps: Record<string, RawStep>): Map<string, Set<string>> {
-  const memo = new Map<string, Set<string>>();
-  const of = (id: string): Set<string> => {
-    const known = memo.get(id);
-    if (known) return known;
-    const set = new Set<string>();
-    memo.set(id, set);
-    for (const need of needsOf(steps[id])) {
-      if (!(need in steps)) continue;
-      set.add(need);
-      for (const up of of(need)) set.add(up);
-    }
-    return set;
-  };
-  for (const id of Object.keys(steps)) of(id);
-  return memo;
-}
-
-/** Each elementary cycle reachable by DFS, reported once, as the path that closes it. */
-function findCycles(steps: Record<string, RawStep>): string[][] {
-  const state = new Map<string, 'open' | 'done'>();
-  const stack: string[] = [];
-  const cycles: string[][] = [];
-  const seen = new Set<string>();
-  const dfs = (id: string): void => {
-    state.set(id, 'open');
-    stack.push(id);
-    for (const need of needsOf(steps[id])) {
-      if (!(need in steps) || need === id) continue;
-      if (state.get(need) === 'open') {
-        const cycle = [...stack.slice(stack.indexOf(need)), need];
-        const key = [...cycle.slice(0, -1)].sort().join(',');
-        if (!seen.has(key)) {
-          seen.add(key);
-          cycles.push(cycle.reverse());
-        }
-      } else if (!state.has(need)) dfs(need);
-    }
-    stack.pop();
-    state.set(id, 'done');
-  };
-  for (const id of Object.keys(steps)) if (!state.has(id)) dfs(id);
-  return cycles;
-}
-
-function needsOf(step: RawStep | undefined): string[] {
-  return step && Array.isArray(step.needs) ? step.needs.filter((n): n is string => typeof n === 'string') : [];
 }
 
 function describeSchemaError(error: ErrorObject): DefinitionIssue {
@@ -257,11 +175,6 @@ function describeSchemaError(error: ErrorObject): DefinitionIssue {
     default:
       return { path, message: error.message ?? error.keyword };
   }
-}
-
-function suggest(name: string, ids: Set<string>): string {
-  const close = [...ids].find((id) => id.startsWith(name.slice(0, 3)) || name.startsWith(id.slice(0, 3)));
-  return close ? ` (did you mean ${quoteForMessage(close)}?)` : '';
 }
 
 /** A value the message shows unquoted while it is short (a step id in a cycle, a duration), quoted and cut when long. */

@@ -32,6 +32,10 @@ describe('orchestron validate (child process)', () => {
     dir = mkdtempSync(join(tmpdir(), 'orchestron-validate-'));
     writeFileSync(join(dir, 'cycle.yaml'), CYCLE);
     writeFileSync(join(dir, 'broken.yaml'), 'id: x\nsteps: [\n');
+    const bomb = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+    for (const [i, name] of [...'bcdefghi'].entries())
+      bomb.push(`${name}: &${name} [${Array(9).fill(`*${'abcdefghi'[i]}`)}]`);
+    writeFileSync(join(dir, 'bomb.yaml'), bomb.join('\n'));
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -57,6 +61,13 @@ describe('orchestron validate (child process)', () => {
     const result = orchestron('validate', join(dir, 'broken.yaml'));
     expect(result.status).toBe(2);
     expect(result.stderr).toMatch(/\/: YAML \w+: .* at line \d+, column \d+/);
+  });
+
+  it('exits 2, not 4, for a YAML alias bomb, and says what it refused', () => {
+    const result = orchestron('validate', join(dir, 'bomb.yaml'));
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('DEFINITION.INVALID');
+    expect(result.stderr).toMatch(/\/: YAML refused: Excessive alias count .* \(at most 50 alias expansions\)/);
   });
 
   it('exits 0 for the onboarding example, with no server', () => {

@@ -8,7 +8,9 @@ import type { Command } from 'commander';
 export function registerValidateCommand(program: Command, ctx: CliContext): void {
   program
     .command('validate')
-    .description('check a definition file on this machine (no server needed): schema, dependency cycles, references')
+    .description(
+      'check a definition file on this machine (no server needed): schema, dependency cycles, references, expression types',
+    )
     .argument('<file>', 'a definition file (.yaml, .yml or .json)')
     .option('--json', 'print {"valid":true,…} or {"error":{…}} as one line of JSON')
     .addHelpText(

@@ -65,6 +65,11 @@ export function joinOf(spec: StepSpec): string | undefined {
   return kind === 'quorum' ? `quorum(${1 + (spec.quorum % spec.needs.length)})` : kind;
 }
 
+/** A need's output, read behind the guard a definition needs when the join may not wait for that need (docs/definitions.md). */
+function guardedOutput(id: string): string {
+  return `\${{ steps['${id}'].status == 'completed' ? steps['${id}'].output : null }}`;
+}
+
 export function buildDefinition(spec: WorkflowSpec): CompiledDefinition {
   const steps: Record<string, unknown> = {};
   spec.steps.forEach((s, i) => {
@@ -85,9 +90,7 @@ export function buildDefinition(spec: WorkflowSpec): CompiledDefinition {
     steps[stepId(i)] = {
       worker: `w${i % 3}`,
       ...common,
-      ...(first === undefined
-        ? {}
-        : { input: { from: `\${{ steps['${stepId(first)}'].output }}`, n: '${{ input.n }}' } }),
+      ...(first === undefined ? {} : { input: { from: guardedOutput(stepId(first)), n: '${{ input.n }}' } }),
       sideEffect: s.sideEffect,
       ...(s.sideEffect && s.shortGovernanceTimeout ? { governanceTimeout: '1s' } : {}),
       retry: { maxAttempts: s.maxAttempts, nonRetryable: ['E.FATAL'] },
