@@ -1,4 +1,4 @@
-import { runInputIssues } from '@orchestron/definitions';
+import { quoteForMessage, runInputIssues } from '@orchestron/definitions';
 import { effectsOf } from './effects.ts';
 import type { Decision } from './effects.ts';
 import { DomainError } from './errors.ts';
@@ -9,6 +9,8 @@ import { cancel, compensate, decideGate, pause, resume, retryStep, skipStep } fr
 import { react } from './react.ts';
 import { DEFAULT_TENANT, isStarted } from './state.ts';
 import type { RunState } from './state.ts';
+import { ignore, isUnapplied, RUN_UNKNOWN } from './unapplied.ts';
+import type { Unapplied } from './unapplied.ts';
 import {
   fireTimer,
   recordCompleted,
@@ -21,17 +23,24 @@ const MAX_REACTIONS = 10_000;
 
 /**
  * The workflow decider: the events a command causes, including everything the run then does on its own, and the
- * effects those ask of the world (see effects.ts). Pure: same state and command, same decision. Worker reports that
- * do not apply (duplicates, stale attempts, finished runs) decide nothing; operator commands that do not apply
- * throw a DomainError with a stable code.
+ * effects those ask of the world (see effects.ts). Pure: same state and command, same decision. A command that
+ * decides nothing says why (`unapplied`, see unapplied.ts): worker reports, rulings and timers that no longer apply
+ * are ignored, reports about a run, step or attempt that does not exist are rejected. Operator commands that do
+ * not apply throw a DomainError with a stable code.
  */
 export function decide(command: Command, state: RunState): Decision {
-  const events = decideEvents(command, state);
-  return { events, effects: events.flatMap(effectsOf) };
+  const handled = handle(command, state);
+  if (isUnapplied(handled)) return { events: [], effects: [], unapplied: handled };
+  const events = settle(handled, command, state);
+  return {
+    events,
+    effects: events.flatMap(effectsOf),
+    unapplied: events.length === 0 ? ignore('nothing_new', `${command.type} changed nothing`) : null,
+  };
 }
 
-function decideEvents(command: Command, state: RunState): WorkflowEvent[] {
-  const primary = handle(command, state);
+/** The primary events, then everything the run does on its own after them, until it settles. */
+function settle(primary: WorkflowEvent[], command: Command, state: RunState): WorkflowEvent[] {
   if (primary.length === 0) return primary;
   const events = [...primary];
   let s = primary.reduce(evolve, state);
@@ -45,11 +54,11 @@ function decideEvents(command: Command, state: RunState): WorkflowEvent[] {
   return events;
 }
 
-function handle(command: Command, state: RunState): WorkflowEvent[] {
+function handle(command: Command, state: RunState): WorkflowEvent[] | Unapplied {
   const now = command.metadata.now;
   if (command.type === 'StartRun') return start(command, state);
   if (!isStarted(state)) {
-    if (isReport(command)) return [];
+    if (isReport(command)) return RUN_UNKNOWN;
     throw new DomainError('RUN.NOT_FOUND', 'the run does not exist');
   }
   const s = state;
@@ -67,9 +76,9 @@ function handle(command: Command, state: RunState): WorkflowEvent[] {
     case 'FireTimer':
       return fireTimer(s, command.data.timerId, now);
     case 'HoldStep':
-      return hold(s, command.data, now);
+      return orMoot(hold(s, command.data, now), command);
     case 'ReleaseStep':
-      return release(s, command.data, now);
+      return orMoot(release(s, command.data, now), command);
     case 'Approve':
     case 'Reject':
       return decideGate(s, command, by, now);
@@ -90,10 +99,11 @@ function handle(command: Command, state: RunState): WorkflowEvent[] {
   }
 }
 
-function start(command: Extract<Command, { type: 'StartRun' }>, state: RunState): WorkflowEvent[] {
+function start(command: Extract<Command, { type: 'StartRun' }>, state: RunState): WorkflowEvent[] | Unapplied {
   const { runId, definition, input, idempotencyKey, tenant, governEveryStep } = command.data;
   if (isStarted(state)) {
-    if (idempotencyKey !== undefined && state.idempotencyKey === idempotencyKey) return [];
+    if (idempotencyKey !== undefined && state.idempotencyKey === idempotencyKey)
+      return ignore('duplicate_start', `run ${quoteForMessage(runId)} was already started with this idempotency key`);
     throw new DomainError('RUN.ALREADY_EXISTS', `run ${runId} already exists`, { runId });
   }
   const issues = runInputIssues(definition, input);
@@ -118,6 +128,20 @@ function start(command: Extract<Command, { type: 'StartRun' }>, state: RunState)
       },
     },
   ];
+}
+
+/** A hold or release that does not apply: the attempt is not out, is held already, or is not held. */
+function orMoot(
+  events: WorkflowEvent[],
+  command: Extract<Command, { type: 'HoldStep' | 'ReleaseStep' }>,
+): WorkflowEvent[] | Unapplied {
+  const { stepId, attempt, phase } = command.data;
+  return events.length > 0
+    ? events
+    : ignore(
+        'hold_moot',
+        `${command.type} of ${phase} attempt ${attempt} of ${quoteForMessage(stepId)} does not apply`,
+      );
 }
 
 function isReport(command: Command): boolean {

@@ -1,6 +1,7 @@
 import { assertNever } from './evolve.ts';
 import type { Phase, WorkflowEvent } from './messages.ts';
 import type { RunStatus } from './state.ts';
+import type { Unapplied } from './unapplied.ts';
 
 type Dispatched = Extract<WorkflowEvent, { type: 'StepDispatched' }>['data'];
 
@@ -60,10 +61,14 @@ export type Notice =
 
 export type EffectType = Effect['type'];
 
-/** A decision: the events to record, and then what to do. */
+/**
+ * A decision: the events to record, and then what to do. `unapplied` says why nothing was decided (exactly when
+ * `events` is empty): a no-op to ignore, or a message about something the run does not have, to reject.
+ */
 export interface Decision {
   readonly events: WorkflowEvent[];
   readonly effects: Effect[];
+  readonly unapplied: Unapplied | null;
 }
 
 /**

@@ -4,6 +4,7 @@ export { effectsOf } from './effects.ts';
 export { outstanding } from './recovery.ts';
 export type { Outstanding } from './recovery.ts';
 export type { Decision, Effect, EffectType, Notice, SendData } from './effects.ts';
+export type { IgnoreReason, Unapplied } from './unapplied.ts';
 export { evolve } from './evolve.ts';
 export {
   attemptIsOut,

@@ -1,7 +1,9 @@
 /**
- * Worker reports, governance's rulings and timers: what the world tells a run. A report that does not apply (a
- * duplicate, a stale attempt, a finished run) decides nothing; none of them throws.
+ * Worker reports, governance's rulings and timers: what the world tells a run. A report that does not apply decides
+ * nothing and says why (see unapplied.ts): a duplicate, a stale attempt or a finished run is ignored; an unknown
+ * step or attempt is rejected. None of them throws.
  */
+import { quoteForMessage } from '@orchestron/definitions';
 import { StepErrorCodes } from './errors.ts';
 import { assertNever } from './evolve.ts';
 import { implicitRelease } from './holds.ts';
@@ -9,8 +11,10 @@ import type { Command, Phase, StepError, Timer, WorkflowEvent } from './messages
 import { resumeIfWaitingFor } from './operator-commands.ts';
 import { backoffDelay } from './policies.ts';
 import { failStep, schedule, timerId } from './event-builders.ts';
-import { attemptIsOut, isTerminalRun, stepAt } from './state.ts';
+import { attemptIsOut, isGoverned, isTerminalRun, stepAt } from './state.ts';
 import type { RunData } from './state.ts';
+import { checkReport, checkRulingTarget, ignore } from './unapplied.ts';
+import type { Unapplied } from './unapplied.ts';
 
 type Report<T extends Command['type']> = Extract<Command, { type: T }>;
 
@@ -19,12 +23,13 @@ export function recordStartedOrHeartbeat(
   s: RunData,
   command: Report<'RecordStepStarted' | 'RecordStepHeartbeat'>,
   now: number,
-): WorkflowEvent[] {
+): WorkflowEvent[] | Unapplied {
   const { stepId, attempt, phase } = command.data;
-  if (!attemptIsOut(s, stepId, attempt, phase)) return [];
+  const off = checkReport(s, stepId, attempt, phase);
+  if (off !== null) return off;
   // A worker that reports an attempt has it, whatever flow control thought: the hold ends, and its clock runs.
   const released = implicitRelease(s, stepId, attempt, phase, now);
-  if (phase !== 'execute') return released;
+  if (phase !== 'execute') return released.length > 0 ? released : nothingNew(command);
   const st = stepAt(s, stepId, 'running');
   const hb = s.definition.steps[stepId]?.heartbeatTimeoutMs ?? null;
   if (st?.startedAt === null) {
@@ -36,20 +41,40 @@ export function recordStartedOrHeartbeat(
   const fresh = st?.lastHeartbeatAt === null || st?.lastHeartbeatAt === undefined || now > st.lastHeartbeatAt;
   return command.type === 'RecordStepHeartbeat' && fresh
     ? [{ type: 'StepHeartbeat', data: { stepId, attempt, phase, at: now } }]
-    : [];
+    : nothingNew(command);
 }
 
-export function recordCompleted(s: RunData, command: Report<'RecordStepCompleted'>, now: number): WorkflowEvent[] {
+function nothingNew(command: Report<'RecordStepStarted' | 'RecordStepHeartbeat'>): Unapplied {
+  const { stepId, attempt } = command.data;
+  return ignore(
+    'nothing_new',
+    command.type === 'RecordStepStarted'
+      ? `attempt ${attempt} of ${quoteForMessage(stepId)} had started already`
+      : `a heartbeat of attempt ${attempt} of ${quoteForMessage(stepId)} no later than the last one`,
+  );
+}
+
+export function recordCompleted(
+  s: RunData,
+  command: Report<'RecordStepCompleted'>,
+  now: number,
+): WorkflowEvent[] | Unapplied {
   const { stepId, attempt, phase, output } = command.data;
-  if (!attemptIsOut(s, stepId, attempt, phase)) return [];
+  const off = checkReport(s, stepId, attempt, phase);
+  if (off !== null) return off;
   return phase === 'execute'
     ? [{ type: 'StepCompleted', data: { stepId, attempt, output: output ?? null, at: now } }]
     : [{ type: 'CompensationCompleted', data: { stepId, attempt, output: output ?? null, at: now } }];
 }
 
-export function recordFailed(s: RunData, command: Report<'RecordStepFailed'>, now: number): WorkflowEvent[] {
+export function recordFailed(
+  s: RunData,
+  command: Report<'RecordStepFailed'>,
+  now: number,
+): WorkflowEvent[] | Unapplied {
   const { stepId, attempt, phase, error } = command.data;
-  if (!attemptIsOut(s, stepId, attempt, phase)) return [];
+  const off = checkReport(s, stepId, attempt, phase);
+  if (off !== null) return off;
   return attemptFailed(s, stepId, attempt, phase, normaliseError(error), now);
 }
 
@@ -58,12 +83,18 @@ export function recordGovernanceDecision(
   s: RunData,
   command: Report<'RecordGovernanceDecision'>,
   now: number,
-): WorkflowEvent[] {
+): WorkflowEvent[] | Unapplied {
   const { stepId, inputDigest } = command.data;
+  const off = checkRulingTarget(s, stepId, isGoverned(s, stepId));
+  if (off !== null) return off;
   const step = s.steps[stepId];
-  if (isTerminalRun(s.status) || step?.status !== 'waiting_governance') return [];
+  const what = `governance's ruling on ${quoteForMessage(stepId)}`;
+  if (isTerminalRun(s.status)) return ignore('run_ended', `${what}: the run ended (${s.status})`);
+  if (step?.status !== 'waiting_governance')
+    return ignore('ruling_not_awaited', `${what}: the step no longer waits for it (${step?.status ?? 'unknown'})`);
   // About another input than the one governance was last asked about (an operator retried with a new one).
-  if (step.askedDigest !== inputDigest) return [];
+  if (step.askedDigest !== inputDigest)
+    return ignore('ruling_stale', `${what} is about another input than the one it was last asked about`);
   // A ruling after the deadline still applies, and ends the wait the operator was told about.
   return [
     ...governanceDecided(s, command.data, now),
@@ -77,9 +108,9 @@ export function recordGovernanceDecision(
   ];
 }
 
-export function fireTimer(s: RunData, id: string, now: number): WorkflowEvent[] {
-  const timer = s.timers[id];
-  if (!timer) return [];
+export function fireTimer(s: RunData, id: string, now: number): WorkflowEvent[] | Unapplied {
+  const timer = Object.hasOwn(s.timers, id) ? s.timers[id] : undefined;
+  if (!timer) return ignore('timer_gone', `timer ${quoteForMessage(id)} is no longer armed`);
   const fired: WorkflowEvent = { type: 'TimerFired', data: { timerId: id, at: now } };
   switch (timer.kind) {
     case 'retry':

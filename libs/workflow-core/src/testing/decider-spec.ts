@@ -13,6 +13,8 @@ import { decide, DomainError, fold, isStarted, stepAt } from '../index.ts';
 import type {
   Command,
   DomainErrorCode,
+  IgnoreReason,
+  Unapplied,
   GovernanceDecisionCode,
   HoldReason,
   Phase,
@@ -44,6 +46,10 @@ export interface When {
   /** These events in this order, possibly with others between them. */
   thenIncludes(...expected: ExpectedEvent[]): Decided;
   thenNothing(): Decided;
+  /** No events, and the decision calls it a known no-op for this reason (with a message matching `message`). */
+  thenIgnores(reason: IgnoreReason, message?: RegExp): void;
+  /** No events, and the decision rejects the message with this code (the runtime dead-letters it). */
+  thenRejects(code: DomainErrorCode, message?: RegExp): void;
   thenThrows(code: DomainErrorCode): DomainError;
 }
 
@@ -53,9 +59,10 @@ export function given(...history: (WorkflowEvent | readonly WorkflowEvent[])[]):
   return {
     when(command) {
       let produced: WorkflowEvent[] = [];
+      let unapplied: Unapplied | null = null;
       let thrown: unknown;
       try {
-        produced = decide(withAskedDigest(command, before), before).events;
+        ({ events: produced, unapplied } = decide(withAskedDigest(command, before), before));
       } catch (error) {
         thrown = error;
       }
@@ -84,6 +91,16 @@ export function given(...history: (WorkflowEvent | readonly WorkflowEvent[])[]):
           const result = decided();
           expect(result.produced).toEqual([]);
           return result;
+        },
+        thenIgnores(reason, message) {
+          expect(decided().produced).toEqual([]);
+          expect(unapplied).toMatchObject({ type: 'Ignore', data: { reason } });
+          if (message !== undefined) expect(unapplied?.data.message).toMatch(message);
+        },
+        thenRejects(code, message) {
+          expect(decided().produced).toEqual([]);
+          expect(unapplied).toMatchObject({ type: 'Reject', data: { code } });
+          if (message !== undefined) expect(unapplied?.data.message).toMatch(message);
         },
         thenThrows(code) {
           if (thrown === undefined)

@@ -5,7 +5,7 @@
  */
 import { decide, DomainError, evolve, initialState, isStarted, isTerminalRun, stepAt } from '../index.ts';
 import type { CompiledDefinition } from '@orchestron/definitions';
-import type { Command, CommandMetadata, RunData, RunState, WorkflowEvent } from '../index.ts';
+import type { Command, CommandMetadata, Decision, RunData, RunState, WorkflowEvent } from '../index.ts';
 import { commandFor, probeCommands } from './random-commands.ts';
 import type { Attempt, Chooser } from './random-commands.ts';
 import { buildDefinition, runInput, T0 } from './random-workflows.ts';
@@ -213,7 +213,9 @@ class Driver implements Chooser {
     const before = this.state;
     let produced: WorkflowEvent[];
     try {
-      produced = decide(command, before).events;
+      const decision = decide(command, before);
+      produced = decision.events;
+      this.checkUnapplied(command, decision);
     } catch (error) {
       if (!(error instanceof DomainError)) this.violate('crash', `${command.type} threw ${String(error)}`);
       else if (isReport(command)) this.violate('crash', `${command.type} is a report, but threw ${error.code}`);
@@ -242,6 +244,22 @@ class Driver implements Chooser {
     if (produced.length > 0 && isStarted(s)) this.checkDeadlines(s);
     if (isStarted(s)) for (const problem of holdProblems(s)) this.violate('attempts', problem);
     if (this.options.repeatEachCommand) this.repeat(command);
+  }
+
+  /** Nothing is decided exactly when the decision says why; a report about an attempt that went out is never rejected. */
+  private checkUnapplied(command: Command, decision: Decision): void {
+    if ((decision.events.length === 0) !== (decision.unapplied !== null))
+      this.violate(
+        'attempts',
+        `${command.type} decided ${decision.events.length} events, unapplied ${JSON.stringify(decision.unapplied)}`,
+      );
+    if (decision.unapplied?.type !== 'Reject' || !('attempt' in command.data)) return;
+    const { stepId, attempt, phase } = command.data as { stepId: string; attempt: number; phase: string };
+    if (this.dispatched.has(`${stepId}/${attempt}/${phase}`))
+      this.violate(
+        'attempts',
+        `${command.type} about dispatched attempt ${stepId}/${attempt}/${phase} was rejected: ${decision.unapplied.data.message}`,
+      );
   }
 
   private checkDeadlines(s: RunData): void {
