@@ -11,8 +11,8 @@ import { TopicAdmin } from './topic-admin.ts';
 export interface KafkaBus extends MessageBus {
   /**
    * Creates the topics that do not exist yet, with the configured partition counts, and waits until they
-   * take writes. Idempotent. `publish` and `subscribe` do it themselves for the topics they touch; call it
-   * to provision ahead (for example every `orchestron.commands.<worker>` at deploy time).
+   * take writes. Idempotent. `publish` and `subscribe` do it themselves for the topics they touch; the runtime
+   * calls it to provision ahead (every `orchestron.commands.<worker>` a definition names, when it is registered).
    */
   ensureTopics(topics: readonly string[]): Promise<void>;
 }

@@ -47,6 +47,12 @@ export interface BusSubscription {
 
 export interface MessageBus {
   publish(topic: string, messages: readonly BusMessage[]): Promise<void>;
+  /**
+   * Makes sure these topics exist and take writes before anyone publishes to them or subscribes: a worker that
+   * subscribes before the first dispatch then finds its command topic there. Idempotent; an adapter whose topics
+   * need no creating (the in-process bus) does nothing. Throws a retryable error when the broker is away.
+   */
+  ensureTopics(topics: readonly string[]): Promise<void>;
   subscribe(options: SubscribeOptions, handler: (message: DeliveredMessage) => Promise<void>): Promise<BusSubscription>;
   /** The partition `publish` puts a message with this key on: the owner of a run is whoever owns this partition. */
   partitionOf(topic: string, key: string): number;

@@ -93,6 +93,8 @@ export function createInMemoryBus(options: { readonly partitions?: number } = {}
 
   return {
     publish,
+    // A topic here is a name in a map, made on first use.
+    ensureTopics: async () => undefined,
     partitionOf: (_topic, key) => partitionOf(key, partitions),
     async subscribe(opts, handler): Promise<BusSubscription> {
       const group: Group = {

@@ -46,14 +46,23 @@ export interface RegisteredVersion {
 /**
  * Definitions are versioned, kept per tenant, and stored as events (`definition-<id>`, see definitionStream). A
  * version, once registered, never changes: registering the same content again is a no-op, different content under
- * the same version is refused. Each registration is an event carrying who registered it.
+ * the same version is refused. Each registration is an event carrying who registered it, recorded after what the
+ * definition needs outside the store is provisioned (see Provision).
  */
+/**
+ * What a definition needs outside the store before it is recorded (its workers' command topics). It throws, and
+ * nothing is registered, when that cannot be done now (the broker away): the caller retries.
+ */
+export type Provision = (definition: CompiledDefinition) => Promise<void>;
+
 export class DefinitionRegistry {
   private readonly byId = new Map<string, Map<number, RegisteredDefinition>>();
   private readonly store: EventStore;
+  private readonly provision: Provision;
 
-  constructor(store: EventStore) {
+  constructor(store: EventStore, provision: Provision = async () => undefined) {
     this.store = store;
+    this.provision = provision;
   }
 
   apply(recorded: RecordedEvent): void {
@@ -112,6 +121,8 @@ export class DefinitionRegistry {
           `${definition.id} v${definition.version} is already registered with different content; a version never changes: bump "version" to publish a change`,
         );
       }
+      // First, so that a registered definition's workers always find their command topics.
+      if (tries === 0) await this.provision(definition);
       const stream = definitionStream(tenant, definition.id);
       const revision = await this.store.streamRevision(stream);
       try {

@@ -6,6 +6,7 @@ import { withSpan } from '@orchestron/telemetry';
 import { isStarted, isTerminalRun } from '@orchestron/workflow-core';
 import type { Command, RunData, RunState, Timer } from '@orchestron/workflow-core';
 import type { DefinitionRegistry } from './definition-registry.ts';
+import { commandTopicsOf } from './command-topics.ts';
 import { EffectRunner } from './effect-runner.ts';
 import type { EngineOptions } from './engine-options.ts';
 import { FlowControl } from './flow-control.ts';
@@ -74,6 +75,7 @@ export class Engine implements RunService {
     this.ownership = new PartitionOwnership(this.bus);
     this.readSide = new ReadSide(this.store, {
       onEvent: (event) => this.rebalance.noticeForeignWrite(event),
+      provision: (definition) => this.bus.ensureTopics(commandTopicsOf(definition)),
       logger: this.logger,
       ...(options.readCheckpoints !== undefined ? { checkpoints: options.readCheckpoints } : {}),
     });
@@ -147,12 +149,12 @@ export class Engine implements RunService {
     });
     this.target = {
       execute: async (runId, command, actor, metadata) => {
-        const { state, events } = await this.apply(
+        const { state, unapplied } = await this.apply(
           runId,
           withMetadata(command, this.clock.now(), actor),
           metadata ?? {},
         );
-        return { state: requireRun(runId, state), changed: events.length > 0 };
+        return { state, unapplied };
       },
       startRun: (request) => this.startRun(request),
       refused: (order, error) => recordRefusal(this.store, order, error),
@@ -180,11 +182,16 @@ export class Engine implements RunService {
   }
 
   /**
-   * Catches the read models up with the log, then starts consuming (unless the host does). Runs in flight are
-   * recovered as their partitions are assigned: in one process that is all of them, at once.
+   * Catches the read models up with the log, makes sure the command topic of every worker a known definition names
+   * exists, then starts consuming (unless the host does). Runs in flight are recovered as their partitions are
+   * assigned: in one process that is all of them, at once.
    */
   async start(): Promise<{ recovered: number }> {
     await this.readSide.follow();
+    // Definitions registered before the broker knew their topics (another deployment, a restored store).
+    await this.bus.ensureTopics(
+      this.definitions.capture().flatMap((version) => commandTopicsOf(version.registered.definition)),
+    );
     if (this.consume) {
       this.subscription = await this.bus.subscribe(
         {

@@ -1,5 +1,6 @@
 import type { EventStore, RecordedEvent, Subscription } from '@orchestron/event-store';
 import { DefinitionRegistry } from './definition-registry.ts';
+import type { Provision } from './definition-registry.ts';
 import { silentLogger } from './ports.ts';
 import type { Logger } from './ports.ts';
 import { ReadCheckpoints } from './read-checkpoints.ts';
@@ -20,6 +21,8 @@ export interface ReadSideOptions {
   readonly checkpoints?: ReadCheckpointSettings | false;
   /** false: keep every run in memory even when the store has read rows to archive ended runs in. */
   readonly archive?: false;
+  /** What a definition registered through this read side needs before it is recorded (its command topics). */
+  readonly provision?: Provision;
 }
 
 /**
@@ -49,7 +52,7 @@ export class ReadSide {
     });
     this.waits = new RunWaits(this.index);
     this.onEvent = options.onEvent ?? (() => undefined);
-    this.definitions = new DefinitionRegistry(store);
+    this.definitions = new DefinitionRegistry(store, options.provision);
     const checkpoints = store.checkpoints;
     this.checkpoints =
       checkpoints === undefined || options.checkpoints === false

@@ -9,6 +9,7 @@ import type { RunData, RunState } from '@orchestron/workflow-core';
 import { sameJson } from './bus-commands.ts';
 import { currentTraceparent, withSpan } from '@orchestron/telemetry';
 import type { DefinitionRegistry } from './definition-registry.ts';
+import { commandTopicsOf } from './command-topics.ts';
 import { ReadSide } from './read-side.ts';
 import { refusalError, refusalStream } from './refusals.ts';
 import { replay } from './replay.ts';
@@ -82,6 +83,7 @@ export class RemoteRuns implements RunService {
     this.snapshots = runSnapshotsFor(this.store, options.logger ?? silentLogger, options.runSnapshots);
     this.readSide = new ReadSide(this.store, {
       onEvent: (event) => this.wake(event),
+      provision: (definition) => this.bus.ensureTopics(commandTopicsOf(definition)),
       ...(options.logger !== undefined ? { logger: options.logger } : {}),
       ...(options.readCheckpoints !== undefined ? { checkpoints: options.readCheckpoints } : {}),
     });

@@ -1,7 +1,7 @@
 import { ExpectedVersionConflictError } from '@orchestron/event-store';
 import type { EventStore } from '@orchestron/event-store';
 import { decide, fold, isStarted, isTerminalRun } from '@orchestron/workflow-core';
-import type { Command, Effect, RunData, RunState, WorkflowEvent } from '@orchestron/workflow-core';
+import type { Command, Effect, RunData, RunState, Unapplied, WorkflowEvent } from '@orchestron/workflow-core';
 import { describeError } from './ports.ts';
 import type { Logger } from './ports.ts';
 import { replay } from './replay.ts';
@@ -40,6 +40,8 @@ export interface Applied {
   readonly state: RunState;
   readonly events: readonly WorkflowEvent[];
   readonly effects: readonly Effect[];
+  /** Why the command decided nothing (set exactly when `events` is empty). */
+  readonly unapplied: Unapplied | null;
 }
 
 export interface RunCommandsOptions {
@@ -150,7 +152,7 @@ export class RunCommands {
           ? { state: replay([]), revision: null }
           : await this.load(runId);
       const decision = decide(command, state);
-      if (decision.events.length === 0) return { state, events: [], effects: [] };
+      if (decision.events.length === 0) return { state, events: [], effects: [], unapplied: decision.unapplied };
       const after = fold(decision.events, state) as RunData;
       const plan = this.options.plan(runId, command, after, decision.effects);
       const decided = [...decision.events.map((event) => ({ event, command })), ...plan.extra];
@@ -181,7 +183,7 @@ export class RunCommands {
       this.options.snapshots?.appended(runId, next, revision, { revision: nextRevision, ...last });
       plan.commit();
       this.observe(runId, state, next, events);
-      return { state: next, events, effects: plan.effects };
+      return { state: next, events, effects: plan.effects, unapplied: null };
     }
   }
 

@@ -3,6 +3,7 @@ import { Topics, WireFormatError } from '@orchestron/bus';
 import type { DeliveredMessage } from '@orchestron/bus';
 import { EventStoreUnavailableError } from '@orchestron/event-store';
 import { DomainError } from '@orchestron/workflow-core';
+import type { Unapplied } from '@orchestron/workflow-core';
 import { silentLogger } from './ports.ts';
 import { runIdForKey } from './dispatch-messages.ts';
 import { handleRunMessage, toRunMessage } from './run-messages.ts';
@@ -25,13 +26,26 @@ function target(failures: readonly unknown[]): MessageTarget & { calls: number }
     async execute() {
       const failure = failures[t.calls++];
       if (failure !== undefined) throw failure;
-      return {} as never;
+      return { state: { status: 'none', version: 0 }, unapplied: null } as const;
     },
-    startRun: async () => undefined,
+    startRun: async () => ({ created: true }),
     refused: async () => undefined,
     resolveDefinition: async () => ({}) as never,
   };
   return t;
+}
+
+/** A target whose every command decides nothing, for the reason given; it records what it logs. */
+function unappliedTarget(unapplied: Unapplied): MessageTarget & { logged: [string, Record<string, unknown>][] } {
+  const logged: [string, Record<string, unknown>][] = [];
+  return {
+    logged,
+    logger: { ...silentLogger, debug: (m, f) => logged.push([m, f ?? {}]) },
+    execute: async () => ({ state: { status: 'none', version: 0 }, unapplied }),
+    startRun: async () => ({ created: false }),
+    refused: async () => undefined,
+    resolveDefinition: async () => ({}) as never,
+  };
 }
 
 describe('handling a run message', () => {
@@ -56,6 +70,83 @@ describe('handling a run message', () => {
       /not a valid step event/,
     );
     expect(t.calls).toBe(0);
+  });
+});
+
+describe('a message that changes nothing never vanishes', () => {
+  const ghost = (runId: string): DeliveredMessage => ({
+    ...report(runId),
+    value: { type: 'step.completed', runId, stepId: 'ghost', attempt: 3, phase: 'execute' },
+  });
+
+  it('a known no-op is logged at debug with its reason, and nothing is thrown', async () => {
+    const t = unappliedTarget({
+      type: 'Ignore',
+      data: { reason: 'attempt_settled', message: 'attempt 1 of step "s" is over: it is completed' },
+    });
+    await handleRunMessage(t, report('r-4'));
+    expect(t.logged).toEqual([
+      [
+        'message changed nothing',
+        {
+          runId: 'r-4',
+          message: 'step.completed',
+          stepId: 's',
+          attempt: 1,
+          phase: 'execute',
+          reason: 'attempt_settled',
+          detail: 'attempt 1 of step "s" is over: it is completed',
+        },
+      ],
+    ]);
+  });
+
+  it('a duplicate start is a no-op logged at debug', async () => {
+    const t = unappliedTarget({ type: 'Ignore', data: { reason: 'duplicate_start', message: '' } });
+    await handleRunMessage(t, {
+      ...report('r'),
+      topic: Topics.workflowStarts,
+      value: { type: 'workflow.start', definitionId: 'pay', idempotencyKey: 'k-1' },
+    });
+    expect(t.logged).toEqual([['message changed nothing', expect.objectContaining({ reason: 'duplicate_start' })]]);
+  });
+
+  it('a rejected report throws a DomainError naming the message, the run, the step and the code, for the bus to dead-letter', async () => {
+    const t = unappliedTarget({
+      type: 'Reject',
+      data: { code: 'STEP.NOT_FOUND', message: 'the run has no step "ghost" (definition "wf" v1)' },
+    });
+    const thrown = await handleRunMessage(t, ghost('r-5')).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    expect(thrown).toBeInstanceOf(DomainError);
+    expect(thrown).toMatchObject({
+      code: 'STEP.NOT_FOUND',
+      message:
+        'step.completed for run "r-5" rejected (STEP.NOT_FOUND): the run has no step "ghost" (definition "wf" v1)',
+      details: { runId: 'r-5', stepId: 'ghost', attempt: 3 },
+    });
+    expect(t.logged).toEqual([]);
+  });
+
+  it('a rejected governance decision is thrown too', async () => {
+    const t = unappliedTarget({ type: 'Reject', data: { code: 'RUN.NOT_FOUND', message: 'the run does not exist' } });
+    const decision = {
+      type: 'governance.decision',
+      requestId: 'q',
+      runId: 'nobody',
+      stepId: 's',
+      outcome: 'allow',
+      policyId: null,
+      reason: 'ok',
+      inputDigest: 'a'.repeat(64),
+      decidedAt: 1,
+      decidedBy: 'g',
+    };
+    await expect(
+      handleRunMessage(t, { ...report('nobody'), topic: Topics.governanceDecisions, value: decision }),
+    ).rejects.toThrow('governance.decision for run "nobody" rejected (RUN.NOT_FOUND): the run does not exist');
   });
 });
 

@@ -11,7 +11,8 @@ import { OrchestronError } from '@orchestron/errors';
 import pRetry from 'p-retry';
 import { withSpan } from '@orchestron/telemetry';
 import { DEFAULT_TENANT, DomainError } from '@orchestron/workflow-core';
-import type { RunData } from '@orchestron/workflow-core';
+import type { RunState, Unapplied } from '@orchestron/workflow-core';
+import { quoteForMessage } from '@orchestron/definitions';
 import type { CompiledDefinition } from '@orchestron/definitions';
 import { operatorCommand, reportCommand } from './bus-commands.ts';
 import { runIdForKey } from './dispatch-messages.ts';
@@ -21,14 +22,14 @@ import type { Logger } from './ports.ts';
 
 /** What a message about a run turns into: the engine's own operations. */
 export interface MessageTarget {
-  /** The run after the command, and whether the command changed it (a report or decision that no longer applies does not). */
+  /** The run after the command, and why the command changed nothing when it did not (see Unapplied). */
   execute(
     runId: string,
     command: RunCommand,
     actor?: string,
     metadata?: Readonly<Record<string, string>>,
-  ): Promise<{ state: RunData; changed: boolean }>;
-  startRun(request: StartRunRequest): Promise<unknown>;
+  ): Promise<{ state: RunState; unapplied: Unapplied | null }>;
+  startRun(request: StartRunRequest): Promise<{ created: boolean }>;
   /** Records that an operator command no longer applied, so the API that sent it can answer at once. */
   refused(order: OperatorCommandMessage, error: DomainError): Promise<void>;
   resolveDefinition(id: string, version: VersionChoice, tenant: string): Promise<CompiledDefinition>;
@@ -37,8 +38,9 @@ export interface MessageTarget {
 
 /**
  * A message from one of the orchestrator's topics, applied to its run inside the run's trace. A malformed
- * message throws (the bus dead-letters it with the reason); one that no longer applies is logged and dropped; a
- * transient failure (errors marked retryable: the store or the bus briefly away) is retried in place, which holds
+ * message throws (the bus dead-letters it with the reason), and so does one about a run, step or attempt that does
+ * not exist; a known no-op (a duplicate, late or stale report) is logged at debug with its reason; a transient
+ * failure (errors marked retryable: the store or the bus briefly away) is retried in place, which holds
  * back the run's later messages, not other runs'.
  */
 export async function handleRunMessage(target: MessageTarget, message: DeliveredMessage): Promise<void> {
@@ -138,21 +140,33 @@ export function toRunMessage(message: DeliveredMessage): RunMessage {
 
 async function applyRunMessage(target: MessageTarget, message: RunMessage): Promise<void> {
   switch (message.kind) {
-    case 'report':
-      await target.execute(message.runId, message.command);
-      return;
-    case 'start':
+    case 'report': {
+      const { unapplied } = await target.execute(message.runId, message.command);
+      return settleUnapplied(target.logger, message, unapplied);
+    }
+    case 'start': {
       await target.resolveDefinition(
         message.request.definitionId as string,
         message.request.definitionVersion ?? 'latest',
         message.request.tenant ?? DEFAULT_TENANT,
       );
-      await target.startRun(message.request);
+      const { created } = await target.startRun(message.request);
+      if (!created)
+        target.logger.debug?.('message changed nothing', {
+          runId: message.runId,
+          message: 'workflow.start',
+          reason: 'duplicate_start',
+          detail: 'the run was already started with this idempotency key',
+        });
       return;
+    }
     case 'operator':
-      return applyOperatorCommand(target, message.order, message.command);
-    case 'governance':
-      return applyGovernanceDecision(target, message.decision, message.command);
+      return applyOperatorCommand(target, message);
+    case 'governance': {
+      const { runId, decision, command } = message;
+      const { unapplied } = await target.execute(runId, command, `system:governance:${decision.decidedBy}`);
+      return settleUnapplied(target.logger, message, unapplied);
+    }
     default: {
       const never: never = message;
       throw new Error(`unknown run message ${JSON.stringify(never)}`);
@@ -160,16 +174,14 @@ async function applyRunMessage(target: MessageTarget, message: RunMessage): Prom
   }
 }
 
-async function applyOperatorCommand(
-  target: MessageTarget,
-  order: OperatorCommandMessage,
-  command: RunCommand,
-): Promise<void> {
+async function applyOperatorCommand(target: MessageTarget, message: Extract<RunMessage, { kind: 'operator' }>) {
+  const { order, command } = message;
+  let unapplied: Unapplied | null;
   try {
-    await target.execute(order.runId, command, order.actor, {
+    ({ unapplied } = await target.execute(order.runId, command, order.actor, {
       commandId: order.commandId,
       ...(order.keyId !== undefined ? { keyId: order.keyId } : {}),
-    });
+    }));
   } catch (error) {
     // The run moved on between the operator's check and now: nothing to retry; the API is told, with the code.
     if (!(error instanceof DomainError)) throw error;
@@ -181,21 +193,66 @@ async function applyOperatorCommand(
       error: error.message,
     });
     await target.refused(order, error);
+    return;
+  }
+  settleUnapplied(target.logger, message, unapplied);
+}
+
+/**
+ * A message that changed nothing. A known no-op (a duplicate, late or stale report, a ruling no longer awaited) is
+ * logged at debug with its reason; one the decider rejects (an unknown run, step or attempt) throws, so the bus
+ * dead-letters it with the reason: nothing vanishes.
+ */
+export function settleUnapplied(logger: Logger, message: RunMessage, unapplied: Unapplied | null): void {
+  if (unapplied === null) return;
+  const fields = { runId: message.runId, message: wireName(message), ...subjectOf(message) };
+  switch (unapplied.type) {
+    case 'Ignore':
+      logger.debug?.('message changed nothing', {
+        ...fields,
+        reason: unapplied.data.reason,
+        detail: unapplied.data.message,
+      });
+      return;
+    case 'Reject':
+      throw new DomainError(
+        unapplied.data.code,
+        `${fields.message} for run ${quoteForMessage(message.runId)} rejected (${unapplied.data.code}): ${unapplied.data.message}`,
+        fields,
+      );
+    default: {
+      const never: never = unapplied;
+      throw new Error(`unknown unapplied ${JSON.stringify(never)}`);
+    }
   }
 }
 
-/** The decider ignores a decision about another input than the one it last asked about (an operator's retry came between). */
-async function applyGovernanceDecision(
-  target: MessageTarget,
-  decision: GovernanceDecisionMessage,
-  command: RunCommand,
-): Promise<void> {
-  const { runId, stepId } = decision;
-  const { changed } = await target.execute(runId, command, `system:governance:${decision.decidedBy}`);
-  if (!changed)
-    target.logger.info('governance decision not applied: the step no longer waits for it', {
-      runId,
-      stepId,
-      requestId: decision.requestId,
-    });
+const REPORT_NAMES: Readonly<Record<string, string>> = {
+  RecordStepStarted: 'step.started',
+  RecordStepHeartbeat: 'step.heartbeat',
+  RecordStepCompleted: 'step.completed',
+  RecordStepFailed: 'step.failed',
+};
+
+/** The message's name on the wire, as a stranger reading the dead letter knows it. */
+function wireName(message: RunMessage): string {
+  switch (message.kind) {
+    case 'report':
+      return REPORT_NAMES[message.command.type] ?? message.command.type;
+    case 'start':
+      return 'workflow.start';
+    case 'operator':
+      return `operator.command ${message.order.command.type}`;
+    case 'governance':
+      return 'governance.decision';
+  }
+}
+
+function subjectOf(message: RunMessage): Record<string, unknown> {
+  const data = message.kind === 'start' ? {} : (message.command.data as Record<string, unknown>);
+  return {
+    ...(typeof data.stepId === 'string' ? { stepId: data.stepId } : {}),
+    ...(typeof data.attempt === 'number' ? { attempt: data.attempt } : {}),
+    ...(typeof data.phase === 'string' ? { phase: data.phase } : {}),
+  };
 }

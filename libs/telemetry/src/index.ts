@@ -14,7 +14,7 @@ export { BREAKER_STATE_VALUE, createMetrics, STEP_DURATION_BUCKETS } from './met
 export type { BreakerStateName, Metrics, MetricsOptions } from './metrics.ts';
 export { serveMetrics } from './metrics-server.ts';
 export type { MetricsServer, MetricsServerOptions, MetricsSource } from './metrics-server.ts';
-export { createLogger, isSecretKey, redactSecrets, REDACTED } from './logger.ts';
+export { createLogger, isSecretKey, LOG_LEVEL_ENV, redactSecrets, REDACTED } from './logger.ts';
 export type { Logger, LoggerOptions } from './logger.ts';
 export { EXIT, runServiceMain } from './service-main.ts';
 export type { MainProcess, RunningService, ServiceMain } from './service-main.ts';

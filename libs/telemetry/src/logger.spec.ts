@@ -29,6 +29,27 @@ describe('createLogger', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  it('writes debug lines only when asked for (option or ORCHESTRON_LOG_LEVEL=debug)', () => {
+    const lines: string[] = [];
+    const sink = (line: string) => lines.push(line);
+    createLogger({ service: 's', sink }).debug?.('quiet by default');
+    createLogger({ service: 's', sink, level: 'info' }).debug?.('quiet at info');
+    expect(lines).toEqual([]);
+    createLogger({ service: 's', sink, level: 'debug' }).debug?.('report ignored', { reason: 'attempt_settled' });
+    const before = process.env.ORCHESTRON_LOG_LEVEL;
+    process.env.ORCHESTRON_LOG_LEVEL = 'debug';
+    try {
+      createLogger({ service: 's', sink }).debug?.('from the environment');
+    } finally {
+      if (before === undefined) delete process.env.ORCHESTRON_LOG_LEVEL;
+      else process.env.ORCHESTRON_LOG_LEVEL = before;
+    }
+    expect(lines.map((l) => JSON.parse(l) as Record<string, unknown>)).toEqual([
+      expect.objectContaining({ level: 'debug', msg: 'report ignored', reason: 'attempt_settled' }),
+      expect.objectContaining({ level: 'debug', msg: 'from the environment' }),
+    ]);
+  });
+
   it('writes one JSON line per call with the run fields at the top level', () => {
     const { lines, logger } = capture();
     logger.warn('step timed out', { runId: 'r-1', stepId: 'charge', attempt: 2 });

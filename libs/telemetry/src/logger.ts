@@ -2,6 +2,8 @@ import { currentSpanId, currentTraceId } from './spans.ts';
 
 /** What every Orchestron service logs through (the runtime, the worker SDK and the services use this one type). */
 export interface Logger {
+  /** What explains normal operation in detail (a duplicate report ignored, say); off unless asked for. */
+  debug?(message: string, fields?: Record<string, unknown>): void;
   info(message: string, fields?: Record<string, unknown>): void;
   warn(message: string, fields?: Record<string, unknown>): void;
   error(message: string, fields?: Record<string, unknown>): void;
@@ -14,7 +16,12 @@ export interface LoggerOptions {
   readonly base?: Record<string, unknown>;
   /** Receives each JSON line (no newline). Defaults to stderr, so stdout stays free for a CLI's output. */
   readonly sink?: (line: string) => void;
+  /** `debug` writes debug lines too; default `info`, or ORCHESTRON_LOG_LEVEL when it is set to `debug`. */
+  readonly level?: 'debug' | 'info';
 }
+
+/** The variable that turns debug lines on in every service (`ORCHESTRON_LOG_LEVEL=debug`). */
+export const LOG_LEVEL_ENV = 'ORCHESTRON_LOG_LEVEL';
 
 export const REDACTED = '[redacted]';
 const RESERVED = new Set(['time', 'level', 'service', 'instance', 'msg']);
@@ -110,7 +117,12 @@ export function createLogger(options: LoggerOptions): Logger {
   if (typeof options.service !== 'string' || options.service === '')
     throw new Error('createLogger: service must be a non-empty string');
   const sink = options.sink ?? toStderr;
-  const write = (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>): void => {
+  const debug = (options.level ?? process.env[LOG_LEVEL_ENV]) === 'debug';
+  const write = (
+    level: 'debug' | 'info' | 'warn' | 'error',
+    message: string,
+    fields?: Record<string, unknown>,
+  ): void => {
     const line: Record<string, unknown> = { time: new Date().toISOString(), level, service: options.service };
     if (options.instance !== undefined) line.instance = options.instance;
     line.msg = message;
@@ -122,6 +134,7 @@ export function createLogger(options: LoggerOptions): Logger {
     sink(serialize(line, { ...options.base, ...fields }));
   };
   return {
+    debug: debug ? (m, f) => write('debug', m, f) : () => undefined,
     info: (m, f) => write('info', m, f),
     warn: (m, f) => write('warn', m, f),
     error: (m, f) => write('error', m, f),

@@ -116,6 +116,27 @@ export function describeMessageBusConformance(
     );
 
     it(
+      'ensures topics ahead, idempotently, and they then carry messages',
+      async () => {
+        const { bus } = await open();
+        const [first, second] = [options.unique('ahead'), options.unique('ahead')];
+        await bus.ensureTopics([first, second, first]);
+        await bus.ensureTopics([first]);
+        await bus.ensureTopics([]);
+        const inbox = createInbox();
+        await bus.subscribe({ topics: [first, second], group: options.unique('g') }, inbox.handler);
+        await bus.publish(second, [{ key: 'k', value: { n: 2 } }]);
+        await bus.publish(first, [{ key: 'k', value: { n: 1 } }]);
+        const got = await inbox.until(2);
+        expect(got.map((m) => [m.topic, m.value]).sort()).toEqual([
+          [first, { n: 1 }],
+          [second, { n: 2 }],
+        ]);
+      },
+      timeout,
+    );
+
+    it(
       'keeps the order of each key across 200 messages at concurrency 1',
       async () => {
         const { bus } = await open();
