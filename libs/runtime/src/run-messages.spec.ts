@@ -90,7 +90,7 @@ describe('a message that changes nothing never vanishes', () => {
         'message changed nothing',
         {
           runId: 'r-4',
-          message: 'step.completed',
+          messageType: 'step.completed',
           stepId: 's',
           attempt: 1,
           phase: 'execute',

@@ -154,7 +154,7 @@ async function applyRunMessage(target: MessageTarget, message: RunMessage): Prom
       if (!created)
         target.logger.debug?.('message changed nothing', {
           runId: message.runId,
-          message: 'workflow.start',
+          messageType: 'workflow.start',
           reason: 'duplicate_start',
           detail: 'the run was already started with this idempotency key',
         });
@@ -205,7 +205,7 @@ async function applyOperatorCommand(target: MessageTarget, message: Extract<RunM
  */
 export function settleUnapplied(logger: Logger, message: RunMessage, unapplied: Unapplied | null): void {
   if (unapplied === null) return;
-  const fields = { runId: message.runId, message: wireName(message), ...subjectOf(message) };
+  const fields = { runId: message.runId, messageType: wireName(message), ...subjectOf(message) };
   switch (unapplied.type) {
     case 'Ignore':
       logger.debug?.('message changed nothing', {
@@ -217,7 +217,7 @@ export function settleUnapplied(logger: Logger, message: RunMessage, unapplied: 
     case 'Reject':
       throw new DomainError(
         unapplied.data.code,
-        `${fields.message} for run ${quoteForMessage(message.runId)} rejected (${unapplied.data.code}): ${unapplied.data.message}`,
+        `${fields.messageType} for run ${quoteForMessage(message.runId)} rejected (${unapplied.data.code}): ${unapplied.data.message}`,
         fields,
       );
     default: {
