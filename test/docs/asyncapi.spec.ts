@@ -189,6 +189,7 @@ describe('docs/asyncapi.yaml', () => {
       action,
       input: { n: 1 },
       deadline: Date.now() + 60_000,
+      heartbeatIntervalMs: null,
       definitionId: 'docs',
       idempotencyKey: type === 'step.execute' ? `run-docs/${stepId}/1` : `run-docs/${stepId}/compensate/1`,
     });

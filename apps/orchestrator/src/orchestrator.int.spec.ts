@@ -9,7 +9,7 @@ import type { Logger } from '@orchestron/runtime';
 // that names a topic is imported after it.
 const RUN = randomUUID().slice(0, 8);
 process.env['ORCHESTRON_TOPIC_PREFIX'] = `contract-${RUN}.`;
-const { Topics } = await import('@orchestron/bus');
+const { parseStepCommandMessage, Topics } = await import('@orchestron/bus');
 const { createInbox, originalOf, sleep } = await import('@orchestron/bus/testing');
 const { createKafkaBus } = await import('@orchestron/bus-kafka');
 const { useKafkaBroker } = await import('@orchestron/bus-kafka/testing');
@@ -27,12 +27,13 @@ const definition = {
   version: 1,
   defaults: { timeout: '10m' },
   steps: {
-    a: { worker: `signup-${RUN}`, compensate: { worker: `cleanup-${RUN}` } },
+    a: { worker: `signup-${RUN}`, heartbeatTimeout: '30s', compensate: { worker: `cleanup-${RUN}` } },
     b: { worker: `signup-${RUN}`, needs: ['a'] },
   },
 };
 
 let admin: Admin | undefined;
+const commands = new Map<string, Inbox>();
 let bus: KafkaBus | undefined;
 let orchestrator: OrchestratorHandle | undefined;
 const debug: Record<string, unknown>[] = [];
@@ -68,9 +69,9 @@ afterAll(async () => {
   await admin?.close();
 }, TIMEOUT);
 
-function lettersFor(key: string): Inbox {
+function inboxFor(inboxes: Map<string, Inbox>, key: string): Inbox {
   const inbox = createInbox();
-  letters.set(key, inbox);
+  inboxes.set(key, inbox);
   return inbox;
 }
 
@@ -99,7 +100,15 @@ describe('the orchestrator on Kafka: a worker contract a stranger can follow', (
     async () => {
       const engine = (orchestrator as OrchestratorHandle).engine;
       await engine.definitions.register(definition, 'test');
+      // A worker's group that joins before the first dispatch.
+      await bus?.subscribe(
+        { topics: [Topics.commands(`signup-${RUN}`)], group: Topics.group(`orchestron-worker-signup-${RUN}`) },
+        async (message) => {
+          await commands.get(message.key)?.handler(message);
+        },
+      );
       const { run } = await engine.startRun({ definitionId: 'contract', input: {}, actor: 'test' });
+      const dispatched = inboxFor(commands, run.runId);
       // The orchestrator has governance rule on every step: it allows this one, as the governance service would.
       const asked = run.steps.a?.status === 'waiting_governance' ? run.steps.a.askedDigest : 'none';
       await bus?.publish(Topics.governanceDecisions, [
@@ -120,8 +129,17 @@ describe('the orchestrator on Kafka: a worker contract a stranger can follow', (
         },
       ]);
       for (let i = 0; i < 400 && (await engine.getRun(run.runId))?.steps.a?.status !== 'running'; i++) await sleep(50);
+      const [command] = await dispatched.until(1, 60_000);
+      // What the stranger's worker relies on: the schema, an integer deadline, and the heartbeat pace (30s / 3).
+      expect(parseStepCommandMessage(command?.value)).toMatchObject({
+        type: 'step.execute',
+        stepId: 'a',
+        attempt: 1,
+        heartbeatIntervalMs: 10_000,
+      });
+      expect(Number.isInteger((command?.value as { deadline: unknown }).deadline)).toBe(true);
       const nobody = `nobody-${RUN}`;
-      const [forRun, forNobody] = [lettersFor(run.runId), lettersFor(nobody)];
+      const [forRun, forNobody] = [inboxFor(letters, run.runId), inboxFor(letters, nobody)];
 
       const ghost = { type: 'step.completed', runId: run.runId, stepId: 'ghost', attempt: 1, phase: 'execute' };
       await report(ghost);

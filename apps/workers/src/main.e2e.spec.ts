@@ -88,6 +88,7 @@ describe('apps/workers main', () => {
         input: { vendor: 'acme', amount: 200, simulate: { 'pay-vendor': 'slow' } },
         idempotencyKey: `${runId}/pay-vendor/1`,
         deadline: Date.now() + 120_000,
+        heartbeatIntervalMs: null,
         definitionId: 'vendor-payment',
       };
       await bus.publish(Topics.commands('payments'), [{ key: runId, value: command }]);

@@ -71,6 +71,7 @@ describe('the worker service on Kafka', () => {
         input: { patientId: 'p-123', purpose: 'treatment' },
         idempotencyKey: `${runId}/read-record/1`,
         deadline: Date.now() + 60_000,
+        heartbeatIntervalMs: null,
         definitionId: 'patient-record-access',
       };
       const traceparent = `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;

@@ -21,6 +21,7 @@ const charge = (runId: string): StepCommandMessage => ({
   input: { vendor: 'acme', amount: 200 },
   idempotencyKey: `${runId}/pay-vendor/1`,
   deadline: Date.now() + 60_000,
+  heartbeatIntervalMs: null,
   definitionId: 'vendor-payment',
 });
 

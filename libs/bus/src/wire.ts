@@ -13,8 +13,13 @@ export interface StepCommandMessage {
   readonly input: unknown;
   /** `runId/stepId/attempt`: a worker that has seen it must not do the work again. */
   readonly idempotencyKey: string;
-  /** Epoch ms after which the orchestrator has given up on this attempt. */
+  /** Epoch ms (an integer) after which the orchestrator has given up on this attempt. */
   readonly deadline: number | null;
+  /**
+   * How often (ms, an integer) to send `step.heartbeat` while the attempt runs; null when nothing watches for them.
+   * A third of the step's `heartbeatTimeout`: two may be lost before the attempt times out.
+   */
+  readonly heartbeatIntervalMs: number | null;
   readonly definitionId: string;
 }
 
@@ -47,7 +52,18 @@ export type StepEventMessage =
 /** The JSON Schema of StepCommandMessage: what a worker in any language may rely on in a command. */
 export const stepCommandSchema = {
   type: 'object',
-  required: ['type', 'runId', 'stepId', 'attempt', 'worker', 'action', 'idempotencyKey', 'deadline', 'definitionId'],
+  required: [
+    'type',
+    'runId',
+    'stepId',
+    'attempt',
+    'worker',
+    'action',
+    'idempotencyKey',
+    'deadline',
+    'heartbeatIntervalMs',
+    'definitionId',
+  ],
   properties: {
     type: { enum: ['step.execute', 'step.compensate'] },
     runId: { type: 'string', minLength: 1 },
@@ -57,7 +73,8 @@ export const stepCommandSchema = {
     action: { type: ['string', 'null'] },
     input: {},
     idempotencyKey: { type: 'string', minLength: 1 },
-    deadline: { type: ['number', 'null'] },
+    deadline: { type: ['integer', 'null'] },
+    heartbeatIntervalMs: { type: ['integer', 'null'], minimum: 1 },
     definitionId: { type: 'string', minLength: 1 },
   },
 } as const;

@@ -41,6 +41,7 @@ async function start(names?: readonly string[]): Promise<{
         action: null,
         input: {},
         deadline: null,
+        heartbeatIntervalMs: null,
         definitionId: 'test',
         idempotencyKey:
           phase === 'execute' ? `${runId}/${stepId}/${attempt}` : `${runId}/${stepId}/compensate/${attempt}`,

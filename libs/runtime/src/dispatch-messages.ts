@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { StepCommandMessage } from '@orchestron/bus';
 import { currentTraceId, currentTraceparent, traceIdForRun, traceparentForRun } from '@orchestron/telemetry';
-import { DEFAULT_TENANT } from '@orchestron/workflow-core';
+import { DEFAULT_TENANT, heartbeatIntervalMs } from '@orchestron/workflow-core';
 import type { RunData, SendData } from '@orchestron/workflow-core';
 
 /** What names an attempt in flow control. */
@@ -20,6 +20,7 @@ export function commandMessage(state: RunData, d: SendData): StepCommandMessage 
     input: d.input,
     idempotencyKey: d.idempotencyKey,
     deadline: d.timeoutAt,
+    heartbeatIntervalMs: heartbeatIntervalMs(state.definition, d.stepId, d.phase),
     definitionId: state.definition.id,
   };
 }

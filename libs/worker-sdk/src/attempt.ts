@@ -130,3 +130,30 @@ export function startedReport(
     },
   };
 }
+
+/**
+ * Heartbeats of one attempt, every `intervalMs` (the command's `heartbeatIntervalMs`) until stopped; none for a null
+ * interval. Beats do not overlap: one still in flight when the next is due makes that one wait for the next tick. A
+ * failed beat is logged, not thrown: the next one may get through, and the orchestrator tolerates two lost.
+ */
+export function heartbeats(
+  intervalMs: number | null,
+  send: () => Promise<void>,
+  onError: (error: unknown) => void,
+): { stop(): Promise<void> } {
+  if (intervalMs === null) return { stop: async () => undefined };
+  let inFlight: Promise<void> | undefined;
+  const timer = setInterval(() => {
+    inFlight ??= send()
+      .catch(onError)
+      .finally(() => {
+        inFlight = undefined;
+      });
+  }, intervalMs);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await inFlight;
+    },
+  };
+}

@@ -22,6 +22,7 @@ function command(overrides: Partial<StepCommandMessage> = {}): StepCommandMessag
     input: { amount: 5 },
     idempotencyKey: `${runId}/${stepId}/${attempt}`,
     deadline: null,
+    heartbeatIntervalMs: null,
     definitionId: 'def',
     ...overrides,
   };
@@ -120,6 +121,7 @@ describe('createWorker', () => {
       input: { amount: 5 },
       idempotencyKey: cmd.idempotencyKey,
       deadline: cmd.deadline,
+      heartbeatIntervalMs: null,
       definitionId: 'def',
       worker: 'w',
       instance: 'i-1',
@@ -219,6 +221,7 @@ describe('createWorker', () => {
       action: null,
       idempotencyKey: 'k',
       deadline: null,
+      heartbeatIntervalMs: null,
       definitionId: 'd',
     });
     for (let i = 0; i < 200 && t.letters.length === 0; i++) await sleep(5);

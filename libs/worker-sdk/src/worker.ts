@@ -6,6 +6,7 @@ import type { BusSubscription, MessageBus, StepCommandMessage, StepEventMessage 
 import {
   atDeadline,
   deadlineOutcome,
+  heartbeats,
   parseStepCommand,
   settlesWithin,
   startedReport,
@@ -27,12 +28,20 @@ export interface StepContext {
   readonly idempotencyKey: string;
   /** Epoch ms after which the orchestrator gives up on this attempt, or null. */
   readonly deadline: number | null;
+  /**
+   * How often the orchestrator wants `step.heartbeat` for this attempt (from the command), or null when it watches
+   * for none. The worker sends them at this pace while the handler runs (see WorkerOptions.autoHeartbeat).
+   */
+  readonly heartbeatIntervalMs: number | null;
   readonly definitionId: string;
   readonly worker: string;
   readonly instance: string;
   /** The W3C trace context the dispatch carried, for a handler that starts spans of its own. */
   readonly traceparent: string | null;
-  /** Tells the orchestrator the attempt is alive; call it more often than the step's heartbeatTimeout. */
+  /**
+   * Tells the orchestrator the attempt is alive, now. The worker already heartbeats at `heartbeatIntervalMs` while
+   * the handler runs; a handler with `autoHeartbeat: false` calls this at that pace, when it makes progress.
+   */
   heartbeat(): Promise<void>;
   /**
    * Aborts when the attempt's deadline passes, or when the worker stops and the shutdown grace period is over.
@@ -69,6 +78,12 @@ export interface WorkerOptions {
    * stored event. 0: as the handler starts, always.
    */
   readonly reportStartedAfterMs?: number;
+  /**
+   * Sends `step.heartbeat` every `heartbeatIntervalMs` of the command while the handler runs (default true), so the
+   * orchestrator knows the process is alive without each handler keeping time. false: only the handler's own
+   * `heartbeat()` calls go out, for a handler that should prove progress, not just life.
+   */
+  readonly autoHeartbeat?: boolean;
 }
 
 export interface Worker {
@@ -223,11 +238,17 @@ export function createWorker(options: WorkerOptions): Worker {
     attempts.add(controller);
     let finished = false;
     let started: ReturnType<typeof startedReport> | undefined;
+    let beats: ReturnType<typeof heartbeats> | undefined;
     try {
       started = startedReport(
         reportStartedAfterMs,
         () => report({ type: 'step.started', ...base }),
         (error) => logger.warn('step.started report failed', { ...fields, error: describe(error) }),
+      );
+      beats = heartbeats(
+        options.autoHeartbeat === false ? null : command.heartbeatIntervalMs,
+        () => report({ type: 'step.heartbeat', ...base }),
+        (error) => logger.warn('step.heartbeat report failed', { ...fields, error: describe(error) }),
       );
       await Promise.all([ledger.recordExecution?.(command.idempotencyKey, claimContext), started.sent]);
       const output = await handler({
@@ -236,6 +257,7 @@ export function createWorker(options: WorkerOptions): Worker {
         input: command.input ?? null,
         idempotencyKey: command.idempotencyKey,
         deadline: command.deadline,
+        heartbeatIntervalMs: command.heartbeatIntervalMs,
         definitionId: command.definitionId,
         worker: name,
         instance,
@@ -257,7 +279,7 @@ export function createWorker(options: WorkerOptions): Worker {
       return { ok: false, error: toStepError(error) };
     } finally {
       finished = true;
-      await started?.settled();
+      await Promise.all([started?.settled(), beats?.stop()]);
       cancelDeadline();
       attempts.delete(controller);
     }

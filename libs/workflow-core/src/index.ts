@@ -65,7 +65,7 @@ export type {
 } from './messages.ts';
 export { DomainError, StepErrorCodes } from './errors.ts';
 export type { DomainErrorCode } from './errors.ts';
-export { backoffDelay, evaluateJoin } from './policies.ts';
+export { backoffDelay, evaluateJoin, heartbeatIntervalMs } from './policies.ts';
 export {
   admit,
   DEFAULT_FLOW_GATE,

@@ -1,7 +1,21 @@
 import { DEFAULT_GOVERNANCE_TIMEOUT_MS } from '@orchestron/definitions';
 import type { CompiledDefinition, CompiledStep, RetryPolicy } from '@orchestron/definitions';
 import { assertNever } from './evolve.ts';
+import type { Phase } from './messages.ts';
 import type { RunData } from './state.ts';
+
+/**
+ * How often a worker should heartbeat an attempt, sent on its command: a third of the step's `heartbeatTimeout`, so
+ * that two heartbeats may be lost or late before the attempt times out. Null when nothing watches for heartbeats:
+ * the step has no `heartbeatTimeout`, or the attempt is a compensation (only a step's execution has that timer).
+ */
+export function heartbeatIntervalMs(definition: CompiledDefinition, stepId: string, phase: Phase): number | null {
+  if (phase !== 'execute' || !Object.hasOwn(definition.steps, stepId)) return null;
+  const timeout = definition.steps[stepId]?.heartbeatTimeoutMs ?? null;
+  return timeout === null ? null : Math.max(1, Math.floor(timeout / HEARTBEATS_PER_TIMEOUT));
+}
+
+const HEARTBEATS_PER_TIMEOUT = 3;
 
 export type JoinVerdict = 'wait' | 'ready' | 'unsatisfiable_failed' | 'unsatisfiable_skipped';
 
