@@ -9,10 +9,12 @@ import {
   governanceDecisionSchema,
   governanceRequestSchema,
   operatorCommandSchema,
+  parseStepCommandMessage,
   stepCommandSchema,
   stepEventSchema,
   topicNames,
   Topics,
+  WireFormatError,
   workflowStartSchema,
 } from '@orchestron/bus';
 import type { DeliveredMessage, StepCommandMessage } from '@orchestron/bus';
@@ -156,6 +158,55 @@ describe('docs/asyncapi.yaml', () => {
     expect(checked).toBeGreaterThanOrEqual(8);
   });
 
+  it('types every number of the protocol as an integer: deadlines, attempts, versions, counts and ms', () => {
+    const numbers: string[] = [];
+    const walk = (node: unknown, path: string): void => {
+      if (node === null || typeof node !== 'object') return;
+      const type = (node as { type?: unknown }).type;
+      if (type === 'number' || (Array.isArray(type) && type.includes('number'))) numbers.push(path);
+      for (const [key, value] of Object.entries(node)) walk(value, `${path}/${key}`);
+    };
+    walk(RAW.components.schemas, '#/components/schemas');
+    expect(numbers).toEqual([]);
+    const command = resolve<Schema>('#/components/schemas/StepCommand');
+    const properties = command.properties as Record<string, { type: unknown }>;
+    expect(properties.deadline?.type).toEqual(['integer', 'null']);
+    expect(properties.heartbeatIntervalMs?.type).toEqual(['integer', 'null']);
+    expect(command.required).toContain('heartbeatIntervalMs');
+  });
+
+  it('refuses a command with a non-integer deadline or heartbeat interval, in the document and in the code', () => {
+    const valid: StepCommandMessage = {
+      type: 'step.execute',
+      runId: 'r',
+      stepId: 's',
+      attempt: 1,
+      worker: 'w',
+      action: null,
+      input: null,
+      idempotencyKey: 'r/s/1',
+      deadline: 1_795_000_000_000,
+      heartbeatIntervalMs: 10_000,
+      definitionId: 'd',
+    };
+    const schema = payloadSchema('StepCommand');
+    expect(ajv.validate(schema, valid)).toBe(true);
+    expect(parseStepCommandMessage(valid)).toEqual(valid);
+    for (const bad of [
+      { deadline: 1_795_000_000_000.5 },
+      { deadline: '1795000000000' },
+      { heartbeatIntervalMs: 2.5 },
+      { heartbeatIntervalMs: 0 },
+      { heartbeatIntervalMs: -1 },
+      { attempt: 1.5 },
+      { heartbeatIntervalMs: undefined },
+    ]) {
+      const message = { ...valid, ...bad };
+      expect({ bad, doc: ajv.validate(schema, message) }).toEqual({ bad, doc: false });
+      expect(() => parseStepCommandMessage(message)).toThrow(WireFormatError);
+    }
+  });
+
   it('accepts the reports a worker built with the worker SDK really sends, with their headers', async () => {
     const bus = createInMemoryBus();
     const sent: DeliveredMessage[] = [];
@@ -189,7 +240,7 @@ describe('docs/asyncapi.yaml', () => {
       action,
       input: { n: 1 },
       deadline: Date.now() + 60_000,
-      heartbeatIntervalMs: null,
+      heartbeatIntervalMs: type === 'step.execute' ? 10_000 : null,
       definitionId: 'docs',
       idempotencyKey: type === 'step.execute' ? `run-docs/${stepId}/1` : `run-docs/${stepId}/compensate/1`,
     });
