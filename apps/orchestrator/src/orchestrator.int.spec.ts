@@ -3,6 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Admin } from '@platformatic/kafka';
 import { createInMemoryEventStore } from '@orchestron/event-store';
 import type { Logger } from '@orchestron/runtime';
+// Types only: erased, so they load nothing before the prefix is set.
+import type { Inbox } from '@orchestron/bus/testing';
+import type { KafkaBus } from '@orchestron/bus-kafka';
+import type { OrchestratorHandle } from './start-orchestrator.ts';
 
 // Topic and group names come from ORCHESTRON_TOPIC_PREFIX when @orchestron/bus is first loaded: it is set before
 // that, so this orchestrator, its topics and its groups are its own on the broker other tests share. Everything
@@ -14,9 +18,6 @@ const { createInbox, originalOf, sleep } = await import('@orchestron/bus/testing
 const { createKafkaBus } = await import('@orchestron/bus-kafka');
 const { useKafkaBroker } = await import('@orchestron/bus-kafka/testing');
 const { startOrchestrator } = await import('./start-orchestrator.ts');
-type KafkaBus = import('@orchestron/bus-kafka').KafkaBus;
-type Inbox = import('@orchestron/bus/testing').Inbox;
-type OrchestratorHandle = import('./start-orchestrator.ts').OrchestratorHandle;
 
 const BROKERS = (process.env['ORCHESTRON_KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
 const TIMEOUT = 90_000;

@@ -4,7 +4,6 @@ import { decide, fold } from './index.ts';
 import {
   fireTimer,
   given,
-  governance,
   heartbeat,
   ofType,
   play,
