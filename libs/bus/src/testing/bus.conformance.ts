@@ -128,7 +128,8 @@ export function describeMessageBusConformance(
         await bus.publish(second, [{ key: 'k', value: { n: 2 } }]);
         await bus.publish(first, [{ key: 'k', value: { n: 1 } }]);
         const got = await inbox.until(2);
-        expect(got.map((m) => [m.topic, m.value]).sort()).toEqual([
+        const byN = (m: DeliveredMessage): number => (m.value as { n: number }).n;
+        expect([...got].sort((a, b) => byN(a) - byN(b)).map((m) => [m.topic, m.value])).toEqual([
           [first, { n: 1 }],
           [second, { n: 2 }],
         ]);
