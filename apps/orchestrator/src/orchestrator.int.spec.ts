@@ -28,7 +28,7 @@ const definition = {
   version: 1,
   defaults: { timeout: '10m' },
   steps: {
-    a: { worker: `signup-${RUN}`, heartbeatTimeout: '30s', compensate: { worker: `cleanup-${RUN}` } },
+    a: { worker: `signup-${RUN}`, heartbeatTimeout: '30s', compensate: { worker: `cleanup-${RUN}`, action: 'close' } },
     b: { worker: `signup-${RUN}`, needs: ['a'] },
   },
 };
@@ -91,7 +91,7 @@ describe('the orchestrator on Kafka: a worker contract a stranger can follow', (
       await engine.definitions.register(definition, 'test');
       const after = await (admin as Admin).listTopics();
       expect(topics.filter((t) => after.includes(t))).toEqual(topics);
-      expect(engine.listRuns({})).toEqual([]);
+      expect(await engine.listRuns({})).toEqual([]);
     },
     TIMEOUT,
   );
