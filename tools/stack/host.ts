@@ -2,6 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { Admin } from '@platformatic/kafka';
 import pg from 'pg';
 import { ROOT } from './root.ts';
 
@@ -62,6 +63,27 @@ export function ensureKafka(log: (line: string) => void): boolean {
   if (result.status !== 0)
     throw new Error('Kafka could not be started on 127.0.0.1:9092; run `npm run kafka:start` to see why');
   return true;
+}
+
+/** Throws, naming the brokers, unless a Kafka broker at `brokers` answers a metadata request within 5 s. */
+export async function requireKafka(brokers: readonly string[]): Promise<void> {
+  const admin = new Admin({
+    clientId: 'orchestron-stack-probe',
+    bootstrapBrokers: [...brokers],
+    retries: 0,
+    timeout: 5_000,
+    connectTimeout: 5_000,
+  });
+  try {
+    await admin.metadata({ topics: [] });
+  } catch (error) {
+    throw new Error(
+      `no Kafka broker answers at ${brokers.join(',')} (${error instanceof Error ? error.message : String(error)}); the stack starts one of its own only when no brokers are given`,
+      { cause: error },
+    );
+  } finally {
+    await admin.close().catch(() => undefined);
+  }
 }
 
 export function freePorts(count: number): Promise<number[]> {
