@@ -1,5 +1,6 @@
 // What the stack needs of the machine: Kafka running, free ports, PostgreSQL connections, and process signals.
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Admin } from '@platformatic/kafka';
@@ -104,12 +105,22 @@ export function freePorts(count: number): Promise<number[]> {
   );
 }
 
+/**
+ * Whether the process runs. A zombie does not: a service killed by another process (npm run stack:kill) stays a
+ * zombie until the process that started it reaps it, which may be busy or blocked.
+ */
 export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
+  }
+  try {
+    // /proc/<pid>/stat: "pid (comm) state ...", and comm may hold spaces or parentheses.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true; // no /proc here: the signal answered
   }
 }
 

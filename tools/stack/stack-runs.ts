@@ -7,12 +7,26 @@ export interface RunsTarget {
   readonly keys: Readonly<Record<Role, string>>;
 }
 
+/**
+ * Every call here is safe to repeat (reads, and starts under an idempotency key), so one whose connection fails is
+ * sent again, twice at most: a restarted API closes the kept-alive connections of the one before it.
+ */
 async function call(stack: RunsTarget, method: string, path: string, body?: unknown): Promise<unknown> {
-  const response = await fetch(`${stack.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${stack.keys.producer}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
+  const send = (): Promise<Response> =>
+    fetch(`${stack.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${stack.keys.producer}`, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  let response: Response | undefined;
+  for (let attempt = 1; response === undefined; attempt++) {
+    try {
+      response = await send();
+    } catch (error) {
+      if (attempt >= 3) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+    }
+  }
   const text = await response.text();
   if (!response.ok) throw new Error(`${method} ${path}: HTTP ${response.status} ${text.slice(0, 500)}`);
   return JSON.parse(text) as unknown;
