@@ -94,7 +94,7 @@ async function oneStart(i: number): Promise<Row> {
   let stack: Stack | undefined;
   const times = { brokerMs: 0, stackMs: 0, runMs: 0 };
   let error: string | undefined;
-  let waits = 0;
+  let waits: number;
   try {
     broker = await startFreshBroker({
       home: join(root, `broker-${i}`),
