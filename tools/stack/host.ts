@@ -1,7 +1,9 @@
 // What the stack needs of the machine: Kafka running, free ports, PostgreSQL connections, and process signals.
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { Admin } from '@platformatic/kafka';
 import pg from 'pg';
 import { ROOT } from './root.ts';
 
@@ -64,6 +66,27 @@ export function ensureKafka(log: (line: string) => void): boolean {
   return true;
 }
 
+/** Throws, naming the brokers, unless a Kafka broker at `brokers` answers a metadata request within 5 s. */
+export async function requireKafka(brokers: readonly string[]): Promise<void> {
+  const admin = new Admin({
+    clientId: 'orchestron-stack-probe',
+    bootstrapBrokers: [...brokers],
+    retries: 0,
+    timeout: 5_000,
+    connectTimeout: 5_000,
+  });
+  try {
+    await admin.metadata({ topics: [] });
+  } catch (error) {
+    throw new Error(
+      `no Kafka broker answers at ${brokers.join(',')} (${error instanceof Error ? error.message : String(error)}); the stack starts one of its own only when no brokers are given`,
+      { cause: error },
+    );
+  } finally {
+    await admin.close().catch(() => undefined);
+  }
+}
+
 export function freePorts(count: number): Promise<number[]> {
   return Promise.all(
     Array.from(
@@ -82,12 +105,22 @@ export function freePorts(count: number): Promise<number[]> {
   );
 }
 
+/**
+ * Whether the process runs. A zombie does not: a service killed by another process (npm run stack:kill) stays a
+ * zombie until the process that started it reaps it, which may be busy or blocked.
+ */
 export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
+  }
+  try {
+    // /proc/<pid>/stat: "pid (comm) state ...", and comm may hold spaces or parentheses.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true; // no /proc here: the signal answered
   }
 }
 

@@ -1,8 +1,8 @@
 // The production-shaped stack as separate processes: Kafka (when not running), two orchestrator instances, the
 // governance service, the HTTP API, two instances of each example worker, and a trace collector, on PostgreSQL.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { EXAMPLE_WORKER_NAMES } from '@orchestron/example-workers';
 import {
@@ -11,17 +11,22 @@ import {
   freePorts,
   ledgerConnections,
   postgresHeadroom,
+  requireKafka,
   signal,
   STORE_CONNECTIONS,
 } from './host.ts';
+import { launch } from './launch.ts';
+import type { Spec, StackProcess } from './launch.ts';
 import { ROOT } from './root.ts';
+import { apiKeysOf, recordServices, ROLES } from './services.ts';
+import type { Role } from './services.ts';
 
 export { ROOT } from './root.ts';
 export { alive } from './host.ts';
+export type { StackProcess } from './launch.ts';
+export { killStackProcess, restartStackProcess } from './services.ts';
 /** Every example worker: the stack runs two instances of each. */
 export const EXAMPLE_WORKERS = EXAMPLE_WORKER_NAMES;
-const ROLES = ['admin', 'operator', 'producer', 'auditor', 'worker'] as const;
-type Role = (typeof ROLES)[number];
 
 export interface StackOptions {
   /** Where logs, pids, keys, traces and stack.env go. Default `<repo>/.orchestron/stack`. */
@@ -40,6 +45,11 @@ export interface StackOptions {
   readonly workMsByWorker?: Readonly<Record<string, number>>;
   /** Whether to run the OTLP trace collector and export spans to it. Default true; benches turn it off. */
   readonly collector?: boolean;
+  /**
+   * Kafka brokers (host:port) of a broker that runs already. Default: ORCHESTRON_KAFKA_BROKERS if set; otherwise the
+   * local one on 127.0.0.1:9092, started (npm run kafka:start) when it does not run.
+   */
+  readonly brokers?: readonly string[];
   /** More environment for every process of the stack (e.g. ORCHESTRON_TOPIC_PREFIX), over the stack's own. */
   readonly env?: Readonly<Record<string, string>>;
   /** How soon a killed consumer loses its partitions. Default 10 s (the broker's floor is 6 s). */
@@ -51,15 +61,6 @@ export interface StackOptions {
   readonly workerPoolSize?: number;
   /** Progress lines (one per process started). Default: stdout. */
   readonly log?: (line: string) => void;
-}
-
-export interface StackProcess {
-  readonly name: string;
-  readonly role: 'orchestrator' | 'governance' | 'api' | 'worker' | 'collector';
-  readonly pid: number;
-  readonly logFile: string;
-  /** What the process printed when it was ready. */
-  readonly ready: string;
 }
 
 export interface Stack {
@@ -77,15 +78,6 @@ export interface Stack {
   readonly warnings: readonly string[];
 }
 
-interface Spec {
-  readonly name: string;
-  readonly role: StackProcess['role'];
-  readonly script: string;
-  readonly args?: readonly string[];
-  readonly env: Record<string, string>;
-  readonly ready: RegExp;
-}
-
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const dir = resolve(options.dir ?? join(ROOT, '.orchestron/stack'));
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
@@ -95,7 +87,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       throw new Error(`a stack is already running from ${dir} (run npm run stack:stop first)`);
   }
   mkdirSync(join(dir, 'logs'), { recursive: true });
-  const kafkaStartedHere = ensureKafka(log);
+  const brokers = options.brokers ?? brokersFromEnv(process.env);
+  if (brokers !== undefined) await requireKafka(brokers);
+  const kafkaStartedHere = brokers === undefined ? ensureKafka(log) : false;
   const schema = options.pgSchema ?? 'orchestron_stack';
   const workerProcesses = (options.workers ?? EXAMPLE_WORKERS).length * (options.workerInstances ?? 2);
   const ledgerPool = options.workerPoolSize ?? ledgerConnections(workerProcesses);
@@ -115,10 +109,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   writeFileSync(tracesFile, '');
   const collector = options.collector ?? true;
   const common: Record<string, string> = {
+    // What the caller's environment sets for Orchestron is recorded with the rest, so a restart gets it too.
+    ...inheritedSettings(process.env),
     ORCHESTRON_STORE: 'postgres',
     ORCHESTRON_BUS: 'kafka',
     ORCHESTRON_PG_SCHEMA: schema,
     ...(options.pgUrl ? { ORCHESTRON_PG_URL: options.pgUrl } : {}),
+    ...(brokers === undefined ? {} : { ORCHESTRON_KAFKA_BROKERS: brokers.join(',') }),
     ORCHESTRON_KAFKA_PARTITIONS: String(options.partitions ?? 3),
     ORCHESTRON_KAFKA_SESSION_TIMEOUT_MS: String(options.sessionTimeoutMs ?? 10_000),
     ORCHESTRON_WORK_MS: String(options.workMs ?? 50),
@@ -188,12 +185,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         ORCHESTRON_MODE: 'api',
         PORT: String(apiPort),
         ORCHESTRON_DATA: join(dir, 'api'),
-        ORCHESTRON_API_KEYS: ROLES.map((role) => `${keys[role]}:${role}:stack-${role}`).join(','),
+        ORCHESTRON_API_KEYS: apiKeysOf(keys),
       },
       ready: /listening on (http:\/\/\S+)/,
     },
   ];
-  for (const spec of specs) launchedSpecs.set(specKey(dir, spec.name), spec);
+  recordServices(dir, specs);
   const processes: StackProcess[] = [];
   // Every process is recorded as soon as it is spawned, so a failed start stops all of them, ready or not.
   const spawned: StackProcess[] = [];
@@ -218,6 +215,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const url =
     /listening on (http:\/\/\S+)/.exec(processes.find((p) => p.role === 'api')?.ready ?? '')?.[1] ??
     `http://127.0.0.1:${apiPort}`;
+  // A restarted API listens where the first one did, also when the port was picked (0).
+  recordServices(
+    dir,
+    specs.map((spec) => (spec.role === 'api' ? { ...spec, env: { ...spec.env, PORT: new URL(url).port } } : spec)),
+  );
   const envFile = join(dir, '..', 'stack.env');
   writeFileSync(
     envFile,
@@ -268,108 +270,22 @@ export async function stopStack(
   return running.length;
 }
 
-/**
- * Sends `signal` to the stack's process called `name` (e.g. `orchestrator-1`, `workspace-1`) and, for a signal that
- * ends it, waits until it is gone (10 s at most), so the caller knows the kill has happened when this returns.
- */
-export async function killStackProcess(
-  stack: Pick<Stack, 'processes'>,
-  name: string,
-  signalName: NodeJS.Signals = 'SIGKILL',
-): Promise<StackProcess> {
-  const target = stack.processes.find((p) => p.name === name);
-  if (!target)
-    throw new Error(
-      `killStackProcess: the stack has no process called "${name}"; it has ${stack.processes.map((p) => p.name).join(', ')}`,
-    );
-  if (!alive(target.pid)) throw new Error(`killStackProcess: ${name} (pid ${target.pid}) is not running`);
-  signal(target.pid, signalName);
-  if (signalName === 'SIGKILL' || signalName === 'SIGTERM' || signalName === 'SIGINT') {
-    const deadline = Date.now() + 10_000;
-    while (alive(target.pid)) {
-      if (Date.now() > deadline)
-        throw new Error(`killStackProcess: ${name} (pid ${target.pid}) is still running 10 s after ${signalName}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  return target;
+function brokersFromEnv(env: NodeJS.ProcessEnv): string[] | undefined {
+  const brokers = (env.ORCHESTRON_KAFKA_BROKERS ?? '')
+    .split(',')
+    .map((b) => b.trim())
+    .filter((b) => b !== '');
+  return brokers.length === 0 ? undefined : brokers;
 }
 
-/** What startStack launched in this process, by stack directory and process name, so a process can be replaced. */
-const launchedSpecs = new Map<string, Spec>();
-const specKey = (dir: string, name: string): string => `${resolve(dir)}\0${name}`;
-const restarts = new Map<string, number>();
-
-/**
- * Starts a replacement for the stack's process called `name` (which must not be running: kill it first with
- * killStackProcess), with the same script, arguments and environment, and waits until it is ready. Only in the
- * process that started the stack. Returns the stack with the replacement in place (stack.json is updated too,
- * so stopStack stops it); its log is `<name>.restart-<n>.log`.
- */
-export async function restartStackProcess(stack: Stack, name: string): Promise<Stack> {
-  const key = specKey(stack.dir, name);
-  const spec = launchedSpecs.get(key);
-  if (!spec)
-    throw new Error(`restartStackProcess: no process called "${name}" was started by startStack in ${stack.dir} here`);
-  const old = stack.processes.find((p) => p.name === name);
-  if (old && alive(old.pid))
-    throw new Error(`restartStackProcess: ${name} (pid ${old.pid}) is still running; kill it first`);
-  const n = (restarts.get(key) ?? 0) + 1;
-  restarts.set(key, n);
-  const file = join(stack.dir, 'stack.json');
-  const withProcess = (p: StackProcess): Stack => ({
-    ...stack,
-    processes: [...stack.processes.filter((q) => q.name !== name), p],
-  });
-  const replacement = await launch(
-    spec,
-    stack.dir,
-    (p) => writeFileSync(file, JSON.stringify(withProcess(p), null, 2), { mode: 0o600 }),
-    `${name}.restart-${n}`,
+/** ORCHESTRON_* and OTEL_* settings of the caller, without keys, passwords, tokens or headers. */
+function inheritedSettings(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).filter(
+      (entry): entry is [string, string] =>
+        entry[1] !== undefined &&
+        /^(ORCHESTRON|OTEL)_/.test(entry[0]) &&
+        !/(KEYS?|PASSWORD|SECRET|TOKEN|HEADERS)$/.test(entry[0]),
+    ),
   );
-  const next = withProcess(replacement);
-  writeFileSync(file, JSON.stringify(next, null, 2), { mode: 0o600 });
-  return next;
-}
-
-async function launch(
-  spec: Spec,
-  dir: string,
-  onSpawn: (spawned: StackProcess) => void,
-  logName: string = spec.name,
-): Promise<StackProcess> {
-  const logFile = join(dir, 'logs', `${logName}.log`);
-  const fd = openSync(logFile, 'w');
-  const child = spawn(process.execPath, [join(ROOT, spec.script), ...(spec.args ?? [])], {
-    cwd: ROOT,
-    env: { ...process.env, ...spec.env },
-    stdio: ['ignore', fd, fd],
-    detached: true,
-  });
-  closeSync(fd);
-  child.unref();
-  const pid = child.pid as number;
-  onSpawn({ name: spec.name, role: spec.role, pid, logFile, ready: '' });
-  const ready = await new Promise<string>((resolvePromise, reject) => {
-    const started = Date.now();
-    const poll = setInterval(() => {
-      const text = readFileSync(logFile, 'utf8');
-      const line = text.split('\n').find((l) => spec.ready.test(l) && !l.startsWith('{'));
-      if (line) {
-        clearInterval(poll);
-        resolvePromise(line);
-      } else if (!alive(pid)) {
-        clearInterval(poll);
-        reject(
-          new Error(
-            `${spec.name} exited before it was ready; its log (${logFile}) ends:\n${text.split('\n').slice(-15).join('\n')}`,
-          ),
-        );
-      } else if (Date.now() - started > 90_000) {
-        clearInterval(poll);
-        reject(new Error(`${spec.name} was not ready within 90 s; see ${logFile}`));
-      }
-    }, 100);
-  });
-  return { name: spec.name, role: spec.role, pid, logFile, ready };
 }

@@ -31,6 +31,12 @@ export interface KafkaBusOptions {
    * A member that dies redelivers at most about this much.
    */
   readonly commitIntervalMs?: number;
+  /**
+   * How long `subscribe` keeps joining again, with backoff and jitter, while the group's coordinator is not ready
+   * (NOT_COORDINATOR, COORDINATOR_NOT_AVAILABLE, COORDINATOR_LOAD_IN_PROGRESS: a fresh broker loading its offsets
+   * topic). Past it, subscribe fails with BUS.UNAVAILABLE naming what it waited for. Default 60 s.
+   */
+  readonly joinTimeoutMs?: number;
 }
 
 export interface ResolvedOptions {
@@ -44,6 +50,7 @@ export interface ResolvedOptions {
   readonly sessionTimeoutMs: number;
   readonly heartbeatIntervalMs: number;
   readonly commitIntervalMs: number;
+  readonly joinTimeoutMs: number;
 }
 
 export const DEFAULT_PARTITIONS = 8;
@@ -67,5 +74,6 @@ export function resolveOptions(options: KafkaBusOptions): ResolvedOptions {
     sessionTimeoutMs: options.sessionTimeoutMs ?? 30_000,
     heartbeatIntervalMs: options.heartbeatIntervalMs ?? 1_000,
     commitIntervalMs: options.commitIntervalMs ?? 100,
+    joinTimeoutMs: options.joinTimeoutMs ?? 60_000,
   };
 }

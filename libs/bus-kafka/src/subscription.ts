@@ -5,6 +5,7 @@ import { coPartitionAssigner } from './co-partition-assigner.ts';
 import { decodeMessage, describeFailure, undecodedMessage } from './codec.ts';
 import type { RawRecord } from './codec.ts';
 import { sendToDeadLetters } from './dead-letters.ts';
+import { retryWhileCoordinatorNotReady } from './coordinator-retry.ts';
 import { describeError, translateKafkaError } from './errors.ts';
 import { KeyLanes } from './key-lanes.ts';
 import { OffsetCommits } from './offset-commits.ts';
@@ -92,9 +93,17 @@ export class KafkaSubscription implements BusSubscription {
     });
   }
 
-  /** Resolves once this member has joined its group and been given its partitions. */
+  /**
+   * Resolves once this member has joined its group and been given its partitions. A coordinator that is not ready
+   * yet (a fresh broker still loading `__consumer_offsets`) is waited for, up to `joinTimeoutMs`.
+   */
   async start(): Promise<void> {
-    await this.connect();
+    const { options } = this.context;
+    await retryWhileCoordinatorNotReady(() => this.connect(), {
+      group: this.subscription.group,
+      deadlineMs: options.joinTimeoutMs,
+      logger: options.logger,
+    });
   }
 
   close(): Promise<void> {
