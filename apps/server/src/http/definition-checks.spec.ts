@@ -94,7 +94,7 @@ describe('definitions checked when registered, over HTTP', () => {
     expect(refused.status).toBe(400);
     expect(refused.body.error.code).toBe('DEFINITION.INVALID');
     expect(refused.body.error.details.issues[0].path).toBe('/steps/a/when');
-    expect(engine.listRuns({})).toHaveLength(0);
+    expect(await engine.listRuns({})).toHaveLength(0);
   });
 
   it('registers the guarded form of the same read', async () => {
