@@ -40,6 +40,11 @@ export interface StackOptions {
   readonly workMsByWorker?: Readonly<Record<string, number>>;
   /** Whether to run the OTLP trace collector and export spans to it. Default true; benches turn it off. */
   readonly collector?: boolean;
+  /**
+   * A Kafka of the caller's own (host:port, comma-separated), which the stack neither starts nor stops. Default: the
+   * local broker on 127.0.0.1:9092, started with infra/kafka/kafka.sh when it is not running.
+   */
+  readonly kafkaBrokers?: string;
   /** More environment for every process of the stack (e.g. ORCHESTRON_TOPIC_PREFIX), over the stack's own. */
   readonly env?: Readonly<Record<string, string>>;
   /** How soon a killed consumer loses its partitions. Default 10 s (the broker's floor is 6 s). */
@@ -95,7 +100,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       throw new Error(`a stack is already running from ${dir} (run npm run stack:stop first)`);
   }
   mkdirSync(join(dir, 'logs'), { recursive: true });
-  const kafkaStartedHere = ensureKafka(log);
+  const kafkaStartedHere = options.kafkaBrokers === undefined && ensureKafka(log);
   const schema = options.pgSchema ?? 'orchestron_stack';
   const workerProcesses = (options.workers ?? EXAMPLE_WORKERS).length * (options.workerInstances ?? 2);
   const ledgerPool = options.workerPoolSize ?? ledgerConnections(workerProcesses);
@@ -117,6 +122,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const common: Record<string, string> = {
     ORCHESTRON_STORE: 'postgres',
     ORCHESTRON_BUS: 'kafka',
+    ...(options.kafkaBrokers !== undefined ? { ORCHESTRON_KAFKA_BROKERS: options.kafkaBrokers } : {}),
     ORCHESTRON_PG_SCHEMA: schema,
     ...(options.pgUrl ? { ORCHESTRON_PG_URL: options.pgUrl } : {}),
     ORCHESTRON_KAFKA_PARTITIONS: String(options.partitions ?? 3),

@@ -10,7 +10,7 @@ import type { OutboxStart } from './start-relay.ts';
 export type { OutboxStart } from './start-relay.ts';
 
 /*
- * The API's start outbox (docs/adr/0018-start-outbox.md). A start is recorded in the event store, in a stream of
+ * The API's start outbox (docs/adr/0020-start-outbox.md). A start is recorded in the event store, in a stream of
  * its own, before anything is published: from then on it is accepted, whether or not the broker is there. The
  * relay publishes it; the log, followed from a checkpoint, brings back what a crash left unpublished.
  */
