@@ -119,8 +119,9 @@ export class RunDriver {
   }
 
   /**
-   * Starts every plan through POST /v1/runs. A 5xx or a dropped connection is retried with the same key, as a real
-   * producer would; anything else (a 4xx) is a bug in the test or the API and fails at once.
+   * Starts every plan through POST /v1/runs. A 5xx, a 202 (accepted, not started yet) or a dropped connection is
+   * retried with the same key, as a real producer would; anything else (a 4xx) is a bug in the test or the API and
+   * fails at once.
    */
   async start(
     plans: readonly PlannedRun[],
@@ -155,7 +156,8 @@ export class RunDriver {
             options.onStarted?.(++started);
             return;
           }
-          if (res.status < 500)
+          // 202: recorded in the API's outbox, not started yet; asking again with the key follows it (docs/api.md).
+          if (res.status !== 202 && res.status < 500)
             throw new Error(`start ${run.plan.key}: HTTP ${res.status} ${JSON.stringify(res.body).slice(0, 400)}`);
           failure = `HTTP ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`;
         } catch (error) {

@@ -8,7 +8,7 @@ import { startGovernanceService } from '@orchestron/governance';
 import { RemoteRuns } from '@orchestron/runtime';
 import { createMetrics } from '@orchestron/telemetry';
 import { createWorker } from '@orchestron/worker-sdk';
-import { closeAfterEach, eventually } from '@orchestron/runtime/testing';
+import { closeAfterEach, eventually, startedRun } from '@orchestron/runtime/testing';
 import { startOrchestrator } from './start-orchestrator.ts';
 
 const payment = {
@@ -71,9 +71,14 @@ describe('the orchestrator service with the governance service and a worker, on 
     onClose(() => api.stop());
     await api.definitions.register(payment, 'test');
 
-    const small = (await api.startRun({ definitionId: 'pay', input: { amount: 50 }, actor: 'producer:test' })).run;
-    const big = (await api.startRun({ definitionId: 'pay', input: { amount: 5000 }, actor: 'producer:test' })).run;
-    const zero = (await api.startRun({ definitionId: 'pay', input: { amount: 0 }, actor: 'producer:test' })).run;
+    const small = (
+      await startedRun(api.startRun({ definitionId: 'pay', input: { amount: 50 }, actor: 'producer:test' }))
+    ).run;
+    const big = (
+      await startedRun(api.startRun({ definitionId: 'pay', input: { amount: 5000 }, actor: 'producer:test' }))
+    ).run;
+    const zero = (await startedRun(api.startRun({ definitionId: 'pay', input: { amount: 0 }, actor: 'producer:test' })))
+      .run;
 
     await eventually('the small payment', async () => (await api.getRun(small.runId))?.status === 'completed');
     const held = await eventually('the big payment to wait for approval', async () => {
@@ -132,7 +137,9 @@ describe('the orchestrator service with the governance service and a worker, on 
       'test',
     );
 
-    const { run } = await api.startRun({ definitionId: 'pay-deadline', input: { amount: 50 }, actor: 'producer:test' });
+    const { run } = await startedRun(
+      api.startRun({ definitionId: 'pay-deadline', input: { amount: 50 }, actor: 'producer:test' }),
+    );
     const escalated = await eventually('the run to need an operator', async () => {
       const current = await api.getRun(run.runId);
       return current?.status === 'needs_operator' ? current : undefined;

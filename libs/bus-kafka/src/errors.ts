@@ -16,7 +16,10 @@ export class KafkaBusError extends OrchestronError<KafkaBusErrorCode> {
   }
 }
 
-/** Client error codes that mean "the broker could not be reached or did not answer in time". */
+/**
+ * Client errors that mean "the broker could not be reached or did not answer in time". A TimeoutError carries the
+ * network code too.
+ */
 const TRANSIENT_CLIENT_CODES = new Set([
   'PLT_KFK_NETWORK',
   'PLT_KFK_TIMEOUT',
@@ -24,7 +27,52 @@ const TRANSIENT_CLIENT_CODES = new Set([
   'PLT_KFK_UNEXPECTED_CORRELATION_ID',
 ]);
 
-/** Translates whatever the client threw into a KafkaBusError; `what` names the operation for the message. */
+/** Client errors that fail the same way on every try: our configuration or the call itself is wrong. */
+const REFUSING_CLIENT_CODES = new Set([
+  'PLT_KFK_AUTHENTICATION',
+  'PLT_KFK_USER',
+  'PLT_KFK_UNSUPPORTED',
+  'PLT_KFK_UNSUPPORTED_API',
+  'PLT_KFK_UNSUPPORTED_COMPRESSION',
+]);
+
+/**
+ * Broker answers that refuse the request itself (the record, the topic, our credentials or protocol): retrying it
+ * unchanged cannot help. Every other broker answer is the broker not being ready, whatever its retry flag says:
+ * during a restart a broker answers BROKER_NOT_AVAILABLE or UNKNOWN_SERVER_ERROR (not retriable for the client)
+ * for a while, and that is an outage, never the caller's fault.
+ */
+const REFUSING_BROKER_ANSWERS = new Set([
+  'MESSAGE_TOO_LARGE',
+  'RECORD_LIST_TOO_LARGE',
+  'INVALID_RECORD',
+  'CORRUPT_MESSAGE',
+  'INVALID_TIMESTAMP',
+  'INVALID_REQUIRED_ACKS',
+  'INVALID_TOPIC_EXCEPTION',
+  'INVALID_REQUEST',
+  'INVALID_CONFIG',
+  'INVALID_PARTITIONS',
+  'INVALID_REPLICATION_FACTOR',
+  'POLICY_VIOLATION',
+  'TOPIC_AUTHORIZATION_FAILED',
+  'CLUSTER_AUTHORIZATION_FAILED',
+  'GROUP_AUTHORIZATION_FAILED',
+  'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
+  'SASL_AUTHENTICATION_FAILED',
+  'UNSUPPORTED_SASL_MECHANISM',
+  'UNSUPPORTED_VERSION',
+  'UNSUPPORTED_FOR_MESSAGE_FORMAT',
+  'UNSUPPORTED_COMPRESSION_TYPE',
+]);
+
+type Verdict = 'refused' | 'transient' | 'unknown';
+
+/**
+ * Translates whatever the client threw into a KafkaBusError; `what` names the operation for the message. The
+ * vendor's errors stop here: a broker that is away, restarting or not ready is BUS.UNAVAILABLE (retryable, a 503 at
+ * the HTTP edge), and `failureCode` is kept for what refuses the call itself, or for what we cannot tell.
+ */
 export function translateKafkaError(
   error: unknown,
   what: string,
@@ -32,21 +80,32 @@ export function translateKafkaError(
 ): KafkaBusError {
   if (error instanceof KafkaBusError) return error;
   const detail = describeError(error);
-  if (isTransient(error))
+  if (verdictOf(error) === 'transient')
     return new KafkaBusError('BUS.UNAVAILABLE', `${what}: Kafka is unavailable (${detail})`, { cause: error });
   return new KafkaBusError(failureCode, `${what}: ${detail}`, { cause: error });
 }
 
-function isTransient(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  if (error instanceof MultipleErrors)
-    return error.errors.length > 0 && error.errors.every((inner) => isTransient(inner));
-  if (error instanceof GenericError) {
-    if (TRANSIENT_CLIENT_CODES.has(error.code)) return true;
-    // A broker-side error the protocol marks retryable (leader moving, not enough replicas yet, ...).
-    if (error.code === 'PLT_KFK_PROTOCOL') return error['canRetry'] === true;
-  }
-  return isTransient(error.cause);
+/**
+ * A chain of errors (the client's retries are a MultipleErrors of every attempt) is refused if any part of it is,
+ * else transient if any part is: one attempt that met a closed port and another that met a broker still loading
+ * are both the broker not being there.
+ */
+function verdictOf(error: unknown): Verdict {
+  if (!(error instanceof Error)) return 'unknown';
+  const parts: Verdict[] = [ownVerdict(error)];
+  if (error instanceof MultipleErrors) parts.push(...error.errors.map((inner) => verdictOf(inner)));
+  if (error.cause !== undefined) parts.push(verdictOf(error.cause));
+  if (parts.includes('refused')) return 'refused';
+  return parts.includes('transient') ? 'transient' : 'unknown';
+}
+
+function ownVerdict(error: Error): Verdict {
+  if (!(error instanceof GenericError) || error instanceof MultipleErrors) return 'unknown';
+  if (TRANSIENT_CLIENT_CODES.has(error.code)) return 'transient';
+  if (REFUSING_CLIENT_CODES.has(error.code)) return 'refused';
+  if (error.code !== 'PLT_KFK_PROTOCOL') return 'unknown';
+  const answer = error['apiId'];
+  return typeof answer === 'string' && REFUSING_BROKER_ANSWERS.has(answer) ? 'refused' : 'transient';
 }
 
 export function describeError(error: unknown): string {

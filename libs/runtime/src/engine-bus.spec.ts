@@ -7,7 +7,7 @@ import { inputDigest } from '@orchestron/workflow-core';
 import { runIdForKey } from './dispatch-messages.ts';
 import { Engine } from './engine.ts';
 import { OrchestratorPendingError, RemoteRuns } from './remote-runs.ts';
-import { closeAfterEach, eventually } from './testing/index.ts';
+import { closeAfterEach, eventually, startedRun } from './testing/index.ts';
 
 const guarded = {
   id: 'guarded',
@@ -223,16 +223,17 @@ describe('the engine as a service on the bus', () => {
     const remote = new RemoteRuns({ store, bus, waitMs: 2_000 });
     await remote.start();
     onClose(() => remote.stop());
-    const { run, created } = await remote.startRun({
-      definitionId: 'slow',
-      input: {},
-      idempotencyKey: 'r-1',
-      actor: 'producer:p',
-    });
+    const { run, created } = await startedRun(
+      remote.startRun({ definitionId: 'slow', input: {}, idempotencyKey: 'r-1', actor: 'producer:p' }),
+    );
     expect(created).toBe(true);
     expect(run.runId).toBe(runIdForKey('slow', 'r-1'));
     expect(
-      (await remote.startRun({ definitionId: 'slow', input: {}, idempotencyKey: 'r-1', actor: 'producer:p' })).created,
+      (
+        await startedRun(
+          remote.startRun({ definitionId: 'slow', input: {}, idempotencyKey: 'r-1', actor: 'producer:p' }),
+        )
+      ).created,
     ).toBe(false);
     await expect(
       remote.startRun({ definitionId: 'slow', input: { other: 1 }, idempotencyKey: 'r-1', actor: 'producer:p' }),
@@ -257,12 +258,9 @@ describe('the engine as a service on the bus', () => {
     const remote = new RemoteRuns({ store, bus, waitMs: 120_000 });
     await remote.start();
     onClose(() => remote.stop());
-    const { run } = await remote.startRun({
-      definitionId: 'slow',
-      input: {},
-      idempotencyKey: 'twice',
-      actor: 'producer:p',
-    });
+    const { run } = await startedRun(
+      remote.startRun({ definitionId: 'slow', input: {}, idempotencyKey: 'twice', actor: 'producer:p' }),
+    );
     // Both pass the API's check on the running run; the orchestrator applies one, and the other finds the run cancelled.
     const answers = await Promise.allSettled(
       [1, 2].map((n) => remote.execute(run.runId, { type: 'Cancel', data: { reason: `cancel ${n}` } }, 'operator:o')),

@@ -15,11 +15,13 @@ import { refusalError, refusalStream } from './refusals.ts';
 import { replay } from './replay.ts';
 import { requireRun, requireString, withMetadata } from './run-requests.ts';
 import { runIdForKey, traceparentFor } from './dispatch-messages.ts';
-import type { RunCommand, StartRunRequest } from './run-service.ts';
+import type { RunCommand, StartRunRequest, StartRunResult } from './run-service.ts';
 import { silentLogger, systemClock } from './ports.ts';
 import type { Clock, Logger } from './ports.ts';
 import type { ReadCheckpointSettings } from './read-checkpoints.ts';
 import { runSnapshotsFor } from './run-snapshots.ts';
+import { StartOutbox } from './start-outbox.ts';
+import type { OutboxStart } from './start-outbox.ts';
 import type { RunSnapshots, RunSnapshotSettings } from './run-snapshots.ts';
 import { runStream } from './run-index.ts';
 import type { RunIndex } from './run-index.ts';
@@ -74,6 +76,7 @@ export class RemoteRuns implements RunService {
   private readonly waitMs: number;
   private readonly waiters = new Map<string, Set<Waiter>>();
   private readonly snapshots: RunSnapshots | undefined;
+  private readonly outbox: StartOutbox;
 
   constructor(options: RemoteRunsOptions) {
     this.store = options.store;
@@ -81,6 +84,12 @@ export class RemoteRuns implements RunService {
     this.clock = options.clock ?? systemClock;
     this.waitMs = options.waitMs ?? 15_000;
     this.snapshots = runSnapshotsFor(this.store, options.logger ?? silentLogger, options.runSnapshots);
+    this.outbox = new StartOutbox({
+      store: this.store,
+      bus: this.bus,
+      logger: options.logger ?? silentLogger,
+      graceMs: this.waitMs,
+    });
     this.readSide = new ReadSide(this.store, {
       onEvent: (event) => this.wake(event),
       provision: (definition) => this.bus.ensureTopics(commandTopicsOf(definition)),
@@ -97,15 +106,22 @@ export class RemoteRuns implements RunService {
     return this.readSide.definitions;
   }
 
-  start(): Promise<void> {
-    return this.readSide.follow();
+  async start(): Promise<void> {
+    await this.readSide.follow();
+    await this.outbox.start();
   }
 
-  stop(): Promise<void> {
-    return this.readSide.close();
+  async stop(): Promise<void> {
+    await this.outbox.stop();
+    await this.readSide.close();
   }
 
-  async startRun(request: StartRunRequest): Promise<{ run: RunData; created: boolean }> {
+  /** Starts recorded in the outbox and not published yet. */
+  get pendingStarts(): number {
+    return this.outbox.pending;
+  }
+
+  async startRun(request: StartRunRequest): Promise<StartRunResult> {
     const tenant = request.tenant ?? DEFAULT_TENANT;
     const definition =
       request.definition !== undefined
@@ -147,32 +163,42 @@ export class RemoteRuns implements RunService {
       ...(tenant !== DEFAULT_TENANT ? { tenant } : {}),
       ...(request.keyId !== undefined ? { keyId: request.keyId } : {}),
     };
-    const started = this.waitFor([[runStream(runId), (event) => event.type === 'RunStarted']]);
-    await withSpan(
+    const recorded = await withSpan(
       'api start run',
       { runId, kind: 'producer', attributes: { 'orchestron.definition.id': definition.id } },
-      async () => {
-        await this.bus
-          .publish(Topics.workflowStarts, [
-            {
-              key: runId,
-              value: message,
-              headers: { traceparent: currentTraceparent() ?? traceparentFor(runId, `start/${idempotencyKey}`) },
-            },
-          ])
-          .catch((error: unknown) => {
-            started.cancel();
-            throw error;
-          });
-        await this.settle(started, `run ${runId} was published but no orchestrator has started it yet`, {
-          runId,
-          idempotencyKey,
-        });
-      },
+      () =>
+        this.recordStart(
+          { runId, message, traceparent: currentTraceparent() ?? traceparentFor(runId, `start/${idempotencyKey}`) },
+          request.actor,
+        ),
     );
     const run = await this.getRun(runId);
-    if (!run) throw new Error(`run ${runId} started but cannot be read back`);
-    return { run, created: true };
+    if (run) return { run, created: recorded };
+    return { accepted: { runId, idempotencyKey, definitionId: definition.id, definitionVersion: definition.version } };
+  }
+
+  /**
+   * Records the start in the outbox (from then on it is accepted: the relay publishes it whenever the bus takes
+   * it), then waits for an orchestrator to start the run, but not past an outage of the bus. Whether this call
+   * recorded it.
+   */
+  private async recordStart(start: OutboxStart, actor: string): Promise<boolean> {
+    const started = this.waitFor([[runStream(start.runId), (event) => event.type === 'RunStarted']]);
+    const outage = this.outbox.whenUnavailable();
+    try {
+      const recorded = await this.outbox.record(start, actor);
+      if (!recorded.recorded && !sameJson(recorded.existing.message.input ?? null, start.message.input ?? null))
+        throw new DomainError(
+          'RUN.ALREADY_EXISTS',
+          `idempotency key ${quoteForMessage(start.message.idempotencyKey)} was already used for run ${start.runId} with a different input`,
+          { runId: start.runId },
+        );
+      await Promise.race([started.promise, outage.promise]);
+      return recorded.recorded;
+    } finally {
+      started.cancel();
+      outage.cancel();
+    }
   }
 
   async execute(runId: string, command: RunCommand, actor: string, keyId?: string): Promise<RunData> {

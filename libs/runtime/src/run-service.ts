@@ -25,6 +25,20 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 /** A command for a run from outside it (an operator, a worker's report), without the metadata the runtime adds. */
 export type RunCommand = DistributiveOmit<Exclude<Command, { type: 'StartRun' }>, 'metadata'>;
 
+/**
+ * A start recorded but not started yet: in API mode, the start is in the event store's outbox and goes to the
+ * orchestrators when the bus takes it (HTTP 202). Asking again with the same idempotency key answers this again
+ * until the run has started, then the run.
+ */
+export interface AcceptedStart {
+  readonly runId: string;
+  readonly idempotencyKey: string;
+  readonly definitionId: string;
+  readonly definitionVersion: number;
+}
+
+export type StartRunResult = { run: RunData; created: boolean } | { accepted: AcceptedStart };
+
 /** The definitions an edge may register and read, per tenant (default `default`). */
 export interface DefinitionCatalog {
   /** `keyId`: the API key that asked, recorded with the registration (never its secret). */
@@ -47,7 +61,7 @@ export interface DefinitionCatalog {
  */
 export interface RunService {
   readonly definitions: DefinitionCatalog;
-  startRun(request: StartRunRequest): Promise<{ run: RunData; created: boolean }>;
+  startRun(request: StartRunRequest): Promise<StartRunResult>;
   /** Applies an operator command; throws DomainError (stable code) when it does not apply. */
   execute(runId: string, command: RunCommand, actor: string, keyId?: string): Promise<RunData>;
   getRun(runId: string): Promise<RunData | null>;

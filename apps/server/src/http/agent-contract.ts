@@ -1,4 +1,4 @@
-import type { RunView } from '@orchestron/runtime';
+import type { AcceptedStart, RunView } from '@orchestron/runtime';
 
 export interface NextAction {
   readonly action: string;
@@ -79,5 +79,28 @@ export function errorContract(retryable: boolean, hint?: NextAction): AgentContr
             description: 'what this API offers',
           },
         ],
+  };
+}
+
+/** A start accepted but not started yet: ask again with the same key until the run is there. */
+export function acceptedContract(accepted: AcceptedStart): AgentContract {
+  return {
+    retryable: false,
+    next_actions: [
+      {
+        action: 'start_run',
+        method: 'POST',
+        endpoint: '/v1/runs',
+        description:
+          'the start is recorded and will run once; POST the same body with this idempotencyKey to follow it: 202 until the run has started, then 200 with the run',
+        body: { idempotencyKey: accepted.idempotencyKey, definitionId: accepted.definitionId },
+      },
+      {
+        action: 'get_run',
+        method: 'GET',
+        endpoint: `/v1/runs/${accepted.runId}`,
+        description: 'the run, once an orchestrator has started it (404 until then)',
+      },
+    ],
   };
 }

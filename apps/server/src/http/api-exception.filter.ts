@@ -4,7 +4,8 @@ import { QUOTE_MAX_CHARS, quoteForMessage } from '@orchestron/definitions';
 import type { Logger } from '@orchestron/runtime';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errorContract } from './agent-contract.ts';
-import { RequestError, statusFor, toApiError } from './errors.ts';
+import type { NextAction } from './agent-contract.ts';
+import { RequestError, retryAfterSeconds, statusFor, toApiError } from './errors.ts';
 
 /**
  * Every failure leaves through here as `{ error, agent_contract }`: RunService errors (DomainError,
@@ -32,8 +33,23 @@ export class ApiExceptionFilter implements ExceptionFilter {
         url: request.url,
         error: String((exception as Error)?.stack ?? exception),
       });
-    void reply.code(statusFor(api.code)).send({ error: api, agent_contract: errorContract(api.retryable) });
+    const retryAfter = retryAfterSeconds(api.code);
+    if (retryAfter !== undefined) void reply.header('retry-after', String(retryAfter));
+    void reply
+      .code(statusFor(api.code))
+      .send({ error: api, agent_contract: errorContract(api.retryable, retryHint(request, retryAfter)) });
   }
+}
+
+/** What an agent does with a 503: the same call again, once Retry-After has passed. */
+function retryHint(request: FastifyRequest, retryAfter: number | undefined): NextAction | undefined {
+  if (retryAfter === undefined || (request.method !== 'GET' && request.method !== 'POST')) return undefined;
+  return {
+    action: 'retry',
+    method: request.method,
+    endpoint: request.url,
+    description: `repeat the same call in ${retryAfter} s (Retry-After); a start keeps its idempotencyKey, so it runs once`,
+  };
 }
 
 function fromHttpException(exception: HttpException, request: FastifyRequest, bodyLimit: number): unknown {

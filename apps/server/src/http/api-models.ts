@@ -134,6 +134,19 @@ const envelope = (name: string, properties: Record<string, ApiPropertyOptions>):
 };
 
 export const RunEnvelope = envelope('RunEnvelope', { run: { type: RunModel } });
+export class AcceptedStartModel {}
+model(AcceptedStartModel, {
+  runId: { type: String },
+  idempotencyKey: { type: String, description: 'the key to POST again with (generated when the start had none)' },
+  definitionId: { type: String },
+  definitionVersion: { type: 'integer' },
+});
+export class AcceptedRunModel {}
+model(AcceptedRunModel, { id: { type: String }, status: { enum: ['accepted'] } });
+export const AcceptedEnvelope = envelope('AcceptedEnvelope', {
+  run: { type: AcceptedRunModel },
+  accepted: { type: AcceptedStartModel },
+});
 export class RunWaitModel {}
 model(RunWaitModel, {
   ended: { type: Boolean, description: 'the run has ended (completed, failed, compensated or cancelled)' },
@@ -161,7 +174,7 @@ const ERROR_DESCRIPTIONS: Readonly<Record<number, string>> = {
   403: "AUTH.FORBIDDEN: the key's role may not call this",
   404: 'RUN.NOT_FOUND, STEP.NOT_FOUND or DEFINITION.NOT_FOUND',
   409: 'the call conflicts with the current state (see docs/semantics.md)',
-  503: 'retryable: a dependency is away or the server is busy (SERVER.BUSY, ORCHESTRATOR.PENDING); try again',
+  503: 'retryable: a dependency is away or the server is busy (STORE.UNAVAILABLE, BUS.UNAVAILABLE, SERVER.BUSY, ORCHESTRATOR.PENDING); try again after Retry-After seconds',
 };
 
 /** The error responses a route can give, all `{ error, agent_contract }`. */

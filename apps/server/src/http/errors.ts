@@ -91,6 +91,15 @@ export function statusFor(code: ApiErrorCode): number {
   return code === 'INTERNAL' ? 500 : STATUS_BY_CODE[code];
 }
 
+/** A dependency that is away (a broker or database restart takes seconds), as against a conflict or a busy moment. */
+const OUTAGES: ReadonlySet<ApiErrorCode> = new Set<ApiErrorCode>(['STORE.UNAVAILABLE', 'BUS.UNAVAILABLE']);
+
+/** The `Retry-After` of a 503, in seconds: every 503 has one, no other answer does. */
+export function retryAfterSeconds(code: ApiErrorCode): number | undefined {
+  if (statusFor(code) !== 503) return undefined;
+  return OUTAGES.has(code) ? 5 : 1;
+}
+
 const INTERNAL: ApiError = { code: 'INTERNAL', message: 'internal error; see the server log', retryable: true };
 
 /** Known errors keep their code; anything else is an internal error whose detail stays in the log. */

@@ -2,12 +2,19 @@ import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestj
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { quoteForMessage } from '@orchestron/definitions';
 import { DEFAULT_WAIT_MS, toRunView } from '@orchestron/runtime';
-import type { RunCommand, RunService } from '@orchestron/runtime';
+import type { AcceptedStart, RunCommand, RunService } from '@orchestron/runtime';
 import type { RunData } from '@orchestron/workflow-core';
 import type { FastifyReply } from 'fastify';
-import { runContract } from './agent-contract.ts';
+import { acceptedContract, runContract } from './agent-contract.ts';
 import type { AgentContract } from './agent-contract.ts';
-import { errorResponses, EventsEnvelope, RunEnvelope, RunListEnvelope, RunWaitEnvelope } from './api-models.ts';
+import {
+  AcceptedEnvelope,
+  errorResponses,
+  EventsEnvelope,
+  RunEnvelope,
+  RunListEnvelope,
+  RunWaitEnvelope,
+} from './api-models.ts';
 import { actorOf, DEFAULT_TENANT, maySee, tenantScope } from './auth.ts';
 import type { Principal } from './auth.ts';
 import { Caller, DEFINITION_WRITERS, HISTORY_READERS, OPERATORS, READERS, Roles, STARTERS } from './auth.guard.ts';
@@ -35,9 +42,9 @@ export class RunsController {
     body: StartRunBody,
     caller: Principal,
     reply: FastifyReply,
-  ): Promise<{ run: unknown; agent_contract: AgentContract }> {
+  ): Promise<{ run: unknown; accepted?: AcceptedStart; agent_contract: AgentContract }> {
     if (body.definition !== undefined) this.#mayStartInline(body.definition, caller);
-    const { run, created } = await this.#runs.startRun({
+    const started = await this.#runs.startRun({
       ...(body.definition !== undefined ? { definition: body.definition } : {}),
       ...(body.definitionId !== undefined ? { definitionId: body.definitionId } : {}),
       ...(body.definitionVersion !== undefined ? { definitionVersion: body.definitionVersion } : {}),
@@ -47,8 +54,16 @@ export class RunsController {
       tenant: caller.tenant,
       keyId: caller.keyId,
     });
-    void reply.status(created ? 201 : 200);
-    const view = toRunView(run);
+    if ('accepted' in started) {
+      void reply.status(202);
+      return {
+        run: { id: started.accepted.runId, status: 'accepted' },
+        accepted: started.accepted,
+        agent_contract: acceptedContract(started.accepted),
+      };
+    }
+    void reply.status(started.created ? 201 : 200);
+    const view = toRunView(started.run);
     return { run: view, agent_contract: runContract(view) };
   }
 
@@ -223,6 +238,12 @@ decorateMethod(
     }),
     ApiResponse({ status: 201, description: 'started', type: RunEnvelope }),
     ApiResponse({ status: 200, description: 'the run this idempotency key started before', type: RunEnvelope }),
+    ApiResponse({
+      status: 202,
+      description:
+        'accepted (API mode): recorded in the outbox, not started yet (the bus is away, or no orchestrator took it in time); `run` is `{ id, status: "accepted" }`. POST again with the same idempotencyKey: 202 until the run has started, then 200 with it',
+      type: AcceptedEnvelope,
+    }),
     ...errorResponses(404, 409),
   ],
   [{ decorator: Body(), type: StartRunBody }, { decorator: Caller() }, { decorator: Res({ passthrough: true }) }],

@@ -1,4 +1,6 @@
 import { afterEach } from '@jest/globals';
+import type { RunData } from '@orchestron/workflow-core';
+import type { StartRunResult } from '../run-service.ts';
 
 /** Polls `probe` until it returns something truthy, and returns it; fails naming `what` after `withinMs`. */
 export async function eventually<T>(
@@ -24,4 +26,11 @@ export function closeAfterEach(): (...closers: (() => Promise<void>)[]) => void 
   return (...closers) => {
     closing.push(...closers);
   };
+}
+
+/** The run a start answered with; fails when the start was only accepted (recorded, not started in time). */
+export async function startedRun(result: Promise<StartRunResult>): Promise<{ run: RunData; created: boolean }> {
+  const answer = await result;
+  if ('accepted' in answer) throw new Error(`run ${answer.accepted.runId} was accepted but did not start in time`);
+  return answer;
 }
