@@ -57,6 +57,25 @@ export interface ApiClient {
 
 const REQUEST_TIMEOUT_MS = 30_000;
 
+interface Accepted {
+  readonly runId: string;
+  readonly idempotencyKey: string;
+}
+
+/** How long `run` keeps asking about a start the server recorded but no orchestrator has started yet. */
+const ACCEPTED_PATIENCE_MS = 30_000;
+
+function notStartedYet(accepted: Accepted, url: string): ApiError {
+  return new ApiError({
+    httpStatus: 503,
+    code: 'RUN.NOT_STARTED_YET',
+    message: `the server recorded the start of run ${accepted.runId}, but no orchestrator has started it within ${ACCEPTED_PATIENCE_MS / 1000}s (is the broker down?). It will start when they are back; follow it with \`orchestron run … --idempotency-key ${accepted.idempotencyKey}\`.`,
+    retryable: true,
+    details: { runId: accepted.runId, idempotencyKey: accepted.idempotencyKey },
+    url,
+  });
+}
+
 /** A thin fetch wrapper: every failure leaves it as an ApiError or a ServerUnreachableError. */
 export function createApiClient(config: ClientConfig, fetchImpl: FetchLike = fetch): ApiClient {
   const { baseUrl } = config;
@@ -97,8 +116,18 @@ export function createApiClient(config: ClientConfig, fetchImpl: FetchLike = fet
   return {
     baseUrl,
     async startRun(startRequest) {
-      const { status, body } = await request<RunResponse>('POST', '/v1/runs', startRequest);
-      return { ...withContract(body), existing: status === 200 };
+      // 202: the server recorded the start, and no orchestrator has started it yet (its broker is away). Asking
+      // again with the key it names is safe, as its agent_contract says; after a while the caller is told.
+      let ask: StartRunRequest = startRequest;
+      for (let delayMs = 250, waitedMs = 0; ; waitedMs += delayMs, delayMs = Math.min(delayMs * 2, 2_000)) {
+        const { status, body } = await request<RunResponse & { accepted?: Accepted }>('POST', '/v1/runs', ask);
+        // A 200 after our own 202 is the run our first ask recorded, not an earlier one with the same key.
+        if (status !== 202 || body.accepted === undefined)
+          return { ...withContract(body), existing: status === 200 && ask === startRequest };
+        if (waitedMs >= ACCEPTED_PATIENCE_MS) throw notStartedYet(body.accepted, `POST ${baseUrl}/v1/runs`);
+        ask = { ...startRequest, idempotencyKey: body.accepted.idempotencyKey };
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+      }
     },
     async listRuns(query) {
       const params = new URLSearchParams();

@@ -27,10 +27,24 @@ export class OrchestronHttp {
     await this.call('operator', 'POST', '/v1/definitions', definition, [200, 201]);
   }
 
-  /** POST /v1/runs; resolves with the run id once the API has it. */
+  /**
+   * POST /v1/runs; resolves with the run id once an orchestrator has started it. A 202 (the start is recorded but
+   * not started yet) is asked again with the idempotency key it names, as its agent_contract says.
+   */
   async start(definitionId: string, input: unknown): Promise<string> {
-    const body = await this.call<{ run: RunView }>('producer', 'POST', '/v1/runs', { definitionId, input }, [200, 201]);
-    return body.run.id;
+    let request: Record<string, unknown> = { definitionId, input };
+    for (;;) {
+      const body = await this.call<{ run: RunView; accepted?: { idempotencyKey: string } }>(
+        'producer',
+        'POST',
+        '/v1/runs',
+        request,
+        [200, 201, 202],
+      );
+      if (body.accepted === undefined) return body.run.id;
+      request = { definitionId, input, idempotencyKey: body.accepted.idempotencyKey };
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   }
 
   /** Long polls until the run has ended or `timeoutMs` passed; resolves with the run as the wait saw it, or null. */
