@@ -1,4 +1,5 @@
-// Before the test suites: PostgreSQL must answer and a Kafka broker must be running (started here if not).
+// Before the test suites: PostgreSQL must answer, a Kafka broker must be running (started here if not), and the
+// tools of the bash example worker (kcat, jq) must be installed (with apt-get here if not).
 // A server that cannot be reached or started fails the run with its name and how to start it; nothing is skipped.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
@@ -46,9 +47,48 @@ function ensureKafka(): void {
   }
 }
 
+/** The commands examples/workers/kcat-worker.sh needs, and the Debian package of each. */
+const TOOLS: readonly { command: string; apt: string }[] = [
+  { command: 'kcat', apt: 'kcat' },
+  { command: 'jq', apt: 'jq' },
+];
+
+function installed(command: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
+}
+
+function aptInstall(packages: readonly string[]): boolean {
+  const root = process.getuid?.() === 0;
+  if (!installed('apt-get')) return false;
+  const sudo = root ? [] : installed('sudo') ? ['sudo', '-n'] : null;
+  if (sudo === null) return false;
+  const run = (args: readonly string[]): boolean => {
+    const [command = 'apt-get', ...rest] = [...sudo, ...args];
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    return spawnSync(command, rest, { stdio: 'inherit', env }).status === 0;
+  };
+  // The package lists may be missing or stale on a fresh machine: update once, then try again.
+  const install = ['apt-get', 'install', '-y', '--no-install-recommends', ...packages];
+  return run(install) || (run(['apt-get', 'update']) && run(install));
+}
+
+function ensureTools(): void {
+  const missing = TOOLS.filter((t) => !installed(t.command));
+  if (missing.length === 0) return;
+  const packages = missing.map((t) => t.apt);
+  process.stdout.write(
+    `servers: ${missing.map((t) => t.command).join(' and ')} missing; apt-get install ${packages.join(' ')}\n`,
+  );
+  if (aptInstall(packages) && missing.every((t) => installed(t.command))) return;
+  throw new Error(
+    `${missing.map((t) => t.command).join(' and ')} ${missing.length === 1 ? 'is' : 'are'} not installed, and apt-get could not install ${missing.length === 1 ? 'it' : 'them'}: the bash example worker (examples/workers/kcat-worker.sh) and its test need ${missing.length === 1 ? 'it' : 'them'}. Install ${packages.join(' and ')} (Debian/Ubuntu: sudo apt-get install -y ${packages.join(' ')}; macOS: brew install ${packages.join(' ')}).`,
+  );
+}
+
 try {
   await ensurePostgres();
   ensureKafka();
+  ensureTools();
 } catch (error) {
   process.stderr.write(`servers: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);

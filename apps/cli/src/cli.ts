@@ -7,6 +7,7 @@ import { registerKeysCommand } from './commands/keys.command.ts';
 import { registerOperatorCommands } from './commands/operator.commands.ts';
 import { registerRunCommand } from './commands/run.command.ts';
 import { registerValidateCommand } from './commands/validate.command.ts';
+import { registerWorkerCheckCommand } from './commands/worker-check.command.ts';
 import { DEFAULT_URL } from './config.ts';
 import { exitCodeFor, outcomeOfError } from './exit-codes.ts';
 import { printError } from './output.ts';
@@ -19,15 +20,17 @@ Environment:
   ORCHESTRON_API_KEY   API key sent as "Authorization: Bearer <key>"
   ORCHESTRON_DATA      server data directory (default ./.orchestron); its admin.key is used when
                        ORCHESTRON_API_KEY is unset
-  ORCHESTRON_KAFKA_BROKERS  Kafka brokers for \`orchestron dlq\` (default 127.0.0.1:9092); --brokers overrides it
+  ORCHESTRON_KAFKA_BROKERS  Kafka brokers for \`orchestron dlq\` and \`worker-check\` (default 127.0.0.1:9092);
+                       --brokers overrides it
+  ORCHESTRON_TOPIC_PREFIX  the deployment's topic prefix, for \`dlq\` and \`worker-check\` (default none)
   NO_COLOR             set to turn colour off (it is only used on a terminal anyway)
 
 Exit codes:
   0  completed, or the command succeeded (a run started without --wait is still moving)
-  1  the run failed, was compensated or was cancelled
+  1  the run failed, was compensated or was cancelled; worker-check: a scenario failed
   2  bad input: usage, invalid definition or run input, unknown run or step, action not allowed now
   3  the run needs an operator, or waits for a human approval
-  4  the server (or, for dlq, Kafka) cannot be reached or failed, or --timeout ran out
+  4  the server (or, for dlq and worker-check, Kafka) cannot be reached or failed, or --timeout ran out
 
 With --json, stdout holds JSON only; its last line is the answer (the run for run, status and the
 operator actions) or {"error":{…}}.
@@ -39,6 +42,7 @@ Examples:
   $ orchestron approve "$RUN" --step budget-approval --reason "ok"
   $ orchestron dlq list
   $ orchestron keys create --role producer --subject shop --tenant acme
+  $ orchestron worker-check --worker mail --topic-prefix check.
 `;
 
 export function buildProgram(deps: CliDeps, onOutcome: (outcome: Outcome) => void): Command {
@@ -60,6 +64,7 @@ export function buildProgram(deps: CliDeps, onOutcome: (outcome: Outcome) => voi
   registerValidateCommand(program, ctx);
   registerDlqCommand(program, ctx);
   registerKeysCommand(program, ctx);
+  registerWorkerCheckCommand(program, ctx);
   return program;
 }
 

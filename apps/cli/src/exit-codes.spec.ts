@@ -24,6 +24,10 @@ describe('exitCodeFor', () => {
     expect(exitCodeFor({ kind: 'waiting_for_human' })).toBe(ExitCode.NEEDS_OPERATOR);
   });
 
+  it('exits 1 when worker-check finds a violation, like a run that failed', () => {
+    expect(exitCodeFor({ kind: 'check_failed' })).toBe(ExitCode.RUN_FAILED);
+  });
+
   it('exits 0 for a command that succeeded and 2 for usage errors', () => {
     expect(exitCodeFor({ kind: 'succeeded' })).toBe(0);
     expect(exitCodeFor({ kind: 'usage_error' })).toBe(2);

@@ -23,6 +23,8 @@ export type Outcome =
   | { readonly kind: 'succeeded' }
   | { readonly kind: 'run'; readonly status: RunStatus }
   | { readonly kind: 'waiting_for_human' }
+  /** `worker-check` found the worker breaking the contract in at least one scenario. */
+  | { readonly kind: 'check_failed' }
   | { readonly kind: 'usage_error' }
   | { readonly kind: 'api_error'; readonly httpStatus: number; readonly code: string }
   | { readonly kind: 'unreachable' }
@@ -45,6 +47,8 @@ export function exitCodeFor(outcome: Outcome): ExitCode {
       return exitCodeForRunStatus(outcome.status);
     case 'waiting_for_human':
       return ExitCode.NEEDS_OPERATOR;
+    case 'check_failed':
+      return ExitCode.RUN_FAILED;
     case 'usage_error':
       return ExitCode.BAD_INPUT;
     case 'api_error':

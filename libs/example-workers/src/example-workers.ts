@@ -1,4 +1,4 @@
-import { createWorker } from '@orchestron/worker-sdk';
+import { createWorker, WORKER_CHECK_ACTION, workerCheckHandler } from '@orchestron/worker-sdk';
 import type { IdempotencyLedger, StepHandler, Worker, WorkerLogger } from '@orchestron/worker-sdk';
 import type { MessageBus } from '@orchestron/bus';
 import { onboardingHandlers } from './onboarding.ts';
@@ -55,7 +55,8 @@ export function createExampleWorkers(options: ExampleWorkerOptions): Worker[] {
     createWorker({
       name,
       bus: options.bus,
-      handlers: handlers[name as ExampleWorkerName],
+      // Every example worker can be checked against the contract with `orchestron worker-check`.
+      handlers: { ...handlers[name as ExampleWorkerName], [WORKER_CHECK_ACTION]: workerCheckHandler },
       concurrency: options.concurrency ?? 64,
       ...(options.ledger ? { ledger: options.ledger } : {}),
       ...(options.instance !== undefined ? { instance: options.instance } : {}),

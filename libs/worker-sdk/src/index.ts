@@ -4,3 +4,4 @@ export { createMemoryLedger } from './ledger.ts';
 export type { ClaimContext, ClaimResult, IdempotencyLedger, Outcome } from './ledger.ts';
 export { AttemptCancelledError, RetryableError, TerminalError } from './errors.ts';
 export type { CancelCause } from './errors.ts';
+export { WORKER_CHECK_ACTION, workerCheckHandler } from './worker-check.ts';
