@@ -19,6 +19,12 @@ export interface OffsetCommitsDependencies {
   /** The partitions this member owns now. */
   readonly owned: () => Iterable<Committable>;
   readonly closing: () => boolean;
+  /**
+   * Whether the group is stable now. A commit sent mid-rebalance fails (REBALANCE_IN_PROGRESS, ILLEGAL_GENERATION),
+   * and the client then joins again itself; in a cooperative group that join changes the member's metadata (what it
+   * owns), which starts yet another rebalance: under load the group never settled (ADR 22). So commits wait.
+   */
+  readonly stable: () => boolean;
 }
 
 /**
@@ -64,6 +70,12 @@ export class OffsetCommits {
       this.again = false;
       const consumer = this.deps.consumer();
       if (consumer === undefined) return;
+      // Closing commits what it can at once: its handlers are done, and the next member would redo the rest.
+      if (!this.deps.closing() && !this.deps.stable()) {
+        await sleep(this.deps.intervalMs);
+        this.again = true;
+        continue;
+      }
       const batch = [...this.deps.owned()].flatMap((owned) => {
         const point = owned.progress.pending();
         return point === undefined ? [] : [{ owned, point }];

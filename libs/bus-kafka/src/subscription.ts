@@ -81,6 +81,7 @@ export class KafkaSubscription implements BusSubscription {
       consumer: () => (this.finished ? undefined : this.consumer),
       owned: () => [...this.owned].filter(([key]) => this.assigned.has(key)).map(([, owned]) => owned),
       closing: () => this.closing,
+      stable: () => this.rebalancing === undefined && this.consumer?.isActive() === true,
     });
   }
 
