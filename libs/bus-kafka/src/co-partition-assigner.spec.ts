@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { ClusterMetadata, ExtendedGroupProtocolSubscription } from '@platformatic/kafka';
 import fc from 'fast-check';
-import { coPartitionAssigner } from './co-partition-assigner.ts';
+import { coPartitionAssigner, createCoPartitionAssigner } from './co-partition-assigner.ts';
 
 const metadata = (counts: Record<string, number>): ClusterMetadata =>
   ({
@@ -99,6 +99,21 @@ describe('the co-partitioning assigner, cooperatively', () => {
     expect(first).toEqual({ a: [0, 1, 2], b: [] });
     const second = numbersOf(coPartitionAssigner('a', owning({ a: [0, 1, 2], b: [] }), new Set(TOPICS), six));
     expect(second).toEqual({ a: [0, 1, 2], b: [3, 4, 5] });
+  });
+
+  it('gives a member that lost its generation (and so reports owning nothing) what it had, not what others have', () => {
+    const three = metadata({ decisions: 3, events: 3, starts: 3 });
+    const assigner = createCoPartitionAssigner();
+    expect(numbersOf(assigner('a', owning({ a: [0, 1], b: [2] }), new Set(TOPICS), three))).toEqual({
+      a: [0, 1],
+      b: [2],
+    });
+    expect(numbersOf(assigner('a', owning({ a: [], b: [2] }), new Set(TOPICS), three))).toEqual({ a: [0, 1], b: [2] });
+    // Without the memory the larger share goes to b, which owns more now: a's partitions would change hands.
+    expect(numbersOf(coPartitionAssigner('a', owning({ a: [], b: [2] }), new Set(TOPICS), three))).toEqual({
+      a: [0],
+      b: [1, 2],
+    });
   });
 
   it('lets the later generation keep a partition two members claim, and assigns it to neither meanwhile', () => {

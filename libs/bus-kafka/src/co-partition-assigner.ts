@@ -30,11 +30,35 @@ export const GROUP_PROTOCOLS = [
  * hands it over. So no partition is ever assigned to two members at once, and a member that loses nothing keeps
  * consuming throughout.
  */
-export const coPartitionAssigner: GroupPartitionsAssigner = (_current, members, topics, metadata) => {
+export const coPartitionAssigner: GroupPartitionsAssigner = (current, members, topics, metadata) =>
+  assign(members, topics, metadata, new Map()).result;
+
+/**
+ * The assigner with a memory: what it gave each member last time counts as that member's when the member reports
+ * owning nothing. A cooperative member reports nothing after its client lost its generation (a commit that met
+ * ILLEGAL_GENERATION clears it); without the memory its partitions went elsewhere, which took partitions from
+ * others, which rejoined: under load the group never settled. A member really gone is not in `members`.
+ */
+export function createCoPartitionAssigner(): GroupPartitionsAssigner {
+  let previous = new Map<string, number[]>();
+  return (_current, members, topics, metadata) => {
+    const { result, plan } = assign(members, topics, metadata, previous);
+    previous = new Map();
+    plan.forEach((id, n) => previous.set(id, [...(previous.get(id) ?? []), n]));
+    return result;
+  };
+}
+
+function assign(
+  members: Members,
+  topics: Set<string>,
+  metadata: Parameters<GroupPartitionsAssigner>[3],
+  previous: ReadonlyMap<string, readonly number[]>,
+): { result: GroupPartitionsAssignments[]; plan: string[] } {
   const counts = [...topics]
     .sort()
     .map((topic) => ({ topic, count: metadata.topics.get(topic)?.partitionsCount ?? 0 }));
-  const plan = planNumbers(members, Math.max(0, ...counts.map((c) => c.count)));
+  const plan = planNumbers(members, Math.max(0, ...counts.map((c) => c.count)), previous);
   const result = new Map<string, Map<string, GroupAssignment>>([...members.keys()].map((id) => [id, new Map()]));
   for (const { topic, count } of counts) {
     const subscribers = [...members].filter(([, m]) => m.topics === undefined || m.topics.includes(topic));
@@ -51,18 +75,32 @@ export const coPartitionAssigner: GroupPartitionsAssigner = (_current, members, 
       assignments.set(topic, entry);
     }
   }
-  return [...result].map(([memberId, assignments]): GroupPartitionsAssignments => ({ memberId, assignments }));
-};
+  return {
+    result: [...result].map(([memberId, assignments]): GroupPartitionsAssignments => ({ memberId, assignments })),
+    plan,
+  };
+}
 
 /**
  * Which member gets each partition number, 0 to `numbers - 1`: every member keeps what it owns up to its share
  * (members that own more get the larger shares), then the rest go, lowest number first, to members below their
  * share, in the order the coordinator lists them.
  */
-export function planNumbers(members: Members, numbers: number): string[] {
+export function planNumbers(
+  members: Members,
+  numbers: number,
+  previous: ReadonlyMap<string, readonly number[]> = new Map(),
+): string[] {
   const ids = [...members.keys()];
   if (ids.length === 0) return [];
   const claims = claimedNumbers(members, numbers);
+  const claimed = new Set([...claims.values()].flat());
+  for (const id of ids)
+    if ((claims.get(id) ?? []).length === 0) {
+      const before = (previous.get(id) ?? []).filter((n) => n < numbers && !claimed.has(n));
+      if (before.length > 0) claims.set(id, before);
+      for (const n of before) claimed.add(n);
+    }
   const base = Math.floor(numbers / ids.length);
   let larger = numbers % ids.length;
   const byClaims = [...ids].sort((a, b) => (claims.get(b)?.length ?? 0) - (claims.get(a)?.length ?? 0));

@@ -1,7 +1,7 @@
 import { Consumer, MessagesStreamFallbackModes, MessagesStreamModes } from '@platformatic/kafka';
 import type { GroupAssignment, Message, MessagesStream } from '@platformatic/kafka';
 import type { BusMessage, BusSubscription, DeliveredMessage, SubscribeOptions } from '@orchestron/bus';
-import { coPartitionAssigner, GROUP_PROTOCOLS } from './co-partition-assigner.ts';
+import { createCoPartitionAssigner, GROUP_PROTOCOLS } from './co-partition-assigner.ts';
 import { decodeMessage, describeFailure, undecodedMessage } from './codec.ts';
 import type { RawRecord } from './codec.ts';
 import { sendToDeadLetters } from './dead-letters.ts';
@@ -56,6 +56,8 @@ export class KafkaSubscription implements BusSubscription {
   private readonly owned = new Map<string, Owned>();
   private readonly running = new Set<Promise<void>>();
   private readonly commits: OffsetCommits;
+  /** One per member, so what it handed out last time outlives a reconnect. */
+  private readonly assigner = createCoPartitionAssigner();
   private assigned = new Set<string>();
   private consumer: Consumer | undefined;
   private stream: RawStream | undefined;
@@ -117,7 +119,7 @@ export class KafkaSubscription implements BusSubscription {
       retries: 3,
       retryDelay: 500,
       protocols: GROUP_PROTOCOLS.map((protocol) => ({ ...protocol })),
-      partitionAssigner: coPartitionAssigner,
+      partitionAssigner: this.assigner,
     });
     if (memberId !== null) consumer.memberId = memberId;
     this.consumer = consumer;
@@ -182,8 +184,11 @@ export class KafkaSubscription implements BusSubscription {
     const kept = consumer.assignments;
     if (kept !== null) {
       const now = keysOf(kept);
-      if ([...this.assigned].some((key) => !now.has(key)))
+      const leaving = [...this.owned].filter(([key]) => this.assigned.has(key) && !now.has(key));
+      if ([...this.assigned].some((key) => !now.has(key))) {
+        void this.commits.handOver(leaving.map(([, owned]) => owned));
         this.takeOver(kept, now, 'kafka consumer gave up partitions');
+      }
     }
     if (this.rebalancing !== undefined) return;
     const limit = this.context.options.sessionTimeoutMs * 2;
