@@ -17,6 +17,7 @@ CONTROLLER_PORT=${ORCHESTRON_KAFKA_CONTROLLER_PORT:-9093}
 START_TIMEOUT=${ORCHESTRON_KAFKA_START_TIMEOUT:-90}
 STOP_TIMEOUT=${ORCHESTRON_KAFKA_STOP_TIMEOUT:-30}
 HEAP_OPTS=${ORCHESTRON_KAFKA_HEAP_OPTS:-"-Xmx512m -Xms256m"}
+GROUP_MIN_SESSION_TIMEOUT_MS=${ORCHESTRON_KAFKA_GROUP_MIN_SESSION_TIMEOUT_MS:-6000}
 PINNED_VERSION=$(sed -n 's:.*<kafka\.version>\([^<]*\)</kafka\.version>.*:\1:p' "$POM" | head -n 1)
 VERSION=${ORCHESTRON_KAFKA_VERSION:-$PINNED_VERSION}
 
@@ -75,6 +76,9 @@ Environment:
   ORCHESTRON_KAFKA_START_TIMEOUT    seconds start waits for the broker (default 90)
   ORCHESTRON_KAFKA_STOP_TIMEOUT     seconds stop waits before SIGKILL (default 30)
   ORCHESTRON_KAFKA_HEAP_OPTS        JVM heap (default "-Xmx512m -Xms256m")
+  ORCHESTRON_KAFKA_GROUP_MIN_SESSION_TIMEOUT_MS
+                                    the shortest session timeout a consumer may ask for (default 6000,
+                                    Kafka's; the failover bench lowers it, ADR 22)
   ORCHESTRON_KAFKA_VERSION          override the pinned version ($PINNED_VERSION, infra/kafka/pom.xml);
                                     a version other than the pinned one is not supported
   MAVEN_OPTS                        passed to mvn, e.g. -Dmaven.repo.local=/path for another cache
@@ -232,6 +236,8 @@ share.coordinator.state.topic.min.isr=1
 
 # Tests: consumer groups start without waiting for more members.
 group.initial.rebalance.delay.ms=0
+# How soon a dead member may be noticed, at the quickest (ADR 22).
+group.min.session.timeout.ms=$GROUP_MIN_SESSION_TIMEOUT_MS
 EOF
 
   cat >"$CONF_DIR/log4j2.properties" <<'EOF'

@@ -17,6 +17,11 @@ export interface FreshBroker {
   readonly startMs: number;
   /** Stops the broker (only this one: kafka.sh finds it by its home) and deletes its home. */
   stop(): Promise<void>;
+  /**
+   * Stops the broker (SIGTERM, a controlled shutdown), keeps its data, and starts it again; resolves once it answers,
+   * with when it went down and when it answered again (epoch ms).
+   */
+  restart(): Promise<{ readonly downAt: number; readonly readyAt: number }>;
 }
 
 export interface FreshBrokerOptions {
@@ -31,6 +36,8 @@ export interface FreshBrokerOptions {
    * it, the local broker's (.orchestron/kafka/cache) is copied when there is one.
    */
   readonly classpathCache?: string;
+  /** The broker's `group.min.session.timeout.ms`: the shortest session a consumer may ask for. Default Kafka's, 6 s. */
+  readonly groupMinSessionTimeoutMs?: number;
 }
 
 /** Formats a new broker in `home` with infra/kafka/kafka.sh and starts it; resolves once it answers. */
@@ -50,6 +57,9 @@ export async function startFreshBroker(options: FreshBrokerOptions): Promise<Fre
     ORCHESTRON_KAFKA_HOME: options.home,
     ORCHESTRON_KAFKA_PORT: String(port),
     ORCHESTRON_KAFKA_CONTROLLER_PORT: String(controllerPort),
+    ...(options.groupMinSessionTimeoutMs === undefined
+      ? {}
+      : { ORCHESTRON_KAFKA_GROUP_MIN_SESSION_TIMEOUT_MS: String(options.groupMinSessionTimeoutMs) }),
   };
   const began = Date.now();
   const started = await kafkaScript('start', env);
@@ -68,6 +78,14 @@ export async function startFreshBroker(options: FreshBrokerOptions): Promise<Fre
       const stopped = await kafkaScript('stop', env);
       if (stopped.code !== 0) throw new Error(`the fresh broker on ${port} did not stop:\n${stopped.tail}`);
       rmSync(options.home, { recursive: true, force: true });
+    },
+    async restart() {
+      const stopped = await kafkaScript('stop', env);
+      if (stopped.code !== 0) throw new Error(`the fresh broker on ${port} did not stop:\n${stopped.tail}`);
+      const downAt = Date.now();
+      const again = await kafkaScript('start', env);
+      if (again.code !== 0) throw new Error(`the fresh broker on ${port} did not start again:\n${again.tail}`);
+      return { downAt, readyAt: Date.now() };
     },
   };
 }

@@ -19,6 +19,12 @@ export interface OffsetCommitsDependencies {
   /** The partitions this member owns now. */
   readonly owned: () => Iterable<Committable>;
   readonly closing: () => boolean;
+  /**
+   * Whether the group is stable now. A commit sent mid-rebalance fails (REBALANCE_IN_PROGRESS, ILLEGAL_GENERATION),
+   * and the client then joins again itself; in a cooperative group that join changes the member's metadata (what it
+   * owns), which starts yet another rebalance: under load the group never settled (ADR 22). So commits wait.
+   */
+  readonly stable: () => boolean;
 }
 
 /**
@@ -51,6 +57,35 @@ export class OffsetCommits {
     }, this.deps.intervalMs);
   }
 
+  /**
+   * One commit of what `partitions` have finished, now, whether or not the group is stable: for partitions this
+   * member is giving up, so the next owner starts after what this one did. A failure only means redelivery.
+   */
+  async handOver(partitions: readonly Committable[]): Promise<void> {
+    const consumer = this.deps.consumer();
+    const batch = partitions.flatMap((owned) => {
+      const point = owned.progress.pending();
+      return point === undefined ? [] : [{ owned, point }];
+    });
+    if (consumer === undefined || batch.length === 0) return;
+    try {
+      await consumer.commit({
+        offsets: batch.map(({ owned, point }) => ({
+          topic: owned.topic,
+          partition: owned.partition,
+          offset: BigInt(point.offset),
+          leaderEpoch: point.leaderEpoch,
+        })),
+      });
+      for (const { owned, point } of batch) owned.progress.committedUpTo(point.offset);
+    } catch (error) {
+      this.deps.logger.warn('kafka offset commit of partitions given up failed; the next owner redelivers them', {
+        group: this.deps.group,
+        error: describeError(error),
+      });
+    }
+  }
+
   /** Commits what is pending now, after any commit already out; the timer is not waited for. */
   async flush(): Promise<void> {
     clearTimeout(this.timer);
@@ -64,6 +99,12 @@ export class OffsetCommits {
       this.again = false;
       const consumer = this.deps.consumer();
       if (consumer === undefined) return;
+      // Closing commits what it can at once: its handlers are done, and the next member would redo the rest.
+      if (!this.deps.closing() && !this.deps.stable()) {
+        await sleep(this.deps.intervalMs);
+        this.again = true;
+        continue;
+      }
       const batch = [...this.deps.owned()].flatMap((owned) => {
         const point = owned.progress.pending();
         return point === undefined ? [] : [{ owned, point }];

@@ -24,7 +24,10 @@ export interface KafkaBusOptions {
   readonly shutdownTimeoutMs?: number;
   /** A member silent this long is dropped from its group and its partitions move. Default 30 s. */
   readonly sessionTimeoutMs?: number;
-  /** Default 1 s: a new member waits about this long for the others to notice it and rebalance. */
+  /**
+   * Default 1 s, or a third of `sessionTimeoutMs` when that is shorter (so a member misses two heartbeats before it
+   * is dropped). A new member waits about this long for the others to notice it and rebalance.
+   */
   readonly heartbeatIntervalMs?: number;
   /**
    * How long a finished message's offset may wait to be committed with the others of that moment. Default 100 ms.
@@ -61,6 +64,7 @@ export function resolveOptions(options: KafkaBusOptions): ResolvedOptions {
   if (options.brokers.length === 0)
     throw new TypeError('createKafkaBus: brokers must name at least one broker (host:port)');
   const partitions = options.partitions;
+  const sessionTimeoutMs = options.sessionTimeoutMs ?? 30_000;
   const partitionsOf =
     typeof partitions === 'number' ? () => partitions : (topic: string) => partitions?.[topic] ?? DEFAULT_PARTITIONS;
   return {
@@ -71,8 +75,8 @@ export function resolveOptions(options: KafkaBusOptions): ResolvedOptions {
     dlqTopic: options.dlqTopic ?? Topics.deadLetters,
     logger: options.logger ?? silent,
     shutdownTimeoutMs: options.shutdownTimeoutMs ?? 30_000,
-    sessionTimeoutMs: options.sessionTimeoutMs ?? 30_000,
-    heartbeatIntervalMs: options.heartbeatIntervalMs ?? 1_000,
+    sessionTimeoutMs,
+    heartbeatIntervalMs: options.heartbeatIntervalMs ?? Math.min(1_000, Math.floor(sessionTimeoutMs / 3)),
     commitIntervalMs: options.commitIntervalMs ?? 100,
     joinTimeoutMs: options.joinTimeoutMs ?? 60_000,
   };

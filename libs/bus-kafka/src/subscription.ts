@@ -1,7 +1,7 @@
 import { Consumer, MessagesStreamFallbackModes, MessagesStreamModes } from '@platformatic/kafka';
 import type { GroupAssignment, Message, MessagesStream } from '@platformatic/kafka';
-import type { BusMessage, BusSubscription, DeliveredMessage, PartitionLag, SubscribeOptions } from '@orchestron/bus';
-import { coPartitionAssigner } from './co-partition-assigner.ts';
+import type { BusMessage, BusSubscription, DeliveredMessage, SubscribeOptions } from '@orchestron/bus';
+import { createCoPartitionAssigner, GROUP_PROTOCOLS } from './co-partition-assigner.ts';
 import { decodeMessage, describeFailure, undecodedMessage } from './codec.ts';
 import type { RawRecord } from './codec.ts';
 import { sendToDeadLetters } from './dead-letters.ts';
@@ -11,6 +11,7 @@ import { KeyLanes } from './key-lanes.ts';
 import { OffsetCommits } from './offset-commits.ts';
 import type { ResolvedOptions } from './options.ts';
 import { PartitionProgress } from './partition-progress.ts';
+import { keysOf, lagOf, partitionKey, reconnectDelay, settlesWithin } from './subscription-support.ts';
 
 type RawMessage = Message<Buffer, Buffer, Buffer, Buffer>;
 type RawStream = MessagesStream<Buffer, Buffer, Buffer, Buffer>;
@@ -36,16 +37,6 @@ export interface SubscriptionContext {
 
 const LAG_INTERVAL_MS = 5_000;
 
-/** The client's lag map (per topic, indexed by partition; -1 where this member is not assigned) as the port's list. */
-function lagOf(offsets: ReadonlyMap<string, readonly bigint[]>): PartitionLag[] {
-  const out: PartitionLag[] = [];
-  for (const [topic, partitions] of offsets)
-    partitions.forEach((lag, partition) => {
-      if (lag >= 0n) out.push({ topic, partition, lag: Number(lag) });
-    });
-  return out;
-}
-
 /** Waiting messages above which fetching pauses, and below which it resumes. */
 const HIGH_WATER = 1_000;
 const LOW_WATER = 250;
@@ -65,6 +56,8 @@ export class KafkaSubscription implements BusSubscription {
   private readonly owned = new Map<string, Owned>();
   private readonly running = new Set<Promise<void>>();
   private readonly commits: OffsetCommits;
+  /** One per member, so what it handed out last time outlives a reconnect. */
+  private readonly assigner = createCoPartitionAssigner();
   private assigned = new Set<string>();
   private consumer: Consumer | undefined;
   private stream: RawStream | undefined;
@@ -73,7 +66,7 @@ export class KafkaSubscription implements BusSubscription {
   private closing = false;
   private finished = false;
   private reconnecting: Promise<void> | undefined;
-  /** Set while the group rebalances: no new handler starts until the new assignment is known. */
+  /** Armed while the group rebalances: if no assignment follows in time, the member starts over. */
   private rebalancing: ReturnType<typeof setTimeout> | undefined;
   private closed: Promise<void> | undefined;
   private lagTimer: ReturnType<typeof setInterval> | undefined;
@@ -90,6 +83,7 @@ export class KafkaSubscription implements BusSubscription {
       consumer: () => (this.finished ? undefined : this.consumer),
       owned: () => [...this.owned].filter(([key]) => this.assigned.has(key)).map(([, owned]) => owned),
       closing: () => this.closing,
+      stable: () => this.rebalancing === undefined && this.consumer?.isActive() === true,
     });
   }
 
@@ -111,7 +105,7 @@ export class KafkaSubscription implements BusSubscription {
     return this.closed;
   }
 
-  private async connect(): Promise<void> {
+  private async connect(memberId: string | null = null): Promise<void> {
     const { options } = this.context;
     const consumer = new Consumer({
       clientId: `${options.clientId}-${this.subscription.group}`,
@@ -124,8 +118,10 @@ export class KafkaSubscription implements BusSubscription {
       maxWaitTime: 500,
       retries: 3,
       retryDelay: 500,
-      partitionAssigner: coPartitionAssigner,
+      protocols: GROUP_PROTOCOLS.map((protocol) => ({ ...protocol })),
+      partitionAssigner: this.assigner,
     });
+    if (memberId !== null) consumer.memberId = memberId;
     this.consumer = consumer;
     consumer.on('consumer:group:join', (payload) => this.assign(consumer, payload.assignments ?? []));
 
@@ -177,11 +173,24 @@ export class KafkaSubscription implements BusSubscription {
   }
 
   /**
-   * A rebalance may move any partition: starting handlers now would mostly duplicate work the next owner
-   * redoes from the committed offset. Running ones finish. If no assignment follows, the member starts over.
+   * The group rebalances. Under the cooperative protocol the client has already dropped, from its assignment, the
+   * partitions this round takes away (it rejoins at once to hand them over): they are let go now, so nothing more
+   * starts on them, and every partition it keeps goes on being consumed throughout. An eager rebalance (a group
+   * still mixing members from before ADR 22) takes nothing away until the new assignment arrives. If none
+   * arrives in time, the member starts over.
    */
   private rebalance(consumer: Consumer): void {
-    if (consumer !== this.consumer || this.rebalancing !== undefined) return;
+    if (consumer !== this.consumer) return;
+    const kept = consumer.assignments;
+    if (kept !== null) {
+      const now = keysOf(kept);
+      const leaving = [...this.owned].filter(([key]) => this.assigned.has(key) && !now.has(key));
+      if ([...this.assigned].some((key) => !now.has(key))) {
+        void this.commits.handOver(leaving.map(([, owned]) => owned));
+        this.takeOver(kept, now, 'kafka consumer gave up partitions');
+      }
+    }
+    if (this.rebalancing !== undefined) return;
     const limit = this.context.options.sessionTimeoutMs * 2;
     this.rebalancing = setTimeout(
       () => this.fail(consumer, new Error(`the group did not finish rebalancing within ${limit} ms`)),
@@ -193,19 +202,22 @@ export class KafkaSubscription implements BusSubscription {
     if (consumer !== this.consumer) return;
     clearTimeout(this.rebalancing);
     this.rebalancing = undefined;
-    const now = new Set(assignments.flatMap((a) => a.partitions.map((p) => partitionKey(a.topic, p))));
-    // Partitions that moved to another member: forget what waits here; it is theirs to deliver from the committed offset.
+    this.takeOver(assignments, keysOf(assignments), 'kafka consumer assigned');
+    this.pump();
+  }
+
+  /** Makes `now` this member's partitions: what waits here for the others is theirs to deliver from the committed offset. */
+  private takeOver(assignments: readonly GroupAssignment[], now: Set<string>, event: string): void {
     for (const key of this.owned.keys()) if (!now.has(key)) this.owned.delete(key);
     this.lanes.discard((entry) => !now.has(entry.partitionKey));
     this.assigned = now;
     this.subscription.onAssigned?.(
       assignments.flatMap((a) => a.partitions.map((partition) => ({ topic: a.topic, partition }))),
     );
-    this.context.options.logger.info('kafka consumer assigned', {
+    this.context.options.logger.info(event, {
       group: this.subscription.group,
       partitions: [...now].sort().map((key) => key.replace('\u0000', '/')),
     });
-    this.pump();
   }
 
   private take(consumer: Consumer, message: RawMessage): void {
@@ -229,7 +241,7 @@ export class KafkaSubscription implements BusSubscription {
   }
 
   private pump(): void {
-    while (!this.closing && this.rebalancing === undefined && this.active < this.concurrency) {
+    while (!this.closing && this.active < this.concurrency) {
       const next = this.lanes.take();
       if (next === undefined) break;
       this.active++;
@@ -320,12 +332,16 @@ export class KafkaSubscription implements BusSubscription {
   private async reconnect(old: Consumer): Promise<void> {
     // Nothing of the old member may still run when the new one starts, or a key could see two handlers at once.
     await Promise.allSettled([...this.running]);
+    // After a broker restart the coordinator still lists the old member until its session expires; joining under
+    // a new id would make the whole group wait for it. Rejoining as it, the group goes on at once (a coordinator
+    // that has dropped it answers UNKNOWN_MEMBER_ID, and the client joins afresh).
+    const memberId = old.memberId;
     await old.close(true).catch(() => undefined);
     for (let attempt = 0; !this.closing; attempt++) {
-      await new Promise((resolve) => setTimeout(resolve, Math.min(30_000, 500 * 2 ** attempt)));
+      await new Promise((resolve) => setTimeout(resolve, reconnectDelay(attempt)));
       if (this.closing) return;
       try {
-        await this.connect();
+        await this.connect(memberId);
         return;
       } catch (error) {
         this.context.options.logger.error('kafka consumer could not join again', {
@@ -366,21 +382,5 @@ export class KafkaSubscription implements BusSubscription {
           error: describeError(error),
         });
       });
-  }
-}
-
-function partitionKey(topic: string, partition: number): string {
-  return `${topic}\u0000${partition}`;
-}
-
-async function settlesWithin(promises: readonly Promise<unknown>[], ms: number): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([Promise.allSettled(promises).then(() => true as const), timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }
