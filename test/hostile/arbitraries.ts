@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { RUN_STATUSES } from '@orchestron/workflow-core';
-import { vendorPayment } from './fixture.ts';
-import type { Json } from './fixture.ts';
+import { vendorPayment } from './examples.ts';
+import type { Json } from './examples.ts';
 
 /*
  * Generators of hostile input. Each yields a request (or message) with at least one defect by construction, so

@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { createInMemoryBus, Topics } from '@orchestron/bus';
 import type { DeliveredMessage, MessageBus } from '@orchestron/bus';
-import { parseDefinitionText } from '@orchestron/definitions';
+import { example, onboarding, vendorPayment } from './examples.ts';
+import type { Json } from './examples.ts';
 import { createInMemoryEventStore } from '@orchestron/event-store';
 import type { EventStore } from '@orchestron/event-store';
 import { createExampleWorkers } from '@orchestron/example-workers';
@@ -16,7 +16,8 @@ import type { HttpApp } from '@orchestron/server';
  * example policies, and keys for two tenants. Requests go through Fastify's inject (the full HTTP stack, no socket).
  */
 
-export type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+export { vendorPayment };
+export type { Json };
 
 export const token = (name: string): string => `${name}-key-0123456789abcdef`;
 const KEYS = [
@@ -26,10 +27,6 @@ const KEYS = [
   { key: token('alice'), role: 'producer', name: 'alice', tenant: 'acme' },
   { key: token('bob'), role: 'producer', name: 'bob', tenant: 'globex' },
 ] as const;
-
-const example = (file: string): string => readFileSync(new URL(`../../examples/${file}`, import.meta.url), 'utf8');
-export const vendorPayment = parseDefinitionText(example('vendor-payment.yaml')) as Json;
-export const onboarding = parseDefinitionText(example('employee-onboarding.yaml')) as Json;
 
 export interface Reply {
   readonly status: number;

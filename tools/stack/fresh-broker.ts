@@ -1,8 +1,8 @@
 // A private, freshly formatted Kafka broker for one test: its own home and ports, never the shared one on 9092.
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePorts } from './host.ts';
+import { alive, freePorts } from './host.ts';
 import { ROOT } from './root.ts';
 
 const SHARED_PORTS = new Set([9092, 9093]);
@@ -22,6 +22,11 @@ export interface FreshBroker {
    * with when it went down and when it answered again (epoch ms).
    */
   restart(): Promise<{ readonly downAt: number; readonly readyAt: number }>;
+  /**
+   * kill -9 of the broker (no controlled shutdown), `downMs` of nothing, then starts it again on its data; resolves
+   * once it answers, with when it died and when it answered again (epoch ms).
+   */
+  crash(downMs?: number): Promise<{ readonly downAt: number; readonly readyAt: number }>;
 }
 
 export interface FreshBrokerOptions {
@@ -83,6 +88,17 @@ export async function startFreshBroker(options: FreshBrokerOptions): Promise<Fre
       const stopped = await kafkaScript('stop', env);
       if (stopped.code !== 0) throw new Error(`the fresh broker on ${port} did not stop:\n${stopped.tail}`);
       const downAt = Date.now();
+      const again = await kafkaScript('start', env);
+      if (again.code !== 0) throw new Error(`the fresh broker on ${port} did not start again:\n${again.tail}`);
+      return { downAt, readyAt: Date.now() };
+    },
+    async crash(downMs = 0) {
+      const pid = Number(readFileSync(join(options.home, 'kafka.pid'), 'utf8').trim());
+      if (!Number.isInteger(pid) || !alive(pid)) throw new Error(`the fresh broker on ${port} is not running`);
+      process.kill(pid, 'SIGKILL');
+      while (alive(pid)) await new Promise((resolve) => setTimeout(resolve, 20));
+      const downAt = Date.now();
+      await new Promise((resolve) => setTimeout(resolve, downMs));
       const again = await kafkaScript('start', env);
       if (again.code !== 0) throw new Error(`the fresh broker on ${port} did not start again:\n${again.tail}`);
       return { downAt, readyAt: Date.now() };

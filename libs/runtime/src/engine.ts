@@ -31,6 +31,7 @@ import { handleRunMessage } from './run-messages.ts';
 import type { MessageTarget } from './run-messages.ts';
 import type { RunCommand, RunService, StartRunRequest } from './run-service.ts';
 import { keyMetadata, requireRun, withMetadata } from './run-requests.ts';
+import { fireTimer } from './timer-firing.ts';
 import { TimerWheel } from './timers.ts';
 
 /**
@@ -303,10 +304,17 @@ export class Engine implements RunService {
 
   private onTimer(runId: string, timer: Timer): void {
     if (this.stopped || !this.ownership.owns(runId)) return;
-    withSpan('orchestrator timer', { runId, attributes: { 'orchestron.timer.id': timer.id } }, () =>
-      this.execute(runId, { type: 'FireTimer', data: { timerId: timer.id } }, 'system:timer'),
-    ).catch((error: unknown) => {
-      this.logger.error('timer failed', { runId, timerId: timer.id, error: describeError(error) });
-    });
+    void fireTimer(
+      {
+        logger: this.logger,
+        still: (id) => !this.stopped && this.ownership.owns(id),
+        fire: (id, t) =>
+          withSpan('orchestrator timer', { runId: id, attributes: { 'orchestron.timer.id': t.id } }, () =>
+            this.execute(id, { type: 'FireTimer', data: { timerId: t.id } }, 'system:timer'),
+          ),
+      },
+      runId,
+      timer,
+    );
   }
 }

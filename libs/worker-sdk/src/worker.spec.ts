@@ -4,7 +4,9 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { createInMemoryBus, Topics } from '@orchestron/bus';
 import type { DeliveredMessage, MessageBus, StepCommandMessage, StepEventMessage } from '@orchestron/bus';
 import { AttemptCancelledError, createMemoryLedger, createWorker, RetryableError, TerminalError } from './index.ts';
-import type { IdempotencyLedger, StepContext, StepHandler, Worker, WorkerOptions } from './index.ts';
+import type { IdempotencyLedger, LedgerRetry, StepContext, StepHandler, Worker, WorkerOptions } from './index.ts';
+
+const FAST_RETRY: LedgerRetry = { retries: 5, minTimeout: 1, maxTimeout: 5, factor: 2, randomize: false };
 
 const TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
 
@@ -426,7 +428,7 @@ describe('idempotency', () => {
           ran++;
         },
       },
-      { ledger: broken },
+      { ledger: broken, ledgerRetry: FAST_RETRY },
     );
     const cmd = command();
     await t.send(cmd);
@@ -434,6 +436,56 @@ describe('idempotency', () => {
     expect(final(t.events, cmd.runId)).toMatchObject({
       type: 'step.failed',
       error: { code: 'WORKER.LEDGER_UNAVAILABLE', retryable: true },
+    });
+    expect(ran).toBe(0);
+  });
+
+  it('given the ledger away for a moment (connections cut), tries again in place and runs the attempt once', async () => {
+    const t = setup();
+    let ran = 0;
+    const inner = createMemoryLedger();
+    let claimFailures = 2;
+    let recordFailures = 2;
+    const blinking: IdempotencyLedger = {
+      claim: async (key, ctx) => {
+        if (claimFailures-- > 0) throw new Error('terminating connection due to administrator command');
+        return inner.claim(key, ctx);
+      },
+      complete: (key, outcome) => inner.complete(key, outcome),
+      recordExecution: async () => {
+        if (recordFailures-- > 0) throw new Error('Connection terminated unexpectedly');
+      },
+    };
+    await t.worker({ execute: async () => void ran++ }, { ledger: blinking, ledgerRetry: FAST_RETRY });
+    const cmd = command();
+    await t.send(cmd);
+    await t.until((e) => final(e, cmd.runId) !== undefined, 'the outcome');
+    expect(final(t.events, cmd.runId)).toMatchObject({ type: 'step.completed' });
+    expect(ran).toBe(1);
+  });
+
+  it('reports WORKER.LEDGER_UNAVAILABLE, not the database error, when the execution log stays away', async () => {
+    const t = setup();
+    let ran = 0;
+    const inner = createMemoryLedger();
+    const noLog: IdempotencyLedger = {
+      claim: (key, ctx) => inner.claim(key, ctx),
+      complete: (key, outcome) => inner.complete(key, outcome),
+      recordExecution: async () => {
+        throw Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' });
+      },
+    };
+    await t.worker({ execute: async () => void ran++ }, { ledger: noLog, ledgerRetry: FAST_RETRY });
+    const cmd = command();
+    await t.send(cmd);
+    await t.until((e) => final(e, cmd.runId) !== undefined, 'the failure');
+    expect(final(t.events, cmd.runId)).toMatchObject({
+      type: 'step.failed',
+      error: {
+        code: 'WORKER.LEDGER_UNAVAILABLE',
+        retryable: true,
+        message: expect.stringMatching(/record the execution/),
+      },
     });
     expect(ran).toBe(0);
   });

@@ -15,6 +15,8 @@ import {
 } from './attempt.ts';
 import { AttemptCancelledError } from './errors.ts';
 import { createMemoryLedger } from './ledger.ts';
+import { ledgerUnavailable, patientLedger } from './patient-ledger.ts';
+import type { LedgerRetry } from './patient-ledger.ts';
 import type { ClaimContext, ClaimResult, IdempotencyLedger, Outcome } from './ledger.ts';
 
 export interface StepContext {
@@ -84,6 +86,11 @@ export interface WorkerOptions {
    * `heartbeat()` calls go out, for a handler that should prove progress, not just life.
    */
   readonly autoHeartbeat?: boolean;
+  /**
+   * How a failed ledger call is tried again in place before the attempt is reported as WORKER.LEDGER_UNAVAILABLE
+   * (default LEDGER_RETRY: 5 retries, 100 ms doubling to 2 s, with jitter; about 6 s in all).
+   */
+  readonly ledgerRetry?: LedgerRetry;
 }
 
 export interface Worker {
@@ -121,8 +128,18 @@ export function createWorker(options: WorkerOptions): Worker {
     );
   const name = options.name;
   const instance = options.instance ?? `${hostname()}-${process.pid}`;
-  const ledger = options.ledger ?? createMemoryLedger();
   const logger = options.logger ?? silent;
+  const ledger = patientLedger(
+    options.ledger ?? createMemoryLedger(),
+    (call, key, error) =>
+      logger.warn('idempotency ledger call failed; trying again', {
+        worker: name,
+        call,
+        idempotencyKey: key,
+        error: describe(error),
+      }),
+    options.ledgerRetry,
+  );
   const inFlight = new Set<Promise<void>>();
   const attempts = new Set<AbortController>();
   let subscription: BusSubscription | undefined;
@@ -152,14 +169,7 @@ export function createWorker(options: WorkerOptions): Worker {
     } catch (error) {
       // Nothing ran, and nobody owns the key: a retryable failure lets the orchestrator back off and try again.
       logger.error('idempotency ledger claim failed', { ...fields, error: describe(error) });
-      await reportOutcome({
-        ok: false,
-        error: {
-          code: 'WORKER.LEDGER_UNAVAILABLE',
-          message: `worker "${name}" could not claim the attempt: ${describe(error)}`,
-          retryable: true,
-        },
-      });
+      await reportOutcome(ledgerUnavailable(name, 'claim', error));
       return;
     }
     if (claim.state === 'done') {
@@ -250,7 +260,18 @@ export function createWorker(options: WorkerOptions): Worker {
         () => report({ type: 'step.heartbeat', ...base }),
         (error) => logger.warn('step.heartbeat report failed', { ...fields, error: describe(error) }),
       );
-      await Promise.all([ledger.recordExecution?.(command.idempotencyKey, claimContext), started.sent]);
+      const [unrecorded] = await Promise.all([
+        ledger.recordExecution?.(command.idempotencyKey, claimContext).then(
+          () => undefined,
+          (error: unknown) => error ?? new Error('recordExecution failed'),
+        ),
+        started.sent,
+      ]);
+      if (unrecorded !== undefined) {
+        // The handler has not run: an infrastructure failure, not the step's.
+        logger.error('idempotency ledger recordExecution failed', { ...fields, error: describe(unrecorded) });
+        return ledgerUnavailable(name, 'record the execution of', unrecorded);
+      }
       const output = await handler({
         ...base,
         action: command.action,

@@ -1,0 +1,45 @@
+import { describe, expect, it } from '@jest/globals';
+import { FAULTS } from '../faults/faults.ts';
+import { faultTable, passed } from '../faults/report.ts';
+import { runSuite } from '../faults/suite.ts';
+
+/**
+ * The short form of `npm run test:faults`: the same suite on its own stack and broker, every fault injected once
+ * while 150 runs are in flight (the full suite: three times each, with 1,000), and a smaller hostile storm against the
+ * stack's topics and API. Every round must lose nothing, leave nothing stuck, end every run as predicted, execute
+ * nothing twice and answer no 5xx but a retryable 503.
+ */
+const SEED = Number(process.env.ORCHESTRON_FAULTS_SEED ?? Math.floor(Math.random() * 1_000_000));
+
+describe('the fault suite, short form', () => {
+  it(`loses nothing through each fault: ${FAULTS.join(', ')} (seed ${SEED})`, async () => {
+    const result = await runSuite({
+      faults: FAULTS,
+      runs: 250,
+      inFlight: 150,
+      repeats: 1,
+      seed: SEED,
+      sessionTimeoutMs: 3_000,
+      partitions: 3,
+      workMs: 20,
+      hostile: 60,
+      pgUrl: process.env.ORCHESTRON_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+      keepLogs: false,
+      log: (line) => void process.stdout.write(`${line}\n`),
+    });
+    process.stdout.write(`\n${faultTable(result.rounds)}\nseed ${SEED}\n`);
+    expect(result.rounds.map((r) => r.fault)).toEqual(['none', ...FAULTS]);
+    expect(
+      result.rounds.filter((r) => !passed(r)).map((r) => ({ fault: r.fault, details: r.details.slice(0, 5) })),
+    ).toEqual([]);
+    // Every fault really hit work in flight.
+    for (const round of result.rounds.slice(1)) {
+      expect(round.injections).toHaveLength(1);
+      expect(round.injections[0]?.inFlight).toBeGreaterThan(0);
+    }
+    expect(result.hostile).toMatchObject({ withoutReason: 0, notRefused: [], deadServices: [] });
+    expect(result.hostile?.deadLettered).toBe(result.hostile?.published);
+    expect(result.hostile?.afterwardMs).toBeDefined();
+    expect(result.ok).toBe(true);
+  }, 900_000);
+});
