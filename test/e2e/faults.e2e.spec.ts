@@ -22,6 +22,7 @@ describe('the fault suite, short form', () => {
       sessionTimeoutMs: 3_000,
       partitions: 3,
       workMs: 20,
+      approveAfterMs: 2_000,
       hostile: 60,
       pgUrl: process.env.ORCHESTRON_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
       keepLogs: false,

@@ -12,7 +12,7 @@ export class Approver {
   approvals = 0;
   private readonly queue: { gate: Gate; seen: number }[] = [];
   private readonly done = new Set<string>();
-  /** Gates asked for without an answer (the API killed mid-call): the approval may have landed. */
+  /** Gates asked for without an answer (the API killed mid-call) or with a 5xx: the approval may have landed. */
   private readonly unanswered = new Set<string>();
   private stopped = false;
   private loop: Promise<void> | undefined;
@@ -20,9 +20,13 @@ export class Approver {
   private readonly api: Api;
   private readonly runOf: (runId: string) => Started | undefined;
 
-  constructor(api: Api, runOf: (runId: string) => Started | undefined) {
+  private readonly afterMs: number;
+
+  /** `afterMs`: how long a gate stays open before it is approved, as a person takes (0: at once). */
+  constructor(api: Api, runOf: (runId: string) => Started | undefined, afterMs = 0) {
     this.api = api;
     this.runOf = runOf;
+    this.afterMs = afterMs;
   }
 
   offer(gate: Gate): void {
@@ -48,6 +52,10 @@ export class Approver {
     const { runId, stepId } = item.gate;
     const id = `${runId}/${stepId}`;
     if (this.done.has(id)) return;
+    if (Date.now() - item.seen < this.afterMs) {
+      this.queue.push(item);
+      return;
+    }
     const run = this.runOf(runId);
     if (run === undefined) {
       // The producer may not have the start's answer yet; a run still unknown after a minute is someone else's.
@@ -67,7 +75,7 @@ export class Approver {
       this.done.add(id);
       this.approvals++;
     } else if (answer === undefined || answer.status >= 500 || answer.status === 429) {
-      if (answer === undefined) this.unanswered.add(id);
+      this.unanswered.add(id); // a 503 may come after the approval reached the orchestrator (broker outage)
       this.queue.push(item); // the API is away or busy: ask again next round
     } else {
       this.done.add(id);
@@ -76,8 +84,17 @@ export class Approver {
   }
 }
 
-/** A 409 saying the gate is no longer open: after an unanswered call, that call's approval is what moved it on. */
+/**
+ * A 409 saying the gate is no longer open: after an unanswered call or a 5xx, that call's approval is what moved it
+ * on (operator actions carry no idempotency key yet, so asking again cannot get the first answer back).
+ */
 function landedBefore(status: number | undefined, body: unknown): boolean {
   const code = (body as { error?: { code?: unknown } } | undefined)?.error?.code;
-  return status === 409 && (code === 'RUN.ALREADY_TERMINAL' || code === 'STEP.ALREADY_TERMINAL');
+  return status === 409 && typeof code === 'string' && GATE_MOVED_ON.has(code);
 }
+
+const GATE_MOVED_ON: ReadonlySet<string> = new Set([
+  'RUN.ALREADY_TERMINAL',
+  'STEP.ALREADY_TERMINAL',
+  'STEP.NOT_AWAITING_APPROVAL',
+]);

@@ -8,6 +8,7 @@ import { runSuite } from './suite.ts';
 
 const HELP = `Usage: npm run test:faults -- [--runs 3000] [--in-flight 1000] [--repeats 3] [--faults all]
                                [--seed N] [--session-ms 6000] [--partitions 6] [--work-ms 20]
+                               [--approve-after-ms 40000]
                                [--hostile 300] [--out file.md] [--keep-logs]
 
 Starts the production-shaped stack (two orchestrators, governance, two instances of each example worker, the API;
@@ -20,6 +21,8 @@ runs lost, stuck and ending wrong, executions done twice, 5xx answers, and how s
   --faults      comma-separated, or all (default): ${FAULTS.join(', ')}
   --seed        the random points; a failing run prints its seed, give it again to replay (default: random)
   --session-ms  the services' Kafka session timeout; the pause lasts 3 s longer (default 6000)
+  --approve-after-ms  how long a gate waits for its approval, as a person takes; with the API's start rate on
+                a small machine (about 60/s) it is what holds 1,000 runs in flight (default 40000)
   --hostile     hostile messages on the stack's topics and defective API requests after the rounds; 0 for none
   --out         also write the table and the injections to this Markdown file
 
@@ -37,6 +40,7 @@ const { values } = parseArgs({
     'session-ms': { type: 'string', default: '6000' },
     partitions: { type: 'string', default: '6' },
     'work-ms': { type: 'string', default: '20' },
+    'approve-after-ms': { type: 'string', default: '40000' },
     hostile: { type: 'string', default: '300' },
     out: { type: 'string' },
     'keep-logs': { type: 'boolean', default: false },
@@ -79,6 +83,7 @@ const result = await runSuite({
   sessionTimeoutMs: integer('session-ms', 1_000, 60_000),
   partitions: integer('partitions', 1, 64),
   workMs: integer('work-ms', 0, 10_000),
+  approveAfterMs: integer('approve-after-ms', 0, 600_000),
   hostile: integer('hostile', 0, 10_000),
   pgUrl: process.env.ORCHESTRON_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
   keepLogs: values['keep-logs'],

@@ -28,6 +28,8 @@ export interface RoundOptions {
   readonly pgUrl: string;
   readonly sql: pg.Client;
   readonly partitions: number;
+  /** How long each approval gate waits before it is approved. */
+  readonly approveAfterMs: number;
   /** How long without any run ending before the rest count as stuck. */
   readonly quietMs: number;
   readonly log: (line: string) => void;
@@ -67,7 +69,7 @@ export async function runRound(options: RoundOptions): Promise<RoundResult> {
   let measureUntil = 0;
   const api = new Api(() => world.stack.url, world.stack.keys);
   const byRunId = new Map<string, Started>();
-  const approver = new Approver(api, (runId) => byRunId.get(runId));
+  const approver = new Approver(api, (runId) => byRunId.get(runId), options.approveAfterMs);
   const watch = new RunWatch({
     pgUrl: options.pgUrl,
     schema: world.stack.pgSchema,

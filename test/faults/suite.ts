@@ -26,6 +26,8 @@ export interface SuiteOptions {
   readonly sessionTimeoutMs: number;
   readonly partitions: number;
   readonly workMs: number;
+  /** How long each approval gate waits before the suite approves it, as a person would. */
+  readonly approveAfterMs: number;
   /** Hostile messages published to each of the stack's topics, and hostile requests to its API. 0: none. */
   readonly hostile: number;
   readonly pgUrl: string;
@@ -109,7 +111,8 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteResult> {
         pgUrl: options.pgUrl,
         sql,
         partitions: options.partitions,
-        quietMs: Math.max(60_000, options.sessionTimeoutMs * 4),
+        approveAfterMs: options.approveAfterMs,
+        quietMs: Math.max(60_000, options.sessionTimeoutMs * 4, options.approveAfterMs + 30_000),
         log,
       });
       rounds.push(result);

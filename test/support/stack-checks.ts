@@ -7,13 +7,19 @@ import { readTraceFile } from '@orchestron/telemetry/testing';
 import type { HistoryEvent, TrackedRun } from './stack-driver.ts';
 
 /** The codes of an attempt a crash cut short: the worker died mid-step, and the orchestrator's timers noticed. */
-const CUT_SHORT_CODES: ReadonlySet<string> = new Set(['STEP.HEARTBEAT_TIMED_OUT', 'STEP.TIMED_OUT']);
+// STEP.DEADLINE_EXCEEDED: the worker got the command after its deadline (held up by a broker outage, say).
+const CUT_SHORT_CODES: ReadonlySet<string> = new Set([
+  'STEP.HEARTBEAT_TIMED_OUT',
+  'STEP.TIMED_OUT',
+  'STEP.DEADLINE_EXCEEDED',
+]);
 
 export interface CheckOptions {
   /**
-   * A worker was killed while this run's steps were in flight: a step predicted to fail after all its attempts may
-   * show its last attempt cut short by the kill (heartbeat or attempt timeout) instead of its own error. Its run
-   * must still end exactly as predicted.
+   * A fault (a worker killed, the broker away) hit this run's steps in flight: a step predicted to fail after all its
+   * attempts may show its last attempt cut short (heartbeat or attempt timeout, or a command that reached the worker
+   * past its deadline) instead of its own error, which an earlier attempt must show. The run must still end exactly
+   * as predicted.
    */
   readonly workerKilled?: boolean;
 }
