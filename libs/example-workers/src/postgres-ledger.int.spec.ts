@@ -65,7 +65,7 @@ describe('PostgresLedger', () => {
         const claim = await ledger.claim(key, ctx(key, instance));
         if (claim.state !== 'claimed') return;
         won[instance] = (won[instance] ?? 0) + 1;
-        await ledger.recordExecution(key, ctx(key, instance));
+        if (claim.executionRecorded !== true) await ledger.recordExecution(key, ctx(key, instance));
         await ledger.complete(key, { ok: true, output: { by: instance } });
       };
       await Promise.all(
@@ -120,7 +120,7 @@ describe('PostgresLedger', () => {
     const pool = new pg.Pool({ connectionString: URL, max: 2 });
     try {
       const ledger = await PostgresLedger.open({ pool, schema: freshSchema() });
-      expect(await ledger.claim('p/s/1', ctx('p/s/1', 'a'))).toEqual({ state: 'claimed' });
+      expect(await ledger.claim('p/s/1', ctx('p/s/1', 'a'))).toEqual({ state: 'claimed', executionRecorded: true });
       await ledger.close();
       expect((await pool.query<{ one: number }>('SELECT 1 AS one')).rows[0]?.one).toBe(1);
     } finally {

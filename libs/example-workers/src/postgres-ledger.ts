@@ -66,13 +66,30 @@ export class PostgresLedger implements IdempotencyLedger {
     return ledger;
   }
 
+  /**
+   * One statement: the claim, the execution log when it wins (the worker then skips `recordExecution`), and the
+   * row of an earlier claim when it loses. The log is written in the claim's own transaction, so one row per key
+   * still means one claim won, and a key claimed twice still shows two.
+   */
   async claim(key: string, ctx: ClaimContext): Promise<ClaimResult> {
-    const inserted = await this.pool.query(
-      `INSERT INTO ${this.claims} (key, state, worker, instance, run_id, step_id, attempt, phase) VALUES ($1, 'running', $2, $3, $4, $5, $6, $7) ON CONFLICT (key) DO NOTHING`,
+    const { rows: answer } = await this.pool.query<{ won: boolean; state: string | null; outcome: string | null }>(
+      `WITH won AS (
+         INSERT INTO ${this.claims} (key, state, worker, instance, run_id, step_id, attempt, phase)
+         VALUES ($1, 'running', $2, $3, $4, $5, $6, $7) ON CONFLICT (key) DO NOTHING RETURNING key
+       ), logged AS (
+         INSERT INTO ${this.executions} (key, worker, instance, run_id, step_id, attempt, phase)
+         SELECT key, $2, $3, $4, $5, $6, $7 FROM won
+       )
+       SELECT EXISTS (SELECT 1 FROM won) AS won, earlier.state, earlier.outcome
+         FROM (SELECT 1) AS one LEFT JOIN ${this.claims} AS earlier ON earlier.key = $1`,
       [key, ctx.worker, ctx.instance, ctx.runId, ctx.stepId, ctx.attempt, ctx.phase],
     );
-    if (inserted.rowCount === 1) return { state: 'claimed' };
-    // A separate statement: under READ COMMITTED it sees the row of the claim that won, even one committed just now.
+    const first = answer[0];
+    if (first?.won === true) return { state: 'claimed', executionRecorded: true };
+    if (first?.state === 'done') return { state: 'done', outcome: JSON.parse(first.outcome ?? 'null') as Outcome };
+    if (first?.state === 'running') return { state: 'running' };
+    // The claim that won committed after this statement's snapshot was taken: a separate statement sees it under
+    // READ COMMITTED.
     const { rows } = await this.pool.query<{ state: string; outcome: string | null }>(
       `SELECT state, outcome FROM ${this.claims} WHERE key = $1`,
       [key],

@@ -269,6 +269,10 @@ export class Engine implements RunService {
     return this.index.countByStatus();
   }
 
+  cachedSummary(runId: string): RunSummary | undefined {
+    return this.index.get(runId);
+  }
+
   async getRun(runId: string): Promise<RunData | null> {
     const { state } = await this.commands.load(runId);
     return isStarted(state) ? state : null;

@@ -133,7 +133,7 @@ export class RemoteRuns implements RunService {
           );
     const idempotencyKey = request.idempotencyKey ?? `api:${randomUUID()}`;
     const runId = runIdForKey(definition.id, idempotencyKey, tenant);
-    const existing = await this.getRun(runId);
+    const existing = await this.existingRun(runId);
     if (existing) {
       if (!sameJson(existing.input, request.input)) {
         throw new DomainError(
@@ -172,8 +172,9 @@ export class RemoteRuns implements RunService {
           request.actor,
         ),
     );
-    const run = await this.getRun(runId);
-    if (run) return { run, created: recorded };
+    // Just started, so its stream is short: folded whole, without first looking for a snapshot it cannot have yet.
+    const { state } = await this.load(runId, { snapshot: false });
+    if (isStarted(state)) return { run: state, created: recorded };
     return { accepted: { runId, idempotencyKey, definitionId: definition.id, definitionVersion: definition.version } };
   }
 
@@ -249,6 +250,10 @@ export class RemoteRuns implements RunService {
     return after as RunData;
   }
 
+  cachedSummary(runId: string): RunSummary | undefined {
+    return this.index.get(runId);
+  }
+
   async getRun(runId: string): Promise<RunData | null> {
     const { state } = await this.load(runId);
     return isStarted(state) ? state : null;
@@ -270,9 +275,19 @@ export class RemoteRuns implements RunService {
     return this.index.countByStatus();
   }
 
-  private async load(runId: string): Promise<{ state: RunState }> {
-    if (this.snapshots !== undefined) return this.snapshots.load(runId);
+  /**
+   * `snapshot: false` folds the whole stream, for a run known to be short: always right (a snapshot is only a
+   * shortcut), and one query instead of two.
+   */
+  private async load(runId: string, options: { snapshot?: boolean } = {}): Promise<{ state: RunState }> {
+    if (this.snapshots !== undefined && options.snapshot !== false) return this.snapshots.load(runId);
     return { state: replay(await this.store.readStream(runStream(runId))) };
+  }
+
+  /** The run, if its stream has begun: one read of the first event for a new key (the common case), else a load. */
+  private async existingRun(runId: string): Promise<RunData | null> {
+    const [first] = await this.store.readStream(runStream(runId), { maxCount: 1 });
+    return first === undefined ? null : this.getRun(runId);
   }
 
   private wake(event: RecordedEvent): void {

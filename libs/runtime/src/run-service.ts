@@ -65,6 +65,11 @@ export interface RunService {
   /** Applies an operator command; throws DomainError (stable code) when it does not apply. */
   execute(runId: string, command: RunCommand, actor: string, keyId?: string): Promise<RunData>;
   getRun(runId: string): Promise<RunData | null>;
+  /**
+   * The run's summary if this process holds it in memory (a run still moving, as a rule), else undefined: no read
+   * of the store. It may lag the log by the events not yet projected; what never changes (the tenant) is safe.
+   */
+  cachedSummary(runId: string): RunSummary | undefined;
   history(runId: string): Promise<RecordedEvent[]>;
   /** Newest first; ended runs may come from the store's archive, so this reads the store. */
   listRuns(filter: RunFilter): Promise<RunSummary[]>;

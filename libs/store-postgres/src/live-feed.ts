@@ -34,6 +34,9 @@ const PAGE_SIZE = 500;
 export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
   const { hub } = options;
   let lastSeen = options.head;
+  /** The highest position known committed: a read is due while lastSeen is below it. */
+  let target = options.head;
+  /** A look was asked for without a position (a poll, a reconnect): one read is due whatever the target. */
   let wanted = false;
   let pumping = false;
   let pump: Promise<void> = Promise.resolve();
@@ -53,9 +56,12 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
 
   async function drain(): Promise<void> {
     try {
-      while (wanted && !closed) {
+      // A notification of a commit this process just read (its own append's echo, as a rule) asks for nothing.
+      while ((wanted || lastSeen < target) && !closed) {
         wanted = false;
+        const before = lastSeen;
         await publishNew();
+        if (lastSeen === before && lastSeen < target) return; // not visible yet: the next wake or poll reads again
       }
     } catch {
       // The read failed; the next notification or poll reads again from the same position.
@@ -67,6 +73,10 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
   function wake(): void {
     if (closed || !hub.hasSubscribers) return;
     wanted = true;
+    start();
+  }
+
+  function start(): void {
     if (pumping) return;
     pumping = true;
     pump = drain();
@@ -87,8 +97,13 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
   return {
     committed(position) {
       if (position <= lastSeen) return;
-      if (hub.hasSubscribers) wake();
-      else lastSeen = position;
+      if (!hub.hasSubscribers) {
+        lastSeen = position;
+        target = Math.max(target, position);
+        return;
+      }
+      target = Math.max(target, position);
+      if (!closed) start();
     },
     wake,
     subscribed() {

@@ -24,7 +24,16 @@ export interface ClaimContext {
  *   that owner is gone, the orchestrator's attempt timeout dispatches a new attempt under a new key.
  */
 export type ClaimResult =
-  { readonly state: 'claimed' } | { readonly state: 'done'; readonly outcome: Outcome } | { readonly state: 'running' };
+  | {
+      readonly state: 'claimed';
+      /**
+       * The ledger logged the handler's start with the claim, in the same statement (see `recordExecution`): the
+       * worker then does not call `recordExecution`, one round trip fewer per attempt.
+       */
+      readonly executionRecorded?: true;
+    }
+  | { readonly state: 'done'; readonly outcome: Outcome }
+  | { readonly state: 'running' };
 
 /**
  * Where workers of one name remember attempts by idempotency key, shared by all their instances. `claim` must be
@@ -39,6 +48,8 @@ export interface IdempotencyLedger {
   /**
    * Optional log of every handler start, written right before the handler runs and independently of `claim`,
    * so a test can count attempts that ran more than once (the count stays honest even if `claim` were broken).
+   * A ledger may instead log it within a winning claim's own statement and say so (`executionRecorded`): a claim
+   * given twice still leaves two rows, and the worker then does not call this.
    */
   recordExecution?(key: string, context: ClaimContext): Promise<void>;
 }

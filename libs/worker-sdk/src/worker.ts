@@ -182,7 +182,8 @@ export function createWorker(options: WorkerOptions): Worker {
     }
 
     const began = Date.now();
-    const outcome = await execute(command, phase, base, claimContext, traced, report, fields);
+    const recorded = claim.executionRecorded === true;
+    const outcome = await execute(command, phase, base, claimContext, traced, report, fields, recorded);
     if (outcome === undefined) return;
     logger.info('step attempt finished', {
       ...fields,
@@ -207,6 +208,7 @@ export function createWorker(options: WorkerOptions): Worker {
     traced: Record<string, string>,
     report: (message: StepEventMessage) => Promise<void>,
     fields: Record<string, unknown>,
+    executionRecorded: boolean,
   ): Promise<Outcome | undefined> => {
     if (command.deadline !== null && Date.now() >= command.deadline) {
       // The orchestrator has given up on this attempt and may be running the next: doing it now could do the work twice.
@@ -261,7 +263,7 @@ export function createWorker(options: WorkerOptions): Worker {
         (error) => logger.warn('step.heartbeat report failed', { ...fields, error: describe(error) }),
       );
       const [unrecorded] = await Promise.all([
-        ledger.recordExecution?.(command.idempotencyKey, claimContext).then(
+        (executionRecorded ? undefined : ledger.recordExecution?.(command.idempotencyKey, claimContext))?.then(
           () => undefined,
           (error: unknown) => error ?? new Error('recordExecution failed'),
         ),

@@ -5,6 +5,7 @@ import { parseDefinitionText } from '@orchestron/definitions';
 import { createInMemoryEventStore } from '@orchestron/event-store';
 import { createOnboardingWorkers } from '@orchestron/example-workers';
 import { Engine, MAX_WAIT_MS } from '@orchestron/runtime';
+import { eventually } from '@orchestron/runtime/testing';
 import type { Worker } from '@orchestron/worker-sdk';
 import { createHttpApp } from './app.ts';
 import type { HttpApp } from './app.ts';
@@ -104,6 +105,8 @@ describe('waiting on a run over HTTP', () => {
 
   it('does not let another tenant wait on a run, nor learn that it exists', async () => {
     const id = await start({ email: 'a@example.com' });
+    // The run is in memory, so the check is made on the cached summary: that path must refuse too.
+    expect(await eventually('the run in memory', () => engine.cachedSummary(id)?.tenant)).toBe('acme');
     const refused = await call('GET', `/v1/runs/${id}/wait?timeoutMs=10`, undefined, 'bob');
     expect(refused.status).toBe(404);
     expect(refused.body.error.code).toBe('RUN.NOT_FOUND');
