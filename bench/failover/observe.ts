@@ -4,6 +4,8 @@ import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { partitionForKey } from '@orchestron/bus-kafka';
 import type { Completion } from './timeline.ts';
+import { pollEvery } from './poll-loop.ts';
+import type { PollLoop } from './poll-loop.ts';
 
 /** Every RunCompleted appended to the stack's store, polled every 100 ms, with the partition of its run. */
 export class CompletionWatch {
@@ -12,8 +14,7 @@ export class CompletionWatch {
   private readonly schema: string;
   private readonly partitions: number;
   private position = 0;
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private stopped = false;
+  private loop: PollLoop | undefined;
 
   constructor(pgUrl: string, schema: string, partitions: number) {
     this.client = new pg.Client({ connectionString: pgUrl });
@@ -23,18 +24,11 @@ export class CompletionWatch {
 
   async start(): Promise<void> {
     await this.client.connect();
-    const loop = async (): Promise<void> => {
-      if (this.stopped) return;
-      await this.poll().catch(() => undefined); // a failed poll is caught up by the next one
-      this.timer = setTimeout(() => void loop(), 100);
-    };
-    void loop();
+    this.loop = pollEvery(() => this.poll());
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.poll().catch(() => undefined);
+    await this.loop?.stop();
     await this.client.end().catch(() => undefined);
   }
 

@@ -4,6 +4,8 @@
 import pg from 'pg';
 import { partitionForKey } from '@orchestron/bus-kafka';
 import type { Completion } from '../../bench/failover/timeline.ts';
+import { pollEvery } from '../../bench/failover/poll-loop.ts';
+import type { PollLoop } from '../../bench/failover/poll-loop.ts';
 
 /** The events that end a run. RunNeedsOperator does not: an operator may still move such a run on. */
 const ENDINGS = new Set(['RunCompleted', 'RunFailed', 'RunCompensated', 'RunCancelled']);
@@ -23,8 +25,7 @@ export class RunWatch {
   private readonly partitions: number;
   private readonly onGate: (gate: Gate) => void;
   private position = 0;
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private stopped = false;
+  private loop: PollLoop | undefined;
 
   constructor(options: { pgUrl: string; schema: string; partitions: number; onGate: (gate: Gate) => void }) {
     this.client = new pg.Client({ connectionString: options.pgUrl, application_name: 'orchestron-fault-watch' });
@@ -35,18 +36,11 @@ export class RunWatch {
 
   async start(): Promise<void> {
     await this.client.connect();
-    const loop = async (): Promise<void> => {
-      if (this.stopped) return;
-      await this.poll().catch(() => undefined); // the next poll catches up
-      this.timer = setTimeout(() => void loop(), 100);
-    };
-    void loop();
+    this.loop = pollEvery(() => this.poll());
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.poll().catch(() => undefined);
+    await this.loop?.stop();
     await this.client.end().catch(() => undefined);
   }
 
