@@ -110,7 +110,10 @@ export async function runHostile(options: {
         await producer.send({ messages: [record] });
       } catch (error) {
         if (!tooLarge(error)) throw error;
-        tooBig.push(sent.splice(sent.indexOf(headerId(record)), 1)[0] as string);
+        const id = headerId(record);
+        const at = sent.indexOf(id);
+        if (at >= 0) sent.splice(at, 1);
+        tooBig.push(id);
       }
     }
     log(
