@@ -78,7 +78,8 @@ export async function handleRunMessage(target: MessageTarget, message: Delivered
 /** A store or bus that is briefly unavailable: retried with backoff and jitter for about half a minute, then dead-lettered. */
 const TRANSIENT_RETRY = { retries: 8, minTimeout: 250, maxTimeout: 8_000, factor: 2, randomize: true } as const;
 
-function transient(error: unknown): boolean {
+/** A failure marked retryable (the store or the bus briefly away): worth trying again in place. */
+export function transient(error: unknown): boolean {
   return error instanceof OrchestronError && error.retryable;
 }
 

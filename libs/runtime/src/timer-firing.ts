@@ -1,8 +1,8 @@
 import pRetry from 'p-retry';
-import { OrchestronError } from '@orchestron/errors';
 import type { Timer } from '@orchestron/workflow-core';
 import { describeError } from './ports.ts';
 import type { Logger } from './ports.ts';
+import { transient } from './run-messages.ts';
 
 /** What firing a timer needs from the engine. */
 export interface TimerTarget {
@@ -62,7 +62,3 @@ export const TIMER_RETRY: RetryShape = {
   factor: 2,
   randomize: true,
 };
-
-function transient(error: unknown): boolean {
-  return error instanceof OrchestronError && error.retryable;
-}
