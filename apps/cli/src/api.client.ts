@@ -25,6 +25,14 @@ export interface RunWaitResponse extends RunResponse {
   readonly wait: { readonly ended: boolean; readonly timedOut: boolean; readonly position: number };
 }
 
+/** Where a past view of a run stands in its history (GET /v1/runs/:id?at=). */
+export interface PastPoint {
+  readonly revision: number;
+  readonly recordedAt: string;
+  readonly eventType: string;
+  readonly latestRevision: number;
+}
+
 export interface StartRunResponse extends RunResponse {
   /** True when the idempotency key matched a run that already existed (HTTP 200 rather than 201). */
   readonly existing: boolean;
@@ -43,6 +51,8 @@ export interface ApiClient {
     query: ListRunsQuery,
   ): Promise<{ readonly runs: readonly RunSummary[]; readonly agent_contract: AgentContract | null }>;
   getRun(runId: string): Promise<RunResponse>;
+  /** The run as it was after a revision or at an ISO time (GET /v1/runs/:id?at=). */
+  getRunAt(runId: string, at: string): Promise<RunResponse & { readonly at: PastPoint }>;
   /** Long poll (GET /v1/runs/:id/wait): the run once it changes past `after`, or ends, or `timeoutMs` is up. */
   waitRun(runId: string, after: number, timeoutMs: number): Promise<RunWaitResponse>;
   getEvents(
@@ -140,6 +150,13 @@ export function createApiClient(config: ClientConfig, fetchImpl: FetchLike = fet
     },
     async getRun(runId) {
       return withContract((await request<RunResponse>('GET', `/v1/runs/${enc(runId)}`)).body);
+    },
+    async getRunAt(runId, at) {
+      const { body } = await request<RunResponse & { at: PastPoint }>(
+        'GET',
+        `/v1/runs/${enc(runId)}?at=${encodeURIComponent(at)}`,
+      );
+      return { ...withContract(body), at: body.at };
     },
     async waitRun(runId, after, timeoutMs) {
       const path = `/v1/runs/${enc(runId)}/wait?after=${after}&timeoutMs=${timeoutMs}`;

@@ -4,7 +4,12 @@ import { hintLines, operatorHints } from './run-state.ts';
 import type { AgentContract, RunStatus, RunView, StepView } from './api.types.ts';
 
 /** The human view of a run shared by `status` and the operator actions: header, step table, what to do next. */
-export function runViewLines(run: RunView, contract: AgentContract | null, colour: boolean): string[] {
+export function runViewLines(
+  run: RunView,
+  contract: AgentContract | null,
+  colour: boolean,
+  view: { readonly past?: boolean } = {},
+): string[] {
   const p = paint(colour);
   const name = run.definition.name ? ` "${run.definition.name}"` : '';
   const lines = [
@@ -20,6 +25,8 @@ export function runViewLines(run: RunView, contract: AgentContract | null, colou
     );
   if (run.failure)
     lines.push('', `Failure: ${run.failure.stepId ?? 'run'}: ${run.failure.error.code} ${run.failure.error.message}`);
+  // A past state is for reading: what was possible then is no advice now.
+  if (view.past === true) return lines;
   const hints = operatorHints(run);
   if (hints.length > 0) lines.push('', 'Next:', ...hintLines(hints));
   // Reads (get_run, get_history) are always possible and the hints above already spell out their actions.

@@ -10,6 +10,8 @@ export type { RunCount } from './run-counts.ts';
 export { jsonLogger, silentLogger, systemClock } from './ports.ts';
 export type { Clock, GovernanceCheck, GovernanceRequest, GovernanceVerdict, Ids, Logger } from './ports.ts';
 export { toRunView } from './views.ts';
+export { parseAsOf, runAsOf } from './time-travel.ts';
+export type { AsOf, AsOfRefusal, PastRun } from './time-travel.ts';
 export type { RunView, StepView } from './views.ts';
 export { createPolicyGovernance } from './governance.ts';
 export type { DefinitionCatalog, RunService } from './run-service.ts';

@@ -32,6 +32,39 @@ Exits 0 while the run is moving or completed, 1 if it failed, was compensated or
     });
 
   program
+    .command('inspect')
+    .description('show a run as it was at an earlier point of its history: after a revision, or at a time')
+    .argument('<runId>', 'the run')
+    .requiredOption('--at <revision|time>', 'a revision (0 is the first event; see `history`) or an ISO 8601 time')
+    .option('--json', 'print {"run":…,"at":…} as one line of JSON')
+    .addHelpText(
+      'after',
+      `
+The run is the fold of its events up to that point (nothing is changed); the header names the event it stops at
+and how far back that is. Needs an operator, auditor or admin key, as the history does.
+
+Examples:
+  $ orchestron inspect "$RUN" --at 3
+  $ orchestron inspect "$RUN" --at 2026-12-06T10:00:00Z
+  $ orchestron inspect "$RUN" --at 5 --json | jq '.run.steps[] | {id, status}'
+`,
+    )
+    .action(async (runId: string, options: JsonOption & { at: string }, command: Command) => {
+      const { run, at } = await ctx.client(command).getRunAt(runId, options.at);
+      if (options.json) printJson(ctx.io, { run, at });
+      else {
+        const back = at.latestRevision - at.revision;
+        ctx.io.out(
+          `As of revision ${at.revision} of ${at.latestRevision} (${at.eventType}, recorded ${at.recordedAt})` +
+            (back === 0 ? ': the newest' : `: ${back} event${back === 1 ? '' : 's'} before now`),
+        );
+        ctx.io.out('');
+        for (const line of runViewLines(run, null, ctx.io.colour, { past: true })) ctx.io.out(line);
+      }
+      ctx.finish({ kind: 'succeeded' });
+    });
+
+  program
     .command('list')
     .description('list runs, newest first')
     .option(

@@ -133,7 +133,17 @@ const envelope = (name: string, properties: Record<string, ApiPropertyOptions>):
   return target;
 };
 
-export const RunEnvelope = envelope('RunEnvelope', { run: { type: RunModel } });
+export class PastPointModel {}
+model(PastPointModel, {
+  revision: { type: 'integer', description: 'the revision of the last event folded in (0 is the first)' },
+  recordedAt: { type: String, format: 'date-time' },
+  eventType: { type: String, description: 'the type of that event' },
+  latestRevision: { type: 'integer', description: "the revision of the run's newest event" },
+});
+export const RunEnvelope = envelope('RunEnvelope', {
+  run: { type: RunModel },
+  at: { type: PastPointModel, required: false, description: 'only with `?at=`: the point the run is shown at' },
+});
 export class AcceptedStartModel {}
 model(AcceptedStartModel, {
   runId: { type: String },

@@ -1,8 +1,8 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { quoteForMessage } from '@orchestron/definitions';
-import { DEFAULT_WAIT_MS, toRunView } from '@orchestron/runtime';
-import type { AcceptedStart, RunCommand, RunService } from '@orchestron/runtime';
+import { DEFAULT_WAIT_MS, parseAsOf, runAsOf, toRunView } from '@orchestron/runtime';
+import type { AcceptedStart, PastRun, RunCommand, RunService } from '@orchestron/runtime';
 import type { RunData } from '@orchestron/workflow-core';
 import type { FastifyReply } from 'fastify';
 import { acceptedContract, runContract } from './agent-contract.ts';
@@ -20,9 +20,11 @@ import type { Principal } from './auth.ts';
 import { Caller, DEFINITION_WRITERS, HISTORY_READERS, OPERATORS, READERS, Roles, STARTERS } from './auth.guard.ts';
 import { decorateClass, decorateMethod, injectByToken } from './decorate.ts';
 import { RequestError } from './errors.ts';
-import { ListRunsQuery, RunActionBody, RunActionParams, StartRunBody, WaitQuery } from './runs.dto.ts';
+import { ListRunsQuery, RunActionBody, RunActionParams, RunQuery, StartRunBody, WaitQuery } from './runs.dto.ts';
 import type { Action } from './runs.dto.ts';
 import { RUN_SERVICE } from './tokens.ts';
+
+type PastPoint = Omit<PastRun, 'run'>;
 
 interface WaitOutcome {
   readonly ended: boolean;
@@ -84,9 +86,45 @@ export class RunsController {
     };
   }
 
-  async get(id: string, caller: Principal): Promise<{ run: unknown; agent_contract: AgentContract }> {
+  async get(
+    id: string,
+    query: RunQuery,
+    caller: Principal,
+  ): Promise<{ run: unknown; at?: PastPoint; agent_contract: AgentContract }> {
+    if (query.at !== undefined) return this.#past(id, query.at, caller);
     const view = toRunView(await this.#visibleRun(id, caller));
     return { run: view, agent_contract: runContract(view) };
+  }
+
+  /** Time travel: the fold of the run's stream up to a revision or a time. Read-only, so it offers no actions. */
+  async #past(
+    id: string,
+    at: string,
+    caller: Principal,
+  ): Promise<{ run: unknown; at: PastPoint; agent_contract: AgentContract }> {
+    if (!HISTORY_READERS.includes(caller.role))
+      throw new RequestError(
+        'AUTH.FORBIDDEN',
+        `role ${caller.role} may not read a run's past (at needs one of ${HISTORY_READERS.join(', ')}, as the history does)`,
+        { field: 'at' },
+      );
+    const asOf = parseAsOf(at);
+    if ('refused' in asOf) throw new RequestError('REQUEST.INVALID', asOf.refused, { field: 'at' });
+    await this.#visibleRun(id, caller);
+    const past = runAsOf(await this.#runs.history(id), asOf);
+    if ('refused' in past) throw new RequestError('REQUEST.INVALID', past.refused, { field: 'at' });
+    const { run, ...point } = past;
+    return {
+      run: toRunView(run),
+      at: point,
+      agent_contract: {
+        retryable: false,
+        next_actions: [
+          { action: 'get_run', method: 'GET', endpoint: `/v1/runs/${id}`, description: "the run's current state" },
+          { action: 'get_history', method: 'GET', endpoint: `/v1/runs/${id}/events`, description: 'every event' },
+        ],
+      },
+    };
   }
 
   /** Long poll: answers when the run ends (or changes past `after`), or when `timeoutMs` is up; 200 either way. */
@@ -268,7 +306,11 @@ decorateMethod(
   [
     Get(':id'),
     Roles(...READERS),
-    ApiOperation({ summary: 'a run with its steps' }),
+    ApiOperation({
+      summary: 'a run with its steps, now or as it was at a revision or time (`at`)',
+      description:
+        "with `at`, the fold of the run's events up to there, and `at: { revision, recordedAt, eventType, latestRevision }`; an `at` that does not parse, is past the newest revision, before the run began or in the future is 400 naming it",
+    }),
     runId,
     ApiResponse({
       status: 200,
@@ -277,7 +319,7 @@ decorateMethod(
     }),
     ...errorResponses(404),
   ],
-  [idParam, { decorator: Caller() }],
+  [idParam, { decorator: Query(), type: RunQuery }, { decorator: Caller() }],
 );
 decorateMethod(
   RunsController,

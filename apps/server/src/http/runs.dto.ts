@@ -14,6 +14,7 @@ import {
   Length,
   Matches,
   Max,
+  MaxLength,
   Min,
   ValidateBy,
   ValidateIf,
@@ -169,6 +170,21 @@ decorateProperty(WaitQuery, 'after', [
     minimum: 0,
     description:
       "return at the run's first change past this position (the `wait.position` of an earlier answer) instead of at its end",
+  }),
+]);
+
+export class RunQuery {
+  declare readonly at?: string;
+}
+decorateProperty(RunQuery, 'at', [
+  IsOptional(),
+  IsString({ message: 'at must be a revision or an ISO 8601 time, given once' }),
+  MaxLength(64, { message: 'at must be at most 64 characters' }),
+  ApiPropertyOptional({
+    type: 'string',
+    description:
+      'time travel: the run as it was after this revision (0 is the first event), or after the last event recorded by this ISO 8601 time. The answer is read-only and carries `at`.',
+    examples: ['3', '2026-12-06T10:00:00Z'],
   }),
 ]);
 
