@@ -16,9 +16,12 @@ export interface StackState {
   readonly processes: readonly StackProcess[];
 }
 
-/** The API's ORCHESTRON_API_KEYS for the stack's keys: one `key:role:name` per role. */
+/**
+ * The API's ORCHESTRON_API_KEYS for the stack's keys: one `key:role:name` per role. The operator also holds group
+ * finance, so it may decide the example's `role:finance` approval gate, as the stack's tests do.
+ */
 export function apiKeysOf(keys: Readonly<Record<Role, string>>): string {
-  return ROLES.map((role) => `${keys[role]}:${role}:stack-${role}`).join(',');
+  return ROLES.map((role) => `${keys[role]}:${role}:stack-${role}${role === 'operator' ? '::finance' : ''}`).join(',');
 }
 
 const SERVICES_FILE = 'services.json';

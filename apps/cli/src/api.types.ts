@@ -78,6 +78,8 @@ export interface KeyView {
   readonly role: string;
   readonly subject: string;
   readonly tenant: string;
+  /** Absent from servers before keys had groups. */
+  readonly groups?: readonly string[];
   readonly source: 'config' | 'api';
   readonly createdAt: string | null;
   readonly createdBy: string | null;
@@ -89,5 +91,6 @@ export interface NewKeyRequest {
   readonly role: string;
   readonly subject: string;
   readonly tenant?: string;
+  readonly groups?: readonly string[];
   readonly expiresAt?: string;
 }

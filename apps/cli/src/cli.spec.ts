@@ -379,3 +379,36 @@ describe('orchestron history', () => {
     expect(t.err).toEqual(['error: RUN.NOT_FOUND: no run nope']);
   });
 });
+
+describe('orchestron keys', () => {
+  const view = { id: 'k1', role: 'operator', subject: 'ann', tenant: 'acme', source: 'api' as const };
+  const times = { createdAt: null, createdBy: null, expiresAt: null, revokedAt: null };
+
+  it('create sends each --group, and shows the groups of the key issued and of every key listed', async () => {
+    const t = harness({
+      'POST /v1/keys': [{ status: 201, body: { key: { ...view, ...times, groups: ['finance', 'hr'] }, token: 't' } }],
+      'GET /v1/keys': [{ status: 200, body: { keys: [{ ...view, ...times, groups: ['finance', 'hr'] }] } }],
+    });
+    const args = ['--role', 'operator', '--subject', 'ann', '--tenant', 'acme', '--group', 'finance', '--group', 'hr'];
+    expect(await t.run('keys', 'create', ...args)).toBe(0);
+    expect(t.requests[0]?.body).toEqual({
+      role: 'operator',
+      subject: 'ann',
+      tenant: 'acme',
+      groups: ['finance', 'hr'],
+    });
+    expect(t.out[0]).toBe('key k1: operator ann in tenant acme, groups finance, hr');
+    expect(await t.run('keys', 'list')).toBe(0);
+    expect(t.out.slice(-2).map((l) => l.trim().split(/\s+/))).toEqual([
+      ['ID', 'ROLE', 'SUBJECT', 'TENANT', 'SOURCE', 'STATE', 'GROUPS'],
+      ['k1', 'operator', 'ann', 'acme', 'api', 'live', 'finance,hr'],
+    ]);
+  });
+
+  it('create without --group sends no groups', async () => {
+    const t = harness({ 'POST /v1/keys': [{ status: 201, body: { key: { ...view, ...times }, token: 't' } }] });
+    expect(await t.run('keys', 'create', '--role', 'operator', '--subject', 'ann')).toBe(0);
+    expect(t.requests[0]?.body).toEqual({ role: 'operator', subject: 'ann' });
+    expect(t.out[0]).toBe('key k1: operator ann in tenant acme');
+  });
+});

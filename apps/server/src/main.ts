@@ -21,8 +21,9 @@ Environment:
   ORCHESTRON_DATA       data directory: event store, worker ledger, admin key (default ./.orchestron)
   ORCHESTRON_EXAMPLES   directory of definitions to register at start (default ./examples)
   ORCHESTRON_POLICIES   directory of Cedar governance policies (default ./examples/policies)
-  ORCHESTRON_API_KEYS   "key:role[:name[:tenant]],…" with role producer|worker|operator|auditor|admin and
-                        tenant a-z0-9- (default "default"); unset: an admin key is created in
+  ORCHESTRON_API_KEYS   "key:role[:name[:tenant[:groups]]],…" with role producer|worker|operator|auditor|admin,
+                        tenant a-z0-9- (empty or absent: "default") and groups joined by + (for approval
+                        gates' assignees, e.g. key:operator:ann::finance+hr); unset: an admin key is created in
                         $ORCHESTRON_DATA/admin.key, which the CLI reads. More keys: orchestron keys create
                         (they are kept hashed, with scrypt, in the event store)
   ORCHESTRON_WORK_MS    work time of each example step in ms (default 50)

@@ -18,13 +18,22 @@ export function expiryOf(text: string, now: number): string {
   );
 }
 
+const groupsOf = (k: KeyView): string => (k.groups?.length ? k.groups.join(',') : '-');
+
 function keyRows(keys: readonly KeyView[]): string[] {
   const state = (k: KeyView): string =>
     k.revokedAt ? `revoked ${k.revokedAt}` : k.expiresAt ? `expires ${k.expiresAt}` : 'live';
   return table(
-    ['ID', 'ROLE', 'SUBJECT', 'TENANT', 'SOURCE', 'STATE'],
-    keys.map((k) => [k.id, k.role, k.subject, k.tenant, k.source, state(k)]),
+    ['ID', 'ROLE', 'SUBJECT', 'TENANT', 'SOURCE', 'STATE', 'GROUPS'],
+    keys.map((k) => [k.id, k.role, k.subject, k.tenant, k.source, state(k), groupsOf(k)]),
   );
+}
+
+/** The line `keys create` prints about the key it issued. */
+function issuedLine(key: KeyView): string {
+  const groups = key.groups?.length ? `, groups ${key.groups.join(', ')}` : '';
+  const expires = key.expiresAt ? `, expires ${key.expiresAt}` : '';
+  return `key ${key.id}: ${key.role} ${key.subject} in tenant ${key.tenant}${groups}${expires}`;
 }
 
 export function registerKeysCommand(program: Command, ctx: CliContext): void {
@@ -37,9 +46,12 @@ export function registerKeysCommand(program: Command, ctx: CliContext): void {
 Keys are kept as scrypt hashes in the event store; a token is shown once, when it is issued. Each key has a
 role (producer, worker, operator, auditor, admin) and a tenant: it sees its own tenant's runs and
 definitions only (an admin key sees every tenant). Events record the key's id, never its token.
+A key may hold groups: an approval gate with assignees is decided only by an admin key or a key
+matching one (group:<g>, role:<g> or <g> for a key holding g; user:<name> for the key's subject).
 
 Examples:
   $ orchestron keys create --role producer --subject billing-service --tenant acme --expires 90d
+  $ orchestron keys create --role operator --subject ann --tenant acme --group finance --group hr
   $ orchestron keys list --tenant acme
   $ orchestron keys revoke 3f9a0c12b7de --reason "rotated"
 `,
@@ -51,11 +63,17 @@ Examples:
     .requiredOption('--role <role>', 'producer, worker, operator, auditor or admin')
     .requiredOption('--subject <name>', 'who holds it (a person or a service), recorded as the actor of what it does')
     .option('--tenant <tenant>', 'its tenant (default: the tenant of your own key)')
+    .option(
+      '--group <group>',
+      'a group it holds, for approval gates assigned to group:<group> (repeat for more)',
+      (group: string, groups: string[]) => [...groups, group],
+      [] as string[],
+    )
     .option('--expires <when>', 'a duration (30d, 12h) or an ISO time; default never')
     .option('--json', 'print {"key":…,"token":…} as one line of JSON')
     .action(
       async (
-        options: { role: string; subject: string; tenant?: string; expires?: string; json?: boolean },
+        options: { role: string; subject: string; tenant?: string; group: string[]; expires?: string; json?: boolean },
         command: Command,
       ) => {
         const expiresAt = options.expires === undefined ? undefined : expiryOf(options.expires, ctx.now());
@@ -63,13 +81,12 @@ Examples:
           role: options.role,
           subject: options.subject,
           ...(options.tenant !== undefined ? { tenant: options.tenant } : {}),
+          ...(options.group.length > 0 ? { groups: options.group } : {}),
           ...(expiresAt !== undefined ? { expiresAt } : {}),
         });
         if (options.json) printJson(ctx.io, issued);
         else {
-          ctx.io.out(
-            `key ${issued.key.id}: ${issued.key.role} ${issued.key.subject} in tenant ${issued.key.tenant}${issued.key.expiresAt ? `, expires ${issued.key.expiresAt}` : ''}`,
-          );
+          ctx.io.out(issuedLine(issued.key));
           ctx.io.out(`token (shown once; store it now): ${issued.token}`);
         }
         ctx.finish({ kind: 'succeeded' });

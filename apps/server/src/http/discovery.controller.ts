@@ -80,7 +80,7 @@ function discovery(): Record<string, unknown> {
         method: 'POST',
         path: '/v1/runs/{id}/actions/{action}',
         roles: OPERATORS,
-        description: `operator actions: ${ACTIONS.join(', ')}`,
+        description: `operator actions: ${ACTIONS.join(', ')}; approve, reject or skip of an approval step with assignees needs an admin key or a key matching one (group:<g>, role:<g>, <g>: a key holding group g; user:<name>: its subject)`,
       },
       {
         method: 'POST',
@@ -105,7 +105,8 @@ function discovery(): Record<string, unknown> {
         method: 'POST',
         path: '/v1/keys',
         roles: ADMINS,
-        description: 'issue an API key: { role, subject, tenant?, expiresAt? }; the token is in the answer, once',
+        description:
+          'issue an API key: { role, subject, tenant?, groups?, expiresAt? }; the token is in the answer, once',
       },
       { method: 'GET', path: '/v1/keys', roles: ADMINS, description: 'every key, without secrets (?tenant=)' },
       { method: 'POST', path: '/v1/keys/{id}/revoke', roles: ADMINS, description: 'revoke an issued key: { reason? }' },

@@ -8,7 +8,7 @@ import { errorResponses } from './api-models.ts';
 import type { Principal } from './auth.ts';
 import { ADMINS, Caller, Roles } from './auth.guard.ts';
 import { decorateClass, decorateMethod, injectByToken } from './decorate.ts';
-import { CreateKeyBody, KeyListQuery, RevokeKeyBody } from './keys.dto.ts';
+import { CreateKeyBody, groupsOf, KeyListQuery, RevokeKeyBody } from './keys.dto.ts';
 import { KEY_RING } from './tokens.ts';
 
 /** API keys: issue (the token is shown once), list, revoke. Admins only; key ids, never secrets, reach events. */
@@ -29,6 +29,7 @@ export class KeysController {
         role: body.role,
         subject: body.subject,
         tenant: body.tenant ?? caller.tenant,
+        groups: groupsOf(body),
         expiresAt: body.expiresAt ?? null,
       },
       caller,

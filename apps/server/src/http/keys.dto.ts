@@ -1,9 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsISO8601, IsOptional, IsString, Matches, MaxLength, ValidateBy } from 'class-validator';
+import { IsArray, IsIn, IsISO8601, IsOptional, IsString, Matches, MaxLength, ValidateBy } from 'class-validator';
 import { TENANT_RULE } from '@orchestron/definitions';
-import { ROLES, TENANT } from './auth.ts';
+import { groupsProblem, GROUPS_RULE, MAX_GROUPS, ROLES, TENANT } from './auth.ts';
 import type { Role } from './auth.ts';
 import { decorateProperty } from './decorate.ts';
+import { RequestError } from './errors.ts';
 
 const SUBJECT_RULE = '"subject" must be 1 to 63 characters of a-z, A-Z, 0-9, ., _, @ and -';
 
@@ -11,6 +12,7 @@ export class CreateKeyBody {
   declare readonly role: Role;
   declare readonly subject: string;
   declare readonly tenant?: string;
+  declare readonly groups?: readonly string[] | null;
   declare readonly expiresAt?: string;
 }
 decorateProperty(CreateKeyBody, 'role', [
@@ -30,6 +32,17 @@ decorateProperty(CreateKeyBody, 'tenant', [
   Matches(TENANT, { message: `"tenant" must be ${TENANT_RULE}` }),
   ApiPropertyOptional({ type: String, description: 'default: the tenant of the admin key that asks' }),
 ]);
+decorateProperty(CreateKeyBody, 'groups', [
+  IsOptional(),
+  IsArray({ message: GROUPS_RULE }),
+  ApiPropertyOptional({
+    type: String,
+    isArray: true,
+    maxItems: MAX_GROUPS,
+    description:
+      'groups the key holds: an approval gate assigned to group:<g>, role:<g> or <g> accepts a key holding g (docs/security.md)',
+  }),
+]);
 decorateProperty(CreateKeyBody, 'expiresAt', [
   IsOptional(),
   IsISO8601({ strict: true }, { message: '"expiresAt" must be an ISO 8601 time, e.g. 2027-01-31T00:00:00Z' }),
@@ -46,6 +59,17 @@ decorateProperty(CreateKeyBody, 'expiresAt', [
     description: 'after this the key is refused; default never',
   }),
 ]);
+
+/**
+ * The key's groups, each name checked. Here rather than in the DTO's rules: the validation pipe validates an array
+ * field by an empty stand-in (it never walks a client's JSON), so class-validator does not see the names.
+ */
+export function groupsOf(body: CreateKeyBody): readonly string[] {
+  const groups = body.groups ?? [];
+  const problem = groupsProblem(groups);
+  if (problem) throw new RequestError('REQUEST.INVALID', problem, { field: 'groups' });
+  return [...new Set(groups)];
+}
 
 export class KeyListQuery {
   declare readonly tenant?: string;

@@ -3,18 +3,22 @@ import { createInMemoryEventStore } from '@orchestron/event-store';
 import type { Principal } from '../http/auth.ts';
 import { KeyRing, KEYS_STREAM } from './key-ring.ts';
 
-const admin: Principal = { keyId: 'cfg-root', subject: 'root', tenant: 'default', role: 'admin' };
-const CONFIG = [{ key: 'configured-key-0123456789', role: 'operator', name: 'ops', tenant: 'acme' }] as const;
+const admin: Principal = { keyId: 'cfg-root', subject: 'root', tenant: 'default', role: 'admin', groups: [] };
+const CONFIG = [
+  { key: 'configured-key-0123456789', role: 'operator', name: 'ops', tenant: 'acme', groups: ['finance'] },
+] as const;
 
 describe('the key ring', () => {
-  it('accepts a configured key as its subject, tenant and role, and nothing else', async () => {
+  it('accepts a configured key as its subject, tenant, role and groups, and nothing else', async () => {
     const ring = await KeyRing.open({ config: CONFIG });
     expect(await ring.authenticate('configured-key-0123456789')).toEqual({
       keyId: 'cfg-ops',
       subject: 'ops',
       tenant: 'acme',
       role: 'operator',
+      groups: ['finance'],
     });
+    expect(ring.list()).toEqual([expect.objectContaining({ id: 'cfg-ops', groups: ['finance'] })]);
     expect(await ring.authenticate('configured-key-012345678')).toBeNull();
     expect(await ring.authenticate('orn_aaaaaaaaaaaa_' + 'x'.repeat(43))).toBeNull();
   });
@@ -32,6 +36,7 @@ describe('the key ring', () => {
       subject: 'alice',
       tenant: 'acme',
       role: 'producer',
+      groups: [],
     });
     // Remembered after the first check: the same answer without hashing again.
     expect(await ring.authenticate(token)).toMatchObject({ keyId: key.id });
@@ -41,6 +46,32 @@ describe('the key ring', () => {
     expect(ring.list()).toEqual([expect.objectContaining({ id: key.id, source: 'api', createdBy: 'admin:root' })]);
     expect(JSON.stringify(ring.list())).not.toContain('scrypt');
     ring.close();
+  });
+
+  it("keeps an issued key's groups in its event, and reads a key created before keys had groups as holding none", async () => {
+    const store = createInMemoryEventStore();
+    const ring = await KeyRing.open({ config: [], store });
+    const { key, token } = await ring.create(
+      { role: 'operator', subject: 'ann', tenant: 'acme', groups: ['finance', 'hr'], expiresAt: null },
+      admin,
+    );
+    expect(key.groups).toEqual(['finance', 'hr']);
+    expect(await ring.authenticate(token)).toMatchObject({ subject: 'ann', groups: ['finance', 'hr'] });
+    await store.append(KEYS_STREAM, [
+      {
+        type: 'ApiKeyCreated',
+        data: { keyId: 'old000000000', role: 'operator', subject: 'old', tenant: 'acme', hash: 'x', expiresAt: null },
+        metadata: { actor: 'admin:root' },
+      },
+    ]);
+    // Another process reads both from the store, as after a restart.
+    const other = await KeyRing.open({ config: [], store });
+    expect(other.list().map((k) => [k.subject, k.groups])).toEqual([
+      ['ann', ['finance', 'hr']],
+      ['old', []],
+    ]);
+    ring.close();
+    other.close();
   });
 
   it('refuses a wrong secret for a real key id, and stops hashing after ten tries a minute', async () => {

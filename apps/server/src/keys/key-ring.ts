@@ -16,6 +16,8 @@ export interface KeyView {
   readonly role: Role;
   readonly subject: string;
   readonly tenant: string;
+  /** Groups the key holds, matched against approval gates' `assignees`. */
+  readonly groups: readonly string[];
   /** `config`: from ORCHESTRON_API_KEYS or admin.key (change it there); `api`: issued through /v1/keys. */
   readonly source: 'config' | 'api';
   readonly createdAt: string | null;
@@ -28,6 +30,8 @@ export interface NewKey {
   readonly role: Role;
   readonly subject: string;
   readonly tenant: string;
+  /** Default none. */
+  readonly groups?: readonly string[];
   readonly expiresAt: string | null;
 }
 
@@ -38,7 +42,16 @@ export class KeyError extends OrchestronError<'KEY.NOT_FOUND' | 'KEY.NOT_REVOCAB
   }
 }
 
-type Created = { keyId: string; role: Role; subject: string; tenant: string; hash: string; expiresAt: string | null };
+/** `groups` is absent from keys created before keys had groups. */
+type Created = {
+  keyId: string;
+  role: Role;
+  subject: string;
+  tenant: string;
+  groups?: readonly string[];
+  hash: string;
+  expiresAt: string | null;
+};
 type Stored = KeyView & { readonly hash: string | null };
 
 export interface KeyRingOptions {
@@ -77,6 +90,7 @@ export class KeyRing implements Authenticator {
         role: key.role,
         subject: key.name,
         tenant: key.tenant ?? DEFAULT_TENANT,
+        groups: key.groups ?? [],
         source: 'config',
         createdAt: null,
         createdBy: null,
@@ -132,6 +146,7 @@ export class KeyRing implements Authenticator {
       role: request.role,
       subject: request.subject,
       tenant: request.tenant,
+      groups: request.groups ?? [],
       hash: await hashSecret(issued.secret),
       expiresAt: request.expiresAt,
     };
@@ -178,6 +193,7 @@ export class KeyRing implements Authenticator {
         role: d.role,
         subject: d.subject,
         tenant: d.tenant,
+        groups: d.groups ?? [],
         source: 'api',
         createdAt: event.recordedAt,
         createdBy: actor,
@@ -225,7 +241,7 @@ export class KeyRing implements Authenticator {
 }
 
 function principal(key: Stored): Principal {
-  return { keyId: key.id, subject: key.subject, tenant: key.tenant, role: key.role };
+  return { keyId: key.id, subject: key.subject, tenant: key.tenant, role: key.role, groups: key.groups };
 }
 
 function view(key: Stored): KeyView {
