@@ -81,4 +81,49 @@ describe('operators and auditors, through the CLI', () => {
       expect(noAt.stderr).toContain("required option '--at <revision|time>' not specified");
     });
   });
+
+  describe('redrive', () => {
+    it('re-drives a compensated onboarding run from create-workspace with a fixed input, and it completes', async () => {
+      const run = await runOnboarding({ email: 'r@b.c', simulate: { 'create-workspace': 'fail-always' } });
+      expect(run.status).toBe('compensated');
+      const account = (run.steps as Json[]).find((s) => s.id === 'create-account')?.output as Json;
+      const fixed = JSON.stringify({ owner: account.accountId, simulate: {} });
+      const redriven = await cli(
+        'redrive',
+        run.id as string,
+        '--from',
+        'create-workspace',
+        '--input',
+        fixed,
+        '--reason',
+        'workspace quota raised',
+      );
+      expect(redriven.stderr).toBe('');
+      expect(redriven.stdout).toContain(`redrive create-workspace: done; run ${run.id as string} is now running`);
+      let status = '';
+      for (let i = 0; i < 100 && status !== 'completed'; i++) {
+        status = lastJson((await cli('status', run.id as string, '--json')).stdout).status as string;
+        if (status !== 'completed') await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(status).toBe('completed');
+      const history = (await cli('history', run.id as string)).stdout;
+      expect(history).toMatch(
+        /RunReset +from create-workspace runs=\["create-workspace","notify-team"\] by=admin:local-admin reason="workspace quota raised" was compensated input=.* still-undone=\["create-account"\]/,
+      );
+      expect(history.indexOf('RunCompensated')).toBeLessThan(history.indexOf('RunReset'));
+      expect(history.indexOf('RunReset')).toBeLessThan(history.lastIndexOf('RunCompleted'));
+    });
+
+    it('refuses a redrive without a reason, of an unknown step, and of a completed run, with their codes', async () => {
+      const run = await runOnboarding({ email: 'c@b.c' });
+      const noReason = await cli('redrive', run.id as string, '--from', 'create-workspace');
+      expect(noReason.code).toBe(2);
+      expect(noReason.stderr).toContain("required option '--reason <text>' not specified");
+      const completed = await cli('redrive', run.id as string, '--from', 'create-workspace', '--reason', 'x');
+      expect(completed.code).toBe(2);
+      expect(completed.stderr).toContain('RUN.NOT_REDRIVABLE: the run completed');
+      const unknown = await cli('redrive', run.id as string, '--from', 'no-such-step', '--reason', 'x');
+      expect(unknown.stderr).toContain('STEP.NOT_FOUND');
+    });
+  });
 });

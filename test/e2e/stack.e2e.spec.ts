@@ -271,4 +271,42 @@ describe('the production-shaped stack: separate processes on PostgreSQL and Kafk
     expect(services.get('orchestron-orchestrator') ?? 0).toBeGreaterThan(0);
     passed = wrong.size === 0 && stuck.length === 0;
   }, 180_000);
+
+  it('an operator re-drives a compensated run over the bus, and it completes in the same stream', async () => {
+    type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const start = {
+      definitionId: 'employee-onboarding',
+      input: { email: 'redrive@b.c', simulate: { 'create-workspace': 'fail-always' } },
+      idempotencyKey: `redrive-${TAG}`,
+    };
+    const statusOf = async (runId: string): Promise<string> =>
+      ((await client.request<Json>('operator', 'GET', `/v1/runs/${runId}`)).body.run?.status as string) ?? 'unknown';
+    const reaches = async (runId: string, status: string): Promise<string> => {
+      let seen = await statusOf(runId);
+      for (let i = 0; i < 240 && seen !== status; i++) {
+        await new Promise((r) => setTimeout(r, 250));
+        seen = await statusOf(runId);
+      }
+      return seen;
+    };
+    // 202 while the start waits in the outbox; the same key answers 200 with the run once it has started.
+    let started = await client.request<Json>('producer', 'POST', '/v1/runs', start);
+    for (let i = 0; i < 60 && started.status === 202; i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      started = await client.request<Json>('producer', 'POST', '/v1/runs', start);
+    }
+    const runId = started.body.run.id as string;
+    expect(await reaches(runId, 'compensated')).toBe('compensated');
+    const redriven = await client.request<Json>('operator', 'POST', `/v1/runs/${runId}/actions/redrive`, {
+      stepId: 'create-workspace',
+      input: { owner: 'acc-fixed', simulate: {} },
+      reason: 'quota raised',
+    });
+    expect(redriven.status).toBe(200);
+    expect(redriven.body.run.status).toBe('running');
+    expect(await reaches(runId, 'completed')).toBe('completed');
+    const types = (await client.history(runId)).map((e) => e.type);
+    expect(types.indexOf('RunCompensated')).toBeLessThan(types.indexOf('RunReset'));
+    expect(types.at(-1)).toBe('RunCompleted');
+  }, 180_000);
 });

@@ -54,6 +54,7 @@ export const OPERATOR_ACTIONS = [
   'skip',
   'compensate',
   'cancel',
+  'redrive',
 ] as const;
 export type OperatorAction = (typeof OPERATOR_ACTIONS)[number];
 

@@ -36,6 +36,7 @@ const KNOWN: Readonly<Record<WorkflowEventType, true>> = {
   RunFailed: true,
   RunCompensated: true,
   RunCancelled: true,
+  RunReset: true,
 };
 
 /** One line per event: revision, time, type, and what matters about it. */
@@ -110,11 +111,24 @@ export function eventSummary(event: Pick<EventView, 'type' | 'data'>): string {
       return `${d['stepId'] ? `${str(d['stepId'])} ` : ''}${failure(d['error'])}`;
     case 'RunCompensated':
       return `compensated=${brief(d['compensated'])}`;
+    case 'RunReset':
+      return resetLine(d);
     default: {
       const _exhaustive: never = type;
       return brief(event.data);
     }
   }
+}
+
+/** from, what runs again, who and why, what it replaced, and what stays undone. */
+function resetLine(d: Data): string {
+  const replaced = (d['replaced'] ?? {}) as Data;
+  const was = `was ${str(replaced['status'])}${replaced['failure'] ? ` (${failure((replaced['failure'] as Data)['error'])})` : ''}`;
+  const input =
+    d['input'] !== undefined ? ` input=${brief(d['input'], 60)} replacing ${brief(replaced['input'], 60)}` : '';
+  const undone =
+    Array.isArray(d['stillUndone']) && d['stillUndone'].length > 0 ? ` still-undone=${brief(d['stillUndone'])}` : '';
+  return `from ${str(d['fromStepId'])} runs=${brief(d['steps'])} ${by(d)} ${was}${input}${undone}`;
 }
 
 function str(value: unknown): string {

@@ -119,6 +119,8 @@ function compensationLine(step: StepView, p: Paint): string {
       return `  ${mark} ${step.id}  compensation failed${errorText(c.error)}`;
     case 'skipped':
       return `  ${mark} ${step.id}  compensation skipped`;
+    case 'reset':
+      return `  ${mark} ${step.id}  re-driven: its compensation is done again only if it is undone again`;
     default:
       return `  ${mark} ${step.id}  compensation ${unknownStatus(c.status)}`;
   }

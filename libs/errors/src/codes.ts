@@ -25,6 +25,8 @@ export const ERROR_CODES = {
   'RUN.NOT_PAUSED': 'terminal',
   'RUN.INPUT_INVALID': 'terminal',
   'RUN.NOTHING_TO_COMPENSATE': 'terminal',
+  'RUN.NOT_ENDED': 'terminal',
+  'RUN.NOT_REDRIVABLE': 'terminal',
   'STEP.NOT_FOUND': 'terminal',
   'STEP.ALREADY_TERMINAL': 'terminal',
   'STEP.NOT_AWAITING_APPROVAL': 'terminal',

@@ -38,6 +38,7 @@ const OPERATOR_COMMANDS: ReadonlySet<string> = new Set([
   'SkipStep',
   'Compensate',
   'Cancel',
+  'Redrive',
 ]);
 
 export function operatorCommand(message: OperatorCommandMessage): RunCommand {

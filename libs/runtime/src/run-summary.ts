@@ -88,6 +88,12 @@ export function nextRun(run: IndexedRun, recorded: RecordedEvent): IndexedRun {
       next.status = 'cancelled';
       next.waitingApproval = [];
       break;
+    case 'RunReset':
+      next.status = 'running';
+      next.phase = 'execute';
+      next.attention = null;
+      next.waitingApproval = [];
+      break;
     case 'ApprovalRequested':
       next.waitingApproval = [...run.waitingApproval, event.data.stepId];
       break;

@@ -7,6 +7,7 @@ import { hold, release } from './holds.ts';
 import type { Command, WorkflowEvent } from './messages.ts';
 import { cancel, compensate, decideGate, pause, resume, retryStep, skipStep } from './operator-commands.ts';
 import { react } from './react.ts';
+import { redrive } from './redrive.ts';
 import { DEFAULT_TENANT, isStarted } from './state.ts';
 import type { RunState } from './state.ts';
 import { ignore, isUnapplied, RUN_UNKNOWN } from './unapplied.ts';
@@ -94,6 +95,10 @@ function handle(command: Command, state: RunState): WorkflowEvent[] | Unapplied 
       return compensate(s, command, by, now);
     case 'Cancel':
       return cancel(s, command, by, now);
+    case 'Redrive': {
+      const { stepId, input, reason } = command.data;
+      return redrive(s, { stepId, input, by, reason: reason ?? null }, now);
+    }
     default:
       return assertNever(command);
   }

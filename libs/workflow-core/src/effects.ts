@@ -131,6 +131,7 @@ export function effectsOf(event: WorkflowEvent): Effect[] {
     case 'RunCancelled':
       return [{ type: 'RunEnded', data: { status: 'cancelled' } }];
     case 'RunStarted':
+    case 'RunReset':
     case 'GovernanceDecided':
     case 'StepApproved':
     case 'StepRejected':

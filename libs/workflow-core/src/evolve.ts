@@ -2,6 +2,7 @@ import { inputDigest } from './digest.ts';
 import type { Phase, Timer, TimerKind, WorkflowEvent } from './messages.ts';
 import { DEFAULT_TENANT, inputOverrideOf, isStarted, isTerminalStep, newStepState } from './state.ts';
 import type { CompensationState, RunData, RunState, StepState } from './state.ts';
+import { reopen } from './run-reset.ts';
 import {
   escalated,
   gatedAgain,
@@ -250,6 +251,8 @@ function apply(s: RunData, event: WorkflowEvent): RunData {
         status: 'cancelled',
         timers: {},
       };
+    case 'RunReset':
+      return reopen(s, event.data);
     default:
       return assertNever(event);
   }

@@ -70,12 +70,13 @@ export type Command =
   | Msg<'RetryStep', OperatorData & { readonly stepId: string; readonly input?: unknown }>
   | Msg<'SkipStep', OperatorData & { readonly stepId: string; readonly output: unknown }>
   | Msg<'Compensate', OperatorData>
-  | Msg<'Cancel', OperatorData>;
+  | Msg<'Cancel', OperatorData>
+  | Msg<'Redrive', OperatorData & { readonly stepId: string; readonly input?: unknown }>;
 
 export type CommandType = Command['type'];
 export type OperatorCommandType = Extract<
   CommandType,
-  'Approve' | 'Reject' | 'Pause' | 'Resume' | 'RetryStep' | 'SkipStep' | 'Compensate' | 'Cancel'
+  'Approve' | 'Reject' | 'Pause' | 'Resume' | 'RetryStep' | 'SkipStep' | 'Compensate' | 'Cancel' | 'Redrive'
 >;
 
 export type TimerKind = 'attempt_timeout' | 'heartbeat_timeout' | 'retry' | 'approval_timeout' | 'governance_timeout';
@@ -226,6 +227,30 @@ export type WorkflowEvent =
   | Ev<'RunCompleted', { readonly at: number }>
   | Ev<'RunFailed', { readonly stepId: string | null; readonly error: StepError; readonly at: number }>
   | Ev<'RunCompensated', { readonly compensated: readonly string[]; readonly at: number }>
-  | Ev<'RunCancelled', By & { readonly at: number }>;
+  | Ev<'RunCancelled', By & { readonly at: number }>
+  | Ev<'RunReset', RunResetData>;
+
+/**
+ * An operator re-opened an ended run at a step (`Redrive`): that step, every step downstream of it and every step
+ * the ending cut short go back to pending, in the same stream; nothing earlier is rewritten.
+ */
+export interface RunResetData {
+  readonly fromStepId: string;
+  /** Every step that runs again, in definition order. */
+  readonly steps: readonly string[];
+  /** The input the first step runs with; undefined to render it from the definition again. */
+  readonly input?: unknown;
+  /** What the reset replaced: the run's status and failure, and the first step's last input. */
+  readonly replaced: {
+    readonly status: 'failed' | 'compensated' | 'cancelled';
+    readonly failure: { readonly stepId: string | null; readonly error: StepError } | null;
+    readonly input: unknown;
+  };
+  /** Steps kept, whose compensation already undid them: they stay undone, and are not undone twice. */
+  readonly stillUndone: readonly string[];
+  readonly by: string;
+  readonly reason: string | null;
+  readonly at: number;
+}
 
 export type WorkflowEventType = WorkflowEvent['type'];

@@ -32,10 +32,11 @@ export function reactCompensating(s: RunData, now: number): WorkflowEvent[] {
     const comp = s.definition.steps[id]?.compensate;
     if (!comp) continue;
     if (c?.status === 'retry_scheduled' && c.retryDue) return dispatchCompensation(s, id, c.attempt + 1, now);
-    if (c !== undefined) continue;
+    if (c !== undefined && c.status !== 'reset') continue;
     const downstream = downstreamOf(s.definition, id);
     const blocked = toUndo.some((other) => downstream.has(other) && !isSettled(s.compensations[other]?.status));
-    if (!blocked) return dispatchCompensation(s, id, 1, now);
+    // After a re-drive the attempt numbers go on, so the new attempt's idempotency key is not the old one's.
+    if (!blocked) return dispatchCompensation(s, id, (c?.attempt ?? 0) + 1, now);
   }
   if (!toUndo.every((id) => isSettled(s.compensations[id]?.status))) return [];
   if (toUndo.length > 0)

@@ -46,7 +46,8 @@ export const RUN_STATUSES = [
 export type RunStatus = (typeof RUN_STATUSES)[number];
 export const TERMINAL_RUN_STATUSES: readonly RunStatus[] = ['completed', 'failed', 'compensated', 'cancelled'];
 
-export type CompensationStatus = 'running' | 'retry_scheduled' | 'completed' | 'failed' | 'skipped';
+/** `reset`: the step was re-driven after it was undone; it is undone again only if it completes again. */
+export type CompensationStatus = 'running' | 'retry_scheduled' | 'completed' | 'failed' | 'skipped' | 'reset';
 
 export interface CompensationState {
   readonly stepId: string;

@@ -9,6 +9,9 @@ interface ActionSpec {
   readonly description: string;
   /** Whether the action targets one step (`--step` required) or the whole run. */
   readonly step: boolean;
+  /** The step's option when it is not `--step`. */
+  readonly stepFlag?: 'from';
+  readonly reasonRequired?: boolean;
   readonly input?: boolean;
   readonly output?: boolean;
   readonly examples: readonly string[];
@@ -61,10 +64,23 @@ const SPECS: Readonly<Record<OperatorAction, ActionSpec>> = {
     step: false,
     examples: ['orchestron cancel "$RUN" --reason "duplicate"'],
   },
+  redrive: {
+    description:
+      're-open a failed, compensated or cancelled run at a step: it and everything downstream run again, upstream outputs are kept (docs/operators.md)',
+    step: true,
+    stepFlag: 'from',
+    input: true,
+    reasonRequired: true,
+    examples: [
+      'orchestron redrive "$RUN" --from create-workspace --reason "workspace quota raised"',
+      `orchestron redrive "$RUN" --from create-workspace --input '{"owner":"acc-1"}' --reason "fixed owner"`,
+    ],
+  },
 };
 
 interface ActionOptions {
   readonly step?: string;
+  readonly from?: string;
   readonly reason?: string;
   readonly input?: string;
   readonly output?: string;
@@ -74,13 +90,16 @@ interface ActionOptions {
 export function registerOperatorCommands(program: Command, ctx: CliContext): void {
   for (const [action, spec] of Object.entries(SPECS) as [OperatorAction, ActionSpec][]) {
     const command = program.command(action).description(spec.description).argument('<runId>', 'the run');
-    if (spec.step) command.requiredOption('--step <stepId>', 'the step to act on');
+    if (spec.stepFlag === 'from') command.requiredOption('--from <stepId>', 'the step to run again from');
+    else if (spec.step) command.requiredOption('--step <stepId>', 'the step to act on');
     if (spec.input)
       command.option('-i, --input <json|@file>', 'the input for the next attempt: JSON text, or @path to a JSON file');
     if (spec.output)
       command.requiredOption('--output <json|@file>', 'the output to record: JSON text, or @path to a JSON file');
+    const why = 'why; recorded in the run history with your identity';
+    if (spec.reasonRequired) command.requiredOption('--reason <text>', why);
+    else command.option('--reason <text>', why);
     command
-      .option('--reason <text>', 'why; recorded in the run history with your identity')
       .option('--json', 'print the run as one line of JSON')
       .addHelpText(
         'after',
@@ -93,8 +112,9 @@ once the action is applied; 2 if the action does not apply (e.g. STEP.ALREADY_TE
 `,
       )
       .action(async (runId: string, options: ActionOptions, cmd: Command) => {
+        const stepId = options.step ?? options.from;
         const request: ActionRequest = {
-          stepId: options.step,
+          stepId,
           reason: options.reason,
           input: options.input === undefined ? undefined : parseJsonOption(options.input, '--input', ctx.cwd),
           output: options.output === undefined ? undefined : parseJsonOption(options.output, '--output', ctx.cwd),
@@ -103,7 +123,7 @@ once the action is applied; 2 if the action does not apply (e.g. STEP.ALREADY_TE
         if (options.json) {
           printJson(ctx.io, run);
         } else {
-          ctx.io.out(`${action}${options.step ? ` ${options.step}` : ''}: done; run ${run.id} is now ${run.status}`);
+          ctx.io.out(`${action}${stepId ? ` ${stepId}` : ''}: done; run ${run.id} is now ${run.status}`);
           ctx.io.out('');
           for (const line of runViewLines(run, agent_contract, ctx.io.colour)) ctx.io.out(line);
         }

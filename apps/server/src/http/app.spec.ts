@@ -297,7 +297,7 @@ describe('the HTTP API', () => {
         '/v1/runs/r-1/actions/explode',
         {},
         'action',
-        'unknown action "explode"; use one of approve, reject, pause, resume, retry, skip, compensate, cancel',
+        'unknown action "explode"; use one of approve, reject, pause, resume, retry, skip, compensate, cancel, redrive',
       ],
       ['POST', '/v1/runs/r-1/actions/approve', { stepId: 7 }, 'stepId', '"stepId" must be a string'],
       ['POST', '/v1/runs/r-1/actions/approve', { reason: 'no step' }, 'stepId', '"stepId" is required'],

@@ -15,6 +15,7 @@ import {
   RunListEnvelope,
   RunWaitEnvelope,
 } from './api-models.ts';
+import { mayAct } from './assignees.ts';
 import { actorOf, DEFAULT_TENANT, maySee, tenantScope } from './auth.ts';
 import type { Principal } from './auth.ts';
 import { Caller, DEFINITION_WRITERS, HISTORY_READERS, OPERATORS, READERS, Roles, STARTERS } from './auth.guard.ts';
@@ -184,7 +185,7 @@ export class RunsController {
     caller: Principal,
   ): Promise<{ run: unknown; agent_contract: AgentContract }> {
     const command = toCommand(params.action, body);
-    await this.#visibleRun(params.id, caller);
+    mayAct(await this.#visibleRun(params.id, caller), command, caller);
     const run = await this.#runs.execute(params.id, command, actorOf(caller), caller.keyId);
     const view = toRunView(run);
     return { run: view, agent_contract: runContract(view) };
@@ -244,6 +245,17 @@ function toCommand(action: Action, body: RunActionBody): RunCommand {
       return { type: 'Compensate', data: r };
     case 'cancel':
       return { type: 'Cancel', data: r };
+    case 'redrive':
+      if (typeof body.reason !== 'string' || body.reason.trim().length === 0)
+        throw new RequestError(
+          'REQUEST.INVALID',
+          '"reason" is required: a re-drive re-opens an ended run, and its history keeps why',
+          { field: 'reason' },
+        );
+      return {
+        type: 'Redrive',
+        data: { stepId: requiredStepId(body), ...(body.input !== undefined ? { input: body.input } : {}), ...r },
+      };
     default: {
       const never: never = action;
       throw new RequestError('REQUEST.INVALID', `unknown action "${String(never)}"`, { field: 'action' });

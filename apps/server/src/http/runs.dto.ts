@@ -33,7 +33,17 @@ import { MAX_PATH_PARAM_CHARS } from './validation.pipe.ts';
  */
 
 export { RUN_STATUSES };
-export const ACTIONS = ['approve', 'reject', 'pause', 'resume', 'retry', 'skip', 'compensate', 'cancel'] as const;
+export const ACTIONS = [
+  'approve',
+  'reject',
+  'pause',
+  'resume',
+  'retry',
+  'skip',
+  'compensate',
+  'cancel',
+  'redrive',
+] as const;
 export type Action = (typeof ACTIONS)[number];
 
 /** An id the API looks up (definition, step): the definitions' identifier rule, stated in the message with at most 80 characters of the value. */
@@ -240,14 +250,17 @@ decorateProperty(RunActionBody, 'stepId', [
   IsIdentifierField('stepId', (args) =>
     typeof args.value === 'string' ? (identifierProblem('stepId', args.value) ?? '') : '"stepId" must be a string',
   ),
-  ApiPropertyOptional({ type: String, description: 'required by approve, reject, retry and skip' }),
+  ApiPropertyOptional({ type: String, description: 'required by approve, reject, retry, skip and redrive' }),
 ]);
 decorateProperty(RunActionBody, 'reason', [
   IsOptional(),
   IsString({ message: '"reason" must be a string' }),
-  ApiPropertyOptional({ type: String, nullable: true, description: 'recorded with the action' }),
+  ApiPropertyOptional({ type: String, nullable: true, description: 'recorded with the action; required by redrive' }),
 ]);
-decorateProperty(RunActionBody, 'input', [Allow(), ApiPropertyOptional(anyJson("retry: the step's edited input"))]);
+decorateProperty(RunActionBody, 'input', [
+  Allow(),
+  ApiPropertyOptional(anyJson("retry, redrive: the step's edited input")),
+]);
 decorateProperty(RunActionBody, 'output', [
   Allow(),
   ApiPropertyOptional(anyJson('skip (required): the output the skipped step would have produced, null for none')),

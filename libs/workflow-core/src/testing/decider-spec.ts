@@ -319,6 +319,14 @@ export function retryStep(stepId: string, o: Opts & { readonly input?: unknown }
   };
 }
 
+export function redrive(stepId: string, o: Opts & { readonly input?: unknown } = {}): Command {
+  return {
+    type: 'Redrive',
+    data: { stepId, ...(o.input === undefined ? {} : { input: o.input }), ...why(o) },
+    metadata: meta(o),
+  };
+}
+
 /** `output` is required by the command; pass `undefined` to test that it is. */
 export function skipStep(stepId: string, output: unknown, o: Opts = {}): Command {
   return { type: 'SkipStep', data: { stepId, output, ...why(o) }, metadata: meta(o) };
