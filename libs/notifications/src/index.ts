@@ -1,0 +1,10 @@
+export { NOTIFICATION_TYPES } from './notification-types.ts';
+export type { Notification, NotificationData, NotificationType } from './notification-types.ts';
+export { MAX_WEBHOOK_ENDPOINTS, parseWebhooks, WebhookConfigError, webhooksFromEnv } from './webhook-config.ts';
+export type { WebhookEndpoint } from './webhook-config.ts';
+export { DELIVERY_STATUSES, DELIVERY_TABLE, DeliveryLog, webhookIdOf } from './delivery-log.ts';
+export type { DeliveryQuery, DeliveryRecord, DeliveryStatus } from './delivery-log.ts';
+export { DEFAULT_RETRY, DEFAULT_RUN_LIMIT, retryDelayMs } from './delivery-policy.ts';
+export type { RetrySchedule, RunLimit } from './delivery-policy.ts';
+export { startWebhookNotifier } from './webhook-notifier.ts';
+export type { WebhookNotifier, WebhookNotifierOptions } from './webhook-notifier.ts';
