@@ -3,6 +3,7 @@ import type {
   ActionRequest,
   AgentContract,
   EventView,
+  ForkRequest,
   Issue,
   KeyView,
   NewKeyRequest,
@@ -59,6 +60,8 @@ export interface ApiClient {
     runId: string,
   ): Promise<{ readonly events: readonly EventView[]; readonly agent_contract: AgentContract | null }>;
   act(runId: string, action: OperatorAction, request: ActionRequest): Promise<RunResponse>;
+  /** POST /v1/runs/:id/fork: a new run from this one's state at a revision; `accepted` when not started yet (API mode). */
+  forkRun(runId: string, request: ForkRequest): Promise<RunResponse & { readonly accepted?: Accepted }>;
   validateDefinition(definition: unknown): Promise<{ readonly valid: boolean; readonly issues: readonly Issue[] }>;
   createKey(request: NewKeyRequest): Promise<{ readonly key: KeyView; readonly token: string }>;
   listKeys(tenant?: string): Promise<{ readonly keys: readonly KeyView[] }>;
@@ -67,7 +70,7 @@ export interface ApiClient {
 
 const REQUEST_TIMEOUT_MS = 30_000;
 
-interface Accepted {
+export interface Accepted {
   readonly runId: string;
   readonly idempotencyKey: string;
 }
@@ -174,6 +177,14 @@ export function createApiClient(config: ClientConfig, fetchImpl: FetchLike = fet
       return withContract(
         (await request<RunResponse>('POST', `/v1/runs/${enc(runId)}/actions/${action}`, actionRequest)).body,
       );
+    },
+    async forkRun(runId, forkRequest) {
+      const { body } = await request<RunResponse & { accepted?: Accepted }>(
+        'POST',
+        `/v1/runs/${enc(runId)}/fork`,
+        forkRequest,
+      );
+      return { ...withContract(body), ...(body.accepted !== undefined ? { accepted: body.accepted } : {}) };
     },
     async validateDefinition(definition) {
       return (await request<{ valid: boolean; issues: Issue[] }>('POST', '/v1/definitions/validate', definition)).body;

@@ -65,6 +65,12 @@ export interface ActionRequest {
   readonly output?: unknown;
 }
 
+export interface ForkRequest {
+  readonly at: number;
+  readonly input?: unknown;
+  readonly reason?: string;
+}
+
 export interface StartRunRequest {
   readonly definition?: unknown;
   readonly definitionId?: string;

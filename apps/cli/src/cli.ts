@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { createContext } from './cli.context.ts';
 import { UsageError } from './cli.errors.ts';
 import { registerDlqCommand } from './commands/dlq.command.ts';
+import { registerForkCommand } from './commands/fork.command.ts';
 import { registerInspectCommands } from './commands/inspect.commands.ts';
 import { registerKeysCommand } from './commands/keys.command.ts';
 import { registerOperatorCommands } from './commands/operator.commands.ts';
@@ -61,6 +62,7 @@ export function buildProgram(deps: CliDeps, onOutcome: (outcome: Outcome) => voi
   registerRunCommand(program, ctx);
   registerInspectCommands(program, ctx);
   registerOperatorCommands(program, ctx);
+  registerForkCommand(program, ctx);
   registerValidateCommand(program, ctx);
   registerDlqCommand(program, ctx);
   registerKeysCommand(program, ctx);

@@ -56,7 +56,9 @@ export function eventSummary(event: Pick<EventView, 'type' | 'data'>): string {
   switch (type) {
     case 'RunStarted': {
       const def = (d['definition'] ?? {}) as Data;
-      return `${str(def['id'])} v${str(def['version'])} by ${str(d['startedBy'])}${d['idempotencyKey'] ? ` key=${str(d['idempotencyKey'])}` : ''} input=${brief(d['input'], 60)}`;
+      const fork = d['forkedFrom'] as Data | undefined;
+      const forked = fork ? ` forked-from=${str(fork['runId'])}@${str(fork['revision'])}` : '';
+      return `${str(def['id'])} v${str(def['version'])} by ${str(d['startedBy'])}${d['idempotencyKey'] ? ` key=${str(d['idempotencyKey'])}` : ''}${forked} input=${brief(d['input'], 60)}`;
     }
     case 'GovernanceCheckRequested':
       return `${step} worker=${str(d['worker'])}${d['action'] ? ` action=${str(d['action'])}` : ''}`;

@@ -15,6 +15,7 @@ export function runViewLines(
   const lines = [
     `Run ${p.bold(run.id)}  ${run.definition.id} v${run.definition.version}${name}  ${colourStatus(run.status, colour)}`,
     p.dim(`started by ${run.startedBy} at ${run.createdAt}, updated ${run.updatedAt}, ${run.version} events`),
+    ...forkLine(run, p.dim),
     '',
     ...stepTable(run.steps),
   ];
@@ -40,6 +41,13 @@ export function runViewLines(
     );
   }
   return lines;
+}
+
+/** Absent from servers before forks existed. */
+function forkLine(run: RunView, dim: (s: string) => string): string[] {
+  const from = run.forkedFrom;
+  if (!from) return [];
+  return [dim(`forked from run ${from.runId} at revision ${from.revision}${from.reason ? `: ${from.reason}` : ''}`)];
 }
 
 function stepTable(steps: readonly StepView[]): string[] {

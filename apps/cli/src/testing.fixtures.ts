@@ -34,6 +34,7 @@ export function aRun(steps: readonly StepView[], overrides: Partial<RunView> = {
     attention: null,
     failure: null,
     steps,
+    forkedFrom: null,
     version: 1,
     ...overrides,
   };

@@ -18,6 +18,11 @@ export interface WorkflowStartMessage {
   readonly tenant?: string;
   /** The id of the API key that asked (never its secret), recorded with RunStarted. */
   readonly keyId?: string;
+  /**
+   * A fork of the run `runId` of the same tenant, from its state at `revision`: the orchestrator reads that run's
+   * history and starts this one with the steps done by then (its definition is that run's, named above too).
+   */
+  readonly fork?: { readonly runId: string; readonly revision: number; readonly reason?: string };
 }
 
 /** `governance.request` on `orchestron.governance.requests`, keyed by run id: one side-effecting step to rule on. */
@@ -88,6 +93,11 @@ export const workflowStartSchema = {
     actor: str,
     tenant: { type: 'string', pattern: TENANT_PATTERN },
     keyId: str,
+    fork: {
+      type: 'object',
+      required: ['runId', 'revision'],
+      properties: { runId: str, revision: { type: 'integer', minimum: 0 }, reason: { type: 'string' } },
+    },
   },
 } as const;
 

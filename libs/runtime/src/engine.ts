@@ -245,6 +245,7 @@ export class Engine implements RunService {
         clock: this.clock,
         ids: this.ids,
         governed: this.governed,
+        history: (runId) => this.history(runId),
         apply: (runId, command, metadata) => this.apply(runId, command, metadata),
       },
       request,

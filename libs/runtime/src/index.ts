@@ -1,7 +1,7 @@
 export { Engine } from './engine.ts';
 export { runIdForKey, traceparentFor } from './dispatch-messages.ts';
 export type { EngineOptions } from './engine-options.ts';
-export type { AcceptedStart, RunCommand, StartRunRequest, StartRunResult } from './run-service.ts';
+export type { AcceptedStart, ForkRequest, RunCommand, StartRunRequest, StartRunResult } from './run-service.ts';
 export { DefinitionRegistry, DefinitionError, definitionStream } from './definition-registry.ts';
 export type { DefinitionEntry, RegisteredDefinition, VersionChoice } from './definition-registry.ts';
 export { RunIndex, runStream } from './run-index.ts';

@@ -1,4 +1,5 @@
 import { quoteForMessage } from '@orchestron/definitions';
+import type { CompiledDefinition } from '@orchestron/definitions';
 import { OrchestronError } from '@orchestron/errors';
 import { randomUUID } from 'node:crypto';
 import { Topics } from '@orchestron/bus';
@@ -12,6 +13,7 @@ import type { DefinitionRegistry } from './definition-registry.ts';
 import { commandTopicsOf } from './command-topics.ts';
 import { ReadSide } from './read-side.ts';
 import { refusalError, refusalStream } from './refusals.ts';
+import { forkStart } from './run-fork.ts';
 import { replay } from './replay.ts';
 import { requireRun, requireString, withMetadata } from './run-requests.ts';
 import { runIdForKey, traceparentFor } from './dispatch-messages.ts';
@@ -122,20 +124,16 @@ export class RemoteRuns implements RunService {
   }
 
   async startRun(request: StartRunRequest): Promise<StartRunResult> {
-    const tenant = request.tenant ?? DEFAULT_TENANT;
-    const definition =
-      request.definition !== undefined
-        ? (await this.definitions.register(request.definition, request.actor, tenant, request.keyId)).definition
-        : await this.definitions.resolve(
-            requireString(request.definitionId, 'definitionId'),
-            request.definitionVersion ?? 'latest',
-            tenant,
-          );
-    const idempotencyKey = request.idempotencyKey ?? `api:${randomUUID()}`;
+    const forked =
+      request.fork === undefined ? undefined : forkStart(await this.history(request.fork.runId), request.fork, request);
+    const tenant = forked?.tenant ?? request.tenant ?? DEFAULT_TENANT;
+    const definition = forked?.definition ?? (await this.definitionOf(request, tenant));
+    const input = forked !== undefined ? forked.input : (request.input ?? null);
+    const idempotencyKey = request.idempotencyKey ?? `${forked !== undefined ? 'fork' : 'api'}:${randomUUID()}`;
     const runId = runIdForKey(definition.id, idempotencyKey, tenant);
     const existing = await this.existingRun(runId);
     if (existing) {
-      if (!sameJson(existing.input, request.input)) {
+      if (!sameJson(existing.input, input)) {
         throw new DomainError(
           'RUN.ALREADY_EXISTS',
           `idempotency key ${quoteForMessage(idempotencyKey)} was already used for run ${runId} with a different input`,
@@ -148,7 +146,14 @@ export class RemoteRuns implements RunService {
     decide(
       {
         type: 'StartRun',
-        data: { runId, definition, input: request.input ?? null, idempotencyKey, tenant },
+        data: {
+          runId,
+          definition,
+          input,
+          idempotencyKey,
+          tenant,
+          ...(forked !== undefined ? { forkedFrom: forked.forkedFrom } : {}),
+        },
         metadata: { now: this.clock.now(), actor: request.actor },
       },
       initialState(),
@@ -157,11 +162,12 @@ export class RemoteRuns implements RunService {
       type: 'workflow.start',
       definitionId: definition.id,
       definitionVersion: definition.version,
-      input: request.input ?? null,
+      input,
       idempotencyKey,
       actor: request.actor,
       ...(tenant !== DEFAULT_TENANT ? { tenant } : {}),
       ...(request.keyId !== undefined ? { keyId: request.keyId } : {}),
+      ...(request.fork !== undefined ? { fork: request.fork } : {}),
     };
     const recorded = await withSpan(
       'api start run',
@@ -176,6 +182,17 @@ export class RemoteRuns implements RunService {
     const { state } = await this.load(runId, { snapshot: false });
     if (isStarted(state)) return { run: state, created: recorded };
     return { accepted: { runId, idempotencyKey, definitionId: definition.id, definitionVersion: definition.version } };
+  }
+
+  /** The definition a start asks for: registered first when inline, else resolved in the tenant. */
+  private async definitionOf(request: StartRunRequest, tenant: string): Promise<CompiledDefinition> {
+    if (request.definition !== undefined)
+      return (await this.definitions.register(request.definition, request.actor, tenant, request.keyId)).definition;
+    return this.definitions.resolve(
+      requireString(request.definitionId, 'definitionId'),
+      request.definitionVersion ?? 'latest',
+      tenant,
+    );
   }
 
   /**

@@ -113,11 +113,13 @@ export function toRunMessage(message: DeliveredMessage): RunMessage {
       const request: StartRunRequest = {
         definitionId: start.definitionId,
         definitionVersion: start.definitionVersion ?? 'latest',
-        input: start.input ?? null,
+        // A fork without an input keeps its parent's.
+        ...(start.fork !== undefined && start.input === undefined ? {} : { input: start.input ?? null }),
         idempotencyKey: start.idempotencyKey,
         actor: start.actor ?? 'producer:kafka',
         tenant,
         ...(start.keyId !== undefined ? { keyId: start.keyId } : {}),
+        ...(start.fork !== undefined ? { fork: start.fork } : {}),
       };
       return { kind: 'start', runId: runIdForKey(start.definitionId, start.idempotencyKey, tenant), request };
     }

@@ -19,6 +19,19 @@ export interface StartRunRequest {
   readonly tenant?: string;
   /** The id of the API key that asked (never its secret), recorded in the metadata of RunStarted. */
   readonly keyId?: string;
+  /**
+   * A fork of another run: the new run takes that run's pinned definition (`definition` and `definitionId` are not
+   * used) and its input unless `input` is given, and starts with the steps done by `revision` (docs/semantics.md#fork).
+   */
+  readonly fork?: ForkRequest;
+}
+
+export interface ForkRequest {
+  /** The parent run. */
+  readonly runId: string;
+  /** The revision of the parent's history the fork starts from (revisions count from 0). */
+  readonly revision: number;
+  readonly reason?: string;
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

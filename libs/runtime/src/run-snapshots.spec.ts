@@ -3,7 +3,7 @@ import { createInMemoryEventStore } from '@orchestron/event-store';
 import type { CheckpointStore, EventData, EventStore } from '@orchestron/event-store';
 import type { Logger } from './ports.ts';
 import { replay } from './replay.ts';
-import { RunSnapshots, snapshotName } from './run-snapshots.ts';
+import { RUN_SNAPSHOT_FORMAT, RunSnapshots, snapshotName } from './run-snapshots.ts';
 
 const T0 = Date.UTC(2026, 10, 1);
 const started: EventData = {
@@ -106,10 +106,10 @@ describe('run snapshots', () => {
     const truth = { state: replay(await store.readStream('run-r1')), revision: 2 };
     const state = JSON.stringify(truth.state);
     const bad = [
-      { position: 7, state: `{"format":1,"revision":7,"event":"x","state":${state}}` },
-      { position: 1, state: `{"format":2,"revision":1,"event":"x","state":${state}}` },
-      { position: 1, state: `{"format":1,"revision":1,"event":"x","state":${state.replace('"r1"', '"r2"')}}` },
-      { position: 1, state: '{"format":1,' },
+      { position: 7, state: `{"format":${RUN_SNAPSHOT_FORMAT},"revision":7,"event":"x","state":${state}}` },
+      { position: 1, state: `{"format":${RUN_SNAPSHOT_FORMAT + 1},"revision":1,"event":"x","state":${state}}` },
+      { position: 1, state: `{"format":${RUN_SNAPSHOT_FORMAT},"revision":1,"event":"x","state":${state.replace('"r1"', '"r2"')}}` },
+      { position: 1, state: `{"format":${RUN_SNAPSHOT_FORMAT},` },
     ];
     for (const snapshot of bad) {
       await checkpoints.save(snapshotName('r1'), snapshot);

@@ -35,6 +35,8 @@ export interface RunView {
   readonly attention: { code: string; message: string; stepId: string | null } | null;
   readonly failure: { stepId: string | null; error: { code: string; message: string } } | null;
   readonly steps: readonly StepView[];
+  /** The run this one was forked from, at which revision and why; null for a run started afresh. */
+  readonly forkedFrom: { runId: string; revision: number; reason: string | null } | null;
   readonly version: number;
 }
 
@@ -52,6 +54,7 @@ export function toRunView(run: RunData): RunView {
     updatedAt: new Date(run.updatedAt).toISOString(),
     attention: run.attention,
     failure: run.failure ?? failureOf(run),
+    forkedFrom: run.forkedFrom,
     version: run.version,
     steps: run.definition.order.map((id) => {
       const st = run.steps[id];

@@ -3,6 +3,7 @@ import { effectsOf } from './effects.ts';
 import type { Decision } from './effects.ts';
 import { DomainError } from './errors.ts';
 import { evolve, assertNever } from './evolve.ts';
+import { checkFork } from './fork.ts';
 import { hold, release } from './holds.ts';
 import type { Command, WorkflowEvent } from './messages.ts';
 import { cancel, compensate, decideGate, pause, resume, retryStep, skipStep } from './operator-commands.ts';
@@ -105,7 +106,7 @@ function handle(command: Command, state: RunState): WorkflowEvent[] | Unapplied 
 }
 
 function start(command: Extract<Command, { type: 'StartRun' }>, state: RunState): WorkflowEvent[] | Unapplied {
-  const { runId, definition, input, idempotencyKey, tenant, governEveryStep } = command.data;
+  const { runId, definition, input, idempotencyKey, tenant, governEveryStep, forkedFrom } = command.data;
   if (isStarted(state)) {
     if (idempotencyKey !== undefined && state.idempotencyKey === idempotencyKey)
       return ignore('duplicate_start', `run ${quoteForMessage(runId)} was already started with this idempotency key`);
@@ -118,6 +119,7 @@ function start(command: Extract<Command, { type: 'StartRun' }>, state: RunState)
       `input does not match the schema of ${definition.id} v${definition.version}: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
       { issues },
     );
+  if (forkedFrom !== undefined) checkFork(definition, forkedFrom);
   return [
     {
       type: 'RunStarted',
@@ -130,6 +132,7 @@ function start(command: Extract<Command, { type: 'StartRun' }>, state: RunState)
         at: command.metadata.now,
         ...(tenant !== undefined && tenant !== DEFAULT_TENANT ? { tenant } : {}),
         ...(governEveryStep === true ? { governEveryStep } : {}),
+        ...(forkedFrom !== undefined ? { forkedFrom } : {}),
       },
     },
   ];

@@ -1,6 +1,7 @@
 import { inputDigest } from './digest.ts';
 import type { Phase, Timer, TimerKind, WorkflowEvent } from './messages.ts';
-import { DEFAULT_TENANT, inputOverrideOf, isStarted, isTerminalStep, newStepState } from './state.ts';
+import { originOf, startingSteps } from './fork.ts';
+import { DEFAULT_TENANT, inputOverrideOf, isStarted, isTerminalStep } from './state.ts';
 import type { CompensationState, RunData, RunState, StepState } from './state.ts';
 import { reopen } from './run-reset.ts';
 import {
@@ -26,8 +27,6 @@ export function evolve(state: RunState, event: WorkflowEvent): RunState {
   if (event.type === 'RunStarted') {
     if (isStarted(state)) return state;
     const d = event.data;
-    const steps: Record<string, StepState> = {};
-    for (const id of d.definition.order) steps[id] = newStepState(id);
     return {
       status: 'running',
       phase: 'execute',
@@ -40,12 +39,13 @@ export function evolve(state: RunState, event: WorkflowEvent): RunState {
       governEveryStep: d.governEveryStep === true,
       startedAt: d.at,
       updatedAt: d.at,
-      steps,
+      steps: startingSteps(d.definition, d.forkedFrom, d.at),
       compensations: {},
       timers: {},
       pausedFrom: null,
       attention: null,
       failure: null,
+      forkedFrom: originOf(d.forkedFrom),
       version: 1,
     };
   }

@@ -6,6 +6,7 @@ export type { Outstanding } from './recovery.ts';
 export type { Decision, Effect, EffectType, Notice, SendData } from './effects.ts';
 export type { IgnoreReason, Unapplied } from './unapplied.ts';
 export { evolve } from './evolve.ts';
+export { forkOf } from './fork.ts';
 export {
   attemptIsOut,
   DEFAULT_TENANT,
@@ -32,6 +33,7 @@ export type {
   CompensationStatus,
   CompletedStep,
   FailedStep,
+  ForkOrigin,
   GovernanceRuling,
   Hold,
   PendingStep,
@@ -51,11 +53,13 @@ export type {
   Command,
   CommandMetadata,
   CommandType,
+  ForkedStep,
   GovernanceDecisionCode,
   GovernanceOutcome,
   HoldReason,
   OperatorCommandType,
   Phase,
+  RunFork,
   SkipKind,
   StepError,
   Timer,

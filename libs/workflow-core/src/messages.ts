@@ -40,6 +40,24 @@ export interface StartRunData {
   readonly idempotencyKey?: string;
   readonly tenant?: string;
   readonly governEveryStep?: boolean;
+  /** Set on a fork: the run starts from its parent's state at a revision (see fork.ts). */
+  readonly forkedFrom?: RunFork;
+}
+
+/** A step a fork starts with already done: its parent's outcome, which it does not run again. */
+export type ForkedStep =
+  | { readonly status: 'completed'; readonly output: unknown }
+  | { readonly status: 'skipped'; readonly kind: SkipKind; readonly output: unknown };
+
+/**
+ * Where a forked run comes from: its parent run, the revision of the parent's history it starts from, why, and the
+ * steps done by then (with their outputs), which start done in the fork.
+ */
+export interface RunFork {
+  readonly runId: string;
+  readonly revision: number;
+  readonly reason: string | null;
+  readonly steps: Readonly<Record<string, ForkedStep>>;
 }
 
 export type Command =
@@ -104,6 +122,8 @@ export interface RunStartedData {
   readonly at: number;
   readonly tenant?: string;
   readonly governEveryStep?: boolean;
+  /** Only on a fork's start. */
+  readonly forkedFrom?: RunFork;
 }
 
 export type WorkflowEvent =

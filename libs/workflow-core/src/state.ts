@@ -83,8 +83,16 @@ export interface RunData {
   readonly pausedFrom: RunStatus | null;
   readonly attention: { readonly code: string; readonly message: string; readonly stepId: string | null } | null;
   readonly failure: { readonly stepId: string | null; readonly error: StepError } | null;
+  /** The run this one was forked from, at which revision and why; null for a run started afresh. */
+  readonly forkedFrom: ForkOrigin | null;
   /** How many events have been folded into this state. */
   readonly version: number;
+}
+
+export interface ForkOrigin {
+  readonly runId: string;
+  readonly revision: number;
+  readonly reason: string | null;
 }
 
 export type RunState = { readonly status: 'none'; readonly version: 0 } | RunData;

@@ -18,6 +18,7 @@ import { useJsonBodyParser } from './json-body.ts';
 import { MetricsController } from './metrics.controller.ts';
 import type { MetricsSource } from './metrics.controller.ts';
 import { createOpenApiDocument } from './openapi.ts';
+import { ForkController } from './fork.controller.ts';
 import { RunsController } from './runs.controller.ts';
 import { KEY_RING, METRICS, OPENAPI_DOCUMENT, RUN_SERVICE } from './tokens.ts';
 import { KeysController } from './keys.controller.ts';
@@ -80,6 +81,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     controllers: [
       DiscoveryController,
       RunsController,
+      ForkController,
       DefinitionsController,
       KeysController,
       ...(options.metrics ? [MetricsController] : []),

@@ -84,6 +84,13 @@ function discovery(): Record<string, unknown> {
       },
       {
         method: 'POST',
+        path: '/v1/runs/{id}/fork',
+        roles: OPERATORS,
+        description:
+          "a new run from this run's state at a revision: { at, input?, reason? }; the steps done by then start done",
+      },
+      {
+        method: 'POST',
         path: '/v1/definitions',
         roles: DEFINITION_WRITERS,
         description: "register a definition version in the caller's tenant; a version never changes",

@@ -19,6 +19,7 @@ import type {
   HoldReason,
   Phase,
   RunData,
+  RunFork,
   RunState,
   StepError,
   TimerKind,
@@ -191,6 +192,7 @@ type StartOpts = Opts & {
   readonly idempotencyKey?: string;
   readonly tenant?: string;
   readonly governEveryStep?: boolean;
+  readonly forkedFrom?: RunFork;
 };
 
 export function startRun(definition: CompiledDefinition, input: unknown = {}, o: StartOpts = {}): Command {
@@ -198,6 +200,7 @@ export function startRun(definition: CompiledDefinition, input: unknown = {}, o:
   const scope = {
     ...(o.tenant !== undefined ? { tenant: o.tenant } : {}),
     ...(o.governEveryStep !== undefined ? { governEveryStep: o.governEveryStep } : {}),
+    ...(o.forkedFrom !== undefined ? { forkedFrom: o.forkedFrom } : {}),
   };
   return {
     type: 'StartRun',
