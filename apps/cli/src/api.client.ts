@@ -13,6 +13,7 @@ import type {
   StartRunRequest,
 } from './api.types.ts';
 import type { ClientConfig } from './config.ts';
+import type { DeliveryView, ListNotificationsQuery } from './notification.types.ts';
 
 export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
 
@@ -66,6 +67,8 @@ export interface ApiClient {
   createKey(request: NewKeyRequest): Promise<{ readonly key: KeyView; readonly token: string }>;
   listKeys(tenant?: string): Promise<{ readonly keys: readonly KeyView[] }>;
   revokeKey(keyId: string, reason?: string): Promise<{ readonly key: KeyView }>;
+  /** GET /v1/notifications: webhook deliveries and their attempts, newest event first. */
+  listNotifications(query: ListNotificationsQuery): Promise<{ readonly deliveries: readonly DeliveryView[] }>;
 }
 
 const REQUEST_TIMEOUT_MS = 30_000;
@@ -196,6 +199,12 @@ export function createApiClient(config: ClientConfig, fetchImpl: FetchLike = fet
       return (
         await request<{ keys: KeyView[] }>('GET', `/v1/keys${tenant === undefined ? '' : `?tenant=${enc(tenant)}`}`)
       ).body;
+    },
+    async listNotifications(query) {
+      const params = new URLSearchParams();
+      for (const [name, value] of Object.entries(query)) if (value !== undefined) params.set(name, String(value));
+      const qs = params.size > 0 ? `?${params.toString()}` : '';
+      return (await request<{ deliveries: DeliveryView[] }>('GET', `/v1/notifications${qs}`)).body;
     },
     async revokeKey(keyId, reason) {
       return (

@@ -5,6 +5,7 @@ import { registerDlqCommand } from './commands/dlq.command.ts';
 import { registerForkCommand } from './commands/fork.command.ts';
 import { registerInspectCommands } from './commands/inspect.commands.ts';
 import { registerKeysCommand } from './commands/keys.command.ts';
+import { registerNotificationsCommand } from './commands/notifications.command.ts';
 import { registerOperatorCommands } from './commands/operator.commands.ts';
 import { registerRunCommand } from './commands/run.command.ts';
 import { registerValidateCommand } from './commands/validate.command.ts';
@@ -43,6 +44,7 @@ Examples:
   $ orchestron approve "$RUN" --step budget-approval --reason "ok"
   $ orchestron dlq list
   $ orchestron keys create --role producer --subject shop --tenant acme
+  $ orchestron notifications list --status failed
   $ orchestron worker-check --worker mail --topic-prefix check.
 `;
 
@@ -66,6 +68,7 @@ export function buildProgram(deps: CliDeps, onOutcome: (outcome: Outcome) => voi
   registerValidateCommand(program, ctx);
   registerDlqCommand(program, ctx);
   registerKeysCommand(program, ctx);
+  registerNotificationsCommand(program, ctx);
   registerWorkerCheckCommand(program, ctx);
   return program;
 }

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DeliveryLog, startWebhookNotifier, webhooksFromEnv } from '@orchestron/notifications';
 import { runMetricsSource } from '@orchestron/runtime';
 import { createLogger, createMetrics, runServiceMain, startTracing } from '@orchestron/telemetry';
 import { startApiMode } from './api-mode.ts';
@@ -40,6 +41,10 @@ Environment:
                         api (the HTTP API alone, in front of orchestrator services; needs ORCHESTRON_BUS=kafka)
   ORCHESTRON_FLOW_CONTROL  circuit breakers and concurrency limits per worker name, as JSON (embedded mode), e.g.
                         {"defaults":{"failureThreshold":10,"openMs":5000},"workers":{"mail":{"concurrency":4}}}
+  ORCHESTRON_WEBHOOKS   webhooks for approvals, escalations and failures, as JSON: [{"url":…,"secret":"whsec_…",
+                        "events":["run.needs_operator",…]?,"tenant":…?,"id":…?}] (docs/operators.md, "Webhooks");
+                        in API mode, set it on one API process only
+  ORCHESTRON_WEBHOOKS_FILE  the same list in a file (instead of ORCHESTRON_WEBHOOKS)
   OTEL_EXPORTER_OTLP_ENDPOINT  export trace spans over OTLP/HTTP (e.g. http://127.0.0.1:4318); unset: none
 `;
 
@@ -60,6 +65,7 @@ await runServiceMain({
     if (mode !== 'embedded' && mode !== 'api')
       throw new Error(`ORCHESTRON_MODE must be embedded or api, got ${JSON.stringify(mode)}`);
     const tiers = tierConfig(process.env);
+    const webhooks = webhooksFromEnv(process.env);
     const tracing = startTracing({
       serviceName: mode === 'api' ? 'orchestron-api' : 'orchestron',
       serviceInstance: process.env.ORCHESTRON_INSTANCE ?? `${mode}-${process.pid}`,
@@ -91,6 +97,8 @@ await runServiceMain({
             recovered: embedded.recovered,
             close: () => embedded.close(),
           }));
+    const notifier =
+      webhooks.length > 0 ? await startWebhookNotifier({ store: backend.store, endpoints: webhooks, logger }) : null;
     const keyRing = await KeyRing.open({
       config: keys,
       store: backend.store,
@@ -104,6 +112,7 @@ await runServiceMain({
       keys: keyRing,
       logger,
       metrics: runMetricsSource(backend.runs, metrics),
+      ...(backend.store.readRows ? { notifications: new DeliveryLog(backend.store.readRows) } : {}),
     });
     const address = await app.listen(process.env.HOST ?? '127.0.0.1', port);
     logger.info('orchestron is up', {
@@ -116,6 +125,7 @@ await runServiceMain({
       definitions: backend.definitions,
       auth: process.env.ORCHESTRON_API_KEYS ? 'ORCHESTRON_API_KEYS' : `${dataDir}/admin.key`,
       tracing: tracing.exporting,
+      webhooks: webhooks.map((endpoint) => endpoint.id),
     });
     process.stdout.write(
       `Orchestron listening on ${address} (${mode === 'api' ? 'API only, ' : ''}store ${tiers.store}, bus ${tiers.bus}; data in ${dataDir}; definitions: ${backend.definitions.join(', ') || 'none'})\n`,
@@ -125,6 +135,7 @@ await runServiceMain({
       async close() {
         keyRing.close();
         await app.close();
+        await notifier?.close();
         await backend.close();
         await tracing.shutdown();
       },

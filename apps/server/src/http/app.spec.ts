@@ -50,6 +50,7 @@ const ROUTES: readonly (readonly [string, string])[] = [
   ['post', '/v1/keys'],
   ['get', '/v1/keys'],
   ['post', '/v1/keys/{id}/revoke'],
+  ['get', '/v1/notifications'],
 ];
 const PUBLIC = new Set(['/healthz', '/.well-known/agent.json', '/v1/schemas/definition.json', '/v1/openapi.json']);
 

@@ -17,6 +17,8 @@ import type { OpenApiHolder } from './discovery.controller.ts';
 import { useJsonBodyParser } from './json-body.ts';
 import { MetricsController } from './metrics.controller.ts';
 import type { MetricsSource } from './metrics.controller.ts';
+import { DELIVERY_READER, NO_DELIVERIES, NotificationsController } from './notifications.controller.ts';
+import type { DeliveryReader } from './notifications.controller.ts';
 import { createOpenApiDocument } from './openapi.ts';
 import { ForkController } from './fork.controller.ts';
 import { RunsController } from './runs.controller.ts';
@@ -32,6 +34,8 @@ export interface HttpAppOptions {
   readonly keys: KeyRing | readonly ApiKey[];
   /** Served at GET /metrics (operator, auditor, admin) when given. */
   readonly metrics?: MetricsSource;
+  /** Webhook deliveries, served at GET /v1/notifications; default none. */
+  readonly notifications?: DeliveryReader;
   /** Failed requests and Nest's own warnings and errors; default JSON lines on stderr. */
   readonly logger?: Logger;
   /**
@@ -74,6 +78,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     { provide: RUN_SERVICE, useValue: options.runs },
     { provide: KEY_RING, useValue: keys },
     { provide: OPENAPI_DOCUMENT, useValue: holder },
+    { provide: DELIVERY_READER, useValue: options.notifications ?? NO_DELIVERIES },
     ...(options.metrics ? [{ provide: METRICS, useValue: options.metrics }] : []),
   ];
   const module: DynamicModule = {
@@ -84,6 +89,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
       ForkController,
       DefinitionsController,
       KeysController,
+      NotificationsController,
       ...(options.metrics ? [MetricsController] : []),
     ],
     providers,

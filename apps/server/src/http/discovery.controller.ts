@@ -117,6 +117,12 @@ function discovery(): Record<string, unknown> {
       },
       { method: 'GET', path: '/v1/keys', roles: ADMINS, description: 'every key, without secrets (?tenant=)' },
       { method: 'POST', path: '/v1/keys/{id}/revoke', roles: ADMINS, description: 'revoke an issued key: { reason? }' },
+      {
+        method: 'GET',
+        path: '/v1/notifications',
+        roles: HISTORY_READERS,
+        description: 'webhook deliveries with their attempts (?run=&status=pending|delivered|failed&limit=&tenant=)',
+      },
     ],
     agent_contract: errorContract(false),
   };
