@@ -1,0 +1,14 @@
+export { checkpointSignatureProblem, keyIdOf, signCheckpoint } from './checkpoint.ts';
+export type { CheckpointBody, SignedCheckpoint } from './checkpoint.ts';
+export { auditedFields, eventHash } from './event-hash.ts';
+export type { AuditedEvent } from './event-hash.ts';
+export { EXPORT_FORMAT, headerLine, parseExportLine } from './export-format.ts';
+export type { ExportedEvent, ExportHeader } from './export-format.ts';
+export { AuditNotary } from './notary.ts';
+export type { NotaryOptions } from './notary.ts';
+export { proofProblem } from './proof-check.ts';
+export { AuditReader } from './reading.ts';
+export type { InclusionProof } from './reading.ts';
+export { loadOrCreateSigningKey } from './signing-key.ts';
+export { verifyExport } from './verify.ts';
+export type { VerifyOptions, VerifyProblem, VerifyReport } from './verify.ts';
