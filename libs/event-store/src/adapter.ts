@@ -18,3 +18,11 @@ export {
   prepareReadRows,
   readRowMatches,
 } from './read-rows-arguments.ts';
+export {
+  AUDIT_LABELS,
+  auditEntryMatches,
+  normalizeAuditQuery,
+  normalizeInstant,
+  prepareAuditEntries,
+} from './audit-index-arguments.ts';
+export type { AuditLabel, NormalizedAuditQuery } from './audit-index-arguments.ts';

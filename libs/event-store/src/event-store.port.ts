@@ -1,3 +1,4 @@
+import type { AuditIndexStore } from './audit-index.port.ts';
 import type { CheckpointStore } from './checkpoints.port.ts';
 import type { ReadRowStore } from './read-rows.port.ts';
 
@@ -91,6 +92,11 @@ export interface EventStore {
    * models then hold every row in memory.
    */
   readonly readRows?: ReadRowStore;
+  /**
+   * An index of the run events by who, what and when, kept beside the log (see AuditIndexStore). Absent on an
+   * adapter that cannot keep one: audit search is then unavailable.
+   */
+  readonly auditIndex?: AuditIndexStore;
   /** Idempotent. Later calls to any other method fail with EventStoreClosedError. */
   close(): Promise<void>;
 }

@@ -5,6 +5,7 @@ import type { PreparedEvent } from './arguments.ts';
 import { EventStoreClosedError, ExpectedVersionConflictError } from './errors.ts';
 import type { AppendResult, EventStore, RecordedEvent } from './event-store.port.ts';
 import { isExpectedRevisionSatisfied } from './expected-revision.ts';
+import { createInMemoryAuditIndex } from './in-memory-audit-index.ts';
 import { createInMemoryReadRows } from './in-memory-read-rows.ts';
 import { createSubscriptionHub } from './subscription-hub.ts';
 
@@ -17,6 +18,8 @@ export interface InMemoryEventStoreOptions {
   readonly checkpointRecords?: Map<string, SealedCheckpoint>;
   /** Whether the store keeps read rows (default true); false makes a store without the capability, for tests. */
   readonly readRows?: boolean;
+  /** Whether the store keeps an audit index (default true); false makes a store without it, for tests. */
+  readonly auditIndex?: boolean;
 }
 
 /** For unit tests and single-process tools. Events are stored as the JSON the port accepted, then frozen. */
@@ -117,6 +120,9 @@ export function createInMemoryEventStore(options: InMemoryEventStoreOptions = {}
     },
 
     ...(options.readRows === false ? {} : { readRows: createInMemoryReadRows(assertOpen) }),
+    ...(options.auditIndex === false
+      ? {}
+      : { auditIndex: createInMemoryAuditIndex(assertOpen, (position) => all[position - 1]) }),
 
     async close() {
       if (closed) return;

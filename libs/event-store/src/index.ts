@@ -13,6 +13,8 @@ export type {
   Subscription,
 } from './event-store.port.ts';
 export type { Checkpoint, CheckpointStore } from './checkpoints.port.ts';
+export { MAX_AUDIT_PAGE } from './audit-index.port.ts';
+export type { AuditEntry, AuditFilter, AuditHit, AuditIndexStore, AuditPage } from './audit-index.port.ts';
 export { MAX_READ_ROWS_PER_LIST } from './read-rows.port.ts';
 export type { ReadRow, ReadRowQuery, ReadRowStore } from './read-rows.port.ts';
 export {

@@ -214,6 +214,6 @@ if (ESDB_URL !== undefined && ESDB_URL !== '') {
     'kurrentdb',
     async () => createKurrentDbEventStore({ connectionString: ESDB_URL, streamPrefix: `conformance-${randomUUID()}-` }),
     // No checkpoints nor read rows: read models replay the log from 0 and keep every run in memory here (docs/kurrentdb.md, "Checkpoints").
-    { densePositions: false, checkpoints: false, readRows: false },
+    { densePositions: false, checkpoints: false, readRows: false, auditIndex: false },
   );
 }

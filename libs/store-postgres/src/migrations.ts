@@ -154,6 +154,32 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX read_rows_by_tenant ON ${schema}.read_rows (tbl, tenant, position DESC);
       CREATE INDEX read_rows_by_tenant_status ON ${schema}.read_rows (tbl, tenant, status, position DESC);`,
   },
+  {
+    version: 5,
+    name: 'create_audit_index',
+    // The audit index (the port's AuditIndexStore): one row per run event, searched in position order by each
+    // field. Every search but an admin's is scoped to a tenant, so each field's index goes on with the tenant.
+    sql: ({ schema }) => `
+      CREATE TABLE ${schema}.audit_index (
+        position      bigint      PRIMARY KEY CHECK (position > 0),
+        run_id        text        NOT NULL,
+        tenant        text        NOT NULL,
+        definition_id text        NOT NULL,
+        type          text        NOT NULL,
+        actor         text,
+        step_id       text,
+        policy_id     text,
+        recorded_at   timestamptz NOT NULL
+      );
+      CREATE INDEX audit_by_tenant ON ${schema}.audit_index (tenant, position);
+      CREATE INDEX audit_by_run ON ${schema}.audit_index (run_id, position);
+      CREATE INDEX audit_by_definition ON ${schema}.audit_index (definition_id, tenant, position);
+      CREATE INDEX audit_by_actor ON ${schema}.audit_index (actor, tenant, position);
+      CREATE INDEX audit_by_type ON ${schema}.audit_index (type, tenant, position);
+      CREATE INDEX audit_by_step ON ${schema}.audit_index (step_id, tenant, position);
+      CREATE INDEX audit_by_policy ON ${schema}.audit_index (policy_id, tenant, position);
+      CREATE INDEX audit_by_time ON ${schema}.audit_index (tenant, recorded_at);`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -10,6 +10,7 @@ import {
 import pg from 'pg';
 import type { Pool } from 'pg';
 import { createAppendBatcher } from './append-batcher.ts';
+import { createAuditIndexTable } from './audit-index-table.ts';
 import { createCheckpointsTable } from './checkpoints-table.ts';
 import { createReadRowsTable } from './read-rows-table.ts';
 import { createEventsTable } from './events-table.ts';
@@ -125,6 +126,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
 
       checkpoints: createCheckpointsTable(pool, names, assertOpen),
       readRows: createReadRowsTable(pool, names, assertOpen),
+      auditIndex: createAuditIndexTable(pool, names, assertOpen),
 
       close() {
         closing ??= close();

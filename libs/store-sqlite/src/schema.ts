@@ -39,6 +39,27 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX read_rows_by_position ON read_rows (tbl, position DESC);
    CREATE INDEX read_rows_by_tenant ON read_rows (tbl, tenant, position DESC);
    CREATE INDEX read_rows_by_tenant_status ON read_rows (tbl, tenant, status, position DESC)`,
+  // The audit index (the port's AuditIndexStore): one row per run event, searched in position order by each field.
+  // Every search but an admin's is scoped to a tenant, so each field's index goes on with the tenant.
+  `CREATE TABLE audit_index (
+     position      INTEGER PRIMARY KEY CHECK (position > 0),
+     run_id        TEXT    NOT NULL,
+     tenant        TEXT    NOT NULL,
+     definition_id TEXT    NOT NULL,
+     type          TEXT    NOT NULL,
+     actor         TEXT,
+     step_id       TEXT,
+     policy_id     TEXT,
+     recorded_at   TEXT    NOT NULL
+   ) STRICT;
+   CREATE INDEX audit_by_tenant ON audit_index (tenant, position);
+   CREATE INDEX audit_by_run ON audit_index (run_id, position);
+   CREATE INDEX audit_by_definition ON audit_index (definition_id, tenant, position);
+   CREATE INDEX audit_by_actor ON audit_index (actor, tenant, position);
+   CREATE INDEX audit_by_type ON audit_index (type, tenant, position);
+   CREATE INDEX audit_by_step ON audit_index (step_id, tenant, position);
+   CREATE INDEX audit_by_policy ON audit_index (policy_id, tenant, position);
+   CREATE INDEX audit_by_time ON audit_index (tenant, recorded_at)`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

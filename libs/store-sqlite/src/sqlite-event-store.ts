@@ -8,6 +8,7 @@ import {
   normalizeReadStreamOptions,
   prepareAppend,
 } from '@orchestron/event-store/adapter';
+import { createAuditIndexTable } from './audit-index-table.ts';
 import { createCheckpointsTable } from './checkpoints-table.ts';
 import { createReadRowsTable } from './read-rows-table.ts';
 import { createEventsTable } from './events-table.ts';
@@ -88,6 +89,7 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
 
     checkpoints: createCheckpointsTable({ db, now, assertOpen }),
     readRows: createReadRowsTable(db, assertOpen),
+    auditIndex: createAuditIndexTable(db, assertOpen),
 
     close() {
       closing ??= close();

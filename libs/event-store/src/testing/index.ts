@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe } from '@jest/globals';
 import type { EventStore } from '../event-store.port.ts';
 import { describeAppendConformance } from './append.conformance.ts';
+import { describeAuditIndexConformance, describeNoAuditIndex } from './audit-index.conformance.ts';
 import { describeCheckpointConformance, describeNoCheckpoints } from './checkpoints.conformance.ts';
 import type { CheckpointTampering } from './checkpoints.conformance.ts';
 import { describeReadConformance } from './read.conformance.ts';
@@ -24,6 +25,8 @@ export interface EventStoreConformanceOptions {
   readonly checkpoints?: CheckpointTampering | false;
   /** false for an adapter without the read rows capability; left out, the suite holds the adapter to it. */
   readonly readRows?: false;
+  /** false for an adapter without the audit index capability; left out, the suite holds the adapter to it. */
+  readonly auditIndex?: false;
 }
 
 export type { CheckpointTampering };
@@ -59,5 +62,7 @@ export function describeEventStoreConformance(
     else describeCheckpointConformance(getStore, P, options.checkpoints);
     if (options.readRows === false) describeNoReadRows(getStore);
     else describeReadRowsConformance(getStore);
+    if (options.auditIndex === false) describeNoAuditIndex(getStore);
+    else describeAuditIndexConformance(getStore);
   });
 }
