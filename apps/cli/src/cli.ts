@@ -7,6 +7,7 @@ import { registerInspectCommands } from './commands/inspect.commands.ts';
 import { registerKeysCommand } from './commands/keys.command.ts';
 import { registerNotificationsCommand } from './commands/notifications.command.ts';
 import { registerOperatorCommands } from './commands/operator.commands.ts';
+import { registerProjectionsCommand } from './commands/projections.command.ts';
 import { registerRunCommand } from './commands/run.command.ts';
 import { registerValidateCommand } from './commands/validate.command.ts';
 import { registerWorkerCheckCommand } from './commands/worker-check.command.ts';
@@ -29,7 +30,8 @@ Environment:
 
 Exit codes:
   0  completed, or the command succeeded (a run started without --wait is still moving)
-  1  the run failed, was compensated or was cancelled; worker-check: a scenario failed
+  1  the run failed, was compensated or was cancelled; worker-check: a scenario failed;
+     projections rebuild --verify: the read models differ
   2  bad input: usage, invalid definition or run input, unknown run or step, action not allowed now
   3  the run needs an operator, or waits for a human approval
   4  the server (or, for dlq and worker-check, Kafka) cannot be reached or failed, or --timeout ran out
@@ -46,6 +48,7 @@ Examples:
   $ orchestron keys create --role producer --subject shop --tenant acme
   $ orchestron notifications list --status failed
   $ orchestron worker-check --worker mail --topic-prefix check.
+  $ orchestron projections rebuild --verify --data ./.orchestron
 `;
 
 export function buildProgram(deps: CliDeps, onOutcome: (outcome: Outcome) => void): Command {
@@ -70,6 +73,7 @@ export function buildProgram(deps: CliDeps, onOutcome: (outcome: Outcome) => voi
   registerKeysCommand(program, ctx);
   registerNotificationsCommand(program, ctx);
   registerWorkerCheckCommand(program, ctx);
+  registerProjectionsCommand(program, ctx);
   return program;
 }
 

@@ -137,16 +137,13 @@ export class DefinitionRegistry {
           ],
           { expectedRevision: revision ?? 'no_stream' },
         );
-        this.apply({
-          id: '',
-          streamId: stream,
-          revision: result.nextExpectedRevision,
-          position: result.position,
-          type: DEFINITION_REGISTERED,
-          data,
-          metadata: {},
-          recordedAt: new Date().toISOString(),
+        // The event as recorded, not a copy stamped with this process's clock: its registeredAt must be the one a
+        // replay of the log gives (guarantee 9; `projections rebuild --verify` compares them).
+        const recorded = await this.store.readStream(stream, {
+          fromRevision: result.nextExpectedRevision,
+          maxCount: 1,
         });
+        for (const event of recorded) this.apply(event);
         return { definition, created: true };
       } catch (error) {
         if (!(error instanceof ExpectedVersionConflictError) || tries > 3) throw error;

@@ -25,4 +25,8 @@ export { DEFAULT_WAIT_MS, MAX_OPEN_WAITS, MAX_WAIT_MS, ServerBusyError } from '.
 export type { RunWaitRequest, RunWaitResult } from './run-waits.ts';
 export { READ_CHECKPOINT_DEFAULTS } from './read-checkpoints.ts';
 export type { ReadCheckpointSettings } from './read-checkpoints.ts';
+export { lastLogPosition, rebuildReadModels, saveRebuiltModels } from './read-models-rebuild.ts';
+export type { RebuildProgress, RebuiltReadModels, SavedReadModels } from './read-models-rebuild.ts';
+export { verifyReadModels } from './read-models-verify.ts';
+export type { LiveCheckpoint, ReadModelDifference, ReadModelsVerification } from './read-models-verify.ts';
 export type { RunSnapshotSettings } from './run-snapshots.ts';

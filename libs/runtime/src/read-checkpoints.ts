@@ -20,6 +20,10 @@ export const READ_CHECKPOINT_DEFAULTS: Required<ReadCheckpointSettings> = {
   everyMs: 60_000,
 };
 
+/** What the log says when a checkpoint is restored, and when one is ignored (fields: checkpoint, reason). */
+export const CHECKPOINT_RESTORED = 'read models restored from their checkpoint';
+export const CHECKPOINT_IGNORED = 'read models checkpoint ignored; replaying the log from position 0';
+
 export interface ReadCheckpointsDeps {
   readonly checkpoints: CheckpointStore;
   /** The log the checkpoint was taken of, to check that it still is that log. */
@@ -67,7 +71,7 @@ export class ReadCheckpoints {
         return this.ignore(`it says position ${capture.position} inside and ${stored.position} outside`);
       const mismatch = await this.mismatchWithLog(capture);
       if (mismatch !== undefined) return this.ignore(mismatch);
-      this.deps.logger.info('read models restored from their checkpoint', {
+      this.deps.logger.info(CHECKPOINT_RESTORED, {
         checkpoint: name,
         position: capture.position,
         runs: capture.runs.length,
@@ -151,7 +155,7 @@ export class ReadCheckpoints {
   }
 
   private ignore(reason: string): undefined {
-    this.deps.logger.warn('read models checkpoint ignored; replaying the log from position 0', {
+    this.deps.logger.warn(CHECKPOINT_IGNORED, {
       checkpoint: this.settings.name,
       reason,
     });

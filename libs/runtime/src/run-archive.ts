@@ -76,7 +76,7 @@ function toRow(run: IndexedRun): ReadRow {
 }
 
 /** A row as a run; a row this version cannot read is an error naming it, never a made-up run. */
-function fromRow(row: ReadRow): IndexedRun {
+export function fromRow(row: ReadRow): IndexedRun {
   const body = parseBody(row.body);
   if (body === undefined || !(RUN_STATUSES as readonly string[]).includes(row.status))
     throw new Error(`the archived run ${JSON.stringify(row.id)} is unreadable (table ${RUNS_TABLE})`);
