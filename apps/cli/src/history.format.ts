@@ -98,7 +98,7 @@ export function eventSummary(event: Pick<EventView, 'type' | 'data'>): string {
     case 'TimerFired':
       return str(d['timerId']);
     case 'OperatorRetried':
-      return `${step} ${str(d['phase'])} ${by(d)}${d['input'] !== undefined && d['input'] !== null ? ` input=${brief(d['input'], 60)}` : ''}`;
+      return `${step} ${str(d['phase'])} ${by(d)}${d['input'] !== undefined && d['input'] !== null ? ` input=${brief(d['input'], 60)}` : ''}${'replacedInput' in d ? ` replacing ${brief(d['replacedInput'], 60)}` : ''}`;
     case 'RunPaused':
     case 'RunResumed':
     case 'RunCancelled':

@@ -220,6 +220,8 @@ export type WorkflowEvent =
         readonly by: string | null;
         readonly reason: string | null;
         readonly at: number;
+        /** An operator's skip: what the step was when it was skipped (its status and failure), for the record. */
+        readonly replaced?: { readonly status: string; readonly error: StepError | null };
       }
     >
   | Ev<
@@ -235,7 +237,14 @@ export type WorkflowEvent =
   | Ev<'TimerFired', { readonly timerId: string; readonly at: number }>
   | Ev<
       'OperatorRetried',
-      By & { readonly stepId: string; readonly phase: Phase; readonly input: unknown; readonly at: number }
+      By & {
+        readonly stepId: string;
+        readonly phase: Phase;
+        readonly input: unknown;
+        readonly at: number;
+        /** With an edited input: the input of the last attempt, which it replaced. */
+        readonly replacedInput?: unknown;
+      }
     >
   | Ev<'RunPaused', By & { readonly at: number }>
   | Ev<'RunResumed', By & { readonly at: number }>

@@ -153,8 +153,12 @@ export function retryStep(
         { stepId },
       );
   }
+  const replaced = phase === 'compensate' ? s.compensations[stepId]?.input : st.input;
   return [
-    { type: 'OperatorRetried', data: { stepId, phase, input, by, reason, at: now } },
+    {
+      type: 'OperatorRetried',
+      data: { stepId, phase, input, by, reason, at: now, ...(input !== undefined ? { replacedInput: replaced } : {}) },
+    },
     ...resumeIfNeeded(s, by, reason, now),
   ];
 }
@@ -221,8 +225,9 @@ export function skipStep(
     throw new DomainError('COMMAND.INVALID', 'skip needs the output the step would have produced (use null for none)', {
       field: 'output',
     });
+  const replaced = { status: st.status, error: errorOf(st) };
   return [
-    { type: 'StepSkipped', data: { stepId, kind: 'operator', output, by, reason, at: now } },
+    { type: 'StepSkipped', data: { stepId, kind: 'operator', output, by, reason, at: now, replaced } },
     ...resumeIfNeeded(s, by, reason, now),
   ];
 }

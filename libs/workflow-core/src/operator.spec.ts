@@ -66,6 +66,8 @@ describe('operator takeover', () => {
             by: 'ops:ada',
             reason: 'typo',
             at: T0 + 100,
+            // The record keeps the value the edit replaced.
+            replacedInput: { email: 'ada@exmaple.com' },
           },
         },
         { type: 'RunResumed', data: { by: 'ops:ada', reason: 'typo' } },
@@ -93,7 +95,14 @@ describe('operator takeover', () => {
       .then(
         {
           type: 'StepSkipped',
-          data: { stepId: 'a', kind: 'operator', output: { v: 42 }, by: 'ops:ada', reason: 'done by hand' },
+          data: {
+            stepId: 'a',
+            kind: 'operator',
+            output: { v: 42 },
+            by: 'ops:ada',
+            reason: 'done by hand',
+            replaced: { status: 'failed', error: { code: 'WORKER.ERROR' } },
+          },
         },
         'RunResumed',
         { type: 'StepDispatched', data: { stepId: 'b', input: { got: 42 } } },
