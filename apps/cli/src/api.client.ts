@@ -12,6 +12,7 @@ import type {
   RunView,
   StartRunRequest,
 } from './api.types.ts';
+import type { AuditEventsPage, AuditSearchQuery } from './audit-event.types.ts';
 import type { ClientConfig } from './config.ts';
 import type { DeliveryView, ListNotificationsQuery } from './notification.types.ts';
 
@@ -69,6 +70,8 @@ export interface ApiClient {
   revokeKey(keyId: string, reason?: string): Promise<{ readonly key: KeyView }>;
   /** GET /v1/notifications: webhook deliveries and their attempts, newest event first. */
   listNotifications(query: ListNotificationsQuery): Promise<{ readonly deliveries: readonly DeliveryView[] }>;
+  /** GET /v1/audit/events: one page of the events of every run, oldest first, from the audit index. */
+  searchAuditEvents(query: AuditSearchQuery): Promise<AuditEventsPage>;
 }
 
 const REQUEST_TIMEOUT_MS = 30_000;
@@ -205,6 +208,12 @@ export function createApiClient(config: ClientConfig, fetchImpl: FetchLike = fet
       for (const [name, value] of Object.entries(query)) if (value !== undefined) params.set(name, String(value));
       const qs = params.size > 0 ? `?${params.toString()}` : '';
       return (await request<{ deliveries: DeliveryView[] }>('GET', `/v1/notifications${qs}`)).body;
+    },
+    async searchAuditEvents(query) {
+      const params = new URLSearchParams();
+      for (const [name, value] of Object.entries(query)) if (value !== undefined) params.set(name, String(value));
+      const qs = params.size > 0 ? `?${params.toString()}` : '';
+      return (await request<AuditEventsPage>('GET', `/v1/audit/events${qs}`)).body;
     },
     async revokeKey(keyId, reason) {
       return (

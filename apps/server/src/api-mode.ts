@@ -2,8 +2,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseDefinitionText } from '@orchestron/definitions';
 import type { EventStore } from '@orchestron/event-store';
-import { RemoteRuns } from '@orchestron/runtime';
-import type { Logger } from '@orchestron/runtime';
+import { RemoteRuns, startAuditIndexer } from '@orchestron/runtime';
+import type { AuditIndexer, Logger } from '@orchestron/runtime';
 import { openBus, openStore } from '@orchestron/tiers';
 import type { TierConfig } from '@orchestron/tiers';
 
@@ -18,6 +18,8 @@ export interface ApiMode {
   readonly runs: RemoteRuns;
   readonly store: EventStore;
   readonly definitions: string[];
+  /** Keeps the store's audit index (GET /v1/audit/events) up with the log; null when the store keeps none. */
+  readonly auditIndexer: AuditIndexer | null;
   close(): Promise<void>;
 }
 
@@ -34,6 +36,8 @@ export async function startApiMode(options: ApiModeOptions): Promise<ApiMode> {
   const bus = await openBus(options.tiers, options.logger, [], { clientId: 'orchestron-api' });
   const runs = new RemoteRuns({ store, bus, logger: options.logger });
   await runs.start();
+  // Every API process may run it: they put the same entries.
+  const auditIndexer = startAuditIndexer({ store, logger: options.logger });
   const definitions: string[] = [];
   if (options.examplesDir && existsSync(options.examplesDir)) {
     for (const file of readdirSync(options.examplesDir)
@@ -50,7 +54,9 @@ export async function startApiMode(options: ApiModeOptions): Promise<ApiMode> {
     runs,
     store,
     definitions,
+    auditIndexer,
     async close() {
+      await auditIndexer?.close();
       await runs.stop();
       await bus.close();
       await store.close();

@@ -9,10 +9,11 @@ import {
   flowControlFromEnv,
   flowMetricsObserver,
   metricsObserver,
+  startAuditIndexer,
 } from '@orchestron/runtime';
 import type { EventStore } from '@orchestron/event-store';
 import type { Metrics } from '@orchestron/telemetry';
-import type { Logger } from '@orchestron/runtime';
+import type { AuditIndexer, Logger } from '@orchestron/runtime';
 import type { Worker } from '@orchestron/worker-sdk';
 import type { ApiKey } from './http/auth.ts';
 import { openBus, openStore } from './tiers.ts';
@@ -39,6 +40,8 @@ export interface Embedded {
   readonly ledger: SqliteLedger | null;
   readonly recovered: number;
   readonly definitions: string[];
+  /** Keeps the store's audit index (GET /v1/audit/events) up with the log; null when the store keeps none. */
+  readonly auditIndexer: AuditIndexer | null;
   close(): Promise<void>;
 }
 
@@ -88,6 +91,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
     : [];
   for (const worker of workers) await worker.start();
   const { recovered } = await engine.start();
+  const auditIndexer = startAuditIndexer({ store, logger: options.logger });
   const definitions: string[] = [];
   if (options.examplesDir && existsSync(options.examplesDir)) {
     for (const file of readdirSync(options.examplesDir)
@@ -107,9 +111,11 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
     ledger,
     recovered,
     definitions,
+    auditIndexer,
     async close() {
       for (const worker of workers) await worker.stop();
       await engine.stop();
+      await auditIndexer?.close();
       await bus.close();
       await store.close();
       ledger?.close();

@@ -113,6 +113,7 @@ await runServiceMain({
       logger,
       metrics: runMetricsSource(backend.runs, metrics),
       ...(backend.store.readRows ? { notifications: new DeliveryLog(backend.store.readRows) } : {}),
+      ...(backend.store.auditIndex ? { auditEvents: backend.store.auditIndex } : {}),
     });
     const address = await app.listen(process.env.HOST ?? '127.0.0.1', port);
     logger.info('orchestron is up', {

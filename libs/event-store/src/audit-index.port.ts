@@ -1,4 +1,4 @@
-import type { RecordedEvent } from './event-store.port.ts';
+import type { RecordedEvent } from './recorded-event.ts';
 
 /**
  * What the audit index knows of one event of a run: who, what and when, lifted out of the event so a search by any

@@ -1,6 +1,9 @@
 import type { AuditIndexStore } from './audit-index.port.ts';
 import type { CheckpointStore } from './checkpoints.port.ts';
 import type { ReadRowStore } from './read-rows.port.ts';
+import type { RecordedEvent } from './recorded-event.ts';
+
+export type { RecordedEvent };
 
 /** An event as the caller hands it to the store. `data` and `metadata` must be JSON-serializable. */
 export interface EventData {
@@ -8,21 +11,6 @@ export interface EventData {
   readonly type: string;
   readonly data: unknown;
   readonly metadata?: Readonly<Record<string, unknown>>;
-}
-
-/** An event as the store recorded it. */
-export interface RecordedEvent {
-  readonly id: string;
-  readonly streamId: string;
-  /** 0-based index of the event in its stream. */
-  readonly revision: number;
-  /** Global position: strictly increasing across all streams, starts at 1. */
-  readonly position: number;
-  readonly type: string;
-  readonly data: unknown;
-  readonly metadata: Readonly<Record<string, unknown>>;
-  /** ISO-8601 instant at which the store committed the event. */
-  readonly recordedAt: string;
 }
 
 /** A number is the revision of the stream's last event. */

@@ -7,6 +7,10 @@ export type { DefinitionEntry, RegisteredDefinition, VersionChoice } from './def
 export { RunIndex, runStream } from './run-index.ts';
 export type { RunFilter, RunSummary } from './run-index.ts';
 export type { RunCount } from './run-counts.ts';
+export { auditActorOf, auditEntryOf } from './audit-entry.ts';
+export type { AuditRunFacts } from './audit-entry.ts';
+export { AuditIndexer, startAuditIndexer } from './audit-indexer.ts';
+export type { AuditIndexerOptions } from './audit-indexer.ts';
 export { jsonLogger, silentLogger, systemClock } from './ports.ts';
 export type { Clock, GovernanceCheck, GovernanceRequest, GovernanceVerdict, Ids, Logger } from './ports.ts';
 export { toRunView } from './views.ts';

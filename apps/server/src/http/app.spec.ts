@@ -51,6 +51,7 @@ const ROUTES: readonly (readonly [string, string])[] = [
   ['get', '/v1/keys'],
   ['post', '/v1/keys/{id}/revoke'],
   ['get', '/v1/notifications'],
+  ['get', '/v1/audit/events'],
 ];
 const PUBLIC = new Set(['/healthz', '/.well-known/agent.json', '/v1/schemas/definition.json', '/v1/openapi.json']);
 

@@ -22,6 +22,8 @@ import type { DeliveryReader } from './notifications.controller.ts';
 import { createOpenApiDocument } from './openapi.ts';
 import { ForkController } from './fork.controller.ts';
 import { RunsController } from './runs.controller.ts';
+import { AUDIT_EVENTS, AuditEventsController } from './audit-events.controller.ts';
+import type { AuditIndexStore } from '@orchestron/event-store';
 import { KEY_RING, METRICS, OPENAPI_DOCUMENT, RUN_SERVICE } from './tokens.ts';
 import { KeysController } from './keys.controller.ts';
 import { KeyRing } from '../keys/key-ring.ts';
@@ -36,6 +38,8 @@ export interface HttpAppOptions {
   readonly metrics?: MetricsSource;
   /** Webhook deliveries, served at GET /v1/notifications; default none. */
   readonly notifications?: DeliveryReader;
+  /** The store's audit index, served at GET /v1/audit/events; without it that route answers 409 AUDIT.UNAVAILABLE. */
+  readonly auditEvents?: AuditIndexStore;
   /** Failed requests and Nest's own warnings and errors; default JSON lines on stderr. */
   readonly logger?: Logger;
   /**
@@ -79,6 +83,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     { provide: KEY_RING, useValue: keys },
     { provide: OPENAPI_DOCUMENT, useValue: holder },
     { provide: DELIVERY_READER, useValue: options.notifications ?? NO_DELIVERIES },
+    { provide: AUDIT_EVENTS, useValue: options.auditEvents ?? null },
     ...(options.metrics ? [{ provide: METRICS, useValue: options.metrics }] : []),
   ];
   const module: DynamicModule = {
@@ -90,6 +95,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
       DefinitionsController,
       KeysController,
       NotificationsController,
+      AuditEventsController,
       ...(options.metrics ? [MetricsController] : []),
     ],
     providers,

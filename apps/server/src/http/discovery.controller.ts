@@ -123,6 +123,13 @@ function discovery(): Record<string, unknown> {
         roles: HISTORY_READERS,
         description: 'webhook deliveries with their attempts (?run=&status=pending|delivered|failed&limit=&tenant=)',
       },
+      {
+        method: 'GET',
+        path: '/v1/audit/events',
+        roles: HISTORY_READERS,
+        description:
+          'search every run\'s events from the audit index, oldest first (?run=&definition=&actor=&type=&step=&policy=&since=&until=&limit=&cursor=&tenant=); next_cursor pages',
+      },
     ],
     agent_contract: errorContract(false),
   };
