@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, startServer } from '../support/server-process.ts';
@@ -16,9 +17,11 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 /** What operators and auditors do, through the real CLI against the real server process (docs/operators.md). */
 describe('operators and auditors, through the CLI', () => {
   let server: ServerProcess;
+  let dataDir: string;
 
   beforeAll(async () => {
-    server = await startServer(mkdtempSync(join(tmpdir(), 'orchestron-operators-')), { ORCHESTRON_WORK_MS: '10' });
+    dataDir = mkdtempSync(join(tmpdir(), 'orchestron-operators-'));
+    server = await startServer(dataDir, { ORCHESTRON_WORK_MS: '10' });
   });
   afterAll(async () => {
     await server.kill('SIGTERM');
@@ -38,6 +41,7 @@ describe('operators and auditors, through the CLI', () => {
         },
       );
     });
+  const inData = (name: string): string => join(dataDir, name);
   const lastJson = (stdout: string): Json => JSON.parse(stdout.trim().split('\n').at(-1) as string) as Json;
   const runOnboarding = async (input: Json): Promise<Json> =>
     lastJson(
@@ -124,6 +128,93 @@ describe('operators and auditors, through the CLI', () => {
       expect(completed.stderr).toContain('RUN.NOT_REDRIVABLE: the run completed');
       const unknown = await cli('redrive', run.id as string, '--from', 'no-such-step', '--reason', 'x');
       expect(unknown.stderr).toContain('STEP.NOT_FOUND');
+    });
+  });
+
+  describe('audit', () => {
+    const lines = (file: string): string[] => readFileSync(file, 'utf8').trimEnd().split('\n');
+    const write = (file: string, content: readonly string[]): string => {
+      writeFileSync(inData(file), `${content.join('\n')}\n`);
+      return inData(file);
+    };
+    const checkpointCovers = async (events: number): Promise<void> => {
+      for (let i = 0; i < 50; i++) {
+        const cp = lastJson((await cli('audit', 'checkpoint')).stdout);
+        if ((cp.treeSize as number) >= events) return;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      throw new Error(`no checkpoint covers ${events} events`);
+    };
+
+    it('verifies the live log, and an export and a proof offline with the public key', async () => {
+      await runOnboarding({ email: 'audit@b.c' });
+      writeFileSync(inData('key.pem'), (await cli('audit', 'checkpoint', '--public-key')).stdout);
+      const live = await cli('audit', 'verify');
+      expect(live.stdout).toMatch(/^verified \d+ events in \d+ streams against checkpoint \d+ /);
+      expect(live.code).toBe(0);
+      writeFileSync(inData('log.ndjson'), (await cli('audit', 'export')).stdout);
+      const exported = lines(inData('log.ndjson'));
+      await checkpointCovers(exported.length - 1);
+      const offline = await cli('audit', 'verify', '--file', inData('log.ndjson'), '--public-key', inData('key.pem'));
+      expect(offline.stdout).toContain(`verified ${exported.length - 1} events`);
+      expect(offline.code).toBe(0);
+      const event = JSON.parse(exported[10] as string) as Json;
+      writeFileSync(inData('proof.json'), (await cli('audit', 'prove', event.id as string)).stdout);
+      const proved = await cli('audit', 'verify', '--proof', inData('proof.json'), '--public-key', inData('key.pem'));
+      expect(proved.stdout).toContain(`proved: event ${event.id as string} (position ${event.position as number})`);
+      expect(proved.code).toBe(0);
+    });
+
+    it('fails an export altered by one byte, or with one event removed, at the right position (exit 1)', async () => {
+      const exported = lines(inData('log.ndjson'));
+      const byte = [...exported];
+      const target = JSON.parse(byte[12] as string) as Json;
+      byte[12] = (byte[12] as string).replace('"recordedAt":"', '"recordedAt":"1');
+      const altered = await cli(
+        'audit',
+        'verify',
+        '--file',
+        write('byte.ndjson', byte),
+        '--public-key',
+        inData('key.pem'),
+      );
+      expect(altered.stdout).toContain(
+        `FAILED at position ${target.position as number} (line 13): the event at position`,
+      );
+      expect(altered.code).toBe(1);
+      const gone = JSON.parse(exported[21] as string) as Json;
+      const removed = exported.filter((_, i) => i !== 20);
+      const short = await cli(
+        'audit',
+        'verify',
+        '--file',
+        write('removed.ndjson', removed),
+        '--public-key',
+        inData('key.pem'),
+      );
+      expect(short.stdout).toContain(`FAILED at position ${gone.position as number} (line 21)`);
+      expect(short.code).toBe(1);
+    });
+
+    it('catches an event altered in the live SQLite file, naming its position', async () => {
+      const db = new Database(inData('events.sqlite'));
+      let position = 0;
+      try {
+        const row = db.prepare("SELECT min(position) AS p FROM events WHERE data LIKE '%audit@b.c%'").get() as {
+          p: number;
+        };
+        position = row.p;
+        db.prepare("UPDATE events SET data = replace(data, 'audit@b.c', 'forged@b.c') WHERE position = ?").run(
+          position,
+        );
+      } finally {
+        db.close();
+      }
+      const live = await cli('audit', 'verify');
+      expect(live.stdout).toContain(
+        `FAILED at position ${position} (line ${position + 1}): the event at position ${position}`,
+      );
+      expect(live.code).toBe(1);
     });
   });
 });

@@ -72,6 +72,10 @@ export interface ApiClient {
   listNotifications(query: ListNotificationsQuery): Promise<{ readonly deliveries: readonly DeliveryView[] }>;
   /** GET /v1/audit/events: one page of the events of every run, oldest first, from the audit index. */
   searchAuditEvents(query: AuditSearchQuery): Promise<AuditEventsPage>;
+  /** GET a JSON document (the audit routes). */
+  getJson<T>(path: string): Promise<T>;
+  /** GET an NDJSON stream line by line as it arrives (the audit export): memory stays constant. */
+  streamLines(path: string): AsyncGenerator<string>;
 }
 
 const REQUEST_TIMEOUT_MS = 30_000;
@@ -220,7 +224,37 @@ export function createApiClient(config: ClientConfig, fetchImpl: FetchLike = fet
         await request<{ key: KeyView }>('POST', `/v1/keys/${enc(keyId)}/revoke`, reason === undefined ? {} : { reason })
       ).body;
     },
+    async getJson<T>(path: string) {
+      return (await request<T>('GET', path)).body;
+    },
+    async *streamLines(path) {
+      const url = `${baseUrl}${path}`;
+      const headers: Record<string, string> = { accept: 'application/x-ndjson' };
+      if (config.apiKey !== null) headers['authorization'] = `Bearer ${config.apiKey}`;
+      let response: Response;
+      try {
+        response = await fetchImpl(url, { method: 'GET', headers });
+      } catch (error) {
+        throw new ServerUnreachableError(baseUrl, describeFetchFailure(error));
+      }
+      if (!response.ok || response.body === null) {
+        const text = await response.text();
+        throw apiError(response.status, parseJson(text), text, `GET ${url}`);
+      }
+      yield* linesOf(response.body);
+    },
   };
+}
+
+/** The lines of a byte stream, without their line ends. */
+async function* linesOf(body: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  let rest = '';
+  for await (const chunk of body.pipeThrough(new TextDecoderStream())) {
+    const parts = (rest + chunk).split('\n');
+    rest = parts.pop() ?? '';
+    yield* parts;
+  }
+  if (rest !== '') yield rest;
 }
 
 function withContract(body: RunResponse): RunResponse {

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { createContext } from './cli.context.ts';
 import { UsageError } from './cli.errors.ts';
 import { registerDlqCommand } from './commands/dlq.command.ts';
+import { registerAuditCommand } from './commands/audit.command.ts';
 import { registerForkCommand } from './commands/fork.command.ts';
 import { registerInspectCommands } from './commands/inspect.commands.ts';
 import { registerKeysCommand } from './commands/keys.command.ts';
@@ -72,6 +73,7 @@ export function buildProgram(deps: CliDeps, onOutcome: (outcome: Outcome) => voi
   registerDlqCommand(program, ctx);
   registerKeysCommand(program, ctx);
   registerNotificationsCommand(program, ctx);
+  registerAuditCommand(program, ctx);
   registerWorkerCheckCommand(program, ctx);
   registerProjectionsCommand(program, ctx);
   return program;

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { DeliveryLog, startWebhookNotifier, webhooksFromEnv } from '@orchestron/notifications';
 import { runMetricsSource } from '@orchestron/runtime';
 import { createLogger, createMetrics, runServiceMain, startTracing } from '@orchestron/telemetry';
+import { startAudit } from './audit.ts';
 import { startApiMode } from './api-mode.ts';
 import { adminKeyFile, startEmbedded } from './embedded.ts';
 import { tierConfig } from './tiers.ts';
@@ -97,6 +98,7 @@ await runServiceMain({
             recovered: embedded.recovered,
             close: () => embedded.close(),
           }));
+    const audit = startAudit({ store: backend.store, dataDir, env: process.env, logger });
     const notifier =
       webhooks.length > 0 ? await startWebhookNotifier({ store: backend.store, endpoints: webhooks, logger }) : null;
     const keyRing = await KeyRing.open({
@@ -114,6 +116,7 @@ await runServiceMain({
       metrics: runMetricsSource(backend.runs, metrics),
       ...(backend.store.readRows ? { notifications: new DeliveryLog(backend.store.readRows) } : {}),
       ...(backend.store.auditIndex ? { auditEvents: backend.store.auditIndex } : {}),
+      audit,
     });
     const address = await app.listen(process.env.HOST ?? '127.0.0.1', port);
     logger.info('orchestron is up', {
@@ -137,6 +140,7 @@ await runServiceMain({
         keyRing.close();
         await app.close();
         await notifier?.close();
+        await audit?.close();
         await backend.close();
         await tracing.shutdown();
       },

@@ -50,9 +50,11 @@ export class AuditNotary {
     this.#rows = options.store.readRows;
   }
 
-  async start(): Promise<void> {
-    await this.catchUp();
-    this.#schedule();
+  /** Hashes what the log holds in the background, then follows it. */
+  start(): void {
+    this.catchUp()
+      .catch((error: unknown) => this.#options.onError?.(error))
+      .finally(() => this.#schedule());
   }
 
   async stop(): Promise<void> {

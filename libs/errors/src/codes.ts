@@ -63,6 +63,9 @@ export const ERROR_CODES = {
   'SERVER.BUSY': 'retryable',
   // server: API keys and the HTTP edge's own refusals
   'KEY.NOT_FOUND': 'terminal',
+  'EVENT.NOT_FOUND': 'terminal',
+  'AUDIT.NOT_READY': 'retryable',
+  'AUDIT.UNAVAILABLE': 'terminal',
   'KEY.NOT_REVOCABLE': 'terminal',
   'KEY.STORE_MISSING': 'terminal',
   'REQUEST.INVALID': 'terminal',

@@ -4,7 +4,7 @@ export type { EngineOptions } from './engine-options.ts';
 export type { AcceptedStart, ForkRequest, RunCommand, StartRunRequest, StartRunResult } from './run-service.ts';
 export { DefinitionRegistry, DefinitionError, definitionStream } from './definition-registry.ts';
 export type { DefinitionEntry, RegisteredDefinition, VersionChoice } from './definition-registry.ts';
-export { RunIndex, runStream } from './run-index.ts';
+export { RunIndex, RUN_STREAM_PREFIX, runStream } from './run-index.ts';
 export type { RunFilter, RunSummary } from './run-index.ts';
 export type { RunCount } from './run-counts.ts';
 export { auditActorOf, auditEntryOf } from './audit-entry.ts';

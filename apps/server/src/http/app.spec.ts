@@ -52,6 +52,9 @@ const ROUTES: readonly (readonly [string, string])[] = [
   ['post', '/v1/keys/{id}/revoke'],
   ['get', '/v1/notifications'],
   ['get', '/v1/audit/events'],
+  ['get', '/v1/audit/checkpoint'],
+  ['get', '/v1/audit/export'],
+  ['get', '/v1/audit/proofs/{eventId}'],
 ];
 const PUBLIC = new Set(['/healthz', '/.well-known/agent.json', '/v1/schemas/definition.json', '/v1/openapi.json']);
 

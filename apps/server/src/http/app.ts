@@ -22,9 +22,11 @@ import type { DeliveryReader } from './notifications.controller.ts';
 import { createOpenApiDocument } from './openapi.ts';
 import { ForkController } from './fork.controller.ts';
 import { RunsController } from './runs.controller.ts';
+import { AUDIT, KEY_RING, METRICS, OPENAPI_DOCUMENT, RUN_SERVICE } from './tokens.ts';
+import { AuditController } from './audit.controller.ts';
 import { AUDIT_EVENTS, AuditEventsController } from './audit-events.controller.ts';
 import type { AuditIndexStore } from '@orchestron/event-store';
-import { KEY_RING, METRICS, OPENAPI_DOCUMENT, RUN_SERVICE } from './tokens.ts';
+import type { AuditService } from '../audit.ts';
 import { KeysController } from './keys.controller.ts';
 import { KeyRing } from '../keys/key-ring.ts';
 import { RequestValidationPipe } from './validation.pipe.ts';
@@ -38,6 +40,8 @@ export interface HttpAppOptions {
   readonly metrics?: MetricsSource;
   /** Webhook deliveries, served at GET /v1/notifications; default none. */
   readonly notifications?: DeliveryReader;
+  /** The verifiable log's routes (/v1/audit); they answer 409 AUDIT.UNAVAILABLE without it. */
+  readonly audit?: AuditService | null;
   /** The store's audit index, served at GET /v1/audit/events; without it that route answers 409 AUDIT.UNAVAILABLE. */
   readonly auditEvents?: AuditIndexStore;
   /** Failed requests and Nest's own warnings and errors; default JSON lines on stderr. */
@@ -83,6 +87,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     { provide: KEY_RING, useValue: keys },
     { provide: OPENAPI_DOCUMENT, useValue: holder },
     { provide: DELIVERY_READER, useValue: options.notifications ?? NO_DELIVERIES },
+    { provide: AUDIT, useValue: options.audit ?? null },
     { provide: AUDIT_EVENTS, useValue: options.auditEvents ?? null },
     ...(options.metrics ? [{ provide: METRICS, useValue: options.metrics }] : []),
   ];
@@ -95,6 +100,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
       DefinitionsController,
       KeysController,
       NotificationsController,
+      AuditController,
       AuditEventsController,
       ...(options.metrics ? [MetricsController] : []),
     ],

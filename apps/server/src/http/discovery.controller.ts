@@ -128,7 +128,25 @@ function discovery(): Record<string, unknown> {
         path: '/v1/audit/events',
         roles: HISTORY_READERS,
         description:
-          'search every run\'s events from the audit index, oldest first (?run=&definition=&actor=&type=&step=&policy=&since=&until=&limit=&cursor=&tenant=); next_cursor pages',
+          "search every run's events from the audit index, oldest first (?run=&definition=&actor=&type=&step=&policy=&since=&until=&limit=&cursor=&tenant=); next_cursor pages",
+      },
+      {
+        method: 'GET',
+        path: '/v1/audit/checkpoint',
+        roles: HISTORY_READERS,
+        description: "the newest signed checkpoint of the log's Merkle tree and its Ed25519 public key",
+      },
+      {
+        method: 'GET',
+        path: '/v1/audit/export',
+        roles: HISTORY_READERS,
+        description: 'NDJSON with each event hash, to verify offline (?run= for one run; the whole log is admin only)',
+      },
+      {
+        method: 'GET',
+        path: '/v1/audit/proofs/{eventId}',
+        roles: HISTORY_READERS,
+        description: "an RFC 9162 inclusion proof of the event in the newest checkpoint's tree",
       },
     ],
     agent_contract: errorContract(false),

@@ -26,6 +26,8 @@ const STATUS_BY_CODE = {
   'DEFINITION.NOT_FOUND': 404,
   'ROUTE.NOT_FOUND': 404,
   'KEY.NOT_FOUND': 404,
+  'EVENT.NOT_FOUND': 404,
+  'AUDIT.UNAVAILABLE': 409,
   'REQUEST.TOO_LARGE': 413,
   'REQUEST.UNSUPPORTED_MEDIA_TYPE': 415,
   'RUN.ALREADY_EXISTS': 409,
@@ -47,6 +49,7 @@ const STATUS_BY_CODE = {
   'BUS.UNAVAILABLE': 503,
   'ORCHESTRATOR.PENDING': 503,
   'SERVER.BUSY': 503,
+  'AUDIT.NOT_READY': 503,
   // Raised only in workers and the CLI; if one ever reached the edge it would still mean "try again later".
   'STEP.RETRYABLE': 503,
   'STEP.DEADLINE_EXCEEDED': 503,

@@ -5,3 +5,5 @@ export const METRICS = Symbol('METRICS');
 export const OPENAPI_DOCUMENT = Symbol('OPENAPI_DOCUMENT');
 /** The API keys the server accepts (KeyRing): authentication and /v1/keys. */
 export const KEY_RING = Symbol('KEY_RING');
+/** The verifiable log's notary and reader (AuditService), or null when it is off. */
+export const AUDIT = Symbol('AUDIT');
