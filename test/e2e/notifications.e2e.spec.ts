@@ -1,5 +1,4 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,8 +7,8 @@ import { webhookIdOf } from '@orchestron/notifications';
 import type { Notification } from '@orchestron/notifications';
 import { startWebhookReceiver } from '@orchestron/notifications/testing';
 import type { WebhookReceiver } from '@orchestron/notifications/testing';
-import { api, ROOT, startServer } from '../support/server-process.ts';
-import type { ServerProcess } from '../support/server-process.ts';
+import { api, runCli, startServer } from '../support/server-process.ts';
+import type { CliResult, ServerProcess } from '../support/server-process.ts';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -28,19 +27,7 @@ describe('webhooks', () => {
     for (const step of cleanup.reverse()) await step();
   });
 
-  const cli = (server: ServerProcess, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
-    new Promise((resolve) => {
-      execFile(
-        process.execPath,
-        [join(ROOT, 'bin/orchestron.mjs'), ...args],
-        {
-          cwd: ROOT,
-          env: { ...process.env, ORCHESTRON_URL: server.url, ORCHESTRON_API_KEY: server.key, NO_COLOR: '1' },
-        },
-        (error, stdout, stderr) =>
-          resolve({ code: error ? (typeof error.code === 'number' ? error.code : 99) : 0, stdout, stderr }),
-      );
-    });
+  const cli = (server: ServerProcess, ...args: string[]): Promise<CliResult> => runCli(server, args);
 
   async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
     const deadline = Date.now() + timeoutMs;

@@ -1,17 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFile } from 'node:child_process';
 import Database from 'better-sqlite3';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, startServer } from '../support/server-process.ts';
-import type { ServerProcess } from '../support/server-process.ts';
+import { runCli, startServer } from '../support/server-process.ts';
+import type { CliResult, ServerProcess } from '../support/server-process.ts';
 
-interface CliResult {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /** What operators and auditors do, through the real CLI against the real server process (docs/operators.md). */
@@ -27,20 +21,7 @@ describe('operators and auditors, through the CLI', () => {
     await server.kill('SIGTERM');
   });
 
-  const cli = (...args: string[]): Promise<CliResult> =>
-    new Promise((resolve) => {
-      execFile(
-        process.execPath,
-        [join(ROOT, 'bin/orchestron.mjs'), ...args],
-        {
-          cwd: ROOT,
-          env: { ...process.env, ORCHESTRON_URL: server.url, ORCHESTRON_API_KEY: server.key, NO_COLOR: '1' },
-        },
-        (error, stdout, stderr) => {
-          resolve({ code: error ? (typeof error.code === 'number' ? error.code : 99) : 0, stdout, stderr });
-        },
-      );
-    });
+  const cli = (...args: string[]): Promise<CliResult> => runCli(server, args);
   const inData = (name: string): string => join(dataDir, name);
   const lastJson = (stdout: string): Json => JSON.parse(stdout.trim().split('\n').at(-1) as string) as Json;
   const runOnboarding = async (input: Json): Promise<Json> =>
@@ -198,12 +179,10 @@ describe('operators and auditors, through the CLI', () => {
 
     it('catches an event altered in the live SQLite file, naming its position', async () => {
       const db = new Database(inData('events.sqlite'));
-      let position = 0;
+      const { position } = db
+        .prepare("SELECT min(position) AS position FROM events WHERE data LIKE '%audit@b.c%'")
+        .get() as { position: number };
       try {
-        const row = db.prepare("SELECT min(position) AS p FROM events WHERE data LIKE '%audit@b.c%'").get() as {
-          p: number;
-        };
-        position = row.p;
         db.prepare("UPDATE events SET data = replace(data, 'audit@b.c', 'forged@b.c') WHERE position = ?").run(
           position,
         );

@@ -1,17 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFile } from 'node:child_process';
 import Database from 'better-sqlite3';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, startServer } from '../support/server-process.ts';
-import type { ServerProcess } from '../support/server-process.ts';
+import { runCli, startServer } from '../support/server-process.ts';
+import type { CliResult, ServerProcess } from '../support/server-process.ts';
 
-interface CliResult {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const RUNS = 6;
@@ -21,20 +15,7 @@ describe('projections rebuild, through the CLI, on a data directory the server l
   let server: ServerProcess;
   let dataDir: string;
 
-  const cli = (...args: string[]): Promise<CliResult> =>
-    new Promise((resolve) => {
-      execFile(
-        process.execPath,
-        [join(ROOT, 'bin/orchestron.mjs'), ...args],
-        {
-          cwd: ROOT,
-          env: { ...process.env, ORCHESTRON_URL: server.url, ORCHESTRON_API_KEY: server.key, NO_COLOR: '1' },
-        },
-        (error, stdout, stderr) => {
-          resolve({ code: error ? (typeof error.code === 'number' ? error.code : 99) : 0, stdout, stderr });
-        },
-      );
-    });
+  const cli = (...args: string[]): Promise<CliResult> => runCli(server, args);
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'orchestron-projections-'));

@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, startServer } from '../support/server-process.ts';
-import type { ServerProcess } from '../support/server-process.ts';
+import { runCli, startServer } from '../support/server-process.ts';
+import type { CliResult, ServerProcess } from '../support/server-process.ts';
 
 /** The README's tour, through the real CLI against the real server process. */
 describe('the five-minute tour', () => {
@@ -19,20 +18,7 @@ describe('the five-minute tour', () => {
     await server.kill('SIGTERM');
   });
 
-  const cli = (...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
-    new Promise((resolve) => {
-      execFile(
-        process.execPath,
-        [join(ROOT, 'bin/orchestron.mjs'), ...args],
-        {
-          cwd: ROOT,
-          env: { ...process.env, ORCHESTRON_URL: server.url, ORCHESTRON_API_KEY: server.key, NO_COLOR: '1' },
-        },
-        (error, stdout, stderr) => {
-          resolve({ code: error ? (typeof error.code === 'number' ? error.code : 99) : 0, stdout, stderr });
-        },
-      );
-    });
+  const cli = (...args: string[]): Promise<CliResult> => runCli(server, args);
   const lastJson = (stdout: string) =>
     JSON.parse(stdout.trim().split('\n').at(-1) as string) as {
       id: string;
