@@ -21,6 +21,8 @@ import type { HistoryEvent, TrackedRun } from '../support/stack-driver.ts';
 import { acquireKafkaGroups } from '@orchestron/bus-kafka/testing';
 import { planRuns } from '../support/stack-scenarios.ts';
 import { httpCaller, tryTakeover, tryTenants } from '../support/stack-security.ts';
+import { verifyExport } from '@orchestron/audit';
+import { createPublicKey } from 'node:crypto';
 
 /**
  * The production-shaped stack end to end: every service its own process (two orchestrators, governance, two of each
@@ -309,4 +311,24 @@ describe('the production-shaped stack: separate processes on PostgreSQL and Kafk
     expect(types.indexOf('RunCompensated')).toBeLessThan(types.indexOf('RunReset'));
     expect(types.at(-1)).toBe('RunCompleted');
   }, 180_000);
+
+  it('the production log verifies: the API process hashes it, and an export checks against its signed checkpoint', async () => {
+    type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const { checkpoint, publicKey } = (await client.request<Json>('auditor', 'GET', '/v1/audit/checkpoint')).body;
+    expect(checkpoint.treeSize).toBeGreaterThan(0);
+    const response = await fetch(`${client.url}/v1/audit/export`, {
+      headers: { authorization: `Bearer ${(stack as Stack).keys.admin}` },
+    });
+    expect(response.status).toBe(200);
+    const text = await response.text();
+    async function* lines(): AsyncGenerator<string> {
+      yield* text.split('\n');
+    }
+    const report = await verifyExport(lines(), { publicKey: createPublicKey(publicKey as string) });
+    print(
+      `stack e2e: audit verified ${report.events} events in ${report.streams} streams (tree ${report.checkpoint?.treeSize})`,
+    );
+    expect(report.problem).toBeNull();
+    expect(report.events).toBeGreaterThanOrEqual(checkpoint.treeSize as number);
+  }, 120_000);
 });

@@ -1,7 +1,8 @@
 /** The notary's Ed25519 signing key: read from a PEM file, or made there (mode 0600) on first use. */
 import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 
 export function loadOrCreateSigningKey(path: string, create: boolean): KeyObject {
   if (existsSync(path)) {
@@ -12,6 +13,7 @@ export function loadOrCreateSigningKey(path: string, create: boolean): KeyObject
   }
   if (!create) throw new Error(`the audit signing key ${path} does not exist`);
   const { privateKey } = generateKeyPairSync('ed25519');
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   writeFileSync(path, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'wx' });
   return privateKey;
 }
