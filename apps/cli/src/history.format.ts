@@ -10,6 +10,7 @@ const KNOWN: Readonly<Record<WorkflowEventType, true>> = {
   GovernanceCheckRequested: true,
   GovernanceDecided: true,
   ApprovalRequested: true,
+  ApprovalEscalated: true,
   StepApproved: true,
   StepRejected: true,
   StepDispatched: true,
@@ -66,6 +67,8 @@ export function eventSummary(event: Pick<EventView, 'type' | 'data'>): string {
       return `${step} outcome=${str(d['outcome'])} policy=${d['policyId'] === null || d['policyId'] === undefined ? '(none)' : str(d['policyId'])} reason=${quote(d['reason'])}`;
     case 'ApprovalRequested':
       return `${step} cause=${str(d['cause'])} assignees=${brief(d['assignees'])} ${quote(d['message'])}`;
+    case 'ApprovalEscalated':
+      return `${step} to=${brief(d['to'])}`;
     case 'StepApproved':
     case 'StepRejected':
     case 'CompensationSkipped':

@@ -59,7 +59,9 @@ function stepTable(steps: readonly StepView[]): string[] {
       ? `skipped (${s.skipKind})`
       : s.held
         ? `${s.status} (held: ${s.held.reason})`
-        : s.status,
+        : s.escalatedTo
+          ? `${s.status} (escalated to ${s.escalatedTo.join(', ')})`
+          : s.status,
     String(s.attempt),
     s.worker ?? (s.type === 'approval' ? '(approval)' : '-'),
     ...(withCompensation

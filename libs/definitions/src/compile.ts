@@ -45,6 +45,8 @@ type RawStep = {
   governanceTimeout?: string;
   assignees?: string[];
   onTimeout?: 'escalate' | 'fail';
+  escalateTo?: string[];
+  escalateAfter?: string;
 };
 type RawDefinition = {
   id: string;
@@ -83,6 +85,7 @@ export function compileDefinition(raw: unknown): CompiledDefinition {
   for (const [id, step] of Object.entries(def.steps)) {
     const type = step.type ?? 'task';
     const retry = mergeRetry(baseRetry, step.retry);
+    const timeoutMs = type === 'approval' ? duration(step.timeout) : (duration(step.timeout) ?? baseTimeout);
     steps[id] = {
       id,
       type,
@@ -95,11 +98,12 @@ export function compileDefinition(raw: unknown): CompiledDefinition {
       sideEffect: step.sideEffect ?? false,
       compensate: step.compensate ? compensation(step, step.compensate, baseRetry, baseTimeout, baseHeartbeat) : null,
       retry,
-      timeoutMs: type === 'approval' ? duration(step.timeout) : (duration(step.timeout) ?? baseTimeout),
+      timeoutMs,
       heartbeatTimeoutMs: type === 'approval' ? null : (duration(step.heartbeatTimeout) ?? baseHeartbeat),
       governanceTimeoutMs: type === 'approval' ? null : (duration(step.governanceTimeout) ?? baseGovernance),
       assignees: step.assignees ?? [],
       onTimeout: step.onTimeout ?? (type === 'approval' ? 'escalate' : 'fail'),
+      ...escalation(step, timeoutMs),
     };
   }
   return {
@@ -151,6 +155,12 @@ function compensation(
     timeoutMs: duration(raw.timeout) ?? baseTimeout,
     heartbeatTimeoutMs: duration(raw.heartbeatTimeout) ?? baseHeartbeat,
   };
+}
+
+/** Validation made sure an approval that escalates has a timeout, which escalateAfter defaults to. */
+function escalation(step: RawStep, timeoutMs: number | null): Pick<CompiledStep, 'escalateTo' | 'escalateAfterMs'> {
+  if (step.escalateTo === undefined) return {};
+  return { escalateTo: step.escalateTo, escalateAfterMs: duration(step.escalateAfter) ?? timeoutMs ?? 0 };
 }
 
 function mergeRetry(base: RetryPolicy, raw: RawRetry | undefined): RetryPolicy {

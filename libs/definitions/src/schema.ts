@@ -16,6 +16,8 @@ const governanceTimeout = {
 /** Definition ids, step ids and workers: what identifier.ts states in words as IDENTIFIER_RULE. */
 export const IDENTIFIER_PATTERN = '^[a-z0-9][a-z0-9_-]{0,62}$';
 const identifier = { type: 'string', pattern: IDENTIFIER_PATTERN };
+/** At most this many assignees an approval escalates to. */
+export const MAX_ESCALATE_TO = 32;
 
 const retry = {
   type: 'object',
@@ -74,6 +76,19 @@ const step = {
     governanceTimeout,
     assignees: { type: 'array', items: { type: 'string', minLength: 1 } },
     onTimeout: { enum: ['escalate', 'fail'] },
+    escalateTo: {
+      type: 'array',
+      items: { type: 'string', minLength: 1 },
+      minItems: 1,
+      maxItems: MAX_ESCALATE_TO,
+      description:
+        "An approval step's second level: when its timeout passes, the gate is assigned to these as well (same syntax as assignees), and onTimeout applies only when escalateAfter passes too.",
+    },
+    escalateAfter: {
+      ...duration,
+      description:
+        "How long the escalated gate waits for escalateTo before onTimeout applies (default: the step's timeout).",
+    },
     description: { type: 'string' },
   },
 };

@@ -18,6 +18,8 @@ export type RawStep = {
   heartbeatTimeout?: string;
   governanceTimeout?: string;
   sideEffect?: boolean;
+  escalateTo?: unknown;
+  escalateAfter?: string;
 };
 
 export function needsOf(step: RawStep | undefined): string[] {

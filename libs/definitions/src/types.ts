@@ -54,6 +54,14 @@ export interface CompiledStep {
   readonly governanceTimeoutMs: number | null;
   readonly assignees: readonly string[];
   readonly onTimeout: OnTimeout;
+  /**
+   * An approval step's second level: who the gate is assigned to as well once its timeout passes; `onTimeout` then
+   * applies only when `escalateAfterMs` passes too. Absent when the step declares none (so definitions compiled
+   * before it existed, and their fingerprints, are unchanged).
+   */
+  readonly escalateTo?: readonly string[];
+  /** How long the escalated gate waits; present exactly when `escalateTo` is. */
+  readonly escalateAfterMs?: number;
 }
 
 /** The normalised, validated form a run is pinned to. Plain JSON: it is stored in `RunStarted`. */

@@ -75,6 +75,29 @@ function checkStep(id: string, step: RawStep, ids: Set<string>, issues: Definiti
       path: `${at}/governanceTimeout`,
       message: 'an approval step is not checked by governance, so it has no governanceTimeout',
     });
+  checkEscalation(step, at, issues);
+}
+
+/** A second level of approvers is reached only when the gate's own deadline passes. */
+function checkEscalation(step: RawStep, at: string, issues: DefinitionIssue[]): void {
+  if (step.escalateTo !== undefined && step.type !== 'approval')
+    issues.push({
+      path: `${at}/escalateTo`,
+      message: 'only an approval step can escalate to other assignees: a task step has no gate',
+    });
+  else if (step.escalateTo !== undefined && step.timeout === undefined)
+    issues.push({
+      path: `${at}/escalateTo`,
+      message: 'escalateTo needs a timeout: the gate escalates when its timeout passes',
+    });
+  if (step.escalateAfter === undefined) return;
+  if (step.escalateTo === undefined)
+    issues.push({
+      path: `${at}/escalateAfter`,
+      message: 'escalateAfter needs escalateTo: it is how long the escalated gate waits',
+    });
+  else if (typeof step.escalateAfter === 'string' && parseDuration(step.escalateAfter) === 0)
+    issues.push({ path: `${at}/escalateAfter`, message: 'escalateAfter must be longer than 0' });
 }
 
 function checkCompensation(step: RawStep, at: string, issues: DefinitionIssue[]): void {

@@ -29,6 +29,11 @@ describe('notifications of events', () => {
       null,
     ],
     [
+      at('ApprovalEscalated', { stepId: 'ok', to: ['role:cfo'], message: 'escalated', at: 1 }),
+      'approval.escalated',
+      null,
+    ],
+    [
       at('RunNeedsOperator', { code: 'APPROVAL.TIMED_OUT', message: 'late', stepId: 'ok', at: 1 }),
       'approval.timed_out',
       'APPROVAL.TIMED_OUT',
@@ -61,6 +66,20 @@ describe('notifications of events', () => {
         position: 42,
         revision: 7,
       },
+    });
+  });
+
+  it('names whom an approval was escalated to as its assignees', () => {
+    const escalated = at('ApprovalEscalated', {
+      stepId: 'budget',
+      to: ['role:cfo', 'user:ann'],
+      message: 'approval "budget" timed out and is escalated to role:cfo, user:ann',
+      at: 1,
+    });
+    expect(notificationOf(escalated, 'r1', run)?.data).toMatchObject({
+      stepId: 'budget',
+      assignees: ['role:cfo', 'user:ann'],
+      message: 'approval "budget" timed out and is escalated to role:cfo, user:ann',
     });
   });
 

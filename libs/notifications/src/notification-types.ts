@@ -5,6 +5,7 @@ import type { WorkflowEvent } from '@orchestron/workflow-core';
 /** What a webhook can be about. The names are part of the webhook contract: receivers dispatch on them. */
 export const NOTIFICATION_TYPES = [
   'approval.requested',
+  'approval.escalated',
   'approval.timed_out',
   'run.needs_operator',
   'compensation.failed',
@@ -30,7 +31,7 @@ export interface NotificationData {
   readonly stepId: string | null;
   readonly code: string | null;
   readonly message: string;
-  /** Who may decide the approval (approval.requested only). */
+  /** Who may decide the approval (approval.requested), or whom it was escalated to (approval.escalated). */
   readonly assignees?: readonly string[];
   /** The API path of the run: prefix it with the server's URL. */
   readonly link: string;
@@ -60,6 +61,8 @@ export function notificationTypeOf(recorded: RecordedEvent): NotificationType | 
   switch (event.type) {
     case 'ApprovalRequested':
       return 'approval.requested';
+    case 'ApprovalEscalated':
+      return 'approval.escalated';
     case 'RunFailed':
       return 'run.failed';
     case 'RunNeedsOperator':
@@ -98,6 +101,8 @@ function subjectOf(event: WorkflowEvent): Subject | undefined {
   switch (event.type) {
     case 'ApprovalRequested':
       return { stepId: event.data.stepId, code: null, message: event.data.message, assignees: event.data.assignees };
+    case 'ApprovalEscalated':
+      return { stepId: event.data.stepId, code: null, message: event.data.message, assignees: event.data.to };
     case 'RunNeedsOperator':
       return { stepId: event.data.stepId, code: event.data.code, message: event.data.message };
     case 'RunFailed':

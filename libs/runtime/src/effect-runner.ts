@@ -61,8 +61,8 @@ export class EffectRunner {
           governance.request(state, effect.data.stepId, effect.data.input);
           break;
         case 'Notify':
-          if (effect.data.kind === 'approval_requested')
-            logger.info('approval requested', {
+          if (effect.data.kind === 'approval_requested' || effect.data.kind === 'approval_escalated')
+            logger.info(effect.data.kind === 'approval_requested' ? 'approval requested' : 'approval escalated', {
               runId: state.runId,
               stepId: effect.data.stepId,
               assignees: effect.data.assignees,

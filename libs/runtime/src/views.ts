@@ -1,4 +1,4 @@
-import { errorOf, finishedAtOf, heldOf, outputOf } from '@orchestron/workflow-core';
+import { errorOf, escalatedToOf, finishedAtOf, gateAssignees, heldOf, outputOf } from '@orchestron/workflow-core';
 import type { CompensationStatus, Hold, RunData, RunStatus, StepStatus } from '@orchestron/workflow-core';
 
 export interface StepView {
@@ -22,6 +22,10 @@ export interface StepView {
   } | null;
   /** Set while flow control holds the attempt (the worker's breaker is open, or it is at its concurrency limit). */
   readonly held: { reason: string; worker: string; since: string } | null;
+  /** Approval steps only: who may decide the gate now (empty: any operator), its escalateTo included once escalated. */
+  readonly assignees?: readonly string[];
+  /** Approval steps only: whom the waiting gate's timeout escalated it to; null before, and once it is decided. */
+  readonly escalatedTo?: readonly string[] | null;
 }
 
 export interface RunView {
@@ -76,6 +80,7 @@ export function toRunView(run: RunData): RunView {
         finishedAt: iso(finishedAtOf(st)),
         compensation: comp ? { status: comp.status, attempt: comp.attempt, error: comp.error } : null,
         held: heldView(heldOf(st) ?? comp?.held ?? null),
+        ...(def?.type === 'approval' ? { assignees: gateAssignees(run, id), escalatedTo: escalatedToOf(st) } : {}),
       };
     }),
   };

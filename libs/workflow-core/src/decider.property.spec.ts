@@ -60,6 +60,7 @@ describe('decider invariants over random workflows and random histories', () => 
             count(e.type);
           if (e.type === 'StepSkipped') count(`skipped:${e.data.kind}`);
           if (e.type === 'RunNeedsOperator' && e.data.code === 'GOVERNANCE.UNAVAILABLE') count('governance overdue');
+          if (e.type === 'ApprovalEscalated') count(e.type);
           if (e.type === 'StepHeld') count(`held:${e.data.phase}`);
           if (e.type === 'StepReleased') count(e.data.send ? 'released' : 'released by a report');
         }
@@ -83,6 +84,7 @@ describe('decider invariants over random workflows and random histories', () => 
       'skipped:upstream',
       'skipped:operator',
       'governance overdue',
+      'ApprovalEscalated',
       'held:execute',
       'held:compensate',
       'released',

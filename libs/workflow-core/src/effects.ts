@@ -30,7 +30,7 @@ export type Effect =
         readonly inputDigest: string;
       };
     }
-  /** Tell people: an approval waits, or the run needs an operator. */
+  /** Tell people: an approval waits, or was escalated, or the run needs an operator. */
   | { readonly type: 'Notify'; readonly data: Notice }
   /** An attempt is no longer out: its flow-control slot is free, and whether it counts as the worker failing. */
   | {
@@ -48,6 +48,13 @@ export type Effect =
 export type Notice =
   | {
       readonly kind: 'approval_requested';
+      readonly stepId: string;
+      readonly assignees: readonly string[];
+      readonly message: string;
+    }
+  /** `assignees`: whom the gate was escalated to. */
+  | {
+      readonly kind: 'approval_escalated';
       readonly stepId: string;
       readonly assignees: readonly string[];
       readonly message: string;
@@ -95,6 +102,18 @@ export function effectsOf(event: WorkflowEvent): Effect[] {
             kind: 'approval_requested',
             stepId: event.data.stepId,
             assignees: event.data.assignees,
+            message: event.data.message,
+          },
+        },
+      ];
+    case 'ApprovalEscalated':
+      return [
+        {
+          type: 'Notify',
+          data: {
+            kind: 'approval_escalated',
+            stepId: event.data.stepId,
+            assignees: event.data.to,
             message: event.data.message,
           },
         },

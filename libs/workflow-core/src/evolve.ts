@@ -76,6 +76,10 @@ function apply(s: RunData, event: WorkflowEvent): RunData {
     }
     case 'ApprovalRequested':
       return moveStep(s, event.data.stepId, (st) => toWaitingApproval(st, event.data.cause));
+    case 'ApprovalEscalated': {
+      const to = event.data.to;
+      return moveStepIn(s, event.data.stepId, ['waiting_approval'], (st) => ({ ...st, escalatedTo: to }));
+    }
     case 'StepApproved': {
       const { stepId, by, reason } = event.data;
       const cleared = dropTimers(s, stepId, 'execute', true);

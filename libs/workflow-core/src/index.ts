@@ -6,11 +6,13 @@ export type { Outstanding } from './recovery.ts';
 export type { Decision, Effect, EffectType, Notice, SendData } from './effects.ts';
 export type { IgnoreReason, Unapplied } from './unapplied.ts';
 export { evolve } from './evolve.ts';
+export { gateAssignees } from './approval-escalation.ts';
 export { forkOf } from './fork.ts';
 export {
   attemptIsOut,
   DEFAULT_TENANT,
   errorOf,
+  escalatedToOf,
   finishedAtOf,
   heldOf,
   initialState,

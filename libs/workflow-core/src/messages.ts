@@ -162,6 +162,14 @@ export type WorkflowEvent =
         readonly at: number;
       }
     >
+  /**
+   * An approval step's timeout passed and it declares `escalateTo`: the gate is assigned to those as well (`to`), and
+   * a new deadline is armed; only when that one passes does `onTimeout` apply.
+   */
+  | Ev<
+      'ApprovalEscalated',
+      { readonly stepId: string; readonly to: readonly string[]; readonly message: string; readonly at: number }
+    >
   | Ev<'StepApproved', By & { readonly stepId: string; readonly at: number }>
   | Ev<'StepRejected', By & { readonly stepId: string; readonly at: number }>
   | Ev<

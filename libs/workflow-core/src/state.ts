@@ -5,6 +5,7 @@ import type { Hold, StepIn, StepState, StepStatus } from './step-state.ts';
 
 export {
   errorOf,
+  escalatedToOf,
   finishedAtOf,
   heldOf,
   inputOverrideOf,

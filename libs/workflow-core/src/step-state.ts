@@ -72,6 +72,8 @@ export interface WaitingGovernanceStep extends StepBase, Gate {
 export interface WaitingApprovalStep extends StepBase, Gate {
   readonly status: 'waiting_approval';
   readonly approvalCause: 'approval_step' | 'governance';
+  /** The second level its timeout assigned the gate to as well (the step's `escalateTo`); null until then. */
+  readonly escalatedTo: readonly string[] | null;
 }
 
 export interface RunningStep extends StepBase {
@@ -182,6 +184,11 @@ export function inputOverrideOf(st: StepState | undefined): unknown {
   return stepIs(st, 'pending', 'waiting_governance', 'waiting_approval', 'retry_scheduled')
     ? st.inputOverride
     : undefined;
+}
+
+/** The assignees a waiting approval gate was escalated to as well; null for any other step, or before. */
+export function escalatedToOf(st: StepState | undefined): readonly string[] | null {
+  return stepIs(st, 'waiting_approval') ? st.escalatedTo : null;
 }
 
 /** Whether a gate the step waits at outlived its deadline. */

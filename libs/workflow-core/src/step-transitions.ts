@@ -6,7 +6,7 @@
 import type { SkipKind, StepError } from './messages.ts';
 import { isGoverned } from './state.ts';
 import type { RunData } from './state.ts';
-import { errorOf, inputOverrideOf, isEscalated, stepIs } from './step-state.ts';
+import { errorOf, escalatedToOf, inputOverrideOf, isEscalated, stepIs } from './step-state.ts';
 import type {
   CancelledStep,
   CompletedStep,
@@ -69,6 +69,7 @@ export function toWaitingApproval(
     inputOverride: inputOverrideOf(st),
     approvalCause,
     escalated: isEscalated(st),
+    escalatedTo: escalatedToOf(st),
   };
 }
 

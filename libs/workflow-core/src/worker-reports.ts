@@ -4,6 +4,7 @@
  * step or attempt is rejected. None of them throws.
  */
 import { quoteForMessage } from '@orchestron/definitions';
+import { escalateApproval } from './approval-escalation.ts';
 import { StepErrorCodes } from './errors.ts';
 import { assertNever } from './evolve.ts';
 import { implicitRelease } from './holds.ts';
@@ -147,6 +148,8 @@ export function fireTimer(s: RunData, id: string, now: number): WorkflowEvent[] 
     }
     case 'approval_timeout': {
       if (s.steps[timer.stepId]?.status !== 'waiting_approval') return [fired];
+      const escalation = escalateApproval(s, timer, now);
+      if (escalation.length > 0) return [fired, ...escalation];
       const def = s.definition.steps[timer.stepId];
       if (def?.onTimeout === 'fail')
         return [

@@ -61,22 +61,38 @@ export class ErrorEnvelope {}
 model(ErrorEnvelope, { error: { type: ApiErrorModel }, agent_contract: { type: AgentContractModel } });
 
 export class StepModel {}
-model(StepModel, {
-  id: { type: String },
-  type: { enum: ['task', 'approval'] },
-  worker: { type: String, nullable: true },
-  needs: { type: String, isArray: true },
-  status: { type: String, example: 'completed' },
-  attempt: { type: 'integer' },
-  input: ANY,
-  output: ANY,
-  error: { ...NULLABLE_OBJECT, description: '{ code, message, retryable }' },
-  governance: { ...NULLABLE_OBJECT, description: '{ outcome, policyId, reason }' },
-  skipKind: { type: String, nullable: true },
-  startedAt: { ...TIME, nullable: true },
-  finishedAt: { ...TIME, nullable: true },
-  compensation: { ...NULLABLE_OBJECT, description: '{ status, attempt, error }' },
-});
+model(
+  StepModel,
+  {
+    id: { type: String },
+    type: { enum: ['task', 'approval'] },
+    worker: { type: String, nullable: true },
+    needs: { type: String, isArray: true },
+    status: { type: String, example: 'completed' },
+    attempt: { type: 'integer' },
+    input: ANY,
+    output: ANY,
+    error: { ...NULLABLE_OBJECT, description: '{ code, message, retryable }' },
+    governance: { ...NULLABLE_OBJECT, description: '{ outcome, policyId, reason }' },
+    skipKind: { type: String, nullable: true },
+    startedAt: { ...TIME, nullable: true },
+    finishedAt: { ...TIME, nullable: true },
+    compensation: { ...NULLABLE_OBJECT, description: '{ status, attempt, error }' },
+    assignees: {
+      type: String,
+      isArray: true,
+      description:
+        'Approval steps only: who may decide the gate now (empty: any operator), escalateTo included once escalated',
+    },
+    escalatedTo: {
+      type: String,
+      isArray: true,
+      nullable: true,
+      description: "Approval steps only: whom the waiting gate's timeout escalated it to; null before",
+    },
+  },
+  ['assignees', 'escalatedTo'],
+);
 
 export class RunModel {}
 model(RunModel, {

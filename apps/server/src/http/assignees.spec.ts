@@ -28,6 +28,12 @@ const onboarding = parseDefinitionText(
   readFileSync(new URL('../../../../examples/employee-onboarding.yaml', import.meta.url), 'utf8'),
 );
 const plainGate = { id: 'plain-gate', version: 1, steps: { gate: { type: 'approval' } } };
+// Finance first; when its hour passes, hr as well (escalateAfter: another hour).
+const escalating = {
+  id: 'escalating-gate',
+  version: 1,
+  steps: { gate: { type: 'approval', assignees: ['role:finance'], timeout: '1h', escalateTo: ['group:hr'] } },
+};
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -46,6 +52,7 @@ describe('approval gates with assignees, over HTTP', () => {
     await engine.start();
     await engine.definitions.register(onboarding, 'test', 'acme');
     await engine.definitions.register(plainGate, 'test', 'acme');
+    await engine.definitions.register(escalating, 'test', 'acme');
     ring = await KeyRing.open({ config: KEYS, store });
     app = await createHttpApp({ runs: engine, keys: ring });
   });
@@ -146,6 +153,34 @@ describe('approval gates with assignees, over HTTP', () => {
     const run = await atGate('plain-gate', 'gate');
     expect((await act(run, 'approve', 'plain', { stepId: 'gate' })).status).toBe(200);
     expect((await runOf(run.id)).status).toBe('completed');
+  });
+
+  it('lets a key of escalateTo decide the gate only once its timeout escalated it; the first group still may', async () => {
+    // The timer wheel would fire the gate's timeout in an hour; it fires it through the engine exactly so.
+    const timeOut = (run: Json) =>
+      engine.execute(run.id as string, { type: 'FireTimer', data: { timerId: 'gate:approval:0' } }, 'system:timer');
+    const run = await atGate('escalating-gate', 'gate');
+    const gate = { stepId: 'gate' };
+    const before = await act(run, 'approve', 'hr', gate);
+    expect([before.status, before.body.error.details.assignees]).toEqual([403, ['role:finance']]);
+    expect(run.steps[0]).toMatchObject({ assignees: ['role:finance'], escalatedTo: null });
+    await timeOut(run);
+    const escalated = await runOf(run.id);
+    expect(escalated).toMatchObject({ status: 'running', attention: null });
+    expect(escalated.steps[0]).toMatchObject({
+      status: 'waiting_approval',
+      assignees: ['role:finance', 'group:hr'],
+      escalatedTo: ['group:hr'],
+    });
+    const plain = await act(run, 'approve', 'plain', gate);
+    expect([plain.status, plain.body.error.details.assignees]).toEqual([403, ['role:finance', 'group:hr']]);
+    expect(plain.body.error.message).toContain('is assigned to role:finance, group:hr;');
+    expect((await act(run, 'approve', 'hr', gate)).status).toBe(200);
+    expect((await runOf(run.id)).status).toBe('completed');
+    // and on another run, the first group still decides an escalated gate
+    const other = await atGate('escalating-gate', 'gate');
+    await timeOut(other);
+    expect((await act(other, 'reject', 'fin', gate)).status).toBe(200);
   });
 
   it("issues a key with groups, shows them, and the key's groups decide the gate", async () => {

@@ -1,5 +1,6 @@
 import { quoteForMessage } from '@orchestron/definitions';
 import type { RunCommand } from '@orchestron/runtime';
+import { gateAssignees } from '@orchestron/workflow-core';
 import type { RunData } from '@orchestron/workflow-core';
 import type { Principal } from './auth.ts';
 import { RequestError } from './errors.ts';
@@ -13,7 +14,8 @@ import { RequestError } from './errors.ts';
  *   any other <kind>:<x>                 no key: only an admin may decide it
  *
  * Names compare exactly. A gate without assignees, and a gate governance opened on a task step, is any
- * operator's to decide, as before.
+ * operator's to decide, as before. Once an approval's timeout escalated it, a key matching its `escalateTo` may
+ * decide it too.
  */
 
 /** The operator commands that decide a gate. Skip counts: it passes the gate with an output of the operator's. */
@@ -24,7 +26,8 @@ export function mayAct(run: RunData, command: RunCommand, caller: Principal): vo
 
 /** Throws 403 AUTH.FORBIDDEN, naming the step, its assignees and the key's groups, unless `caller` may decide it. */
 export function mayDecide(run: RunData, stepId: string, caller: Principal): void {
-  const assignees = assigneesOf(run, stepId);
+  // The definition's assignees (what ApprovalRequested records), and its escalateTo once ApprovalEscalated folded in.
+  const assignees = gateAssignees(run, stepId);
   if (assignees.length === 0 || caller.role === 'admin' || assignees.some((a) => matchesAssignee(a, caller))) return;
   const groups = caller.groups.length > 0 ? caller.groups.join(', ') : 'none';
   throw new RequestError(
@@ -32,16 +35,6 @@ export function mayDecide(run: RunData, stepId: string, caller: Principal): void
     `step ${quoteForMessage(stepId)} of run ${run.runId} is assigned to ${assignees.join(', ')}; key ${caller.keyId} (${caller.role}:${caller.subject}) holds groups ${groups}, so only an admin key or a key matching an assignee may decide it`,
     { field: 'stepId', stepId, assignees: [...assignees], groups: [...caller.groups] },
   );
-}
-
-/**
- * An approval step's assignees, from the definition the run is pinned to (what its ApprovalRequested records);
- * none for a task step, whose gate governance opens for any operator. Read from the definition, not from the
- * step's state, so a gate that opens between this check and the command is held to the same assignees.
- */
-export function assigneesOf(run: RunData, stepId: string): readonly string[] {
-  const step = Object.hasOwn(run.definition.steps, stepId) ? run.definition.steps[stepId] : undefined;
-  return step?.type === 'approval' ? step.assignees : [];
 }
 
 /** Whether a key with this subject and these groups matches one assignee (the rule at the top of this file). */

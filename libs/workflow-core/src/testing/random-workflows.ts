@@ -1,7 +1,7 @@
 /**
  * Random workflows for the decider's property tests: a DAG of 1–30 steps (needs only on earlier steps, joins
- * valid for their need count, compensations, retries, conditions on input flags, approvals, side effects), and
- * the random actions a history is made of.
+ * valid for their need count, compensations, retries, conditions on input flags, approvals, some escalating to a
+ * second level, side effects), and the random actions a history is made of.
  */
 import fc from 'fast-check';
 import { compileDefinition } from '@orchestron/definitions';
@@ -23,6 +23,8 @@ export interface StepSpec {
   readonly when: number | null;
   readonly heartbeat: boolean;
   readonly approvalTimeout: 'none' | 'escalate' | 'fail';
+  /** With an approval timeout: a second level (`escalateTo`) before onTimeout applies. */
+  readonly escalateTo: boolean;
   /** A governance deadline short enough for random histories to reach (otherwise the default 60s). */
   readonly shortGovernanceTimeout: boolean;
 }
@@ -46,6 +48,7 @@ const stepSpec = (index: number): fc.Arbitrary<StepSpec> =>
     when: fc.option(fc.nat(FLAGS - 1), { freq: 4 }),
     heartbeat: fc.nat(3).map((n) => n === 0),
     approvalTimeout: fc.constantFrom('none', 'escalate', 'fail'),
+    escalateTo: fc.boolean(),
     shortGovernanceTimeout: fc.boolean(),
   });
 
@@ -83,6 +86,7 @@ export function buildDefinition(spec: WorkflowSpec): CompiledDefinition {
         type: 'approval',
         ...common,
         ...(s.approvalTimeout === 'none' ? {} : { timeout: '1h', onTimeout: s.approvalTimeout }),
+        ...(s.approvalTimeout !== 'none' && s.escalateTo ? { escalateTo: ['role:second'], escalateAfter: '30m' } : {}),
       };
       return;
     }
