@@ -108,7 +108,10 @@ describe('run snapshots', () => {
     const bad = [
       { position: 7, state: `{"format":${RUN_SNAPSHOT_FORMAT},"revision":7,"event":"x","state":${state}}` },
       { position: 1, state: `{"format":${RUN_SNAPSHOT_FORMAT + 1},"revision":1,"event":"x","state":${state}}` },
-      { position: 1, state: `{"format":${RUN_SNAPSHOT_FORMAT},"revision":1,"event":"x","state":${state.replace('"r1"', '"r2"')}}` },
+      {
+        position: 1,
+        state: `{"format":${RUN_SNAPSHOT_FORMAT},"revision":1,"event":"x","state":${state.replace('"r1"', '"r2"')}}`,
+      },
       { position: 1, state: `{"format":${RUN_SNAPSHOT_FORMAT},` },
     ];
     for (const snapshot of bad) {
