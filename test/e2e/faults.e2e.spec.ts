@@ -5,7 +5,7 @@ import { runSuite } from '../faults/suite.ts';
 
 /**
  * The short form of `npm run test:faults`: the same suite on its own stack and broker, every fault injected once
- * while 150 runs are in flight (the full suite: three times each, with 1,000), and a smaller hostile storm against the
+ * while 100 runs are in flight (the full suite: three times each, with 1,000), and a smaller hostile storm against the
  * stack's topics and API. Every round must lose nothing, leave nothing stuck, end every run as predicted, execute
  * nothing twice and answer no 5xx but a retryable 503.
  */
@@ -15,15 +15,15 @@ describe('the fault suite, short form', () => {
   it(`loses nothing through each fault: ${FAULTS.join(', ')} (seed ${SEED})`, async () => {
     const result = await runSuite({
       faults: FAULTS,
-      runs: 250,
-      inFlight: 150,
+      runs: 150,
+      inFlight: 100,
       repeats: 1,
       seed: SEED,
       sessionTimeoutMs: 3_000,
       partitions: 3,
       workMs: 20,
       approveAfterMs: 2_000,
-      hostile: 60,
+      hostile: 40,
       pgUrl: process.env.ORCHESTRON_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
       keepLogs: false,
       log: (line) => void process.stdout.write(`${line}\n`),

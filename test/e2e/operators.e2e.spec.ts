@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli, startServer } from '../support/server-process.ts';
+import { api, runCli, startServer } from '../support/server-process.ts';
 import type { CliResult, ServerProcess } from '../support/server-process.ts';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -53,7 +53,7 @@ describe('operators and auditors, through the CLI', () => {
       expect(done(past.run as Json)).toBe(1);
       expect(done(run)).toBeGreaterThan(1);
       expect(past.at).toMatchObject({ revision: firstDone, latestRevision: latest });
-    });
+    }, 120_000);
 
     it('takes a time, and refuses a revision past the end naming it (exit 2)', async () => {
       const byTime = await cli('inspect', run.id as string, '--at', events[0]?.recordedAt as string, '--json');
@@ -64,7 +64,7 @@ describe('operators and auditors, through the CLI', () => {
       const noAt = await cli('inspect', run.id as string);
       expect(noAt.code).toBe(2);
       expect(noAt.stderr).toContain("required option '--at <revision|time>' not specified");
-    });
+    }, 120_000);
   });
 
   describe('redrive', () => {
@@ -97,7 +97,7 @@ describe('operators and auditors, through the CLI', () => {
       );
       expect(history.indexOf('RunCompensated')).toBeLessThan(history.indexOf('RunReset'));
       expect(history.indexOf('RunReset')).toBeLessThan(history.lastIndexOf('RunCompleted'));
-    });
+    }, 120_000);
 
     it('refuses a redrive without a reason, of an unknown step, and of a completed run, with their codes', async () => {
       const run = await runOnboarding({ email: 'c@b.c' });
@@ -109,7 +109,7 @@ describe('operators and auditors, through the CLI', () => {
       expect(completed.stderr).toContain('RUN.NOT_REDRIVABLE: the run completed');
       const unknown = await cli('redrive', run.id as string, '--from', 'no-such-step', '--reason', 'x');
       expect(unknown.stderr).toContain('STEP.NOT_FOUND');
-    });
+    }, 120_000);
   });
 
   describe('audit', () => {
@@ -119,10 +119,10 @@ describe('operators and auditors, through the CLI', () => {
       return inData(file);
     };
     const checkpointCovers = async (events: number): Promise<void> => {
-      for (let i = 0; i < 50; i++) {
-        const cp = lastJson((await cli('audit', 'checkpoint')).stdout);
-        if ((cp.treeSize as number) >= events) return;
-        await new Promise((r) => setTimeout(r, 200));
+      for (let i = 0; i < 100; i++) {
+        const { body } = await api<{ checkpoint: { treeSize: number } }>(server, 'GET', '/v1/audit/checkpoint');
+        if (body.checkpoint.treeSize >= events) return;
+        await new Promise((r) => setTimeout(r, 100));
       }
       throw new Error(`no checkpoint covers ${events} events`);
     };
@@ -144,7 +144,7 @@ describe('operators and auditors, through the CLI', () => {
       const proved = await cli('audit', 'verify', '--proof', inData('proof.json'), '--public-key', inData('key.pem'));
       expect(proved.stdout).toContain(`proved: event ${event.id as string} (position ${event.position as number})`);
       expect(proved.code).toBe(0);
-    });
+    }, 120_000);
 
     it('fails an export altered by one byte, or with one event removed, at the right position (exit 1)', async () => {
       const exported = lines(inData('log.ndjson'));
@@ -175,7 +175,7 @@ describe('operators and auditors, through the CLI', () => {
       );
       expect(short.stdout).toContain(`FAILED at position ${gone.position as number} (line 21)`);
       expect(short.code).toBe(1);
-    });
+    }, 120_000);
 
     it('catches an event altered in the live SQLite file, naming its position', async () => {
       const db = new Database(inData('events.sqlite'));
@@ -194,6 +194,6 @@ describe('operators and auditors, through the CLI', () => {
         `FAILED at position ${position} (line ${position + 1}): the event at position ${position}`,
       );
       expect(live.code).toBe(1);
-    });
+    }, 120_000);
   });
 });
