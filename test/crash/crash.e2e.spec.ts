@@ -8,11 +8,11 @@ import type { ServerProcess } from '../support/server-process.ts';
 import { withKafkaGroups } from '@orchestron/bus-kafka/testing';
 
 /**
- * Guarantee 10 on the embedded tier: 200 runs, the server killed with SIGKILL several times mid-flight and
+ * Guarantee 10 on the embedded tier: 120 runs, the server killed with SIGKILL several times mid-flight and
  * restarted; every run reaches the outcome it would reach without a crash, no acknowledged event is lost,
  * and no attempt is executed twice.
  */
-const RUNS = 200;
+const RUNS = 120;
 const KILLS = 5;
 
 type Scenario = { readonly simulate: Record<string, string>; readonly expected: 'completed' | 'compensated' };

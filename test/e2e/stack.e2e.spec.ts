@@ -34,7 +34,7 @@ const PG_URL = process.env.ORCHESTRON_PG_URL ?? 'postgres://postgres@127.0.0.1:5
 const BROKERS = ['127.0.0.1:9092'];
 const TAG = `${process.pid}-${Date.now().toString(36)}`;
 const SCHEMA = `e2e_${process.pid}_${Date.now().toString(36)}`;
-const PHASE_1 = { onboarding: 300, payments: 30 } as const;
+const PHASE_1 = { onboarding: 200, payments: 20 } as const;
 // `slow` keeps create-workspace busy (heartbeating) for seconds, so the workspace instance killed is mid-step.
 const PHASE_2 = {
   onboarding: 120,

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { drive, scenario } from './testing/random-runs.ts';
 import type { Invariant, Options, Scenario } from './testing/random-runs.ts';
 
-const NUM_RUNS = 1000;
+const NUM_RUNS = 600;
 
 /** Drives a random run to its end; the property holds when the driver saw no violation of `invariant`. */
 function holds(invariant: Invariant, options: Options = {}) {
