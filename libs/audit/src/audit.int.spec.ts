@@ -88,6 +88,18 @@ describe('the verifiable log on SQLite', () => {
     expect(report.problem?.message).toContain('does not match its recorded hash: it was altered');
   });
 
+  it("exports one run's stream up to its last hashed event: its hashes and chain check, not the root", async () => {
+    await store.append('run-a', [{ id: 'not-hashed-yet', type: 'StepCompleted', data: {}, metadata: {} }]);
+    const lines: string[] = [];
+    for await (const line of new AuditReader(store).exportStream('run-a', 'run a')) lines.push(line);
+    expect(lines).toHaveLength(1 + 14);
+    const report = await check(lines);
+    expect(report).toMatchObject({ ok: true, events: 14, streams: 1 });
+    expect(report.notes[0]).toContain(
+      'a filtered export (run a): each event and stream chain was checked, not the root',
+    );
+  });
+
   it('proves an event is in the signed tree, and a proof for altered content fails', async () => {
     const reader = new AuditReader(store);
     const checkpoint = await reader.latestCheckpoint();
