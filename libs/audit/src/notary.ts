@@ -86,9 +86,9 @@ export class AuditNotary {
       await this.#rows.put(LEAF_TABLE, rows);
       state.frontier = frontier;
       state.position = (page.at(-1) as RecordedEvent).position;
-      await this.#signIfDue(state, false);
+      await this.#signIfDue(state);
     }
-    await this.#signIfDue(state, true);
+    await this.#signIfDue(state);
   }
 
   #page(state: NotaryState): Promise<RecordedEvent[]> {
@@ -117,10 +117,12 @@ export class AuditNotary {
     return leafOf(row).hash;
   }
 
-  async #signIfDue(state: NotaryState, caughtUp: boolean): Promise<void> {
+  /** Signs when the tree grew, at most once per `signEveryMs` (the first checkpoint at once). */
+  async #signIfDue(state: NotaryState): Promise<void> {
     const now = this.#now();
-    const grown = this.#latest === undefined || this.#latest.treeSize < state.frontier.size;
-    if (!grown || (!caughtUp && now.getTime() - this.#signedAt < (this.#options.signEveryMs ?? 1_000))) return;
+    const first = this.#latest === undefined;
+    const grown = first || (this.#latest as SignedCheckpoint).treeSize < state.frontier.size;
+    if (!grown || (!first && now.getTime() - this.#signedAt < (this.#options.signEveryMs ?? 1_000))) return;
     const checkpoint = signCheckpoint(
       {
         treeSize: state.frontier.size,
