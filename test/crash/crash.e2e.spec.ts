@@ -13,7 +13,7 @@ import { withKafkaGroups } from '@orchestron/bus-kafka/testing';
  * and no attempt is executed twice.
  */
 const RUNS = 120;
-const KILLS = 5;
+const KILLS = 3;
 
 type Scenario = { readonly simulate: Record<string, string>; readonly expected: 'completed' | 'compensated' };
 const SCENARIOS: readonly Scenario[] = [
