@@ -26,3 +26,5 @@ export {
   prepareAuditEntries,
 } from './audit-index-arguments.ts';
 export type { AuditLabel, NormalizedAuditQuery } from './audit-index-arguments.ts';
+export { AUDIT_COLUMNS, auditHitOf, auditQueryValues } from './audit-index-rows.ts';
+export type { AuditHitRow } from './audit-index-rows.ts';

@@ -1,38 +1,17 @@
-import type { AuditEntry, AuditHit, AuditIndexStore } from '@orchestron/event-store';
-import { AUDIT_LABELS, normalizeAuditQuery, prepareAuditEntries } from '@orchestron/event-store/adapter';
-import type { AuditLabel, NormalizedAuditQuery } from '@orchestron/event-store/adapter';
+import type { AuditEntry, AuditIndexStore } from '@orchestron/event-store';
+import {
+  AUDIT_COLUMNS,
+  AUDIT_LABELS,
+  auditHitOf,
+  auditQueryValues,
+  normalizeAuditQuery,
+  prepareAuditEntries,
+} from '@orchestron/event-store/adapter';
+import type { AuditHitRow, NormalizedAuditQuery } from '@orchestron/event-store/adapter';
 import type { Pool } from 'pg';
 import { guarded } from './postgres-errors.ts';
 import type { SchemaNames } from './schema-names.ts';
 
-interface HitRow {
-  readonly position: string;
-  readonly run_id: string;
-  readonly tenant: string;
-  readonly definition_id: string;
-  readonly type: string;
-  readonly actor: string | null;
-  readonly step_id: string | null;
-  readonly policy_id: string | null;
-  readonly recorded_at: string;
-  readonly stream_id: string;
-  readonly revision: string;
-  readonly id: string;
-  readonly event_type: string;
-  readonly data: string;
-  readonly metadata: string;
-  readonly event_recorded_at: string;
-}
-
-const COLUMN: Readonly<Record<AuditLabel, string>> = {
-  tenant: 'a.tenant',
-  runId: 'a.run_id',
-  definitionId: 'a.definition_id',
-  actor: 'a.actor',
-  type: 'a.type',
-  stepId: 'a.step_id',
-  policyId: 'a.policy_id',
-};
 // As in events-table.ts: everything as text, instants as toISOString writes them.
 const iso = (column: string): string => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 const COLUMNS = `a.position::text AS position, a.run_id, a.tenant, a.definition_id, a.type, a.actor, a.step_id,
@@ -58,7 +37,7 @@ export function createAuditIndexTable(pool: Pool, names: SchemaNames, assertOpen
   const queryText = (query: NormalizedAuditQuery): string => {
     const where = ['a.position > $1'];
     for (const label of AUDIT_LABELS)
-      if (query[label] !== undefined) where.push(`${COLUMN[label]} = $${where.length + 1}`);
+      if (query[label] !== undefined) where.push(`${AUDIT_COLUMNS[label]} = $${where.length + 1}`);
     if (query.since !== undefined) where.push(`a.recorded_at >= $${where.length + 1}::timestamptz`);
     if (query.until !== undefined) where.push(`a.recorded_at < $${where.length + 1}::timestamptz`);
     return `SELECT ${COLUMNS} FROM ${schema}.audit_index a JOIN ${schema}.events e ON e.position = a.position
@@ -78,17 +57,11 @@ export function createAuditIndexTable(pool: Pool, names: SchemaNames, assertOpen
     async query(filter, page) {
       assertOpen();
       const query = normalizeAuditQuery(filter, page);
-      const values = [
-        query.after,
-        ...AUDIT_LABELS.flatMap((label) => (query[label] === undefined ? [] : [query[label]])),
-        ...(query.since === undefined ? [] : [query.since]),
-        ...(query.until === undefined ? [] : [query.until]),
-        query.limit,
-      ];
+      const values = auditQueryValues(query);
       const { rows } = await guarded('query the audit index', () =>
-        pool.query<HitRow>({ text: queryText(query), values }),
+        pool.query<AuditHitRow>({ text: queryText(query), values }),
       );
-      return rows.map(hitOf);
+      return rows.map(auditHitOf);
     },
   };
 }
@@ -96,31 +69,4 @@ export function createAuditIndexTable(pool: Pool, names: SchemaNames, assertOpen
 /** One upsert may not touch a row twice: of the entries at one position, the last one given stays. */
 function lastPerPosition(entries: readonly AuditEntry[]): AuditEntry[] {
   return [...new Map(entries.map((entry) => [entry.position, entry])).values()];
-}
-
-function hitOf(row: HitRow): AuditHit {
-  const position = Number(row.position);
-  return {
-    entry: {
-      position,
-      runId: row.run_id,
-      tenant: row.tenant,
-      definitionId: row.definition_id,
-      type: row.type,
-      actor: row.actor,
-      stepId: row.step_id,
-      policyId: row.policy_id,
-      recordedAt: row.recorded_at,
-    },
-    event: {
-      id: row.id,
-      streamId: row.stream_id,
-      revision: Number(row.revision),
-      position,
-      type: row.event_type,
-      data: JSON.parse(row.data) as unknown,
-      metadata: JSON.parse(row.metadata) as Record<string, unknown>,
-      recordedAt: row.event_recorded_at,
-    },
-  };
 }
