@@ -1,11 +1,8 @@
 import { Body, Controller, Param, Post, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { quoteForMessage } from '@orchestron/definitions';
-import { toRunView } from '@orchestron/runtime';
-import type { AcceptedStart, RunService } from '@orchestron/runtime';
+import type { RunService } from '@orchestron/runtime';
 import type { FastifyReply } from 'fastify';
-import { acceptedContract, runContract } from './agent-contract.ts';
-import type { AgentContract } from './agent-contract.ts';
 import { AcceptedEnvelope, errorResponses, RunEnvelope } from './api-models.ts';
 import { actorOf, maySee } from './auth.ts';
 import type { Principal } from './auth.ts';
@@ -13,6 +10,8 @@ import { Caller, OPERATORS, Roles } from './auth.guard.ts';
 import { decorateClass, decorateMethod, injectByToken } from './decorate.ts';
 import { RequestError } from './errors.ts';
 import { ForkBody } from './fork.dto.ts';
+import { answerStart } from './start-answer.ts';
+import type { StartAnswer } from './start-answer.ts';
 import { RUN_SERVICE } from './tokens.ts';
 
 /**
@@ -27,12 +26,7 @@ export class ForkController {
     this.#runs = runs;
   }
 
-  async fork(
-    id: string,
-    body: ForkBody,
-    caller: Principal,
-    reply: FastifyReply,
-  ): Promise<{ run: unknown; accepted?: AcceptedStart; agent_contract: AgentContract }> {
+  async fork(id: string, body: ForkBody, caller: Principal, reply: FastifyReply): Promise<StartAnswer> {
     const parent = await this.#runs.getRun(id);
     if (!parent || !maySee(caller, parent.tenant))
       throw new RequestError('RUN.NOT_FOUND', `run ${quoteForMessage(id)} does not exist`);
@@ -43,17 +37,7 @@ export class ForkController {
       tenant: parent.tenant,
       keyId: caller.keyId,
     });
-    if ('accepted' in started) {
-      void reply.status(202);
-      return {
-        run: { id: started.accepted.runId, status: 'accepted' },
-        accepted: started.accepted,
-        agent_contract: acceptedContract(started.accepted),
-      };
-    }
-    void reply.status(201);
-    const view = toRunView(started.run);
-    return { run: view, agent_contract: runContract(view) };
+    return answerStart(started, reply, () => 201);
   }
 }
 

@@ -2,10 +2,10 @@ import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestj
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { quoteForMessage } from '@orchestron/definitions';
 import { DEFAULT_WAIT_MS, parseAsOf, runAsOf, toRunView } from '@orchestron/runtime';
-import type { AcceptedStart, PastRun, RunCommand, RunService } from '@orchestron/runtime';
+import type { PastRun, RunCommand, RunService } from '@orchestron/runtime';
 import type { RunData } from '@orchestron/workflow-core';
 import type { FastifyReply } from 'fastify';
-import { acceptedContract, runContract } from './agent-contract.ts';
+import { runContract } from './agent-contract.ts';
 import type { AgentContract } from './agent-contract.ts';
 import {
   AcceptedEnvelope,
@@ -21,6 +21,8 @@ import type { Principal } from './auth.ts';
 import { Caller, DEFINITION_WRITERS, HISTORY_READERS, OPERATORS, READERS, Roles, STARTERS } from './auth.guard.ts';
 import { decorateClass, decorateMethod, injectByToken } from './decorate.ts';
 import { RequestError } from './errors.ts';
+import { answerStart } from './start-answer.ts';
+import type { StartAnswer } from './start-answer.ts';
 import { ListRunsQuery, RunActionBody, RunActionParams, RunQuery, StartRunBody, WaitQuery } from './runs.dto.ts';
 import type { Action } from './runs.dto.ts';
 import { RUN_SERVICE } from './tokens.ts';
@@ -41,11 +43,7 @@ export class RunsController {
     this.#runs = runs;
   }
 
-  async start(
-    body: StartRunBody,
-    caller: Principal,
-    reply: FastifyReply,
-  ): Promise<{ run: unknown; accepted?: AcceptedStart; agent_contract: AgentContract }> {
+  async start(body: StartRunBody, caller: Principal, reply: FastifyReply): Promise<StartAnswer> {
     if (body.definition !== undefined) this.#mayStartInline(body.definition, caller);
     const started = await this.#runs.startRun({
       ...(body.definition !== undefined ? { definition: body.definition } : {}),
@@ -57,17 +55,7 @@ export class RunsController {
       tenant: caller.tenant,
       keyId: caller.keyId,
     });
-    if ('accepted' in started) {
-      void reply.status(202);
-      return {
-        run: { id: started.accepted.runId, status: 'accepted' },
-        accepted: started.accepted,
-        agent_contract: acceptedContract(started.accepted),
-      };
-    }
-    void reply.status(started.created ? 201 : 200);
-    const view = toRunView(started.run);
-    return { run: view, agent_contract: runContract(view) };
+    return answerStart(started, reply, (run) => (run.created ? 201 : 200));
   }
 
   async list(query: ListRunsQuery, caller: Principal): Promise<{ runs: unknown[]; agent_contract: AgentContract }> {
