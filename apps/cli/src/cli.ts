@@ -6,6 +6,7 @@ import { registerAuditCommand } from './commands/audit.command.ts';
 import { registerForkCommand } from './commands/fork.command.ts';
 import { registerInspectCommands } from './commands/inspect.commands.ts';
 import { registerKeysCommand } from './commands/keys.command.ts';
+import { registerMcpCommand } from './commands/mcp.command.ts';
 import { registerNotificationsCommand } from './commands/notifications.command.ts';
 import { registerOperatorCommands } from './commands/operator.commands.ts';
 import { registerProjectionsCommand } from './commands/projections.command.ts';
@@ -50,6 +51,7 @@ Examples:
   $ orchestron notifications list --status failed
   $ orchestron worker-check --worker mail --topic-prefix check.
   $ orchestron projections rebuild --verify --data ./.orchestron
+  $ orchestron mcp                # MCP over stdio, for an MCP client to start
 `;
 
 export function buildProgram(deps: CliDeps, onOutcome: (outcome: Outcome) => void): Command {
@@ -76,6 +78,7 @@ export function buildProgram(deps: CliDeps, onOutcome: (outcome: Outcome) => voi
   registerAuditCommand(program, ctx);
   registerWorkerCheckCommand(program, ctx);
   registerProjectionsCommand(program, ctx);
+  registerMcpCommand(program, ctx);
   return program;
 }
 

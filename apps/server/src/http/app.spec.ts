@@ -35,6 +35,7 @@ const ROUTES: readonly (readonly [string, string])[] = [
   ['get', '/.well-known/agent.json'],
   ['get', '/v1/schemas/definition.json'],
   ['get', '/v1/openapi.json'],
+  ['post', '/mcp'],
   ['post', '/v1/runs'],
   ['get', '/v1/runs'],
   ['get', '/v1/runs/{id}'],

@@ -22,12 +22,14 @@ import type { DeliveryReader } from './notifications.controller.ts';
 import { createOpenApiDocument } from './openapi.ts';
 import { ForkController } from './fork.controller.ts';
 import { RunsController } from './runs.controller.ts';
-import { AUDIT, KEY_RING, METRICS, OPENAPI_DOCUMENT, RUN_SERVICE } from './tokens.ts';
+import { AUDIT, KEY_RING, MCP_API, METRICS, OPENAPI_DOCUMENT, RUN_SERVICE } from './tokens.ts';
 import { AuditController } from './audit.controller.ts';
 import { AUDIT_EVENTS, AuditEventsController } from './audit-events.controller.ts';
 import type { AuditIndexStore } from '@orchestron/event-store';
 import type { AuditService } from '../audit.ts';
 import { KeysController } from './keys.controller.ts';
+import { McpController } from './mcp.controller.ts';
+import type { McpApiHolder } from './mcp.controller.ts';
 import { KeyRing } from '../keys/key-ring.ts';
 import { RequestValidationPipe } from './validation.pipe.ts';
 
@@ -81,11 +83,13 @@ decorateClass(HttpModule, [Module({})]);
 export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
   const logger = options.logger ?? jsonLogger({ service: 'orchestron-http' });
   const holder: OpenApiHolder = { document: null };
+  const mcpApi: McpApiHolder = { fastify: null };
   const keys = options.keys instanceof KeyRing ? options.keys : await KeyRing.open({ config: options.keys });
   const providers: Provider[] = [
     { provide: RUN_SERVICE, useValue: options.runs },
     { provide: KEY_RING, useValue: keys },
     { provide: OPENAPI_DOCUMENT, useValue: holder },
+    { provide: MCP_API, useValue: mcpApi },
     { provide: DELIVERY_READER, useValue: options.notifications ?? NO_DELIVERIES },
     { provide: AUDIT, useValue: options.audit ?? null },
     { provide: AUDIT_EVENTS, useValue: options.auditEvents ?? null },
@@ -102,6 +106,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
       NotificationsController,
       AuditController,
       AuditEventsController,
+      McpController,
       ...(options.metrics ? [MetricsController] : []),
     ],
     providers,
@@ -122,6 +127,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     },
   });
   useJsonBodyParser(adapter.getInstance(), BODY_LIMIT);
+  mcpApi.fastify = adapter.getInstance();
   const nest = await NestFactory.create<NestFastifyApplication>(module, adapter, {
     logger: nestLogger(logger),
     // Only our JSON parser (json-body.ts): no urlencoded bodies.

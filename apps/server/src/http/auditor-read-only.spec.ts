@@ -11,7 +11,8 @@ const KEYS = [
   { key: AUDITOR, role: 'auditor', name: 'al', tenant: 'acme' },
 ] as const;
 /** A POST that only checks what it is sent and changes nothing: any key may call it. */
-const READ_ONLY_POSTS = new Set(['/v1/definitions/validate']);
+// /mcp carries JSON-RPC: each tool is refused as its route is (mcp.spec.ts has the auditor approving, refused 403).
+const READ_ONLY_POSTS = new Set(['/v1/definitions/validate', '/mcp']);
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 

@@ -1,6 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { definitionSchema } from '@orchestron/definitions';
+import { TOOLS } from '@orchestron/mcp';
 import { errorContract } from './agent-contract.ts';
 import type { AgentContract } from './agent-contract.ts';
 import { HealthEnvelope } from './api-models.ts';
@@ -65,6 +66,15 @@ function discovery(): Record<string, unknown> {
         "every key belongs to a tenant; it sees and acts on its own tenant's runs and definitions only (an admin key: every tenant)",
     },
     documents: { definitionSchema: '/v1/schemas/definition.json', openapi: OPENAPI_PATH },
+    mcp: {
+      description:
+        'the Model Context Protocol server: every tool is a call of this API with your key, refused as its route would be',
+      streamableHttp: { endpoint: '/mcp', method: 'POST', stateless: true, auth: 'the same bearer key' },
+      stdio: { command: 'npx orchestron mcp', env: ['ORCHESTRON_URL', 'ORCHESTRON_API_KEY'] },
+      tools: TOOLS.map((tool) => ({ name: tool.name, route: tool.route })),
+      resources: ['orchestron://runs/{runId}', 'orchestron://definitions/{definitionId}'],
+      prompts: ['operate_orchestron'],
+    },
     endpoints: [
       {
         method: 'POST',

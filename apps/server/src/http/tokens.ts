@@ -7,3 +7,5 @@ export const OPENAPI_DOCUMENT = Symbol('OPENAPI_DOCUMENT');
 export const KEY_RING = Symbol('KEY_RING');
 /** The verifiable log's notary and reader (AuditService), or null when it is off. */
 export const AUDIT = Symbol('AUDIT');
+/** Holds how the MCP route calls this very API (Fastify's inject), set once the application exists. */
+export const MCP_API = Symbol('MCP_API');
