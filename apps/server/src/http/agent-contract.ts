@@ -14,15 +14,25 @@ export interface AgentContract {
   readonly next_actions: readonly NextAction[];
 }
 
+/** What an agent writes in place of a placeholder: every `<…>` string in a body is one. */
+export const REASON_PLACEHOLDER = '<why>';
+
 const action = (runId: string, name: string, description: string, body?: Record<string, unknown>): NextAction => ({
   action: name,
   method: 'POST',
   endpoint: `/v1/runs/${runId}/actions/${name}`,
   description,
-  ...(body ? { body } : {}),
+  body: { ...body, reason: REASON_PLACEHOLDER },
 });
 
-export function runContract(run: RunView): AgentContract {
+const ENDED_WITHOUT_COMPLETING: ReadonlySet<string> = new Set(['failed', 'compensated', 'cancelled']);
+
+/**
+ * What may be done with the run now, from its state. A body is a template: `<…>` strings are for the caller to fill
+ * (a reason is always worth giving; it goes into the history); optional fields are named in the description.
+ * `position` is the run's last known position in the log, so `wait_for_run` holds until the next change.
+ */
+export function runContract(run: RunView, position?: number): AgentContract {
   const id = run.id;
   const next: NextAction[] = [
     { action: 'get_run', method: 'GET', endpoint: `/v1/runs/${id}`, description: 'poll the run' },
@@ -33,37 +43,66 @@ export function runContract(run: RunView): AgentContract {
       description: 'read every event of the run',
     },
   ];
+  if (!isEnded(run)) next.push(waitAction(id, position));
   for (const step of run.steps) {
-    if (step.status === 'waiting_approval') {
-      next.push(action(id, 'approve', `approve "${step.id}"`, { stepId: step.id, reason: '<why>' }));
-      next.push(action(id, 'reject', `reject "${step.id}"`, { stepId: step.id, reason: '<why>' }));
-    }
+    if (step.status !== 'waiting_approval') continue;
+    next.push(action(id, 'approve', `approve "${step.id}"`, { stepId: step.id }));
+    next.push(action(id, 'reject', `reject "${step.id}"`, { stepId: step.id }));
   }
+  next.push(...statusActions(run));
+  return { retryable: false, next_actions: next };
+}
+
+function statusActions(run: RunView): NextAction[] {
+  const id = run.id;
+  const cancel = action(id, 'cancel', 'stop the run for good');
   switch (run.status) {
     case 'running':
-      next.push(action(id, 'pause', 'stop dispatching new steps'), action(id, 'cancel', 'stop the run for good'));
-      break;
+      return [action(id, 'pause', 'stop dispatching new steps'), cancel];
     case 'paused':
-      next.push(action(id, 'resume', 'dispatch again'), action(id, 'cancel', 'stop the run for good'));
-      break;
+      return [action(id, 'resume', 'dispatch again'), cancel];
     case 'needs_operator': {
       const stepId = run.attention?.stepId;
-      if (stepId) {
-        next.push(
-          action(id, 'retry', `run "${stepId}" again, optionally with edited input`, { stepId, input: '<optional>' }),
-        );
-        next.push(action(id, 'skip', `mark "${stepId}" done with the output you supply`, { stepId, output: '<json>' }));
-      }
-      next.push(action(id, 'compensate', 'undo the completed steps'), action(id, 'cancel', 'stop the run for good'));
-      break;
+      const repairs = stepId
+        ? [
+            action(id, 'retry', `run "${stepId}" again; add "input" to replace its input`, { stepId }),
+            action(id, 'skip', `mark "${stepId}" done with the output you supply`, { stepId, output: '<output>' }),
+          ]
+        : [];
+      return [...repairs, action(id, 'compensate', 'undo the completed steps'), cancel];
     }
     case 'compensating':
-      next.push(action(id, 'cancel', 'stop the run for good'));
-      break;
-    default:
-      break;
+      return [cancel];
+    default: {
+      const from = redriveFrom(run);
+      return from === undefined
+        ? []
+        : [
+            action(id, 'redrive', `re-open the run at "${from}" (add "input" to replace its input)`, {
+              stepId: from,
+            }),
+          ];
+    }
   }
-  return { retryable: false, next_actions: next };
+}
+
+const isEnded = (run: RunView): boolean => run.status === 'completed' || ENDED_WITHOUT_COMPLETING.has(run.status);
+
+/** The step a re-drive would start from: the failed one, else the first that did not complete. */
+function redriveFrom(run: RunView): string | undefined {
+  if (!ENDED_WITHOUT_COMPLETING.has(run.status)) return undefined;
+  return run.failure?.stepId ?? run.steps.find((step) => step.status !== 'completed')?.id;
+}
+
+function waitAction(id: string, position: number | undefined): NextAction {
+  // Without the run's position, after=0 answers at once with it (wait.position): the next wait then holds.
+  return {
+    action: 'wait_for_run',
+    method: 'GET',
+    endpoint: `/v1/runs/${id}/wait?timeoutMs=30000&after=${position ?? 0}`,
+    description:
+      'wait for the run to change or end (30 s at most); follow wait_for_run of the answer for the next change',
+  };
 }
 
 export function errorContract(retryable: boolean, hint?: NextAction): AgentContract {

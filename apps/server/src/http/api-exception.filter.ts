@@ -5,7 +5,7 @@ import type { Logger } from '@orchestron/runtime';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errorContract } from './agent-contract.ts';
 import type { NextAction } from './agent-contract.ts';
-import { RequestError, retryAfterSeconds, statusFor, toApiError } from './errors.ts';
+import { RequestError, retryAfterSeconds, StateRefusal, statusFor, toApiError } from './errors.ts';
 
 /**
  * Every failure leaves through here as `{ error, agent_contract }`: RunService errors (DomainError,
@@ -35,9 +35,11 @@ export class ApiExceptionFilter implements ExceptionFilter {
       });
     const retryAfter = retryAfterSeconds(api.code);
     if (retryAfter !== undefined) void reply.header('retry-after', String(retryAfter));
-    void reply
-      .code(statusFor(api.code))
-      .send({ error: api, agent_contract: errorContract(api.retryable, retryHint(request, retryAfter)) });
+    const contract =
+      exception instanceof StateRefusal
+        ? exception.contract
+        : errorContract(api.retryable, retryHint(request, retryAfter));
+    void reply.code(statusFor(api.code)).send({ error: api, agent_contract: contract });
   }
 }
 

@@ -35,6 +35,7 @@ const ROUTES: readonly (readonly [string, string])[] = [
   ['get', '/.well-known/agent.json'],
   ['get', '/v1/schemas/definition.json'],
   ['get', '/v1/openapi.json'],
+  ['get', '/v1/asyncapi.yaml'],
   ['post', '/mcp'],
   ['post', '/v1/runs'],
   ['get', '/v1/runs'],
@@ -57,7 +58,13 @@ const ROUTES: readonly (readonly [string, string])[] = [
   ['get', '/v1/audit/export'],
   ['get', '/v1/audit/proofs/{eventId}'],
 ];
-const PUBLIC = new Set(['/healthz', '/.well-known/agent.json', '/v1/schemas/definition.json', '/v1/openapi.json']);
+const PUBLIC = new Set([
+  '/healthz',
+  '/.well-known/agent.json',
+  '/v1/schemas/definition.json',
+  '/v1/openapi.json',
+  '/v1/asyncapi.yaml',
+]);
 
 describe('the HTTP API', () => {
   let engine: Engine;
@@ -94,7 +101,8 @@ describe('the HTTP API', () => {
       ...(body !== undefined ? { payload: body as Json } : {}),
       headers: key ? { authorization: `Bearer ${key}` } : {},
     });
-    return { status: res.statusCode, body: res.json() as Json };
+    const json = String(res.headers['content-type']).startsWith('application/json');
+    return { status: res.statusCode, body: (json ? res.json() : { text: res.body }) as Json };
   };
 
   const waitFor = async (runId: string, statuses: string[]): Promise<Json> => {

@@ -1,7 +1,8 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Header } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { definitionSchema } from '@orchestron/definitions';
 import { TOOLS } from '@orchestron/mcp';
+import { readFile } from 'node:fs/promises';
 import { errorContract } from './agent-contract.ts';
 import type { AgentContract } from './agent-contract.ts';
 import { HealthEnvelope } from './api-models.ts';
@@ -17,6 +18,8 @@ import {
   STARTERS,
 } from './auth.guard.ts';
 import { decorateClass, decorateMethod, injectByToken } from './decorate.ts';
+import { errorCatalogue } from './error-advice.ts';
+import { RequestError } from './errors.ts';
 import { OPENAPI_PATH } from './openapi.ts';
 import { ACTIONS } from './runs.dto.ts';
 import { OPENAPI_DOCUMENT } from './tokens.ts';
@@ -46,12 +49,34 @@ export class DiscoveryController {
     return definitionSchema;
   }
 
+  async asyncapi(): Promise<string> {
+    try {
+      return await readFile(ASYNCAPI_FILE, 'utf8');
+    } catch {
+      throw new RequestError('ROUTE.NOT_FOUND', 'the AsyncAPI document (docs/asyncapi.yaml) is not installed here');
+    }
+  }
+
   openapi(): Record<string, unknown> {
     if (!this.#openapi.document)
       throw new Error('the OpenAPI document was not generated: createHttpApp sets it before the app serves');
     return this.#openapi.document;
   }
 }
+
+const ASYNCAPI_PATH = '/v1/asyncapi.yaml';
+const ASYNCAPI_FILE = new URL('../../../../docs/asyncapi.yaml', import.meta.url);
+
+const CAPABILITIES = [
+  'workflow definitions: steps, dependencies, joins, when, retries with jitter, timeouts, saga compensation',
+  'governance: Cedar policies rule on every side-effecting step before it runs (allow, deny, require approval)',
+  'human approval gates with assignees and escalation',
+  'operator takeover: approve, reject, pause, resume, retry with input, skip with output, compensate, cancel, re-drive, fork',
+  'idempotent starts (idempotencyKey), long-poll waits, time travel (?at=)',
+  'an audit trail: search, NDJSON export, hash chains, a signed Merkle log with inclusion proofs',
+  'tenants and roles on every key; webhooks; Prometheus metrics',
+  'MCP over streamable HTTP and stdio',
+];
 
 function discovery(): Record<string, unknown> {
   return {
@@ -65,7 +90,14 @@ function discovery(): Record<string, unknown> {
       tenants:
         "every key belongs to a tenant; it sees and acts on its own tenant's runs and definitions only (an admin key: every tenant)",
     },
-    documents: { definitionSchema: '/v1/schemas/definition.json', openapi: OPENAPI_PATH },
+    capabilities: CAPABILITIES,
+    documents: { definitionSchema: '/v1/schemas/definition.json', openapi: OPENAPI_PATH, asyncapi: ASYNCAPI_PATH },
+    errors: {
+      shape: '{ error: { code, message, retryable, details? }, agent_contract: { retryable, next_actions } }',
+      retry:
+        'retry only when error.retryable (always a 503, with Retry-After); a 409 answers with the run’s current next_actions',
+      codes: errorCatalogue(),
+    },
     mcp: {
       description:
         'the Model Context Protocol server: every tool is a call of this API with your key, refused as its route would be',
@@ -85,6 +117,13 @@ function discovery(): Record<string, unknown> {
       },
       { method: 'GET', path: '/v1/runs', roles: READERS, description: 'list runs (?status=&definition=&limit=)' },
       { method: 'GET', path: '/v1/runs/{id}', roles: READERS, description: 'a run with its steps' },
+      {
+        method: 'GET',
+        path: '/v1/runs/{id}/wait',
+        roles: READERS,
+        description:
+          'long poll: answers when the run ends, or changes past ?after=<position>, or at ?timeoutMs= (≤ 60 s)',
+      },
       { method: 'GET', path: '/v1/runs/{id}/events', roles: HISTORY_READERS, description: "the run's event history" },
       {
         method: 'POST',
@@ -158,6 +197,7 @@ function discovery(): Record<string, unknown> {
         roles: HISTORY_READERS,
         description: "an RFC 9162 inclusion proof of the event in the newest checkpoint's tree",
       },
+      { method: 'GET', path: '/metrics', roles: HISTORY_READERS, description: 'Prometheus metrics (text format)' },
     ],
     agent_contract: errorContract(false),
   };
@@ -182,6 +222,13 @@ decorateMethod(DiscoveryController, 'definitionSchema', [
   Public(),
   ApiOperation({ summary: 'the JSON Schema of workflow definitions' }),
   ApiOkResponse({ description: 'a JSON Schema (draft-07)', schema: { type: 'object' } }),
+]);
+decorateMethod(DiscoveryController, 'asyncapi', [
+  Get(ASYNCAPI_PATH.slice(1)),
+  Public(),
+  Header('content-type', 'application/yaml; charset=utf-8'),
+  ApiOperation({ summary: 'the AsyncAPI document: every Kafka topic and message of the production tier' }),
+  ApiOkResponse({ description: 'an AsyncAPI 3 document, as YAML', schema: { type: 'string' } }),
 ]);
 decorateMethod(DiscoveryController, 'openapi', [
   Get(OPENAPI_PATH.slice(1)),

@@ -1,5 +1,6 @@
 import { isErrorCode, OrchestronError } from '@orchestron/errors';
 import type { ErrorCode } from '@orchestron/errors';
+import type { AgentContract } from './agent-contract.ts';
 
 /**
  * A code that only a bug or a misconfiguration brings to the HTTP edge (a bus message's format, policy text,
@@ -90,6 +91,25 @@ export class RequestError extends OrchestronError {
     super(code, message, { details });
     this.name = 'RequestError';
   }
+}
+
+/**
+ * A command the run's state refused (a 409), answered with what the run allows now instead of a generic hint, so an
+ * agent that acted on a stale view learns the current choices from the refusal itself.
+ */
+export class StateRefusal extends OrchestronError {
+  declare readonly details: Readonly<Record<string, unknown>>;
+  readonly contract: AgentContract;
+  constructor(refused: OrchestronError, contract: AgentContract) {
+    super(refused.code, refused.message, { details: refused.details ?? {}, cause: refused });
+    this.name = 'StateRefusal';
+    this.contract = contract;
+  }
+}
+
+/** A refusal of the run's state, as against bad input, a missing thing or an outage. */
+export function isStateRefusal(error: unknown): error is OrchestronError {
+  return error instanceof OrchestronError && isErrorCode(error.code) && STATUS_BY_CODE[error.code] === 409;
 }
 
 export function statusFor(code: ApiErrorCode): number {

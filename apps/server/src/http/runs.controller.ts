@@ -20,7 +20,7 @@ import { actorOf, DEFAULT_TENANT, maySee, tenantScope } from './auth.ts';
 import type { Principal } from './auth.ts';
 import { Caller, DEFINITION_WRITERS, HISTORY_READERS, OPERATORS, READERS, Roles, STARTERS } from './auth.guard.ts';
 import { decorateClass, decorateMethod, injectByToken } from './decorate.ts';
-import { RequestError } from './errors.ts';
+import { isStateRefusal, RequestError, StateRefusal } from './errors.ts';
 import { answerStart } from './start-answer.ts';
 import type { StartAnswer } from './start-answer.ts';
 import { ListRunsQuery, RunActionBody, RunActionParams, RunQuery, StartRunBody, WaitQuery } from './runs.dto.ts';
@@ -82,7 +82,7 @@ export class RunsController {
   ): Promise<{ run: unknown; at?: PastPoint; agent_contract: AgentContract }> {
     if (query.at !== undefined) return this.#past(id, query.at, caller);
     const view = toRunView(await this.#visibleRun(id, caller));
-    return { run: view, agent_contract: runContract(view) };
+    return { run: view, agent_contract: runContract(view, this.#runs.cachedSummary(id)?.position) };
   }
 
   /** Time travel: the fold of the run's stream up to a revision or a time. Read-only, so it offers no actions. */
@@ -139,7 +139,7 @@ export class RunsController {
       });
       const view = toRunView(await this.#visibleRun(id, caller));
       const wait = { ended: waited.ended, timedOut: waited.timedOut, position: waited.summary?.position ?? 0 };
-      return { run: view, wait, agent_contract: runContract(view) };
+      return { run: view, wait, agent_contract: runContract(view, wait.position) };
     } finally {
       reply.raw.off('close', onClose);
     }
@@ -174,9 +174,14 @@ export class RunsController {
   ): Promise<{ run: unknown; agent_contract: AgentContract }> {
     const command = toCommand(params.action, body);
     mayAct(await this.#visibleRun(params.id, caller), command, caller);
-    const run = await this.#runs.execute(params.id, command, actorOf(caller), caller.keyId);
+    const run = await this.#runs
+      .execute(params.id, command, actorOf(caller), caller.keyId)
+      .catch(async (error: unknown) => {
+        if (!isStateRefusal(error)) throw error;
+        throw new StateRefusal(error, runContract(toRunView(await this.#visibleRun(params.id, caller))));
+      });
     const view = toRunView(run);
-    return { run: view, agent_contract: runContract(view) };
+    return { run: view, agent_contract: runContract(view, this.#runs.cachedSummary(params.id)?.position) };
   }
 
   /** Another tenant's run answers as a run that does not exist: its existence is not the caller's business either. */
