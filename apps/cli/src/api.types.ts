@@ -55,6 +55,7 @@ export const OPERATOR_ACTIONS = [
   'compensate',
   'cancel',
   'redrive',
+  'raise-budget',
 ] as const;
 export type OperatorAction = (typeof OPERATOR_ACTIONS)[number];
 
@@ -63,6 +64,10 @@ export interface ActionRequest {
   readonly reason?: string;
   readonly input?: unknown;
   readonly output?: unknown;
+  readonly budget?: {
+    readonly tokens?: number;
+    readonly cost?: { readonly amount: number; readonly currency: string };
+  };
 }
 
 export interface ForkRequest {

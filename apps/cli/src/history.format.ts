@@ -1,5 +1,6 @@
 import { brief, isoTime } from './format.ts';
 import type { EventView } from './api.types.ts';
+import { budgetText, usageText } from './usage.format.ts';
 import type { WorkflowEventType } from '@orchestron/workflow-core';
 
 type Data = Readonly<Record<string, unknown>>;
@@ -38,6 +39,7 @@ const KNOWN: Readonly<Record<WorkflowEventType, true>> = {
   RunCompensated: true,
   RunCancelled: true,
   RunReset: true,
+  BudgetRaised: true,
 };
 
 /** One line per event: revision, time, type, and what matters about it. */
@@ -83,12 +85,12 @@ export function eventSummary(event: Pick<EventView, 'type' | 'data'>): string {
     case 'StepHeartbeat':
       return `${step} attempt ${str(d['attempt'])} ${str(d['phase'])}`;
     case 'StepAttemptFailed':
-      return `${step} attempt ${str(d['attempt'])} ${str(d['phase'])} ${failure(d['error'])}`;
+      return `${step} attempt ${str(d['attempt'])} ${str(d['phase'])} ${failure(d['error'])}${used(d)}`;
     case 'StepRetryScheduled':
       return `${step} ${str(d['phase'])} attempt ${str(d['nextAttempt'])} at ${isoTime(d['retryAt'])}`;
     case 'StepCompleted':
     case 'CompensationCompleted':
-      return `${step} attempt ${str(d['attempt'])} output=${brief(d['output'], 60)}`;
+      return `${step} attempt ${str(d['attempt'])} output=${brief(d['output'], 60)}${used(d)}`;
     case 'StepFailed':
     case 'CompensationFailed':
       return `${step} attempt ${str(d['attempt'])} ${failure(d['error'])}`;
@@ -118,12 +120,16 @@ export function eventSummary(event: Pick<EventView, 'type' | 'data'>): string {
       return `compensated=${brief(d['compensated'])}`;
     case 'RunReset':
       return resetLine(d);
+    case 'BudgetRaised':
+      return `budget ${budgetText(d['budget'])} (was ${budgetText(d['previous'])}) ${by(d)}`;
     default: {
       const _exhaustive: never = type;
       return brief(event.data);
     }
   }
 }
+
+const used = (d: Data): string => (d['usage'] === undefined ? '' : ` usage: ${usageText(d['usage'])}`);
 
 /** from, what runs again, who and why, what it replaced, and what stays undone. */
 function resetLine(d: Data): string {

@@ -51,6 +51,15 @@ export function operatorHints(run: RunView): Hint[] {
       why: 'refuse it',
     });
   }
+  if (run.status === 'needs_operator' && run.attention?.code === 'BUDGET.EXCEEDED') {
+    hints.push({
+      action: 'raise-budget',
+      command: `orchestron raise-budget ${id} --tokens <n> --reason "…"`,
+      why: 'let it spend more and go on',
+    });
+    hints.push({ action: 'cancel', command: `orchestron cancel ${id} --reason "…"`, why: 'stop here' });
+    return hints;
+  }
   if (run.status === 'needs_operator') {
     const stepId = run.attention?.stepId ?? null;
     const step = stepId === null ? undefined : run.steps.find((s) => s.id === stepId);

@@ -2,6 +2,7 @@ import { table } from './format.ts';
 import { paint } from './output.ts';
 import { hintLines, operatorHints } from './run-state.ts';
 import type { AgentContract, RunStatus, RunView, StepView } from './api.types.ts';
+import { budgetText, usageText } from './usage.format.ts';
 
 /** The human view of a run shared by `status` and the operator actions: header, step table, what to do next. */
 export function runViewLines(
@@ -18,6 +19,7 @@ export function runViewLines(
     ...forkLine(run, p.dim),
     '',
     ...stepTable(run.steps),
+    ...usageLines(run),
   ];
   if (run.attention)
     lines.push(
@@ -50,9 +52,24 @@ function forkLine(run: RunView, dim: (s: string) => string): string[] {
   return [dim(`forked from run ${from.runId} at revision ${from.revision}${from.reason ? `: ${from.reason}` : ''}`)];
 }
 
+/** The run's total usage against its budget, when it has either (absent from servers before budgets existed). */
+function usageLines(run: RunView): string[] {
+  if (run.usage === undefined && run.budget === undefined) return [];
+  return ['', `Usage: ${usageText(run.usage) || 'none yet'}; budget: ${budgetText(run.budget)}`];
+}
+
 function stepTable(steps: readonly StepView[]): string[] {
   const withCompensation = steps.some((s) => s.compensation !== null);
-  const headers = ['STEP', 'STATUS', 'ATTEMPT', 'WORKER', ...(withCompensation ? ['COMPENSATION'] : []), 'ERROR'];
+  const withUsage = steps.some((s) => s.usage !== undefined);
+  const headers = [
+    'STEP',
+    'STATUS',
+    'ATTEMPT',
+    'WORKER',
+    ...(withCompensation ? ['COMPENSATION'] : []),
+    ...(withUsage ? ['USAGE'] : []),
+    'ERROR',
+  ];
   const rows = steps.map((s) => [
     s.id,
     s.status === 'skipped' && s.skipKind
@@ -71,6 +88,7 @@ function stepTable(steps: readonly StepView[]): string[] {
             : '-',
         ]
       : []),
+    ...(withUsage ? [s.usage !== undefined ? usageText(s.usage) : '-'] : []),
     s.error ? `${s.error.code}: ${s.error.message}` : '',
   ]);
   return table(headers, rows);

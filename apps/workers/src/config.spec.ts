@@ -33,7 +33,7 @@ describe('readConfig', () => {
     const config = readConfig(['--worker', 'all'], {});
     expect(config).toMatchObject({
       help: false,
-      workers: ['identity', 'iam', 'mail', 'workspace', 'chat', 'payments', 'records'],
+      workers: ['identity', 'iam', 'mail', 'workspace', 'chat', 'payments', 'records', 'llm'],
       kafkaBrokers: ['127.0.0.1:9092'],
       kafkaPartitions: 3,
       pgUrl: 'postgres://postgres@127.0.0.1:5432/test',

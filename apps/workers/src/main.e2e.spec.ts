@@ -127,6 +127,8 @@ describe('apps/workers main', () => {
     });
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
     expect(code).toBe(2);
-    expect(err).toMatch(/unknown worker "billing"; known: identity, iam, mail, workspace, chat, payments, records/);
+    expect(err).toMatch(
+      /unknown worker "billing"; known: identity, iam, mail, workspace, chat, payments, records, llm/,
+    );
   });
 });

@@ -10,7 +10,7 @@ export type {
 export { TOPIC_PREFIX_ENV, Topics, topicNames, validateTopicPrefix } from './topics.ts';
 export type { TopicNames } from './topics.ts';
 export { createInMemoryBus } from './in-memory-bus.ts';
-export type { StepCommandMessage, StepEventMessage } from './wire.ts';
+export type { StepCommandMessage, StepEventMessage, StepUsage } from './wire.ts';
 export { parseStepCommandMessage, parseStepEventMessage, WireFormatError, wireParser } from './wire.ts';
 export type {
   GovernanceDecisionMessage,
@@ -28,4 +28,4 @@ export {
   parseWorkflowStartMessage,
   workflowStartSchema,
 } from './messages.ts';
-export { stepCommandSchema, stepEventSchema } from './wire.ts';
+export { MAX_REPORTED_TOKENS, stepCommandSchema, stepEventSchema, stepUsageSchema } from './wire.ts';

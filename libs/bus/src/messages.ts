@@ -1,4 +1,5 @@
-import { TENANT_PATTERN } from '@orchestron/definitions';
+import { budgetSchema, TENANT_PATTERN } from '@orchestron/definitions';
+import type { Budget } from '@orchestron/definitions';
 import { wireParser } from './wire.ts';
 
 /**
@@ -23,6 +24,8 @@ export interface WorkflowStartMessage {
    * history and starts this one with the steps done by then (its definition is that run's, named above too).
    */
   readonly fork?: { readonly runId: string; readonly revision: number; readonly reason?: string };
+  /** Caps what the run's agents may spend (overrides the definition's); see the definition schema's `budget`. */
+  readonly budget?: Budget;
 }
 
 /** `governance.request` on `orchestron.governance.requests`, keyed by run id: one side-effecting step to rule on. */
@@ -98,6 +101,7 @@ export const workflowStartSchema = {
       required: ['runId', 'revision'],
       properties: { runId: str, revision: { type: 'integer', minimum: 0 }, reason: { type: 'string' } },
     },
+    budget: budgetSchema,
   },
 } as const;
 

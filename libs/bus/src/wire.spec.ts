@@ -52,3 +52,25 @@ describe('wireParser limits', () => {
     );
   });
 });
+
+describe('usage on a step report', () => {
+  const usage = { model: 'm-1', inputTokens: 10, outputTokens: 2, cost: { amount: 0.01, currency: 'USD' } };
+
+  it('is accepted on step.completed and step.failed', () => {
+    expect(parseStepEventMessage({ ...completed(null), usage })).toMatchObject({ usage });
+    const failed = { ...completed(undefined), type: 'step.failed', error: { message: 'x' }, usage };
+    expect(parseStepEventMessage(failed)).toMatchObject({ usage });
+  });
+
+  it('is refused, naming the field, when a worker reports what no call could have used', () => {
+    for (const [bad, problem] of [
+      [{ ...usage, inputTokens: -5 }, '/usage/inputTokens must be >= 0'],
+      [{ ...usage, outputTokens: 1e12 }, '/usage/outputTokens must be <= 1000000000'],
+      [{ ...usage, cost: { amount: 1, currency: 'usd' } }, '/usage/cost/currency must match pattern'],
+      [{ ...usage, cost: { amount: -1, currency: 'USD' } }, '/usage/cost/amount must be >= 0'],
+      [{ inputTokens: 1 }, "/usage must have required property 'outputTokens'"],
+      [{ ...usage, tip: 1 }, '/usage must NOT have additional properties'],
+    ] as const)
+      expect(refusal(parseStepEventMessage, { ...completed(null), usage: bad }).message).toContain(problem);
+  });
+});

@@ -23,6 +23,14 @@ export interface StepCommandMessage {
   readonly definitionId: string;
 }
 
+/** What an attempt used, reported with its outcome (`step.completed` or `step.failed`): an LLM call's tokens and cost. */
+export interface StepUsage {
+  readonly model?: string;
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  readonly cost?: { readonly amount: number; readonly currency: string };
+}
+
 /** What workers send back on `orchestron.step.events`. */
 export type StepEventMessage =
   | {
@@ -39,6 +47,7 @@ export type StepEventMessage =
       readonly attempt: number;
       readonly phase: 'execute' | 'compensate';
       readonly output?: unknown;
+      readonly usage?: StepUsage;
     }
   | {
       readonly type: 'step.failed';
@@ -47,6 +56,7 @@ export type StepEventMessage =
       readonly attempt: number;
       readonly phase: 'execute' | 'compensate';
       readonly error: { readonly code?: string; readonly message: string; readonly retryable?: boolean };
+      readonly usage?: StepUsage;
     };
 
 /** The JSON Schema of StepCommandMessage: what a worker in any language may rely on in a command. */
@@ -79,6 +89,31 @@ export const stepCommandSchema = {
   },
 } as const;
 
+/** The most tokens one report may claim: far past any model's window, short of a number that breaks a sum. */
+export const MAX_REPORTED_TOKENS = 1_000_000_000;
+
+export const stepUsageSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['inputTokens', 'outputTokens'],
+  description:
+    "step.completed and step.failed only, optional: what the attempt used, e.g. the LLM calls it made (summed). Counted once per attempt against the run's budget; a run past its budget dispatches nothing more and waits for an operator (BUDGET.EXCEEDED). A report with a bad usage is dead-lettered with the reason.",
+  properties: {
+    model: { type: 'string', minLength: 1, maxLength: 200 },
+    inputTokens: { type: 'integer', minimum: 0, maximum: MAX_REPORTED_TOKENS },
+    outputTokens: { type: 'integer', minimum: 0, maximum: MAX_REPORTED_TOKENS },
+    cost: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['amount', 'currency'],
+      properties: {
+        amount: { type: 'number', minimum: 0, maximum: 1_000_000 },
+        currency: { type: 'string', pattern: '^[A-Z]{3}$', description: 'ISO 4217, e.g. USD' },
+      },
+    },
+  },
+} as const;
+
 export const stepEventSchema = {
   type: 'object',
   required: ['type', 'runId', 'stepId', 'attempt', 'phase'],
@@ -94,6 +129,7 @@ export const stepEventSchema = {
       required: ['message'],
       properties: { code: { type: 'string' }, message: { type: 'string' }, retryable: { type: 'boolean' } },
     },
+    usage: stepUsageSchema,
   },
   if: { properties: { type: { const: 'step.failed' } } },
   then: { required: ['error'] },

@@ -4,6 +4,7 @@ import { DefinitionInvalidError } from './errors.ts';
 import { unwrapExpression } from './expressions.ts';
 import { definitionIssues } from './validate.ts';
 import type {
+  Budget,
   CompiledCompensation,
   CompiledDefinition,
   CompiledStep,
@@ -56,6 +57,7 @@ type RawDefinition = {
   input?: { schema?: Record<string, unknown> };
   defaults?: { retry?: RawRetry; timeout?: string; heartbeatTimeout?: string; governanceTimeout?: string };
   onFailure?: 'compensate' | 'escalate' | 'fail';
+  budget?: Budget;
   steps: Record<string, RawStep>;
 };
 
@@ -115,6 +117,7 @@ export function compileDefinition(raw: unknown): CompiledDefinition {
     onFailure: def.onFailure ?? 'compensate',
     steps,
     order: topologicalOrder(steps),
+    ...(def.budget !== undefined ? { budget: def.budget } : {}),
   };
 }
 

@@ -1,5 +1,6 @@
 export type {
   Backoff,
+  Budget,
   CompiledCompensation,
   CompiledDefinition,
   CompiledStep,
@@ -31,7 +32,7 @@ export {
 } from './expressions.ts';
 export { EXPRESSION_LIMITS } from './expression-budget.ts';
 export { parseDuration, formatDuration } from './duration.ts';
-export { definitionSchema } from './schema.ts';
+export { budgetSchema, definitionSchema } from './schema.ts';
 export { IDENTIFIER_PATTERN } from './schema.ts';
 export { IDENTIFIER_RULE, identifierProblem, isIdentifier, TENANT_PATTERN, TENANT_RULE } from './identifier.ts';
 export { QUOTE_MAX_CHARS, quoteForMessage } from './quote.ts';

@@ -93,6 +93,26 @@ const step = {
   },
 };
 
+/** A run's spending cap; also accepted by a start (`budget`), which overrides the definition's. */
+export const budgetSchema = {
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  description: 'What the agents of a run may spend; past it nothing more is dispatched (BUDGET.EXCEEDED).',
+  properties: {
+    tokens: { type: 'integer', minimum: 1, maximum: 1e12, description: 'input and output tokens together' },
+    cost: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['amount', 'currency'],
+      properties: {
+        amount: { type: 'number', exclusiveMinimum: 0, maximum: 1e9 },
+        currency: { type: 'string', pattern: '^[A-Z]{3}$', description: 'ISO 4217, e.g. USD' },
+      },
+    },
+  },
+} as const;
+
 export const definitionSchema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   $id: 'https://orchestron.dev/schemas/definition.json',
@@ -121,6 +141,7 @@ export const definitionSchema = {
       properties: { retry, timeout: duration, heartbeatTimeout: duration, governanceTimeout },
     },
     onFailure: { enum: ['compensate', 'escalate', 'fail'], default: 'compensate' },
+    budget: budgetSchema,
     steps: {
       type: 'object',
       minProperties: 1,

@@ -64,6 +64,15 @@ export interface CompiledStep {
   readonly escalateAfterMs?: number;
 }
 
+/**
+ * What the agents of one run may spend: tokens (input and output together) and cost in one currency. A run that
+ * passes either dispatches nothing more and waits for an operator (`BUDGET.EXCEEDED`).
+ */
+export interface Budget {
+  readonly tokens?: number;
+  readonly cost?: { readonly amount: number; readonly currency: string };
+}
+
 /** The normalised, validated form a run is pinned to. Plain JSON: it is stored in `RunStarted`. */
 export interface CompiledDefinition {
   readonly id: string;
@@ -75,6 +84,8 @@ export interface CompiledDefinition {
   readonly steps: Readonly<Record<string, CompiledStep>>;
   /** Step ids in a topological order (dependencies first), ties broken by declaration order. */
   readonly order: readonly string[];
+  /** Absent when the definition sets none (so the fingerprints of definitions from before budgets are unchanged). */
+  readonly budget?: Budget;
 }
 
 export interface DefinitionIssue {

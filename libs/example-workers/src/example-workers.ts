@@ -3,11 +3,22 @@ import type { IdempotencyLedger, StepHandler, Worker, WorkerLogger } from '@orch
 import type { MessageBus } from '@orchestron/bus';
 import { onboardingHandlers } from './onboarding.ts';
 import { paymentsHandlers } from './payments.ts';
+import { llmHandlers, modelFromEnv } from './llm.ts';
+import type { LanguageModel } from './llm.ts';
 import { recordsHandlers } from './records.ts';
 import { simulatedWith } from './simulate.ts';
 
 /** Every example worker, in the order they start. */
-export const EXAMPLE_WORKER_NAMES = ['identity', 'iam', 'mail', 'workspace', 'chat', 'payments', 'records'] as const;
+export const EXAMPLE_WORKER_NAMES = [
+  'identity',
+  'iam',
+  'mail',
+  'workspace',
+  'chat',
+  'payments',
+  'records',
+  'llm',
+] as const;
 export type ExampleWorkerName = (typeof EXAMPLE_WORKER_NAMES)[number];
 
 /** The workers of examples/employee-onboarding.yaml. */
@@ -30,6 +41,8 @@ export interface ExampleWorkerOptions {
   /** When each attempt reports step.started (see WorkerOptions.reportStartedAfterMs; default at once). */
   readonly reportStartedAfterMs?: number;
   readonly logger?: WorkerLogger;
+  /** The `llm` worker's model; default modelFromEnv() (an OpenAI-compatible API with OPENAI_API_KEY, else the stand-in). */
+  readonly model?: LanguageModel;
 }
 
 /** The example workers named in `options.workers` (all by default), not yet started. An unknown name is an error that lists the known ones. */
@@ -50,6 +63,7 @@ export function createExampleWorkers(options: ExampleWorkerOptions): Worker[] {
     ...onboardingHandlers(simulated),
     payments: paymentsHandlers(simulated),
     records: recordsHandlers(simulated),
+    llm: llmHandlers(options.model ?? modelFromEnv()),
   };
   return names.map((name) =>
     createWorker({

@@ -7,6 +7,8 @@ export {
 } from './example-workers.ts';
 export type { ExampleWorkerName, ExampleWorkerOptions } from './example-workers.ts';
 export type { Simulation } from './simulate.ts';
+export { llmHandlers, modelFromEnv, openAiCompatibleModel, standInModel, STAND_IN_PRICES, tokensOf } from './llm.ts';
+export type { Completion, CompletionRequest, LanguageModel, OpenAiCompatibleOptions, Prices } from './llm.ts';
 export { SqliteLedger } from './sqlite-ledger.ts';
 export type { ExecutionRecord } from './sqlite-ledger.ts';
 export { PostgresLedger } from './postgres-ledger.ts';

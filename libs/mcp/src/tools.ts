@@ -1,3 +1,4 @@
+import { budgetSchema } from '@orchestron/definitions';
 import { RUN_STATUSES } from '@orchestron/workflow-core';
 import { apiPath } from './api-caller.ts';
 import type { ApiRequest } from './api-caller.ts';
@@ -152,6 +153,7 @@ const start: ToolSpec = {
       definitionVersion: { type: 'integer', minimum: 1, description: 'default: the latest' },
       input: ANY_JSON,
       idempotencyKey: { type: 'string', minLength: 1, maxLength: 256 },
+      budget: budgetSchema,
     },
     ['definitionId'],
   ),
@@ -159,7 +161,7 @@ const start: ToolSpec = {
   request: (a) => ({
     method: 'POST',
     path: '/v1/runs',
-    body: pick(a, ['definitionId', 'definitionVersion', 'input', 'idempotencyKey']),
+    body: pick(a, ['definitionId', 'definitionVersion', 'input', 'idempotencyKey', 'budget']),
   }),
 };
 
@@ -246,6 +248,15 @@ const ACTIONS: readonly ActionSpec[] = [
     fields: { stepId: STEP_ID, input: ANY_JSON },
     required: ['stepId', 'reason'],
   },
+  {
+    tool: 'raise_budget',
+    action: 'raise-budget',
+    title: "Raise a run's budget",
+    description:
+      'Sets a new budget (tokens, cost) on a run; one stopped at BUDGET.EXCEEDED goes on when the new budget covers what it used. Reason required.',
+    fields: { budget: budgetSchema },
+    required: ['budget', 'reason'],
+  },
 ];
 
 function actionTool(spec: ActionSpec): ToolSpec {
@@ -259,7 +270,7 @@ function actionTool(spec: ActionSpec): ToolSpec {
     request: (a) => ({
       method: 'POST',
       path: apiPath(['v1', 'runs', str(a, 'runId'), 'actions', spec.action]),
-      body: pick(a, ['stepId', 'input', 'output', 'reason']),
+      body: pick(a, ['stepId', 'input', 'output', 'budget', 'reason']),
     }),
   };
 }

@@ -6,13 +6,14 @@ import type { RunCommand } from './run-service.ts';
 /** A worker's report as the command the decider takes. */
 export function reportCommand(report: StepEventMessage): RunCommand {
   const base = { stepId: report.stepId, attempt: report.attempt, phase: report.phase };
+  const used = 'usage' in report && report.usage !== undefined ? { usage: report.usage } : {};
   switch (report.type) {
     case 'step.started':
       return { type: 'RecordStepStarted', data: base };
     case 'step.heartbeat':
       return { type: 'RecordStepHeartbeat', data: base };
     case 'step.completed':
-      return { type: 'RecordStepCompleted', data: { ...base, output: report.output ?? null } };
+      return { type: 'RecordStepCompleted', data: { ...base, output: report.output ?? null, ...used } };
     case 'step.failed':
       return {
         type: 'RecordStepFailed',
@@ -23,6 +24,7 @@ export function reportCommand(report: StepEventMessage): RunCommand {
             message: report.error.message,
             retryable: report.error.retryable !== false,
           },
+          ...used,
         },
       };
   }
@@ -39,6 +41,7 @@ const OPERATOR_COMMANDS: ReadonlySet<string> = new Set([
   'Compensate',
   'Cancel',
   'Redrive',
+  'RaiseBudget',
 ]);
 
 export function operatorCommand(message: OperatorCommandMessage): RunCommand {

@@ -1,5 +1,5 @@
 import type { Metrics, MetricsSource } from '@orchestron/telemetry';
-import { DEFAULT_TENANT, finishedAtOf, RUN_STATUSES } from '@orchestron/workflow-core';
+import { BUDGET_EXCEEDED, DEFAULT_TENANT, finishedAtOf, RUN_STATUSES, usageOf } from '@orchestron/workflow-core';
 import type { RunData, RunState, WorkflowEvent } from '@orchestron/workflow-core';
 import type { FlowSnapshot } from './flow-control.ts';
 import type { RunService } from './run-service.ts';
@@ -8,6 +8,7 @@ import type { RunService } from './run-service.ts';
 export function metricsObserver(
   metrics: Metrics,
 ): (before: RunState, after: RunData, events: readonly WorkflowEvent[]) => void {
+  const models = new Set<string>();
   return (before, after, events) => {
     for (const event of events) {
       switch (event.type) {
@@ -27,11 +28,29 @@ export function metricsObserver(
         case 'StepRetryScheduled':
           metrics.stepRetries.inc({ worker: after.definition.steps[event.data.stepId]?.worker ?? 'none' });
           break;
+        case 'RunNeedsOperator':
+          if (event.data.code === BUDGET_EXCEEDED) metrics.budgetsExceeded.inc({ definition: after.definition.id });
+          break;
         default:
           break;
       }
+      countReported(metrics, after.definition.id, event, models);
     }
   };
+}
+
+/** Model names are the workers' to choose: past this many distinct ones, the rest count as `other`. */
+const MAX_MODEL_LABELS = 50;
+
+function countReported(metrics: Metrics, definition: string, event: WorkflowEvent, models: Set<string>): void {
+  const usage = usageOf(event)?.usage;
+  if (usage === undefined) return;
+  const name = usage.model ?? 'unknown';
+  if (!models.has(name) && models.size < MAX_MODEL_LABELS) models.add(name);
+  const model = models.has(name) ? name : 'other';
+  metrics.usageTokens.inc({ definition, model, kind: 'input' }, usage.inputTokens);
+  metrics.usageTokens.inc({ definition, model, kind: 'output' }, usage.outputTokens);
+  if (usage.cost !== undefined) metrics.usageCost.inc({ definition, currency: usage.cost.currency }, usage.cost.amount);
 }
 
 /** Breaker state, attempts in flight, limit and held attempts per worker, as flow control changes them. */

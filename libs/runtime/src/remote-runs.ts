@@ -153,6 +153,7 @@ export class RemoteRuns implements RunService {
           idempotencyKey,
           tenant,
           ...(forked !== undefined ? { forkedFrom: forked.forkedFrom } : {}),
+          ...(request.budget !== undefined ? { budget: request.budget } : {}),
         },
         metadata: { now: this.clock.now(), actor: request.actor },
       },
@@ -168,6 +169,7 @@ export class RemoteRuns implements RunService {
       ...(tenant !== DEFAULT_TENANT ? { tenant } : {}),
       ...(request.keyId !== undefined ? { keyId: request.keyId } : {}),
       ...(request.fork !== undefined ? { fork: request.fork } : {}),
+      ...(request.budget !== undefined ? { budget: request.budget } : {}),
     };
     const recorded = await withSpan(
       'api start run',

@@ -120,6 +120,7 @@ export function toRunMessage(message: DeliveredMessage): RunMessage {
         tenant,
         ...(start.keyId !== undefined ? { keyId: start.keyId } : {}),
         ...(start.fork !== undefined ? { fork: start.fork } : {}),
+        ...(start.budget !== undefined ? { budget: start.budget } : {}),
       };
       return { kind: 'start', runId: runIdForKey(start.definitionId, start.idempotencyKey, tenant), request };
     }

@@ -1,4 +1,4 @@
-import type { CompiledDefinition } from '@orchestron/definitions';
+import type { Budget, CompiledDefinition } from '@orchestron/definitions';
 import type { DefinitionEntry, VersionChoice } from './definition-registry.ts';
 import type { RecordedEvent } from '@orchestron/event-store';
 import type { Command, RunData } from '@orchestron/workflow-core';
@@ -24,6 +24,8 @@ export interface StartRunRequest {
    * used) and its input unless `input` is given, and starts with the steps done by `revision` (docs/semantics.md#fork).
    */
   readonly fork?: ForkRequest;
+  /** Caps what the run's agents may spend; overrides the definition's `budget`. */
+  readonly budget?: Budget;
 }
 
 export interface ForkRequest {

@@ -7,7 +7,7 @@ import type { Logger } from './ports.ts';
 import { runStream } from './run-index.ts';
 
 /** Bumped whenever what a run snapshot holds changes: a snapshot of another format is not used. */
-export const RUN_SNAPSHOT_FORMAT = 3; // 2: RunData.forkedFrom; 3: a waiting approval's escalatedTo
+export const RUN_SNAPSHOT_FORMAT = 4; // 2: RunData.forkedFrom; 3: a waiting approval's escalatedTo; 4: usage, budget
 export const DEFAULT_SNAPSHOT_EVERY = 100;
 
 /** A run's state and the revision of the last event folded into it (null: no stream). */

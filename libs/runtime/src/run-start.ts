@@ -49,6 +49,7 @@ export async function startRun(
     governEveryStep: deps.governed,
     ...(request.idempotencyKey !== undefined ? { idempotencyKey: request.idempotencyKey } : {}),
     ...(forked !== undefined ? { forkedFrom: forked.forkedFrom } : {}),
+    ...(request.budget !== undefined ? { budget: request.budget } : {}),
   };
   const command: Command = { type: 'StartRun', data, metadata: { now: deps.clock.now(), actor: request.actor } };
   // Inside the run's trace from its first event, whoever asked (HTTP in one process, a Kafka start message here too).

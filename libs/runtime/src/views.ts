@@ -1,5 +1,6 @@
 import { errorOf, escalatedToOf, finishedAtOf, gateAssignees, heldOf, outputOf } from '@orchestron/workflow-core';
-import type { CompensationStatus, Hold, RunData, RunStatus, StepStatus } from '@orchestron/workflow-core';
+import type { Budget } from '@orchestron/definitions';
+import type { CompensationStatus, Hold, RunData, RunStatus, StepStatus, UsageTotals } from '@orchestron/workflow-core';
 
 export interface StepView {
   readonly id: string;
@@ -26,6 +27,8 @@ export interface StepView {
   readonly assignees?: readonly string[];
   /** Approval steps only: whom the waiting gate's timeout escalated it to; null before, and once it is decided. */
   readonly escalatedTo?: readonly string[] | null;
+  /** What the step's attempts reported using (tokens, cost per currency); absent when they reported none. */
+  readonly usage?: UsageTotals;
 }
 
 export interface RunView {
@@ -41,6 +44,10 @@ export interface RunView {
   readonly steps: readonly StepView[];
   /** The run this one was forked from, at which revision and why; null for a run started afresh. */
   readonly forkedFrom: { runId: string; revision: number; reason: string | null } | null;
+  /** What the run's attempts reported using in all; present when any did, or when the run has a budget. */
+  readonly usage?: UsageTotals;
+  /** What the run may spend (the start's, else the definition's, as last raised); absent for none. */
+  readonly budget?: Budget;
   readonly version: number;
 }
 
@@ -59,6 +66,7 @@ export function toRunView(run: RunData): RunView {
     attention: run.attention,
     failure: run.failure ?? failureOf(run),
     forkedFrom: run.forkedFrom,
+    ...usageView(run),
     version: run.version,
     steps: run.definition.order.map((id) => {
       const st = run.steps[id];
@@ -81,8 +89,18 @@ export function toRunView(run: RunData): RunView {
         compensation: comp ? { status: comp.status, attempt: comp.attempt, error: comp.error } : null,
         held: heldView(heldOf(st) ?? comp?.held ?? null),
         ...(def?.type === 'approval' ? { assignees: gateAssignees(run, id), escalatedTo: escalatedToOf(st) } : {}),
+        ...(run.stepUsage[id] !== undefined ? { usage: run.stepUsage[id] } : {}),
       };
     }),
+  };
+}
+
+/** The run's usage and budget, when it has either (absent on runs that use no model, as before budgets existed). */
+function usageView(run: RunData): Pick<RunView, 'usage' | 'budget'> {
+  const used = Object.keys(run.stepUsage).length > 0;
+  return {
+    ...(used || run.budget !== null ? { usage: run.usage } : {}),
+    ...(run.budget !== null ? { budget: run.budget } : {}),
   };
 }
 

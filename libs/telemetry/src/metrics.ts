@@ -32,6 +32,12 @@ export interface Metrics {
   readonly consumerLag: Gauge<'group' | 'topic' | 'partition'>;
   readonly governanceDecisions: Counter<'outcome' | 'policy'>;
   readonly messagesHandled: Counter<'topic' | 'outcome'>;
+  /** Tokens workers reported (`kind`: input or output), by definition and model. */
+  readonly usageTokens: Counter<'definition' | 'model' | 'kind'>;
+  /** Cost workers reported, by definition and currency. */
+  readonly usageCost: Counter<'definition' | 'currency'>;
+  /** Runs that passed their budget and stopped, by definition. */
+  readonly budgetsExceeded: Counter<'definition'>;
   setBreakerState(worker: string, state: BreakerStateName): void;
   /** The Prometheus text exposition of every series in the registry. */
   render(): Promise<string>;
@@ -102,6 +108,24 @@ export function createMetrics(options: MetricsOptions): Metrics {
       name: 'orchestron_governance_decisions_total',
       help: 'Governance verdicts by outcome and deciding policy',
       labelNames: ['outcome', 'policy'] as const,
+      registers,
+    }),
+    usageTokens: new Counter({
+      name: 'orchestron_usage_tokens_total',
+      help: 'Tokens workers reported with their outcomes (kind: input or output)',
+      labelNames: ['definition', 'model', 'kind'] as const,
+      registers,
+    }),
+    usageCost: new Counter({
+      name: 'orchestron_usage_cost_total',
+      help: 'Cost workers reported with their outcomes, in each currency',
+      labelNames: ['definition', 'currency'] as const,
+      registers,
+    }),
+    budgetsExceeded: new Counter({
+      name: 'orchestron_budget_exceeded_total',
+      help: 'Runs that passed their budget and stopped for an operator',
+      labelNames: ['definition'] as const,
       registers,
     }),
     messagesHandled: new Counter({

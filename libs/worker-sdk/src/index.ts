@@ -1,5 +1,6 @@
 export { createWorker, DEFAULT_REPORT_STARTED_AFTER_MS } from './worker.ts';
 export type { StepContext, StepHandler, Worker, WorkerLogger, WorkerOptions } from './worker.ts';
+export type { StepUsage } from '@orchestron/bus';
 export { createMemoryLedger } from './ledger.ts';
 export { LEDGER_RETRY } from './patient-ledger.ts';
 export type { LedgerRetry } from './patient-ledger.ts';

@@ -1,10 +1,15 @@
+import type { StepUsage } from '@orchestron/bus';
 /** What an attempt came to, as reported and as kept by a ledger. */
-export type Outcome =
+export type Outcome = (
   | { readonly ok: true; readonly output: unknown }
   | {
       readonly ok: false;
       readonly error: { readonly code: string; readonly message: string; readonly retryable: boolean };
-    };
+    }
+) & {
+  /** What the attempt used (ctx.reportUsage), kept so that a repeated outcome reports the same. */
+  readonly usage?: StepUsage;
+};
 
 /** Who claims an attempt, and which attempt: kept with the claim and in the execution log. */
 export interface ClaimContext {

@@ -114,7 +114,7 @@ describe('createWorker', () => {
     });
     expect(t.delivered.map((m) => [m.key, m.headers?.traceparent])).toEqual(Array(4).fill([cmd.runId, TRACEPARENT]));
     const [ctx] = seen;
-    expect({ ...ctx, signal: undefined, heartbeat: undefined }).toEqual({
+    expect({ ...ctx, signal: undefined, heartbeat: undefined, reportUsage: undefined }).toEqual({
       runId: cmd.runId,
       stepId: 'charge',
       attempt: 1,

@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { Topics } from '@orchestron/bus';
 import { currentTraceparent, withSpan } from '@orchestron/telemetry';
 import type { Logger } from '@orchestron/telemetry';
-import type { BusSubscription, MessageBus, StepCommandMessage, StepEventMessage } from '@orchestron/bus';
+import type { BusSubscription, MessageBus, StepCommandMessage, StepEventMessage, StepUsage } from '@orchestron/bus';
 import {
   atDeadline,
   deadlineOutcome,
@@ -14,6 +14,7 @@ import {
   toStepError,
 } from './attempt.ts';
 import { AttemptCancelledError } from './errors.ts';
+import { UsageMeter } from './usage.ts';
 import { createMemoryLedger } from './ledger.ts';
 import { ledgerUnavailable, patientLedger } from './patient-ledger.ts';
 import type { LedgerRetry } from './patient-ledger.ts';
@@ -45,6 +46,11 @@ export interface StepContext {
    * the handler runs; a handler with `autoHeartbeat: false` calls this at that pace, when it makes progress.
    */
   heartbeat(): Promise<void>;
+  /**
+   * Reports what this attempt used (an LLM call's model, tokens and cost), sent with its outcome, success or failure.
+   * Call it once per model call: the attempt's calls are summed. Throws a TypeError naming a bad field.
+   */
+  reportUsage(usage: StepUsage): void;
   /**
    * Aborts when the attempt's deadline passes, or when the worker stops and the shutdown grace period is over.
    * `signal.reason` is an AttemptCancelledError whose `kind` says which.
@@ -155,12 +161,14 @@ export function createWorker(options: WorkerOptions): Worker {
     const fields = { worker: name, instance, ...base, idempotencyKey: command.idempotencyKey };
     const report = (message: StepEventMessage): Promise<void> =>
       options.bus.publish(Topics.stepEvents, [{ key: message.runId, value: message, headers: traced }]);
-    const reportOutcome = (outcome: Outcome): Promise<void> =>
-      report(
+    const reportOutcome = (outcome: Outcome): Promise<void> => {
+      const used = outcome.usage !== undefined ? { usage: outcome.usage } : {};
+      return report(
         outcome.ok
-          ? { type: 'step.completed', ...base, output: outcome.output }
-          : { type: 'step.failed', ...base, error: outcome.error },
+          ? { type: 'step.completed', ...base, output: outcome.output, ...used }
+          : { type: 'step.failed', ...base, error: outcome.error, ...used },
       );
+    };
     const claimContext: ClaimContext = { ...base, worker: name, instance };
 
     let claim: ClaimResult;
@@ -236,6 +244,9 @@ export function createWorker(options: WorkerOptions): Worker {
       };
     }
     const controller = new AbortController();
+    const meter = new UsageMeter();
+    const metered = (outcome: Outcome): Outcome =>
+      meter.total === undefined ? outcome : { ...outcome, usage: meter.total };
     const cancelDeadline =
       command.deadline === null
         ? () => undefined
@@ -289,8 +300,17 @@ export function createWorker(options: WorkerOptions): Worker {
         heartbeat: async () => {
           if (!finished && !controller.signal.aborted) await report({ type: 'step.heartbeat', ...base });
         },
+        reportUsage: (usage) => {
+          try {
+            meter.add(usage);
+          } catch (error) {
+            throw new TypeError(`reportUsage: ${error instanceof Error ? error.message : String(error)}`, {
+              cause: error,
+            });
+          }
+        },
       });
-      return successOutcome(output, name);
+      return metered(successOutcome(output, name));
     } catch (error) {
       const reason = controller.signal.reason as unknown;
       if (controller.signal.aborted && reason instanceof AttemptCancelledError && reason.kind === 'shutdown') {
@@ -298,8 +318,9 @@ export function createWorker(options: WorkerOptions): Worker {
         return undefined;
       }
       options.onError?.(error, { runId: base.runId, stepId: base.stepId, attempt: base.attempt });
-      if (controller.signal.aborted && reason instanceof AttemptCancelledError) return deadlineOutcome(error, reason);
-      return { ok: false, error: toStepError(error) };
+      if (controller.signal.aborted && reason instanceof AttemptCancelledError)
+        return metered(deadlineOutcome(error, reason));
+      return metered({ ok: false, error: toStepError(error) });
     } finally {
       finished = true;
       await Promise.all([started?.settled(), beats?.stop()]);

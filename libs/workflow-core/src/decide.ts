@@ -9,6 +9,7 @@ import type { Command, WorkflowEvent } from './messages.ts';
 import { cancel, compensate, decideGate, pause, resume, retryStep, skipStep } from './operator-commands.ts';
 import { react } from './react.ts';
 import { redrive } from './redrive.ts';
+import { raiseBudget } from './usage.ts';
 import { DEFAULT_TENANT, isStarted } from './state.ts';
 import type { RunState } from './state.ts';
 import { ignore, isUnapplied, RUN_UNKNOWN } from './unapplied.ts';
@@ -100,13 +101,15 @@ function handle(command: Command, state: RunState): WorkflowEvent[] | Unapplied 
       const { stepId, input, reason } = command.data;
       return redrive(s, { stepId, input, by, reason: reason ?? null }, now);
     }
+    case 'RaiseBudget':
+      return raiseBudget(s, command.data.budget, by, command.data.reason ?? null, now);
     default:
       return assertNever(command);
   }
 }
 
 function start(command: Extract<Command, { type: 'StartRun' }>, state: RunState): WorkflowEvent[] | Unapplied {
-  const { runId, definition, input, idempotencyKey, tenant, governEveryStep, forkedFrom } = command.data;
+  const { runId, definition, input, idempotencyKey, tenant, governEveryStep, forkedFrom, budget } = command.data;
   if (isStarted(state)) {
     if (idempotencyKey !== undefined && state.idempotencyKey === idempotencyKey)
       return ignore('duplicate_start', `run ${quoteForMessage(runId)} was already started with this idempotency key`);
@@ -133,6 +136,7 @@ function start(command: Extract<Command, { type: 'StartRun' }>, state: RunState)
         ...(tenant !== undefined && tenant !== DEFAULT_TENANT ? { tenant } : {}),
         ...(governEveryStep === true ? { governEveryStep } : {}),
         ...(forkedFrom !== undefined ? { forkedFrom } : {}),
+        ...(budget !== undefined ? { budget } : {}),
       },
     },
   ];

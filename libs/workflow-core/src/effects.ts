@@ -166,6 +166,7 @@ export function effectsOf(event: WorkflowEvent): Effect[] {
     case 'RunPaused':
     case 'RunResumed':
     case 'CompensationStarted':
+    case 'BudgetRaised':
       return [];
     default:
       return assertNever(event);

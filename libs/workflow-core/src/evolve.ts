@@ -4,6 +4,7 @@ import { originOf, startingSteps } from './fork.ts';
 import { DEFAULT_TENANT, inputOverrideOf, isStarted, isTerminalStep } from './state.ts';
 import type { CompensationState, RunData, RunState, StepState } from './state.ts';
 import { reopen } from './run-reset.ts';
+import { countUsage, NO_USAGE } from './usage.ts';
 import {
   escalated,
   gatedAgain,
@@ -46,11 +47,14 @@ export function evolve(state: RunState, event: WorkflowEvent): RunState {
       attention: null,
       failure: null,
       forkedFrom: originOf(d.forkedFrom),
+      usage: NO_USAGE,
+      stepUsage: {},
+      budget: d.budget ?? d.definition.budget ?? null,
       version: 1,
     };
   }
   if (!isStarted(state)) return state;
-  const next = apply(state, event);
+  const next = countUsage(apply(state, event), event);
   return { ...next, version: state.version + 1, updatedAt: 'at' in event.data ? event.data.at : next.updatedAt };
 }
 
@@ -257,6 +261,8 @@ function apply(s: RunData, event: WorkflowEvent): RunData {
       };
     case 'RunReset':
       return reopen(s, event.data);
+    case 'BudgetRaised':
+      return { ...s, budget: event.data.budget };
     default:
       return assertNever(event);
   }

@@ -48,10 +48,13 @@ export type {
   StepIn,
   StepState,
   StepStatus,
+  UsageTotals,
   WaitingApprovalStep,
   WaitingGovernanceStep,
 } from './state.ts';
+export { addUsage, BUDGET_EXCEEDED, NO_USAGE, overBudget, usageOf } from './usage.ts';
 export type {
+  Usage,
   Command,
   CommandMetadata,
   CommandType,

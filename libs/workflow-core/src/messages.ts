@@ -1,4 +1,4 @@
-import type { CompiledDefinition } from '@orchestron/definitions';
+import type { Budget, CompiledDefinition } from '@orchestron/definitions';
 
 /** Every command carries the time it is decided at; the core never reads a clock. */
 export interface CommandMetadata {
@@ -24,6 +24,15 @@ export interface StepError {
   readonly details?: Readonly<Record<string, unknown>>;
 }
 
+/** One attempt's usage, as a worker reports it with its outcome (see usage.ts). */
+export interface Usage {
+  readonly model?: string;
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  readonly cost?: { readonly amount: number; readonly currency: string };
+}
+type Used = { readonly usage?: Usage };
+
 type Msg<T extends string, D> = { readonly type: T; readonly data: D; readonly metadata: CommandMetadata };
 type Report = { readonly stepId: string; readonly attempt: number; readonly phase: Phase };
 type OperatorData = { readonly reason?: string };
@@ -42,6 +51,8 @@ export interface StartRunData {
   readonly governEveryStep?: boolean;
   /** Set on a fork: the run starts from its parent's state at a revision (see fork.ts). */
   readonly forkedFrom?: RunFork;
+  /** Overrides the definition's budget for this run. */
+  readonly budget?: Budget;
 }
 
 /** A step a fork starts with already done: its parent's outcome, which it does not run again. */
@@ -64,8 +75,8 @@ export type Command =
   | Msg<'StartRun', StartRunData>
   | Msg<'RecordStepStarted', Report>
   | Msg<'RecordStepHeartbeat', Report>
-  | Msg<'RecordStepCompleted', Report & { readonly output: unknown }>
-  | Msg<'RecordStepFailed', Report & { readonly error: StepError }>
+  | Msg<'RecordStepCompleted', Report & Used & { readonly output: unknown }>
+  | Msg<'RecordStepFailed', Report & Used & { readonly error: StepError }>
   /** `inputDigest`: of the input the decision is about; a decision about another input than the one asked is ignored. */
   | Msg<
       'RecordGovernanceDecision',
@@ -89,12 +100,22 @@ export type Command =
   | Msg<'SkipStep', OperatorData & { readonly stepId: string; readonly output: unknown }>
   | Msg<'Compensate', OperatorData>
   | Msg<'Cancel', OperatorData>
-  | Msg<'Redrive', OperatorData & { readonly stepId: string; readonly input?: unknown }>;
+  | Msg<'Redrive', OperatorData & { readonly stepId: string; readonly input?: unknown }>
+  | Msg<'RaiseBudget', OperatorData & { readonly budget: Budget }>;
 
 export type CommandType = Command['type'];
 export type OperatorCommandType = Extract<
   CommandType,
-  'Approve' | 'Reject' | 'Pause' | 'Resume' | 'RetryStep' | 'SkipStep' | 'Compensate' | 'Cancel' | 'Redrive'
+  | 'Approve'
+  | 'Reject'
+  | 'Pause'
+  | 'Resume'
+  | 'RetryStep'
+  | 'SkipStep'
+  | 'Compensate'
+  | 'Cancel'
+  | 'Redrive'
+  | 'RaiseBudget'
 >;
 
 export type TimerKind = 'attempt_timeout' | 'heartbeat_timeout' | 'retry' | 'approval_timeout' | 'governance_timeout';
@@ -124,6 +145,8 @@ export interface RunStartedData {
   readonly governEveryStep?: boolean;
   /** Only on a fork's start. */
   readonly forkedFrom?: RunFork;
+  /** Only when the start set one: it overrides the definition's. */
+  readonly budget?: Budget;
 }
 
 export type WorkflowEvent =
@@ -206,14 +229,14 @@ export type WorkflowEvent =
     >
   | Ev<'StepStarted', Report & { readonly at: number }>
   | Ev<'StepHeartbeat', Report & { readonly at: number }>
-  | Ev<'StepAttemptFailed', Report & { readonly error: StepError; readonly at: number }>
+  | Ev<'StepAttemptFailed', Report & Used & { readonly error: StepError; readonly at: number }>
   | Ev<
       'StepRetryScheduled',
       { readonly stepId: string; readonly phase: Phase; readonly nextAttempt: number; readonly retryAt: number }
     >
   | Ev<
       'StepCompleted',
-      { readonly stepId: string; readonly attempt: number; readonly output: unknown; readonly at: number }
+      Used & { readonly stepId: string; readonly attempt: number; readonly output: unknown; readonly at: number }
     >
   | Ev<
       'StepFailed',
@@ -234,7 +257,7 @@ export type WorkflowEvent =
     >
   | Ev<
       'CompensationCompleted',
-      { readonly stepId: string; readonly attempt: number; readonly output: unknown; readonly at: number }
+      Used & { readonly stepId: string; readonly attempt: number; readonly output: unknown; readonly at: number }
     >
   | Ev<
       'CompensationFailed',
@@ -265,7 +288,9 @@ export type WorkflowEvent =
   | Ev<'RunFailed', { readonly stepId: string | null; readonly error: StepError; readonly at: number }>
   | Ev<'RunCompensated', { readonly compensated: readonly string[]; readonly at: number }>
   | Ev<'RunCancelled', By & { readonly at: number }>
-  | Ev<'RunReset', RunResetData>;
+  | Ev<'RunReset', RunResetData>
+  /** An operator set a new budget (`previous`: the one it replaced, null for none). */
+  | Ev<'BudgetRaised', By & { readonly budget: Budget; readonly previous: Budget | null; readonly at: number }>;
 
 /**
  * An operator re-opened an ended run at a step (`Redrive`): that step, every step downstream of it and every step

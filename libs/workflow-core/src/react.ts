@@ -7,6 +7,7 @@ import { governanceTimeoutOf, isFatalFailure } from './policies.ts';
 import { reactCompensating } from './react-compensating.ts';
 import { isTerminalStep, stepAt } from './state.ts';
 import type { RunData } from './state.ts';
+import { BUDGET_EXCEEDED, overBudget } from './usage.ts';
 
 /**
  * What the run does next on its own, given its state: the next decision only. `decide` folds it in and asks
@@ -32,6 +33,15 @@ export function react(s: RunData, now: number): WorkflowEvent[] {
 }
 
 function reactRunning(s: RunData, now: number): WorkflowEvent[] {
+  // Before anything is dispatched: past its budget the run spends nothing more until an operator raises it.
+  const over = overBudget(s.usage, s.budget);
+  if (over !== null)
+    return [
+      {
+        type: 'RunNeedsOperator',
+        data: { code: BUDGET_EXCEEDED, message: `${over}: raise the budget or cancel the run`, stepId: null, at: now },
+      },
+    ];
   // Before onFailure: a request governance could not evaluate fails the same way when asked again, and an operator can fix it.
   const unevaluable = s.definition.order.find(
     (id) => s.steps[id]?.status === 'failed' && s.steps[id]?.error?.code === StepErrorCodes.governanceUnevaluable,

@@ -1,4 +1,4 @@
-import type { CompiledDefinition } from '@orchestron/definitions';
+import type { Budget, CompiledDefinition } from '@orchestron/definitions';
 import type { Phase, StepError, Timer } from './messages.ts';
 import { stepIs } from './step-state.ts';
 import type { Hold, StepIn, StepState, StepStatus } from './step-state.ts';
@@ -86,8 +86,20 @@ export interface RunData {
   readonly failure: { readonly stepId: string | null; readonly error: StepError } | null;
   /** The run this one was forked from, at which revision and why; null for a run started afresh. */
   readonly forkedFrom: ForkOrigin | null;
+  /** What workers reported the run's attempts used, in all; and per step (only steps that reported any). */
+  readonly usage: UsageTotals;
+  readonly stepUsage: Readonly<Record<string, UsageTotals>>;
+  /** The start's budget, else the definition's, as an operator last raised it; null for none. */
+  readonly budget: Budget | null;
   /** How many events have been folded into this state. */
   readonly version: number;
+}
+
+/** Usage summed: tokens, and cost per currency (see usage.ts). */
+export interface UsageTotals {
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  readonly cost: Readonly<Record<string, number>>;
 }
 
 export interface ForkOrigin {

@@ -8,7 +8,7 @@ import { escalateApproval } from './approval-escalation.ts';
 import { StepErrorCodes } from './errors.ts';
 import { assertNever } from './evolve.ts';
 import { implicitRelease } from './holds.ts';
-import type { Command, Phase, StepError, Timer, WorkflowEvent } from './messages.ts';
+import type { Command, Phase, StepError, Timer, Usage, WorkflowEvent } from './messages.ts';
 import { resumeIfWaitingFor } from './operator-commands.ts';
 import { backoffDelay } from './policies.ts';
 import { failStep, schedule, timerId } from './event-builders.ts';
@@ -60,12 +60,11 @@ export function recordCompleted(
   command: Report<'RecordStepCompleted'>,
   now: number,
 ): WorkflowEvent[] | Unapplied {
-  const { stepId, attempt, phase, output } = command.data;
+  const { stepId, attempt, phase, output, usage } = command.data;
   const off = checkReport(s, stepId, attempt, phase);
   if (off !== null) return off;
-  return phase === 'execute'
-    ? [{ type: 'StepCompleted', data: { stepId, attempt, output: output ?? null, at: now } }]
-    : [{ type: 'CompensationCompleted', data: { stepId, attempt, output: output ?? null, at: now } }];
+  const data = { stepId, attempt, output: output ?? null, ...(usage !== undefined ? { usage } : {}), at: now };
+  return phase === 'execute' ? [{ type: 'StepCompleted', data }] : [{ type: 'CompensationCompleted', data }];
 }
 
 export function recordFailed(
@@ -73,10 +72,10 @@ export function recordFailed(
   command: Report<'RecordStepFailed'>,
   now: number,
 ): WorkflowEvent[] | Unapplied {
-  const { stepId, attempt, phase, error } = command.data;
+  const { stepId, attempt, phase, error, usage } = command.data;
   const off = checkReport(s, stepId, attempt, phase);
   if (off !== null) return off;
-  return attemptFailed(s, stepId, attempt, phase, normaliseError(error), now);
+  return attemptFailed(s, stepId, attempt, phase, normaliseError(error), now, usage);
 }
 
 /** Governance's ruling on the input it was last asked about; any other ruling is stale. */
@@ -251,8 +250,12 @@ function attemptFailed(
   phase: Phase,
   error: StepError,
   now: number,
+  usage?: Usage,
 ): WorkflowEvent[] {
-  const events: WorkflowEvent[] = [{ type: 'StepAttemptFailed', data: { stepId, attempt, phase, error, at: now } }];
+  const used = usage !== undefined ? { usage } : {};
+  const events: WorkflowEvent[] = [
+    { type: 'StepAttemptFailed', data: { stepId, attempt, phase, error, ...used, at: now } },
+  ];
   const def = s.definition.steps[stepId];
   const policy = phase === 'execute' ? def?.retry : def?.compensate?.retry;
   const base = phase === 'execute' ? (s.steps[stepId]?.attemptBase ?? 0) : (s.compensations[stepId]?.attemptBase ?? 0);

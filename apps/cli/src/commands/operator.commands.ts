@@ -1,4 +1,5 @@
 import { parseJsonOption } from '../json-option.ts';
+import { UsageError } from '../cli.errors.ts';
 import { printJson } from '../output.ts';
 import { runViewLines } from '../run.view.ts';
 import type { ActionRequest, OperatorAction } from '../api.types.ts';
@@ -14,6 +15,8 @@ interface ActionSpec {
   readonly reasonRequired?: boolean;
   readonly input?: boolean;
   readonly output?: boolean;
+  /** `--tokens` and `--cost`: a new budget. */
+  readonly budget?: boolean;
   readonly examples: readonly string[];
 }
 
@@ -76,6 +79,17 @@ const SPECS: Readonly<Record<OperatorAction, ActionSpec>> = {
       `orchestron redrive "$RUN" --from create-workspace --input '{"owner":"acc-1"}' --reason "fixed owner"`,
     ],
   },
+  'raise-budget': {
+    description:
+      'set a new budget on a run; one stopped at BUDGET.EXCEEDED goes on once the budget covers what it used (docs/agents.md)',
+    step: false,
+    budget: true,
+    reasonRequired: true,
+    examples: [
+      'orchestron raise-budget "$RUN" --tokens 50000 --reason "long contract, checked"',
+      'orchestron raise-budget "$RUN" --tokens 50000 --cost "2.50 USD" --reason "approved by finance"',
+    ],
+  },
 };
 
 interface ActionOptions {
@@ -84,7 +98,27 @@ interface ActionOptions {
   readonly reason?: string;
   readonly input?: string;
   readonly output?: string;
+  readonly tokens?: string;
+  readonly cost?: string;
   readonly json?: boolean;
+}
+
+/** `--tokens 50000 --cost "2.50 USD"` as a budget; a usage error names the option. */
+function budgetOf(options: ActionOptions): ActionRequest['budget'] {
+  if (options.tokens === undefined && options.cost === undefined)
+    throw new UsageError('raise-budget needs --tokens, --cost or both');
+  const tokens = options.tokens === undefined ? undefined : Number(options.tokens);
+  if (tokens !== undefined && !(Number.isSafeInteger(tokens) && tokens >= 1))
+    throw new UsageError(`--tokens must be a whole number of tokens, 1 or more; got ${JSON.stringify(options.tokens)}`);
+  const cost = options.cost === undefined ? undefined : /^(\d+(?:\.\d+)?)\s*([A-Z]{3})$/.exec(options.cost.trim());
+  if (options.cost !== undefined && (cost === null || cost === undefined))
+    throw new UsageError(
+      `--cost must be an amount and an ISO 4217 currency, e.g. "2.50 USD"; got ${JSON.stringify(options.cost)}`,
+    );
+  return {
+    ...(tokens !== undefined ? { tokens } : {}),
+    ...(cost ? { cost: { amount: Number(cost[1]), currency: cost[2] as string } } : {}),
+  };
 }
 
 export function registerOperatorCommands(program: Command, ctx: CliContext): void {
@@ -94,6 +128,10 @@ export function registerOperatorCommands(program: Command, ctx: CliContext): voi
     else if (spec.step) command.requiredOption('--step <stepId>', 'the step to act on');
     if (spec.input)
       command.option('-i, --input <json|@file>', 'the input for the next attempt: JSON text, or @path to a JSON file');
+    if (spec.budget)
+      command
+        .option('--tokens <n>', 'the most tokens (input and output together) the run may use in all')
+        .option('--cost <amount currency>', 'the most the run may cost in all, e.g. "2.50 USD"');
     if (spec.output)
       command.requiredOption('--output <json|@file>', 'the output to record: JSON text, or @path to a JSON file');
     const why = 'why; recorded in the run history with your identity';
@@ -118,6 +156,7 @@ once the action is applied; 2 if the action does not apply (e.g. STEP.ALREADY_TE
           reason: options.reason,
           input: options.input === undefined ? undefined : parseJsonOption(options.input, '--input', ctx.cwd),
           output: options.output === undefined ? undefined : parseJsonOption(options.output, '--output', ctx.cwd),
+          ...(spec.budget ? { budget: budgetOf(options) } : {}),
         };
         const { run, agent_contract } = await ctx.client(cmd).act(runId, action, request);
         if (options.json) {

@@ -62,6 +62,13 @@ function statusActions(run: RunView): NextAction[] {
     case 'paused':
       return [action(id, 'resume', 'dispatch again'), cancel];
     case 'needs_operator': {
+      if (run.attention?.code === 'BUDGET.EXCEEDED')
+        return [
+          action(id, 'raise-budget', `${run.attention.message}; a new budget lets it go on`, {
+            budget: { tokens: '<tokens>', cost: { amount: '<amount>', currency: run.budget?.cost?.currency ?? 'USD' } },
+          }),
+          cancel,
+        ];
       const stepId = run.attention?.stepId;
       const repairs = stepId
         ? [

@@ -312,7 +312,7 @@ describe('the HTTP API', () => {
         '/v1/runs/r-1/actions/explode',
         {},
         'action',
-        'unknown action "explode"; use one of approve, reject, pause, resume, retry, skip, compensate, cancel, redrive',
+        'unknown action "explode"; use one of approve, reject, pause, resume, retry, skip, compensate, cancel, redrive, raise-budget',
       ],
       ['POST', '/v1/runs/r-1/actions/approve', { stepId: 7 }, 'stepId', '"stepId" must be a string'],
       ['POST', '/v1/runs/r-1/actions/approve', { reason: 'no step' }, 'stepId', '"stepId" is required'],

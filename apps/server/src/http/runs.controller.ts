@@ -20,6 +20,7 @@ import { actorOf, DEFAULT_TENANT, maySee, tenantScope } from './auth.ts';
 import type { Principal } from './auth.ts';
 import { Caller, DEFINITION_WRITERS, HISTORY_READERS, OPERATORS, READERS, Roles, STARTERS } from './auth.guard.ts';
 import { decorateClass, decorateMethod, injectByToken } from './decorate.ts';
+import { checkedBudget } from './budget.dto.ts';
 import { isStateRefusal, RequestError, StateRefusal } from './errors.ts';
 import { answerStart } from './start-answer.ts';
 import type { StartAnswer } from './start-answer.ts';
@@ -50,6 +51,7 @@ export class RunsController {
       ...(body.definitionId !== undefined ? { definitionId: body.definitionId } : {}),
       ...(body.definitionVersion !== undefined ? { definitionVersion: body.definitionVersion } : {}),
       ...(body.idempotencyKey !== undefined ? { idempotencyKey: body.idempotencyKey } : {}),
+      ...(body.budget !== undefined ? { budget: checkedBudget('budget', body.budget) } : {}),
       input: body.input ?? null,
       actor: actorOf(caller),
       tenant: caller.tenant,
@@ -249,11 +251,25 @@ function toCommand(action: Action, body: RunActionBody): RunCommand {
         type: 'Redrive',
         data: { stepId: requiredStepId(body), ...(body.input !== undefined ? { input: body.input } : {}), ...r },
       };
+    case 'raise-budget':
+      return raiseBudget(body);
     default: {
       const never: never = action;
       throw new RequestError('REQUEST.INVALID', `unknown action "${String(never)}"`, { field: 'action' });
     }
   }
+}
+
+function raiseBudget(body: RunActionBody): RunCommand {
+  if (body.budget === undefined)
+    throw new RequestError('REQUEST.INVALID', '"budget" is required: { tokens?, cost?: { amount, currency } }', {
+      field: 'budget',
+    });
+  if (typeof body.reason !== 'string' || body.reason.trim().length === 0)
+    throw new RequestError('REQUEST.INVALID', '"reason" is required: the history keeps why a budget was raised', {
+      field: 'reason',
+    });
+  return { type: 'RaiseBudget', data: { budget: checkedBudget('budget', body.budget), reason: body.reason } };
 }
 
 function requiredStepId(body: RunActionBody): string {

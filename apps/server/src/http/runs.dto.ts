@@ -5,6 +5,7 @@ import { RUN_STATUSES } from '@orchestron/workflow-core';
 import { Transform } from 'class-transformer';
 import type { TransformFnParams } from 'class-transformer';
 import { identifierProblem, isIdentifier, quoteForMessage } from '@orchestron/definitions';
+import type { Budget } from '@orchestron/definitions';
 import {
   Allow,
   IsIn,
@@ -23,6 +24,7 @@ import type { ValidationArguments } from 'class-validator';
 import { TENANT } from './auth.ts';
 import { decorateProperty } from './decorate.ts';
 import { anyJson } from './openapi.ts';
+import { BudgetField } from './budget.dto.ts';
 import { MAX_PATH_PARAM_CHARS } from './validation.pipe.ts';
 
 /*
@@ -43,6 +45,7 @@ export const ACTIONS = [
   'compensate',
   'cancel',
   'redrive',
+  'raise-budget',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -69,7 +72,13 @@ export class StartRunBody {
   declare readonly definitionVersion?: number | 'latest';
   declare readonly input?: unknown;
   declare readonly idempotencyKey?: string;
+  declare readonly budget?: Budget;
 }
+decorateProperty(
+  StartRunBody,
+  'budget',
+  BudgetField("what the run's agents may spend; overrides the definition's budget"),
+);
 decorateProperty(StartRunBody, 'definition', [
   Allow(),
   ApiPropertyOptional({
@@ -244,7 +253,9 @@ export class RunActionBody {
   declare readonly reason?: string | null;
   declare readonly input?: unknown;
   declare readonly output?: unknown;
+  declare readonly budget?: Budget;
 }
+decorateProperty(RunActionBody, 'budget', BudgetField('raise-budget (required): the new budget'));
 decorateProperty(RunActionBody, 'stepId', [
   ValidateIf(present('stepId')),
   IsIdentifierField('stepId', (args) =>

@@ -8,7 +8,7 @@
  */
 import { expect } from '@jest/globals';
 import { compileDefinition } from '@orchestron/definitions';
-import type { CompiledDefinition } from '@orchestron/definitions';
+import type { Budget, CompiledDefinition } from '@orchestron/definitions';
 import { decide, DomainError, fold, isStarted, stepAt } from '../index.ts';
 import type {
   Command,
@@ -23,6 +23,7 @@ import type {
   RunState,
   StepError,
   TimerKind,
+  Usage,
   WorkflowEvent,
   WorkflowEventType,
 } from '../index.ts';
@@ -181,11 +182,12 @@ export function workflow(steps: Record<string, unknown>, extra: Record<string, u
 }
 
 type Opts = { readonly now?: number; readonly actor?: string; readonly reason?: string };
-type ReportOpts = { readonly attempt?: number; readonly phase?: Phase; readonly now?: number };
+type ReportOpts = { readonly attempt?: number; readonly phase?: Phase; readonly now?: number; readonly usage?: Usage };
 
 const meta = (o: Opts = {}) => ({ now: o.now ?? T0, ...(o.actor === undefined ? {} : { actor: o.actor }) });
 const why = (o: Opts) => (o.reason === undefined ? {} : { reason: o.reason });
 const report = (stepId: string, o: ReportOpts) => ({ stepId, attempt: o.attempt ?? 1, phase: o.phase ?? 'execute' });
+const used = (o: ReportOpts) => (o.usage === undefined ? {} : { usage: o.usage });
 
 type StartOpts = Opts & {
   readonly runId?: string;
@@ -193,6 +195,7 @@ type StartOpts = Opts & {
   readonly tenant?: string;
   readonly governEveryStep?: boolean;
   readonly forkedFrom?: RunFork;
+  readonly budget?: Budget;
 };
 
 export function startRun(definition: CompiledDefinition, input: unknown = {}, o: StartOpts = {}): Command {
@@ -201,6 +204,7 @@ export function startRun(definition: CompiledDefinition, input: unknown = {}, o:
     ...(o.tenant !== undefined ? { tenant: o.tenant } : {}),
     ...(o.governEveryStep !== undefined ? { governEveryStep: o.governEveryStep } : {}),
     ...(o.forkedFrom !== undefined ? { forkedFrom: o.forkedFrom } : {}),
+    ...(o.budget !== undefined ? { budget: o.budget } : {}),
   };
   return {
     type: 'StartRun',
@@ -223,14 +227,14 @@ export const heartbeat = (stepId: string, o: ReportOpts = {}): Command => ({
 export function stepCompleted(stepId: string, o: ReportOpts & { readonly output?: unknown } = {}): Command {
   return {
     type: 'RecordStepCompleted',
-    data: { ...report(stepId, o), output: o.output ?? { ok: stepId } },
+    data: { ...report(stepId, o), output: o.output ?? { ok: stepId }, ...used(o) },
     metadata: meta(o),
   };
 }
 
 export function stepFailed(stepId: string, o: ReportOpts & { readonly error?: Partial<StepError> } = {}): Command {
   const error: StepError = { code: 'WORKER.ERROR', message: `${stepId} broke`, retryable: true, ...o.error };
-  return { type: 'RecordStepFailed', data: { ...report(stepId, o), error }, metadata: meta(o) };
+  return { type: 'RecordStepFailed', data: { ...report(stepId, o), error, ...used(o) }, metadata: meta(o) };
 }
 
 /** Stands for the digest of the input the step's governance check was about: `when` puts the real one in. */
@@ -329,6 +333,12 @@ export function redrive(stepId: string, o: Opts & { readonly input?: unknown } =
     metadata: meta(o),
   };
 }
+
+export const raiseBudget = (budget: Budget, o: Opts = {}): Command => ({
+  type: 'RaiseBudget',
+  data: { budget, ...why(o) },
+  metadata: meta(o),
+});
 
 /** `output` is required by the command; pass `undefined` to test that it is. */
 export function skipStep(stepId: string, output: unknown, o: Opts = {}): Command {
