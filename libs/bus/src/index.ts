@@ -29,3 +29,13 @@ export {
   workflowStartSchema,
 } from './messages.ts';
 export { stepCommandSchema, stepEventSchema } from './wire.ts';
+export type { ExternalEventMessage } from './external-events.ts';
+export {
+  externalEventKey,
+  externalEventSchema,
+  MAX_EVENT_ID,
+  MAX_EVENT_KEY,
+  MAX_EVENT_NAME,
+  MAX_EVENT_PAYLOAD_BYTES,
+  parseExternalEventMessage,
+} from './external-events.ts';

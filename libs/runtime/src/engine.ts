@@ -8,6 +8,8 @@ import type { Command, RunData, RunState, Timer } from '@orchestron/workflow-cor
 import type { DefinitionRegistry } from './definition-registry.ts';
 import { commandTopicsOf } from './command-topics.ts';
 import { EffectRunner } from './effect-runner.ts';
+import { DEFAULT_EVENT_BUFFER_MS, EventCorrelator } from './event-correlator.ts';
+import { handleExternalEventMessage } from './external-event-messages.ts';
 import type { EngineOptions } from './engine-options.ts';
 import { FlowControl } from './flow-control.ts';
 import { FlowDispatch } from './flow-dispatch.ts';
@@ -29,7 +31,7 @@ import { RunCommands } from './run-commands.ts';
 import type { Applied } from './run-commands.ts';
 import { handleRunMessage } from './run-messages.ts';
 import type { MessageTarget } from './run-messages.ts';
-import type { RunCommand, RunService, StartRunRequest } from './run-service.ts';
+import type { RunCommand, RunService, SendEventRequest, SendEventResult, StartRunRequest } from './run-service.ts';
 import { keyMetadata, requireRun, withMetadata } from './run-requests.ts';
 import { fireTimer } from './timer-firing.ts';
 import { TimerWheel } from './timers.ts';
@@ -60,6 +62,9 @@ export class Engine implements RunService {
   private readonly timers: TimerWheel;
   private readonly target: MessageTarget;
   private readonly rebalance: Rebalance;
+  private readonly correlator: EventCorrelator;
+  /** Waits being correlated in the background (stop lets them finish). */
+  private readonly correlating = new Set<Promise<void>>();
   private subscription: BusSubscription | undefined;
   private stopped = false;
 
@@ -126,6 +131,19 @@ export class Engine implements RunService {
       },
       ...(options.governanceRetry ? { retry: options.governanceRetry } : {}),
     });
+    this.correlator = new EventCorrelator({
+      store: this.store,
+      clock: this.clock,
+      logger: this.logger,
+      bufferMs: options.eventBufferMs ?? DEFAULT_EVENT_BUFFER_MS,
+      waits: async ({ runId, stepId }, name, key) => {
+        const step = (await this.getRun(runId))?.steps[stepId];
+        return step?.status === 'waiting_event' && step.event === name && step.key === key;
+      },
+      deliver: async ({ runId }, event, actor) => {
+        await this.apply(runId, withMetadata({ type: 'DeliverEvent', data: event }, this.clock.now(), actor), {});
+      },
+    });
     this.effects = new EffectRunner({
       bus: this.bus,
       flow: this.flow,
@@ -134,6 +152,7 @@ export class Engine implements RunService {
       timers: this.timers,
       owns: (runId) => this.ownership.owns(runId),
       logger: this.logger,
+      awaitEvent: (state, wait) => this.correlate(state, wait),
     });
     this.rebalance = new Rebalance({
       store: this.store,
@@ -178,6 +197,7 @@ export class Engine implements RunService {
       Topics.workflowStarts,
       Topics.stepEvents,
       Topics.operatorCommands,
+      Topics.externalEvents,
       ...(this.governanceOverBus ? [Topics.governanceDecisions] : []),
     ];
   }
@@ -217,7 +237,14 @@ export class Engine implements RunService {
 
   /** One message from a consumed topic. Throws on a malformed one, so the bus dead-letters it with the reason. */
   handle(message: DeliveredMessage): Promise<void> {
+    if (message.topic === Topics.externalEvents)
+      return handleExternalEventMessage((request) => this.sendEvent(request), message, this.logger);
     return handleRunMessage(this.target, message);
+  }
+
+  /** An event from outside: correlated in the store with the event steps waiting for it (see EventCorrelator). */
+  sendEvent(request: SendEventRequest): Promise<SendEventResult> {
+    return this.correlator.receive(request);
   }
 
   /** The group gave this instance a new set of partitions: see Rebalance. */
@@ -234,6 +261,7 @@ export class Engine implements RunService {
     await this.readSide.close();
     // A recovery still running would go on sending after the caller closes the bus.
     await this.rebalance.settled();
+    await Promise.allSettled([...this.correlating]);
     await this.commands.drained();
     this.timers.clear();
   }
@@ -305,6 +333,22 @@ export class Engine implements RunService {
   private ended(runId: string): boolean {
     const summary = this.index.get(runId);
     return summary !== undefined && isTerminalRun(summary.status) && !this.commands.isCached(runId);
+  }
+
+  private correlate(state: RunData, wait: { stepId: string; event: string; key: string }): void {
+    if (this.stopped) return;
+    const request = { tenant: state.tenant, runId: state.runId, stepId: wait.stepId, name: wait.event, key: wait.key };
+    const work = this.correlator
+      .await(request)
+      .catch((error: unknown) =>
+        this.logger.error('could not correlate an event wait; it is tried again when the run is recovered', {
+          runId: state.runId,
+          stepId: wait.stepId,
+          error: describeError(error),
+        }),
+      )
+      .finally(() => this.correlating.delete(work));
+    this.correlating.add(work);
   }
 
   private onTimer(runId: string, timer: Timer): void {

@@ -1,9 +1,9 @@
 import { errorOf, escalatedToOf, finishedAtOf, gateAssignees, heldOf, outputOf } from '@orchestron/workflow-core';
-import type { CompensationStatus, Hold, RunData, RunStatus, StepStatus } from '@orchestron/workflow-core';
+import type { CompensationStatus, Hold, RunData, RunStatus, StepState, StepStatus } from '@orchestron/workflow-core';
 
 export interface StepView {
   readonly id: string;
-  readonly type: 'task' | 'approval';
+  readonly type: 'task' | 'approval' | 'event';
   readonly worker: string | null;
   readonly needs: readonly string[];
   readonly status: StepStatus;
@@ -26,6 +26,8 @@ export interface StepView {
   readonly assignees?: readonly string[];
   /** Approval steps only: whom the waiting gate's timeout escalated it to; null before, and once it is decided. */
   readonly escalatedTo?: readonly string[] | null;
+  /** Event steps only: the event the step waits (or waited) for, and the key its match evaluated to; null before. */
+  readonly waitsFor?: { event: string; key: string; since: string; timeoutAt: string | null } | null;
 }
 
 export interface RunView {
@@ -81,9 +83,15 @@ export function toRunView(run: RunData): RunView {
         compensation: comp ? { status: comp.status, attempt: comp.attempt, error: comp.error } : null,
         held: heldView(heldOf(st) ?? comp?.held ?? null),
         ...(def?.type === 'approval' ? { assignees: gateAssignees(run, id), escalatedTo: escalatedToOf(st) } : {}),
+        ...(def?.type === 'event' ? { waitsFor: waitView(st) } : {}),
       };
     }),
   };
+}
+
+function waitView(st: StepState | undefined): StepView['waitsFor'] {
+  if (st?.status !== 'waiting_event') return null;
+  return { event: st.event, key: st.key, since: new Date(st.since).toISOString(), timeoutAt: iso(st.timeoutAt) };
 }
 
 function heldView(held: Hold | null): StepView['held'] {

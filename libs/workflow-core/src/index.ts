@@ -8,6 +8,7 @@ export type { IgnoreReason, Unapplied } from './unapplied.ts';
 export { evolve } from './evolve.ts';
 export { gateAssignees } from './approval-escalation.ts';
 export { forkOf } from './fork.ts';
+export { MAX_EVENT_KEY } from './event-waits.ts';
 export {
   attemptIsOut,
   DEFAULT_TENANT,
@@ -49,12 +50,14 @@ export type {
   StepState,
   StepStatus,
   WaitingApprovalStep,
+  WaitingEventStep,
   WaitingGovernanceStep,
 } from './state.ts';
 export type {
   Command,
   CommandMetadata,
   CommandType,
+  ExternalEventData,
   ForkedStep,
   GovernanceDecisionCode,
   GovernanceOutcome,
