@@ -17,7 +17,7 @@ export interface WireError {
 }
 
 /** The run shapes are the server's own view types: one definition for both ends of the wire. */
-export type { RunSummary, RunView, StepView } from '@orchestron/runtime';
+export type { RunSummary, RunView, SendEventResult, StepView } from '@orchestron/runtime';
 
 export interface EventView {
   readonly revision: number;
@@ -63,6 +63,15 @@ export interface ActionRequest {
   readonly reason?: string;
   readonly input?: unknown;
   readonly output?: unknown;
+}
+
+/** POST /v1/events: an event from outside for the event steps waiting for its name and key. */
+export interface SendEventRequest {
+  readonly name: string;
+  readonly key: string;
+  readonly id: string;
+  readonly payload?: unknown;
+  readonly tenant?: string;
 }
 
 export interface ForkRequest {
