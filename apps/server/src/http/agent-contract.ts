@@ -38,6 +38,14 @@ export function runContract(run: RunView): AgentContract {
       next.push(action(id, 'approve', `approve "${step.id}"`, { stepId: step.id, reason: '<why>' }));
       next.push(action(id, 'reject', `reject "${step.id}"`, { stepId: step.id, reason: '<why>' }));
     }
+    if (step.status === 'waiting_event' && step.waitsFor)
+      next.push({
+        action: 'send_event',
+        method: 'POST',
+        endpoint: '/v1/events',
+        description: `send the event "${step.id}" waits for (producer, operator or admin)`,
+        body: { name: step.waitsFor.event, key: step.waitsFor.key, id: '<your event id>', payload: '<json>' },
+      });
   }
   switch (run.status) {
     case 'running':

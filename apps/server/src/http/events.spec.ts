@@ -66,7 +66,16 @@ describe('POST /v1/events', () => {
 
   it('delivers to the waiting run (200, which runs), whose step shows what it waited for and then the payload', async () => {
     const runId = await waiting('alice', 'c-1');
-    const before = (await call(`/v1/runs/${runId}`, 'alice')).body.run as Json;
+    const read = (await call(`/v1/runs/${runId}`, 'alice')).body;
+    const before = read.run as Json;
+    expect(read.agent_contract.next_actions).toContainEqual(
+      expect.objectContaining({
+        action: 'send_event',
+        method: 'POST',
+        endpoint: '/v1/events',
+        body: { name: 'contract.signed', key: 'c-1', id: '<your event id>', payload: '<json>' },
+      }),
+    );
     expect(before.steps[0]).toMatchObject({
       type: 'event',
       status: 'waiting_event',
