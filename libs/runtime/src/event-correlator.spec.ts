@@ -102,6 +102,34 @@ describe('events from outside for event steps (embedded engine)', () => {
     expect((await engine.getRun(second))?.steps.confirmed?.status).toBe('waiting_event');
   });
 
+  it('never loses an event racing a step that starts waiting for it: each run gets its event, once', async () => {
+    const { engine } = await boot();
+    const keys = Array.from({ length: 20 }, (_, i) => `race-${i}`);
+    const runs = await Promise.all(
+      keys.map(async (key, i) => {
+        const [started] = await Promise.all([
+          startedRun(
+            engine.startRun({ definitionId: 'invoice', input: { invoiceId: key }, actor: 't', idempotencyKey: key }),
+          ),
+          // Half the events go first, half right after the start: every interleaving with the wait's registration.
+          new Promise((resolve) => setTimeout(resolve, i % 2)).then(() =>
+            send(engine, key, `e-${key}`, { payload: i }),
+          ),
+        ]);
+        return { runId: started.run.runId, i };
+      }),
+    );
+    for (const { runId, i } of runs) {
+      const done = await eventually(`run ${runId} completed`, async () => {
+        const r = await engine.getRun(runId);
+        return r?.status === 'completed' ? r : undefined;
+      });
+      expect(done.steps.confirmed).toMatchObject({ output: i });
+      const received = (await engine.history(runId)).filter((e) => e.type === 'ExternalEventReceived');
+      expect(received).toHaveLength(1);
+    }
+  });
+
   it('lets a buffered event expire after the buffer window', async () => {
     const { engine } = await boot();
     await send(engine, 'inv-5', 'stale');
