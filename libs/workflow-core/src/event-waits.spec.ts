@@ -143,9 +143,16 @@ describe('an event step', () => {
       status: 'needs_operator',
       steps: { confirmed: { status: 'waiting_event' } },
     });
+    // The reason the run waited for an operator is gone: it resumes and goes on by itself.
     given(escalated.events)
       .when(deliverEvent('bank.confirmed', 'inv-7', { payload: { amount: 3 } }))
-      .then('ExternalEventReceived', { type: 'StepCompleted', data: { output: { amount: 3 } } });
+      .then(
+        'ExternalEventReceived',
+        { type: 'StepCompleted', data: { output: { amount: 3 } } },
+        { type: 'RunResumed', data: { by: 'system:events', reason: 'its event came' } },
+        { type: 'StepDispatched', data: { stepId: 'book', input: { amount: 3 } } },
+        'TimerScheduled',
+      );
     // Or an operator skips it with the output it stands for.
     given(escalated.events)
       .when(skipStep('confirmed', { amount: 4 }))

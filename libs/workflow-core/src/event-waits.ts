@@ -9,6 +9,7 @@ import type { CompiledStep } from '@orchestron/definitions';
 import { StepErrorCodes } from './errors.ts';
 import { context, expressionError, failStep, schedule, timerId } from './event-builders.ts';
 import type { ExternalEventData, StepError, Timer, WorkflowEvent } from './messages.ts';
+import { resumeIfWaitingFor } from './operator-commands.ts';
 import { stepAt } from './state.ts';
 import type { PendingStep, RunData, WaitingEventStep } from './state.ts';
 import { ignore } from './unapplied.ts';
@@ -72,10 +73,13 @@ export function deliverEvent(s: RunData, event: ExternalEventData, now: number):
       'no_waiter',
       `no step of run ${quoteForMessage(s.runId)} waits for event ${quoteForMessage(name)} with key ${quoteForMessage(key)}`,
     );
-  return waiting.flatMap((st): WorkflowEvent[] => [
+  const received = waiting.flatMap((st): WorkflowEvent[] => [
     { type: 'ExternalEventReceived', data: { stepId: st.id, event: name, key, eventId, payload, at: now } },
     { type: 'StepCompleted', data: { stepId: st.id, attempt: st.attempt, output: payload, at: now } },
   ]);
+  // A run an operator was told about because this wait timed out (onTimeout: escalate) goes on by itself.
+  const resumed = waiting.flatMap((st) => resumeIfWaitingFor(s, st.id, 'system:events', 'its event came', now));
+  return [...received, ...resumed.slice(0, 1)];
 }
 
 /** An event step's timeout fired: if it still waits for that wait's event, `onTimeout` says what follows. */
