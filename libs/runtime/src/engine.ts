@@ -63,8 +63,6 @@ export class Engine implements RunService {
   private readonly target: MessageTarget;
   private readonly rebalance: Rebalance;
   private readonly correlator: EventCorrelator;
-  /** Waits being correlated in the background (stop lets them finish). */
-  private readonly correlating = new Set<Promise<void>>();
   private subscription: BusSubscription | undefined;
   private stopped = false;
 
@@ -152,7 +150,8 @@ export class Engine implements RunService {
       timers: this.timers,
       owns: (runId) => this.ownership.owns(runId),
       logger: this.logger,
-      awaitEvent: (state, wait) => this.correlate(state, wait),
+      awaitEvent: (state, { stepId, event, key }) =>
+        this.correlator.awaitInBackground({ tenant: state.tenant, runId: state.runId, stepId, name: event, key }),
     });
     this.rebalance = new Rebalance({
       store: this.store,
@@ -261,7 +260,7 @@ export class Engine implements RunService {
     await this.readSide.close();
     // A recovery still running would go on sending after the caller closes the bus.
     await this.rebalance.settled();
-    await Promise.allSettled([...this.correlating]);
+    await this.correlator.stop();
     await this.commands.drained();
     this.timers.clear();
   }
@@ -333,22 +332,6 @@ export class Engine implements RunService {
   private ended(runId: string): boolean {
     const summary = this.index.get(runId);
     return summary !== undefined && isTerminalRun(summary.status) && !this.commands.isCached(runId);
-  }
-
-  private correlate(state: RunData, wait: { stepId: string; event: string; key: string }): void {
-    if (this.stopped) return;
-    const request = { tenant: state.tenant, runId: state.runId, stepId: wait.stepId, name: wait.event, key: wait.key };
-    const work = this.correlator
-      .await(request)
-      .catch((error: unknown) =>
-        this.logger.error('could not correlate an event wait; it is tried again when the run is recovered', {
-          runId: state.runId,
-          stepId: wait.stepId,
-          error: describeError(error),
-        }),
-      )
-      .finally(() => this.correlating.delete(work));
-    this.correlating.add(work);
   }
 
   private onTimer(runId: string, timer: Timer): void {

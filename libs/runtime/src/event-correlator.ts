@@ -45,6 +45,9 @@ export interface AwaitRequest extends WaitTarget {
  */
 export class EventCorrelator {
   private readonly deps: EventCorrelatorDeps;
+  /** Waits being correlated in the background (stop lets them finish). */
+  private readonly pending = new Set<Promise<void>>();
+  private stopped = false;
 
   constructor(deps: EventCorrelatorDeps) {
     this.deps = deps;
@@ -102,6 +105,30 @@ export class EventCorrelator {
       const registered = { ...target, tenant, name, key, at: this.deps.clock.now() };
       if (await this.append(stream, c, EVENT_WAIT_REGISTERED, registered, attempt)) return;
     }
+  }
+
+  /**
+   * `await`, from a run's queue: in the background, because handing the run an event queues behind the caller. A
+   * failure is logged; the wait is repeated when the run is recovered.
+   */
+  awaitInBackground(request: AwaitRequest): void {
+    if (this.stopped) return;
+    const work = this.await(request)
+      .catch((error: unknown) =>
+        this.deps.logger.error('could not correlate an event wait; it is tried again when the run is recovered', {
+          runId: request.runId,
+          stepId: request.stepId,
+          error: describeError(error),
+        }),
+      )
+      .finally(() => this.pending.delete(work));
+    this.pending.add(work);
+  }
+
+  /** Takes no more waits, and lets those under way finish. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await Promise.allSettled([...this.pending]);
   }
 
   private async liveWaiters(c: Correlation, name: string, key: string): Promise<WaitTarget[]> {
