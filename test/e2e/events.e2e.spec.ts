@@ -10,6 +10,7 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 /** Event steps (`type: event`) through the real server process, its HTTP API and the real CLI. */
 describe('events from outside, through the real server and CLI', () => {
   let server: ServerProcess;
+  const dataDir = mkdtempSync(join(tmpdir(), 'orchestron-events-'));
   const cli = (...args: string[]): Promise<CliResult> => runCli(server, args);
   const lastJson = (stdout: string): Json => JSON.parse(stdout.trim().split('\n').at(-1) as string) as Json;
 
@@ -47,7 +48,7 @@ describe('events from outside, through the real server and CLI', () => {
   };
 
   beforeAll(async () => {
-    server = await startServer(mkdtempSync(join(tmpdir(), 'orchestron-events-')), { ORCHESTRON_EVENT_BUFFER: '1m' });
+    server = await startServer(dataDir, { ORCHESTRON_EVENT_BUFFER: '1m' });
   });
   afterAll(async () => {
     await server.kill('SIGTERM');
@@ -175,5 +176,19 @@ describe('events from outside, through the real server and CLI', () => {
     });
     const blown = await until(blow.body.run.id as string, (r) => r.status === 'failed');
     expect(blown.steps[0].error.code).toBe('EXPRESSION.BUDGET_EXCEEDED');
+  });
+
+  it('keeps a wait and a buffered event across kill -9 of the server', async () => {
+    const waitingRun = await start('C-8');
+    await waiting(waitingRun);
+    const early = await cli('send-event', 'contract.signed', '--key', 'C-9', '--id', 'early-9', '--payload', '9');
+    expect(early.stdout).toMatch(/buffered until/);
+    await server.kill('SIGKILL');
+    server = await startServer(dataDir, { ORCHESTRON_EVENT_BUFFER: '1m' });
+    const sent = await cli('send-event', 'contract.signed', '--key', 'C-8', '--id', 'after-crash', '--payload', '8');
+    expect(sent.stdout).toMatch(new RegExp(`delivered to ${waitingRun}`));
+    expect((await until(waitingRun, (r) => r.status === 'completed')).steps[0].output).toBe(8);
+    const later = await start('C-9');
+    expect((await until(later, (r) => r.status === 'completed')).steps[0].output).toBe(9);
   });
 });
