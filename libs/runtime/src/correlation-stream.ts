@@ -21,10 +21,14 @@ export function correlationStream(tenant: string, name: string, key: string): st
   return `${CORRELATION_STREAM_PREFIX}${digest}`;
 }
 
-/** A step of a run that waits (or waited) for the correlation's events. */
+/**
+ * A step of a run that waits (or waited) for the correlation's events. `since`: when that wait began, which tells it
+ * from an earlier wait of the same step (an operator's retry, a re-drive); absent only where no wait is meant.
+ */
 export interface WaitTarget {
   readonly runId: string;
   readonly stepId: string;
+  readonly since?: number;
 }
 
 export interface EventWaitRegisteredData extends WaitTarget {
@@ -66,22 +70,28 @@ export interface Correlation {
   readonly waiters: readonly WaitTarget[];
 }
 
-const same = (a: WaitTarget, b: WaitTarget): boolean => a.runId === b.runId && a.stepId === b.stepId;
+const same = (a: WaitTarget, b: WaitTarget): boolean =>
+  a.runId === b.runId && a.stepId === b.stepId && a.since === b.since;
+
+/** A target as callers see it: the run and the step. */
+export const runAndStep = ({ runId, stepId }: WaitTarget): WaitTarget => ({ runId, stepId });
 
 export function foldCorrelation(recorded: readonly RecordedEvent[]): Correlation {
   const events = new Map<string, CorrelatedEvent>();
   const registered: WaitTarget[] = [];
   for (const event of recorded) {
     if (event.type === EVENT_WAIT_REGISTERED) {
-      const { runId, stepId } = event.data as EventWaitRegisteredData;
-      if (!registered.some((w) => same(w, { runId, stepId }))) registered.push({ runId, stepId });
+      const { runId, stepId, since } = event.data as EventWaitRegisteredData;
+      const target = { runId, stepId, ...(since !== undefined ? { since } : {}) };
+      if (!registered.some((w) => same(w, target))) registered.push(target);
     } else if (event.type === EXTERNAL_EVENT_ACCEPTED) {
       const data = event.data as ExternalEventAcceptedData;
       events.set(data.eventId, { data, givenTo: data.deliveredTo });
     } else if (event.type === BUFFERED_EVENT_TAKEN) {
-      const { eventId, runId, stepId } = event.data as BufferedEventTakenData;
+      const { eventId, runId, stepId, since } = event.data as BufferedEventTakenData;
       const taken = events.get(eventId);
-      if (taken) events.set(eventId, { ...taken, givenTo: [...taken.givenTo, { runId, stepId }] });
+      const target = { runId, stepId, ...(since !== undefined ? { since } : {}) };
+      if (taken) events.set(eventId, { ...taken, givenTo: [...taken.givenTo, target] });
     }
   }
   const served = [...events.values()].flatMap((e) => e.givenTo);

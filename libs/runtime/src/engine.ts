@@ -134,9 +134,9 @@ export class Engine implements RunService {
       clock: this.clock,
       logger: this.logger,
       bufferMs: options.eventBufferMs ?? DEFAULT_EVENT_BUFFER_MS,
-      waits: async ({ runId, stepId }, name, key) => {
+      waits: async ({ runId, stepId, since }, name, key) => {
         const step = (await this.getRun(runId))?.steps[stepId];
-        return step?.status === 'waiting_event' && step.event === name && step.key === key;
+        return step?.status === 'waiting_event' && step.event === name && step.key === key && step.since === since;
       },
       deliver: async ({ runId }, event, actor) => {
         await this.apply(runId, withMetadata({ type: 'DeliverEvent', data: event }, this.clock.now(), actor), {});
@@ -150,8 +150,15 @@ export class Engine implements RunService {
       timers: this.timers,
       owns: (runId) => this.ownership.owns(runId),
       logger: this.logger,
-      awaitEvent: (state, { stepId, event, key }) =>
-        this.correlator.awaitInBackground({ tenant: state.tenant, runId: state.runId, stepId, name: event, key }),
+      awaitEvent: (state, { stepId, event, key, since }) =>
+        this.correlator.awaitInBackground({
+          tenant: state.tenant,
+          runId: state.runId,
+          stepId,
+          since,
+          name: event,
+          key,
+        }),
     });
     this.rebalance = new Rebalance({
       store: this.store,

@@ -130,6 +130,39 @@ describe('events from outside for event steps (embedded engine)', () => {
     }
   });
 
+  it('a re-drive waits afresh: the event the step had before is not handed to the new wait', async () => {
+    const { engine } = await boot();
+    const redo = {
+      id: 'redo',
+      version: 1,
+      onFailure: 'fail',
+      steps: {
+        confirmed: invoice.steps.confirmed,
+        book: { worker: 'nobody', needs: ['confirmed'], timeout: '50ms', retry: { maxAttempts: 1 } },
+      },
+    };
+    await engine.definitions.register(redo, 'test');
+    const runId = await waitingRun(engine, 'inv-11', 'default', 'redo');
+    await send(engine, 'inv-11', 'first', { payload: 1 });
+    await eventually('the run failed at book', async () => (await engine.getRun(runId))?.status === 'failed');
+    await engine.execute(
+      runId,
+      { type: 'Redrive', data: { stepId: 'confirmed', reason: 'wrong confirmation' } },
+      'ops',
+    );
+    await eventually(
+      'waiting again',
+      async () => (await engine.getRun(runId))?.steps.confirmed?.status === 'waiting_event',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect((await engine.getRun(runId))?.steps.confirmed?.status).toBe('waiting_event');
+    expect(await send(engine, 'inv-11', 'second', { payload: 2 })).toMatchObject({
+      status: 'delivered',
+      deliveredTo: [{ runId, stepId: 'confirmed' }],
+    });
+    expect((await engine.getRun(runId))?.steps.confirmed).toMatchObject({ status: 'completed', output: 2 });
+  });
+
   it('lets a buffered event expire after the buffer window', async () => {
     const { engine } = await boot();
     await send(engine, 'inv-5', 'stale');
@@ -161,6 +194,8 @@ describe('events from outside for event steps (embedded engine)', () => {
     const shared = createInMemoryEventStore();
     const { engine } = await boot(shared);
     const runId = await waitingRun(engine, 'inv-8');
+    const waiting = (await engine.getRun(runId))?.steps.confirmed;
+    const since = waiting?.status === 'waiting_event' ? waiting.since : -1;
     await engine.stop();
     // What a process that died after recording the delivery, before telling the run, leaves behind.
     await shared.append(correlationStream('default', 'bank.confirmed', 'inv-8'), [
@@ -175,7 +210,7 @@ describe('events from outside for event steps (embedded engine)', () => {
           by: 'producer:bank',
           at: clock.now(),
           expiresAt: clock.now() + 60_000,
-          deliveredTo: [{ runId, stepId: 'confirmed' }],
+          deliveredTo: [{ runId, stepId: 'confirmed', since }],
         },
       },
     ]);

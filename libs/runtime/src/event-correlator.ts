@@ -10,6 +10,7 @@ import {
   foldCorrelation,
   givenTo,
   isWaiter,
+  runAndStep,
 } from './correlation-stream.ts';
 import type { Correlation, ExternalEventAcceptedData, WaitTarget } from './correlation-stream.ts';
 import { describeError } from './ports.ts';
@@ -33,6 +34,7 @@ export interface EventCorrelatorDeps {
 
 /** What a step starting to wait asks of the correlation. */
 export interface AwaitRequest extends WaitTarget {
+  readonly since: number;
   readonly tenant: string;
   readonly name: string;
   readonly key: string;
@@ -60,7 +62,7 @@ export class EventCorrelator {
     for (let attempt = 0; ; attempt++) {
       const c = foldCorrelation(await this.deps.store.readStream(stream));
       const known = c.events.get(id);
-      if (known) return { status: 'duplicate', eventId: id, deliveredTo: known.givenTo };
+      if (known) return { status: 'duplicate', eventId: id, deliveredTo: known.givenTo.map(runAndStep) };
       const live = await this.liveWaiters(c, name, key);
       const at = this.deps.clock.now();
       const data: ExternalEventAcceptedData = {
@@ -77,7 +79,7 @@ export class EventCorrelator {
       if (!(await this.append(stream, c, EXTERNAL_EVENT_ACCEPTED, data, attempt))) continue;
       await Promise.all(live.map((target) => this.hand(target, data, actor)));
       return live.length > 0
-        ? { status: 'delivered', eventId: id, deliveredTo: live }
+        ? { status: 'delivered', eventId: id, deliveredTo: live.map(runAndStep) }
         : { status: 'buffered', eventId: id, deliveredTo: [], expiresAt: new Date(data.expiresAt).toISOString() };
     }
   }
@@ -87,8 +89,8 @@ export class EventCorrelator {
    * the oldest buffered one, else it is registered as a waiter. Safe to repeat.
    */
   async await(request: AwaitRequest): Promise<void> {
-    const { tenant, name, key, runId, stepId } = request;
-    const target = { runId, stepId };
+    const { tenant, name, key, runId, stepId, since } = request;
+    const target = { runId, stepId, since };
     const stream = correlationStream(tenant, name, key);
     for (let attempt = 0; ; attempt++) {
       const c = foldCorrelation(await this.deps.store.readStream(stream));
@@ -96,7 +98,7 @@ export class EventCorrelator {
       if (given) return this.hand(target, given.data, given.data.by);
       const early = buffered(c, this.deps.clock.now());
       if (early) {
-        const taken = { eventId: early.data.eventId, runId, stepId, at: this.deps.clock.now() };
+        const taken = { eventId: early.data.eventId, ...target, at: this.deps.clock.now() };
         if (await this.append(stream, c, BUFFERED_EVENT_TAKEN, taken, attempt))
           return this.hand(target, early.data, early.data.by);
         continue;

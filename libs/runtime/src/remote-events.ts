@@ -2,7 +2,7 @@ import { externalEventKey, Topics } from '@orchestron/bus';
 import type { ExternalEventMessage, MessageBus } from '@orchestron/bus';
 import type { EventStore, RecordedEvent } from '@orchestron/event-store';
 import { currentTraceparent } from '@orchestron/telemetry';
-import { correlationStream, EXTERNAL_EVENT_ACCEPTED, foldCorrelation } from './correlation-stream.ts';
+import { correlationStream, EXTERNAL_EVENT_ACCEPTED, foldCorrelation, runAndStep } from './correlation-stream.ts';
 import type { ExternalEventAcceptedData } from './correlation-stream.ts';
 import { checkPayloadSize } from './external-event-messages.ts';
 import type { SendEventRequest, SendEventResult } from './run-service.ts';
@@ -28,7 +28,7 @@ export async function publishExternalEvent(deps: RemoteEventDeps, request: SendE
   const { tenant, name, key, id, payload, actor } = request;
   const stream = correlationStream(tenant, name, key);
   const known = foldCorrelation(await deps.store.readStream(stream)).events.get(id);
-  if (known) return { status: 'duplicate', eventId: id, deliveredTo: known.givenTo };
+  if (known) return { status: 'duplicate', eventId: id, deliveredTo: known.givenTo.map(runAndStep) };
   const accepted = deps.waitFor([
     [stream, (e) => e.type === EXTERNAL_EVENT_ACCEPTED && (e.data as ExternalEventAcceptedData).eventId === id],
   ]);
@@ -55,6 +55,6 @@ export async function publishExternalEvent(deps: RemoteEventDeps, request: SendE
   });
   const data = answer.data as ExternalEventAcceptedData;
   return data.deliveredTo.length > 0
-    ? { status: 'delivered', eventId: id, deliveredTo: data.deliveredTo }
+    ? { status: 'delivered', eventId: id, deliveredTo: data.deliveredTo.map(runAndStep) }
     : { status: 'buffered', eventId: id, deliveredTo: [], expiresAt: new Date(data.expiresAt).toISOString() };
 }

@@ -32,11 +32,12 @@ export type Effect =
     }
   /**
    * An event step began waiting: the runtime registers the wait where events are correlated, and hands it an event
-   * that came early (buffered) or was already given to it. Safe to repeat: recovery repeats it.
+   * that came early (buffered) or was already given to this wait. Safe to repeat: recovery repeats it. `since`
+   * tells this wait from an earlier one of the same step (an operator's retry, a re-drive), which had its own event.
    */
   | {
       readonly type: 'AwaitEvent';
-      readonly data: { readonly stepId: string; readonly event: string; readonly key: string };
+      readonly data: { readonly stepId: string; readonly event: string; readonly key: string; readonly since: number };
     }
   /** Tell people: an approval waits, or was escalated, or the run needs an operator. */
   | { readonly type: 'Notify'; readonly data: Notice }
@@ -103,8 +104,8 @@ export function effectsOf(event: WorkflowEvent): Effect[] {
       ];
     }
     case 'EventWaitStarted': {
-      const { stepId, event: name, key } = event.data;
-      return [{ type: 'AwaitEvent', data: { stepId, event: name, key } }];
+      const { stepId, event: name, key, at } = event.data;
+      return [{ type: 'AwaitEvent', data: { stepId, event: name, key, since: at } }];
     }
     case 'ApprovalRequested':
       return [

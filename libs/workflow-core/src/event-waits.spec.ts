@@ -62,7 +62,7 @@ describe('an event step', () => {
     // The runtime is asked to register the wait (and hand over an event that came early).
     expect(started.produced.flatMap(effectsOf)).toContainEqual({
       type: 'AwaitEvent',
-      data: { stepId: 'confirmed', event: 'bank.confirmed', key: 'inv-7' },
+      data: { stepId: 'confirmed', event: 'bank.confirmed', key: 'inv-7', since: T0 + 10 },
     });
   });
 
@@ -211,7 +211,7 @@ describe('an event step', () => {
   it('is handed its wait again on recovery while it waits, and not once it has its event', () => {
     const events = waiting();
     expect(outstanding(events).awaits).toEqual([
-      { type: 'AwaitEvent', data: { stepId: 'confirmed', event: 'bank.confirmed', key: 'inv-7' } },
+      { type: 'AwaitEvent', data: { stepId: 'confirmed', event: 'bank.confirmed', key: 'inv-7', since: T0 + 10 } },
     ]);
     expect(outstanding(play(events, deliverEvent('bank.confirmed', 'inv-7'))).awaits).toEqual([]);
   });
