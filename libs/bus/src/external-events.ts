@@ -7,6 +7,8 @@ export const MAX_EVENT_NAME = 200;
 export const MAX_EVENT_KEY = 512;
 /** Longest producer-chosen event id. */
 export const MAX_EVENT_ID = 200;
+/** How long an event no step waits for is kept for one that will, unless ORCHESTRON_EVENT_BUFFER says otherwise. */
+export const DEFAULT_EVENT_BUFFER_MS = 24 * 3_600_000;
 /** Largest payload, as JSON: it is kept in the correlation stream and becomes the output of every step it reaches. */
 export const MAX_EVENT_PAYLOAD_BYTES = 256 * 1024;
 

@@ -31,6 +31,7 @@ export {
 export { stepCommandSchema, stepEventSchema } from './wire.ts';
 export type { ExternalEventMessage } from './external-events.ts';
 export {
+  DEFAULT_EVENT_BUFFER_MS,
   externalEventKey,
   externalEventSchema,
   MAX_EVENT_ID,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Topics } from '@orchestron/bus';
+import { DEFAULT_EVENT_BUFFER_MS, Topics } from '@orchestron/bus';
 import type { BusSubscription, DeliveredMessage, MessageBus, TopicPartition } from '@orchestron/bus';
 import type { EventStore, RecordedEvent } from '@orchestron/event-store';
 import { withSpan } from '@orchestron/telemetry';
@@ -8,7 +8,7 @@ import type { Command, RunData, RunState, Timer } from '@orchestron/workflow-cor
 import type { DefinitionRegistry } from './definition-registry.ts';
 import { commandTopicsOf } from './command-topics.ts';
 import { EffectRunner } from './effect-runner.ts';
-import { DEFAULT_EVENT_BUFFER_MS, EventCorrelator } from './event-correlator.ts';
+import { EventCorrelator } from './event-correlator.ts';
 import { handleExternalEventMessage } from './external-event-messages.ts';
 import type { EngineOptions } from './engine-options.ts';
 import { FlowControl } from './flow-control.ts';

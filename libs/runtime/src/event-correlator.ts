@@ -17,8 +17,6 @@ import { describeError } from './ports.ts';
 import type { Clock, Logger } from './ports.ts';
 import type { SendEventRequest, SendEventResult } from './run-service.ts';
 
-/** How long an event no step waits for is kept for one that will, unless ORCHESTRON_EVENT_BUFFER says otherwise. */
-export const DEFAULT_EVENT_BUFFER_MS = 24 * 3_600_000;
 const CONFLICT_RETRIES = 16;
 
 export interface EventCorrelatorDeps {

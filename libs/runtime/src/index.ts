@@ -10,7 +10,7 @@ export type {
   StartRunRequest,
   StartRunResult,
 } from './run-service.ts';
-export { DEFAULT_EVENT_BUFFER_MS } from './event-correlator.ts';
+export { DEFAULT_EVENT_BUFFER_MS } from '@orchestron/bus';
 export { CORRELATION_STREAM_PREFIX, correlationStream } from './correlation-stream.ts';
 export { DefinitionRegistry, DefinitionError, definitionStream } from './definition-registry.ts';
 export type { DefinitionEntry, RegisteredDefinition, VersionChoice } from './definition-registry.ts';

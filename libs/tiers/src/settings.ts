@@ -1,5 +1,6 @@
 import { formatDuration, parseDuration } from '@orchestron/definitions';
-import { DEFAULT_EVENT_BUFFER_MS } from '@orchestron/runtime';
+// From the bus, not the runtime: every service reads its settings here, and a worker should not load the engine.
+import { DEFAULT_EVENT_BUFFER_MS } from '@orchestron/bus';
 
 /*
  * The Kafka and PostgreSQL settings every service reads from its environment, read in one place so that the
