@@ -6,6 +6,7 @@ import { Ajv } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import {
   createInMemoryBus,
+  externalEventSchema,
   governanceDecisionSchema,
   governanceRequestSchema,
   operatorCommandSchema,
@@ -71,6 +72,7 @@ const CODE_SCHEMAS: Record<string, unknown> = {
   GovernanceRequest: governanceRequestSchema,
   GovernanceDecision: governanceDecisionSchema,
   OperatorCommand: operatorCommandSchema,
+  ExternalEvent: externalEventSchema,
 };
 
 describe('docs/asyncapi.yaml', () => {
@@ -91,7 +93,7 @@ describe('docs/asyncapi.yaml', () => {
     const fixed = Object.entries(unprefixed).flatMap(([key, t]) =>
       typeof t === 'string' && key !== 'prefix' ? [t] : [],
     );
-    expect(fixed.length).toBe(6);
+    expect(fixed.length).toBe(7);
     for (const topic of fixed) expect(addresses).toContain(topic);
     expect(addresses).toContain(unprefixed.commands('{worker}'));
     expect(addresses).toHaveLength(fixed.length + 1);
@@ -131,7 +133,7 @@ describe('docs/asyncapi.yaml', () => {
   it('keys every message with a Kafka key binding and carries traceparent in its headers', async () => {
     const { document } = await new Parser().parse(TEXT);
     const messages = document?.messages().all() ?? [];
-    expect(messages).toHaveLength(7);
+    expect(messages).toHaveLength(8);
     for (const message of messages) {
       const kafka = message.bindings().get('kafka')?.value() as { key?: { type?: string } } | undefined;
       expect({ message: message.id(), key: kafka?.key?.type }).toEqual({ message: message.id(), key: 'string' });

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { Consumer, MessagesStreamModes, Producer } from '@platformatic/kafka';
 import {
+  parseExternalEventMessage,
   parseGovernanceDecisionMessage,
   parseGovernanceRequestMessage,
   parseOperatorCommandMessage,
@@ -39,6 +40,7 @@ const PARSERS: Readonly<Record<string, (value: unknown) => unknown>> = {
   [Topics.stepEvents]: parseStepEventMessage,
   [Topics.workflowStarts]: parseWorkflowStartMessage,
   [Topics.operatorCommands]: parseOperatorCommandMessage,
+  [Topics.externalEvents]: parseExternalEventMessage,
   [Topics.governanceDecisions]: parseGovernanceDecisionMessage,
   [Topics.governanceRequests]: parseGovernanceRequestMessage,
   [Topics.commands('mail')]: parseStepCommandMessage,

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import {
+  parseExternalEventMessage,
   parseGovernanceDecisionMessage,
   parseOperatorCommandMessage,
   parseStepCommandMessage,
@@ -35,6 +36,7 @@ const PARSERS = [
   parseWorkflowStartMessage,
   parseOperatorCommandMessage,
   parseGovernanceDecisionMessage,
+  parseExternalEventMessage,
 ] as const;
 
 describe('hostile messages and expressions', () => {
@@ -83,7 +85,7 @@ describe('hostile messages and expressions', () => {
 
   it('the running engine dead-letters every malformed message on its topics, with a reason that names the problem', async () => {
     // The topics the embedded engine consumes (governance decisions come over the bus only from the governance service).
-    const topics = [Topics.stepEvents, Topics.workflowStarts, Topics.operatorCommands];
+    const topics = [Topics.stepEvents, Topics.workflowStarts, Topics.operatorCommands, Topics.externalEvents];
     const before = server.deadLetters.length;
     let sent = 0;
     await fc.assert(
@@ -94,7 +96,9 @@ describe('hostile messages and expressions', () => {
             ? parseStepEventMessage
             : topic === Topics.workflowStarts
               ? parseWorkflowStartMessage
-              : parseOperatorCommandMessage)(value);
+              : topic === Topics.externalEvents
+                ? parseExternalEventMessage
+                : parseOperatorCommandMessage)(value);
           return;
         } catch {
           sent++;

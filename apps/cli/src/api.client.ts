@@ -5,6 +5,8 @@ import type {
   EventView,
   ForkRequest,
   Issue,
+  SendEventRequest,
+  SendEventResult,
   KeyView,
   NewKeyRequest,
   OperatorAction,
@@ -64,6 +66,8 @@ export interface ApiClient {
   act(runId: string, action: OperatorAction, request: ActionRequest): Promise<RunResponse>;
   /** POST /v1/runs/:id/fork: a new run from this one's state at a revision; `accepted` when not started yet (API mode). */
   forkRun(runId: string, request: ForkRequest): Promise<RunResponse & { readonly accepted?: Accepted }>;
+  /** POST /v1/events: delivered to the steps waiting for it, buffered, or a duplicate. */
+  sendEvent(request: SendEventRequest): Promise<{ readonly event: SendEventResult }>;
   validateDefinition(definition: unknown): Promise<{ readonly valid: boolean; readonly issues: readonly Issue[] }>;
   createKey(request: NewKeyRequest): Promise<{ readonly key: KeyView; readonly token: string }>;
   listKeys(tenant?: string): Promise<{ readonly keys: readonly KeyView[] }>;
@@ -195,6 +199,9 @@ export function createApiClient(config: ClientConfig, fetchImpl: FetchLike = fet
         forkRequest,
       );
       return { ...withContract(body), ...(body.accepted !== undefined ? { accepted: body.accepted } : {}) };
+    },
+    async sendEvent(eventRequest) {
+      return (await request<{ event: SendEventResult }>('POST', '/v1/events', eventRequest)).body;
     },
     async validateDefinition(definition) {
       return (await request<{ valid: boolean; issues: Issue[] }>('POST', '/v1/definitions/validate', definition)).body;

@@ -17,7 +17,7 @@ export interface WireError {
 }
 
 /** The run shapes are the server's own view types: one definition for both ends of the wire. */
-export type { RunSummary, RunView, StepView } from '@orchestron/runtime';
+export type { RunSummary, RunView, SendEventResult, StepView } from '@orchestron/runtime';
 
 export interface EventView {
   readonly revision: number;
@@ -68,6 +68,15 @@ export interface ActionRequest {
     readonly tokens?: number;
     readonly cost?: { readonly amount: number; readonly currency: string };
   };
+}
+
+/** POST /v1/events: an event from outside for the event steps waiting for its name and key. */
+export interface SendEventRequest {
+  readonly name: string;
+  readonly key: string;
+  readonly id: string;
+  readonly payload?: unknown;
+  readonly tenant?: string;
 }
 
 export interface ForkRequest {

@@ -11,6 +11,7 @@ import { registerNotificationsCommand } from './commands/notifications.command.t
 import { registerOperatorCommands } from './commands/operator.commands.ts';
 import { registerProjectionsCommand } from './commands/projections.command.ts';
 import { registerRunCommand } from './commands/run.command.ts';
+import { registerSendEventCommand } from './commands/send-event.command.ts';
 import { registerValidateCommand } from './commands/validate.command.ts';
 import { registerWorkerCheckCommand } from './commands/worker-check.command.ts';
 import { DEFAULT_URL } from './config.ts';
@@ -71,6 +72,7 @@ export function buildProgram(deps: CliDeps, onOutcome: (outcome: Outcome) => voi
   registerInspectCommands(program, ctx);
   registerOperatorCommands(program, ctx);
   registerForkCommand(program, ctx);
+  registerSendEventCommand(program, ctx);
   registerValidateCommand(program, ctx);
   registerDlqCommand(program, ctx);
   registerKeysCommand(program, ctx);

@@ -12,6 +12,9 @@ const KNOWN: Readonly<Record<WorkflowEventType, true>> = {
   GovernanceDecided: true,
   ApprovalRequested: true,
   ApprovalEscalated: true,
+  EventWaitStarted: true,
+  ExternalEventReceived: true,
+  EventWaitTimedOut: true,
   StepApproved: true,
   StepRejected: true,
   StepDispatched: true,
@@ -71,6 +74,12 @@ export function eventSummary(event: Pick<EventView, 'type' | 'data'>): string {
       return `${step} cause=${str(d['cause'])} assignees=${brief(d['assignees'])} ${quote(d['message'])}`;
     case 'ApprovalEscalated':
       return `${step} to=${brief(d['to'])}`;
+    case 'EventWaitStarted':
+      return `${step} event=${str(d['event'])} key=${quote(d['key'])}${d['timeoutAt'] ? ` until ${isoTime(d['timeoutAt'])}` : ''}`;
+    case 'ExternalEventReceived':
+      return `${step} event=${str(d['event'])} key=${quote(d['key'])} id=${quote(d['eventId'])} payload=${brief(d['payload'], 60)}`;
+    case 'EventWaitTimedOut':
+      return `${step} event=${str(d['event'])} key=${quote(d['key'])}`;
     case 'StepApproved':
     case 'StepRejected':
     case 'CompensationSkipped':

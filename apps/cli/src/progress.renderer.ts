@@ -80,6 +80,8 @@ function stepLine(runId: string, step: StepView, p: Paint): string {
       return `  ${p.yellow('⧗')} ${id}  waiting for a governance decision`;
     case 'waiting_approval':
       return `  ${p.yellow('⏸')} ${id}  waiting for approval — orchestron approve ${runId} --step ${id}`;
+    case 'waiting_event':
+      return `  ${p.yellow('⧗')} ${id}  waiting for event${waitText(step)} — orchestron send-event`;
     case 'running':
       return `  ${p.cyan('▶')} ${id}  running${attemptText(step.attempt)}`;
     case 'retry_scheduled':
@@ -95,6 +97,13 @@ function stepLine(runId: string, step: StepView, p: Paint): string {
     default:
       return `  ? ${id}  ${unknownStatus(step.status)}${attemptText(step.attempt)}`;
   }
+}
+
+function waitText(step: StepView): string {
+  const wait = step.waitsFor;
+  return wait
+    ? ` ${wait.event} (key ${JSON.stringify(wait.key)})${wait.timeoutAt ? ` until ${wait.timeoutAt}` : ''}`
+    : '';
 }
 
 function governanceLine(step: StepView, p: Paint): string {

@@ -47,3 +47,23 @@ describe('the run view', () => {
     );
   });
 });
+
+describe('an event step in the run view', () => {
+  it('shows the event and key it waits for, until when, and how to send it', () => {
+    const waits = gate({
+      id: 'signed',
+      type: 'event',
+      status: 'waiting_event',
+      assignees: undefined,
+      escalatedTo: undefined,
+      waitsFor: { event: 'contract.signed', key: 'C-1', since: 'x', timeoutAt: '2026-01-01T02:00:00.000Z' },
+    } as Partial<StepView>);
+    const lines = runViewLines(run(waits), null, false);
+    expect(lines.find((l) => l.startsWith('signed'))).toMatch(
+      /^signed +waiting_event \(contract\.signed "C-1"\) +0 +\(event\)/,
+    );
+    expect(lines).toContain(
+      'Waiting: signed waits for event contract.signed with key "C-1" until 2026-01-01T02:00:00.000Z (orchestron send-event contract.signed --key "C-1" --id <id> --payload <json>)',
+    );
+  });
+});

@@ -21,6 +21,7 @@ export function runViewLines(
     ...stepTable(run.steps),
     ...usageLines(run),
   ];
+  lines.push(...waitLines(run.steps));
   if (run.attention)
     lines.push(
       '',
@@ -43,6 +44,19 @@ export function runViewLines(
     );
   }
   return lines;
+}
+
+/** The events the run's steps wait for, and how to send one. */
+function waitLines(steps: readonly StepView[]): string[] {
+  const waits = steps.flatMap((s) => (s.status === 'waiting_event' && s.waitsFor ? [{ id: s.id, ...s.waitsFor }] : []));
+  if (waits.length === 0) return [];
+  return [
+    '',
+    ...waits.map(
+      (w) =>
+        `Waiting: ${w.id} waits for event ${w.event} with key ${JSON.stringify(w.key)}${w.timeoutAt ? ` until ${w.timeoutAt}` : ''} (orchestron send-event ${w.event} --key ${JSON.stringify(w.key)} --id <id> --payload <json>)`,
+    ),
+  ];
 }
 
 /** Absent from servers before forks existed. */
@@ -78,9 +92,11 @@ function stepTable(steps: readonly StepView[]): string[] {
         ? `${s.status} (held: ${s.held.reason})`
         : s.escalatedTo
           ? `${s.status} (escalated to ${s.escalatedTo.join(', ')})`
-          : s.status,
+          : s.waitsFor
+            ? `${s.status} (${s.waitsFor.event} ${JSON.stringify(s.waitsFor.key)})`
+            : s.status,
     String(s.attempt),
-    s.worker ?? (s.type === 'approval' ? '(approval)' : '-'),
+    s.worker ?? (s.type === 'approval' ? '(approval)' : s.type === 'event' ? '(event)' : '-'),
     ...(withCompensation
       ? [
           s.compensation

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { flowControlFromEnv } from '@orchestron/runtime';
 import { createLogger, createMetrics, runServiceMain, serveMetrics, startTracing } from '@orchestron/telemetry';
-import { openBus, openStore, tierConfig } from '@orchestron/tiers';
+import { eventBufferSetting, openBus, openStore, tierConfig } from '@orchestron/tiers';
 import { DEFAULT_ORCHESTRATOR_GROUP, startOrchestrator } from './start-orchestrator.ts';
 
 const HELP = `orchestron orchestrator — folds step reports into runs and dispatches the next steps
@@ -29,6 +29,8 @@ Environment:
   ORCHESTRON_FLOW_CONTROL      circuit breakers and concurrency limits per worker name, as JSON, e.g.
                                {"defaults":{"failureThreshold":10,"openMs":5000},"workers":{"payments":{"concurrency":4}}}
                                (defaults: 10 consecutive retryable failures open a breaker for 5 s; no limit)
+  ORCHESTRON_EVENT_BUFFER      how long an event no step waits for yet is kept for one that will (default 24h;
+                               a duration such as 15m, 24h or 7d, at most 30d)
   OTEL_EXPORTER_OTLP_ENDPOINT  export trace spans over OTLP/HTTP (e.g. http://127.0.0.1:4318); unset: none
 
 Logs are JSON lines on stderr; stdout gets one line once the instance is consuming.
@@ -53,6 +55,7 @@ await runServiceMain({
       logger,
       metrics,
       flowControl,
+      eventBufferMs: eventBufferSetting(process.env),
       ...(process.env.ORCHESTRON_ORCHESTRATOR_GROUP ? { group: process.env.ORCHESTRON_ORCHESTRATOR_GROUP } : {}),
     });
     const metricsPort = process.env.ORCHESTRON_METRICS_PORT;

@@ -40,6 +40,7 @@ const ORCHESTRATOR_TOPICS = [
   Topics.stepEvents,
   Topics.operatorCommands,
   Topics.governanceDecisions,
+  Topics.externalEvents,
 ];
 Reflect.decorate(
   [EventPattern<string[]>(ORCHESTRATOR_TOPICS)],

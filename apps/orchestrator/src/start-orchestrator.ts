@@ -33,6 +33,8 @@ export interface OrchestratorOptions {
   readonly clock?: Clock;
   /** Circuit breakers and concurrency limits per worker name. */
   readonly flowControl?: FlowControlSettings;
+  /** How long an event no step waits for is kept (ORCHESTRON_EVENT_BUFFER). */
+  readonly eventBufferMs?: number;
 }
 
 export interface OrchestratorHandle {
@@ -45,7 +47,7 @@ export interface OrchestratorHandle {
 
 /**
  * One orchestrator instance: the engine behind a Nest microservice on the bus. It consumes workflow starts, step
- * reports, operator commands and governance decisions in one consumer group; the partitions the group gives it
+ * reports, operator commands, governance decisions and external events in one consumer group; the partitions the group gives it
  * decide which runs it owns (their timers, their recovery). Governance goes to the governance service over the bus.
  */
 export async function startOrchestrator(options: OrchestratorOptions): Promise<OrchestratorHandle> {
@@ -64,6 +66,7 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
       ? { observer: metricsObserver(options.metrics), onFlowChange: flowMetricsObserver(options.metrics) }
       : {}),
     ...(options.flowControl ? { flowControl: options.flowControl } : {}),
+    ...(options.eventBufferMs !== undefined ? { eventBufferMs: options.eventBufferMs } : {}),
   });
   await engine.start();
   const transport = new BusTransport({

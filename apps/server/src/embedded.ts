@@ -16,6 +16,7 @@ import type { Metrics } from '@orchestron/telemetry';
 import type { AuditIndexer, Logger } from '@orchestron/runtime';
 import type { Worker } from '@orchestron/worker-sdk';
 import type { ApiKey } from './http/auth.ts';
+import { eventBufferSetting } from '@orchestron/tiers';
 import { openBus, openStore } from './tiers.ts';
 import type { TierConfig } from './tiers.ts';
 
@@ -75,6 +76,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
     governance,
     logger: options.logger,
     flowControl: flowControlFromEnv(process.env.ORCHESTRON_FLOW_CONTROL),
+    eventBufferMs: eventBufferSetting(process.env),
     ...(options.metrics
       ? { observer: metricsObserver(options.metrics), onFlowChange: flowMetricsObserver(options.metrics) }
       : {}),

@@ -29,3 +29,14 @@ export {
   workflowStartSchema,
 } from './messages.ts';
 export { MAX_REPORTED_TOKENS, stepCommandSchema, stepEventSchema, stepUsageSchema } from './wire.ts';
+export type { ExternalEventMessage } from './external-events.ts';
+export {
+  DEFAULT_EVENT_BUFFER_MS,
+  externalEventKey,
+  externalEventSchema,
+  MAX_EVENT_ID,
+  MAX_EVENT_KEY,
+  MAX_EVENT_NAME,
+  MAX_EVENT_PAYLOAD_BYTES,
+  parseExternalEventMessage,
+} from './external-events.ts';

@@ -15,6 +15,8 @@ export interface TopicNames {
   readonly governanceRequests: string;
   readonly governanceDecisions: string;
   readonly operatorCommands: string;
+  /** Events from outside for the runs waiting for them (`type: event` steps). */
+  readonly externalEvents: string;
   readonly deadLetters: string;
   commands(worker: string): string;
   /** A consumer group name (`orchestron-orchestrator` → `acme.orchestron-orchestrator`). */
@@ -46,6 +48,7 @@ export function topicNames(prefix = ''): TopicNames {
     governanceRequests: `${prefix}orchestron.governance.requests`,
     governanceDecisions: `${prefix}orchestron.governance.decisions`,
     operatorCommands: `${prefix}orchestron.operator.commands`,
+    externalEvents: `${prefix}orchestron.external.events`,
     deadLetters: `${prefix}orchestron.dlq`,
     commands: (worker: string): string => `${prefix}orchestron.commands.${worker}`,
     group: (name: string): string => `${prefix}${name}`,

@@ -31,7 +31,7 @@ type RawCompensation = {
   heartbeatTimeout?: string;
 };
 type RawStep = {
-  type?: 'task' | 'approval';
+  type?: 'task' | 'approval' | 'event';
   worker?: string;
   action?: string;
   needs?: string[];
@@ -45,9 +45,11 @@ type RawStep = {
   heartbeatTimeout?: string;
   governanceTimeout?: string;
   assignees?: string[];
-  onTimeout?: 'escalate' | 'fail';
+  onTimeout?: 'escalate' | 'fail' | 'skip';
   escalateTo?: string[];
   escalateAfter?: string;
+  event?: string;
+  match?: string;
 };
 type RawDefinition = {
   id: string;
@@ -87,7 +89,8 @@ export function compileDefinition(raw: unknown): CompiledDefinition {
   for (const [id, step] of Object.entries(def.steps)) {
     const type = step.type ?? 'task';
     const retry = mergeRetry(baseRetry, step.retry);
-    const timeoutMs = type === 'approval' ? duration(step.timeout) : (duration(step.timeout) ?? baseTimeout);
+    const gate = type !== 'task';
+    const timeoutMs = gate ? duration(step.timeout) : (duration(step.timeout) ?? baseTimeout);
     steps[id] = {
       id,
       type,
@@ -101,11 +104,12 @@ export function compileDefinition(raw: unknown): CompiledDefinition {
       compensate: step.compensate ? compensation(step, step.compensate, baseRetry, baseTimeout, baseHeartbeat) : null,
       retry,
       timeoutMs,
-      heartbeatTimeoutMs: type === 'approval' ? null : (duration(step.heartbeatTimeout) ?? baseHeartbeat),
-      governanceTimeoutMs: type === 'approval' ? null : (duration(step.governanceTimeout) ?? baseGovernance),
+      heartbeatTimeoutMs: gate ? null : (duration(step.heartbeatTimeout) ?? baseHeartbeat),
+      governanceTimeoutMs: gate ? null : (duration(step.governanceTimeout) ?? baseGovernance),
       assignees: step.assignees ?? [],
       onTimeout: step.onTimeout ?? (type === 'approval' ? 'escalate' : 'fail'),
       ...escalation(step, timeoutMs),
+      ...(type === 'event' ? { wait: { event: step.event ?? '', match: unwrapExpression(step.match ?? '') } } : {}),
     };
   }
   return {

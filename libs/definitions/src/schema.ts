@@ -16,6 +16,8 @@ const governanceTimeout = {
 /** Definition ids, step ids and workers: what identifier.ts states in words as IDENTIFIER_RULE. */
 export const IDENTIFIER_PATTERN = '^[a-z0-9][a-z0-9_-]{0,62}$';
 const identifier = { type: 'string', pattern: IDENTIFIER_PATTERN };
+/** How long an event name may be; the keys events carry are bounded at the edge. */
+export const MAX_EVENT_NAME = 200;
 /** At most this many assignees an approval escalates to. */
 export const MAX_ESCALATE_TO = 32;
 
@@ -57,7 +59,7 @@ const step = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    type: { enum: ['task', 'approval'], default: 'task' },
+    type: { enum: ['task', 'approval', 'event'], default: 'task' },
     worker: identifier,
     action: { type: 'string', minLength: 1 },
     needs: { type: 'array', items: { type: 'string' }, uniqueItems: true },
@@ -75,7 +77,18 @@ const step = {
     heartbeatTimeout: duration,
     governanceTimeout,
     assignees: { type: 'array', items: { type: 'string', minLength: 1 } },
-    onTimeout: { enum: ['escalate', 'fail'] },
+    onTimeout: { enum: ['escalate', 'fail', 'skip'] },
+    event: {
+      type: 'string',
+      minLength: 1,
+      maxLength: MAX_EVENT_NAME,
+      description: 'An event step: the name of the event it waits for, e.g. contract.signed.',
+    },
+    match: {
+      ...expression,
+      description:
+        'An event step: the key an event must carry to be delivered to this run, e.g. ${{ input.contractId }}; evaluated when the step starts waiting.',
+    },
     escalateTo: {
       type: 'array',
       items: { type: 'string', minLength: 1 },

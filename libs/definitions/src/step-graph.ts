@@ -20,6 +20,9 @@ export type RawStep = {
   sideEffect?: boolean;
   escalateTo?: unknown;
   escalateAfter?: string;
+  event?: unknown;
+  match?: unknown;
+  onTimeout?: unknown;
 };
 
 export function needsOf(step: RawStep | undefined): string[] {

@@ -8,7 +8,8 @@ export type JoinPolicy =
 export type Backoff = 'exponential' | 'fixed';
 export type Jitter = 'full' | 'equal' | 'none';
 export type OnFailure = 'compensate' | 'escalate' | 'fail';
-export type OnTimeout = 'escalate' | 'fail';
+/** `skip` only on an event step: it then completes as skipped, with a null output. */
+export type OnTimeout = 'escalate' | 'fail' | 'skip';
 
 export interface RetryPolicy {
   readonly maxAttempts: number;
@@ -32,7 +33,7 @@ export interface CompiledCompensation {
 
 export interface CompiledStep {
   readonly id: string;
-  readonly type: 'task' | 'approval';
+  readonly type: 'task' | 'approval' | 'event';
   readonly worker: string | null;
   readonly action: string | null;
   readonly needs: readonly string[];
@@ -62,6 +63,15 @@ export interface CompiledStep {
   readonly escalateTo?: readonly string[];
   /** How long the escalated gate waits; present exactly when `escalateTo` is. */
   readonly escalateAfterMs?: number;
+  /** An event step's wait: present exactly on event steps (so other steps' fingerprints are unchanged). */
+  readonly wait?: EventWait;
+}
+
+/** What an event step waits for: the event's name, and the key it must carry (`match`, evaluated when it starts waiting). */
+export interface EventWait {
+  readonly event: string;
+  /** A CEL expression, without the `${{ }}` wrapper. */
+  readonly match: string;
 }
 
 /**

@@ -67,6 +67,8 @@ function sitesOf(id: string, step: RawStep): Site[] {
     sites.push({ path: `${at}/when`, source, compensation: false, guards: NONE });
     whenGuards = guardsOfSource(source);
   }
+  if (typeof step.match === 'string')
+    sites.push({ path: `${at}/match`, source: unwrapExpression(step.match), compensation: false, guards: whenGuards });
   for (const e of templateExpressions(step.input, `${at}/input`))
     sites.push({ ...e, compensation: false, guards: whenGuards });
   if (step.compensate && typeof step.compensate === 'object') {

@@ -7,6 +7,7 @@ import { checkJsonLimits, JsonLimitError, MAX_JSON_DEPTH } from './json-limits.t
 import { QUOTE_MAX_CHARS, quoteForMessage } from './quote.ts';
 import { findCycles } from './step-graph.ts';
 import type { RawStep } from './step-graph.ts';
+import { checkEventFields } from './event-step-checks.ts';
 import { checkExpressions, suggest } from './validate-expressions.ts';
 import type { DefinitionIssue } from './types.ts';
 
@@ -55,9 +56,11 @@ function checkStep(id: string, step: RawStep, ids: Set<string>, issues: Definiti
       issues.push({ path: `${at}/needs/${i}`, message: `unknown step ${quoteForMessage(need)}${suggest(need, ids)}` });
   });
   const isApproval = step.type === 'approval';
+  const isEvent = step.type === 'event';
+  checkEventFields(step, at, issues);
   if (isApproval && step.worker !== undefined)
     issues.push({ path: `${at}/worker`, message: 'an approval step is a human gate and takes no worker' });
-  if (!isApproval && step.worker === undefined)
+  if (!isApproval && !isEvent && step.worker === undefined)
     issues.push({ path: `${at}/worker`, message: 'a task step needs a worker' });
   const quorum = typeof step.join === 'string' ? /^quorum\((\d+)\)$/.exec(step.join) : null;
   if (quorum && Number(quorum[1]) > needs.length) {
@@ -66,7 +69,7 @@ function checkStep(id: string, step: RawStep, ids: Set<string>, issues: Definiti
       message: `quorum(${quorum[1]}) needs ${quorum[1]} successes but the step has only ${needs.length} need${needs.length === 1 ? '' : 's'}`,
     });
   }
-  if (step.compensate !== undefined) checkCompensation(step, at, issues);
+  if (step.compensate !== undefined && !isEvent) checkCompensation(step, at, issues);
   checkDelays(step.retry, `${at}/retry`, issues);
   checkPositive(step, at, issues);
   // A deadline that can never apply is a mistake in the definition, not something to ignore.
@@ -80,7 +83,7 @@ function checkStep(id: string, step: RawStep, ids: Set<string>, issues: Definiti
 
 /** A second level of approvers is reached only when the gate's own deadline passes. */
 function checkEscalation(step: RawStep, at: string, issues: DefinitionIssue[]): void {
-  if (step.escalateTo !== undefined && step.type !== 'approval')
+  if (step.escalateTo !== undefined && step.type !== 'approval' && step.type !== 'event')
     issues.push({
       path: `${at}/escalateTo`,
       message: 'only an approval step can escalate to other assignees: a task step has no gate',

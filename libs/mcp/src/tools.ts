@@ -165,6 +165,25 @@ const start: ToolSpec = {
   }),
 };
 
+const sendEvent: ToolSpec = {
+  name: 'send_event',
+  title: 'Send an event',
+  description:
+    'Delivers an event from outside (a signature, a payment notice) to the steps waiting for it by name and key; kept for a while if none waits yet. The same id twice is a duplicate, ignored. Producer, operator and admin keys.',
+  route: 'POST /v1/events',
+  inputSchema: objectOf(
+    {
+      name: { type: 'string', minLength: 1, maxLength: 200, description: 'e.g. contract.signed' },
+      key: { type: 'string', minLength: 1, maxLength: 512, description: 'the value the waiting step matches on' },
+      id: { type: 'string', minLength: 1, maxLength: 200, description: 'unique per event: a repeat is ignored' },
+      payload: ANY_JSON,
+    },
+    ['name', 'key', 'id'],
+  ),
+  outputSchema: envelope({}),
+  request: (a) => ({ method: 'POST', path: '/v1/events', body: pick(a, ['name', 'key', 'id', 'payload']) }),
+};
+
 interface ActionSpec {
   readonly tool: string;
   readonly action: string;
@@ -276,4 +295,10 @@ function actionTool(spec: ActionSpec): ToolSpec {
 }
 
 /** Every tool, in the order a client lists them. */
-export const TOOLS: readonly ToolSpec[] = [...read.slice(0, 3), start, ...read.slice(3), ...ACTIONS.map(actionTool)];
+export const TOOLS: readonly ToolSpec[] = [
+  ...read.slice(0, 3),
+  start,
+  ...read.slice(3),
+  sendEvent,
+  ...ACTIONS.map(actionTool),
+];

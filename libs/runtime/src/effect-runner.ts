@@ -17,6 +17,8 @@ export interface EffectRunnerOptions {
   readonly timers: TimerWheel;
   readonly owns: (runId: string) => boolean;
   readonly logger: Logger;
+  /** An event step began waiting: correlate it (in the background: it may hand the run an event, in its queue). */
+  readonly awaitEvent: (state: RunData, wait: Extract<Effect, { type: 'AwaitEvent' }>['data']) => void;
 }
 
 type Outgoing = { key: string; value: StepCommandMessage; headers: Record<string, string> };
@@ -59,6 +61,9 @@ export class EffectRunner {
         }
         case 'AskGovernance':
           governance.request(state, effect.data.stepId, effect.data.input);
+          break;
+        case 'AwaitEvent':
+          this.options.awaitEvent(state, effect.data);
           break;
         case 'Notify':
           if (effect.data.kind === 'approval_requested' || effect.data.kind === 'approval_escalated')

@@ -44,4 +44,6 @@ export interface EngineOptions {
   readonly readCheckpoints?: ReadCheckpointSettings | false;
   /** Snapshots of long runs in the store's checkpoints, so loading one does not fold its whole history. false: none. */
   readonly runSnapshots?: RunSnapshotSettings | false;
+  /** How long an event no step waits for is kept for one that will (ORCHESTRON_EVENT_BUFFER; default 24 h). */
+  readonly eventBufferMs?: number;
 }

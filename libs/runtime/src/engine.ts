@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Topics } from '@orchestron/bus';
+import { DEFAULT_EVENT_BUFFER_MS, Topics } from '@orchestron/bus';
 import type { BusSubscription, DeliveredMessage, MessageBus, TopicPartition } from '@orchestron/bus';
 import type { EventStore, RecordedEvent } from '@orchestron/event-store';
 import { withSpan } from '@orchestron/telemetry';
@@ -8,6 +8,8 @@ import type { Command, RunData, RunState, Timer } from '@orchestron/workflow-cor
 import type { DefinitionRegistry } from './definition-registry.ts';
 import { commandTopicsOf } from './command-topics.ts';
 import { EffectRunner } from './effect-runner.ts';
+import { EventCorrelator } from './event-correlator.ts';
+import { handleExternalEventMessage } from './external-event-messages.ts';
 import type { EngineOptions } from './engine-options.ts';
 import { FlowControl } from './flow-control.ts';
 import { FlowDispatch } from './flow-dispatch.ts';
@@ -29,7 +31,7 @@ import { RunCommands } from './run-commands.ts';
 import type { Applied } from './run-commands.ts';
 import { handleRunMessage } from './run-messages.ts';
 import type { MessageTarget } from './run-messages.ts';
-import type { RunCommand, RunService, StartRunRequest } from './run-service.ts';
+import type { RunCommand, RunService, SendEventRequest, SendEventResult, StartRunRequest } from './run-service.ts';
 import { keyMetadata, requireRun, withMetadata } from './run-requests.ts';
 import { fireTimer } from './timer-firing.ts';
 import { TimerWheel } from './timers.ts';
@@ -60,6 +62,7 @@ export class Engine implements RunService {
   private readonly timers: TimerWheel;
   private readonly target: MessageTarget;
   private readonly rebalance: Rebalance;
+  private readonly correlator: EventCorrelator;
   private subscription: BusSubscription | undefined;
   private stopped = false;
 
@@ -126,6 +129,19 @@ export class Engine implements RunService {
       },
       ...(options.governanceRetry ? { retry: options.governanceRetry } : {}),
     });
+    this.correlator = new EventCorrelator({
+      store: this.store,
+      clock: this.clock,
+      logger: this.logger,
+      bufferMs: options.eventBufferMs ?? DEFAULT_EVENT_BUFFER_MS,
+      waits: async ({ runId, stepId, since }, name, key) => {
+        const step = (await this.getRun(runId))?.steps[stepId];
+        return step?.status === 'waiting_event' && step.event === name && step.key === key && step.since === since;
+      },
+      deliver: async ({ runId }, event, actor) => {
+        await this.apply(runId, withMetadata({ type: 'DeliverEvent', data: event }, this.clock.now(), actor), {});
+      },
+    });
     this.effects = new EffectRunner({
       bus: this.bus,
       flow: this.flow,
@@ -134,6 +150,15 @@ export class Engine implements RunService {
       timers: this.timers,
       owns: (runId) => this.ownership.owns(runId),
       logger: this.logger,
+      awaitEvent: (state, { stepId, event, key, since }) =>
+        this.correlator.awaitInBackground({
+          tenant: state.tenant,
+          runId: state.runId,
+          stepId,
+          since,
+          name: event,
+          key,
+        }),
     });
     this.rebalance = new Rebalance({
       store: this.store,
@@ -178,6 +203,7 @@ export class Engine implements RunService {
       Topics.workflowStarts,
       Topics.stepEvents,
       Topics.operatorCommands,
+      Topics.externalEvents,
       ...(this.governanceOverBus ? [Topics.governanceDecisions] : []),
     ];
   }
@@ -217,7 +243,14 @@ export class Engine implements RunService {
 
   /** One message from a consumed topic. Throws on a malformed one, so the bus dead-letters it with the reason. */
   handle(message: DeliveredMessage): Promise<void> {
+    if (message.topic === Topics.externalEvents)
+      return handleExternalEventMessage((request) => this.sendEvent(request), message, this.logger);
     return handleRunMessage(this.target, message);
+  }
+
+  /** An event from outside: correlated in the store with the event steps waiting for it (see EventCorrelator). */
+  sendEvent(request: SendEventRequest): Promise<SendEventResult> {
+    return this.correlator.receive(request);
   }
 
   /** The group gave this instance a new set of partitions: see Rebalance. */
@@ -234,6 +267,7 @@ export class Engine implements RunService {
     await this.readSide.close();
     // A recovery still running would go on sending after the caller closes the bus.
     await this.rebalance.settled();
+    await this.correlator.stop();
     await this.commands.drained();
     this.timers.clear();
   }

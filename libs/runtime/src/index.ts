@@ -1,7 +1,17 @@
 export { Engine } from './engine.ts';
 export { runIdForKey, traceparentFor } from './dispatch-messages.ts';
 export type { EngineOptions } from './engine-options.ts';
-export type { AcceptedStart, ForkRequest, RunCommand, StartRunRequest, StartRunResult } from './run-service.ts';
+export type {
+  AcceptedStart,
+  ForkRequest,
+  RunCommand,
+  SendEventRequest,
+  SendEventResult,
+  StartRunRequest,
+  StartRunResult,
+} from './run-service.ts';
+export { DEFAULT_EVENT_BUFFER_MS } from '@orchestron/bus';
+export { CORRELATION_STREAM_PREFIX, correlationStream } from './correlation-stream.ts';
 export { DefinitionRegistry, DefinitionError, definitionStream } from './definition-registry.ts';
 export type { DefinitionEntry, RegisteredDefinition, VersionChoice } from './definition-registry.ts';
 export { RunIndex, RUN_STREAM_PREFIX, runStream } from './run-index.ts';

@@ -26,10 +26,12 @@ export async function recoverRun(deps: RecoveryDeps, runId: string): Promise<voi
   const { store, commands, effects, flow, dispatch, logger } = deps;
   await commands.serial(runId, async () => {
     const recorded = await store.readStream(runStream(runId));
-    const { state, sends, asks } = outstanding(recorded.map((e) => ({ type: e.type, data: e.data }) as WorkflowEvent));
+    const { state, sends, asks, awaits } = outstanding(
+      recorded.map((e) => ({ type: e.type, data: e.data }) as WorkflowEvent),
+    );
     if (!isStarted(state) || isTerminalRun(state.status)) return;
     commands.remember(runId, state, (recorded[recorded.length - 1] as RecordedEvent).revision);
-    const again: Effect[] = [...asks];
+    const again: Effect[] = [...asks, ...awaits];
     for (const { data, held } of sends) {
       if (held) {
         flow.hold({ runId, stepId: data.stepId, attempt: data.attempt, phase: data.phase, worker: data.worker });

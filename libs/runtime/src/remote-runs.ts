@@ -17,7 +17,9 @@ import { forkStart } from './run-fork.ts';
 import { replay } from './replay.ts';
 import { requireRun, requireString, withMetadata } from './run-requests.ts';
 import { runIdForKey, traceparentFor } from './dispatch-messages.ts';
-import type { RunCommand, StartRunRequest, StartRunResult } from './run-service.ts';
+import type { RunCommand, SendEventRequest, SendEventResult, StartRunRequest, StartRunResult } from './run-service.ts';
+import { publishExternalEvent } from './remote-events.ts';
+import type { Wait, Watch } from './remote-events.ts';
 import { silentLogger, systemClock } from './ports.ts';
 import type { Clock, Logger } from './ports.ts';
 import type { ReadCheckpointSettings } from './read-checkpoints.ts';
@@ -58,10 +60,6 @@ interface Waiter {
   readonly matches: (event: RecordedEvent) => boolean;
   readonly resolve: (event: RecordedEvent) => void;
 }
-
-/** What a wait is for: events of these streams that match. */
-type Watch = readonly (readonly [stream: string, matches: (event: RecordedEvent) => boolean])[];
-type Wait = { promise: Promise<RecordedEvent | null>; cancel(): void };
 
 /**
  * The production tier's RunService, for the API process: reads come from the event store (and read models
@@ -267,6 +265,19 @@ export class RemoteRuns implements RunService {
     );
     const { state: after } = await this.load(runId);
     return after as RunData;
+  }
+
+  /** On the bus to the orchestrators, which correlate it; answered once its outcome is in the correlation stream. */
+  sendEvent(request: SendEventRequest): Promise<SendEventResult> {
+    return publishExternalEvent(
+      {
+        store: this.store,
+        bus: this.bus,
+        waitFor: (watch) => this.waitFor(watch),
+        settle: (w, m, d) => this.settle(w, m, d),
+      },
+      request,
+    );
   }
 
   cachedSummary(runId: string): RunSummary | undefined {

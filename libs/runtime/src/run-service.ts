@@ -92,4 +92,34 @@ export interface RunService {
   countRuns(): RunCount[];
   /** Long poll: until the run ends (or changes past `after`), the time is up, or the signal aborts. */
   awaitRun(runId: string, request: RunWaitRequest): Promise<RunWaitResult>;
+  /** An event from outside for the event steps of the tenant's runs waiting for its name and key. */
+  sendEvent(request: SendEventRequest): Promise<SendEventResult>;
 }
+
+/** An event from outside (`POST /v1/events`, `orchestron send-event`, `orchestron.external.events`). */
+export interface SendEventRequest {
+  readonly tenant: string;
+  readonly name: string;
+  readonly key: string;
+  /** The producer's id: a second event with the same id, name and key is a duplicate, and ignored. */
+  readonly id: string;
+  readonly payload?: unknown;
+  readonly actor: string;
+}
+
+/**
+ * `delivered`: to these steps, which were waiting. `buffered`: no step waited; it is kept until `expiresAt` for the
+ * first that will. `duplicate`: an event with this id came before (`deliveredTo` says where that one went).
+ */
+export type SendEventResult =
+  | {
+      readonly status: 'delivered' | 'duplicate';
+      readonly eventId: string;
+      readonly deliveredTo: readonly { readonly runId: string; readonly stepId: string }[];
+    }
+  | {
+      readonly status: 'buffered';
+      readonly eventId: string;
+      readonly deliveredTo: readonly [];
+      readonly expiresAt: string;
+    };

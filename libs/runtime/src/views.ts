@@ -1,10 +1,18 @@
 import { errorOf, escalatedToOf, finishedAtOf, gateAssignees, heldOf, outputOf } from '@orchestron/workflow-core';
 import type { Budget } from '@orchestron/definitions';
-import type { CompensationStatus, Hold, RunData, RunStatus, StepStatus, UsageTotals } from '@orchestron/workflow-core';
+import type {
+  CompensationStatus,
+  Hold,
+  RunData,
+  RunStatus,
+  StepState,
+  StepStatus,
+  UsageTotals,
+} from '@orchestron/workflow-core';
 
 export interface StepView {
   readonly id: string;
-  readonly type: 'task' | 'approval';
+  readonly type: 'task' | 'approval' | 'event';
   readonly worker: string | null;
   readonly needs: readonly string[];
   readonly status: StepStatus;
@@ -29,6 +37,8 @@ export interface StepView {
   readonly escalatedTo?: readonly string[] | null;
   /** What the step's attempts reported using (tokens, cost per currency); absent when they reported none. */
   readonly usage?: UsageTotals;
+  /** Event steps only: the event the step waits (or waited) for, and the key its match evaluated to; null before. */
+  readonly waitsFor?: { event: string; key: string; since: string; timeoutAt: string | null } | null;
 }
 
 export interface RunView {
@@ -90,6 +100,7 @@ export function toRunView(run: RunData): RunView {
         held: heldView(heldOf(st) ?? comp?.held ?? null),
         ...(def?.type === 'approval' ? { assignees: gateAssignees(run, id), escalatedTo: escalatedToOf(st) } : {}),
         ...(run.stepUsage[id] !== undefined ? { usage: run.stepUsage[id] } : {}),
+        ...(def?.type === 'event' ? { waitsFor: waitView(st) } : {}),
       };
     }),
   };
@@ -102,6 +113,11 @@ function usageView(run: RunData): Pick<RunView, 'usage' | 'budget'> {
     ...(used || run.budget !== null ? { usage: run.usage } : {}),
     ...(run.budget !== null ? { budget: run.budget } : {}),
   };
+}
+
+function waitView(st: StepState | undefined): StepView['waitsFor'] {
+  if (st?.status !== 'waiting_event') return null;
+  return { event: st.event, key: st.key, since: new Date(st.since).toISOString(), timeoutAt: iso(st.timeoutAt) };
 }
 
 function heldView(held: Hold | null): StepView['held'] {

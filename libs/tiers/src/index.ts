@@ -1,6 +1,8 @@
 export { ALL_TOPICS, openBus, openStore, tierConfig } from './tiers.ts';
 export type { BusKind, OpenBusOptions, StoreKind, TierConfig } from './tiers.ts';
 export {
+  eventBufferSetting,
+  MAX_EVENT_BUFFER_MS,
   integerSetting,
   kafkaSettings,
   KAFKA_DEFAULTS,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { kafkaSettings, postgresSettings, SettingError } from './settings.ts';
+import { eventBufferSetting, kafkaSettings, postgresSettings, SettingError } from './settings.ts';
 import { tierConfig } from './tiers.ts';
 
 describe('Kafka and PostgreSQL settings, read once for every service', () => {
@@ -51,5 +51,23 @@ describe('Kafka and PostgreSQL settings, read once for every service', () => {
     const config = tierConfig(env);
     expect([config.kafkaBrokers, config.kafkaPartitions, config.kafkaSessionTimeoutMs]).toEqual([['k:1'], 3, 7000]);
     expect([config.pgUrl, config.pgSchema, config.pgPoolSize]).toEqual([postgresSettings(env).url, 'orchestron', 7]);
+  });
+});
+
+describe('ORCHESTRON_EVENT_BUFFER', () => {
+  it('defaults to 24h and reads a duration', () => {
+    expect(eventBufferSetting({})).toBe(86_400_000);
+    expect(eventBufferSetting({ ORCHESTRON_EVENT_BUFFER: '' })).toBe(86_400_000);
+    expect(eventBufferSetting({ ORCHESTRON_EVENT_BUFFER: '15m' })).toBe(900_000);
+    expect(eventBufferSetting({ ORCHESTRON_EVENT_BUFFER: '1h30m' })).toBe(5_400_000);
+  });
+
+  it('refuses what is not a duration, 0 and more than 30 days, naming the variable', () => {
+    for (const bad of ['24', 'soon', '0s', '31d', '-1h'])
+      expect(() => eventBufferSetting({ ORCHESTRON_EVENT_BUFFER: bad })).toThrow(
+        new SettingError(
+          `ORCHESTRON_EVENT_BUFFER must be a duration such as 15m, 24h or 7d, longer than 0 and at most 30d; got ${JSON.stringify(bad)}`,
+        ),
+      );
   });
 });

@@ -1,3 +1,7 @@
+import { formatDuration, parseDuration } from '@orchestron/definitions';
+// From the bus, not the runtime: every service reads its settings here, and a worker should not load the engine.
+import { DEFAULT_EVENT_BUFFER_MS } from '@orchestron/bus';
+
 /*
  * The Kafka and PostgreSQL settings every service reads from its environment, read in one place so that the
  * defaults and minimums cannot drift apart between the orchestrator, the server, governance and the workers.
@@ -87,4 +91,22 @@ export function integerSetting(env: Env, name: string, fallback: number, min: nu
   if (!Number.isInteger(value) || value < min)
     throw new SettingError(`${name} must be an integer of at least ${min}, got ${JSON.stringify(raw)}`);
   return value;
+}
+
+/** Longest buffer window: an event kept longer is more likely a mistake than a wait worth keeping. */
+export const MAX_EVENT_BUFFER_MS = 30 * 86_400_000;
+
+/**
+ * ORCHESTRON_EVENT_BUFFER: how long an event no step waits for yet is kept for the first one that will (default 24h),
+ * a duration such as 15m, 24h or 7d; 0 is not allowed (an event a moment early would be lost).
+ */
+export function eventBufferSetting(env: Env): number {
+  const raw = env.ORCHESTRON_EVENT_BUFFER;
+  if (raw === undefined || raw === '') return DEFAULT_EVENT_BUFFER_MS;
+  const ms = parseDuration(raw.trim());
+  if (ms === null || ms <= 0 || ms > MAX_EVENT_BUFFER_MS)
+    throw new SettingError(
+      `ORCHESTRON_EVENT_BUFFER must be a duration such as 15m, 24h or 7d, longer than 0 and at most ${formatDuration(MAX_EVENT_BUFFER_MS)}; got ${JSON.stringify(raw)}`,
+    );
+  return ms;
 }

@@ -83,6 +83,7 @@ export const ALL_TOPICS: readonly string[] = [
   Topics.governanceRequests,
   Topics.governanceDecisions,
   Topics.operatorCommands,
+  Topics.externalEvents,
   Topics.deadLetters,
 ];
 

@@ -5,6 +5,7 @@ import { inputDigest } from './digest.ts';
 import { StepErrorCodes } from './errors.ts';
 import { context, dispatchEvents, expressionError, failStep, schedule, timerId } from './event-builders.ts';
 import type { StepError, WorkflowEvent } from './messages.ts';
+import { startWaiting } from './event-waits.ts';
 import { evaluateJoin, governanceTimeoutOf } from './policies.ts';
 import { isGoverned } from './state.ts';
 import type { PendingStep, RetryScheduledStep, RunData } from './state.ts';
@@ -60,6 +61,7 @@ export function activate(s: RunData, def: CompiledStep, st: PendingStep, now: nu
         },
       ];
   }
+  if (def.type === 'event') return startWaiting(s, def, st, now);
   if (def.type === 'approval') {
     const events: WorkflowEvent[] = [
       {

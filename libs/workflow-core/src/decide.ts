@@ -3,6 +3,7 @@ import { effectsOf } from './effects.ts';
 import type { Decision } from './effects.ts';
 import { DomainError } from './errors.ts';
 import { evolve, assertNever } from './evolve.ts';
+import { deliverEvent } from './event-waits.ts';
 import { checkFork } from './fork.ts';
 import { hold, release } from './holds.ts';
 import type { Command, WorkflowEvent } from './messages.ts';
@@ -78,6 +79,8 @@ function handle(command: Command, state: RunState): WorkflowEvent[] | Unapplied 
       return recordGovernanceDecision(s, command, now);
     case 'FireTimer':
       return fireTimer(s, command.data.timerId, now);
+    case 'DeliverEvent':
+      return deliverEvent(s, command.data, now);
     case 'HoldStep':
       return orMoot(hold(s, command.data, now), command);
     case 'ReleaseStep':
@@ -160,6 +163,7 @@ function isReport(command: Command): boolean {
   return (
     command.type.startsWith('Record') ||
     command.type === 'FireTimer' ||
+    command.type === 'DeliverEvent' ||
     command.type === 'HoldStep' ||
     command.type === 'ReleaseStep'
   );

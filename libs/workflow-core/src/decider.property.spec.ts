@@ -63,6 +63,7 @@ describe('decider invariants over random workflows and random histories', () => 
           if (e.type === 'ApprovalEscalated') count(e.type);
           if (e.type === 'StepHeld') count(`held:${e.data.phase}`);
           if (e.type === 'StepReleased') count(e.data.send ? 'released' : 'released by a report');
+          if (e.type === 'ExternalEventReceived' || e.type === 'EventWaitTimedOut') count(e.type);
         }
       }),
       { numRuns: 300, seed: 42 },
@@ -89,6 +90,8 @@ describe('decider invariants over random workflows and random histories', () => 
       'held:compensate',
       'released',
       'released by a report',
+      'ExternalEventReceived',
+      'EventWaitTimedOut',
     ];
     expect(wanted.filter((key) => (seen.get(key) ?? 0) === 0)).toEqual([]);
   });

@@ -30,6 +30,15 @@ export type Effect =
         readonly inputDigest: string;
       };
     }
+  /**
+   * An event step began waiting: the runtime registers the wait where events are correlated, and hands it an event
+   * that came early (buffered) or was already given to this wait. Safe to repeat: recovery repeats it. `since`
+   * tells this wait from an earlier one of the same step (an operator's retry, a re-drive), which had its own event.
+   */
+  | {
+      readonly type: 'AwaitEvent';
+      readonly data: { readonly stepId: string; readonly event: string; readonly key: string; readonly since: number };
+    }
   /** Tell people: an approval waits, or was escalated, or the run needs an operator. */
   | { readonly type: 'Notify'; readonly data: Notice }
   /** An attempt is no longer out: its flow-control slot is free, and whether it counts as the worker failing. */
@@ -94,6 +103,10 @@ export function effectsOf(event: WorkflowEvent): Effect[] {
         { type: 'AskGovernance', data: { stepId, worker, action, input, inputDigest: event.data.inputDigest ?? '' } },
       ];
     }
+    case 'EventWaitStarted': {
+      const { stepId, event: name, key, at } = event.data;
+      return [{ type: 'AwaitEvent', data: { stepId, event: name, key, since: at } }];
+    }
     case 'ApprovalRequested':
       return [
         {
@@ -151,6 +164,8 @@ export function effectsOf(event: WorkflowEvent): Effect[] {
       return [{ type: 'RunEnded', data: { status: 'cancelled' } }];
     case 'RunStarted':
     case 'RunReset':
+    case 'ExternalEventReceived':
+    case 'EventWaitTimedOut':
     case 'GovernanceDecided':
     case 'StepApproved':
     case 'StepRejected':

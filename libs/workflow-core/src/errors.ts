@@ -38,6 +38,8 @@ export const StepErrorCodes = {
   governanceDenied: 'GOVERNANCE.DENIED',
   approvalRejected: 'APPROVAL.REJECTED',
   approvalTimedOut: 'APPROVAL.TIMED_OUT',
+  /** An event step's event did not come within its timeout (a step failure, or the run's attention code on escalate). */
+  eventTimedOut: 'EVENT.TIMED_OUT',
   /** A run's attention code (not a step failure): governance missed its deadline, and the step still waits. */
   governanceUnavailable: 'GOVERNANCE.UNAVAILABLE',
   /** A step failure and the run's attention code: governance could not evaluate the request, so the step did not run. */

@@ -18,6 +18,7 @@ import {
   toRunning,
   toSkipped,
   toWaitingApproval,
+  toWaitingEvent,
   toWaitingGovernance,
   unescalated,
   withHold,
@@ -84,6 +85,14 @@ function apply(s: RunData, event: WorkflowEvent): RunData {
       const to = event.data.to;
       return moveStepIn(s, event.data.stepId, ['waiting_approval'], (st) => ({ ...st, escalatedTo: to }));
     }
+    case 'EventWaitStarted': {
+      const { stepId, event: name, key, timeoutAt, at } = event.data;
+      return moveStep(s, stepId, (st) => toWaitingEvent(st, { event: name, key, since: at, timeoutAt }));
+    }
+    // What changes the step (a completion, a failure, a skip, an operator told) is the event that follows these.
+    case 'ExternalEventReceived':
+    case 'EventWaitTimedOut':
+      return s;
     case 'StepApproved': {
       const { stepId, by, reason } = event.data;
       const cleared = dropTimers(s, stepId, 'execute', true);
@@ -212,7 +221,7 @@ function apply(s: RunData, event: WorkflowEvent): RunData {
         // Asking governance again must not lose the input an earlier operator retry edited, which it has not ruled on yet.
         const askingAgain = d.input === undefined && prior.status === 'waiting_governance';
         const inputOverride = askingAgain ? prior.inputOverride : d.input;
-        return moveStep(dropKinds(s, d.stepId, 'execute', ['governance_timeout']), d.stepId, (st) =>
+        return moveStep(dropKinds(s, d.stepId, 'execute', ['governance_timeout', 'event_timeout']), d.stepId, (st) =>
           toPending(st, { governance: null, inputOverride, attemptBase: prior.attempt }),
         );
       }
@@ -239,14 +248,14 @@ function apply(s: RunData, event: WorkflowEvent): RunData {
       // A held attempt never reached a worker (the runtime holds only what it has not sent): nothing to wait for or undo.
       return cancelWaiting(
         { ...s, status: 'compensating', phase: 'compensate', attention: null },
-        ['pending', 'waiting_governance', 'waiting_approval', 'retry_scheduled'],
+        ['pending', 'waiting_governance', 'waiting_approval', 'waiting_event', 'retry_scheduled'],
         true,
       );
     case 'RunCompleted':
       return { ...s, status: 'completed', timers: {} };
     case 'RunFailed':
       return {
-        ...cancelWaiting(s, ['pending', 'waiting_governance', 'waiting_approval', 'retry_scheduled', 'running']),
+        ...cancelWaiting(s, STILL_OPEN),
         status: 'failed',
         failure: { stepId: event.data.stepId, error: event.data.error },
         timers: {},
@@ -255,7 +264,7 @@ function apply(s: RunData, event: WorkflowEvent): RunData {
       return { ...s, status: 'compensated', timers: {} };
     case 'RunCancelled':
       return {
-        ...cancelWaiting(s, ['pending', 'waiting_governance', 'waiting_approval', 'retry_scheduled', 'running']),
+        ...cancelWaiting(s, STILL_OPEN),
         status: 'cancelled',
         timers: {},
       };
@@ -283,11 +292,22 @@ function fired(s: RunData, timerId: string): RunData {
     case 'attempt_timeout':
     case 'heartbeat_timeout':
     case 'approval_timeout':
+    case 'event_timeout':
       return without;
     default:
       return assertNever(timer.kind);
   }
 }
+
+/** Every step not done when a run fails or is cancelled: it is cancelled with it. */
+const STILL_OPEN: readonly StepState['status'][] = [
+  'pending',
+  'waiting_governance',
+  'waiting_approval',
+  'waiting_event',
+  'retry_scheduled',
+  'running',
+];
 
 function compensation(s: RunData, id: string, patch: Partial<CompensationState>): RunData {
   const current: CompensationState = s.compensations[id] ?? {

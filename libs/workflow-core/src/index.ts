@@ -8,6 +8,7 @@ export type { IgnoreReason, Unapplied } from './unapplied.ts';
 export { evolve } from './evolve.ts';
 export { gateAssignees } from './approval-escalation.ts';
 export { forkOf } from './fork.ts';
+export { MAX_EVENT_KEY } from './event-waits.ts';
 export {
   attemptIsOut,
   DEFAULT_TENANT,
@@ -50,6 +51,7 @@ export type {
   StepStatus,
   UsageTotals,
   WaitingApprovalStep,
+  WaitingEventStep,
   WaitingGovernanceStep,
 } from './state.ts';
 export { addUsage, BUDGET_EXCEEDED, NO_USAGE, overBudget, usageOf } from './usage.ts';
@@ -58,6 +60,7 @@ export type {
   Command,
   CommandMetadata,
   CommandType,
+  ExternalEventData,
   ForkedStep,
   GovernanceDecisionCode,
   GovernanceOutcome,

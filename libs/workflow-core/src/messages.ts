@@ -90,6 +90,8 @@ export type Command =
       }
     >
   | Msg<'FireTimer', { readonly timerId: string }>
+  /** An event from outside, for the steps of the run waiting for its name and key (see event-waits.ts). */
+  | Msg<'DeliverEvent', ExternalEventData>
   | Msg<'HoldStep', Report & { readonly reason: HoldReason; readonly worker: string }>
   | Msg<'ReleaseStep', Report>
   | Msg<'Approve', OperatorData & { readonly stepId: string }>
@@ -118,7 +120,16 @@ export type OperatorCommandType = Extract<
   | 'RaiseBudget'
 >;
 
-export type TimerKind = 'attempt_timeout' | 'heartbeat_timeout' | 'retry' | 'approval_timeout' | 'governance_timeout';
+/** An event from outside: its name, the key it is correlated by, its producer's id (duplicates are ignored), its payload. */
+export interface ExternalEventData {
+  readonly name: string;
+  readonly key: string;
+  readonly eventId: string;
+  readonly payload: unknown;
+}
+
+export type TimerKind =
+  'attempt_timeout' | 'heartbeat_timeout' | 'retry' | 'approval_timeout' | 'governance_timeout' | 'event_timeout';
 export interface Timer {
   readonly id: string;
   readonly kind: TimerKind;
@@ -131,7 +142,8 @@ export interface Timer {
 type Ev<T extends string, D> = { readonly type: T; readonly data: D };
 type By = { readonly by: string; readonly reason: string | null };
 
-export type SkipKind = 'condition' | 'upstream' | 'operator';
+/** `timeout`: an event step whose event did not come in time, and whose `onTimeout` is `skip`. */
+export type SkipKind = 'condition' | 'upstream' | 'operator' | 'timeout';
 
 /** `tenant` and `governEveryStep` are absent from runs recorded before they existed: `default` and false. */
 export interface RunStartedData {
@@ -192,6 +204,34 @@ export type WorkflowEvent =
   | Ev<
       'ApprovalEscalated',
       { readonly stepId: string; readonly to: readonly string[]; readonly message: string; readonly at: number }
+    >
+  /** An event step began waiting for an event named `event` carrying `key` (its `match`, evaluated). */
+  | Ev<
+      'EventWaitStarted',
+      {
+        readonly stepId: string;
+        readonly event: string;
+        readonly key: string;
+        readonly timeoutAt: number | null;
+        readonly at: number;
+      }
+    >
+  /** The event it waited for came; a StepCompleted with its payload as output follows. */
+  | Ev<
+      'ExternalEventReceived',
+      {
+        readonly stepId: string;
+        readonly event: string;
+        readonly key: string;
+        readonly eventId: string;
+        readonly payload: unknown;
+        readonly at: number;
+      }
+    >
+  /** It did not come in time: what `onTimeout` says follows (a failure, a skip, or an operator told). */
+  | Ev<
+      'EventWaitTimedOut',
+      { readonly stepId: string; readonly event: string; readonly key: string; readonly at: number }
     >
   | Ev<'StepApproved', By & { readonly stepId: string; readonly at: number }>
   | Ev<'StepRejected', By & { readonly stepId: string; readonly at: number }>

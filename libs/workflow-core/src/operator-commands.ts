@@ -236,7 +236,7 @@ function resumeIfNeeded(s: RunData, by: string, reason: string | null, now: numb
   return s.status === 'needs_operator' ? [{ type: 'RunResumed', data: { by, reason, at: now } }] : [];
 }
 
-/** Resumes a run that waits for an operator only because this step's gate (approval or governance) is overdue. */
+/** Resumes a run that waits for an operator only because this step's gate (approval, governance, event) is overdue. */
 export function resumeIfWaitingFor(
   s: RunData,
   stepId: string,
@@ -246,7 +246,9 @@ export function resumeIfWaitingFor(
 ): WorkflowEvent[] {
   const code = s.attention?.code;
   const escalated =
-    (code === StepErrorCodes.approvalTimedOut || code === StepErrorCodes.governanceUnavailable) &&
+    (code === StepErrorCodes.approvalTimedOut ||
+      code === StepErrorCodes.governanceUnavailable ||
+      code === StepErrorCodes.eventTimedOut) &&
     s.attention?.stepId === stepId;
   return s.status === 'needs_operator' && escalated ? resumeIfNeeded(s, by, reason, now) : [];
 }

@@ -12,6 +12,8 @@ export interface Outstanding {
   readonly sends: readonly { readonly data: SendData; readonly held: boolean }[];
   /** Governance checks a step still waits for. */
   readonly asks: readonly Effect[];
+  /** Event waits still open: the event may have been handed over by a process that died before the run took it. */
+  readonly awaits: readonly Effect[];
 }
 
 /**
@@ -23,14 +25,16 @@ export function outstanding(events: readonly WorkflowEvent[]): Outstanding {
   let state: RunState = initialState();
   const lastSend = new Map<string, SendData>();
   const lastAsk = new Map<string, Effect>();
+  const lastAwait = new Map<string, Effect>();
   for (const event of events) {
     state = evolve(state, event);
     for (const effect of effectsOf(event)) {
       if (effect.type === 'SendStep') lastSend.set(`${effect.data.phase}/${effect.data.stepId}`, effect.data);
       if (effect.type === 'AskGovernance') lastAsk.set(effect.data.stepId, effect);
+      if (effect.type === 'AwaitEvent') lastAwait.set(effect.data.stepId, effect);
     }
   }
-  if (!isStarted(state) || isTerminalRun(state.status)) return { state, sends: [], asks: [] };
+  if (!isStarted(state) || isTerminalRun(state.status)) return { state, sends: [], asks: [], awaits: [] };
   const run = state;
   const sends = [...lastSend.values()]
     .filter((data) => attemptIsOut(run, data.stepId, data.attempt, data.phase))
@@ -41,5 +45,8 @@ export function outstanding(events: readonly WorkflowEvent[]): Outstanding {
   const asks = [...lastAsk.entries()]
     .filter(([stepId]) => run.steps[stepId]?.status === 'waiting_governance')
     .map(([, ask]) => ask);
-  return { state, sends, asks };
+  const awaits = [...lastAwait.entries()]
+    .filter(([stepId]) => run.steps[stepId]?.status === 'waiting_event')
+    .map(([, wait]) => wait);
+  return { state, sends, asks, awaits };
 }

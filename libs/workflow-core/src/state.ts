@@ -30,6 +30,7 @@ export type {
   StepState,
   StepStatus,
   WaitingApprovalStep,
+  WaitingEventStep,
   WaitingGovernanceStep,
 } from './step-state.ts';
 

@@ -9,6 +9,7 @@ export type StepStatus =
   | 'pending'
   | 'waiting_governance'
   | 'waiting_approval'
+  | 'waiting_event'
   | 'running'
   | 'retry_scheduled'
   | 'completed'
@@ -76,6 +77,16 @@ export interface WaitingApprovalStep extends StepBase, Gate {
   readonly escalatedTo: readonly string[] | null;
 }
 
+/** An event step waiting for its event: the name, and the key its `match` evaluated to when it began waiting. */
+export interface WaitingEventStep extends StepBase {
+  readonly status: 'waiting_event';
+  readonly event: string;
+  readonly key: string;
+  readonly since: number;
+  /** When its timeout fires; null to wait for as long as it takes. */
+  readonly timeoutAt: number | null;
+}
+
 export interface RunningStep extends StepBase {
   readonly status: 'running';
   /** When a worker reported the attempt started; null until then. */
@@ -128,6 +139,7 @@ export type StepState =
   | PendingStep
   | WaitingGovernanceStep
   | WaitingApprovalStep
+  | WaitingEventStep
   | RunningStep
   | RetryScheduledStep
   | CompletedStep

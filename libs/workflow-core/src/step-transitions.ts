@@ -21,6 +21,7 @@ import type {
   StepState,
   StepStatus,
   WaitingApprovalStep,
+  WaitingEventStep,
   WaitingGovernanceStep,
 } from './step-state.ts';
 
@@ -71,6 +72,13 @@ export function toWaitingApproval(
     escalated: isEscalated(st),
     escalatedTo: escalatedToOf(st),
   };
+}
+
+export function toWaitingEvent(
+  st: StepState,
+  wait: Pick<WaitingEventStep, 'event' | 'key' | 'since' | 'timeoutAt'>,
+): WaitingEventStep {
+  return { ...base(st), status: 'waiting_event', ...wait };
 }
 
 export function toRunning(st: StepState, attempt: number, input: unknown, at: number): RunningStep {

@@ -25,6 +25,8 @@ export type IgnoreReason =
   | 'ruling_stale'
   /** Governance ruled on a step that no longer waits for it. */
   | 'ruling_not_awaited'
+  /** An event no step of the run waits for (it came late, twice, or for another key). */
+  | 'no_waiter'
   /** A timer that is no longer armed. */
   | 'timer_gone'
   /** A flow-control hold or release for an attempt that is not out, already held, or not held. */

@@ -6,6 +6,7 @@
 import { quoteForMessage } from '@orchestron/definitions';
 import { escalateApproval } from './approval-escalation.ts';
 import { StepErrorCodes } from './errors.ts';
+import { eventTimedOut } from './event-waits.ts';
 import { assertNever } from './evolve.ts';
 import { implicitRelease } from './holds.ts';
 import type { Command, Phase, StepError, Timer, Usage, WorkflowEvent } from './messages.ts';
@@ -173,6 +174,8 @@ export function fireTimer(s: RunData, id: string, now: number): WorkflowEvent[] 
         },
       ];
     }
+    case 'event_timeout':
+      return eventTimedOut(s, timer, fired, now);
     case 'governance_timeout':
       // Folding it marks the wait overdue; the reactor tells an operator once the run is running (not while paused).
       return [fired];

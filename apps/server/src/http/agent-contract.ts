@@ -45,9 +45,18 @@ export function runContract(run: RunView, position?: number): AgentContract {
   ];
   if (!isEnded(run)) next.push(waitAction(id, position));
   for (const step of run.steps) {
-    if (step.status !== 'waiting_approval') continue;
-    next.push(action(id, 'approve', `approve "${step.id}"`, { stepId: step.id }));
-    next.push(action(id, 'reject', `reject "${step.id}"`, { stepId: step.id }));
+    if (step.status === 'waiting_approval') {
+      next.push(action(id, 'approve', `approve "${step.id}"`, { stepId: step.id }));
+      next.push(action(id, 'reject', `reject "${step.id}"`, { stepId: step.id }));
+    }
+    if (step.status === 'waiting_event' && step.waitsFor)
+      next.push({
+        action: 'send_event',
+        method: 'POST',
+        endpoint: '/v1/events',
+        description: `send the event "${step.id}" waits for (producer, operator or admin)`,
+        body: { name: step.waitsFor.event, key: step.waitsFor.key, id: '<your event id>', payload: '<json>' },
+      });
   }
   next.push(...statusActions(run));
   return { retryable: false, next_actions: next };

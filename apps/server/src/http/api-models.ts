@@ -65,7 +65,7 @@ model(
   StepModel,
   {
     id: { type: String },
-    type: { enum: ['task', 'approval'] },
+    type: { enum: ['task', 'approval', 'event'] },
     worker: { type: String, nullable: true },
     needs: { type: String, isArray: true },
     status: { type: String, example: 'completed' },
@@ -90,8 +90,13 @@ model(
       nullable: true,
       description: "Approval steps only: whom the waiting gate's timeout escalated it to; null before",
     },
+    waitsFor: {
+      ...NULLABLE_OBJECT,
+      description:
+        'Event steps only: { event, key, since, timeoutAt } while it waits for its event (key: its match, evaluated); null otherwise',
+    },
   },
-  ['assignees', 'escalatedTo'],
+  ['assignees', 'escalatedTo', 'waitsFor'],
 );
 
 export class RunModel {}
@@ -209,3 +214,20 @@ export function errorResponses(...statuses: number[]): (MethodDecorator & ClassD
     ApiResponse({ status, description: ERROR_DESCRIPTIONS[status] ?? 'error', type: ErrorEnvelope }),
   );
 }
+
+export class SendEventModel {}
+model(
+  SendEventModel,
+  {
+    status: { enum: ['delivered', 'buffered', 'duplicate'] },
+    eventId: { type: String },
+    deliveredTo: {
+      type: 'array',
+      items: { type: 'object', properties: { runId: { type: 'string' }, stepId: { type: 'string' } } },
+      description: 'the steps it was delivered to (for a duplicate: where the first one went); empty when buffered',
+    },
+    expiresAt: { ...TIME, description: 'buffered only: until when it waits for a step to wait for it' },
+  },
+  ['expiresAt'],
+);
+export const SendEventEnvelope = envelope('SendEventEnvelope', { event: { type: SendEventModel } });

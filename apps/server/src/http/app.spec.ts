@@ -44,6 +44,7 @@ const ROUTES: readonly (readonly [string, string])[] = [
   ['get', '/v1/runs/{id}/events'],
   ['post', '/v1/runs/{id}/actions/{action}'],
   ['post', '/v1/runs/{id}/fork'],
+  ['post', '/v1/events'],
   ['post', '/v1/definitions'],
   ['get', '/v1/definitions'],
   ['get', '/v1/definitions/{id}'],

@@ -21,6 +21,7 @@ import { DELIVERY_READER, NO_DELIVERIES, NotificationsController } from './notif
 import type { DeliveryReader } from './notifications.controller.ts';
 import { createOpenApiDocument } from './openapi.ts';
 import { ForkController } from './fork.controller.ts';
+import { EventsController } from './events.controller.ts';
 import { RunsController } from './runs.controller.ts';
 import { AUDIT, KEY_RING, MCP_API, METRICS, OPENAPI_DOCUMENT, RUN_SERVICE } from './tokens.ts';
 import { AuditController } from './audit.controller.ts';
@@ -101,6 +102,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
       DiscoveryController,
       RunsController,
       ForkController,
+      EventsController,
       DefinitionsController,
       KeysController,
       NotificationsController,

@@ -140,6 +140,13 @@ function discovery(): Record<string, unknown> {
       },
       {
         method: 'POST',
+        path: '/v1/events',
+        roles: STARTERS,
+        description:
+          'an event from outside: { name, key, id, payload? }; delivered to the steps waiting for it (type: event), else kept for ORCHESTRON_EVENT_BUFFER; a repeated id is ignored',
+      },
+      {
+        method: 'POST',
         path: '/v1/definitions',
         roles: DEFINITION_WRITERS,
         description: "register a definition version in the caller's tenant; a version never changes",

@@ -340,6 +340,16 @@ export const raiseBudget = (budget: Budget, o: Opts = {}): Command => ({
   metadata: meta(o),
 });
 
+/** An event from outside, as the runtime hands it to a run it correlated it with. */
+export function deliverEvent(
+  name: string,
+  key: string,
+  o: Opts & { readonly eventId?: string; readonly payload?: unknown } = {},
+): Command {
+  const data = { name, key, eventId: o.eventId ?? `${name}/${key}`, payload: o.payload ?? null };
+  return { type: 'DeliverEvent', data, metadata: meta(o) };
+}
+
 /** `output` is required by the command; pass `undefined` to test that it is. */
 export function skipStep(stepId: string, output: unknown, o: Opts = {}): Command {
   return { type: 'SkipStep', data: { stepId, output, ...why(o) }, metadata: meta(o) };

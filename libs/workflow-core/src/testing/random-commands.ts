@@ -137,6 +137,14 @@ export function commandFor(a: Action, c: Chooser): Command | null {
         metadata: c.meta('ops:random'),
       };
     }
+    case 'deliver': {
+      const st = pick(
+        c.stepIds((i) => s.steps[i]?.status === 'waiting_event').map((i) => stepAt(s, i, 'waiting_event')),
+      );
+      // Sometimes an event nobody waits for: another key, or a step that does not wait (yet, or any more).
+      const key = st && !(a.flag && a.pick % 3 === 0) ? st.key : `other-${a.pick}`;
+      return eventFor(c, key, `e-${a.pick}`, { delivered: a.pick });
+    }
     case 'pause':
       return { type: 'Pause', data: {}, metadata: c.meta('ops:random') };
     case 'resume':
@@ -148,6 +156,15 @@ export function commandFor(a: Action, c: Chooser): Command | null {
     default:
       return assertNever(a.kind);
   }
+}
+
+/** An event of the random workflows' event steps (all wait for `random.event`) with this key. */
+export function eventFor(c: Pick<Chooser, 'meta'>, key: string, eventId: string, payload: unknown): Command {
+  return {
+    type: 'DeliverEvent',
+    data: { name: 'random.event', key, eventId, payload },
+    metadata: c.meta('system:events'),
+  };
 }
 
 function report(

@@ -6,7 +6,7 @@
 import { decide, DomainError, evolve, initialState, isStarted, isTerminalRun, stepAt } from '../index.ts';
 import type { CompiledDefinition } from '@orchestron/definitions';
 import type { Command, CommandMetadata, Decision, RunData, RunState, WorkflowEvent } from '../index.ts';
-import { commandFor, probeCommands } from './random-commands.ts';
+import { commandFor, eventFor, probeCommands } from './random-commands.ts';
 import type { Attempt, Chooser } from './random-commands.ts';
 import { buildDefinition, runInput, T0 } from './random-workflows.ts';
 import type { Scenario } from './random-workflows.ts';
@@ -157,6 +157,10 @@ class Driver implements Chooser {
     }
     for (const id of this.stepIds((i) => this.s.steps[i]?.status === 'waiting_approval')) {
       this.send({ type: 'Approve', data: { stepId: id }, metadata: this.meta('finisher') });
+    }
+    for (const id of this.stepIds((i) => this.s.steps[i]?.status === 'waiting_event')) {
+      const key = stepAt(this.s, id, 'waiting_event')?.key ?? '';
+      this.send(eventFor(this, key, `finisher-${id}`, { finished: true }));
     }
     if (this.events.length > before) return true;
     const timer = Object.values(this.s.timers).sort((x, y) => x.dueAt - y.dueAt || x.id.localeCompare(y.id))[0];

@@ -1,7 +1,7 @@
 /**
  * Random workflows for the decider's property tests: a DAG of 1–30 steps (needs only on earlier steps, joins
  * valid for their need count, compensations, retries, conditions on input flags, approvals, some escalating to a
- * second level, side effects), and the random actions a history is made of.
+ * second level, event steps, side effects), and the random actions a history is made of.
  */
 import fc from 'fast-check';
 import { compileDefinition } from '@orchestron/definitions';
@@ -16,6 +16,8 @@ export interface StepSpec {
   readonly join: number;
   readonly quorum: number;
   readonly approval: boolean;
+  /** An event step (`type: event`), unless it is an approval; its timeout is the approval's (`skip` for `fail` with escalateTo). */
+  readonly event: boolean;
   readonly sideEffect: boolean;
   readonly compensate: boolean;
   readonly maxAttempts: number;
@@ -41,6 +43,7 @@ const stepSpec = (index: number): fc.Arbitrary<StepSpec> =>
     join: fc.nat(JOINS.length - 1),
     quorum: fc.nat(3),
     approval: fc.nat(9).map((n) => n === 0),
+    event: fc.nat(9).map((n) => n === 1),
     sideEffect: fc.nat(9).map((n) => n < 2),
     compensate: fc.boolean(),
     maxAttempts: fc.integer({ min: 1, max: 3 }),
@@ -87,6 +90,17 @@ export function buildDefinition(spec: WorkflowSpec): CompiledDefinition {
         ...common,
         ...(s.approvalTimeout === 'none' ? {} : { timeout: '1h', onTimeout: s.approvalTimeout }),
         ...(s.approvalTimeout !== 'none' && s.escalateTo ? { escalateTo: ['role:second'], escalateAfter: '30m' } : {}),
+      };
+      return;
+    }
+    if (s.event) {
+      const onTimeout = s.approvalTimeout === 'fail' && s.escalateTo ? 'skip' : s.approvalTimeout;
+      steps[stepId(i)] = {
+        type: 'event',
+        ...common,
+        event: 'random.event',
+        match: `\${{ string(input.n) + '-${i}' }}`,
+        ...(onTimeout === 'none' ? {} : { timeout: '1h', onTimeout }),
       };
       return;
     }
@@ -153,6 +167,7 @@ const KINDS = [
   'hold',
   'hold',
   'release',
+  'deliver',
 ] as const;
 export type ActionKind = (typeof KINDS)[number];
 export interface Action {
