@@ -1,7 +1,8 @@
 import type { CompiledDefinition } from '@orchestron/definitions';
 import type { DefinitionEntry, VersionChoice } from './definition-registry.ts';
-import type { RecordedEvent } from '@orchestron/event-store';
+import type { RecordedEvent, Subscription } from '@orchestron/event-store';
 import type { Command, RunData } from '@orchestron/workflow-core';
+import type { EventFeedRequest, FeedEvent } from './event-feed.ts';
 import type { RunCount } from './run-counts.ts';
 import type { RunFilter, RunSummary } from './run-index.ts';
 import type { RunWaitRequest, RunWaitResult } from './run-waits.ts';
@@ -90,4 +91,6 @@ export interface RunService {
   countRuns(): RunCount[];
   /** Long poll: until the run ends (or changes past `after`), the time is up, or the signal aborts. */
   awaitRun(runId: string, request: RunWaitRequest): Promise<RunWaitResult>;
+  /** Run events as they are recorded, past `after` (absent: from now), of one run or tenant (event-feed.ts). */
+  followEvents(request: EventFeedRequest, handler: (event: FeedEvent) => void): Subscription;
 }

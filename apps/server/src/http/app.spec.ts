@@ -55,6 +55,8 @@ const ROUTES: readonly (readonly [string, string])[] = [
   ['get', '/v1/audit/checkpoint'],
   ['get', '/v1/audit/export'],
   ['get', '/v1/audit/proofs/{eventId}'],
+  ['get', '/v1/events/stream'],
+  ['get', '/v1/whoami'],
 ];
 const PUBLIC = new Set(['/healthz', '/.well-known/agent.json', '/v1/schemas/definition.json', '/v1/openapi.json']);
 

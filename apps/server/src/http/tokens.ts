@@ -7,3 +7,5 @@ export const OPENAPI_DOCUMENT = Symbol('OPENAPI_DOCUMENT');
 export const KEY_RING = Symbol('KEY_RING');
 /** The verifiable log's notary and reader (AuditService), or null when it is off. */
 export const AUDIT = Symbol('AUDIT');
+/** How many event streams a key may hold open, and how often they send a heartbeat (StreamLimits). */
+export const STREAM_LIMITS = Symbol('STREAM_LIMITS');
