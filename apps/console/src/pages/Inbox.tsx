@@ -1,0 +1,99 @@
+import { useCallback, useEffect, useState } from 'react';
+import { describe, get } from '../api.ts';
+import { ActionDialog } from '../components/ActionDialog.tsx';
+import type { ActionRequest } from '../components/ActionDialog.tsx';
+import { Chip, Guarded, Link, Problem, when } from '../components/bits.tsx';
+import { useLiveRefresh } from '../live.ts';
+import { refusal } from '../roles.ts';
+import type { Key, RunSummary } from '../types.ts';
+
+interface Waiting {
+  readonly run: RunSummary;
+  readonly stepId: string | null;
+  readonly what: string;
+}
+
+/** What waits for a person, oldest first: approval gates, and runs that need an operator. */
+export function Inbox({ me }: { me: Key }) {
+  const [items, setItems] = useState<Waiting[] | null>(null);
+  const [action, setAction] = useState<ActionRequest | null>(null);
+  const [problem, setProblem] = useState<string | null>(null);
+  const load = useCallback(async () => {
+    try {
+      const [running, stuck] = await Promise.all([
+        get<{ runs: RunSummary[] }>('/v1/runs?status=running&limit=1000'),
+        get<{ runs: RunSummary[] }>('/v1/runs?status=needs_operator&limit=1000'),
+      ]);
+      const gates = running.runs.flatMap((run) =>
+        run.waitingApproval.map((stepId) => ({ run, stepId, what: 'approval' })),
+      );
+      const operator = stuck.runs.map((run) => ({
+        run,
+        stepId: run.attention?.stepId ?? null,
+        what: run.attention ? `${run.attention.code}: ${run.attention.message}` : 'needs an operator',
+      }));
+      setItems([...gates, ...operator].sort((a, b) => a.run.updatedAt.localeCompare(b.run.updatedAt)));
+      setProblem(null);
+    } catch (error) {
+      setProblem(describe(error));
+    }
+  }, []);
+  useEffect(() => {
+    void load();
+  }, [load]);
+  useLiveRefresh('', () => void load(), 300);
+  const refused = refusal(me.role, 'act');
+  const decide = (item: Waiting, verb: 'approve' | 'reject'): void =>
+    setAction({
+      title: `${verb === 'approve' ? 'Approve' : 'Reject'} ${item.stepId ?? ''}`,
+      path: `/v1/runs/${encodeURIComponent(item.run.id)}/actions/${verb}`,
+      body: { stepId: item.stepId },
+    });
+  return (
+    <main id="main">
+      <h1>Inbox</h1>
+      <Problem text={problem} />
+      {items === null ? (
+        <p>Loading…</p>
+      ) : items.length === 0 ? (
+        <p>Nothing waits for a person.</p>
+      ) : (
+        <ul className="inbox" aria-label="waiting for a person">
+          {items.map((item) => (
+            <li key={`${item.run.id}/${item.stepId ?? ''}`} data-run={item.run.id}>
+              <Chip status={item.what === 'approval' ? 'waiting_approval' : item.run.status} />{' '}
+              <Link to={`/runs/${encodeURIComponent(item.run.id)}`}>{item.run.id}</Link> · {item.run.definitionId}
+              {item.stepId ? (
+                <>
+                  {' '}
+                  · step <code>{item.stepId}</code>
+                </>
+              ) : null}{' '}
+              · {item.what === 'approval' ? 'approval' : item.what} · since {when(item.run.updatedAt)}
+              {item.what === 'approval' ? (
+                <span className="buttons">
+                  <Guarded refused={refused} className="primary" onClick={() => decide(item, 'approve')}>
+                    Approve
+                  </Guarded>
+                  <Guarded refused={refused} onClick={() => decide(item, 'reject')}>
+                    Reject
+                  </Guarded>
+                </span>
+              ) : null}
+            </li>
+          ))}
+        </ul>
+      )}
+      {action ? (
+        <ActionDialog
+          request={action}
+          onClose={() => setAction(null)}
+          onDone={() => {
+            setAction(null);
+            void load();
+          }}
+        />
+      ) : null}
+    </main>
+  );
+}
