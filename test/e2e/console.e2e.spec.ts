@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,13 +40,20 @@ describe('the web console, in Chromium', () => {
     server = await startServer(dataDir, { ORCHESTRON_WORK_MS: '400' });
     keys = await issueKeys(server);
     for (const definition of [BULK, ESCALATING, deepChain(500)]) await register(server, definition);
+    const t0 = Date.now();
     await startMany(server, BULK.id, 1000);
+    process.stdout.write(`console: 1,000 runs started in ${Date.now() - t0} ms\n`);
     browser = await chromium.launch({ executablePath: ensureChromium(), args: ['--no-sandbox'] });
   }, 120_000);
 
   afterAll(async () => {
     await browser?.close();
     await server?.kill('SIGTERM');
+  });
+
+  // A page left open keeps its event stream, and refreshes on every event: each test closes the ones it opened.
+  afterEach(async () => {
+    for (const page of pages.splice(0)) await page.context().close();
   });
 
   const open = async (role: ConsoleRole, path = '/runs'): Promise<Page> => {
@@ -72,6 +79,7 @@ describe('the web console, in Chromium', () => {
       }));
       expect(stored.session).toBe(1);
       expect(stored.local).not.toContain(keys[role]);
+      await pages.pop()?.context().close();
     }
   }, 60_000);
 
@@ -174,8 +182,4 @@ describe('the web console, in Chromium', () => {
     await page.waitForTimeout(300);
     await shoot(page, 'definitions');
   }, 60_000);
-
-  afterAll(async () => {
-    for (const page of pages) await page.context().close();
-  });
 });

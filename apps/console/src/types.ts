@@ -68,7 +68,7 @@ export interface DefinitionStep {
   readonly type: 'task' | 'approval';
   readonly worker: string | null;
   readonly needs: readonly string[];
-  readonly join: string;
+  readonly join: { readonly kind: string; readonly n?: number };
   readonly when: string | null;
 }
 

@@ -5,6 +5,7 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import { markTiming } from '../timings.ts';
 import { NODE_HEIGHT, NODE_WIDTH } from './layout.ts';
 import type { Positions } from './layout.ts';
+import type { DefinitionStep } from '../types.ts';
 
 export interface DagStep {
   readonly id: string;
@@ -12,6 +13,20 @@ export interface DagStep {
   readonly status?: string;
   readonly join?: string;
   readonly when?: string | null;
+}
+
+/** The join policy as the DAG's edges show it: `quorum 2`, `any_success`, …; the default all_success is left out. */
+export function joinText(join: DefinitionStep['join'] | undefined): string {
+  if (!join) return 'all_success';
+  return join.kind === 'quorum' ? `quorum ${join.n ?? ''}` : join.kind;
+}
+
+/** Past this many steps the view opens on the first ones, readable, rather than on a whole graph too small to read. */
+const FIT_ALL = 60;
+
+function fitTo(steps: readonly DagStep[]): { maxZoom: number; nodes?: { id: string }[] } {
+  if (steps.length <= FIT_ALL) return { maxZoom: 1 };
+  return { maxZoom: 1, nodes: steps.slice(0, 12).map((s) => ({ id: s.id })) };
 }
 
 let worker: Worker | null = null;
@@ -97,6 +112,7 @@ export function Dag({
           nodes={nodes}
           edges={edges}
           fitView
+          fitViewOptions={fitTo(steps)}
           minZoom={0.02}
           onlyRenderVisibleElements={steps.length > 200}
           nodesDraggable={false}

@@ -1,7 +1,7 @@
 import { useEffect, useId, useMemo, useState } from 'react';
 import { describe, get, post } from '../api.ts';
 import { Problem } from '../components/bits.tsx';
-import { Dag } from '../components/Dag.tsx';
+import { Dag, joinText } from '../components/Dag.tsx';
 import type { Definition } from '../types.ts';
 
 interface Listed {
@@ -38,7 +38,10 @@ export function Definitions({ initial }: { initial: string | null }) {
       .catch((error: unknown) => setProblem(describe(error)));
   }, [chosen]);
   const steps = useMemo(
-    () => (definition ? definition.order.map((id) => definition.steps[id]).filter((s) => s !== undefined) : []),
+    () =>
+      (definition ? definition.order.map((id) => definition.steps[id]).filter((s) => s !== undefined) : []).map(
+        (s) => ({ id: s.id, needs: s.needs, join: joinText(s.join), when: s.when }),
+      ),
     [definition],
   );
   return (

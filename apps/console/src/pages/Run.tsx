@@ -3,7 +3,7 @@ import { ApiError, describe, get } from '../api.ts';
 import { ActionDialog } from '../components/ActionDialog.tsx';
 import type { ActionRequest } from '../components/ActionDialog.tsx';
 import { Chip, Guarded, Json, Problem, when } from '../components/bits.tsx';
-import { Dag } from '../components/Dag.tsx';
+import { Dag, joinText } from '../components/Dag.tsx';
 import { shownStatus, StepDrawer } from '../components/StepDrawer.tsx';
 import { Timeline } from '../components/Timeline.tsx';
 import { useLiveRefresh } from '../live.ts';
@@ -60,12 +60,12 @@ export function Run({ runId, me }: { runId: string; me: Key }) {
         id: s.id,
         needs: s.needs,
         status: shownStatus(s),
-        join: definition?.steps[s.id]?.join ?? 'all_success',
+        join: joinText(definition?.steps[s.id]?.join),
         when: definition?.steps[s.id]?.when ?? null,
       })),
     [run, definition],
   );
-  const traceId = useMemo(() => traceOf(typeof events === 'string' ? [] : events), [events]);
+  const traceId = useTraceId(runId);
   if (!run) return <main id="main">{problem ? <Problem text={problem} /> : <p>Loading…</p>}</main>;
   const step = run.steps.find((s) => s.id === selected) ?? null;
   const refused = refusal(me.role, 'act');
@@ -147,11 +147,19 @@ export function Run({ runId, me }: { runId: string; me: Key }) {
   );
 }
 
-function traceOf(events: readonly RecordedEvent[]): string | null {
-  for (const event of events) {
-    const meta = event.metadata ?? {};
-    if (typeof meta.traceId === 'string') return meta.traceId;
-    if (typeof meta.traceparent === 'string') return meta.traceparent.split('-')[1] ?? null;
-  }
-  return null;
+/** The run's trace id, as the runtime derives it: the first 32 hex digits of sha256(run id) (libs/telemetry). */
+function useTraceId(runId: string): string | null {
+  const [traceId, setTraceId] = useState<string | null>(null);
+  useEffect(() => {
+    if (!crypto.subtle) return;
+    void crypto.subtle.digest('SHA-256', new TextEncoder().encode(runId)).then((hash) =>
+      setTraceId(
+        [...new Uint8Array(hash)]
+          .slice(0, 16)
+          .map((b) => b.toString(16).padStart(2, '0'))
+          .join(''),
+      ),
+    );
+  }, [runId]);
+  return traceId;
 }
