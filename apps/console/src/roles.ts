@@ -22,5 +22,6 @@ const WHAT: Readonly<Record<Right, string>> = {
 /** Why a role may not do something, or null when it may: a disabled button's tooltip. */
 export function refusal(role: Role, right: Right): string | null {
   const needs = NEEDS[right];
-  return needs.includes(role) ? null : `A ${role} key may not ${WHAT[right]}: it needs an ${needs.join(' or ')} key.`;
+  if (needs.includes(role)) return null;
+  return `${/^[aeiou]/.test(role) ? 'An' : 'A'} ${role} key may not ${WHAT[right]}: it needs an ${needs.join(' or ')} key.`;
 }
