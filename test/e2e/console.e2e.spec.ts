@@ -152,7 +152,7 @@ describe('the web console, in Chromium', () => {
     process.stdout.write(`console: resume of a completed run was refused with ${text}\n`);
   }, 60_000);
 
-  it("disables the auditor's action buttons, saying why", async () => {
+  it("disables the auditor's action buttons, saying why, and shows it the health page", async () => {
     const runId = await startRun(server, 'employee-onboarding', { email: 'audit@example.com' });
     const page = await open('auditor', `/runs/${runId}`);
     for (const name of ['Pause…', 'Resume…', 'Compensate…', 'Cancel…', 'Fork…']) {
@@ -162,6 +162,16 @@ describe('the web console, in Chromium', () => {
     }
     await page.getByRole('button', { name: 'create-account', exact: true }).click();
     await expect(page.getByRole('button', { name: 'Retry…' }).isDisabled()).resolves.toBe(true);
+    await page.getByRole('link', { name: 'Audit' }).click();
+    await page.getByLabel('run').fill(runId);
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.locator('table.audit tbody tr').first().waitFor();
+    expect(await seriousViolations(page)).toEqual([]);
+    await shoot(page, 'audit');
+    await page.getByRole('link', { name: 'Health' }).click();
+    await page.locator('tr[data-worker="identity"]').waitFor();
+    expect(await seriousViolations(page)).toEqual([]);
+    await shoot(page, 'health');
   }, 30_000);
 
   it('renders the DAG of the 500-step definition, and validates a definition showing errors at their paths', async () => {

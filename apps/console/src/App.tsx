@@ -3,6 +3,7 @@ import { call, storeKey, storedKey } from './api.ts';
 import { Link } from './components/bits.tsx';
 import { Audit } from './pages/Audit.tsx';
 import { Definitions } from './pages/Definitions.tsx';
+import { Health } from './pages/Health.tsx';
 import { Inbox } from './pages/Inbox.tsx';
 import { Run } from './pages/Run.tsx';
 import { Runs } from './pages/Runs.tsx';
@@ -25,6 +26,7 @@ const PAGES = [
   ['/inbox', 'Inbox'],
   ['/definitions', 'Definitions'],
   ['/audit', 'Audit'],
+  ['/health', 'Health'],
 ] as const;
 
 export function App() {
@@ -97,14 +99,17 @@ function Page({ path, route, me }: { path: string; route: string; me: Key }) {
   if (path.startsWith('/inbox')) return <Inbox me={me} />;
   if (path.startsWith('/definitions'))
     return <Definitions initial={new URLSearchParams(route.split('?')[1] ?? '').get('id')} />;
-  if (path.startsWith('/audit'))
-    return refusal(me.role, 'history') ? (
-      <main id="main">
-        <h1>Audit</h1>
-        <p>{refusal(me.role, 'history')}</p>
-      </main>
-    ) : (
-      <Audit />
-    );
+  const refused = refusal(me.role, 'history');
+  if (path.startsWith('/audit')) return refused ? <Refused title="Audit" why={refused} /> : <Audit />;
+  if (path.startsWith('/health')) return refused ? <Refused title="Health" why={refused} /> : <Health />;
   return <Runs />;
+}
+
+function Refused({ title, why }: { title: string; why: string }) {
+  return (
+    <main id="main">
+      <h1>{title}</h1>
+      <p>{why}</p>
+    </main>
+  );
 }
