@@ -147,6 +147,8 @@ describe('the web console, in Chromium', () => {
     const done = await runBecomes(server, runId, (r) => r.status === 'completed');
     expect(done.steps[0]?.input).toEqual({ message: 'hello again', simulate: {} });
     await page.locator('h1 .chip.status-completed').waitFor();
+    await page.locator('.attempts li', { hasText: 'StepFailed' }).first().waitFor();
+    await page.locator('.attempts li', { hasText: 'StepCompleted' }).waitFor();
     await page.getByRole('button', { name: 'Resume…' }).click();
     await page.getByRole('button', { name: 'Resume run' }).click();
     const refusal = page.getByRole('alert').filter({ hasText: 'Refused' });

@@ -1,5 +1,5 @@
 import { refusal } from '../roles.ts';
-import type { Key, StepView } from '../types.ts';
+import type { Key, RecordedEvent, StepView } from '../types.ts';
 import type { ActionRequest } from './ActionDialog.tsx';
 import { Chip, Guarded, Json, when } from './bits.tsx';
 
@@ -13,6 +13,7 @@ export function shownStatus(step: StepView & { compensation?: { status: string }
 /** One step: input, output, error, attempts and timings, governance decision, and the actions on it. */
 export function StepDrawer({
   runId,
+  events,
   step,
   me,
   traceId,
@@ -20,6 +21,8 @@ export function StepDrawer({
   onClose,
 }: {
   runId: string;
+  /** The run's history, or null when the key's role may not read it. */
+  events: readonly RecordedEvent[] | null;
   step: StepView;
   me: Key;
   traceId: string | null;
@@ -69,6 +72,8 @@ export function StepDrawer({
         <dt>Trace id</dt>
         <dd>{traceId ?? '—'}</dd>
       </dl>
+      <h3>Attempts and their timings</h3>
+      <Attempts events={events} stepId={step.id} />
       <h3>Governance decision</h3>
       <Json value={step.governance} label="governance decision" />
       <h3>Input</h3>
@@ -112,5 +117,23 @@ export function StepDrawer({
         </Guarded>
       </div>
     </aside>
+  );
+}
+
+/** The step's own events (dispatched, started, completed, failed, retried, …) with their times and attempts. */
+function Attempts({ events, stepId }: { events: readonly RecordedEvent[] | null; stepId: string }) {
+  if (events === null) return <p>The history is not readable with this key.</p>;
+  const mine = events.filter((e) => e.data?.stepId === stepId && e.type !== 'TimerScheduled');
+  if (mine.length === 0) return <p>None yet.</p>;
+  return (
+    <ol className="attempts">
+      {mine.map((e) => (
+        <li key={e.position}>
+          {e.type}
+          {typeof e.data?.attempt === 'number' ? ` (attempt ${e.data.attempt})` : ''}{' '}
+          <time dateTime={e.recordedAt}>{new Date(e.recordedAt).toLocaleTimeString()}</time>
+        </li>
+      ))}
+    </ol>
   );
 }

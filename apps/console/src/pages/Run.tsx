@@ -110,6 +110,7 @@ export function Run({ runId, me }: { runId: string; me: Key }) {
         {step ? (
           <StepDrawer
             runId={run.id}
+            events={typeof events === 'string' ? null : events}
             step={step}
             me={me}
             traceId={traceId}

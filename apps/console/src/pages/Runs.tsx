@@ -16,6 +16,7 @@ export function Runs() {
   const [status, setStatus] = useState('');
   const [definition, setDefinition] = useState('');
   const [text, setText] = useState('');
+  const [since, setSince] = useState('');
   const [problem, setProblem] = useState<string | null>(null);
   const fetchedAt = useRef(0);
   const ids = useId();
@@ -40,9 +41,12 @@ export function Runs() {
   const shown = useMemo(
     () =>
       (runs ?? []).filter(
-        (r) => (!definition || r.definitionId === definition) && (!text || r.id.includes(text.trim())),
+        (r) =>
+          (!definition || r.definitionId === definition) &&
+          (!text || r.id.includes(text.trim())) &&
+          (!since || Date.parse(r.createdAt) >= Date.parse(since)),
       ),
-    [runs, definition, text],
+    [runs, definition, text, since],
   );
   const counts = useMemo(() => {
     const by = new Map<string, number>();
@@ -81,6 +85,8 @@ export function Runs() {
         </select>
         <label htmlFor={`${ids}-text`}>Run id</label>
         <input id={`${ids}-text`} type="search" value={text} onChange={(e) => setText(e.target.value)} />
+        <label htmlFor={`${ids}-since`}>Started since</label>
+        <input id={`${ids}-since`} type="datetime-local" value={since} onChange={(e) => setSince(e.target.value)} />
       </div>
       <Problem text={problem} />
       {runs === null ? <p>Loading…</p> : <RunList runs={shown} fetchedAt={fetchedAt.current} />}
