@@ -95,6 +95,12 @@ describe('the web console, in Chromium', () => {
     process.stdout.write(`console: the 1,000-run list rendered in ${renderMs} ms (its fetch took ${fetchMs} ms)\n`);
     expect(Number(await page.locator('[data-count="completed"]').textContent())).toBeGreaterThanOrEqual(1000);
     expect(await page.locator('.run-row[data-run]').count()).toBeLessThan(100);
+    const first = page.locator('.run-row[data-run] a').first();
+    await first.focus();
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/\/console\/runs\/[^/]+$/);
+    await page.goBack();
+    await page.locator('.run-table[data-runs="1000"]').waitFor();
     await shoot(page, 'runs');
     await page.getByRole('button', { name: 'Dark theme' }).click();
     await expect(page.locator('html').getAttribute('data-theme')).resolves.toBe('dark');
@@ -166,7 +172,9 @@ describe('the web console, in Chromium', () => {
       await expect(button.isDisabled()).resolves.toBe(true);
       await expect(button.getAttribute('title')).resolves.toMatch(/auditor key may not act on runs/);
     }
-    await page.getByRole('button', { name: 'create-account', exact: true }).click();
+    await page.locator('.react-flow__node[data-id="create-account"]').focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('complementary', { name: 'step create-account' }).waitFor();
     await expect(page.getByRole('button', { name: 'Retry…' }).isDisabled()).resolves.toBe(true);
     await page.getByRole('link', { name: 'Audit' }).click();
     await page.getByLabel('run').fill(runId);

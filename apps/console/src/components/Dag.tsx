@@ -103,7 +103,18 @@ export function Dag({
     requestAnimationFrame(() => markTiming(`dag:${nodes.length}`, performance.now() - started.current));
   }, [nodes]);
   return (
-    <section className="dag" aria-label={label} data-steps={steps.length} aria-busy={at === null}>
+    <section
+      className="dag"
+      aria-label={label}
+      data-steps={steps.length}
+      aria-busy={at === null}
+      onKeyDown={(event) => {
+        // React Flow focuses nodes with Tab; Enter or Space on one opens it, as a click does.
+        if (event.key !== 'Enter' && event.key !== ' ') return;
+        const id = (event.target as HTMLElement).closest('.react-flow__node')?.getAttribute('data-id');
+        if (id) onSelect?.(id);
+      }}
+    >
       {at === null ? (
         <p className="laying-out">Laying out {steps.length} steps…</p>
       ) : (
