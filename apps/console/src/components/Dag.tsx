@@ -24,9 +24,14 @@ export function joinText(join: DefinitionStep['join'] | undefined): string {
 /** Past this many steps the view opens on the first ones, readable, rather than on a whole graph too small to read. */
 const FIT_ALL = 60;
 
-function fitTo(steps: readonly DagStep[]): { maxZoom: number; nodes?: { id: string }[] } {
-  if (steps.length <= FIT_ALL) return { maxZoom: 1 };
-  return { maxZoom: 1, nodes: steps.slice(0, 12).map((s) => ({ id: s.id })) };
+function fitTo(at: Positions): { maxZoom: number; nodes?: { id: string }[] } {
+  const placed = Object.entries(at);
+  if (placed.length <= FIT_ALL) return { maxZoom: 1 };
+  // The first step at the top (leftmost among those), and the steps nearest it: a chain's start, a fan's root.
+  const [, anchor] = placed.reduce((a, b) => (b[1].y < a[1].y || (b[1].y === a[1].y && b[1].x < a[1].x) ? b : a));
+  const distance = ({ x, y }: { x: number; y: number }): number => (x - anchor.x) ** 2 + (y - anchor.y) ** 2;
+  const nearest = placed.sort((a, b) => distance(a[1]) - distance(b[1])).slice(0, 12);
+  return { maxZoom: 1, nodes: nearest.map(([id]) => ({ id })) };
 }
 
 let worker: Worker | null = null;
@@ -123,7 +128,7 @@ export function Dag({
           nodes={nodes}
           edges={edges}
           fitView
-          fitViewOptions={fitTo(steps)}
+          fitViewOptions={fitTo(at)}
           minZoom={0.02}
           onlyRenderVisibleElements={steps.length > 200}
           nodesDraggable={false}
