@@ -21,6 +21,8 @@ export interface StreamLimits {
 
 export const DEFAULT_STREAM_LIMITS: StreamLimits = { perKey: 16, heartbeatMs: 15_000 };
 
+/** What one stream may hold unsent before its client counts as gone. */
+const MAX_BUFFERED_BYTES = 1024 * 1024;
 const LAST_EVENT_ID_RULE = 'Last-Event-ID must be a non-negative integer (the id of an event this stream sent)';
 
 /** Server-Sent Events: the run events of the caller's tenant (or one run) as they are recorded. */
@@ -59,7 +61,13 @@ export class EventsStreamController {
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
     });
-    raw.write('retry: 2000\n: open\n\n');
+    const send = (text: string): void => {
+      if (raw.destroyed || raw.writableEnded) return;
+      raw.write(text);
+      // A client that stops reading is let go rather than buffered for: it resumes from its Last-Event-ID.
+      if (raw.writableLength > MAX_BUFFERED_BYTES) raw.end();
+    };
+    send('retry: 2000\n: open\n\n');
     const withData = HISTORY_READERS.includes(caller.role);
     const subscription = this.#runs.followEvents(
       {
@@ -68,9 +76,10 @@ export class EventsStreamController {
         ...(tenant !== undefined ? { tenant } : {}),
         onError: () => raw.end(),
       },
-      (fed) => raw.write(frame(fed, withData)),
+      (fed) => send(frame(fed, withData)),
     );
-    const heartbeat = setInterval(() => raw.write(': ping\n\n'), this.#limits.heartbeatMs);
+    const heartbeat = setInterval(() => send(': ping\n\n'), this.#limits.heartbeatMs);
+    raw.on('error', () => undefined);
     raw.once('close', () => {
       clearInterval(heartbeat);
       void subscription.close();

@@ -108,15 +108,20 @@ describe('GET /v1/events/stream', () => {
     });
   });
 
-  it("sends a tenant's run events live to its keys, and nothing of another tenant's", async () => {
+  it("sends a tenant's run events live to its keys (their data to the roles that read histories), and nothing of another tenant's", async () => {
     const acme = await open(ACME);
     const admin = await open(ADMIN);
+    const producer = await open(ACME_PRODUCER);
     expect(acme.status).toBe(200);
     const theirs = await start(ADMIN);
     const ours = await start(ACME_PRODUCER);
     const seen = await acme.until(3, ours);
     expect(seen[0]?.data).toMatchObject({ runId: ours, tenant: 'acme', type: 'RunStarted' });
     expect(seen[0]?.data.data).toBeDefined();
+    const bare = await producer.until(1, ours);
+    producer.close();
+    expect(bare[0]?.data).toMatchObject({ runId: ours, type: 'RunStarted' });
+    expect(bare[0]?.data.data).toBeUndefined();
     expect((await admin.until(1, theirs)).length).toBeGreaterThan(0);
     expect(acme.events.filter((e) => e.data.runId === theirs)).toEqual([]);
     acme.close();
