@@ -6,6 +6,7 @@ import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 import { ensureChromium } from '../support/chromium.ts';
 import {
+  allCompleted,
   BULK,
   deepChain,
   ESCALATING,
@@ -37,12 +38,13 @@ describe('the web console, in Chromium', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'orchestron-console-'));
     shots = screenshotDir(ROOT, join(dataDir, 'screenshots'));
     mkdirSync(shots, { recursive: true });
-    server = await startServer(dataDir, { ORCHESTRON_WORK_MS: '400' });
+    server = await startServer(dataDir, { ORCHESTRON_WORK_MS: '500' });
     keys = await issueKeys(server);
     for (const definition of [BULK, ESCALATING, deepChain(500)]) await register(server, definition);
     const t0 = Date.now();
     await startMany(server, BULK.id, 1000);
-    process.stdout.write(`console: 1,000 runs started in ${Date.now() - t0} ms\n`);
+    await allCompleted(server, 1000);
+    process.stdout.write(`console: 1,000 runs started and completed in ${Date.now() - t0} ms\n`);
     browser = await chromium.launch({ executablePath: ensureChromium(), args: ['--no-sandbox'] });
   }, 120_000);
 

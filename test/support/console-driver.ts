@@ -67,6 +67,16 @@ export async function startMany(server: ServerProcess, definitionId: string, cou
   await Promise.all(Array.from({ length: parallel }, lane));
 }
 
+/** Waits until `count` runs have completed, so the pages under test do not refresh through a burst of events. */
+export async function allCompleted(server: ServerProcess, count: number): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    const { body } = await api<{ runs: unknown[] }>(server, 'GET', `/v1/runs?status=completed&limit=${count}`);
+    if (body.runs.length >= count) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${count} runs did not complete in 60 s`);
+}
+
 /** Polls the API until `check` holds for the run. */
 export async function runBecomes(server: ServerProcess, runId: string, check: (run: RunJson) => boolean) {
   for (let i = 0; i < 300; i++) {

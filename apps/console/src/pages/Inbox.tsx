@@ -13,6 +13,9 @@ interface Waiting {
   readonly what: string;
 }
 
+/** At most one refresh of the whole list this often, however many events arrive: a burst of 1,000 runs is a few reads. */
+const LIVE_MS = 1_000;
+
 /** What waits for a person, oldest first: approval gates, and runs that need an operator. */
 export function Inbox({ me }: { me: Key }) {
   const [items, setItems] = useState<Waiting[] | null>(null);
@@ -41,7 +44,7 @@ export function Inbox({ me }: { me: Key }) {
   useEffect(() => {
     void load();
   }, [load]);
-  useLiveRefresh('', () => void load(), 300);
+  useLiveRefresh('', () => void load(), LIVE_MS);
   const refused = refusal(me.role, 'act');
   const decide = (item: Waiting, verb: 'approve' | 'reject'): void =>
     setAction({

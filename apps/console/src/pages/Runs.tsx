@@ -10,6 +10,9 @@ import type { RunSummary } from '../types.ts';
 const LIMIT = 1000;
 const ROW_HEIGHT = 36;
 
+/** At most one refresh of the whole list this often, however many events arrive: a burst of 1,000 runs is a few reads. */
+const LIVE_MS = 1_000;
+
 /** The newest runs, filtered by status, definition and text, counted per status, kept live over SSE. */
 export function Runs() {
   const [runs, setRuns] = useState<RunSummary[] | null>(null);
@@ -37,7 +40,7 @@ export function Runs() {
   useEffect(() => {
     void load();
   }, [load]);
-  useLiveRefresh('', () => void load(), 300);
+  useLiveRefresh('', () => void load(), LIVE_MS);
   const shown = useMemo(
     () =>
       (runs ?? []).filter(
