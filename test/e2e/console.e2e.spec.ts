@@ -127,6 +127,7 @@ describe('the web console, in Chromium', () => {
     const page = await open('operator', '/inbox');
     const item = page.locator(`.inbox li[data-run="${runId}"]`);
     await item.waitFor();
+    await expect(item.textContent()).resolves.toContain('approval for role:finance');
     await shoot(page, 'inbox');
     expect(await seriousViolations(page)).toEqual([]);
     await item.getByRole('button', { name: 'Approve' }).click();
