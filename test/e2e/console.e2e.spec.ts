@@ -8,6 +8,7 @@ import { ensureChromium } from '../support/chromium.ts';
 import {
   allCompleted,
   BULK,
+  ensureConsoleBuilt,
   deepChain,
   ESCALATING,
   issueKeys,
@@ -35,6 +36,7 @@ describe('the web console, in Chromium', () => {
   const pages: Page[] = [];
 
   beforeAll(async () => {
+    ensureConsoleBuilt(ROOT);
     const dataDir = mkdtempSync(join(tmpdir(), 'orchestron-console-'));
     shots = screenshotDir(ROOT, join(dataDir, 'screenshots'));
     mkdirSync(shots, { recursive: true });

@@ -1,10 +1,18 @@
 // What the console's browser tests share: the server's keys and definitions, signing in, axe, screenshots, timings.
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { api } from './server-process.ts';
 import type { ServerProcess } from './server-process.ts';
+
+/** Builds the console when `npm ci` has not (a checkout whose node_modules came before apps/console). */
+export function ensureConsoleBuilt(root: string): void {
+  if (existsSync(join(root, 'apps/console/dist/index.html'))) return;
+  const built = spawnSync('npm', ['run', 'console:build'], { cwd: root, stdio: 'inherit' });
+  if (built.status !== 0) throw new Error('the console is not built and `npm run console:build` failed');
+}
 
 export type ConsoleRole = 'producer' | 'operator' | 'auditor' | 'admin';
 export type Keys = Readonly<Record<ConsoleRole, string>>;
