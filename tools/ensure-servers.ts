@@ -1,9 +1,11 @@
 // Before the test suites: PostgreSQL must answer, a Kafka broker must be running (started here if not), and the
-// tools of the bash example worker (kcat, jq) must be installed (with apt-get here if not).
+// tools of the bash example worker (kcat, jq) must be installed (with apt-get here if not), and so must Chromium for the
+// console's browser tests (test/support/chromium.ts).
 // A server that cannot be reached or started fails the run with its name and how to start it; nothing is skipped.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import pg from 'pg';
+import { ensureChromium } from '../test/support/chromium.ts';
 
 const PG_URL = process.env.ORCHESTRON_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -89,6 +91,7 @@ try {
   await ensurePostgres();
   ensureKafka();
   ensureTools();
+  process.stdout.write(`servers: Chromium at ${ensureChromium()} (for the console's browser tests)\n`);
 } catch (error) {
   process.stderr.write(`servers: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);

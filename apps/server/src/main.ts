@@ -16,6 +16,7 @@ const HELP = `orchestron server — the embedded tier in one process
 Usage: npm start            (or: node apps/server/src/main.ts [--help])
 
 HTTP API: GET /.well-known/agent.json for discovery, GET /v1/openapi.json for the OpenAPI 3 document (docs/api.md).
+Web console: /console/ on the same address (docs/console.md).
 
 Environment:
   PORT                  HTTP port on 127.0.0.1 (default 3000)
@@ -135,6 +136,9 @@ await runServiceMain({
     });
     process.stdout.write(
       `Orchestron listening on ${address} (${mode === 'api' ? 'API only, ' : ''}store ${tiers.store}, bus ${tiers.bus}; data in ${dataDir}; definitions: ${backend.definitions.join(', ') || 'none'})\n`,
+    );
+    process.stdout.write(
+      `Console: ${address}/console/ (sign in with an API key${process.env.ORCHESTRON_API_KEYS ? '' : `: the admin key is in ${dataDir}/admin.key`})\n`,
     );
     return {
       logger,

@@ -74,6 +74,8 @@ export const ERROR_CODES = {
   'ROUTE.NOT_FOUND': 'terminal',
   'AUTH.UNAUTHENTICATED': 'terminal',
   'AUTH.FORBIDDEN': 'terminal',
+  // A key holds as many event streams open as it may: another opens once one of them closes.
+  'STREAM.TOO_MANY': 'terminal',
   // cli
   'CLI.USAGE': 'terminal',
   'CLI.SERVER_UNREACHABLE': 'retryable',

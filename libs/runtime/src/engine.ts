@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_EVENT_BUFFER_MS, Topics } from '@orchestron/bus';
 import type { BusSubscription, DeliveredMessage, MessageBus, TopicPartition } from '@orchestron/bus';
-import type { EventStore, RecordedEvent } from '@orchestron/event-store';
+import type { EventStore, RecordedEvent, Subscription } from '@orchestron/event-store';
+import { followEventFeed } from './event-feed.ts';
+import type { EventFeedRequest, FeedEvent } from './event-feed.ts';
 import { withSpan } from '@orchestron/telemetry';
 import { isStarted, isTerminalRun } from '@orchestron/workflow-core';
 import type { Command, RunData, RunState, Timer } from '@orchestron/workflow-core';
@@ -315,6 +317,10 @@ export class Engine implements RunService {
 
   async history(runId: string): Promise<RecordedEvent[]> {
     return this.store.readStream(runStream(runId));
+  }
+
+  followEvents(request: EventFeedRequest, handler: (event: FeedEvent) => void): Subscription {
+    return followEventFeed(this.store, { ...request, after: request.after ?? this.readSide.index.position }, handler);
   }
 
   /** The run's state as of a revision: the fold of its stream up to there (guarantee 9). */

@@ -29,6 +29,7 @@ export type { AsOf, AsOfRefusal, PastRun } from './time-travel.ts';
 export type { RunView, StepView } from './views.ts';
 export { createPolicyGovernance } from './governance.ts';
 export type { DefinitionCatalog, RunService } from './run-service.ts';
+export type { EventFeedRequest, FeedEvent } from './event-feed.ts';
 export { OrchestratorPendingError, RemoteRuns } from './remote-runs.ts';
 export type { RemoteRunsOptions } from './remote-runs.ts';
 export { inputDigest } from '@orchestron/workflow-core';

@@ -4,7 +4,9 @@ import { OrchestronError } from '@orchestron/errors';
 import { randomUUID } from 'node:crypto';
 import { Topics } from '@orchestron/bus';
 import type { MessageBus, OperatorCommandMessage, WorkflowStartMessage } from '@orchestron/bus';
-import type { EventStore, RecordedEvent } from '@orchestron/event-store';
+import type { EventStore, RecordedEvent, Subscription } from '@orchestron/event-store';
+import { followEventFeed } from './event-feed.ts';
+import type { EventFeedRequest, FeedEvent } from './event-feed.ts';
 import { DEFAULT_TENANT, DomainError, decide, initialState, isStarted } from '@orchestron/workflow-core';
 import type { RunData, RunState } from '@orchestron/workflow-core';
 import { sameJson } from './bus-commands.ts';
@@ -291,6 +293,10 @@ export class RemoteRuns implements RunService {
 
   history(runId: string): Promise<RecordedEvent[]> {
     return this.store.readStream(runStream(runId));
+  }
+
+  followEvents(request: EventFeedRequest, handler: (event: FeedEvent) => void): Subscription {
+    return followEventFeed(this.store, { ...request, after: request.after ?? this.readSide.index.position }, handler);
   }
 
   awaitRun(runId: string, request: RunWaitRequest): Promise<RunWaitResult> {

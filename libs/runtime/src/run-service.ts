@@ -1,7 +1,8 @@
 import type { Budget, CompiledDefinition } from '@orchestron/definitions';
 import type { DefinitionEntry, VersionChoice } from './definition-registry.ts';
-import type { RecordedEvent } from '@orchestron/event-store';
+import type { RecordedEvent, Subscription } from '@orchestron/event-store';
 import type { Command, RunData } from '@orchestron/workflow-core';
+import type { EventFeedRequest, FeedEvent } from './event-feed.ts';
 import type { RunCount } from './run-counts.ts';
 import type { RunFilter, RunSummary } from './run-index.ts';
 import type { RunWaitRequest, RunWaitResult } from './run-waits.ts';
@@ -94,6 +95,8 @@ export interface RunService {
   awaitRun(runId: string, request: RunWaitRequest): Promise<RunWaitResult>;
   /** An event from outside for the event steps of the tenant's runs waiting for its name and key. */
   sendEvent(request: SendEventRequest): Promise<SendEventResult>;
+  /** Run events as they are recorded, past `after` (absent: from now), of one run or tenant (event-feed.ts). */
+  followEvents(request: EventFeedRequest, handler: (event: FeedEvent) => void): Subscription;
 }
 
 /** An event from outside (`POST /v1/events`, `orchestron send-event`, `orchestron.external.events`). */

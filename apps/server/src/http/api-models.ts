@@ -205,6 +205,7 @@ const ERROR_DESCRIPTIONS: Readonly<Record<number, string>> = {
   403: "AUTH.FORBIDDEN: the key's role may not call this",
   404: 'RUN.NOT_FOUND, STEP.NOT_FOUND or DEFINITION.NOT_FOUND',
   409: 'the call conflicts with the current state (see docs/semantics.md)',
+  429: 'STREAM.TOO_MANY: this key holds as many open event streams as it may; close one first',
   503: 'retryable: a dependency is away or the server is busy (STORE.UNAVAILABLE, BUS.UNAVAILABLE, SERVER.BUSY, ORCHESTRATOR.PENDING); try again after Retry-After seconds',
 };
 

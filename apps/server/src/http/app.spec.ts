@@ -58,6 +58,8 @@ const ROUTES: readonly (readonly [string, string])[] = [
   ['get', '/v1/audit/checkpoint'],
   ['get', '/v1/audit/export'],
   ['get', '/v1/audit/proofs/{eventId}'],
+  ['get', '/v1/events/stream'],
+  ['get', '/v1/whoami'],
 ];
 const PUBLIC = new Set([
   '/healthz',

@@ -23,7 +23,11 @@ import { createOpenApiDocument } from './openapi.ts';
 import { ForkController } from './fork.controller.ts';
 import { EventsController } from './events.controller.ts';
 import { RunsController } from './runs.controller.ts';
-import { AUDIT, KEY_RING, MCP_API, METRICS, OPENAPI_DOCUMENT, RUN_SERVICE } from './tokens.ts';
+import { DEFAULT_STREAM_LIMITS, EventsStreamController } from './events-stream.controller.ts';
+import type { StreamLimits } from './events-stream.controller.ts';
+import { AUDIT, KEY_RING, MCP_API, METRICS, OPENAPI_DOCUMENT, RUN_SERVICE, STREAM_LIMITS } from './tokens.ts';
+import { WhoAmIController } from './whoami.controller.ts';
+import { serveConsole } from './console-assets.ts';
 import { AuditController } from './audit.controller.ts';
 import { AUDIT_EVENTS, AuditEventsController } from './audit-events.controller.ts';
 import type { AuditIndexStore } from '@orchestron/event-store';
@@ -55,6 +59,10 @@ export interface HttpAppOptions {
    * (and its buffered bytes) for as long as it likes.
    */
   readonly requestTimeoutMs?: number;
+  /** Open event streams per key and their heartbeat (GET /v1/events/stream); default DEFAULT_STREAM_LIMITS. */
+  readonly streams?: Partial<StreamLimits>;
+  /** The built web console served at /console; default apps/console/dist (not served when it is not built). */
+  readonly consoleDir?: string | null;
 }
 
 export interface HttpApp {
@@ -94,6 +102,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     { provide: DELIVERY_READER, useValue: options.notifications ?? NO_DELIVERIES },
     { provide: AUDIT, useValue: options.audit ?? null },
     { provide: AUDIT_EVENTS, useValue: options.auditEvents ?? null },
+    { provide: STREAM_LIMITS, useValue: { ...DEFAULT_STREAM_LIMITS, ...options.streams } },
     ...(options.metrics ? [{ provide: METRICS, useValue: options.metrics }] : []),
   ];
   const module: DynamicModule = {
@@ -109,6 +118,8 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
       AuditController,
       AuditEventsController,
       McpController,
+      EventsStreamController,
+      WhoAmIController,
       ...(options.metrics ? [MetricsController] : []),
     ],
     providers,
@@ -130,6 +141,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
   });
   useJsonBodyParser(adapter.getInstance(), BODY_LIMIT);
   mcpApi.fastify = adapter.getInstance();
+  serveConsole(adapter.getInstance(), options.consoleDir);
   const nest = await NestFactory.create<NestFastifyApplication>(module, adapter, {
     logger: nestLogger(logger),
     // Only our JSON parser (json-body.ts): no urlencoded bodies.

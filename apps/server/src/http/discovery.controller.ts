@@ -205,6 +205,19 @@ function discovery(): Record<string, unknown> {
         description: "an RFC 9162 inclusion proof of the event in the newest checkpoint's tree",
       },
       { method: 'GET', path: '/metrics', roles: HISTORY_READERS, description: 'Prometheus metrics (text format)' },
+      {
+        method: 'GET',
+        path: '/v1/events/stream',
+        roles: READERS,
+        description:
+          'run events as they are recorded, as Server-Sent Events (?run=&tenant=&after=; Last-Event-ID resumes)',
+      },
+      {
+        method: 'GET',
+        path: '/v1/whoami',
+        roles: ANY_ROLE,
+        description: "the calling key's id, role, tenant and groups",
+      },
     ],
     agent_contract: errorContract(false),
   };

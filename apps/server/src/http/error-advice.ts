@@ -46,6 +46,7 @@ const ADVICE = {
   'DEFINITION.NOT_FOUND': 'no such definition (or version) in your tenant: list_definitions shows what there is',
   'DEFINITION.VERSION_CONFLICT': 'this version exists with other content: register it as a new version',
   'ORCHESTRATOR.PENDING': 'no orchestrator answered yet: repeat the same call after Retry-After',
+  'STREAM.TOO_MANY': 'this key holds its most event streams already: close one you no longer read, then open again',
   'SERVER.BUSY': 'too many open waits or streams: repeat after Retry-After, or poll less often',
   'KEY.NOT_FOUND': 'no such key: GET /v1/keys lists them',
   'EVENT.NOT_FOUND': 'no such event in your tenant: the history or the audit search shows the ids',

@@ -9,3 +9,5 @@ export const KEY_RING = Symbol('KEY_RING');
 export const AUDIT = Symbol('AUDIT');
 /** Holds how the MCP route calls this very API (Fastify's inject), set once the application exists. */
 export const MCP_API = Symbol('MCP_API');
+/** How many event streams a key may hold open, and how often they send a heartbeat (StreamLimits). */
+export const STREAM_LIMITS = Symbol('STREAM_LIMITS');

@@ -1,0 +1,104 @@
+import { useEffect, useId, useRef, useState } from 'react';
+import { describe, post } from '../api.ts';
+import { Problem } from './bits.tsx';
+
+/** An operator action as the API takes it: POST /v1/runs/:id/actions/:action (or /fork). */
+export interface ActionRequest {
+  readonly title: string;
+  readonly path: string;
+  readonly body: Record<string, unknown>;
+  /** A JSON field the operator edits (a retry's input, a skip's output), with its starting value. */
+  readonly json?: { readonly field: string; readonly label: string; readonly value: unknown };
+  /** A number field (a fork's revision). */
+  readonly number?: { readonly field: string; readonly label: string; readonly value: number };
+}
+
+/** Asks for a reason (and the JSON or number the action takes), sends it, and shows the API's code on a refusal. */
+export function ActionDialog({
+  request,
+  onDone,
+  onClose,
+}: {
+  request: ActionRequest;
+  onDone: () => void;
+  onClose: () => void;
+}) {
+  const dialog = useRef<HTMLDialogElement>(null);
+  const [reason, setReason] = useState('');
+  const [json, setJson] = useState(() => JSON.stringify(request.json?.value ?? null, null, 2));
+  const [num, setNum] = useState(String(request.number?.value ?? 0));
+  const [problem, setProblem] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const ids = useId();
+  useEffect(() => {
+    dialog.current?.showModal();
+  }, []);
+  const jsonProblem = (() => {
+    if (!request.json) return null;
+    try {
+      JSON.parse(json);
+      return null;
+    } catch (error) {
+      return `not JSON: ${(error as Error).message}`;
+    }
+  })();
+  const send = async (): Promise<void> => {
+    setBusy(true);
+    setProblem(null);
+    try {
+      const body: Record<string, unknown> = { ...request.body, ...(reason.trim() ? { reason: reason.trim() } : {}) };
+      if (request.json) body[request.json.field] = JSON.parse(json);
+      if (request.number) body[request.number.field] = Number(num);
+      await post(request.path, body);
+      onDone();
+    } catch (error) {
+      setProblem(`Refused — ${describe(error)}`);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <dialog ref={dialog} className="action-dialog" aria-labelledby={`${ids}-title`} onClose={onClose}>
+      <form
+        method="dialog"
+        onSubmit={(event) => {
+          event.preventDefault();
+          void send();
+        }}
+      >
+        <h2 id={`${ids}-title`}>{request.title}</h2>
+        <label htmlFor={`${ids}-reason`}>Reason (kept in the run's history)</label>
+        <textarea id={`${ids}-reason`} value={reason} onChange={(e) => setReason(e.target.value)} rows={2} />
+        {request.json ? (
+          <>
+            <label htmlFor={`${ids}-json`}>{request.json.label} (JSON)</label>
+            <textarea
+              id={`${ids}-json`}
+              className="code"
+              value={json}
+              onChange={(e) => setJson(e.target.value)}
+              rows={8}
+              aria-invalid={jsonProblem !== null}
+            />
+            <Problem text={jsonProblem} />
+          </>
+        ) : null}
+        {request.number ? (
+          <>
+            <label htmlFor={`${ids}-num`}>{request.number.label}</label>
+            <input id={`${ids}-num`} type="number" min={0} value={num} onChange={(e) => setNum(e.target.value)} />
+          </>
+        ) : null}
+        <Problem text={problem} />
+        <div className="buttons">
+          <button type="submit" className="primary" disabled={busy || jsonProblem !== null}>
+            {request.title}
+          </button>
+          <button type="button" onClick={() => dialog.current?.close()}>
+            Close
+          </button>
+        </div>
+      </form>
+    </dialog>
+  );
+}
