@@ -7,7 +7,7 @@ import type { MessageBus, OperatorCommandMessage, WorkflowStartMessage } from '@
 import type { EventStore, RecordedEvent, Subscription } from '@orchestron/event-store';
 import { followEventFeed } from './event-feed.ts';
 import type { EventFeedRequest, FeedEvent } from './event-feed.ts';
-import { DEFAULT_TENANT, DomainError, decide, initialState, isStarted } from '@orchestron/workflow-core';
+import { DEFAULT_TENANT, DomainError, decide, initialState, isStarted, isTerminalRun } from '@orchestron/workflow-core';
 import type { RunData, RunState } from '@orchestron/workflow-core';
 import { sameJson } from './bus-commands.ts';
 import { currentTraceparent, withSpan } from '@orchestron/telemetry';
@@ -26,6 +26,7 @@ import { silentLogger, systemClock } from './ports.ts';
 import type { Clock, Logger } from './ports.ts';
 import type { ReadCheckpointSettings } from './read-checkpoints.ts';
 import { runSnapshotsFor } from './run-snapshots.ts';
+import { ShortRuns } from './short-runs.ts';
 import { StartOutbox } from './start-outbox.ts';
 import type { OutboxStart } from './start-outbox.ts';
 import type { RunSnapshots, RunSnapshotSettings } from './run-snapshots.ts';
@@ -78,6 +79,8 @@ export class RemoteRuns implements RunService {
   private readonly waitMs: number;
   private readonly waiters = new Map<string, Set<Waiter>>();
   private readonly snapshots: RunSnapshots | undefined;
+  /** Runs known to be too short to have a snapshot: loaded without asking for one (the wait's load after a start). */
+  private readonly shortRuns: ShortRuns | undefined;
   private readonly outbox: StartOutbox;
 
   constructor(options: RemoteRunsOptions) {
@@ -86,6 +89,7 @@ export class RemoteRuns implements RunService {
     this.clock = options.clock ?? systemClock;
     this.waitMs = options.waitMs ?? 15_000;
     this.snapshots = runSnapshotsFor(this.store, options.logger ?? silentLogger, options.runSnapshots);
+    this.shortRuns = this.snapshots === undefined ? undefined : new ShortRuns(this.snapshots.everyEvents);
     this.outbox = new StartOutbox({
       store: this.store,
       bus: this.bus,
@@ -287,7 +291,7 @@ export class RemoteRuns implements RunService {
   }
 
   async getRun(runId: string): Promise<RunData | null> {
-    const { state } = await this.load(runId);
+    const { state } = await this.load(runId, { snapshot: this.shortRuns?.isShort(runId) !== true });
     return isStarted(state) ? state : null;
   }
 
@@ -317,7 +321,10 @@ export class RemoteRuns implements RunService {
    */
   private async load(runId: string, options: { snapshot?: boolean } = {}): Promise<{ state: RunState }> {
     if (this.snapshots !== undefined && options.snapshot !== false) return this.snapshots.load(runId);
-    return { state: replay(await this.store.readStream(runStream(runId))) };
+    const events = await this.store.readStream(runStream(runId));
+    const state = replay(events);
+    this.shortRuns?.seen(runId, events.length, isStarted(state) && isTerminalRun(state.status));
+    return { state };
   }
 
   /** The run, if its stream has begun: one read of the first event for a new key (the common case), else a load. */

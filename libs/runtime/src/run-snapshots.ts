@@ -65,6 +65,11 @@ export class RunSnapshots {
     this.options = options;
   }
 
+  /** A snapshot is saved each time a run's stream passes a multiple of this many events. */
+  get everyEvents(): number {
+    return this.options.everyEvents;
+  }
+
   async load(runId: string): Promise<LoadedRun> {
     const snapshot = await this.read(runId);
     const stream = runStream(runId);
