@@ -1,12 +1,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Admin } from '@platformatic/kafka';
-import pg from 'pg';
 import type { EventStore } from '@orchestron/event-store';
 import { createPostgresEventStore } from '@orchestron/store-postgres';
 import type { RemoteRuns } from '@orchestron/runtime';
 import type { DeliveredMessage } from '@orchestron/bus';
 import type { KafkaBus } from '@orchestron/bus-kafka';
+import { dropOwnTopicsAndSchema, eventually } from './int-support.ts';
 import type { OrchestratorHandle } from './start-orchestrator.ts';
 
 // The production tier end to end but for processes: an orchestrator consuming orchestron.external.events from the
@@ -59,21 +59,8 @@ afterAll(async () => {
   await orchestrator?.close();
   await bus?.close();
   await store?.close();
-  const ours = (await admin?.listTopics())?.filter((topic) => topic.startsWith(Topics.prefix)) ?? [];
-  if (ours.length > 0) await admin?.deleteTopics({ topics: ours }).catch(() => undefined);
-  await admin?.close();
-  const pool = new pg.Pool({ connectionString: PG_URL, max: 1 });
-  await pool.query(`DROP SCHEMA IF EXISTS "${SCHEMA}" CASCADE`);
-  await pool.end();
+  await dropOwnTopicsAndSchema({ admin, topicPrefix: Topics.prefix, pgUrl: PG_URL, schema: SCHEMA });
 }, TIMEOUT);
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined | false>): Promise<T> {
-  for (const end = Date.now() + 60_000; Date.now() < end; await new Promise((r) => setTimeout(r, 50))) {
-    const value = await probe();
-    if (value) return value;
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 async function waitingRun(invoiceId: string): Promise<string> {
   const engine = (orchestrator as OrchestratorHandle).engine;
