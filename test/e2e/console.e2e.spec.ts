@@ -169,6 +169,27 @@ describe('the web console, in Chromium', () => {
     process.stdout.write(`console: resume of a completed run was refused with ${text}\n`);
   }, 60_000);
 
+  it('shows a run stopped at its budget with its usage, and raises the budget from the run page', async () => {
+    const text = 'My invoice shows the wrong amount and the quote said otherwise. '.repeat(40);
+    const runId = await startRun(server, 'support-reply', { text });
+    await runBecomes(server, runId, (r) => r.status === 'needs_operator');
+    const page = await open('operator', `/runs/${runId}`);
+    const meta = page.locator('.meta');
+    await meta.filter({ hasText: 'BUDGET.EXCEEDED' }).waitFor();
+    await expect(meta.textContent()).resolves.toMatch(/used [\d,]+ tokens · [\d.]+ USD of ≤ 2,000 tokens · ≤ 0.05 USD/);
+    await page.getByRole('button', { name: 'draft', exact: true }).click();
+    await page
+      .getByRole('complementary', { name: 'step draft' })
+      .getByText(/[\d,]+ tokens/)
+      .waitFor();
+    await page.getByRole('button', { name: 'Raise budget…' }).click();
+    await page.getByLabel('Budget (JSON)').fill(JSON.stringify({ tokens: 20000 }));
+    await page.getByLabel("Reason (kept in the run's history)").fill('long ticket');
+    await page.getByRole('button', { name: 'Raise budget', exact: true }).click();
+    await runBecomes(server, runId, (r) => r.status === 'completed');
+    await page.locator('h1 .chip.status-completed').waitFor();
+  }, 60_000);
+
   it("disables the auditor's action buttons, saying why, and shows it the health page", async () => {
     const runId = await startRun(server, 'employee-onboarding', { email: 'audit@example.com' });
     const page = await open('auditor', `/runs/${runId}`);

@@ -34,9 +34,21 @@ export interface RunSummary {
   readonly waitingApproval: readonly string[];
 }
 
+/** What a run's or a step's attempts reported using: tokens, and cost per currency (docs/agents.md). */
+export interface Usage {
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  readonly cost: Readonly<Record<string, number>>;
+}
+
+export interface Budget {
+  readonly tokens?: number;
+  readonly cost?: { readonly amount: number; readonly currency: string };
+}
+
 export interface StepView {
   readonly id: string;
-  readonly type: 'task' | 'approval';
+  readonly type: 'task' | 'approval' | 'event';
   readonly worker: string | null;
   readonly needs: readonly string[];
   readonly status: string;
@@ -49,6 +61,9 @@ export interface StepView {
   readonly finishedAt: string | null;
   readonly held: { reason: string; worker: string; since: string } | null;
   readonly assignees?: readonly string[];
+  readonly usage?: Usage;
+  /** Event steps: the event and key the step waits (or waited) for. */
+  readonly waitsFor?: { event: string; key: string; since: string; timeoutAt: string | null } | null;
 }
 
 export interface RunView {
@@ -61,11 +76,13 @@ export interface RunView {
   readonly updatedAt: string;
   readonly attention: RunSummary['attention'];
   readonly steps: readonly StepView[];
+  readonly usage?: Usage;
+  readonly budget?: Budget;
 }
 
 export interface DefinitionStep {
   readonly id: string;
-  readonly type: 'task' | 'approval';
+  readonly type: 'task' | 'approval' | 'event';
   readonly worker: string | null;
   readonly needs: readonly string[];
   readonly join: { readonly kind: string; readonly n?: number };

@@ -1,7 +1,7 @@
 import { refusal } from '../roles.ts';
 import type { Key, RecordedEvent, StepView } from '../types.ts';
 import type { ActionRequest } from './ActionDialog.tsx';
-import { Chip, Guarded, Json, when } from './bits.tsx';
+import { Chip, Guarded, Json, usageText, when } from './bits.tsx';
 
 /** What the console shows a step as: its status, or held (flow control) or compensated where that applies. */
 export function shownStatus(step: StepView & { compensation?: { status: string } | null }): string {
@@ -59,6 +59,21 @@ export function StepDrawer({
           <>
             <dt>Assignees</dt>
             <dd>{step.assignees.join(', ')}</dd>
+          </>
+        ) : null}
+        {step.waitsFor ? (
+          <>
+            <dt>Waits for</dt>
+            <dd>
+              event {step.waitsFor.event} with key “{step.waitsFor.key}” since {when(step.waitsFor.since)}
+              {step.waitsFor.timeoutAt ? `, until ${when(step.waitsFor.timeoutAt)}` : ''}
+            </dd>
+          </>
+        ) : null}
+        {step.usage ? (
+          <>
+            <dt>Usage</dt>
+            <dd>{usageText(step.usage)}</dd>
           </>
         ) : null}
         {step.held ? (

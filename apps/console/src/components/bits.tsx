@@ -1,6 +1,24 @@
 import type { ReactNode } from 'react';
 import { BASE, navigate } from '../router.ts';
 
+/** `1,234 tokens · 0.0123 USD`: a usage's total, for a run or a step. */
+export function usageText(usage: { inputTokens: number; outputTokens: number; cost: Record<string, number> }): string {
+  const costs = Object.entries(usage.cost).map(([currency, amount]) => `${amount} ${currency}`);
+  return [`${(usage.inputTokens + usage.outputTokens).toLocaleString('en-US')} tokens`, ...costs].join(' · ');
+}
+
+/** `≤ 5,000 tokens · ≤ 0.1 USD`, or `none`. */
+export function budgetText(
+  budget: { tokens?: number; cost?: { amount: number; currency: string } } | undefined,
+): string {
+  if (budget === undefined) return 'none';
+  const parts = [
+    ...(budget.tokens !== undefined ? [`≤ ${budget.tokens.toLocaleString('en-US')} tokens`] : []),
+    ...(budget.cost !== undefined ? [`≤ ${budget.cost.amount} ${budget.cost.currency}`] : []),
+  ];
+  return parts.join(' · ') || 'none';
+}
+
 export function Chip({ status }: { status: string }) {
   return <span className={`chip status-${status}`}>{status.replace(/_/g, ' ')}</span>;
 }

@@ -2,7 +2,7 @@ import { useCallback, useEffect, useMemo, useState } from 'react';
 import { ApiError, describe, get } from '../api.ts';
 import { ActionDialog } from '../components/ActionDialog.tsx';
 import type { ActionRequest } from '../components/ActionDialog.tsx';
-import { Chip, Guarded, Json, Problem, when } from '../components/bits.tsx';
+import { budgetText, Chip, Guarded, Json, Problem, usageText, when } from '../components/bits.tsx';
 import { Dag, joinText } from '../components/Dag.tsx';
 import { shownStatus, StepDrawer } from '../components/StepDrawer.tsx';
 import { Timeline } from '../components/Timeline.tsx';
@@ -79,6 +79,7 @@ export function Run({ runId, me }: { runId: string; me: Key }) {
         {run.definition.id} v{run.definition.version} · started {when(run.createdAt)} by {run.startedBy} · updated{' '}
         {when(run.updatedAt)}
         {run.attention ? ` · needs an operator: ${run.attention.code} ${run.attention.message}` : ''}
+        {run.usage ? ` · used ${usageText(run.usage)} of ${budgetText(run.budget)}` : ''}
       </p>
       <div className="buttons" aria-label="run actions">
         {RUN_ACTIONS.map(([name, title]) => (
@@ -103,6 +104,21 @@ export function Run({ runId, me }: { runId: string; me: Key }) {
         >
           Fork…
         </Guarded>
+        {run.budget !== undefined || run.attention?.code === 'BUDGET.EXCEEDED' ? (
+          <Guarded
+            refused={refused}
+            onClick={() =>
+              setAction({
+                title: 'Raise budget',
+                path: `${base}/actions/raise-budget`,
+                body: {},
+                json: { field: 'budget', label: 'Budget', value: run.budget ?? { tokens: 10000 } },
+              })
+            }
+          >
+            Raise budget…
+          </Guarded>
+        ) : null}
       </div>
       <Problem text={problem} />
       <div className="run-layout">
