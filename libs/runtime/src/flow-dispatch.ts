@@ -1,5 +1,5 @@
 import { decide, fold } from '@orchestron/workflow-core';
-import type { Command, Effect, RunData } from '@orchestron/workflow-core';
+import type { Command, Effect, HoldReason, RunData } from '@orchestron/workflow-core';
 import { attemptKey } from './dispatch-messages.ts';
 import type { FlowControl, HeldAttempt } from './flow-control.ts';
 import { describeError } from './ports.ts';
@@ -40,7 +40,7 @@ export class FlowDispatch {
   plan(runId: string, cause: Command, after: RunData, effects: readonly Effect[]): AppendPlan {
     const { flow, clock } = this.options;
     const admitted: string[] = [];
-    const held: (HeldAttempt & { reason: 'breaker_open' | 'concurrency_limit' })[] = [];
+    const held: (HeldAttempt & { reason: HoldReason })[] = [];
     const extra: Decided[] = [];
     const kept: Effect[] = [];
     let state = after;
@@ -89,7 +89,7 @@ export class FlowDispatch {
     };
   }
 
-  /** Releases what the worker's gate lets through now, and checks again when an open breaker may half-open. */
+  /** Releases what the worker's gate lets through now, and checks again when a breaker may half-open or a token comes. */
   drainLater(worker: string): void {
     const { flow, clock, stopped } = this.options;
     if (stopped()) return;
