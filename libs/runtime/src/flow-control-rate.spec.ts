@@ -1,10 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
 import { createInMemoryBus } from '@orchestron/bus';
 import { createInMemoryEventStore } from '@orchestron/event-store';
+import { createMetrics } from '@orchestron/telemetry';
 import { createWorker } from '@orchestron/worker-sdk';
 import { heldOf } from '@orchestron/workflow-core';
 import { Engine } from './engine.ts';
 import { flowControlFromEnv } from './flow-control.ts';
+import { flowMetricsObserver } from './metrics.ts';
 import { toRunView } from './views.ts';
 import { closeAfterEach, eventually } from './testing/index.ts';
 
@@ -30,7 +32,9 @@ describe('a rate limit in the engine', () => {
     const store = createInMemoryEventStore();
     const bus = createInMemoryBus();
     const flowControl = flowControlFromEnv(JSON.stringify({ workers: { w: { rate: RATE, burst: BURST } } }));
-    const engine = new Engine({ store, bus, flowControl, clock: { now: () => now } });
+    const metrics = createMetrics({ service: 'test' });
+    const onFlowChange = flowMetricsObserver(metrics);
+    const engine = new Engine({ store, bus, flowControl, onFlowChange, clock: { now: () => now } });
     await engine.start();
     const sentAt: number[] = [];
     const handler = async () => {
@@ -45,11 +49,11 @@ describe('a rate limit in the engine', () => {
       () => worker.stop(),
     );
     await engine.definitions.register(oneStep, 'test');
-    return { engine, sentAt, advance: (ms: number) => (now += ms), elapsed: () => now - T0 };
+    return { engine, metrics, sentAt, advance: (ms: number) => (now += ms), elapsed: () => now - T0 };
   };
 
   it(`holds ${RUNS} runs at once to ${BURST} + ${RATE}/s·t attempts by time t, with rate_limit holds in status`, async () => {
-    const { engine, sentAt, advance, elapsed } = await boot();
+    const { engine, metrics, sentAt, advance, elapsed } = await boot();
     const runs = await Promise.all(
       Array.from({ length: RUNS }, () => engine.startRun({ definitionId: 'one', input: {}, actor: 'test' })),
     );
@@ -58,6 +62,12 @@ describe('a rate limit in the engine', () => {
       engine.flow.snapshots().find((s) => s.worker === 'w' && s.held === RUNS - BURST),
     );
     expect(held.config).toMatchObject({ rate: RATE, burst: BURST });
+    expect(held.heldBy).toEqual({ breaker_open: 0, concurrency_limit: 0, rate_limit: RUNS - BURST });
+    const scraped = await metrics.render();
+    expect(scraped).toMatch(
+      new RegExp(`orchestron_held_attempts_by_reason\\{[^}]*reason="rate_limit"[^}]*\\} ${RUNS - BURST}`),
+    );
+    expect(scraped).toMatch(new RegExp(`orchestron_worker_rate\\{[^}]*worker="w"[^}]*\\} ${RATE}`));
     // A held run is running, and its status says by what.
     const waiting = await engine.getRun(runs[RUNS - 1]?.run.runId ?? '');
     expect(waiting?.status).toBe('running');

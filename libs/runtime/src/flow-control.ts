@@ -23,6 +23,8 @@ export interface HeldAttempt {
   readonly attempt: number;
   readonly phase: 'execute' | 'compensate';
   readonly worker: string;
+  /** Why it was held, as its StepHeld says (status shows it so; the gate may refuse it later for another reason). */
+  readonly reason: HoldReason;
 }
 
 export interface FlowSnapshot {
@@ -30,6 +32,7 @@ export interface FlowSnapshot {
   readonly state: WorkerFlowState;
   readonly config: FlowGateConfig;
   readonly held: number;
+  readonly heldBy: Readonly<Record<HoldReason, number>>;
 }
 
 /**
@@ -197,6 +200,7 @@ export class FlowControl {
       state: flowStateAt(this.config(worker), this.state(worker), this.now()),
       config: this.config(worker),
       held: this.queues.get(worker)?.length ?? 0,
+      heldBy: heldByReason(this.queues.get(worker) ?? []),
     };
   }
 
@@ -222,6 +226,12 @@ export class FlowControl {
     this.states.set(worker, state);
     if (before?.breaker !== state.breaker || before?.inflight !== state.inflight) this.onChange(this.snapshot(worker));
   }
+}
+
+function heldByReason(queue: readonly HeldAttempt[]): Record<HoldReason, number> {
+  const counts: Record<HoldReason, number> = { breaker_open: 0, concurrency_limit: 0, rate_limit: 0 };
+  for (const held of queue) counts[held.reason]++;
+  return counts;
 }
 
 function sameAttempt(a: HeldAttempt, b: HeldAttempt): boolean {

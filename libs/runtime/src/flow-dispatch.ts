@@ -1,5 +1,5 @@
 import { decide, fold } from '@orchestron/workflow-core';
-import type { Command, Effect, HoldReason, RunData } from '@orchestron/workflow-core';
+import type { Command, Effect, RunData } from '@orchestron/workflow-core';
 import { attemptKey } from './dispatch-messages.ts';
 import type { FlowControl, HeldAttempt } from './flow-control.ts';
 import { describeError } from './ports.ts';
@@ -40,7 +40,7 @@ export class FlowDispatch {
   plan(runId: string, cause: Command, after: RunData, effects: readonly Effect[]): AppendPlan {
     const { flow, clock } = this.options;
     const admitted: string[] = [];
-    const held: (HeldAttempt & { reason: HoldReason })[] = [];
+    const held: HeldAttempt[] = [];
     const extra: Decided[] = [];
     const kept: Effect[] = [];
     let state = after;
