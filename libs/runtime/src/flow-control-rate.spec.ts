@@ -99,6 +99,35 @@ describe('a rate limit in the engine', () => {
     expect(engine.flow.snapshots().find((s) => s.worker === 'w')?.held).toBe(0);
   }, 30_000);
 
+  it('queues rate holds again, with their reason, when another engine takes the runs over', async () => {
+    const now = Date.now();
+    const store = createInMemoryEventStore();
+    const bus = createInMemoryBus();
+    const flowControl = { workers: { w: { rate: 1, burst: 1 } } };
+    const clock = { now: () => now };
+    const first = new Engine({ store, bus, flowControl, clock });
+    await first.start();
+    await first.definitions.register(oneStep, 'test');
+    const runs = await Promise.all(
+      Array.from({ length: 4 }, () => first.startRun({ definitionId: 'one', input: {}, actor: 'test' })),
+    );
+    await eventually('three held', () => first.flow.snapshots().find((s) => s.heldBy.rate_limit === 3));
+    await first.stop();
+    // No worker answers: the one sent stays out, and the new engine's bucket (full) lets exactly one more go.
+    const second = new Engine({ store, bus, flowControl, clock });
+    onClose(
+      () => bus.close(),
+      () => second.stop(),
+    );
+    await second.start();
+    const after = await eventually('the holds queued again', () =>
+      second.flow.snapshots().find((s) => s.worker === 'w' && s.held === 2),
+    );
+    expect(after.heldBy).toEqual({ breaker_open: 0, concurrency_limit: 0, rate_limit: 2 });
+    const released = await Promise.all(runs.map(({ run }) => second.history(run.runId)));
+    expect(released.filter((h) => h.some((e) => e.type === 'StepReleased'))).toHaveLength(1);
+  });
+
   it('reads rate and burst from ORCHESTRON_FLOW_CONTROL and names a bad one', () => {
     expect(flowControlFromEnv('{"workers":{"api":{"rate":10,"burst":2}}}')).toEqual({
       workers: { api: { rate: 10, burst: 2 } },
