@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { renderProgress, summaryLine } from './progress.renderer.ts';
+import { heldText, renderProgress, summaryLine } from './progress.renderer.ts';
 import { aRun, aStep } from './testing.fixtures.ts';
 
 describe('renderProgress', () => {
@@ -184,5 +184,19 @@ describe('renderProgress: several changes in one poll', () => {
       }),
     ]);
     expect(renderProgress(null, after)).toEqual(['  ✗ a  failed: GOVERNANCE.DENIED denied']);
+  });
+});
+
+describe('heldText', () => {
+  it('says why flow control holds an attempt, for each reason', () => {
+    const since = '2026-01-01T00:00:00.000Z';
+    expect(heldText({ reason: 'breaker_open', worker: 'pay', since })).toMatch(/circuit breaker is open/);
+    expect(heldText({ reason: 'concurrency_limit', worker: 'pay', since })).toMatch(/concurrency limit/);
+    expect(heldText({ reason: 'rate_limit', worker: 'pay', since })).toBe(
+      'worker pay is at its rate limit; it waits for its turn',
+    );
+    expect(heldText({ reason: 'quota_exceeded', worker: 'pay', since })).toBe(
+      'held by flow control on worker pay: quota exceeded',
+    );
   });
 });

@@ -66,9 +66,17 @@ export function summaryLine(run: RunView, options: RenderOptions = {}): string {
 
 /** Why flow control holds an attempt, in words. */
 export function heldText(held: NonNullable<StepView['held']>): string {
-  return held.reason === 'breaker_open'
-    ? `worker ${held.worker}'s circuit breaker is open; it waits for the breaker to close`
-    : `worker ${held.worker} is at its concurrency limit; it waits for a free slot`;
+  switch (held.reason) {
+    case 'breaker_open':
+      return `worker ${held.worker}'s circuit breaker is open; it waits for the breaker to close`;
+    case 'concurrency_limit':
+      return `worker ${held.worker} is at its concurrency limit; it waits for a free slot`;
+    case 'rate_limit':
+      return `worker ${held.worker} is at its rate limit; it waits for its turn`;
+    default:
+      // A reason a newer server knows and this CLI does not: say it as it came.
+      return `held by flow control on worker ${held.worker}: ${held.reason.replace(/_/g, ' ')}`;
+  }
 }
 
 function stepLine(runId: string, step: StepView, p: Paint): string {

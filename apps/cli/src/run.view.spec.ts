@@ -67,3 +67,19 @@ describe('an event step in the run view', () => {
     );
   });
 });
+
+describe('a held step in the run view', () => {
+  it('shows why flow control holds it, a rate limit included', () => {
+    const held = gate({
+      id: 'charge',
+      type: 'task',
+      worker: 'payments',
+      status: 'running',
+      attempt: 1,
+      assignees: undefined,
+      held: { reason: 'rate_limit', worker: 'payments', since: '2026-01-01T00:59:00.000Z' },
+    } as Partial<StepView>);
+    const line = runViewLines(run(held), null, false, { past: true }).find((l) => l.startsWith('charge'));
+    expect(line).toMatch(/^charge\s+running \(held: rate_limit\)\s+1\s+payments/);
+  });
+});

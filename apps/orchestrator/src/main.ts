@@ -26,9 +26,10 @@ Environment:
   ORCHESTRON_KAFKA_PARTITIONS  partitions of the topics it creates (default 3)
   ORCHESTRON_KAFKA_SESSION_TIMEOUT_MS  how soon a dead instance loses its partitions (default 30000)
   ORCHESTRON_DATA              data directory for ORCHESTRON_STORE=embedded (default ./.orchestron)
-  ORCHESTRON_FLOW_CONTROL      circuit breakers and concurrency limits per worker name, as JSON, e.g.
-                               {"defaults":{"failureThreshold":10,"openMs":5000},"workers":{"payments":{"concurrency":4}}}
-                               (defaults: 10 consecutive retryable failures open a breaker for 5 s; no limit)
+  ORCHESTRON_FLOW_CONTROL      circuit breakers, concurrency limits and rates per worker name, as JSON, e.g.
+                               {"defaults":{"failureThreshold":10,"openMs":5000},"workers":{"payments":{"concurrency":4,"rate":10,"burst":2}}}
+                               (defaults: 10 consecutive retryable failures open a breaker for 5 s; no limit, no rate;
+                               rate is attempts/s per orchestrator instance)
   ORCHESTRON_EVENT_BUFFER      how long an event no step waits for yet is kept for one that will (default 24h;
                                a duration such as 15m, 24h or 7d, at most 30d)
   OTEL_EXPORTER_OTLP_ENDPOINT  export trace spans over OTLP/HTTP (e.g. http://127.0.0.1:4318); unset: none

@@ -41,8 +41,8 @@ Environment:
   ORCHESTRON_KAFKA_SESSION_TIMEOUT_MS  how soon a dead consumer loses its partitions (default 30000)
   ORCHESTRON_MODE       embedded (default: engine, governance and example workers in this process) |
                         api (the HTTP API alone, in front of orchestrator services; needs ORCHESTRON_BUS=kafka)
-  ORCHESTRON_FLOW_CONTROL  circuit breakers and concurrency limits per worker name, as JSON (embedded mode), e.g.
-                        {"defaults":{"failureThreshold":10,"openMs":5000},"workers":{"mail":{"concurrency":4}}}
+  ORCHESTRON_FLOW_CONTROL  circuit breakers, concurrency limits and rates per worker name, as JSON (embedded mode), e.g.
+                        {"defaults":{"failureThreshold":10,"openMs":5000},"workers":{"mail":{"concurrency":4,"rate":10,"burst":2}}}
   ORCHESTRON_EVENT_BUFFER  how long an event no step waits for yet is kept for one that will (embedded mode;
                         default 24h; a duration such as 15m, 24h or 7d, at most 30d)
   ORCHESTRON_WEBHOOKS   webhooks for approvals, escalations and failures, as JSON: [{"url":…,"secret":"whsec_…",

@@ -3,11 +3,12 @@ import {
   flowGateConfig,
   flowStateAt,
   initialFlowState,
+  nextTokenAt,
   onAbandoned,
   onDispatched,
   onOutcome,
 } from '@orchestron/workflow-core';
-import type { FlowGateConfig, WorkerFlowState } from '@orchestron/workflow-core';
+import type { FlowGateConfig, HoldReason, WorkerFlowState } from '@orchestron/workflow-core';
 
 /** Flow-control settings: defaults for every worker name, and overrides per worker name. */
 export interface FlowControlSettings {
@@ -22,6 +23,8 @@ export interface HeldAttempt {
   readonly attempt: number;
   readonly phase: 'execute' | 'compensate';
   readonly worker: string;
+  /** Why it was held, as its StepHeld says (status shows it so; the gate may refuse it later for another reason). */
+  readonly reason: HoldReason;
 }
 
 export interface FlowSnapshot {
@@ -29,6 +32,7 @@ export interface FlowSnapshot {
   readonly state: WorkerFlowState;
   readonly config: FlowGateConfig;
   readonly held: number;
+  readonly heldBy: Readonly<Record<HoldReason, number>>;
 }
 
 /**
@@ -44,8 +48,8 @@ export const RUNTIME_FLOW_DEFAULTS: Partial<FlowGateConfig> = {
 
 /**
  * The runtime's side of guarantee 8: one pure flow gate per worker name (libs/workflow-core/src/flow-gate.ts),
- * the attempts it let through, and the queue of attempts it held. Limits are per orchestrator instance, over the
- * runs that instance owns.
+ * the attempts it let through, and the queue of attempts it held. Limits (the rate too) are per orchestrator instance,
+ * over the runs that instance owns: docs/adr/0031-rate-limits.md says why.
  */
 export class FlowControl {
   private readonly settings: FlowControlSettings;
@@ -80,7 +84,7 @@ export class FlowControl {
   request(
     worker: string,
     attemptKey: string,
-  ): { admitted: true } | { admitted: false; reason: 'breaker_open' | 'concurrency_limit'; retryAt: number | null } {
+  ): { admitted: true } | { admitted: false; reason: HoldReason; retryAt: number | null } {
     if (this.inflight.has(attemptKey)) return { admitted: true };
     const decision = admit(this.config(worker), this.state(worker), this.now());
     // An admitted attempt already holds its slot (and probe) in the state admit returns.
@@ -170,11 +174,16 @@ export class FlowControl {
     }
   }
 
-  /** When the gate of a worker with held attempts may next let one through (an open breaker's end). */
+  /**
+   * When the gate of a worker with held attempts may next let one through by itself: an open breaker's end, or the
+   * rate bucket's next token. Null when only an attempt ending can free it (a concurrency hold), or nothing is held.
+   */
   nextCheck(worker: string): number | null {
     if ((this.queues.get(worker)?.length ?? 0) === 0) return null;
     const state = this.state(worker);
-    return state.breaker === 'open' && state.openedAt !== null ? state.openedAt + this.config(worker).openMs : null;
+    const config = this.config(worker);
+    if (state.breaker === 'open' && state.openedAt !== null) return state.openedAt + config.openMs;
+    return nextTokenAt(config, state, this.now());
   }
 
   workersWithHeld(): string[] {
@@ -191,6 +200,7 @@ export class FlowControl {
       state: flowStateAt(this.config(worker), this.state(worker), this.now()),
       config: this.config(worker),
       held: this.queues.get(worker)?.length ?? 0,
+      heldBy: heldByReason(this.queues.get(worker) ?? []),
     };
   }
 
@@ -218,12 +228,19 @@ export class FlowControl {
   }
 }
 
+function heldByReason(queue: readonly HeldAttempt[]): Record<HoldReason, number> {
+  const counts: Record<HoldReason, number> = { breaker_open: 0, concurrency_limit: 0, rate_limit: 0 };
+  for (const held of queue) counts[held.reason]++;
+  return counts;
+}
+
 function sameAttempt(a: HeldAttempt, b: HeldAttempt): boolean {
   return a.runId === b.runId && a.stepId === b.stepId && a.attempt === b.attempt && a.phase === b.phase;
 }
 
 /**
- * `ORCHESTRON_FLOW_CONTROL`: JSON like `{"defaults":{"failureThreshold":5,"openMs":30000},"workers":{"payments":{"concurrency":4}}}`.
+ * `ORCHESTRON_FLOW_CONTROL`: JSON like
+ * `{"defaults":{"failureThreshold":5,"openMs":30000},"workers":{"payments":{"concurrency":4,"rate":10,"burst":2}}}`.
  * A bad value throws an error naming the variable and the field.
  */
 export function flowControlFromEnv(text: string | undefined): FlowControlSettings {
@@ -236,7 +253,7 @@ export function flowControlFromEnv(text: string | undefined): FlowControlSetting
       cause: error,
     });
   }
-  const fields = ['failureThreshold', 'openMs', 'halfOpenProbes', 'concurrency'];
+  const fields = ['failureThreshold', 'openMs', 'halfOpenProbes', 'concurrency', 'rate', 'burst'];
   const check = (value: unknown, where: string): Partial<FlowGateConfig> => {
     if (value === null || typeof value !== 'object' || Array.isArray(value))
       throw new Error(`ORCHESTRON_FLOW_CONTROL.${where} must be an object`);

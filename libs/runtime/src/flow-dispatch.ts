@@ -40,7 +40,7 @@ export class FlowDispatch {
   plan(runId: string, cause: Command, after: RunData, effects: readonly Effect[]): AppendPlan {
     const { flow, clock } = this.options;
     const admitted: string[] = [];
-    const held: (HeldAttempt & { reason: 'breaker_open' | 'concurrency_limit' })[] = [];
+    const held: HeldAttempt[] = [];
     const extra: Decided[] = [];
     const kept: Effect[] = [];
     let state = after;
@@ -89,7 +89,7 @@ export class FlowDispatch {
     };
   }
 
-  /** Releases what the worker's gate lets through now, and checks again when an open breaker may half-open. */
+  /** Releases what the worker's gate lets through now, and checks again when a breaker may half-open or a token comes. */
   drainLater(worker: string): void {
     const { flow, clock, stopped } = this.options;
     if (stopped()) return;

@@ -66,7 +66,13 @@ export function flowMetricsObserver(metrics: Metrics): (snapshot: FlowSnapshot) 
       { worker: snapshot.worker },
       Number.isFinite(snapshot.config.concurrency) ? snapshot.config.concurrency : -1,
     );
+    metrics.workerRate.set(
+      { worker: snapshot.worker },
+      Number.isFinite(snapshot.config.rate) ? snapshot.config.rate : -1,
+    );
     metrics.heldAttempts.set({ worker: snapshot.worker }, snapshot.held);
+    for (const [reason, count] of Object.entries(snapshot.heldBy))
+      metrics.heldAttemptsByReason.set({ worker: snapshot.worker, reason }, count);
   };
 }
 

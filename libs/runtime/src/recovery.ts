@@ -34,7 +34,8 @@ export async function recoverRun(deps: RecoveryDeps, runId: string): Promise<voi
     const again: Effect[] = [...asks, ...awaits];
     for (const { data, held } of sends) {
       if (held) {
-        flow.hold({ runId, stepId: data.stepId, attempt: data.attempt, phase: data.phase, worker: data.worker });
+        const { stepId, attempt, phase, worker } = data;
+        flow.hold({ runId, stepId, attempt, phase, worker, reason: held.reason });
         continue;
       }
       // It left before this instance took the run over: it counts against the worker's limit, without asking.

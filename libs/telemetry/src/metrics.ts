@@ -27,8 +27,12 @@ export interface Metrics {
   readonly workerInflight: Gauge<'worker'>;
   /** The concurrency limit a worker currently allows itself. */
   readonly workerLimit: Gauge<'worker'>;
-  /** Attempts flow control holds for a worker (breaker open or at its limit): runs waiting, not failing. */
+  /** Attempts flow control holds for a worker (breaker open, at its limit or its rate): runs waiting, not failing. */
   readonly heldAttempts: Gauge<'worker'>;
+  /** The same, by the `reason` each was held for (breaker_open, concurrency_limit, rate_limit). */
+  readonly heldAttemptsByReason: Gauge<'worker' | 'reason'>;
+  /** Attempts per second a worker is allowed (its token bucket's rate); -1 for no limit. */
+  readonly workerRate: Gauge<'worker'>;
   readonly consumerLag: Gauge<'group' | 'topic' | 'partition'>;
   readonly governanceDecisions: Counter<'outcome' | 'policy'>;
   readonly messagesHandled: Counter<'topic' | 'outcome'>;
@@ -94,7 +98,19 @@ export function createMetrics(options: MetricsOptions): Metrics {
     }),
     heldAttempts: new Gauge({
       name: 'orchestron_held_attempts',
-      help: 'Step attempts held by flow control (breaker open or concurrency limit)',
+      help: 'Step attempts held by flow control (breaker open, concurrency limit or rate limit)',
+      labelNames: ['worker'] as const,
+      registers,
+    }),
+    heldAttemptsByReason: new Gauge({
+      name: 'orchestron_held_attempts_by_reason',
+      help: 'Step attempts held by flow control, by the reason they were held for',
+      labelNames: ['worker', 'reason'] as const,
+      registers,
+    }),
+    workerRate: new Gauge({
+      name: 'orchestron_worker_rate',
+      help: 'Step attempts per second a worker is allowed (token bucket rate); -1 for no limit',
       labelNames: ['worker'] as const,
       registers,
     }),

@@ -63,6 +63,8 @@ describe('flow gate: circuit breaker', () => {
       openedAt: null,
       inflight: 0,
       probesInFlight: 0,
+      tokens: null,
+      refilledAt: 0,
     });
     expect(admit(config, closed, T0 + 10_501).admitted).toBe(true);
   });
@@ -154,6 +156,8 @@ describe('flow gate: configuration', () => {
       openMs: 30_000,
       halfOpenProbes: 1,
       concurrency: 4,
+      rate: Infinity,
+      burst: 1,
     });
   });
 });

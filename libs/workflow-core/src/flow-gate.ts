@@ -1,9 +1,9 @@
 /**
- * The per-worker flow gate the runtime consults before it sends an attempt: a circuit breaker and a concurrency
- * limit (guarantee 8). Pure: time comes in as `now`, and the state is plain data, so the runtime can rebuild it by
+ * The per-worker flow gate the runtime consults before it sends an attempt: a circuit breaker, a concurrency
+ * limit and a rate (a token bucket; guarantee 8). Pure: time comes in as `now`, and the state is plain data, so the runtime can rebuild it by
  * folding what it saw (admissions and outcomes) after a restart. When the gate refuses, the runtime holds the attempt
  * (`HoldStep`) and releases it (`ReleaseStep`) once `admit` lets it through. docs/adr/0009-flow-control.md says why
- * this is not a circuit-breaker library.
+ * this is not a circuit-breaker library, docs/adr/0031-rate-limits.md why the bucket is not a rate-limiter library.
  */
 import { assertNever } from './evolve.ts';
 import type { HoldReason } from './messages.ts';
@@ -17,6 +17,10 @@ export interface FlowGateConfig {
   readonly halfOpenProbes: number;
   /** Attempts in flight at once for the worker name; `Infinity` for no limit. */
   readonly concurrency: number;
+  /** Attempts sent per second for the worker name, on average; `Infinity` for no limit. */
+  readonly rate: number;
+  /** Attempts that may go out at once after a quiet spell (the bucket's size); the rate refills it. */
+  readonly burst: number;
 }
 
 export type BreakerState = 'closed' | 'open' | 'half_open';
@@ -28,6 +32,9 @@ export interface WorkerFlowState {
   readonly openedAt: number | null;
   readonly inflight: number;
   readonly probesInFlight: number;
+  /** Tokens in the rate bucket as of `refilledAt`; null while the bucket was never drawn from (it is full). */
+  readonly tokens: number | null;
+  readonly refilledAt: number;
 }
 
 /**
@@ -53,10 +60,20 @@ export const DEFAULT_FLOW_GATE: FlowGateConfig = {
   openMs: 30_000,
   halfOpenProbes: 1,
   concurrency: Infinity,
+  rate: Infinity,
+  burst: 1,
 };
 
 export function initialFlowState(): WorkerFlowState {
-  return { breaker: 'closed', consecutiveFailures: 0, openedAt: null, inflight: 0, probesInFlight: 0 };
+  return {
+    breaker: 'closed',
+    consecutiveFailures: 0,
+    openedAt: null,
+    inflight: 0,
+    probesInFlight: 0,
+    tokens: null,
+    refilledAt: 0,
+  };
 }
 
 /** The defaults overridden by `partial`, checked: a bad value throws a RangeError naming the field. */
@@ -77,6 +94,12 @@ export function flowGateConfig(partial: Partial<FlowGateConfig> = {}): FlowGateC
       `flow gate concurrency must be an integer of at least 1 (or Infinity for no limit), got ${String(config.concurrency)}`,
     );
   }
+  if (config.rate !== Infinity && (!Number.isFinite(config.rate) || config.rate <= 0))
+    throw new RangeError(
+      `flow gate rate must be a number of attempts per second above 0 (or Infinity for no limit), got ${String(config.rate)}`,
+    );
+  if (!Number.isInteger(config.burst) || config.burst < 1)
+    throw new RangeError(`flow gate burst must be an integer of at least 1, got ${String(config.burst)}`);
   return config;
 }
 
@@ -98,18 +121,55 @@ export function admit(config: FlowGateConfig, state: WorkerFlowState, now: numbe
         return { admitted: false, reason: 'breaker_open', retryAt: null, state: s };
       if (s.inflight >= config.concurrency)
         return { admitted: false, reason: 'concurrency_limit', retryAt: null, state: s };
-      return {
-        admitted: true,
-        probe: s.openedAt,
-        state: { ...s, inflight: s.inflight + 1, probesInFlight: s.probesInFlight + 1 },
-      };
+      return takeToken(
+        config,
+        s,
+        { ...s, inflight: s.inflight + 1, probesInFlight: s.probesInFlight + 1 },
+        s.openedAt,
+        now,
+      );
     case 'closed':
       if (s.inflight >= config.concurrency)
         return { admitted: false, reason: 'concurrency_limit', retryAt: null, state: s };
-      return { admitted: true, probe: null, state: { ...s, inflight: s.inflight + 1 } };
+      return takeToken(config, s, { ...s, inflight: s.inflight + 1 }, null, now);
     default:
       return assertNever(s.breaker);
   }
+}
+
+/** Tokens in the bucket at `now`: what was left, plus `rate` a second since, up to `burst`. */
+export function tokensAt(config: FlowGateConfig, state: WorkerFlowState, now: number): number {
+  if (state.tokens === null || config.rate === Infinity) return config.burst;
+  const refilled = state.tokens + (Math.max(0, now - state.refilledAt) * config.rate) / 1000;
+  return Math.min(config.burst, refilled);
+}
+
+/** When the bucket next holds a whole token; null when it holds one now (or there is no rate). */
+export function nextTokenAt(config: FlowGateConfig, state: WorkerFlowState, now: number): number | null {
+  const tokens = tokensAt(config, state, now);
+  if (tokens + TOKEN_EPSILON >= 1) return null;
+  return now + Math.ceil(((1 - tokens) * 1000) / config.rate);
+}
+
+// Refill is fractional arithmetic: a token due at `nextTokenAt` may come out as 0.9999999 of one.
+const TOKEN_EPSILON = 1e-9;
+
+/**
+ * The last check: an attempt the breaker and the concurrency limit let through still needs a token. Refused, the state
+ * is left as it was `before` (the slot it would have taken stays free) and `retryAt` says when a token will be there.
+ */
+function takeToken(
+  config: FlowGateConfig,
+  before: WorkerFlowState,
+  taken: WorkerFlowState,
+  probe: number | null,
+  now: number,
+): Admission {
+  if (config.rate === Infinity) return { admitted: true, probe, state: taken };
+  const tokens = tokensAt(config, before, now);
+  if (tokens + TOKEN_EPSILON < 1)
+    return { admitted: false, reason: 'rate_limit', retryAt: nextTokenAt(config, before, now), state: before };
+  return { admitted: true, probe, state: { ...taken, tokens: Math.max(0, tokens - 1), refilledAt: now } };
 }
 
 /** Counts an attempt that is already out without asking (after a restart, attempts sent before it still hold slots). */

@@ -84,9 +84,11 @@ export {
   flowGateConfig,
   flowStateAt,
   initialFlowState,
+  nextTokenAt,
   onAbandoned,
   onDispatched,
   onOutcome,
+  tokensAt,
 } from './flow-gate.ts';
 export type { Admission, AttemptOutcome, BreakerState, FlowGateConfig, WorkerFlowState } from './flow-gate.ts';
 

@@ -8,7 +8,7 @@ export interface CommandMetadata {
 
 export type Phase = 'execute' | 'compensate';
 /** Why the runtime could not send a dispatched attempt yet: its worker's breaker is open, or the worker is at its limit. */
-export type HoldReason = 'breaker_open' | 'concurrency_limit';
+export type HoldReason = 'breaker_open' | 'concurrency_limit' | 'rate_limit';
 export type GovernanceOutcome = 'allow' | 'deny' | 'require_approval';
 /**
  * Set only on a deny no policy took: governance could not evaluate the request at all (Cedar refused it). The step

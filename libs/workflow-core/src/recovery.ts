@@ -4,12 +4,13 @@ import { evolve } from './evolve.ts';
 import type { WorkflowEvent } from './messages.ts';
 import { attemptIsOut, heldOf, initialState, isStarted, isTerminalRun } from './state.ts';
 import type { RunState } from './state.ts';
+import type { Hold } from './step-state.ts';
 
 /** What a runtime taking a run over must do again: attempts still out, and governance checks still unanswered. */
 export interface Outstanding {
   readonly state: RunState;
-  /** Attempts still out, each with whether flow control held it (then it waits for a release, not a send). */
-  readonly sends: readonly { readonly data: SendData; readonly held: boolean }[];
+  /** Attempts still out, each with the hold flow control put on it, if any (then it waits for a release, not a send). */
+  readonly sends: readonly { readonly data: SendData; readonly held: Hold | null }[];
   /** Governance checks a step still waits for. */
   readonly asks: readonly Effect[];
   /** Event waits still open: the event may have been handed over by a process that died before the run took it. */
@@ -40,7 +41,7 @@ export function outstanding(events: readonly WorkflowEvent[]): Outstanding {
     .filter((data) => attemptIsOut(run, data.stepId, data.attempt, data.phase))
     .map((data) => {
       const held = data.phase === 'execute' ? heldOf(run.steps[data.stepId]) : run.compensations[data.stepId]?.held;
-      return { data, held: (held ?? null) !== null };
+      return { data, held: held ?? null };
     });
   const asks = [...lastAsk.entries()]
     .filter(([stepId]) => run.steps[stepId]?.status === 'waiting_governance')

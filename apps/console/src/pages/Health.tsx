@@ -8,6 +8,7 @@ const WORKER_METRICS = {
   orchestron_breaker_state: 'breaker',
   orchestron_worker_inflight: 'inflight',
   orchestron_worker_limit: 'limit',
+  orchestron_worker_rate: 'rate',
   orchestron_held_attempts: 'held',
 } as const;
 const NAMES = new Set([...Object.keys(WORKER_METRICS), 'orchestron_consumer_lag', 'orchestron_runs']);
@@ -16,7 +17,7 @@ const REFRESH_MS = 5_000;
 
 type WorkerRow = Partial<Record<(typeof WORKER_METRICS)[keyof typeof WORKER_METRICS], number>>;
 
-/** Per worker: breaker, in flight, limit and held; consumer lag; runs per status: from GET /metrics, every 5 s. */
+/** Per worker: breaker, in flight, limit, rate and held; consumer lag; runs per status: from GET /metrics, every 5 s. */
 export function Health() {
   const [found, setFound] = useState<Sample[] | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
@@ -53,6 +54,7 @@ export function Health() {
             <th scope="col">Breaker</th>
             <th scope="col">In flight</th>
             <th scope="col">Limit</th>
+            <th scope="col">Rate /s</th>
             <th scope="col">Held</th>
           </tr>
         </thead>
@@ -63,6 +65,7 @@ export function Health() {
               <td>{row.breaker === undefined ? '—' : (BREAKER[row.breaker] ?? row.breaker)}</td>
               <td>{row.inflight ?? '—'}</td>
               <td>{row.limit === undefined ? '—' : row.limit < 0 ? 'none' : row.limit}</td>
+              <td>{row.rate === undefined ? '—' : row.rate < 0 ? 'none' : row.rate}</td>
               <td>{row.held ?? '—'}</td>
             </tr>
           ))}

@@ -1,9 +1,11 @@
 /** The commands a random run is made of: what each random action stands for, and the probes of an ended run. */
 import type { CompiledDefinition } from '@orchestron/definitions';
 import { stepAt } from '../index.ts';
-import type { Command, CommandMetadata, Phase, RunData } from '../index.ts';
+import type { Command, CommandMetadata, HoldReason, Phase, RunData } from '../index.ts';
 import type { Action } from './random-workflows.ts';
 import { assertNever } from './run-checks.ts';
+
+const HOLD_REASONS: readonly HoldReason[] = ['breaker_open', 'concurrency_limit', 'rate_limit'];
 
 export interface Attempt {
   readonly stepId: string;
@@ -85,7 +87,7 @@ export function commandFor(a: Action, c: Chooser): Command | null {
       // Mostly an attempt the runtime could not send; sometimes one that is held already, stale, or started.
       const target = pick(a.flag ? c.outstanding() : c.outstanding(false));
       if (!target) return null;
-      const reason = a.pick % 2 === 0 ? 'breaker_open' : 'concurrency_limit';
+      const reason = HOLD_REASONS[a.pick % HOLD_REASONS.length] ?? 'breaker_open';
       return {
         type: 'HoldStep',
         data: {
