@@ -59,6 +59,7 @@ describe('PostgresLedger', () => {
     ]);
     try {
       const keys = Array.from({ length: 300 }, (_, i) => `run-${i}/pay/1`);
+      const reversed = [...keys].reverse();
       const won: Record<string, number> = { a: 0, b: 0 };
       // What a worker does with a claim: run (and log) only when it won.
       const work = async (ledger: PostgresLedger, instance: string, key: string): Promise<void> => {
@@ -69,7 +70,8 @@ describe('PostgresLedger', () => {
         await ledger.complete(key, { ok: true, output: { by: instance } });
       };
       await Promise.all(
-        keys.flatMap((key) => [work(a as PostgresLedger, 'a', key), work(b as PostgresLedger, 'b', key)]),
+        // In opposite orders: each ledger's batch takes its rows in key order, so the two cannot deadlock.
+        keys.flatMap((key, i) => [work(a as PostgresLedger, 'a', key), work(b as PostgresLedger, 'b', reversed[i]!)]),
       );
       expect((won.a ?? 0) + (won.b ?? 0)).toBe(300);
       expect(await a?.executionCount()).toBe(300);
@@ -123,6 +125,46 @@ describe('PostgresLedger', () => {
       expect(await ledger.claim('p/s/1', ctx('p/s/1', 'a'))).toEqual({ state: 'claimed', executionRecorded: true });
       await ledger.close();
       expect((await pool.query<{ one: number }>('SELECT 1 AS one')).rows[0]?.one).toBe(1);
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it('sends the claims, and the completions, asked for in one tick as one statement each, with one winner per key', async () => {
+    const pool = new pg.Pool({ connectionString: URL, max: 4 });
+    const statements: string[] = [];
+    const query = pool.query.bind(pool) as (...args: unknown[]) => Promise<unknown>;
+    (pool as unknown as { query: (...args: unknown[]) => Promise<unknown> }).query = (...args: unknown[]) => {
+      statements.push(String(args[0]).trim().split(/\s+/)[0] ?? '');
+      return query(...args);
+    };
+    try {
+      const ledger = await PostgresLedger.open({ pool, schema: freshSchema() });
+      statements.length = 0;
+      const keys = Array.from({ length: 100 }, (_, i) => `t-${i}/pay/1`);
+      // key 0 is asked for twice in the same tick: the first ask wins, the second finds it running.
+      const claims = await Promise.all([...keys, keys[0]!].map((key) => ledger.claim(key, ctx(key, 'a'))));
+      expect(claims.filter((c) => c.state === 'claimed')).toHaveLength(100);
+      expect(claims[0]).toEqual({ state: 'claimed', executionRecorded: true });
+      expect(claims[100]).toEqual({ state: 'running' });
+      expect(statements).toEqual(['WITH']);
+      // Completed twice in one tick, and a key never claimed: those fail alone, the rest are done.
+      const done = await Promise.allSettled(
+        [...keys, keys[1]!, 'never/pay/1'].map((key) => ledger.complete(key, { ok: true, output: { key } })),
+      );
+      expect(done.filter((d) => d.status === 'fulfilled')).toHaveLength(100);
+      expect(done.slice(100).map((d) => (d as PromiseRejectedResult).reason?.message)).toEqual([
+        'PostgresLedger: cannot complete "t-1/pay/1": it is not a running claim',
+        'PostgresLedger: cannot complete "never/pay/1": it is not a running claim',
+      ]);
+      expect(statements).toEqual(['WITH', 'UPDATE']);
+      expect(await ledger.claim(keys[1]!, ctx(keys[1]!, 'b'))).toEqual({
+        state: 'done',
+        outcome: { ok: true, output: { key: keys[1] } },
+      });
+      expect(await ledger.duplicateExecutions()).toBe(0);
+      expect(await ledger.executionCount()).toBe(100);
+      await ledger.close();
     } finally {
       await pool.end();
     }

@@ -1,3 +1,4 @@
+import DataLoader from 'dataloader';
 import pg from 'pg';
 import type { Pool } from 'pg';
 import type { ClaimContext, ClaimResult, IdempotencyLedger, Outcome } from '@orchestron/worker-sdk';
@@ -20,10 +21,23 @@ const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,47}$/;
 // unique_violation, duplicate_table, duplicate_schema, duplicate_object: two starters creating the same thing.
 const CREATE_RACES = new Set(['23505', '42P07', '42P06', '42710']);
 
+/** Claims, or completions, asked for in one tick of the event loop go to the database as one statement. */
+const MAX_BATCH = 500;
+
+interface ClaimRow {
+  readonly key: string;
+  readonly won: boolean;
+  readonly state: string | null;
+  readonly outcome: string | null;
+}
+
 /**
  * The idempotency ledger for workers of one name running as several processes on one PostgreSQL database.
- * A claim is one `INSERT … ON CONFLICT DO NOTHING`: of any number of instances claiming a key at once, the
+ * A claim is an `INSERT … ON CONFLICT DO NOTHING`: of any number of instances claiming a key at once, the
  * database lets exactly one insert it. `worker_executions` logs every handler start, apart from the claims.
+ *
+ * The claims asked for in one tick are one statement (one row each, through `unnest`), and so are the completions:
+ * at 50 attempts in flight that is a handful of round trips and commits where it was one per call (ADR 35).
  */
 export class PostgresLedger implements IdempotencyLedger {
   readonly schema: string;
@@ -31,6 +45,8 @@ export class PostgresLedger implements IdempotencyLedger {
   private readonly ownsPool: boolean;
   private readonly claims: string;
   private readonly executions: string;
+  private readonly claimed: DataLoader<{ key: string; ctx: ClaimContext }, ClaimRow>;
+  private readonly completed: DataLoader<{ key: string; outcome: Outcome }, true>;
 
   private constructor(pool: Pool, ownsPool: boolean, schema: string) {
     this.pool = pool;
@@ -38,6 +54,9 @@ export class PostgresLedger implements IdempotencyLedger {
     this.schema = schema;
     this.claims = `"${schema}".worker_claims`;
     this.executions = `"${schema}".worker_executions`;
+    const batching = { cache: false, maxBatchSize: MAX_BATCH } as const;
+    this.claimed = new DataLoader((asks) => this.claimAll(asks), batching);
+    this.completed = new DataLoader((asks) => this.completeAll(asks), batching);
   }
 
   /** Connects, and creates the schema and tables when they are missing (safe with many instances starting at once). */
@@ -67,27 +86,15 @@ export class PostgresLedger implements IdempotencyLedger {
   }
 
   /**
-   * One statement: the claim, the execution log when it wins (the worker then skips `recordExecution`), and the
-   * row of an earlier claim when it loses. The log is written in the claim's own transaction, so one row per key
-   * still means one claim won, and a key claimed twice still shows two.
+   * One statement with the other claims of its tick: the claim, the execution log when it wins (the worker then
+   * skips `recordExecution`), and the row of an earlier claim when it loses. The log is written in the claim's own
+   * transaction, so one row per key still means one claim won, and a key claimed twice still shows two.
    */
   async claim(key: string, ctx: ClaimContext): Promise<ClaimResult> {
-    const { rows: answer } = await this.pool.query<{ won: boolean; state: string | null; outcome: string | null }>(
-      `WITH won AS (
-         INSERT INTO ${this.claims} (key, state, worker, instance, run_id, step_id, attempt, phase)
-         VALUES ($1, 'running', $2, $3, $4, $5, $6, $7) ON CONFLICT (key) DO NOTHING RETURNING key
-       ), logged AS (
-         INSERT INTO ${this.executions} (key, worker, instance, run_id, step_id, attempt, phase)
-         SELECT key, $2, $3, $4, $5, $6, $7 FROM won
-       )
-       SELECT EXISTS (SELECT 1 FROM won) AS won, earlier.state, earlier.outcome
-         FROM (SELECT 1) AS one LEFT JOIN ${this.claims} AS earlier ON earlier.key = $1`,
-      [key, ctx.worker, ctx.instance, ctx.runId, ctx.stepId, ctx.attempt, ctx.phase],
-    );
-    const first = answer[0];
-    if (first?.won === true) return { state: 'claimed', executionRecorded: true };
-    if (first?.state === 'done') return { state: 'done', outcome: JSON.parse(first.outcome ?? 'null') as Outcome };
-    if (first?.state === 'running') return { state: 'running' };
+    const first = await this.claimed.load({ key, ctx });
+    if (first.won) return { state: 'claimed', executionRecorded: true };
+    if (first.state === 'done') return { state: 'done', outcome: JSON.parse(first.outcome ?? 'null') as Outcome };
+    if (first.state === 'running') return { state: 'running' };
     // The claim that won committed after this statement's snapshot was taken: a separate statement sees it under
     // READ COMMITTED.
     const { rows } = await this.pool.query<{ state: string; outcome: string | null }>(
@@ -102,11 +109,63 @@ export class PostgresLedger implements IdempotencyLedger {
   }
 
   async complete(key: string, outcome: Outcome): Promise<void> {
-    const updated = await this.pool.query(
-      `UPDATE ${this.claims} SET state = 'done', outcome = $2, completed_at = now() WHERE key = $1 AND state = 'running'`,
-      [key, JSON.stringify(outcome)],
+    await this.completed.load({ key, outcome });
+  }
+
+  /** A key asked for twice in one tick is claimed once: the second ask loses to the first, as it would a tick later. */
+  private async claimAll(asks: readonly { key: string; ctx: ClaimContext }[]): Promise<ClaimRow[]> {
+    const unique = firstOfEachKey(asks);
+    const column = <T>(pick: (ctx: ClaimContext) => T): T[] => unique.map((ask) => pick(ask.ctx));
+    const { rows } = await this.pool.query<ClaimRow>(
+      `WITH asked AS (
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[])
+           AS a (key, worker, instance, run_id, step_id, attempt, phase)
+       ), won AS (
+         INSERT INTO ${this.claims} (key, state, worker, instance, run_id, step_id, attempt, phase)
+         SELECT key, 'running', worker, instance, run_id, step_id, attempt, phase FROM asked
+         ON CONFLICT (key) DO NOTHING RETURNING key
+       ), logged AS (
+         INSERT INTO ${this.executions} (key, worker, instance, run_id, step_id, attempt, phase)
+         SELECT key, worker, instance, run_id, step_id, attempt, phase FROM asked JOIN won USING (key)
+       )
+       SELECT asked.key, won.key IS NOT NULL AS won, earlier.state, earlier.outcome
+         FROM asked LEFT JOIN won USING (key) LEFT JOIN ${this.claims} AS earlier ON earlier.key = asked.key`,
+      [
+        unique.map((ask) => ask.key),
+        column((c) => c.worker),
+        column((c) => c.instance),
+        column((c) => c.runId),
+        column((c) => c.stepId),
+        column((c) => c.attempt),
+        column((c) => c.phase),
+      ],
     );
-    if (updated.rowCount !== 1) throw new Error(`PostgresLedger: cannot complete "${key}": it is not a running claim`);
+    const byKey = new Map(rows.map((row) => [row.key, row]));
+    const answered = new Set<string>();
+    return asks.map(({ key }) => {
+      const row = byKey.get(key);
+      if (row === undefined) throw new Error(`PostgresLedger: the claim of "${key}" got no answer`);
+      if (answered.has(key)) return { key, won: false, state: row.won ? 'running' : row.state, outcome: row.outcome };
+      answered.add(key);
+      return row;
+    });
+  }
+
+  /** One UPDATE for the tick; a key that is not a running claim (or is completed twice in it) fails alone. */
+  private async completeAll(asks: readonly { key: string; outcome: Outcome }[]): Promise<(true | Error)[]> {
+    const unique = firstOfEachKey(asks);
+    const { rows } = await this.pool.query<{ key: string }>(
+      `UPDATE ${this.claims} AS c SET state = 'done', outcome = done.outcome, completed_at = now()
+         FROM unnest($1::text[], $2::text[]) AS done (key, outcome)
+        WHERE c.key = done.key AND c.state = 'running'
+        RETURNING c.key`,
+      [unique.map((ask) => ask.key), unique.map((ask) => JSON.stringify(ask.outcome))],
+    );
+    const updated = new Set(rows.map((row) => row.key));
+    return asks.map(({ key }) => {
+      if (updated.delete(key)) return true;
+      return new Error(`PostgresLedger: cannot complete "${key}": it is not a running claim`);
+    });
   }
 
   async recordExecution(key: string, ctx: ClaimContext): Promise<void> {
@@ -179,6 +238,16 @@ export class PostgresLedger implements IdempotencyLedger {
       }
     }
   }
+}
+
+/**
+ * Each key's first ask (the one a later ask with the same key loses to), sorted by key: two instances' statements
+ * then take their rows' locks in the same order, and cannot deadlock on keys they both claim.
+ */
+function firstOfEachKey<T extends { readonly key: string }>(asks: readonly T[]): T[] {
+  const first = new Map<string, T>();
+  for (const ask of asks) if (!first.has(ask.key)) first.set(ask.key, ask);
+  return [...first.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
 
 /** Without a listener an idle connection's error would end the process; without a callback it is still said. */

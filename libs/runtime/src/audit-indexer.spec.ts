@@ -57,6 +57,45 @@ describe('the audit indexer', () => {
     });
   });
 
+  it('saves its checkpoint at most once a period while it follows, and on close; the next goes on from there', async () => {
+    const store = createInMemoryEventStore();
+    const checkpoints = store.checkpoints!;
+    const saved: number[] = [];
+    const saving: EventStore = {
+      ...store,
+      checkpoints: {
+        ...checkpoints,
+        save: (name, checkpoint) => {
+          saved.push(checkpoint.position);
+          return checkpoints.save(name, checkpoint);
+        },
+      },
+    };
+    await seed(store);
+    const indexer = new AuditIndexer({ store: saving, checkpointEveryMs: 60_000 });
+    await indexer.catchUp();
+    await store.append('run-r2', [{ type: 'RunCancelled', data: { by: 'operator:bob', reason: 'dup', at: 0 } }]);
+    await indexer.catchUp();
+    expect(indexer.position).toBe(7);
+    expect(saved).toEqual([6]);
+    await indexer.close();
+    expect(saved).toEqual([6, 7]);
+    const reads: number[] = [];
+    const again = new AuditIndexer({
+      store: {
+        ...store,
+        readAll: (options) => {
+          reads.push(options?.after ?? 0);
+          return store.readAll(options);
+        },
+      },
+    });
+    await again.catchUp();
+    // One read to check the checkpoint's event, one past it: neither from the start of the log.
+    expect(reads).toEqual([6, 7]);
+    expect(again.position).toBe(7);
+  });
+
   it('follows the log once started, and is off on a store without an audit index', async () => {
     const store = createInMemoryEventStore();
     const indexer = startAuditIndexer({ store, pollMs: 5 });

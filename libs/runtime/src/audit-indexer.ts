@@ -14,15 +14,18 @@ export interface AuditIndexerOptions {
   readonly pageSize?: number;
   /** Its checkpoint in the store's CheckpointStore. Default `audit-index`. */
   readonly checkpointName?: string;
+  /** The checkpoint is saved at most this often while it follows the log (and on close), in ms. Default 1,000. */
+  readonly checkpointEveryMs?: number;
 }
 
 const MAX_CACHED_RUNS = 10_000;
 
 /**
  * The audit index's projection: tails the global log page by page from its checkpoint and puts one entry per run
- * event (its tenant and definition from the run's RunStarted), then moves the checkpoint past the page. A crash in
- * between makes it put the page again, which changes nothing (entries are keyed by position). Several processes
- * may run it on one store: they write the same entries.
+ * event (its tenant and definition from the run's RunStarted), then moves the checkpoint past the page, at most once
+ * a second while it follows the log (one write where there was one per page). A crash before the checkpoint makes it
+ * put those pages again, which changes nothing (entries are keyed by position). Several processes may run it on one
+ * store: they write the same entries.
  */
 export class AuditIndexer {
   readonly #store: EventStore;
@@ -32,6 +35,8 @@ export class AuditIndexer {
   readonly #options: AuditIndexerOptions;
   readonly #runs = new Map<string, AuditRunFacts>();
   #position = 0;
+  #lastEventId: string | null = null;
+  #saved = { position: 0, at: Number.NEGATIVE_INFINITY };
   #loaded = false;
   #running: Promise<void> | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -62,6 +67,12 @@ export class AuditIndexer {
     this.#stopped = true;
     clearTimeout(this.#timer);
     await this.#running?.catch(() => undefined);
+    await this.#saveCheckpoint(true).catch((error: unknown) =>
+      this.#logger.warn('audit index could not save its checkpoint on close; it indexes those events again', {
+        position: this.#position,
+        error: describeError(error),
+      }),
+    );
   }
 
   /** Indexes every event not indexed yet; one run at a time (a second call joins the one under way). */
@@ -81,12 +92,25 @@ export class AuditIndexer {
       const last = page.at(-1);
       if (last === undefined) return;
       await this.#index.put(await this.#entriesOf(page));
-      await this.#checkpoints.save(this.#checkpointName(), {
-        position: last.position,
-        state: JSON.stringify({ lastEventId: last.id }),
-      });
       this.#position = last.position;
+      this.#lastEventId = last.id;
+      await this.#saveCheckpoint(false);
+      // A short page is the end of the log for now: no second read to find it empty.
+      if (page.length < pageSize) return;
     }
+  }
+
+  /** Past what is put, at most once every `checkpointEveryMs` unless `now`. */
+  async #saveCheckpoint(now: boolean): Promise<void> {
+    const at = performance.now();
+    if (!this.#loaded || this.#position === this.#saved.position) return;
+    if (!now && at - this.#saved.at < (this.#options.checkpointEveryMs ?? 1_000)) return;
+    const position = this.#position;
+    await this.#checkpoints.save(this.#checkpointName(), {
+      position,
+      state: JSON.stringify({ lastEventId: this.#lastEventId }),
+    });
+    this.#saved = { position, at };
   }
 
   async #entriesOf(page: readonly RecordedEvent[]): Promise<AuditEntry[]> {
@@ -130,8 +154,11 @@ export class AuditIndexer {
     if (stored === undefined || stored.position === 0) return;
     const { lastEventId } = JSON.parse(stored.state) as { lastEventId: string | null };
     const [event] = await this.#store.readAll({ after: stored.position - 1, maxCount: 1 });
-    if (event?.position === stored.position && event.id === lastEventId) this.#position = stored.position;
-    else
+    if (event?.position === stored.position && event.id === lastEventId) {
+      this.#position = stored.position;
+      this.#lastEventId = lastEventId;
+      this.#saved = { position: stored.position, at: Number.NEGATIVE_INFINITY };
+    } else
       this.#logger.warn('audit index checkpoint is not of this log (restored from a backup?); indexing it again', {
         position: stored.position,
       });

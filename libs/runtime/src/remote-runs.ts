@@ -27,6 +27,7 @@ import type { Clock, Logger } from './ports.ts';
 import type { ReadCheckpointSettings } from './read-checkpoints.ts';
 import { runSnapshotsFor } from './run-snapshots.ts';
 import { ShortRuns } from './short-runs.ts';
+import { LiveRuns } from './live-runs.ts';
 import { StartOutbox } from './start-outbox.ts';
 import type { OutboxStart } from './start-outbox.ts';
 import type { RunSnapshots, RunSnapshotSettings } from './run-snapshots.ts';
@@ -82,6 +83,8 @@ export class RemoteRuns implements RunService {
   /** Runs known to be too short to have a snapshot: loaded without asking for one (the wait's load after a start). */
   private readonly shortRuns: ShortRuns | undefined;
   private readonly outbox: StartOutbox;
+  /** Runs folded as the feed tells of them: what a wait, a start or a command answers with, without a read. */
+  private readonly live = new LiveRuns();
 
   constructor(options: RemoteRunsOptions) {
     this.store = options.store;
@@ -97,7 +100,10 @@ export class RemoteRuns implements RunService {
       graceMs: this.waitMs,
     });
     this.readSide = new ReadSide(this.store, {
-      onEvent: (event) => this.wake(event),
+      onEvent: (event) => {
+        this.live.apply(event);
+        this.wake(event);
+      },
       provision: (definition) => this.bus.ensureTopics(commandTopicsOf(definition)),
       ...(options.logger !== undefined ? { logger: options.logger } : {}),
       ...(options.readCheckpoints !== undefined ? { checkpoints: options.readCheckpoints } : {}),
@@ -175,6 +181,7 @@ export class RemoteRuns implements RunService {
       ...(request.fork !== undefined ? { fork: request.fork } : {}),
       ...(request.budget !== undefined ? { budget: request.budget } : {}),
     };
+    this.live.expect(runId);
     const recorded = await withSpan(
       'api start run',
       { runId, kind: 'producer', attributes: { 'orchestron.definition.id': definition.id } },
@@ -184,8 +191,9 @@ export class RemoteRuns implements RunService {
           request.actor,
         ),
     );
-    // Just started, so its stream is short: folded whole, without first looking for a snapshot it cannot have yet.
-    const { state } = await this.load(runId, { snapshot: false });
+    // As the feed told of its start; else just started, so its stream is short: folded whole, without first looking
+    // for a snapshot it cannot have yet.
+    const state = this.live.take(runId) ?? (await this.load(runId, { snapshot: false })).state;
     if (isStarted(state)) return { run: state, created: recorded };
     return { accepted: { runId, idempotencyKey, definitionId: definition.id, definitionVersion: definition.version } };
   }
@@ -244,7 +252,7 @@ export class RemoteRuns implements RunService {
       [runStream(runId), (event) => event.metadata.commandId === commandId],
       [refusalStream(commandId), () => true],
     ]);
-    await withSpan(
+    const recorded = await withSpan(
       `api ${command.type}`,
       { runId, kind: 'producer', attributes: { 'orchestron.actor': actor } },
       async () => {
@@ -267,10 +275,10 @@ export class RemoteRuns implements RunService {
         );
         const refusal = refusalError(answer);
         if (refusal) throw refusal;
+        return answer;
       },
     );
-    const { state: after } = await this.load(runId);
-    return after as RunData;
+    return this.live.atLeast(runId, recorded.revision + 1) ?? ((await this.load(runId)).state as RunData);
   }
 
   /** On the bus to the orchestrators, which correlate it; answered once its outcome is in the correlation stream. */
@@ -303,8 +311,10 @@ export class RemoteRuns implements RunService {
     return followEventFeed(this.store, { ...request, after: request.after ?? this.readSide.index.position }, handler);
   }
 
-  awaitRun(runId: string, request: RunWaitRequest): Promise<RunWaitResult> {
-    return this.readSide.waits.wait(runId, request);
+  async awaitRun(runId: string, request: RunWaitRequest): Promise<RunWaitResult> {
+    const result = await this.readSide.waits.wait(runId, request);
+    const run = this.live.take(runId);
+    return run !== undefined ? { ...result, run } : result;
   }
 
   listRuns(filter: RunFilter): Promise<RunSummary[]> {
@@ -320,10 +330,15 @@ export class RemoteRuns implements RunService {
    * shortcut), and one query instead of two.
    */
   private async load(runId: string, options: { snapshot?: boolean } = {}): Promise<{ state: RunState }> {
-    if (this.snapshots !== undefined && options.snapshot !== false) return this.snapshots.load(runId);
+    if (this.snapshots !== undefined && options.snapshot !== false) {
+      const loaded = await this.snapshots.load(runId);
+      if (loaded.revision !== null && loaded.state.version === loaded.revision + 1) this.live.seed(runId, loaded.state);
+      return loaded;
+    }
     const events = await this.store.readStream(runStream(runId));
     const state = replay(events);
     this.shortRuns?.seen(runId, events.length, isStarted(state) && isTerminalRun(state.status));
+    this.live.seed(runId, state);
     return { state };
   }
 

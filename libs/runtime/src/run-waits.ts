@@ -1,5 +1,6 @@
 import { OrchestronError } from '@orchestron/errors';
 import { isTerminalRun } from '@orchestron/workflow-core';
+import type { RunData } from '@orchestron/workflow-core';
 import type { RunIndex, RunSummary } from './run-index.ts';
 
 /** The longest a wait may ask for, and the default when it does not say. */
@@ -24,6 +25,8 @@ export interface RunWaitResult {
   readonly ended: boolean;
   /** The wait ran out of time before what it waited for. */
   readonly timedOut: boolean;
+  /** The run itself, at least as new as `summary`, where the service had it at hand (no read of the store). */
+  readonly run?: RunData;
 }
 
 export class ServerBusyError extends OrchestronError<'SERVER.BUSY'> {

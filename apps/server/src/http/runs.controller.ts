@@ -139,7 +139,9 @@ export class RunsController {
         signal: gone.signal,
         ...(after !== undefined ? { after } : {}),
       });
-      const view = toRunView(await this.#visibleRun(id, caller));
+      // The service may have the run at hand, as the feed told of it: no read of the store.
+      const seen = waited.run !== undefined && maySee(caller, waited.run.tenant) ? waited.run : undefined;
+      const view = toRunView(seen ?? (await this.#visibleRun(id, caller)));
       const wait = { ended: waited.ended, timedOut: waited.timedOut, position: waited.summary?.position ?? 0 };
       return { run: view, wait, agent_contract: runContract(view, wait.position) };
     } finally {
