@@ -54,6 +54,11 @@ export interface StackOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** How soon a killed consumer loses its partitions. Default 10 s (the broker's floor is 6 s). */
   readonly sessionTimeoutMs?: number;
+  /**
+   * Orchestrators join their group under their names (ORCHESTRON_KAFKA_STATIC_MEMBER=1), so one restarted under its
+   * name takes its partitions back at once instead of after the session timeout. Default false.
+   */
+  readonly staticMembers?: boolean;
   readonly partitions?: number;
   /** Workers report step.started only for attempts still running this long (default: the workers' own, 100 ms). */
   readonly reportStartedAfterMs?: number;
@@ -149,6 +154,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         ...common,
         ORCHESTRON_INSTANCE: `orchestrator-${i + 1}`,
         ORCHESTRON_METRICS_PORT: String(metricsPorts[i]),
+        ...(options.staticMembers === true ? { ORCHESTRON_KAFKA_STATIC_MEMBER: '1' } : {}),
       },
       ready: /ready/,
     })),

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { flowControlFromEnv } from '@orchestron/runtime';
 import { createLogger, createMetrics, runServiceMain, serveMetrics, startTracing } from '@orchestron/telemetry';
 import { eventBufferSetting, openBus, openStore, tierConfig } from '@orchestron/tiers';
+import { holdInstanceName, staticMemberSetting } from './instance-name.ts';
 import { DEFAULT_ORCHESTRATOR_GROUP, startOrchestrator } from './start-orchestrator.ts';
 
 const HELP = `orchestron orchestrator — folds step reports into runs and dispatches the next steps
@@ -25,6 +26,11 @@ Environment:
   ORCHESTRON_KAFKA_BROKERS     comma-separated host:port (default 127.0.0.1:9092)
   ORCHESTRON_KAFKA_PARTITIONS  partitions of the topics it creates (default 3)
   ORCHESTRON_KAFKA_SESSION_TIMEOUT_MS  how soon a dead instance loses its partitions (default 30000)
+  ORCHESTRON_KAFKA_STATIC_MEMBER  1: join the group under ORCHESTRON_INSTANCE (Kafka static membership), so a
+                               replacement started under the same name after a crash takes the partitions back at
+                               once, not after the session timeout. Needs ORCHESTRON_INSTANCE and the postgres store,
+                               where the name is held while the process lives: a second live process under it refuses
+                               to start (default 0)
   ORCHESTRON_DATA              data directory for ORCHESTRON_STORE=embedded (default ./.orchestron)
   ORCHESTRON_FLOW_CONTROL      circuit breakers, concurrency limits and rates per worker name, as JSON, e.g.
                                {"defaults":{"failureThreshold":10,"openMs":5000},"workers":{"payments":{"concurrency":4,"rate":10,"burst":2}}}
@@ -46,8 +52,13 @@ await runServiceMain({
     const logger = createLogger({ service: 'orchestron-orchestrator', instance });
     const tracing = startTracing({ serviceName: 'orchestron-orchestrator', serviceInstance: instance });
     const metrics = createMetrics({ service: 'orchestron-orchestrator' });
+    const staticMember = staticMemberSetting(process.env, tiers);
+    const held = staticMember === null ? null : await holdInstanceName(tiers, staticMember, logger);
     const store = await openStore(tiers, resolve(process.env.ORCHESTRON_DATA ?? '.orchestron'));
-    const bus = await openBus(tiers, logger, [], { clientId: instance });
+    const bus = await openBus(tiers, logger, [], {
+      clientId: instance,
+      ...(staticMember !== null ? { staticMemberName: staticMember } : {}),
+    });
     const flowControl = flowControlFromEnv(process.env.ORCHESTRON_FLOW_CONTROL);
     const orchestrator = await startOrchestrator({
       store,
@@ -74,6 +85,7 @@ await runServiceMain({
         await server?.close();
         await bus.close();
         await store.close();
+        await held?.release();
         await tracing.shutdown();
       },
     };

@@ -55,6 +55,7 @@ export function productionDriver(ctx: DriverContext, orchestrators: 1 | 2): Driv
         workMsByWorker: { [WORKING_WORKER]: WORK_MS },
         partitions: PARTITIONS,
         sessionTimeoutMs: SESSION_TIMEOUT_MS,
+        staticMembers: true,
         collector: false,
         env: { ORCHESTRON_TOPIC_PREFIX: prefix },
         log: (line) => ctx.log(`${system}: ${line.trim()}`),
@@ -127,6 +128,8 @@ export function productionDriver(ctx: DriverContext, orchestrators: 1 | 2): Driv
       processes: `${orchestrators} orchestrator(s), governance, API, workers ${NO_OP_WORKER} and ${WORKING_WORKER} (1 instance each)`,
       kafkaPartitions: PARTITIONS,
       kafkaSessionTimeoutMs: SESSION_TIMEOUT_MS,
+      kafkaStaticMembers:
+        'orchestrators join as their names (ORCHESTRON_KAFKA_STATIC_MEMBER=1): W4 restarts one under its name',
       pgPoolSize: 'store users (orchestrators, API) 6 each; worker ledger 10 each (tools/stack/stack.ts)',
       workMs: `0 (${NO_OP_WORKER}); ${WORK_MS} (${WORKING_WORKER}, W3)`,
       tracing: 'off (no OTLP collector)',

@@ -40,6 +40,12 @@ export interface KafkaBusOptions {
    * topic). Past it, subscribe fails with BUS.UNAVAILABLE naming what it waited for. Default 60 s.
    */
   readonly joinTimeoutMs?: number;
+  /**
+   * This process's stable name in its consumer groups (Kafka static membership, KIP-345): a process restarted under
+   * the same name takes its partitions back at once, without waiting for the session of the one that died. Each
+   * group gets `<name>.<group>`. Two live processes must never share a name: the second fences the first.
+   */
+  readonly staticMemberName?: string;
 }
 
 export interface ResolvedOptions {
@@ -54,6 +60,7 @@ export interface ResolvedOptions {
   readonly heartbeatIntervalMs: number;
   readonly commitIntervalMs: number;
   readonly joinTimeoutMs: number;
+  readonly staticMemberName: string | undefined;
 }
 
 export const DEFAULT_PARTITIONS = 8;
@@ -79,5 +86,15 @@ export function resolveOptions(options: KafkaBusOptions): ResolvedOptions {
     heartbeatIntervalMs: options.heartbeatIntervalMs ?? Math.min(1_000, Math.floor(sessionTimeoutMs / 3)),
     commitIntervalMs: options.commitIntervalMs ?? 100,
     joinTimeoutMs: options.joinTimeoutMs ?? 60_000,
+    staticMemberName: checkedMemberName(options.staticMemberName),
   };
+}
+
+const MEMBER_NAME = /^[A-Za-z0-9._-]{1,200}$/;
+
+function checkedMemberName(name: string | undefined): string | undefined {
+  if (name === undefined || MEMBER_NAME.test(name)) return name;
+  throw new TypeError(
+    `createKafkaBus: staticMemberName must be 1 to 200 letters, digits, dots, dashes or underscores; got ${JSON.stringify(name)}`,
+  );
 }

@@ -116,6 +116,9 @@ export class KafkaSubscription implements BusSubscription {
       rebalanceTimeout: options.sessionTimeoutMs,
       heartbeatInterval: options.heartbeatIntervalMs,
       maxWaitTime: 500,
+      ...(options.staticMemberName !== undefined
+        ? { groupInstanceId: `${options.staticMemberName}.${this.subscription.group}` }
+        : {}),
       retries: 3,
       retryDelay: 500,
       protocols: GROUP_PROTOCOLS.map((protocol) => ({ ...protocol })),

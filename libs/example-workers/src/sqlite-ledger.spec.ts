@@ -50,6 +50,27 @@ describe('SqliteLedger', () => {
     ledger.close();
   });
 
+  it('takes a tick of claims and completions together, one winner per key, and fails only the bad completion', async () => {
+    const ledger = new SqliteLedger(freshPath());
+    const keys = Array.from({ length: 50 }, (_, i) => `t${i}/s/1`);
+    const claims = await Promise.all([...keys, keys[0]!].map((key) => ledger.claim(key, ctx(key, 'a'))));
+    expect(claims.filter((c) => c.state === 'claimed')).toHaveLength(50);
+    expect(claims[0]).toEqual({ state: 'claimed', executionRecorded: true });
+    expect(claims[50]).toEqual({ state: 'running' });
+    const done = await Promise.allSettled(
+      [...keys, keys[1]!].map((key) => ledger.complete(key, { ok: true, output: { key } })),
+    );
+    expect(done.filter((d) => d.status === 'fulfilled')).toHaveLength(50);
+    expect((done[50] as PromiseRejectedResult).reason.message).toMatch(/cannot complete "t1\/s\/1"/);
+    expect(await ledger.claim(keys[1]!, ctx(keys[1]!, 'b'))).toEqual({
+      state: 'done',
+      outcome: { ok: true, output: { key: keys[1] } },
+    });
+    expect(await ledger.executionCount()).toBe(50);
+    expect(await ledger.duplicateExecutions()).toBe(0);
+    ledger.close();
+  });
+
   it('refuses to complete a key nobody claimed', async () => {
     const ledger = new SqliteLedger(freshPath());
     await expect(ledger.complete('nobody/s/1', { ok: true, output: null })).rejects.toThrow(

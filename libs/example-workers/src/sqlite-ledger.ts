@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import DataLoader from 'dataloader';
 import { createPrivately } from '@orchestron/store-sqlite';
 import type { ClaimContext, ClaimResult, IdempotencyLedger, Outcome } from '@orchestron/worker-sdk';
 
@@ -17,6 +18,9 @@ export interface ExecutionRecord {
  * may share the file (a claim is one INSERT … ON CONFLICT DO NOTHING, which SQLite serializes across
  * processes). `executions` logs every handler start, apart from the claims, so a crash test can count
  * attempts that ran twice.
+ *
+ * The claims asked for in one tick are one transaction, each winner's execution logged in it, and so are the
+ * completions: one fsync a tick where there were three a step (ADR 35).
  */
 export class SqliteLedger implements IdempotencyLedger {
   private readonly db: Database.Database;
@@ -24,6 +28,8 @@ export class SqliteLedger implements IdempotencyLedger {
   private readonly findClaim: Database.Statement<[string], { state: string; outcome: string | null }>;
   private readonly finish: Database.Statement<[string, string, string]>;
   private readonly logExecution: Database.Statement<[string, string, string, number, string, string, string, string]>;
+  private readonly claimed: DataLoader<{ key: string; ctx: ClaimContext }, ClaimResult>;
+  private readonly completed: DataLoader<{ key: string; outcome: Outcome }, true>;
 
   constructor(path: string) {
     createPrivately(path);
@@ -43,30 +49,49 @@ export class SqliteLedger implements IdempotencyLedger {
     this.logExecution = this.db.prepare(
       'INSERT INTO executions (key, run_id, step_id, attempt, phase, worker, instance, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
+    const batching = { cache: false, maxBatchSize: 500 } as const;
+    const claimAll = this.db.transaction((asks: readonly { key: string; ctx: ClaimContext }[]) => this.claimEach(asks));
+    const completeAll = this.db.transaction((asks: readonly { key: string; outcome: Outcome }[]) =>
+      this.completeEach(asks),
+    );
+    this.claimed = new DataLoader(async (asks) => claimAll(asks), batching);
+    this.completed = new DataLoader(async (asks) => completeAll(asks), batching);
   }
 
-  async claim(key: string, ctx: ClaimContext): Promise<ClaimResult> {
-    const inserted = this.insertClaim.run(
-      key,
-      ctx.worker,
-      ctx.instance,
-      ctx.runId,
-      ctx.stepId,
-      ctx.attempt,
-      ctx.phase,
-      new Date().toISOString(),
-    );
-    if (inserted.changes === 1) return { state: 'claimed' };
-    const row = this.findClaim.get(key);
-    if (row === undefined) throw new Error(`SqliteLedger: the claim of "${key}" conflicted but no row holds it`);
-    return row.state === 'done'
-      ? { state: 'done', outcome: JSON.parse(row.outcome ?? 'null') as Outcome }
-      : { state: 'running' };
+  /** With the other claims of its tick, in one transaction; a winner's execution is logged in it. */
+  claim(key: string, ctx: ClaimContext): Promise<ClaimResult> {
+    return this.claimed.load({ key, ctx });
   }
 
   async complete(key: string, outcome: Outcome): Promise<void> {
-    const updated = this.finish.run(JSON.stringify(outcome), new Date().toISOString(), key);
-    if (updated.changes === 0) throw new Error(`SqliteLedger: cannot complete "${key}": it is not a running claim`);
+    await this.completed.load({ key, outcome });
+  }
+
+  /** A key asked for twice in one batch is claimed once: the later ask finds it running, as it would a tick later. */
+  private claimEach(asks: readonly { key: string; ctx: ClaimContext }[]): ClaimResult[] {
+    const at = new Date().toISOString();
+    return asks.map(({ key, ctx }) => {
+      const { worker, instance, runId, stepId, attempt, phase } = ctx;
+      if (this.insertClaim.run(key, worker, instance, runId, stepId, attempt, phase, at).changes === 1) {
+        this.logExecution.run(key, runId, stepId, attempt, phase, worker, instance, at);
+        return { state: 'claimed', executionRecorded: true };
+      }
+      const row = this.findClaim.get(key);
+      if (row === undefined) throw new Error(`SqliteLedger: the claim of "${key}" conflicted but no row holds it`);
+      return row.state === 'done'
+        ? { state: 'done', outcome: JSON.parse(row.outcome ?? 'null') as Outcome }
+        : { state: 'running' };
+    });
+  }
+
+  /** A key that is not a running claim fails alone, not its batch. */
+  private completeEach(asks: readonly { key: string; outcome: Outcome }[]): (true | Error)[] {
+    const at = new Date().toISOString();
+    return asks.map(({ key, outcome }) =>
+      this.finish.run(JSON.stringify(outcome), at, key).changes === 1
+        ? true
+        : new Error(`SqliteLedger: cannot complete "${key}": it is not a running claim`),
+    );
   }
 
   async recordExecution(key: string, ctx: ClaimContext): Promise<void> {

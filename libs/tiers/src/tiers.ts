@@ -90,6 +90,8 @@ export const ALL_TOPICS: readonly string[] = [
 export interface OpenBusOptions {
   /** Kafka client id: names the service in the broker's logs. Default `orchestron`. */
   readonly clientId?: string;
+  /** This process's static member name in its consumer groups (see `KafkaBusOptions.staticMemberName`). */
+  readonly staticMemberName?: string;
 }
 
 export async function openBus(
@@ -109,6 +111,7 @@ export async function openBus(
         partitions: config.kafkaPartitions,
         sessionTimeoutMs: config.kafkaSessionTimeoutMs,
         logger,
+        ...(options.staticMemberName !== undefined ? { staticMemberName: options.staticMemberName } : {}),
       });
       await bus.ensureTopics([...ALL_TOPICS, ...workers.map(Topics.commands)]);
       return bus;

@@ -1,0 +1,69 @@
+import pg from 'pg';
+import { SettingError } from '@orchestron/tiers';
+import type { TierConfig } from '@orchestron/tiers';
+
+interface Log {
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** The instance's name held for its life: released when the process ends, however it ends. */
+export interface HeldName {
+  readonly name: string;
+  release(): Promise<void>;
+}
+
+/**
+ * `ORCHESTRON_KAFKA_STATIC_MEMBER=1`: this instance joins its consumer group under its own name (Kafka static
+ * membership), so a replacement started under the same name after a kill -9 takes the partitions back at once instead
+ * of after the session timeout. The name must be set (a default `orchestrator-<pid>` is never reused) and must be
+ * this process's alone: two live members under one name fence each other in a loop, each believing it owns every
+ * partition. The name is therefore held as a PostgreSQL advisory lock on a connection of its own, which the database
+ * frees the moment the process dies; a second process under a held name refuses to start.
+ */
+export function staticMemberSetting(
+  env: Readonly<Record<string, string | undefined>>,
+  tiers: TierConfig,
+): string | null {
+  const raw = env.ORCHESTRON_KAFKA_STATIC_MEMBER;
+  if (raw === undefined || raw === '' || raw === '0') return null;
+  if (raw !== '1') throw new SettingError(`ORCHESTRON_KAFKA_STATIC_MEMBER must be 1 or 0, got ${JSON.stringify(raw)}`);
+  const name = env.ORCHESTRON_INSTANCE;
+  if (name === undefined || name === '')
+    throw new SettingError(
+      'ORCHESTRON_KAFKA_STATIC_MEMBER=1 needs ORCHESTRON_INSTANCE: the name a replacement of this instance starts under',
+    );
+  if (tiers.bus !== 'kafka' || tiers.store !== 'postgres')
+    throw new SettingError(
+      'ORCHESTRON_KAFKA_STATIC_MEMBER=1 needs ORCHESTRON_BUS=kafka and ORCHESTRON_STORE=postgres (the name is held as a PostgreSQL lock)',
+    );
+  return name;
+}
+
+/** Takes the name, or fails naming it when a live process holds it. */
+export async function holdInstanceName(tiers: TierConfig, name: string, logger: Log): Promise<HeldName> {
+  const client = new pg.Client({ connectionString: tiers.pgUrl, connectionTimeoutMillis: 10_000 });
+  const lost = (error: Error): void =>
+    logger.error('the connection holding this instance name failed: another process could now start under it', {
+      instance: name,
+      error: error.message,
+    });
+  client.on('error', lost);
+  await client.connect();
+  const { rows } = await client.query<{ held: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS held', [
+    `orchestron.instance:${tiers.pgSchema}:${name}`,
+  ]);
+  if (rows[0]?.held !== true) {
+    await client.end();
+    throw new SettingError(
+      `another live process runs as instance ${JSON.stringify(name)} (ORCHESTRON_INSTANCE) with ORCHESTRON_KAFKA_STATIC_MEMBER=1; give each instance its own name`,
+    );
+  }
+  return {
+    name,
+    async release() {
+      client.off('error', lost);
+      await client.end().catch(() => undefined);
+    },
+  };
+}
