@@ -34,6 +34,7 @@ const run = (step: StepView): RunView => ({
   failure: null,
   steps: [step],
   forkedFrom: null,
+  parent: null,
   version: 4,
 });
 const gateLine = (step: StepView) =>

@@ -27,6 +27,8 @@ export type IgnoreReason =
   | 'ruling_not_awaited'
   /** An event no step of the run waits for (it came late, twice, or for another key). */
   | 'no_waiter'
+  /** A child run's outcome for a step that no longer waits for that child (or its compensation). */
+  | 'child_moot'
   /** A timer that is no longer armed. */
   | 'timer_gone'
   /** A flow-control hold or release for an attempt that is not out, already held, or not held. */

@@ -1,0 +1,349 @@
+/** Workflow steps (`type: workflow`): starting a child run, taking its outcome, closing and compensating it. */
+import { describe, expect, it } from '@jest/globals';
+import {
+  cancel,
+  childOutcome,
+  compensate,
+  compensateForParent,
+  given,
+  play,
+  retryStep,
+  RUN_ID,
+  startRun,
+  stateOf,
+  stepCompleted,
+  stepFailed,
+  T0,
+  workflow,
+} from './testing/decider-spec.ts';
+import { childRunIdOf, MAX_CHILD_DEPTH } from './child-runs.ts';
+import { decide } from './decide.ts';
+import { effectsOf } from './effects.ts';
+import { fold } from './index.ts';
+import { outstanding } from './recovery.ts';
+
+const at = (ms: number) => ({ now: T0 + ms });
+const parentDef = (child: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) =>
+  workflow(
+    {
+      reserve: { worker: 'stock', compensate: { action: 'release' } },
+      provision: {
+        type: 'workflow',
+        needs: ['reserve'],
+        workflow: { id: 'provision-user', version: 2 },
+        input: { email: '${{ input.email }}', sku: '${{ steps.reserve.output.sku }}' },
+        ...child,
+      },
+      notify: { worker: 'mail', needs: ['provision'], input: { account: '${{ steps.provision.output.create }}' } },
+    },
+    { onFailure: 'compensate', ...extra },
+  );
+const input = { email: 'a@b.c' };
+const CHILD = childRunIdOf(RUN_ID, 'provision', 1);
+const waiting = (child: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) =>
+  play([], startRun(parentDef(child, extra), input), stepCompleted('reserve', { ...at(10), output: { sku: 'S-1' } }));
+
+describe('a workflow step', () => {
+  it('starts its child with the mapped input, a run id derived from the run, the step and the attempt, one level deeper', () => {
+    const decided = given(play([], startRun(parentDef(), input)))
+      .when(stepCompleted('reserve', { ...at(10), output: { sku: 'S-1' } }))
+      .then('StepCompleted', {
+        type: 'ChildRunRequested',
+        data: {
+          stepId: 'provision',
+          attempt: 1,
+          childRunId: CHILD,
+          definitionId: 'provision-user',
+          version: 2,
+          input: { email: 'a@b.c', sku: 'S-1' },
+          parentClosePolicy: 'cancel',
+          depth: 1,
+        },
+      });
+    expect(decided.state.steps.provision).toMatchObject({ status: 'waiting_child', childRunId: CHILD, attempt: 1 });
+    expect(decided.produced.flatMap(effectsOf)).toContainEqual({
+      type: 'StartChild',
+      data: {
+        stepId: 'provision',
+        childRunId: CHILD,
+        definitionId: 'provision-user',
+        version: 2,
+        input: { email: 'a@b.c', sku: 'S-1' },
+        parentClosePolicy: 'cancel',
+        depth: 1,
+      },
+    });
+    expect(CHILD).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect(childRunIdOf(RUN_ID, 'provision', 2)).not.toBe(CHILD);
+    expect(childRunIdOf('run-2', 'provision', 1)).not.toBe(CHILD);
+  });
+
+  it('completes with the child output, and the run goes on with it', () => {
+    given(waiting())
+      .when(childOutcome('provision', 'completed', { ...at(60), output: { create: { id: 'u-1' } } }))
+      .then(
+        {
+          type: 'ChildRunEnded',
+          data: { stepId: 'provision', childRunId: CHILD, phase: 'execute', status: 'completed' },
+        },
+        { type: 'StepCompleted', data: { stepId: 'provision', attempt: 1, output: { create: { id: 'u-1' } } } },
+        { type: 'StepDispatched', data: { stepId: 'notify', input: { account: { id: 'u-1' } } } },
+        'TimerScheduled',
+      );
+  });
+
+  it("fails with the child's failure (CHILD.FAILED naming the child and its cause), and the parent compensates", () => {
+    const cause = { code: 'CARD.DECLINED', message: 'declined', retryable: false };
+    given(waiting())
+      .when(childOutcome('provision', 'failed', { ...at(60), error: cause }))
+      .thenIncludes(
+        { type: 'ChildRunEnded', data: { status: 'failed' } },
+        {
+          type: 'StepFailed',
+          data: {
+            stepId: 'provision',
+            error: {
+              code: 'CHILD.FAILED',
+              message: `child run ${CHILD} failed: CARD.DECLINED: declined`,
+              details: { childRunId: CHILD, status: 'failed', cause },
+            },
+          },
+        },
+        'CompensationStarted',
+        { type: 'StepDispatched', data: { stepId: 'reserve', phase: 'compensate' } },
+      );
+  });
+
+  it('fails CHILD.NOT_STARTED when the child could not start (a definition the tenant cannot see)', () => {
+    const error = { code: 'DEFINITION.NOT_FOUND', message: 'no definition "provision-user"', retryable: false };
+    given(waiting({}, { onFailure: 'fail' }))
+      .when(childOutcome('provision', 'not_started', { ...at(20), error }))
+      .thenIncludes(
+        {
+          type: 'StepFailed',
+          data: {
+            stepId: 'provision',
+            error: {
+              code: 'CHILD.NOT_STARTED',
+              message: 'the child run did not start: no definition "provision-user"',
+              details: { cause: 'DEFINITION.NOT_FOUND' },
+            },
+          },
+        },
+        'RunFailed',
+      );
+  });
+
+  it('ignores an outcome for another child, and a second outcome once the step has taken one', () => {
+    given(waiting())
+      .when(childOutcome('provision', 'completed', { childRunId: 'someone-else', output: {} }))
+      .thenIgnores('child_moot', /does not wait for child run/);
+    const done = play(waiting(), childOutcome('provision', 'completed', { ...at(60), output: { create: 1 } }));
+    given(done)
+      .when(childOutcome('provision', 'failed', at(70)))
+      .thenIgnores('child_moot');
+  });
+
+  it('is retried by an operator with a new child (the next attempt), never a second child for the same attempt', () => {
+    const failed = play(waiting({}, { onFailure: 'escalate' }), childOutcome('provision', 'failed', at(60)));
+    const retried = given(failed)
+      .when(retryStep('provision', at(90)))
+      .thenIncludes('OperatorRetried', {
+        type: 'ChildRunRequested',
+        data: { attempt: 2, childRunId: childRunIdOf(RUN_ID, 'provision', 2) },
+      });
+    // The old child's late report is about a step that no longer waits for it.
+    given(retried.events)
+      .when(childOutcome('provision', 'completed', { output: { create: 1 } }))
+      .thenIgnores('child_moot');
+  });
+
+  it('is refused a retry while its child runs: the child is not started twice', () => {
+    given(waiting()).when(retryStep('provision')).thenThrows('STEP.NOT_FAILED');
+  });
+
+  it('asks the runtime again, on recovery, for the child it still waits for (an idempotent start)', () => {
+    const { children } = outstanding(waiting());
+    expect(children).toEqual([
+      expect.objectContaining({ type: 'StartChild', data: expect.objectContaining({ childRunId: CHILD }) }),
+    ]);
+    const done = play(waiting(), childOutcome('provision', 'completed', { output: { create: 1 } }));
+    expect(outstanding(done).children).toEqual([]);
+  });
+});
+
+describe("a workflow step's parent close policy", () => {
+  it('cancels the child when the parent is cancelled (policy cancel, the default)', () => {
+    const decided = given(waiting())
+      .when(cancel({ ...at(30), reason: 'not needed' }))
+      .then('RunCancelled', {
+        type: 'ChildRunClosed',
+        data: { stepId: 'provision', childRunId: CHILD, policy: 'cancel' },
+      });
+    expect(decided.produced.flatMap(effectsOf)).toContainEqual({
+      type: 'CancelChild',
+      data: { stepId: 'provision', childRunId: CHILD },
+    });
+  });
+
+  it('lets the child run on when the policy is abandon (recorded, no effect)', () => {
+    const decided = given(waiting({ parentClosePolicy: 'abandon' }))
+      .when(cancel(at(30)))
+      .then('RunCancelled', { type: 'ChildRunClosed', data: { policy: 'abandon' } });
+    expect(decided.produced.flatMap(effectsOf).map((e) => e.type)).not.toContain('CancelChild');
+  });
+
+  it.each([
+    ['compensate', 'CompensationStarted'],
+    ['fail', 'RunFailed'],
+  ] as const)(
+    'closes the child when a parallel branch fails and the parent ends it (onFailure: %s)',
+    (onFailure, ending) => {
+      const def = workflow(
+        {
+          provision: { type: 'workflow', workflow: { id: 'provision-user' } },
+          charge: { worker: 'billing' },
+        },
+        { onFailure },
+      );
+      const running = play([], startRun(def, input));
+      const decided = given(running)
+        .when(stepFailed('charge', { error: { retryable: false } }))
+        .thenIncludes('StepFailed', ending, {
+          type: 'ChildRunClosed',
+          data: { stepId: 'provision', policy: 'cancel' },
+        });
+      expect(decided.state.steps.provision?.status).toBe('cancelled');
+    },
+  );
+});
+
+describe("a workflow step's compensation", () => {
+  const completed = () => play(waiting(), childOutcome('provision', 'completed', { ...at(60), output: { create: 1 } }));
+
+  it('compensates the child run before the steps it needed, and completes when the child is compensated', () => {
+    const decided = given(completed())
+      .when(stepFailed('notify', { ...at(70), error: { retryable: false } }))
+      .then('StepAttemptFailed', 'StepFailed', 'CompensationStarted', {
+        type: 'ChildCompensationRequested',
+        data: { stepId: 'provision', childRunId: CHILD, attempt: 1 },
+      });
+    expect(decided.produced.flatMap(effectsOf)).toContainEqual({
+      type: 'CompensateChild',
+      data: { stepId: 'provision', childRunId: CHILD },
+    });
+    expect(outstanding(decided.events).children).toEqual([expect.objectContaining({ type: 'CompensateChild' })]);
+    given(decided.events)
+      .when(childOutcome('provision', 'compensated', at(80)))
+      .then(
+        { type: 'ChildRunEnded', data: { phase: 'compensate', status: 'compensated' } },
+        { type: 'CompensationCompleted', data: { stepId: 'provision' } },
+        { type: 'StepDispatched', data: { stepId: 'reserve', phase: 'compensate' } },
+        'TimerScheduled',
+      );
+  });
+
+  it('tells an operator when the child could not compensate', () => {
+    const asked = play(completed(), stepFailed('notify', { ...at(70), error: { retryable: false } }));
+    const error = { code: 'COMPENSATION.FAILED', message: 'undo failed', retryable: false };
+    given(asked)
+      .when(childOutcome('provision', 'failed', { ...at(80), error }))
+      .then(
+        { type: 'ChildRunEnded', data: { phase: 'compensate', status: 'failed' } },
+        { type: 'CompensationFailed', data: { stepId: 'provision', error: { code: 'CHILD.FAILED' } } },
+        { type: 'RunNeedsOperator', data: { code: 'COMPENSATION.FAILED', stepId: 'provision' } },
+      );
+  });
+});
+
+describe('a child run', () => {
+  const link = { runId: 'parent-1', stepId: 'provision', depth: 1, closePolicy: 'cancel' as const };
+  const childDef = workflow({ create: { worker: 'identity', compensate: { action: 'delete' } } });
+
+  it('records its parent, and on ending tells it (output: its steps by id)', () => {
+    const run = play([], startRun(childDef, {}, { parent: link }));
+    expect(stateOf(run).parent).toEqual(link);
+    const state = fold(run);
+    const decision = decide(
+      {
+        type: 'RecordStepCompleted',
+        data: { stepId: 'create', attempt: 1, phase: 'execute', output: { id: 7 } },
+        metadata: at(5),
+      },
+      state,
+    );
+    expect(decision.effects).toContainEqual({
+      type: 'ReportToParent',
+      data: {
+        parentRunId: 'parent-1',
+        stepId: 'provision',
+        childRunId: RUN_ID,
+        status: 'completed',
+        output: { create: { id: 7 } },
+      },
+    });
+  });
+
+  it('tells its parent when it is cancelled', () => {
+    const run = play([], startRun(childDef, {}, { parent: link }));
+    const decision = decide(cancel(at(5)), fold(run));
+    expect(decision.effects).toContainEqual({
+      type: 'ReportToParent',
+      data: expect.objectContaining({ parentRunId: 'parent-1', status: 'cancelled' }),
+    });
+  });
+
+  it('compensates for its parent once completed, and is compensated at once when it has nothing to undo', () => {
+    const done = play([], startRun(childDef, {}, { parent: link }), stepCompleted('create', { output: { id: 7 } }));
+    given(done)
+      .when(compensateForParent(at(9)))
+      .then(
+        'CompensationStarted',
+        { type: 'StepDispatched', data: { stepId: 'create', phase: 'compensate' } },
+        'TimerScheduled',
+      );
+    const plain = workflow({ read: { worker: 'identity' } });
+    const nothing = play([], startRun(plain, {}, { parent: link }), stepCompleted('read'));
+    const decision = decide(compensateForParent(at(9)), fold(nothing));
+    expect(decision.events.map((e) => e.type)).toEqual(['CompensationStarted', 'RunCompensated']);
+    expect(decision.effects).toContainEqual({
+      type: 'ReportToParent',
+      data: expect.objectContaining({ status: 'compensated' }),
+    });
+  });
+
+  it('refuses to compensate for a parent it does not have, or before it has completed', () => {
+    const top = play([], startRun(childDef, {}), stepCompleted('create'));
+    given(top).when(compensateForParent()).thenThrows('COMMAND.INVALID');
+    const going = play([], startRun(childDef, {}, { parent: link }));
+    given(going).when(compensateForParent()).thenThrows('RUN.NOT_ENDED');
+  });
+
+  it(`fails its workflow step with CHILD.DEPTH_EXCEEDED, naming the limit, past ${MAX_CHILD_DEPTH} levels`, () => {
+    const deep = { ...link, depth: MAX_CHILD_DEPTH };
+    const loop = workflow({ again: { type: 'workflow', workflow: { id: 'loop' } } }, { id: 'loop', onFailure: 'fail' });
+    given([])
+      .when(startRun(loop, {}, { parent: deep }))
+      .then(
+        'RunStarted',
+        {
+          type: 'StepFailed',
+          data: {
+            stepId: 'again',
+            error: {
+              code: 'CHILD.DEPTH_EXCEEDED',
+              message: expect.stringContaining(
+                `past the limit of ${MAX_CHILD_DEPTH} nested child runs (MAX_CHILD_DEPTH)`,
+              ),
+              details: { limit: MAX_CHILD_DEPTH, depth: MAX_CHILD_DEPTH + 1 },
+            },
+          },
+        },
+        'RunFailed',
+      );
+    // One level less still starts its child.
+    given([])
+      .when(startRun(loop, {}, { parent: { ...link, depth: MAX_CHILD_DEPTH - 1 } }))
+      .then('RunStarted', { type: 'ChildRunRequested', data: { depth: MAX_CHILD_DEPTH } });
+  });
+});
