@@ -60,7 +60,10 @@ export class ChildRuns {
       }
       if (child.status === 'completed') {
         const reason = `its parent run ${parent.runId} compensates step "${stepId}"`;
-        await this.deps.apply(childRunId, this.command({ type: 'CompensateForParent', data: { reason } }, PARENT_ACTOR));
+        await this.deps.apply(
+          childRunId,
+          this.command({ type: 'CompensateForParent', data: { reason } }, PARENT_ACTOR),
+        );
       } else if (isTerminalRun(child.status)) await this.report(parent.runId, childOutcomeOf(child));
       // Compensating already: it reports when it is done.
     });

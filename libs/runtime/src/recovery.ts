@@ -29,9 +29,13 @@ export async function recoverRun(deps: RecoveryDeps, runId: string): Promise<voi
   const { store, commands, effects, flow, dispatch, logger, children } = deps;
   await commands.serial(runId, async () => {
     const recorded = await store.readStream(runStream(runId));
-    const { state, sends, asks, awaits, children: waitedFor } = outstanding(
-      recorded.map((e) => ({ type: e.type, data: e.data }) as WorkflowEvent),
-    );
+    const {
+      state,
+      sends,
+      asks,
+      awaits,
+      children: waitedFor,
+    } = outstanding(recorded.map((e) => ({ type: e.type, data: e.data }) as WorkflowEvent));
     if (!isStarted(state) || isTerminalRun(state.status)) return;
     commands.remember(runId, state, (recorded[recorded.length - 1] as RecordedEvent).revision);
     const again: Effect[] = [...asks, ...awaits, ...waitedFor];

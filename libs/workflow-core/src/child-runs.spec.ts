@@ -243,6 +243,20 @@ describe("a workflow step's compensation", () => {
       );
   });
 
+  it("is compensated when an operator compensates the parent (the child's step is undoable by itself)", () => {
+    const def = workflow({
+      provision: { type: 'workflow', workflow: { id: 'provision-user' } },
+      sign: { type: 'approval', needs: ['provision'] },
+    });
+    const gated = play([], startRun(def, input), childOutcome('provision', 'completed', { output: {} }));
+    given(gated)
+      .when(compensate(at(5)))
+      .then('CompensationStarted', {
+        type: 'ChildCompensationRequested',
+        data: { stepId: 'provision', childRunId: CHILD },
+      });
+  });
+
   it('tells an operator when the child could not compensate', () => {
     const asked = play(completed(), stepFailed('notify', { ...at(70), error: { retryable: false } }));
     const error = { code: 'COMPENSATION.FAILED', message: 'undo failed', retryable: false };

@@ -245,7 +245,8 @@ function settled(phase: Phase, stepId: string, attempt: number, workerFailed: bo
 export function parentEffects(after: RunState, events: readonly WorkflowEvent[]): Effect[] {
   if (after.status === 'none' || after.parent === null || after.parent === undefined) return [];
   const end = events.find(
-    (e) => e.type === 'RunCompleted' || e.type === 'RunFailed' || e.type === 'RunCompensated' || e.type === 'RunCancelled',
+    (e) =>
+      e.type === 'RunCompleted' || e.type === 'RunFailed' || e.type === 'RunCompensated' || e.type === 'RunCancelled',
   );
   if (end === undefined) return [];
   return [{ type: 'ReportToParent', data: { parentRunId: after.parent.runId, ...childOutcomeOf(after) } }];
@@ -261,7 +262,8 @@ export function childOutcomeOf(run: Exclude<RunState, { status: 'none' }>): Chil
     case 'compensated':
     case 'cancelled': {
       const culprit = run.definition.order.find((id) => run.steps[id]?.status === 'failed');
-      const failure = run.failure?.error ?? errorOf(culprit === undefined ? undefined : run.steps[culprit]) ?? undefined;
+      const failure =
+        run.failure?.error ?? errorOf(culprit === undefined ? undefined : run.steps[culprit]) ?? undefined;
       return { ...base, status: run.status, ...(failure ? { error: failure } : {}) };
     }
     default:
