@@ -9,6 +9,7 @@ import {
   play,
   retryStep,
   RUN_ID,
+  skipStep,
   startRun,
   stateOf,
   stepCompleted,
@@ -191,6 +192,23 @@ describe("a workflow step's parent close policy", () => {
       .when(cancel(at(30)))
       .then('RunCancelled', { type: 'ChildRunClosed', data: { policy: 'abandon' } });
     expect(decided.produced.flatMap(effectsOf).map((e) => e.type)).not.toContain('CancelChild');
+  });
+
+  it("closes the child when an operator skips the step waiting for it, and ignores the child's late outcome", () => {
+    const decided = given(waiting())
+      .when(skipStep('provision', { create: 'by hand' }, at(30)))
+      .thenIncludes(
+        { type: 'StepSkipped', data: { stepId: 'provision', kind: 'operator' } },
+        { type: 'ChildRunClosed', data: { stepId: 'provision', childRunId: CHILD, policy: 'cancel' } },
+        { type: 'StepDispatched', data: { stepId: 'notify', input: { account: 'by hand' } } },
+      );
+    expect(decided.produced.flatMap(effectsOf)).toContainEqual({
+      type: 'CancelChild',
+      data: { stepId: 'provision', childRunId: CHILD },
+    });
+    given(decided.events)
+      .when(childOutcome('provision', 'completed', { output: { create: 1 } }))
+      .thenIgnores('child_moot');
   });
 
   it.each([

@@ -157,14 +157,16 @@ export function compensateChild(s: RunData, stepId: string, attempt: number, now
 
 /**
  * Children the parent stopped waiting for in this step of a decision (the step was cancelled by a cancel, a failure
- * or a compensation): each is closed by its policy, which the event records and the runtime carries out.
+ * or a compensation, or an operator skipped it): each is closed by its policy, which the event records and the
+ * runtime carries out.
  */
 export function closedChildren(before: RunState, after: RunState, now: number): WorkflowEvent[] {
   if (before.status === 'none' || after.status === 'none') return [];
   const events: WorkflowEvent[] = [];
   for (const id of after.definition.order) {
     const was = before.steps[id];
-    if (was?.status !== 'waiting_child' || after.steps[id]?.status !== 'cancelled') continue;
+    const status = after.steps[id]?.status;
+    if (was?.status !== 'waiting_child' || (status !== 'cancelled' && status !== 'skipped')) continue;
     const policy = after.definition.steps[id]?.child?.parentClosePolicy ?? 'cancel';
     events.push({ type: 'ChildRunClosed', data: { stepId: id, childRunId: was.childRunId, policy, at: now } });
   }

@@ -81,6 +81,14 @@ describe('workflow steps over HTTP', () => {
       workflow: { id: 'review', version: null },
       input: { doc: 'd-1' },
     });
+    const read = (await call(`/v1/runs/${runId}`, 'alice')).body;
+    expect(read.agent_contract.next_actions).toContainEqual(
+      expect.objectContaining({ action: 'get_child_run', method: 'GET', endpoint: `/v1/runs/${childId}` }),
+    );
+    const childRead = (await call(`/v1/runs/${childId}`, 'alice')).body;
+    expect(childRead.agent_contract.next_actions).toContainEqual(
+      expect.objectContaining({ action: 'get_parent_run', method: 'GET', endpoint: `/v1/runs/${runId}` }),
+    );
     const child = await runOf(childId, 'alice');
     expect(child).toMatchObject({ parent: { runId, stepId: 'reviewed', depth: 1 }, input: { doc: 'd-1' } });
     expect((await runOf(runId)).parent).toBeNull();
