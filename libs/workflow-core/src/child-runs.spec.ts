@@ -177,10 +177,10 @@ describe("a workflow step's parent close policy", () => {
   it('cancels the child when the parent is cancelled (policy cancel, the default)', () => {
     const decided = given(waiting())
       .when(cancel({ ...at(30), reason: 'not needed' }))
-      .then('RunCancelled', {
-        type: 'ChildRunClosed',
-        data: { stepId: 'provision', childRunId: CHILD, policy: 'cancel' },
-      });
+      .then(
+        { type: 'ChildRunClosed', data: { stepId: 'provision', childRunId: CHILD, policy: 'cancel' } },
+        'RunCancelled',
+      );
     expect(decided.produced.flatMap(effectsOf)).toContainEqual({
       type: 'CancelChild',
       data: { stepId: 'provision', childRunId: CHILD },
@@ -190,7 +190,7 @@ describe("a workflow step's parent close policy", () => {
   it('lets the child run on when the policy is abandon (recorded, no effect)', () => {
     const decided = given(waiting({ parentClosePolicy: 'abandon' }))
       .when(cancel(at(30)))
-      .then('RunCancelled', { type: 'ChildRunClosed', data: { policy: 'abandon' } });
+      .then({ type: 'ChildRunClosed', data: { policy: 'abandon' } }, 'RunCancelled');
     expect(decided.produced.flatMap(effectsOf).map((e) => e.type)).not.toContain('CancelChild');
   });
 
@@ -227,10 +227,10 @@ describe("a workflow step's parent close policy", () => {
       const running = play([], startRun(def, input));
       const decided = given(running)
         .when(stepFailed('charge', { error: { retryable: false } }))
-        .thenIncludes('StepFailed', ending, {
-          type: 'ChildRunClosed',
-          data: { stepId: 'provision', policy: 'cancel' },
-        });
+        .thenIncludes('StepFailed', { type: 'ChildRunClosed', data: { stepId: 'provision', policy: 'cancel' } });
+      expect(decided.produced.map((e) => e.type)).toContain(ending);
+      // Nothing after a run's end: the close is recorded before it.
+      expect(decided.produced.at(-1)?.type).not.toBe('ChildRunClosed');
       expect(decided.state.steps.provision?.status).toBe('cancelled');
     },
   );
@@ -273,6 +273,14 @@ describe("a workflow step's compensation", () => {
         type: 'ChildCompensationRequested',
         data: { stepId: 'provision', childRunId: CHILD },
       });
+  });
+
+  it("ignores the child's report once the parent has ended (cancelled while its child compensated)", () => {
+    const asked = play(completed(), stepFailed('notify', { ...at(70), error: { retryable: false } }));
+    const cancelled = play(asked, cancel(at(75)));
+    given(cancelled)
+      .when(childOutcome('provision', 'compensated', at(80)))
+      .thenIgnores('run_ended');
   });
 
   it('tells an operator when the child could not compensate', () => {

@@ -11,7 +11,7 @@ import type { CompiledStep } from '@orchestron/definitions';
 import { DomainError, StepErrorCodes } from './errors.ts';
 import { failStep } from './event-builders.ts';
 import type { ChildOutcome, StepError, WorkflowEvent } from './messages.ts';
-import { stepAt } from './state.ts';
+import { isTerminalRun, stepAt } from './state.ts';
 import type { RunData, RunState } from './state.ts';
 import { outputOf } from './step-state.ts';
 import type { PendingStep, RetryScheduledStep } from './step-state.ts';
@@ -86,6 +86,8 @@ export function startChild(
 /** A child's outcome: the step waiting for it completes or fails, or the compensation waiting for it settles. */
 export function recordChildOutcome(s: RunData, outcome: ChildOutcome, now: number): WorkflowEvent[] | Unapplied {
   const { stepId, childRunId, status } = outcome;
+  if (isTerminalRun(s.status))
+    return ignore('run_ended', `child run ${quoteForMessage(childRunId)} reported after the run ended (${s.status})`);
   const waiting = stepAt(s, stepId, 'waiting_child');
   if (waiting !== undefined && waiting.childRunId === childRunId) {
     const ended: WorkflowEvent = {

@@ -25,6 +25,7 @@ import {
 } from './worker-reports.ts';
 
 const MAX_REACTIONS = 10_000;
+const ENDINGS: ReadonlySet<string> = new Set(['RunCompleted', 'RunFailed', 'RunCompensated', 'RunCancelled']);
 
 /**
  * The workflow decider: the events a command causes, including everything the run then does on its own, and the
@@ -64,7 +65,9 @@ function settle(primary: WorkflowEvent[], command: Command, state: RunState): Wo
 function withClosedChildren(events: WorkflowEvent[], before: RunState, batch: WorkflowEvent[], now: number): RunState {
   const after = batch.reduce(evolve, before);
   const closed = closedChildren(before, after, now);
-  events.push(...closed);
+  // Recorded before the run's ending, if the batch ends it: nothing happens after the end.
+  const ending = events.findIndex((e, i) => i >= events.length - batch.length && ENDINGS.has(e.type));
+  events.splice(ending < 0 ? events.length : ending, 0, ...closed);
   return closed.reduce(evolve, after);
 }
 
