@@ -159,6 +159,23 @@ describe('a workflow step', () => {
       .thenIgnores('child_moot');
   });
 
+  it("rejects a worker's report about it, in either phase: no worker runs it (its child does)", () => {
+    const report = (phase: 'execute' | 'compensate') => ({
+      type: 'RecordStepCompleted' as const,
+      data: { stepId: 'provision', attempt: 1, phase, output: { forged: true } },
+      metadata: at(40),
+    });
+    given(waiting())
+      .when(report('execute'))
+      .thenRejects('COMMAND.INVALID', /is a workflow step: no worker runs it/);
+    const compensating = play(
+      waiting(),
+      childOutcome('provision', 'completed', { output: { create: 1 } }),
+      stepFailed('notify', { error: { retryable: false } }),
+    );
+    given(compensating).when(report('compensate')).thenRejects('COMMAND.INVALID');
+  });
+
   it('is refused a retry while its child runs: the child is not started twice', () => {
     given(waiting()).when(retryStep('provision')).thenThrows('STEP.NOT_FAILED');
   });

@@ -77,7 +77,10 @@ function checkTarget(s: RunData, stepId: string, attempt: number, phase: Phase):
   if (step === undefined)
     return reject('STEP.NOT_FOUND', `the run has no step ${quoteForMessage(stepId)} (definition ${definition})`);
   if (step.type !== 'task')
-    return reject('COMMAND.INVALID', `step ${quoteForMessage(stepId)} is an ${step.type} step: no worker runs it`);
+    return reject(
+      'COMMAND.INVALID',
+      `step ${quoteForMessage(stepId)} is ${step.type === 'workflow' ? 'a' : 'an'} ${step.type} step: no worker runs it`,
+    );
   if (phase === 'compensate' && step.compensate === null)
     return reject('COMMAND.INVALID', `step ${quoteForMessage(stepId)} has no compensation (definition ${definition})`);
   const last = lastAttempt(s, stepId, phase);
