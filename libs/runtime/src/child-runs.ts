@@ -20,6 +20,7 @@ export interface ChildRunsDeps {
   readonly governed: boolean;
   /** The definition in the tenant (reading its stream first when this process has not seen it). */
   readonly resolve: (id: string, version: number | 'latest', tenant: string) => Promise<CompiledDefinition>;
+  /** The run as its stream has it now. */
   readonly load: (runId: string) => Promise<RunState>;
   readonly apply: (runId: string, command: Command) => Promise<Applied>;
 }

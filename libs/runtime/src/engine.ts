@@ -151,7 +151,8 @@ export class Engine implements RunService {
       logger: this.logger,
       governed: this.governed,
       resolve: (id, version, tenant) => this.definitions.resolve(id, version, tenant),
-      load: async (runId) => (await this.commands.load(runId)).state,
+      // From the store, not the cache: another instance may have moved the other run on a moment ago.
+      load: async (runId) => replay(await this.store.readStream(runStream(runId))),
       apply: (runId, command) => this.apply(runId, command, {}),
     });
     this.effects = new EffectRunner({
