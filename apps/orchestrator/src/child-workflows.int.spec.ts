@@ -147,6 +147,25 @@ describe('workflow steps on the production tier (two orchestrators, Kafka and Po
   );
 
   it(
+    'compensates the completed child when the parent compensates (a rejected gate after it)',
+    async () => {
+      const runId = await start('doc-4');
+      const childRunId = childRunIdOf(runId, 'reviewed', 1);
+      await runIn(childRunId, 'the child at its gate', (r) => r.steps.sign?.status === 'waiting_approval');
+      await (api as RemoteRuns).execute(childRunId, { type: 'Approve', data: { stepId: 'sign' } }, 'alice');
+      await runIn(runId, 'the parent at its gate', (r) => r.steps.filed?.status === 'waiting_approval');
+      await (api as RemoteRuns).execute(runId, { type: 'Reject', data: { stepId: 'filed', reason: 'no' } }, 'alice');
+      const run = await runIn(runId, 'the parent compensated', (r) => r.status === 'compensated');
+      expect(run.compensations.reviewed?.status).toBe('completed');
+      const child = await runIn(childRunId, 'the child compensated', (r) => r.status === 'compensated');
+      const started = (await (api as RemoteRuns).history(childRunId)).find((e) => e.type === 'CompensationStarted');
+      expect(started?.data).toMatchObject({ by: 'system:parent' });
+      expect(child.steps.sign?.status).toBe('completed');
+    },
+    TIMEOUT,
+  );
+
+  it(
     "fails the step clearly when the child's definition is not in the parent's tenant",
     async () => {
       const runId = await start('doc-3', 'acme');
