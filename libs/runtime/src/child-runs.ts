@@ -9,9 +9,14 @@ import type { Applied } from './run-commands.ts';
 /** Who the runtime says applied the commands it sends between parent and child runs. */
 export const PARENT_ACTOR = 'system:parent';
 export const CHILD_ACTOR = 'system:child';
-/** Tries of a step between runs (a start, a report) that failed for a reason other than the domain's. */
-const TRIES = 5;
+/**
+ * A step between runs (a start, a report) that failed for a reason other than the domain's (the store unreachable)
+ * is tried again while the engine runs, after a delay doubling from this, up to the cap; past `WARN_AFTER` tries
+ * each failure is logged. Recovery of the parent repeats it after a restart.
+ */
 const RETRY_DELAY_MS = 200;
+const RETRY_DELAY_CAP_MS = 30_000;
+const WARN_AFTER = 5;
 
 export interface ChildRunsDeps {
   readonly clock: Clock;
@@ -29,11 +34,12 @@ export interface ChildRunsDeps {
  * Carries out the effects between a parent run and its children: starts a child (idempotent by its derived run
  * id), cancels or compensates it, and reports its outcome to the parent. Each is done in the background: the
  * effect comes from one run's queue and the work goes into another's, which may be waiting for the first.
- * A failure is retried a few times, then logged; recovery of the parent repeats what it still waits for.
+ * A failure is retried while the engine runs; recovery of the parent repeats what it still waits for after a restart.
  */
 export class ChildRuns {
   private readonly deps: ChildRunsDeps;
   private readonly pending = new Set<Promise<void>>();
+  private readonly sleepers = new Set<() => void>();
   private stopped = false;
 
   constructor(deps: ChildRunsDeps) {
@@ -97,6 +103,7 @@ export class ChildRuns {
   /** Takes no more work, and lets what is under way finish. */
   async stop(): Promise<void> {
     this.stopped = true;
+    for (const wake of this.sleepers) wake();
     await Promise.allSettled([...this.pending]);
   }
 
@@ -163,8 +170,16 @@ export class ChildRuns {
         try {
           return await work();
         } catch (error) {
-          if (this.stopped || attempt >= TRIES || isTerminal(error)) throw error;
-          await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS * attempt));
+          if (this.stopped || isTerminal(error)) throw error;
+          if (attempt >= WARN_AFTER)
+            this.deps.logger.warn(`could not ${what} yet; trying again`, {
+              runId,
+              stepId,
+              attempt,
+              error: describeError(error),
+            });
+          await this.sleep(Math.min(RETRY_DELAY_CAP_MS, RETRY_DELAY_MS * 2 ** (attempt - 1)));
+          if (this.stopped) throw error;
         }
       }
     };
@@ -178,6 +193,19 @@ export class ChildRuns {
       )
       .finally(() => this.pending.delete(done));
     this.pending.add(done);
+  }
+
+  /** A delay that `stop` cuts short. */
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        this.sleepers.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.sleepers.add(wake);
+    });
   }
 }
 
