@@ -15,6 +15,10 @@ const KNOWN: Readonly<Record<WorkflowEventType, true>> = {
   EventWaitStarted: true,
   ExternalEventReceived: true,
   EventWaitTimedOut: true,
+  ChildRunRequested: true,
+  ChildRunEnded: true,
+  ChildRunClosed: true,
+  ChildCompensationRequested: true,
   StepApproved: true,
   StepRejected: true,
   StepDispatched: true,
@@ -121,6 +125,14 @@ export function eventSummary(event: Pick<EventView, 'type' | 'data'>): string {
       return `${str(d['code'])}: ${str(d['message'])}${d['stepId'] ? ` (step ${str(d['stepId'])})` : ''}`;
     case 'CompensationStarted':
       return `cause=${str(d['cause'])}${d['by'] ? ` by=${str(d['by'])}` : ''}`;
+    case 'ChildRunRequested':
+      return `${step} child=${str(d['childRunId'])} workflow=${str(d['definitionId'])}${d['version'] ? ` v${str(d['version'])}` : ''} attempt ${str(d['attempt'])}`;
+    case 'ChildRunEnded':
+      return `${step} child=${str(d['childRunId'])} ${str(d['status'])} (${str(d['phase'])})`;
+    case 'ChildRunClosed':
+      return `${step} child=${str(d['childRunId'])} policy=${str(d['policy'])}`;
+    case 'ChildCompensationRequested':
+      return `${step} child=${str(d['childRunId'])} attempt ${str(d['attempt'])}`;
     case 'RunCompleted':
       return '';
     case 'RunFailed':

@@ -113,6 +113,13 @@ describe('renderProgress', () => {
     expect(renderProgress(paused, resumed)).toEqual(['▶ run resumed']);
   });
 
+  it('names the child run a workflow step waits for, and how to follow it', () => {
+    const run = aRun([
+      aStep('provision', { type: 'workflow', status: 'waiting_child', attempt: 1, childRunId: 'c-1' }),
+    ]);
+    expect(renderProgress(null, run)).toEqual(['  ▶ provision  waiting for child run c-1 — orchestron status c-1']);
+  });
+
   it('prints nothing when nothing changed', () => {
     const run = aRun([aStep('a', { status: 'running', attempt: 1 })]);
     expect(renderProgress(run, run)).toEqual([]);

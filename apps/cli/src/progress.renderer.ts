@@ -90,6 +90,10 @@ function stepLine(runId: string, step: StepView, p: Paint): string {
       return `  ${p.yellow('⏸')} ${id}  waiting for approval — orchestron approve ${runId} --step ${id}`;
     case 'waiting_event':
       return `  ${p.yellow('⧗')} ${id}  waiting for event${waitText(step)} — orchestron send-event`;
+    case 'waiting_child':
+      return step.childRunId
+        ? `  ${p.cyan('▶')} ${id}  waiting for child run ${step.childRunId} — orchestron status ${step.childRunId}`
+        : `  ${p.cyan('▶')} ${id}  waiting for its child run`;
     case 'running':
       return `  ${p.cyan('▶')} ${id}  running${attemptText(step.attempt)}`;
     case 'retry_scheduled':

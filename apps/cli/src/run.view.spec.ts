@@ -34,6 +34,7 @@ const run = (step: StepView): RunView => ({
   failure: null,
   steps: [step],
   forkedFrom: null,
+  parent: null,
   version: 4,
 });
 const gateLine = (step: StepView) =>
@@ -81,5 +82,34 @@ describe('a held step in the run view', () => {
     } as Partial<StepView>);
     const line = runViewLines(run(held), null, false, { past: true }).find((l) => l.startsWith('charge'));
     expect(line).toMatch(/^charge\s+running \(held: rate_limit\)\s+1\s+payments/);
+  });
+});
+
+describe('child workflows in the run view', () => {
+  const provision = gate({
+    id: 'provision',
+    type: 'workflow',
+    status: 'waiting_child',
+    attempt: 1,
+    assignees: undefined,
+    escalatedTo: undefined,
+    childRunId: 'c-1',
+    workflow: { id: 'provision-user', version: 2 },
+  } as Partial<StepView>);
+
+  it("shows a workflow step's definition and the child run it started, with how to look at it", () => {
+    const lines = runViewLines(run(provision), null, false);
+    expect(lines.find((l) => l.startsWith('provision'))).toMatch(
+      /^provision +waiting_child +1 +\(workflow provision-user v2\)/,
+    );
+    expect(lines).toContain('Child: provision started run c-1 (waiting_child): orchestron status c-1');
+  });
+
+  it('shows a child run its parent run and step', () => {
+    const childRun = { ...run(gate({})), id: 'c-1', parent: { runId: 'r1', stepId: 'provision', depth: 1 } };
+    expect(runViewLines(childRun, null, false)).toContain(
+      'child of run r1 (step provision, depth 1): orchestron status r1',
+    );
+    expect(runViewLines(run(gate({})), null, false).some((l) => l.startsWith('child of'))).toBe(false);
   });
 });

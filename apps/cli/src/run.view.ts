@@ -17,11 +17,12 @@ export function runViewLines(
     `Run ${p.bold(run.id)}  ${run.definition.id} v${run.definition.version}${name}  ${colourStatus(run.status, colour)}`,
     p.dim(`started by ${run.startedBy} at ${run.createdAt}, updated ${run.updatedAt}, ${run.version} events`),
     ...forkLine(run, p.dim),
+    ...parentLine(run),
     '',
     ...stepTable(run.steps),
     ...usageLines(run),
   ];
-  lines.push(...waitLines(run.steps));
+  lines.push(...waitLines(run.steps), ...childLines(run.steps));
   if (run.attention)
     lines.push(
       '',
@@ -56,6 +57,25 @@ function waitLines(steps: readonly StepView[]): string[] {
       (w) =>
         `Waiting: ${w.id} waits for event ${w.event} with key ${JSON.stringify(w.key)}${w.timeoutAt ? ` until ${w.timeoutAt}` : ''} (orchestron send-event ${w.event} --key ${JSON.stringify(w.key)} --id <id> --payload <json>)`,
     ),
+  ];
+}
+
+/** A child run names its parent run and step (absent from servers before child workflows). */
+function parentLine(run: RunView): string[] {
+  const parent = run.parent ?? null;
+  if (parent === null) return [];
+  return [
+    `child of run ${parent.runId} (step ${parent.stepId}, depth ${parent.depth}): orchestron status ${parent.runId}`,
+  ];
+}
+
+/** The child runs the run's workflow steps started, and how to look at each. */
+function childLines(steps: readonly StepView[]): string[] {
+  const children = steps.flatMap((s) => (s.childRunId ? [{ id: s.id, runId: s.childRunId, status: s.status }] : []));
+  if (children.length === 0) return [];
+  return [
+    '',
+    ...children.map((c) => `Child: ${c.id} started run ${c.runId} (${c.status}): orchestron status ${c.runId}`),
   ];
 }
 
@@ -96,7 +116,7 @@ function stepTable(steps: readonly StepView[]): string[] {
             ? `${s.status} (${s.waitsFor.event} ${JSON.stringify(s.waitsFor.key)})`
             : s.status,
     String(s.attempt),
-    s.worker ?? (s.type === 'approval' ? '(approval)' : s.type === 'event' ? '(event)' : '-'),
+    s.worker ?? typeColumn(s),
     ...(withCompensation
       ? [
           s.compensation
@@ -108,6 +128,12 @@ function stepTable(steps: readonly StepView[]): string[] {
     s.error ? `${s.error.code}: ${s.error.message}` : '',
   ]);
   return table(headers, rows);
+}
+
+function typeColumn(s: StepView): string {
+  if (s.type === 'workflow' && s.workflow)
+    return `(workflow ${s.workflow.id}${s.workflow.version !== null ? ` v${s.workflow.version}` : ''})`;
+  return s.type === 'approval' ? '(approval)' : s.type === 'event' ? '(event)' : '-';
 }
 
 export function colourStatus(status: RunStatus, colour: boolean): string {

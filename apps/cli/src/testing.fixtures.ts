@@ -35,6 +35,7 @@ export function aRun(steps: readonly StepView[], overrides: Partial<RunView> = {
     failure: null,
     steps,
     forkedFrom: null,
+    parent: null,
     version: 1,
     ...overrides,
   };

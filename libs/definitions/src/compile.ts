@@ -5,6 +5,7 @@ import { unwrapExpression } from './expressions.ts';
 import { definitionIssues } from './validate.ts';
 import type {
   Budget,
+  ChildWorkflow,
   CompiledCompensation,
   CompiledDefinition,
   CompiledStep,
@@ -31,7 +32,7 @@ type RawCompensation = {
   heartbeatTimeout?: string;
 };
 type RawStep = {
-  type?: 'task' | 'approval' | 'event';
+  type?: 'task' | 'approval' | 'event' | 'workflow';
   worker?: string;
   action?: string;
   needs?: string[];
@@ -50,6 +51,8 @@ type RawStep = {
   escalateAfter?: string;
   event?: string;
   match?: string;
+  workflow?: { id: string; version?: number };
+  parentClosePolicy?: 'cancel' | 'abandon';
 };
 type RawDefinition = {
   id: string;
@@ -110,6 +113,7 @@ export function compileDefinition(raw: unknown): CompiledDefinition {
       onTimeout: step.onTimeout ?? (type === 'approval' ? 'escalate' : 'fail'),
       ...escalation(step, timeoutMs),
       ...(type === 'event' ? { wait: { event: step.event ?? '', match: unwrapExpression(step.match ?? '') } } : {}),
+      ...(type === 'workflow' ? { child: childOf(step) } : {}),
     };
   }
   return {
@@ -168,6 +172,14 @@ function compensation(
 function escalation(step: RawStep, timeoutMs: number | null): Pick<CompiledStep, 'escalateTo' | 'escalateAfterMs'> {
   if (step.escalateTo === undefined) return {};
   return { escalateTo: step.escalateTo, escalateAfterMs: duration(step.escalateAfter) ?? timeoutMs ?? 0 };
+}
+
+function childOf(step: RawStep): ChildWorkflow {
+  return {
+    definitionId: step.workflow?.id ?? '',
+    version: step.workflow?.version ?? null,
+    parentClosePolicy: step.parentClosePolicy ?? 'cancel',
+  };
 }
 
 function mergeRetry(base: RetryPolicy, raw: RawRetry | undefined): RetryPolicy {

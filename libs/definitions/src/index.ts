@@ -1,6 +1,7 @@
 export type {
   Backoff,
   Budget,
+  ChildWorkflow,
   CompiledCompensation,
   CompiledDefinition,
   CompiledStep,
@@ -9,6 +10,7 @@ export type {
   JoinPolicy,
   OnFailure,
   OnTimeout,
+  ParentClosePolicy,
   RetryPolicy,
 } from './types.ts';
 export type { ExpressionContext } from './expressions.ts';

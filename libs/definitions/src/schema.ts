@@ -59,7 +59,7 @@ const step = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    type: { enum: ['task', 'approval', 'event'], default: 'task' },
+    type: { enum: ['task', 'approval', 'event', 'workflow'], default: 'task' },
     worker: identifier,
     action: { type: 'string', minLength: 1 },
     needs: { type: 'array', items: { type: 'string' }, uniqueItems: true },
@@ -88,6 +88,22 @@ const step = {
       ...expression,
       description:
         'An event step: the key an event must carry to be delivered to this run, e.g. ${{ input.contractId }}; evaluated when the step starts waiting.',
+    },
+    workflow: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['id'],
+      description:
+        "A workflow step: the definition it starts as a child run, in the parent's tenant; without version, the latest when the child starts.",
+      properties: {
+        id: identifier,
+        version: { type: 'integer', minimum: 1, maximum: 2_147_483_647 },
+      },
+    },
+    parentClosePolicy: {
+      enum: ['cancel', 'abandon'],
+      description:
+        'A workflow step: what happens to its child run still going when the parent ends first (cancelled, failed, compensating): cancel it (the default) or let it run on.',
     },
     escalateTo: {
       type: 'array',

@@ -23,6 +23,8 @@ export type RawStep = {
   event?: unknown;
   match?: unknown;
   onTimeout?: unknown;
+  workflow?: unknown;
+  parentClosePolicy?: unknown;
 };
 
 export function needsOf(step: RawStep | undefined): string[] {

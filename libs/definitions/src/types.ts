@@ -33,7 +33,7 @@ export interface CompiledCompensation {
 
 export interface CompiledStep {
   readonly id: string;
-  readonly type: 'task' | 'approval' | 'event';
+  readonly type: 'task' | 'approval' | 'event' | 'workflow';
   readonly worker: string | null;
   readonly action: string | null;
   readonly needs: readonly string[];
@@ -65,6 +65,19 @@ export interface CompiledStep {
   readonly escalateAfterMs?: number;
   /** An event step's wait: present exactly on event steps (so other steps' fingerprints are unchanged). */
   readonly wait?: EventWait;
+  /** A workflow step's child: present exactly on workflow steps (so other steps' fingerprints are unchanged). */
+  readonly child?: ChildWorkflow;
+}
+
+/** What happens to a child still running when its parent ends first (Temporal's name for it). */
+export type ParentClosePolicy = 'cancel' | 'abandon';
+
+/** The definition a workflow step starts as a child run, in the parent's tenant. */
+export interface ChildWorkflow {
+  readonly definitionId: string;
+  /** Null: the latest version when the child starts (the child run records the one it got). */
+  readonly version: number | null;
+  readonly parentClosePolicy: ParentClosePolicy;
 }
 
 /** What an event step waits for: the event's name, and the key it must carry (`match`, evaluated when it starts waiting). */

@@ -8,6 +8,7 @@ import { QUOTE_MAX_CHARS, quoteForMessage } from './quote.ts';
 import { findCycles } from './step-graph.ts';
 import type { RawStep } from './step-graph.ts';
 import { checkEventFields } from './event-step-checks.ts';
+import { checkWorkflowFields } from './workflow-step-checks.ts';
 import { checkExpressions, suggest } from './validate-expressions.ts';
 import type { DefinitionIssue } from './types.ts';
 
@@ -57,10 +58,12 @@ function checkStep(id: string, step: RawStep, ids: Set<string>, issues: Definiti
   });
   const isApproval = step.type === 'approval';
   const isEvent = step.type === 'event';
+  const isWorkflow = step.type === 'workflow';
   checkEventFields(step, at, issues);
+  checkWorkflowFields(step, at, issues);
   if (isApproval && step.worker !== undefined)
     issues.push({ path: `${at}/worker`, message: 'an approval step is a human gate and takes no worker' });
-  if (!isApproval && !isEvent && step.worker === undefined)
+  if (!isApproval && !isEvent && !isWorkflow && step.worker === undefined)
     issues.push({ path: `${at}/worker`, message: 'a task step needs a worker' });
   const quorum = typeof step.join === 'string' ? /^quorum\((\d+)\)$/.exec(step.join) : null;
   if (quorum && Number(quorum[1]) > needs.length) {
@@ -69,7 +72,7 @@ function checkStep(id: string, step: RawStep, ids: Set<string>, issues: Definiti
       message: `quorum(${quorum[1]}) needs ${quorum[1]} successes but the step has only ${needs.length} need${needs.length === 1 ? '' : 's'}`,
     });
   }
-  if (step.compensate !== undefined && !isEvent) checkCompensation(step, at, issues);
+  if (step.compensate !== undefined && !isEvent && !isWorkflow) checkCompensation(step, at, issues);
   checkDelays(step.retry, `${at}/retry`, issues);
   checkPositive(step, at, issues);
   // A deadline that can never apply is a mistake in the definition, not something to ignore.

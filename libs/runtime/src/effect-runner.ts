@@ -3,6 +3,7 @@ import type { MessageBus, StepCommandMessage } from '@orchestron/bus';
 import { attemptIsOut, isTerminalRun } from '@orchestron/workflow-core';
 import type { Effect, Phase, RunData } from '@orchestron/workflow-core';
 import { attemptKey, commandMessage, traceparentInRun } from './dispatch-messages.ts';
+import type { ChildRuns } from './child-runs.ts';
 import type { FlowControl } from './flow-control.ts';
 import type { FlowDispatch } from './flow-dispatch.ts';
 import type { GovernanceClient } from './governance-client.ts';
@@ -19,6 +20,8 @@ export interface EffectRunnerOptions {
   readonly logger: Logger;
   /** An event step began waiting: correlate it (in the background: it may hand the run an event, in its queue). */
   readonly awaitEvent: (state: RunData, wait: Extract<Effect, { type: 'AwaitEvent' }>['data']) => void;
+  /** Starts, cancels and compensates child runs, and reports a child's end to its parent (in the background). */
+  readonly children: ChildRuns;
 }
 
 type Outgoing = { key: string; value: StepCommandMessage; headers: Record<string, string> };
@@ -65,6 +68,20 @@ export class EffectRunner {
         case 'AwaitEvent':
           this.options.awaitEvent(state, effect.data);
           break;
+        case 'StartChild':
+          this.options.children.start(state, effect.data);
+          break;
+        case 'CancelChild':
+          this.options.children.cancel(state, effect.data.stepId, effect.data.childRunId);
+          break;
+        case 'CompensateChild':
+          this.options.children.compensate(state, effect.data.stepId, effect.data.childRunId);
+          break;
+        case 'ReportToParent': {
+          const { parentRunId, ...outcome } = effect.data;
+          this.options.children.reportToParent(parentRunId, outcome);
+          break;
+        }
         case 'Notify':
           if (effect.data.kind === 'approval_requested' || effect.data.kind === 'approval_escalated')
             logger.info(effect.data.kind === 'approval_requested' ? 'approval requested' : 'approval escalated', {

@@ -7,6 +7,7 @@ import type { EventFeedRequest, FeedEvent } from './event-feed.ts';
 import { withSpan } from '@orchestron/telemetry';
 import { isStarted, isTerminalRun } from '@orchestron/workflow-core';
 import type { Command, RunData, RunState, Timer } from '@orchestron/workflow-core';
+import { ChildRuns } from './child-runs.ts';
 import type { DefinitionRegistry } from './definition-registry.ts';
 import { commandTopicsOf } from './command-topics.ts';
 import { EffectRunner } from './effect-runner.ts';
@@ -65,6 +66,7 @@ export class Engine implements RunService {
   private readonly target: MessageTarget;
   private readonly rebalance: Rebalance;
   private readonly correlator: EventCorrelator;
+  private readonly children: ChildRuns;
   private subscription: BusSubscription | undefined;
   private stopped = false;
 
@@ -144,6 +146,15 @@ export class Engine implements RunService {
         await this.apply(runId, withMetadata({ type: 'DeliverEvent', data: event }, this.clock.now(), actor), {});
       },
     });
+    this.children = new ChildRuns({
+      clock: this.clock,
+      logger: this.logger,
+      governed: this.governed,
+      resolve: (id, version, tenant) => this.definitions.resolve(id, version, tenant),
+      // From the store, not the cache: another instance may have moved the other run on a moment ago.
+      load: async (runId) => replay(await this.store.readStream(runStream(runId))),
+      apply: (runId, command) => this.apply(runId, command, {}),
+    });
     this.effects = new EffectRunner({
       bus: this.bus,
       flow: this.flow,
@@ -161,6 +172,7 @@ export class Engine implements RunService {
           name: event,
           key,
         }),
+      children: this.children,
     });
     this.rebalance = new Rebalance({
       store: this.store,
@@ -173,6 +185,7 @@ export class Engine implements RunService {
       governance: this.governance,
       timers: this.timers,
       logger: this.logger,
+      children: this.children,
       stopped: () => this.stopped,
     });
     this.target = {
@@ -270,6 +283,7 @@ export class Engine implements RunService {
     // A recovery still running would go on sending after the caller closes the bus.
     await this.rebalance.settled();
     await this.correlator.stop();
+    await this.children.stop();
     await this.commands.drained();
     this.timers.clear();
   }

@@ -2,6 +2,7 @@ import type { EventStore, RecordedEvent } from '@orchestron/event-store';
 import { isStarted, isTerminalRun, outstanding } from '@orchestron/workflow-core';
 import type { Effect, WorkflowEvent } from '@orchestron/workflow-core';
 import { attemptKey } from './dispatch-messages.ts';
+import type { ChildRuns } from './child-runs.ts';
 import type { EffectRunner } from './effect-runner.ts';
 import type { FlowControl } from './flow-control.ts';
 import type { FlowDispatch } from './flow-dispatch.ts';
@@ -16,22 +17,29 @@ export interface RecoveryDeps {
   readonly flow: FlowControl;
   readonly dispatch: FlowDispatch;
   readonly logger: Logger;
+  readonly children: ChildRuns;
 }
 
 /**
  * Takes a run over from its stream alone: re-sends the attempts that are out, re-asks governance, re-arms timers,
- * and queues held attempts for release. What to do again is the domain's answer (`outstanding`).
+ * queues held attempts for release, asks again after the child runs it waits for, and cancels a child whose parent
+ * no longer waits for it. What to do again is the domain's answer (`outstanding`).
  */
 export async function recoverRun(deps: RecoveryDeps, runId: string): Promise<void> {
-  const { store, commands, effects, flow, dispatch, logger } = deps;
+  const { store, commands, effects, flow, dispatch, logger, children } = deps;
   await commands.serial(runId, async () => {
     const recorded = await store.readStream(runStream(runId));
-    const { state, sends, asks, awaits } = outstanding(
-      recorded.map((e) => ({ type: e.type, data: e.data }) as WorkflowEvent),
-    );
+    const {
+      state,
+      sends,
+      asks,
+      awaits,
+      children: waitedFor,
+    } = outstanding(recorded.map((e) => ({ type: e.type, data: e.data }) as WorkflowEvent));
     if (!isStarted(state) || isTerminalRun(state.status)) return;
     commands.remember(runId, state, (recorded[recorded.length - 1] as RecordedEvent).revision);
-    const again: Effect[] = [...asks, ...awaits];
+    const again: Effect[] = [...asks, ...awaits, ...waitedFor];
+    children.closeIfOrphaned(state);
     for (const { data, held } of sends) {
       if (held) {
         const { stepId, attempt, phase, worker } = data;

@@ -255,4 +255,21 @@ describe('toRunMessage: what a message asks of its run, decided from the message
       /is not an operator command/,
     );
   });
+
+  it("refuses a forged child outcome or a parent's compensation request: only the runtime sends those", () => {
+    const forged = (type: string, data: object) => ({
+      type: 'operator.command',
+      commandId: 'c',
+      runId: 'r',
+      actor: 'mallory',
+      command: { type, data },
+    });
+    const outcome = { stepId: 'provision', childRunId: 'x', status: 'completed', output: { paid: true } };
+    expect(() =>
+      toRunMessage({ ...at, topic: Topics.operatorCommands, value: forged('RecordChildOutcome', outcome) }),
+    ).toThrow(/"RecordChildOutcome" is not an operator command/);
+    expect(() =>
+      toRunMessage({ ...at, topic: Topics.operatorCommands, value: forged('CompensateForParent', {}) }),
+    ).toThrow(/"CompensateForParent" is not an operator command/);
+  });
 });

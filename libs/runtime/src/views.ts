@@ -1,4 +1,12 @@
-import { errorOf, escalatedToOf, finishedAtOf, gateAssignees, heldOf, outputOf } from '@orchestron/workflow-core';
+import {
+  childRunOf,
+  errorOf,
+  escalatedToOf,
+  finishedAtOf,
+  gateAssignees,
+  heldOf,
+  outputOf,
+} from '@orchestron/workflow-core';
 import type { Budget } from '@orchestron/definitions';
 import type {
   CompensationStatus,
@@ -12,7 +20,7 @@ import type {
 
 export interface StepView {
   readonly id: string;
-  readonly type: 'task' | 'approval' | 'event';
+  readonly type: 'task' | 'approval' | 'event' | 'workflow';
   readonly worker: string | null;
   readonly needs: readonly string[];
   readonly status: StepStatus;
@@ -39,6 +47,10 @@ export interface StepView {
   readonly usage?: UsageTotals;
   /** Event steps only: the event the step waits (or waited) for, and the key its match evaluated to; null before. */
   readonly waitsFor?: { event: string; key: string; since: string; timeoutAt: string | null } | null;
+  /** Workflow steps only: the child run it started (its latest, after an operator's retry); null before. */
+  readonly childRunId?: string | null;
+  /** Workflow steps only: the definition it starts (a version when pinned; else the child run records which). */
+  readonly workflow?: { id: string; version: number | null };
 }
 
 export interface RunView {
@@ -54,6 +66,8 @@ export interface RunView {
   readonly steps: readonly StepView[];
   /** The run this one was forked from, at which revision and why; null for a run started afresh. */
   readonly forkedFrom: { runId: string; revision: number; reason: string | null } | null;
+  /** A child run's parent: the run and its workflow step that started it, and how deep it is; null for a top-level run. */
+  readonly parent: { runId: string; stepId: string; depth: number } | null;
   /** What the run's attempts reported using in all; present when any did, or when the run has a budget. */
   readonly usage?: UsageTotals;
   /** What the run may spend (the start's, else the definition's, as last raised); absent for none. */
@@ -76,6 +90,7 @@ export function toRunView(run: RunData): RunView {
     attention: run.attention,
     failure: run.failure ?? failureOf(run),
     forkedFrom: run.forkedFrom,
+    parent: parentView(run),
     ...usageView(run),
     version: run.version,
     steps: run.definition.order.map((id) => {
@@ -101,6 +116,7 @@ export function toRunView(run: RunData): RunView {
         ...(def?.type === 'approval' ? { assignees: gateAssignees(run, id), escalatedTo: escalatedToOf(st) } : {}),
         ...(run.stepUsage[id] !== undefined ? { usage: run.stepUsage[id] } : {}),
         ...(def?.type === 'event' ? { waitsFor: waitView(st) } : {}),
+        ...(def?.type === 'workflow' ? childView(run, id) : {}),
       };
     }),
   };
@@ -112,6 +128,19 @@ function usageView(run: RunData): Pick<RunView, 'usage' | 'budget'> {
   return {
     ...(used || run.budget !== null ? { usage: run.usage } : {}),
     ...(run.budget !== null ? { budget: run.budget } : {}),
+  };
+}
+
+function parentView(run: RunData): RunView['parent'] {
+  const parent = run.parent ?? null;
+  return parent === null ? null : { runId: parent.runId, stepId: parent.stepId, depth: parent.depth };
+}
+
+function childView(run: RunData, id: string): Pick<StepView, 'childRunId' | 'workflow'> {
+  const child = run.definition.steps[id]?.child;
+  return {
+    childRunId: childRunOf(run, id),
+    workflow: { id: child?.definitionId ?? '', version: child?.version ?? null },
   };
 }
 

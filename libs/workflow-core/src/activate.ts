@@ -6,6 +6,7 @@ import { StepErrorCodes } from './errors.ts';
 import { context, dispatchEvents, expressionError, failStep, schedule, timerId } from './event-builders.ts';
 import type { StepError, WorkflowEvent } from './messages.ts';
 import { startWaiting } from './event-waits.ts';
+import { startChild } from './child-runs.ts';
 import { evaluateJoin, governanceTimeoutOf } from './policies.ts';
 import { isGoverned } from './state.ts';
 import type { PendingStep, RetryScheduledStep, RunData } from './state.ts';
@@ -123,6 +124,7 @@ export function activate(s: RunData, def: CompiledStep, st: PendingStep, now: nu
 export function dispatch(s: RunData, def: CompiledStep, st: Undispatched, now: number): WorkflowEvent[] {
   const input = resolveInput(s, def, st);
   if (!input.ok) return [failStep(def.id, st.attempt, input.error, now)];
+  if (def.type === 'workflow') return startChild(s, def, st, input.value, now);
   const attempt = st.attempt + 1;
   return dispatchEvents(s, def.id, 'execute', attempt, def.worker ?? '', def.action, input.value, def.timeoutMs, now);
 }

@@ -1,5 +1,6 @@
 import { quoteForMessage, runInputIssues } from '@orchestron/definitions';
-import { effectsOf } from './effects.ts';
+import { closedChildren, compensateForParent, recordChildOutcome } from './child-runs.ts';
+import { effectsOf, parentEffects } from './effects.ts';
 import type { Decision } from './effects.ts';
 import { DomainError } from './errors.ts';
 import { evolve, assertNever } from './evolve.ts';
@@ -24,6 +25,7 @@ import {
 } from './worker-reports.ts';
 
 const MAX_REACTIONS = 10_000;
+const ENDINGS: ReadonlySet<string> = new Set(['RunCompleted', 'RunFailed', 'RunCompensated', 'RunCancelled']);
 
 /**
  * The workflow decider: the events a command causes, including everything the run then does on its own, and the
@@ -38,7 +40,7 @@ export function decide(command: Command, state: RunState): Decision {
   const events = settle(handled, command, state);
   return {
     events,
-    effects: events.flatMap(effectsOf),
+    effects: [...events.flatMap(effectsOf), ...parentEffects(events.reduce(evolve, state), events)],
     unapplied: events.length === 0 ? ignore('nothing_new', `${command.type} changed nothing`) : null,
   };
 }
@@ -46,16 +48,27 @@ export function decide(command: Command, state: RunState): Decision {
 /** The primary events, then everything the run does on its own after them, until it settles. */
 function settle(primary: WorkflowEvent[], command: Command, state: RunState): WorkflowEvent[] {
   if (primary.length === 0) return primary;
+  const now = command.metadata.now;
   const events = [...primary];
-  let s = primary.reduce(evolve, state);
+  let s = withClosedChildren(events, state, primary, now);
   for (let i = 0; isStarted(s); i++) {
     if (i > MAX_REACTIONS) throw new Error('decider did not settle: a reaction loop is a bug in workflow-core');
-    const next = react(s, command.metadata.now);
+    const next = react(s, now);
     if (next.length === 0) break;
     events.push(...next);
-    s = next.reduce(evolve, s);
+    s = withClosedChildren(events, s, next, now);
   }
   return events;
+}
+
+/** Folds a batch in; children whose steps it cancelled are closed by their policy (recorded in the same batch). */
+function withClosedChildren(events: WorkflowEvent[], before: RunState, batch: WorkflowEvent[], now: number): RunState {
+  const after = batch.reduce(evolve, before);
+  const closed = closedChildren(before, after, now);
+  // Recorded before the run's ending, if the batch ends it: nothing happens after the end.
+  const ending = events.findIndex((e, i) => i >= events.length - batch.length && ENDINGS.has(e.type));
+  events.splice(ending < 0 ? events.length : ending, 0, ...closed);
+  return closed.reduce(evolve, after);
 }
 
 function handle(command: Command, state: RunState): WorkflowEvent[] | Unapplied {
@@ -81,6 +94,10 @@ function handle(command: Command, state: RunState): WorkflowEvent[] | Unapplied 
       return fireTimer(s, command.data.timerId, now);
     case 'DeliverEvent':
       return deliverEvent(s, command.data, now);
+    case 'RecordChildOutcome':
+      return recordChildOutcome(s, command.data, now);
+    case 'CompensateForParent':
+      return compensateForParent(s, by, command.data.reason ?? null, now);
     case 'HoldStep':
       return orMoot(hold(s, command.data, now), command);
     case 'ReleaseStep':
@@ -112,7 +129,8 @@ function handle(command: Command, state: RunState): WorkflowEvent[] | Unapplied 
 }
 
 function start(command: Extract<Command, { type: 'StartRun' }>, state: RunState): WorkflowEvent[] | Unapplied {
-  const { runId, definition, input, idempotencyKey, tenant, governEveryStep, forkedFrom, budget } = command.data;
+  const { runId, definition, input, idempotencyKey, tenant, governEveryStep, forkedFrom, budget, parent } =
+    command.data;
   if (isStarted(state)) {
     if (idempotencyKey !== undefined && state.idempotencyKey === idempotencyKey)
       return ignore('duplicate_start', `run ${quoteForMessage(runId)} was already started with this idempotency key`);
@@ -140,6 +158,7 @@ function start(command: Extract<Command, { type: 'StartRun' }>, state: RunState)
         ...(governEveryStep === true ? { governEveryStep } : {}),
         ...(forkedFrom !== undefined ? { forkedFrom } : {}),
         ...(budget !== undefined ? { budget } : {}),
+        ...(parent !== undefined ? { parent } : {}),
       },
     },
   ];

@@ -1,6 +1,8 @@
 import { assertNever } from './evolve.ts';
-import type { Phase, WorkflowEvent } from './messages.ts';
-import type { RunStatus } from './state.ts';
+import { runOutput } from './child-runs.ts';
+import type { ChildOutcome, Phase, WorkflowEvent } from './messages.ts';
+import type { RunState, RunStatus } from './state.ts';
+import { errorOf } from './step-state.ts';
 import type { Unapplied } from './unapplied.ts';
 
 type Dispatched = Extract<WorkflowEvent, { type: 'StepDispatched' }>['data'];
@@ -39,6 +41,21 @@ export type Effect =
       readonly type: 'AwaitEvent';
       readonly data: { readonly stepId: string; readonly event: string; readonly key: string; readonly since: number };
     }
+  /**
+   * A workflow step starts its child run, in this run's tenant, linked to this run and step. Idempotent by the
+   * child's run id: recovery repeats it while the step waits, and then it hands over the outcome of a child that
+   * has already ended.
+   */
+  | { readonly type: 'StartChild'; readonly data: StartChildData }
+  /** The parent stopped waiting for a child still going, whose policy is `cancel`: cancel it. */
+  | { readonly type: 'CancelChild'; readonly data: { readonly stepId: string; readonly childRunId: string } }
+  /** The parent compensates a completed workflow step: the child run compensates (and reports back when it has). */
+  | { readonly type: 'CompensateChild'; readonly data: { readonly stepId: string; readonly childRunId: string } }
+  /** A child run ended: tell its parent's step (the parent ignores an outcome it no longer waits for). */
+  | {
+      readonly type: 'ReportToParent';
+      readonly data: { readonly parentRunId: string } & ChildOutcome;
+    }
   /** Tell people: an approval waits, or was escalated, or the run needs an operator. */
   | { readonly type: 'Notify'; readonly data: Notice }
   /** An attempt is no longer out: its flow-control slot is free, and whether it counts as the worker failing. */
@@ -53,6 +70,12 @@ export type Effect =
     }
   /** The run is over: nothing of it may stay armed or held. */
   | { readonly type: 'RunEnded'; readonly data: { readonly status: RunStatus } };
+
+type ChildRequested = Extract<WorkflowEvent, { type: 'ChildRunRequested' }>['data'];
+export type StartChildData = Pick<
+  ChildRequested,
+  'stepId' | 'childRunId' | 'definitionId' | 'version' | 'input' | 'parentClosePolicy' | 'depth'
+>;
 
 export type Notice =
   | {
@@ -106,6 +129,23 @@ export function effectsOf(event: WorkflowEvent): Effect[] {
     case 'EventWaitStarted': {
       const { stepId, event: name, key, at } = event.data;
       return [{ type: 'AwaitEvent', data: { stepId, event: name, key, since: at } }];
+    }
+    case 'ChildRunRequested': {
+      const { stepId, childRunId, definitionId, version, input, parentClosePolicy, depth } = event.data;
+      return [
+        {
+          type: 'StartChild',
+          data: { stepId, childRunId, definitionId, version, input, parentClosePolicy, depth },
+        },
+      ];
+    }
+    case 'ChildRunClosed': {
+      const { stepId, childRunId } = event.data;
+      return event.data.policy === 'cancel' ? [{ type: 'CancelChild', data: { stepId, childRunId } }] : [];
+    }
+    case 'ChildCompensationRequested': {
+      const { stepId, childRunId } = event.data;
+      return [{ type: 'CompensateChild', data: { stepId, childRunId } }];
     }
     case 'ApprovalRequested':
       return [
@@ -164,6 +204,7 @@ export function effectsOf(event: WorkflowEvent): Effect[] {
       return [{ type: 'RunEnded', data: { status: 'cancelled' } }];
     case 'RunStarted':
     case 'RunReset':
+    case 'ChildRunEnded':
     case 'ExternalEventReceived':
     case 'EventWaitTimedOut':
     case 'GovernanceDecided':
@@ -195,4 +236,37 @@ function sendStep(d: SendData): Effect {
 
 function settled(phase: Phase, stepId: string, attempt: number, workerFailed: boolean): Effect {
   return { type: 'AttemptSettled', data: { phase, stepId, attempt, workerFailed } };
+}
+
+/**
+ * A child run that ended in this decision tells its parent (from the state the decision leaves: the event that ends
+ * a run does not carry its parent or its output). Recovery of the parent asks again, so a crash in between is safe.
+ */
+export function parentEffects(after: RunState, events: readonly WorkflowEvent[]): Effect[] {
+  if (after.status === 'none' || after.parent === null || after.parent === undefined) return [];
+  const end = events.find(
+    (e) =>
+      e.type === 'RunCompleted' || e.type === 'RunFailed' || e.type === 'RunCompensated' || e.type === 'RunCancelled',
+  );
+  if (end === undefined) return [];
+  return [{ type: 'ReportToParent', data: { parentRunId: after.parent.runId, ...childOutcomeOf(after) } }];
+}
+
+/** What a child run that has ended tells its parent step (`stepId` and `childRunId` from its own link and id). */
+export function childOutcomeOf(run: Exclude<RunState, { status: 'none' }>): ChildOutcome {
+  const base = { stepId: run.parent?.stepId ?? '', childRunId: run.runId };
+  switch (run.status) {
+    case 'completed':
+      return { ...base, status: 'completed', output: runOutput(run) };
+    case 'failed':
+    case 'compensated':
+    case 'cancelled': {
+      const culprit = run.definition.order.find((id) => run.steps[id]?.status === 'failed');
+      const failure =
+        run.failure?.error ?? errorOf(culprit === undefined ? undefined : run.steps[culprit]) ?? undefined;
+      return { ...base, status: run.status, ...(failure ? { error: failure } : {}) };
+    }
+    default:
+      throw new Error(`run ${run.runId} is ${run.status}, not ended`);
+  }
 }

@@ -44,4 +44,10 @@ export const StepErrorCodes = {
   governanceUnavailable: 'GOVERNANCE.UNAVAILABLE',
   /** A step failure and the run's attention code: governance could not evaluate the request, so the step did not run. */
   governanceUnevaluable: 'GOVERNANCE.UNEVALUABLE',
+  /** A workflow step's child run failed, was cancelled or compensated itself (details: the child and its failure). */
+  childFailed: 'CHILD.FAILED',
+  /** A workflow step's child could not start: its definition is not in the tenant, or its input does not fit. */
+  childNotStarted: 'CHILD.NOT_STARTED',
+  /** A workflow step would start a child deeper than MAX_CHILD_DEPTH: a definition that starts itself, in a cycle. */
+  childDepthExceeded: 'CHILD.DEPTH_EXCEEDED',
 } as const;

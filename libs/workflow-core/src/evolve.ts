@@ -18,6 +18,7 @@ import {
   toRunning,
   toSkipped,
   toWaitingApproval,
+  toWaitingChild,
   toWaitingEvent,
   toWaitingGovernance,
   unescalated,
@@ -48,6 +49,7 @@ export function evolve(state: RunState, event: WorkflowEvent): RunState {
       attention: null,
       failure: null,
       forkedFrom: originOf(d.forkedFrom),
+      parent: d.parent ?? null,
       usage: NO_USAGE,
       stepUsage: {},
       budget: d.budget ?? d.definition.budget ?? null,
@@ -92,7 +94,27 @@ function apply(s: RunData, event: WorkflowEvent): RunData {
     // What changes the step (a completion, a failure, a skip, an operator told) is the event that follows these.
     case 'ExternalEventReceived':
     case 'EventWaitTimedOut':
+    case 'ChildRunEnded':
+    case 'ChildRunClosed':
       return s;
+    case 'ChildRunRequested': {
+      const { stepId, attempt, input, childRunId, at } = event.data;
+      return moveStep(s, stepId, (st) => toWaitingChild(st, { attempt, input, childRunId, at }));
+    }
+    case 'ChildCompensationRequested': {
+      const { stepId, attempt } = event.data;
+      const prior = s.compensations[stepId];
+      return compensation(s, stepId, {
+        status: 'running',
+        attempt,
+        attemptBase: prior?.attemptBase ?? 0,
+        inputOverride: undefined,
+        input: null,
+        retryDue: false,
+        error: null,
+        held: null,
+      });
+    }
     case 'StepApproved': {
       const { stepId, by, reason } = event.data;
       const cleared = dropTimers(s, stepId, 'execute', true);
@@ -248,7 +270,7 @@ function apply(s: RunData, event: WorkflowEvent): RunData {
       // A held attempt never reached a worker (the runtime holds only what it has not sent): nothing to wait for or undo.
       return cancelWaiting(
         { ...s, status: 'compensating', phase: 'compensate', attention: null },
-        ['pending', 'waiting_governance', 'waiting_approval', 'waiting_event', 'retry_scheduled'],
+        ['pending', 'waiting_governance', 'waiting_approval', 'waiting_event', 'waiting_child', 'retry_scheduled'],
         true,
       );
     case 'RunCompleted':
@@ -305,6 +327,7 @@ const STILL_OPEN: readonly StepState['status'][] = [
   'waiting_governance',
   'waiting_approval',
   'waiting_event',
+  'waiting_child',
   'retry_scheduled',
   'running',
 ];

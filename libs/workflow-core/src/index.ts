@@ -1,14 +1,15 @@
 export { decide } from './decide.ts';
 export { inputDigest } from './digest.ts';
-export { effectsOf } from './effects.ts';
+export { childOutcomeOf, effectsOf } from './effects.ts';
 export { outstanding } from './recovery.ts';
 export type { Outstanding } from './recovery.ts';
-export type { Decision, Effect, EffectType, Notice, SendData } from './effects.ts';
+export type { Decision, Effect, EffectType, Notice, SendData, StartChildData } from './effects.ts';
 export type { IgnoreReason, Unapplied } from './unapplied.ts';
 export { evolve } from './evolve.ts';
 export { gateAssignees } from './approval-escalation.ts';
 export { forkOf } from './fork.ts';
 export { MAX_EVENT_KEY } from './event-waits.ts';
+export { childRunIdOf, childRunOf, MAX_CHILD_DEPTH } from './child-runs.ts';
 export {
   attemptIsOut,
   DEFAULT_TENANT,
@@ -51,6 +52,7 @@ export type {
   StepStatus,
   UsageTotals,
   WaitingApprovalStep,
+  WaitingChildStep,
   WaitingEventStep,
   WaitingGovernanceStep,
 } from './state.ts';
@@ -60,7 +62,10 @@ export type {
   Command,
   CommandMetadata,
   CommandType,
+  ChildOutcome,
+  ChildOutcomeStatus,
   ExternalEventData,
+  ParentLink,
   ForkedStep,
   GovernanceDecisionCode,
   GovernanceOutcome,

@@ -1,4 +1,4 @@
-import type { Budget, CompiledDefinition } from '@orchestron/definitions';
+import type { Budget, CompiledDefinition, ParentClosePolicy } from '@orchestron/definitions';
 
 /** Every command carries the time it is decided at; the core never reads a clock. */
 export interface CommandMetadata {
@@ -53,6 +53,30 @@ export interface StartRunData {
   readonly forkedFrom?: RunFork;
   /** Overrides the definition's budget for this run. */
   readonly budget?: Budget;
+  /** Set on a child run: the parent run and its workflow step that started it (see child-runs.ts). */
+  readonly parent?: ParentLink;
+}
+
+/** A child run's parent: the run and its workflow step, how deep the child is (a top-level run is 0), its close policy. */
+export interface ParentLink {
+  readonly runId: string;
+  readonly stepId: string;
+  readonly depth: number;
+  readonly closePolicy: ParentClosePolicy;
+}
+
+/** How a child run ended, as its parent is told; `not_started` when it could not start (its definition, its input). */
+export type ChildOutcomeStatus = 'completed' | 'failed' | 'cancelled' | 'compensated' | 'not_started';
+
+/** A child run's outcome, for the parent step that waits for it (or for its compensation). */
+export interface ChildOutcome {
+  readonly stepId: string;
+  readonly childRunId: string;
+  readonly status: ChildOutcomeStatus;
+  /** A completed child's output: its steps' outputs by step id. */
+  readonly output?: unknown;
+  /** Why it did not complete: its failure, or why it did not start. */
+  readonly error?: StepError;
 }
 
 /** A step a fork starts with already done: its parent's outcome, which it does not run again. */
@@ -92,6 +116,10 @@ export type Command =
   | Msg<'FireTimer', { readonly timerId: string }>
   /** An event from outside, for the steps of the run waiting for its name and key (see event-waits.ts). */
   | Msg<'DeliverEvent', ExternalEventData>
+  /** A child run ended (or could not start): the parent's workflow step takes its outcome (see child-runs.ts). */
+  | Msg<'RecordChildOutcome', ChildOutcome>
+  /** The parent of this completed child run compensates the step that started it: this run compensates too. */
+  | Msg<'CompensateForParent', OperatorData>
   | Msg<'HoldStep', Report & { readonly reason: HoldReason; readonly worker: string }>
   | Msg<'ReleaseStep', Report>
   | Msg<'Approve', OperatorData & { readonly stepId: string }>
@@ -159,7 +187,11 @@ export interface RunStartedData {
   readonly forkedFrom?: RunFork;
   /** Only when the start set one: it overrides the definition's. */
   readonly budget?: Budget;
+  /** Only on a child run's start. */
+  readonly parent?: ParentLink;
 }
+
+type ChildRef = { readonly stepId: string; readonly childRunId: string; readonly at: number };
 
 export type WorkflowEvent =
   | Ev<'RunStarted', RunStartedData>
@@ -233,6 +265,24 @@ export type WorkflowEvent =
       'EventWaitTimedOut',
       { readonly stepId: string; readonly event: string; readonly key: string; readonly at: number }
     >
+  /** A workflow step starts its child run (the id is derived from the run, the step and the attempt: see child-runs.ts). */
+  | Ev<
+      'ChildRunRequested',
+      ChildRef & {
+        readonly attempt: number;
+        readonly definitionId: string;
+        readonly version: number | null;
+        readonly input: unknown;
+        readonly parentClosePolicy: ParentClosePolicy;
+        readonly depth: number;
+      }
+    >
+  /** The child ended (or did not start); the step's completion, failure or compensation follows. */
+  | Ev<'ChildRunEnded', ChildRef & { readonly phase: Phase; readonly status: ChildOutcomeStatus }>
+  /** The parent stopped waiting for a child still going (a cancel, a failure, a compensation): what its policy does. */
+  | Ev<'ChildRunClosed', ChildRef & { readonly policy: ParentClosePolicy }>
+  /** The parent compensates a completed workflow step: its child run compensates. */
+  | Ev<'ChildCompensationRequested', ChildRef & { readonly attempt: number }>
   | Ev<'StepApproved', By & { readonly stepId: string; readonly at: number }>
   | Ev<'StepRejected', By & { readonly stepId: string; readonly at: number }>
   | Ev<

@@ -36,7 +36,7 @@ export function compensate(s: RunData, command: Operator<'Compensate'>, by: stri
   const undoable = s.definition.order.some(
     (id) =>
       (s.steps[id]?.status === 'completed' || (s.steps[id]?.status === 'running' && s.steps[id]?.held === null)) &&
-      s.definition.steps[id]?.compensate,
+      (s.definition.steps[id]?.compensate || s.definition.steps[id]?.type === 'workflow'),
   );
   if (!undoable)
     throw new DomainError('RUN.NOTHING_TO_COMPENSATE', 'no completed step of this run declares a compensation');

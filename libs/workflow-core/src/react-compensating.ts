@@ -1,5 +1,6 @@
 /** What a compensating run does next on its own: drain, then undo completed steps in reverse dependency order. */
 import { renderTemplate } from '@orchestron/definitions';
+import { compensateChild, isUndoable } from './child-runs.ts';
 import { context, dispatchEvents, expressionError } from './event-builders.ts';
 import type { StepError, WorkflowEvent } from './messages.ts';
 import { downstreamOf } from './policies.ts';
@@ -9,9 +10,7 @@ import type { RunData } from './state.ts';
 export function reactCompensating(s: RunData, now: number): WorkflowEvent[] {
   // Drain first: an attempt still out may yet complete, and then it must be undone too.
   if (s.definition.order.some((id) => s.steps[id]?.status === 'running')) return [];
-  const toUndo = s.definition.order.filter(
-    (id) => s.steps[id]?.status === 'completed' && s.definition.steps[id]?.compensate,
-  );
+  const toUndo = s.definition.order.filter((id) => s.steps[id]?.status === 'completed' && isUndoable(s, id));
   const failed = toUndo.find((id) => s.compensations[id]?.status === 'failed');
   if (failed !== undefined) {
     const error = s.compensations[failed]?.error;
@@ -29,8 +28,6 @@ export function reactCompensating(s: RunData, now: number): WorkflowEvent[] {
   }
   for (const id of [...toUndo].reverse()) {
     const c = s.compensations[id];
-    const comp = s.definition.steps[id]?.compensate;
-    if (!comp) continue;
     if (c?.status === 'retry_scheduled' && c.retryDue) return dispatchCompensation(s, id, c.attempt + 1, now);
     if (c !== undefined && c.status !== 'reset') continue;
     const downstream = downstreamOf(s.definition, id);
@@ -56,6 +53,7 @@ export function reactCompensating(s: RunData, now: number): WorkflowEvent[] {
 }
 
 function dispatchCompensation(s: RunData, stepId: string, attempt: number, now: number): WorkflowEvent[] {
+  if (s.definition.steps[stepId]?.type === 'workflow') return compensateChild(s, stepId, attempt, now);
   const comp = s.definition.steps[stepId]?.compensate;
   // Only a completed step is undone.
   const st = stepAt(s, stepId, 'completed');

@@ -15,6 +15,11 @@ export interface Outstanding {
   readonly asks: readonly Effect[];
   /** Event waits still open: the event may have been handed over by a process that died before the run took it. */
   readonly awaits: readonly Effect[];
+  /**
+   * Child runs still waited for (to end, or to compensate): the start or the request may not have happened, or the
+   * child's report may have been lost; the runtime repeats them, and hands over the outcome of a child that ended.
+   */
+  readonly children: readonly Effect[];
 }
 
 /**
@@ -27,15 +32,17 @@ export function outstanding(events: readonly WorkflowEvent[]): Outstanding {
   const lastSend = new Map<string, SendData>();
   const lastAsk = new Map<string, Effect>();
   const lastAwait = new Map<string, Effect>();
+  const lastChild = new Map<string, Extract<Effect, { type: 'StartChild' | 'CompensateChild' }>>();
   for (const event of events) {
     state = evolve(state, event);
     for (const effect of effectsOf(event)) {
       if (effect.type === 'SendStep') lastSend.set(`${effect.data.phase}/${effect.data.stepId}`, effect.data);
       if (effect.type === 'AskGovernance') lastAsk.set(effect.data.stepId, effect);
       if (effect.type === 'AwaitEvent') lastAwait.set(effect.data.stepId, effect);
+      if (effect.type === 'StartChild' || effect.type === 'CompensateChild') lastChild.set(effect.data.stepId, effect);
     }
   }
-  if (!isStarted(state) || isTerminalRun(state.status)) return { state, sends: [], asks: [], awaits: [] };
+  if (!isStarted(state) || isTerminalRun(state.status)) return { state, sends: [], asks: [], awaits: [], children: [] };
   const run = state;
   const sends = [...lastSend.values()]
     .filter((data) => attemptIsOut(run, data.stepId, data.attempt, data.phase))
@@ -49,5 +56,10 @@ export function outstanding(events: readonly WorkflowEvent[]): Outstanding {
   const awaits = [...lastAwait.entries()]
     .filter(([stepId]) => run.steps[stepId]?.status === 'waiting_event')
     .map(([, wait]) => wait);
-  return { state, sends, asks, awaits };
+  const children = [...lastChild.values()].filter((effect) =>
+    effect.type === 'StartChild'
+      ? run.steps[effect.data.stepId]?.status === 'waiting_child'
+      : run.compensations[effect.data.stepId]?.status === 'running',
+  );
+  return { state, sends, asks, awaits, children };
 }

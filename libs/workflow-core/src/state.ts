@@ -1,5 +1,5 @@
 import type { Budget, CompiledDefinition } from '@orchestron/definitions';
-import type { Phase, StepError, Timer } from './messages.ts';
+import type { ParentLink, Phase, StepError, Timer } from './messages.ts';
 import { stepIs } from './step-state.ts';
 import type { Hold, StepIn, StepState, StepStatus } from './step-state.ts';
 
@@ -30,6 +30,7 @@ export type {
   StepState,
   StepStatus,
   WaitingApprovalStep,
+  WaitingChildStep,
   WaitingEventStep,
   WaitingGovernanceStep,
 } from './step-state.ts';
@@ -87,6 +88,8 @@ export interface RunData {
   readonly failure: { readonly stepId: string | null; readonly error: StepError } | null;
   /** The run this one was forked from, at which revision and why; null for a run started afresh. */
   readonly forkedFrom: ForkOrigin | null;
+  /** The parent run and workflow step that started this run as a child; null for a top-level run. */
+  readonly parent: ParentLink | null;
   /** What workers reported the run's attempts used, in all; and per step (only steps that reported any). */
   readonly usage: UsageTotals;
   readonly stepUsage: Readonly<Record<string, UsageTotals>>;

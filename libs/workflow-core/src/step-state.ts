@@ -10,6 +10,7 @@ export type StepStatus =
   | 'waiting_governance'
   | 'waiting_approval'
   | 'waiting_event'
+  | 'waiting_child'
   | 'running'
   | 'retry_scheduled'
   | 'completed'
@@ -87,6 +88,12 @@ export interface WaitingEventStep extends StepBase {
   readonly timeoutAt: number | null;
 }
 
+/** A workflow step waiting for the child run it started (`attempt` and `input` are the child's start). */
+export interface WaitingChildStep extends StepBase {
+  readonly status: 'waiting_child';
+  readonly childRunId: string;
+}
+
 export interface RunningStep extends StepBase {
   readonly status: 'running';
   /** When a worker reported the attempt started; null until then. */
@@ -140,6 +147,7 @@ export type StepState =
   | WaitingGovernanceStep
   | WaitingApprovalStep
   | WaitingEventStep
+  | WaitingChildStep
   | RunningStep
   | RetryScheduledStep
   | CompletedStep

@@ -21,6 +21,7 @@ import type {
   StepState,
   StepStatus,
   WaitingApprovalStep,
+  WaitingChildStep,
   WaitingEventStep,
   WaitingGovernanceStep,
 } from './step-state.ts';
@@ -79,6 +80,21 @@ export function toWaitingEvent(
   wait: Pick<WaitingEventStep, 'event' | 'key' | 'since' | 'timeoutAt'>,
 ): WaitingEventStep {
   return { ...base(st), status: 'waiting_event', ...wait };
+}
+
+/** A workflow step started its child run: the attempt and input are the child's start. */
+export function toWaitingChild(
+  st: StepState,
+  start: { readonly attempt: number; readonly input: unknown; readonly childRunId: string; readonly at: number },
+): WaitingChildStep {
+  return {
+    ...base(st),
+    status: 'waiting_child',
+    attempt: start.attempt,
+    input: start.input,
+    dispatchedAt: start.at,
+    childRunId: start.childRunId,
+  };
 }
 
 export function toRunning(st: StepState, attempt: number, input: unknown, at: number): RunningStep {

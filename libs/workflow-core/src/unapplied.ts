@@ -27,6 +27,8 @@ export type IgnoreReason =
   | 'ruling_not_awaited'
   /** An event no step of the run waits for (it came late, twice, or for another key). */
   | 'no_waiter'
+  /** A child run's outcome for a step that no longer waits for that child (or its compensation). */
+  | 'child_moot'
   /** A timer that is no longer armed. */
   | 'timer_gone'
   /** A flow-control hold or release for an attempt that is not out, already held, or not held. */
@@ -75,7 +77,10 @@ function checkTarget(s: RunData, stepId: string, attempt: number, phase: Phase):
   if (step === undefined)
     return reject('STEP.NOT_FOUND', `the run has no step ${quoteForMessage(stepId)} (definition ${definition})`);
   if (step.type !== 'task')
-    return reject('COMMAND.INVALID', `step ${quoteForMessage(stepId)} is an ${step.type} step: no worker runs it`);
+    return reject(
+      'COMMAND.INVALID',
+      `step ${quoteForMessage(stepId)} is ${step.type === 'workflow' ? 'a' : 'an'} ${step.type} step: no worker runs it`,
+    );
   if (phase === 'compensate' && step.compensate === null)
     return reject('COMMAND.INVALID', `step ${quoteForMessage(stepId)} has no compensation (definition ${definition})`);
   const last = lastAttempt(s, stepId, phase);

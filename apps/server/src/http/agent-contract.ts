@@ -57,7 +57,21 @@ export function runContract(run: RunView, position?: number): AgentContract {
         description: `send the event "${step.id}" waits for (producer, operator or admin)`,
         body: { name: step.waitsFor.event, key: step.waitsFor.key, id: '<your event id>', payload: '<json>' },
       });
+    if (step.status === 'waiting_child' && step.childRunId)
+      next.push({
+        action: 'get_child_run',
+        method: 'GET',
+        endpoint: `/v1/runs/${step.childRunId}`,
+        description: `poll the child run "${step.id}" waits for (its gates and failures are acted on there)`,
+      });
   }
+  if (run.parent)
+    next.push({
+      action: 'get_parent_run',
+      method: 'GET',
+      endpoint: `/v1/runs/${run.parent.runId}`,
+      description: `poll the parent run whose step "${run.parent.stepId}" started this one`,
+    });
   next.push(...statusActions(run));
   return { retryable: false, next_actions: next };
 }

@@ -9,14 +9,16 @@
 import { expect } from '@jest/globals';
 import { compileDefinition } from '@orchestron/definitions';
 import type { Budget, CompiledDefinition } from '@orchestron/definitions';
-import { decide, DomainError, fold, isStarted, stepAt } from '../index.ts';
+import { childRunIdOf, decide, DomainError, fold, isStarted, stepAt } from '../index.ts';
 import type {
+  ChildOutcomeStatus,
   Command,
   DomainErrorCode,
   IgnoreReason,
   Unapplied,
   GovernanceDecisionCode,
   HoldReason,
+  ParentLink,
   Phase,
   RunData,
   RunFork,
@@ -196,6 +198,7 @@ type StartOpts = Opts & {
   readonly governEveryStep?: boolean;
   readonly forkedFrom?: RunFork;
   readonly budget?: Budget;
+  readonly parent?: ParentLink;
 };
 
 export function startRun(definition: CompiledDefinition, input: unknown = {}, o: StartOpts = {}): Command {
@@ -205,6 +208,7 @@ export function startRun(definition: CompiledDefinition, input: unknown = {}, o:
     ...(o.governEveryStep !== undefined ? { governEveryStep: o.governEveryStep } : {}),
     ...(o.forkedFrom !== undefined ? { forkedFrom: o.forkedFrom } : {}),
     ...(o.budget !== undefined ? { budget: o.budget } : {}),
+    ...(o.parent !== undefined ? { parent: o.parent } : {}),
   };
   return {
     type: 'StartRun',
@@ -349,6 +353,34 @@ export function deliverEvent(
   const data = { name, key, eventId: o.eventId ?? `${name}/${key}`, payload: o.payload ?? null };
   return { type: 'DeliverEvent', data, metadata: meta(o) };
 }
+
+/** A child run's outcome, as the runtime tells its parent (the child's id derived as the decider derives it). */
+export function childOutcome(
+  stepId: string,
+  status: ChildOutcomeStatus,
+  o: Opts & {
+    readonly attempt?: number;
+    readonly childRunId?: string;
+    readonly output?: unknown;
+    readonly error?: StepError;
+  } = {},
+): Command {
+  const childRunId = o.childRunId ?? childRunIdOf(RUN_ID, stepId, o.attempt ?? 1);
+  const data = {
+    stepId,
+    childRunId,
+    status,
+    ...(o.output !== undefined ? { output: o.output } : {}),
+    ...(o.error !== undefined ? { error: o.error } : {}),
+  };
+  return { type: 'RecordChildOutcome', data, metadata: meta(o) };
+}
+
+export const compensateForParent = (o: Opts = {}): Command => ({
+  type: 'CompensateForParent',
+  data: why(o),
+  metadata: meta(o),
+});
 
 /** `output` is required by the command; pass `undefined` to test that it is. */
 export function skipStep(stepId: string, output: unknown, o: Opts = {}): Command {

@@ -1,7 +1,7 @@
 /** The commands a random run is made of: what each random action stands for, and the probes of an ended run. */
 import type { CompiledDefinition } from '@orchestron/definitions';
-import { stepAt } from '../index.ts';
-import type { Command, CommandMetadata, HoldReason, Phase, RunData } from '../index.ts';
+import { childRunIdOf, stepAt } from '../index.ts';
+import type { ChildOutcomeStatus, Command, CommandMetadata, HoldReason, Phase, RunData } from '../index.ts';
 import type { Action } from './random-workflows.ts';
 import { assertNever } from './run-checks.ts';
 
@@ -147,6 +147,8 @@ export function commandFor(a: Action, c: Chooser): Command | null {
       const key = st && !(a.flag && a.pick % 3 === 0) ? st.key : `other-${a.pick}`;
       return eventFor(c, key, `e-${a.pick}`, { delivered: a.pick });
     }
+    case 'child':
+      return childOutcomeFor(c, a);
     case 'pause':
       return { type: 'Pause', data: {}, metadata: c.meta('ops:random') };
     case 'resume':
@@ -158,6 +160,42 @@ export function commandFor(a: Action, c: Chooser): Command | null {
     default:
       return assertNever(a.kind);
   }
+}
+
+const CHILD_STATUSES: readonly ChildOutcomeStatus[] = [
+  'completed',
+  'completed',
+  'compensated',
+  'failed',
+  'cancelled',
+  'not_started',
+];
+
+/**
+ * A child run's outcome, as the runtime reports it: for a workflow step waiting for its child, or one whose child
+ * compensates; sometimes for another child (an earlier attempt's, a stranger's), which must change nothing.
+ */
+function childOutcomeFor(c: Chooser, a: Action): Command | null {
+  const s = c.s;
+  const ids = c.stepIds(
+    (i) =>
+      s.steps[i]?.status === 'waiting_child' ||
+      (s.definition.steps[i]?.type === 'workflow' && s.compensations[i]?.status === 'running'),
+  );
+  const id = ids.length === 0 ? undefined : ids[a.pick % ids.length];
+  if (id === undefined) return null;
+  const st = s.steps[id];
+  const own = st?.status === 'waiting_child' ? st.childRunId : childRunIdOf(s.runId, id, st?.attempt ?? 0);
+  const childRunId = a.flag && a.pick % 4 === 0 ? `stranger-${a.pick}` : own;
+  const status = CHILD_STATUSES[a.pick % CHILD_STATUSES.length] ?? 'completed';
+  return { type: 'RecordChildOutcome', data: childOutcomeData(id, childRunId, status, a.pick), metadata: c.meta() };
+}
+
+/** What the runtime tells a parent of its child `childRunId` (output when it completed, error otherwise). */
+export function childOutcomeData(stepId: string, childRunId: string, status: ChildOutcomeStatus, v: number) {
+  return status === 'completed'
+    ? { stepId, childRunId, status, output: { child: v } }
+    : { stepId, childRunId, status, error: { code: 'E.CHILD', message: `child ${status}`, retryable: false } };
 }
 
 /** An event of the random workflows' event steps (all wait for `random.event`) with this key. */
@@ -216,6 +254,7 @@ export function probeCommands(
     { type: 'Resume', data: {}, metadata: m },
     { type: 'Cancel', data: {}, metadata: m },
     { type: 'Compensate', data: {}, metadata: m },
+    { type: 'CompensateForParent', data: {}, metadata: m },
     ...Object.keys(s.timers).map((timerId): Command => ({ type: 'FireTimer', data: { timerId }, metadata: m })),
   ];
   for (const id of ids) {
@@ -249,6 +288,11 @@ export function probeCommands(
       { type: 'Reject', data: { stepId: id }, metadata: m },
       { type: 'RetryStep', data: { stepId: id }, metadata: m },
       { type: 'SkipStep', data: { stepId: id, output: null }, metadata: m },
+      ...(['completed', 'compensated', 'failed'] as const).map((status): Command => ({
+        type: 'RecordChildOutcome',
+        data: childOutcomeData(id, childRunIdOf(s.runId, id, s.steps[id]?.attempt ?? 0), status, 0),
+        metadata: m,
+      })),
     );
   }
   return commands;

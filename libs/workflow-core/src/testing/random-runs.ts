@@ -3,10 +3,10 @@
  * not) and operator actions a scenario describes, then a finisher that answers everything outstanding so the
  * run ends. It decides one command at a time and records, per invariant, every violation it sees.
  */
-import { decide, DomainError, evolve, initialState, isStarted, isTerminalRun, stepAt } from '../index.ts';
+import { childRunIdOf, decide, DomainError, evolve, initialState, isStarted, isTerminalRun, stepAt } from '../index.ts';
 import type { CompiledDefinition } from '@orchestron/definitions';
 import type { Command, CommandMetadata, Decision, RunData, RunState, WorkflowEvent } from '../index.ts';
-import { commandFor, eventFor, probeCommands } from './random-commands.ts';
+import { childOutcomeData, commandFor, eventFor, probeCommands } from './random-commands.ts';
 import type { Attempt, Chooser } from './random-commands.ts';
 import { buildDefinition, runInput, T0 } from './random-workflows.ts';
 import type { Scenario } from './random-workflows.ts';
@@ -114,7 +114,7 @@ class Driver implements Chooser {
       if (st.status === 'running' && wanted(st.held))
         out.push({ stepId: st.id, attempt: st.attempt, phase: 'execute' });
     for (const c of Object.values(this.s.compensations))
-      if (c.status === 'running' && wanted(c.held))
+      if (c.status === 'running' && wanted(c.held) && this.definition.steps[c.stepId]?.type === 'task')
         out.push({ stepId: c.stepId, attempt: c.attempt, phase: 'compensate' });
     return out;
   }
@@ -161,6 +161,25 @@ class Driver implements Chooser {
     for (const id of this.stepIds((i) => this.s.steps[i]?.status === 'waiting_event')) {
       const key = stepAt(this.s, id, 'waiting_event')?.key ?? '';
       this.send(eventFor(this, key, `finisher-${id}`, { finished: true }));
+    }
+    // The runtime reports each child's end: a child that completes, and one compensated for its parent.
+    for (const id of this.stepIds((i) => this.s.steps[i]?.status === 'waiting_child')) {
+      const childRunId = stepAt(this.s, id, 'waiting_child')?.childRunId ?? '';
+      this.send({
+        type: 'RecordChildOutcome',
+        data: childOutcomeData(id, childRunId, 'completed', 0),
+        metadata: this.meta(),
+      });
+    }
+    for (const id of this.stepIds(
+      (i) => this.definition.steps[i]?.type === 'workflow' && this.s.compensations[i]?.status === 'running',
+    )) {
+      const childRunId = childRunIdOf(this.s.runId, id, this.s.steps[id]?.attempt ?? 0);
+      this.send({
+        type: 'RecordChildOutcome',
+        data: childOutcomeData(id, childRunId, 'compensated', 0),
+        metadata: this.meta(),
+      });
     }
     if (this.events.length > before) return true;
     const timer = Object.values(this.s.timers).sort((x, y) => x.dueAt - y.dueAt || x.id.localeCompare(y.id))[0];

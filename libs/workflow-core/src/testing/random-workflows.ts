@@ -1,7 +1,7 @@
 /**
  * Random workflows for the decider's property tests: a DAG of 1–30 steps (needs only on earlier steps, joins
  * valid for their need count, compensations, retries, conditions on input flags, approvals, some escalating to a
- * second level, event steps, side effects), and the random actions a history is made of.
+ * second level, event steps, workflow steps, side effects), and the random actions a history is made of.
  */
 import fc from 'fast-check';
 import { compileDefinition } from '@orchestron/definitions';
@@ -18,6 +18,8 @@ export interface StepSpec {
   readonly approval: boolean;
   /** An event step (`type: event`), unless it is an approval; its timeout is the approval's (`skip` for `fail` with escalateTo). */
   readonly event: boolean;
+  /** A workflow step (`type: workflow`), unless it is an approval or an event step; `flag` picks its close policy. */
+  readonly child: boolean;
   readonly sideEffect: boolean;
   readonly compensate: boolean;
   readonly maxAttempts: number;
@@ -44,6 +46,7 @@ const stepSpec = (index: number): fc.Arbitrary<StepSpec> =>
     quorum: fc.nat(3),
     approval: fc.nat(9).map((n) => n === 0),
     event: fc.nat(9).map((n) => n === 1),
+    child: fc.nat(9).map((n) => n === 2),
     sideEffect: fc.nat(9).map((n) => n < 2),
     compensate: fc.boolean(),
     maxAttempts: fc.integer({ min: 1, max: 3 }),
@@ -105,6 +108,16 @@ export function buildDefinition(spec: WorkflowSpec): CompiledDefinition {
       return;
     }
     const first = s.needs[0];
+    if (s.child) {
+      steps[stepId(i)] = {
+        type: 'workflow',
+        ...common,
+        workflow: { id: 'random-child' },
+        ...(first === undefined ? {} : { input: { from: guardedOutput(stepId(first)), n: '${{ input.n }}' } }),
+        parentClosePolicy: s.escalateTo ? 'abandon' : 'cancel',
+      };
+      return;
+    }
     steps[stepId(i)] = {
       worker: `w${i % 3}`,
       ...common,
@@ -168,6 +181,9 @@ const KINDS = [
   'hold',
   'release',
   'deliver',
+  'child',
+  'child',
+  'child',
 ] as const;
 export type ActionKind = (typeof KINDS)[number];
 export interface Action {

@@ -164,7 +164,14 @@ export function missingDeadlines(s: RunData): string[] {
     }
   }
   for (const c of Object.values(s.compensations)) {
-    if (c.status === 'running' && c.held === null && !has(c.stepId, 'compensate', 'attempt_timeout', c.attempt))
+    // A workflow step's compensation is its child run compensating, whose own steps have their timeouts.
+    const child = s.definition.steps[c.stepId]?.type === 'workflow';
+    if (
+      c.status === 'running' &&
+      c.held === null &&
+      !child &&
+      !has(c.stepId, 'compensate', 'attempt_timeout', c.attempt)
+    )
       problems.push(`the compensation of ${c.stepId} runs without a timeout`);
     if (c.status === 'retry_scheduled' && !c.retryDue && !has(c.stepId, 'compensate', 'retry'))
       problems.push(`the compensation of ${c.stepId} waits for a retry that no timer will trigger`);
@@ -187,7 +194,10 @@ export function endingProblems(events: readonly WorkflowEvent[], final: RunState
   return problems;
 }
 
-/** Compensations undo steps a worker completed and that declare one; a compensated run undid all of them. */
+/**
+ * Compensations undo steps a worker (or a child run) completed and that declare one (or are workflow steps); a
+ * compensated run undid all of them.
+ */
 export function compensationProblems(
   events: readonly WorkflowEvent[],
   final: RunState,
@@ -195,10 +205,17 @@ export function compensationProblems(
 ): string[] {
   const problems: string[] = [];
   const completedByWorker = new Set(events.flatMap((e) => (e.type === 'StepCompleted' ? [e.data.stepId] : [])));
-  const undoable = [...completedByWorker].filter((id) => definition.steps[id]?.compensate).sort();
+  // A workflow step is undone by its child run compensating (ADR 32), whether or not it declares anything.
+  const undoable = [...completedByWorker]
+    .filter((id) => definition.steps[id]?.compensate || definition.steps[id]?.type === 'workflow')
+    .sort();
   const undone = [
     ...new Set(
-      events.flatMap((e) => (e.type === 'StepDispatched' && e.data.phase === 'compensate' ? [e.data.stepId] : [])),
+      events.flatMap((e) =>
+        (e.type === 'StepDispatched' && e.data.phase === 'compensate') || e.type === 'ChildCompensationRequested'
+          ? [e.data.stepId]
+          : [],
+      ),
     ),
   ].sort();
   for (const id of undone)
