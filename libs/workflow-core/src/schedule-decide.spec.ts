@@ -206,10 +206,10 @@ describe('catch-up after an outage (nothing ticked from 09:00:30 to 09:05:30)', 
 
   it('all, every second, down for a week: bounded by maxCatchUp, computed without walking every missed second', () => {
     const history = given(create({ cron: '* * * * * *', catchUp: 'all', maxCatchUp: 100 }));
-    const started = Date.now();
+    const started = performance.now();
     const events = when(history, tick(T0 + 7 * 24 * 60 * MINUTE));
     expect(fired(events)).toHaveLength(100);
-    expect(Date.now() - started).toBeLessThan(2000);
+    expect(performance.now() - started).toBeLessThan(2000);
     expect(nextFireOf(foldSchedule([...history, ...events]))).toBe(T0 + 7 * 24 * 60 * MINUTE + SECOND);
   });
 });
