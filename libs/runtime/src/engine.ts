@@ -36,6 +36,7 @@ import type { MessageTarget } from './run-messages.ts';
 import type { RunCommand, RunService, SendEventRequest, SendEventResult, StartRunRequest } from './run-service.ts';
 import { keyMetadata, requireRun, withMetadata } from './run-requests.ts';
 import { fireTimer } from './timer-firing.ts';
+import { DEFAULT_SCHEDULE_TICK_MS, Scheduler } from './scheduler.ts';
 import { TimerWheel } from './timers.ts';
 
 /**
@@ -65,6 +66,7 @@ export class Engine implements RunService {
   private readonly target: MessageTarget;
   private readonly rebalance: Rebalance;
   private readonly correlator: EventCorrelator;
+  private readonly scheduler: Scheduler | null;
   private subscription: BusSubscription | undefined;
   private stopped = false;
 
@@ -175,6 +177,7 @@ export class Engine implements RunService {
       logger: this.logger,
       stopped: () => this.stopped,
     });
+    this.scheduler = this.schedulerFor(options.scheduleTickMs ?? DEFAULT_SCHEDULE_TICK_MS);
     this.target = {
       execute: async (runId, command, actor, metadata) => {
         const { state, unapplied } = await this.apply(
@@ -240,6 +243,7 @@ export class Engine implements RunService {
       );
     }
     await this.rebalance.settled();
+    this.scheduler?.start();
     return { recovered: this.rebalance.recovered };
   }
 
@@ -262,6 +266,7 @@ export class Engine implements RunService {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    await this.scheduler?.stop();
     this.timers.clear();
     this.governance.stop();
     this.dispatch.stop();
@@ -335,6 +340,23 @@ export class Engine implements RunService {
   /** Governance checks waiting to be tried again (none may be left for a run that has ended). */
   get scheduledGovernanceRetries(): number {
     return this.governance.scheduledRetries;
+  }
+
+  /** Fires the schedules of the partitions this instance owns (all of them in one process). */
+  private schedulerFor(tickMs: number | false): Scheduler | null {
+    if (tickMs === false) return null;
+    return new Scheduler({
+      store: this.store,
+      clock: this.clock,
+      logger: this.logger,
+      tickMs,
+      owns: (key) => this.ownership.owns(key),
+      startRun: (request) => this.startRun(request),
+      runActive: async (runId) => {
+        const run = await this.getRun(runId);
+        return run !== null && !isTerminalRun(run.status);
+      },
+    });
   }
 
   private apply(runId: string, command: Command, metadata: Readonly<Record<string, string>>): Promise<Applied> {
