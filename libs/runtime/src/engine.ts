@@ -33,6 +33,8 @@ import { RunCommands } from './run-commands.ts';
 import type { Applied } from './run-commands.ts';
 import { handleRunMessage } from './run-messages.ts';
 import type { MessageTarget } from './run-messages.ts';
+import { scheduleServiceOf } from './schedule-service.ts';
+import type { ScheduleService } from './schedule-service.ts';
 import type { RunCommand, RunService, SendEventRequest, SendEventResult, StartRunRequest } from './run-service.ts';
 import { keyMetadata, requireRun, withMetadata } from './run-requests.ts';
 import { fireTimer } from './timer-firing.ts';
@@ -68,6 +70,7 @@ export class Engine implements RunService {
   private readonly correlator: EventCorrelator;
   private readonly scheduler: Scheduler | null;
   private subscription: BusSubscription | undefined;
+  private scheduleService: ScheduleService | undefined;
   private stopped = false;
 
   constructor(options: EngineOptions) {
@@ -192,6 +195,11 @@ export class Engine implements RunService {
       resolveDefinition: (id, version, tenant) => this.definitions.resolve(id, version, tenant),
       logger: this.logger,
     };
+  }
+
+  /** Schedules in the store; the engines that own their partitions fire them. */
+  get schedules(): ScheduleService {
+    return (this.scheduleService ??= scheduleServiceOf(this.store, this.clock, () => this.definitions));
   }
 
   get index(): RunIndex {

@@ -4,6 +4,7 @@
  * it wrote in the store (scheduler.ts).
  */
 import type { CompiledDefinition } from '@orchestron/definitions';
+import type { DefinitionRegistry } from './definition-registry.ts';
 import type { EventStore } from '@orchestron/event-store';
 import { DEFAULT_MAX_CATCH_UP, DomainError, nextFireOf } from '@orchestron/workflow-core';
 import type {
@@ -200,4 +201,17 @@ function fireView(state: LiveSchedule, fire: ScheduleFire): ScheduleFireView {
     catchUp: fire.catchUp,
     ...(fire.failed ? { failed: fire.failed } : {}),
   };
+}
+
+/** The schedule service of a process that has a store and a definition registry (the Engine, RemoteRuns). */
+export function scheduleServiceOf(
+  store: EventStore,
+  clock: Clock,
+  definitions: () => DefinitionRegistry,
+): ScheduleService {
+  return new ScheduleService({
+    store,
+    clock,
+    definition: (id, version, tenant) => definitions().get(id, version ?? 'latest', tenant),
+  });
 }
