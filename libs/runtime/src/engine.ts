@@ -341,6 +341,11 @@ export class Engine implements RunService {
     return replay(await this.store.readStream(runStream(runId), { maxCount: revision + 1 }));
   }
 
+  /** Whether this instance owns the partition of a key: a run id, or a schedule's scheduleOwnerKey. */
+  owns(key: string): boolean {
+    return this.ownership.owns(key);
+  }
+
   get scheduledTimers(): number {
     return this.timers.size;
   }
