@@ -4,6 +4,7 @@ import { DefinitionInvalidError } from './errors.ts';
 import { unwrapExpression } from './expressions.ts';
 import { definitionIssues } from './validate.ts';
 import type {
+  DeclaredSchedule,
   Budget,
   CompiledCompensation,
   CompiledDefinition,
@@ -60,6 +61,7 @@ type RawDefinition = {
   defaults?: { retry?: RawRetry; timeout?: string; heartbeatTimeout?: string; governanceTimeout?: string };
   onFailure?: 'compensate' | 'escalate' | 'fail';
   budget?: Budget;
+  schedules?: Record<string, DeclaredSchedule>;
   steps: Record<string, RawStep>;
 };
 
@@ -122,6 +124,7 @@ export function compileDefinition(raw: unknown): CompiledDefinition {
     steps,
     order: topologicalOrder(steps),
     ...(def.budget !== undefined ? { budget: def.budget } : {}),
+    ...(def.schedules !== undefined ? { schedules: def.schedules } : {}),
   };
 }
 

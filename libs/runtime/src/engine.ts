@@ -87,6 +87,7 @@ export class Engine implements RunService {
     this.readSide = new ReadSide(this.store, {
       onEvent: (event) => this.rebalance.noticeForeignWrite(event),
       provision: (definition) => this.bus.ensureTopics(commandTopicsOf(definition)),
+      registered: (definition, tenant, actor) => this.schedules.ensureDeclared(definition, tenant, actor),
       logger: this.logger,
       ...(options.readCheckpoints !== undefined ? { checkpoints: options.readCheckpoints } : {}),
     });

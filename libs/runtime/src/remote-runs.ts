@@ -102,6 +102,7 @@ export class RemoteRuns implements RunService {
     this.readSide = new ReadSide(this.store, {
       onEvent: (event) => this.wake(event),
       provision: (definition) => this.bus.ensureTopics(commandTopicsOf(definition)),
+      registered: (definition, tenant, actor) => this.schedules.ensureDeclared(definition, tenant, actor),
       ...(options.logger !== undefined ? { logger: options.logger } : {}),
       ...(options.readCheckpoints !== undefined ? { checkpoints: options.readCheckpoints } : {}),
     });

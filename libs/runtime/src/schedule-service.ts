@@ -3,6 +3,7 @@
  * (schedule-streams.ts). Works the same in the embedded server and the production API: the orchestrators find what
  * it wrote in the store (scheduler.ts).
  */
+import { declaredScheduleId } from '@orchestron/definitions';
 import type { CompiledDefinition } from '@orchestron/definitions';
 import type { DefinitionRegistry } from './definition-registry.ts';
 import type { EventStore } from '@orchestron/event-store';
@@ -99,6 +100,23 @@ export class ScheduleService {
     await listInDirectory(this.deps.store, request);
     const { state } = await applyToSchedule(this.deps.store, request, command, { retry: true });
     return viewOf(state as LiveSchedule);
+  }
+
+  /** Creates the schedules a definition declares (`<definition id>.<name>`) that do not exist; leaves the others. */
+  async ensureDeclared(definition: CompiledDefinition, tenant: string, actor: string): Promise<void> {
+    for (const [name, declared] of Object.entries(definition.schedules ?? {})) {
+      try {
+        await this.create({
+          ...declared,
+          tenant,
+          id: declaredScheduleId(definition.id, name),
+          definitionId: definition.id,
+          actor,
+        });
+      } catch (error) {
+        if (!(error instanceof DomainError && error.code === 'SCHEDULE.ALREADY_EXISTS')) throw error;
+      }
+    }
   }
 
   pause(ref: ScheduleRef, actor: string, reason?: string): Promise<ScheduleView> {

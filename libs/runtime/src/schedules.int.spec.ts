@@ -188,6 +188,27 @@ describe('schedules on the embedded tier (SQLite store, in-process bus)', () => 
     await until(async () => (await second.engine.getRun(view.lastFire?.runId as string)) !== null);
   }, 20_000);
 
+  it('a definition that declares schedules creates them when registered (<id>.<name>), once, and they fire', async () => {
+    const node = await boot(fresh());
+    const declaring = {
+      id: 'declared',
+      version: 1,
+      steps: { report: { worker: 'w' } },
+      schedules: { tick: { cron: '* * * * * *', timezone: 'UTC', input: { from: 'definition' }, overlap: 'allow' } },
+    };
+    await node.engine.definitions.register(declaring, 'operator:test');
+    await node.engine.definitions.register(declaring, 'operator:test'); // the same again: no error, no second one
+    const [view] = await node.schedules.list('default');
+    expect(view).toMatchObject({
+      id: 'declared.tick',
+      definitionId: 'declared',
+      definitionVersion: null,
+      overlap: 'allow',
+    });
+    await until(async () => (await recorded(node.store, 'declared.tick')).started.length >= 2);
+    expect((await recorded(node.store, 'declared.tick')).inputs[0]).toEqual({ from: 'definition' });
+  }, 20_000);
+
   it('overlap skip: while the last fire run still runs, the fires are skipped and counted', async () => {
     const node = await boot(fresh());
     await node.schedules.create(everySecond({ definitionId: 'gated', overlap: 'skip' }));

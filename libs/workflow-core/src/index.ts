@@ -111,8 +111,6 @@ export const workflowDecider: Decider<RunState, Command, WorkflowEvent, Decision
 export function fold(events: readonly WorkflowEvent[], from: RunState = initialState()): RunState {
   return events.reduce(evolve, from);
 }
-export { cronProblem, firesBetween, MAX_CRON_LENGTH, MAX_TIMEZONE_LENGTH, nextFireAfter } from './schedule-cron.ts';
-export type { CronProblem, CronRule } from './schedule-cron.ts';
 export {
   CATCH_UP_POLICIES,
   DEFAULT_MAX_CATCH_UP,

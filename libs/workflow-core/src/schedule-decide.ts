@@ -3,7 +3,7 @@
  * fires are due, which of them were missed (catch-up) and what each does while the last run still runs (overlap).
  */
 import { DomainError } from './errors.ts';
-import { cronProblem, firesBetween, nextFireAfter } from './schedule-cron.ts';
+import { cronProblem, firesBetween, nextFireAfter } from '@orchestron/definitions';
 import {
   CATCH_UP_POLICIES,
   fireKey,

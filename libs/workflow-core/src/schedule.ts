@@ -2,18 +2,14 @@
  * A schedule starts runs of a definition on a cron rule (docs/schedules.md). Its messages and state; the decider
  * is in schedule-decide.ts. Plain data: time comes in on every command (`now`), never from the clock.
  */
-import type { CronRule } from './schedule-cron.ts';
+import type { CronRule } from '@orchestron/definitions';
 
-/** What a fire does while the run of the fire before it is still running. */
-export type OverlapPolicy = 'skip' | 'buffer_one' | 'allow';
-export const OVERLAP_POLICIES: readonly OverlapPolicy[] = ['skip', 'buffer_one', 'allow'];
-/** What happens to fires that were due while nothing ran the schedule (a restart, an outage). */
-export type CatchUpPolicy = 'none' | 'latest' | 'all';
-export const CATCH_UP_POLICIES: readonly CatchUpPolicy[] = ['none', 'latest', 'all'];
+import { CATCH_UP_POLICIES, DEFAULT_MAX_CATCH_UP, MAX_CATCH_UP, OVERLAP_POLICIES } from '@orchestron/definitions';
+import type { CatchUpPolicy, OverlapPolicy } from '@orchestron/definitions';
 
-/** At most this many missed fires run after an outage with `catchUp: all`; the older ones are skipped. */
-export const MAX_CATCH_UP = 100;
-export const DEFAULT_MAX_CATCH_UP = 10;
+export { CATCH_UP_POLICIES, DEFAULT_MAX_CATCH_UP, MAX_CATCH_UP, OVERLAP_POLICIES };
+export type { CatchUpPolicy, OverlapPolicy };
+
 /** A fire is missed when it is noticed more than this long after its time (a tick is never that slow). */
 export const LATE_AFTER_MS = 10_000;
 

@@ -1,13 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { isIdentifier } from '@orchestron/definitions';
+import { isIdentifier, MAX_CRON_LENGTH, MAX_TIMEZONE_LENGTH } from '@orchestron/definitions';
 import { MAX_SCHEDULE_INPUT_BYTES, SCHEDULE_ID, SCHEDULE_ID_RULE } from '@orchestron/runtime';
-import {
-  CATCH_UP_POLICIES,
-  MAX_CATCH_UP,
-  MAX_CRON_LENGTH,
-  MAX_TIMEZONE_LENGTH,
-  OVERLAP_POLICIES,
-} from '@orchestron/workflow-core';
+import { CATCH_UP_POLICIES, MAX_CATCH_UP, OVERLAP_POLICIES } from '@orchestron/workflow-core';
 import type { CatchUpPolicy, OverlapPolicy } from '@orchestron/workflow-core';
 import {
   Allow,

@@ -182,6 +182,22 @@ describe('/v1/schedules', () => {
     expect((await call('/v1/schedules/nightly', 'olga', 'DELETE')).status).toBe(404);
   });
 
+  it("a definition registered with schedules: creates them in the key's tenant; a bad rule is refused at its path", async () => {
+    const declaring = {
+      ...report,
+      id: 'declaring',
+      schedules: { daily: { cron: '0 6 * * *', timezone: 'Asia/Tokyo' } },
+    };
+    expect((await call('/v1/definitions', 'oscar', 'POST', declaring)).status).toBe(201);
+    const listed = (await call('/v1/schedules', 'oscar')).body.schedules as Json[];
+    expect(listed.map((v) => [v.id, v.tenant, v.timezone])).toEqual([['declaring.daily', 'globex', 'Asia/Tokyo']]);
+    expect((await call('/v1/schedules/declaring.daily', 'olga')).status).toBe(404);
+    const bad = { ...declaring, id: 'bad-rule', schedules: { daily: { cron: '0 25 * * *', timezone: 'UTC' } } };
+    const refused = await call('/v1/definitions', 'oscar', 'POST', bad);
+    expect(refused.status).toBe(400);
+    expect(JSON.stringify(refused.body.error)).toContain('/schedules/daily/cron');
+  });
+
   it('is in the discovery document and the OpenAPI document', async () => {
     const discovery = await app.nest.inject({ method: 'GET', url: '/.well-known/agent.json' });
     const paths = (discovery.json() as Json).endpoints.map((e: Json) => `${e.method} ${e.path}`);

@@ -1,5 +1,6 @@
 /**
- * Cron expressions in an IANA time zone, read by croner (docs/adr/0033-schedules.md): never parsed by hand. Only
+ * Cron expressions in an IANA time zone, read by croner (docs/adr/0033-schedules.md): never parsed by hand. In the definitions lib because a definition declares
+ * schedules too (and workflow-core builds on it). Only
  * pure arithmetic on instants the caller passes in; nothing here reads the clock.
  */
 import { Cron } from 'croner';
