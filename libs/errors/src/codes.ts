@@ -37,6 +37,7 @@ export const ERROR_CODES = {
   'SCHEDULE.NOT_FOUND': 'terminal',
   'SCHEDULE.ALREADY_EXISTS': 'terminal',
   'SCHEDULE.INVALID': 'terminal',
+  'SCHEDULE.LIMIT_REACHED': 'terminal',
   // definitions
   'DEFINITION.INVALID': 'terminal',
   'EXPRESSION.INVALID': 'terminal',

@@ -7,7 +7,7 @@ import { declaredScheduleId } from '@orchestron/definitions';
 import type { CompiledDefinition } from '@orchestron/definitions';
 import type { DefinitionRegistry } from './definition-registry.ts';
 import type { EventStore } from '@orchestron/event-store';
-import { DEFAULT_MAX_CATCH_UP, DomainError, nextFireOf } from '@orchestron/workflow-core';
+import { DEFAULT_MAX_CATCH_UP, DomainError, nextFireOf, specProblem } from '@orchestron/workflow-core';
 import type {
   CatchUpPolicy,
   LiveSchedule,
@@ -24,6 +24,8 @@ import type { ScheduleRef } from './schedule-streams.ts';
 export const SCHEDULE_ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 export const SCHEDULE_ID_RULE =
   '"id" must be 1 to 64 characters of a-z, 0-9, ".", "_" and "-", starting with a letter or digit';
+/** Live (not deleted) schedules one tenant may have: each costs every orchestrator a read per tick. */
+export const MAX_SCHEDULES_PER_TENANT = 1000;
 /** The input every fire's run starts with, at most this much JSON (as an event's payload). */
 export const MAX_SCHEDULE_INPUT_BYTES = 256 * 1024;
 
@@ -76,6 +78,8 @@ export interface ScheduleServiceDeps {
   readonly clock: Clock;
   /** The definition a schedule starts, looked up in its tenant (throws DEFINITION.NOT_FOUND). */
   readonly definition: (id: string, version: number | undefined, tenant: string) => CompiledDefinition;
+  /** Default MAX_SCHEDULES_PER_TENANT. */
+  readonly maxPerTenant?: number;
 }
 
 export class ScheduleService {
@@ -90,12 +94,13 @@ export class ScheduleService {
     if (!SCHEDULE_ID.test(id)) throw new DomainError('SCHEDULE.INVALID', SCHEDULE_ID_RULE, { field: 'id' });
     checkInputSize(request.input);
     this.deps.definition(request.definitionId, request.definitionVersion, tenant);
-    const command: ScheduleCommand = {
-      type: 'CreateSchedule',
-      data: { id, tenant, spec: specOf(request) },
-      now: this.deps.clock.now(),
-      actor: request.actor,
-    };
+    await this.checkRoom(tenant);
+    const now = this.deps.clock.now();
+    const spec = specOf(request);
+    // Checked here too, before the directory: a refused request leaves nothing behind, not even a directory entry.
+    const problem = specProblem(spec, now);
+    if (problem) throw new DomainError('SCHEDULE.INVALID', problem.message, { field: problem.field });
+    const command: ScheduleCommand = { type: 'CreateSchedule', data: { id, tenant, spec }, now, actor: request.actor };
     // Listed first: a crash before the schedule's own stream leaves an entry readers skip, never a hidden schedule.
     await listInDirectory(this.deps.store, request);
     const { state } = await applyToSchedule(this.deps.store, request, command, { retry: true });
@@ -147,6 +152,17 @@ export class ScheduleService {
       if (state.status === 'active' || state.status === 'paused') views.push(viewOf(state));
     }
     return views.sort((a, b) => a.tenant.localeCompare(b.tenant) || a.id.localeCompare(b.id));
+  }
+
+  private async checkRoom(tenant: string): Promise<void> {
+    const limit = this.deps.maxPerTenant ?? MAX_SCHEDULES_PER_TENANT;
+    const live = (await this.list(tenant)).length;
+    if (live >= limit)
+      throw new DomainError(
+        'SCHEDULE.LIMIT_REACHED',
+        `tenant ${tenant} has ${live} schedules, the limit: delete one before creating another`,
+        { limit },
+      );
   }
 
   private async command(ref: ScheduleRef, command: ScheduleCommand): Promise<ScheduleView> {

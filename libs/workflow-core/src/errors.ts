@@ -19,7 +19,8 @@ export type DomainErrorCode =
   | 'COMMAND.INVALID'
   | 'SCHEDULE.NOT_FOUND'
   | 'SCHEDULE.ALREADY_EXISTS'
-  | 'SCHEDULE.INVALID';
+  | 'SCHEDULE.INVALID'
+  | 'SCHEDULE.LIMIT_REACHED';
 
 /** Domain errors never succeed by repeating the same command unchanged: every DomainErrorCode is terminal. */
 export class DomainError extends OrchestronError<DomainErrorCode> {
