@@ -38,7 +38,8 @@ import type { ScheduleService } from './schedule-service.ts';
 import type { RunCommand, RunService, SendEventRequest, SendEventResult, StartRunRequest } from './run-service.ts';
 import { keyMetadata, requireRun, withMetadata } from './run-requests.ts';
 import { fireTimer } from './timer-firing.ts';
-import { DEFAULT_SCHEDULE_TICK_MS, Scheduler } from './scheduler.ts';
+import { DEFAULT_SCHEDULE_TICK_MS, schedulerOf } from './scheduler.ts';
+import type { Scheduler } from './scheduler.ts';
 import { TimerWheel } from './timers.ts';
 
 /**
@@ -181,7 +182,16 @@ export class Engine implements RunService {
       logger: this.logger,
       stopped: () => this.stopped,
     });
-    this.scheduler = this.schedulerFor(options.scheduleTickMs ?? DEFAULT_SCHEDULE_TICK_MS);
+    // Fires the schedules of the partitions this instance owns (all of them in one process).
+    this.scheduler = schedulerOf(options.scheduleTickMs ?? DEFAULT_SCHEDULE_TICK_MS, {
+      store: this.store,
+      clock: this.clock,
+      logger: this.logger,
+      owns: (key) => this.ownership.owns(key),
+      startRun: (request) => this.startRun(request),
+      // A run that does not exist (its start failed) is not running.
+      runActive: async (runId) => !isTerminalRun((await this.getRun(runId))?.status ?? 'completed'),
+    });
     this.target = {
       execute: async (runId, command, actor, metadata) => {
         const { state, unapplied } = await this.apply(
@@ -354,23 +364,6 @@ export class Engine implements RunService {
   /** Governance checks waiting to be tried again (none may be left for a run that has ended). */
   get scheduledGovernanceRetries(): number {
     return this.governance.scheduledRetries;
-  }
-
-  /** Fires the schedules of the partitions this instance owns (all of them in one process). */
-  private schedulerFor(tickMs: number | false): Scheduler | null {
-    if (tickMs === false) return null;
-    return new Scheduler({
-      store: this.store,
-      clock: this.clock,
-      logger: this.logger,
-      tickMs,
-      owns: (key) => this.ownership.owns(key),
-      startRun: (request) => this.startRun(request),
-      runActive: async (runId) => {
-        const run = await this.getRun(runId);
-        return run !== null && !isTerminalRun(run.status);
-      },
-    });
   }
 
   private apply(runId: string, command: Command, metadata: Readonly<Record<string, string>>): Promise<Applied> {

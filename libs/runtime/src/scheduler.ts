@@ -159,6 +159,11 @@ export class Scheduler {
   }
 }
 
+/** The scheduler of an engine, or none when `tickMs` is false (a process that must not fire). */
+export function schedulerOf(tickMs: number | false, deps: Omit<SchedulerDeps, 'tickMs'>): Scheduler | null {
+  return tickMs === false ? null : new Scheduler({ ...deps, tickMs });
+}
+
 function requestFor(state: LiveSchedule, fire: ScheduleFire): StartRunRequest {
   return {
     definitionId: state.spec.definitionId,
