@@ -17,6 +17,7 @@ import type {
 import type { AuditEventsPage, AuditSearchQuery } from './audit-event.types.ts';
 import type { ClientConfig } from './config.ts';
 import type { DeliveryView, ListNotificationsQuery } from './notification.types.ts';
+import type { CreateScheduleRequest, ScheduleView } from './schedule.types.ts';
 
 export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
 
@@ -69,6 +70,16 @@ export interface ApiClient {
   /** POST /v1/events: delivered to the steps waiting for it, buffered, or a duplicate. */
   sendEvent(request: SendEventRequest): Promise<{ readonly event: SendEventResult }>;
   validateDefinition(definition: unknown): Promise<{ readonly valid: boolean; readonly issues: readonly Issue[] }>;
+  /** /v1/schedules (docs/schedules.md); `tenant` is for an admin key. */
+  createSchedule(request: CreateScheduleRequest): Promise<{ readonly schedule: ScheduleView }>;
+  listSchedules(tenant?: string): Promise<{ readonly schedules: readonly ScheduleView[] }>;
+  changeSchedule(
+    id: string,
+    change: 'pause' | 'resume',
+    tenant?: string,
+    reason?: string,
+  ): Promise<{ readonly schedule: ScheduleView }>;
+  deleteSchedule(id: string, tenant?: string): Promise<{ readonly deleted: { id: string; tenant: string } }>;
   createKey(request: NewKeyRequest): Promise<{ readonly key: KeyView; readonly token: string }>;
   listKeys(tenant?: string): Promise<{ readonly keys: readonly KeyView[] }>;
   revokeKey(keyId: string, reason?: string): Promise<{ readonly key: KeyView }>;
@@ -108,7 +119,7 @@ export function createApiClient(config: ClientConfig, fetchImpl: FetchLike = fet
   const { baseUrl } = config;
 
   async function request<T>(
-    method: 'GET' | 'POST',
+    method: 'GET' | 'POST' | 'DELETE',
     path: string,
     body?: unknown,
   ): Promise<{ status: number; body: T }> {
@@ -205,6 +216,20 @@ export function createApiClient(config: ClientConfig, fetchImpl: FetchLike = fet
     },
     async validateDefinition(definition) {
       return (await request<{ valid: boolean; issues: Issue[] }>('POST', '/v1/definitions/validate', definition)).body;
+    },
+    async createSchedule(scheduleRequest) {
+      return (await request<{ schedule: ScheduleView }>('POST', '/v1/schedules', scheduleRequest)).body;
+    },
+    async listSchedules(tenant) {
+      return (await request<{ schedules: ScheduleView[] }>('GET', `/v1/schedules${tenantQuery(tenant)}`)).body;
+    },
+    async changeSchedule(id, change, tenant, reason) {
+      const path = `/v1/schedules/${encodeURIComponent(id)}/${change}${tenantQuery(tenant)}`;
+      return (await request<{ schedule: ScheduleView }>('POST', path, reason !== undefined ? { reason } : {})).body;
+    },
+    async deleteSchedule(id, tenant) {
+      const path = `/v1/schedules/${encodeURIComponent(id)}${tenantQuery(tenant)}`;
+      return (await request<{ deleted: { id: string; tenant: string } }>('DELETE', path)).body;
     },
     async createKey(keyRequest) {
       return (await request<{ key: KeyView; token: string }>('POST', '/v1/keys', keyRequest)).body;
@@ -310,3 +335,6 @@ function describeFetchFailure(error: unknown): string {
   if (typeof cause?.message === 'string') return cause.message;
   return error instanceof Error ? error.message : String(error);
 }
+
+const tenantQuery = (tenant: string | undefined): string =>
+  tenant === undefined ? '' : `?tenant=${encodeURIComponent(tenant)}`;

@@ -11,6 +11,7 @@ import { registerNotificationsCommand } from './commands/notifications.command.t
 import { registerOperatorCommands } from './commands/operator.commands.ts';
 import { registerProjectionsCommand } from './commands/projections.command.ts';
 import { registerRunCommand } from './commands/run.command.ts';
+import { registerScheduleCommand } from './commands/schedule.command.ts';
 import { registerSendEventCommand } from './commands/send-event.command.ts';
 import { registerValidateCommand } from './commands/validate.command.ts';
 import { registerWorkerCheckCommand } from './commands/worker-check.command.ts';
@@ -47,6 +48,7 @@ Examples:
   $ orchestron run examples/employee-onboarding.yaml --input '{"email":"a@b.c"}' --wait
   $ orchestron list --status needs_operator
   $ orchestron approve "$RUN" --step budget-approval --reason "ok"
+  $ orchestron schedule create nightly --definition report --cron "0 2 * * *" --tz Europe/Paris
   $ orchestron dlq list
   $ orchestron keys create --role producer --subject shop --tenant acme
   $ orchestron notifications list --status failed
@@ -73,6 +75,7 @@ export function buildProgram(deps: CliDeps, onOutcome: (outcome: Outcome) => voi
   registerOperatorCommands(program, ctx);
   registerForkCommand(program, ctx);
   registerSendEventCommand(program, ctx);
+  registerScheduleCommand(program, ctx);
   registerValidateCommand(program, ctx);
   registerDlqCommand(program, ctx);
   registerKeysCommand(program, ctx);

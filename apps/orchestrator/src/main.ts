@@ -13,6 +13,7 @@ Consumes orchestron.workflow.starts, orchestron.step.events, orchestron.operator
 orchestron.governance.decisions as one consumer group, appends each decision to the run's stream, then
 sends step commands to orchestron.commands.<worker> and governance requests to orchestron.governance.requests.
 Run several instances: the group splits the partitions, and each instance owns the timers of its runs.
+It also fires the schedules whose key (schedule/<tenant>/<id>) falls on its partitions (docs/schedules.md).
 
 Environment:
   ORCHESTRON_INSTANCE          name of this instance, recorded on the events it appends (default orchestrator-<pid>)

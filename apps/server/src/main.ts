@@ -17,6 +17,8 @@ Usage: npm start            (or: node apps/server/src/main.ts [--help])
 
 HTTP API: GET /.well-known/agent.json for discovery, GET /v1/openapi.json for the OpenAPI 3 document (docs/api.md).
 Web console: /console/ on the same address (docs/console.md).
+Schedules: the engine in this process fires the schedules on its partitions (all of them with the in-process bus;
+orchestron schedule --help, docs/schedules.md). With ORCHESTRON_MODE=api it only records them: orchestrators fire them.
 
 Environment:
   PORT                  HTTP port on 127.0.0.1 (default 3000)

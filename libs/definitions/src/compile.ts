@@ -4,6 +4,7 @@ import { DefinitionInvalidError } from './errors.ts';
 import { unwrapExpression } from './expressions.ts';
 import { definitionIssues } from './validate.ts';
 import type {
+  DeclaredSchedule,
   Budget,
   ChildWorkflow,
   CompiledCompensation,
@@ -63,6 +64,7 @@ type RawDefinition = {
   defaults?: { retry?: RawRetry; timeout?: string; heartbeatTimeout?: string; governanceTimeout?: string };
   onFailure?: 'compensate' | 'escalate' | 'fail';
   budget?: Budget;
+  schedules?: Record<string, DeclaredSchedule>;
   steps: Record<string, RawStep>;
 };
 
@@ -126,6 +128,7 @@ export function compileDefinition(raw: unknown): CompiledDefinition {
     steps,
     order: topologicalOrder(steps),
     ...(def.budget !== undefined ? { budget: def.budget } : {}),
+    ...(def.schedules !== undefined ? { schedules: def.schedules } : {}),
   };
 }
 

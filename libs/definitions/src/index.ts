@@ -48,3 +48,14 @@ export {
   parseLimitedJson,
 } from './json-limits.ts';
 export type { JsonLimit, JsonLimits } from './json-limits.ts';
+export { cronProblem, firesBetween, MAX_CRON_LENGTH, MAX_TIMEZONE_LENGTH, nextFireAfter } from './schedule-cron.ts';
+export type { CronProblem, CronRule } from './schedule-cron.ts';
+export {
+  CATCH_UP_POLICIES,
+  DECLARED_SCHEDULE_LIMIT,
+  declaredScheduleId,
+  DEFAULT_MAX_CATCH_UP,
+  MAX_CATCH_UP,
+  OVERLAP_POLICIES,
+} from './schedule-schema.ts';
+export type { CatchUpPolicy, DeclaredSchedule, OverlapPolicy } from './types.ts';

@@ -2,6 +2,8 @@
  * The published JSON Schema of a workflow definition (docs/definition.schema.json is generated from it
  * by `npm run schema:write`, and a test keeps the two equal).
  */
+import { schedulesSchema } from './schedule-schema.ts';
+
 const duration = {
   type: 'string',
   pattern: '^(?:\\d+(?:ms|s|m|h|d))+$',
@@ -171,6 +173,7 @@ export const definitionSchema = {
     },
     onFailure: { enum: ['compensate', 'escalate', 'fail'], default: 'compensate' },
     budget: budgetSchema,
+    schedules: schedulesSchema,
     steps: {
       type: 'object',
       minProperties: 1,

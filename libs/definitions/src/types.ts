@@ -109,10 +109,27 @@ export interface CompiledDefinition {
   readonly order: readonly string[];
   /** Absent when the definition sets none (so the fingerprints of definitions from before budgets are unchanged). */
   readonly budget?: Budget;
+  /** Absent when the definition declares none: the schedules registering it creates (docs/schedules.md). */
+  readonly schedules?: Readonly<Record<string, DeclaredSchedule>>;
 }
 
 export interface DefinitionIssue {
   /** JSON-pointer-like path into the definition, e.g. `/steps/notify-team/needs/0`. */
   readonly path: string;
   readonly message: string;
+}
+
+/** What a fire does while the run of the fire before it is still running. */
+export type OverlapPolicy = 'skip' | 'buffer_one' | 'allow';
+/** What happens to fires that were due while nothing ran the schedule (a restart, an outage). */
+export type CatchUpPolicy = 'none' | 'latest' | 'all';
+
+/** A schedule a definition declares under `schedules:` (docs/schedules.md). */
+export interface DeclaredSchedule {
+  readonly cron: string;
+  readonly timezone: string;
+  readonly input?: unknown;
+  readonly overlap?: OverlapPolicy;
+  readonly catchUp?: CatchUpPolicy;
+  readonly maxCatchUp?: number;
 }

@@ -9,6 +9,7 @@ import { findCycles } from './step-graph.ts';
 import type { RawStep } from './step-graph.ts';
 import { checkEventFields } from './event-step-checks.ts';
 import { checkWorkflowFields } from './workflow-step-checks.ts';
+import { checkSchedules } from './schedule-schema.ts';
 import { checkExpressions, suggest } from './validate-expressions.ts';
 import type { DefinitionIssue } from './types.ts';
 
@@ -40,6 +41,7 @@ export function definitionIssues(raw: unknown): DefinitionIssue[] {
     if (step === null || typeof step !== 'object') continue;
     checkStep(id, step, ids, issues);
   }
+  checkSchedules((raw as { id?: unknown }).id, (raw as { schedules?: unknown }).schedules, issues);
   const cycles = findCycles(steps);
   for (const cycle of cycles)
     issues.push({ path: `/steps/${cycle[0]}/needs`, message: `dependency cycle: ${cycle.map(bare).join(' → ')}` });

@@ -33,6 +33,11 @@ export const ERROR_CODES = {
   'STEP.NOT_FAILED': 'terminal',
   'STEP.NOT_RETRYABLE_NOW': 'terminal',
   'COMMAND.INVALID': 'terminal',
+  // workflow-core: the schedule decider refuses a command
+  'SCHEDULE.NOT_FOUND': 'terminal',
+  'SCHEDULE.ALREADY_EXISTS': 'terminal',
+  'SCHEDULE.INVALID': 'terminal',
+  'SCHEDULE.LIMIT_REACHED': 'terminal',
   // definitions
   'DEFINITION.INVALID': 'terminal',
   'EXPRESSION.INVALID': 'terminal',

@@ -54,15 +54,23 @@ export interface RegisteredVersion {
  * nothing is registered, when that cannot be done now (the broker away): the caller retries.
  */
 export type Provision = (definition: CompiledDefinition) => Promise<void>;
+/** Told of every registration, a new version or the same content again: creates the schedules it declares. */
+export type Registered = (definition: CompiledDefinition, tenant: string, actor: string) => Promise<void>;
 
 export class DefinitionRegistry {
   private readonly byId = new Map<string, Map<number, RegisteredDefinition>>();
   private readonly store: EventStore;
   private readonly provision: Provision;
+  private readonly registered: Registered;
 
-  constructor(store: EventStore, provision: Provision = async () => undefined) {
+  constructor(
+    store: EventStore,
+    provision: Provision = async () => undefined,
+    registered: Registered = async () => undefined,
+  ) {
     this.store = store;
     this.provision = provision;
+    this.registered = registered;
   }
 
   apply(recorded: RecordedEvent): void {
@@ -108,6 +116,18 @@ export class DefinitionRegistry {
     actor: string,
     tenant: string = DEFAULT_TENANT,
     keyId?: string,
+  ): Promise<{ definition: CompiledDefinition; created: boolean }> {
+    const result = await this.record(raw, actor, tenant, keyId);
+    // Also for the same content again: a crash after the record must not leave its schedules uncreated for good.
+    await this.registered(result.definition, tenant, actor);
+    return result;
+  }
+
+  private async record(
+    raw: unknown,
+    actor: string,
+    tenant: string,
+    keyId: string | undefined,
   ): Promise<{ definition: CompiledDefinition; created: boolean }> {
     const definition = compileDefinition(raw);
     const fingerprint = JSON.stringify(definition);

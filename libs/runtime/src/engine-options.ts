@@ -46,4 +46,9 @@ export interface EngineOptions {
   readonly runSnapshots?: RunSnapshotSettings | false;
   /** How long an event no step waits for is kept for one that will (ORCHESTRON_EVENT_BUFFER; default 24 h). */
   readonly eventBufferMs?: number;
+  /**
+   * How often this engine looks for due schedule fires, in ms (default DEFAULT_SCHEDULE_TICK_MS); false: it fires
+   * none (a process that only serves the API). It fires only the schedules whose partition it owns.
+   */
+  readonly scheduleTickMs?: number | false;
 }

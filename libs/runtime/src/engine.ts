@@ -34,9 +34,13 @@ import { RunCommands } from './run-commands.ts';
 import type { Applied } from './run-commands.ts';
 import { handleRunMessage } from './run-messages.ts';
 import type { MessageTarget } from './run-messages.ts';
+import { scheduleServiceOf } from './schedule-service.ts';
+import type { ScheduleService } from './schedule-service.ts';
 import type { RunCommand, RunService, SendEventRequest, SendEventResult, StartRunRequest } from './run-service.ts';
 import { keyMetadata, requireRun, withMetadata } from './run-requests.ts';
 import { fireTimer } from './timer-firing.ts';
+import { DEFAULT_SCHEDULE_TICK_MS, schedulerOf } from './scheduler.ts';
+import type { Scheduler } from './scheduler.ts';
 import { TimerWheel } from './timers.ts';
 
 /**
@@ -67,7 +71,9 @@ export class Engine implements RunService {
   private readonly rebalance: Rebalance;
   private readonly correlator: EventCorrelator;
   private readonly children: ChildRuns;
+  private readonly scheduler: Scheduler | null;
   private subscription: BusSubscription | undefined;
+  private scheduleService: ScheduleService | undefined;
   private stopped = false;
 
   constructor(options: EngineOptions) {
@@ -84,6 +90,7 @@ export class Engine implements RunService {
     this.readSide = new ReadSide(this.store, {
       onEvent: (event) => this.rebalance.noticeForeignWrite(event),
       provision: (definition) => this.bus.ensureTopics(commandTopicsOf(definition)),
+      registered: (definition, tenant, actor) => this.schedules.ensureDeclared(definition, tenant, actor),
       logger: this.logger,
       ...(options.readCheckpoints !== undefined ? { checkpoints: options.readCheckpoints } : {}),
     });
@@ -188,6 +195,16 @@ export class Engine implements RunService {
       children: this.children,
       stopped: () => this.stopped,
     });
+    // Fires the schedules of the partitions this instance owns (all of them in one process).
+    this.scheduler = schedulerOf(options.scheduleTickMs ?? DEFAULT_SCHEDULE_TICK_MS, {
+      store: this.store,
+      clock: this.clock,
+      logger: this.logger,
+      owns: (key) => this.ownership.owns(key),
+      startRun: (request) => this.startRun(request),
+      // A run that does not exist (its start failed) is not running.
+      runActive: async (runId) => !isTerminalRun((await this.getRun(runId))?.status ?? 'completed'),
+    });
     this.target = {
       execute: async (runId, command, actor, metadata) => {
         const { state, unapplied } = await this.apply(
@@ -202,6 +219,11 @@ export class Engine implements RunService {
       resolveDefinition: (id, version, tenant) => this.definitions.resolve(id, version, tenant),
       logger: this.logger,
     };
+  }
+
+  /** Schedules in the store; the engines that own their partitions fire them. */
+  get schedules(): ScheduleService {
+    return (this.scheduleService ??= scheduleServiceOf(this.store, this.clock, () => this.definitions));
   }
 
   get index(): RunIndex {
@@ -253,6 +275,7 @@ export class Engine implements RunService {
       );
     }
     await this.rebalance.settled();
+    this.scheduler?.start();
     return { recovered: this.rebalance.recovered };
   }
 
@@ -275,6 +298,7 @@ export class Engine implements RunService {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    await this.scheduler?.stop();
     this.timers.clear();
     this.governance.stop();
     this.dispatch.stop();
@@ -340,6 +364,11 @@ export class Engine implements RunService {
   /** The run's state as of a revision: the fold of its stream up to there (guarantee 9). */
   async stateAt(runId: string, revision: number): Promise<RunState> {
     return replay(await this.store.readStream(runStream(runId), { maxCount: revision + 1 }));
+  }
+
+  /** Whether this instance owns the partition of a key: a run id, or a schedule's scheduleOwnerKey. */
+  owns(key: string): boolean {
+    return this.ownership.owns(key);
   }
 
   get scheduledTimers(): number {

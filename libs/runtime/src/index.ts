@@ -45,3 +45,15 @@ export type { RebuildProgress, RebuiltReadModels, SavedReadModels } from './read
 export { verifyReadModels } from './read-models-verify.ts';
 export type { LiveCheckpoint, ReadModelDifference, ReadModelsVerification } from './read-models-verify.ts';
 export type { RunSnapshotSettings } from './run-snapshots.ts';
+export { DEFAULT_SCHEDULE_TICK_MS, Scheduler, SCHEDULER_ACTOR } from './scheduler.ts';
+export type { SchedulerDeps } from './scheduler.ts';
+export {
+  MAX_SCHEDULE_INPUT_BYTES,
+  MAX_SCHEDULES_PER_TENANT,
+  SCHEDULE_ID,
+  SCHEDULE_ID_RULE,
+  ScheduleService,
+} from './schedule-service.ts';
+export type { CreateScheduleRequest, ScheduleFireView, ScheduleServiceDeps, ScheduleView } from './schedule-service.ts';
+export { SCHEDULE_DIRECTORY, SCHEDULE_STREAM_PREFIX, scheduleOwnerKey, scheduleStream } from './schedule-streams.ts';
+export type { ScheduleRef } from './schedule-streams.ts';

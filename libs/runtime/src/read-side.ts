@@ -1,6 +1,6 @@
 import type { EventStore, RecordedEvent, Subscription } from '@orchestron/event-store';
 import { DefinitionRegistry } from './definition-registry.ts';
-import type { Provision } from './definition-registry.ts';
+import type { Provision, Registered } from './definition-registry.ts';
 import { silentLogger } from './ports.ts';
 import type { Logger } from './ports.ts';
 import { ReadCheckpoints } from './read-checkpoints.ts';
@@ -23,6 +23,8 @@ export interface ReadSideOptions {
   readonly archive?: false;
   /** What a definition registered through this read side needs before it is recorded (its command topics). */
   readonly provision?: Provision;
+  /** Told of every registration (see Registered). */
+  readonly registered?: Registered;
 }
 
 /**
@@ -52,7 +54,7 @@ export class ReadSide {
     });
     this.waits = new RunWaits(this.index);
     this.onEvent = options.onEvent ?? (() => undefined);
-    this.definitions = new DefinitionRegistry(store, options.provision);
+    this.definitions = new DefinitionRegistry(store, options.provision, options.registered);
     const checkpoints = store.checkpoints;
     this.checkpoints =
       checkpoints === undefined || options.checkpoints === false

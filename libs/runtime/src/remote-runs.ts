@@ -37,6 +37,8 @@ import type { RunCount } from './run-counts.ts';
 import type { RunFilter, RunSummary } from './run-index.ts';
 import type { RunWaitRequest, RunWaitResult } from './run-waits.ts';
 import type { RunService } from './run-service.ts';
+import { scheduleServiceOf } from './schedule-service.ts';
+import type { ScheduleService } from './schedule-service.ts';
 
 export interface RemoteRunsOptions {
   readonly store: EventStore;
@@ -77,6 +79,7 @@ export class RemoteRuns implements RunService {
   private readonly store: EventStore;
   private readonly bus: MessageBus;
   private readonly clock: Clock;
+  private scheduleService: ScheduleService | undefined;
   private readonly waitMs: number;
   private readonly waiters = new Map<string, Set<Waiter>>();
   private readonly snapshots: RunSnapshots | undefined;
@@ -105,6 +108,7 @@ export class RemoteRuns implements RunService {
         this.wake(event);
       },
       provision: (definition) => this.bus.ensureTopics(commandTopicsOf(definition)),
+      registered: (definition, tenant, actor) => this.schedules.ensureDeclared(definition, tenant, actor),
       ...(options.logger !== undefined ? { logger: options.logger } : {}),
       ...(options.readCheckpoints !== undefined ? { checkpoints: options.readCheckpoints } : {}),
     });
@@ -112,6 +116,11 @@ export class RemoteRuns implements RunService {
 
   get index(): RunIndex {
     return this.readSide.index;
+  }
+
+  /** Schedules in the store; the engines that own their partitions fire them. */
+  get schedules(): ScheduleService {
+    return (this.scheduleService ??= scheduleServiceOf(this.store, this.clock, () => this.definitions));
   }
 
   get definitions(): DefinitionRegistry {

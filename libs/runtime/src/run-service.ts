@@ -6,6 +6,7 @@ import type { EventFeedRequest, FeedEvent } from './event-feed.ts';
 import type { RunCount } from './run-counts.ts';
 import type { RunFilter, RunSummary } from './run-index.ts';
 import type { RunWaitRequest, RunWaitResult } from './run-waits.ts';
+import type { ScheduleService } from './schedule-service.ts';
 
 export interface StartRunRequest {
   /** An inline definition, registered first (the edge checks that the caller may register definitions). */
@@ -95,6 +96,8 @@ export interface RunService {
   awaitRun(runId: string, request: RunWaitRequest): Promise<RunWaitResult>;
   /** An event from outside for the event steps of the tenant's runs waiting for its name and key. */
   sendEvent(request: SendEventRequest): Promise<SendEventResult>;
+  /** Schedules that start runs on a cron rule, in the store (the orchestrators fire them). */
+  readonly schedules: ScheduleService;
   /** Run events as they are recorded, past `after` (absent: from now), of one run or tenant (event-feed.ts). */
   followEvents(request: EventFeedRequest, handler: (event: FeedEvent) => void): Subscription;
 }

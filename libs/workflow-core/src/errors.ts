@@ -16,7 +16,11 @@ export type DomainErrorCode =
   | 'STEP.NOT_AWAITING_APPROVAL'
   | 'STEP.NOT_FAILED'
   | 'STEP.NOT_RETRYABLE_NOW'
-  | 'COMMAND.INVALID';
+  | 'COMMAND.INVALID'
+  | 'SCHEDULE.NOT_FOUND'
+  | 'SCHEDULE.ALREADY_EXISTS'
+  | 'SCHEDULE.INVALID'
+  | 'SCHEDULE.LIMIT_REACHED';
 
 /** Domain errors never succeed by repeating the same command unchanged: every DomainErrorCode is terminal. */
 export class DomainError extends OrchestronError<DomainErrorCode> {

@@ -116,3 +116,26 @@ export const workflowDecider: Decider<RunState, Command, WorkflowEvent, Decision
 export function fold(events: readonly WorkflowEvent[], from: RunState = initialState()): RunState {
   return events.reduce(evolve, from);
 }
+export {
+  CATCH_UP_POLICIES,
+  DEFAULT_MAX_CATCH_UP,
+  evolveSchedule,
+  fireKey,
+  foldSchedule,
+  initialScheduleState,
+  LATE_AFTER_MS,
+  MAX_CATCH_UP,
+  OVERLAP_POLICIES,
+} from './schedule.ts';
+export type {
+  CatchUpPolicy,
+  LiveSchedule,
+  OverlapPolicy,
+  ScheduleCommand,
+  ScheduleEvent,
+  ScheduleEventType,
+  ScheduleFire,
+  ScheduleSpec,
+  ScheduleState,
+} from './schedule.ts';
+export { decideSchedule, isDue, nextFireOf, specProblem } from './schedule-decide.ts';

@@ -10,7 +10,11 @@ import { RUN_STATUSES } from './runs.dto.ts';
  * and these classes describe them. Keep them in step with libs/runtime's views and agent-contract.ts.
  */
 
-function model(target: Type, properties: Record<string, ApiPropertyOptions>, optional: readonly string[] = []): void {
+export function model(
+  target: Type,
+  properties: Record<string, ApiPropertyOptions>,
+  optional: readonly string[] = [],
+): void {
   for (const [name, options] of Object.entries(properties))
     decorateProperty(target, name, [optional.includes(name) ? ApiPropertyOptional(options) : ApiProperty(options)]);
 }
@@ -148,7 +152,7 @@ model(DefinitionSummaryModel, {
 export class IssueModel {}
 model(IssueModel, { path: { type: String, example: '/steps/a/needs' }, message: { type: String } });
 
-const envelope = (name: string, properties: Record<string, ApiPropertyOptions>): Type => {
+export const envelope = (name: string, properties: Record<string, ApiPropertyOptions>): Type => {
   const target = { [name]: class {} }[name] as Type;
   model(target, { ...properties, agent_contract: { type: AgentContractModel } });
   return target;

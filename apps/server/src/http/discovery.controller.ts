@@ -147,6 +147,33 @@ function discovery(): Record<string, unknown> {
       },
       {
         method: 'POST',
+        path: '/v1/schedules',
+        roles: OPERATORS,
+        description:
+          'create a schedule: { id, definitionId, definitionVersion?, cron, timezone, input?, overlap? (skip|buffer_one|allow), catchUp? (none|latest|all), maxCatchUp? (≤ 100) }; each fire starts one run keyed schedule:<id>:<fire time>',
+      },
+      {
+        method: 'GET',
+        path: '/v1/schedules',
+        roles: READERS,
+        description: 'schedules with next fire, last fire and its run, paused or not (?tenant= for an admin)',
+      },
+      { method: 'GET', path: '/v1/schedules/{id}', roles: READERS, description: 'one schedule' },
+      {
+        method: 'POST',
+        path: '/v1/schedules/{id}/pause',
+        roles: OPERATORS,
+        description: 'stop its fires: { reason? }',
+      },
+      {
+        method: 'POST',
+        path: '/v1/schedules/{id}/resume',
+        roles: OPERATORS,
+        description: 'fire again from now on (fires missed while paused are not caught up)',
+      },
+      { method: 'DELETE', path: '/v1/schedules/{id}', roles: OPERATORS, description: 'no more fires; its runs stay' },
+      {
+        method: 'POST',
         path: '/v1/definitions',
         roles: DEFINITION_WRITERS,
         description: "register a definition version in the caller's tenant; a version never changes",

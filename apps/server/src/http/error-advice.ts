@@ -25,6 +25,11 @@ const ADVICE = {
   'STEP.NOT_FAILED': 'only a failed step is retried or skipped: get_run shows which step needs attention',
   'STEP.NOT_RETRYABLE_NOW': SEE_RUN,
   'COMMAND.INVALID': 'fix the field error.details names (e.g. input on an approval gate) and send again',
+  'SCHEDULE.NOT_FOUND':
+    'no such schedule in your tenant: GET /v1/schedules lists the ids (another tenant’s is not found too)',
+  'SCHEDULE.ALREADY_EXISTS': 'a schedule with this id exists in your tenant: pick another id, or delete it first',
+  'SCHEDULE.LIMIT_REACHED': 'the tenant has as many schedules as it may: delete one it no longer needs',
+  'SCHEDULE.INVALID': 'fix the field error.details names (cron, timezone, overlap, catchUp, maxCatchUp) and send again',
   'DEFINITION.INVALID': 'fix each problem at its path in error.details; validate_definition checks without registering',
   'EXPRESSION.INVALID': 'fix the ${{ }} expression at its path; docs/definitions.md lists what expressions may use',
   'EXPRESSION.BUDGET_EXCEEDED': 'the expression or its input is over a budget (error.details names it): simplify it',
