@@ -54,6 +54,8 @@ const ROUTES: readonly (readonly [string, string])[] = [
   ['get', '/v1/keys'],
   ['post', '/v1/keys/{id}/revoke'],
   ['get', '/v1/notifications'],
+  ['get', '/v1/dead-letters'],
+  ['post', '/v1/dead-letters/replay'],
   ['get', '/v1/audit/events'],
   ['get', '/v1/audit/checkpoint'],
   ['get', '/v1/audit/export'],

@@ -30,6 +30,8 @@ import { WhoAmIController } from './whoami.controller.ts';
 import { serveConsole } from './console-assets.ts';
 import { AuditController } from './audit.controller.ts';
 import { AUDIT_EVENTS, AuditEventsController } from './audit-events.controller.ts';
+import { DEAD_LETTERS, DeadLettersController } from './dead-letters.controller.ts';
+import type { DeadLetterLog } from '../dead-letters.ts';
 import type { AuditIndexStore } from '@orchestron/event-store';
 import type { AuditService } from '../audit.ts';
 import { KeysController } from './keys.controller.ts';
@@ -51,6 +53,8 @@ export interface HttpAppOptions {
   readonly audit?: AuditService | null;
   /** The store's audit index, served at GET /v1/audit/events; without it that route answers 409 AUDIT.UNAVAILABLE. */
   readonly auditEvents?: AuditIndexStore;
+  /** The dead-letter topic, served at /v1/dead-letters; without it those routes answer 409 DLQ.UNAVAILABLE. */
+  readonly deadLetters?: DeadLetterLog;
   /** Failed requests and Nest's own warnings and errors; default JSON lines on stderr. */
   readonly logger?: Logger;
   /**
@@ -102,6 +106,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     { provide: DELIVERY_READER, useValue: options.notifications ?? NO_DELIVERIES },
     { provide: AUDIT, useValue: options.audit ?? null },
     { provide: AUDIT_EVENTS, useValue: options.auditEvents ?? null },
+    { provide: DEAD_LETTERS, useValue: options.deadLetters ?? null },
     { provide: STREAM_LIMITS, useValue: { ...DEFAULT_STREAM_LIMITS, ...options.streams } },
     ...(options.metrics ? [{ provide: METRICS, useValue: options.metrics }] : []),
   ];
@@ -117,6 +122,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
       NotificationsController,
       AuditController,
       AuditEventsController,
+      DeadLettersController,
       McpController,
       EventsStreamController,
       WhoAmIController,

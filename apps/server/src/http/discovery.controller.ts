@@ -204,6 +204,19 @@ function discovery(): Record<string, unknown> {
         roles: HISTORY_READERS,
         description: "an RFC 9162 inclusion proof of the event in the newest checkpoint's tree",
       },
+      {
+        method: 'GET',
+        path: '/v1/dead-letters',
+        roles: HISTORY_READERS,
+        description:
+          "dead letters with their reason, oldest first (?topic=&limit=); a non-admin sees its tenant's runs' letters",
+      },
+      {
+        method: 'POST',
+        path: '/v1/dead-letters/replay',
+        roles: OPERATORS,
+        description: '{ position, reason? }: republish a dead letter to its source topic; it stays listed',
+      },
       { method: 'GET', path: '/metrics', roles: HISTORY_READERS, description: 'Prometheus metrics (text format)' },
       {
         method: 'GET',
