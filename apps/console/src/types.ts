@@ -115,3 +115,20 @@ export interface StreamEvent {
   readonly type: string;
   readonly recordedAt: string;
 }
+
+/** GET /v1/dead-letters: a message a subscriber could not handle, with why (docs/api.md). */
+export interface DeadLetterView {
+  readonly position: string;
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+  readonly key: string;
+  readonly reason: string;
+  readonly group: string | null;
+  readonly receivedAt: string;
+  readonly runId: string | null;
+  readonly original: unknown;
+  readonly replayable: boolean;
+  readonly notReplayable: string | null;
+  readonly replays: readonly { readonly at: string; readonly actor: string; readonly reason: string | null }[];
+}

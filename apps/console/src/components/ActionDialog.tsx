@@ -11,6 +11,8 @@ export interface ActionRequest {
   readonly json?: { readonly field: string; readonly label: string; readonly value: unknown };
   /** A number field (a fork's revision). */
   readonly number?: { readonly field: string; readonly label: string; readonly value: number };
+  /** Where the reason is kept, when not in a run's history (a dead letter's replay). */
+  readonly reasonLabel?: string;
 }
 
 /** Asks for a reason (and the JSON or number the action takes), sends it, and shows the API's code on a refusal. */
@@ -67,7 +69,7 @@ export function ActionDialog({
         }}
       >
         <h2 id={`${ids}-title`}>{request.title}</h2>
-        <label htmlFor={`${ids}-reason`}>Reason (kept in the run's history)</label>
+        <label htmlFor={`${ids}-reason`}>{request.reasonLabel ?? "Reason (kept in the run's history)"}</label>
         <textarea id={`${ids}-reason`} value={reason} onChange={(e) => setReason(e.target.value)} rows={2} />
         {request.json ? (
           <>

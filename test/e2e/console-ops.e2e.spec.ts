@@ -1,0 +1,126 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Producer } from '@platformatic/kafka';
+import { chromium } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { ensureChromium } from '../support/chromium.ts';
+import {
+  ensureConsoleBuilt,
+  ESCALATING,
+  issueKeys,
+  register,
+  runBecomes,
+  screenshotDir,
+  seriousViolations,
+  signedIn,
+  startRun,
+} from '../support/console-driver.ts';
+import type { ConsoleRole, Keys } from '../support/console-driver.ts';
+import { ROOT, startServer } from '../support/server-process.ts';
+import type { ServerProcess } from '../support/server-process.ts';
+
+const BROKERS = (process.env.ORCHESTRON_KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+// Topics of this test's own, so the shared broker's other users neither see nor disturb them.
+const PREFIX = `console-ops-${process.pid}-${Date.now().toString(36)}.`;
+
+/** Sends raw bytes to one of the server's topics, as a broken or hostile producer would. */
+async function publish(topic: string, key: string, value: string): Promise<void> {
+  const producer = new Producer({ clientId: `${PREFIX}test`, bootstrapBrokers: BROKERS, retries: 5 });
+  try {
+    await producer.send({
+      messages: [{ topic: `${PREFIX}${topic}`, key: Buffer.from(key), value: Buffer.from(value) }],
+    });
+  } finally {
+    await producer.close();
+  }
+}
+
+/** The console's operator pages on the Kafka tier (dead letters are Kafka's), in a real Chromium against a real server. */
+describe('the web console, operator pages, in Chromium', () => {
+  let server: ServerProcess;
+  let browser: Browser;
+  let keys: Keys;
+  let shots: string;
+  const pages: Page[] = [];
+
+  beforeAll(async () => {
+    ensureConsoleBuilt(ROOT);
+    const dataDir = mkdtempSync(join(tmpdir(), 'orchestron-console-ops-'));
+    shots = screenshotDir(ROOT, join(dataDir, 'screenshots'));
+    mkdirSync(shots, { recursive: true });
+    server = await startServer(dataDir, {
+      ORCHESTRON_WORK_MS: '200',
+      ORCHESTRON_BUS: 'kafka',
+      ORCHESTRON_KAFKA_BROKERS: BROKERS.join(','),
+      ORCHESTRON_KAFKA_PARTITIONS: '1',
+      ORCHESTRON_TOPIC_PREFIX: PREFIX,
+    });
+    keys = await issueKeys(server);
+    await register(server, ESCALATING);
+    browser = await chromium.launch({ executablePath: ensureChromium(), args: ['--no-sandbox'] });
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.kill('SIGTERM');
+  });
+
+  afterEach(async () => {
+    for (const page of pages.splice(0)) await page.context().close();
+  });
+
+  const open = async (role: ConsoleRole, path: string): Promise<Page> => {
+    const page = await signedIn(browser, server, keys[role], path);
+    pages.push(page);
+    return page;
+  };
+
+  it('lists dead letters with their reason, replays one with a reason, and shows the code of a refused replay', async () => {
+    const runId = await startRun(server, ESCALATING.id, { message: 'hi' });
+    await runBecomes(server, runId, (r) => r.status === 'completed');
+    const forged = { type: 'step.completed', runId, stepId: 'no-such-step', attempt: 1, phase: 'execute', output: {} };
+    await publish('orchestron.step.events', runId, JSON.stringify(forged));
+    const page = await open('operator', '/health');
+    const table = page.locator('table.dlq');
+    const letter = table.locator('tbody tr').first();
+    await letter.waitFor({ timeout: 30_000 });
+    const position = (await letter.getAttribute('data-position')) ?? '';
+    await expect(letter.locator('td.reason').textContent()).resolves.toMatch(/no-such-step/);
+    await expect(letter.getByRole('link', { name: runId }).count()).resolves.toBe(1);
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.locator('#dlq-title').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(shots, 'health-dlq.png') });
+
+    await letter.getByRole('button', { name: 'Replay…' }).click();
+    await page.getByLabel('Reason (kept beside the dead letter)').fill('consumer fixed');
+    await page.getByRole('button', { name: `Replay ${position}` }).click();
+    await letter.getByText(/1× \(last by operator:operator-1, .*: consumer fixed\)/).waitFor();
+    // The republished report fails again the same way, so it comes back as a second letter.
+    await table.and(page.locator('[data-letters="2"]')).waitFor({ timeout: 30_000 });
+
+    await publish('orchestron.step.events', runId, '{not json');
+    await table.and(page.locator('[data-letters="3"]')).waitFor({ timeout: 30_000 });
+    const binary = table.locator('tbody tr').nth(2);
+    await expect(binary.textContent()).resolves.toContain('not replayable here');
+    await binary.getByRole('button', { name: 'Replay…' }).click();
+    await page.getByRole('button', { name: /^Replay \d+:\d+$/ }).click();
+    const refusal = page.getByRole('dialog').getByRole('alert').filter({ hasText: 'Refused' });
+    await refusal.waitFor();
+    await expect(refusal.textContent()).resolves.toMatch(/^Refused — DLQ\.NOT_REPLAYABLE: /);
+  }, 90_000);
+
+  it('disables replay for an auditor, saying why, and shows a producer no health page', async () => {
+    const page = await open('auditor', '/health');
+    const replay = page.locator('table.dlq tbody tr').first().getByRole('button', { name: 'Replay…' });
+    await replay.waitFor({ timeout: 20_000 });
+    await expect(replay.isDisabled()).resolves.toBe(true);
+    await expect(replay.getAttribute('title')).resolves.toBe(
+      'An auditor key may not replay dead letters: it needs an operator or admin key.',
+    );
+    const producer = await open('producer', '/health');
+    await producer.getByText(/A producer key may not read a run's history/).waitFor();
+    await expect(producer.locator('table.dlq').count()).resolves.toBe(0);
+  }, 40_000);
+});
