@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { Producer } from '@platformatic/kafka';
 import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
@@ -18,7 +19,7 @@ import {
   startRun,
 } from '../support/console-driver.ts';
 import type { ConsoleRole, Keys } from '../support/console-driver.ts';
-import { ROOT, startServer } from '../support/server-process.ts';
+import { api, ROOT, startServer } from '../support/server-process.ts';
 import type { ServerProcess } from '../support/server-process.ts';
 
 const BROKERS = (process.env.ORCHESTRON_KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
@@ -43,11 +44,12 @@ describe('the web console, operator pages, in Chromium', () => {
   let browser: Browser;
   let keys: Keys;
   let shots: string;
+  let dataDir: string;
   const pages: Page[] = [];
 
   beforeAll(async () => {
     ensureConsoleBuilt(ROOT);
-    const dataDir = mkdtempSync(join(tmpdir(), 'orchestron-console-ops-'));
+    dataDir = mkdtempSync(join(tmpdir(), 'orchestron-console-ops-'));
     shots = screenshotDir(ROOT, join(dataDir, 'screenshots'));
     mkdirSync(shots, { recursive: true });
     server = await startServer(dataDir, {
@@ -123,4 +125,47 @@ describe('the web console, operator pages, in Chromium', () => {
     await producer.getByText(/A producer key may not read a run's history/).waitFor();
     await expect(producer.locator('table.dlq').count()).resolves.toBe(0);
   }, 40_000);
+
+  it('verifies a run and the whole log from the audit page: a pass, then a fail at the event changed behind the server', async () => {
+    const runId = await startRun(server, ESCALATING.id, { message: 'audit me' });
+    await runBecomes(server, runId, (r) => r.status === 'completed');
+    const events = (await api<{ events: { position: number }[] }>(server, 'GET', `/v1/runs/${runId}/events`)).body
+      .events;
+    const victim = events[1]?.position ?? 0;
+    for (let i = 0; i < 100; i++) {
+      const { body } = await api<{ checkpoint?: { treeSize: number } }>(server, 'GET', '/v1/audit/checkpoint');
+      if ((body.checkpoint?.treeSize ?? 0) >= (events.at(-1)?.position ?? 0)) break;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    const page = await open('auditor', '/audit');
+    await page.getByLabel('run').fill(runId);
+    await page.getByRole('button', { name: 'Verify this run' }).click();
+    const verdict = page.getByRole('status').locator('.verdict');
+    await verdict.and(page.locator('[data-ok="true"]')).waitFor();
+    await expect(verdict.textContent()).resolves.toMatch(/^Passed — Verified \d+ events in 1 stream/);
+    await page.getByLabel('run').fill('');
+    await page.getByRole('button', { name: 'Verify the whole log' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Refused — AUTH.FORBIDDEN' }).waitFor();
+    expect(await seriousViolations(page)).toEqual([]);
+
+    const db = new Database(join(dataDir, 'events.sqlite'));
+    try {
+      db.prepare('UPDATE events SET data = ? WHERE position = ?').run('{"forged":true}', victim);
+    } finally {
+      db.close();
+    }
+    await page.getByLabel('run').fill(runId);
+    await page.getByRole('button', { name: 'Verify this run' }).click();
+    await verdict.and(page.locator('[data-ok="false"]')).waitFor();
+    await expect(verdict.textContent()).resolves.toContain(`Failed — FAILED at position ${victim} `);
+    await expect(verdict.textContent()).resolves.toContain('it was altered');
+    const admin = await open('admin', '/audit');
+    await admin.getByRole('button', { name: 'Verify the whole log' }).click();
+    const whole = admin.getByRole('status').locator('.verdict[data-ok="false"]');
+    await whole.waitFor({ timeout: 20_000 });
+    await expect(whole.textContent()).resolves.toContain(`FAILED at position ${victim} `);
+    await admin.getByRole('button', { name: 'Dark theme' }).click();
+    expect(await seriousViolations(admin)).toEqual([]);
+    await admin.screenshot({ path: join(shots, 'audit-verify.png') });
+  }, 60_000);
 });

@@ -59,6 +59,7 @@ const ROUTES: readonly (readonly [string, string])[] = [
   ['get', '/v1/audit/events'],
   ['get', '/v1/audit/checkpoint'],
   ['get', '/v1/audit/export'],
+  ['get', '/v1/audit/verify'],
   ['get', '/v1/audit/proofs/{eventId}'],
   ['get', '/v1/events/stream'],
   ['get', '/v1/whoami'],

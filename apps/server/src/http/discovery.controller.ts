@@ -200,6 +200,13 @@ function discovery(): Record<string, unknown> {
       },
       {
         method: 'GET',
+        path: '/v1/audit/verify',
+        roles: HISTORY_READERS,
+        description:
+          'the export checked by the server with its own key: ok, or the first bad position (?run= for one run; the whole log is admin only)',
+      },
+      {
+        method: 'GET',
         path: '/v1/audit/proofs/{eventId}',
         roles: HISTORY_READERS,
         description: "an RFC 9162 inclusion proof of the event in the newest checkpoint's tree",
