@@ -55,6 +55,7 @@ const ROUTES: readonly (readonly [string, string])[] = [
   ['post', '/v1/keys/{id}/revoke'],
   ['get', '/v1/notifications'],
   ['get', '/v1/dead-letters'],
+  ['get', '/v1/held-steps'],
   ['post', '/v1/dead-letters/replay'],
   ['get', '/v1/audit/events'],
   ['get', '/v1/audit/checkpoint'],

@@ -31,6 +31,7 @@ import { serveConsole } from './console-assets.ts';
 import { AuditController } from './audit.controller.ts';
 import { AUDIT_EVENTS, AuditEventsController } from './audit-events.controller.ts';
 import { DEAD_LETTERS, DeadLettersController } from './dead-letters.controller.ts';
+import { HeldStepsController } from './held-steps.controller.ts';
 import type { DeadLetterLog } from '../dead-letters.ts';
 import type { AuditIndexStore } from '@orchestron/event-store';
 import type { AuditService } from '../audit.ts';
@@ -123,6 +124,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
       AuditController,
       AuditEventsController,
       DeadLettersController,
+      HeldStepsController,
       McpController,
       EventsStreamController,
       WhoAmIController,

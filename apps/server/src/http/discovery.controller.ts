@@ -213,6 +213,13 @@ function discovery(): Record<string, unknown> {
       },
       {
         method: 'GET',
+        path: '/v1/held-steps',
+        roles: READERS,
+        description:
+          'steps held by flow control (concurrency_limit, rate_limit, breaker_open) with worker and reason, oldest first (?tenant=&limit=)',
+      },
+      {
+        method: 'GET',
         path: '/v1/dead-letters',
         roles: HISTORY_READERS,
         description:
