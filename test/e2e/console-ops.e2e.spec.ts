@@ -26,6 +26,9 @@ const BROKERS = (process.env.ORCHESTRON_KAFKA_BROKERS ?? '127.0.0.1:9092').split
 // Topics of this test's own, so the shared broker's other users neither see nor disturb them.
 const PREFIX = `console-ops-${process.pid}-${Date.now().toString(36)}.`;
 
+/** One step on worker `records`, which this server lets run one attempt at a time: the rest are held. */
+const HELD = { id: 'console-held', version: 1, steps: { fetch: { worker: 'records' } } };
+
 /** Sends raw bytes to one of the server's topics, as a broken or hostile producer would. */
 async function publish(topic: string, key: string, value: string): Promise<void> {
   const producer = new Producer({ clientId: `${PREFIX}test`, bootstrapBrokers: BROKERS, retries: 5 });
@@ -58,16 +61,19 @@ describe('the web console, operator pages, in Chromium', () => {
       ORCHESTRON_KAFKA_BROKERS: BROKERS.join(','),
       ORCHESTRON_KAFKA_PARTITIONS: '1',
       ORCHESTRON_TOPIC_PREFIX: PREFIX,
+      ORCHESTRON_FLOW_CONTROL: JSON.stringify({ workers: { records: { concurrency: 1 } } }),
     });
     keys = await issueKeys(server);
     await register(server, ESCALATING);
+    await register(server, HELD);
     browser = await chromium.launch({ executablePath: ensureChromium(), args: ['--no-sandbox'] });
   }, 120_000);
 
+  // A hung attempt keeps the server's worker busy: it gives up 10 s into the shutdown.
   afterAll(async () => {
     await browser?.close();
     await server?.kill('SIGTERM');
-  });
+  }, 40_000);
 
   afterEach(async () => {
     for (const page of pages.splice(0)) await page.context().close();
@@ -167,5 +173,30 @@ describe('the web console, operator pages, in Chromium', () => {
     await admin.getByRole('button', { name: 'Dark theme' }).click();
     expect(await seriousViolations(admin)).toEqual([]);
     await admin.screenshot({ path: join(shots, 'audit-verify.png') });
+  }, 60_000);
+
+  it('lists steps held by flow control in the inbox, with the worker and the reason', async () => {
+    const out = await startRun(server, HELD.id, { patientId: 'p-1', simulate: { fetch: 'hang' } });
+    await runBecomes(server, out, (r) => r.steps.some((st) => st.status === 'running'));
+    const first = await startRun(server, HELD.id, { patientId: 'p-2' });
+    const second = await startRun(server, HELD.id, { patientId: 'p-3' });
+    const page = await open('operator', '/inbox');
+    for (const runId of [first, second]) {
+      const item = page.locator(`.inbox li[data-kind="held"][data-run="${runId}"]`);
+      await item.waitFor({ timeout: 20_000 });
+      await expect(item.textContent()).resolves.toContain(
+        'step fetch · held by flow control: concurrency limit (worker records)',
+      );
+    }
+    await expect(page.locator(`.inbox li[data-kind="held"][data-run="${out}"]`).count()).resolves.toBe(0);
+    await page.getByRole('link', { name: first }).focus();
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.screenshot({ path: join(shots, 'inbox-held.png') });
+    await page.getByRole('button', { name: 'Dark theme' }).click();
+    expect(await seriousViolations(page)).toEqual([]);
+    await api(server, 'POST', `/v1/runs/${first}/actions/cancel`, { reason: 'test over' });
+    await page.locator(`.inbox li[data-kind="held"][data-run="${first}"]`).waitFor({ state: 'detached' });
+    for (const runId of [out, second])
+      await api(server, 'POST', `/v1/runs/${runId}/actions/cancel`, { reason: 'test over' });
   }, 60_000);
 });

@@ -132,3 +132,15 @@ export interface DeadLetterView {
   readonly notReplayable: string | null;
   readonly replays: readonly { readonly at: string; readonly actor: string; readonly reason: string | null }[];
 }
+
+/** GET /v1/held-steps: a step flow control holds (concurrency_limit, rate_limit, breaker_open). */
+export interface HeldStep {
+  readonly runId: string;
+  readonly tenant: string;
+  readonly definitionId: string;
+  readonly stepId: string;
+  readonly worker: string;
+  readonly reason: string;
+  readonly since: string;
+  readonly phase: 'execute' | 'compensate';
+}
