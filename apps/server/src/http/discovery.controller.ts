@@ -115,7 +115,13 @@ function discovery(): Record<string, unknown> {
         description:
           'start a run: { definitionId, definitionVersion? ("latest" or a number), input, idempotencyKey? }, or an inline definition (registering one needs operator or admin)',
       },
-      { method: 'GET', path: '/v1/runs', roles: READERS, description: 'list runs (?status=&definition=&limit=)' },
+      {
+        method: 'GET',
+        path: '/v1/runs',
+        roles: READERS,
+        description:
+          'list runs, newest first (?status=&definition=&idempotencyKey=&limit=&cursor=&tenant=); nextCursor pages',
+      },
       { method: 'GET', path: '/v1/runs/{id}', roles: READERS, description: 'a run with its steps' },
       {
         method: 'GET',

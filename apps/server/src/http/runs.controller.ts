@@ -1,8 +1,8 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { quoteForMessage } from '@orchestron/definitions';
-import { DEFAULT_WAIT_MS, parseAsOf, runAsOf, toRunView } from '@orchestron/runtime';
-import type { PastRun, RunCommand, RunService } from '@orchestron/runtime';
+import { DEFAULT_WAIT_MS, parseAsOf, runAsOf, runIdForKey, toRunView } from '@orchestron/runtime';
+import type { PastRun, RunCommand, RunService, RunSummary } from '@orchestron/runtime';
 import type { RunData } from '@orchestron/workflow-core';
 import type { FastifyReply } from 'fastify';
 import { runContract } from './agent-contract.ts';
@@ -60,21 +60,34 @@ export class RunsController {
     return answerStart(started, reply, (run) => (run.created ? 201 : 200));
   }
 
-  async list(query: ListRunsQuery, caller: Principal): Promise<{ runs: unknown[]; agent_contract: AgentContract }> {
+  async list(
+    query: ListRunsQuery,
+    caller: Principal,
+  ): Promise<{ runs: RunSummary[]; nextCursor: string | null; agent_contract: AgentContract }> {
     const tenant = tenantScope(caller, query.tenant);
+    const limit = query.limit ?? 100;
     const runs = await this.#runs.listRuns({
       ...(tenant !== undefined ? { tenant } : {}),
       ...(query.status !== undefined ? { status: query.status } : {}),
       ...(query.definition ? { definitionId: query.definition } : {}),
-      limit: query.limit ?? 100,
+      ...(query.cursor !== undefined ? { before: Number(query.cursor) } : {}),
+      ...(query.idempotencyKey !== undefined ? { ids: this.#idsForKey(query.idempotencyKey, tenant) } : {}),
+      limit,
     });
+    const last = runs.at(-1);
     return {
       runs,
+      nextCursor: runs.length === limit && last !== undefined ? String(last.position) : null,
       agent_contract: {
         retryable: false,
         next_actions: [{ action: 'start_run', method: 'POST', endpoint: '/v1/runs', description: 'start a run' }],
       },
     };
+  }
+
+  /** A run's id is derived from its tenant, definition and idempotency key: the one run per definition a key names. */
+  #idsForKey(key: string, tenant: string | undefined): string[] {
+    return this.#runs.definitions.list(tenant).map((entry) => runIdForKey(entry.id, key, entry.tenant));
   }
 
   async get(
@@ -316,7 +329,11 @@ decorateMethod(
   [
     Get(),
     Roles(...READERS),
-    ApiOperation({ summary: 'list runs, newest first' }),
+    ApiOperation({
+      summary: 'list runs, newest first',
+      description:
+        "newest first by their latest event. nextCursor (null at the end) is the next page's ?cursor=; idempotencyKey= finds the run that key started (one per definition)",
+    }),
     ApiResponse({ status: 200, description: 'run summaries', type: RunListEnvelope }),
   ],
   [{ decorator: Query(), type: ListRunsQuery }, { decorator: Caller() }],
