@@ -29,6 +29,23 @@ const PREFIX = `console-ops-${process.pid}-${Date.now().toString(36)}.`;
 /** One step on worker `records`, which this server lets run one attempt at a time: the rest are held. */
 const HELD = { id: 'console-held', version: 1, steps: { fetch: { worker: 'records' } } };
 
+/** One step whose edited input must have a non-empty message (its inputSchema); it waits for an operator on failure. */
+const SCHEMA_RETRY = {
+  id: 'console-schema-retry',
+  version: 1,
+  onFailure: 'escalate',
+  steps: {
+    notify: {
+      worker: 'chat',
+      inputSchema: {
+        type: 'object',
+        required: ['message'],
+        properties: { message: { type: 'string', minLength: 1 }, simulate: { type: 'object' } },
+      },
+    },
+  },
+};
+
 /** Sends raw bytes to one of the server's topics, as a broken or hostile producer would. */
 async function publish(topic: string, key: string, value: string): Promise<void> {
   const producer = new Producer({ clientId: `${PREFIX}test`, bootstrapBrokers: BROKERS, retries: 5 });
@@ -66,6 +83,7 @@ describe('the web console, operator pages, in Chromium', () => {
     keys = await issueKeys(server);
     await register(server, ESCALATING);
     await register(server, HELD);
+    await register(server, SCHEMA_RETRY);
     browser = await chromium.launch({ executablePath: ensureChromium(), args: ['--no-sandbox'] });
   }, 120_000);
 
@@ -198,5 +216,29 @@ describe('the web console, operator pages, in Chromium', () => {
     await page.locator(`.inbox li[data-kind="held"][data-run="${first}"]`).waitFor({ state: 'detached' });
     for (const runId of [out, second])
       await api(server, 'POST', `/v1/runs/${runId}/actions/cancel`, { reason: 'test over' });
+  }, 60_000);
+
+  it("checks a retry's edited input against the step's inputSchema before sending it", async () => {
+    const runId = await startRun(server, SCHEMA_RETRY.id, { message: 'hi', simulate: { notify: 'fail-terminal' } });
+    await runBecomes(server, runId, (r) => r.status === 'needs_operator');
+    const page = await open('operator', `/runs/${runId}`);
+    await page.getByRole('button', { name: 'notify', exact: true }).click();
+    await page.getByRole('button', { name: 'Retry…' }).click();
+    const input = page.getByLabel('Input (JSON)');
+    await input.fill(JSON.stringify({ message: '', simulate: {} }));
+    const problem = page.getByRole('dialog').getByRole('alert');
+    await expect(problem.textContent()).resolves.toBe(
+      "does not match the step's inputSchema: /input/message: must NOT have fewer than 1 characters",
+    );
+    await expect(page.getByRole('button', { name: 'Retry notify' }).isDisabled()).resolves.toBe(true);
+    await input.fill(JSON.stringify({ simulate: {} }));
+    await expect(problem.textContent()).resolves.toContain('/input/message: missing required field "message"');
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.screenshot({ path: join(shots, 'retry-schema.png') });
+    await input.fill(JSON.stringify({ message: 'hello again', simulate: {} }));
+    await page.getByLabel("Reason (kept in the run's history)").fill('a message this time');
+    await page.getByRole('button', { name: 'Retry notify' }).click();
+    await runBecomes(server, runId, (r) => r.status === 'completed');
+    await page.locator('h1 .chip.status-completed').waitFor();
   }, 60_000);
 });

@@ -87,6 +87,8 @@ export interface DefinitionStep {
   readonly needs: readonly string[];
   readonly join: { readonly kind: string; readonly n?: number };
   readonly when: string | null;
+  /** JSON Schema an operator's edited input must satisfy (retry, redrive). */
+  readonly inputSchema?: Readonly<Record<string, unknown>>;
 }
 
 export interface Definition {

@@ -1,5 +1,6 @@
 import { useEffect, useId, useRef, useState } from 'react';
 import { describe, post } from '../api.ts';
+import { inputProblems } from '../schema-check.ts';
 import { Problem } from './bits.tsx';
 
 /** An operator action as the API takes it: POST /v1/runs/:id/actions/:action (or /fork). */
@@ -8,7 +9,13 @@ export interface ActionRequest {
   readonly path: string;
   readonly body: Record<string, unknown>;
   /** A JSON field the operator edits (a retry's input, a skip's output), with its starting value. */
-  readonly json?: { readonly field: string; readonly label: string; readonly value: unknown };
+  readonly json?: {
+    readonly field: string;
+    readonly label: string;
+    readonly value: unknown;
+    /** The step's inputSchema: the edit is checked against it here, as the API checks it again. */
+    readonly schema?: object;
+  };
   /** A number field (a fork's revision). */
   readonly number?: { readonly field: string; readonly label: string; readonly value: number };
   /** Where the reason is kept, when not in a run's history (a dead letter's replay). */
@@ -37,12 +44,14 @@ export function ActionDialog({
   }, []);
   const jsonProblem = (() => {
     if (!request.json) return null;
+    let value: unknown;
     try {
-      JSON.parse(json);
-      return null;
+      value = JSON.parse(json);
     } catch (error) {
       return `not JSON: ${(error as Error).message}`;
     }
+    const problems = request.json.schema ? inputProblems(request.json.schema, value) : [];
+    return problems.length > 0 ? `does not match the step's inputSchema: ${problems.join('; ')}` : null;
   })();
   const send = async (): Promise<void> => {
     setBusy(true);
@@ -74,6 +83,11 @@ export function ActionDialog({
         {request.json ? (
           <>
             <label htmlFor={`${ids}-json`}>{request.json.label} (JSON)</label>
+            {request.json.schema ? (
+              <p className="note" id={`${ids}-schema`}>
+                Checked against the step's inputSchema here and by the API.
+              </p>
+            ) : null}
             <textarea
               id={`${ids}-json`}
               className="code"
