@@ -23,6 +23,7 @@ import { createOpenApiDocument } from './openapi.ts';
 import { ForkController } from './fork.controller.ts';
 import { EventsController } from './events.controller.ts';
 import { RunsController } from './runs.controller.ts';
+import { RunListController } from './runs-list.controller.ts';
 import { DEFAULT_STREAM_LIMITS, EventsStreamController } from './events-stream.controller.ts';
 import type { StreamLimits } from './events-stream.controller.ts';
 import { AUDIT, KEY_RING, MCP_API, METRICS, OPENAPI_DOCUMENT, RUN_SERVICE, STREAM_LIMITS } from './tokens.ts';
@@ -115,6 +116,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     module: HttpModule,
     controllers: [
       DiscoveryController,
+      RunListController,
       RunsController,
       ForkController,
       EventsController,
