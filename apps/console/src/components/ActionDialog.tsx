@@ -1,6 +1,5 @@
 import { useEffect, useId, useRef, useState } from 'react';
 import { describe, post } from '../api.ts';
-import { inputProblems } from '../schema-check.ts';
 import { Problem } from './bits.tsx';
 
 /** An operator action as the API takes it: POST /v1/runs/:id/actions/:action (or /fork). */
@@ -42,17 +41,16 @@ export function ActionDialog({
   useEffect(() => {
     dialog.current?.showModal();
   }, []);
-  const jsonProblem = (() => {
-    if (!request.json) return null;
-    let value: unknown;
+  const parsed = (() => {
+    if (!request.json) return { problem: null };
     try {
-      value = JSON.parse(json);
+      return { problem: null, value: JSON.parse(json) as unknown };
     } catch (error) {
-      return `not JSON: ${(error as Error).message}`;
+      return { problem: `not JSON: ${(error as Error).message}` };
     }
-    const problems = request.json.schema ? inputProblems(request.json.schema, value) : [];
-    return problems.length > 0 ? `does not match the step's inputSchema: ${problems.join('; ')}` : null;
   })();
+  const schemaProblem = useSchemaProblem(request.json?.schema, parsed);
+  const jsonProblem = parsed.problem ?? schemaProblem;
   const send = async (): Promise<void> => {
     setBusy(true);
     setProblem(null);
@@ -94,9 +92,9 @@ export function ActionDialog({
               value={json}
               onChange={(e) => setJson(e.target.value)}
               rows={8}
-              aria-invalid={jsonProblem !== null}
+              aria-invalid={typeof jsonProblem === 'string'}
             />
-            <Problem text={jsonProblem} />
+            <Problem text={jsonProblem ?? null} />
           </>
         ) : null}
         {request.number ? (
@@ -117,4 +115,34 @@ export function ActionDialog({
       </form>
     </dialog>
   );
+}
+
+/**
+ * The step's inputSchema problems with the parsed input: undefined while the check is loading (Ajv is a chunk of its
+ * own, fetched the first time a step with a schema is edited), null when it fits or there is no schema.
+ */
+function useSchemaProblem(
+  schema: object | undefined,
+  parsed: { problem: string | null; value?: unknown },
+): string | null | undefined {
+  const [result, setResult] = useState<{ text: string; problem: string | null } | undefined>(undefined);
+  const text = 'value' in parsed ? JSON.stringify(parsed.value) : '';
+  useEffect(() => {
+    if (!schema || !('value' in parsed)) return;
+    let live = true;
+    void import('../schema-check.ts').then(({ inputProblems }) => {
+      const problems = inputProblems(schema, JSON.parse(text) as unknown);
+      if (live)
+        setResult({
+          text,
+          problem: problems.length > 0 ? `does not match the step's inputSchema: ${problems.join('; ')}` : null,
+        });
+    });
+    return () => {
+      live = false;
+    };
+    // `parsed` is this render's object: `text` stands for it.
+  }, [schema, text]);
+  if (!schema || !('value' in parsed)) return null;
+  return result?.text === text ? result.problem : undefined;
 }
