@@ -118,31 +118,5 @@ export interface StreamEvent {
   readonly recordedAt: string;
 }
 
-/** GET /v1/dead-letters: a message a subscriber could not handle, with why (docs/api.md). */
-export interface DeadLetterView {
-  readonly position: string;
-  readonly topic: string;
-  readonly partition: number;
-  readonly offset: number;
-  readonly key: string;
-  readonly reason: string;
-  readonly group: string | null;
-  readonly receivedAt: string;
-  readonly runId: string | null;
-  readonly original: unknown;
-  readonly replayable: boolean;
-  readonly notReplayable: string | null;
-  readonly replays: readonly { readonly at: string; readonly actor: string; readonly reason: string | null }[];
-}
-
-/** GET /v1/held-steps: a step flow control holds (concurrency_limit, rate_limit, breaker_open). */
-export interface HeldStep {
-  readonly runId: string;
-  readonly tenant: string;
-  readonly definitionId: string;
-  readonly stepId: string;
-  readonly worker: string;
-  readonly reason: string;
-  readonly since: string;
-  readonly phase: 'execute' | 'compensate';
-}
+/** The dead-letter and held-step views, as the server declares them (a type-only import: nothing of the server is bundled). */
+export type { DeadLetterView, HeldStepView as HeldStep } from '@orchestron/server/views';

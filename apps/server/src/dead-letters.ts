@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Topics } from '@orchestron/bus';
 import type { BusSubscription, DeliveredMessage, MessageBus } from '@orchestron/bus';
 import type { Logger } from '@orchestron/runtime';
+import type { DeadLetterReplay } from './operator-views.ts';
 
 /**
  * The dead-letter topic as the HTTP API serves it (GET /v1/dead-letters, POST /v1/dead-letters/replay): the same
@@ -9,13 +10,6 @@ import type { Logger } from '@orchestron/runtime';
  * process reads it from the start under a consumer group of its own, so every process lists every letter; on the
  * embedded tier the in-process bus keeps nothing across a restart, and neither does this.
  */
-
-/** One replay, as the server remembers it beside the letter (a DLQ record cannot change). */
-export interface Replay {
-  readonly at: string;
-  readonly actor: string;
-  readonly reason: string | null;
-}
 
 export interface DeadLetter {
   /** `partition:offset` in the dead-letter topic: what `orchestron dlq replay` takes too. */
@@ -33,7 +27,7 @@ export interface DeadLetter {
   readonly original: unknown;
   /** Why it cannot be replayed over the API, or null when it can. */
   readonly notReplayable: string | null;
-  readonly replays: readonly Replay[];
+  readonly replays: readonly DeadLetterReplay[];
 }
 
 /** Letters kept, newest last; past this the oldest are forgotten (the topic itself keeps them all). */

@@ -2,6 +2,7 @@ import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { RunService } from '@orchestron/runtime';
 import type { DeadLetter, DeadLetterLog } from '../dead-letters.ts';
+import type { DeadLetterView } from '../operator-views.ts';
 import { errorContract } from './agent-contract.ts';
 import type { AgentContract } from './agent-contract.ts';
 import { errorResponses } from './api-models.ts';
@@ -14,24 +15,6 @@ import { RequestError } from './errors.ts';
 import { RUN_SERVICE } from './tokens.ts';
 
 export const DEAD_LETTERS = Symbol('DEAD_LETTERS');
-
-/** A dead letter as the API shows it: where it came from, why, and what it held (the original, when JSON). */
-export interface DeadLetterView {
-  readonly position: string;
-  readonly topic: string;
-  readonly partition: number;
-  readonly offset: number;
-  readonly key: string;
-  readonly reason: string;
-  readonly group: string | null;
-  readonly receivedAt: string;
-  /** The run the letter is about, when its key names one the caller may see. */
-  readonly runId: string | null;
-  readonly original: unknown;
-  readonly replayable: boolean;
-  readonly notReplayable: string | null;
-  readonly replays: DeadLetter['replays'];
-}
 
 /**
  * The dead-letter topic over HTTP (docs/api.md): what `orchestron dlq list` and `dlq replay` do, with a key. A letter

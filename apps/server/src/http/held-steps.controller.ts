@@ -2,6 +2,7 @@ import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { toRunView } from '@orchestron/runtime';
 import type { RunService, RunSummary } from '@orchestron/runtime';
+import type { HeldStepView } from '../operator-views.ts';
 import { errorContract } from './agent-contract.ts';
 import type { AgentContract } from './agent-contract.ts';
 import { errorResponses } from './api-models.ts';
@@ -11,19 +12,6 @@ import { Caller, READERS, Roles } from './auth.guard.ts';
 import { decorateClass, decorateMethod, injectByToken } from './decorate.ts';
 import { ListHeldStepsQuery } from './held-steps.dto.ts';
 import { RUN_SERVICE } from './tokens.ts';
-
-/** A step flow control holds (its worker at its concurrency limit, out of rate tokens, or its breaker open). */
-export interface HeldStepView {
-  readonly runId: string;
-  readonly tenant: string;
-  readonly definitionId: string;
-  readonly stepId: string;
-  readonly worker: string;
-  readonly reason: string;
-  readonly since: string;
-  /** `compensate` when it is the step's compensation that is held. */
-  readonly phase: 'execute' | 'compensate';
-}
 
 /** Holds happen only to runs still moving forwards or compensating. */
 const MOVING = ['running', 'compensating'] as const;
