@@ -51,6 +51,7 @@ export class DeadLetterLog {
   readonly #logger: Logger;
   readonly #clock: () => Date;
   #subscription: BusSubscription | null = null;
+  #starting: Promise<void> = Promise.resolve();
 
   constructor(bus: MessageBus, logger: Logger, clock: () => Date = () => new Date()) {
     this.#bus = bus;
@@ -58,15 +59,34 @@ export class DeadLetterLog {
     this.#clock = clock;
   }
 
-  /** Follows the dead-letter topic from its start, under a group no other process shares. */
-  async start(): Promise<void> {
-    this.#subscription = await this.#bus.subscribe(
-      { topics: [Topics.deadLetters], group: Topics.group(`orchestron-dlq-reader-${randomUUID()}`) },
-      async (message) => this.#take(message),
-    );
+  /**
+   * Follows the dead-letter topic from its start, under a group no other process shares. It does not wait for the
+   * group to form (seconds on Kafka): the server starts at once, and lists letters as they arrive.
+   */
+  start(): void {
+    this.#starting = this.#bus
+      .subscribe(
+        { topics: [Topics.deadLetters], group: Topics.group(`orchestron-dlq-reader-${randomUUID()}`) },
+        async (message) => this.#take(message),
+      )
+      .then(
+        (subscription) => {
+          this.#subscription = subscription;
+        },
+        (error: unknown) =>
+          this.#logger.error('could not follow the dead-letter topic; GET /v1/dead-letters lists nothing', {
+            error: error instanceof Error ? error.message : String(error),
+          }),
+      );
+  }
+
+  /** Resolves once the subscription is in place (or failed, which is logged). */
+  ready(): Promise<void> {
+    return this.#starting;
   }
 
   async close(): Promise<void> {
+    await this.#starting;
     await this.#subscription?.close();
     this.#subscription = null;
   }

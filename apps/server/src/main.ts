@@ -105,7 +105,7 @@ await runServiceMain({
             close: () => embedded.close(),
           }));
     const deadLetters = new DeadLetterLog(backend.bus, logger);
-    await deadLetters.start();
+    deadLetters.start();
     const audit = startAudit({ store: backend.store, dataDir, env: process.env, logger });
     const notifier =
       webhooks.length > 0 ? await startWebhookNotifier({ store: backend.store, endpoints: webhooks, logger }) : null;

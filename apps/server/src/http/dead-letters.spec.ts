@@ -60,7 +60,8 @@ describe('GET /v1/dead-letters and POST /v1/dead-letters/replay', () => {
     engine = new Engine({ store: createInMemoryEventStore(), bus, governance: createPolicyGovernance([]) });
     await engine.start();
     letters = new DeadLetterLog(bus, QUIET);
-    await letters.start();
+    letters.start();
+    await letters.ready();
     app = await createHttpApp({ runs: engine, keys: KEYS, deadLetters: letters, logger: QUIET });
     handled.length = 0;
     failing = true;
