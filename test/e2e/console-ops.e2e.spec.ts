@@ -138,6 +138,9 @@ describe('the web console, operator pages, in Chromium', () => {
   }, 90_000);
 
   it('disables replay for an auditor, saying why, and shows a producer no health page', async () => {
+    // A letter of its own, so the test stands alone.
+    const runId = await startRun(server, ESCALATING.id, { message: 'for the auditor' });
+    await publish('orchestron.step.events', runId, '{not json either');
     const page = await open('auditor', '/health');
     const replay = page.locator('table.dlq tbody tr').first().getByRole('button', { name: 'Replay…' });
     await replay.waitFor({ timeout: 20_000 });
