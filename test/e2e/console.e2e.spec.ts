@@ -22,7 +22,7 @@ import {
   timing,
 } from '../support/console-driver.ts';
 import type { ConsoleRole, Keys } from '../support/console-driver.ts';
-import { ROOT, startServer } from '../support/server-process.ts';
+import { api, ROOT, startServer } from '../support/server-process.ts';
 import type { ServerProcess } from '../support/server-process.ts';
 
 const ROLES: readonly ConsoleRole[] = ['producer', 'operator', 'auditor', 'admin'];
@@ -111,6 +111,34 @@ describe('the web console, in Chromium', () => {
     expect(await seriousViolations(page)).toEqual([]);
     await shoot(page, 'runs-dark');
   }, 60_000);
+
+  it('pages past the newest 1,000 runs with the API cursor, and finds a run by its idempotency key', async () => {
+    await startMany(server, BULK.id, 50);
+    const keyed = await api<{ run: { id: string } }>(server, 'POST', '/v1/runs', {
+      definitionId: BULK.id,
+      input: {},
+      idempotencyKey: 'console-order-42',
+    });
+    await allCompleted(server, 1051);
+    const page = await open('operator');
+    await page.locator('.run-table[data-runs="1000"]').waitFor();
+    await page.getByRole('status').filter({ hasText: 'older runs are on further pages' }).waitFor();
+    await page.getByRole('button', { name: 'Load 1,000 more' }).click();
+    await page.locator('.run-table[data-runs="1051"]').waitFor();
+    const renderMs = await timing(page, 'runs:render:1051');
+    process.stdout.write(`console: the list grew to 1,051 runs (second page) and rendered in ${renderMs} ms\n`);
+    await page.getByRole('status').filter({ hasText: '1,051 runs loaded, all there are' }).waitFor();
+    expect(await page.locator('.run-row[data-run]').count()).toBeLessThan(100);
+    await page.locator('.run-scroll').evaluate((el) => el.scrollTo(0, el.scrollHeight));
+    await page.locator('.run-row[data-run]').last().waitFor();
+    await page.getByLabel('Idempotency key', { exact: true }).fill('console-order-42');
+    await page.getByRole('button', { name: 'Find' }).click();
+    await page.locator('.run-table[data-runs="1"]').waitFor();
+    await page.locator(`.run-row[data-run="${keyed.body.run.id}"]`).waitFor();
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.getByRole('button', { name: 'Show all runs' }).click();
+    await page.locator('.run-table[data-runs="1000"]').waitFor();
+  }, 90_000);
 
   it('shows a run move from running to completed live, with no reload', async () => {
     const page = await open('operator');

@@ -309,8 +309,15 @@ export const queryDefects = fc.oneof(
   })),
   fc
     .string({ minLength: 1, maxLength: 12 })
-    .filter((k) => /^[a-z]+$/.test(k) && !['status', 'limit', 'definition', 'tenant'].includes(k))
+    .filter((k) => /^[a-z]+$/.test(k) && !['status', 'limit', 'definition', 'tenant', 'cursor'].includes(k))
     .map((key) => ({ defect: `unknown query ${key}`, url: `/v1/runs?${key}=1` })),
+  fc
+    .oneof(
+      fc.constantFrom('0', '-1', '1.5', 'abc', '1e3', '99999999999999999'),
+      fc.string({ minLength: 1, maxLength: 20 }),
+    )
+    .filter((cursor) => !/^[1-9]\d{0,15}$/.test(cursor))
+    .map((cursor) => ({ defect: `cursor ${cursor}`, url: `/v1/runs?cursor=${encodeURIComponent(cursor)}` })),
   fc
     .oneof(
       fc.integer({ min: 129, max: 200_000 }).map((n) => 'r'.repeat(n)),

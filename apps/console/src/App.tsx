@@ -101,7 +101,7 @@ function Page({ path, route, me }: { path: string; route: string; me: Key }) {
     return <Definitions initial={new URLSearchParams(route.split('?')[1] ?? '').get('id')} />;
   const refused = refusal(me.role, 'history');
   if (path.startsWith('/audit')) return refused ? <Refused title="Audit" why={refused} /> : <Audit />;
-  if (path.startsWith('/health')) return refused ? <Refused title="Health" why={refused} /> : <Health />;
+  if (path.startsWith('/health')) return refused ? <Refused title="Health" why={refused} /> : <Health me={me} />;
   return <Runs />;
 }
 

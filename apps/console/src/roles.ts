@@ -5,18 +5,20 @@ const OPERATORS: readonly Role[] = ['operator', 'admin'];
 const HISTORY_READERS: readonly Role[] = ['operator', 'auditor', 'admin'];
 const DEFINITION_WRITERS: readonly Role[] = ['operator', 'admin'];
 
-export type Right = 'act' | 'history' | 'register';
+export type Right = 'act' | 'history' | 'register' | 'replay';
 
 const NEEDS: Readonly<Record<Right, readonly Role[]>> = {
   act: OPERATORS,
   history: HISTORY_READERS,
   register: DEFINITION_WRITERS,
+  replay: OPERATORS,
 };
 
 const WHAT: Readonly<Record<Right, string>> = {
   act: 'act on runs',
   history: "read a run's history",
   register: 'register definitions',
+  replay: 'replay dead letters',
 };
 
 /** Why a role may not do something, or null when it may: a disabled button's tooltip. */

@@ -87,6 +87,8 @@ export interface DefinitionStep {
   readonly needs: readonly string[];
   readonly join: { readonly kind: string; readonly n?: number };
   readonly when: string | null;
+  /** JSON Schema an operator's edited input must satisfy (retry, redrive). */
+  readonly inputSchema?: Readonly<Record<string, unknown>>;
 }
 
 export interface Definition {
@@ -115,3 +117,6 @@ export interface StreamEvent {
   readonly type: string;
   readonly recordedAt: string;
 }
+
+/** The dead-letter and held-step views, as the server declares them (a type-only import: nothing of the server is bundled). */
+export type { DeadLetterView, HeldStepView as HeldStep } from '@orchestron/server/views';

@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseDefinitionText } from '@orchestron/definitions';
 import type { EventStore } from '@orchestron/event-store';
+import type { MessageBus } from '@orchestron/bus';
 import { RemoteRuns, startAuditIndexer } from '@orchestron/runtime';
 import type { AuditIndexer, Logger } from '@orchestron/runtime';
 import { openBus, openStore } from '@orchestron/tiers';
@@ -17,6 +18,8 @@ export interface ApiModeOptions {
 export interface ApiMode {
   readonly runs: RemoteRuns;
   readonly store: EventStore;
+  /** The bus to the orchestrator services (the dead-letter log follows it). */
+  readonly bus: MessageBus;
   readonly definitions: string[];
   /** Keeps the store's audit index (GET /v1/audit/events) up with the log; null when the store keeps none. */
   readonly auditIndexer: AuditIndexer | null;
@@ -53,6 +56,7 @@ export async function startApiMode(options: ApiModeOptions): Promise<ApiMode> {
   return {
     runs,
     store,
+    bus,
     definitions,
     auditIndexer,
     async close() {

@@ -12,6 +12,7 @@ import {
   startAuditIndexer,
 } from '@orchestron/runtime';
 import type { EventStore } from '@orchestron/event-store';
+import type { MessageBus } from '@orchestron/bus';
 import type { Metrics } from '@orchestron/telemetry';
 import type { AuditIndexer, Logger } from '@orchestron/runtime';
 import type { Worker } from '@orchestron/worker-sdk';
@@ -38,6 +39,8 @@ export interface Embedded {
   readonly engine: Engine;
   /** The event store the engine writes (issued API keys are kept there too). */
   readonly store: EventStore;
+  /** The bus the engine and workers share (the dead-letter log follows it). */
+  readonly bus: MessageBus;
   readonly ledger: SqliteLedger | null;
   readonly recovered: number;
   readonly definitions: string[];
@@ -110,6 +113,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
   return {
     engine,
     store,
+    bus,
     ledger,
     recovered,
     definitions,

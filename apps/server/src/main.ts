@@ -4,6 +4,7 @@ import { DeliveryLog, startWebhookNotifier, webhooksFromEnv } from '@orchestron/
 import { runMetricsSource } from '@orchestron/runtime';
 import { createLogger, createMetrics, runServiceMain, startTracing } from '@orchestron/telemetry';
 import { startAudit } from './audit.ts';
+import { DeadLetterLog } from './dead-letters.ts';
 import { startApiMode } from './api-mode.ts';
 import { adminKeyFile, startEmbedded } from './embedded.ts';
 import { tierConfig } from './tiers.ts';
@@ -83,6 +84,7 @@ await runServiceMain({
         ? await startApiMode({ tiers, dataDir, examplesDir, logger }).then((api) => ({
             runs: api.runs,
             store: api.store,
+            bus: api.bus,
             definitions: api.definitions,
             recovered: 0,
             close: () => api.close(),
@@ -99,10 +101,13 @@ await runServiceMain({
           }).then((embedded) => ({
             runs: embedded.engine,
             store: embedded.store,
+            bus: embedded.bus,
             definitions: embedded.definitions,
             recovered: embedded.recovered,
             close: () => embedded.close(),
           }));
+    const deadLetters = new DeadLetterLog(backend.bus, logger);
+    deadLetters.start();
     const audit = startAudit({ store: backend.store, dataDir, env: process.env, logger });
     const notifier =
       webhooks.length > 0 ? await startWebhookNotifier({ store: backend.store, endpoints: webhooks, logger }) : null;
@@ -122,6 +127,7 @@ await runServiceMain({
       ...(backend.store.readRows ? { notifications: new DeliveryLog(backend.store.readRows) } : {}),
       ...(backend.store.auditIndex ? { auditEvents: backend.store.auditIndex } : {}),
       audit,
+      deadLetters,
     });
     const address = await app.listen(process.env.HOST ?? '127.0.0.1', port);
     logger.info('orchestron is up', {
@@ -149,6 +155,7 @@ await runServiceMain({
         await app.close();
         await notifier?.close();
         await audit?.close();
+        await deadLetters.close();
         await backend.close();
         await tracing.shutdown();
       },

@@ -40,6 +40,7 @@ type RawStep = {
   join?: string;
   when?: string;
   input?: unknown;
+  inputSchema?: Record<string, unknown>;
   sideEffect?: boolean;
   compensate?: RawCompensation;
   retry?: RawRetry;
@@ -105,6 +106,7 @@ export function compileDefinition(raw: unknown): CompiledDefinition {
       join: parseJoin(step.join),
       when: typeof step.when === 'string' ? unwrapExpression(step.when) : null,
       input: step.input ?? null,
+      ...(step.inputSchema ? { inputSchema: step.inputSchema } : {}),
       sideEffect: step.sideEffect ?? false,
       compensate: step.compensate ? compensation(step, step.compensate, baseRetry, baseTimeout, baseHeartbeat) : null,
       retry,
@@ -138,15 +140,29 @@ const inputAjv = new Ajv({ allErrors: true, strict: false });
 /** Problems with a run's input against the definition's `input.schema`; empty when it fits. */
 export function runInputIssues(definition: CompiledDefinition, input: unknown): DefinitionIssue[] {
   if (!definition.inputSchema) return [];
-  const key = `${definition.id}@${definition.version}`;
+  return schemaIssues(`${definition.id}@${definition.version}`, definition.inputSchema, input, '/input');
+}
+
+/** Problems with an operator's edited input for a step against the step's `inputSchema`; empty when it fits or has none. */
+export function stepInputIssues(definition: CompiledDefinition, stepId: string, input: unknown): DefinitionIssue[] {
+  const schema = definition.steps[stepId]?.inputSchema;
+  if (!schema) return [];
+  return schemaIssues(`${definition.id}@${definition.version}/${stepId}`, schema, input, '/input');
+}
+
+function schemaIssues(key: string, schema: object, input: unknown, at: string): DefinitionIssue[] {
   let validate = inputValidators.get(key);
   if (!validate) {
-    validate = inputAjv.compile(definition.inputSchema);
+    try {
+      validate = inputAjv.compile(schema);
+    } catch (error) {
+      return [{ path: at, message: `the schema does not compile: ${(error as Error).message}` }];
+    }
     inputValidators.set(key, validate);
   }
   if (validate(input)) return [];
   return (validate.errors ?? []).map((e) => ({
-    path: `/input${e.instancePath}${e.keyword === 'required' ? `/${String(e.params.missingProperty)}` : ''}`,
+    path: `${at}${e.instancePath}${e.keyword === 'required' ? `/${String(e.params.missingProperty)}` : ''}`,
     message:
       e.keyword === 'required'
         ? `missing required field "${String(e.params.missingProperty)}"`

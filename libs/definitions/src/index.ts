@@ -17,6 +17,7 @@ export type { ExpressionContext } from './expressions.ts';
 export {
   compileDefinition,
   runInputIssues,
+  stepInputIssues,
   DEFAULT_GOVERNANCE_TIMEOUT_MS,
   DEFAULT_RETRY,
   DEFAULT_TIMEOUT_MS,

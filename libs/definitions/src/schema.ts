@@ -68,6 +68,11 @@ const step = {
     join: { type: 'string', pattern: '^(all_success|any_success|majority|all_done|quorum\\([1-9][0-9]*\\))$' },
     when: expression,
     input: { description: "Input mapping; ${{ }} strings are CEL expressions. Defaults to the run's input." },
+    inputSchema: {
+      type: 'object',
+      description:
+        "JSON Schema an operator's edited input for this step must satisfy (retry, redrive): the API refuses one that does not.",
+    },
     sideEffect: {
       type: 'boolean',
       description:

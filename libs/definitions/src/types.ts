@@ -42,6 +42,8 @@ export interface CompiledStep {
   readonly when: string | null;
   /** Template tree; null means the step receives the run's input. */
   readonly input: unknown;
+  /** JSON Schema an operator's edited input must satisfy (retry, redrive); absent when the step declares none. */
+  readonly inputSchema?: Readonly<Record<string, unknown>>;
   readonly sideEffect: boolean;
   readonly compensate: CompiledCompensation | null;
   readonly retry: RetryPolicy;

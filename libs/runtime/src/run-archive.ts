@@ -11,6 +11,8 @@ export interface ArchiveFilter {
   readonly tenant?: string;
   readonly status?: RunStatus;
   readonly definitionId?: string;
+  /** Only runs whose newest event is before this global position. */
+  readonly before?: number;
 }
 
 type Body = Pick<
@@ -44,7 +46,7 @@ export class RunArchive {
    */
   async list(filter: ArchiveFilter, limit: number, skip: (runId: string) => boolean): Promise<IndexedRun[]> {
     const found: IndexedRun[] = [];
-    let beforePosition: number | undefined;
+    let beforePosition: number | undefined = filter.before;
     while (found.length < limit) {
       const page = Math.min(limit - found.length, MAX_READ_ROWS_PER_LIST);
       const rows = await this.rows.list(RUNS_TABLE, {

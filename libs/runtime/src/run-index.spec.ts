@@ -56,6 +56,28 @@ describe('RunIndex with an archive: ended runs leave memory, and nothing is lost
     ]);
   });
 
+  it('pages memory and archive alike with `before`, and finds runs by id in either', async () => {
+    const { index } = setup();
+    for (let i = 0; i < 30; i++) index.apply(started(`p-${i}`, i % 2 === 0 ? 'acme' : 'globex'));
+    for (let i = 0; i < 20; i++) index.apply(completed(`p-${i}`));
+    await index.settle();
+    expect(index.inMemory).toBe(10);
+    const seen: string[] = [];
+    let before: number | undefined;
+    for (;;) {
+      const page = await index.list({ tenant: 'acme', limit: 4, ...(before !== undefined ? { before } : {}) });
+      seen.push(...page.map((run) => run.id));
+      if (page.length < 4) break;
+      before = page.at(-1)?.position;
+    }
+    expect(seen.sort()).toEqual(Array.from({ length: 15 }, (_, i) => `p-${i * 2}`).sort());
+    expect(new Set(seen).size).toBe(15);
+    // Newest event first: p-1 and p-0 completed after p-25 started.
+    const byId = await index.list({ ids: ['p-0', 'p-25', 'p-1', 'nobody', 'p-0'] });
+    expect(byId.map((run) => run.id)).toEqual(['p-1', 'p-0', 'p-25']);
+    expect((await index.list({ ids: ['p-0', 'p-1'], tenant: 'globex' })).map((run) => run.id)).toEqual(['p-1']);
+  });
+
   it('filters memory and archive alike by tenant, status and definition', async () => {
     const { index } = setup();
     index.apply(started('a', 't1', 'order'));

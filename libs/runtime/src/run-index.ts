@@ -18,6 +18,10 @@ export interface RunFilter {
   readonly status?: RunStatus;
   readonly definitionId?: string;
   readonly limit?: number;
+  /** Only runs whose newest event is before this global position: the next page after a run at this position. */
+  readonly before?: number;
+  /** Only these runs (e.g. the ids an idempotency key names, one per definition). */
+  readonly ids?: readonly string[];
 }
 
 /** The index at one position (what a checkpoint holds): the runs in memory, and the counts of all runs. */
@@ -135,6 +139,7 @@ export class RunIndex {
   /** Newest first: the runs in memory that match, and the archived ones that match and are not in memory. */
   async list(filter: RunFilter = {}): Promise<RunSummary[]> {
     const limit = filter.limit ?? Number.POSITIVE_INFINITY;
+    if (filter.ids !== undefined) return this.listIds(filter.ids, filter, limit);
     const inMemory = [...this.runs.values()];
     const held = new Set(inMemory.map((run) => run.id));
     const matching = inMemory.filter((run) => matches(run, filter));
@@ -142,6 +147,18 @@ export class RunIndex {
       this.archive === undefined || limit <= 0 ? [] : await this.archive.list(filter, limit, (id) => held.has(id));
     const out = [...matching, ...archived].sort((a, b) => b.position - a.position);
     return out.slice(0, limit).map(summaryOf);
+  }
+
+  private async listIds(ids: readonly string[], filter: RunFilter, limit: number): Promise<RunSummary[]> {
+    const found: IndexedRun[] = [];
+    for (const id of new Set(ids)) {
+      const run = this.runs.get(id) ?? (await this.archive?.get(id));
+      if (run !== undefined && matches(run, filter)) found.push(run);
+    }
+    return found
+      .sort((a, b) => b.position - a.position)
+      .slice(0, limit)
+      .map(summaryOf);
   }
 
   /** Every run not ended, newest first: all in memory. */
@@ -281,5 +298,6 @@ export class RunIndex {
 function matches(run: IndexedRun, filter: RunFilter): boolean {
   if (filter.tenant !== undefined && run.tenant !== filter.tenant) return false;
   if (filter.status && run.status !== filter.status) return false;
+  if (filter.before !== undefined && run.position >= filter.before) return false;
   return !(filter.definitionId && run.definitionId !== filter.definitionId);
 }

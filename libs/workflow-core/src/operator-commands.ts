@@ -2,7 +2,8 @@
  * Operator commands: approve or reject a gate, pause, resume, retry, skip, compensate, cancel. One that does not
  * apply throws a DomainError with a stable code, saying why and what would.
  */
-import { quoteForMessage } from '@orchestron/definitions';
+import { quoteForMessage, stepInputIssues } from '@orchestron/definitions';
+import type { CompiledDefinition } from '@orchestron/definitions';
 import { DomainError, StepErrorCodes } from './errors.ts';
 import type { Command, Phase, WorkflowEvent } from './messages.ts';
 import { evaluateJoin } from './policies.ts';
@@ -116,6 +117,7 @@ export function retryStep(
 ): WorkflowEvent[] {
   const st = requireStep(s, stepId);
   requireActive(s);
+  if (input !== undefined) requireStepInput(s.definition, stepId, input);
   const comp = s.compensations[stepId];
   const phase: Phase = s.phase === 'compensate' && comp !== undefined ? 'compensate' : 'execute';
   const status = phase === 'compensate' ? comp?.status : st.status;
@@ -267,4 +269,15 @@ function requireStep(s: RunData, stepId: string) {
 function requireActive(s: RunData): void {
   if (isTerminalRun(s.status))
     throw new DomainError('RUN.ALREADY_TERMINAL', `the run is already ${s.status}`, { status: s.status });
+}
+
+/** An operator's edited input must fit the step's inputSchema, when it has one: refused with every problem otherwise. */
+export function requireStepInput(definition: CompiledDefinition, stepId: string, input: unknown): void {
+  const issues = stepInputIssues(definition, stepId, input);
+  if (issues.length > 0)
+    throw new DomainError(
+      'RUN.INPUT_INVALID',
+      `the input for step "${stepId}" does not match its inputSchema: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+      { issues, stepId },
+    );
 }

@@ -5,6 +5,7 @@
  */
 import { quoteForMessage } from '@orchestron/definitions';
 import { DomainError } from './errors.ts';
+import { requireStepInput } from './operator-commands.ts';
 import type { RunResetData, WorkflowEvent } from './messages.ts';
 import { downstreamOf, isFatalFailure } from './policies.ts';
 import type { RunData } from './state.ts';
@@ -33,6 +34,7 @@ export function redrive(s: RunData, request: RedriveRequest, now: number): Workf
     throw new DomainError('COMMAND.INVALID', `step "${stepId}" is an approval gate; it takes no input`, {
       field: 'input',
     });
+  if (request.input !== undefined) requireStepInput(s.definition, stepId, request.input);
   const status = redrivableStatus(s);
   const steps = stepsToRunAgain(s, stepId);
   refuseFailuresKept(s, stepId, steps);

@@ -8,9 +8,17 @@ export interface ActionRequest {
   readonly path: string;
   readonly body: Record<string, unknown>;
   /** A JSON field the operator edits (a retry's input, a skip's output), with its starting value. */
-  readonly json?: { readonly field: string; readonly label: string; readonly value: unknown };
+  readonly json?: {
+    readonly field: string;
+    readonly label: string;
+    readonly value: unknown;
+    /** The step's inputSchema: the edit is checked against it here, as the API checks it again. */
+    readonly schema?: object;
+  };
   /** A number field (a fork's revision). */
   readonly number?: { readonly field: string; readonly label: string; readonly value: number };
+  /** Where the reason is kept, when not in a run's history (a dead letter's replay). */
+  readonly reasonLabel?: string;
 }
 
 /** Asks for a reason (and the JSON or number the action takes), sends it, and shows the API's code on a refusal. */
@@ -33,15 +41,16 @@ export function ActionDialog({
   useEffect(() => {
     dialog.current?.showModal();
   }, []);
-  const jsonProblem = (() => {
-    if (!request.json) return null;
+  const parsed = (() => {
+    if (!request.json) return { problem: null };
     try {
-      JSON.parse(json);
-      return null;
+      return { problem: null, value: JSON.parse(json) as unknown };
     } catch (error) {
-      return `not JSON: ${(error as Error).message}`;
+      return { problem: `not JSON: ${(error as Error).message}` };
     }
   })();
+  const schemaProblem = useSchemaProblem(request.json?.schema, parsed);
+  const jsonProblem = parsed.problem ?? schemaProblem;
   const send = async (): Promise<void> => {
     setBusy(true);
     setProblem(null);
@@ -67,20 +76,25 @@ export function ActionDialog({
         }}
       >
         <h2 id={`${ids}-title`}>{request.title}</h2>
-        <label htmlFor={`${ids}-reason`}>Reason (kept in the run's history)</label>
+        <label htmlFor={`${ids}-reason`}>{request.reasonLabel ?? "Reason (kept in the run's history)"}</label>
         <textarea id={`${ids}-reason`} value={reason} onChange={(e) => setReason(e.target.value)} rows={2} />
         {request.json ? (
           <>
             <label htmlFor={`${ids}-json`}>{request.json.label} (JSON)</label>
+            {request.json.schema ? (
+              <p className="note" id={`${ids}-schema`}>
+                Checked against the step's inputSchema here and by the API.
+              </p>
+            ) : null}
             <textarea
               id={`${ids}-json`}
               className="code"
               value={json}
               onChange={(e) => setJson(e.target.value)}
               rows={8}
-              aria-invalid={jsonProblem !== null}
+              aria-invalid={typeof jsonProblem === 'string'}
             />
-            <Problem text={jsonProblem} />
+            <Problem text={jsonProblem ?? null} />
           </>
         ) : null}
         {request.number ? (
@@ -101,4 +115,34 @@ export function ActionDialog({
       </form>
     </dialog>
   );
+}
+
+/**
+ * The step's inputSchema problems with the parsed input: undefined while the check is loading (Ajv is a chunk of its
+ * own, fetched the first time a step with a schema is edited), null when it fits or there is no schema.
+ */
+function useSchemaProblem(
+  schema: object | undefined,
+  parsed: { problem: string | null; value?: unknown },
+): string | null | undefined {
+  const [result, setResult] = useState<{ text: string; problem: string | null } | undefined>(undefined);
+  const text = 'value' in parsed ? JSON.stringify(parsed.value) : '';
+  useEffect(() => {
+    if (!schema || !('value' in parsed)) return;
+    let live = true;
+    void import('../schema-check.ts').then(({ inputProblems }) => {
+      const problems = inputProblems(schema, JSON.parse(text) as unknown);
+      if (live)
+        setResult({
+          text,
+          problem: problems.length > 0 ? `does not match the step's inputSchema: ${problems.join('; ')}` : null,
+        });
+    });
+    return () => {
+      live = false;
+    };
+    // `parsed` is this render's object: `text` stands for it.
+  }, [schema, text]);
+  if (!schema || !('value' in parsed)) return null;
+  return result?.text === text ? result.problem : undefined;
 }

@@ -17,6 +17,7 @@ export function StepDrawer({
   step,
   me,
   traceId,
+  inputSchema,
   onAct,
   onClose,
 }: {
@@ -26,6 +27,8 @@ export function StepDrawer({
   step: StepView;
   me: Key;
   traceId: string | null;
+  /** The step's inputSchema from its definition, when it declares one. */
+  inputSchema?: object | undefined;
   onAct: (request: ActionRequest) => void;
   onClose: () => void;
 }) {
@@ -111,7 +114,14 @@ export function StepDrawer({
         <Guarded
           refused={refused}
           onClick={() =>
-            act('retry', `Retry ${step.id}`, { json: { field: 'input', label: 'Input', value: step.input } })
+            act('retry', `Retry ${step.id}`, {
+              json: {
+                field: 'input',
+                label: 'Input',
+                value: step.input,
+                ...(inputSchema ? { schema: inputSchema } : {}),
+              },
+            })
           }
         >
           Retry…
@@ -125,7 +135,14 @@ export function StepDrawer({
         <Guarded
           refused={refused}
           onClick={() =>
-            act('redrive', `Re-drive from ${step.id}`, { json: { field: 'input', label: 'Input', value: step.input } })
+            act('redrive', `Re-drive from ${step.id}`, {
+              json: {
+                field: 'input',
+                label: 'Input',
+                value: step.input,
+                ...(inputSchema ? { schema: inputSchema } : {}),
+              },
+            })
           }
         >
           Re-drive from here…

@@ -1,6 +1,7 @@
 import { useId, useState } from 'react';
 import { describe, get, storedKey } from '../api.ts';
 import { Link, Problem, when } from '../components/bits.tsx';
+import { AuditVerify } from './AuditVerify.tsx';
 
 interface Hit {
   readonly position: number;
@@ -14,7 +15,7 @@ interface Hit {
 
 const FIELDS = ['run', 'definition', 'actor', 'type', 'step', 'policy'] as const;
 
-/** Audit search across runs (GET /v1/audit/events), and a run's NDJSON export (GET /v1/audit/export). */
+/** Audit search across runs (GET /v1/audit/events), a run's NDJSON export (GET /v1/audit/export), and verify. */
 export function Audit() {
   const [filter, setFilter] = useState<Record<string, string>>({});
   const [hits, setHits] = useState<Hit[] | null>(null);
@@ -77,6 +78,7 @@ export function Audit() {
         </button>
       </form>
       <Problem text={problem} />
+      <AuditVerify run={filter.run?.trim() ?? ''} />
       {hits === null ? null : (
         <table className="audit">
           <caption>{hits.length} events, oldest first</caption>

@@ -3,6 +3,8 @@ import { describe, get } from '../api.ts';
 import { Problem } from '../components/bits.tsx';
 import { samples } from '../prometheus.ts';
 import type { Sample } from '../prometheus.ts';
+import type { Key } from '../types.ts';
+import { DeadLetters } from './DeadLetters.tsx';
 
 const WORKER_METRICS = {
   orchestron_breaker_state: 'breaker',
@@ -17,8 +19,11 @@ const REFRESH_MS = 5_000;
 
 type WorkerRow = Partial<Record<(typeof WORKER_METRICS)[keyof typeof WORKER_METRICS], number>>;
 
-/** Per worker: breaker, in flight, limit, rate and held; consumer lag; runs per status: from GET /metrics, every 5 s. */
-export function Health() {
+/**
+ * Per worker: breaker, in flight, limit, rate and held; consumer lag; runs per status: from GET /metrics, every 5 s.
+ * Below, the dead letters with their replay.
+ */
+export function Health({ me }: { me: Key }) {
   const [found, setFound] = useState<Sample[] | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const load = useCallback(async () => {
@@ -117,10 +122,7 @@ export function Health() {
           )}
         </tbody>
       </table>
-      <p>
-        Dead letters: <code>orchestron dlq list</code> and <code>orchestron dlq replay</code> (the DLQ is a Kafka topic;
-        the HTTP API does not serve it yet).
-      </p>
+      <DeadLetters me={me} />
     </main>
   );
 }

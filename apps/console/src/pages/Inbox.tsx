@@ -6,13 +6,26 @@ import { Chip, Guarded, Link, Problem, when } from '../components/bits.tsx';
 import { useLiveRefresh } from '../live.ts';
 import { refusal } from '../roles.ts';
 import { samples } from '../prometheus.ts';
-import type { Key, RunSummary, RunView } from '../types.ts';
+import type { HeldStep, Key, RunSummary, RunView } from '../types.ts';
 
 interface Waiting {
-  readonly run: RunSummary;
+  readonly run: Pick<RunSummary, 'id' | 'definitionId' | 'status'>;
   readonly stepId: string | null;
   readonly what: string;
+  readonly kind: 'approval' | 'operator' | 'held';
+  readonly since: string;
   readonly assignees?: readonly string[];
+}
+
+/** A step flow control holds, as the inbox lists it: the worker and why. */
+function heldItem(step: HeldStep): Waiting {
+  return {
+    run: { id: step.runId, definitionId: step.definitionId, status: 'running' },
+    stepId: step.stepId,
+    what: `held by flow control: ${step.reason.replace(/_/g, ' ')} (worker ${step.worker}${step.phase === 'compensate' ? ', compensation' : ''})`,
+    kind: 'held',
+    since: step.since,
+  };
 }
 
 /** Gates whose assignees the inbox looks up (one read of the run each); past this it lists them without. */
@@ -41,7 +54,7 @@ async function openBreakers(): Promise<string[]> {
 /** At most one refresh of the whole list this often, however many events arrive: a burst of 1,000 runs is a few reads. */
 const LIVE_MS = 1_000;
 
-/** What waits for a person, oldest first: approval gates, and runs that need an operator. */
+/** What waits for a person, oldest first: approval gates, runs that need an operator, and steps held by flow control. */
 export function Inbox({ me }: { me: Key }) {
   const [items, setItems] = useState<Waiting[] | null>(null);
   const [breakers, setBreakers] = useState<string[]>([]);
@@ -49,19 +62,31 @@ export function Inbox({ me }: { me: Key }) {
   const [problem, setProblem] = useState<string | null>(null);
   const load = useCallback(async () => {
     try {
-      const [running, stuck] = await Promise.all([
+      const [running, stuck, held] = await Promise.all([
         get<{ runs: RunSummary[] }>('/v1/runs?status=running&limit=1000'),
         get<{ runs: RunSummary[] }>('/v1/runs?status=needs_operator&limit=1000'),
+        get<{ steps: HeldStep[] }>('/v1/held-steps?limit=1000'),
       ]);
       const gates = await withAssignees(
-        running.runs.flatMap((run) => run.waitingApproval.map((stepId) => ({ run, stepId, what: 'approval' }))),
+        running.runs.flatMap((run) =>
+          run.waitingApproval.map((stepId) => ({
+            run,
+            stepId,
+            what: 'approval',
+            kind: 'approval' as const,
+            since: run.updatedAt,
+          })),
+        ),
       );
       const operator = stuck.runs.map((run) => ({
         run,
         stepId: run.attention?.stepId ?? null,
         what: run.attention ? `${run.attention.code}: ${run.attention.message}` : 'needs an operator',
+        kind: 'operator' as const,
+        since: run.updatedAt,
       }));
-      setItems([...gates, ...operator].sort((a, b) => a.run.updatedAt.localeCompare(b.run.updatedAt)));
+      const items = [...gates, ...operator, ...held.steps.map(heldItem)];
+      setItems(items.sort((a, b) => a.since.localeCompare(b.since)));
       setBreakers(refusal(me.role, 'history') ? [] : await openBreakers());
       setProblem(null);
     } catch (error) {
@@ -95,8 +120,10 @@ export function Inbox({ me }: { me: Key }) {
       ) : (
         <ul className="inbox" aria-label="waiting for a person">
           {items.map((item) => (
-            <li key={`${item.run.id}/${item.stepId ?? ''}`} data-run={item.run.id}>
-              <Chip status={item.what === 'approval' ? 'waiting_approval' : item.run.status} />{' '}
+            <li key={`${item.kind}/${item.run.id}/${item.stepId ?? ''}`} data-run={item.run.id} data-kind={item.kind}>
+              <Chip
+                status={item.kind === 'approval' ? 'waiting_approval' : item.kind === 'held' ? 'held' : item.run.status}
+              />{' '}
               <Link to={`/runs/${encodeURIComponent(item.run.id)}`}>{item.run.id}</Link> · {item.run.definitionId}
               {item.stepId ? (
                 <>
@@ -105,8 +132,8 @@ export function Inbox({ me }: { me: Key }) {
                 </>
               ) : null}{' '}
               · {item.what === 'approval' ? 'approval' : item.what}
-              {item.assignees?.length ? ` for ${item.assignees.join(', ')}` : ''} · since {when(item.run.updatedAt)}
-              {item.what === 'approval' ? (
+              {item.assignees?.length ? ` for ${item.assignees.join(', ')}` : ''} · since {when(item.since)}
+              {item.kind === 'approval' ? (
                 <span className="buttons">
                   <Guarded refused={refused} className="primary" onClick={() => decide(item, 'approve')}>
                     Approve

@@ -130,6 +130,7 @@ export function Run({ runId, me }: { runId: string; me: Key }) {
             step={step}
             me={me}
             traceId={traceId}
+            inputSchema={definition?.steps[step.id]?.inputSchema}
             onAct={setAction}
             onClose={() => setSelected(null)}
           />

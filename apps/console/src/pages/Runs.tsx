@@ -13,31 +13,70 @@ const ROW_HEIGHT = 36;
 /** At most one refresh of the whole list this often, however many events arrive: a burst of 1,000 runs is a few reads. */
 const LIVE_MS = 1_000;
 
-/** The newest runs, filtered by status, definition and text, counted per status, kept live over SSE. */
+interface RunPage {
+  readonly runs: RunSummary[];
+  readonly nextCursor: string | null;
+}
+
+/** The first page, then the pages loaded past it that it does not repeat (a run that moved is in the first again). */
+function merged(first: RunSummary[], rest: readonly RunSummary[]): RunSummary[] {
+  const ids = new Set(first.map((r) => r.id));
+  return [...first, ...rest.filter((r) => !ids.has(r.id))];
+}
+
+/**
+ * The newest runs, a page of 1,000 at a time (the API's cursor), filtered by status, definition and text, found by
+ * idempotency key, counted per status, kept live over SSE.
+ */
 export function Runs() {
   const [runs, setRuns] = useState<RunSummary[] | null>(null);
+  const [cursor, setCursor] = useState<string | null>(null);
   const [status, setStatus] = useState('');
   const [definition, setDefinition] = useState('');
   const [text, setText] = useState('');
   const [since, setSince] = useState('');
+  const [keyText, setKeyText] = useState('');
+  const [key, setKey] = useState('');
   const [problem, setProblem] = useState<string | null>(null);
   const fetchedAt = useRef(0);
+  const more = useRef<RunSummary[]>([]);
   const ids = useId();
+  const page = useCallback(
+    async (after: string | null): Promise<RunPage> => {
+      const query = new URLSearchParams({ limit: String(LIMIT) });
+      if (status) query.set('status', status);
+      if (key) query.set('idempotencyKey', key);
+      if (after) query.set('cursor', after);
+      return get<RunPage>(`/v1/runs?${query.toString()}`);
+    },
+    [status, key],
+  );
   const load = useCallback(async () => {
-    const query = new URLSearchParams({ limit: String(LIMIT) });
-    if (status) query.set('status', status);
     try {
       const started = performance.now();
-      const answer = await get<{ runs: RunSummary[] }>(`/v1/runs?${query.toString()}`);
+      const answer = await page(null);
       markTiming('runs:fetch', performance.now() - started);
       fetchedAt.current = performance.now();
-      setRuns(answer.runs);
+      setRuns(merged(answer.runs, more.current));
+      if (more.current.length === 0) setCursor(answer.nextCursor);
       setProblem(null);
     } catch (error) {
       setProblem(describe(error));
     }
-  }, [status]);
+  }, [page]);
+  const loadMore = async (): Promise<void> => {
+    try {
+      const answer = await page(cursor);
+      fetchedAt.current = performance.now();
+      more.current = [...more.current, ...answer.runs];
+      setRuns((now) => merged(now ?? [], more.current));
+      setCursor(answer.nextCursor);
+    } catch (error) {
+      setProblem(describe(error));
+    }
+  };
   useEffect(() => {
+    more.current = [];
     void load();
   }, [load]);
   useLiveRefresh('', () => void load(), LIVE_MS);
@@ -91,8 +130,43 @@ export function Runs() {
         <label htmlFor={`${ids}-since`}>Started since</label>
         <input id={`${ids}-since`} type="datetime-local" value={since} onChange={(e) => setSince(e.target.value)} />
       </div>
+      <form
+        className="filters"
+        role="search"
+        aria-label="find a run by idempotency key"
+        onSubmit={(event) => {
+          event.preventDefault();
+          setKey(keyText.trim());
+        }}
+      >
+        <label htmlFor={`${ids}-key`}>Idempotency key</label>
+        <input id={`${ids}-key`} type="search" value={keyText} onChange={(e) => setKeyText(e.target.value)} />
+        <button type="submit">Find</button>
+        {key ? (
+          <button
+            type="button"
+            onClick={() => {
+              setKeyText('');
+              setKey('');
+            }}
+          >
+            Show all runs
+          </button>
+        ) : null}
+      </form>
       <Problem text={problem} />
       {runs === null ? <p>Loading…</p> : <RunList runs={shown} fetchedAt={fetchedAt.current} />}
+      {runs === null ? null : (
+        <p className="paging" role="status">
+          {runs.length.toLocaleString('en-US')} runs loaded{key ? ` with idempotency key "${key}"` : ''}
+          {cursor ? '; older runs are on further pages. ' : ', all there are. '}
+          {cursor ? (
+            <button type="button" onClick={() => void loadMore()}>
+              Load {LIMIT.toLocaleString('en-US')} more
+            </button>
+          ) : null}
+        </p>
+      )}
     </main>
   );
 }

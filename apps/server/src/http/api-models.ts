@@ -189,7 +189,10 @@ model(RunWaitModel, {
   position: { type: 'integer', description: 'pass as `after` to wait for the next change' },
 });
 export const RunWaitEnvelope = envelope('RunWaitEnvelope', { run: { type: RunModel }, wait: { type: RunWaitModel } });
-export const RunListEnvelope = envelope('RunListEnvelope', { runs: { type: RunSummaryModel, isArray: true } });
+export const RunListEnvelope = envelope('RunListEnvelope', {
+  runs: { type: RunSummaryModel, isArray: true },
+  nextCursor: { type: String, nullable: true, description: 'pass as ?cursor= for the next page; null at the end' },
+});
 export const EventsEnvelope = envelope('EventsEnvelope', { events: { type: EventModel, isArray: true } });
 export const DefinitionEnvelope = envelope('DefinitionEnvelope', {
   definition: { ...OBJECT, description: 'the compiled definition' },

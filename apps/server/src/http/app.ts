@@ -24,6 +24,7 @@ import { ForkController } from './fork.controller.ts';
 import { EventsController } from './events.controller.ts';
 import { RunsController } from './runs.controller.ts';
 import { SchedulesController } from './schedules.controller.ts';
+import { RunListController } from './runs-list.controller.ts';
 import { DEFAULT_STREAM_LIMITS, EventsStreamController } from './events-stream.controller.ts';
 import type { StreamLimits } from './events-stream.controller.ts';
 import { AUDIT, KEY_RING, MCP_API, METRICS, OPENAPI_DOCUMENT, RUN_SERVICE, STREAM_LIMITS } from './tokens.ts';
@@ -31,6 +32,9 @@ import { WhoAmIController } from './whoami.controller.ts';
 import { serveConsole } from './console-assets.ts';
 import { AuditController } from './audit.controller.ts';
 import { AUDIT_EVENTS, AuditEventsController } from './audit-events.controller.ts';
+import { DEAD_LETTERS, DeadLettersController } from './dead-letters.controller.ts';
+import { HeldStepsController } from './held-steps.controller.ts';
+import type { DeadLetterLog } from '../dead-letters.ts';
 import type { AuditIndexStore } from '@orchestron/event-store';
 import type { AuditService } from '../audit.ts';
 import { KeysController } from './keys.controller.ts';
@@ -52,6 +56,8 @@ export interface HttpAppOptions {
   readonly audit?: AuditService | null;
   /** The store's audit index, served at GET /v1/audit/events; without it that route answers 409 AUDIT.UNAVAILABLE. */
   readonly auditEvents?: AuditIndexStore;
+  /** The dead-letter topic, served at /v1/dead-letters; without it those routes answer 409 DLQ.UNAVAILABLE. */
+  readonly deadLetters?: DeadLetterLog;
   /** Failed requests and Nest's own warnings and errors; default JSON lines on stderr. */
   readonly logger?: Logger;
   /**
@@ -103,6 +109,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     { provide: DELIVERY_READER, useValue: options.notifications ?? NO_DELIVERIES },
     { provide: AUDIT, useValue: options.audit ?? null },
     { provide: AUDIT_EVENTS, useValue: options.auditEvents ?? null },
+    { provide: DEAD_LETTERS, useValue: options.deadLetters ?? null },
     { provide: STREAM_LIMITS, useValue: { ...DEFAULT_STREAM_LIMITS, ...options.streams } },
     ...(options.metrics ? [{ provide: METRICS, useValue: options.metrics }] : []),
   ];
@@ -110,6 +117,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     module: HttpModule,
     controllers: [
       DiscoveryController,
+      RunListController,
       RunsController,
       ForkController,
       EventsController,
@@ -119,6 +127,8 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
       NotificationsController,
       AuditController,
       AuditEventsController,
+      DeadLettersController,
+      HeldStepsController,
       McpController,
       EventsStreamController,
       WhoAmIController,

@@ -1,7 +1,8 @@
 import { Controller, Get, Param, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Readable } from 'node:stream';
-import type { InclusionProof, SignedCheckpoint } from '@orchestron/audit';
+import { verifyExport } from '@orchestron/audit';
+import type { InclusionProof, SignedCheckpoint, VerifyReport } from '@orchestron/audit';
 import { RUN_STREAM_PREFIX, runStream } from '@orchestron/runtime';
 import type { RunService } from '@orchestron/runtime';
 import type { FastifyReply } from 'fastify';
@@ -38,23 +39,42 @@ export class AuditController {
 
   /** NDJSON: the whole log up to the newest checkpoint (admin: it spans tenants), or one run's stream. */
   async export(query: AuditExportQuery, caller: Principal, reply: FastifyReply): Promise<void> {
+    const lines = await this.#exportLines(query, caller);
+    await reply.header('content-type', 'application/x-ndjson; charset=utf-8').send(Readable.from(withNewlines(lines)));
+  }
+
+  /**
+   * The export the same caller would get, checked here as `orchestron audit verify` checks it, against the server's
+   * own public key: it catches a change made to the store behind the server's back, not a server that lies.
+   */
+  async verify(
+    query: AuditExportQuery,
+    caller: Principal,
+  ): Promise<{ verification: VerifyReport; agent_contract: AgentContract }> {
+    const lines = await this.#exportLines(query, caller);
+    const report = await verifyExport(lines, { publicKey: this.#on().publicKey });
+    const notes = [
+      ...report.notes,
+      'checked by the server with its own key: for a check that trusts no server, run `orchestron audit verify --public-key` with a key you keep',
+    ];
+    return { verification: { ...report, notes }, agent_contract: errorContract(false) };
+  }
+
+  async #exportLines(query: AuditExportQuery, caller: Principal): Promise<AsyncIterable<string>> {
     const audit = this.#on();
-    let lines: AsyncIterable<string>;
     if (query.run !== undefined) {
       const run = await this.#runs.getRun(query.run);
       if (run === null || !maySee(caller, run.tenant))
         throw new RequestError('RUN.NOT_FOUND', `run ${JSON.stringify(query.run)} does not exist`);
-      lines = audit.reader.exportStream(runStream(query.run), `run ${query.run}`);
-    } else {
-      if (caller.role !== 'admin')
-        throw new RequestError(
-          'AUTH.FORBIDDEN',
-          `the whole log spans tenants, so only an admin key exports it; role ${caller.role} may export one of its runs with ?run=`,
-          { field: 'run' },
-        );
-      lines = audit.reader.exportAll(await this.#latest(audit));
+      return audit.reader.exportStream(runStream(query.run), `run ${query.run}`);
     }
-    await reply.header('content-type', 'application/x-ndjson; charset=utf-8').send(Readable.from(withNewlines(lines)));
+    if (caller.role !== 'admin')
+      throw new RequestError(
+        'AUTH.FORBIDDEN',
+        `the whole log spans tenants, so only an admin key exports or verifies it; role ${caller.role} may take one of its runs with ?run=`,
+        { field: 'run' },
+      );
+    return audit.reader.exportAll(await this.#latest(audit));
   }
 
   async proof(eventId: string, caller: Principal): Promise<{ proof: InclusionProof; agent_contract: AgentContract }> {
@@ -139,6 +159,27 @@ decorateMethod(
     ...errorResponses(404),
   ],
   [{ decorator: Query(), type: AuditExportQuery }, { decorator: Caller() }, { decorator: Res() }],
+);
+decorateMethod(
+  AuditController,
+  'verify',
+  [
+    Get('verify'),
+    Roles(...HISTORY_READERS),
+    ApiOperation({
+      summary:
+        'the export checked by the server, as `orchestron audit verify` checks it: ok, or the first bad position',
+      description:
+        "without run: the whole log against the newest checkpoint (admin only); with run: that run's events along its chain. Checked with the server's own key, so it catches a store changed behind the server's back, not a lying server",
+    }),
+    ApiResponse({
+      status: 200,
+      description:
+        '{ verification: { ok, events, streams, checkpoint, problem: { position, line, message } | null, notes } }',
+    }),
+    ...errorResponses(404),
+  ],
+  [{ decorator: Query(), type: AuditExportQuery }, { decorator: Caller() }],
 );
 decorateMethod(
   AuditController,

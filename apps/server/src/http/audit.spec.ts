@@ -113,4 +113,53 @@ describe('the audit routes, tried across tenants', () => {
     const bad = await call(`/v1/audit/export?run=${'x'.repeat(201)}`, 'audrey');
     expect({ status: bad.status, field: bad.body.error?.details?.field }).toEqual({ status: 400, field: 'run' });
   });
+
+  it("verifies a tenant's own run for its auditor, the whole log for an admin only, and another tenant's run as missing", async () => {
+    const own = await call(`/v1/audit/verify?run=${acmeRun}`, 'audrey');
+    expect(own.status).toBe(200);
+    expect(own.body.verification).toMatchObject({ ok: true, streams: 1, problem: null });
+    expect(own.body.verification.events).toBeGreaterThan(3);
+    expect(own.body.verification.notes.join(' ')).toContain('checked by the server with its own key');
+    const other = await call(`/v1/audit/verify?run=${globexRun}`, 'audrey');
+    expect({ status: other.status, code: other.body.error?.code }).toEqual({ status: 404, code: 'RUN.NOT_FOUND' });
+    const whole = await call('/v1/audit/verify', 'audrey');
+    expect({ status: whole.status, code: whole.body.error?.code }).toEqual({ status: 403, code: 'AUTH.FORBIDDEN' });
+    expect((await call(`/v1/audit/verify?run=${acmeRun}`, 'alice')).status).toBe(403);
+    const all = await call('/v1/audit/verify', 'root');
+    expect(all.body.verification).toMatchObject({ ok: true, problem: null });
+    expect(all.body.verification.streams).toBeGreaterThanOrEqual(2);
+  });
+
+  it('fails the verification at the first event changed in the store behind the server, naming its position', async () => {
+    const victim = (await store.readStream(`run-${acmeRun}`))[2];
+    const alter = <T>(events: T[]): T[] =>
+      events.map((e) =>
+        (e as { position: number }).position === victim?.position ? { ...e, data: { forged: true } } : e,
+      );
+    const tampered = new Proxy(store, {
+      get(target, name) {
+        if (name === 'readStream' || name === 'readAll')
+          return async (...args: unknown[]) =>
+            alter(await (target[name] as (...a: unknown[]) => Promise<unknown[]>).apply(target, args));
+        return Reflect.get(target, name);
+      },
+    });
+    const audit = { reader: new AuditReader(tampered), publicKey: createPublicKey(privateKey), close: async () => {} };
+    const behind = await createHttpApp({ runs: engine, keys: KEYS, audit });
+    try {
+      for (const url of [`/v1/audit/verify?run=${acmeRun}`, '/v1/audit/verify']) {
+        const res = await behind.nest.inject({
+          method: 'GET',
+          url,
+          headers: { authorization: `Bearer ${key('root')}` },
+        });
+        const { verification } = res.json() as Json;
+        expect(verification.ok).toBe(false);
+        expect(verification.problem).toMatchObject({ position: victim?.position });
+        expect(verification.problem.message).toContain('does not match its recorded hash: it was altered');
+      }
+    } finally {
+      await behind.close();
+    }
+  });
 });

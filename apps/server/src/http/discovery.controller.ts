@@ -115,7 +115,13 @@ function discovery(): Record<string, unknown> {
         description:
           'start a run: { definitionId, definitionVersion? ("latest" or a number), input, idempotencyKey? }, or an inline definition (registering one needs operator or admin)',
       },
-      { method: 'GET', path: '/v1/runs', roles: READERS, description: 'list runs (?status=&definition=&limit=)' },
+      {
+        method: 'GET',
+        path: '/v1/runs',
+        roles: READERS,
+        description:
+          'list runs, newest first (?status=&definition=&idempotencyKey=&limit=&cursor=&tenant=); nextCursor pages',
+      },
       { method: 'GET', path: '/v1/runs/{id}', roles: READERS, description: 'a run with its steps' },
       {
         method: 'GET',
@@ -227,9 +233,36 @@ function discovery(): Record<string, unknown> {
       },
       {
         method: 'GET',
+        path: '/v1/audit/verify',
+        roles: HISTORY_READERS,
+        description:
+          'the export checked by the server with its own key: ok, or the first bad position (?run= for one run; the whole log is admin only)',
+      },
+      {
+        method: 'GET',
         path: '/v1/audit/proofs/{eventId}',
         roles: HISTORY_READERS,
         description: "an RFC 9162 inclusion proof of the event in the newest checkpoint's tree",
+      },
+      {
+        method: 'GET',
+        path: '/v1/held-steps',
+        roles: READERS,
+        description:
+          'steps held by flow control (concurrency_limit, rate_limit, breaker_open) with worker and reason, oldest first (?tenant=&limit=)',
+      },
+      {
+        method: 'GET',
+        path: '/v1/dead-letters',
+        roles: HISTORY_READERS,
+        description:
+          "dead letters with their reason, oldest first (?topic=&limit=); a non-admin sees its tenant's runs' letters",
+      },
+      {
+        method: 'POST',
+        path: '/v1/dead-letters/replay',
+        roles: OPERATORS,
+        description: '{ position, reason? }: republish a dead letter to its source topic; it stays listed',
       },
       { method: 'GET', path: '/metrics', roles: HISTORY_READERS, description: 'Prometheus metrics (text format)' },
       {

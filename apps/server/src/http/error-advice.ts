@@ -57,6 +57,10 @@ const ADVICE = {
   'EVENT.NOT_FOUND': 'no such event in your tenant: the history or the audit search shows the ids',
   'AUDIT.NOT_READY': 'no checkpoint covers it yet: repeat after Retry-After (checkpoints are signed each second)',
   'AUDIT.UNAVAILABLE': 'this store keeps no audit log (e.g. KurrentDB): use PostgreSQL or the embedded store',
+  'DLQ.NOT_FOUND': 'no such dead letter for your key: GET /v1/dead-letters lists the positions it may replay',
+  'DLQ.NOT_REPLAYABLE':
+    'the original was not kept, or is not JSON: replay it byte for byte with `orchestron dlq replay` on the Kafka tier',
+  'DLQ.UNAVAILABLE': 'this server follows no dead-letter topic: use `orchestron dlq list` against Kafka',
   'KEY.NOT_REVOCABLE': 'keys from ORCHESTRON_API_KEYS are revoked by changing that setting and restarting',
   'KEY.STORE_MISSING': 'this server issues no keys: configure keys with ORCHESTRON_API_KEYS',
   'REQUEST.INVALID': 'fix the field error.details names (GET /v1/openapi.json has every constraint) and send again',

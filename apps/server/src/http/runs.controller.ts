@@ -7,16 +7,9 @@ import type { RunData } from '@orchestron/workflow-core';
 import type { FastifyReply } from 'fastify';
 import { runContract } from './agent-contract.ts';
 import type { AgentContract } from './agent-contract.ts';
-import {
-  AcceptedEnvelope,
-  errorResponses,
-  EventsEnvelope,
-  RunEnvelope,
-  RunListEnvelope,
-  RunWaitEnvelope,
-} from './api-models.ts';
+import { AcceptedEnvelope, errorResponses, EventsEnvelope, RunEnvelope, RunWaitEnvelope } from './api-models.ts';
 import { mayAct } from './assignees.ts';
-import { actorOf, DEFAULT_TENANT, maySee, tenantScope } from './auth.ts';
+import { actorOf, DEFAULT_TENANT, maySee } from './auth.ts';
 import type { Principal } from './auth.ts';
 import { Caller, DEFINITION_WRITERS, HISTORY_READERS, OPERATORS, READERS, Roles, STARTERS } from './auth.guard.ts';
 import { decorateClass, decorateMethod, injectByToken } from './decorate.ts';
@@ -24,7 +17,7 @@ import { checkedBudget } from './budget.dto.ts';
 import { isStateRefusal, RequestError, StateRefusal } from './errors.ts';
 import { answerStart } from './start-answer.ts';
 import type { StartAnswer } from './start-answer.ts';
-import { ListRunsQuery, RunActionBody, RunActionParams, RunQuery, StartRunBody, WaitQuery } from './runs.dto.ts';
+import { RunActionBody, RunActionParams, RunQuery, StartRunBody, WaitQuery } from './runs.dto.ts';
 import type { Action } from './runs.dto.ts';
 import { RUN_SERVICE } from './tokens.ts';
 
@@ -58,23 +51,6 @@ export class RunsController {
       keyId: caller.keyId,
     });
     return answerStart(started, reply, (run) => (run.created ? 201 : 200));
-  }
-
-  async list(query: ListRunsQuery, caller: Principal): Promise<{ runs: unknown[]; agent_contract: AgentContract }> {
-    const tenant = tenantScope(caller, query.tenant);
-    const runs = await this.#runs.listRuns({
-      ...(tenant !== undefined ? { tenant } : {}),
-      ...(query.status !== undefined ? { status: query.status } : {}),
-      ...(query.definition ? { definitionId: query.definition } : {}),
-      limit: query.limit ?? 100,
-    });
-    return {
-      runs,
-      agent_contract: {
-        retryable: false,
-        next_actions: [{ action: 'start_run', method: 'POST', endpoint: '/v1/runs', description: 'start a run' }],
-      },
-    };
   }
 
   async get(
@@ -311,17 +287,6 @@ decorateMethod(
     ...errorResponses(404, 409),
   ],
   [{ decorator: Body(), type: StartRunBody }, { decorator: Caller() }, { decorator: Res({ passthrough: true }) }],
-);
-decorateMethod(
-  RunsController,
-  'list',
-  [
-    Get(),
-    Roles(...READERS),
-    ApiOperation({ summary: 'list runs, newest first' }),
-    ApiResponse({ status: 200, description: 'run summaries', type: RunListEnvelope }),
-  ],
-  [{ decorator: Query(), type: ListRunsQuery }, { decorator: Caller() }],
 );
 decorateMethod(
   RunsController,

@@ -145,8 +145,21 @@ export class ListRunsQuery {
   declare readonly status?: RunStatus;
   declare readonly definition?: string;
   declare readonly limit?: number;
+  declare readonly cursor?: string;
+  declare readonly idempotencyKey?: string;
 }
 decorateProperty(ListRunsQuery, 'tenant', tenantQuery);
+decorateProperty(ListRunsQuery, 'cursor', [
+  IsOptional(),
+  Matches(/^[1-9]\d{0,15}$/, { message: '"cursor" must be the nextCursor of a previous page' }),
+  ApiPropertyOptional({ type: String, description: "the previous page's nextCursor: the runs after it" }),
+]);
+decorateProperty(ListRunsQuery, 'idempotencyKey', [
+  IsOptional(),
+  IsString({ message: '"idempotencyKey" must be a string of 1 to 200 characters' }),
+  Length(1, 200, { message: '"idempotencyKey" must be a string of 1 to 200 characters' }),
+  ApiPropertyOptional({ type: String, description: 'the run (one per definition) started with this idempotency key' }),
+]);
 decorateProperty(ListRunsQuery, 'status', [
   IsOptional(),
   IsIn(RUN_STATUSES, { message: `status must be one of ${RUN_STATUSES.join(', ')}` }),
