@@ -40,6 +40,15 @@ export function deepChain(n: number): Record<string, unknown> {
   return { id: `deep-${n}`, version: 1, name: `A ${n}-step chain`, steps };
 }
 
+/** `n` steps side by side, then one that needs them all: the 2,000-wide definition of the issue's quality bar. */
+export function wideFanOut(n: number): Record<string, unknown> {
+  const id = (i: number): string => `f${String(i).padStart(4, '0')}`;
+  const steps: Record<string, unknown> = {};
+  for (let i = 0; i < n; i++) steps[id(i)] = { worker: 'chat' };
+  steps.join = { worker: 'chat', needs: Array.from({ length: n }, (_, i) => id(i)) };
+  return { id: `wide-${n}`, version: 1, name: `${n} steps side by side, then a join`, steps };
+}
+
 /** A run that ends at once (its one gate is skipped by `when`): many of them fill the run list cheaply. */
 export const BULK = { id: 'console-bulk', version: 1, steps: { noop: { type: 'approval', when: '${{ false }}' } } };
 

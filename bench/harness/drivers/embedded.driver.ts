@@ -69,8 +69,7 @@ export function embeddedDriver(ctx: DriverContext): Driver {
     settings: () => ({
       store: 'SQLite (WAL, synchronous=FULL, group commit), one file',
       bus: 'in-process',
-      workers:
-        'one worker-sdk worker, concurrency 256, idempotency ledger in a SQLite file (SqliteLedger, WAL, synchronous=FULL, as npm start)',
+      workers: 'one worker-sdk worker, concurrency 256, in-memory idempotency ledger (as bench/embedded.bench.ts)',
       process: 'engine, workers and the closed loop in one Node process (a child of the bench)',
     }),
   };

@@ -1,12 +1,10 @@
-// Orchestron's embedded tier in one process, as `npm start` builds it: the Engine on the SQLite event store (WAL,
-// synchronous=FULL), the in-process bus, and a worker-SDK worker whose idempotency ledger is a SQLite file beside it
-// (the example workers' SqliteLedger), so a kill -9 does not forget what ran. Run by the bench as a child process
-// (so W4 can kill it and start another on the same files): node embedded.host.ts --data <dir> --effects <file>
+// Orchestron's embedded tier in one process, as bench/embedded.bench.ts builds it: the Engine on the SQLite event
+// store (WAL, synchronous=FULL), the in-process bus, and worker-SDK workers. Run by the bench as a child process
+// (so W4 can kill it and start another on the same file): node embedded.host.ts --data <dir> --effects <file>
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createInMemoryBus } from '@orchestron/bus';
-import { SqliteLedger } from '@orchestron/example-workers';
 import { Engine } from '@orchestron/runtime';
 import { createSqliteEventStore } from '@orchestron/store-sqlite';
 import { createWorker } from '@orchestron/worker-sdk';
@@ -28,7 +26,6 @@ const worker = createWorker({
   name: WORKER,
   bus,
   concurrency: 256,
-  ledger: new SqliteLedger(join(dataDir, 'worker-ledger.sqlite')),
   handlers: {
     execute: async (ctx) => {
       const input = ctx.input as { workMs?: number; count?: boolean } | null;
