@@ -12,35 +12,14 @@ import {
   stateOf,
   stepCompleted,
   stepFailed,
-  T0,
   workflow,
 } from './testing/decider-spec.ts';
-import { childRunIdOf, MAX_CHILD_DEPTH } from './child-runs.ts';
+import { at, CHILD, input, waiting } from './testing/child-fixtures.ts';
+import { MAX_CHILD_DEPTH } from './child-runs.ts';
 import { decide } from './decide.ts';
 import { effectsOf } from './effects.ts';
 import { fold } from './index.ts';
 import { outstanding } from './recovery.ts';
-
-const at = (ms: number) => ({ now: T0 + ms });
-const parentDef = (child: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) =>
-  workflow(
-    {
-      reserve: { worker: 'stock', compensate: { action: 'release' } },
-      provision: {
-        type: 'workflow',
-        needs: ['reserve'],
-        workflow: { id: 'provision-user', version: 2 },
-        input: { email: '${{ input.email }}', sku: '${{ steps.reserve.output.sku }}' },
-        ...child,
-      },
-      notify: { worker: 'mail', needs: ['provision'], input: { account: '${{ steps.provision.output.create }}' } },
-    },
-    { onFailure: 'compensate', ...extra },
-  );
-const input = { email: 'a@b.c' };
-const CHILD = childRunIdOf(RUN_ID, 'provision', 1);
-const waiting = (child: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) =>
-  play([], startRun(parentDef(child, extra), input), stepCompleted('reserve', { ...at(10), output: { sku: 'S-1' } }));
 
 describe("a workflow step's compensation", () => {
   const completed = () => play(waiting(), childOutcome('provision', 'completed', { ...at(60), output: { create: 1 } }));

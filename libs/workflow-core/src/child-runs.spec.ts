@@ -11,33 +11,12 @@ import {
   startRun,
   stepCompleted,
   stepFailed,
-  T0,
   workflow,
 } from './testing/decider-spec.ts';
+import { at, CHILD, input, parentDef, waiting } from './testing/child-fixtures.ts';
 import { childRunIdOf } from './child-runs.ts';
 import { effectsOf } from './effects.ts';
 import { outstanding } from './recovery.ts';
-
-const at = (ms: number) => ({ now: T0 + ms });
-const parentDef = (child: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) =>
-  workflow(
-    {
-      reserve: { worker: 'stock', compensate: { action: 'release' } },
-      provision: {
-        type: 'workflow',
-        needs: ['reserve'],
-        workflow: { id: 'provision-user', version: 2 },
-        input: { email: '${{ input.email }}', sku: '${{ steps.reserve.output.sku }}' },
-        ...child,
-      },
-      notify: { worker: 'mail', needs: ['provision'], input: { account: '${{ steps.provision.output.create }}' } },
-    },
-    { onFailure: 'compensate', ...extra },
-  );
-const input = { email: 'a@b.c' };
-const CHILD = childRunIdOf(RUN_ID, 'provision', 1);
-const waiting = (child: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) =>
-  play([], startRun(parentDef(child, extra), input), stepCompleted('reserve', { ...at(10), output: { sku: 'S-1' } }));
 
 describe('a workflow step', () => {
   it('starts its child with the mapped input, a run id derived from the run, the step and the attempt, one level deeper', () => {
