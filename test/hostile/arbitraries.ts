@@ -79,17 +79,29 @@ export const legalOddInput = fc
         fc.string({ maxLength: 8 }),
       )
       .filter((k) => k !== '__proto__'),
-    // The server refuses a "__proto__" key at any depth (json-limits), so legal input holds none, nested included.
-    fc.jsonValue({ maxDepth: 3 }).filter((value) => !holdsProtoKey(value)),
+    fc.jsonValue({ maxDepth: 3 }),
     { maxKeys: 6 },
-    // As it comes back from JSON: -0 is sent as 0.
   )
+  // The server refuses a "__proto__" key, and a "constructor" object with a "prototype" key, at any depth
+  // (json-limits), so legal input holds neither, nested included (seeds 1307786904 and -1205402253 found them).
+  .filter((meta) => !holdsRefusedKey(meta))
+  // As it comes back from JSON: -0 is sent as 0.
   .map((meta) => ({ vendor: 'acme', amount: 10, meta: JSON.parse(JSON.stringify(meta)) as unknown }));
 
-function holdsProtoKey(value: unknown): boolean {
+function holdsRefusedKey(value: unknown): boolean {
   if (typeof value !== 'object' || value === null) return false;
-  if (!Array.isArray(value) && Object.hasOwn(value, '__proto__')) return true;
-  return Object.values(value).some(holdsProtoKey);
+  if (!Array.isArray(value)) {
+    if (Object.hasOwn(value, '__proto__')) return true;
+    const ctor = (value as Record<string, unknown>)['constructor'];
+    if (
+      Object.hasOwn(value, 'constructor') &&
+      typeof ctor === 'object' &&
+      ctor !== null &&
+      Object.hasOwn(ctor, 'prototype')
+    )
+      return true;
+  }
+  return Object.values(value).some(holdsRefusedKey);
 }
 
 export const startDefects: fc.Arbitrary<HostileText> = fc.oneof(
