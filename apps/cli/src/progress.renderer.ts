@@ -64,7 +64,7 @@ export function summaryLine(run: RunView, options: RenderOptions = {}): string {
   }
 }
 
-/** Why flow control holds an attempt, in words. */
+/** Why flow control (or a lock) holds an attempt, in words. */
 export function heldText(held: NonNullable<StepView['held']>): string {
   switch (held.reason) {
     case 'breaker_open':
@@ -73,6 +73,10 @@ export function heldText(held: NonNullable<StepView['held']>): string {
       return `worker ${held.worker} is at its concurrency limit; it waits for a free slot`;
     case 'rate_limit':
       return `worker ${held.worker} is at its rate limit; it waits for its turn`;
+    case 'lock': {
+      const names = (held.locks ?? []).map((n) => JSON.stringify(n)).join(', ');
+      return `waits for lock${(held.locks?.length ?? 0) === 1 ? '' : 's'} ${names} (another step holds one; orchestron locks shows who)`;
+    }
     default:
       // A reason a newer server knows and this CLI does not: say it as it came.
       return `held by flow control on worker ${held.worker}: ${held.reason.replace(/_/g, ' ')}`;

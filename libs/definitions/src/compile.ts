@@ -55,6 +55,7 @@ type RawStep = {
   match?: string;
   workflow?: { id: string; version?: number };
   parentClosePolicy?: 'cancel' | 'abandon';
+  locks?: { name: string; mode?: 'exclusive' | 'shared' }[];
 };
 type RawDefinition = {
   id: string;
@@ -118,6 +119,9 @@ export function compileDefinition(raw: unknown): CompiledDefinition {
       ...escalation(step, timeoutMs),
       ...(type === 'event' ? { wait: { event: step.event ?? '', match: unwrapExpression(step.match ?? '') } } : {}),
       ...(type === 'workflow' ? { child: childOf(step) } : {}),
+      ...(step.locks !== undefined
+        ? { locks: step.locks.map((l) => ({ name: l.name, mode: l.mode ?? 'exclusive' })) }
+        : {}),
     };
   }
   return {

@@ -8,6 +8,8 @@ export type {
   DefinitionIssue,
   Jitter,
   JoinPolicy,
+  LockDeclaration,
+  LockMode,
   OnFailure,
   OnTimeout,
   ParentClosePolicy,
@@ -35,7 +37,7 @@ export {
 } from './expressions.ts';
 export { EXPRESSION_LIMITS } from './expression-budget.ts';
 export { parseDuration, formatDuration } from './duration.ts';
-export { budgetSchema, definitionSchema } from './schema.ts';
+export { budgetSchema, definitionSchema, MAX_LOCK_NAME, MAX_STEP_LOCKS } from './schema.ts';
 export { IDENTIFIER_PATTERN } from './schema.ts';
 export { IDENTIFIER_RULE, identifierProblem, isIdentifier, TENANT_PATTERN, TENANT_RULE } from './identifier.ts';
 export { QUOTE_MAX_CHARS, quoteForMessage } from './quote.ts';

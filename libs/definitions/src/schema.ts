@@ -22,6 +22,9 @@ const identifier = { type: 'string', pattern: IDENTIFIER_PATTERN };
 export const MAX_EVENT_NAME = 200;
 /** At most this many assignees an approval escalates to. */
 export const MAX_ESCALATE_TO = 32;
+/** At most this many locks one step takes, and how long a lock's name may be once rendered. */
+export const MAX_STEP_LOCKS = 8;
+export const MAX_LOCK_NAME = 200;
 
 const retry = {
   type: 'object',
@@ -111,6 +114,27 @@ const step = {
       enum: ['cancel', 'abandon'],
       description:
         'A workflow step: what happens to its child run still going when the parent ends first (cancelled, failed, compensating): cancel it (the default) or let it run on.',
+    },
+    locks: {
+      type: 'array',
+      minItems: 1,
+      maxItems: MAX_STEP_LOCKS,
+      description:
+        'A task step: resource locks it takes, in this order, before it is sent to its worker, and holds until the step (or its compensation) ends. Granted across runs of the tenant in FIFO order; a cycle of waits fails the youngest waiter with LOCK.DEADLOCK.',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name'],
+        properties: {
+          name: {
+            type: 'string',
+            minLength: 1,
+            maxLength: MAX_LOCK_NAME,
+            description: 'The lock, e.g. account-${{ input.accountId }}; ${{ }} parts are CEL expressions.',
+          },
+          mode: { enum: ['exclusive', 'shared'], default: 'exclusive' },
+        },
+      },
     },
     escalateTo: {
       type: 'array',

@@ -25,6 +25,7 @@ export type RawStep = {
   onTimeout?: unknown;
   workflow?: unknown;
   parentClosePolicy?: unknown;
+  locks?: unknown;
 };
 
 export function needsOf(step: RawStep | undefined): string[] {

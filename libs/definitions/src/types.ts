@@ -69,6 +69,16 @@ export interface CompiledStep {
   readonly wait?: EventWait;
   /** A workflow step's child: present exactly on workflow steps (so other steps' fingerprints are unchanged). */
   readonly child?: ChildWorkflow;
+  /** The locks a task step takes before it is sent, in order: present exactly when it declares some. */
+  readonly locks?: readonly LockDeclaration[];
+}
+
+export type LockMode = 'exclusive' | 'shared';
+
+/** A lock a step takes: `name` is a template (`account-${{ input.id }}`), rendered when the attempt is sent. */
+export interface LockDeclaration {
+  readonly name: string;
+  readonly mode: LockMode;
 }
 
 /** What happens to a child still running when its parent ends first (Temporal's name for it). */

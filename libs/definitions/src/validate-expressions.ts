@@ -71,6 +71,13 @@ function sitesOf(id: string, step: RawStep): Site[] {
     sites.push({ path: `${at}/match`, source: unwrapExpression(step.match), compensation: false, guards: whenGuards });
   for (const e of templateExpressions(step.input, `${at}/input`))
     sites.push({ ...e, compensation: false, guards: whenGuards });
+  // Rendered when an attempt is sent, and again for its compensation: only what is settled by then.
+  if (Array.isArray(step.locks))
+    step.locks.forEach((lock: unknown, i) => {
+      const name = lock !== null && typeof lock === 'object' ? (lock as { name?: unknown }).name : undefined;
+      for (const e of templateExpressions(name, `${at}/locks/${i}/name`))
+        sites.push({ ...e, compensation: false, guards: whenGuards });
+    });
   if (step.compensate && typeof step.compensate === 'object') {
     for (const e of templateExpressions(step.compensate.input, `${at}/compensate/input`))
       sites.push({ ...e, compensation: true, guards: NONE });

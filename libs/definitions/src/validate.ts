@@ -9,6 +9,7 @@ import { findCycles } from './step-graph.ts';
 import type { RawStep } from './step-graph.ts';
 import { checkEventFields } from './event-step-checks.ts';
 import { checkWorkflowFields } from './workflow-step-checks.ts';
+import { checkLockFields } from './lock-checks.ts';
 import { checkSchedules } from './schedule-schema.ts';
 import { checkExpressions, suggest } from './validate-expressions.ts';
 import type { DefinitionIssue } from './types.ts';
@@ -63,6 +64,7 @@ function checkStep(id: string, step: RawStep, ids: Set<string>, issues: Definiti
   const isWorkflow = step.type === 'workflow';
   checkEventFields(step, at, issues);
   checkWorkflowFields(step, at, issues);
+  checkLockFields(step, at, issues);
   if (isApproval && step.worker !== undefined)
     issues.push({ path: `${at}/worker`, message: 'an approval step is a human gate and takes no worker' });
   if (!isApproval && !isEvent && !isWorkflow && step.worker === undefined)

@@ -8,6 +8,7 @@ import type { FlowControl } from './flow-control.ts';
 import type { FlowDispatch } from './flow-dispatch.ts';
 import type { GovernanceClient } from './governance-client.ts';
 import type { Logger } from './ports.ts';
+import type { ResourceLocks } from './resource-locks.ts';
 import type { TimerWheel } from './timers.ts';
 
 export interface EffectRunnerOptions {
@@ -22,6 +23,8 @@ export interface EffectRunnerOptions {
   readonly awaitEvent: (state: RunData, wait: Extract<Effect, { type: 'AwaitEvent' }>['data']) => void;
   /** Starts, cancels and compensates child runs, and reports a child's end to its parent (in the background). */
   readonly children: ChildRuns;
+  /** Lets a step's locks go when it ends (in the background). */
+  readonly locks: ResourceLocks;
 }
 
 type Outgoing = { key: string; value: StepCommandMessage; headers: Record<string, string> };
@@ -104,6 +107,9 @@ export class EffectRunner {
           if (worker) touched.add(worker);
           break;
         }
+        case 'ReleaseLocks':
+          this.options.locks.release(state, effect.data.stepId, effect.data.phase);
+          break;
         case 'RunEnded':
           for (const worker of dispatch.forgetRun(state.runId)) touched.add(worker);
           // Every per-run loop ends with the run: a governance retry would otherwise fire for a cancelled run.

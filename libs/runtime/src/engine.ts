@@ -5,8 +5,8 @@ import type { EventStore, RecordedEvent, Subscription } from '@orchestron/event-
 import { followEventFeed } from './event-feed.ts';
 import type { EventFeedRequest, FeedEvent } from './event-feed.ts';
 import { withSpan } from '@orchestron/telemetry';
-import { isStarted, isTerminalRun } from '@orchestron/workflow-core';
-import type { Command, RunData, RunState, Timer } from '@orchestron/workflow-core';
+import { fold, isStarted, isTerminalRun } from '@orchestron/workflow-core';
+import type { Command, Effect, RunData, RunState, Timer } from '@orchestron/workflow-core';
 import { ChildRuns } from './child-runs.ts';
 import type { DefinitionRegistry } from './definition-registry.ts';
 import { commandTopicsOf } from './command-topics.ts';
@@ -22,6 +22,8 @@ import { describeError, silentLogger, systemClock } from './ports.ts';
 import type { Clock, Ids, Logger } from './ports.ts';
 import { ReadSide } from './read-side.ts';
 import { Rebalance } from './rebalance.ts';
+import { LockTableStore } from './lock-table-store.ts';
+import { ResourceLocks } from './resource-locks.ts';
 import { recordRefusal } from './refusals.ts';
 import { replay } from './replay.ts';
 import { runSnapshotsFor } from './run-snapshots.ts';
@@ -31,7 +33,7 @@ import type { RunIndex, RunFilter, RunSummary } from './run-index.ts';
 import type { RunWaitRequest, RunWaitResult } from './run-waits.ts';
 import { runStream } from './run-index.ts';
 import { RunCommands } from './run-commands.ts';
-import type { Applied } from './run-commands.ts';
+import type { AppendPlan, Applied } from './run-commands.ts';
 import { handleRunMessage } from './run-messages.ts';
 import type { MessageTarget } from './run-messages.ts';
 import { scheduleServiceOf } from './schedule-service.ts';
@@ -71,6 +73,7 @@ export class Engine implements RunService {
   private readonly rebalance: Rebalance;
   private readonly correlator: EventCorrelator;
   private readonly children: ChildRuns;
+  private readonly locks: ResourceLocks;
   private readonly scheduler: Scheduler | null;
   private subscription: BusSubscription | undefined;
   private scheduleService: ScheduleService | undefined;
@@ -114,7 +117,7 @@ export class Engine implements RunService {
       metadata: options.metadata ?? {},
       observer: options.observer,
       snapshots: runSnapshotsFor(this.store, this.logger, options.runSnapshots),
-      plan: (runId, command, after, effects) => this.dispatch.plan(runId, command, after, effects),
+      plan: (runId, command, after, effects) => this.planAppend(runId, command, after, effects),
     });
     this.governance = new GovernanceClient({
       check: options.governance,
@@ -162,6 +165,13 @@ export class Engine implements RunService {
       load: async (runId) => replay(await this.store.readStream(runStream(runId))),
       apply: (runId, command) => this.apply(runId, command, {}),
     });
+    this.locks = new ResourceLocks({
+      table: new LockTableStore(this.store),
+      clock: this.clock,
+      logger: this.logger,
+      apply: (runId, command) => this.apply(runId, command, {}),
+      load: async (runId) => replay(await this.store.readStream(runStream(runId))),
+    });
     this.effects = new EffectRunner({
       bus: this.bus,
       flow: this.flow,
@@ -180,6 +190,7 @@ export class Engine implements RunService {
           key,
         }),
       children: this.children,
+      locks: this.locks,
     });
     this.rebalance = new Rebalance({
       store: this.store,
@@ -193,6 +204,7 @@ export class Engine implements RunService {
       timers: this.timers,
       logger: this.logger,
       children: this.children,
+      locks: this.locks,
       stopped: () => this.stopped,
     });
     // Fires the schedules of the partitions this instance owns (all of them in one process).
@@ -275,6 +287,7 @@ export class Engine implements RunService {
       );
     }
     await this.rebalance.settled();
+    await this.locks.reconcile();
     this.scheduler?.start();
     return { recovered: this.rebalance.recovered };
   }
@@ -308,6 +321,7 @@ export class Engine implements RunService {
     await this.rebalance.settled();
     await this.correlator.stop();
     await this.children.stop();
+    await this.locks.stop();
     await this.commands.drained();
     this.timers.clear();
   }
@@ -378,6 +392,31 @@ export class Engine implements RunService {
   /** Governance checks waiting to be tried again (none may be left for a run that has ended). */
   get scheduledGovernanceRetries(): number {
     return this.governance.scheduledRetries;
+  }
+
+  /** Before an append: attempts whose locks are not held yet are held for them, the rest go through flow control. */
+  private planAppend(runId: string, command: Command, after: RunData, effects: readonly Effect[]): AppendPlan {
+    const locked = this.locks.plan(runId, after, effects);
+    const state =
+      locked.extra.length > 0
+        ? (fold(
+            locked.extra.map((d) => d.event),
+            after,
+          ) as RunData)
+        : after;
+    const flowed = this.dispatch.plan(runId, command, state, locked.effects);
+    return {
+      extra: [...locked.extra, ...flowed.extra],
+      effects: flowed.effects,
+      commit: () => {
+        locked.commit();
+        flowed.commit();
+      },
+      rollback: () => {
+        locked.rollback();
+        flowed.rollback();
+      },
+    };
   }
 
   private apply(runId: string, command: Command, metadata: Readonly<Record<string, string>>): Promise<Applied> {

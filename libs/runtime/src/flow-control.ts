@@ -8,7 +8,10 @@ import {
   onDispatched,
   onOutcome,
 } from '@orchestron/workflow-core';
-import type { FlowGateConfig, HoldReason, WorkerFlowState } from '@orchestron/workflow-core';
+import type { FlowGateConfig, HoldReason as AnyHoldReason, WorkerFlowState } from '@orchestron/workflow-core';
+
+/** What flow control holds attempts for; a lock hold is the lock table's (resource-locks.ts), not a worker's. */
+export type HoldReason = Exclude<AnyHoldReason, 'lock'>;
 
 /** Flow-control settings: defaults for every worker name, and overrides per worker name. */
 export interface FlowControlSettings {

@@ -7,6 +7,11 @@ import type { Clock, Logger } from './ports.ts';
 import type { AppendPlan, Applied, Decided } from './run-commands.ts';
 
 const RELEASE_RETRY_MS = 1_000;
+const FLOW_ACTOR = 'system:flow-control';
+
+function releasedByGate(cause: Command): boolean {
+  return cause.type === 'ReleaseStep' && cause.metadata.actor === FLOW_ACTOR;
+}
 
 export interface FlowDispatchOptions {
   readonly flow: FlowControl;
@@ -34,8 +39,8 @@ export class FlowDispatch {
   }
 
   /**
-   * Asks the gate about each send before the append; refused ones become holds in the same append. A release was
-   * admitted by the gate when it was taken off the queue, so it is not asked again.
+   * Asks the gate about each send before the append; refused ones become holds in the same append. A release by the
+   * gate was admitted when it was taken off the queue, so it is not asked again; a release by the lock table is.
    */
   plan(runId: string, cause: Command, after: RunData, effects: readonly Effect[]): AppendPlan {
     const { flow, clock } = this.options;
@@ -45,7 +50,7 @@ export class FlowDispatch {
     const kept: Effect[] = [];
     let state = after;
     for (const effect of effects) {
-      if (effect.type !== 'SendStep' || cause.type === 'ReleaseStep' || !this.options.owns(runId)) {
+      if (effect.type !== 'SendStep' || releasedByGate(cause) || !this.options.owns(runId)) {
         kept.push(effect);
         continue;
       }
@@ -60,7 +65,7 @@ export class FlowDispatch {
       const command: Command = {
         type: 'HoldStep',
         data: { stepId, attempt, phase, reason: gate.reason, worker },
-        metadata: { now: clock.now(), actor: 'system:flow-control' },
+        metadata: { now: clock.now(), actor: FLOW_ACTOR },
       };
       const decision = decide(command, state);
       state = fold(decision.events, state) as RunData;
@@ -122,7 +127,7 @@ export class FlowDispatch {
     const command: Command = {
       type: 'ReleaseStep',
       data: { stepId: held.stepId, attempt: held.attempt, phase: held.phase },
-      metadata: { now: clock.now(), actor: 'system:flow-control' },
+      metadata: { now: clock.now(), actor: FLOW_ACTOR },
     };
     this.options.release(held.runId, command).then(
       ({ effects }) => {

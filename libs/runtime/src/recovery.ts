@@ -7,6 +7,7 @@ import type { EffectRunner } from './effect-runner.ts';
 import type { FlowControl } from './flow-control.ts';
 import type { FlowDispatch } from './flow-dispatch.ts';
 import type { Logger } from './ports.ts';
+import type { ResourceLocks } from './resource-locks.ts';
 import type { RunCommands } from './run-commands.ts';
 import { runStream } from './run-index.ts';
 
@@ -18,6 +19,7 @@ export interface RecoveryDeps {
   readonly dispatch: FlowDispatch;
   readonly logger: Logger;
   readonly children: ChildRuns;
+  readonly locks: ResourceLocks;
 }
 
 /**
@@ -26,7 +28,7 @@ export interface RecoveryDeps {
  * no longer waits for it. What to do again is the domain's answer (`outstanding`).
  */
 export async function recoverRun(deps: RecoveryDeps, runId: string): Promise<void> {
-  const { store, commands, effects, flow, dispatch, logger, children } = deps;
+  const { store, commands, effects, flow, dispatch, logger, children, locks } = deps;
   await commands.serial(runId, async () => {
     const recorded = await store.readStream(runStream(runId));
     const {
@@ -41,6 +43,15 @@ export async function recoverRun(deps: RecoveryDeps, runId: string): Promise<voi
     const again: Effect[] = [...asks, ...awaits, ...waitedFor];
     children.closeIfOrphaned(state);
     for (const { data, held } of sends) {
+      if (held?.reason === 'lock') {
+        // The table answers from what it has: a wait goes on, a grant whose release was lost releases now.
+        locks.request(
+          { tenant: state.tenant, runId, stepId: data.stepId, phase: data.phase },
+          data.attempt,
+          data.locks ?? [],
+        );
+        continue;
+      }
       if (held) {
         const { stepId, attempt, phase, worker } = data;
         flow.hold({ runId, stepId, attempt, phase, worker, reason: held.reason });

@@ -38,7 +38,8 @@ export interface StepView {
     error: { code: string; message: string } | null;
   } | null;
   /** Set while flow control holds the attempt (the worker's breaker is open, or it is at its concurrency limit). */
-  readonly held: { reason: string; worker: string; since: string } | null;
+  /** `locks`: on a lock hold, the locks the attempt takes (the lock table, GET /v1/locks, says who holds them). */
+  readonly held: { reason: string; worker: string; since: string; locks?: readonly string[] } | null;
   /** Approval steps only: who may decide the gate now (empty: any operator), its escalateTo included once escalated. */
   readonly assignees?: readonly string[];
   /** Approval steps only: whom the waiting gate's timeout escalated it to; null before, and once it is decided. */
@@ -150,7 +151,9 @@ function waitView(st: StepState | undefined): StepView['waitsFor'] {
 }
 
 function heldView(held: Hold | null): StepView['held'] {
-  return held ? { reason: held.reason, worker: held.worker, since: new Date(held.since).toISOString() } : null;
+  if (held === null) return null;
+  const view = { reason: held.reason, worker: held.worker, since: new Date(held.since).toISOString() };
+  return held.locks !== undefined ? { ...view, locks: held.locks } : view;
 }
 
 function failureOf(run: RunData): RunView['failure'] {

@@ -8,6 +8,7 @@ import type { StepError, WorkflowEvent } from './messages.ts';
 import { startWaiting } from './event-waits.ts';
 import { startChild } from './child-runs.ts';
 import { evaluateJoin, governanceTimeoutOf } from './policies.ts';
+import { renderLocks } from './step-locks.ts';
 import { isGoverned } from './state.ts';
 import type { PendingStep, RetryScheduledStep, RunData } from './state.ts';
 
@@ -125,8 +126,11 @@ export function dispatch(s: RunData, def: CompiledStep, st: Undispatched, now: n
   const input = resolveInput(s, def, st);
   if (!input.ok) return [failStep(def.id, st.attempt, input.error, now)];
   if (def.type === 'workflow') return startChild(s, def, st, input.value, now);
+  const locks = renderLocks(s, def.id);
+  if (!locks.ok) return [failStep(def.id, st.attempt, locks.error, now)];
   const attempt = st.attempt + 1;
-  return dispatchEvents(s, def.id, 'execute', attempt, def.worker ?? '', def.action, input.value, def.timeoutMs, now);
+  const { worker, action, timeoutMs } = def;
+  return dispatchEvents(s, def.id, 'execute', attempt, worker ?? '', action, input.value, timeoutMs, now, locks.value);
 }
 
 type Resolved = { ok: true; value: unknown } | { ok: false; error: StepError };

@@ -10,6 +10,8 @@ import { hold, release } from './holds.ts';
 import type { Command, WorkflowEvent } from './messages.ts';
 import { cancel, compensate, decideGate, pause, resume, retryStep, skipStep } from './operator-commands.ts';
 import { react } from './react.ts';
+import { failLockWait } from './lock-waits.ts';
+import { lockEffects } from './step-locks.ts';
 import { redrive } from './redrive.ts';
 import { raiseBudget } from './usage.ts';
 import { DEFAULT_TENANT, isStarted } from './state.ts';
@@ -38,9 +40,10 @@ export function decide(command: Command, state: RunState): Decision {
   const handled = handle(command, state);
   if (isUnapplied(handled)) return { events: [], effects: [], unapplied: handled };
   const events = settle(handled, command, state);
+  const after = events.reduce(evolve, state);
   return {
     events,
-    effects: [...events.flatMap(effectsOf), ...parentEffects(events.reduce(evolve, state), events)],
+    effects: [...events.flatMap(effectsOf), ...lockEffects(state, after), ...parentEffects(after, events)],
     unapplied: events.length === 0 ? ignore('nothing_new', `${command.type} changed nothing`) : null,
   };
 }
@@ -102,6 +105,8 @@ function handle(command: Command, state: RunState): WorkflowEvent[] | Unapplied 
       return orMoot(hold(s, command.data, now), command);
     case 'ReleaseStep':
       return orMoot(release(s, command.data, now), command);
+    case 'FailLockWait':
+      return failLockWait(s, command.data, now);
     case 'Approve':
     case 'Reject':
       return decideGate(s, command, by, now);
@@ -184,6 +189,7 @@ function isReport(command: Command): boolean {
     command.type === 'FireTimer' ||
     command.type === 'DeliverEvent' ||
     command.type === 'HoldStep' ||
-    command.type === 'ReleaseStep'
+    command.type === 'ReleaseStep' ||
+    command.type === 'FailLockWait'
   );
 }

@@ -10,7 +10,7 @@ type Dispatched = Extract<WorkflowEvent, { type: 'StepDispatched' }>['data'];
 /** What a step command to a worker is made from. */
 export type SendData = Pick<
   Dispatched,
-  'stepId' | 'attempt' | 'phase' | 'worker' | 'action' | 'input' | 'idempotencyKey' | 'timeoutAt'
+  'stepId' | 'attempt' | 'phase' | 'worker' | 'action' | 'input' | 'idempotencyKey' | 'timeoutAt' | 'locks'
 >;
 
 /**
@@ -68,6 +68,11 @@ export type Effect =
         readonly workerFailed: boolean;
       };
     }
+  /**
+   * A step with locks ended (or its compensation did, or the run): the lock table lets them go, and grants them to
+   * the next waiters. Decided from the state before and after (step-locks.ts), so every way a step ends says so.
+   */
+  | { readonly type: 'ReleaseLocks'; readonly data: { readonly stepId: string; readonly phase: Phase } }
   /** The run is over: nothing of it may stay armed or held. */
   | { readonly type: 'RunEnded'; readonly data: { readonly status: RunStatus } };
 
@@ -230,8 +235,9 @@ export function effectsOf(event: WorkflowEvent): Effect[] {
 }
 
 function sendStep(d: SendData): Effect {
-  const { stepId, attempt, phase, worker, action, input, idempotencyKey, timeoutAt } = d;
-  return { type: 'SendStep', data: { stepId, attempt, phase, worker, action, input, idempotencyKey, timeoutAt } };
+  const { stepId, attempt, phase, worker, action, input, idempotencyKey, timeoutAt, locks } = d;
+  const data = { stepId, attempt, phase, worker, action, input, idempotencyKey, timeoutAt };
+  return { type: 'SendStep', data: locks !== undefined ? { ...data, locks } : data };
 }
 
 function settled(phase: Phase, stepId: string, attempt: number, workerFailed: boolean): Effect {

@@ -54,4 +54,6 @@ export const StepErrorCodes = {
   childNotStarted: 'CHILD.NOT_STARTED',
   /** A workflow step would start a child deeper than MAX_CHILD_DEPTH: a definition that starts itself, in a cycle. */
   childDepthExceeded: 'CHILD.DEPTH_EXCEEDED',
+  /** A step waited for a lock in a cycle of waits, and was the youngest waiter in it (details: the cycle). */
+  lockDeadlock: 'LOCK.DEADLOCK',
 } as const;

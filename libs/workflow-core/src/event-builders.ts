@@ -2,7 +2,7 @@
 import { ExpressionBudgetError, ExpressionError } from '@orchestron/definitions';
 import type { ExpressionContext } from '@orchestron/definitions';
 import { StepErrorCodes } from './errors.ts';
-import type { Phase, StepError, Timer, WorkflowEvent } from './messages.ts';
+import type { LockClaim, Phase, StepError, Timer, WorkflowEvent } from './messages.ts';
 import { outputOf } from './state.ts';
 import type { RunData } from './state.ts';
 
@@ -16,13 +16,15 @@ export function dispatchEvents(
   input: unknown,
   timeoutMs: number | null,
   now: number,
+  locks: readonly LockClaim[] = [],
 ): WorkflowEvent[] {
   const idempotencyKey = idempotencyKeyOf(s.runId, stepId, phase, attempt);
   const timeoutAt = timeoutMs === null ? null : now + timeoutMs;
+  const taken = locks.length > 0 ? { locks } : {};
   const events: WorkflowEvent[] = [
     {
       type: 'StepDispatched',
-      data: { stepId, attempt, phase, worker, action, input, idempotencyKey, timeoutAt, at: now },
+      data: { stepId, attempt, phase, worker, action, input, idempotencyKey, timeoutAt, ...taken, at: now },
     },
   ];
   if (timeoutAt !== null)

@@ -152,10 +152,10 @@ function apply(s: RunData, event: WorkflowEvent): RunData {
       return moveStep(s, d.stepId, (st) => toRunning(st, d.attempt, d.input, d.at));
     }
     case 'StepHeld': {
-      const { stepId, attempt, phase, reason, worker, at } = event.data;
+      const { stepId, attempt, phase, reason, worker, at, locks } = event.data;
       // Disarmed, not paused: a release starts the attempt's clock again from the moment it can really go out.
       const disarmed = dropKinds(s, stepId, phase, ['attempt_timeout', 'heartbeat_timeout'], attempt);
-      const held = { reason, worker, since: at };
+      const held = { reason, worker, since: at, ...(locks !== undefined ? { locks } : {}) };
       if (phase === 'compensate') return compensation(disarmed, stepId, { held });
       // As at CompensationStarted: an attempt that never reached a worker is dropped, not sent only to be undone.
       return s.phase === 'compensate'

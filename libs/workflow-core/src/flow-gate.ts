@@ -45,7 +45,7 @@ export type Admission =
   | { readonly admitted: true; readonly probe: number | null; readonly state: WorkerFlowState }
   | {
       readonly admitted: false;
-      readonly reason: HoldReason;
+      readonly reason: Exclude<HoldReason, 'lock'>;
       readonly retryAt: number | null;
       readonly state: WorkerFlowState;
     };

@@ -4,7 +4,8 @@
  * does not time out while it waits, and so a restart knows what is held. Like worker reports, hold and release
  * commands that do not apply (an attempt not out, already held, not held) produce no events.
  */
-import type { Command, Phase, WorkflowEvent } from './messages.ts';
+import type { Command, LockClaim, Phase, WorkflowEvent } from './messages.ts';
+import { locksField, renderLocks } from './step-locks.ts';
 import { idempotencyKeyOf, schedule, timerId } from './event-builders.ts';
 import { attemptIsOut, heldOf, stepAt } from './state.ts';
 import type { Hold, RunData } from './state.ts';
@@ -13,11 +14,12 @@ type HoldData = Extract<Command, { type: 'HoldStep' }>['data'];
 type ReleaseData = Extract<Command, { type: 'ReleaseStep' }>['data'];
 
 export function hold(s: RunData, data: HoldData, now: number): WorkflowEvent[] {
-  const { stepId, attempt, phase, reason, worker } = data;
+  const { stepId, attempt, phase, reason, worker, locks } = data;
   if (!attemptIsOut(s, stepId, attempt, phase) || holdOf(s, stepId, phase) !== null) return [];
   // A worker that reported the attempt started has it: there is nothing left to hold back.
   if (phase === 'execute' && stepAt(s, stepId, 'running')?.startedAt !== null) return [];
-  return [{ type: 'StepHeld', data: { stepId, attempt, phase, reason, worker, at: now } }];
+  const waits = locks !== undefined && locks.length > 0 ? { locks } : {};
+  return [{ type: 'StepHeld', data: { stepId, attempt, phase, reason, worker, ...waits, at: now } }];
 }
 
 export function release(s: RunData, data: ReleaseData, now: number): WorkflowEvent[] {
@@ -35,6 +37,12 @@ export function implicitRelease(
   now: number,
 ): WorkflowEvent[] {
   return holdOf(s, stepId, phase) === null ? [] : released(s, stepId, attempt, phase, false, now);
+}
+
+/** The locks a released attempt takes (rendered as when it was dispatched: they read only settled steps). */
+function locksOf(s: RunData, stepId: string): { locks?: readonly LockClaim[] } {
+  const rendered = renderLocks(s, stepId);
+  return rendered.ok ? locksField(rendered.value) : {};
 }
 
 function holdOf(s: RunData, stepId: string, phase: Phase): Hold | null {
@@ -78,6 +86,7 @@ function released(
         input: target.input,
         idempotencyKey: idempotencyKeyOf(s.runId, stepId, phase, attempt),
         timeoutAt,
+        ...locksOf(s, stepId),
         send,
         at: now,
       },

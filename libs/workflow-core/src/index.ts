@@ -70,6 +70,7 @@ export type {
   GovernanceDecisionCode,
   GovernanceOutcome,
   HoldReason,
+  LockClaim,
   OperatorCommandType,
   Phase,
   RunFork,
@@ -139,3 +140,17 @@ export type {
   ScheduleState,
 } from './schedule.ts';
 export { decideSchedule, isDue, nextFireOf, specProblem } from './schedule-decide.ts';
+export {
+  compatible,
+  evolveLockTable,
+  holdsAll,
+  initialLockTable,
+  lockKey,
+  ownerKey,
+  releaseLocks,
+  requestLocks,
+} from './lock-table.ts';
+export type { LockEntry, LockMode, LockOwner, LockTableEvent, LockTableState, OwnerEntry } from './lock-table.ts';
+export { blockersOf, describeCycle, findCycle } from './lock-cycles.ts';
+export type { CycleLink } from './lock-cycles.ts';
+export { holdsLocks, renderLocks } from './step-locks.ts';

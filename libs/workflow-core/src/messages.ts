@@ -1,4 +1,4 @@
-import type { Budget, CompiledDefinition, ParentClosePolicy } from '@orchestron/definitions';
+import type { Budget, CompiledDefinition, LockDeclaration, ParentClosePolicy } from '@orchestron/definitions';
 
 /** Every command carries the time it is decided at; the core never reads a clock. */
 export interface CommandMetadata {
@@ -7,8 +7,15 @@ export interface CommandMetadata {
 }
 
 export type Phase = 'execute' | 'compensate';
-/** Why the runtime could not send a dispatched attempt yet: its worker's breaker is open, or the worker is at its limit. */
-export type HoldReason = 'breaker_open' | 'concurrency_limit' | 'rate_limit';
+/**
+ * Why the runtime could not send a dispatched attempt yet: its worker's breaker is open, the worker is at its limit
+ * or its rate, or the step waits for a lock another step holds.
+ */
+export type HoldReason = 'breaker_open' | 'concurrency_limit' | 'rate_limit' | 'lock';
+/** A lock an attempt takes before it is sent: the step's declaration with its name rendered (see step-locks.ts). */
+export type LockClaim = LockDeclaration;
+/** What an attempt held for its locks waits for: the names, in the order it takes them. */
+type Waits = { readonly locks?: readonly string[] };
 export type GovernanceOutcome = 'allow' | 'deny' | 'require_approval';
 /**
  * Set only on a deny no policy took: governance could not evaluate the request at all (Cedar refused it). The step
@@ -120,8 +127,13 @@ export type Command =
   | Msg<'RecordChildOutcome', ChildOutcome>
   /** The parent of this completed child run compensates the step that started it: this run compensates too. */
   | Msg<'CompensateForParent', OperatorData>
-  | Msg<'HoldStep', Report & { readonly reason: HoldReason; readonly worker: string }>
+  | Msg<'HoldStep', Report & Waits & { readonly reason: HoldReason; readonly worker: string }>
   | Msg<'ReleaseStep', Report>
+  /** The lock table broke a cycle of waits by failing this held attempt, the youngest waiter in it (step-locks.ts). */
+  | Msg<
+      'FailLockWait',
+      Report & { readonly code: 'LOCK.DEADLOCK'; readonly message: string; readonly cycle: readonly string[] }
+    >
   | Msg<'Approve', OperatorData & { readonly stepId: string }>
   | Msg<'Reject', OperatorData & { readonly stepId: string }>
   | Msg<'Pause', OperatorData>
@@ -296,11 +308,13 @@ export type WorkflowEvent =
         readonly input: unknown;
         readonly idempotencyKey: string;
         readonly timeoutAt: number | null;
+        /** The locks the attempt takes before it is sent; present only on a step that declares some. */
+        readonly locks?: readonly LockClaim[];
         readonly at: number;
       }
     >
   /** The runtime could not send the attempt; its timers are disarmed until it is released. */
-  | Ev<'StepHeld', Report & { readonly reason: HoldReason; readonly worker: string; readonly at: number }>
+  | Ev<'StepHeld', Report & Waits & { readonly reason: HoldReason; readonly worker: string; readonly at: number }>
   /**
    * The attempt may go out now, with fresh timers. It carries what `StepDispatched` carries, so the runtime can send
    * the command from this event alone; `send: false` when a worker's report showed it already has the attempt.
@@ -313,6 +327,7 @@ export type WorkflowEvent =
         readonly input: unknown;
         readonly idempotencyKey: string;
         readonly timeoutAt: number | null;
+        readonly locks?: readonly LockClaim[];
         readonly send: boolean;
         readonly at: number;
       }

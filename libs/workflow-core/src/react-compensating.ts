@@ -2,6 +2,7 @@
 import { renderTemplate } from '@orchestron/definitions';
 import { compensateChild, isUndoable } from './child-runs.ts';
 import { context, dispatchEvents, expressionError } from './event-builders.ts';
+import { renderLocks } from './step-locks.ts';
 import type { StepError, WorkflowEvent } from './messages.ts';
 import { downstreamOf } from './policies.ts';
 import { stepAt } from './state.ts';
@@ -75,7 +76,10 @@ function dispatchCompensation(s: RunData, stepId: string, attempt: number, now: 
       },
     ];
   }
-  return dispatchEvents(s, stepId, 'compensate', attempt, comp.worker, comp.action, input, comp.timeoutMs, now);
+  const locks = renderLocks(s, stepId);
+  if (!locks.ok) return [{ type: 'CompensationFailed', data: { stepId, attempt, error: locks.error, at: now } }];
+  const { worker, action, timeoutMs } = comp;
+  return dispatchEvents(s, stepId, 'compensate', attempt, worker, action, input, timeoutMs, now, locks.value);
 }
 
 function isSettled(status: string | undefined): boolean {

@@ -24,6 +24,8 @@ export interface Hold {
   readonly reason: HoldReason;
   readonly worker: string;
   readonly since: number;
+  /** A lock hold: the locks the attempt takes, in order (the lock table says which it still waits for). */
+  readonly locks?: readonly string[];
 }
 
 export interface GovernanceRuling {

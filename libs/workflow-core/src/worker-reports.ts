@@ -246,7 +246,7 @@ function governanceDecided(s: RunData, data: Report<'RecordGovernanceDecision'>[
 }
 
 /** A failed attempt retries after backoff while its budget lasts and the error allows; otherwise the step or compensation fails. */
-function attemptFailed(
+export function attemptFailed(
   s: RunData,
   stepId: string,
   attempt: number,
