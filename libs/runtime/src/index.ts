@@ -57,3 +57,6 @@ export {
 export type { CreateScheduleRequest, ScheduleFireView, ScheduleServiceDeps, ScheduleView } from './schedule-service.ts';
 export { SCHEDULE_DIRECTORY, SCHEDULE_STREAM_PREFIX, scheduleOwnerKey, scheduleStream } from './schedule-streams.ts';
 export type { ScheduleRef } from './schedule-streams.ts';
+export { LOCK_TABLE_STREAM, LockTableStore } from './lock-table-store.ts';
+export type { LockDecision } from './lock-table-store.ts';
+export { LOCKS_ACTOR } from './resource-locks.ts';

@@ -10,7 +10,10 @@ import { evolveLockTable, initialLockTable } from '@orchestron/workflow-core';
 import type { LockTableEvent, LockTableState } from '@orchestron/workflow-core';
 
 export const LOCK_TABLE_STREAM = 'orchestron-locks';
-const CONFLICT_RETRIES = 32;
+/** Races lost in a row before a decision gives up (and the caller's retry takes over). */
+const CONFLICT_RETRIES = 64;
+/** After a lost race, a pause of up to this many ms (random) before deciding again, so two instances stop colliding. */
+const CONFLICT_JITTER_MS = 8;
 
 export interface LockDecision {
   readonly events: readonly LockTableEvent[];
@@ -71,6 +74,7 @@ export class LockTableStore {
         return { events, before, after };
       } catch (error) {
         if (!(error instanceof ExpectedVersionConflictError) || attempt >= CONFLICT_RETRIES) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * CONFLICT_JITTER_MS));
         await this.catchUp();
       }
     }
