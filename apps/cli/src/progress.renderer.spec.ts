@@ -202,6 +202,9 @@ describe('heldText', () => {
     expect(heldText({ reason: 'rate_limit', worker: 'pay', since })).toBe(
       'worker pay is at its rate limit; it waits for its turn',
     );
+    expect(heldText({ reason: 'lock', worker: 'pay', since, locks: ['account-7'] })).toBe(
+      'waits for lock "account-7" (another step holds one; orchestron locks shows who)',
+    );
     expect(heldText({ reason: 'quota_exceeded', worker: 'pay', since })).toBe(
       'held by flow control on worker pay: quota exceeded',
     );

@@ -83,6 +83,20 @@ describe('a held step in the run view', () => {
     const line = runViewLines(run(held), null, false, { past: true }).find((l) => l.startsWith('charge'));
     expect(line).toMatch(/^charge\s+running \(held: rate_limit\)\s+1\s+payments/);
   });
+
+  it('names the locks a step waits for', () => {
+    const held = gate({
+      id: 'charge',
+      type: 'task',
+      worker: 'payments',
+      status: 'running',
+      attempt: 1,
+      assignees: undefined,
+      held: { reason: 'lock', worker: 'payments', since: '2026-01-01T00:59:00.000Z', locks: ['vendor-account-A1'] },
+    } as Partial<StepView>);
+    const line = runViewLines(run(held), null, false, { past: true }).find((l) => l.startsWith('charge'));
+    expect(line).toMatch(/^charge\s+running \(held: lock vendor-account-A1\)\s+1\s+payments/);
+  });
 });
 
 describe('child workflows in the run view', () => {

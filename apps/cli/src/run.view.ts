@@ -109,7 +109,7 @@ function stepTable(steps: readonly StepView[]): string[] {
     s.status === 'skipped' && s.skipKind
       ? `skipped (${s.skipKind})`
       : s.held
-        ? `${s.status} (held: ${s.held.reason})`
+        ? `${s.status} (held: ${s.held.reason}${s.held.locks ? ` ${s.held.locks.join(', ')}` : ''})`
         : s.escalatedTo
           ? `${s.status} (escalated to ${s.escalatedTo.join(', ')})`
           : s.waitsFor
