@@ -59,11 +59,21 @@ export class LockTableStore {
     return next;
   }
 
+  /**
+   * A decision of nothing may come from a fold that missed another instance's writes (a release of an owner it never
+   * saw, a request already granted elsewhere): it reads what it missed and decides once more before it says so.
+   */
   private async decideNow(decision: (state: LockTableState) => LockTableEvent[]): Promise<LockDecision> {
+    let fresh = this.folded === null;
     for (let attempt = 0; ; attempt++) {
       const before = this.folded === null ? await this.catchUp() : this.folded.state;
       const revision = this.folded?.revision ?? null;
       const events = decision(before);
+      if (events.length === 0 && !fresh) {
+        fresh = true;
+        await this.catchUp();
+        continue;
+      }
       if (events.length === 0) return { events, before, after: before };
       try {
         const result = await this.store.append(LOCK_TABLE_STREAM, events, {
@@ -76,6 +86,7 @@ export class LockTableStore {
         if (!(error instanceof ExpectedVersionConflictError) || attempt >= CONFLICT_RETRIES) throw error;
         await new Promise((resolve) => setTimeout(resolve, Math.random() * CONFLICT_JITTER_MS));
         await this.catchUp();
+        fresh = true;
       }
     }
   }
