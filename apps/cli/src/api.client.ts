@@ -8,6 +8,7 @@ import type {
   SendEventRequest,
   SendEventResult,
   KeyView,
+  LockView,
   NewKeyRequest,
   OperatorAction,
   RunSummary,
@@ -50,6 +51,11 @@ export interface ListRunsQuery {
   readonly limit?: number;
 }
 
+export interface ListLocksQuery {
+  readonly tenant?: string;
+  readonly limit?: number;
+}
+
 export interface ApiClient {
   readonly baseUrl: string;
   startRun(request: StartRunRequest): Promise<StartRunResponse>;
@@ -85,6 +91,8 @@ export interface ApiClient {
   revokeKey(keyId: string, reason?: string): Promise<{ readonly key: KeyView }>;
   /** GET /v1/notifications: webhook deliveries and their attempts, newest event first. */
   listNotifications(query: ListNotificationsQuery): Promise<{ readonly deliveries: readonly DeliveryView[] }>;
+  /** GET /v1/locks: who holds each resource lock and who waits for it, by tenant then name. */
+  listLocks(query: ListLocksQuery): Promise<{ readonly locks: readonly LockView[] }>;
   /** GET /v1/audit/events: one page of the events of every run, oldest first, from the audit index. */
   searchAuditEvents(query: AuditSearchQuery): Promise<AuditEventsPage>;
   /** GET a JSON document (the audit routes). */
@@ -244,6 +252,13 @@ export function createApiClient(config: ClientConfig, fetchImpl: FetchLike = fet
       for (const [name, value] of Object.entries(query)) if (value !== undefined) params.set(name, String(value));
       const qs = params.size > 0 ? `?${params.toString()}` : '';
       return (await request<{ deliveries: DeliveryView[] }>('GET', `/v1/notifications${qs}`)).body;
+    },
+    async listLocks(query) {
+      const params = new URLSearchParams();
+      if (query.tenant !== undefined) params.set('tenant', query.tenant);
+      if (query.limit !== undefined) params.set('limit', String(query.limit));
+      const qs = params.size > 0 ? `?${params.toString()}` : '';
+      return (await request<{ locks: LockView[] }>('GET', `/v1/locks${qs}`)).body;
     },
     async searchAuditEvents(query) {
       const params = new URLSearchParams();

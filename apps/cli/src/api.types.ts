@@ -18,6 +18,8 @@ export interface WireError {
 
 /** The run shapes are the server's own view types: one definition for both ends of the wire. */
 export type { RunSummary, RunView, SendEventResult, StepView } from '@orchestron/runtime';
+/** GET /v1/locks: who holds each resource lock and who waits for it. */
+export type { LockView } from '@orchestron/runtime';
 
 export interface EventView {
   readonly revision: number;

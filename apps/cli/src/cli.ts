@@ -6,6 +6,7 @@ import { registerAuditCommand } from './commands/audit.command.ts';
 import { registerForkCommand } from './commands/fork.command.ts';
 import { registerInspectCommands } from './commands/inspect.commands.ts';
 import { registerKeysCommand } from './commands/keys.command.ts';
+import { registerLocksCommand } from './commands/locks.command.ts';
 import { registerMcpCommand } from './commands/mcp.command.ts';
 import { registerNotificationsCommand } from './commands/notifications.command.ts';
 import { registerOperatorCommands } from './commands/operator.commands.ts';
@@ -49,6 +50,7 @@ Examples:
   $ orchestron list --status needs_operator
   $ orchestron approve "$RUN" --step budget-approval --reason "ok"
   $ orchestron schedule create nightly --definition report --cron "0 2 * * *" --tz Europe/Paris
+  $ orchestron locks              # who holds each resource lock, who waits
   $ orchestron dlq list
   $ orchestron keys create --role producer --subject shop --tenant acme
   $ orchestron notifications list --status failed
@@ -75,6 +77,7 @@ export function buildProgram(deps: CliDeps, onOutcome: (outcome: Outcome) => voi
   registerOperatorCommands(program, ctx);
   registerForkCommand(program, ctx);
   registerSendEventCommand(program, ctx);
+  registerLocksCommand(program, ctx);
   registerScheduleCommand(program, ctx);
   registerValidateCommand(program, ctx);
   registerDlqCommand(program, ctx);

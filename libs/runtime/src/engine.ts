@@ -5,8 +5,9 @@ import type { EventStore, RecordedEvent, Subscription } from '@orchestron/event-
 import { followEventFeed } from './event-feed.ts';
 import type { EventFeedRequest, FeedEvent } from './event-feed.ts';
 import { withSpan } from '@orchestron/telemetry';
-import { fold, isStarted, isTerminalRun } from '@orchestron/workflow-core';
-import type { Command, Effect, RunData, RunState, Timer } from '@orchestron/workflow-core';
+import { isStarted, isTerminalRun } from '@orchestron/workflow-core';
+import type { Command, RunData, RunState, Timer } from '@orchestron/workflow-core';
+import { chainPlans } from './append-plans.ts';
 import { ChildRuns } from './child-runs.ts';
 import type { DefinitionRegistry } from './definition-registry.ts';
 import { commandTopicsOf } from './command-topics.ts';
@@ -23,6 +24,8 @@ import type { Clock, Ids, Logger } from './ports.ts';
 import { ReadSide } from './read-side.ts';
 import { Rebalance } from './rebalance.ts';
 import { LockTableStore } from './lock-table-store.ts';
+import { toLockViews } from './lock-views.ts';
+import type { LockView, LockViewFilter } from './lock-views.ts';
 import { ResourceLocks } from './resource-locks.ts';
 import { recordRefusal } from './refusals.ts';
 import { replay } from './replay.ts';
@@ -33,7 +36,7 @@ import type { RunIndex, RunFilter, RunSummary } from './run-index.ts';
 import type { RunWaitRequest, RunWaitResult } from './run-waits.ts';
 import { runStream } from './run-index.ts';
 import { RunCommands } from './run-commands.ts';
-import type { AppendPlan, Applied } from './run-commands.ts';
+import type { Applied } from './run-commands.ts';
 import { handleRunMessage } from './run-messages.ts';
 import type { MessageTarget } from './run-messages.ts';
 import { scheduleServiceOf } from './schedule-service.ts';
@@ -74,6 +77,7 @@ export class Engine implements RunService {
   private readonly correlator: EventCorrelator;
   private readonly children: ChildRuns;
   private readonly locks: ResourceLocks;
+  private readonly lockStore: LockTableStore;
   private readonly scheduler: Scheduler | null;
   private subscription: BusSubscription | undefined;
   private scheduleService: ScheduleService | undefined;
@@ -117,7 +121,11 @@ export class Engine implements RunService {
       metadata: options.metadata ?? {},
       observer: options.observer,
       snapshots: runSnapshotsFor(this.store, this.logger, options.runSnapshots),
-      plan: (runId, command, after, effects) => this.planAppend(runId, command, after, effects),
+      // Attempts whose locks are not held yet are held for them; the rest go through flow control.
+      plan: chainPlans(
+        (runId, _command, after, effects) => this.locks.plan(runId, after, effects),
+        (runId, command, after, effects) => this.dispatch.plan(runId, command, after, effects),
+      ),
     });
     this.governance = new GovernanceClient({
       check: options.governance,
@@ -165,8 +173,9 @@ export class Engine implements RunService {
       load: async (runId) => replay(await this.store.readStream(runStream(runId))),
       apply: (runId, command) => this.apply(runId, command, {}),
     });
+    this.lockStore = new LockTableStore(this.store);
     this.locks = new ResourceLocks({
-      table: new LockTableStore(this.store),
+      table: this.lockStore,
       clock: this.clock,
       logger: this.logger,
       apply: (runId, command) => this.apply(runId, command, {}),
@@ -380,6 +389,11 @@ export class Engine implements RunService {
     return replay(await this.store.readStream(runStream(runId), { maxCount: revision + 1 }));
   }
 
+  /** Who holds and who waits for each lock, as the lock table's stream has it now. */
+  async lockTable(filter: LockViewFilter): Promise<LockView[]> {
+    return toLockViews(await this.lockStore.catchUp(), filter);
+  }
+
   /** Whether this instance owns the partition of a key: a run id, or a schedule's scheduleOwnerKey. */
   owns(key: string): boolean {
     return this.ownership.owns(key);
@@ -392,31 +406,6 @@ export class Engine implements RunService {
   /** Governance checks waiting to be tried again (none may be left for a run that has ended). */
   get scheduledGovernanceRetries(): number {
     return this.governance.scheduledRetries;
-  }
-
-  /** Before an append: attempts whose locks are not held yet are held for them, the rest go through flow control. */
-  private planAppend(runId: string, command: Command, after: RunData, effects: readonly Effect[]): AppendPlan {
-    const locked = this.locks.plan(runId, after, effects);
-    const state =
-      locked.extra.length > 0
-        ? (fold(
-            locked.extra.map((d) => d.event),
-            after,
-          ) as RunData)
-        : after;
-    const flowed = this.dispatch.plan(runId, command, state, locked.effects);
-    return {
-      extra: [...locked.extra, ...flowed.extra],
-      effects: flowed.effects,
-      commit: () => {
-        locked.commit();
-        flowed.commit();
-      },
-      rollback: () => {
-        locked.rollback();
-        flowed.rollback();
-      },
-    };
   }
 
   private apply(runId: string, command: Command, metadata: Readonly<Record<string, string>>): Promise<Applied> {

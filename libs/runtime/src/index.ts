@@ -27,6 +27,8 @@ export { toRunView } from './views.ts';
 export { parseAsOf, runAsOf } from './time-travel.ts';
 export type { AsOf, AsOfRefusal, PastRun } from './time-travel.ts';
 export type { RunView, StepView } from './views.ts';
+export { toLockViews } from './lock-views.ts';
+export type { LockHolderView, LockView, LockViewFilter, LockWaiterView } from './lock-views.ts';
 export { createPolicyGovernance } from './governance.ts';
 export type { DefinitionCatalog, RunService } from './run-service.ts';
 export type { EventFeedRequest, FeedEvent } from './event-feed.ts';

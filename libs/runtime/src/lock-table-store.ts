@@ -38,13 +38,17 @@ export class LockTableStore {
 
   /** Reads what the stream has past the fold (the whole stream the first time). */
   async catchUp(): Promise<LockTableState> {
-    const from = this.folded?.revision === null || this.folded === null ? 0 : this.folded.revision + 1;
+    const start = this.folded;
+    const from = start?.revision === null || start === null ? 0 : start.revision + 1;
     const recorded = await this.store.readStream(LOCK_TABLE_STREAM, { fromRevision: from });
-    let { state, revision } = this.folded ?? { state: initialLockTable(), revision: null };
+    let { state, revision } = start ?? { state: initialLockTable(), revision: null };
     for (const e of recorded) {
       state = evolveLockTable(state, { type: e.type, data: e.data } as LockTableEvent);
       revision = e.revision;
     }
+    // A read (GET /v1/locks) may overlap a decision: the fold never goes back to an older revision than it has.
+    const now = this.folded;
+    if (now !== null && now !== start && (now.revision ?? -1) >= (revision ?? -1)) return now.state;
     this.folded = { state, revision };
     return state;
   }

@@ -28,6 +28,9 @@ import type { ReadCheckpointSettings } from './read-checkpoints.ts';
 import { runSnapshotsFor } from './run-snapshots.ts';
 import { ShortRuns } from './short-runs.ts';
 import { LiveRuns } from './live-runs.ts';
+import { LockTableStore } from './lock-table-store.ts';
+import { toLockViews } from './lock-views.ts';
+import type { LockView, LockViewFilter } from './lock-views.ts';
 import { StartOutbox } from './start-outbox.ts';
 import type { OutboxStart } from './start-outbox.ts';
 import type { RunSnapshots, RunSnapshotSettings } from './run-snapshots.ts';
@@ -88,6 +91,8 @@ export class RemoteRuns implements RunService {
   private readonly outbox: StartOutbox;
   /** Runs folded as the feed tells of them: what a wait, a start or a command answers with, without a read. */
   private readonly live = new LiveRuns();
+  /** Read only: the orchestrators decide on the lock table; this folds what they appended, as it is asked. */
+  private readonly locks: LockTableStore;
 
   constructor(options: RemoteRunsOptions) {
     this.store = options.store;
@@ -95,6 +100,7 @@ export class RemoteRuns implements RunService {
     this.clock = options.clock ?? systemClock;
     this.waitMs = options.waitMs ?? 15_000;
     this.snapshots = runSnapshotsFor(this.store, options.logger ?? silentLogger, options.runSnapshots);
+    this.locks = new LockTableStore(this.store);
     this.shortRuns = this.snapshots === undefined ? undefined : new ShortRuns(this.snapshots.everyEvents);
     this.outbox = new StartOutbox({
       store: this.store,
@@ -332,6 +338,10 @@ export class RemoteRuns implements RunService {
 
   countRuns(): RunCount[] {
     return this.index.countByStatus();
+  }
+
+  async lockTable(filter: LockViewFilter): Promise<LockView[]> {
+    return toLockViews(await this.locks.catchUp(), filter);
   }
 
   /**

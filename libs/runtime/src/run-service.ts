@@ -3,6 +3,7 @@ import type { DefinitionEntry, VersionChoice } from './definition-registry.ts';
 import type { RecordedEvent, Subscription } from '@orchestron/event-store';
 import type { Command, RunData } from '@orchestron/workflow-core';
 import type { EventFeedRequest, FeedEvent } from './event-feed.ts';
+import type { LockView, LockViewFilter } from './lock-views.ts';
 import type { RunCount } from './run-counts.ts';
 import type { RunFilter, RunSummary } from './run-index.ts';
 import type { RunWaitRequest, RunWaitResult } from './run-waits.ts';
@@ -100,6 +101,8 @@ export interface RunService {
   readonly schedules: ScheduleService;
   /** Run events as they are recorded, past `after` (absent: from now), of one run or tenant (event-feed.ts). */
   followEvents(request: EventFeedRequest, handler: (event: FeedEvent) => void): Subscription;
+  /** Who holds and who waits for each resource lock, from the lock table's stream (lock-views.ts). */
+  lockTable(filter: LockViewFilter): Promise<LockView[]>;
 }
 
 /** An event from outside (`POST /v1/events`, `orchestron send-event`, `orchestron.external.events`). */

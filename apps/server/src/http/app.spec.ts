@@ -62,6 +62,7 @@ const ROUTES: readonly (readonly [string, string])[] = [
   ['get', '/v1/notifications'],
   ['get', '/v1/dead-letters'],
   ['get', '/v1/held-steps'],
+  ['get', '/v1/locks'],
   ['post', '/v1/dead-letters/replay'],
   ['get', '/v1/audit/events'],
   ['get', '/v1/audit/checkpoint'],

@@ -34,6 +34,7 @@ import { AuditController } from './audit.controller.ts';
 import { AUDIT_EVENTS, AuditEventsController } from './audit-events.controller.ts';
 import { DEAD_LETTERS, DeadLettersController } from './dead-letters.controller.ts';
 import { HeldStepsController } from './held-steps.controller.ts';
+import { LocksController } from './locks.controller.ts';
 import type { DeadLetterLog } from '../dead-letters.ts';
 import type { AuditIndexStore } from '@orchestron/event-store';
 import type { AuditService } from '../audit.ts';
@@ -129,6 +130,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
       AuditEventsController,
       DeadLettersController,
       HeldStepsController,
+      LocksController,
       McpController,
       EventsStreamController,
       WhoAmIController,

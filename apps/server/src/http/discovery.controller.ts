@@ -249,7 +249,14 @@ function discovery(): Record<string, unknown> {
         path: '/v1/held-steps',
         roles: READERS,
         description:
-          'steps held by flow control (concurrency_limit, rate_limit, breaker_open) with worker and reason, oldest first (?tenant=&limit=)',
+          'steps held by flow control (concurrency_limit, rate_limit, breaker_open) or waiting for their locks (lock), with worker and reason, oldest first (?tenant=&limit=)',
+      },
+      {
+        method: 'GET',
+        path: '/v1/locks',
+        roles: READERS,
+        description:
+          'resource locks: who holds each (run, step, mode) and who waits for it, first in line first, by tenant then name (?tenant=&limit=)',
       },
       {
         method: 'GET',

@@ -78,7 +78,7 @@ decorateMethod(
     ApiOperation({
       summary: 'steps held by flow control, oldest hold first, with worker and reason',
       description:
-        '?tenant=&limit=; reason is concurrency_limit, rate_limit or breaker_open. Read from the newest 1,000 running and 1,000 compensating runs of the tenant',
+        '?tenant=&limit=; reason is concurrency_limit, rate_limit, breaker_open, or lock (GET /v1/locks says who holds it). Read from the newest 1,000 running and 1,000 compensating runs of the tenant',
     }),
     ApiResponse({
       status: 200,
