@@ -1,17 +1,13 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { MAX_AUDIT_PAGE } from '@orchestron/event-store';
 import { TENANT_RULE } from '@orchestron/definitions';
-import { Transform } from 'class-transformer';
-import type { TransformFnParams } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
+import { IsOptional, IsString, Length, Matches } from 'class-validator';
 import { TENANT } from './auth.ts';
 import { decorateProperty } from './decorate.ts';
+import { limitField } from './query-fields.ts';
 
-const LIMIT_RULE = `limit must be an integer from 1 to ${MAX_AUDIT_PAGE}`;
 /** What the audit index accepts (@orchestron/event-store's normalizeInstant): a date, or a date-time with a zone. */
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/;
-const toNumber = ({ value }: TransformFnParams): unknown =>
-  value === undefined ? undefined : typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN;
 
 /** GET /v1/audit/events: every filter is optional; together they narrow. */
 export class AuditEventsQuery {
@@ -72,11 +68,4 @@ decorateProperty(AuditEventsQuery, 'cursor', [
   ApiPropertyOptional({ type: String, description: 'the next_cursor of the page before, with the same filters' }),
 ]);
 
-decorateProperty(AuditEventsQuery, 'limit', [
-  Transform(toNumber),
-  IsOptional(),
-  IsInt({ message: LIMIT_RULE }),
-  Min(1, { message: LIMIT_RULE }),
-  Max(MAX_AUDIT_PAGE, { message: LIMIT_RULE }),
-  ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_AUDIT_PAGE, default: 100 }),
-]);
+decorateProperty(AuditEventsQuery, 'limit', limitField(MAX_AUDIT_PAGE));

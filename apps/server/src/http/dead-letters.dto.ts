@@ -1,12 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
-import type { TransformFnParams } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
+import { IsOptional, IsString, Length, Matches } from 'class-validator';
 import { decorateProperty } from './decorate.ts';
-
-const LIMIT_RULE = 'limit must be an integer from 1 to 1000';
-const toNumber = ({ value }: TransformFnParams): unknown =>
-  value === undefined ? undefined : typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN;
+import { limitField } from './query-fields.ts';
 
 export class ListDeadLettersQuery {
   declare readonly topic?: string;
@@ -18,14 +13,7 @@ decorateProperty(ListDeadLettersQuery, 'topic', [
   Length(1, 249, { message: '"topic" must be a topic name of 1 to 249 characters' }),
   ApiPropertyOptional({ type: String, description: 'only dead letters from this source topic' }),
 ]);
-decorateProperty(ListDeadLettersQuery, 'limit', [
-  Transform(toNumber),
-  IsOptional(),
-  IsInt({ message: LIMIT_RULE }),
-  Min(1, { message: LIMIT_RULE }),
-  Max(1_000, { message: LIMIT_RULE }),
-  ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 1_000, default: 100 }),
-]);
+decorateProperty(ListDeadLettersQuery, 'limit', limitField(1_000));
 
 export class ReplayDeadLetterBody {
   declare readonly position: string;

@@ -1,14 +1,12 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import type { TransformFnParams } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Length, Matches, Min } from 'class-validator';
 import { TENANT } from './auth.ts';
 import { decorateProperty } from './decorate.ts';
+import { toNumber } from './query-fields.ts';
 import { MAX_PATH_PARAM_CHARS } from './validation.pipe.ts';
 
 const AFTER_RULE = 'after must be a non-negative integer (the id of an event a stream sent)';
-const toNumber = ({ value }: TransformFnParams): unknown =>
-  value === undefined ? undefined : typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN;
 
 export class EventStreamQuery {
   declare readonly run?: string;

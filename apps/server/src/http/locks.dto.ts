@@ -1,14 +1,9 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { TENANT_RULE } from '@orchestron/definitions';
-import { Transform } from 'class-transformer';
-import type { TransformFnParams } from 'class-transformer';
-import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { IsOptional, Matches } from 'class-validator';
 import { TENANT } from './auth.ts';
 import { decorateProperty } from './decorate.ts';
-
-const LIMIT_RULE = 'limit must be an integer from 1 to 1000';
-const toNumber = ({ value }: TransformFnParams): unknown =>
-  value === undefined ? undefined : typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN;
+import { limitField } from './query-fields.ts';
 
 export class ListLocksQuery {
   declare readonly tenant?: string;
@@ -19,11 +14,4 @@ decorateProperty(ListLocksQuery, 'tenant', [
   Matches(TENANT, { message: `"tenant" must be ${TENANT_RULE}` }),
   ApiPropertyOptional({ type: String, description: 'admin only: one tenant (default: every tenant)' }),
 ]);
-decorateProperty(ListLocksQuery, 'limit', [
-  Transform(toNumber),
-  IsOptional(),
-  IsInt({ message: LIMIT_RULE }),
-  Min(1, { message: LIMIT_RULE }),
-  Max(1_000, { message: LIMIT_RULE }),
-  ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 1_000, default: 100 }),
-]);
+decorateProperty(ListLocksQuery, 'limit', limitField(1_000));

@@ -2,15 +2,10 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { DELIVERY_STATUSES } from '@orchestron/notifications';
 import type { DeliveryStatus } from '@orchestron/notifications';
 import { TENANT_RULE } from '@orchestron/definitions';
-import { Transform } from 'class-transformer';
-import type { TransformFnParams } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
+import { IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
 import { TENANT } from './auth.ts';
 import { decorateProperty } from './decorate.ts';
-
-const LIMIT_RULE = 'limit must be an integer from 1 to 1000';
-const toNumber = ({ value }: TransformFnParams): unknown =>
-  value === undefined ? undefined : typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN;
+import { limitField } from './query-fields.ts';
 
 export class ListNotificationsQuery {
   declare readonly tenant?: string;
@@ -37,11 +32,4 @@ decorateProperty(ListNotificationsQuery, 'status', [
   IsIn(DELIVERY_STATUSES, { message: `"status" must be one of ${DELIVERY_STATUSES.join(', ')}` }),
   ApiPropertyOptional({ enum: DELIVERY_STATUSES }),
 ]);
-decorateProperty(ListNotificationsQuery, 'limit', [
-  Transform(toNumber),
-  IsOptional(),
-  IsInt({ message: LIMIT_RULE }),
-  Min(1, { message: LIMIT_RULE }),
-  Max(1_000, { message: LIMIT_RULE }),
-  ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 1_000, default: 100 }),
-]);
+decorateProperty(ListNotificationsQuery, 'limit', limitField(1_000));

@@ -3,7 +3,6 @@ import { DEFAULT_WAIT_MS, MAX_WAIT_MS } from '@orchestron/runtime';
 import type { RunStatus } from '@orchestron/workflow-core';
 import { RUN_STATUSES } from '@orchestron/workflow-core';
 import { Transform } from 'class-transformer';
-import type { TransformFnParams } from 'class-transformer';
 import { identifierProblem, isIdentifier, quoteForMessage } from '@orchestron/definitions';
 import type { Budget } from '@orchestron/definitions';
 import {
@@ -23,6 +22,7 @@ import {
 import type { ValidationArguments } from 'class-validator';
 import { TENANT } from './auth.ts';
 import { decorateProperty } from './decorate.ts';
+import { toNumber } from './query-fields.ts';
 import { anyJson } from './openapi.ts';
 import { BudgetField } from './budget.dto.ts';
 import { MAX_PATH_PARAM_CHARS } from './validation.pipe.ts';
@@ -63,8 +63,6 @@ const present =
   (o: object): boolean =>
     (o as Record<string, unknown>)[field] !== undefined;
 /** Query values arrive as strings; an absent one stays absent and anything else must read as a number. */
-const toNumber = ({ value }: TransformFnParams): unknown =>
-  value === undefined ? undefined : typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN;
 
 export class StartRunBody {
   declare readonly definition?: unknown;
