@@ -2,7 +2,8 @@
  * `npm run bench:embedded`: 3-step sequential runs on the embedded tier (SQLite store with synchronous=FULL,
  * in-process bus, no-op workers), closed loop at 1 and at 50 runs in flight. Prints runs/s and the
  * step-to-step latency: from a worker finishing step k to a worker starting step k+1, which covers the report,
- * the decision, the durable append and the dispatch.
+ * the decision, the durable append and the dispatch. Also prints the events recorded per run and per step, by type:
+ * every event is appended, hashed, indexed and parsed by every reader, so their number is a cost of its own.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -76,7 +77,9 @@ async function scenario(inFlight: number, total: number): Promise<void> {
 
   const waiting = new Map<string, () => void>();
   const finished = new Set<string>();
+  const recorded = new Map<string, number>();
   const watch = store.subscribeToAll({ after: 0 }, (event) => {
+    if (event.streamId.startsWith('run-')) recorded.set(event.type, (recorded.get(event.type) ?? 0) + 1);
     if (event.type !== 'RunCompleted' && event.type !== 'RunFailed') return;
     const runId = event.streamId.slice('run-'.length);
     finished.add(runId);
@@ -117,6 +120,14 @@ async function scenario(inFlight: number, total: number): Promise<void> {
     `in flight ${String(inFlight).padStart(2)}: ${total} runs in ${seconds.toFixed(2)} s = ${(total / seconds).toFixed(1)} runs/s, ${((total * 3) / seconds).toFixed(0)} steps/s; ` +
       `step-to-step p50 ${ms(stepLatency, 50)} ms, p99 ${ms(stepLatency, 99)} ms; run p50 ${ms(runLatency, 50)} ms, p99 ${ms(runLatency, 99)} ms\n`,
   );
+  process.stdout.write(`  ${eventsPerRun(recorded, total, Object.keys(definition.steps).length)}\n`);
+}
+
+/** `events per run 11.0 (3.67 a step): RunStarted 1.00, …`, counted over every run stream of the scenario. */
+function eventsPerRun(recorded: ReadonlyMap<string, number>, runs: number, steps: number): string {
+  const all = [...recorded.values()].reduce((sum, n) => sum + n, 0);
+  const byType = [...recorded.entries()].map(([type, n]) => `${type} ${(n / runs).toFixed(2)}`).join(', ');
+  return `events per run ${(all / runs).toFixed(2)} (${(all / runs / steps).toFixed(2)} a step): ${byType}`;
 }
 
 process.stdout.write(`Orchestron embedded tier, 3-step runs, Node ${process.version}\n`);

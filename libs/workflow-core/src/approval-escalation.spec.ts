@@ -114,7 +114,6 @@ describe('an approval that escalates before it asks an operator', () => {
         { type: 'StepApproved', data: { stepId: 'gate', by: 'operator:ann' } },
         { type: 'StepCompleted', data: { stepId: 'gate', output: { approved: true, by: 'operator:ann' } } },
         { type: 'StepDispatched', data: { stepId: 'z' } },
-        'TimerScheduled',
       );
     expect(Object.values(approved.state.timers).map((t) => `${t.kind} ${t.stepId}`)).toEqual(['attempt_timeout z']);
     // The escalation's deadline is gone: firing it late changes nothing

@@ -42,7 +42,6 @@ describe("a workflow step's compensation", () => {
         { type: 'ChildRunEnded', data: { phase: 'compensate', status: 'compensated' } },
         { type: 'CompensationCompleted', data: { stepId: 'provision' } },
         { type: 'StepDispatched', data: { stepId: 'reserve', phase: 'compensate' } },
-        'TimerScheduled',
       );
   });
 
@@ -122,11 +121,7 @@ describe('a child run', () => {
     const done = play([], startRun(childDef, {}, { parent: link }), stepCompleted('create', { output: { id: 7 } }));
     given(done)
       .when(compensateForParent(at(9)))
-      .then(
-        'CompensationStarted',
-        { type: 'StepDispatched', data: { stepId: 'create', phase: 'compensate' } },
-        'TimerScheduled',
-      );
+      .then('CompensationStarted', { type: 'StepDispatched', data: { stepId: 'create', phase: 'compensate' } });
     const plain = workflow({ read: { worker: 'identity' } });
     const nothing = play([], startRun(plain, {}, { parent: link }), stepCompleted('read'));
     const decision = decide(compensateForParent(at(9)), fold(nothing));

@@ -63,7 +63,6 @@ describe('a workflow step', () => {
         },
         { type: 'StepCompleted', data: { stepId: 'provision', attempt: 1, output: { create: { id: 'u-1' } } } },
         { type: 'StepDispatched', data: { stepId: 'notify', input: { account: { id: 'u-1' } } } },
-        'TimerScheduled',
       );
   });
 

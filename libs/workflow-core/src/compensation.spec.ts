@@ -49,7 +49,7 @@ describe('compensation (saga)', () => {
   );
 
   it('undoes completed steps in reverse dependency order, the last completed first', () => {
-    given(beforeFailure)
+    const undoing = given(beforeFailure)
       .when(stepFailed('c', { error: terminalError, ...at(10) }))
       .then(
         'StepAttemptFailed',
@@ -67,8 +67,8 @@ describe('compensation (saga)', () => {
             idempotencyKey: `${RUN_ID}/b/compensate/1`,
           },
         },
-        { type: 'TimerScheduled', data: { timer: { id: 'compensate:b:1:timeout', phase: 'compensate' } } },
       );
+    expect(undoing.state.timers['compensate:b:1:timeout']).toMatchObject({ phase: 'compensate', attempt: 1 });
     expect(ofType(compensating, 'CompensationStarted')[0]?.data.cause).toMatch(/^step "c" failed: WORKER.ERROR/);
   });
 
@@ -78,21 +78,14 @@ describe('compensation (saga)', () => {
       .then(
         { type: 'StepAttemptFailed', data: { stepId: 'b', phase: 'compensate', attempt: 1 } },
         { type: 'StepRetryScheduled', data: { stepId: 'b', phase: 'compensate', nextAttempt: 2, retryAt: T0 + 5_020 } },
-        {
-          type: 'TimerScheduled',
-          data: { timer: { id: 'compensate:b:2:retry', phase: 'compensate', dueAt: T0 + 5_020 } },
-        },
       );
+    expect(retrying.state.timers['compensate:b:2:retry']).toMatchObject({ phase: 'compensate', dueAt: T0 + 5_020 });
     const second = given(retrying.events)
       .when(fireTimer('compensate:b:2:retry', at(5_020)))
-      .then(
-        'TimerFired',
-        {
-          type: 'StepDispatched',
-          data: { stepId: 'b', phase: 'compensate', attempt: 2, idempotencyKey: `${RUN_ID}/b/compensate/2` },
-        },
-        'TimerScheduled',
-      );
+      .then('TimerFired', {
+        type: 'StepDispatched',
+        data: { stepId: 'b', phase: 'compensate', attempt: 2, idempotencyKey: `${RUN_ID}/b/compensate/2` },
+      });
     const aUndone = given(second.events)
       .when(stepCompleted('b', { phase: 'compensate', attempt: 2, ...at(5_030) }))
       .then(
@@ -107,7 +100,6 @@ describe('compensation (saga)', () => {
             input: { input: { id: 1 }, output: { made: 'a' } },
           },
         },
-        'TimerScheduled',
       );
     const done = given(aUndone.events)
       .when(stepCompleted('a', { phase: 'compensate', ...at(5_040) }))
@@ -141,7 +133,6 @@ describe('compensation (saga)', () => {
         { type: 'OperatorRetried', data: { stepId: 'b', phase: 'compensate', by: 'ops:ada' } },
         { type: 'RunResumed', data: { by: 'ops:ada' } },
         { type: 'StepDispatched', data: { stepId: 'b', phase: 'compensate', attempt: 3 } },
-        'TimerScheduled',
       );
     given(retried.events)
       .when(stepFailed('b', { phase: 'compensate', attempt: 3, ...at(6_100) }))
@@ -162,7 +153,6 @@ describe('compensation (saga)', () => {
         { type: 'CompensationSkipped', data: { stepId: 'b', by: 'ops:ada', reason: 'undone by hand' } },
         'RunResumed',
         { type: 'StepDispatched', data: { stepId: 'a', phase: 'compensate', attempt: 1 } },
-        'TimerScheduled',
       );
     given(skipped.events)
       .when(stepCompleted('a', { phase: 'compensate' }))
@@ -202,20 +192,14 @@ describe('compensation (saga)', () => {
       .then(
         'StepCompleted',
         { type: 'StepDispatched', data: { stepId: 'c', phase: 'compensate' } },
-        'TimerScheduled',
         { type: 'StepDispatched', data: { stepId: 'b', phase: 'compensate' } },
-        'TimerScheduled',
       ).events;
     given(both)
       .when(stepCompleted('b', { phase: 'compensate' }))
       .then('CompensationCompleted');
     given(play(both, stepCompleted('b', { phase: 'compensate' })))
       .when(stepCompleted('c', { phase: 'compensate' }))
-      .then(
-        'CompensationCompleted',
-        { type: 'StepDispatched', data: { stepId: 'a', phase: 'compensate' } },
-        'TimerScheduled',
-      );
+      .then('CompensationCompleted', { type: 'StepDispatched', data: { stepId: 'a', phase: 'compensate' } });
   });
 
   it('an operator can compensate a run that has not failed', () => {
@@ -227,7 +211,7 @@ describe('compensation (saga)', () => {
     const draining = play(history, compensate({ actor: 'ops:ada' }));
     given(draining)
       .when(stepCompleted('b'))
-      .then('StepCompleted', { type: 'StepDispatched', data: { stepId: 'a', phase: 'compensate' } }, 'TimerScheduled');
+      .then('StepCompleted', { type: 'StepDispatched', data: { stepId: 'a', phase: 'compensate' } });
     given(draining).when(compensate()).thenThrows('RUN.NOT_RUNNING');
     given(play([], startRun(def)))
       .when(compensate())

@@ -21,24 +21,13 @@ export function dispatchEvents(
   const idempotencyKey = idempotencyKeyOf(s.runId, stepId, phase, attempt);
   const timeoutAt = timeoutMs === null ? null : now + timeoutMs;
   const taken = locks.length > 0 ? { locks } : {};
-  const events: WorkflowEvent[] = [
+  // Folding it arms the attempt's timeout (timerArmedBy): no TimerScheduled of its own.
+  return [
     {
       type: 'StepDispatched',
       data: { stepId, attempt, phase, worker, action, input, idempotencyKey, timeoutAt, ...taken, at: now },
     },
   ];
-  if (timeoutAt !== null)
-    events.push(
-      schedule({
-        id: timerId(phase, stepId, attempt, 'timeout'),
-        kind: 'attempt_timeout',
-        stepId,
-        attempt,
-        phase,
-        dueAt: timeoutAt,
-      }),
-    );
-  return events;
 }
 
 export function idempotencyKeyOf(runId: string, stepId: string, phase: Phase, attempt: number): string {
@@ -51,6 +40,47 @@ export function timerId(phase: Phase, stepId: string, attempt: number, what: str
 
 export function schedule(timer: Timer): WorkflowEvent {
   return { type: 'TimerScheduled', data: { timer } };
+}
+
+/**
+ * The timer an event arms when it is folded. The events that set a due time arm its timer themselves: an attempt
+ * sent (its timeout), an attempt released from a hold (a fresh timeout, the due time in the id: a late firing of the
+ * timer the hold disarmed cannot time it out) and a retry scheduled (the next attempt's retry). Every other timer
+ * has a TimerScheduled of its own. Histories recorded before ADR 38 also hold a TimerScheduled of the same timer
+ * right after each of those three: it sets the same id to the same timer again, and changes nothing.
+ */
+export function timerArmedBy(event: WorkflowEvent): Timer | null {
+  switch (event.type) {
+    case 'TimerScheduled':
+      return event.data.timer;
+    case 'StepDispatched':
+    case 'StepReleased': {
+      const { stepId, attempt, phase, timeoutAt } = event.data;
+      if (timeoutAt === null) return null;
+      const what = event.type === 'StepDispatched' ? 'timeout' : `timeout@${timeoutAt}`;
+      return {
+        id: timerId(phase, stepId, attempt, what),
+        kind: 'attempt_timeout',
+        stepId,
+        attempt,
+        phase,
+        dueAt: timeoutAt,
+      };
+    }
+    case 'StepRetryScheduled': {
+      const { stepId, phase, nextAttempt, retryAt } = event.data;
+      return {
+        id: timerId(phase, stepId, nextAttempt, 'retry'),
+        kind: 'retry',
+        stepId,
+        attempt: nextAttempt,
+        phase,
+        dueAt: retryAt,
+      };
+    }
+    default:
+      return null;
+  }
 }
 
 export function failStep(stepId: string, attempt: number, error: StepError, now: number): WorkflowEvent {

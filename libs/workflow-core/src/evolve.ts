@@ -1,4 +1,5 @@
 import { inputDigest } from './digest.ts';
+import { timerArmedBy } from './event-builders.ts';
 import type { Phase, Timer, TimerKind, WorkflowEvent } from './messages.ts';
 import { originOf, startingSteps } from './fork.ts';
 import { DEFAULT_TENANT, inputOverrideOf, isStarted, isTerminalStep } from './state.ts';
@@ -57,7 +58,7 @@ export function evolve(state: RunState, event: WorkflowEvent): RunState {
     };
   }
   if (!isStarted(state)) return state;
-  const next = countUsage(apply(state, event), event);
+  const next = countUsage(arm(apply(state, event), timerArmedBy(event)), event);
   return { ...next, version: state.version + 1, updatedAt: 'at' in event.data ? event.data.at : next.updatedAt };
 }
 
@@ -220,8 +221,9 @@ function apply(s: RunData, event: WorkflowEvent): RunData {
         status: 'skipped',
         held: null,
       });
+    // Its timer is armed by `arm` (see evolve), as the events that set a due time arm theirs.
     case 'TimerScheduled':
-      return { ...s, timers: { ...s.timers, [event.data.timer.id]: event.data.timer } };
+      return s;
     case 'TimerFired':
       return fired(s, event.data.timerId);
     case 'OperatorRetried': {
@@ -297,6 +299,11 @@ function apply(s: RunData, event: WorkflowEvent): RunData {
     default:
       return assertNever(event);
   }
+}
+
+/** Sets the timer by its id: arming one the state already has, as an old history does after a dispatch, is a no-op. */
+function arm(s: RunData, timer: Timer | null): RunData {
+  return timer === null ? s : { ...s, timers: { ...s.timers, [timer.id]: timer } };
 }
 
 function fired(s: RunData, timerId: string): RunData {

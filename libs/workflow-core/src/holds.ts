@@ -6,7 +6,7 @@
  */
 import type { Command, LockClaim, Phase, WorkflowEvent } from './messages.ts';
 import { locksField, renderLocks } from './step-locks.ts';
-import { idempotencyKeyOf, schedule, timerId } from './event-builders.ts';
+import { idempotencyKeyOf } from './event-builders.ts';
 import { attemptIsOut, heldOf, stepAt } from './state.ts';
 import type { Hold, RunData } from './state.ts';
 
@@ -74,7 +74,8 @@ function released(
           timeoutMs: def?.compensate?.timeoutMs ?? null,
         };
   const timeoutAt = target.timeoutMs === null ? null : now + target.timeoutMs;
-  const events: WorkflowEvent[] = [
+  // Folding it arms the attempt's fresh timeout (timerArmedBy): no TimerScheduled of its own.
+  return [
     {
       type: 'StepReleased',
       data: {
@@ -92,17 +93,4 @@ function released(
       },
     },
   ];
-  // The due time is in the id: a late firing of the timer disarmed by the hold cannot time out the released attempt.
-  if (timeoutAt !== null)
-    events.push(
-      schedule({
-        id: timerId(phase, stepId, attempt, `timeout@${timeoutAt}`),
-        kind: 'attempt_timeout',
-        stepId,
-        attempt,
-        phase,
-        dueAt: timeoutAt,
-      }),
-    );
-  return events;
 }

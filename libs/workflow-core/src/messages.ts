@@ -297,6 +297,7 @@ export type WorkflowEvent =
   | Ev<'ChildCompensationRequested', ChildRef & { readonly attempt: number }>
   | Ev<'StepApproved', By & { readonly stepId: string; readonly at: number }>
   | Ev<'StepRejected', By & { readonly stepId: string; readonly at: number }>
+  /** Folding it arms the attempt's timeout, when `timeoutAt` is set (timerArmedBy in event-builders.ts). */
   | Ev<
       'StepDispatched',
       {
@@ -316,8 +317,9 @@ export type WorkflowEvent =
   /** The runtime could not send the attempt; its timers are disarmed until it is released. */
   | Ev<'StepHeld', Report & Waits & { readonly reason: HoldReason; readonly worker: string; readonly at: number }>
   /**
-   * The attempt may go out now, with fresh timers. It carries what `StepDispatched` carries, so the runtime can send
-   * the command from this event alone; `send: false` when a worker's report showed it already has the attempt.
+   * The attempt may go out now, with fresh timers (folding it arms a timeout due at `timeoutAt`). It carries what
+   * `StepDispatched` carries, so the runtime can send the command from this event alone; `send: false` when a
+   * worker's report showed it already has the attempt.
    */
   | Ev<
       'StepReleased',
@@ -335,6 +337,7 @@ export type WorkflowEvent =
   | Ev<'StepStarted', Report & { readonly at: number }>
   | Ev<'StepHeartbeat', Report & { readonly at: number }>
   | Ev<'StepAttemptFailed', Report & Used & { readonly error: StepError; readonly at: number }>
+  /** Folding it arms the retry timer of `nextAttempt`, due at `retryAt`. */
   | Ev<
       'StepRetryScheduled',
       { readonly stepId: string; readonly phase: Phase; readonly nextAttempt: number; readonly retryAt: number }
@@ -369,6 +372,10 @@ export type WorkflowEvent =
       { readonly stepId: string; readonly attempt: number; readonly error: StepError; readonly at: number }
     >
   | Ev<'CompensationSkipped', By & { readonly stepId: string; readonly at: number }>
+  /**
+   * Arms a timer that no other event of the decision arms. Before ADR 38 one also followed each `StepDispatched`,
+   * `StepReleased` and `StepRetryScheduled`, with the timer they now arm themselves: folding it again changes nothing.
+   */
   | Ev<'TimerScheduled', { readonly timer: Timer }>
   | Ev<'TimerFired', { readonly timerId: string; readonly at: number }>
   | Ev<

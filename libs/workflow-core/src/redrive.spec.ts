@@ -64,7 +64,6 @@ describe('re-drive', () => {
           type: 'StepDispatched',
           data: { stepId: 'c', attempt: 2, input: { fixed: true }, idempotencyKey: `${RUN_ID}/c/2` },
         },
-        'TimerScheduled',
       );
     expect(decided.state).toMatchObject({ status: 'running', phase: 'execute', failure: null, attention: null });
     // Nothing earlier is rewritten: the history is the old one with the new events after it.

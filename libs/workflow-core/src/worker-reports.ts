@@ -271,17 +271,8 @@ export function attemptFailed(
     !draining;
   if (retryable && policy) {
     const retryAt = now + backoffDelay(policy, attempt - base, `${s.runId}/${stepId}/${phase}/${attempt}`);
+    // Folding it arms the retry timer (timerArmedBy): no TimerScheduled of its own.
     events.push({ type: 'StepRetryScheduled', data: { stepId, phase, nextAttempt: attempt + 1, retryAt } });
-    events.push(
-      schedule({
-        id: timerId(phase, stepId, attempt + 1, 'retry'),
-        kind: 'retry',
-        stepId,
-        attempt: attempt + 1,
-        phase,
-        dueAt: retryAt,
-      }),
-    );
     return events;
   }
   events.push(

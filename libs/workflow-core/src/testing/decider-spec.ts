@@ -9,6 +9,7 @@
 import { expect } from '@jest/globals';
 import { compileDefinition } from '@orchestron/definitions';
 import type { Budget, CompiledDefinition } from '@orchestron/definitions';
+import { timerArmedBy } from '../event-builders.ts';
 import { childRunIdOf, decide, DomainError, fold, isStarted, stepAt } from '../index.ts';
 import type {
   ChildOutcomeStatus,
@@ -148,11 +149,14 @@ export function ofType<T extends WorkflowEventType>(
   return events.filter((e): e is Extract<WorkflowEvent, { type: T }> => e.type === type);
 }
 
-/** The id of the last timer of this kind scheduled for a step (ids that carry a due time are then easy to fire). */
+/**
+ * The id of the last timer of this kind armed for a step (ids that carry a due time are then easy to fire), by a
+ * TimerScheduled or by the event that set its due time.
+ */
 export function timerIdOf(events: readonly WorkflowEvent[], kind: TimerKind, stepId: string): string {
-  const timer = ofType(events, 'TimerScheduled')
-    .map((e) => e.data.timer)
-    .filter((t) => t.kind === kind && t.stepId === stepId)
+  const timer = events
+    .map(timerArmedBy)
+    .filter((t) => t !== null && t.kind === kind && t.stepId === stepId)
     .at(-1);
   if (!timer) throw new Error(`no ${kind} timer was scheduled for ${stepId}`);
   return timer.id;
