@@ -89,11 +89,11 @@ export function eventSummary(event: Pick<EventView, 'type' | 'data'>): string {
     case 'CompensationSkipped':
       return `${step} ${by(d)}`;
     case 'StepHeld':
-      return `${step} attempt ${str(d['attempt'])} ${str(d['phase'])} held: ${str(d['reason'])} (${str(d['worker'])})`;
+      return `${step} attempt ${str(d['attempt'])} ${str(d['phase'])} held: ${str(d['reason'])} (${str(d['worker'])})${lockNames(d)}`;
     case 'StepReleased':
-      return `${step} attempt ${str(d['attempt'])} ${str(d['phase'])} released → ${str(d['worker'])}${d['send'] === false ? ' (already at the worker)' : ''}`;
+      return `${step} attempt ${str(d['attempt'])} ${str(d['phase'])} released → ${str(d['worker'])}${d['send'] === false ? ' (already at the worker)' : ''}${dueText(d)}`;
     case 'StepDispatched':
-      return `${step} attempt ${str(d['attempt'])} ${str(d['phase'])} → ${str(d['worker'])}${d['action'] ? `/${str(d['action'])}` : ''}`;
+      return `${step} attempt ${str(d['attempt'])} ${str(d['phase'])} → ${str(d['worker'])}${d['action'] ? `/${str(d['action'])}` : ''}${dueText(d)}`;
     case 'StepStarted':
     case 'StepHeartbeat':
       return `${step} attempt ${str(d['attempt'])} ${str(d['phase'])}`;
@@ -179,4 +179,14 @@ function by(d: Data): string {
 function failure(error: unknown): string {
   const e = (error ?? {}) as Data;
   return `${str(e['code'])}: ${str(e['message'])}${e['retryable'] === true ? ' (retryable)' : ''}`;
+}
+
+/** When the attempt times out (its timer is armed by this event: ADR 38). */
+function dueText(d: Record<string, unknown>): string {
+  return typeof d['timeoutAt'] === 'number' ? `, times out at ${isoTime(d['timeoutAt'])}` : '';
+}
+
+/** The locks a held attempt waits for. */
+function lockNames(d: Record<string, unknown>): string {
+  return Array.isArray(d['locks']) ? ` for ${d['locks'].map((n) => JSON.stringify(n)).join(', ')}` : '';
 }

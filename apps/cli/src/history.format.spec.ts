@@ -1,0 +1,30 @@
+import { describe, expect, it } from '@jest/globals';
+import { eventSummary } from './history.format.ts';
+
+describe('one line per event in orchestron history', () => {
+  it('says when a dispatched or released attempt times out (its timer is armed by that event)', () => {
+    const at = Date.UTC(2026, 11, 7, 1, 0, 0);
+    const dispatched = {
+      stepId: 'pay',
+      attempt: 1,
+      phase: 'execute',
+      worker: 'payments',
+      action: 'charge',
+      timeoutAt: at,
+    };
+    expect(eventSummary({ type: 'StepDispatched', data: dispatched })).toBe(
+      'pay attempt 1 execute → payments/charge, times out at 2026-12-07T01:00:00.000Z',
+    );
+    const released = { stepId: 'pay', attempt: 1, phase: 'execute', worker: 'payments', send: true, timeoutAt: at };
+    expect(eventSummary({ type: 'StepReleased', data: released })).toBe(
+      'pay attempt 1 execute released → payments, times out at 2026-12-07T01:00:00.000Z',
+    );
+  });
+
+  it('names the locks a held attempt waits for', () => {
+    const held = { stepId: 'pay', attempt: 1, phase: 'execute', reason: 'lock', worker: 'payments', locks: ['acct-1'] };
+    expect(eventSummary({ type: 'StepHeld', data: held })).toBe(
+      'pay attempt 1 execute held: lock (payments) for "acct-1"',
+    );
+  });
+});
