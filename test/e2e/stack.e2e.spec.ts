@@ -34,7 +34,10 @@ const PG_URL = process.env.ORCHESTRON_PG_URL ?? 'postgres://postgres@127.0.0.1:5
 const BROKERS = ['127.0.0.1:9092'];
 const TAG = `${process.pid}-${Date.now().toString(36)}`;
 const SCHEMA = `e2e_${process.pid}_${Date.now().toString(36)}`;
-const PHASE_1 = { onboarding: 200, payments: 20 } as const;
+// Seven times round the onboarding mix (its 11 inputs, then the 2 denials) and 12 vendor payments, 4 of them over
+// the limit: every kind of run several times over, started 16 at a time. The 200 + 20 of before checked nothing more
+// and took twice as long. Phase 2 keeps its size: the runs in flight at its kills come from it.
+const PHASE_1 = { onboarding: 7 * 13, payments: 12 } as const;
 // `slow` keeps create-workspace busy (heartbeating) for seconds, so the workspace instance killed is mid-step.
 const PHASE_2 = {
   onboarding: 120,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Consumer, Producer } from '@platformatic/kafka';
+import type * as Kafka from '@platformatic/kafka';
 import { Topics } from '@orchestron/bus';
 import { KafkaUnreachableError } from './cli.errors.ts';
 
@@ -7,6 +7,12 @@ import { KafkaUnreachableError } from './cli.errors.ts';
  * Direct Kafka access for the CLI's operator commands: read a whole topic without joining a consumer group,
  * and publish raw bytes. Nothing here commits offsets or creates groups, so nobody else's progress moves.
  */
+
+/**
+ * The Kafka client, loaded by the commands that use it: loading it compiles its option schemas, about half a second
+ * of CPU that every other command, and every run of the CLI, would spend for nothing.
+ */
+const loadKafka = (): Promise<typeof Kafka> => import('@platformatic/kafka');
 
 export const DEFAULT_BROKERS = '127.0.0.1:9092';
 
@@ -62,6 +68,7 @@ function rootMessage(error: unknown): string {
 export async function readTopic(brokers: readonly string[], topic: string): Promise<TopicRecord[]> {
   // A Consumer needs a group id to exist, but fetch, metadata and listOffsets never use it: no group is joined.
   const id = clientId();
+  const { Consumer } = await loadKafka();
   const consumer = new Consumer({
     clientId: id,
     groupId: id,
@@ -163,6 +170,7 @@ export interface RawOutgoing {
 /** Publishes `records` byte for byte, acknowledged by all in-sync replicas, through an idempotent producer. */
 export async function publishRaw(brokers: readonly string[], records: readonly RawOutgoing[]): Promise<void> {
   if (records.length === 0) return;
+  const { Producer } = await loadKafka();
   const producer = new Producer({
     clientId: clientId(),
     bootstrapBrokers: [...brokers],

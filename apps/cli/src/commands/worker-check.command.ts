@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { Topics, topicNames } from '@orchestron/bus';
-import { createKafkaBus, KafkaBusError } from '@orchestron/bus-kafka';
 import { KafkaUnreachableError, UsageError } from '../cli.errors.ts';
 import { resolveBrokers } from '../kafka-topic.ts';
 import { printJson } from '../output.ts';
@@ -96,6 +95,8 @@ async function check(ctx: CliContext, options: WorkerCheckOptions): Promise<Scen
   const names = namesFor(options.topicPrefix ?? Topics.prefix);
   const brokers = resolveBrokers(ctx.env, options.brokers);
   const checkId = randomBytes(4).toString('hex');
+  // Loaded here, not with the CLI: the Kafka client compiles its option schemas as it loads (see kafka-topic.ts).
+  const { createKafkaBus, KafkaBusError } = await import('@orchestron/bus-kafka');
   const bus = createKafkaBus({
     brokers,
     clientId: `orchestron-worker-check-${checkId}`,
