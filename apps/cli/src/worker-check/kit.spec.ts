@@ -16,7 +16,8 @@ function check(bus: MessageBus, worker: string, scenarios = SCENARIOS) {
     names: Topics,
     worker,
     checkId: randomUUID().slice(0, 8),
-    timeoutMs: 1_500,
+    // Generous: under a busy test run an in-process delivery can take seconds; a passing scenario does not wait it out.
+    timeoutMs: 5_000,
     settleMs: 150,
     scenarios,
   });
