@@ -94,7 +94,7 @@ describe('runWorkerCheck (in-process bus)', () => {
       ]);
       expect(compensate?.violations).toEqual([
         expect.stringMatching(
-          /^no outcome report within 1500 ms for key worker-check-\w+-compensate\/check\/compensate\/1 /,
+          /^no outcome report within 5000 ms for key worker-check-\w+-compensate\/check\/compensate\/1 /,
         ),
         'report 1 is about execute attempt 1, which was never sent',
       ]);
@@ -111,7 +111,7 @@ describe('runWorkerCheck (in-process bus)', () => {
       expect(execute?.violations).toEqual([
         expect.stringMatching(
           new RegExp(
-            `^no outcome report within 1500 ms for key worker-check-\\w+-execute/check/1 \\(is the worker running, reading ${Topics.commands('nobody').replace(/\./g, '\\.')}\\?\\)$`,
+            `^no outcome report within 5000 ms for key worker-check-\\w+-execute/check/1 \\(is the worker running, reading ${Topics.commands('nobody').replace(/\./g, '\\.')}\\?\\)$`,
           ),
         ),
       ]);
