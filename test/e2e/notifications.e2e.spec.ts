@@ -103,7 +103,8 @@ describe('webhooks', () => {
     expect(logs).not.toContain(secret.slice(6));
     await receiver.close();
     receiver = undefined;
-  });
+    // Two server starts, a kill -9 and the deliveries' own waits add up to more than Jest's default 30 s under load.
+  }, 90_000);
 
   it('refuses to start on a bad webhook config, naming the field and not the secret', async () => {
     const secret = `whsec_${randomBytes(8).toString('base64')}`;

@@ -14,7 +14,9 @@ import type { Stack } from '../stack/stack.ts';
 
 const HELP = `Usage: node tools/roundtrips/probe-stack.ts [--runs 600] [--in-flight 50] [--steps 3] [--orchestrators 1]
        [--partitions 8] [--worker-instances 1] [--worker-pool 2] [--started-after 100] [--keep] [--queries]
-Starts the stack with the records worker only (no-op work), runs the runs, prints figures, stops the stack.`;
+       [--traces]
+Starts the stack with the records worker only (no-op work), runs the runs, prints figures, stops the stack.
+--traces runs the OTLP collector and exports spans to it (off by default, as in \`npm run bench\`).`;
 
 const { values } = parseArgs({
   options: {
@@ -28,6 +30,7 @@ const { values } = parseArgs({
     'started-after': { type: 'string' },
     keep: { type: 'boolean', default: false },
     queries: { type: 'boolean', default: false },
+    traces: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -74,6 +77,7 @@ const stack = await startStack({
   ...(values['started-after'] === undefined ? {} : { reportStartedAfterMs: Number(values['started-after']) }),
   orchestrators: Number(values.orchestrators),
   partitions: Number(values.partitions),
+  collector: values.traces,
   log: () => undefined,
 });
 try {
