@@ -21,6 +21,16 @@ describe('one line per event in orchestron history', () => {
     );
   });
 
+  it("says when governance's deadline passes on a request that carries it, and nothing on one recorded before", () => {
+    const asked = { stepId: 'pay', worker: 'payments', action: 'charge', attempt: 1 };
+    expect(
+      eventSummary({ type: 'GovernanceCheckRequested', data: { ...asked, timeoutAt: Date.UTC(2026, 11, 7, 1) } }),
+    ).toBe('pay worker=payments action=charge, deadline at 2026-12-07T01:00:00.000Z');
+    expect(eventSummary({ type: 'GovernanceCheckRequested', data: { stepId: 'pay', worker: 'payments' } })).toBe(
+      'pay worker=payments',
+    );
+  });
+
   it('names the locks a held attempt waits for', () => {
     const held = { stepId: 'pay', attempt: 1, phase: 'execute', reason: 'lock', worker: 'payments', locks: ['acct-1'] };
     expect(eventSummary({ type: 'StepHeld', data: held })).toBe(

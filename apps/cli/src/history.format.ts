@@ -70,8 +70,10 @@ export function eventSummary(event: Pick<EventView, 'type' | 'data'>): string {
       const forked = fork ? ` forked-from=${str(fork['runId'])}@${str(fork['revision'])}` : '';
       return `${str(def['id'])} v${str(def['version'])} by ${str(d['startedBy'])}${d['idempotencyKey'] ? ` key=${str(d['idempotencyKey'])}` : ''}${forked} input=${brief(d['input'], 60)}`;
     }
-    case 'GovernanceCheckRequested':
-      return `${step} worker=${str(d['worker'])}${d['action'] ? ` action=${str(d['action'])}` : ''}`;
+    case 'GovernanceCheckRequested': {
+      const deadline = typeof d['timeoutAt'] === 'number' ? `, deadline at ${isoTime(d['timeoutAt'])}` : '';
+      return `${step} worker=${str(d['worker'])}${d['action'] ? ` action=${str(d['action'])}` : ''}${deadline}`;
+    }
     case 'GovernanceDecided':
       return `${step} outcome=${str(d['outcome'])} policy=${d['policyId'] === null || d['policyId'] === undefined ? '(none)' : str(d['policyId'])} reason=${quote(d['reason'])}`;
     case 'ApprovalRequested':

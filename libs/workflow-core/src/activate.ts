@@ -3,7 +3,7 @@ import { evaluateExpression, renderTemplate } from '@orchestron/definitions';
 import type { CompiledStep } from '@orchestron/definitions';
 import { inputDigest } from './digest.ts';
 import { StepErrorCodes } from './errors.ts';
-import { context, dispatchEvents, expressionError, failStep, schedule, timerId } from './event-builders.ts';
+import { context, dispatchEvents, expressionError, failStep, schedule } from './event-builders.ts';
 import type { StepError, WorkflowEvent } from './messages.ts';
 import { startWaiting } from './event-waits.ts';
 import { startChild } from './child-runs.ts';
@@ -94,8 +94,7 @@ export function activate(s: RunData, def: CompiledStep, st: PendingStep, now: nu
   if (isGoverned(s, def.id) && !allowed) {
     const input = resolveInput(s, def, st);
     if (!input.ok) return [failStep(def.id, st.attempt, input.error, now)];
-    const dueAt = now + governanceTimeoutOf(s, def.id);
-    const attempt = st.attempt + 1;
+    // Folding the request arms governance's deadline (timerArmedBy): no TimerScheduled of its own (ADR 39).
     return [
       {
         type: 'GovernanceCheckRequested',
@@ -105,18 +104,11 @@ export function activate(s: RunData, def: CompiledStep, st: PendingStep, now: nu
           action: def.action,
           input: input.value,
           inputDigest: inputDigest(input.value),
+          attempt: st.attempt + 1,
+          timeoutAt: now + governanceTimeoutOf(s, def.id),
           at: now,
         },
       },
-      // The due time is in the id: a late firing of an earlier request's timer cannot end this request's wait early.
-      schedule({
-        id: timerId('execute', def.id, attempt, `governance@${dueAt}`),
-        kind: 'governance_timeout',
-        stepId: def.id,
-        attempt,
-        phase: 'execute',
-        dueAt,
-      }),
     ];
   }
   return dispatch(s, def, st, now);

@@ -45,9 +45,10 @@ export function schedule(timer: Timer): WorkflowEvent {
 /**
  * The timer an event arms when it is folded. The events that set a due time arm its timer themselves: an attempt
  * sent (its timeout), an attempt released from a hold (a fresh timeout, the due time in the id: a late firing of the
- * timer the hold disarmed cannot time it out) and a retry scheduled (the next attempt's retry). Every other timer
- * has a TimerScheduled of its own. Histories recorded before ADR 38 also hold a TimerScheduled of the same timer
- * right after each of those three: it sets the same id to the same timer again, and changes nothing.
+ * timer the hold disarmed cannot time it out), a retry scheduled (the next attempt's retry) and a governance check
+ * requested with its deadline (ADR 39). Every other timer has a TimerScheduled of its own. Histories recorded before
+ * ADR 38 (39 for governance) also hold a TimerScheduled of the same timer right after each of those: it sets the same
+ * id to the same timer again, and changes nothing.
  */
 export function timerArmedBy(event: WorkflowEvent): Timer | null {
   switch (event.type) {
@@ -77,6 +78,13 @@ export function timerArmedBy(event: WorkflowEvent): Timer | null {
         phase,
         dueAt: retryAt,
       };
+    }
+    case 'GovernanceCheckRequested': {
+      const { stepId, attempt, timeoutAt } = event.data;
+      if (attempt === undefined || timeoutAt === undefined) return null;
+      // The due time is in the id: a late firing of an earlier request's timer cannot end this request's wait early.
+      const id = timerId('execute', stepId, attempt, `governance@${timeoutAt}`);
+      return { id, kind: 'governance_timeout', stepId, attempt, phase: 'execute', dueAt: timeoutAt };
     }
     default:
       return null;

@@ -150,14 +150,17 @@ describe('governance before side effects', () => {
   it('asks governance first and dispatches nothing', () => {
     given()
       .when(startRun(def, { email: 'ada@example.com' }))
-      .then(
-        'RunStarted',
-        {
-          type: 'GovernanceCheckRequested',
-          data: { stepId: 'a', worker: 'identity', action: 'create-account', input: { email: 'ada@example.com' } },
+      .then('RunStarted', {
+        type: 'GovernanceCheckRequested',
+        data: {
+          stepId: 'a',
+          worker: 'identity',
+          action: 'create-account',
+          input: { email: 'ada@example.com' },
+          attempt: 1,
+          timeoutAt: T0 + 60_000,
         },
-        { type: 'TimerScheduled', data: { timer: { kind: 'governance_timeout', stepId: 'a', dueAt: T0 + 60_000 } } },
-      );
+      });
     expect(stateOf(checking).steps.a?.status).toBe('waiting_governance');
   });
 

@@ -29,25 +29,23 @@ const MINUTE = 60_000;
 describe('governance deadline: the request arms a durable timer', () => {
   it('defaults to 60s, a definition-level default replaces that, and a step overrides both', () => {
     const plain = workflow({ a: { worker: 'identity', sideEffect: true } });
-    given()
+    // The request carries its deadline and folding it arms the timer: no TimerScheduled of its own (ADR 39).
+    const asked = given()
       .when(startRun(plain))
-      .then(
-        'RunStarted',
-        { type: 'GovernanceCheckRequested', data: { stepId: 'a' } },
-        {
-          type: 'TimerScheduled',
-          data: {
-            timer: {
-              id: `a:1:governance@${T0 + MINUTE}`,
-              kind: 'governance_timeout',
-              stepId: 'a',
-              attempt: 1,
-              phase: 'execute',
-              dueAt: T0 + MINUTE,
-            },
-          },
-        },
-      );
+      .then('RunStarted', {
+        type: 'GovernanceCheckRequested',
+        data: { stepId: 'a', attempt: 1, timeoutAt: T0 + MINUTE },
+      });
+    expect(asked.state.timers).toEqual({
+      [`a:1:governance@${T0 + MINUTE}`]: {
+        id: `a:1:governance@${T0 + MINUTE}`,
+        kind: 'governance_timeout',
+        stepId: 'a',
+        attempt: 1,
+        phase: 'execute',
+        dueAt: T0 + MINUTE,
+      },
+    });
     const tuned = workflow(
       {
         a: { worker: 'identity', sideEffect: true },
@@ -55,9 +53,7 @@ describe('governance deadline: the request arms a durable timer', () => {
       },
       { defaults: { timeout: '30s', governanceTimeout: '2m' } },
     );
-    const started = given()
-      .when(startRun(tuned))
-      .thenIncludes('GovernanceCheckRequested', 'TimerScheduled', 'GovernanceCheckRequested', 'TimerScheduled');
+    const started = given().when(startRun(tuned)).thenIncludes('GovernanceCheckRequested', 'GovernanceCheckRequested');
     expect(
       Object.values(started.state.timers)
         .map((t) => [t.stepId, t.dueAt - T0])
@@ -76,7 +72,7 @@ describe('governance deadline: the request arms a durable timer', () => {
     const legacy = { ...current, steps: { a: legacyStep } } as unknown as CompiledDefinition;
     given()
       .when(startRun(legacy))
-      .thenIncludes({ type: 'TimerScheduled', data: { timer: { kind: 'governance_timeout', dueAt: T0 + MINUTE } } });
+      .thenIncludes({ type: 'GovernanceCheckRequested', data: { timeoutAt: T0 + MINUTE } });
   });
 });
 
@@ -177,11 +173,7 @@ describe('governance deadline: what an operator can do', () => {
       .then(
         { type: 'OperatorRetried', data: { stepId: 'a', phase: 'execute', by: 'ops:ada' } },
         { type: 'RunResumed', data: { by: 'ops:ada' } },
-        { type: 'GovernanceCheckRequested', data: { stepId: 'a' } },
-        {
-          type: 'TimerScheduled',
-          data: { timer: { kind: 'governance_timeout', stepId: 'a', dueAt: T0 + 3 * MINUTE } },
-        },
+        { type: 'GovernanceCheckRequested', data: { stepId: 'a', timeoutAt: T0 + 3 * MINUTE } },
       );
     expect(retried.state).toMatchObject({
       status: 'running',

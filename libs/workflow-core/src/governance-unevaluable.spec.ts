@@ -101,10 +101,9 @@ describe('governance could not evaluate the request: decided once, fail closed, 
       .then(
         { type: 'OperatorRetried', data: { stepId: 'a', input: { name: 'ada lovelace' }, by: 'ops:ada' } },
         { type: 'RunResumed', data: { by: 'ops:ada' } },
-        { type: 'GovernanceCheckRequested', data: { stepId: 'a', input: { name: 'ada lovelace' } } },
         {
-          type: 'TimerScheduled',
-          data: { timer: { kind: 'governance_timeout', stepId: 'a', dueAt: T0 + 2 * MINUTE } },
+          type: 'GovernanceCheckRequested',
+          data: { stepId: 'a', input: { name: 'ada lovelace' }, timeoutAt: T0 + 2 * MINUTE },
         },
       );
     expect(retried.state).toMatchObject({

@@ -216,6 +216,12 @@ export type WorkflowEvent =
         readonly action: string | null;
         readonly input: unknown;
         readonly inputDigest?: string;
+        /**
+         * The attempt the ruling is for and when governance's deadline passes (ADR 39): folding the event arms the
+         * `governance_timeout` timer. Absent on requests recorded before, which have a TimerScheduled after them.
+         */
+        readonly attempt?: number;
+        readonly timeoutAt?: number;
         readonly at: number;
       }
     >

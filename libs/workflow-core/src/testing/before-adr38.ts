@@ -1,7 +1,8 @@
 /**
  * Histories as the decider recorded them before ADR 38, when a TimerScheduled followed each event that sets a due
- * time (an attempt sent or released, a retry scheduled), and the check that they fold as the histories of today do.
- * The timers are spelled out here as the decider built them then, not taken from the code that arms them now.
+ * time (an attempt sent or released, a retry scheduled, and before ADR 39 a governance check requested, which did
+ * not carry its deadline then), and the check that they fold as the histories of today do. The timers are spelled
+ * out here as the decider built them then, not taken from the code that arms them now.
  */
 import { expect } from '@jest/globals';
 import { evolve, initialState, isStarted, outstanding } from '../index.ts';
@@ -26,16 +27,29 @@ export function scheduledAfter(event: WorkflowEvent): WorkflowEvent | null {
       const id = `${scope(phase)}${stepId}:${nextAttempt}:retry`;
       return scheduled({ id, kind: 'retry', stepId, attempt: nextAttempt, phase, dueAt: retryAt });
     }
+    case 'GovernanceCheckRequested': {
+      const { stepId, attempt, timeoutAt } = event.data;
+      if (attempt === undefined || timeoutAt === undefined) return null;
+      const id = `${stepId}:${attempt}:governance@${timeoutAt}`;
+      return scheduled({ id, kind: 'governance_timeout', stepId, attempt, phase: 'execute', dueAt: timeoutAt });
+    }
     default:
       return null;
   }
+}
+
+/** The event as it was recorded then: a governance check request did not carry its attempt and deadline. */
+export function recordedThen(event: WorkflowEvent): WorkflowEvent {
+  if (event.type !== 'GovernanceCheckRequested') return event;
+  const { attempt: _attempt, timeoutAt: _timeoutAt, ...data } = event.data;
+  return { ...event, data };
 }
 
 /** A history of today as it was recorded before ADR 38. */
 export function asRecordedBefore(events: readonly WorkflowEvent[]): WorkflowEvent[] {
   return events.flatMap((event) => {
     const timer = scheduledAfter(event);
-    return timer === null ? [event] : [event, timer];
+    return timer === null ? [event] : [recordedThen(event), timer];
   });
 }
 
@@ -56,9 +70,10 @@ export function expectSameFolds(
   let b: RunState = initialState();
   let j = 0;
   for (const [i, event] of now.entries()) {
-    expectEqual(before[j], event);
+    const then = before[j] as WorkflowEvent;
+    expectEqual(then, recordedThen(event));
     a = evolve(a, event);
-    b = evolve(b, event);
+    b = evolve(b, then);
     j++;
     // What only the history recorded before has: the TimerScheduled after the event.
     const extra = before[j];
