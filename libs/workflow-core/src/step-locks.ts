@@ -7,6 +7,7 @@
  * table itself is lock-table.ts; a cycle of waits fails the youngest waiter's attempt (lock-waits.ts).
  */
 import { MAX_LOCK_NAME, renderTemplate } from '@orchestron/definitions';
+import type { CompiledDefinition } from '@orchestron/definitions';
 import type { Effect } from './effects.ts';
 import { context, expressionError } from './event-builders.ts';
 import type { LockClaim, Phase, StepError } from './messages.ts';
@@ -67,12 +68,26 @@ export function holdsLocks(s: RunState, stepId: string, phase: Phase): boolean {
 /** Every step with locks that held them before the decision and no longer does: the runtime releases its locks. */
 export function lockEffects(before: RunState, after: RunState): Effect[] {
   if (!isStarted(before) || !isStarted(after)) return [];
+  // Called on every decision: a run whose definition takes no locks pays one cache lookup.
+  const locked = stepsWithLocks(after.definition);
+  if (locked.length === 0) return [];
   const effects: Effect[] = [];
-  for (const [stepId, def] of Object.entries(after.definition.steps)) {
-    if (def.locks === undefined) continue;
+  for (const stepId of locked)
     for (const phase of ['execute', 'compensate'] as const)
       if (holdsLocks(before, stepId, phase) && !holdsLocks(after, stepId, phase))
         effects.push({ type: 'ReleaseLocks', data: { stepId, phase } });
-  }
   return effects;
+}
+
+const lockedStepsCache = new WeakMap<CompiledDefinition, readonly string[]>();
+/** The steps that declare locks, in the definition's key order (the order their releases come out in). */
+function stepsWithLocks(definition: CompiledDefinition): readonly string[] {
+  let ids = lockedStepsCache.get(definition);
+  if (ids === undefined) {
+    ids = Object.entries(definition.steps)
+      .filter(([, def]) => def.locks !== undefined)
+      .map(([id]) => id);
+    lockedStepsCache.set(definition, ids);
+  }
+  return ids;
 }
