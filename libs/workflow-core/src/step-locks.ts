@@ -43,10 +43,22 @@ export function renderLocks(s: RunData, stepId: string): RenderedLocks {
 }
 
 function nameProblem(name: unknown): string | null {
-  if (typeof name !== 'string') return `must render to a string, not ${JSON.stringify(name) ?? 'undefined'}`;
+  if (typeof name !== 'string') return `must render to a string, not ${kindOf(name)}`;
   if (name.length === 0) return 'rendered to an empty name';
-  if (name.length > MAX_LOCK_NAME) return `rendered to a name longer than ${MAX_LOCK_NAME} characters`;
+  if (name.length > MAX_LOCK_NAME)
+    return `rendered to a name of ${name.length} characters; the limit is ${MAX_LOCK_NAME}`;
   return null;
+}
+
+/**
+ * A value that is not a name, as the step's error describes it. A list or map is named by its size, never echoed:
+ * `${{ input.items }}` returns the run's input untouched (outside the expression budget), and a megabyte of it
+ * would land in the run's stream with the failure.
+ */
+function kindOf(value: unknown): string {
+  if (Array.isArray(value)) return `a list of length ${value.length}`;
+  if (value !== null && typeof value === 'object') return `a map of size ${Object.keys(value).length}`;
+  return String(value);
 }
 
 /** The `locks` field of an attempt's events and send: present only when there are some. */
