@@ -296,7 +296,8 @@ export class Engine implements RunService {
       );
     }
     await this.rebalance.settled();
-    await this.locks.reconcile();
+    // Releases what a crash left held; a start does not wait for a pass over the whole table.
+    this.locks.reconcileInBackground();
     this.scheduler?.start();
     return { recovered: this.rebalance.recovered };
   }
