@@ -169,8 +169,7 @@ export class Engine implements RunService {
       logger: this.logger,
       governed: this.governed,
       resolve: (id, version, tenant) => this.definitions.resolve(id, version, tenant),
-      // From the store, not the cache: another instance may have moved the other run on a moment ago.
-      load: async (runId) => replay(await this.store.readStream(runStream(runId))),
+      load: (runId) => this.loadFromStore(runId),
       apply: (runId, command) => this.apply(runId, command, {}),
     });
     this.lockStore = new LockTableStore(this.store);
@@ -179,7 +178,7 @@ export class Engine implements RunService {
       clock: this.clock,
       logger: this.logger,
       apply: (runId, command) => this.apply(runId, command, {}),
-      load: async (runId) => replay(await this.store.readStream(runStream(runId))),
+      load: (runId) => this.loadFromStore(runId),
     });
     this.effects = new EffectRunner({
       bus: this.bus,
@@ -411,6 +410,11 @@ export class Engine implements RunService {
 
   private apply(runId: string, command: Command, metadata: Readonly<Record<string, string>>): Promise<Applied> {
     return this.commands.apply(runId, command, metadata, (state, effects) => this.effects.carryOut(state, effects));
+  }
+
+  /** From the store, not the cache: another instance may have moved the run on a moment ago. */
+  private async loadFromStore(runId: string): Promise<RunState> {
+    return replay(await this.store.readStream(runStream(runId)));
   }
 
   /** Whether the run is known to have ended (the read model, or the cache this instance drops ended runs from). */
