@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { DEFAULT_EVENT_BUFFER_MS, Topics } from '@orchestron/bus';
+import { Topics } from '@orchestron/bus';
 import type { BusSubscription, DeliveredMessage, MessageBus, TopicPartition } from '@orchestron/bus';
 import type { EventStore, RecordedEvent, Subscription } from '@orchestron/event-store';
 import { followEventFeed } from './event-feed.ts';
@@ -8,25 +8,26 @@ import { withSpan } from '@orchestron/telemetry';
 import { isStarted, isTerminalRun } from '@orchestron/workflow-core';
 import type { Command, RunData, RunState, Timer } from '@orchestron/workflow-core';
 import { chainPlans } from './append-plans.ts';
-import { ChildRuns } from './child-runs.ts';
+import type { ChildRuns } from './child-runs.ts';
 import type { DefinitionRegistry } from './definition-registry.ts';
 import { commandTopicsOf } from './command-topics.ts';
-import { EffectRunner } from './effect-runner.ts';
-import { EventCorrelator } from './event-correlator.ts';
+import { effectHandlersOf } from './effect-handlers.ts';
+import type { EffectRunner } from './effect-runner.ts';
+import type { EventCorrelator } from './event-correlator.ts';
 import { handleExternalEventMessage } from './external-event-messages.ts';
 import type { EngineOptions } from './engine-options.ts';
 import { FlowControl } from './flow-control.ts';
 import { FlowDispatch } from './flow-dispatch.ts';
-import { GovernanceClient } from './governance-client.ts';
+import type { GovernanceClient } from './governance-client.ts';
 import { PartitionOwnership } from './ownership.ts';
 import { describeError, silentLogger, systemClock } from './ports.ts';
 import type { Clock, Ids, Logger } from './ports.ts';
 import { ReadSide } from './read-side.ts';
 import { Rebalance } from './rebalance.ts';
-import { LockTableStore } from './lock-table-store.ts';
+import type { LockTableStore } from './lock-table-store.ts';
 import { toLockViews } from './lock-views.ts';
 import type { LockView, LockViewFilter } from './lock-views.ts';
-import { ResourceLocks } from './resource-locks.ts';
+import type { ResourceLocks } from './resource-locks.ts';
 import { recordRefusal } from './refusals.ts';
 import { replay } from './replay.ts';
 import { runSnapshotsFor } from './run-snapshots.ts';
@@ -52,7 +53,8 @@ import { TimerWheel } from './timers.ts';
  * The orchestrator: decide → append → carry out the effects. It is the only writer of run streams; every decision is
  * in the stream before anything leaves for a worker, and on taking a run over it does again whatever was decided but
  * may not have happened (workers drop what they have already done, by idempotency key). The parts: RunCommands
- * (queue, cache, decide, append), FlowDispatch (flow control around sends), EffectRunner, recovery, and the ReadSide.
+ * (queue, cache, decide, append), FlowDispatch (flow control around sends), the EffectRunner and what it hands
+ * effects to (effect-handlers.ts), recovery, and the ReadSide.
  */
 export class Engine implements RunService {
   readonly flow: FlowControl;
@@ -127,80 +129,30 @@ export class Engine implements RunService {
         (runId, command, after, effects) => this.dispatch.plan(runId, command, after, effects),
       ),
     });
-    this.governance = new GovernanceClient({
-      check: options.governance,
-      bus: this.bus,
-      clock: this.clock,
-      logger: this.logger,
-      stopped: () => this.stopped,
-      record: async (runId, stepId, verdict, inputDigest) => {
-        await this.execute(
-          runId,
-          { type: 'RecordGovernanceDecision', data: { stepId, ...verdict, inputDigest } },
-          'system:governance',
-        );
-      },
-      stillWaiting: async (runId, stepId) => {
-        const run = await this.getRun(runId);
-        return (
-          run !== null &&
-          !isTerminalRun(run.status) &&
-          run.steps[stepId]?.status === 'waiting_governance' &&
-          this.ownership.owns(runId)
-        );
-      },
-      ...(options.governanceRetry ? { retry: options.governanceRetry } : {}),
-    });
-    this.correlator = new EventCorrelator({
-      store: this.store,
-      clock: this.clock,
-      logger: this.logger,
-      bufferMs: options.eventBufferMs ?? DEFAULT_EVENT_BUFFER_MS,
-      waits: async ({ runId, stepId, since }, name, key) => {
-        const step = (await this.getRun(runId))?.steps[stepId];
-        return step?.status === 'waiting_event' && step.event === name && step.key === key && step.since === since;
-      },
-      deliver: async ({ runId }, event, actor) => {
-        await this.apply(runId, withMetadata({ type: 'DeliverEvent', data: event }, this.clock.now(), actor), {});
-      },
-    });
-    this.children = new ChildRuns({
-      clock: this.clock,
-      logger: this.logger,
-      governed: this.governed,
-      resolve: (id, version, tenant) => this.definitions.resolve(id, version, tenant),
-      // From the store, not the cache: another instance may have moved the other run on a moment ago.
-      load: async (runId) => replay(await this.store.readStream(runStream(runId))),
-      apply: (runId, command) => this.apply(runId, command, {}),
-    });
-    this.lockStore = new LockTableStore(this.store);
-    this.locks = new ResourceLocks({
-      table: this.lockStore,
-      clock: this.clock,
-      logger: this.logger,
-      apply: (runId, command) => this.apply(runId, command, {}),
-      load: async (runId) => replay(await this.store.readStream(runStream(runId))),
-    });
-    this.effects = new EffectRunner({
-      bus: this.bus,
-      flow: this.flow,
-      dispatch: this.dispatch,
+    ({
+      effects: this.effects,
       governance: this.governance,
-      timers: this.timers,
-      owns: (runId) => this.ownership.owns(runId),
-      logger: this.logger,
-      awaitEvent: (state, { stepId, event, key, since }) =>
-        this.correlator.awaitInBackground({
-          tenant: state.tenant,
-          runId: state.runId,
-          stepId,
-          since,
-          name: event,
-          key,
-        }),
+      correlator: this.correlator,
       children: this.children,
       locks: this.locks,
-    });
+      lockStore: this.lockStore,
+    } = effectHandlersOf({
+      options,
+      store: this.store,
+      bus: this.bus,
+      clock: this.clock,
+      logger: this.logger,
+      flow: this.flow,
+      dispatch: this.dispatch,
+      timers: this.timers,
+      owns: (runId) => this.ownership.owns(runId),
+      stopped: () => this.stopped,
+      apply: (runId, command) => this.apply(runId, command, {}),
+      execute: (runId, command, actor) => this.execute(runId, command, actor),
+      getRun: (runId) => this.getRun(runId),
+      loadFromStore: (runId) => this.loadFromStore(runId),
+      resolve: (id, version, tenant) => this.definitions.resolve(id, version, tenant),
+    }));
     this.rebalance = new Rebalance({
       store: this.store,
       commands: this.commands,
@@ -296,7 +248,8 @@ export class Engine implements RunService {
       );
     }
     await this.rebalance.settled();
-    await this.locks.reconcile();
+    // Releases what a crash left held; a start does not wait for a pass over the whole table.
+    this.locks.reconcileInBackground();
     this.scheduler?.start();
     return { recovered: this.rebalance.recovered };
   }
@@ -410,6 +363,11 @@ export class Engine implements RunService {
 
   private apply(runId: string, command: Command, metadata: Readonly<Record<string, string>>): Promise<Applied> {
     return this.commands.apply(runId, command, metadata, (state, effects) => this.effects.carryOut(state, effects));
+  }
+
+  /** From the store, not the cache: another instance may have moved the run on a moment ago. */
+  private async loadFromStore(runId: string): Promise<RunState> {
+    return replay(await this.store.readStream(runStream(runId)));
   }
 
   /** Whether the run is known to have ended (the read model, or the cache this instance drops ended runs from). */

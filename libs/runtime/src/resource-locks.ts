@@ -39,6 +39,7 @@ export class ResourceLocks {
   /** Per owner, the work asked for it, in order: a release never overtakes the request it follows. */
   private readonly chains = new Map<string, Promise<void>>();
   private readonly abort = new AbortController();
+  private reconciling: Promise<void> | undefined;
 
   constructor(deps: ResourceLocksDeps) {
     this.deps = deps;
@@ -106,13 +107,27 @@ export class ResourceLocks {
   }
 
   /**
+   * Runs `reconcile` without making the caller wait for a pass over every owner in the table (a start does not):
+   * tried again while the store is away, like every lock operation; `stop` waits for it.
+   */
+  reconcileInBackground(): void {
+    if (this.abort.signal.aborted || this.reconciling !== undefined) return;
+    this.reconciling = this.retried('release the locks of steps that had ended', {}, async () => {
+      await this.reconcile();
+    }).finally(() => {
+      this.reconciling = undefined;
+    });
+  }
+
+  /**
    * Releases what the table holds for steps that have ended: a release a crash lost between the run's append and
    * the table's. Returns how many owners it released.
    */
-  async reconcile(): Promise<number> {
+  private async reconcile(): Promise<number> {
     const table = await this.deps.table.catchUp();
     let released = 0;
     for (const [key, entry] of Object.entries(table.owners)) {
+      if (this.abort.signal.aborted) break;
       const run = await this.deps.load(entry.owner.runId);
       if (holdsLocks(run, entry.owner.stepId, entry.owner.phase)) continue;
       const decision = await this.deps.table.decide((s) => releaseLocks(s, key, this.deps.clock.now()));
@@ -125,7 +140,7 @@ export class ResourceLocks {
 
   async stop(): Promise<void> {
     this.abort.abort();
-    await Promise.allSettled([...this.chains.values()]);
+    await Promise.allSettled([...this.chains.values(), this.reconciling]);
   }
 
   /** Releases the attempts of owners the decision granted their last lock, and fails the victims of cycles. */
@@ -160,35 +175,39 @@ export class ResourceLocks {
     });
   }
 
-  /**
-   * Runs the work after the owner's earlier work, trying again while the store is away (recovery and `reconcile`
-   * repeat it after a restart); a failure of another kind is logged once.
-   */
+  /** Runs the work after the owner's earlier work (see `retried`). */
   private inOrder(key: string, what: string, owner: LockOwner, work: () => Promise<void>): void {
     if (this.abort.signal.aborted) return;
-    const { logger } = this.deps;
     const previous = this.chains.get(key) ?? Promise.resolve();
     const next = previous
-      .then(() =>
-        pRetry(work, {
-          retries: Number.POSITIVE_INFINITY,
-          minTimeout: 200,
-          maxTimeout: 30_000,
-          randomize: true,
-          signal: this.abort.signal,
-          shouldRetry: ({ error }) => transient(error) && !this.abort.signal.aborted,
-          onFailedAttempt: ({ error, attemptNumber }) => {
-            if (attemptNumber >= 5)
-              logger.warn(`could not ${what} yet; trying again`, { ...owner, error: describeError(error) });
-          },
-        }),
-      )
-      .catch((error: unknown) => {
-        if (!this.abort.signal.aborted) logger.error(`could not ${what}`, { ...owner, error: describeError(error) });
-      })
+      .then(() => this.retried(what, owner, work))
       .finally(() => {
         if (this.chains.get(key) === next) this.chains.delete(key);
       });
     this.chains.set(key, next);
+  }
+
+  /**
+   * Does the work, trying again while the store is away (recovery and `reconcile` repeat it after a restart), until
+   * `stop`; a failure of another kind is logged once. Never rejects.
+   */
+  private async retried(what: string, fields: object, work: () => Promise<void>): Promise<void> {
+    const { logger } = this.deps;
+    try {
+      await pRetry(work, {
+        retries: Number.POSITIVE_INFINITY,
+        minTimeout: 200,
+        maxTimeout: 30_000,
+        randomize: true,
+        signal: this.abort.signal,
+        shouldRetry: ({ error }) => transient(error) && !this.abort.signal.aborted,
+        onFailedAttempt: ({ error, attemptNumber }) => {
+          if (attemptNumber >= 5)
+            logger.warn(`could not ${what} yet; trying again`, { ...fields, error: describeError(error) });
+        },
+      });
+    } catch (error) {
+      if (!this.abort.signal.aborted) logger.error(`could not ${what}`, { ...fields, error: describeError(error) });
+    }
   }
 }

@@ -7,6 +7,7 @@
  * table itself is lock-table.ts; a cycle of waits fails the youngest waiter's attempt (lock-waits.ts).
  */
 import { MAX_LOCK_NAME, renderTemplate } from '@orchestron/definitions';
+import type { CompiledDefinition } from '@orchestron/definitions';
 import type { Effect } from './effects.ts';
 import { context, expressionError } from './event-builders.ts';
 import type { LockClaim, Phase, StepError } from './messages.ts';
@@ -42,10 +43,22 @@ export function renderLocks(s: RunData, stepId: string): RenderedLocks {
 }
 
 function nameProblem(name: unknown): string | null {
-  if (typeof name !== 'string') return `must render to a string, not ${JSON.stringify(name) ?? 'undefined'}`;
+  if (typeof name !== 'string') return `must render to a string, not ${kindOf(name)}`;
   if (name.length === 0) return 'rendered to an empty name';
-  if (name.length > MAX_LOCK_NAME) return `rendered to a name longer than ${MAX_LOCK_NAME} characters`;
+  if (name.length > MAX_LOCK_NAME)
+    return `rendered to a name of ${name.length} characters; the limit is ${MAX_LOCK_NAME}`;
   return null;
+}
+
+/**
+ * A value that is not a name, as the step's error describes it. A list or map is named by its size, never echoed:
+ * `${{ input.items }}` returns the run's input untouched (outside the expression budget), and a megabyte of it
+ * would land in the run's stream with the failure.
+ */
+function kindOf(value: unknown): string {
+  if (Array.isArray(value)) return `a list of length ${value.length}`;
+  if (value !== null && typeof value === 'object') return `a map of size ${Object.keys(value).length}`;
+  return String(value);
 }
 
 /** The `locks` field of an attempt's events and send: present only when there are some. */
@@ -67,12 +80,26 @@ export function holdsLocks(s: RunState, stepId: string, phase: Phase): boolean {
 /** Every step with locks that held them before the decision and no longer does: the runtime releases its locks. */
 export function lockEffects(before: RunState, after: RunState): Effect[] {
   if (!isStarted(before) || !isStarted(after)) return [];
+  // Called on every decision: a run whose definition takes no locks pays one cache lookup.
+  const locked = stepsWithLocks(after.definition);
+  if (locked.length === 0) return [];
   const effects: Effect[] = [];
-  for (const [stepId, def] of Object.entries(after.definition.steps)) {
-    if (def.locks === undefined) continue;
+  for (const stepId of locked)
     for (const phase of ['execute', 'compensate'] as const)
       if (holdsLocks(before, stepId, phase) && !holdsLocks(after, stepId, phase))
         effects.push({ type: 'ReleaseLocks', data: { stepId, phase } });
-  }
   return effects;
+}
+
+const lockedStepsCache = new WeakMap<CompiledDefinition, readonly string[]>();
+/** The steps that declare locks, in the definition's key order (the order their releases come out in). */
+function stepsWithLocks(definition: CompiledDefinition): readonly string[] {
+  let ids = lockedStepsCache.get(definition);
+  if (ids === undefined) {
+    ids = Object.entries(definition.steps)
+      .filter(([, def]) => def.locks !== undefined)
+      .map(([id]) => id);
+    lockedStepsCache.set(definition, ids);
+  }
+  return ids;
 }
