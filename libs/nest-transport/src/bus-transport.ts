@@ -42,6 +42,7 @@ export class BusTransport extends Server<Record<string, never>, BusTransportStat
   readonly #options: BusTransportOptions;
   #subscribing: Promise<BusSubscription> | undefined;
   #closed = false;
+  readonly #byTopic = new Map<string, MessageHandler>();
 
   constructor(options: BusTransportOptions) {
     super();
@@ -112,12 +113,24 @@ export class BusTransport extends Server<Record<string, never>, BusTransportStat
   }
 
   async #route(message: DeliveredMessage): Promise<void> {
-    const handler = this.getHandlerByPattern(message.topic);
+    const handler = this.#handlerOf(message.topic);
     if (handler === null)
       throw new Error(
         `BusTransport (group ${this.#options.group}): no EventPattern handler for topic ${message.topic}`,
       );
     await this.#run(handler, message, new BusContext([message]));
+  }
+
+  /**
+   * The topic's handler, looked up once: Nest's lookup first tries the topic as a JSON pattern, and the SyntaxError
+   * it throws and catches for every plain topic name cost 3–4% of the orchestrator's CPU (2026-12-07 profile).
+   */
+  #handlerOf(topic: string): MessageHandler | null {
+    const known = this.#byTopic.get(topic);
+    if (known !== undefined) return known;
+    const handler = this.getHandlerByPattern(topic);
+    if (handler !== null) this.#byTopic.set(topic, handler);
+    return handler;
   }
 
   /** Runs the handler to the end (its promise, or its Observable's completion) inside Nest's processing hooks. */

@@ -156,7 +156,8 @@ export class RemoteRuns implements RunService {
     const input = forked !== undefined ? forked.input : (request.input ?? null);
     const idempotencyKey = request.idempotencyKey ?? `${forked !== undefined ? 'fork' : 'api'}:${randomUUID()}`;
     const runId = runIdForKey(definition.id, idempotencyKey, tenant);
-    const existing = await this.existingRun(runId);
+    // A key made here (a fresh UUID) names no run yet: only a caller's key needs the read that looks for one.
+    const existing = request.idempotencyKey === undefined ? null : await this.existingRun(runId);
     if (existing) {
       if (!sameJson(existing.input, input)) {
         throw new DomainError(
