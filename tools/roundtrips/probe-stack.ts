@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { build } from 'hdr-histogram-js';
+import { deleteKafkaPrefix } from '../../bench/harness/drivers/kafka-admin.ts';
 import { ROOT, startStack, stopStack } from '../stack/stack.ts';
 import type { Stack } from '../stack/stack.ts';
 
@@ -66,9 +67,13 @@ const definition = {
   ),
 };
 
+// Topics and groups of its own, deleted after: a probe leaves no backlog on the shared topics for a new consumer group
+// (a test's) to read through from the start.
+const topicPrefix = `probe_${process.pid}.`;
 const stack = await startStack({
   dir: join(countsDir, 'stack'),
   pgSchema: `probe_${process.pid}`,
+  env: { ORCHESTRON_TOPIC_PREFIX: topicPrefix },
   apiPort: 0,
   workMs: 0,
   workers: ['records'],
@@ -89,8 +94,10 @@ try {
   await new Promise((resolve) => setTimeout(resolve, 1200));
   report(before, snapshot(stack), seconds, histogram);
 } finally {
-  if (!values.keep) await stopStack(stack.dir, () => undefined);
-  else process.stdout.write(`kept the stack in ${stack.dir}\n`);
+  if (!values.keep) {
+    await stopStack(stack.dir, () => undefined);
+    await deleteKafkaPrefix(topicPrefix).catch((e: Error) => process.stderr.write(`topics not deleted: ${e.message}\n`));
+  } else process.stdout.write(`kept the stack in ${stack.dir} (topics ${topicPrefix}*)\n`);
 }
 
 async function drive(count: number, label: string) {

@@ -16,6 +16,17 @@ describe('governanceConfig', () => {
     );
   });
 
+  it('reads how long a standing ruling holds (ADR 40): 5 s by default, 0 turns them off, at most a minute', () => {
+    expect(governanceConfig({}, '/repo').standingMs).toBe(5_000);
+    expect(governanceConfig({ ORCHESTRON_GOVERNANCE_STANDING_MS: '0' }, '/repo').standingMs).toBe(0);
+    expect(() => governanceConfig({ ORCHESTRON_GOVERNANCE_STANDING_MS: '60001' }, '/repo')).toThrow(
+      /ORCHESTRON_GOVERNANCE_STANDING_MS must be at most 60000/,
+    );
+    expect(() => governanceConfig({ ORCHESTRON_GOVERNANCE_STANDING_MS: 'soon' }, '/repo')).toThrow(
+      /ORCHESTRON_GOVERNANCE_STANDING_MS must be an integer of at least 0, got "soon"/,
+    );
+  });
+
   it('defaults to the Kafka bus, and refuses a bus it does not know', () => {
     expect(governanceConfig({}, '/repo').busKind).toBe('kafka');
     expect(() => governanceConfig({ ORCHESTRON_BUS: 'carrier-pigeon' }, '/repo')).toThrow(/ORCHESTRON_BUS/);

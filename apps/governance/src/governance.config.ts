@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { kafkaSettings, SettingError } from '@orchestron/tiers';
-import { DEFAULT_GOVERNANCE_GROUP } from './start-governance.ts';
+import { integerSetting, kafkaSettings, SettingError } from '@orchestron/tiers';
+import { DEFAULT_GOVERNANCE_GROUP, DEFAULT_STANDING_MS, MAX_STANDING_MS } from './start-governance.ts';
 import type { GovernanceServiceOptions } from './start-governance.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -20,11 +20,17 @@ export function governanceConfig(
   if (!group.trim()) throw new SettingError('ORCHESTRON_GOVERNANCE_GROUP must not be empty');
   const instance = env.ORCHESTRON_INSTANCE ?? `governance-${hostname()}-${process.pid}`;
   if (!instance.trim()) throw new SettingError('ORCHESTRON_INSTANCE must not be empty');
+  const standingMs = integerSetting(env, 'ORCHESTRON_GOVERNANCE_STANDING_MS', DEFAULT_STANDING_MS, 0);
+  if (standingMs > MAX_STANDING_MS)
+    throw new SettingError(
+      `ORCHESTRON_GOVERNANCE_STANDING_MS must be at most ${MAX_STANDING_MS} (a policy change must reach every step within a minute), got ${standingMs}`,
+    );
   return {
     busKind,
     policiesDir: resolve(env.ORCHESTRON_POLICIES ?? resolve(repoRoot, 'examples/policies')),
     kafka,
     group,
     instance,
+    standingMs,
   };
 }

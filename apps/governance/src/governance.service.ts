@@ -15,6 +15,8 @@ export interface GovernanceSettings {
   readonly instance: string;
   /** Stamps `decidedAt` only: what a decision says depends on the request alone. */
   readonly clock: Clock;
+  /** How long an allow that holds for every run of the step may be applied without asking; 0: never (ADR 40). */
+  readonly standingMs: number;
 }
 
 /**
@@ -64,6 +66,9 @@ export class GovernanceService {
       policyId: decision.policyId,
       reason: decision.reason,
       ...(decision.code === undefined ? {} : { code: decision.code }),
+      ...(decision.standing === undefined || this.#settings.standingMs === 0
+        ? {}
+        : { standing: { ...decision.standing, forMs: this.#settings.standingMs } }),
       decidedAt: this.#settings.clock.now(),
       decidedBy: this.#settings.instance,
     };

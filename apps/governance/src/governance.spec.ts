@@ -196,6 +196,46 @@ describe('governance service (in-memory bus)', () => {
     expect(letters).toEqual([]);
   });
 
+  it('says when an allow holds for every run of its step (a standing ruling, ADR 40), and for how long', async () => {
+    const bus = createInMemoryBus();
+    const decisions = await watch(bus, Topics.governanceDecisions);
+    const service = await startGovernanceService({
+      bus,
+      policiesDir: POLICIES,
+      instance: 'governance-test',
+      clock: { now: () => DECIDED_AT },
+      standingMs: 2_500,
+    });
+    services.push(service);
+    // A step no policy but the baseline names, and a small charge (allowed now, but the limit reads the amount)
+    const notify = request('run-n', { requestId: 'run-n/notify/x', stepId: 'notify', worker: 'mail', action: 'send' });
+    const small = request('run-s', { input: { amount: 5 }, runInput: { amount: 5 } });
+    await bus.publish(Topics.governanceRequests, [
+      { key: 'run-n', value: notify },
+      { key: 'run-s', value: small },
+    ]);
+    const standing = await until(() => decisions.find((m) => m.key === 'run-n'), 'decision for run-n');
+    expect(parseGovernanceDecisionMessage(standing.value)).toMatchObject({
+      outcome: 'allow',
+      policyId: 'baseline-allow',
+      standing: { policyId: 'baseline-allow', reason: 'allowed by the onboarding baseline', forMs: 2_500 },
+    });
+    const perRequest = await until(() => decisions.find((m) => m.key === 'run-s'), 'decision for run-s');
+    expect(perRequest.value).toMatchObject({ outcome: 'allow', policyId: 'baseline-allow' });
+    expect(perRequest.value).not.toHaveProperty('standing');
+  });
+
+  it('with standingMs 0 no decision carries a standing ruling', async () => {
+    const bus = createInMemoryBus();
+    const decisions = await watch(bus, Topics.governanceDecisions);
+    services.push(await startGovernanceService({ bus, policiesDir: POLICIES, instance: 'g', standingMs: 0 }));
+    const notify = request('run-n', { requestId: 'run-n/notify/x', stepId: 'notify', worker: 'mail', action: 'send' });
+    await bus.publish(Topics.governanceRequests, [{ key: 'run-n', value: notify }]);
+    const decision = await until(() => decisions.find((m) => m.key === 'run-n'), 'decision for run-n');
+    expect(decision.value).toMatchObject({ outcome: 'allow' });
+    expect(decision.value).not.toHaveProperty('standing');
+  });
+
   it('decides by the policies in force after a change to the directory', async () => {
     // Given the service on a directory whose only policy permits everything
     const dir = mkdtempSync(join(tmpdir(), 'orchestron-governance-'));
@@ -216,6 +256,12 @@ describe('governance service (in-memory bus)', () => {
     const decision = await until(() => decisions.find((m) => m.key === 'run-c'), 'decision for run-c');
     expect(decision.value).toMatchObject({ outcome: 'deny', policyId: 'no-charges', reason: 'charges are frozen' });
     expect(service.policyIds()).toEqual(['allow-all', 'no-charges']);
+    // And a step the new forbid does not name still stands, under the new set
+    await bus.publish(Topics.governanceRequests, [
+      { key: 'run-d', value: request('run-d', { requestId: 'run-d/ship/x', stepId: 'ship', action: 'ship' }) },
+    ]);
+    const shipped = await until(() => decisions.find((m) => m.key === 'run-d'), 'decision for run-d');
+    expect(shipped.value).toMatchObject({ outcome: 'allow', standing: { policyId: 'allow-all', forMs: 5_000 } });
   });
 
   it('refuses to start on policies that do not compile, naming the file', async () => {

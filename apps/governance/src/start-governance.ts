@@ -28,6 +28,11 @@ export interface GovernanceServiceOptions {
   readonly kafka?: GovernanceKafkaOptions;
   /** Recorded as `decidedBy`. Default `governance-<host>-<pid>`. */
   readonly instance?: string;
+  /**
+   * How long an orchestrator may apply an allow that holds for every run of a step to that step's later requests
+   * without asking (ADR 40). Default DEFAULT_STANDING_MS; 0 turns standing rulings off.
+   */
+  readonly standingMs?: number;
   /** Instances of one group share the requests. Default `orchestron-governance`. */
   readonly group?: string;
   /** Requests handled at once by this instance. Default 64: decisions are independent, and each waits mostly on its publish. */
@@ -88,7 +93,7 @@ export async function startGovernanceService(options: GovernanceServiceOptions):
         });
       },
     });
-    const settings = { instance, clock: options.clock ?? systemClock };
+    const settings = { instance, clock: options.clock ?? systemClock, standingMs: standingMsOf(options.standingMs) };
     app = await createBusMicroservice(
       GovernanceModule.with({ bus, policies, settings, logger, metrics: options.metrics ?? null }),
       transport,
@@ -125,6 +130,18 @@ export async function startGovernanceService(options: GovernanceServiceOptions):
       return closing;
     },
   };
+}
+
+/** A policy change reaches the steps a standing ruling covers within this long (ADR 40). */
+export const DEFAULT_STANDING_MS = 5_000;
+/** The longest an orchestrator applies a standing ruling: the message schema refuses more. */
+export const MAX_STANDING_MS = 60_000;
+
+function standingMsOf(ms: number | undefined): number {
+  const value = ms ?? DEFAULT_STANDING_MS;
+  if (!Number.isInteger(value) || value < 0 || value > MAX_STANDING_MS)
+    throw new RangeError(`standingMs must be an integer from 0 to ${MAX_STANDING_MS}, got ${String(ms)}`);
+  return value;
 }
 
 async function openKafkaBus(

@@ -63,6 +63,12 @@ export interface GovernanceDecisionMessage {
    * surrogate, a value nested too deep). Optional, so a consumer that predates it still fails closed on the deny.
    */
   readonly code?: 'GOVERNANCE.UNEVALUABLE';
+  /**
+   * Only on an allow that holds for every run of the same definition's step, whatever the inputs, who started the
+   * run and the time (ADR 40): the orchestrator that asked may apply it to that step's requests for `forMs` without
+   * asking again, recording the permit and reason given here.
+   */
+  readonly standing?: { readonly policyId: string | null; readonly reason: string; readonly forMs: number };
   /** Epoch ms. */
   readonly decidedAt: number;
   /** Which governance instance decided. */
@@ -163,6 +169,16 @@ export const governanceDecisionSchema = {
     policyId: { type: ['string', 'null'] },
     reason: { type: 'string' },
     code: { enum: ['GOVERNANCE.UNEVALUABLE'] },
+    standing: {
+      type: 'object',
+      required: ['policyId', 'reason', 'forMs'],
+      additionalProperties: false,
+      properties: {
+        policyId: { type: ['string', 'null'] },
+        reason: { type: 'string' },
+        forMs: { type: 'integer', minimum: 1, maximum: 60_000 },
+      },
+    },
     decidedAt: { type: 'integer' },
     decidedBy: str,
   },

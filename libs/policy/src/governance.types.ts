@@ -38,6 +38,18 @@ export interface GovernanceDecision {
    * them, so a forbid that errors does not apply; these are surfaced so the skip is never silent.
    */
   readonly errors?: readonly string[];
+  /**
+   * Only on an allow that holds for every run of the same definition's step, whatever the inputs, the principal
+   * and the time (ADR 40): the permit that always applies. Callers may apply it to the step's later requests for a
+   * short while without asking again.
+   */
+  readonly standing?: StandingRuling;
+}
+
+/** An allow that does not depend on the request beyond its step: the permit that always applies, and its reason. */
+export interface StandingRuling {
+  readonly policyId: string | null;
+  readonly reason: string;
 }
 
 /** Policy text and the name it came from (a file name), used in error messages and default ids. */

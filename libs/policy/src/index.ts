@@ -5,6 +5,7 @@ export type {
   GovernanceRequest,
   PolicyEngine,
   PolicySource,
+  StandingRuling,
 } from './governance.types.ts';
 export type { PolicyProblem } from './policy.error.ts';
 export { PolicyError } from './policy.error.ts';

@@ -43,6 +43,8 @@ describe('createPolicyEngine: decisions', () => {
       policyId: 'baseline-allow',
       policyIds: ['baseline-allow'],
       reason: 'permitted by baseline-allow',
+      // and, since no policy reads anything of the run, for every run of the step (ADR 40)
+      standing: { policyId: 'baseline-allow', reason: 'permitted by baseline-allow' },
     });
   });
 
@@ -128,6 +130,7 @@ describe('createPolicyEngine: decisions', () => {
       policyId: null,
       policyIds: [],
       reason: 'no policies loaded',
+      standing: { policyId: null, reason: 'no policies loaded' },
     });
     expect(engine.policyIds).toEqual([]);
   });

@@ -6,6 +6,7 @@ import type { GovernanceDecision, GovernanceRequest, PolicyEngine, PolicySource 
 import { PolicyError } from './policy.error.ts';
 import { UNEVALUABLE_CODE, UnevaluableRequestError } from './unevaluable.error.ts';
 import { loadPolicies } from './policy-set.ts';
+import { standingRulings } from './standing-rulings.ts';
 import type { LoadedPolicy } from './policy-set.ts';
 
 export const NO_POLICIES_REASON = 'no policies loaded';
@@ -33,6 +34,7 @@ export function createPolicyEngine(sources: readonly PolicySource[]): PolicyEngi
   const withoutApproval =
     approvalForbids.length > 0 ? preparse(policies.filter((policy) => !policy.requiresApproval)) : all;
   const policyIds = policies.map((policy) => policy.id);
+  const standing = standingRulings(policies);
   const inLoadOrder = (ids: readonly string[]): LoadedPolicy[] => {
     const wanted = new Set(ids);
     return policies.filter((policy) => wanted.has(policy.id));
@@ -70,7 +72,9 @@ export function createPolicyEngine(sources: readonly PolicySource[]): PolicyEngi
             errors,
             true,
           );
-        return withErrors(permitted(determining), errors, false);
+        if (errors.length > 0) return withErrors(permitted(determining), errors, false);
+        const ruling = standing(request);
+        return ruling === null ? permitted(determining) : { ...permitted(determining), standing: ruling };
       }
       const hardForbid = determining.find((policy) => !policy.requiresApproval);
       if (hardForbid !== undefined) return withErrors(decided('deny', hardForbid, determining), errors, true);
@@ -88,7 +92,13 @@ export function createPolicyEngine(sources: readonly PolicySource[]): PolicyEngi
 
 const allowAllEngine: PolicyEngine = {
   policyIds: [],
-  evaluate: () => ({ outcome: 'allow', policyId: null, policyIds: [], reason: NO_POLICIES_REASON }),
+  evaluate: () => ({
+    outcome: 'allow',
+    policyId: null,
+    policyIds: [],
+    reason: NO_POLICIES_REASON,
+    standing: { policyId: null, reason: NO_POLICIES_REASON },
+  }),
 };
 
 function preparse(policies: readonly LoadedPolicy[]): string {

@@ -190,6 +190,7 @@ export class Engine implements RunService {
       startRun: (request) => this.startRun(request),
       refused: (order, error) => recordRefusal(this.store, order, error),
       resolveDefinition: (id, version, tenant) => this.definitions.resolve(id, version, tenant),
+      governanceRuled: (decision) => this.governance.ruled(decision),
       logger: this.logger,
     };
   }

@@ -1,10 +1,11 @@
 import { Topics } from '@orchestron/bus';
-import type { GovernanceRequestMessage, MessageBus } from '@orchestron/bus';
+import type { GovernanceDecisionMessage, GovernanceRequestMessage, MessageBus } from '@orchestron/bus';
 import type { RunData } from '@orchestron/workflow-core';
 import { inputDigest } from '@orchestron/workflow-core';
 import { traceparentInRun } from './dispatch-messages.ts';
 import { describeError } from './ports.ts';
 import type { Clock, GovernanceCheck, GovernanceVerdict, Logger } from './ports.ts';
+import { StandingRulings } from './standing-rulings.ts';
 
 /** Backoff between tries of a transient failure: doubling from `initialMs`, capped at `maxMs`. */
 export interface GovernanceRetry {
@@ -49,9 +50,17 @@ export class GovernanceClient {
     { readonly digest: string; timer: ReturnType<typeof setTimeout> | null }
   >();
 
+  /** Allows the governance service said hold for every run of a step, applied without asking (ADR 40). */
+  readonly standing = new StandingRulings();
+
   constructor(options: GovernanceClientOptions) {
     this.options = options;
     this.retry = options.retry ?? GOVERNANCE_RETRY_DEFAULTS;
+  }
+
+  /** A decision of the governance service arrived (before it is recorded on its run). */
+  ruled(decision: GovernanceDecisionMessage): void {
+    this.standing.ruled(decision, this.options.clock.now());
   }
 
   request(state: RunData, stepId: string, input: unknown): void {
@@ -64,7 +73,7 @@ export class GovernanceClient {
     this.pending.set(key, entry);
     const work =
       this.options.check === 'bus'
-        ? () => this.publish(state, stepId, input, digest)
+        ? () => this.askOrApplyStanding(state, stepId, input, digest)
         : () => this.decide(state, stepId, input, digest);
     void this.attempt(key, entry, state.runId, stepId, 1, work);
   }
@@ -172,11 +181,19 @@ export class GovernanceClient {
     await this.options.record(state.runId, stepId, verdict, digest);
   }
 
+  /** A standing ruling on the step is recorded at once (ADR 40); without one, governance is asked. */
+  private async askOrApplyStanding(state: RunData, stepId: string, input: unknown, digest: string): Promise<void> {
+    const key = StandingRulings.keyOf(state, stepId);
+    const verdict = this.standing.verdictFor(key, this.options.clock.now());
+    if (verdict !== null) return this.options.record(state.runId, stepId, verdict, digest);
+    return this.publish(state, stepId, input, digest, key);
+  }
+
   /**
    * Kafka keeps the request until the governance service reads it, so it is sent once (and again on recovery);
    * while nobody answers the step waits, and the decider's governance deadline escalates the run.
    */
-  private async publish(state: RunData, stepId: string, input: unknown, digest: string): Promise<void> {
+  private async publish(state: RunData, stepId: string, input: unknown, digest: string, key: string): Promise<void> {
     const def = state.definition.steps[stepId];
     const request: GovernanceRequestMessage = {
       type: 'governance.request',
@@ -193,6 +210,7 @@ export class GovernanceClient {
       actor: state.startedBy ?? null,
       requestedAt: this.options.clock.now(),
     };
+    this.standing.asking(request.requestId, key);
     await this.options.bus.publish(Topics.governanceRequests, [
       { key: state.runId, value: request, headers: { traceparent: traceparentInRun(state.runId, request.requestId) } },
     ]);

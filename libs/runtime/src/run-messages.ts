@@ -33,6 +33,8 @@ export interface MessageTarget {
   /** Records that an operator command no longer applied, so the API that sent it can answer at once. */
   refused(order: OperatorCommandMessage, error: DomainError): Promise<void>;
   resolveDefinition(id: string, version: VersionChoice, tenant: string): Promise<CompiledDefinition>;
+  /** Told of every governance decision before it is recorded (standing rulings, ADR 40). */
+  governanceRuled?(decision: GovernanceDecisionMessage): void;
   readonly logger: Logger;
 }
 
@@ -168,6 +170,7 @@ async function applyRunMessage(target: MessageTarget, message: RunMessage): Prom
       return applyOperatorCommand(target, message);
     case 'governance': {
       const { runId, decision, command } = message;
+      target.governanceRuled?.(decision);
       const { unapplied } = await target.execute(runId, command, `system:governance:${decision.decidedBy}`);
       return settleUnapplied(target.logger, message, unapplied);
     }

@@ -4,7 +4,7 @@
  * TimerScheduled right after them, and must fold to the same state.
  */
 import { describe, expect, it } from '@jest/globals';
-import { fold } from './index.ts';
+import { fold, inputDigest } from './index.ts';
 import type { WorkflowEvent } from './index.ts';
 import { asRecordedBefore, expectSameFolds } from './testing/before-adr38.ts';
 import {
@@ -42,8 +42,8 @@ const now = play(
 const RECORDED_THEN: WorkflowEvent[] = [
   {
     type: 'GovernanceCheckRequested',
-    data: { stepId: 'a', worker: 'w', action: null, input: { n: 1 }, inputDigest: expect.any(String), at: T0 },
-  } as WorkflowEvent,
+    data: { stepId: 'a', worker: 'w', action: null, input: { n: 1 }, inputDigest: inputDigest({ n: 1 }), at: T0 },
+  },
   {
     type: 'TimerScheduled',
     data: {

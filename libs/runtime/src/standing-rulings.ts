@@ -1,0 +1,83 @@
+import type { GovernanceDecisionMessage } from '@orchestron/bus';
+import type { RunData } from '@orchestron/workflow-core';
+import type { GovernanceVerdict } from './ports.ts';
+
+/** Requests asked and not yet answered, and steps with a standing ruling, kept per process; past this, the oldest go. */
+const MAX_ENTRIES = 10_000;
+
+interface Standing {
+  readonly policyId: string | null;
+  readonly reason: string;
+  readonly decidedBy: string;
+  readonly decidedAt: number;
+  readonly until: number;
+}
+
+/**
+ * The allows governance said hold for every run of a step (ADR 40), applied to that step's later requests until
+ * they lapse, so those steps skip the round trip to the governance service. Only a ruling on a request this process
+ * asked is kept, under the step it asked about (tenant, definition and version, step, worker, action); the time it
+ * holds is counted from when it arrived, on this process's clock.
+ */
+export class StandingRulings {
+  /** requestId → the step it asked about. */
+  private readonly asked = new Map<string, string>();
+  private readonly rulings = new Map<string, Standing>();
+
+  /** The step a request is about, as the key its standing ruling is kept under. */
+  static keyOf(state: RunData, stepId: string): string {
+    const def = state.definition.steps[stepId];
+    const { id, version } = state.definition;
+    return JSON.stringify([state.tenant, id, version, stepId, def?.worker ?? '', def?.action ?? null]);
+  }
+
+  asking(requestId: string, key: string): void {
+    bounded(this.asked).set(requestId, key);
+  }
+
+  /** A decision arrived: when it is a standing ruling on a request of ours, it is applied until it lapses. */
+  ruled(decision: GovernanceDecisionMessage, now: number): void {
+    const key = this.asked.get(decision.requestId);
+    if (key === undefined) return;
+    this.asked.delete(decision.requestId);
+    const { standing } = decision;
+    if (decision.outcome !== 'allow' || standing === undefined) return;
+    this.rulings.delete(key);
+    bounded(this.rulings).set(key, {
+      policyId: standing.policyId,
+      reason: standing.reason,
+      decidedBy: decision.decidedBy,
+      decidedAt: decision.decidedAt,
+      until: now + standing.forMs,
+    });
+  }
+
+  /** The verdict to record for the step without asking, while a standing ruling holds; null otherwise. */
+  verdictFor(key: string, now: number): GovernanceVerdict | null {
+    const ruling = this.rulings.get(key);
+    if (ruling === undefined) return null;
+    if (ruling.until <= now) {
+      this.rulings.delete(key);
+      return null;
+    }
+    const since = new Date(ruling.decidedAt).toISOString();
+    return {
+      outcome: 'allow',
+      policyId: ruling.policyId,
+      reason: `${ruling.reason} (standing ruling by ${ruling.decidedBy} at ${since}: it holds for any input of this step)`,
+    };
+  }
+
+  /** Standing rulings held now (tests and metrics). */
+  get size(): number {
+    return this.rulings.size;
+  }
+}
+
+function bounded<V>(map: Map<string, V>): Map<string, V> {
+  if (map.size >= MAX_ENTRIES) {
+    const oldest = map.keys().next();
+    if (oldest.done !== true) map.delete(oldest.value);
+  }
+  return map;
+}
