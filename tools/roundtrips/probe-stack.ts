@@ -96,7 +96,9 @@ try {
 } finally {
   if (!values.keep) {
     await stopStack(stack.dir, () => undefined);
-    await deleteKafkaPrefix(topicPrefix).catch((e: Error) => process.stderr.write(`topics not deleted: ${e.message}\n`));
+    await deleteKafkaPrefix(topicPrefix).catch((e: Error) =>
+      process.stderr.write(`topics not deleted: ${e.message}\n`),
+    );
   } else process.stdout.write(`kept the stack in ${stack.dir} (topics ${topicPrefix}*)\n`);
 }
 
