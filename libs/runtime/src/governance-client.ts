@@ -1,11 +1,12 @@
 import { Topics } from '@orchestron/bus';
 import type { GovernanceDecisionMessage, GovernanceRequestMessage, MessageBus } from '@orchestron/bus';
-import type { RunData } from '@orchestron/workflow-core';
+import type { Effect, RunData } from '@orchestron/workflow-core';
 import { inputDigest } from '@orchestron/workflow-core';
 import { traceparentInRun } from './dispatch-messages.ts';
 import { describeError } from './ports.ts';
 import type { Clock, GovernanceCheck, GovernanceVerdict, Logger } from './ports.ts';
-import { StandingRulings } from './standing-rulings.ts';
+import type { AppendPlan } from './run-commands.ts';
+import { StandingRulings, standingPlan } from './standing-rulings.ts';
 
 /** Backoff between tries of a transient failure: doubling from `initialMs`, capped at `maxMs`. */
 export interface GovernanceRetry {
@@ -56,6 +57,13 @@ export class GovernanceClient {
   constructor(options: GovernanceClientOptions) {
     this.options = options;
     this.retry = options.retry ?? GOVERNANCE_RETRY_DEFAULTS;
+  }
+
+  /** The append plan's stage that rules on requests with a standing ruling in the same append (ADR 40). */
+  plan(after: RunData, effects: readonly Effect[]): AppendPlan {
+    if (this.options.check !== 'bus' || this.standing.size === 0)
+      return { extra: [], effects, commit: () => undefined, rollback: () => undefined };
+    return standingPlan(this.standing, this.options.clock.now(), after, effects);
   }
 
   /** A decision of the governance service arrived (before it is recorded on its run). */

@@ -54,6 +54,13 @@ describe('standing rulings in the orchestrator (ADR 40)', () => {
 
   async function boot(rule: (request: GovernanceRequestMessage) => Ruling) {
     const store = createInMemoryEventStore();
+    // Each append's event types, by stream: a standing ruling is recorded in the append that asks for it.
+    const appends: [string, string[]][] = [];
+    const append = store.append.bind(store);
+    store.append = (stream, events, options) => {
+      appends.push([stream, events.map((e) => e.type)]);
+      return append(stream, events, options);
+    };
     const bus = createInMemoryBus({ partitions: 3 });
     onClose(() => bus.close());
     const asked = await governanceService(bus, rule);
@@ -62,12 +69,12 @@ describe('standing rulings in the orchestrator (ADR 40)', () => {
     onClose(() => engine.stop());
     await engine.definitions.register(shop, 'test');
     await engine.definitions.register(shop, 'test', 'other-tenant');
-    return { engine, asked };
+    return { engine, asked, appends };
   }
 
   it("applies a standing allow to the step's later requests without asking, and records where it came from", async () => {
     // Governance says ship's allow stands, and answers bill (another worker and action) per request.
-    const { engine, asked } = await boot((request) => (request.stepId === 'ship' ? STANDING : {}));
+    const { engine, asked, appends } = await boot((request) => (request.stepId === 'ship' ? STANDING : {}));
     const first = await engine.startRun({ definitionId: 'shop', input: { n: 1 }, actor: 'test' });
     await eventually(
       'first run ship running',
@@ -90,6 +97,15 @@ describe('standing rulings in the orchestrator (ADR 40)', () => {
     expect(String((decided?.data as { reason?: unknown } | undefined)?.reason)).toMatch(
       /^allowed by the baseline \(standing ruling by g-1 at 2026-12-07T00:00:00\.000Z: it holds for any input of this step\)$/,
     );
+    // One append started the run, asked about both steps, recorded ship's standing allow and dispatched it.
+    const started = appends.find(([stream, types]) => stream.endsWith(second.run.runId) && types[0] === 'RunStarted');
+    expect(started?.[1]).toEqual([
+      'RunStarted',
+      'GovernanceCheckRequested',
+      'GovernanceCheckRequested',
+      'GovernanceDecided',
+      'StepDispatched',
+    ]);
   });
 
   it("never crosses tenants: another tenant's run of the same definition is asked about", async () => {
