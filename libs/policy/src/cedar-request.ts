@@ -77,3 +77,16 @@ function timeOfDayUtc(now: number): Record<string, CedarValueJson | undefined> {
     minuteOfDayUtc: hourUtc * 60 + at.getUTCMinutes(),
   };
 }
+
+/**
+ * Whether Cedar can take the request at all (no lone surrogate, nothing nested too deep, a `now` that is a time): a
+ * request it cannot take is denied as GOVERNANCE.UNEVALUABLE, so a standing ruling must not allow it (ADR 40).
+ */
+export function isEvaluable(request: GovernanceRequest): boolean {
+  try {
+    toCedarRequest(request);
+    return true;
+  } catch {
+    return false;
+  }
+}

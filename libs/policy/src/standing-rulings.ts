@@ -1,30 +1,35 @@
-import { isAuthorizedPartial } from '@cedar-policy/cedar-wasm/nodejs';
+import { isAuthorizedPartial, policyToJson } from '@cedar-policy/cedar-wasm/nodejs';
 import type { CedarValueJson, Context, PolicySet } from '@cedar-policy/cedar-wasm/nodejs';
-import { toCedarRequest } from './cedar-request.ts';
+import { RUN_TYPE, toCedarRequest } from './cedar-request.ts';
 import type { GovernanceRequest, StandingRuling } from './governance.types.ts';
 import type { LoadedPolicy } from './policy-set.ts';
 
 /**
- * The context attributes a standing ruling may rely on: they name the step, and every run of the definition's step
- * has the same. Everything else in the context (the inputs, the time of day, whatever is added later) is unknown to
- * the partial evaluation, and so is the principal (the run, its version and who started it).
+ * The context of a request, attribute by attribute, as a standing ruling sees it (ADR 40). The three that name the
+ * step are the same for every run of the definition's step, so they stay known. The rest differ between runs, so
+ * they are unknown; `input` and `runInput` are absent altogether when null, so they are tried both present and
+ * absent. `cedar-request.spec.ts` holds this list to what `toCedarRequest` builds.
  */
-const STEP_ATTRIBUTES: ReadonlySet<string> = new Set(['stepId', 'worker', 'definitionId']);
+export const STEP_ATTRIBUTES = ['stepId', 'worker', 'definitionId'] as const;
+export const RUN_ATTRIBUTES = ['hourUtc', 'weekdayUtc', 'minuteOfDayUtc'] as const;
+export const OPTIONAL_RUN_ATTRIBUTES = ['input', 'runInput'] as const;
 /** Distinct steps remembered per engine (a new engine per policy reload starts empty); past this, it starts over. */
 const MAX_REMEMBERED = 10_000;
 
 /**
  * Whether the allow of a request holds for every run of the same definition's step, whatever its input, its run's
- * input, who started it and the time (ADR 40): Cedar's partial evaluation with all of those unknown must still
- * decide `allow`, with no policy erroring. Then the ruling names the first permit (in load order) that applies
- * whatever the unknowns are. Null when any policy could go the other way for some run: a forbid or a permit that
- * reads the input, the time, the principal or a group it might be in.
+ * input (or their absence), who started it and the time (ADR 40): Cedar's partial evaluation with all of those
+ * unknown must still decide `allow`, with no policy erroring, for every combination of the optional attributes
+ * present or absent. Then the ruling names the first permit (in load order) that applies in all of them. Null when
+ * any policy could go the other way for some run, and always when a policy names a run entity (`Orchestron::Run::"…"`
+ * has attributes in a real evaluation and none here).
  *
  * The answer depends on the step alone, so it is worked out once per step and policy set.
  */
 export function standingRulings(
   policies: readonly LoadedPolicy[],
 ): (request: GovernanceRequest) => StandingRuling | null {
+  if (policies.some(namesARun)) return () => null;
   const set: PolicySet = { staticPolicies: Object.fromEntries(policies.map((policy) => [policy.id, policy.text])) };
   const remembered = new Map<string, StandingRuling | null>();
   return (request) => {
@@ -43,6 +48,27 @@ function evaluateStanding(
   policies: readonly LoadedPolicy[],
   request: GovernanceRequest,
 ): StandingRuling | null {
+  let always: Set<string> | undefined;
+  for (const present of presences()) {
+    const determining = allowsForEveryRun(set, request, present);
+    if (determining === null) return null;
+    always = always === undefined ? determining : new Set([...always].filter((id) => determining.has(id)));
+  }
+  const permit = policies.find((policy) => policy.effect === 'permit' && always?.has(policy.id) === true);
+  if (permit === undefined) return null;
+  return { policyId: permit.id, reason: permit.reason ?? `permitted by ${permit.id}` };
+}
+
+/** Every subset of the optional attributes: each combination a run's context may have. */
+function presences(): (readonly string[])[] {
+  return OPTIONAL_RUN_ATTRIBUTES.reduce<(readonly string[])[]>(
+    (subsets, name) => subsets.flatMap((subset) => [subset, [...subset, name]]),
+    [[]],
+  );
+}
+
+/** The permits that must determine the decision, when Cedar allows whatever the unknowns are; null otherwise. */
+function allowsForEveryRun(set: PolicySet, request: GovernanceRequest, present: readonly string[]): Set<string> | null {
   let answer: ReturnType<typeof isAuthorizedPartial>;
   try {
     const full = toCedarRequest(request);
@@ -50,7 +76,7 @@ function evaluateStanding(
       principal: null,
       action: full.action,
       resource: full.resource,
-      context: onlyStepAttributes(full.context),
+      context: contextOf(full.context, present),
       policies: set,
       // The resource's attributes come from the definition's step; the principal is unknown, so it has none.
       entities: full.entities.filter((entity) => JSON.stringify(entity.uid) !== JSON.stringify(full.principal)),
@@ -61,15 +87,21 @@ function evaluateStanding(
   if (answer.type !== 'residuals') return null;
   const { decision, errored, mustBeDetermining } = answer.response;
   if (decision !== 'allow' || errored.length > 0) return null;
-  const always = new Set(mustBeDetermining);
-  const permit = policies.find((policy) => policy.effect === 'permit' && always.has(policy.id));
-  if (permit === undefined) return null;
-  return { policyId: permit.id, reason: permit.reason ?? `permitted by ${permit.id}` };
+  return new Set(mustBeDetermining);
 }
 
-function onlyStepAttributes(context: Context): Context {
-  const partial: Record<string, CedarValueJson> = {};
-  for (const [name, value] of Object.entries(context as Record<string, CedarValueJson>))
-    partial[name] = STEP_ATTRIBUTES.has(name) ? value : { __extn: { fn: 'unknown', arg: `context.${name}` } };
-  return partial;
+function contextOf(full: Context, present: readonly string[]): Context {
+  const known = full as Record<string, CedarValueJson>;
+  const context: Record<string, CedarValueJson> = {};
+  const unknown = (name: string): CedarValueJson => ({ __extn: { fn: 'unknown', arg: `context.${name}` } });
+  for (const name of STEP_ATTRIBUTES) if (known[name] !== undefined) context[name] = known[name];
+  for (const name of [...RUN_ATTRIBUTES, ...present]) context[name] = unknown(name);
+  return context;
+}
+
+function namesARun(policy: LoadedPolicy): boolean {
+  const answer = policyToJson(policy.text);
+  // A policy Cedar cannot read back is not one to reason about: no standing rulings at all.
+  if (answer.type !== 'success') return true;
+  return JSON.stringify(answer.json).includes(JSON.stringify(RUN_TYPE));
 }

@@ -65,9 +65,9 @@ export function effectHandlersOf(deps: EffectHandlersDeps): EffectHandlers {
     clock,
     logger,
     stopped: deps.stopped,
-    record: async (runId, stepId, verdict, inputDigest) => {
+    record: async (runId, stepId, verdict, inputDigest, actor) => {
       const command: RunCommand = { type: 'RecordGovernanceDecision', data: { stepId, ...verdict, inputDigest } };
-      await deps.execute(runId, command, 'system:governance');
+      await deps.execute(runId, command, actor ?? 'system:governance');
     },
     stillWaiting: async (runId, stepId) => {
       const run = await deps.getRun(runId);

@@ -23,8 +23,17 @@ export interface GovernanceClientOptions {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly stopped: () => boolean;
-  /** Records an in-process verdict on the run (over the bus, the decision comes back as a message). */
-  readonly record: (runId: string, stepId: string, verdict: GovernanceVerdict, inputDigest: string) => Promise<void>;
+  /**
+   * Records an in-process verdict, or a standing ruling's, on the run (over the bus, the decision comes back as a
+   * message); `actor` defaults to `system:governance`.
+   */
+  readonly record: (
+    runId: string,
+    stepId: string,
+    verdict: GovernanceVerdict,
+    inputDigest: string,
+    actor?: string,
+  ) => Promise<void>;
   /**
    * Whether the step still waits for governance in a run that has not ended: asked before every retry, so no
    * retry goes on for a run that was cancelled, finished, or ruled on some other way.
@@ -68,7 +77,7 @@ export class GovernanceClient {
 
   /** A decision of the governance service arrived (before it is recorded on its run). */
   ruled(decision: GovernanceDecisionMessage): void {
-    this.standing.ruled(decision, this.options.clock.now());
+    this.standing.ruled(decision);
   }
 
   request(state: RunData, stepId: string, input: unknown): void {
@@ -191,10 +200,10 @@ export class GovernanceClient {
 
   /** A standing ruling on the step is recorded at once (ADR 40); without one, governance is asked. */
   private async askOrApplyStanding(state: RunData, stepId: string, input: unknown, digest: string): Promise<void> {
-    const key = StandingRulings.keyOf(state, stepId);
-    const verdict = this.standing.verdictFor(key, this.options.clock.now());
-    if (verdict !== null) return this.options.record(state.runId, stepId, verdict, digest);
-    return this.publish(state, stepId, input, digest, key);
+    const verdict = this.standing.verdictFor(state, stepId, input, this.options.clock.now());
+    if (verdict === null) return this.publish(state, stepId, input, digest, StandingRulings.keyOf(state, stepId));
+    const { decidedBy, ...ruling } = verdict;
+    return this.options.record(state.runId, stepId, ruling, digest, `system:governance:${decidedBy}`);
   }
 
   /**
@@ -218,7 +227,7 @@ export class GovernanceClient {
       actor: state.startedBy ?? null,
       requestedAt: this.options.clock.now(),
     };
-    this.standing.asking(request.requestId, key);
+    this.standing.asking(request.requestId, key, request.requestedAt);
     await this.options.bus.publish(Topics.governanceRequests, [
       { key: state.runId, value: request, headers: { traceparent: traceparentInRun(state.runId, request.requestId) } },
     ]);

@@ -17,10 +17,14 @@ interface Loaded {
   readonly revision: number | null;
 }
 
-/** An event with the command it came from (its metadata says which). */
+/**
+ * An event with the command it came from (its metadata says which). `own`: it carries only that command's metadata,
+ * not the caller's (an API key, a command id): a ruling recorded in an operator's append is not the operator's.
+ */
 export interface Decided {
   readonly event: WorkflowEvent;
   readonly command: Command;
+  readonly own?: boolean;
 }
 
 /**
@@ -155,13 +159,13 @@ export class RunCommands {
       if (decision.events.length === 0) return { state, events: [], effects: [], unapplied: decision.unapplied };
       const after = fold(decision.events, state) as RunData;
       const plan = this.options.plan(runId, command, after, decision.effects);
-      const decided = [...decision.events.map((event) => ({ event, command })), ...plan.extra];
+      const decided: Decided[] = [...decision.events.map((event) => ({ event, command })), ...plan.extra];
       let nextRevision: number;
       try {
-        const records = decided.map(({ event, command: from }) => ({
+        const records = decided.map(({ event, command: from, own }) => ({
           type: event.type,
           data: event.data,
-          metadata: { ...eventMetadata(from), ...this.options.metadata, ...metadata },
+          metadata: { ...eventMetadata(from), ...this.options.metadata, ...(own === true ? {} : metadata) },
         }));
         nextRevision = (
           await this.options.store.append(runStream(runId), records, { expectedRevision: revision ?? 'no_stream' })

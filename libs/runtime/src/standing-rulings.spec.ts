@@ -2,6 +2,9 @@ import { describe, expect, it } from '@jest/globals';
 import { Topics, createInMemoryBus } from '@orchestron/bus';
 import type { GovernanceDecisionMessage, GovernanceRequestMessage, MessageBus } from '@orchestron/bus';
 import { createInMemoryEventStore } from '@orchestron/event-store';
+import { compileDefinition } from '@orchestron/definitions';
+import { decide, fold, initialState } from '@orchestron/workflow-core';
+import type { RunData } from '@orchestron/workflow-core';
 import { Engine } from './engine.ts';
 import { StandingRulings } from './standing-rulings.ts';
 import { closeAfterEach, eventually } from './testing/index.ts';
@@ -38,7 +41,7 @@ async function governanceService(bus: MessageBus, rule: (request: GovernanceRequ
       outcome: 'allow',
       policyId: 'per-request',
       reason: 'asked and allowed',
-      decidedAt: Date.UTC(2026, 11, 7),
+      decidedAt: Date.now(),
       decidedBy: 'g-1',
       ...ruling,
     };
@@ -95,7 +98,7 @@ describe('standing rulings in the orchestrator (ADR 40)', () => {
     const decided = (await engine.history(second.run.runId)).find((e) => e.type === 'GovernanceDecided');
     expect(decided?.data).toMatchObject({ outcome: 'allow', policyId: 'baseline' });
     expect(String((decided?.data as { reason?: unknown } | undefined)?.reason)).toMatch(
-      /^allowed by the baseline \(standing ruling by g-1 at 2026-12-07T00:00:00\.000Z: it holds for any input of this step\)$/,
+      /^allowed by the baseline \(standing ruling by g-1 at \d{4}-\d\d-\d\dT[\d:.]+Z: it holds for any input of this step\)$/,
     );
     // One append started the run, asked about both steps, recorded ship's standing allow and dispatched it.
     const started = appends.find(([stream, types]) => stream.endsWith(second.run.runId) && types[0] === 'RunStarted');
@@ -116,67 +119,116 @@ describe('standing rulings in the orchestrator (ADR 40)', () => {
       async () => (await engine.getRun(mine.run.runId))?.steps.ship?.status === 'running',
     );
     const theirs = await engine.startRun({ definitionId: 'shop', input: {}, actor: 'test', tenant: 'other-tenant' });
-    await eventually('their ship asked', () => asked.find((r) => r.runId === theirs.run.runId));
+    await eventually('their ship asked', () => asked.find((r) => r.runId === theirs.run.runId && r.stepId === 'ship'));
   });
 
   it('an allow without a standing ruling, or a standing field on a deny, is applied to its own request only', async () => {
-    let n = 0;
-    const { engine, asked } = await boot(() => {
-      n += 1;
-      return n === 1 ? {} : { outcome: 'deny', policyId: 'no', reason: 'denied', ...STANDING };
-    });
+    // Governance denies ship (with a standing field it must not honour) and allows bill, neither standing.
+    const { engine, asked } = await boot((request) =>
+      request.stepId === 'ship' ? { outcome: 'deny', policyId: 'no', reason: 'denied', ...STANDING } : {},
+    );
     const runs: string[] = [];
     for (const input of [{ a: 1 }, { a: 2 }, { a: 3 }]) {
       const { run } = await engine.startRun({ definitionId: 'shop', input, actor: 'test' });
       runs.push(run.runId);
-      await eventually('asked', () => asked.find((r) => r.runId === run.runId));
+      await eventually('the run failed on the deny', async () => (await engine.getRun(run.runId))?.status === 'failed');
     }
-    expect(asked.filter((r) => r.stepId === 'ship')).toHaveLength(3);
+    for (const stepId of ['ship', 'bill'])
+      expect(asked.filter((r) => r.stepId === stepId).map((r) => r.runId)).toEqual(runs);
+  });
+
+  it("records a standing ruling as governance's, with none of the caller's metadata (its API key)", async () => {
+    const { engine } = await boot((request) => (request.stepId === 'ship' ? STANDING : {}));
+    const first = await engine.startRun({ definitionId: 'shop', input: {}, actor: 'test' });
     await eventually(
-      'the last run failed on the deny',
-      async () => (await engine.getRun(runs[2] ?? ''))?.status === 'failed',
+      'ship running',
+      async () => (await engine.getRun(first.run.runId))?.steps.ship?.status === 'running',
     );
+    const second = await engine.startRun({ definitionId: 'shop', input: {}, actor: 'producer:p', keyId: 'key-1' });
+    const history = await engine.history(second.run.runId);
+    expect(history.find((e) => e.type === 'RunStarted')?.metadata).toMatchObject({ keyId: 'key-1' });
+    const decided = history.find((e) => e.type === 'GovernanceDecided');
+    expect(decided?.metadata).toMatchObject({ actor: 'system:governance:g-1', command: 'RecordGovernanceDecision' });
+    expect(decided?.metadata).not.toHaveProperty('keyId');
   });
 });
 
 describe('StandingRulings', () => {
+  const compiled = compileDefinition(shop);
+  const runOf = (input: unknown, tenant = 'default'): RunData => {
+    const command = {
+      type: 'StartRun',
+      data: { runId: `r-${JSON.stringify(input)}`, definition: compiled, input, tenant },
+      metadata: { now: 0, actor: 'producer:shop' },
+    } as const;
+    return fold(decide(command, initialState()).events) as RunData;
+  };
+  const run = runOf({ n: 1 });
   const decision = (requestId: string, over: Partial<GovernanceDecisionMessage> = {}): GovernanceDecisionMessage => ({
     type: 'governance.decision',
     requestId,
     runId: 'r',
-    stepId: 's',
+    stepId: 'ship',
     inputDigest: 'd',
     outcome: 'allow',
     policyId: 'p',
     reason: 'ok',
-    decidedAt: 0,
+    decidedAt: 10_000,
     decidedBy: 'g',
     standing: { policyId: 'p', reason: 'ok', forMs: 1_000 },
     ...over,
   });
+  const KEY = StandingRulings.keyOf(run, 'ship');
 
-  it('holds from when it arrived for forMs, then lapses and the step is asked about again', () => {
+  it('holds for forMs from when this process asked, then lapses and the step is asked about again', () => {
     const rulings = new StandingRulings();
-    rulings.asking('q-1', 'step-key');
-    rulings.ruled(decision('q-1'), 10_000);
-    expect(rulings.verdictFor('step-key', 10_999)).toMatchObject({ outcome: 'allow', policyId: 'p' });
-    expect(rulings.verdictFor('step-key', 11_000)).toBeNull();
+    rulings.asking('q-1', KEY, 10_000);
+    rulings.ruled(decision('q-1'));
+    expect(rulings.verdictFor(run, 'ship', {}, 10_999)).toMatchObject({
+      outcome: 'allow',
+      policyId: 'p',
+      decidedBy: 'g',
+    });
+    expect(rulings.verdictFor(run, 'ship', {}, 11_000)).toBeNull();
     expect(rulings.size).toBe(0);
+  });
+
+  it('plants nothing from a decision made long before this process asked (delivered again after a failover)', () => {
+    const rulings = new StandingRulings();
+    rulings.asking('q-1', KEY, 60_000);
+    rulings.ruled(decision('q-1', { decidedAt: 10_000 }));
+    expect(rulings.verdictFor(run, 'ship', {}, 60_001)).toBeNull();
   });
 
   it('ignores a ruling on a request it did not ask (a forged or replayed decision plants nothing)', () => {
     const rulings = new StandingRulings();
-    rulings.ruled(decision('q-unknown'), 0);
-    rulings.asking('q-1', 'step-key');
-    rulings.ruled(decision('q-1', { requestId: 'q-2' }), 0);
-    expect(rulings.verdictFor('step-key', 1)).toBeNull();
+    rulings.ruled(decision('q-unknown'));
+    rulings.asking('q-1', KEY, 10_000);
+    rulings.ruled(decision('q-1', { requestId: 'q-2' }));
+    expect(rulings.verdictFor(run, 'ship', {}, 10_001)).toBeNull();
   });
 
   it('a request is answered once: a second decision for it plants nothing', () => {
     const rulings = new StandingRulings();
-    rulings.asking('q-1', 'step-key');
-    rulings.ruled(decision('q-1', { standing: undefined }), 0);
-    rulings.ruled(decision('q-1'), 0);
-    expect(rulings.verdictFor('step-key', 1)).toBeNull();
+    rulings.asking('q-1', KEY, 10_000);
+    rulings.ruled(decision('q-1', { standing: undefined }));
+    rulings.ruled(decision('q-1'));
+    expect(rulings.verdictFor(run, 'ship', {}, 10_001)).toBeNull();
+  });
+
+  it('does not apply to a request Cedar could not take: governance denies those, so it is asked', () => {
+    const rulings = new StandingRulings();
+    rulings.asking('q-1', KEY, 10_000);
+    rulings.ruled(decision('q-1'));
+    expect(rulings.verdictFor(run, 'ship', { name: 'ada\ud800' }, 10_001)).toBeNull();
+    expect(rulings.verdictFor(runOf({ name: 'eve\ud800' }), 'ship', {}, 10_001)).toBeNull();
+    expect(rulings.verdictFor(run, 'ship', { name: 'ada' }, 10_001)).not.toBeNull();
+  });
+
+  it('is kept per tenant: the same step of the same definition in another tenant has none', () => {
+    const rulings = new StandingRulings();
+    rulings.asking('q-1', KEY, 10_000);
+    rulings.ruled(decision('q-1'));
+    expect(rulings.verdictFor(runOf({ n: 1 }, 'other-tenant'), 'ship', {}, 10_001)).toBeNull();
   });
 });

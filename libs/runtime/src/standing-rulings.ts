@@ -1,4 +1,5 @@
 import type { GovernanceDecisionMessage } from '@orchestron/bus';
+import { isEvaluable } from '@orchestron/policy';
 import { decide, fold } from '@orchestron/workflow-core';
 import type { Effect, RunData } from '@orchestron/workflow-core';
 import type { GovernanceVerdict } from './ports.ts';
@@ -16,15 +17,21 @@ interface Standing {
   readonly until: number;
 }
 
+/** A verdict from a standing ruling, and the governance instance that gave it (the actor of what is recorded). */
+export interface StandingVerdict extends GovernanceVerdict {
+  readonly decidedBy: string;
+}
+
 /**
  * The allows governance said hold for every run of a step (ADR 40), applied to that step's later requests until
  * they lapse, so those steps skip the round trip to the governance service. Only a ruling on a request this process
- * asked is kept, under the step it asked about (tenant, definition and version, step, worker, action); the time it
- * holds is counted from when it arrived, on this process's clock.
+ * asked is kept, under the step it asked about (tenant, definition and version, step, worker, action). It holds for
+ * `forMs` from when this process asked, and a decision made longer than that before the asking (a decision of an
+ * earlier ask, delivered again after a failover) plants nothing: a policy reload reaches the step within `forMs`.
  */
 export class StandingRulings {
-  /** requestId → the step it asked about. */
-  private readonly asked = new Map<string, string>();
+  /** requestId → the step it asked about, and when. */
+  private readonly asked = new Map<string, { readonly key: string; readonly at: number }>();
   private readonly rulings = new Map<string, Standing>();
 
   /** The step a request is about, as the key its standing ruling is kept under. */
@@ -34,40 +41,47 @@ export class StandingRulings {
     return JSON.stringify([state.tenant, id, version, stepId, def?.worker ?? '', def?.action ?? null]);
   }
 
-  asking(requestId: string, key: string): void {
-    bounded(this.asked).set(requestId, key);
+  asking(requestId: string, key: string, now: number): void {
+    bounded(this.asked).set(requestId, { key, at: now });
   }
 
   /** A decision arrived: when it is a standing ruling on a request of ours, it is applied until it lapses. */
-  ruled(decision: GovernanceDecisionMessage, now: number): void {
-    const key = this.asked.get(decision.requestId);
-    if (key === undefined) return;
+  ruled(decision: GovernanceDecisionMessage): void {
+    const asked = this.asked.get(decision.requestId);
+    if (asked === undefined) return;
     this.asked.delete(decision.requestId);
     const { standing } = decision;
     if (decision.outcome !== 'allow' || standing === undefined) return;
-    this.rulings.delete(key);
-    bounded(this.rulings).set(key, {
+    if (decision.decidedAt < asked.at - standing.forMs) return;
+    this.rulings.delete(asked.key);
+    bounded(this.rulings).set(asked.key, {
       policyId: standing.policyId,
       reason: standing.reason,
       decidedBy: decision.decidedBy,
       decidedAt: decision.decidedAt,
-      until: now + standing.forMs,
+      until: asked.at + standing.forMs,
     });
   }
 
-  /** The verdict to record for the step without asking, while a standing ruling holds; null otherwise. */
-  verdictFor(key: string, now: number): GovernanceVerdict | null {
+  /**
+   * The verdict to record for the step of `state` without asking, while a standing ruling holds; null otherwise, and
+   * for a request Cedar could not take (governance denies those as GOVERNANCE.UNEVALUABLE).
+   */
+  verdictFor(state: RunData, stepId: string, input: unknown, now: number): StandingVerdict | null {
+    const key = StandingRulings.keyOf(state, stepId);
     const ruling = this.rulings.get(key);
     if (ruling === undefined) return null;
     if (ruling.until <= now) {
       this.rulings.delete(key);
       return null;
     }
+    if (!evaluable(state, stepId, input, now)) return null;
     const since = new Date(ruling.decidedAt).toISOString();
     return {
       outcome: 'allow',
       policyId: ruling.policyId,
       reason: `${ruling.reason} (standing ruling by ${ruling.decidedBy} at ${since}: it holds for any input of this step)`,
+      decidedBy: ruling.decidedBy,
     };
   }
 
@@ -75,6 +89,23 @@ export class StandingRulings {
   get size(): number {
     return this.rulings.size;
   }
+}
+
+/** What governance would be asked, as Cedar would take it. */
+function evaluable(state: RunData, stepId: string, input: unknown, now: number): boolean {
+  const def = state.definition.steps[stepId];
+  return isEvaluable({
+    runId: state.runId,
+    definitionId: state.definition.id,
+    definitionVersion: state.definition.version,
+    stepId,
+    worker: def?.worker ?? '',
+    ...(def?.action ? { action: def.action } : {}),
+    input,
+    runInput: state.input,
+    ...(state.startedBy !== undefined ? { actor: state.startedBy } : {}),
+    now,
+  });
 }
 
 function bounded<V>(map: Map<string, V>): Map<string, V> {
@@ -89,7 +120,8 @@ function bounded<V>(map: Map<string, V>): Map<string, V> {
  * The first stage of an append's plan: each governance request the decision makes about a step with a standing
  * ruling is ruled on in the same append (the `GovernanceDecided` and what it leads to, such as the dispatch), so the
  * step costs one append, not two. Its effects go on to the later stages (locks, flow control) in place of the
- * request. Nothing to commit or roll back: a ruling is not used up.
+ * request. Those events carry governance's actor and none of the caller's metadata. Nothing to commit or roll back:
+ * a ruling is not used up.
  */
 export function standingPlan(
   rulings: StandingRulings,
@@ -102,25 +134,24 @@ export function standingPlan(
   let state = after;
   for (const effect of effects) {
     const verdict =
-      effect.type === 'AskGovernance'
-        ? rulings.verdictFor(StandingRulings.keyOf(state, effect.data.stepId), now)
-        : null;
+      effect.type === 'AskGovernance' ? rulings.verdictFor(state, effect.data.stepId, effect.data.input, now) : null;
     if (effect.type !== 'AskGovernance' || verdict === null) {
       kept.push(effect);
       continue;
     }
     const { stepId, inputDigest } = effect.data;
+    const { decidedBy, ...ruling } = verdict;
     const command = withMetadata(
-      { type: 'RecordGovernanceDecision', data: { stepId, ...verdict, inputDigest } },
+      { type: 'RecordGovernanceDecision', data: { stepId, ...ruling, inputDigest } },
       now,
-      'system:governance',
+      `system:governance:${decidedBy}`,
     );
     const decision = decide(command, state);
     if (decision.events.length === 0) {
       kept.push(effect);
       continue;
     }
-    extra.push(...decision.events.map((event) => ({ event, command })));
+    extra.push(...decision.events.map((event) => ({ event, command, own: true })));
     state = fold(decision.events, state) as RunData;
     kept.push(...decision.effects);
   }
