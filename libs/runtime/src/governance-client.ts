@@ -3,6 +3,7 @@ import type { GovernanceDecisionMessage, GovernanceRequestMessage, MessageBus } 
 import type { Effect, RunData } from '@orchestron/workflow-core';
 import { inputDigest } from '@orchestron/workflow-core';
 import { traceparentInRun } from './dispatch-messages.ts';
+import { governanceRequestOf } from './governance-request.ts';
 import { describeError } from './ports.ts';
 import type { Clock, GovernanceCheck, GovernanceVerdict, Logger } from './ports.ts';
 import type { AppendPlan } from './run-commands.ts';
@@ -162,23 +163,11 @@ export class GovernanceClient {
   /** In process: one verdict, recorded once. A check that throws a non-retryable error is itself the verdict. */
   private async decide(state: RunData, stepId: string, input: unknown, digest: string): Promise<void> {
     const { check, clock } = this.options;
-    const def = state.definition.steps[stepId];
     let verdict: GovernanceVerdict;
     try {
       verdict =
         typeof check === 'function'
-          ? await check({
-              runId: state.runId,
-              definitionId: state.definition.id,
-              definitionVersion: state.definition.version,
-              stepId,
-              worker: def?.worker ?? '',
-              ...(def?.action ? { action: def.action } : {}),
-              input,
-              runInput: state.input,
-              actor: state.startedBy,
-              now: clock.now(),
-            })
+          ? await check(governanceRequestOf(state, stepId, input, clock.now()))
           : { outcome: 'allow', policyId: null, reason: 'no governance check is configured' };
     } catch (error) {
       if (isTransient(error)) throw error;

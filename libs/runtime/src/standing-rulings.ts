@@ -2,6 +2,7 @@ import type { GovernanceDecisionMessage } from '@orchestron/bus';
 import { isEvaluable } from '@orchestron/policy';
 import { decide, fold } from '@orchestron/workflow-core';
 import type { Effect, RunData } from '@orchestron/workflow-core';
+import { governanceRequestOf } from './governance-request.ts';
 import type { GovernanceVerdict } from './ports.ts';
 import type { AppendPlan, Decided } from './run-commands.ts';
 import { withMetadata } from './run-requests.ts';
@@ -75,7 +76,7 @@ export class StandingRulings {
       this.rulings.delete(key);
       return null;
     }
-    if (!evaluable(state, stepId, input, now)) return null;
+    if (!isEvaluable(governanceRequestOf(state, stepId, input, now))) return null;
     const since = new Date(ruling.decidedAt).toISOString();
     return {
       outcome: 'allow',
@@ -89,23 +90,6 @@ export class StandingRulings {
   get size(): number {
     return this.rulings.size;
   }
-}
-
-/** What governance would be asked, as Cedar would take it. */
-function evaluable(state: RunData, stepId: string, input: unknown, now: number): boolean {
-  const def = state.definition.steps[stepId];
-  return isEvaluable({
-    runId: state.runId,
-    definitionId: state.definition.id,
-    definitionVersion: state.definition.version,
-    stepId,
-    worker: def?.worker ?? '',
-    ...(def?.action ? { action: def.action } : {}),
-    input,
-    runInput: state.input,
-    ...(state.startedBy !== undefined ? { actor: state.startedBy } : {}),
-    now,
-  });
 }
 
 function bounded<V>(map: Map<string, V>): Map<string, V> {
