@@ -64,7 +64,7 @@ async function runSystem(
   progress.log(`${label}: starting`);
   const out: Measurement[] = [];
   try {
-    await driver.start();
+    await startOrRetry(driver, label, progress);
     progress.log(`${label}: up in ${((Date.now() - started) / 1000).toFixed(1)} s; warming up`);
     const { shape, inFlight, count } = plan.warmUp;
     await driver.runWorkload(shape, inFlight, count, 30);
@@ -91,6 +91,20 @@ async function runSystem(
     await driver.stop().catch((error: unknown) => progress.log(`${label}: stop failed: ${messageOf(error)}`));
   }
   return out;
+}
+
+/**
+ * A start that fails is retried once, after a stop, and the failure is logged: on a loaded machine a server can
+ * lose a port it was handed to another process between the probe and its bind. A second failure is the answer.
+ */
+export async function startOrRetry(driver: Driver, label: string, progress: Progress): Promise<void> {
+  try {
+    await driver.start();
+  } catch (error) {
+    progress.log(`${label}: start failed, retrying once: ${messageOf(error)}`);
+    await driver.stop().catch(() => undefined);
+    await driver.start();
+  }
 }
 
 /** One line per measurement, for the progress output. */

@@ -86,7 +86,9 @@ describe('npm run bench on a tiny plan', () => {
     markdown = readFileSync(join(out, 'latest.md'), 'utf8');
 
     expect(report.jsonFile).toBe(join(out, '2026-12-05T10-00-00Z.json'));
-    expect(results.measurements.map((m) => `${m.rep} ${m.system} ${m.caseId} ${m.status}`)).toEqual([
+    // The reason rides along, so a failure here says why (the work directory is gone by now).
+    const statusOf = (m: BenchResults['measurements'][number]) => `${m.status}${m.reason ? `: ${m.reason}` : ''}`;
+    expect(results.measurements.map((m) => `${m.rep} ${m.system} ${m.caseId} ${statusOf(m)}`)).toEqual([
       ...[1, 2].flatMap((rep) => [
         ...CASES.map((c) => `${rep} orchestron-embedded ${c.id} ok`),
         ...CASES.map((c) => `${rep} restate ${c.id} ok`),

@@ -1,16 +1,23 @@
 import { describe, expect, it } from '@jest/globals';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { closedLoop } from '../../bench/harness/closed-loop.ts';
+import { logTail } from '../../bench/harness/drivers/processes.ts';
 import { num, ratio, spread } from '../../bench/harness/markdown-format.ts';
 import { renderMarkdown } from '../../bench/harness/markdown.ts';
 import { parseOptions } from '../../bench/harness/options.ts';
+import { lineProgress } from '../../bench/harness/progress.ts';
+import type { Progress } from '../../bench/harness/progress.ts';
 import { allCases, buildPlan } from '../../bench/harness/plan.ts';
 import { computeRatios, perRepRatios } from '../../bench/harness/ratios.ts';
 import { buildResults } from '../../bench/harness/report.ts';
+import { startOrRetry } from '../../bench/harness/runner.ts';
 import { emptyMetrics, summarize } from '../../bench/harness/results.ts';
 import type { Measurement, Metrics } from '../../bench/harness/results.ts';
 import { latencySummary, median, spreadOf } from '../../bench/harness/stats.ts';
 import { logScale } from '../../bench/harness/svg.ts';
-import type { SystemName } from '../../bench/harness/types.ts';
+import type { Driver, SystemName } from '../../bench/harness/types.ts';
 
 function measurement(
   system: SystemName,
@@ -199,5 +206,51 @@ describe('the charts', () => {
     const { ticks, y } = logScale([3, 250]);
     expect(ticks).toEqual([1, 10, 100, 1000]);
     expect(y(10)).toBeGreaterThan(y(100));
+  });
+});
+
+describe('starting a system', () => {
+  const driver = (failures: number, calls: string[]): Driver =>
+    ({
+      system: 'restate',
+      async start() {
+        calls.push('start');
+        if (calls.filter((c) => c === 'start').length <= failures) throw new Error(`bind failed (${calls.length})`);
+      },
+      async stop() {
+        calls.push('stop');
+      },
+    }) as unknown as Driver;
+  const logged = (lines: string[]): Progress => ({ ...lineProgress(() => undefined), log: (l) => lines.push(l) });
+
+  it('retries a failed start once, after a stop, and logs why', async () => {
+    const calls: string[] = [];
+    const lines: string[] = [];
+    await startOrRetry(driver(1, calls), 'rep 1/1 restate', logged(lines));
+    expect(calls).toEqual(['start', 'stop', 'start']);
+    expect(lines).toEqual(['rep 1/1 restate: start failed, retrying once: bind failed (1)']);
+  });
+
+  it('gives up on the second failure with its reason', async () => {
+    const calls: string[] = [];
+    await expect(startOrRetry(driver(2, calls), 'x', logged([]))).rejects.toThrow('bind failed (3)');
+    expect(calls).toEqual(['start', 'stop', 'start']);
+  });
+
+  it("keeps the end of a process's log on one line, for a reason that outlives the log", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'benchh-tail-'));
+    const file = join(dir, 'server.log');
+    writeFileSync(file, `old run\n${'x'.repeat(700)}\nAddress already in use (os error 98)\n`);
+    try {
+      const tail = logTail(file, 'old run\n'.length);
+      expect(tail.startsWith('…')).toBe(true);
+      expect(tail.length).toBeLessThan(610);
+      expect(tail).not.toContain('old run');
+      expect(tail.endsWith(' ⏎ Address already in use (os error 98)')).toBe(true);
+      writeFileSync(file, '');
+      expect(logTail(file)).toBe(`(${file} is empty)`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

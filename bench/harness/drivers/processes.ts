@@ -41,13 +41,23 @@ export async function spawnUntil(
   const start = readFileSync(logFile, 'utf8').length;
   for (;;) {
     if (ready.test(readFileSync(logFile, 'utf8').slice(start))) return { pid: child.pid as number, child, logFile };
-    if (exited) throw new Error(`${command} exited before it was ready; see ${logFile}`);
+    if (exited) throw new Error(`${command} exited before it was ready: ${logTail(logFile, start)}`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`${command} was not ready within ${timeoutMs} ms; see ${logFile}`);
+      throw new Error(`${command} was not ready within ${timeoutMs} ms: ${logTail(logFile, start)}`);
     }
     await sleep(50);
   }
+}
+
+/**
+ * The end of what a process logged since `from`, on one line: the reason a start failed has to outlive the work
+ * directory, which the bench deletes when it is done.
+ */
+export function logTail(logFile: string, from = 0, chars = 600): string {
+  const text = readFileSync(logFile, 'utf8').slice(from).trim();
+  const tail = text.length > chars ? `…${text.slice(-chars)}` : text;
+  return tail === '' ? `(${logFile} is empty)` : tail.replace(/\s*\n\s*/g, ' ⏎ ');
 }
 
 /** Polls `url` until it answers 2xx. */

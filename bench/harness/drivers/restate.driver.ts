@@ -24,12 +24,14 @@ export function restateDriver(ctx: DriverContext): Driver {
   let server: Spawned | undefined;
   let service: Spawned | undefined;
   let ports = { ingress: 0, admin: 0, fabric: 0, service: 0 };
+  // A fresh base dir for each start (a retried start must not inherit a half-made node); a restart keeps it.
+  let starts = 0;
   const ingress = (): string => `http://127.0.0.1:${ports.ingress}`;
 
   const startServer = async (): Promise<void> => {
     server = await spawnUntil(
       restateBinary(),
-      ['--bind-ip', '127.0.0.1', '--base-dir', join(dir, 'base'), '--node-name', 'benchh', '--no-logo'],
+      ['--bind-ip', '127.0.0.1', '--base-dir', join(dir, `base${starts}`), '--node-name', 'benchh', '--no-logo'],
       {
         RESTATE_DISABLE_TELEMETRY: 'true',
         RESTATE_DEFAULT_NUM_PARTITIONS: String(PARTITIONS),
@@ -61,6 +63,7 @@ export function restateDriver(ctx: DriverContext): Driver {
     kind: 'peer',
     async start() {
       mkdirSync(dir, { recursive: true });
+      starts += 1;
       ports = {
         ingress: await freePort(),
         admin: await freePort(),
