@@ -1,6 +1,7 @@
 import { isAuthorizedPartial, policyToJson } from '@cedar-policy/cedar-wasm/nodejs';
 import type { CedarValueJson, Context, PolicySet } from '@cedar-policy/cedar-wasm/nodejs';
 import { RUN_TYPE, toCedarRequest } from './cedar-request.ts';
+import type { CedarRequest } from './cedar-request.ts';
 import type { GovernanceRequest, StandingRuling } from './governance.types.ts';
 import type { LoadedPolicy } from './policy-set.ts';
 
@@ -8,11 +9,16 @@ import type { LoadedPolicy } from './policy-set.ts';
  * The context of a request, attribute by attribute, as a standing ruling sees it (ADR 40). The three that name the
  * step are the same for every run of the definition's step, so they stay known. The rest differ between runs, so
  * they are unknown; `input` and `runInput` are absent altogether when null, so they are tried both present and
- * absent. `cedar-request.spec.ts` holds this list to what `toCedarRequest` builds.
+ * absent. `standing-rulings.spec.ts` holds this list to what `toCedarRequest` builds.
  */
 export const STEP_ATTRIBUTES = ['stepId', 'worker', 'definitionId'] as const;
 export const RUN_ATTRIBUTES = ['hourUtc', 'weekdayUtc', 'minuteOfDayUtc'] as const;
 export const OPTIONAL_RUN_ATTRIBUTES = ['input', 'runInput'] as const;
+/** Every subset of the optional attributes: each combination a run's context may have. */
+const PRESENCES: readonly (readonly string[])[] = OPTIONAL_RUN_ATTRIBUTES.reduce<(readonly string[])[]>(
+  (subsets, name) => subsets.flatMap((subset) => [subset, [...subset, name]]),
+  [[]],
+);
 /** Distinct steps remembered per engine (a new engine per policy reload starts empty); past this, it starts over. */
 const MAX_REMEMBERED = 10_000;
 
@@ -48,9 +54,15 @@ function evaluateStanding(
   policies: readonly LoadedPolicy[],
   request: GovernanceRequest,
 ): StandingRuling | null {
+  let full: CedarRequest;
+  try {
+    full = toCedarRequest(request);
+  } catch {
+    return null;
+  }
   let always: Set<string> | undefined;
-  for (const present of presences()) {
-    const determining = allowsForEveryRun(set, request, present);
+  for (const present of PRESENCES) {
+    const determining = allowsForEveryRun(set, full, present);
     if (determining === null) return null;
     always = always === undefined ? determining : new Set([...always].filter((id) => determining.has(id)));
   }
@@ -59,19 +71,10 @@ function evaluateStanding(
   return { policyId: permit.id, reason: permit.reason ?? `permitted by ${permit.id}` };
 }
 
-/** Every subset of the optional attributes: each combination a run's context may have. */
-function presences(): (readonly string[])[] {
-  return OPTIONAL_RUN_ATTRIBUTES.reduce<(readonly string[])[]>(
-    (subsets, name) => subsets.flatMap((subset) => [subset, [...subset, name]]),
-    [[]],
-  );
-}
-
 /** The permits that must determine the decision, when Cedar allows whatever the unknowns are; null otherwise. */
-function allowsForEveryRun(set: PolicySet, request: GovernanceRequest, present: readonly string[]): Set<string> | null {
+function allowsForEveryRun(set: PolicySet, full: CedarRequest, present: readonly string[]): Set<string> | null {
   let answer: ReturnType<typeof isAuthorizedPartial>;
   try {
-    const full = toCedarRequest(request);
     answer = isAuthorizedPartial({
       principal: null,
       action: full.action,
