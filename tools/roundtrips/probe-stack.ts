@@ -10,13 +10,16 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { build } from 'hdr-histogram-js';
 import { deleteKafkaPrefix } from '../../bench/harness/drivers/kafka-admin.ts';
+import { dropSchema, PG_URL } from '../../bench/harness/drivers/pg-admin.ts';
+import { kafkaBrokerPids, postgresServerPids } from '../../bench/harness/proc-sampler.ts';
 import { ROOT, startStack, stopStack } from '../stack/stack.ts';
 import type { Stack } from '../stack/stack.ts';
 
 const HELP = `Usage: node tools/roundtrips/probe-stack.ts [--runs 600] [--in-flight 50] [--steps 3] [--orchestrators 1]
        [--partitions 8] [--worker-instances 1] [--worker-pool 2] [--started-after 100] [--keep] [--queries]
-       [--traces]
+       [--traces] [--fanout N]
 Starts the stack with the records worker only (no-op work), runs the runs, prints figures, stops the stack.
+--fanout N runs N parallel steps and then a join (N + 1 steps) instead of a chain of --steps.
 --traces runs the OTLP collector and exports spans to it (off by default, as in \`npm run bench\`).`;
 
 const { values } = parseArgs({
@@ -32,6 +35,7 @@ const { values } = parseArgs({
     keep: { type: 'boolean', default: false },
     queries: { type: 'boolean', default: false },
     traces: { type: 'boolean', default: false },
+    fanout: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -41,7 +45,8 @@ if (values.help) {
 }
 const runs = Number(values.runs);
 const inFlight = Number(values['in-flight']);
-const steps = Number(values.steps);
+const fanout = values.fanout === undefined ? undefined : Number(values.fanout);
+const steps = fanout === undefined ? Number(values.steps) : fanout + 1;
 
 interface Counts {
   readonly pid: number;
@@ -55,24 +60,26 @@ const countsDir = mkdtempSync(join(tmpdir(), 'orchestron-roundtrips-'));
 process.env.ORCHESTRON_ROUNDTRIPS_DIR = countsDir;
 process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --import ${join(ROOT, 'tools/roundtrips/counter.ts')}`;
 
+const chain = (n: number) =>
+  Array.from({ length: n }, (_, i) => [`s${i}`, { worker: 'records', ...(i > 0 ? { needs: [`s${i - 1}`] } : {}) }]);
+const fan = (n: number) => [
+  ...Array.from({ length: n }, (_, i) => [`s${i}`, { worker: 'records' }]),
+  ['join', { worker: 'records', needs: Array.from({ length: n }, (_, i) => `s${i}`) }],
+];
 const definition = {
-  id: `probe-${steps}-steps`,
+  id: fanout === undefined ? `probe-${steps}-steps` : `probe-fanout-${fanout}`,
   version: 1,
   defaults: { retry: { maxAttempts: 1 }, timeout: '30s' },
-  steps: Object.fromEntries(
-    Array.from({ length: steps }, (_, i) => [
-      `s${i}`,
-      { worker: 'records', ...(i > 0 ? { needs: [`s${i - 1}`] } : {}) },
-    ]),
-  ),
+  steps: Object.fromEntries(fanout === undefined ? chain(steps) : fan(fanout)),
 };
 
 // Topics and groups of its own, deleted after: a probe leaves no backlog on the shared topics for a new consumer group
 // (a test's) to read through from the start.
 const topicPrefix = `probe_${process.pid}.`;
+const pgSchema = `probe_${process.pid}`;
 const stack = await startStack({
   dir: join(countsDir, 'stack'),
-  pgSchema: `probe_${process.pid}`,
+  pgSchema,
   env: { ORCHESTRON_TOPIC_PREFIX: topicPrefix },
   apiPort: 0,
   workMs: 0,
@@ -99,7 +106,10 @@ try {
     await deleteKafkaPrefix(topicPrefix).catch((e: Error) =>
       process.stderr.write(`topics not deleted: ${e.message}\n`),
     );
-  } else process.stdout.write(`kept the stack in ${stack.dir} (topics ${topicPrefix}*)\n`);
+    await dropSchema(PG_URL, pgSchema).catch((e: Error) =>
+      process.stderr.write(`schema ${pgSchema} not dropped: ${e.message}\n`),
+    );
+  } else process.stdout.write(`kept the stack in ${stack.dir} (topics ${topicPrefix}*, schema ${pgSchema})\n`);
 }
 
 async function drive(count: number, label: string) {
@@ -147,20 +157,33 @@ async function call(s: Stack, role: keyof Stack['keys'], method: string, path: s
 interface Snapshot {
   readonly cpu: Map<number, number>;
   readonly counts: Map<number, Counts>;
+  /** The servers the stack shares with everything else, by pid (PostgreSQL's backends come and go). */
+  readonly servers: Record<'postgres' | 'kafka', Map<number, number>>;
+}
+
+/** CPU milliseconds a process has used, from /proc (0 once it is gone). */
+function cpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return 0;
+  }
 }
 
 function snapshot(s: Stack): Snapshot {
   const cpu = new Map<number, number>();
-  for (const p of s.processes) {
-    const fields = readFileSync(`/proc/${p.pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    cpu.set(p.pid, ((Number(fields[11]) + Number(fields[12])) * 1000) / 100);
-  }
+  for (const p of s.processes) cpu.set(p.pid, cpuMs(p.pid));
+  const servers = {
+    postgres: new Map(postgresServerPids().map((pid) => [pid, cpuMs(pid)])),
+    kafka: new Map(kafkaBrokerPids().map((pid) => [pid, cpuMs(pid)])),
+  };
   const counts = new Map<number, Counts>();
   for (const file of readdirSync(countsDir).filter((f) => f.endsWith('.json'))) {
     const c = JSON.parse(readFileSync(join(countsDir, file), 'utf8')) as Counts;
     counts.set(c.pid, c);
   }
-  return { cpu, counts };
+  return { cpu, counts, servers };
 }
 
 function report(before: Snapshot, after: Snapshot, seconds: number, histogram: ReturnType<typeof build>): void {
@@ -191,5 +214,10 @@ function report(before: Snapshot, after: Snapshot, seconds: number, histogram: R
         if (per > 0) process.stdout.write(`      pg ${per.toFixed(2)}/step  ${what}\n`);
       }
   }
-  process.stdout.write(`  total cpu ${(cpuTotal / runs).toFixed(2)} ms/run\n`);
+  process.stdout.write(`  total cpu ${(cpuTotal / runs).toFixed(2)} ms/run (the stack's processes)\n`);
+  for (const server of ['postgres', 'kafka'] as const) {
+    let used = 0;
+    for (const [pid, ms] of after.servers[server]) used += ms - (before.servers[server].get(pid) ?? 0);
+    process.stdout.write(`  ${server.padEnd(16)} cpu ${(used / runs).toFixed(2)} ms/run (the whole server)\n`);
+  }
 }

@@ -31,6 +31,17 @@ describe('one line per event in orchestron history', () => {
     );
   });
 
+  it('says when a decision is a standing ruling recorded in place of a request', () => {
+    const ruled = { stepId: 'pay', outcome: 'allow', policyId: 'baseline', reason: 'ok' };
+    expect(eventSummary({ type: 'GovernanceDecided', data: ruled })).toBe(
+      'pay outcome=allow policy=baseline reason="ok"',
+    );
+    const standing = { decidedBy: 'governance-1', attempt: 2, inputDigest: 'ab' };
+    expect(eventSummary({ type: 'GovernanceDecided', data: { ...ruled, standing } })).toBe(
+      'pay outcome=allow policy=baseline reason="ok", standing ruling by governance-1 for attempt 2 (no request)',
+    );
+  });
+
   it('names the locks a held attempt waits for', () => {
     const held = { stepId: 'pay', attempt: 1, phase: 'execute', reason: 'lock', worker: 'payments', locks: ['acct-1'] };
     expect(eventSummary({ type: 'StepHeld', data: held })).toBe(

@@ -74,8 +74,10 @@ export function eventSummary(event: Pick<EventView, 'type' | 'data'>): string {
       const deadline = typeof d['timeoutAt'] === 'number' ? `, deadline at ${isoTime(d['timeoutAt'])}` : '';
       return `${step} worker=${str(d['worker'])}${d['action'] ? ` action=${str(d['action'])}` : ''}${deadline}`;
     }
-    case 'GovernanceDecided':
-      return `${step} outcome=${str(d['outcome'])} policy=${d['policyId'] === null || d['policyId'] === undefined ? '(none)' : str(d['policyId'])} reason=${quote(d['reason'])}`;
+    case 'GovernanceDecided': {
+      const policy = d['policyId'] === null || d['policyId'] === undefined ? '(none)' : str(d['policyId']);
+      return `${step} outcome=${str(d['outcome'])} policy=${policy} reason=${quote(d['reason'])}${standingOf(d)}`;
+    }
     case 'ApprovalRequested':
       return `${step} cause=${str(d['cause'])} assignees=${brief(d['assignees'])} ${quote(d['message'])}`;
     case 'ApprovalEscalated':
@@ -191,4 +193,12 @@ function dueText(d: Record<string, unknown>): string {
 /** The locks a held attempt waits for. */
 function lockNames(d: Record<string, unknown>): string {
   return Array.isArray(d['locks']) ? ` for ${d['locks'].map((n) => JSON.stringify(n)).join(', ')}` : '';
+}
+
+/** A standing ruling recorded as the whole check (ADR 41): whose it is, and the attempt it allowed. */
+function standingOf(d: Record<string, unknown>): string {
+  const standing = d['standing'];
+  if (typeof standing !== 'object' || standing === null) return '';
+  const { decidedBy, attempt } = standing as Record<string, unknown>;
+  return `, standing ruling by ${str(decidedBy)} for attempt ${str(attempt)} (no request)`;
 }

@@ -123,10 +123,10 @@ export class Engine implements RunService {
       metadata: options.metadata ?? {},
       observer: options.observer,
       snapshots: runSnapshotsFor(this.store, this.logger, options.runSnapshots),
-      // Standing governance rulings are applied in the same append; attempts whose locks are not held yet are held
-      // for them; the rest go through flow control.
+      // The decider applies the standing governance rulings held (ADR 41). Attempts whose locks are not held yet are
+      // held for them; the rest go through flow control.
+      standing: (now) => this.governance.standingAt(now),
       plan: chainPlans(
-        (_runId, _command, after, effects) => this.governance.plan(after, effects),
         (runId, _command, after, effects) => this.locks.plan(runId, after, effects),
         (runId, command, after, effects) => this.dispatch.plan(runId, command, after, effects),
       ),

@@ -1,13 +1,12 @@
 import { Topics } from '@orchestron/bus';
 import type { GovernanceDecisionMessage, GovernanceRequestMessage, MessageBus } from '@orchestron/bus';
-import type { Effect, RunData } from '@orchestron/workflow-core';
+import type { RunData, StandingLookup } from '@orchestron/workflow-core';
 import { inputDigest } from '@orchestron/workflow-core';
 import { traceparentInRun } from './dispatch-messages.ts';
 import { governanceRequestOf } from './governance-request.ts';
 import { describeError } from './ports.ts';
 import type { Clock, GovernanceCheck, GovernanceVerdict, Logger } from './ports.ts';
-import type { AppendPlan } from './run-commands.ts';
-import { StandingRulings, standingPlan } from './standing-rulings.ts';
+import { StandingRulings } from './standing-rulings.ts';
 
 /** Backoff between tries of a transient failure: doubling from `initialMs`, capped at `maxMs`. */
 export interface GovernanceRetry {
@@ -69,11 +68,13 @@ export class GovernanceClient {
     this.retry = options.retry ?? GOVERNANCE_RETRY_DEFAULTS;
   }
 
-  /** The append plan's stage that rules on requests with a standing ruling in the same append (ADR 40). */
-  plan(after: RunData, effects: readonly Effect[]): AppendPlan {
-    if (this.options.check !== 'bus' || this.standing.size === 0)
-      return { extra: [], effects, commit: () => undefined, rollback: () => undefined };
-    return standingPlan(this.standing, this.options.clock.now(), after, effects);
+  /**
+   * The standing rulings a decision made at `now` may apply in place of asking (ADR 41): the decider records the
+   * allow as the step's whole check. None unless governance is asked over the bus and has ruled so.
+   */
+  standingAt(now: number): StandingLookup | undefined {
+    if (this.options.check !== 'bus' || this.standing.size === 0) return undefined;
+    return (state, stepId, input) => this.standing.verdictFor(state, stepId, input, now);
   }
 
   /** A decision of the governance service arrived (before it is recorded on its run). */

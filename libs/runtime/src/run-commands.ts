@@ -1,7 +1,15 @@
 import { ExpectedVersionConflictError } from '@orchestron/event-store';
 import type { EventStore } from '@orchestron/event-store';
 import { decide, fold, isStarted, isTerminalRun } from '@orchestron/workflow-core';
-import type { Command, Effect, RunData, RunState, Unapplied, WorkflowEvent } from '@orchestron/workflow-core';
+import type {
+  Command,
+  Effect,
+  RunData,
+  RunState,
+  StandingLookup,
+  Unapplied,
+  WorkflowEvent,
+} from '@orchestron/workflow-core';
 import { describeError } from './ports.ts';
 import type { Logger } from './ports.ts';
 import { replay } from './replay.ts';
@@ -17,14 +25,10 @@ interface Loaded {
   readonly revision: number | null;
 }
 
-/**
- * An event with the command it came from (its metadata says which). `own`: it carries only that command's metadata,
- * not the caller's (an API key, a command id): a ruling recorded in an operator's append is not the operator's.
- */
+/** An event with the command it came from (its metadata says which). */
 export interface Decided {
   readonly event: WorkflowEvent;
   readonly command: Command;
-  readonly own?: boolean;
 }
 
 /**
@@ -55,6 +59,8 @@ export interface RunCommandsOptions {
   readonly metadata: Readonly<Record<string, string>>;
   readonly observer?: ((before: RunState, after: RunData, events: readonly WorkflowEvent[]) => void) | undefined;
   readonly plan: PlanAppend;
+  /** The standing governance rulings a decision made at `now` may apply (ADR 41). */
+  readonly standing?: ((now: number) => StandingLookup | undefined) | undefined;
   /** Loads long runs from a snapshot and the events after it, and snapshots them as they grow. */
   readonly snapshots?: RunSnapshots | undefined;
 }
@@ -155,17 +161,18 @@ export class RunCommands {
         attempt === 0 && command.type === 'StartRun' && !this.cache.has(runId)
           ? { state: replay([]), revision: null }
           : await this.load(runId);
-      const decision = decide(command, state);
+      const standing = this.options.standing?.(command.metadata.now);
+      const decision = decide(command, state, standing === undefined ? {} : { standing });
       if (decision.events.length === 0) return { state, events: [], effects: [], unapplied: decision.unapplied };
       const after = fold(decision.events, state) as RunData;
       const plan = this.options.plan(runId, command, after, decision.effects);
       const decided: Decided[] = [...decision.events.map((event) => ({ event, command })), ...plan.extra];
       let nextRevision: number;
       try {
-        const records = decided.map(({ event, command: from, own }) => ({
+        const records = decided.map(({ event, command: from }) => ({
           type: event.type,
           data: event.data,
-          metadata: { ...eventMetadata(from), ...this.options.metadata, ...(own === true ? {} : metadata) },
+          metadata: recordedMetadata(event, from, metadata, this.options.metadata),
         }));
         nextRevision = (
           await this.options.store.append(runStream(runId), records, { expectedRevision: revision ?? 'no_stream' })
@@ -198,6 +205,25 @@ export class RunCommands {
       this.options.logger.error('the engine observer failed; the run goes on', { runId, error: describeError(error) });
     }
   }
+}
+
+/**
+ * An event's metadata: when and by what command it was decided, who asked, which instance wrote it. A standing
+ * governance ruling the decider applied (ADR 41) is governance's, not the caller's: its actor is the governance
+ * instance and it carries none of the caller's metadata (an API key, a command id).
+ */
+function recordedMetadata(
+  event: WorkflowEvent,
+  from: Command,
+  caller: Readonly<Record<string, string>>,
+  instance: Readonly<Record<string, string>>,
+): Record<string, unknown> {
+  if (event.type === 'GovernanceDecided' && event.data.standing !== undefined) {
+    const at = new Date(from.metadata.now).toISOString();
+    const actor = `system:governance:${event.data.standing.decidedBy}`;
+    return { at, command: 'ApplyStandingRuling', actor, ...instance };
+  }
+  return { ...eventMetadata(from), ...instance, ...caller };
 }
 
 function eventMetadata(command: Command): Record<string, unknown> {

@@ -3,7 +3,7 @@ import { Topics, createInMemoryBus } from '@orchestron/bus';
 import type { GovernanceDecisionMessage, GovernanceRequestMessage, MessageBus } from '@orchestron/bus';
 import { createInMemoryEventStore } from '@orchestron/event-store';
 import { compileDefinition } from '@orchestron/definitions';
-import { decide, fold, initialState } from '@orchestron/workflow-core';
+import { decide, fold, initialState, inputDigest } from '@orchestron/workflow-core';
 import type { RunData } from '@orchestron/workflow-core';
 import { Engine } from './engine.ts';
 import { StandingRulings } from './standing-rulings.ts';
@@ -96,19 +96,19 @@ describe('standing rulings in the orchestrator (ADR 40)', () => {
       ['second', 'bill'],
     ]);
     const decided = (await engine.history(second.run.runId)).find((e) => e.type === 'GovernanceDecided');
-    expect(decided?.data).toMatchObject({ outcome: 'allow', policyId: 'baseline' });
+    // In place of a request: the attempt and the digest of the input the ruling allowed, and whose ruling it is.
+    expect(decided?.data).toMatchObject({
+      outcome: 'allow',
+      policyId: 'baseline',
+      standing: { decidedBy: 'g-1', attempt: 1, inputDigest: inputDigest({ n: 2 }) },
+    });
     expect(String((decided?.data as { reason?: unknown } | undefined)?.reason)).toMatch(
       /^allowed by the baseline \(standing ruling by g-1 at \d{4}-\d\d-\d\dT[\d:.]+Z: it holds for any input of this step\)$/,
     );
-    // One append started the run, asked about both steps, recorded ship's standing allow and dispatched it.
+    // One append started the run, recorded ship's standing allow as its whole check (ADR 41: no request), dispatched
+    // it, and asked about bill.
     const started = appends.find(([stream, types]) => stream.endsWith(second.run.runId) && types[0] === 'RunStarted');
-    expect(started?.[1]).toEqual([
-      'RunStarted',
-      'GovernanceCheckRequested',
-      'GovernanceCheckRequested',
-      'GovernanceDecided',
-      'StepDispatched',
-    ]);
+    expect(started?.[1]).toEqual(['RunStarted', 'GovernanceDecided', 'StepDispatched', 'GovernanceCheckRequested']);
   });
 
   it("never crosses tenants: another tenant's run of the same definition is asked about", async () => {
@@ -148,7 +148,7 @@ describe('standing rulings in the orchestrator (ADR 40)', () => {
     const history = await engine.history(second.run.runId);
     expect(history.find((e) => e.type === 'RunStarted')?.metadata).toMatchObject({ keyId: 'key-1' });
     const decided = history.find((e) => e.type === 'GovernanceDecided');
-    expect(decided?.metadata).toMatchObject({ actor: 'system:governance:g-1', command: 'RecordGovernanceDecision' });
+    expect(decided?.metadata).toMatchObject({ actor: 'system:governance:g-1', command: 'ApplyStandingRuling' });
     expect(decided?.metadata).not.toHaveProperty('keyId');
   });
 });

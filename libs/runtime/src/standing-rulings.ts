@@ -1,11 +1,8 @@
 import type { GovernanceDecisionMessage } from '@orchestron/bus';
 import { isEvaluable } from '@orchestron/policy';
-import { decide, fold } from '@orchestron/workflow-core';
-import type { Effect, RunData } from '@orchestron/workflow-core';
+import type { RunData } from '@orchestron/workflow-core';
 import { governanceRequestOf } from './governance-request.ts';
 import type { GovernanceVerdict } from './ports.ts';
-import type { AppendPlan, Decided } from './run-commands.ts';
-import { withMetadata } from './run-requests.ts';
 
 /** Requests asked and not yet answered, and steps with a standing ruling, kept per process; past this, the oldest go. */
 const MAX_ENTRIES = 10_000;
@@ -98,46 +95,4 @@ function bounded<V>(map: Map<string, V>): Map<string, V> {
     if (oldest.done !== true) map.delete(oldest.value);
   }
   return map;
-}
-
-/**
- * The first stage of an append's plan: each governance request the decision makes about a step with a standing
- * ruling is ruled on in the same append (the `GovernanceDecided` and what it leads to, such as the dispatch), so the
- * step costs one append, not two. Its effects go on to the later stages (locks, flow control) in place of the
- * request. Those events carry governance's actor and none of the caller's metadata. Nothing to commit or roll back:
- * a ruling is not used up.
- */
-export function standingPlan(
-  rulings: StandingRulings,
-  now: number,
-  after: RunData,
-  effects: readonly Effect[],
-): AppendPlan {
-  const extra: Decided[] = [];
-  const kept: Effect[] = [];
-  let state = after;
-  for (const effect of effects) {
-    const verdict =
-      effect.type === 'AskGovernance' ? rulings.verdictFor(state, effect.data.stepId, effect.data.input, now) : null;
-    if (effect.type !== 'AskGovernance' || verdict === null) {
-      kept.push(effect);
-      continue;
-    }
-    const { stepId, inputDigest } = effect.data;
-    const { decidedBy, ...ruling } = verdict;
-    const command = withMetadata(
-      { type: 'RecordGovernanceDecision', data: { stepId, ...ruling, inputDigest } },
-      now,
-      `system:governance:${decidedBy}`,
-    );
-    const decision = decide(command, state);
-    if (decision.events.length === 0) {
-      kept.push(effect);
-      continue;
-    }
-    extra.push(...decision.events.map((event) => ({ event, command, own: true })));
-    state = fold(decision.events, state) as RunData;
-    kept.push(...decision.effects);
-  }
-  return { extra, effects: kept, commit: () => undefined, rollback: () => undefined };
 }

@@ -9,6 +9,8 @@ import { startWaiting } from './event-waits.ts';
 import { startChild } from './child-runs.ts';
 import { evaluateJoin, governanceTimeoutOf } from './policies.ts';
 import { renderLocks } from './step-locks.ts';
+import { standingDecision } from './standing.ts';
+import type { StandingLookup } from './standing.ts';
 import { isGoverned } from './state.ts';
 import type { PendingStep, RetryScheduledStep, RunData } from './state.ts';
 
@@ -16,7 +18,13 @@ import type { PendingStep, RetryScheduledStep, RunData } from './state.ts';
 type Undispatched = PendingStep | RetryScheduledStep;
 
 /** A pending step whose join is decided: skip it, fail it, gate it, check it with governance, or dispatch it. */
-export function activate(s: RunData, def: CompiledStep, st: PendingStep, now: number): WorkflowEvent[] {
+export function activate(
+  s: RunData,
+  def: CompiledStep,
+  st: PendingStep,
+  now: number,
+  standing?: StandingLookup,
+): WorkflowEvent[] {
   const verdict = evaluateJoin(def, s);
   if (verdict === 'wait') return [];
   if (verdict === 'unsatisfiable_failed') {
@@ -94,6 +102,8 @@ export function activate(s: RunData, def: CompiledStep, st: PendingStep, now: nu
   if (isGoverned(s, def.id) && !allowed) {
     const input = resolveInput(s, def, st);
     if (!input.ok) return [failStep(def.id, st.attempt, input.error, now)];
+    const ruled = standingDecision(s, def.id, st.attempt + 1, input.value, now, standing);
+    if (ruled !== null) return [ruled];
     // Folding the request arms governance's deadline (timerArmedBy): no TimerScheduled of its own (ADR 39).
     return [
       {

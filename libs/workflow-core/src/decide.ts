@@ -10,6 +10,7 @@ import { hold, release } from './holds.ts';
 import type { Command, WorkflowEvent } from './messages.ts';
 import { cancel, compensate, decideGate, pause, resume, retryStep, skipStep } from './operator-commands.ts';
 import { react } from './react.ts';
+import type { StandingLookup } from './standing.ts';
 import { failLockWait } from './lock-waits.ts';
 import { lockEffects } from './step-locks.ts';
 import { redrive } from './redrive.ts';
@@ -27,6 +28,11 @@ import {
 } from './worker-reports.ts';
 
 const MAX_REACTIONS = 10_000;
+
+export interface DecideOptions {
+  /** The standing governance ruling on a step, if the caller holds one (ADR 41); none when absent. */
+  readonly standing?: StandingLookup;
+}
 const ENDINGS: ReadonlySet<string> = new Set(['RunCompleted', 'RunFailed', 'RunCompensated', 'RunCancelled']);
 
 /**
@@ -34,12 +40,13 @@ const ENDINGS: ReadonlySet<string> = new Set(['RunCompleted', 'RunFailed', 'RunC
  * effects those ask of the world (see effects.ts). Pure: same state and command, same decision. A command that
  * decides nothing says why (`unapplied`, see unapplied.ts): worker reports, rulings and timers that no longer apply
  * are ignored, reports about a run, step or attempt that does not exist are rejected. Operator commands that do
- * not apply throw a DomainError with a stable code.
+ * not apply throw a DomainError with a stable code. `options.standing` is read-only knowledge the decider may use,
+ * as it uses the command's time: the standing governance rulings the caller holds (ADR 41).
  */
-export function decide(command: Command, state: RunState): Decision {
+export function decide(command: Command, state: RunState, options: DecideOptions = {}): Decision {
   const handled = handle(command, state);
   if (isUnapplied(handled)) return { events: [], effects: [], unapplied: handled };
-  const events = settle(handled, command, state);
+  const events = settle(handled, command, state, options.standing);
   const after = events.reduce(evolve, state);
   return {
     events,
@@ -49,14 +56,19 @@ export function decide(command: Command, state: RunState): Decision {
 }
 
 /** The primary events, then everything the run does on its own after them, until it settles. */
-function settle(primary: WorkflowEvent[], command: Command, state: RunState): WorkflowEvent[] {
+function settle(
+  primary: WorkflowEvent[],
+  command: Command,
+  state: RunState,
+  standing: StandingLookup | undefined,
+): WorkflowEvent[] {
   if (primary.length === 0) return primary;
   const now = command.metadata.now;
   const events = [...primary];
   let s = withClosedChildren(events, state, primary, now);
   for (let i = 0; isStarted(s); i++) {
     if (i > MAX_REACTIONS) throw new Error('decider did not settle: a reaction loop is a bug in workflow-core');
-    const next = react(s, now);
+    const next = react(s, now, standing);
     if (next.length === 0) break;
     events.push(...next);
     s = withClosedChildren(events, s, next, now);

@@ -40,6 +40,29 @@ describe('decider invariants over random workflows and random histories', () => 
     fc.assert(fc.property(scenario, holds('idempotence', { repeatEachCommand: true })), { numRuns: NUM_RUNS });
   });
 
+  it('g. with standing governance rulings held on some steps (ADR 41), every invariant above still holds', () => {
+    const invariants: Invariant[] = ['order', 'attempts', 'termination', 'compensation', 'replay'];
+    fc.assert(
+      fc.property(scenario, (sc) => {
+        for (const invariant of invariants) holds(invariant, { standing: true, probeAfterEnd: true })(sc);
+        holds('idempotence', { standing: true, repeatEachCommand: true })(sc);
+      }),
+      { numRuns: NUM_RUNS / 2 },
+    );
+  });
+
+  it('g. the standing rulings are applied, so property g is not vacuous', () => {
+    let standing = 0;
+    fc.assert(
+      fc.property(scenario, (sc) => {
+        const { events } = drive(sc, { standing: true });
+        standing += events.filter((e) => e.type === 'GovernanceDecided' && e.data.standing !== undefined).length;
+      }),
+      { numRuns: 100, seed: 42 },
+    );
+    expect(standing).toBeGreaterThan(0);
+  });
+
   it('the generator reaches every ending and the interesting paths (so the properties are not vacuous)', () => {
     const seen = new Map<string, number>();
     const count = (key: string) => seen.set(key, (seen.get(key) ?? 0) + 1);

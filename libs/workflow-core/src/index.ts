@@ -1,4 +1,6 @@
 export { decide } from './decide.ts';
+export type { DecideOptions } from './decide.ts';
+export type { StandingLookup, StandingVerdict } from './standing.ts';
 export { inputDigest } from './digest.ts';
 export { childOutcomeOf, effectsOf } from './effects.ts';
 export { outstanding } from './recovery.ts';
@@ -69,6 +71,7 @@ export type {
   ForkedStep,
   GovernanceDecisionCode,
   GovernanceOutcome,
+  StandingRulingApplied,
   HoldReason,
   LockClaim,
   OperatorCommandType,

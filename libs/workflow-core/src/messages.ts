@@ -17,6 +17,13 @@ export type LockClaim = LockDeclaration;
 /** What an attempt held for its locks waits for: the names, in the order it takes them. */
 type Waits = { readonly locks?: readonly string[] };
 export type GovernanceOutcome = 'allow' | 'deny' | 'require_approval';
+
+/** What a `GovernanceDecided` from a standing ruling records in place of the request (ADR 41). */
+export interface StandingRulingApplied {
+  readonly decidedBy: string;
+  readonly attempt: number;
+  readonly inputDigest: string;
+}
 /**
  * Set only on a deny no policy took: governance could not evaluate the request at all (Cedar refused it). The step
  * fails with this code and the run waits for an operator, whatever `onFailure` says: the same request would fail
@@ -234,6 +241,12 @@ export type WorkflowEvent =
         readonly policyId: string | null;
         readonly reason: string;
         readonly code?: GovernanceDecisionCode;
+        /**
+         * Set when the decider applied a standing ruling (ADR 41): no request was recorded or sent, and this is the
+         * whole check. The attempt and input digest are what the request would have carried; `decidedBy` is the
+         * governance instance whose ruling it is.
+         */
+        readonly standing?: StandingRulingApplied;
         readonly at: number;
       }
     >

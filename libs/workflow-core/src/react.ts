@@ -7,16 +7,17 @@ import { governanceTimeoutOf, isFatalFailure } from './policies.ts';
 import { reactCompensating } from './react-compensating.ts';
 import { isTerminalStep, stepAt } from './state.ts';
 import type { RunData } from './state.ts';
+import type { StandingLookup } from './standing.ts';
 import { BUDGET_EXCEEDED, overBudget } from './usage.ts';
 
 /**
  * What the run does next on its own, given its state: the next decision only. `decide` folds it in and asks
  * again until nothing is left, so each decision sees the effects of the one before.
  */
-export function react(s: RunData, now: number): WorkflowEvent[] {
+export function react(s: RunData, now: number, standing?: StandingLookup): WorkflowEvent[] {
   switch (s.status) {
     case 'running':
-      return reactRunning(s, now);
+      return reactRunning(s, now, standing);
     case 'compensating':
       return reactCompensating(s, now);
     // Paused and waiting for an operator: nothing happens on its own. Terminal: nothing happens at all.
@@ -32,7 +33,7 @@ export function react(s: RunData, now: number): WorkflowEvent[] {
   }
 }
 
-function reactRunning(s: RunData, now: number): WorkflowEvent[] {
+function reactRunning(s: RunData, now: number, standing: StandingLookup | undefined): WorkflowEvent[] {
   // Before anything is dispatched: past its budget the run spends nothing more until an operator raises it.
   const over = overBudget(s.usage, s.budget);
   if (over !== null)
@@ -90,7 +91,7 @@ function reactRunning(s: RunData, now: number): WorkflowEvent[] {
     if (!st || !def) continue;
     if (st.status === 'retry_scheduled' && st.retryDue) return dispatch(s, def, st, now);
     if (st.status === 'pending') {
-      const events = activate(s, def, st, now);
+      const events = activate(s, def, st, now, standing);
       if (events.length > 0) return events;
     }
   }

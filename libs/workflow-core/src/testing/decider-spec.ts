@@ -14,6 +14,7 @@ import { childRunIdOf, decide, DomainError, fold, isStarted, stepAt } from '../i
 import type {
   ChildOutcomeStatus,
   Command,
+  DecideOptions,
   DomainErrorCode,
   IgnoreReason,
   Unapplied,
@@ -58,16 +59,18 @@ export interface When {
   thenThrows(code: DomainErrorCode): DomainError;
 }
 
-export function given(...history: (WorkflowEvent | readonly WorkflowEvent[])[]): { when(command: Command): When } {
+export function given(...history: (WorkflowEvent | readonly WorkflowEvent[])[]): {
+  when(command: Command, options?: DecideOptions): When;
+} {
   const events = history.flat();
   const before = fold(events);
   return {
-    when(command) {
+    when(command, options = {}) {
       let produced: WorkflowEvent[] = [];
       let unapplied: Unapplied | null = null;
       let thrown: unknown;
       try {
-        ({ events: produced, unapplied } = decide(withAskedDigest(command, before), before));
+        ({ events: produced, unapplied } = decide(withAskedDigest(command, before), before, options));
       } catch (error) {
         thrown = error;
       }

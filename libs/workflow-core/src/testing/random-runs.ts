@@ -3,9 +3,28 @@
  * not) and operator actions a scenario describes, then a finisher that answers everything outstanding so the
  * run ends. It decides one command at a time and records, per invariant, every violation it sees.
  */
-import { childRunIdOf, decide, DomainError, evolve, initialState, isStarted, isTerminalRun, stepAt } from '../index.ts';
+import {
+  childRunIdOf,
+  decide,
+  DomainError,
+  evolve,
+  initialState,
+  isGoverned,
+  isStarted,
+  isTerminalRun,
+  stepAt,
+} from '../index.ts';
 import type { CompiledDefinition } from '@orchestron/definitions';
-import type { Command, CommandMetadata, Decision, RunData, RunState, WorkflowEvent } from '../index.ts';
+import type {
+  Command,
+  CommandMetadata,
+  Decision,
+  DecideOptions,
+  RunData,
+  RunState,
+  StandingLookup,
+  WorkflowEvent,
+} from '../index.ts';
 import { childOutcomeData, commandFor, eventFor, probeCommands } from './random-commands.ts';
 import type { Attempt, Chooser } from './random-commands.ts';
 import { buildDefinition, runInput, T0 } from './random-workflows.ts';
@@ -32,7 +51,13 @@ export interface Options {
   readonly repeatEachCommand?: boolean;
   /** Once the run has ended, try every kind of command on it (invariant `termination`). */
   readonly probeAfterEnd?: boolean;
+  /** Decide with standing governance rulings held on some steps (ADR 41): those are allowed without a request. */
+  readonly standing?: boolean;
 }
+
+/** A holder of standing rulings on the steps whose id has an even length, the same answer every time. */
+const STANDING: StandingLookup = (_s, stepId) =>
+  stepId.length % 2 === 0 ? { policyId: 'standing', reason: 'holds for any run', decidedBy: 'g-test' } : null;
 
 export interface Outcome {
   readonly definition: CompiledDefinition;
@@ -227,6 +252,10 @@ class Driver implements Chooser {
 
   // ---- deciding and checking --------------------------------------------------------------------------
 
+  private decideOptions(): DecideOptions {
+    return this.options.standing === true ? { standing: STANDING } : {};
+  }
+
   private violate(invariant: Invariant, message: string): void {
     if (this.violations[invariant].length < 5)
       this.violations[invariant].push(`${message} [after ${this.events.length} events]`);
@@ -236,7 +265,7 @@ class Driver implements Chooser {
     const before = this.state;
     let produced: WorkflowEvent[];
     try {
-      const decision = decide(command, before);
+      const decision = decide(command, before, this.decideOptions());
       produced = decision.events;
       this.checkUnapplied(command, decision);
     } catch (error) {
@@ -291,7 +320,7 @@ class Driver implements Chooser {
 
   private repeat(command: Command): void {
     try {
-      const again = decide(command, this.state).events;
+      const again = decide(command, this.state, this.decideOptions()).events;
       if (again.length > 0 && !rearmsItself(command, again, this.state)) {
         this.violate(
           'idempotence',
@@ -334,6 +363,10 @@ class Driver implements Chooser {
     // its join and its condition now; a retry of an attempt that was dispatched on a satisfied join need not.
     if ((st?.status === 'pending' && st.governance === null) || !this.activated.has(id))
       this.checkActivation(s, id, `StepDispatched from ${st?.status}`);
+    // A governed step leaves pending for its worker only with a recorded allow (guarantee 6).
+    const allowed = st?.status === 'pending' && ['allow', 'approved'].includes(st.governance?.outcome ?? '');
+    if (st?.status === 'pending' && isGoverned(s, id) && !allowed)
+      this.violate('order', `governed step ${id} dispatched without a recorded allow`);
   }
 
   /** The join and `when` of a step hold at the moment it leaves `pending` (guarantee 1). */
