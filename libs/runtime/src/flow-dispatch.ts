@@ -1,4 +1,4 @@
-import { decide, fold } from '@orchestron/workflow-core';
+import { decide } from '@orchestron/workflow-core';
 import type { Command, Effect, RunData } from '@orchestron/workflow-core';
 import { attemptKey } from './dispatch-messages.ts';
 import type { FlowControl, HeldAttempt } from './flow-control.ts';
@@ -68,7 +68,7 @@ export class FlowDispatch {
         metadata: { now: clock.now(), actor: FLOW_ACTOR },
       };
       const decision = decide(command, state);
-      state = fold(decision.events, state) as RunData;
+      state = decision.state as RunData;
       extra.push(...decision.events.map((event) => ({ event, command })));
       held.push({ runId, stepId, attempt, phase, worker, reason: gate.reason });
     }

@@ -1,5 +1,5 @@
 import pRetry from 'p-retry';
-import { decide, fold, holdsAll, holdsLocks, ownerKey, releaseLocks, requestLocks } from '@orchestron/workflow-core';
+import { decide, holdsAll, holdsLocks, ownerKey, releaseLocks, requestLocks } from '@orchestron/workflow-core';
 import type { Command, Effect, LockClaim, LockOwner, Phase, RunData, RunState } from '@orchestron/workflow-core';
 import type { LockDecision, LockTableStore } from './lock-table-store.ts';
 import { describeError } from './ports.ts';
@@ -70,7 +70,7 @@ export class ResourceLocks {
         metadata: { now: this.deps.clock.now(), actor: LOCKS_ACTOR },
       };
       const decision = decide(command, state);
-      state = fold(decision.events, state) as RunData;
+      state = decision.state as RunData;
       extra.push(...decision.events.map((event) => ({ event, command })));
       pending.push({ owner, attempt, claims: locks });
     }

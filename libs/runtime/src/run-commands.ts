@@ -164,7 +164,7 @@ export class RunCommands {
       const standing = this.options.standing?.(command.metadata.now);
       const decision = decide(command, state, standing === undefined ? {} : { standing });
       if (decision.events.length === 0) return { state, events: [], effects: [], unapplied: decision.unapplied };
-      const after = fold(decision.events, state) as RunData;
+      const after = decision.state as RunData;
       const plan = this.options.plan(runId, command, after, decision.effects);
       const decided: Decided[] = [...decision.events.map((event) => ({ event, command })), ...plan.extra];
       let nextRevision: number;

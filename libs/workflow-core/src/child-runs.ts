@@ -7,7 +7,7 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 import { quoteForMessage } from '@orchestron/definitions';
-import type { CompiledStep } from '@orchestron/definitions';
+import type { CompiledDefinition, CompiledStep } from '@orchestron/definitions';
 import { DomainError, StepErrorCodes } from './errors.ts';
 import { failStep } from './event-builders.ts';
 import type { ChildOutcome, StepError, WorkflowEvent } from './messages.ts';
@@ -165,7 +165,7 @@ export function compensateChild(s: RunData, stepId: string, attempt: number, now
 export function closedChildren(before: RunState, after: RunState, now: number): WorkflowEvent[] {
   if (before.status === 'none' || after.status === 'none') return [];
   const events: WorkflowEvent[] = [];
-  for (const id of after.definition.order) {
+  for (const id of childSteps(after.definition)) {
     const was = before.steps[id];
     const status = after.steps[id]?.status;
     if (was?.status !== 'waiting_child' || (status !== 'cancelled' && status !== 'skipped')) continue;
@@ -173,6 +173,18 @@ export function closedChildren(before: RunState, after: RunState, now: number): 
     events.push({ type: 'ChildRunClosed', data: { stepId: id, childRunId: was.childRunId, policy, at: now } });
   }
   return events;
+}
+
+const childStepsCache = new WeakMap<CompiledDefinition, readonly string[]>();
+
+/** The steps that start a child run, in order: the only ones that can wait for one. */
+function childSteps(definition: CompiledDefinition): readonly string[] {
+  let ids = childStepsCache.get(definition);
+  if (ids === undefined) {
+    ids = definition.order.filter((id) => definition.steps[id]?.type === 'workflow');
+    childStepsCache.set(definition, ids);
+  }
+  return ids;
 }
 
 /** A child run's output, as its parent's step takes it: its steps' outputs by step id (completed and skipped ones). */

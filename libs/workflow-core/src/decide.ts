@@ -45,45 +45,66 @@ const ENDINGS: ReadonlySet<string> = new Set(['RunCompleted', 'RunFailed', 'RunC
  */
 export function decide(command: Command, state: RunState, options: DecideOptions = {}): Decision {
   const handled = handle(command, state);
-  if (isUnapplied(handled)) return { events: [], effects: [], unapplied: handled };
-  const events = settle(handled, command, state, options.standing);
-  const after = events.reduce(evolve, state);
+  if (isUnapplied(handled)) return { events: [], effects: [], unapplied: handled, state };
+  const settled = settle(handled, command, state, options.standing);
+  const { events } = settled;
+  // Closed children recorded ahead of the run's ending were folded after it: fold the events as recorded then.
+  const after = settled.inOrder ? settled.state : events.reduce(evolve, state);
   return {
     events,
     effects: [...events.flatMap(effectsOf), ...lockEffects(state, after), ...parentEffects(after, events)],
     unapplied: events.length === 0 ? ignore('nothing_new', `${command.type} changed nothing`) : null,
+    state: after,
   };
 }
 
 /** The primary events, then everything the run does on its own after them, until it settles. */
+/**
+ * The events, and the state they were folded into as they were decided; `inOrder` says that fold followed the
+ * recorded order (closed children are recorded ahead of an ending, but folded after it).
+ */
+interface Settled {
+  readonly events: WorkflowEvent[];
+  readonly state: RunState;
+  readonly inOrder: boolean;
+}
+
 function settle(
   primary: WorkflowEvent[],
   command: Command,
   state: RunState,
   standing: StandingLookup | undefined,
-): WorkflowEvent[] {
-  if (primary.length === 0) return primary;
+): Settled {
+  if (primary.length === 0) return { events: primary, state, inOrder: true };
   const now = command.metadata.now;
   const events = [...primary];
-  let s = withClosedChildren(events, state, primary, now);
-  for (let i = 0; isStarted(s); i++) {
+  let folded = withClosedChildren(events, state, primary, now);
+  let inOrder = folded.inOrder;
+  for (let i = 0; isStarted(folded.state); i++) {
     if (i > MAX_REACTIONS) throw new Error('decider did not settle: a reaction loop is a bug in workflow-core');
-    const next = react(s, now, standing);
+    const next = react(folded.state, now, standing);
     if (next.length === 0) break;
     events.push(...next);
-    s = withClosedChildren(events, s, next, now);
+    folded = withClosedChildren(events, folded.state, next, now);
+    inOrder &&= folded.inOrder;
   }
-  return events;
+  return { events, state: folded.state, inOrder };
 }
 
 /** Folds a batch in; children whose steps it cancelled are closed by their policy (recorded in the same batch). */
-function withClosedChildren(events: WorkflowEvent[], before: RunState, batch: WorkflowEvent[], now: number): RunState {
+function withClosedChildren(
+  events: WorkflowEvent[],
+  before: RunState,
+  batch: WorkflowEvent[],
+  now: number,
+): { state: RunState; inOrder: boolean } {
   const after = batch.reduce(evolve, before);
   const closed = closedChildren(before, after, now);
+  if (closed.length === 0) return { state: after, inOrder: true };
   // Recorded before the run's ending, if the batch ends it: nothing happens after the end.
   const ending = events.findIndex((e, i) => i >= events.length - batch.length && ENDINGS.has(e.type));
   events.splice(ending < 0 ? events.length : ending, 0, ...closed);
-  return closed.reduce(evolve, after);
+  return { state: closed.reduce(evolve, after), inOrder: ending < 0 };
 }
 
 function handle(command: Command, state: RunState): WorkflowEvent[] | Unapplied {

@@ -113,6 +113,8 @@ export interface Decision {
   readonly events: WorkflowEvent[];
   readonly effects: Effect[];
   readonly unapplied: Unapplied | null;
+  /** The state with `events` folded in, in their order (`fold(events, state)`), so a caller need not fold again. */
+  readonly state: RunState;
 }
 
 /**

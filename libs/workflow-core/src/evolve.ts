@@ -355,31 +355,36 @@ function compensation(s: RunData, id: string, patch: Partial<CompensationState>)
 }
 
 function dropTimers(s: RunData, stepId: string, phase: Phase, includeApproval = false): RunData {
-  const timers: Record<string, Timer> = {};
-  let dropped = false;
-  for (const [id, timer] of Object.entries(s.timers)) {
-    if (timer.stepId === stepId && timer.phase === phase && (includeApproval || timer.kind !== 'approval_timeout'))
-      dropped = true;
-    else timers[id] = timer;
-  }
-  return dropped ? { ...s, timers } : s;
+  return dropWhere(
+    s,
+    (timer) =>
+      timer.stepId === stepId && timer.phase === phase && (includeApproval || timer.kind !== 'approval_timeout'),
+  );
 }
 
 /** Drops a step's timers of the given kinds in one phase (of one attempt, when given). */
 function dropKinds(s: RunData, stepId: string, phase: Phase, kinds: readonly TimerKind[], attempt?: number): RunData {
-  const timers: Record<string, Timer> = {};
-  let dropped = false;
-  for (const [id, timer] of Object.entries(s.timers)) {
-    if (
+  return dropWhere(
+    s,
+    (timer) =>
       timer.stepId === stepId &&
       timer.phase === phase &&
       kinds.includes(timer.kind) &&
-      (attempt === undefined || timer.attempt === attempt)
-    )
-      dropped = true;
-    else timers[id] = timer;
-  }
-  return dropped ? { ...s, timers } : s;
+      (attempt === undefined || timer.attempt === attempt),
+  );
+}
+
+/**
+ * The state without the timers `drop` picks; the same state when it picks none. A wide run has a timer per running
+ * step and every event of a step looks for its own, so the common case (none to drop) allocates nothing.
+ */
+function dropWhere(s: RunData, drop: (timer: Timer) => boolean): RunData {
+  let doomed: string[] | undefined;
+  for (const id in s.timers) if (drop(s.timers[id] as Timer)) (doomed ??= []).push(id);
+  if (doomed === undefined) return s;
+  const timers = { ...s.timers };
+  for (const id of doomed) delete timers[id];
+  return { ...s, timers };
 }
 
 function cancelWaiting(s: RunData, statuses: readonly StepState['status'][], held = false): RunData {

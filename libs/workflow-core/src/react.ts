@@ -43,10 +43,8 @@ function reactRunning(s: RunData, now: number, standing: StandingLookup | undefi
         data: { code: BUDGET_EXCEEDED, message: `${over}: raise the budget or cancel the run`, stepId: null, at: now },
       },
     ];
+  const { unevaluable, fatal, overdue, unruled, allTerminal } = attention(s);
   // Before onFailure: a request governance could not evaluate fails the same way when asked again, and an operator can fix it.
-  const unevaluable = s.definition.order.find(
-    (id) => s.steps[id]?.status === 'failed' && s.steps[id]?.error?.code === StepErrorCodes.governanceUnevaluable,
-  );
   if (unevaluable !== undefined) {
     const message = `governance could not evaluate the request for step "${unevaluable}", so it did not run: retry it with an edited input, skip it with an output, or cancel the run`;
     return [
@@ -56,10 +54,8 @@ function reactRunning(s: RunData, now: number, standing: StandingLookup | undefi
       },
     ];
   }
-  const fatal = s.definition.order.find((id) => s.steps[id]?.status === 'failed' && isFatalFailure(s.definition, id));
   if (fatal !== undefined) return onFatalFailure(s, fatal, now);
   // A timed-out approval stays escalated until someone decides it, whatever else an operator did meanwhile.
-  const overdue = s.definition.order.find((id) => isOverdueApproval(s, id));
   if (overdue !== undefined)
     return [
       {
@@ -73,9 +69,6 @@ function reactRunning(s: RunData, now: number, standing: StandingLookup | undefi
       },
     ];
   // Likewise a side effect governance has not ruled on in time: it keeps waiting (fail closed), and someone must know.
-  const unruled = s.definition.order.find(
-    (id) => s.steps[id]?.status === 'waiting_governance' && s.steps[id]?.escalated,
-  );
   if (unruled !== undefined) {
     const message = `governance has not ruled on step "${unruled}" within its ${formatDuration(governanceTimeoutOf(s, unruled))} deadline; the step waits and nothing is dispatched`;
     return [
@@ -95,9 +88,36 @@ function reactRunning(s: RunData, now: number, standing: StandingLookup | undefi
       if (events.length > 0) return events;
     }
   }
-  if (s.definition.order.every((id) => isTerminalStep(s.steps[id]?.status ?? 'pending')))
-    return [{ type: 'RunCompleted', data: { at: now } }];
+  if (allTerminal) return [{ type: 'RunCompleted', data: { at: now } }];
   return [];
+}
+
+/** What a running run attends to before it moves on, each the first step in order: one pass over the steps. */
+interface Attention {
+  readonly unevaluable: string | undefined;
+  readonly fatal: string | undefined;
+  readonly overdue: string | undefined;
+  readonly unruled: string | undefined;
+  readonly allTerminal: boolean;
+}
+
+function attention(s: RunData): Attention {
+  let unevaluable: string | undefined;
+  let fatal: string | undefined;
+  let overdue: string | undefined;
+  let unruled: string | undefined;
+  let allTerminal = true;
+  for (const id of s.definition.order) {
+    const st = s.steps[id];
+    if (!isTerminalStep(st?.status ?? 'pending')) allTerminal = false;
+    if (st?.status === 'failed') {
+      if (unevaluable === undefined && st.error.code === StepErrorCodes.governanceUnevaluable) unevaluable = id;
+      if (fatal === undefined && isFatalFailure(s.definition, id)) fatal = id;
+    } else if (st?.status === 'waiting_approval') {
+      if (overdue === undefined && isOverdueApproval(s, id)) overdue = id;
+    } else if (st?.status === 'waiting_governance' && st.escalated) unruled ??= id;
+  }
+  return { unevaluable, fatal, overdue, unruled, allTerminal };
 }
 
 function onFatalFailure(s: RunData, stepId: string, now: number): WorkflowEvent[] {

@@ -33,6 +33,7 @@ import {
   applies,
   compensationProblems,
   downstreamSets,
+  deepEqual,
   endingProblems,
   holdProblems,
   joinSatisfied,
@@ -264,9 +265,11 @@ class Driver implements Chooser {
   private send(command: Command): void {
     const before = this.state;
     let produced: WorkflowEvent[];
+    let decided: RunState;
     try {
       const decision = decide(command, before, this.decideOptions());
       produced = decision.events;
+      decided = decision.state;
       this.checkUnapplied(command, decision);
     } catch (error) {
       if (!(error instanceof DomainError)) this.violate('crash', `${command.type} threw ${String(error)}`);
@@ -291,6 +294,7 @@ class Driver implements Chooser {
       if (isStarted(s)) this.checkEvent(s, event);
       s = evolve(s, event);
     }
+    if (!deepEqual(s, decided)) this.violate('replay', `${command.type}: the decision's state is not its fold`);
     this.state = s;
     this.events.push(...produced);
     if (produced.length > 0 && isStarted(s)) this.checkDeadlines(s);
