@@ -278,6 +278,41 @@ describe('kafka bus', () => {
   );
 
   it(
+    "with orderByKey false, runs one key's messages side by side, and commits past all of them",
+    async () => {
+      const bus = openBus({ partitions: 1 });
+      const topic = unique('unordered');
+      const group = unique('g');
+      let atOnce = 0;
+      let maxAtOnce = 0;
+      const inbox = createInbox(async () => {
+        maxAtOnce = Math.max(maxAtOnce, ++atOnce);
+        await sleep(20);
+        atOnce--;
+      });
+      const subscription = await bus.subscribe(
+        { topics: [topic], group, concurrency: 8, orderByKey: false },
+        inbox.handler,
+      );
+      await bus.publish(
+        topic,
+        Array.from({ length: 40 }, (_, i) => ({ key: 'run-1', value: { seq: i } })),
+      );
+      await inbox.until(40);
+      expect(maxAtOnce).toBeGreaterThan(1);
+      await subscription.close();
+      // A new member of the group starts after the last one: every offset was committed, none is delivered again.
+      const again = createInbox(async () => undefined);
+      await bus.subscribe({ topics: [topic], group, concurrency: 8, orderByKey: false }, again.handler);
+      await bus.publish(topic, [{ key: 'run-1', value: { seq: 40 } }]);
+      await again.until(1);
+      await sleep(500);
+      expect(again.messages.map((m) => (m.value as { seq: number }).seq)).toEqual([40]);
+    },
+    TEST_TIMEOUT,
+  );
+
+  it(
     'loses nothing while members join and leave a group mid-stream',
     async () => {
       const topic = unique('rebalance');

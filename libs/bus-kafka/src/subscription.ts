@@ -44,7 +44,7 @@ const LOW_WATER = 250;
 /**
  * One member of a consumer group. Offsets are committed only past messages whose handler finished (or that went
  * to the dead-letter topic), and only up to the first one that has not: delivery is at least once. One message
- * per partition runs at a time at concurrency 1; above it, one per key. If the client's stream fails, the member
+ * per partition runs at a time at concurrency 1; above it, one per key (or any, with `orderByKey: false`). If the client's stream fails, the member
  * lets its running handlers finish, leaves, and joins again from the committed offsets.
  */
 export class KafkaSubscription implements BusSubscription {
@@ -223,6 +223,13 @@ export class KafkaSubscription implements BusSubscription {
     });
   }
 
+  /** Messages in one lane run one at a time: the partition's, the key's, or (unordered) each message's own. */
+  private laneOf(partition: string, message: RawMessage, offset: number): string {
+    if (this.concurrency === 1) return partition;
+    if (this.subscription.orderByKey === false) return `${partition}\u0001${offset}`;
+    return `${partition}\u0000${message.key?.toString('latin1') ?? ''}`;
+  }
+
   private take(consumer: Consumer, message: RawMessage): void {
     if (consumer !== this.consumer || this.closing) return;
     const key = partitionKey(message.topic, message.partition);
@@ -234,7 +241,7 @@ export class KafkaSubscription implements BusSubscription {
     }
     const offset = Number(message.offset);
     if (!owned.progress.take(offset, message.leaderEpoch)) return;
-    const lane = this.concurrency === 1 ? key : `${key}\u0000${message.key?.toString('latin1') ?? ''}`;
+    const lane = this.laneOf(key, message, offset);
     this.lanes.push(lane, { partitionKey: key, progress: owned.progress, message, offset });
     if (this.lanes.size >= HIGH_WATER && !this.paused) {
       this.paused = true;

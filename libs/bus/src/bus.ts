@@ -18,6 +18,12 @@ export interface SubscribeOptions {
   readonly group: string;
   /** Handlers running at once; per-partition order holds only at 1. */
   readonly concurrency?: number;
+  /**
+   * Above concurrency 1, whether a key's messages run one at a time, in order (the default). `false` lets them run
+   * side by side too, for a handler that needs no order among them: a worker's commands, which its ledger
+   * deduplicates by attempt, so the steps of one run (one key) run in parallel. The in-process bus never orders.
+   */
+  readonly orderByKey?: boolean;
   /** Called when a handler throws; the message is then dead-lettered. */
   readonly onError?: (error: unknown, message: DeliveredMessage) => void;
   /**

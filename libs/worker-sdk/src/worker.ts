@@ -353,6 +353,8 @@ export function createWorker(options: WorkerOptions): Worker {
             topics: [Topics.commands(name)],
             group: options.group ?? Topics.group(`orchestron-worker-${name}`),
             concurrency: options.concurrency ?? 16,
+            // The ledger deduplicates by attempt, so a run's steps (one key) need not wait for each other.
+            orderByKey: false,
           },
           (message) =>
             track(
