@@ -1,19 +1,13 @@
 import { ExpectedVersionConflictError } from '@orchestron/event-store';
 import type { EventStore } from '@orchestron/event-store';
-import { decide, fold, isStarted, isTerminalRun } from '@orchestron/workflow-core';
-import type {
-  Command,
-  Effect,
-  RunData,
-  RunState,
-  StandingLookup,
-  Unapplied,
-  WorkflowEvent,
-} from '@orchestron/workflow-core';
+import { isStarted, isTerminalRun } from '@orchestron/workflow-core';
+import type { Command, Effect, RunData, RunState, StandingLookup, WorkflowEvent } from '@orchestron/workflow-core';
 import { describeError } from './ports.ts';
 import type { Logger } from './ports.ts';
 import { replay } from './replay.ts';
 import { runStream } from './run-index.ts';
+import { decideBatch, rollBack } from './run-batch.ts';
+import type { Applied, BatchDecision, PlanAppend, Waiting } from './run-batch.ts';
 import type { RunSnapshots } from './run-snapshots.ts';
 
 const CONFLICT_RETRIES = 8;
@@ -25,32 +19,7 @@ interface Loaded {
   readonly revision: number | null;
 }
 
-/** An event with the command it came from (its metadata says which). */
-export interface Decided {
-  readonly event: WorkflowEvent;
-  readonly command: Command;
-}
-
-/**
- * What happens between a decision and its append: flow control may hold a send, adding the hold's events to the
- * same append. `commit` runs once the append succeeded, `rollback` when it did not.
- */
-export interface AppendPlan {
-  readonly extra: readonly Decided[];
-  readonly effects: readonly Effect[];
-  commit(): void;
-  rollback(): void;
-}
-
-export type PlanAppend = (runId: string, command: Command, after: RunData, effects: readonly Effect[]) => AppendPlan;
-
-export interface Applied {
-  readonly state: RunState;
-  readonly events: readonly WorkflowEvent[];
-  readonly effects: readonly Effect[];
-  /** Why the command decided nothing (set exactly when `events` is empty). */
-  readonly unapplied: Unapplied | null;
-}
+export type { AppendPlan, Applied, Decided, PlanAppend } from './run-batch.ts';
 
 export interface RunCommandsOptions {
   readonly store: EventStore;
@@ -74,6 +43,8 @@ export class RunCommands {
   private readonly cache = new Map<string, Loaded & { state: RunData }>();
   private readonly ended = new Map<string, number>();
   private readonly queues = new Map<string, Promise<unknown>>();
+  /** Commands waiting for their run's queue, by run, that a command arriving now may join (one append for all). */
+  private readonly joinable = new Map<string, Waiting[]>();
 
   constructor(options: RunCommandsOptions) {
     this.options = options;
@@ -81,6 +52,12 @@ export class RunCommands {
 
   /** Work for one run, after everything queued for it before. */
   serial<T>(runId: string, work: () => Promise<T>): Promise<T> {
+    // Commands arriving after this work must wait for it: they may not join a batch queued before it.
+    this.joinable.delete(runId);
+    return this.enqueue(runId, work);
+  }
+
+  private enqueue<T>(runId: string, work: () => Promise<T>): Promise<T> {
     const previous = this.queues.get(runId) ?? Promise.resolve();
     const next = previous.then(work, work);
     const tail = next.catch(() => undefined);
@@ -96,17 +73,30 @@ export class RunCommands {
     await Promise.allSettled([...this.queues.values()]);
   }
 
-  /** Decides and appends, in the run's queue, and then `carryOut` the effects there too (so they leave in order). */
+  /**
+   * Decides and appends, in the run's queue, and then `carryOut` the effects there too (so they leave in order).
+   * Commands that arrive for a run while it is busy wait together: they are decided one after the other, each on
+   * the state the one before left, appended at once, and their effects carried out in their order.
+   */
   apply(
     runId: string,
     command: Command,
     metadata: Readonly<Record<string, string>>,
     carryOut: (state: RunData, effects: readonly Effect[]) => Promise<void>,
   ): Promise<Applied> {
-    return this.serial(runId, async () => {
-      const applied = await this.decideAndAppend(runId, command, metadata);
-      if (applied.events.length > 0) await carryOut(applied.state as RunData, applied.effects);
-      return applied;
+    return new Promise<Applied>((resolve, reject) => {
+      const item: Waiting = { command, metadata, carryOut, resolve, reject };
+      const waiting = this.joinable.get(runId);
+      if (waiting !== undefined) {
+        waiting.push(item);
+        return;
+      }
+      const batch = [item];
+      this.joinable.set(runId, batch);
+      void this.enqueue(runId, async () => {
+        if (this.joinable.get(runId) === batch) this.joinable.delete(runId);
+        await this.applyBatch(runId, batch);
+      });
     });
   }
 
@@ -149,52 +139,69 @@ export class RunCommands {
     if (this.ended.size > ENDED_REMEMBERED) this.ended.delete(this.ended.keys().next().value as string);
   }
 
-  private async decideAndAppend(
-    runId: string,
-    command: Command,
-    metadata: Readonly<Record<string, string>>,
-  ): Promise<Applied> {
+  private async applyBatch(runId: string, batch: readonly Waiting[]): Promise<void> {
+    let decided: BatchDecision;
+    try {
+      decided = await this.decideAndAppend(runId, batch);
+    } catch (error) {
+      for (const item of batch) item.reject(error);
+      return;
+    }
+    // Each command's effects, in order, against the state the whole batch left: what is out now (the flow control
+    // slots, the timers) is what every command of the batch decided, not only the ones before it.
+    const latest = decided.state as RunData;
+    for (const outcome of decided.outcomes) {
+      if (outcome.kind === 'threw') outcome.item.reject(outcome.error);
+      else if (outcome.kind === 'unapplied') outcome.item.resolve(outcome.applied);
+      else
+        try {
+          await outcome.item.carryOut(latest, outcome.applied.effects);
+          outcome.item.resolve(outcome.applied);
+        } catch (error) {
+          outcome.item.reject(error);
+        }
+    }
+  }
+
+  /** The batch decided and appended in one append, with the conflict retry: what each command came to. */
+  private async decideAndAppend(runId: string, batch: readonly Waiting[]): Promise<BatchDecision> {
+    const first = batch[0]?.command;
     for (let attempt = 0; ; attempt++) {
       // A start is most often of a new run: decide it on the empty state and let the append's `no_stream` say
       // otherwise (then reload and decide again), rather than read a stream that is not there.
       const { state, revision } =
-        attempt === 0 && command.type === 'StartRun' && !this.cache.has(runId)
+        attempt === 0 && first?.type === 'StartRun' && !this.cache.has(runId)
           ? { state: replay([]), revision: null }
           : await this.load(runId);
-      const standing = this.options.standing?.(command.metadata.now);
-      const decision = decide(command, state, standing === undefined ? {} : { standing });
-      if (decision.events.length === 0) return { state, events: [], effects: [], unapplied: decision.unapplied };
-      const after = decision.state as RunData;
-      const plan = this.options.plan(runId, command, after, decision.effects);
-      const decided: Decided[] = [...decision.events.map((event) => ({ event, command })), ...plan.extra];
+      const decided = decideBatch(runId, state, batch, this.options);
+      if (decided.records.length === 0) return decided;
       let nextRevision: number;
       try {
-        const records = decided.map(({ event, command: from }) => ({
+        const records = decided.records.map(({ decided: { event, command }, metadata }) => ({
           type: event.type,
           data: event.data,
-          metadata: recordedMetadata(event, from, metadata, this.options.metadata),
+          metadata: recordedMetadata(event, command, metadata, this.options.metadata),
         }));
         nextRevision = (
           await this.options.store.append(runStream(runId), records, { expectedRevision: revision ?? 'no_stream' })
         ).nextExpectedRevision;
       } catch (error) {
-        plan.rollback();
+        rollBack(decided.outcomes);
         // Another writer got there first: reload and decide again on the state it left.
         if (!(error instanceof ExpectedVersionConflictError) || attempt >= CONFLICT_RETRIES) throw error;
         this.cache.delete(runId);
         continue;
       }
-      const events = decided.map((d) => d.event);
-      const next = fold(
-        plan.extra.map((d) => d.event),
-        after,
-      ) as RunData;
+      const next = decided.state as RunData;
       this.remember(runId, next, nextRevision);
-      const last = decided[decided.length - 1]?.event as WorkflowEvent;
+      const last = decided.records[decided.records.length - 1]?.decided.event as WorkflowEvent;
       this.options.snapshots?.appended(runId, next, revision, { revision: nextRevision, ...last });
-      plan.commit();
-      this.observe(runId, state, next, events);
-      return { state: next, events, effects: plan.effects, unapplied: null };
+      for (const outcome of decided.outcomes)
+        if (outcome.kind === 'decided') {
+          outcome.plan.commit();
+          this.observe(runId, outcome.before, outcome.applied.state, outcome.applied.events);
+        }
+      return decided;
     }
   }
 
