@@ -54,7 +54,6 @@ export type Outcome =
       readonly kind: 'decided';
       readonly item: Waiting;
       readonly before: RunState;
-      readonly decided: readonly Decided[];
       readonly plan: AppendPlan;
       readonly applied: Applied & { readonly state: RunData };
     };
@@ -86,37 +85,46 @@ export function decideBatch(
   const records: { decided: Decided; metadata: Readonly<Record<string, string>> }[] = [];
   let current = state;
   for (const item of batch) {
-    const { command } = item;
-    const standing = options.standing?.(command.metadata.now);
-    let decision: ReturnType<typeof decide>;
-    try {
-      decision = decide(command, current, standing === undefined ? {} : { standing });
-    } catch (error) {
-      outcomes.push({ kind: 'threw', item, error });
-      continue;
-    }
-    if (decision.events.length === 0) {
-      const applied = { state: current, events: [], effects: [], unapplied: decision.unapplied };
-      outcomes.push({ kind: 'unapplied', item, applied });
-      continue;
-    }
-    const after = decision.state as RunData;
-    const plan = options.plan(runId, command, after, decision.effects);
-    const decided: Decided[] = [...decision.events.map((event) => ({ event, command })), ...plan.extra];
-    const next =
-      plan.extra.length === 0
-        ? after
-        : (fold(
-            plan.extra.map((d) => d.event),
-            after,
-          ) as RunData);
-    const events: WorkflowEvent[] = decided.map((d) => d.event);
+    const { outcome, decided } = decideOne(runId, current, item, options);
+    outcomes.push(outcome);
     records.push(...decided.map((d) => ({ decided: d, metadata: item.metadata })));
-    const applied = { state: next, events, effects: plan.effects, unapplied: null };
-    outcomes.push({ kind: 'decided', item, before: current, decided, plan, applied });
-    current = next;
+    if (outcome.kind === 'decided') current = outcome.applied.state;
   }
   return { outcomes, records, state: current };
+}
+
+/** One command of a batch, on the state the ones before it left: its outcome, and its events with their commands. */
+function decideOne(
+  runId: string,
+  current: RunState,
+  item: Waiting,
+  options: BatchOptions,
+): { outcome: Outcome; decided: readonly Decided[] } {
+  const { command } = item;
+  const standing = options.standing?.(command.metadata.now);
+  let decision: ReturnType<typeof decide>;
+  try {
+    decision = decide(command, current, standing === undefined ? {} : { standing });
+  } catch (error) {
+    return { outcome: { kind: 'threw', item, error }, decided: [] };
+  }
+  if (decision.events.length === 0) {
+    const applied = { state: current, events: [], effects: [], unapplied: decision.unapplied };
+    return { outcome: { kind: 'unapplied', item, applied }, decided: [] };
+  }
+  const after = decision.state as RunData;
+  const plan = options.plan(runId, command, after, decision.effects);
+  const decided: Decided[] = [...decision.events.map((event) => ({ event, command })), ...plan.extra];
+  const next =
+    plan.extra.length === 0
+      ? after
+      : (fold(
+          plan.extra.map((d) => d.event),
+          after,
+        ) as RunData);
+  const events: WorkflowEvent[] = decided.map((d) => d.event);
+  const applied = { state: next, events, effects: plan.effects, unapplied: null };
+  return { outcome: { kind: 'decided', item, before: current, plan, applied }, decided };
 }
 
 /** Undoes the plans of a batch whose append failed, the last made first. */
