@@ -17,9 +17,10 @@ import type { Stack } from '../stack/stack.ts';
 
 const HELP = `Usage: node tools/roundtrips/probe-stack.ts [--runs 600] [--in-flight 50] [--steps 3] [--orchestrators 1]
        [--partitions 8] [--worker-instances 1] [--worker-pool 2] [--started-after 100] [--keep] [--queries]
-       [--traces] [--fanout N]
+       [--traces] [--fanout N] [--two-requests]
 Starts the stack with the records worker only (no-op work), runs the runs, prints figures, stops the stack.
 --fanout N runs N parallel steps and then a join (N + 1 steps) instead of a chain of --steps.
+--two-requests starts each run, then waits for it in a second request (by default one POST /v1/runs?waitMs= does both).
 --traces runs the OTLP collector and exports spans to it (off by default, as in \`npm run bench\`).`;
 
 const { values } = parseArgs({
@@ -36,6 +37,7 @@ const { values } = parseArgs({
     queries: { type: 'boolean', default: false },
     traces: { type: 'boolean', default: false },
     fanout: { type: 'string' },
+    'two-requests': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -120,20 +122,15 @@ async function drive(count: number, label: string) {
     while (next < count) {
       next += 1;
       const t0 = performance.now();
-      const { run } = (await call(stack, 'producer', 'POST', '/v1/runs', {
+      const waitMs = values['two-requests'] ? '' : '?waitMs=30000';
+      let answer = (await call(stack, 'producer', 'POST', `/v1/runs${waitMs}`, {
         definitionId: definition.id,
         input: { patientId: `p-${next}` },
-      })) as { run: { id: string } };
-      for (;;) {
-        const answer = (await call(stack, 'producer', 'GET', `/v1/runs/${run.id}/wait?timeoutMs=30000`)) as {
-          run: { status: string };
-          wait: { ended: boolean };
-        };
-        if (answer.wait.ended) {
-          if (answer.run.status !== 'completed') throw new Error(`run ${run.id} ended ${answer.run.status}`);
-          break;
-        }
-      }
+      })) as { run: { id: string; status: string }; wait?: { ended: boolean } };
+      const id = answer.run.id;
+      while (answer.wait?.ended !== true)
+        answer = (await call(stack, 'producer', 'GET', `/v1/runs/${id}/wait?timeoutMs=30000`)) as typeof answer;
+      if (answer.run.status !== 'completed') throw new Error(`run ${id} ended ${answer.run.status}`);
       histogram.recordValue(Math.round((performance.now() - t0) * 1000));
     }
   };

@@ -1,5 +1,6 @@
-// Orchestron's HTTP API as the bench drives it: start a run (POST /v1/runs), then block on
-// GET /v1/runs/:id/wait until it has ended (docs/api.md).
+// Orchestron's HTTP API as the bench drives it: start a run and block until it has ended in one request
+// (POST /v1/runs?waitMs=), as the peers' drivers do, or start it and wait on GET /v1/runs/:id/wait
+// (docs/api.md).
 import type { BenchDefinition } from './orchestron-definition.ts';
 
 export interface ApiKeys {
@@ -11,6 +12,12 @@ interface RunView {
   readonly id: string;
   readonly status: string;
   readonly steps: readonly { readonly status: string }[];
+}
+
+interface StartAnswer {
+  readonly run: RunView;
+  readonly accepted?: { readonly idempotencyKey: string };
+  readonly wait?: { readonly ended: boolean };
 }
 
 export class OrchestronHttp {
@@ -32,16 +39,22 @@ export class OrchestronHttp {
    * not started yet) is asked again with the idempotency key it names, as its agent_contract says.
    */
   async start(definitionId: string, input: unknown): Promise<string> {
+    return (await this.#start(definitionId, input, '')).run.id;
+  }
+
+  /** One request that starts the run and waits for its end (POST /v1/runs?waitMs=); long polls on if it has not. */
+  async startAndAwait(definitionId: string, input: unknown, timeoutMs: number): Promise<RunView | null> {
+    const deadline = Date.now() + timeoutMs;
+    const body = await this.#start(definitionId, input, `?waitMs=${Math.min(60_000, timeoutMs)}`);
+    if (body.wait?.ended === true) return body.run;
+    return this.awaitEnd(body.run.id, Math.max(0, deadline - Date.now()));
+  }
+
+  async #start(definitionId: string, input: unknown, query: string): Promise<StartAnswer> {
     let request: Record<string, unknown> = { definitionId, input };
     for (;;) {
-      const body = await this.call<{ run: RunView; accepted?: { idempotencyKey: string } }>(
-        'producer',
-        'POST',
-        '/v1/runs',
-        request,
-        [200, 201, 202],
-      );
-      if (body.accepted === undefined) return body.run.id;
+      const body = await this.call<StartAnswer>('producer', 'POST', `/v1/runs${query}`, request, [200, 201, 202]);
+      if (body.accepted === undefined) return body;
       request = { definitionId, input, idempotencyKey: body.accepted.idempotencyKey };
       await new Promise((resolve) => setTimeout(resolve, 100));
     }

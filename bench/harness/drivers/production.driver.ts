@@ -65,9 +65,10 @@ export function productionDriver(ctx: DriverContext, orchestrators: 1 | 2): Driv
     async runWorkload(shape, inFlight, count, maxSeconds) {
       await ensureDefinition(shape);
       return closedLoop(inFlight, count, maxSeconds, async () => {
-        const runId = await startRun(shape, false);
-        const run = await live().http.awaitEnd(runId, 120_000);
-        if (run?.status !== 'completed') throw new Error(`run ${runId} ended ${run?.status ?? 'not in 120 s'}`);
+        const id = await ensureDefinition(shape);
+        const run = await live().http.startAndAwait(id, { workMs: shape.workMs, count: false }, 120_000);
+        if (run === null) throw new Error('a run did not end in 120 s');
+        if (run.status !== 'completed') throw new Error(`run ${run.id} ended ${run.status}`);
         return completedSteps(run);
       });
     },

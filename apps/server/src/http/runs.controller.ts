@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { quoteForMessage } from '@orchestron/definitions';
-import { DEFAULT_WAIT_MS, parseAsOf, runAsOf, toRunView } from '@orchestron/runtime';
+import { DEFAULT_WAIT_MS, MAX_WAIT_MS, parseAsOf, runAsOf, ServerBusyError, toRunView } from '@orchestron/runtime';
 import type { PastRun, RunCommand, RunService } from '@orchestron/runtime';
 import type { RunData } from '@orchestron/workflow-core';
 import type { FastifyReply } from 'fastify';
@@ -17,7 +17,7 @@ import { checkedBudget } from './budget.dto.ts';
 import { isStateRefusal, RequestError, StateRefusal } from './errors.ts';
 import { answerStart } from './start-answer.ts';
 import type { StartAnswer } from './start-answer.ts';
-import { RunActionBody, RunActionParams, RunQuery, StartRunBody, WaitQuery } from './runs.dto.ts';
+import { RunActionBody, RunActionParams, RunQuery, StartQuery, StartRunBody, WaitQuery } from './runs.dto.ts';
 import type { Action } from './runs.dto.ts';
 import { RUN_SERVICE } from './tokens.ts';
 
@@ -37,7 +37,12 @@ export class RunsController {
     this.#runs = runs;
   }
 
-  async start(body: StartRunBody, caller: Principal, reply: FastifyReply): Promise<StartAnswer> {
+  async start(
+    body: StartRunBody,
+    query: StartQuery,
+    caller: Principal,
+    reply: FastifyReply,
+  ): Promise<StartAnswer & { wait?: WaitOutcome }> {
     if (body.definition !== undefined) this.#mayStartInline(body.definition, caller);
     const started = await this.#runs.startRun({
       ...(body.definition !== undefined ? { definition: body.definition } : {}),
@@ -50,7 +55,15 @@ export class RunsController {
       tenant: caller.tenant,
       keyId: caller.keyId,
     });
-    return answerStart(started, reply, (run) => (run.created ? 201 : 200));
+    const answer = answerStart(started, reply, (run) => (run.created ? 201 : 200));
+    if (query.waitMs === undefined || 'accepted' in started) return answer;
+    // Started (or found by its key): the answer waits for the run's end, as GET /v1/runs/:id/wait would, so a
+    // client that wants the result makes one request. Past the server's open waits it answers at once instead:
+    // the run has started, and a 503 would hide that.
+    return this.#awaited(started.run.runId, { timeoutMs: query.waitMs }, caller, reply).catch((error: unknown) => {
+      if (!(error instanceof ServerBusyError)) throw error;
+      return { ...answer, wait: { ended: false, timedOut: true, position: 0 } };
+    });
   }
 
   async get(
@@ -105,16 +118,21 @@ export class RunsController {
     const known = this.#runs.cachedSummary(id);
     if (known === undefined) await this.#visibleRun(id, caller);
     else if (!maySee(caller, known.tenant)) throw notFound(id);
+    const { timeoutMs = DEFAULT_WAIT_MS, after } = query;
+    return this.#awaited(id, { timeoutMs, ...(after !== undefined ? { after } : {}) }, caller, reply);
+  }
+
+  async #awaited(
+    id: string,
+    request: { readonly timeoutMs: number; readonly after?: number },
+    caller: Principal,
+    reply: FastifyReply,
+  ): Promise<{ run: unknown; wait: WaitOutcome; agent_contract: AgentContract }> {
     const gone = new AbortController();
     const onClose = (): void => gone.abort();
     reply.raw.once('close', onClose);
     try {
-      const { timeoutMs = DEFAULT_WAIT_MS, after } = query;
-      const waited = await this.#runs.awaitRun(id, {
-        timeoutMs,
-        signal: gone.signal,
-        ...(after !== undefined ? { after } : {}),
-      });
+      const waited = await this.#runs.awaitRun(id, { ...request, signal: gone.signal });
       // The service may have the run at hand, as the feed told of it: no read of the store.
       const seen = waited.run !== undefined && maySee(caller, waited.run.tenant) ? waited.run : undefined;
       const view = toRunView(seen ?? (await this.#visibleRun(id, caller)));
@@ -272,9 +290,8 @@ decorateMethod(
     Post(),
     Roles(...STARTERS),
     ApiOperation({
-      summary: 'start a run',
-      description:
-        'idempotent by idempotencyKey: the same key and input answer 200 with the existing run; another input is 409 RUN.ALREADY_EXISTS',
+      summary: 'start a run (and, with waitMs, wait for its end)',
+      description: `idempotent by idempotencyKey: the same key and input answer 200 with the existing run; another input is 409 RUN.ALREADY_EXISTS. With waitMs (0 to ${MAX_WAIT_MS}) a started run's answer waits, as GET /v1/runs/{id}/wait does, until the run ends or waitMs is up, and carries \`wait\` too; a 202 does not wait.`,
     }),
     ApiResponse({ status: 201, description: 'started', type: RunEnvelope }),
     ApiResponse({ status: 200, description: 'the run this idempotency key started before', type: RunEnvelope }),
@@ -286,7 +303,12 @@ decorateMethod(
     }),
     ...errorResponses(404, 409),
   ],
-  [{ decorator: Body(), type: StartRunBody }, { decorator: Caller() }, { decorator: Res({ passthrough: true }) }],
+  [
+    { decorator: Body(), type: StartRunBody },
+    { decorator: Query(), type: StartQuery },
+    { decorator: Caller() },
+    { decorator: Res({ passthrough: true }) },
+  ],
 );
 decorateMethod(
   RunsController,

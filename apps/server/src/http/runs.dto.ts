@@ -177,6 +177,26 @@ decorateProperty(ListRunsQuery, 'limit', [
   ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 10_000, default: 100 }),
 ]);
 
+/** POST /v1/runs?waitMs=: answer once the started run has ended, or when waitMs is up. */
+export class StartQuery {
+  declare readonly waitMs?: number;
+}
+const START_WAIT_RULE = `waitMs must be an integer from 0 to ${MAX_WAIT_MS}`;
+decorateProperty(StartQuery, 'waitMs', [
+  Transform(toNumber),
+  IsOptional(),
+  IsInt({ message: START_WAIT_RULE }),
+  Min(0, { message: START_WAIT_RULE }),
+  Max(MAX_WAIT_MS, { message: START_WAIT_RULE }),
+  ApiPropertyOptional({
+    type: 'integer',
+    minimum: 0,
+    maximum: MAX_WAIT_MS,
+    description:
+      "wait up to this long for the started run to end; the answer then carries `wait` as GET /v1/runs/{id}/wait's does",
+  }),
+]);
+
 export class WaitQuery {
   declare readonly timeoutMs?: number;
   declare readonly after?: number;
