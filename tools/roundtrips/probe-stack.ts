@@ -10,17 +10,19 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { build } from 'hdr-histogram-js';
 import { deleteKafkaPrefix } from '../../bench/harness/drivers/kafka-admin.ts';
-import { dropSchema, PG_URL } from '../../bench/harness/drivers/pg-admin.ts';
+import { dropSchema, PG_URL, withClient } from '../../bench/harness/drivers/pg-admin.ts';
 import { kafkaBrokerPids, postgresServerPids } from '../../bench/harness/proc-sampler.ts';
 import { ROOT, startStack, stopStack } from '../stack/stack.ts';
 import type { Stack } from '../stack/stack.ts';
 
 const HELP = `Usage: node tools/roundtrips/probe-stack.ts [--runs 600] [--in-flight 50] [--steps 3] [--orchestrators 1]
        [--partitions 8] [--worker-instances 1] [--worker-pool 2] [--started-after 100] [--keep] [--queries]
-       [--traces] [--fanout N] [--two-requests]
+       [--traces] [--fanout N] [--two-requests] [--sql FILE]
 Starts the stack with the records worker only (no-op work), runs the runs, prints figures, stops the stack.
 --fanout N runs N parallel steps and then a join (N + 1 steps) instead of a chain of --steps.
 --two-requests starts each run, then waits for it in a second request (by default one POST /v1/runs?waitMs= does both).
+--sql FILE runs FILE's SQL on the stack's schema (its search_path) once the stack has started, before the warm-up:
+  an experiment on the schema, e.g. without an index.
 --traces runs the OTLP collector and exports spans to it (off by default, as in \`npm run bench\`).`;
 
 const { values } = parseArgs({
@@ -38,6 +40,7 @@ const { values } = parseArgs({
     traces: { type: 'boolean', default: false },
     fanout: { type: 'string' },
     'two-requests': { type: 'boolean', default: false },
+    sql: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -96,6 +99,11 @@ const stack = await startStack({
 });
 try {
   await call(stack, 'admin', 'POST', '/v1/definitions', definition);
+  if (values.sql !== undefined) {
+    const sql = readFileSync(values.sql, 'utf8');
+    await withClient(PG_URL, (client) => client.query(`SET search_path TO "${pgSchema}"; ${sql}`));
+    process.stdout.write(`ran ${values.sql} on schema ${pgSchema}\n`);
+  }
   await drive(Math.min(100, runs), 'warm-up');
   await new Promise((resolve) => setTimeout(resolve, 1200));
   const before = snapshot(stack);
