@@ -42,6 +42,15 @@ describe('one line per event in orchestron history', () => {
     );
   });
 
+  it('says when a dispatch went out under a standing allow (ADR 43), and says nothing of one without', () => {
+    const sent = { stepId: 'pay', attempt: 1, phase: 'execute', worker: 'payments', action: null, timeoutAt: null };
+    expect(eventSummary({ type: 'StepDispatched', data: sent })).toBe('pay attempt 1 execute → payments');
+    const ruling = { policyId: 'baseline', reason: 'ok', decidedBy: 'governance-1', inputDigest: 'ab' };
+    expect(eventSummary({ type: 'StepDispatched', data: { ...sent, ruling } })).toBe(
+      'pay attempt 1 execute → payments, allowed by standing ruling of governance-1: policy=baseline reason="ok" (no request)',
+    );
+  });
+
   it('names the locks a held attempt waits for', () => {
     const held = { stepId: 'pay', attempt: 1, phase: 'execute', reason: 'lock', worker: 'payments', locks: ['acct-1'] };
     expect(eventSummary({ type: 'StepHeld', data: held })).toBe(

@@ -97,7 +97,7 @@ export function eventSummary(event: Pick<EventView, 'type' | 'data'>): string {
     case 'StepReleased':
       return `${step} attempt ${str(d['attempt'])} ${str(d['phase'])} released → ${str(d['worker'])}${d['send'] === false ? ' (already at the worker)' : ''}${dueText(d)}`;
     case 'StepDispatched':
-      return `${step} attempt ${str(d['attempt'])} ${str(d['phase'])} → ${str(d['worker'])}${d['action'] ? `/${str(d['action'])}` : ''}${dueText(d)}`;
+      return `${step} attempt ${str(d['attempt'])} ${str(d['phase'])} → ${str(d['worker'])}${d['action'] ? `/${str(d['action'])}` : ''}${dueText(d)}${rulingOf(d)}`;
     case 'StepStarted':
     case 'StepHeartbeat':
       return `${step} attempt ${str(d['attempt'])} ${str(d['phase'])}`;
@@ -193,6 +193,15 @@ function dueText(d: Record<string, unknown>): string {
 /** The locks a held attempt waits for. */
 function lockNames(d: Record<string, unknown>): string {
   return Array.isArray(d['locks']) ? ` for ${d['locks'].map((n) => JSON.stringify(n)).join(', ')}` : '';
+}
+
+/** A standing allow on the dispatch it allowed (ADR 43): the policy, whose ruling it is, and why. */
+function rulingOf(d: Record<string, unknown>): string {
+  const ruling = d['ruling'];
+  if (typeof ruling !== 'object' || ruling === null) return '';
+  const { policyId, decidedBy, reason } = ruling as Record<string, unknown>;
+  const policy = policyId === null || policyId === undefined ? '(none)' : str(policyId);
+  return `, allowed by standing ruling of ${str(decidedBy)}: policy=${policy} reason=${quote(reason)} (no request)`;
 }
 
 /** A standing ruling recorded as the whole check (ADR 41): whose it is, and the attempt it allowed. */

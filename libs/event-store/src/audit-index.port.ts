@@ -15,7 +15,7 @@ export interface AuditEntry {
   /** Who acted (an operator's `by`, a start's `startedBy`, the command's actor); null when nobody did. */
   readonly actor: string | null;
   readonly stepId: string | null;
-  /** The governance policy that decided, on a GovernanceDecided; null elsewhere. */
+  /** The governance policy that decided: on a GovernanceDecided, or on a StepDispatched with a standing allow (ADR 43). */
   readonly policyId: string | null;
   /** ISO-8601 instant; stored as `toISOString` gives it, so that ranges compare as instants. */
   readonly recordedAt: string;

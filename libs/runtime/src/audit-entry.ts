@@ -44,8 +44,12 @@ function stepOf(event: RecordedEvent): string | null {
   return label(data.stepId) ?? label(data.fromStepId) ?? label(data.timer?.stepId);
 }
 
+/** The policy that decided: a GovernanceDecided's, or a standing allow's on the dispatch it allowed (ADR 43). */
 function policyOf(event: RecordedEvent): string | null {
-  return event.type === 'GovernanceDecided' ? label((event.data as { policyId?: unknown }).policyId) : null;
+  if (event.type === 'GovernanceDecided') return label((event.data as { policyId?: unknown }).policyId);
+  if (event.type === 'StepDispatched')
+    return label((event.data as { ruling?: { policyId?: unknown } }).ruling?.policyId);
+  return null;
 }
 
 /** The audit entry of an event of run `runId`; undefined when a field the index needs does not fit a label. */

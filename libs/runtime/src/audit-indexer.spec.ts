@@ -40,6 +40,21 @@ describe('the audit indexer', () => {
     expect(indexer.position).toBe(6);
   });
 
+  it('finds a standing allow by its policy on the dispatch it allowed (ADR 43), and no policy on a plain one', async () => {
+    const store = createInMemoryEventStore();
+    await store.append('run-r1', [started('acme', 'order', 'producer:pat')]);
+    const ruling = { policyId: 'baseline', reason: 'standing', decidedBy: 'g-1', inputDigest: 'd' };
+    await store.append('run-r1', [
+      { type: 'StepDispatched', data: { stepId: 'pay', ruling, at: 0 } },
+      { type: 'StepDispatched', data: { stepId: 'ship', at: 0 } },
+    ]);
+    await new AuditIndexer({ store }).catchUp();
+    const byPolicy = await store.auditIndex!.query({ policyId: 'baseline' }, { limit: 10 });
+    expect(byPolicy.map(({ entry }) => [entry.type, entry.stepId])).toEqual([['StepDispatched', 'pay']]);
+    const all = await store.auditIndex!.query({ type: 'StepDispatched' }, { limit: 10 });
+    expect(all.map(({ entry }) => entry.policyId)).toEqual(['baseline', null]);
+  });
+
   it('goes on from its checkpoint, reading a run it has not met from its stream', async () => {
     const store = createInMemoryEventStore();
     await seed(store);

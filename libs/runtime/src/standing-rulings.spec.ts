@@ -52,7 +52,7 @@ async function governanceService(bus: MessageBus, rule: (request: GovernanceRequ
 
 const STANDING = { standing: { policyId: 'baseline', reason: 'allowed by the baseline', forMs: 60_000 } };
 
-describe('standing rulings in the orchestrator (ADR 40)', () => {
+describe('standing rulings in the orchestrator (ADRs 40, 43)', () => {
   const onClose = closeAfterEach();
 
   async function boot(rule: (request: GovernanceRequestMessage) => Ruling) {
@@ -95,20 +95,22 @@ describe('standing rulings in the orchestrator (ADR 40)', () => {
       ['first', 'ship'],
       ['second', 'bill'],
     ]);
-    const decided = (await engine.history(second.run.runId)).find((e) => e.type === 'GovernanceDecided');
-    // In place of a request: the attempt and the digest of the input the ruling allowed, and whose ruling it is.
-    expect(decided?.data).toMatchObject({
-      outcome: 'allow',
-      policyId: 'baseline',
-      standing: { decidedBy: 'g-1', attempt: 1, inputDigest: inputDigest({ n: 2 }) },
-    });
-    expect(String((decided?.data as { reason?: unknown } | undefined)?.reason)).toMatch(
+    const history = await engine.history(second.run.runId);
+    const aboutShip = history.filter((e) => (e.data as { stepId?: string }).stepId === 'ship').map((e) => e.type);
+    expect(aboutShip).not.toContain('GovernanceCheckRequested');
+    expect(aboutShip).not.toContain('GovernanceDecided');
+    const ship = history.find((e) => e.type === 'StepDispatched' && (e.data as { stepId: string }).stepId === 'ship');
+    // In place of a request and its answer: the allow on the dispatch, with the digest of the input it allowed and
+    // whose ruling it is (ADR 43).
+    const ruling = (ship?.data as { ruling?: { reason?: unknown } } | undefined)?.ruling;
+    expect(ruling).toMatchObject({ policyId: 'baseline', decidedBy: 'g-1', inputDigest: inputDigest({ n: 2 }) });
+    expect(String(ruling?.reason)).toMatch(
       /^allowed by the baseline \(standing ruling by g-1 at \d{4}-\d\d-\d\dT[\d:.]+Z: it holds for any input of this step\)$/,
     );
-    // One append started the run, recorded ship's standing allow as its whole check (ADR 41: no request), dispatched
-    // it, and asked about bill.
+    // One append started the run, dispatched ship with its standing allow as the whole check (no request, no decision
+    // of its own), and asked about bill.
     const started = appends.find(([stream, types]) => stream.endsWith(second.run.runId) && types[0] === 'RunStarted');
-    expect(started?.[1]).toEqual(['RunStarted', 'GovernanceDecided', 'StepDispatched', 'GovernanceCheckRequested']);
+    expect(started?.[1]).toEqual(['RunStarted', 'StepDispatched', 'GovernanceCheckRequested']);
   });
 
   it("never crosses tenants: another tenant's run of the same definition is asked about", async () => {
@@ -137,7 +139,7 @@ describe('standing rulings in the orchestrator (ADR 40)', () => {
       expect(asked.filter((r) => r.stepId === stepId).map((r) => r.runId)).toEqual(runs);
   });
 
-  it("records a standing ruling as governance's, with none of the caller's metadata (its API key)", async () => {
+  it("names governance as the ruling's author on the dispatch, which the caller's start caused", async () => {
     const { engine } = await boot((request) => (request.stepId === 'ship' ? STANDING : {}));
     const first = await engine.startRun({ definitionId: 'shop', input: {}, actor: 'test' });
     await eventually(
@@ -147,9 +149,11 @@ describe('standing rulings in the orchestrator (ADR 40)', () => {
     const second = await engine.startRun({ definitionId: 'shop', input: {}, actor: 'producer:p', keyId: 'key-1' });
     const history = await engine.history(second.run.runId);
     expect(history.find((e) => e.type === 'RunStarted')?.metadata).toMatchObject({ keyId: 'key-1' });
-    const decided = history.find((e) => e.type === 'GovernanceDecided');
-    expect(decided?.metadata).toMatchObject({ actor: 'system:governance:g-1', command: 'ApplyStandingRuling' });
-    expect(decided?.metadata).not.toHaveProperty('keyId');
+    const ship = history.find((e) => e.type === 'StepDispatched' && (e.data as { stepId: string }).stepId === 'ship');
+    // The dispatch is the start's doing, as every dispatch a start makes; the allow on it is governance's.
+    expect(ship?.metadata).toMatchObject({ actor: 'producer:p', command: 'StartRun' });
+    expect(ship?.data).toMatchObject({ ruling: { decidedBy: 'g-1' } });
+    expect(history.some((e) => e.type === 'GovernanceDecided')).toBe(false);
   });
 });
 

@@ -9,7 +9,7 @@ import { startWaiting } from './event-waits.ts';
 import { startChild } from './child-runs.ts';
 import { evaluateJoin, governanceTimeoutOf } from './policies.ts';
 import { renderLocks } from './step-locks.ts';
-import { standingDecision } from './standing.ts';
+import { standingDispatch } from './standing.ts';
 import type { StandingLookup } from './standing.ts';
 import { isGoverned } from './state.ts';
 import type { PendingStep, RetryScheduledStep, RunData } from './state.ts';
@@ -102,8 +102,10 @@ export function activate(
   if (isGoverned(s, def.id) && !allowed) {
     const input = resolveInput(s, def, st);
     if (!input.ok) return [failStep(def.id, st.attempt, input.error, now)];
-    const ruled = standingDecision(s, def.id, st.attempt + 1, input.value, now, standing);
-    if (ruled !== null) return [ruled];
+    const ruled = standingDispatch(s, def.id, st.attempt + 1, input.value, now, standing, () =>
+      dispatch(s, def, st, now),
+    );
+    if (ruled !== null) return ruled;
     // Folding the request arms governance's deadline (timerArmedBy): no TimerScheduled of its own (ADR 39).
     return [
       {

@@ -40,7 +40,7 @@ describe('decider invariants over random workflows and random histories', () => 
     fc.assert(fc.property(scenario, holds('idempotence', { repeatEachCommand: true })), { numRuns: NUM_RUNS });
   });
 
-  it('g. with standing governance rulings held on some steps (ADR 41), every invariant above still holds', () => {
+  it('g. with standing governance rulings held on some steps (ADRs 41, 43), every invariant above still holds', () => {
     const invariants: Invariant[] = ['order', 'attempts', 'termination', 'compensation', 'replay'];
     fc.assert(
       fc.property(scenario, (sc) => {
@@ -56,7 +56,7 @@ describe('decider invariants over random workflows and random histories', () => 
     fc.assert(
       fc.property(scenario, (sc) => {
         const { events } = drive(sc, { standing: true });
-        standing += events.filter((e) => e.type === 'GovernanceDecided' && e.data.standing !== undefined).length;
+        standing += events.filter((e) => e.type === 'StepDispatched' && e.data.ruling !== undefined).length;
       }),
       { numRuns: 100, seed: 42 },
     );

@@ -150,7 +150,14 @@ function apply(s: RunData, event: WorkflowEvent): RunData {
           held: null,
         });
       }
-      return moveStep(s, d.stepId, (st) => toRunning(st, d.attempt, d.input, d.at));
+      // A standing allow on the dispatch (ADR 43) is the step's governance, as its GovernanceDecided would have been.
+      const ruling =
+        d.ruling === undefined
+          ? null
+          : { outcome: 'allow' as const, policyId: d.ruling.policyId, reason: d.ruling.reason };
+      return moveStep(s, d.stepId, (st) =>
+        toRunning(ruling === null ? st : { ...st, governance: ruling }, d.attempt, d.input, d.at),
+      );
     }
     case 'StepHeld': {
       const { stepId, attempt, phase, reason, worker, at, locks } = event.data;

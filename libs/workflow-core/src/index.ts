@@ -72,6 +72,7 @@ export type {
   GovernanceDecisionCode,
   GovernanceOutcome,
   StandingRulingApplied,
+  DispatchRuling,
   HoldReason,
   LockClaim,
   OperatorCommandType,

@@ -25,6 +25,17 @@ export interface StandingRulingApplied {
   readonly inputDigest: string;
 }
 /**
+ * A standing allow carried on the dispatch it allowed (ADR 43): the whole governance check of that attempt, recorded
+ * in the event that sends it. `decidedBy` is the governance instance whose ruling it is; `inputDigest` is the digest of
+ * the input it allowed, which is the dispatch's own input.
+ */
+export interface DispatchRuling {
+  readonly policyId: string | null;
+  readonly reason: string;
+  readonly decidedBy: string;
+  readonly inputDigest: string;
+}
+/**
  * Set only on a deny no policy took: governance could not evaluate the request at all (Cedar refused it). The step
  * fails with this code and the run waits for an operator, whatever `onFailure` says: the same request would fail
  * the same way, so only an operator (an edited input, a skip) can move it on.
@@ -330,6 +341,8 @@ export type WorkflowEvent =
         readonly timeoutAt: number | null;
         /** The locks the attempt takes before it is sent; present only on a step that declares some. */
         readonly locks?: readonly LockClaim[];
+        /** The standing governance allow this attempt went out under, when one covered it (ADR 43). */
+        readonly ruling?: DispatchRuling;
         readonly at: number;
       }
     >

@@ -9,6 +9,7 @@ import {
   DomainError,
   evolve,
   initialState,
+  inputDigest,
   isGoverned,
   isStarted,
   isTerminalRun,
@@ -20,6 +21,7 @@ import type {
   CommandMetadata,
   Decision,
   DecideOptions,
+  DispatchRuling,
   RunData,
   RunState,
   StandingLookup,
@@ -344,7 +346,7 @@ class Driver implements Chooser {
         const key = `${id}/${attempt}/${phase}`;
         if (this.dispatched.has(key)) this.violate('attempts', `attempt ${key} dispatched twice`);
         this.dispatched.add(key);
-        if (phase === 'execute') this.checkExecuteDispatch(s, id);
+        if (phase === 'execute') this.checkExecuteDispatch(s, id, event.data.ruling, event.data.input);
         else this.checkCompensationDispatch(s, id);
         return;
       }
@@ -359,7 +361,7 @@ class Driver implements Chooser {
     }
   }
 
-  private checkExecuteDispatch(s: RunData, id: string): void {
+  private checkExecuteDispatch(s: RunData, id: string, ruling: DispatchRuling | undefined, input: unknown): void {
     const st = s.steps[id];
     if (s.phase !== 'execute' || s.status !== 'running')
       this.violate('order', `${id} dispatched while the run is ${s.status}/${s.phase}`);
@@ -367,8 +369,12 @@ class Driver implements Chooser {
     // its join and its condition now; a retry of an attempt that was dispatched on a satisfied join need not.
     if ((st?.status === 'pending' && st.governance === null) || !this.activated.has(id))
       this.checkActivation(s, id, `StepDispatched from ${st?.status}`);
-    // A governed step leaves pending for its worker only with a recorded allow (guarantee 6).
-    const allowed = st?.status === 'pending' && ['allow', 'approved'].includes(st.governance?.outcome ?? '');
+    // A governed step leaves pending for its worker only with a recorded allow (guarantee 6): one folded before, or a
+    // standing allow on the dispatch itself (ADR 43) for exactly the input it sends.
+    if (ruling !== undefined && (st?.status !== 'pending' || ruling.inputDigest !== inputDigest(input)))
+      this.violate('order', `${id} dispatched from ${st?.status} with a ruling for another input or state`);
+    const ruled = ruling !== undefined;
+    const allowed = st?.status === 'pending' && (ruled || ['allow', 'approved'].includes(st.governance?.outcome ?? ''));
     if (st?.status === 'pending' && isGoverned(s, id) && !allowed)
       this.violate('order', `governed step ${id} dispatched without a recorded allow`);
   }
