@@ -1,10 +1,11 @@
 import { inputDigest } from './digest.ts';
 import { timerArmedBy } from './event-builders.ts';
-import type { Phase, Timer, TimerKind, WorkflowEvent } from './messages.ts';
+import type { Timer, WorkflowEvent } from './messages.ts';
 import { originOf, startingSteps } from './fork.ts';
 import { DEFAULT_TENANT, inputOverrideOf, isStarted, isTerminalStep } from './state.ts';
 import type { CompensationState, RunData, RunState, StepState } from './state.ts';
 import { reopen } from './run-reset.ts';
+import { arm, dropKinds, dropTimers } from './timer-folds.ts';
 import { countUsage, NO_USAGE } from './usage.ts';
 import {
   escalated,
@@ -308,11 +309,6 @@ function apply(s: RunData, event: WorkflowEvent): RunData {
   }
 }
 
-/** Sets the timer by its id: arming one the state already has, as an old history does after a dispatch, is a no-op. */
-function arm(s: RunData, timer: Timer | null): RunData {
-  return timer === null ? s : { ...s, timers: { ...s.timers, [timer.id]: timer } };
-}
-
 function fired(s: RunData, timerId: string): RunData {
   const timer = s.timers[timerId];
   if (!timer) return s;
@@ -359,39 +355,6 @@ function compensation(s: RunData, id: string, patch: Partial<CompensationState>)
     held: null,
   };
   return { ...s, compensations: { ...s.compensations, [id]: { ...current, ...patch } } };
-}
-
-function dropTimers(s: RunData, stepId: string, phase: Phase, includeApproval = false): RunData {
-  return dropWhere(
-    s,
-    (timer) =>
-      timer.stepId === stepId && timer.phase === phase && (includeApproval || timer.kind !== 'approval_timeout'),
-  );
-}
-
-/** Drops a step's timers of the given kinds in one phase (of one attempt, when given). */
-function dropKinds(s: RunData, stepId: string, phase: Phase, kinds: readonly TimerKind[], attempt?: number): RunData {
-  return dropWhere(
-    s,
-    (timer) =>
-      timer.stepId === stepId &&
-      timer.phase === phase &&
-      kinds.includes(timer.kind) &&
-      (attempt === undefined || timer.attempt === attempt),
-  );
-}
-
-/**
- * The state without the timers `drop` picks; the same state when it picks none. A wide run has a timer per running
- * step and every event of a step looks for its own, so the common case (none to drop) allocates nothing.
- */
-function dropWhere(s: RunData, drop: (timer: Timer) => boolean): RunData {
-  let doomed: string[] | undefined;
-  for (const id in s.timers) if (drop(s.timers[id] as Timer)) (doomed ??= []).push(id);
-  if (doomed === undefined) return s;
-  const timers = { ...s.timers };
-  for (const id of doomed) delete timers[id];
-  return { ...s, timers };
 }
 
 function cancelWaiting(s: RunData, statuses: readonly StepState['status'][], held = false): RunData {
