@@ -1,7 +1,8 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { quoteForMessage } from '@orchestron/definitions';
-import { DEFAULT_WAIT_MS, MAX_WAIT_MS, parseAsOf, runAsOf, ServerBusyError, toRunView } from '@orchestron/runtime';
+import { OrchestronError, retryClassOf } from '@orchestron/errors';
+import { DEFAULT_WAIT_MS, MAX_WAIT_MS, parseAsOf, runAsOf, toRunView } from '@orchestron/runtime';
 import type { PastRun, RunCommand, RunService } from '@orchestron/runtime';
 import type { RunData } from '@orchestron/workflow-core';
 import type { FastifyReply } from 'fastify';
@@ -27,6 +28,8 @@ interface WaitOutcome {
   readonly ended: boolean;
   readonly timedOut: boolean;
   readonly position: number;
+  /** A start's wait that could not be held (a retryable error's code): the run started; wait for it again. */
+  readonly interruptedBy?: string;
 }
 
 /** Runs: start, list, inspect, wait, history, operator actions. */
@@ -58,11 +61,11 @@ export class RunsController {
     const answer = answerStart(started, reply, (run) => (run.created ? 201 : 200));
     if (query.waitMs === undefined || 'accepted' in started) return answer;
     // Started (or found by its key): the answer waits for the run's end, as GET /v1/runs/:id/wait would, so a
-    // client that wants the result makes one request. Past the server's open waits it answers at once instead:
-    // the run has started, and a 503 would hide that.
+    // client that wants the result makes one request. A wait the server cannot hold (too many open, the store away)
+    // answers at once with the started run instead: a 503 would hide that the run has started.
     return this.#awaited(started.run.runId, { timeoutMs: query.waitMs }, caller, reply).catch((error: unknown) => {
-      if (!(error instanceof ServerBusyError)) throw error;
-      return { ...answer, wait: { ended: false, timedOut: true, position: 0 } };
+      if (!(error instanceof OrchestronError) || retryClassOf(error.code) !== 'retryable') throw error;
+      return { ...answer, wait: { ended: false, timedOut: true, position: 0, interruptedBy: error.code } };
     });
   }
 

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { createInMemoryBus } from '@orchestron/bus';
 import { parseDefinitionText } from '@orchestron/definitions';
-import { createInMemoryEventStore } from '@orchestron/event-store';
+import { createInMemoryEventStore, EventStoreUnavailableError } from '@orchestron/event-store';
 import { createOnboardingWorkers } from '@orchestron/example-workers';
 import { Engine, MAX_WAIT_MS, ServerBusyError } from '@orchestron/runtime';
 import type { Worker } from '@orchestron/worker-sdk';
@@ -109,12 +109,24 @@ describe('starting a run and waiting for its end in one request', () => {
     expect(bobs.body.wait).toMatchObject({ ended: true });
   });
 
-  it('answers with the started run, not a 503, when the server cannot hold another wait', async () => {
-    engine.awaitRun = () => Promise.reject(new ServerBusyError('full', { limit: 'openWaits' }));
+  it('answers with the started run, not a 503, when the server cannot hold the wait (busy, or the store away)', async () => {
+    const failures = [
+      new ServerBusyError('full', { limit: 'openWaits' }),
+      new EventStoreUnavailableError('the store is away'),
+    ];
+    for (const [i, failure] of failures.entries()) {
+      engine.awaitRun = () => Promise.reject(failure);
+      const started = await post('?waitMs=20000', { definitionId: 'employee-onboarding', input: { email: 'a@x.io' } });
+      expect(started.status).toBe(201);
+      expect(started.body.run.id).toEqual(expect.any(String));
+      expect(started.body.wait).toEqual({ ended: false, timedOut: true, position: 0, interruptedBy: failure.code });
+      expect(await listed()).toBe(i + 1);
+    }
+  });
+
+  it('still fails a start whose wait breaks on something that is not retryable', async () => {
+    engine.awaitRun = () => Promise.reject(new TypeError('a bug'));
     const started = await post('?waitMs=20000', { definitionId: 'employee-onboarding', input: { email: 'a@x.io' } });
-    expect(started.status).toBe(201);
-    expect(started.body.run.id).toEqual(expect.any(String));
-    expect(started.body.wait).toMatchObject({ ended: false, timedOut: true });
-    expect(await listed()).toBe(1);
+    expect(started.status).toBe(500);
   });
 });
