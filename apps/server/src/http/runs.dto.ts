@@ -177,39 +177,40 @@ decorateProperty(ListRunsQuery, 'limit', [
   ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 10_000, default: 100 }),
 ]);
 
+/** A wait's bound in ms as a query field: an integer from 0 to MAX_WAIT_MS, the message naming the field. */
+function waitBound(
+  field: string,
+  api: { readonly default?: number; readonly description?: string },
+): PropertyDecorator[] {
+  const rule = `${field} must be an integer from 0 to ${MAX_WAIT_MS}`;
+  return [
+    Transform(toNumber),
+    IsOptional(),
+    IsInt({ message: rule }),
+    Min(0, { message: rule }),
+    Max(MAX_WAIT_MS, { message: rule }),
+    ApiPropertyOptional({ type: 'integer', minimum: 0, maximum: MAX_WAIT_MS, ...api }),
+  ];
+}
+
 /** POST /v1/runs?waitMs=: answer once the started run has ended, or when waitMs is up. */
 export class StartQuery {
   declare readonly waitMs?: number;
 }
-const START_WAIT_RULE = `waitMs must be an integer from 0 to ${MAX_WAIT_MS}`;
-decorateProperty(StartQuery, 'waitMs', [
-  Transform(toNumber),
-  IsOptional(),
-  IsInt({ message: START_WAIT_RULE }),
-  Min(0, { message: START_WAIT_RULE }),
-  Max(MAX_WAIT_MS, { message: START_WAIT_RULE }),
-  ApiPropertyOptional({
-    type: 'integer',
-    minimum: 0,
-    maximum: MAX_WAIT_MS,
+decorateProperty(
+  StartQuery,
+  'waitMs',
+  waitBound('waitMs', {
     description:
       "wait up to this long for the started run to end; the answer then carries `wait` as GET /v1/runs/{id}/wait's does",
   }),
-]);
+);
 
 export class WaitQuery {
   declare readonly timeoutMs?: number;
   declare readonly after?: number;
 }
-const WAIT_TIMEOUT_RULE = `timeoutMs must be an integer from 0 to ${MAX_WAIT_MS}`;
-decorateProperty(WaitQuery, 'timeoutMs', [
-  Transform(toNumber),
-  IsOptional(),
-  IsInt({ message: WAIT_TIMEOUT_RULE }),
-  Min(0, { message: WAIT_TIMEOUT_RULE }),
-  Max(MAX_WAIT_MS, { message: WAIT_TIMEOUT_RULE }),
-  ApiPropertyOptional({ type: 'integer', minimum: 0, maximum: MAX_WAIT_MS, default: DEFAULT_WAIT_MS }),
-]);
+decorateProperty(WaitQuery, 'timeoutMs', waitBound('timeoutMs', { default: DEFAULT_WAIT_MS }));
 decorateProperty(WaitQuery, 'after', [
   Transform(toNumber),
   IsOptional(),

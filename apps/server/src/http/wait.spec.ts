@@ -2,15 +2,18 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { createInMemoryBus } from '@orchestron/bus';
 import { parseDefinitionText } from '@orchestron/definitions';
-import { createInMemoryEventStore } from '@orchestron/event-store';
+import { createInMemoryEventStore, EventStoreUnavailableError } from '@orchestron/event-store';
 import { createOnboardingWorkers } from '@orchestron/example-workers';
-import { Engine, MAX_WAIT_MS } from '@orchestron/runtime';
+import { Engine, MAX_WAIT_MS, ServerBusyError } from '@orchestron/runtime';
 import { eventually } from '@orchestron/runtime/testing';
 import type { Worker } from '@orchestron/worker-sdk';
 import { createHttpApp } from './app.ts';
 import type { HttpApp } from './app.ts';
 
-/** GET /v1/runs/:id/wait: a long poll on the run, woken by the read side, bounded, per tenant. */
+/**
+ * GET /v1/runs/:id/wait: a long poll on the run, woken by the read side, bounded, per tenant; and POST /v1/runs?waitMs=,
+ * which starts a run and waits for its end in one request.
+ */
 const key = (name: string): string => `${name}-key-0123456789`;
 const KEYS = [
   { key: key('admin'), role: 'admin', name: 'root' },
@@ -125,5 +128,76 @@ describe('waiting on a run over HTTP', () => {
     const badAfter = await call('GET', `/v1/runs/${id}/wait?after=-3`);
     expect(badAfter.status).toBe(400);
     expect(badAfter.body.error.details.field).toBe('after');
+  });
+  describe('POST /v1/runs?waitMs=: start a run and wait for its end in one request', () => {
+    const body = (input: Json, extra: Json = {}) => ({ definitionId: 'employee-onboarding', input, ...extra });
+    const listed = async (): Promise<number> => (await call('GET', '/v1/runs')).body.runs.length as number;
+
+    beforeEach(() => engine.definitions.register(onboarding, 'test', 'globex'));
+
+    it('answers 201 with the ended run, and a repeat with the same key answers 200 with it at once', async () => {
+      const first = body({ email: 'a@example.com' }, { idempotencyKey: 'k-1' });
+      const started = await call('POST', '/v1/runs?waitMs=20000', first);
+      expect(started.status).toBe(201);
+      expect(started.body.run.status).toBe('completed');
+      expect(started.body.wait).toEqual({ ended: true, timedOut: false, position: expect.any(Number) });
+      const again = await call('POST', `/v1/runs?waitMs=${MAX_WAIT_MS}`, first);
+      expect(again.status).toBe(200);
+      expect(again.body.run.id).toBe(started.body.run.id);
+      expect(again.body.wait).toMatchObject({ ended: true, timedOut: false });
+    });
+
+    it('answers with timedOut and the run as it stands when the run has not ended by waitMs', async () => {
+      const started = await call('POST', '/v1/runs?waitMs=50', body({ email: 'm@example.com', manager: true }));
+      expect(started.status).toBe(201);
+      expect(started.body.wait).toMatchObject({ ended: false, timedOut: true });
+      expect(started.body.run.status).not.toBe('completed');
+    });
+
+    it('without waitMs answers as soon as the run has started, with no wait', async () => {
+      const started = await call('POST', '/v1/runs', body({ email: 'a@example.com' }));
+      expect(started.status).toBe(201);
+      expect(started.body.wait).toBeUndefined();
+    });
+
+    it('refuses a waitMs past the bound or not a number, naming the field, and starts nothing', async () => {
+      for (const bad of [`${MAX_WAIT_MS + 1}`, '-1', 'soon', '1.5']) {
+        const refused = await call('POST', `/v1/runs?waitMs=${bad}`, body({ email: 'a@x.io' }));
+        expect(refused.status).toBe(400);
+        expect(refused.body.error.code).toBe('REQUEST.INVALID');
+        expect(refused.body.error.details.field).toBe('waitMs');
+        expect(refused.body.error.message).toContain(`from 0 to ${MAX_WAIT_MS}`);
+      }
+      expect(await listed()).toBe(0);
+    });
+
+    it("does not hand another tenant's run to a caller who sends its idempotency key", async () => {
+      const shared = body({ email: 'a@example.com' }, { idempotencyKey: 'shared' });
+      const alices = await call('POST', '/v1/runs?waitMs=20000', shared);
+      const bobs = await call('POST', '/v1/runs?waitMs=20000', shared, 'bob');
+      expect(bobs.status).toBe(201);
+      expect(bobs.body.run.id).not.toBe(alices.body.run.id);
+      expect(bobs.body.wait).toMatchObject({ ended: true });
+    });
+
+    it('answers with the started run, not a 503, when the server cannot hold the wait (busy, the store away)', async () => {
+      const failures = [
+        new ServerBusyError('full', { limit: 'openWaits' }),
+        new EventStoreUnavailableError('the store is away'),
+      ];
+      for (const [i, failure] of failures.entries()) {
+        engine.awaitRun = () => Promise.reject(failure);
+        const started = await call('POST', '/v1/runs?waitMs=20000', body({ email: 'a@x.io' }));
+        expect(started.status).toBe(201);
+        expect(started.body.run.id).toEqual(expect.any(String));
+        expect(started.body.wait).toEqual({ ended: false, timedOut: true, position: 0, interruptedBy: failure.code });
+        expect(await listed()).toBe(i + 1);
+      }
+    });
+
+    it('still fails a start whose wait breaks on something that is not retryable', async () => {
+      engine.awaitRun = () => Promise.reject(new TypeError('a bug'));
+      expect((await call('POST', '/v1/runs?waitMs=20000', body({ email: 'a@x.io' }))).status).toBe(500);
+    });
   });
 });
