@@ -13,7 +13,6 @@ import {
   IsString,
   Length,
   Matches,
-  Max,
   MaxLength,
   Min,
   ValidateBy,
@@ -22,7 +21,7 @@ import {
 import type { ValidationArguments } from 'class-validator';
 import { TENANT } from './auth.ts';
 import { decorateProperty } from './decorate.ts';
-import { toNumber } from './query-fields.ts';
+import { intQueryField, limitField, toNumber } from './query-fields.ts';
 import { anyJson } from './openapi.ts';
 import { BudgetField } from './budget.dto.ts';
 import { MAX_PATH_PARAM_CHARS } from './validation.pipe.ts';
@@ -168,30 +167,7 @@ decorateProperty(ListRunsQuery, 'definition', [
   IsIdentifierField('definition'),
   ApiPropertyOptional({ type: String, description: 'a definition id' }),
 ]);
-decorateProperty(ListRunsQuery, 'limit', [
-  Transform(toNumber),
-  IsOptional(),
-  IsInt({ message: 'limit must be an integer from 1 to 10000' }),
-  Min(1, { message: 'limit must be an integer from 1 to 10000' }),
-  Max(10_000, { message: 'limit must be an integer from 1 to 10000' }),
-  ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 10_000, default: 100 }),
-]);
-
-/** A wait's bound in ms as a query field: an integer from 0 to MAX_WAIT_MS, the message naming the field. */
-function waitBound(
-  field: string,
-  api: { readonly default?: number; readonly description?: string },
-): PropertyDecorator[] {
-  const rule = `${field} must be an integer from 0 to ${MAX_WAIT_MS}`;
-  return [
-    Transform(toNumber),
-    IsOptional(),
-    IsInt({ message: rule }),
-    Min(0, { message: rule }),
-    Max(MAX_WAIT_MS, { message: rule }),
-    ApiPropertyOptional({ type: 'integer', minimum: 0, maximum: MAX_WAIT_MS, ...api }),
-  ];
-}
+decorateProperty(ListRunsQuery, 'limit', limitField(10_000));
 
 /** POST /v1/runs?waitMs=: answer once the started run has ended, or when waitMs is up. */
 export class StartQuery {
@@ -200,7 +176,7 @@ export class StartQuery {
 decorateProperty(
   StartQuery,
   'waitMs',
-  waitBound('waitMs', {
+  intQueryField('waitMs', 0, MAX_WAIT_MS, {
     description:
       "wait up to this long for the started run to end; the answer then carries `wait` as GET /v1/runs/{id}/wait's does",
   }),
@@ -210,7 +186,7 @@ export class WaitQuery {
   declare readonly timeoutMs?: number;
   declare readonly after?: number;
 }
-decorateProperty(WaitQuery, 'timeoutMs', waitBound('timeoutMs', { default: DEFAULT_WAIT_MS }));
+decorateProperty(WaitQuery, 'timeoutMs', intQueryField('timeoutMs', 0, MAX_WAIT_MS, { default: DEFAULT_WAIT_MS }));
 decorateProperty(WaitQuery, 'after', [
   Transform(toNumber),
   IsOptional(),
