@@ -103,7 +103,7 @@ export function activate(
     const input = resolveInput(s, def, st);
     if (!input.ok) return [failStep(def.id, st.attempt, input.error, now)];
     const ruled = standingDispatch(s, def.id, st.attempt + 1, input.value, now, standing, () =>
-      dispatch(s, def, st, now),
+      dispatchInput(s, def, st, input.value, now),
     );
     if (ruled !== null) return ruled;
     // Folding the request arms governance's deadline (timerArmedBy): no TimerScheduled of its own (ADR 39).
@@ -129,12 +129,17 @@ export function activate(
 export function dispatch(s: RunData, def: CompiledStep, st: Undispatched, now: number): WorkflowEvent[] {
   const input = resolveInput(s, def, st);
   if (!input.ok) return [failStep(def.id, st.attempt, input.error, now)];
-  if (def.type === 'workflow') return startChild(s, def, st, input.value, now);
+  return dispatchInput(s, def, st, input.value, now);
+}
+
+/** The attempt sent with `input`, already resolved (a standing ruling's check resolved it: not rendered twice). */
+function dispatchInput(s: RunData, def: CompiledStep, st: Undispatched, input: unknown, now: number): WorkflowEvent[] {
+  if (def.type === 'workflow') return startChild(s, def, st, input, now);
   const locks = renderLocks(s, def.id);
   if (!locks.ok) return [failStep(def.id, st.attempt, locks.error, now)];
   const attempt = st.attempt + 1;
   const { worker, action, timeoutMs } = def;
-  return dispatchEvents(s, def.id, 'execute', attempt, worker ?? '', action, input.value, timeoutMs, now, locks.value);
+  return dispatchEvents(s, def.id, 'execute', attempt, worker ?? '', action, input, timeoutMs, now, locks.value);
 }
 
 type Resolved = { ok: true; value: unknown } | { ok: false; error: StepError };
