@@ -13,17 +13,21 @@ import { deleteKafkaPrefix } from '../../bench/harness/drivers/kafka-admin.ts';
 import { dropSchema, PG_URL, withClient } from '../../bench/harness/drivers/pg-admin.ts';
 import { kafkaBrokerPids, postgresServerPids } from '../../bench/harness/proc-sampler.ts';
 import { ROOT, startStack, stopStack } from '../stack/stack.ts';
+import { applyPins, coreBusy, coreTimes, pinPlan, restore } from './pinning.ts';
 import type { Stack } from '../stack/stack.ts';
 
 const HELP = `Usage: node tools/roundtrips/probe-stack.ts [--runs 600] [--in-flight 50] [--steps 3] [--orchestrators 1]
        [--partitions 8] [--worker-instances 1] [--worker-pool 2] [--started-after 100] [--keep] [--queries]
-       [--traces] [--fanout N] [--two-requests] [--sql FILE]
+       [--traces] [--fanout N] [--two-requests] [--sql FILE] [--pin-orchestrators CORES] [--pin-rest CORES]
 Starts the stack with the records worker only (no-op work), runs the runs, prints figures, stops the stack.
 --fanout N runs N parallel steps and then a join (N + 1 steps) instead of a chain of --steps.
 --two-requests starts each run, then waits for it in a second request (by default one POST /v1/runs?waitMs= does both).
 --sql FILE runs FILE's SQL on the stack's schema (its search_path) once the stack has started, before the warm-up:
   an experiment on the schema, e.g. without an index.
---traces runs the OTLP collector and exports spans to it (off by default, as in \`npm run bench\`).`;
+--traces runs the OTLP collector and exports spans to it (off by default, as in \`npm run bench\`).
+--pin-orchestrators CORES, --pin-rest CORES pin with taskset (e.g. 0,1 and 1): orchestrator i to the i-th core of
+  its list, in turn; the other processes of the stack, PostgreSQL, the Kafka broker and the probe to the rest's cores.
+  PostgreSQL and the broker get every core back at the end. Each core's busy share is printed either way.`;
 
 const { values } = parseArgs({
   options: {
@@ -41,6 +45,8 @@ const { values } = parseArgs({
     fanout: { type: 'string' },
     'two-requests': { type: 'boolean', default: false },
     sql: { type: 'string' },
+    'pin-orchestrators': { type: 'string' },
+    'pin-rest': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -52,6 +58,7 @@ const runs = Number(values.runs);
 const inFlight = Number(values['in-flight']);
 const fanout = values.fanout === undefined ? undefined : Number(values.fanout);
 const steps = fanout === undefined ? Number(values.steps) : fanout + 1;
+const pins = pinPlan(values['pin-orchestrators'], values['pin-rest']);
 
 interface Counts {
   readonly pid: number;
@@ -98,6 +105,7 @@ const stack = await startStack({
   log: () => undefined,
 });
 try {
+  if (pins) for (const line of applyPins(pins, stack.processes)) process.stdout.write(`pinned: ${line}\n`);
   await call(stack, 'admin', 'POST', '/v1/definitions', definition);
   if (values.sql !== undefined) {
     const sql = readFileSync(values.sql, 'utf8');
@@ -107,10 +115,14 @@ try {
   await drive(Math.min(100, runs), 'warm-up');
   await new Promise((resolve) => setTimeout(resolve, 1200));
   const before = snapshot(stack);
+  const coresBefore = coreTimes();
   const { seconds, histogram } = await drive(runs, 'measured');
+  const cores = coreBusy(coresBefore, coreTimes());
   await new Promise((resolve) => setTimeout(resolve, 1200));
   report(before, snapshot(stack), seconds, histogram);
+  process.stdout.write(`  while measured: ${cores}\n`);
 } finally {
+  if (pins) restore();
   if (!values.keep) {
     await stopStack(stack.dir, () => undefined);
     await deleteKafkaPrefix(topicPrefix).catch((e: Error) =>
