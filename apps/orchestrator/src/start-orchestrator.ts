@@ -73,6 +73,7 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
     bus: options.bus,
     group,
     concurrency: options.concurrency ?? 64,
+    unorderedTopics: engine.unorderedTopics,
     onAssigned: (partitions) => void engine.assign(partitions),
     ...(options.metrics ? { onLag: lagMetrics(options.metrics, group) } : {}),
     onError: (error, message) =>

@@ -313,6 +313,39 @@ describe('kafka bus', () => {
   );
 
   it(
+    "with unorderedTopics, runs one key's messages of those topics side by side and keeps the other topics in order",
+    async () => {
+      const bus = openBus({ partitions: 1 });
+      const reports = unique('reports');
+      const commands = unique('commands');
+      const atOnce = new Map<string, number>();
+      const maxAtOnce = new Map<string, number>();
+      const inbox = createInbox(async (message) => {
+        const now = (atOnce.get(message.topic) ?? 0) + 1;
+        atOnce.set(message.topic, now);
+        maxAtOnce.set(message.topic, Math.max(maxAtOnce.get(message.topic) ?? 0, now));
+        await sleep(20);
+        atOnce.set(message.topic, (atOnce.get(message.topic) ?? 1) - 1);
+      });
+      await bus.subscribe(
+        { topics: [reports, commands], group: unique('g'), concurrency: 8, unorderedTopics: [reports] },
+        inbox.handler,
+      );
+      const batch = Array.from({ length: 20 }, (_, i) => ({ key: 'run-1', value: { seq: i } }));
+      await bus.publish(commands, batch);
+      await bus.publish(reports, batch);
+      await inbox.until(40);
+      expect(maxAtOnce.get(reports)).toBeGreaterThan(1);
+      expect(maxAtOnce.get(commands)).toBe(1);
+      const seqs = (topic: string) =>
+        inbox.messages.filter((m) => m.topic === topic).map((m) => (m.value as { seq: number }).seq);
+      expect(seqs(commands)).toEqual(batch.map((b) => b.value.seq));
+      expect([...seqs(reports)].sort((a, b) => a - b)).toEqual(batch.map((b) => b.value.seq));
+    },
+    TEST_TIMEOUT,
+  );
+
+  it(
     'loses nothing while members join and leave a group mid-stream',
     async () => {
       const topic = unique('rebalance');

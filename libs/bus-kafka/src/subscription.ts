@@ -226,7 +226,8 @@ export class KafkaSubscription implements BusSubscription {
   /** Messages in one lane run one at a time: the partition's, the key's, or (unordered) each message's own. */
   private laneOf(partition: string, message: RawMessage, offset: number): string {
     if (this.concurrency === 1) return partition;
-    if (this.subscription.orderByKey === false) return `${partition}\u0001${offset}`;
+    if (this.subscription.orderByKey === false || this.subscription.unorderedTopics?.includes(message.topic))
+      return `${partition}\u0001${offset}`;
     return `${partition}\u0000${message.key?.toString('latin1') ?? ''}`;
   }
 

@@ -24,6 +24,13 @@ export interface SubscribeOptions {
    * deduplicates by attempt, so the steps of one run (one key) run in parallel. The in-process bus never orders.
    */
   readonly orderByKey?: boolean;
+  /**
+   * Topics whose messages run side by side even within a key, while the other topics keep `orderByKey`: the
+   * orchestrator's workers' reports, which its run queue decides in one append whatever their order (a report
+   * that comes after the one that settled its attempt is ignored as stale), next to operator commands, which
+   * keep theirs.
+   */
+  readonly unorderedTopics?: readonly string[];
   /** Called when a handler throws; the message is then dead-lettered. */
   readonly onError?: (error: unknown, message: DeliveredMessage) => void;
   /**

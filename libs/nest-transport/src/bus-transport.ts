@@ -12,6 +12,7 @@ export interface BusTransportOptions {
   /** The consumer group of the one subscription that serves every registered topic. */
   readonly group: string;
   readonly concurrency?: number;
+  readonly unorderedTopics?: SubscribeOptions['unorderedTopics'];
   readonly onAssigned?: SubscribeOptions['onAssigned'];
   readonly onLag?: SubscribeOptions['onLag'];
   /** Called when a handler fails, before the bus dead-letters its message. */
@@ -84,7 +85,7 @@ export class BusTransport extends Server<Record<string, never>, BusTransportStat
   }
 
   async #subscribe(): Promise<BusSubscription> {
-    const { bus, group, concurrency, onAssigned, onLag, onError } = this.#options;
+    const { bus, group, concurrency, unorderedTopics, onAssigned, onLag, onError } = this.#options;
     if (this.#closed) throw new Error(`BusTransport (group ${group}): closed before it was listening`);
     const requestReply = [...this.getHandlers()]
       .filter(([, handler]) => !handler.isEventHandler)
@@ -100,8 +101,9 @@ export class BusTransport extends Server<Record<string, never>, BusTransportStat
         `BusTransport (group ${group}): no EventPattern handlers are registered, so there is no topic to subscribe to`,
       );
     this._status$.next('subscribing');
-    const subscription = await bus.subscribe({ topics, group, concurrency, onAssigned, onLag, onError }, (message) =>
-      this.#route(message),
+    const subscription = await bus.subscribe(
+      { topics, group, concurrency, onAssigned, onLag, onError, ...(unorderedTopics ? { unorderedTopics } : {}) },
+      (message) => this.#route(message),
     );
     // close() may have run while the bus was subscribing; it could not close what it did not have yet.
     if (this.#closed) {

@@ -210,6 +210,15 @@ export class Engine implements RunService {
     return this.readSide.definitions;
   }
 
+  /**
+   * The consumed topics whose messages may be handled side by side within a run: workers' reports, which the run's
+   * queue decides together in one append (ADR 44). The others (starts, operator commands, events, rulings) keep
+   * their order per run.
+   */
+  get unorderedTopics(): readonly string[] {
+    return [Topics.stepEvents];
+  }
+
   /** The topics whose messages `handle` takes. */
   get consumedTopics(): readonly string[] {
     return [
@@ -238,6 +247,7 @@ export class Engine implements RunService {
           topics: this.consumedTopics,
           group: this.group,
           concurrency: 64,
+          unorderedTopics: this.unorderedTopics,
           onAssigned: (partitions) => this.assign(partitions),
           onError: (error, message) =>
             this.logger.error('message rejected', {
