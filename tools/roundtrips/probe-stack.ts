@@ -208,7 +208,8 @@ function report(before: Snapshot, after: Snapshot, seconds: number, histogram: R
   const ms = (us: number) => (us / 1000).toFixed(1);
   process.stdout.write(
     `${runs} runs of ${steps} steps at ${inFlight} in flight: ${(runs / seconds).toFixed(1)} runs/s; ` +
-      `p50 ${ms(histogram.getValueAtPercentile(50))} ms, p99 ${ms(histogram.getValueAtPercentile(99))} ms\n`,
+      `p50 ${ms(histogram.getValueAtPercentile(50))} ms, p90 ${ms(histogram.getValueAtPercentile(90))} ms, ` +
+      `p99 ${ms(histogram.getValueAtPercentile(99))} ms, max ${ms(histogram.maxValue)} ms\n`,
   );
   let cpuTotal = 0;
   for (const p of stack.processes) {

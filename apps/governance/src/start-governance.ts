@@ -83,6 +83,8 @@ export async function startGovernanceService(options: GovernanceServiceOptions):
       bus,
       group,
       concurrency: options.concurrency ?? 64,
+      // Each request is decided on its own: a run's requests (a fan-out's steps) need no order among them (ADR 44).
+      unorderedTopics: [Topics.governanceRequests],
       onError: (error, message) => {
         logger.error('governance request not decided; it goes to the dead-letter topic', {
           topic: message.topic,

@@ -211,12 +211,12 @@ export class Engine implements RunService {
   }
 
   /**
-   * The consumed topics whose messages may be handled side by side within a run: workers' reports, which the run's
-   * queue decides together in one append (ADR 44). The others (starts, operator commands, events, rulings) keep
-   * their order per run.
+   * The consumed topics whose messages may be handled side by side within a run: workers' reports and governance's
+   * rulings, which the run's queue decides together in one append (ADR 44). Starts, operator commands and events
+   * keep their order per run.
    */
   get unorderedTopics(): readonly string[] {
-    return [Topics.stepEvents];
+    return [Topics.stepEvents, Topics.governanceDecisions];
   }
 
   /** The topics whose messages `handle` takes. */
