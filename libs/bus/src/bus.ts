@@ -25,10 +25,10 @@ export interface SubscribeOptions {
    */
   readonly orderByKey?: boolean;
   /**
-   * Topics whose messages run side by side even within a key, while the other topics keep `orderByKey`: the
-   * orchestrator's workers' reports, which its run queue decides in one append whatever their order (a report
-   * that comes after the one that settled its attempt is ignored as stale), next to operator commands, which
-   * keep theirs.
+   * Topics whose messages run side by side even within a key, while the other topics keep `orderByKey`: for the
+   * orchestrator, workers' reports and governance's rulings, which its run queue decides in one append whatever
+   * their order (a report or ruling that no longer applies is ignored as stale), next to operator commands, which
+   * keep theirs; for governance, its requests (ADR 44).
    */
   readonly unorderedTopics?: readonly string[];
   /** Called when a handler throws; the message is then dead-lettered. */
