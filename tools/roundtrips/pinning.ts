@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { kafkaBrokerPids, postgresServerPids } from '../../bench/harness/proc-sampler.ts';
+import { alive } from '../stack/host.ts';
 
 export interface PinPlan {
   /** The cores the orchestrators take in turn: instance i gets orchestrators[i % length]. */
@@ -19,7 +20,7 @@ export interface PinPlan {
 /** `--pin-orchestrators 0,1 --pin-rest 1`: each a comma-separated list of core numbers of this machine. */
 export function pinPlan(orchestrators: string | undefined, rest: string | undefined): PinPlan | undefined {
   if (orchestrators === undefined && rest === undefined) return undefined;
-  const all = Array.from({ length: availableParallelism() }, (_, i) => i);
+  const all = allCores();
   return { orchestrators: cores('--pin-orchestrators', orchestrators, all), rest: cores('--pin-rest', rest, all) };
 }
 
@@ -56,25 +57,17 @@ export function applyPins(plan: PinPlan, processes: readonly Pinnable[]): string
 
 /** Gives the shared servers every core back. */
 export function restore(): void {
-  const all = Array.from({ length: availableParallelism() }, (_, i) => i);
-  for (const pid of [...postgresServerPids(), ...kafkaBrokerPids()]) pin(pid, all, true);
+  for (const pid of [...postgresServerPids(), ...kafkaBrokerPids()]) pin(pid, allCores(), true);
 }
+
+const allCores = (): number[] => Array.from({ length: availableParallelism() }, (_, i) => i);
 
 function pin(pid: number, cpus: readonly number[], quiet = false): void {
   try {
     execFileSync('taskset', ['-a', '-c', '-p', cpus.join(','), String(pid)], { stdio: 'ignore' });
   } catch (error) {
     // A backend that ended meanwhile cannot be pinned, and needs not be.
-    if (!quiet && processAlive(pid)) throw error;
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
+    if (!quiet && alive(pid)) throw error;
   }
 }
 
