@@ -5,7 +5,7 @@
  * shared servers: `restore` gives them every core back, and the probe calls it whatever happens.
  */
 import { execFileSync } from 'node:child_process';
-import { availableParallelism } from 'node:os';
+import { cpus } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { kafkaBrokerPids, postgresServerPids } from '../../bench/harness/proc-sampler.ts';
 import { alive } from '../stack/host.ts';
@@ -60,7 +60,11 @@ export function restore(): void {
   for (const pid of [...postgresServerPids(), ...kafkaBrokerPids()]) pin(pid, allCores(), true);
 }
 
-const allCores = (): number[] => Array.from({ length: availableParallelism() }, (_, i) => i);
+/**
+ * Every core of the machine. Not availableParallelism(): that counts the cores this process may use, and the probe
+ * pins itself with the rest, so after pinning it would hand the shared servers back only the rest's cores.
+ */
+const allCores = (): number[] => Array.from({ length: cpus().length }, (_, i) => i);
 
 function pin(pid: number, cpus: readonly number[], quiet = false): void {
   try {
