@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { Topics } from '@orchestron/bus';
 import type { BusSubscription, DeliveredMessage, MessageBus, TopicPartition } from '@orchestron/bus';
 import type { EventStore, RecordedEvent, Subscription } from '@orchestron/event-store';
@@ -23,6 +22,7 @@ import { PartitionOwnership } from './ownership.ts';
 import { describeError, silentLogger, systemClock } from './ports.ts';
 import type { Clock, Ids, Logger } from './ports.ts';
 import { ReadSide } from './read-side.ts';
+import { newRunId } from './run-ids.ts';
 import { Rebalance } from './rebalance.ts';
 import type { LockTableStore } from './lock-table-store.ts';
 import { toLockViews } from './lock-views.ts';
@@ -89,7 +89,7 @@ export class Engine implements RunService {
     this.store = options.store;
     this.bus = options.bus;
     this.clock = options.clock ?? systemClock;
-    this.ids = options.ids ?? { newRunId: () => randomUUID() };
+    this.ids = options.ids ?? { newRunId };
     this.logger = options.logger ?? silentLogger;
     this.governed = options.governance !== undefined;
     this.governanceOverBus = options.governance === 'bus';

@@ -9,6 +9,7 @@ import {
   onOutcome,
 } from '@orchestron/workflow-core';
 import type { FlowGateConfig, HoldReason as AnyHoldReason, WorkerFlowState } from '@orchestron/workflow-core';
+import { InflightAttempts } from './inflight-attempts.ts';
 
 /** What flow control holds attempts for; a lock hold is the lock table's (resource-locks.ts), not a worker's. */
 export type HoldReason = Exclude<AnyHoldReason, 'lock'>;
@@ -58,7 +59,7 @@ export class FlowControl {
   private readonly settings: FlowControlSettings;
   private readonly configs = new Map<string, FlowGateConfig>();
   private readonly states = new Map<string, WorkerFlowState>();
-  private readonly inflight = new Map<string, { worker: string; probe: number | null }>();
+  private readonly inflight = new InflightAttempts();
   private readonly queues = new Map<string, HeldAttempt[]>();
   private readonly now: () => number;
   private readonly onChange: (snapshot: FlowSnapshot) => void;
@@ -155,8 +156,7 @@ export class FlowControl {
   /** Abandons the run's attempts in flight that `gone(phase, stepId, attempt)` says are no longer out. */
   abandonWhere(runId: string, gone: (phase: string, stepId: string, attempt: number) => boolean): string[] {
     const workers = new Set<string>();
-    for (const key of [...this.inflight.keys()]) {
-      if (!key.startsWith(`${runId}/`)) continue;
+    for (const key of this.inflight.ofRun(runId)) {
       const [phase = '', stepId = '', attempt = '0'] = key.slice(runId.length + 1).split('/');
       if (!gone(phase, stepId, Number(attempt))) continue;
       const worker = this.abandoned(key);

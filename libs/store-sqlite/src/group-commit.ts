@@ -29,6 +29,9 @@ interface PendingAppend {
   readonly reject: (error: unknown) => void;
 }
 
+/** How many streams' heads a writer remembers, so that an append need not look its stream's head up. */
+const REMEMBERED_HEADS = 10_000;
+
 type Outcome =
   | { readonly kind: 'appended'; readonly result: AppendResult; readonly events: readonly RecordedEvent[] }
   | { readonly kind: 'conflict'; readonly error: ExpectedVersionConflictError };
@@ -48,15 +51,47 @@ export function createGroupCommit(deps: GroupCommitDependencies): GroupCommit {
   const rollbackToSavepoint = db.prepare('ROLLBACK TO append');
   let queue: PendingAppend[] = [];
   let scheduled = false;
+  // The heads this writer committed last, most recent last; a run's stream is appended to a few times in a row.
+  const known = new Map<string, StreamHead>();
 
+  function remember(streamId: string, head: StreamHead): void {
+    known.delete(streamId);
+    known.set(streamId, head);
+    if (known.size > REMEMBERED_HEADS) known.delete(known.keys().next().value as string);
+  }
+
+  /**
+   * Applies one append in the batch's transaction. The head it checks against is the batch's own, else the one
+   * this writer last committed (`known`), else the table's. A remembered head can only be behind the table's
+   * (events are never deleted, and only another process could have appended since), so when the check or the
+   * insert fails on one, the append is tried once more on the table's head before it counts as a conflict.
+   */
   function apply(
     append: PreparedAppend,
     heads: Map<string, StreamHead | undefined>,
     recordedAt: string,
     build: boolean,
   ): Outcome {
+    const { streamId } = append;
+    if (heads.has(streamId)) return applyOn(append, heads.get(streamId), heads, recordedAt, build);
+    const remembered = append.events.length > 0 ? known.get(streamId) : undefined;
+    if (remembered !== undefined) {
+      const outcome = applyOn(append, remembered, heads, recordedAt, build);
+      if (outcome.kind === 'appended') return outcome;
+      known.delete(streamId);
+      heads.delete(streamId);
+    }
+    return applyOn(append, table.head(streamId), heads, recordedAt, build);
+  }
+
+  function applyOn(
+    append: PreparedAppend,
+    head: StreamHead | undefined,
+    heads: Map<string, StreamHead | undefined>,
+    recordedAt: string,
+    build: boolean,
+  ): Outcome {
     const { streamId, expectedRevision } = append;
-    const head = heads.has(streamId) ? heads.get(streamId) : table.head(streamId);
     const actual = head?.revision ?? null;
     if (!isExpectedRevisionSatisfied(expectedRevision, actual)) {
       return { kind: 'conflict', error: new ExpectedVersionConflictError(streamId, expectedRevision, actual) };
@@ -79,7 +114,7 @@ export function createGroupCommit(deps: GroupCommitDependencies): GroupCommit {
         events: inserted.events,
       };
     } catch (error) {
-      // Unreachable while every writer checks inside BEGIN IMMEDIATE; kept so a foreign writer still yields a conflict.
+      // Reached only on a remembered head that another process has since moved past (apply then tries again).
       if (!isUniqueViolation(error)) throw error;
       rollbackToSavepoint.run();
       release.run();
@@ -111,6 +146,7 @@ export function createGroupCommit(deps: GroupCommitDependencies): GroupCommit {
     try {
       const outcomes = batch.map((pending) => apply(pending.append, heads, recordedAt, build));
       commit.run();
+      for (const [streamId, head] of heads) if (head !== undefined) remember(streamId, head);
       return outcomes;
     } catch (error) {
       // A failed COMMIT or I/O error may already have ended the transaction.

@@ -123,6 +123,32 @@ describe('sqlite event store', () => {
     await store.close();
   });
 
+  it('checks each append against what another process wrote since, though it remembers the heads it wrote', async () => {
+    const path = await freshDatabasePath();
+    const ours = createSqliteEventStore({ path });
+    const theirs = createSqliteEventStore({ path });
+    await ours.append('s', [{ type: 'A', data: 1 }], { expectedRevision: 'no_stream' });
+    await theirs.append('s', [{ type: 'B', data: 2 }], { expectedRevision: 0 });
+
+    // Ours last wrote revision 0: the stream is at 1 now, and each expectation is judged on that.
+    await expect(ours.append('s', [{ type: 'X', data: 0 }], { expectedRevision: 0 })).rejects.toMatchObject({
+      code: 'STORE.EXPECTED_VERSION_CONFLICT',
+      actual: 1,
+    });
+    await expect(ours.append('s', [{ type: 'X', data: 0 }], { expectedRevision: 'no_stream' })).rejects.toBeInstanceOf(
+      ExpectedVersionConflictError,
+    );
+    expect(await ours.append('s', [{ type: 'C', data: 3 }], { expectedRevision: 1 })).toMatchObject({
+      nextExpectedRevision: 2,
+    });
+    await theirs.append('s', [{ type: 'D', data: 4 }], { expectedRevision: 2 });
+    // 'any' appends after whatever is there, even when this store last saw an earlier head.
+    expect(await ours.append('s', [{ type: 'E', data: 5 }])).toMatchObject({ nextExpectedRevision: 4 });
+    expect(await ours.append('s', [], { expectedRevision: 4 })).toMatchObject({ nextExpectedRevision: 4 });
+    expect((await theirs.readStream('s')).map((event) => event.type)).toEqual(['A', 'B', 'C', 'D', 'E']);
+    await Promise.all([ours.close(), theirs.close()]);
+  });
+
   it('commits appends still queued when close is called, then refuses new calls', async () => {
     const path = await freshDatabasePath();
     const store = createSqliteEventStore({ path });

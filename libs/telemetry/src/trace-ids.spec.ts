@@ -19,6 +19,15 @@ describe('ids derived from a run id', () => {
     expect(traceparentForRun('run-1')).toBe('00-4e65d3fbe8ad6535681b021b30785b12-b6c0e3f8878859a4-01');
   });
 
+  it('gives the same ids for a run whose ids were remembered, then forgotten among thousands of others', () => {
+    expect(spanIdForRun('run-1')).toBe('b6c0e3f8878859a4');
+    const others = Array.from({ length: 5_000 }, (_, i) => traceIdForRun(`other-${i}`));
+    expect(new Set(others).size).toBe(others.length);
+    expect(traceIdForRun('run-1')).toBe('4e65d3fbe8ad6535681b021b30785b12');
+    expect(spanIdForRun('run-1')).toBe('b6c0e3f8878859a4');
+    expect(() => spanIdForRun('')).toThrow('runId must be a non-empty string');
+  });
+
   it('refuses an empty run id rather than deriving a shared trace', () => {
     expect(() => traceIdForRun('')).toThrow('runId must be a non-empty string');
     expect(() => spanIdForKey('')).toThrow('key must be a non-empty string');

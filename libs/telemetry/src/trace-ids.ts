@@ -22,9 +22,23 @@ function nonZero(hex: string): string {
   return /^0+$/.test(hex) ? `${hex.slice(0, -1)}1` : hex;
 }
 
+/** How many runs' ids are kept: each span of a run asks for them, and a hash costs more than the span. */
+const REMEMBERED_RUNS = 4_096;
+const runIds = new Map<string, { readonly traceId: string; readonly spanId: string }>();
+
+function idsOfRun(runId: string): { readonly traceId: string; readonly spanId: string } {
+  const known = runIds.get(requireRunId(runId));
+  if (known !== undefined) return known;
+  const hex = sha256Hex(runId);
+  const ids = { traceId: nonZero(hex.slice(0, 32)), spanId: nonZero(hex.slice(32, 48)) };
+  if (runIds.size >= REMEMBERED_RUNS) runIds.delete(runIds.keys().next().value as string);
+  runIds.set(runId, ids);
+  return ids;
+}
+
 /** The trace id of a run: the first 32 hex digits of sha256(runId). */
 export function traceIdForRun(runId: string): string {
-  return nonZero(sha256Hex(requireRunId(runId)).slice(0, 32));
+  return idsOfRun(runId).traceId;
 }
 
 /**
@@ -33,7 +47,7 @@ export function traceIdForRun(runId: string): string {
  * as the trace's (remote) root.
  */
 export function spanIdForRun(runId: string): string {
-  return nonZero(sha256Hex(requireRunId(runId)).slice(32, 48));
+  return idsOfRun(runId).spanId;
 }
 
 /** A span id derived from any key (an attempt's idempotency key, say): the first 16 hex digits of sha256(key). */
