@@ -1,7 +1,10 @@
 import {
   context,
+  createContextKey,
   defaultTextMapSetter,
+  INVALID_SPAN_CONTEXT,
   isSpanContextValid,
+  ProxyTracerProvider,
   ROOT_CONTEXT,
   SpanKind,
   SpanStatusCode,
@@ -66,6 +69,7 @@ export async function withSpan<T>(
   options: WithSpanOptions,
   fn: (span: Span) => T | Promise<T>,
 ): Promise<T> {
+  if (tracingIsOff() && options.runId !== '') return fn(NON_RECORDING_SPAN);
   const { parent, root, links } = parentFor(options);
   const attributes: Attributes =
     options.runId === undefined
@@ -91,6 +95,22 @@ export async function withSpan<T>(
       }
     },
   );
+}
+
+// What the API hands out when nothing is registered: the no-op provider, and a context manager that keeps nothing.
+const NOOP_PROVIDER = new ProxyTracerProvider().getDelegate();
+const PROBE = ROOT_CONTEXT.setValue(createContextKey('orchestron.telemetry.probe'), true);
+const NON_RECORDING_SPAN = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+
+/**
+ * True when no tracer provider and no context manager are registered (neither startTracing nor other code did):
+ * a span could then be neither recorded nor seen by anything `fn` calls, so withSpan skips building one. Asked on
+ * every call, since either may be registered at any time.
+ */
+function tracingIsOff(): boolean {
+  const provider = trace.getTracerProvider();
+  const delegate = provider instanceof ProxyTracerProvider ? provider.getDelegate() : provider;
+  return delegate === NOOP_PROVIDER && context.with(PROBE, () => context.active()) !== PROBE;
 }
 
 function parentFor(options: WithSpanOptions): { parent: Context; root: boolean; links: Link[] } {

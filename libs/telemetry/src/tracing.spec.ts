@@ -1,6 +1,6 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { trace, type ProxyTracerProvider } from '@opentelemetry/api';
-import { BasicTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { currentTraceId, currentTraceparent, injectHeaders, RUN_ID_ATTRIBUTE, withSpan } from './spans.ts';
@@ -189,6 +189,27 @@ describe('startTracing', () => {
 
   it('runs fn untraced when tracing was never started', async () => {
     await expect(withSpan('untraced', { runId: newRunId() }, () => currentTraceparent())).resolves.toBeUndefined();
+  });
+
+  it("records spans on a provider other code registered, with no context manager, and rethrows fn's errors", async () => {
+    const exporter = new InMemorySpanExporter();
+    expect(
+      trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] })),
+    ).toBe(true);
+    try {
+      const runId = newRunId();
+      await expect(withSpan('theirs', { runId }, () => 7)).resolves.toBe(7);
+      await expect(withSpan('failing', { runId }, () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+      const spans = exporter.getFinishedSpans();
+      expect(spans.map((span) => span.name)).toEqual(['theirs', 'failing']);
+      expect(spans.every((span) => span.spanContext().traceId === traceIdForRun(runId))).toBe(true);
+    } finally {
+      trace.disable();
+    }
+    await expect(withSpan('untraced', { runId: newRunId() }, () => Promise.reject(new Error('bang')))).rejects.toThrow(
+      'bang',
+    );
+    await expect(withSpan('untraced', { runId: '' }, () => 1)).rejects.toThrow('runId must be a non-empty string');
   });
 
   it('refuses a second start, a bad endpoint and a missing service name, naming the problem', async () => {
