@@ -4,6 +4,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createDriver } from './drivers/registry.ts';
 import { measureCase, messageOf, nothing } from './measure.ts';
+import { settleDisk } from './settle.ts';
 import type { Plan } from './plan.ts';
 import type { Progress } from './progress.ts';
 import type { Measurement } from './results.ts';
@@ -60,8 +61,9 @@ async function runSystem(
   progress: Progress,
 ): Promise<Measurement[]> {
   const label = `rep ${rep}/${plan.reps} ${driver.system}`;
+  const settledMs = await settleDisk(progress.log);
   const started = Date.now();
-  progress.log(`${label}: starting`);
+  progress.log(`${label}: starting (the disk settled in ${settledMs} ms)`);
   const out: Measurement[] = [];
   try {
     await startOrRetry(driver, label, progress);
