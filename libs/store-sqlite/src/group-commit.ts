@@ -64,7 +64,8 @@ export function createGroupCommit(deps: GroupCommitDependencies): GroupCommit {
    * Applies one append in the batch's transaction. The head it checks against is the batch's own, else the one
    * this writer last committed (`known`), else the table's. A remembered head can only be behind the table's
    * (events are never deleted, and only another process could have appended since), so when the check or the
-   * insert fails on one, the append is tried once more on the table's head before it counts as a conflict.
+   * insert fails on one, the append is tried once more on the table's head before it counts as a conflict. An
+   * append that expects no stream is not looked up at all: inserting revision 0 fails if the stream exists.
    */
   function apply(
     append: PreparedAppend,
@@ -80,6 +81,9 @@ export function createGroupCommit(deps: GroupCommitDependencies): GroupCommit {
       if (outcome.kind === 'appended') return outcome;
       known.delete(streamId);
       heads.delete(streamId);
+    } else if (append.expectedRevision === 'no_stream' && append.events.length > 0) {
+      // A new stream's revision 0 is taken only if the stream exists: the insert is the check.
+      return applyOn(append, undefined, heads, recordedAt, build);
     }
     return applyOn(append, table.head(streamId), heads, recordedAt, build);
   }
@@ -114,7 +118,8 @@ export function createGroupCommit(deps: GroupCommitDependencies): GroupCommit {
         events: inserted.events,
       };
     } catch (error) {
-      // Reached only on a remembered head that another process has since moved past (apply then tries again).
+      // Reached when the stream has moved past the head this append was tried on: a remembered head (another
+      // process appended since; apply then tries again) or none (the append expected no stream, and there is one).
       if (!isUniqueViolation(error)) throw error;
       rollbackToSavepoint.run();
       release.run();

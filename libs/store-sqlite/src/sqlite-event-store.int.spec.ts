@@ -146,6 +146,16 @@ describe('sqlite event store', () => {
     expect(await ours.append('s', [{ type: 'E', data: 5 }])).toMatchObject({ nextExpectedRevision: 4 });
     expect(await ours.append('s', [], { expectedRevision: 4 })).toMatchObject({ nextExpectedRevision: 4 });
     expect((await theirs.readStream('s')).map((event) => event.type)).toEqual(['A', 'B', 'C', 'D', 'E']);
+    // A stream ours never saw: expecting none is answered by the table, with its real head.
+    await theirs.append('t', [
+      { type: 'A', data: 1 },
+      { type: 'B', data: 2 },
+    ]);
+    await expect(ours.append('t', [{ type: 'X', data: 0 }], { expectedRevision: 'no_stream' })).rejects.toMatchObject({
+      code: 'STORE.EXPECTED_VERSION_CONFLICT',
+      actual: 1,
+    });
+    expect((await ours.readStream('t')).map((event) => event.type)).toEqual(['A', 'B']);
     await Promise.all([ours.close(), theirs.close()]);
   });
 
