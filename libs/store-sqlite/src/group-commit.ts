@@ -82,7 +82,7 @@ export function createGroupCommit(deps: GroupCommitDependencies): GroupCommit {
       known.delete(streamId);
       heads.delete(streamId);
     } else if (append.expectedRevision === 'no_stream' && append.events.length > 0) {
-      // A new stream's revision 0 is taken only if the stream exists: the insert is the check.
+      // A stream exists exactly when its revision 0 does, so inserting revision 0 is the check.
       return applyOn(append, undefined, heads, recordedAt, build);
     }
     return applyOn(append, table.head(streamId), heads, recordedAt, build);
