@@ -12,6 +12,11 @@ const tooOld = () => {
 
 const major = Number(process.versions.node.split('.')[0]);
 if (!(major >= 22)) tooOld();
+// Compiled code cached on disk: a command starts in about 0.5 s instead of 0.8 (ADR 46). Off by itself where the
+// directory cannot be written, or with NODE_DISABLE_COMPILE_CACHE=1.
+const { enableCompileCache } = await import('node:module');
+const { fileURLToPath } = await import('node:url');
+enableCompileCache?.(fileURLToPath(new URL('../node_modules/.cache/node-compile-cache', import.meta.url)));
 try {
   await import('@orchestron/cli/main');
 } catch (error) {
