@@ -52,7 +52,16 @@ const ADAPTERS_IN_RUNTIME = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '**/dist/**', '.orchestron/**', 'coverage/**', 'test/fixtures/lint/**'] },
+  {
+    ignores: [
+      'node_modules/**',
+      '**/dist/**',
+      '.orchestron/**',
+      'coverage/**',
+      'test/fixtures/lint/**',
+      '**/generated/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,6 +1,5 @@
-import { checkJsonLimits, JsonLimitError, MAX_MESSAGE_DEPTH } from '@orchestron/definitions';
+import { checkJsonLimits, JsonLimitError, MAX_MESSAGE_DEPTH, schemaValidator } from '@orchestron/definitions';
 import { OrchestronError } from '@orchestron/errors';
-import { Ajv } from 'ajv';
 
 /** `step.execute` / `step.compensate`, sent to `orchestron.commands.<worker>`. */
 export interface StepCommandMessage {
@@ -142,8 +141,6 @@ export class WireFormatError extends OrchestronError<'WIRE.INVALID'> {
   }
 }
 
-const ajv = new Ajv({ allErrors: true, strict: false });
-
 export interface WireLimits {
   /** How deep a message may nest; default MAX_MESSAGE_DEPTH (128). */
   readonly maxDepth?: number;
@@ -156,7 +153,7 @@ export interface WireLimits {
  * Infinity being stored as null.
  */
 export function wireParser<T>(schema: object, what: string, limits: WireLimits = {}): (value: unknown) => T {
-  const validate = ajv.compile(schema);
+  const validate = schemaValidator(schema);
   const maxDepth = limits.maxDepth ?? MAX_MESSAGE_DEPTH;
   return (value) => {
     try {

@@ -62,3 +62,4 @@ export {
   OVERLAP_POLICIES,
 } from './schedule-schema.ts';
 export type { CatchUpPolicy, DeclaredSchedule, OverlapPolicy } from './types.ts';
+export { precompiledValidator, SCHEMA_OPTIONS, schemaKey, schemaValidator } from './schema-validators.ts';

@@ -1,4 +1,3 @@
-import { Ajv } from 'ajv';
 import type { ErrorObject } from 'ajv';
 import { definitionSchema } from './schema.ts';
 import { parseDuration } from './duration.ts';
@@ -7,6 +6,7 @@ import { checkJsonLimits, JsonLimitError, MAX_JSON_DEPTH } from './json-limits.t
 import { QUOTE_MAX_CHARS, quoteForMessage } from './quote.ts';
 import { findCycles } from './step-graph.ts';
 import type { RawStep } from './step-graph.ts';
+import { schemaValidator } from './schema-validators.ts';
 import { checkEventFields } from './event-step-checks.ts';
 import { checkWorkflowFields } from './workflow-step-checks.ts';
 import { checkLockFields } from './lock-checks.ts';
@@ -14,9 +14,8 @@ import { checkSchedules } from './schedule-schema.ts';
 import { checkExpressions, suggest } from './validate-expressions.ts';
 import type { DefinitionIssue } from './types.ts';
 
-// verbose: the messages quote the offending value (error.data), which ajv keeps only in verbose mode.
-const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
-const validateShape = ajv.compile(definitionSchema);
+// Verbose (SCHEMA_OPTIONS): the messages quote the offending value (error.data), which ajv keeps only in verbose mode.
+const validateShape = schemaValidator(definitionSchema);
 const DURATION_PATTERN = definitionSchema.properties.defaults.properties.timeout.pattern;
 
 type Durations = { timeout?: string; heartbeatTimeout?: string; governanceTimeout?: string };

@@ -1,6 +1,6 @@
 import { stepEventSchema } from '@orchestron/bus';
 import type { StepEventMessage } from '@orchestron/bus';
-import { Ajv } from 'ajv';
+import { schemaValidator } from '@orchestron/definitions';
 import { CHECK_STEP, phaseOf, traceIdOf } from './protocol.ts';
 import type { Report, Sent } from './protocol.ts';
 
@@ -18,7 +18,7 @@ export interface Observed {
 }
 
 // The schema the orchestrator validates reports with, and that test/docs/asyncapi.spec.ts holds equal to the document's.
-const validate = new Ajv({ allErrors: true, strict: false }).compile(stepEventSchema);
+const validate = schemaValidator(stepEventSchema);
 
 /** The report as a StepEvent, or undefined when it is not one. */
 export function eventOf(report: Report): StepEventMessage | undefined {

@@ -1,11 +1,10 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { budgetSchema } from '@orchestron/definitions';
-import { Ajv } from 'ajv';
+import { budgetSchema, schemaValidator } from '@orchestron/definitions';
 import type { Budget } from '@orchestron/definitions';
 import { Allow } from 'class-validator';
 import { RequestError } from './errors.ts';
 
-const validateBudget = new Ajv({ allErrors: true, strict: false }).compile(budgetSchema);
+const validateBudget = schemaValidator(budgetSchema);
 
 /** The first problem with a budget, naming its field (`budget.cost.currency must match …`), or null. */
 export function budgetProblem(field: string, value: unknown): string | null {
