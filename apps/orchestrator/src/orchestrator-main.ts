@@ -54,12 +54,16 @@ await runServiceMain({
     const tracing = startTracing({ serviceName: 'orchestron-orchestrator', serviceInstance: instance });
     const metrics = createMetrics({ service: 'orchestron-orchestrator' });
     const staticMember = staticMemberSetting(process.env, tiers);
+    const took = startTimer();
     const held = staticMember === null ? null : await holdInstanceName(tiers, staticMember, logger);
+    took('name');
     const store = await openStore(tiers, resolve(process.env.ORCHESTRON_DATA ?? '.orchestron'));
+    took('store');
     const bus = await openBus(tiers, logger, [], {
       clientId: instance,
       ...(staticMember !== null ? { staticMemberName: staticMember } : {}),
     });
+    took('bus');
     const flowControl = flowControlFromEnv(process.env.ORCHESTRON_FLOW_CONTROL);
     const orchestrator = await startOrchestrator({
       store,
@@ -71,6 +75,9 @@ await runServiceMain({
       eventBufferMs: eventBufferSetting(process.env),
       ...(process.env.ORCHESTRON_ORCHESTRATOR_GROUP ? { group: process.env.ORCHESTRON_ORCHESTRATOR_GROUP } : {}),
     });
+    took('engine');
+    // Where a start's time went, for a restart that is slow to take its partitions back.
+    logger.info('orchestrator started', { ms: took.phases(), uptimeMs: Math.round(process.uptime() * 1000) });
     const metricsPort = process.env.ORCHESTRON_METRICS_PORT;
     const server =
       metricsPort === undefined || metricsPort === ''
@@ -98,4 +105,16 @@ function parsePort(text: string): number {
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new Error(`ORCHESTRON_METRICS_PORT must be a port number, got ${JSON.stringify(text)}`);
   return port;
+}
+
+/** Milliseconds each named phase took, each from the end of the one before. */
+function startTimer(): ((phase: string) => void) & { phases(): Record<string, number> } {
+  const phases: Record<string, number> = {};
+  let last = performance.now();
+  const took = (phase: string): void => {
+    const now = performance.now();
+    phases[phase] = Math.round(now - last);
+    last = now;
+  };
+  return Object.assign(took, { phases: () => ({ ...phases }) });
 }
