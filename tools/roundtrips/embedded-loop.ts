@@ -1,8 +1,8 @@
 /**
  * `node tools/roundtrips/embedded-loop.ts`: the embedded tier's closed loop as `npm run bench` runs it
  * (bench/harness/hosts/embedded.host.ts: the Engine on SQLite with synchronous=FULL, the in-process bus, a no-op
- * worker on the SQLite ledger, each run started and then awaited), in this one process, so that `node --cpu-prof` sees all of it.
- * A diagnostic for the hot path, not the benchmark. Prints runs/s for each round.
+ * worker on the SQLite ledger, each run started and then awaited), in this one process, so that `node --cpu-prof`
+ * sees all of it. A diagnostic for the hot path, not the benchmark. Prints runs/s for each round.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
