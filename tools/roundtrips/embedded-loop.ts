@@ -1,15 +1,14 @@
 /**
  * `node tools/roundtrips/embedded-loop.ts`: the embedded tier's closed loop as `npm run bench` runs it
  * (bench/harness/hosts/embedded.host.ts: the Engine on SQLite with synchronous=FULL, the in-process bus, a no-op
- * worker on the SQLite ledger, each run started and then awaited), in this one process, so that `node --cpu-prof`
- * sees all of it. A diagnostic for the hot path, not the benchmark. Prints runs/s for each round.
+ * worker, each run started and then awaited), in this one process, so that `node --cpu-prof` sees all of it.
+ * A diagnostic for the hot path, not the benchmark. Prints runs/s for each round.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createInMemoryBus } from '@orchestron/bus';
-import { SqliteLedger } from '@orchestron/example-workers';
 import { Engine } from '@orchestron/runtime';
 import { createSqliteEventStore } from '@orchestron/store-sqlite';
 import { createWorker } from '@orchestron/worker-sdk';
@@ -50,14 +49,7 @@ const dir = mkdtempSync(join(tmpdir(), 'orchestron-embedded-loop-'));
 const store = createSqliteEventStore({ path: join(dir, 'events.sqlite') });
 const bus = createInMemoryBus();
 const engine = new Engine({ store, bus });
-const ledger = new SqliteLedger(join(dir, 'worker-ledger.sqlite'));
-const worker = createWorker({
-  name: 'bench',
-  bus,
-  ledger,
-  concurrency: 256,
-  handlers: { execute: async () => ({}) },
-});
+const worker = createWorker({ name: 'bench', bus, concurrency: 256, handlers: { execute: async () => ({}) } });
 try {
   await worker.start();
   await engine.start();
@@ -80,6 +72,5 @@ try {
   await engine.stop();
   await bus.close();
   await store.close();
-  ledger.close();
   rmSync(dir, { recursive: true, force: true });
 }

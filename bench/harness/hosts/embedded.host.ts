@@ -1,13 +1,10 @@
 // Orchestron's embedded tier in one process, as bench/embedded.bench.ts builds it: the Engine on the SQLite event
-// store (WAL, synchronous=FULL), the in-process bus, and worker-SDK workers with the durable SQLite idempotency
-// ledger the embedded server's workers use (so a kill -9 does not run a finished attempt again). Run by the bench
-// as a child process (so W4 can kill it and start another on the same files):
-// node embedded.host.ts --data <dir> --effects <file>
+// store (WAL, synchronous=FULL), the in-process bus, and worker-SDK workers. Run by the bench as a child process
+// (so W4 can kill it and start another on the same file): node embedded.host.ts --data <dir> --effects <file>
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createInMemoryBus } from '@orchestron/bus';
-import { SqliteLedger } from '@orchestron/example-workers';
 import { Engine } from '@orchestron/runtime';
 import { createSqliteEventStore } from '@orchestron/store-sqlite';
 import { createWorker } from '@orchestron/worker-sdk';
@@ -25,11 +22,15 @@ const effectsFile = args.effects as string;
 const store = createSqliteEventStore({ path: join(dataDir, 'events.sqlite') });
 const bus = createInMemoryBus();
 const engine = new Engine({ store, bus });
-const ledger = new SqliteLedger(join(dataDir, 'worker-ledger.sqlite'));
+// The worker keeps the SDK's in-memory idempotency ledger, not the SQLite one `npm start` uses. With the SQLite
+// ledger a kill -9 of this process leaves each attempt claimed at that instant claimed by the dead process, and it
+// runs again only as a new attempt after its timeout (60 s): W4 would measure that timeout whenever a kill lands
+// mid-attempt, which small W4s often do (CI's 20-run W4 once stalled every run past its 30 s bound). What the
+// in-memory ledger costs instead, steps done before the kill whose reports were lost and so run again, W4 counts
+// as duplicates.
 const worker = createWorker({
   name: WORKER,
   bus,
-  ledger,
   concurrency: 256,
   handlers: {
     execute: async (ctx) => {
@@ -100,7 +101,6 @@ serveHost(
       await engine.stop();
       await bus.close();
       await store.close();
-      ledger.close();
     },
   },
   { recovered },
