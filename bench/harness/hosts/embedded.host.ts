@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createInMemoryBus } from '@orchestron/bus';
 import { Engine } from '@orchestron/runtime';
+import { SqliteLedger } from '@orchestron/example-workers';
 import { createSqliteEventStore } from '@orchestron/store-sqlite';
 import { createWorker } from '@orchestron/worker-sdk';
 import { closedLoop, withLimit } from '../closed-loop.ts';
@@ -22,16 +23,17 @@ const effectsFile = args.effects as string;
 const store = createSqliteEventStore({ path: join(dataDir, 'events.sqlite') });
 const bus = createInMemoryBus();
 const engine = new Engine({ store, bus });
-// The worker keeps the SDK's in-memory idempotency ledger, not the SQLite one `npm start` uses. With the SQLite
-// ledger a kill -9 of this process leaves each attempt claimed at that instant claimed by the dead process, and it
-// runs again only as a new attempt after its timeout (60 s): W4 would measure that timeout whenever a kill lands
-// mid-attempt, which small W4s often do (CI's 20-run W4 once stalled every run past its 30 s bound). What the
-// in-memory ledger costs instead, steps done before the kill whose reports were lost and so run again, W4 counts
-// as duplicates.
+// The worker's idempotency ledger is the SQLite one `npm start` uses, in the same data directory, so a W4 kill -9
+// loses no finished step: a step redelivered after the restart is reported from the ledger, not run again. An
+// attempt whose handler was running at the kill is claimed by the dead process: the restarted worker ends it as
+// WORKER.CLAIM_ABANDONED and the next attempt runs at once (the definition allows retries), not after the
+// attempt's 60 s timeout.
+const ledger = new SqliteLedger(join(dataDir, 'worker-ledger.sqlite'));
 const worker = createWorker({
   name: WORKER,
   bus,
   concurrency: 256,
+  ledger,
   handlers: {
     execute: async (ctx) => {
       const input = ctx.input as { workMs?: number; count?: boolean } | null;
@@ -101,6 +103,7 @@ serveHost(
       await engine.stop();
       await bus.close();
       await store.close();
+      ledger.close();
     },
   },
   { recovered },

@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -97,6 +99,68 @@ describe('SqliteLedger', () => {
     expect(ledger.executions('r')).toEqual([
       { key: 'r/s/1', runId: 'r', stepId: 's', attempt: 1, phase: 'execute', worker: 'mail', instance: '' },
     ]);
+    ledger.close();
+  });
+});
+
+describe('SqliteLedger with a claim whose process died', () => {
+  const MODULE = new URL('./sqlite-ledger.ts', import.meta.url).href;
+  // Another process claims `key` on the file, says so, and waits to be killed.
+  const claimInAChild = (path: string, key: string): Promise<ChildProcess> =>
+    new Promise((resolve, reject) => {
+      const script = `const { SqliteLedger } = await import(${JSON.stringify(MODULE)});
+        const ledger = new SqliteLedger(${JSON.stringify(path)});
+        const claim = await ledger.claim(${JSON.stringify(key)}, ${JSON.stringify(ctx(key, 'child'))});
+        process.stdout.write(claim.state + '\\n');
+        setInterval(() => undefined, 1000);`;
+      const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let err = '';
+      child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+      child.stdout.once('data', (chunk: Buffer) =>
+        chunk.toString().trim() === 'claimed' ? resolve(child) : reject(new Error(`child: ${chunk.toString()} ${err}`)),
+      );
+      child.once('exit', (code) => reject(new Error(`child exited ${code}: ${err}`)));
+    });
+  const kill = (child: ChildProcess): Promise<void> =>
+    new Promise((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGKILL');
+    });
+
+  it("leaves a live process its claim, and ends a dead one's as a retryable failure, once, without running it", async () => {
+    const path = freshPath();
+    const child = await claimInAChild(path, 'r/s/1');
+    const ledger = new SqliteLedger(path);
+    try {
+      expect(await ledger.claim('r/s/1', ctx('r/s/1', 'a'))).toEqual({ state: 'running' });
+    } finally {
+      await kill(child);
+    }
+    const abandoned = await ledger.claim('r/s/1', ctx('r/s/1', 'a'));
+    expect(abandoned).toMatchObject({
+      state: 'done',
+      outcome: { ok: false, error: { code: 'WORKER.CLAIM_ABANDONED', retryable: true } },
+    });
+    const message = abandoned.state === 'done' && !abandoned.outcome.ok ? abandoned.outcome.error.message : '';
+    expect(message).toMatch(new RegExp(`attempt 1 of step "s" was claimed by process ${child.pid} on .*, which died`));
+    // Stored: a later delivery reports the same outcome, and the key's handler started once, in the dead process.
+    expect(await ledger.claim('r/s/1', ctx('r/s/1', 'b'))).toEqual(abandoned);
+    expect(ledger.executions('r').map((e) => e.instance)).toEqual(['child']);
+    ledger.close();
+  });
+
+  it('leaves a claim from before owners were kept running: nobody can tell whether its process lives', async () => {
+    const path = freshPath();
+    const ledger = new SqliteLedger(path);
+    await ledger.claim('r/s/1', ctx('r/s/1', 'a'));
+    const raw = new Database(path);
+    raw.exec("UPDATE claims SET owner = NULL WHERE key = 'r/s/1'");
+    raw.close();
+    const twin = new SqliteLedger(path);
+    expect(await twin.claim('r/s/1', ctx('r/s/1', 'b'))).toEqual({ state: 'running' });
+    twin.close();
     ledger.close();
   });
 });

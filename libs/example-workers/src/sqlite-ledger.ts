@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import DataLoader from 'dataloader';
 import { createPrivately } from '@orchestron/store-sqlite';
 import type { ClaimContext, ClaimResult, IdempotencyLedger, Outcome } from '@orchestron/worker-sdk';
+import { currentOwner, ownerIsGone, parseOwner } from './process-owner.ts';
 
 export interface ExecutionRecord {
   readonly key: string;
@@ -19,14 +20,28 @@ export interface ExecutionRecord {
  * processes). `executions` logs every handler start, apart from the claims, so a crash test can count
  * attempts that ran twice.
  *
+ * A claim records the process that made it. A delivery that finds a key still running under a process that has
+ * died (killed mid-attempt, the machine rebooted) ends that claim as a retryable failure, WORKER.CLAIM_ABANDONED,
+ * and reports it: the orchestrator then retries under a new key at once, where it would otherwise wait out the
+ * attempt's timeout. The key itself never runs twice.
+ *
  * The claims asked for in one tick are one transaction, each winner's execution logged in it, and so are the
  * completions: one fsync a tick where there were three a step (ADR 35).
  */
 export class SqliteLedger implements IdempotencyLedger {
   private readonly db: Database.Database;
-  private readonly insertClaim: Database.Statement<[string, string, string, string, string, number, string, string]>;
-  private readonly findClaim: Database.Statement<[string], { state: string; outcome: string | null }>;
+  private readonly insertClaim: Database.Statement<
+    [string, string, string, string, string, number, string, string, string]
+  >;
+  private readonly findClaim: Database.Statement<
+    [string],
+    { state: string; outcome: string | null; owner: string | null; attempt: number; step_id: string }
+  >;
   private readonly finish: Database.Statement<[string, string, string]>;
+  private readonly abandon: Database.Statement<[string, string, string, string]>;
+  private readonly owner = JSON.stringify(currentOwner());
+  /** Owners found dead: they stay dead. */
+  private readonly gone = new Set<string>();
   private readonly logExecution: Database.Statement<[string, string, string, number, string, string, string, string]>;
   private readonly claimed: DataLoader<{ key: string; ctx: ClaimContext }, ClaimResult>;
   private readonly completed: DataLoader<{ key: string; outcome: Outcome }, true>;
@@ -40,11 +55,14 @@ export class SqliteLedger implements IdempotencyLedger {
     this.db.pragma('busy_timeout = 5000');
     this.db.transaction(() => this.migrate())();
     this.insertClaim = this.db
-      .prepare(`INSERT INTO claims (key, state, worker, instance, run_id, step_id, attempt, phase, claimed_at)
-      VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`);
-    this.findClaim = this.db.prepare('SELECT state, outcome FROM claims WHERE key = ?');
+      .prepare(`INSERT INTO claims (key, state, worker, instance, run_id, step_id, attempt, phase, claimed_at, owner)
+      VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`);
+    this.findClaim = this.db.prepare('SELECT state, outcome, owner, attempt, step_id FROM claims WHERE key = ?');
     this.finish = this.db.prepare(
       "UPDATE claims SET state = 'done', outcome = ?, completed_at = ? WHERE key = ? AND state = 'running'",
+    );
+    this.abandon = this.db.prepare(
+      "UPDATE claims SET state = 'done', outcome = ?, completed_at = ? WHERE key = ? AND state = 'running' AND owner = ?",
     );
     this.logExecution = this.db.prepare(
       'INSERT INTO executions (key, run_id, step_id, attempt, phase, worker, instance, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
@@ -72,16 +90,42 @@ export class SqliteLedger implements IdempotencyLedger {
     const at = new Date().toISOString();
     return asks.map(({ key, ctx }) => {
       const { worker, instance, runId, stepId, attempt, phase } = ctx;
-      if (this.insertClaim.run(key, worker, instance, runId, stepId, attempt, phase, at).changes === 1) {
+      if (this.insertClaim.run(key, worker, instance, runId, stepId, attempt, phase, at, this.owner).changes === 1) {
         this.logExecution.run(key, runId, stepId, attempt, phase, worker, instance, at);
         return { state: 'claimed', executionRecorded: true };
       }
       const row = this.findClaim.get(key);
       if (row === undefined) throw new Error(`SqliteLedger: the claim of "${key}" conflicted but no row holds it`);
-      return row.state === 'done'
-        ? { state: 'done', outcome: JSON.parse(row.outcome ?? 'null') as Outcome }
-        : { state: 'running' };
+      if (row.state === 'done') return { state: 'done', outcome: JSON.parse(row.outcome ?? 'null') as Outcome };
+      return this.abandonIfOwnerDied(key, row, at);
     });
+  }
+
+  /** A running claim whose process is dead ends as a retryable failure, once: the UPDATE names the dead owner. */
+  private abandonIfOwnerDied(
+    key: string,
+    row: { owner: string | null; attempt: number; step_id: string },
+    at: string,
+  ): ClaimResult {
+    const owner = parseOwner(row.owner);
+    if (owner === null || row.owner === null) return { state: 'running' };
+    if (!this.gone.has(row.owner)) {
+      if (!ownerIsGone(owner)) return { state: 'running' };
+      this.gone.add(row.owner);
+    }
+    const outcome: Outcome = {
+      ok: false,
+      error: {
+        code: 'WORKER.CLAIM_ABANDONED',
+        message:
+          `attempt ${row.attempt} of step "${row.step_id}" was claimed by process ${owner.pid} on ${owner.host}, ` +
+          'which died before it finished: whether its effects happened is unknown',
+        retryable: true,
+      },
+    };
+    return this.abandon.run(JSON.stringify(outcome), at, key, row.owner).changes === 1
+      ? { state: 'done', outcome }
+      : { state: 'running' };
   }
 
   /** A key that is not a running claim fails alone, not its batch. */
@@ -156,6 +200,8 @@ export class SqliteLedger implements IdempotencyLedger {
         SELECT key, run_id, step_id, attempt, phase, worker, '', at FROM executions_legacy ORDER BY seq;
         DROP TABLE executions_legacy;`);
     }
+    // Ledgers written before claims recorded their process: those claims have no owner to check.
+    if (!columns('claims').includes('owner')) this.db.exec('ALTER TABLE claims ADD COLUMN owner TEXT');
     if (columns('outcomes').length > 0) {
       this.db
         .exec(`INSERT OR IGNORE INTO claims (key, state, outcome, worker, instance, run_id, step_id, attempt, phase, claimed_at, completed_at)

@@ -26,7 +26,9 @@ export interface ClaimContext {
  * - `claimed`: this caller owns the attempt and runs the handler, then calls `complete`.
  * - `done`: the attempt ran before; report its stored outcome without running anything.
  * - `running`: another claim holds it (another instance, or a process that died mid-attempt). Do nothing: if
- *   that owner is gone, the orchestrator's attempt timeout dispatches a new attempt under a new key.
+ *   that owner is gone, the orchestrator's attempt timeout dispatches a new attempt under a new key. A ledger
+ *   that can tell the owner is dead may instead end the claim with a retryable failure outcome and return it
+ *   as `done` (SqliteLedger's WORKER.CLAIM_ABANDONED): the next attempt then comes without waiting.
  */
 export type ClaimResult =
   | {
