@@ -1,7 +1,8 @@
 /**
  * `node tools/roundtrips/embedded-loop.ts`: the embedded tier's closed loop as `npm run bench` runs it
  * (bench/harness/hosts/embedded.host.ts: the Engine on SQLite with synchronous=FULL, the in-process bus, a no-op
- * worker, each run started and then awaited), in this one process, so that `node --cpu-prof` sees all of it.
+ * worker with the SQLite idempotency ledger, each run started and then awaited), in this one process, so that
+ * `node --cpu-prof` sees all of it.
  * A diagnostic for the hot path, not the benchmark. Prints runs/s for each round.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,20 +12,24 @@ import { parseArgs } from 'node:util';
 import { createInMemoryBus } from '@orchestron/bus';
 import { Engine } from '@orchestron/runtime';
 import { createSqliteEventStore } from '@orchestron/store-sqlite';
+import { SqliteLedger } from '@orchestron/example-workers';
 import { createWorker } from '@orchestron/worker-sdk';
 import { closedLoop } from '../../bench/harness/closed-loop.ts';
 import { definitionId, orchestronDefinition } from '../../bench/harness/drivers/orchestron-definition.ts';
 import type { Shape } from '../../bench/harness/types.ts';
 
 const HELP = `Usage: node tools/roundtrips/embedded-loop.ts [--rounds 1000,1000,5000] [--in-flight 50] [--steps 3]
+       [--ledger sqlite|memory]
 Runs a round of closed-loop runs (a chain of --steps no-op steps, --in-flight at once) per number in --rounds, in
-one process, on a fresh SQLite file; the first rounds warm the process up. Prints each round's runs/s.`;
+one process, on a fresh SQLite file; the first rounds warm the process up. Prints each round's runs/s.
+--ledger memory gives the worker the SDK's in-memory ledger instead of the SQLite one the bench host uses.`;
 
 const { values } = parseArgs({
   options: {
     rounds: { type: 'string', default: '1000,1000,5000' },
     'in-flight': { type: 'string', default: '50' },
     steps: { type: 'string', default: '3' },
+    ledger: { type: 'string', default: 'sqlite' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -35,6 +40,10 @@ if (values.help) {
 const rounds = values.rounds.split(',').map((n) => positive(n, '--rounds'));
 const inFlight = positive(values['in-flight'], '--in-flight');
 const shape: Shape = { kind: 'chain', width: positive(values.steps, '--steps'), workMs: 0 };
+if (values.ledger !== 'sqlite' && values.ledger !== 'memory') {
+  process.stderr.write(`--ledger: expected sqlite or memory, got ${JSON.stringify(values.ledger)}\n`);
+  process.exit(2);
+}
 
 function positive(text: string, option: string): number {
   const n = Number(text);
@@ -49,7 +58,14 @@ const dir = mkdtempSync(join(tmpdir(), 'orchestron-embedded-loop-'));
 const store = createSqliteEventStore({ path: join(dir, 'events.sqlite') });
 const bus = createInMemoryBus();
 const engine = new Engine({ store, bus });
-const worker = createWorker({ name: 'bench', bus, concurrency: 256, handlers: { execute: async () => ({}) } });
+const ledger = values.ledger === 'sqlite' ? new SqliteLedger(join(dir, 'worker-ledger.sqlite')) : undefined;
+const worker = createWorker({
+  name: 'bench',
+  bus,
+  concurrency: 256,
+  ...(ledger ? { ledger } : {}),
+  handlers: { execute: async () => ({}) },
+});
 try {
   await worker.start();
   await engine.start();
@@ -72,5 +88,6 @@ try {
   await engine.stop();
   await bus.close();
   await store.close();
+  ledger?.close();
   rmSync(dir, { recursive: true, force: true });
 }
