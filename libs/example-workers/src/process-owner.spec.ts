@@ -1,4 +1,5 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
 import { currentOwner, ownerIsGone, parseOwner } from './process-owner.ts';
 
@@ -26,6 +27,20 @@ describe('process owners', () => {
     if (process.platform !== 'linux') return;
     expect(ownerIsGone({ ...self, start: `${Number(self.start) - 1}` })).toBe(true);
     expect(ownerIsGone({ ...self, boot: '00000000-0000-0000-0000-000000000000' })).toBe(true);
+  });
+
+  it('counts a process that has exited but is not reaped yet (a zombie) as gone', async () => {
+    if (process.platform !== 'linux') return;
+    // `sleep 0.1` exits as the child of a shell that became `sleep 5`, which never reaps it.
+    const shell = spawn('sh', ['-c', 'sleep 0.1 & echo $!; exec sleep 5'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      const pid = await new Promise<number>((resolve) => shell.stdout.once('data', (b: Buffer) => resolve(Number(b))));
+      await new Promise((r) => setTimeout(r, 400));
+      expect(readFileSync(`/proc/${pid}/stat`, 'utf8')).toMatch(/\) Z /);
+      expect(ownerIsGone({ ...self, pid, start: '' })).toBe(true);
+    } finally {
+      shell.kill('SIGKILL');
+    }
   });
 
   it('never counts a process of another host as gone: it cannot be checked from here', () => {

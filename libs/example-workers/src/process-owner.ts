@@ -23,18 +23,20 @@ const readOr = (path: string, fallback: string): string => {
   }
 };
 
-/** Field 22 of /proc/<pid>/stat; the command name (field 2) may hold spaces and parentheses, so count after it. */
-function startTicks(pid: number): string | undefined {
+/**
+ * Fields 3 (the state) and 22 (the start time) of /proc/<pid>/stat, or undefined without one. The command name
+ * (field 2) may hold spaces and parentheses, so count after its closing parenthesis.
+ */
+function procStat(pid: number): { readonly state: string; readonly start: string } | undefined {
   let stat: string;
   try {
     stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   } catch {
     return undefined;
   }
-  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? '';
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { state: fields[0] ?? '', start: fields[19] ?? '' };
 }
-
-const hasProc = (): boolean => startTicks(process.pid) !== undefined;
 
 /** This process, as a claim records it. */
 export function currentOwner(): ProcessOwner {
@@ -42,7 +44,7 @@ export function currentOwner(): ProcessOwner {
     host: hostname(),
     boot: readOr('/proc/sys/kernel/random/boot_id', ''),
     pid: process.pid,
-    start: startTicks(process.pid) ?? '',
+    start: procStat(process.pid)?.start ?? '',
   };
 }
 
@@ -50,17 +52,18 @@ export function currentOwner(): ProcessOwner {
  * Whether `owner` is certainly dead, as seen from `self`. Anything this process cannot check counts as alive, so
  * a claim is never taken from a process that may still run its handler:
  * - another host (a file shared over the network, or a container with its own pid namespace and hostname);
- * - a process of this boot that answers to its pid, where the start time cannot be compared.
+ * - a process of this boot that answers to its pid, where the start time cannot be compared (no /proc, or a /proc
+ *   mounted with `hidepid`: then `kill(pid, 0)` decides, and only ESRCH, no such process, means gone).
  */
 export function ownerIsGone(owner: ProcessOwner, self: ProcessOwner = currentOwner()): boolean {
   if (owner.host !== self.host) return false;
   if (owner.boot !== '' && self.boot !== '' && owner.boot !== self.boot) return true;
   if (owner.pid === self.pid) return owner.start !== '' && self.start !== '' && owner.start !== self.start;
-  if (hasProc()) {
-    const start = startTicks(owner.pid);
-    if (start === undefined) return true;
-    return owner.start !== '' && start !== owner.start;
-  }
+  const stat = procStat(owner.pid);
+  // A zombie (Z) or dead (X) process has finished, though nobody has reaped it yet.
+  if (stat !== undefined)
+    return stat.state === 'Z' || stat.state === 'X' || (owner.start !== '' && stat.start !== owner.start);
+  // No /proc, or no entry in it: that may be `hidepid` hiding another user's process, which a signal still finds.
   try {
     process.kill(owner.pid, 0);
     return false;
