@@ -1,5 +1,5 @@
 import { ExpectedVersionConflictError } from '@orchestron/event-store';
-import type { AppendResult } from '@orchestron/event-store';
+import type { AppendResult, RecordedEvent } from '@orchestron/event-store';
 import type { PreparedAppend } from '@orchestron/event-store/adapter';
 import type { AppendRowOutcome, EventsTable } from './events-table.ts';
 import { guarded, isUniqueViolation, translatePostgresError } from './postgres-errors.ts';
@@ -9,6 +9,15 @@ export interface AppendBatcherDependencies {
   readonly now: () => Date;
   /** Called with the last position of each batch that recorded events, once it committed. */
   readonly onCommitted: (position: number) => void;
+  /**
+   * Whether anyone wants the events themselves; then each batch that recorded events goes to `onAppended`
+   * instead, as the table would give them back (consecutive positions, in order).
+   */
+  readonly wantsEvents?: () => boolean;
+  readonly onAppended?: (events: readonly RecordedEvent[]) => void;
+  /** Around each batch's transaction: started before it goes out, ended once its outcome is handed on. */
+  readonly onBatchStarted?: () => void;
+  readonly onBatchEnded?: () => void;
 }
 
 export interface AppendBatcher {
@@ -61,7 +70,12 @@ export function createAppendBatcher(deps: AppendBatcherDependencies): AppendBatc
         running = undefined;
         return;
       }
-      await commit(batch);
+      deps.onBatchStarted?.();
+      try {
+        await commit(batch);
+      } finally {
+        deps.onBatchEnded?.();
+      }
     }
   }
 
@@ -85,6 +99,8 @@ export function createAppendBatcher(deps: AppendBatcherDependencies): AppendBatc
       return;
     }
     let last = 0;
+    const recorded: RecordedEvent[] | undefined =
+      deps.onAppended !== undefined && deps.wantsEvents?.() === true ? [] : undefined;
     batch.forEach((pending, index) => {
       const outcome = outcomes[index];
       if (outcome === undefined) return;
@@ -95,8 +111,11 @@ export function createAppendBatcher(deps: AppendBatcherDependencies): AppendBatc
       }
       pending.resolve({ nextExpectedRevision: outcome.revision, position: outcome.position });
       if (pending.append.events.length > 0) last = Math.max(last, outcome.position);
+      recorded?.push(...recordedEvents(pending.append, outcome.revision, outcome.position, recordedAt));
     });
-    if (last > 0) deps.onCommitted(last);
+    if (last === 0) return;
+    if (recorded !== undefined && consecutive(recorded)) deps.onAppended?.(recorded);
+    else deps.onCommitted(last);
   }
 
   async function fail(batch: readonly PendingAppend[], error: unknown): Promise<void> {
@@ -133,4 +152,29 @@ export function createAppendBatcher(deps: AppendBatcherDependencies): AppendBatc
       await running;
     },
   };
+}
+
+/** An append's events as the table records them: the last one at `revision` and `position`, each before it one less. */
+function recordedEvents(
+  append: PreparedAppend,
+  revision: number,
+  position: number,
+  recordedAt: string,
+): RecordedEvent[] {
+  const count = append.events.length;
+  return append.events.map((event, index) => ({
+    id: event.id,
+    streamId: append.streamId,
+    revision: revision - (count - 1 - index),
+    position: position - (count - 1 - index),
+    type: event.type,
+    data: JSON.parse(event.dataJson) as unknown,
+    metadata: JSON.parse(event.metadataJson) as Record<string, unknown>,
+    recordedAt,
+  }));
+}
+
+/** One transaction holds the global lock, so a batch's positions are consecutive; checked, not assumed. */
+function consecutive(events: readonly RecordedEvent[]): boolean {
+  return events.every((event, index) => index === 0 || event.position === (events[index - 1]?.position ?? 0) + 1);
 }

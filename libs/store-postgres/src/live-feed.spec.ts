@@ -20,7 +20,8 @@ function world() {
   const feed = createLiveFeed({ hub, readAll, head: 0, pollIntervalMs: 60_000 });
   const seen: number[] = [];
   hub.subscribe({ after: 0 }, async (event) => void seen.push(event.position));
-  const append = (): number => {
+  const append = (): number => appendEvent().position;
+  const appendEvent = (): RecordedEvent => {
     const position = table.length + 1;
     table.push({
       id: `e${position}`,
@@ -32,7 +33,7 @@ function world() {
       metadata: {},
       recordedAt: new Date(0).toISOString(),
     });
-    return position;
+    return table[position - 1] as RecordedEvent;
   };
   const settle = async (): Promise<void> => {
     for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
@@ -40,6 +41,7 @@ function world() {
   return {
     feed,
     append,
+    appendEvent,
     seen,
     settle,
     get reads() {
@@ -94,6 +96,89 @@ describe('the live feed', () => {
     w.feed.wake();
     await w.settle();
     expect(w.reads - before).toBe(1);
+    expect(w.seen).toEqual([1]);
+    await w.feed.close();
+  });
+
+  it("passes this process's own appends on without reading them back, and their NOTIFY echo costs nothing", async () => {
+    const w = world();
+    await w.settle();
+    const before = w.reads;
+    const mine = [w.appendEvent(), w.appendEvent()];
+    w.feed.appended(mine);
+    w.feed.committed(2); // the NOTIFY's echo
+    await w.settle();
+    expect(w.reads - before).toBe(0);
+    expect(w.seen).toEqual([1, 2]);
+    await w.feed.close();
+  });
+
+  it('reads when its own appends do not follow what it passed on: another process committed in between', async () => {
+    const w = world();
+    await w.settle();
+    w.append(); // another process's commit, its notification not here yet
+    const mine = w.appendEvent();
+    const before = w.reads;
+    w.feed.appended([mine]);
+    await w.settle();
+    expect(w.reads - before).toBe(1);
+    expect(w.seen).toEqual([1, 2]);
+    await w.feed.close();
+  });
+
+  it('delivers in order when its own appends come while a read of earlier positions is out', async () => {
+    const w = world();
+    await w.settle();
+    const release = w.hold();
+    w.feed.committed(w.append()); // another process's commit: a read goes out
+    const mine = w.appendEvent();
+    w.feed.appended([mine]);
+    release();
+    await w.settle();
+    expect(w.seen).toEqual([1, 2]);
+    await w.feed.close();
+  });
+
+  it("holds a NOTIFY that arrives before its own append's answer, so the echo costs no read", async () => {
+    const w = world();
+    await w.settle();
+    const before = w.reads;
+    w.feed.appendStarted();
+    const mine = w.appendEvent();
+    w.feed.notified(mine.position); // the echo, ahead of the answer
+    await w.settle();
+    w.feed.appended([mine]);
+    w.feed.appendEnded();
+    await w.settle();
+    expect(w.reads - before).toBe(0);
+    expect(w.seen).toEqual([1]);
+    await w.feed.close();
+  });
+
+  it("reads a held notice past its own append once that append is answered: another process's commit", async () => {
+    const w = world();
+    await w.settle();
+    w.feed.appendStarted();
+    const mine = w.appendEvent();
+    const theirs = w.append();
+    w.feed.notified(theirs);
+    await w.settle();
+    expect(w.seen).toEqual([]);
+    w.feed.appended([mine]);
+    w.feed.appendEnded();
+    await w.settle();
+    expect(w.seen).toEqual([1, 2]);
+    await w.feed.close();
+  });
+
+  it('reads a held notice when its own append failed', async () => {
+    const w = world();
+    await w.settle();
+    w.feed.appendStarted();
+    const theirs = w.append();
+    w.feed.notified(theirs);
+    w.feed.appendEnded();
+    await w.settle();
     expect(w.seen).toEqual([1]);
     await w.feed.close();
   });

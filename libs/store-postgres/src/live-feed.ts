@@ -12,6 +12,20 @@ export interface LiveFeedOptions {
 export interface LiveFeed {
   /** `position` was committed, by this process or another, and so was everything before it. */
   committed(position: number): void;
+  /**
+   * This process committed `events`, consecutive positions in order: the feed passes them on without reading them
+   * back when they come right after the last position it passed on and no read is out; else it reads, as for
+   * `committed`.
+   */
+  appended(events: readonly RecordedEvent[]): void;
+  /**
+   * A NOTIFY said `position` was committed. While an append of this process is out, the notice waits for it: it is
+   * that append's echo, as a rule, which often arrives before the append's own answer and would cost a read.
+   */
+  notified(position: number): void;
+  /** An append of this process went out; `appendEnded` follows it, whatever became of it. */
+  appendStarted(): void;
+  appendEnded(): void;
   /** Something may have been committed: look. */
   wake(): void;
   /** A subscriber arrived: poll, as a safety net under the notifications, until none is left. */
@@ -25,6 +39,9 @@ const PAGE_SIZE = 500;
  * Feeds the subscription hub from the table, for appends of every process alike. Positions are gap-free in
  * commit order, so reading after the last position seen yields exactly the new events, in order, and the hub
  * gets them as it requires. Notifications and this process's commits only say when to read.
+ *
+ * This process's own appends are passed on as committed when nothing can come between: their first position is the
+ * one after `lastSeen` (positions are gap-free) and no read is out (whose page could hold earlier positions).
  *
  * While nobody subscribes, nothing is read: `lastSeen` jumps to each committed position instead. That is safe
  * because a subscriber registers with the hub before its own catch-up read, and from then on `lastSeen` only
@@ -42,6 +59,9 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
   let pump: Promise<void> = Promise.resolve();
   let pollTimer: ReturnType<typeof setTimeout> | undefined;
   let closed = false;
+  /** Appends of this process that are out, and the highest position notified meanwhile. */
+  let ownAppends = 0;
+  let heldNotice = 0;
 
   async function publishNew(): Promise<void> {
     while (hub.hasSubscribers) {
@@ -94,16 +114,44 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
     pollTimer.unref();
   }
 
+  function committed(position: number): void {
+    if (position <= lastSeen) return;
+    if (!hub.hasSubscribers) {
+      lastSeen = position;
+      target = Math.max(target, position);
+      return;
+    }
+    target = Math.max(target, position);
+    if (!closed) start();
+  }
+
   return {
-    committed(position) {
-      if (position <= lastSeen) return;
-      if (!hub.hasSubscribers) {
-        lastSeen = position;
-        target = Math.max(target, position);
+    committed,
+    appended(events) {
+      const first = events[0];
+      const last = events.at(-1);
+      if (first === undefined || last === undefined) return;
+      if (hub.hasSubscribers && !pumping && !closed && first.position === lastSeen + 1) {
+        hub.publish(events);
+        lastSeen = last.position;
+        target = Math.max(target, lastSeen);
         return;
       }
-      target = Math.max(target, position);
-      if (!closed) start();
+      committed(last.position);
+    },
+    notified(position) {
+      if (ownAppends > 0) heldNotice = Math.max(heldNotice, position);
+      else committed(position);
+    },
+    appendStarted() {
+      ownAppends += 1;
+    },
+    appendEnded() {
+      ownAppends = Math.max(0, ownAppends - 1);
+      if (ownAppends > 0 || heldNotice === 0) return;
+      const position = heldNotice;
+      heldNotice = 0;
+      committed(position);
     },
     wake,
     subscribed() {

@@ -267,6 +267,42 @@ describe('postgres event store: several stores on one schema', () => {
   });
 });
 
+describe("postgres event store: a process's own appends reach its subscribers without a read back", () => {
+  it('delivers a batch it appended, a conflict among it, exactly as the table gives it back', async () => {
+    await withStore(await freshSchema(), async (store) => {
+      const delivered: RecordedEvent[] = [];
+      const subscription = store.subscribeToAll({}, async (event) => void delivered.push(event));
+      await store.append('warm', [{ type: 'Warm', data: {} }]);
+      await waitFor(delivered, 1, 5_000);
+      // One tick: one batch, one transaction.
+      const results = await Promise.allSettled([
+        store.append('x', [
+          { type: 'A', data: { zeta: 1, alpha: 'nul \u0000', nested: { b: [1.5, 1e21], a: null } } },
+          { type: 'B', data: [], metadata: { z: 1, a: 2 } },
+        ]),
+        store.append('y', [{ type: 'C', data: 'text' }]),
+        store.append('warm', [{ type: 'Late', data: {} }], { expectedRevision: 'no_stream' }),
+        store.append('y', [{ type: 'D', data: null }], { expectedRevision: 0 }),
+      ]);
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+      await waitFor(delivered, 5, 5_000);
+      await subscription.close();
+      const table = await store.readAll();
+      expect(delivered).toEqual(table);
+      expect(delivered.map((e) => JSON.stringify([e.data, e.metadata]))).toEqual(
+        table.map((e) => JSON.stringify([e.data, e.metadata])),
+      );
+      expect(delivered.map((e) => `${e.streamId}@${e.revision}#${e.position}`)).toEqual([
+        'warm@0#1',
+        'x@0#2',
+        'x@1#3',
+        'y@0#4',
+        'y@1#5',
+      ]);
+    });
+  });
+});
+
 describe('postgres event store: storage and errors', () => {
   it('stores event JSON exactly, including what jsonb would refuse or reorder', async () => {
     await withStore(await freshSchema(), async (store) => {

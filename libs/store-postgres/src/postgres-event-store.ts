@@ -74,6 +74,10 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
       table,
       now: options.now ?? (() => new Date()),
       onCommitted: subscriptions.committed,
+      wantsEvents: () => subscriptions.hasSubscribers,
+      onAppended: subscriptions.appended,
+      onBatchStarted: subscriptions.appendStarted,
+      onBatchEnded: subscriptions.appendEnded,
     });
     const newId = options.ids ?? randomUUID;
     let closing: Promise<void> | undefined;

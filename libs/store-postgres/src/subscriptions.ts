@@ -16,13 +16,20 @@ export interface Subscriptions {
   subscribe(options: SubscribeToAllOptions, handler: EventHandler): Subscription;
   /** This process committed up to `position`. */
   committed(position: number): void;
+  /** This process committed `events`, consecutive positions in order (see LiveFeed.appended). */
+  appended(events: readonly RecordedEvent[]): void;
+  /** An append of this process went out, and its answer came back (or its failure): see LiveFeed.notified. */
+  appendStarted(): void;
+  appendEnded(): void;
+  /** Whether anyone subscribes: whether `appended` is worth building events for. */
+  readonly hasSubscribers: boolean;
   /** Ends every subscription and stops listening. */
   close(): Promise<void>;
 }
 
 /**
  * The shared subscription hub, fed from the table whenever a NOTIFY, a commit of this process or the poll says
- * there may be more.
+ * there may be more, and with this process's own commits as they are, when nothing can come between.
  */
 export async function startSubscriptions(options: SubscriptionsOptions): Promise<Subscriptions> {
   const hub = createSubscriptionHub(options.readAll);
@@ -30,7 +37,7 @@ export async function startSubscriptions(options: SubscriptionsOptions): Promise
   const listener = await listenForAppends({
     pool: options.pool,
     channel: options.channel,
-    onPosition: (position) => feed?.committed(position),
+    onPosition: (position) => feed?.notified(position),
     onReconnected: () => feed?.wake(),
   });
   try {
@@ -53,6 +60,12 @@ export async function startSubscriptions(options: SubscriptionsOptions): Promise
       return subscription;
     },
     committed: (position) => live.committed(position),
+    appended: (events) => live.appended(events),
+    appendStarted: () => live.appendStarted(),
+    appendEnded: () => live.appendEnded(),
+    get hasSubscribers() {
+      return hub.hasSubscribers;
+    },
     async close() {
       await hub.closeAll();
       listener.close();
