@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { eventually } from '@orchestron/runtime/testing';
 import { api, startServer } from '../support/server-process.ts';
 
 /**
@@ -23,16 +24,6 @@ type Event = {
   data: { stepId?: string; attempt?: number; error?: { code: string; retryable: boolean } };
 };
 
-const until = async <T>(what: string, probe: () => Promise<T | undefined> | T | undefined): Promise<T> => {
-  const deadline = Date.now() + 45_000;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-};
-
 describe('an attempt cut short by kill -9 on the embedded tier', () => {
   it('fails as abandoned when the server comes back, and the next attempt completes the run', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'orchestron-abandoned-'));
@@ -46,24 +37,32 @@ describe('an attempt cut short by kill -9 on the embedded tier', () => {
       expect(started.status).toBe(201);
       const runId = started.body.run.id;
       const ledgerFile = join(dataDir, 'worker-ledger.sqlite');
-      await until('the handler to hold its claim', () => {
-        const ledger = new Database(ledgerFile, { readonly: true, fileMustExist: true });
-        try {
-          const row = ledger.prepare("SELECT state FROM claims WHERE run_id = ? AND state = 'running'").get(runId);
-          return row === undefined ? undefined : true;
-        } finally {
-          ledger.close();
-        }
-      });
+      await eventually(
+        'the handler to hold its claim',
+        () => {
+          const ledger = new Database(ledgerFile, { readonly: true, fileMustExist: true });
+          try {
+            const row = ledger.prepare("SELECT state FROM claims WHERE run_id = ? AND state = 'running'").get(runId);
+            return row === undefined ? undefined : true;
+          } finally {
+            ledger.close();
+          }
+        },
+        45_000,
+      );
       await server.kill('SIGKILL');
       server = await startServer(dataDir, { ORCHESTRON_WORK_MS: '20' });
 
-      const status = await until('the run to end', async () => {
-        const res = await api<{ run: { status: string } }>(server, 'GET', `/v1/runs/${runId}`);
-        return ['completed', 'failed', 'compensated', 'needs_operator'].includes(res.body.run.status)
-          ? res.body.run.status
-          : undefined;
-      });
+      const status = await eventually(
+        'the run to end',
+        async () => {
+          const res = await api<{ run: { status: string } }>(server, 'GET', `/v1/runs/${runId}`);
+          return ['completed', 'failed', 'compensated', 'needs_operator'].includes(res.body.run.status)
+            ? res.body.run.status
+            : undefined;
+        },
+        45_000,
+      );
       expect(status).toBe('completed');
       const { events } = (await api<{ events: Event[] }>(server, 'GET', `/v1/runs/${runId}/events`)).body;
       const failures = events.filter((e) => e.type === 'StepAttemptFailed').map((e) => e.data);
