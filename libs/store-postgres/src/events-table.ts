@@ -19,7 +19,8 @@ export interface EventsTable {
   head(): Promise<number>;
 }
 
-interface EventRow {
+/** A row as the reads select it: every column as text (see COLUMNS), or as a number where the driver parsed it. */
+export interface EventRow {
   readonly position: string | number;
   readonly stream_id: string;
   readonly revision: string | number;
@@ -118,7 +119,7 @@ function toOutcome(row: AppendRow): AppendRowOutcome {
   return { kind: 'appended', revision: Number(row.out_revision), position: Number(row.out_position) };
 }
 
-function toRecordedEvent(row: EventRow): RecordedEvent {
+export function toRecordedEvent(row: EventRow): RecordedEvent {
   return {
     id: row.id,
     streamId: row.stream_id,

@@ -182,4 +182,51 @@ describe('the live feed', () => {
     expect(w.seen).toEqual([1]);
     await w.feed.close();
   });
+
+  it("passes another process's rows from a notice on without a read, and its own echo costs nothing", async () => {
+    const w = world();
+    await w.settle();
+    const before = w.reads;
+    const theirs = [w.appendEvent(), w.appendEvent()];
+    w.feed.notifiedRows(theirs, 2);
+    const mine = w.appendEvent();
+    w.feed.appendStarted();
+    w.feed.notifiedRows([mine], 3); // the echo of its own append, ahead of the answer: passed on as it is
+    w.feed.appended([mine]);
+    w.feed.appendEnded();
+    await w.settle();
+    expect(w.reads - before).toBe(0);
+    expect(w.seen).toEqual([1, 2, 3]);
+    await w.feed.close();
+  });
+
+  it('reads what a notice covers but does not carry: a row too big for one, or a notice missed before it', async () => {
+    const w = world();
+    await w.settle();
+    const big = w.appendEvent();
+    w.feed.notifiedRows([], big.position); // too big to send: the notice only says it is committed
+    await w.settle();
+    expect(w.seen).toEqual([1]);
+    const missed = w.appendEvent(); // its notice was lost
+    const next = w.appendEvent();
+    const before = w.reads;
+    w.feed.notifiedRows([next], next.position);
+    await w.settle();
+    expect(w.reads - before).toBe(1);
+    expect(w.seen).toEqual([1, missed.position, next.position]);
+    await w.feed.close();
+  });
+
+  it('reads, in order, when a notice comes while a read of earlier positions is out', async () => {
+    const w = world();
+    await w.settle();
+    const release = w.hold();
+    w.feed.committed(w.append()); // a read goes out
+    const theirs = w.appendEvent();
+    w.feed.notifiedRows([theirs], theirs.position);
+    release();
+    await w.settle();
+    expect(w.seen).toEqual([1, 2]);
+    await w.feed.close();
+  });
 });

@@ -23,6 +23,11 @@ export interface LiveFeed {
    * that append's echo, as a rule, which often arrives before the append's own answer and would cost a read.
    */
   notified(position: number): void;
+  /**
+   * A notice on the rows channel: `events` (consecutive, maybe none) were committed, and every position up to `to`.
+   * They are passed on as `appended` passes this process's own; whatever is left up to `to` is as `notified`.
+   */
+  notifiedRows(events: readonly RecordedEvent[], to: number): void;
   /** An append of this process went out; `appendEnded` follows it, whatever became of it. */
   appendStarted(): void;
   appendEnded(): void;
@@ -125,23 +130,33 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
     if (!closed) start();
   }
 
+  /** Passes `events` on if nothing can come between them and what was passed on before; says whether it did. */
+  function passOn(events: readonly RecordedEvent[]): boolean {
+    const first = events[0];
+    const last = events.at(-1);
+    if (first === undefined || last === undefined) return false;
+    if (!hub.hasSubscribers || pumping || closed || first.position !== lastSeen + 1) return false;
+    hub.publish(events);
+    lastSeen = last.position;
+    target = Math.max(target, lastSeen);
+    return true;
+  }
+
+  function notified(position: number): void {
+    if (ownAppends > 0) heldNotice = Math.max(heldNotice, position);
+    else committed(position);
+  }
+
   return {
     committed,
     appended(events) {
-      const first = events[0];
       const last = events.at(-1);
-      if (first === undefined || last === undefined) return;
-      if (hub.hasSubscribers && !pumping && !closed && first.position === lastSeen + 1) {
-        hub.publish(events);
-        lastSeen = last.position;
-        target = Math.max(target, lastSeen);
-        return;
-      }
-      committed(last.position);
+      if (last !== undefined && !passOn(events)) committed(last.position);
     },
-    notified(position) {
-      if (ownAppends > 0) heldNotice = Math.max(heldNotice, position);
-      else committed(position);
+    notified,
+    notifiedRows(events, to) {
+      passOn(events);
+      if (to > lastSeen) notified(to);
     },
     appendStarted() {
       ownAppends += 1;

@@ -1,4 +1,5 @@
 import type { Pool, QueryResult } from 'pg';
+import { appendEventsFunction } from './append-events-function.ts';
 import { guarded } from './postgres-errors.ts';
 import type { SchemaNames } from './schema-names.ts';
 
@@ -52,73 +53,7 @@ export const MIGRATIONS: readonly Migration[] = [
     // every writer of the schema, so throughput is about one batch per WAL flush. Running the whole append
     // inside the server keeps client round trips out of that critical section, and batching the appends of a
     // process (append-batcher.ts) shares one flush among them.
-    sql: ({ schema, channel }) => `
-      CREATE FUNCTION ${schema}.append_events(
-        p_stream_ids  text[],
-        p_expected    text[],
-        p_counts      integer[],
-        p_ids         text[],
-        p_types       text[],
-        p_data        text[],
-        p_metadata    text[],
-        p_recorded_at timestamptz
-      ) RETURNS TABLE (append_index integer, is_conflict boolean, out_revision bigint, out_position bigint)
-      LANGUAGE plpgsql AS $fn$
-      DECLARE
-        v_first    bigint;
-        v_last     bigint;
-        v_offset   integer := 0;
-        v_count    integer;
-        v_stream   text;
-        v_expected text;
-        v_revision bigint;
-        v_position bigint;
-      BEGIN
-        SELECT g.last INTO v_first FROM ${schema}.global_position g FOR UPDATE;
-        v_last := v_first;
-        FOR i IN 1 .. coalesce(array_length(p_stream_ids, 1), 0) LOOP
-          v_stream := p_stream_ids[i];
-          v_expected := p_expected[i];
-          v_count := p_counts[i];
-          v_revision := NULL;
-          v_position := NULL;
-          SELECT e.revision, e.position INTO v_revision, v_position
-            FROM ${schema}.events e WHERE e.stream_id = v_stream ORDER BY e.revision DESC LIMIT 1;
-          append_index := i - 1;
-          -- Mirrors isExpectedRevisionSatisfied in @orchestron/event-store.
-          IF NOT coalesce(CASE v_expected
-                            WHEN 'any' THEN true
-                            WHEN 'no_stream' THEN v_revision IS NULL
-                            WHEN 'stream_exists' THEN v_revision IS NOT NULL
-                            ELSE v_revision = v_expected::bigint
-                          END, false) THEN
-            is_conflict := true;
-            out_revision := v_revision;
-            out_position := NULL;
-          ELSIF v_count = 0 THEN
-            is_conflict := false;
-            out_revision := coalesce(v_revision, -1);
-            out_position := coalesce(v_position, 0);
-          ELSE
-            INSERT INTO ${schema}.events (position, stream_id, revision, id, type, data, metadata, recorded_at)
-            SELECT v_last + e.ord, v_stream, coalesce(v_revision, -1) + e.ord, e.id, e.type, e.data::json, e.metadata::json, p_recorded_at
-              FROM unnest(p_ids[v_offset + 1 : v_offset + v_count], p_types[v_offset + 1 : v_offset + v_count],
-                          p_data[v_offset + 1 : v_offset + v_count], p_metadata[v_offset + 1 : v_offset + v_count])
-                   WITH ORDINALITY AS e(id, type, data, metadata, ord);
-            v_last := v_last + v_count;
-            is_conflict := false;
-            out_revision := coalesce(v_revision, -1) + v_count;
-            out_position := v_last;
-          END IF;
-          RETURN NEXT;
-          v_offset := v_offset + v_count;
-        END LOOP;
-        IF v_last > v_first THEN
-          UPDATE ${schema}.global_position SET last = v_last;
-          PERFORM pg_notify('${channel}', v_last::text);
-        END IF;
-      END
-      $fn$;`,
+    sql: (names) => appendEventsFunction(names, false),
   },
   {
     version: 3,
@@ -179,6 +114,12 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX audit_by_step ON ${schema}.audit_index (step_id, tenant, position);
       CREATE INDEX audit_by_policy ON ${schema}.audit_index (policy_id, tenant, position);
       CREATE INDEX audit_by_time ON ${schema}.audit_index (tenant, recorded_at);`,
+  },
+  {
+    version: 6,
+    name: 'append_events_sends_rows',
+    // append_events also sends the rows it appended on the rows channel, so followers need not read them back.
+    sql: (names) => appendEventsFunction(names, true),
   },
 ];
 

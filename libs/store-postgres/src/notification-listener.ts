@@ -1,11 +1,16 @@
 import type { Notification, Pool, PoolClient } from 'pg';
 import { guarded } from './postgres-errors.ts';
+import { parseRowsNotice } from './rows-notice.ts';
+import type { RowsNotice } from './rows-notice.ts';
 
 export interface NotificationListenerOptions {
   readonly pool: Pool;
+  /** The rows channel (ADR 50). */
   readonly channel: string;
-  /** A notification's payload: the last position of a committed append. */
-  readonly onPosition: (position: number) => void;
+  /** A notice of committed rows. */
+  readonly onRows: (notice: RowsNotice) => void;
+  /** A notice on the channel that could not be parsed: something was committed, but what is unknown. */
+  readonly onUnreadable: () => void;
   /** LISTEN is in place again after a lost connection; whatever was notified meanwhile was missed. */
   readonly onReconnected: () => void;
 }
@@ -29,9 +34,10 @@ export async function listenForAppends(options: NotificationListenerOptions): Pr
   let closed = false;
 
   function onNotification(message: Notification): void {
-    if (message.channel !== channel || message.payload === undefined) return;
-    const position = Number(message.payload);
-    if (Number.isSafeInteger(position)) options.onPosition(position);
+    if (message.channel !== channel) return;
+    const notice = parseRowsNotice(message.payload ?? '');
+    if (notice === null) options.onUnreadable();
+    else options.onRows(notice);
   }
 
   function discard(lost: PoolClient): void {

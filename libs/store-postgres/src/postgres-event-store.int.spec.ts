@@ -235,7 +235,7 @@ describe('postgres event store: several stores on one schema', () => {
       });
       const { rows } = await admin.query<{ killed: boolean }>(
         'SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity WHERE query = $1',
-        [`LISTEN "${schema}_events"`],
+        [`LISTEN "${schema}_rows"`],
       );
       expect(rows.map((row) => row.killed)).toEqual([true, true]);
       const { position } = await writer.append('order-1', [{ type: 'Placed', data: {} }]);

@@ -65,7 +65,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
       guarded('read all events', () => table.readAll(after, maxCount));
     const subscriptions = await startSubscriptions({
       pool,
-      channel: names.channel,
+      channel: names.rowsChannel,
       readAll,
       readHead: () => guarded('read the head position', () => table.head()),
       pollIntervalMs,

@@ -6,6 +6,8 @@ export interface SchemaNames {
   readonly schema: string;
   /** The NOTIFY channel appends announce their last position on. */
   readonly channel: string;
+  /** The NOTIFY channel appends send their rows on (ADR 50). */
+  readonly rowsChannel: string;
   /** Prefix for prepared statement names, which are per connection and so shared by every store on a pool. */
   readonly statementPrefix: string;
 }
@@ -24,6 +26,7 @@ export function schemaNames(schemaName: unknown = DEFAULT_SCHEMA): SchemaNames {
     schemaName,
     schema: `"${schemaName}"`,
     channel: `${schemaName}_events`,
+    rowsChannel: `${schemaName}_rows`,
     statementPrefix: `${schemaName}.`,
   };
 }

@@ -6,6 +6,7 @@ import { listenForAppends } from './notification-listener.ts';
 
 export interface SubscriptionsOptions {
   readonly pool: Pool;
+  /** The rows channel: appends send what they committed on it (ADR 50). */
   readonly channel: string;
   readonly readAll: (after: number, maxCount: number) => Promise<readonly RecordedEvent[]>;
   readonly readHead: () => Promise<number>;
@@ -37,7 +38,8 @@ export async function startSubscriptions(options: SubscriptionsOptions): Promise
   const listener = await listenForAppends({
     pool: options.pool,
     channel: options.channel,
-    onPosition: (position) => feed?.notified(position),
+    onRows: (notice) => feed?.notifiedRows(notice.events, notice.to),
+    onUnreadable: () => feed?.wake(),
     onReconnected: () => feed?.wake(),
   });
   try {
