@@ -11,7 +11,7 @@ const ROW_FIELDS = 8;
 type RowTexts = [string, string, string, string, string, string, string, string];
 
 /**
- * Parses a payload `append_events` sent on the rows channel (append-events-with-rows.ts): `{"to":N,"rows":[[…]]}`,
+ * Parses a payload `append_events` sent on the rows channel (append-events-function.ts): `{"to":N,"rows":[[…]]}`,
  * each row the eight texts a read selects. Anything else is null: the caller then reads, as for a lost notice.
  */
 export function parseRowsNotice(payload: string): RowsNotice | null {
