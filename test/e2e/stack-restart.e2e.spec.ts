@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { alive, ROOT, startStack, stopStack } from '../../tools/stack/stack.ts';
+import { alive, killStackProcess, promoteStandby, ROOT, startStack, stopStack } from '../../tools/stack/stack.ts';
 import type { Stack } from '../../tools/stack/stack.ts';
 import { startFreshBroker } from '../../tools/stack/fresh-broker.ts';
 import type { FreshBroker } from '../../tools/stack/fresh-broker.ts';
@@ -13,7 +13,8 @@ import { completePayment, startPayment, waitForEnd } from '../../tools/stack/sta
 /**
  * The stack on a freshly formatted private broker (the short form of npm run test:stack-starts), and one service of
  * it killed and restarted by the operator's commands, from another process: a run that needs governance waits while
- * governance is down and completes once `stack:restart governance` has brought it back.
+ * governance is down and completes once `stack:restart governance` has brought it back. The orchestrator runs with a
+ * warm standby (ORCHESTRON_STANDBY=1), which takes over when the orchestrator is killed.
  */
 const PG_URL = process.env.ORCHESTRON_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const SCHEMA = `stack_restart_${process.pid}_${Date.now().toString(36)}`;
@@ -46,6 +47,8 @@ describe('the stack starts on a fresh broker, and one of its services can be kil
       apiPort: 0,
       workMs: 10,
       orchestrators: 1,
+      staticMembers: true,
+      standbys: true,
       workerInstances: 1,
       workers: ['payments'],
       collector: false,
@@ -60,7 +63,7 @@ describe('the stack starts on a fresh broker, and one of its services can be kil
     await client.connect();
     await client.query(`DROP SCHEMA IF EXISTS "${SCHEMA}" CASCADE`);
     await client.end();
-    if (passed === 5) rmSync(root, { recursive: true, force: true });
+    if (passed === 6) rmSync(root, { recursive: true, force: true });
     else process.stdout.write(`stack restart e2e: kept the logs in ${dir}/logs\n`);
   }, 60_000);
 
@@ -74,7 +77,13 @@ describe('the stack starts on a fresh broker, and one of its services can be kil
     expect(statSync(file).mode & 0o777).toBe(0o600);
     const text = readFileSync(file, 'utf8');
     const recorded = JSON.parse(text) as { name: string; env: Record<string, string> }[];
-    expect(recorded.map((s) => s.name).sort()).toEqual(['api', 'governance', 'orchestrator-1', 'payments-1']);
+    expect(recorded.map((s) => s.name).sort()).toEqual([
+      'api',
+      'governance',
+      'orchestrator-1',
+      'orchestrator-1-standby',
+      'payments-1',
+    ]);
     for (const key of Object.values((stack as Stack).keys)) expect(text).not.toContain(key);
     const api = recorded.find((s) => s.name === 'api');
     expect(api?.env.PORT).toBe(new URL((stack as Stack).url).port);
@@ -86,7 +95,7 @@ describe('the stack starts on a fresh broker, and one of its services can be kil
     const wrong = stackCommand(dir, 'restart', 'governance; rm -rf /');
     expect(wrong.status).toBe(2);
     expect(wrong.stderr).toContain('no service called "governance; rm -rf /"');
-    expect(wrong.stderr).toContain('orchestrator-1, governance, payments-1, api');
+    expect(wrong.stderr).toContain('orchestrator-1, governance, payments-1, orchestrator-1-standby, api');
     expect(stackCommand(dir, 'kill').status).toBe(2);
     expect(stackCommand(dir, 'kill', 'governance', '--signal', 'SIGSEGV').status).toBe(2);
     const help = stackCommand(dir, '--help');
@@ -130,6 +139,30 @@ describe('the stack starts on a fresh broker, and one of its services can be kil
     expect(restarted.stdout).toContain(`listening on ${current.url}`);
     expect(alive(before?.pid as number)).toBe(false);
     await completePayment(current, `after-api-${TAG}`);
+    passed++;
+  }, 120_000);
+
+  it('kill -9 the orchestrator: its standby takes the name and the partitions, runs complete, and a new one stands by', async () => {
+    const before = stack as Stack;
+    const standby = before.processes.find((p) => p.name === 'orchestrator-1-standby');
+    expect(readFileSync(standby?.logFile as string, 'utf8')).toContain('orchestrator orchestrator-1 standing by');
+    await killStackProcess(before, 'orchestrator-1', 'SIGKILL');
+    const killedAt = Date.now();
+    const { stack: promoted, next } = await promoteStandby(before, 'orchestrator-1');
+    const tookOverMs = Date.now() - killedAt;
+    expect(promoted.processes.find((p) => p.name === 'orchestrator-1')?.pid).toBe(standby?.pid);
+    await completePayment(promoted, `after-takeover-${TAG}`);
+    const after = await next;
+    stack = after;
+    const fresh = after.processes.find((p) => p.name === 'orchestrator-1-standby');
+    expect(fresh?.pid).not.toBe(standby?.pid);
+    expect(alive(fresh?.pid as number)).toBe(true);
+    expect(fresh?.ready).toContain('standing by');
+    const started = readFileSync(standby?.logFile as string, 'utf8')
+      .split('\n')
+      .find((line) => line.includes('"orchestrator started"'));
+    expect(started).toMatch(/"standby":\d+/);
+    process.stdout.write(`stack restart e2e: the standby answered ${tookOverMs} ms after the kill; ${started}\n`);
     passed++;
   }, 120_000);
 });

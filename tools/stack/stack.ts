@@ -20,11 +20,13 @@ import type { Spec, StackProcess } from './launch.ts';
 import { ROOT } from './root.ts';
 import { apiKeysOf, recordServices, ROLES } from './services.ts';
 import type { Role } from './services.ts';
+import { standbyOf } from './standby.ts';
 
 export { ROOT } from './root.ts';
 export { alive } from './host.ts';
 export type { StackProcess } from './launch.ts';
 export { killStackProcess, restartStackProcess } from './services.ts';
+export { promoteStandby, standbyOf } from './standby.ts';
 /** Every example worker: the stack runs two instances of each. */
 export const EXAMPLE_WORKERS = EXAMPLE_WORKER_NAMES;
 
@@ -59,6 +61,11 @@ export interface StackOptions {
    * name takes its partitions back at once instead of after the session timeout. Default false.
    */
   readonly staticMembers?: boolean;
+  /**
+   * A warm standby beside each orchestrator (`orchestrator-<i>-standby`, ORCHESTRON_STANDBY=1; needs staticMembers):
+   * started once the orchestrators are ready, it takes over when its orchestrator dies (promoteStandby). Default false.
+   */
+  readonly standbys?: boolean;
   readonly partitions?: number;
   /** Workers report step.started only for attempts still running this long (default: the workers' own, 100 ms). */
   readonly reportStartedAfterMs?: number;
@@ -146,18 +153,27 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           } satisfies Spec,
         ]
       : []),
-    ...Array.from({ length: options.orchestrators ?? 2 }, (_, i): Spec => ({
-      name: `orchestrator-${i + 1}`,
-      role: 'orchestrator',
-      script: 'apps/orchestrator/src/main.ts',
-      env: {
-        ...common,
-        ORCHESTRON_INSTANCE: `orchestrator-${i + 1}`,
-        ORCHESTRON_METRICS_PORT: String(metricsPorts[i]),
-        ...(options.staticMembers === true ? { ORCHESTRON_KAFKA_STATIC_MEMBER: '1' } : {}),
-      },
-      ready: /ready/,
-    })),
+    ...Array.from({ length: options.orchestrators ?? 2 }, (_, i): Spec[] => {
+      const orchestrator: Spec = {
+        name: `orchestrator-${i + 1}`,
+        role: 'orchestrator',
+        script: 'apps/orchestrator/src/main.ts',
+        env: {
+          ...common,
+          ORCHESTRON_INSTANCE: `orchestrator-${i + 1}`,
+          ORCHESTRON_METRICS_PORT: String(metricsPorts[i]),
+          ...(options.staticMembers === true ? { ORCHESTRON_KAFKA_STATIC_MEMBER: '1' } : {}),
+        },
+        ready: /ready/,
+      };
+      if (options.standbys !== true) return [orchestrator];
+      if (options.staticMembers !== true) throw new Error('startStack: standbys need staticMembers');
+      const standby = { ...orchestrator.env, ORCHESTRON_STANDBY: '1' };
+      return [
+        orchestrator,
+        { ...orchestrator, name: standbyOf(orchestrator.name), env: standby, ready: /standing by/ },
+      ];
+    }).flat(),
     {
       name: 'governance',
       role: 'governance',
@@ -207,12 +223,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     record();
   };
   try {
-    // Everything but the API first, in parallel: the API is started last, so it only takes calls once all answer.
-    const first = specs.filter((s) => s.role !== 'api');
-    const started = await Promise.allSettled(first.map((spec) => launch(spec, dir, onSpawn)));
-    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
-    processes.push(...started.map((r) => (r as PromiseFulfilledResult<StackProcess>).value));
+    // Everything but the API first, in parallel, then the standbys (which must find their names taken): the API is
+    // started last, so it only takes calls once all answer.
+    const isStandby = (spec: Spec): boolean => spec.env.ORCHESTRON_STANDBY === '1';
+    for (const batch of [specs.filter((s) => s.role !== 'api' && !isStandby(s)), specs.filter(isStandby)]) {
+      const started = await Promise.allSettled(batch.map((spec) => launch(spec, dir, onSpawn)));
+      const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+      processes.push(...started.map((r) => (r as PromiseFulfilledResult<StackProcess>).value));
+    }
     processes.push(await launch(specs[specs.length - 1] as Spec, dir, onSpawn));
   } catch (error) {
     await stopStack(dir, () => undefined);

@@ -1,7 +1,7 @@
 // orchestron-production-N: the production stack as separate processes (tools/stack/stack.ts) on Kafka and
 // PostgreSQL with N orchestrator instances, driven over HTTP with a blocking wait per run.
 import { join } from 'node:path';
-import { killStackProcess, restartStackProcess, startStack, stopStack } from '../../../tools/stack/stack.ts';
+import { killStackProcess, promoteStandby, startStack, stopStack } from '../../../tools/stack/stack.ts';
 import type { Stack } from '../../../tools/stack/stack.ts';
 import { closedLoop, withLimit } from '../closed-loop.ts';
 import { kafkaBrokerPids, postgresServerPids } from '../proc-sampler.ts';
@@ -25,6 +25,8 @@ export function productionDriver(ctx: DriverContext, orchestrators: 1 | 2): Driv
   const dir = join(ctx.workDir, 'stack');
   let stack: Stack | undefined;
   let http: OrchestronHttp | undefined;
+  /** A new standby starting after a takeover: the stack with it recorded once it stands by. */
+  let standbyStarting: Promise<void> = Promise.resolve();
   const registered = new Set<string>();
   const live = (): { stack: Stack; http: OrchestronHttp } => {
     if (!stack || !http) throw new Error(`${system} is not started`);
@@ -56,6 +58,7 @@ export function productionDriver(ctx: DriverContext, orchestrators: 1 | 2): Driv
         partitions: PARTITIONS,
         sessionTimeoutMs: SESSION_TIMEOUT_MS,
         staticMembers: true,
+        standbys: true,
         collector: false,
         env: { ORCHESTRON_TOPIC_PREFIX: prefix },
         log: (line) => ctx.log(`${system}: ${line.trim()}`),
@@ -73,6 +76,7 @@ export function productionDriver(ctx: DriverContext, orchestrators: 1 | 2): Driv
       });
     },
     async stop() {
+      await standbyStarting;
       if (stack) await stopStack(stack.dir, () => undefined);
       stack = undefined;
       await dropSchema(PG_URL, schema).catch((e: Error) =>
@@ -102,10 +106,17 @@ export function productionDriver(ctx: DriverContext, orchestrators: 1 | 2): Driv
         );
       },
       async kill() {
+        await standbyStarting;
         await killStackProcess(live().stack, 'orchestrator-1', 'SIGKILL');
       },
+      // Its standby takes over; a new standby starts beside it, as a supervisor would start one, without being waited for.
       async restart() {
-        stack = await restartStackProcess(live().stack, 'orchestrator-1');
+        const { stack: promoted, next } = await promoteStandby(live().stack, 'orchestrator-1');
+        stack = promoted;
+        standbyStarting = next.then(
+          (withStandby) => void (stack = withStandby),
+          (error: Error) => ctx.log(`${system}: a new standby did not start: ${error.message}`),
+        );
       },
       async awaitAll(handles, timeoutMs) {
         const deadline = Date.now() + timeoutMs;
@@ -126,11 +137,11 @@ export function productionDriver(ctx: DriverContext, orchestrators: 1 | 2): Driv
         }),
     },
     settings: () => ({
-      processes: `${orchestrators} orchestrator(s), governance, API, workers ${NO_OP_WORKER} and ${WORKING_WORKER} (1 instance each)`,
+      processes: `${orchestrators} orchestrator(s), each with a warm standby (ORCHESTRON_STANDBY=1), governance, API, workers ${NO_OP_WORKER} and ${WORKING_WORKER} (1 instance each)`,
       kafkaPartitions: PARTITIONS,
       kafkaSessionTimeoutMs: SESSION_TIMEOUT_MS,
       kafkaStaticMembers:
-        'orchestrators join as their names (ORCHESTRON_KAFKA_STATIC_MEMBER=1): W4 restarts one under its name',
+        'orchestrators join as their names (ORCHESTRON_KAFKA_STATIC_MEMBER=1): in W4 the standby of the one killed takes its name and partitions, and a new standby is started',
       pgPoolSize: 'store users (orchestrators, API) 6 each; worker ledger 10 each (tools/stack/stack.ts)',
       workMs: `0 (${NO_OP_WORKER}); ${WORK_MS} (${WORKING_WORKER}, W3)`,
       tracing: 'off (no OTLP collector)',
