@@ -3,7 +3,19 @@ import fc from 'fast-check';
 import { drive, scenario } from './testing/random-runs.ts';
 import type { Invariant, Options, Scenario } from './testing/random-runs.ts';
 
-const NUM_RUNS = 600;
+/**
+ * Random workflows a property tries: 300 in `npm test`, where fast-check draws a new seed each time, and as many as
+ * ORCHESTRON_PROPERTY_RUNS says in `npm run test:properties` (3,000), for a deeper search before a release.
+ */
+const NUM_RUNS = propertyRuns(process.env.ORCHESTRON_PROPERTY_RUNS);
+
+function propertyRuns(setting: string | undefined): number {
+  if (setting === undefined || setting === '') return 300;
+  const runs = Number(setting);
+  if (!Number.isSafeInteger(runs) || runs < 2)
+    throw new Error(`ORCHESTRON_PROPERTY_RUNS must be a whole number of at least 2, got ${JSON.stringify(setting)}`);
+  return runs;
+}
 
 /** Drives a random run to its end; the property holds when the driver saw no violation of `invariant`. */
 function holds(invariant: Invariant, options: Options = {}) {
@@ -47,7 +59,7 @@ describe('decider invariants over random workflows and random histories', () => 
         for (const invariant of invariants) holds(invariant, { standing: true, probeAfterEnd: true })(sc);
         holds('idempotence', { standing: true, repeatEachCommand: true })(sc);
       }),
-      { numRuns: NUM_RUNS / 2 },
+      { numRuns: Math.ceil(NUM_RUNS / 2) },
     );
   });
 
