@@ -146,7 +146,8 @@ export default tseslint.config(
     },
   },
   {
-    // Specs of the domain libs may read their fixtures from disk (node:fs); the layer rule still holds for them.
+    // Specs of the domain libs may read their fixtures from disk (node:fs) and their settings (node:process's env); the
+    // layer rule still holds for them.
     files: DOMAIN_LIBS.map((lib) => `libs/${lib}/src/**/*.spec.ts`),
     rules: {
       'no-restricted-imports': [

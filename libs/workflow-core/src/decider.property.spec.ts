@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { env } from 'node:process';
 import fc from 'fast-check';
 import { drive, scenario } from './testing/random-runs.ts';
 import type { Invariant, Options, Scenario } from './testing/random-runs.ts';
@@ -7,7 +8,7 @@ import type { Invariant, Options, Scenario } from './testing/random-runs.ts';
  * Random workflows a property tries: 300 in `npm test`, where fast-check draws a new seed each time, and as many as
  * ORCHESTRON_PROPERTY_RUNS says in `npm run test:properties` (3,000), for a deeper search before a release.
  */
-const NUM_RUNS = propertyRuns(process.env.ORCHESTRON_PROPERTY_RUNS);
+const NUM_RUNS = propertyRuns(env.ORCHESTRON_PROPERTY_RUNS);
 
 function propertyRuns(setting: string | undefined): number {
   if (setting === undefined || setting === '') return 300;
