@@ -3,6 +3,7 @@ import type { AppendResult, RecordedEvent } from '@orchestron/event-store';
 import type { PreparedAppend } from '@orchestron/event-store/adapter';
 import type { AppendRowOutcome, EventsTable } from './events-table.ts';
 import { guarded, isUniqueViolation, translatePostgresError } from './postgres-errors.ts';
+import { consecutive } from './rows-notice.ts';
 
 export interface AppendBatcherDependencies {
   readonly table: EventsTable;
@@ -114,6 +115,7 @@ export function createAppendBatcher(deps: AppendBatcherDependencies): AppendBatc
       recorded?.push(...recordedEvents(pending.append, outcome.revision, outcome.position, recordedAt));
     });
     if (last === 0) return;
+    // One transaction holds the global lock, so a batch's positions are consecutive; checked, not assumed.
     if (recorded !== undefined && consecutive(recorded)) deps.onAppended?.(recorded);
     else deps.onCommitted(last);
   }
@@ -172,9 +174,4 @@ function recordedEvents(
     metadata: JSON.parse(event.metadataJson) as Record<string, unknown>,
     recordedAt,
   }));
-}
-
-/** One transaction holds the global lock, so a batch's positions are consecutive; checked, not assumed. */
-function consecutive(events: readonly RecordedEvent[]): boolean {
-  return events.every((event, index) => index === 0 || event.position === (events[index - 1]?.position ?? 0) + 1);
 }

@@ -188,10 +188,10 @@ describe('the live feed', () => {
     await w.settle();
     const before = w.reads;
     const theirs = [w.appendEvent(), w.appendEvent()];
-    w.feed.notifiedRows(theirs, 2);
+    w.feed.notifiedRows(2, () => theirs);
     const mine = w.appendEvent();
     w.feed.appendStarted();
-    w.feed.notifiedRows([mine], 3); // the echo of its own append, ahead of the answer: passed on as it is
+    w.feed.notifiedRows(3, () => [mine]); // the echo of its own append, ahead of the answer: passed on as it is
     w.feed.appended([mine]);
     w.feed.appendEnded();
     await w.settle();
@@ -204,13 +204,13 @@ describe('the live feed', () => {
     const w = world();
     await w.settle();
     const big = w.appendEvent();
-    w.feed.notifiedRows([], big.position); // too big to send: the notice only says it is committed
+    w.feed.notifiedRows(big.position, () => []); // too big to send: the notice only says it is committed
     await w.settle();
     expect(w.seen).toEqual([1]);
     const missed = w.appendEvent(); // its notice was lost
     const next = w.appendEvent();
     const before = w.reads;
-    w.feed.notifiedRows([next], next.position);
+    w.feed.notifiedRows(next.position, () => [next]);
     await w.settle();
     expect(w.reads - before).toBe(1);
     expect(w.seen).toEqual([1, missed.position, next.position]);
@@ -223,9 +223,29 @@ describe('the live feed', () => {
     const release = w.hold();
     w.feed.committed(w.append()); // a read goes out
     const theirs = w.appendEvent();
-    w.feed.notifiedRows([theirs], theirs.position);
+    w.feed.notifiedRows(theirs.position, () => [theirs]);
     release();
     await w.settle();
+    expect(w.seen).toEqual([1, 2]);
+    await w.feed.close();
+  });
+
+  it('does not parse a notice of positions it passed on already, and reads when a notice cannot be parsed', async () => {
+    const w = world();
+    await w.settle();
+    const mine = w.appendEvent();
+    w.feed.appended([mine]); // its own append, passed on as it is
+    let parsed = 0;
+    w.feed.notifiedRows(mine.position, () => {
+      parsed++;
+      return [mine];
+    }); // that append's echo
+    expect(parsed).toBe(0);
+    const theirs = w.appendEvent();
+    const before = w.reads;
+    w.feed.notifiedRows(theirs.position, () => null); // rows that do not parse
+    await w.settle();
+    expect(w.reads - before).toBe(1);
     expect(w.seen).toEqual([1, 2]);
     await w.feed.close();
   });

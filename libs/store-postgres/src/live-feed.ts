@@ -24,10 +24,12 @@ export interface LiveFeed {
    */
   notified(position: number): void;
   /**
-   * A notice on the rows channel: `events` (consecutive, maybe none) were committed, and every position up to `to`.
-   * They are passed on as `appended` passes this process's own; whatever is left up to `to` is as `notified`.
+   * A notice on the rows channel: every position up to `to` was committed, and `rows()` gives the events it carries
+   * (consecutive, maybe none; null when they cannot be parsed, which counts as a `wake`). A notice of positions
+   * already passed on (its own append's echo, most often) is not parsed. The events are passed on as `appended`
+   * passes this process's own; whatever is left up to `to` is as `notified`.
    */
-  notifiedRows(events: readonly RecordedEvent[], to: number): void;
+  notifiedRows(to: number, rows: () => readonly RecordedEvent[] | null): void;
   /** An append of this process went out; `appendEnded` follows it, whatever became of it. */
   appendStarted(): void;
   appendEnded(): void;
@@ -154,7 +156,13 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
       if (last !== undefined && !passOn(events)) committed(last.position);
     },
     notified,
-    notifiedRows(events, to) {
+    notifiedRows(to, rows) {
+      if (to <= lastSeen) return;
+      const events = rows();
+      if (events === null) {
+        wake();
+        return;
+      }
       passOn(events);
       if (to > lastSeen) notified(to);
     },

@@ -1,15 +1,18 @@
+import type { RecordedEvent } from '@orchestron/event-store';
 import type { Notification, Pool, PoolClient } from 'pg';
 import { guarded } from './postgres-errors.ts';
-import { parseRowsNotice } from './rows-notice.ts';
-import type { RowsNotice } from './rows-notice.ts';
+import { noticeEnd, parseRowsNotice } from './rows-notice.ts';
 
 export interface NotificationListenerOptions {
   readonly pool: Pool;
   /** The rows channel (ADR 50). */
   readonly channel: string;
-  /** A notice of committed rows. */
-  readonly onRows: (notice: RowsNotice) => void;
-  /** A notice on the channel that could not be parsed: something was committed, but what is unknown. */
+  /**
+   * A notice that positions up to `to` were committed; `rows` parses the events it carries (null if it cannot), only
+   * when they are wanted.
+   */
+  readonly onRows: (to: number, rows: () => readonly RecordedEvent[] | null) => void;
+  /** A notice on the channel without a position: something was committed, but what is unknown. */
   readonly onUnreadable: () => void;
   /** LISTEN is in place again after a lost connection; whatever was notified meanwhile was missed. */
   readonly onReconnected: () => void;
@@ -35,9 +38,10 @@ export async function listenForAppends(options: NotificationListenerOptions): Pr
 
   function onNotification(message: Notification): void {
     if (message.channel !== channel) return;
-    const notice = parseRowsNotice(message.payload ?? '');
-    if (notice === null) options.onUnreadable();
-    else options.onRows(notice);
+    const payload = message.payload ?? '';
+    const to = noticeEnd(payload);
+    if (to === null) options.onUnreadable();
+    else options.onRows(to, () => parseRowsNotice(payload)?.events ?? null);
   }
 
   function discard(lost: PoolClient): void {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { parseRowsNotice } from './rows-notice.ts';
+import { noticeEnd, parseRowsNotice } from './rows-notice.ts';
 
 const row = (position: number, data = '{"a":1}'): string[] => [
   String(position),
@@ -50,5 +50,15 @@ describe('a notice on the rows channel', () => {
     ['rows that end before `to`', JSON.stringify({ to: 3, rows: [row(1), row(2)] })],
   ])('is refused as null when it has %s: the follower reads instead', (_, payload) => {
     expect(parseRowsNotice(payload)).toBeNull();
+  });
+
+  it('tells the last position it covers from its head alone, or null when the head is not one', () => {
+    expect(noticeEnd('{"to":42,"rows":[["not parsed"')).toBe(42);
+    expect(noticeEnd('{"to":12,"rows":[]}')).toBe(12);
+    expect(noticeEnd('41')).toBeNull();
+    expect(noticeEnd('{"to":0,"rows":[]}')).toBeNull();
+    expect(noticeEnd('{"to":-3,"rows":[]}')).toBeNull();
+    expect(noticeEnd('{"to":99999999999999999,"rows":[]}')).toBeNull();
+    expect(noticeEnd(' {"to":7,"rows":[]}')).toBeNull();
   });
 });

@@ -35,15 +35,21 @@ export function parseRowsNotice(payload: string): RowsNotice | null {
       return null;
     }
   }
-  if (!consecutiveUpTo(events, to)) return null;
+  if (!consecutive(events) || (events.length > 0 && events.at(-1)?.position !== to)) return null;
   return { events, to };
 }
 
-function consecutiveUpTo(events: readonly RecordedEvent[], to: number): boolean {
+/** The last position a rows notice covers, read off its head (`{"to":N,`) without parsing the rows; null if none. */
+export function noticeEnd(payload: string): number | null {
+  const to = Number(/^\{"to":(\d{1,16}),/.exec(payload)?.[1] ?? Number.NaN);
+  return Number.isSafeInteger(to) && to > 0 ? to : null;
+}
+
+/** Whether `events` hold consecutive positions, each one more than the one before. */
+export function consecutive(events: readonly RecordedEvent[]): boolean {
   return events.every(
     (event, index) =>
       Number.isSafeInteger(event.position) &&
-      (index === 0 || event.position === (events[index - 1]?.position ?? 0) + 1) &&
-      (index < events.length - 1 || event.position === to),
+      (index === 0 || event.position === (events[index - 1]?.position ?? 0) + 1),
   );
 }

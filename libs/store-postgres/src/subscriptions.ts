@@ -38,7 +38,7 @@ export async function startSubscriptions(options: SubscriptionsOptions): Promise
   const listener = await listenForAppends({
     pool: options.pool,
     channel: options.channel,
-    onRows: (notice) => feed?.notifiedRows(notice.events, notice.to),
+    onRows: (to, rows) => feed?.notifiedRows(to, rows),
     onUnreadable: () => feed?.wake(),
     onReconnected: () => feed?.wake(),
   });
