@@ -115,11 +115,14 @@ try {
   await drive(Math.min(100, runs), 'warm-up');
   await new Promise((resolve) => setTimeout(resolve, 1200));
   const before = snapshot(stack);
+  const walBefore = await walPosition();
   const coresBefore = coreTimes();
   const { seconds, histogram } = await drive(runs, 'measured');
   const cores = coreBusy(coresBefore, coreTimes());
   await new Promise((resolve) => setTimeout(resolve, 1200));
   report(before, snapshot(stack), seconds, histogram);
+  const walBytes = await walSince(walBefore);
+  process.stdout.write(`  postgres WAL     ${(walBytes / runs / 1024).toFixed(1)} KiB/run (the whole server)\n`);
   process.stdout.write(`  while measured: ${cores}\n`);
 } finally {
   if (pins) restore();
@@ -169,6 +172,21 @@ async function call(s: Stack, role: keyof Stack['keys'], method: string, path: s
   const text = await response.text();
   if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
   return JSON.parse(text) as unknown;
+}
+
+/** The server's WAL insert position: its growth over the measured part is every database's WAL, this schema's most. */
+async function walPosition(): Promise<string> {
+  const { rows } = await withClient(PG_URL, (client) =>
+    client.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn'),
+  );
+  return rows[0]?.lsn ?? '0/0';
+}
+
+async function walSince(lsn: string): Promise<number> {
+  const { rows } = await withClient(PG_URL, (client) =>
+    client.query<{ bytes: string }>('SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), $1)::text AS bytes', [lsn]),
+  );
+  return Number(rows[0]?.bytes ?? 0);
 }
 
 interface Snapshot {

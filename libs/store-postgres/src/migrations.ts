@@ -121,6 +121,21 @@ export const MIGRATIONS: readonly Migration[] = [
     // append_events also sends the rows it appended on the rows channel, so followers need not read them back.
     sql: (names) => appendEventsFunction(names, true),
   },
+  {
+    version: 7,
+    name: 'partial_audit_indexes',
+    // Most run events have no actor, step or policy (in a 3-step run: 69%, 23% and 66% of them), and a B-tree
+    // keeps an entry for each NULL that no search can use: `col = $n` never matches NULL, and PostgreSQL proves
+    // such a search implies `col IS NOT NULL`, so it still uses the partial index. Rebuilding the three indexes
+    // holds the table's write lock while they are built: on a large audit index, run it off-peak.
+    sql: ({ schema }) => `
+      DROP INDEX ${schema}.audit_by_actor;
+      DROP INDEX ${schema}.audit_by_step;
+      DROP INDEX ${schema}.audit_by_policy;
+      CREATE INDEX audit_by_actor ON ${schema}.audit_index (actor, tenant, position) WHERE actor IS NOT NULL;
+      CREATE INDEX audit_by_step ON ${schema}.audit_index (step_id, tenant, position) WHERE step_id IS NOT NULL;
+      CREATE INDEX audit_by_policy ON ${schema}.audit_index (policy_id, tenant, position) WHERE policy_id IS NOT NULL;`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

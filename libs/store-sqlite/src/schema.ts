@@ -60,6 +60,14 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX audit_by_step ON audit_index (step_id, tenant, position);
    CREATE INDEX audit_by_policy ON audit_index (policy_id, tenant, position);
    CREATE INDEX audit_by_time ON audit_index (tenant, recorded_at)`,
+  // Most run events have no actor, step or policy, and an index entry for a NULL serves no search (`col = ?` never
+  // matches one); SQLite uses a partial index for a search whose `col = ?` implies its `col IS NOT NULL`.
+  `DROP INDEX audit_by_actor;
+   DROP INDEX audit_by_step;
+   DROP INDEX audit_by_policy;
+   CREATE INDEX audit_by_actor ON audit_index (actor, tenant, position) WHERE actor IS NOT NULL;
+   CREATE INDEX audit_by_step ON audit_index (step_id, tenant, position) WHERE step_id IS NOT NULL;
+   CREATE INDEX audit_by_policy ON audit_index (policy_id, tenant, position) WHERE policy_id IS NOT NULL`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -64,7 +64,7 @@ describe('sqlite event store', () => {
 
     const raw = new Database(path, { readonly: true });
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(raw.pragma('user_version', { simple: true })).toBe(4);
+    expect(raw.pragma('user_version', { simple: true })).toBe(5);
     raw.close();
   });
 
@@ -198,6 +198,37 @@ describe('sqlite event store', () => {
     raw.pragma('user_version = 99');
     raw.close();
     expect(() => createSqliteEventStore({ path })).toThrow(/schema version 99 is newer/);
+  });
+
+  it('indexes the audit index sparse fields only where they hold a value, and searches by each use the index', async () => {
+    const path = await freshDatabasePath();
+    const store = createSqliteEventStore({ path });
+    const { position } = await store.append('run-1', [{ type: 'Happened', data: {} }]);
+    const entry = { position, runId: 'run-1', tenant: 't1', definitionId: 'd1', type: 'Happened' };
+    await store.auditIndex?.put([
+      { ...entry, actor: null, stepId: null, policyId: 'p1', recordedAt: '2026-01-01T00:00:00.000Z' },
+    ]);
+    expect((await store.auditIndex?.query({ policyId: 'p1' }, { limit: 5 }))?.map((hit) => hit.entry.position)).toEqual(
+      [position],
+    );
+    await store.close();
+    const raw = new Database(path, { readonly: true });
+    for (const [index, column] of [
+      ['audit_by_actor', 'actor'],
+      ['audit_by_step', 'step_id'],
+      ['audit_by_policy', 'policy_id'],
+    ] as const) {
+      const { sql } = raw.prepare('SELECT sql FROM sqlite_master WHERE name = ?').get(index) as { sql: string };
+      expect(sql).toMatch(new RegExp(`WHERE ${column} IS NOT NULL$`));
+      const plan = raw
+        .prepare(
+          `EXPLAIN QUERY PLAN SELECT a.position FROM audit_index a JOIN events e ON e.position = a.position
+           WHERE a.position > ? AND a.${column} = ? ORDER BY a.position LIMIT ?`,
+        )
+        .all(0, 'x', 10) as { detail: string }[];
+      expect(plan.map((row) => row.detail).join('; ')).toContain(`INDEX ${index} (${column}=?)`);
+    }
+    raw.close();
   });
 
   it('reports an unusable path as an EventStoreUnavailableError', async () => {
