@@ -4,7 +4,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { alive, killStackProcess, promoteStandby, ROOT, startStack, stopStack } from '../../tools/stack/stack.ts';
+import { alive, ROOT, startStack, stopStack } from '../../tools/stack/stack.ts';
+import { readStackState } from '../../tools/stack/services.ts';
 import type { Stack } from '../../tools/stack/stack.ts';
 import { startFreshBroker } from '../../tools/stack/fresh-broker.ts';
 import type { FreshBroker } from '../../tools/stack/fresh-broker.ts';
@@ -146,15 +147,20 @@ describe('the stack starts on a fresh broker, and one of its services can be kil
     const before = stack as Stack;
     const standby = before.processes.find((p) => p.name === 'orchestrator-1-standby');
     expect(readFileSync(standby?.logFile as string, 'utf8')).toContain('orchestrator orchestrator-1 standing by');
-    await killStackProcess(before, 'orchestrator-1', 'SIGKILL');
-    const killedAt = Date.now();
-    const { stack: promoted, next } = await promoteStandby(before, 'orchestrator-1');
-    const tookOverMs = Date.now() - killedAt;
-    expect(promoted.processes.find((p) => p.name === 'orchestrator-1')?.pid).toBe(standby?.pid);
-    await completePayment(promoted, `after-takeover-${TAG}`);
-    const after = await next;
+    // As an operator types it: with a standby, kill waits for the takeover and starts a new standby.
+    const killed = stackCommand(dir, 'kill', 'orchestrator-1');
+    expect(killed.stderr).toBe('');
+    expect(killed.status).toBe(0);
+    const tookOver = /orchestrator-1-standby \(pid (\d+)\) took over as orchestrator-1 (\d+) ms after it ended/.exec(
+      killed.stdout,
+    );
+    expect(Number(tookOver?.[1])).toBe(standby?.pid);
+    const after: Stack = { ...before, processes: readStackState(dir).processes };
     stack = after;
+    expect(after.processes.find((p) => p.name === 'orchestrator-1')?.pid).toBe(standby?.pid);
+    await completePayment(after, `after-takeover-${TAG}`);
     const fresh = after.processes.find((p) => p.name === 'orchestrator-1-standby');
+    expect(killed.stdout).toContain(`a new orchestrator-1-standby stands by (pid ${fresh?.pid})`);
     expect(fresh?.pid).not.toBe(standby?.pid);
     expect(alive(fresh?.pid as number)).toBe(true);
     expect(fresh?.ready).toContain('standing by');
@@ -162,7 +168,7 @@ describe('the stack starts on a fresh broker, and one of its services can be kil
       .split('\n')
       .find((line) => line.includes('"orchestrator started"'));
     expect(started).toMatch(/"standby":\d+/);
-    process.stdout.write(`stack restart e2e: the standby answered ${tookOverMs} ms after the kill; ${started}\n`);
+    process.stdout.write(`stack restart e2e: the standby answered ${tookOver?.[2]} ms after the kill; ${started}\n`);
     passed++;
   }, 120_000);
 });

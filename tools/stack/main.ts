@@ -5,10 +5,12 @@ import { alive } from './host.ts';
 import { ROOT } from './root.ts';
 import { killStackProcess, readStackState, restartStackProcess } from './services.ts';
 import { startStack, stopStack } from './stack.ts';
+import { promoteStandby, standbyOf } from './standby.ts';
+import type { StackState } from './services.ts';
 
 const HELP = `orchestron stack — every service as its own process, on PostgreSQL and Kafka
 
-Usage: npm run stack:start [-- --port 3000 --schema orchestron_stack --work-ms 50 --brokers host:port]
+Usage: npm run stack:start [-- --port 3000 --schema orchestron_stack --work-ms 50 --brokers host:port --standbys]
        npm run stack:stop
        npm run stack:kill <service> [-- --signal SIGKILL]
        npm run stack:restart <service>
@@ -20,12 +22,16 @@ start    starts Kafka if it is not running (unless --brokers or ORCHESTRON_KAFKA
          ports and keys, and writes .orchestron/stack.env (ORCHESTRON_URL, ORCHESTRON_API_KEY = an admin key,
          and one key per other role) for "set -a; . .orchestron/stack.env" or the CLI. It records how to start
          each service in <dir>/services.json (mode 0600; no keys or passwords) for restart.
+         --standbys: each orchestrator joins its group under its own name and gets a warm standby
+         (orchestrator-<i>-standby, ORCHESTRON_STANDBY=1) that takes over its partitions when it dies (ADR 51).
 stop     stops them (SIGTERM, then SIGKILL after 10 s), and Kafka if start started it.
 kill     sends a signal to one service (default SIGKILL, i.e. kill -9; also SIGTERM, SIGSTOP, SIGCONT) and,
-         for a signal that ends it, waits until it is gone.
+         for a signal that ends it, waits until it is gone. An orchestrator with a standby: waits until the
+         standby has taken over, records it under the orchestrator's name, and starts a new standby.
 restart  stops one service if it runs (SIGTERM, then SIGKILL after 10 s), starts it again with the same
          command line and environment, and waits until it is ready. Its log: <dir>/logs/<service>.restart-<n>.log.
          If the stack's PostgreSQL URL had a password, set ORCHESTRON_PG_URL or PGPASSWORD: it is not on disk.
+         An orchestrator with a standby is stopped and replaced by its standby, as kill does.
 
 Services are named as start prints them: collector, orchestrator-1, orchestrator-2, governance, api,
 identity-1, identity-2, mail-1, … (a wrong name gets the list).
@@ -36,6 +42,8 @@ Needs:  PostgreSQL on 127.0.0.1:5432 (ORCHESTRON_PG_URL), Java 17 and Maven for 
 `;
 
 const SIGNALS: readonly NodeJS.Signals[] = ['SIGKILL', 'SIGTERM', 'SIGINT', 'SIGSTOP', 'SIGCONT'];
+/** The signals after which kill waits for the process to be gone. */
+const ENDING: readonly NodeJS.Signals[] = ['SIGKILL', 'SIGTERM', 'SIGINT'];
 
 class UsageError extends Error {}
 
@@ -49,6 +57,7 @@ const { values, positionals } = parseArgs({
     brokers: { type: 'string' },
     dir: { type: 'string' },
     signal: { type: 'string' },
+    standbys: { type: 'boolean', default: false },
   },
 });
 const [command, service, ...extra] = positionals;
@@ -90,15 +99,35 @@ async function controlService(what: 'kill' | 'restart', name: string): Promise<v
       throw new UsageError(`--signal must be one of ${SIGNALS.join(', ')}, got ${JSON.stringify(values.signal)}`);
     const killed = await killStackProcess(state, name, signalName);
     process.stdout.write(`stack: sent ${signalName} to ${name} (pid ${killed.pid})\n`);
+    if (ENDING.includes(signalName) && hasStandby(state, name)) await takeOver(state, name, Date.now());
     return;
   }
   if (target && alive(target.pid)) {
     await killStackProcess(state, name, 'SIGTERM').catch(() => killStackProcess(state, name, 'SIGKILL'));
     process.stdout.write(`stack: stopped ${name} (pid ${target.pid})\n`);
   }
+  if (hasStandby(state, name)) {
+    await takeOver(state, name, Date.now());
+    return;
+  }
   const next = await restartStackProcess(state, name);
   const started = next.processes.find((p) => p.name === name);
   process.stdout.write(`stack: restarted ${name}: pid ${started?.pid} — ${started?.ready.trim()}\n`);
+}
+
+function hasStandby(state: StackState, name: string): boolean {
+  return state.processes.some((p) => p.name === standbyOf(name) && alive(p.pid));
+}
+
+/** After `name` ended: its standby takes over under its name, and a new standby starts (what a supervisor does). */
+async function takeOver(state: StackState, name: string, endedAt: number): Promise<void> {
+  const { stack, next } = await promoteStandby(state, name);
+  const pid = stack.processes.find((p) => p.name === name)?.pid;
+  process.stdout.write(
+    `stack: ${standbyOf(name)} (pid ${pid}) took over as ${name} ${Date.now() - endedAt} ms after it ended\n`,
+  );
+  const fresh = (await next).processes.find((p) => p.name === standbyOf(name));
+  process.stdout.write(`stack: a new ${standbyOf(name)} stands by (pid ${fresh?.pid})\n`);
 }
 
 async function start(): Promise<void> {
@@ -118,6 +147,7 @@ async function start(): Promise<void> {
     workMs,
     ...(values.schema ? { pgSchema: values.schema } : {}),
     ...(brokers ? { brokers } : {}),
+    ...(values.standbys ? { staticMembers: true, standbys: true } : {}),
   });
   process.stdout.write(
     [

@@ -99,11 +99,18 @@ async function nameClaim(
   logger: Log,
 ): Promise<{ tryTake: () => Promise<boolean>; held: HeldName }> {
   const client = new pg.Client({ connectionString: tiers.pgUrl, connectionTimeoutMillis: 10_000 });
+  let holding = false;
+  // Before the name is taken (a standby waiting for it), a lost connection loses nothing but the wait.
   const lost = (error: Error): void =>
-    logger.error('the connection holding this instance name failed: another process could now start under it', {
-      instance: name,
-      error: error.message,
-    });
+    holding
+      ? logger.error('the connection holding this instance name failed: another process could now start under it', {
+          instance: name,
+          error: error.message,
+        })
+      : logger.error('the connection waiting for this instance name failed: this standby cannot take over', {
+          instance: name,
+          error: error.message,
+        });
   client.on('error', lost);
   await client.connect();
   const key = `orchestron.instance:${tiers.pgSchema}:${name}`;
@@ -112,7 +119,8 @@ async function nameClaim(
       const { rows } = await client.query<{ held: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS held', [
         key,
       ]);
-      return rows[0]?.held === true;
+      holding = rows[0]?.held === true;
+      return holding;
     },
     held: {
       name,
