@@ -69,7 +69,8 @@ export function embeddedDriver(ctx: DriverContext): Driver {
     settings: () => ({
       store: 'SQLite (WAL, synchronous=FULL, group commit), one file',
       bus: 'in-process',
-      workers: 'one worker-sdk worker, concurrency 256, in-memory idempotency ledger (as bench/embedded.bench.ts)',
+      workers:
+        'one worker-sdk worker, concurrency 256, the SQLite idempotency ledger in a file of its own (as npm start)',
       process: 'engine, workers and the closed loop in one Node process (a child of the bench)',
     }),
   };
