@@ -145,7 +145,7 @@ describe('the live feed', () => {
     const before = w.reads;
     w.feed.appendStarted();
     const mine = w.appendEvent();
-    w.feed.notified(mine.position); // the echo, ahead of the answer
+    w.feed.notifiedRows(mine.position, () => []); // the echo, ahead of the answer, its row too big to carry
     await w.settle();
     w.feed.appended([mine]);
     w.feed.appendEnded();
@@ -161,7 +161,7 @@ describe('the live feed', () => {
     w.feed.appendStarted();
     const mine = w.appendEvent();
     const theirs = w.append();
-    w.feed.notified(theirs);
+    w.feed.notifiedRows(theirs, () => []);
     await w.settle();
     expect(w.seen).toEqual([]);
     w.feed.appended([mine]);
@@ -176,7 +176,7 @@ describe('the live feed', () => {
     await w.settle();
     w.feed.appendStarted();
     const theirs = w.append();
-    w.feed.notified(theirs);
+    w.feed.notifiedRows(theirs, () => []);
     w.feed.appendEnded();
     await w.settle();
     expect(w.seen).toEqual([1]);

@@ -19,15 +19,11 @@ export interface LiveFeed {
    */
   appended(events: readonly RecordedEvent[]): void;
   /**
-   * A NOTIFY said `position` was committed. While an append of this process is out, the notice waits for it: it is
-   * that append's echo, as a rule, which often arrives before the append's own answer and would cost a read.
-   */
-  notified(position: number): void;
-  /**
    * A notice on the rows channel: every position up to `to` was committed, and `rows()` gives the events it carries
    * (consecutive, maybe none; null when they cannot be parsed, which counts as a `wake`). A notice of positions
    * already passed on (its own append's echo, most often) is not parsed. The events are passed on as `appended`
-   * passes this process's own; whatever is left up to `to` is as `notified`.
+   * passes this process's own. Whatever is left up to `to` waits while an append of this process is out: it is that
+   * append's echo, as a rule, which often arrives before the append's own answer and would cost a read.
    */
   notifiedRows(to: number, rows: () => readonly RecordedEvent[] | null): void;
   /** An append of this process went out; `appendEnded` follows it, whatever became of it. */
@@ -155,7 +151,6 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
       const last = events.at(-1);
       if (last !== undefined && !passOn(events)) committed(last.position);
     },
-    notified,
     notifiedRows(to, rows) {
       if (to <= lastSeen) return;
       const events = rows();
