@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { alive } from './host.ts';
 import { ROOT } from './root.ts';
-import { killStackProcess, readStackState, restartStackProcess } from './services.ts';
+import { ENDING_SIGNALS, killStackProcess, readStackState, restartStackProcess } from './services.ts';
 import { startStack, stopStack } from './stack.ts';
 import { promoteStandby, standbyOf } from './standby.ts';
 import type { StackState } from './services.ts';
@@ -42,8 +42,6 @@ Needs:  PostgreSQL on 127.0.0.1:5432 (ORCHESTRON_PG_URL), Java 17 and Maven for 
 `;
 
 const SIGNALS: readonly NodeJS.Signals[] = ['SIGKILL', 'SIGTERM', 'SIGINT', 'SIGSTOP', 'SIGCONT'];
-/** The signals after which kill waits for the process to be gone. */
-const ENDING: readonly NodeJS.Signals[] = ['SIGKILL', 'SIGTERM', 'SIGINT'];
 
 class UsageError extends Error {}
 
@@ -99,7 +97,7 @@ async function controlService(what: 'kill' | 'restart', name: string): Promise<v
       throw new UsageError(`--signal must be one of ${SIGNALS.join(', ')}, got ${JSON.stringify(values.signal)}`);
     const killed = await killStackProcess(state, name, signalName);
     process.stdout.write(`stack: sent ${signalName} to ${name} (pid ${killed.pid})\n`);
-    if (ENDING.includes(signalName) && hasStandby(state, name)) await takeOver(state, name, Date.now());
+    if (ENDING_SIGNALS.includes(signalName) && hasStandby(state, name)) await takeOver(state, name, Date.now());
     return;
   }
   if (target && alive(target.pid)) {

@@ -73,6 +73,9 @@ export function readStackState(dir: string): StackState {
   return JSON.parse(readFileSync(file, 'utf8')) as StackState;
 }
 
+/** The signals that end a service: after one, killStackProcess waits until the process is gone. */
+export const ENDING_SIGNALS: readonly NodeJS.Signals[] = ['SIGKILL', 'SIGTERM', 'SIGINT'];
+
 /**
  * Sends `signalName` to the stack's service called `name` (e.g. `orchestrator-1`, `governance`, `mail-2`) and, for a
  * signal that ends it, waits until it is gone (10 s at most), so the caller knows the kill has happened on return.
@@ -91,7 +94,7 @@ export async function killStackProcess(
     );
   if (!alive(target.pid)) throw new Error(`kill: ${name} (pid ${target.pid}) is not running`);
   signal(target.pid, signalName);
-  if (signalName === 'SIGKILL' || signalName === 'SIGTERM' || signalName === 'SIGINT') {
+  if (ENDING_SIGNALS.includes(signalName)) {
     const deadline = Date.now() + 10_000;
     while (alive(target.pid)) {
       if (Date.now() > deadline)
@@ -124,21 +127,26 @@ export async function restartStackProcess<S extends StackState>(
   const spec = restore(recorded, stack, env);
   const logs = existsSync(join(stack.dir, 'logs')) ? readdirSync(join(stack.dir, 'logs')) : [];
   const n = logs.filter((f) => f.startsWith(`${name}.restart-`)).length + 1;
-  const file = join(stack.dir, 'stack.json');
-  const current = (): S => ({ ...stack, ...(existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as S) : {}) });
-  const withProcess = (p: StackProcess): S => {
-    const now = current();
-    return { ...now, processes: [...now.processes.filter((q) => q.name !== name), p] };
-  };
   const replacement = await launch(
     spec,
     stack.dir,
-    (p) => writeFileSync(file, JSON.stringify(withProcess(p), null, 2), { mode: 0o600 }),
+    (p) => void replaceInStackFile(stack, [name], p),
     `${name}.restart-${n}`,
   );
-  const next = withProcess(replacement);
-  writeFileSync(file, JSON.stringify(next, null, 2), { mode: 0o600 });
+  const next = replaceInStackFile(stack, [name], replacement);
   return { ...stack, processes: next.processes };
+}
+
+/**
+ * Rewrites stack.json as it stands now (another command may have changed it since `stack` was read), with the
+ * processes called `drop` replaced by `add`, and returns what it wrote.
+ */
+export function replaceInStackFile<S extends StackState>(stack: S, drop: readonly string[], add: StackProcess): S {
+  const file = join(stack.dir, 'stack.json');
+  const now: S = { ...stack, ...(existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as S) : {}) };
+  const next: S = { ...now, processes: [...now.processes.filter((p) => !drop.includes(p.name)), add] };
+  writeFileSync(file, JSON.stringify(next, null, 2), { mode: 0o600 });
+  return next;
 }
 
 function readRecordedSpecs(dir: string): RecordedSpec[] {

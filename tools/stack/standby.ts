@@ -1,9 +1,8 @@
 // A standby of the stack taking over from the orchestrator it stands by for (ORCHESTRON_STANDBY=1, startStack's
 // `standbys`), and a new standby started in its place.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { alive } from './host.ts';
-import { restartStackProcess } from './services.ts';
+import { replaceInStackFile, restartStackProcess } from './services.ts';
 import type { StackState } from './services.ts';
 
 const TAKEOVER_WITHIN_MS = 60_000;
@@ -32,17 +31,7 @@ export async function promoteStandby<S extends StackState>(
       throw new Error(`promote: the standby for ${name} did not take over within ${TAKEOVER_WITHIN_MS / 1000} s`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-  const file = join(stack.dir, 'stack.json');
-  const now = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as S) : stack;
-  const promoted: S = {
-    ...stack,
-    ...now,
-    processes: [
-      ...now.processes.filter((p) => p.name !== name && p.name !== standby.name),
-      { ...standby, name, ready },
-    ],
-  };
-  writeFileSync(file, JSON.stringify(promoted, null, 2), { mode: 0o600 });
+  const promoted = replaceInStackFile(stack, [name, standby.name], { ...standby, name, ready });
   return { stack: promoted, next: restartStackProcess(promoted, standbyOf(name)) };
 }
 
